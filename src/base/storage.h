@@ -1,0 +1,63 @@
+// Storage: the durable key-value interface the I/O shell persists replica records through.
+//
+// The core never calls Storage; it returns RecordBatches, and the shell writes each one with
+// Write() before it lets any effect of that step (a client reply, an outgoing ack) leave the
+// process. Implementations: RocksDB (src/store) for the server; in-memory with fault injection
+// (src/store) for tests and the simulator.
+//
+// Contract:
+//  1. Write is atomic: after a crash either every mutation of a batch is visible or none is.
+//  2. Write returns OK only once the batch is durable (synced), so an acknowledged write
+//     survives kill -9 and power loss.
+//  3. Scan visits keys with the given prefix in ascending byte order.
+//  4. Implementations are thread-safe; concurrent Writes may be committed as one group.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace meridian {
+
+struct Mutation {
+  std::string key;
+  std::optional<std::string> value;  // nullopt: delete the key
+  bool operator==(const Mutation&) const = default;
+};
+
+// Everything one step of the core wants persisted, atomically.
+struct RecordBatch {
+  std::vector<Mutation> mutations;
+
+  void Put(std::string key, std::string value) {
+    mutations.push_back({std::move(key), std::move(value)});
+  }
+  void Delete(std::string key) { mutations.push_back({std::move(key), std::nullopt}); }
+  bool empty() const { return mutations.empty(); }
+  void Append(RecordBatch&& other) {
+    for (auto& m : other.mutations) mutations.push_back(std::move(m));
+    other.mutations.clear();
+  }
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Durably and atomically applies `batch`. On error nothing of the batch is visible.
+  virtual Status Write(const RecordBatch& batch) = 0;
+
+  virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
+
+  // Calls `visit` for every key starting with `prefix`, ascending. Stops early and returns the
+  // first non-OK Status `visit` returns.
+  virtual Status Scan(std::string_view prefix,
+                      const std::function<Status(std::string_view key, std::string_view value)>&
+                          visit) const = 0;
+};
+
+}  // namespace meridian

@@ -1,0 +1,93 @@
+// LWW register and LWW map: class A (profiles).
+//
+// A profile is a map of fields; each field is a last-writer-wins register ordered by WriteStamp
+// (HLC time, then origin region). Concurrent edits to *different* fields both survive; concurrent
+// edits to the *same* field keep the higher stamp and lose the other (the conceded lost update).
+//
+// Deletes are timestamped tombstones, never physical removals on arrival:
+//  - deleting a field stores a register with no value at the delete's stamp;
+//  - clearing the whole map (DELETE of a profile, or a blob-mode PUT that replaces the object)
+//    records `cleared_below`: every field whose stamp is below it is gone, including fields that
+//    arrive later with an older stamp.
+// Tombstones and `cleared_below` may only be dropped by CollectGarbage(stable), when the op that
+// made them is causally stable (every region has applied it and everything concurrent with it),
+// so a late, older write can never resurrect a deleted value.
+//
+// Invariants:
+//  1. Merge is commutative, associative and idempotent (property-tested).
+//  2. No field with stamp < cleared_below is ever stored.
+//  3. Encode is canonical: equal states encode to equal bytes (fields in key order).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "clock/dot.h"
+#include "clock/hlc.h"
+#include "clock/version_vector.h"
+#include "meridian/crdt.pb.h"
+
+namespace meridian {
+
+struct LwwRegister {
+  std::optional<std::string> value;  // nullopt: a tombstone (when stamp is set)
+  WriteStamp stamp;                  // the write that produced this register
+  Dot writer;                        // that write's op dot; lets the replica see concurrency
+
+  bool IsTombstone() const { return !value.has_value(); }
+  bool operator==(const LwwRegister&) const = default;
+};
+
+// One LWW-map operation; every part of it carries the op's single stamp and dot.
+struct LwwMapOp {
+  bool clear = false;  // clear fields stamped below the op's stamp first (delete / blob put)
+  std::vector<std::pair<std::string, std::optional<std::string>>> fields;  // nullopt: delete field
+  bool operator==(const LwwMapOp&) const = default;
+};
+
+// A same-field contest decided during Apply/Merge, reported so that no overwrite is silent.
+struct LwwContest {
+  std::string field;
+  LwwRegister winner;
+  LwwRegister loser;
+};
+
+class LwwMap {
+ public:
+  // Applies `op` stamped `stamp` with identity `dot`. Appends to `contests` (if non-null) every
+  // field where an existing register and the op's register met, whichever won.
+  void Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot, std::vector<LwwContest>* contests);
+
+  void Merge(const LwwMap& other);
+
+  // Drops tombstones and the clear mark whose writer dot is covered by `stable`.
+  // Returns how many entries were dropped.
+  size_t CollectGarbage(const VersionVector& stable);
+
+  // Live fields only (tombstones hidden).
+  std::map<std::string, std::string> Visible() const;
+  // Stored registers, tombstones included (for tests and the checker).
+  const std::map<std::string, LwwRegister>& registers() const { return fields_; }
+  const std::optional<LwwRegister>& clear_mark() const { return cleared_; }
+  bool Empty() const { return fields_.empty() && !cleared_.has_value(); }
+  size_t TombstoneCount() const;
+
+  void Encode(pb::LwwMap* out) const;
+  static Result<LwwMap> Decode(const pb::LwwMap& in);
+
+  bool operator==(const LwwMap&) const = default;
+
+ private:
+  // Applies one register to `field` with LWW, honouring the clear mark.
+  void Put(const std::string& field, const LwwRegister& incoming, std::vector<LwwContest>* contests);
+  void ApplyClear(WriteStamp stamp, Dot dot);
+
+  std::map<std::string, LwwRegister> fields_;
+  // The highest clear seen: its stamp bounds live fields from below; value is always nullopt.
+  std::optional<LwwRegister> cleared_;
+};
+
+}  // namespace meridian

@@ -1,0 +1,100 @@
+// OR-set (add-wins observed-remove set): class C (tags, followers). Also MvRegister below.
+//
+// The optimized OR-set of Bieniusa et al. (2012) / the dotted "AWSet" of delta-CRDTs: each live
+// element carries the dots of the adds that put it there, and the set keeps a causal context of
+// every dot it has seen. A remove deletes exactly the dots it observed; a concurrent add has a dot
+// the remove never saw, so it survives (add wins). Removed dots stay covered by the context, so a
+// late duplicate of an old add is recognised without keeping a tombstone per removed element.
+//
+// Dots here are per key: (origin region, that region's count of adds to this key). They are
+// numbered consecutively per (key, region) and applied in causal order, so the context is a plain
+// version vector.
+//
+// Invariants:
+//  1. Merge is commutative, associative and idempotent; op-based apply in causal order and state
+//     merge reach the same state.
+//  2. Every stored dot is covered by the context.
+//  3. No per-removed-element state is kept: the state is live dots plus one vector.
+//  4. Encode is canonical (elements sorted, dots sorted).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "clock/dot.h"
+#include "clock/version_vector.h"
+#include "meridian/crdt.pb.h"
+
+namespace meridian {
+
+// An add (has_dot) or a remove (observed only) of one element.
+struct OrSetOp {
+  std::string element;
+  bool is_add = false;
+  Dot dot;                    // the add's new per-key dot; unset for removes
+  std::vector<Dot> observed;  // dots of `element` seen at the origin: an add replaces them too
+  bool operator==(const OrSetOp&) const = default;
+};
+
+class OrSet {
+ public:
+  // Builds the op for a local add/remove at `origin` (does not apply it).
+  OrSetOp PrepareAdd(const std::string& element, RegionId origin) const;
+  OrSetOp PrepareRemove(const std::string& element) const;
+
+  // Applies an op. An add whose dot the context already covers is a duplicate and changes
+  // nothing. Returns true when the visible state or the context changed.
+  bool Apply(const OrSetOp& op);
+
+  void Merge(const OrSet& other);
+
+  bool Contains(const std::string& element) const { return entries_.count(element) > 0; }
+  std::vector<std::string> Elements() const;  // sorted
+  const std::map<std::string, std::vector<Dot>>& entries() const { return entries_; }
+  const VersionVector& context() const { return context_; }
+
+  void Encode(pb::OrSet* out) const;
+  static Result<OrSet> Decode(const pb::OrSet& in);
+
+  bool operator==(const OrSet&) const = default;
+
+ private:
+  std::map<std::string, std::vector<Dot>> entries_;  // element -> sorted live dots, never empty
+  VersionVector context_;
+};
+
+// Multi-value register: a write replaces every value it observed; concurrent writes remain as
+// siblings until a later write, which observed them, covers them. Same dot kernel as OrSet.
+struct MvOp {
+  std::string value;
+  Dot dot;                    // per-key dot of this write
+  std::vector<Dot> observed;  // sibling dots the writer saw (and so replaces)
+  bool operator==(const MvOp&) const = default;
+};
+
+class MvRegister {
+ public:
+  MvOp PrepareWrite(const std::string& value, RegionId origin) const;
+  // Returns true when the state changed; a covered dot is a duplicate.
+  bool Apply(const MvOp& op);
+  void Merge(const MvRegister& other);
+
+  // Siblings in dot order; one value when there is no unresolved concurrency.
+  std::vector<std::string> Values() const;
+  size_t sibling_count() const { return values_.size(); }
+  const VersionVector& context() const { return context_; }
+
+  void Encode(pb::MvRegister* out) const;
+  static Result<MvRegister> Decode(const pb::MvRegister& in);
+
+  bool operator==(const MvRegister&) const = default;
+
+ private:
+  std::map<Dot, std::string> values_;
+  VersionVector context_;
+};
+
+}  // namespace meridian
