@@ -7,7 +7,7 @@
 //
 // Contract:
 //  1. Write is atomic: after a crash either every mutation of a batch is visible or none is.
-//  2. Write returns OK only once the batch is durable (synced), so an acknowledged write
+//  2. A synced Write returns OK only once the batch is durable, so an acknowledged write
 //     survives kill -9 and power loss.
 //  3. Scan visits keys with the given prefix in ascending byte order.
 //  4. Implementations are thread-safe; concurrent Writes may be committed as one group.
@@ -44,12 +44,18 @@ struct RecordBatch {
   }
 };
 
+struct WriteOptions {
+  // true: durable on return (WAL synced; with it, every earlier write too). false: may be lost by
+  // a crash until a later synced write; only for records that can be rebuilt (e.g. peer cursors).
+  bool sync = true;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Durably and atomically applies `batch`. On error nothing of the batch is visible.
-  virtual Status Write(const RecordBatch& batch) = 0;
+  // Atomically applies `batch`; durably when options.sync. On error nothing of it is visible.
+  virtual Status Write(const RecordBatch& batch, WriteOptions options = {}) = 0;
 
   virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
 

@@ -17,6 +17,8 @@
 //  1. Merge is commutative, associative and idempotent (property-tested).
 //  2. No field with stamp < cleared_below is ever stored.
 //  3. Encode is canonical: equal states encode to equal bytes (fields in key order).
+//  4. Two registers compare by (stamp, writer, value). Stamps are unique per write, so the stamp
+//     decides; the rest only keeps merge commutative if a peer's bug ever reuses a stamp.
 #pragma once
 
 #include <map>
@@ -58,13 +60,21 @@ struct LwwContest {
 class LwwMap {
  public:
   // Applies `op` stamped `stamp` with identity `dot`. Appends to `contests` (if non-null) every
-  // field where an existing register and the op's register met, whichever won.
+  // field where an existing register and the op's register met, whichever won; a clear reports
+  // each stored register it erases, and a field write hidden by the clear mark is reported with
+  // the clear mark as winner. Redelivering the same op changes nothing.
+  // REQUIRES: dot.seq >= 1, dot.origin == stamp.region, field names in `op` unique.
   void Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot, std::vector<LwwContest>* contests);
 
   void Merge(const LwwMap& other);
 
   // Drops tombstones and the clear mark whose writer dot is covered by `stable`.
-  // Returns how many entries were dropped.
+  // Returns how many entries were dropped. Never changes Visible().
+  // REQUIRES: `stable` is causally stable: no op it does not cover that is concurrent with or
+  // older than a covered one can still reach this map, by op or by state merge. And stamps follow
+  // causality: every write is stamped above everything its writer had seen (see MaxStamp);
+  // otherwise a causally later write stamped below a dropped tombstone would win only at the
+  // replicas that dropped it.
   size_t CollectGarbage(const VersionVector& stable);
 
   // Live fields only (tombstones hidden).
@@ -73,6 +83,11 @@ class LwwMap {
   const std::map<std::string, LwwRegister>& registers() const { return fields_; }
   const std::optional<LwwRegister>& clear_mark() const { return cleared_; }
   bool Empty() const { return fields_.empty() && !cleared_.has_value(); }
+  // The highest stamp stored, clear mark included; nullopt when Empty(). A local write must be
+  // stamped above it, so that it beats what its writer saw: the HLC observing every applied and
+  // merged stamp gives that, except after a clamped skew, when the stamp must still be raised.
+  std::optional<WriteStamp> MaxStamp() const;
+  // Stored field tombstones plus the clear mark: what CollectGarbage could drop at most.
   size_t TombstoneCount() const;
 
   void Encode(pb::LwwMap* out) const;
@@ -82,8 +97,10 @@ class LwwMap {
 
  private:
   // Applies one register to `field` with LWW, honouring the clear mark.
-  void Put(const std::string& field, const LwwRegister& incoming, std::vector<LwwContest>* contests);
-  void ApplyClear(WriteStamp stamp, Dot dot);
+  void Put(const std::string& field, const LwwRegister& incoming,
+           std::vector<LwwContest>* contests);
+  // Raises the clear mark to `mark` (a tombstone) and erases the fields it hides.
+  void ApplyClear(const LwwRegister& mark, std::vector<LwwContest>* contests);
 
   std::map<std::string, LwwRegister> fields_;
   // The highest clear seen: its stamp bounds live fields from below; value is always nullopt.

@@ -41,12 +41,16 @@ struct OrSetOp {
 
 class OrSet {
  public:
-  // Builds the op for a local add/remove at `origin` (does not apply it).
+  // Builds the op for a local add/remove at `origin` (does not apply it). Apply each op before
+  // preparing the next one: two adds prepared from the same state would share a dot.
+  // `observed` is strictly ascending.
   OrSetOp PrepareAdd(const std::string& element, RegionId origin) const;
   OrSetOp PrepareRemove(const std::string& element) const;
 
   // Applies an op. An add whose dot the context already covers is a duplicate and changes
   // nothing. Returns true when the visible state or the context changed.
+  // REQUIRES (causal delivery): every observed dot is covered; an add's dot is either covered or
+  // the next one of its origin (seq == context().Get(origin) + 1).
   bool Apply(const OrSetOp& op);
 
   void Merge(const OrSet& other);
@@ -77,8 +81,10 @@ struct MvOp {
 
 class MvRegister {
  public:
+  // Builds the op for a local write at `origin` (does not apply it); it observes every sibling.
   MvOp PrepareWrite(const std::string& value, RegionId origin) const;
   // Returns true when the state changed; a covered dot is a duplicate.
+  // REQUIRES (causal delivery): as OrSet::Apply.
   bool Apply(const MvOp& op);
   void Merge(const MvRegister& other);
 
@@ -93,6 +99,9 @@ class MvRegister {
   bool operator==(const MvRegister&) const = default;
 
  private:
+  // Invariants: every sibling's dot is covered by the context, and is its origin's latest
+  // (dot.seq == context_.Get(dot.origin)): an origin's later write either observed the earlier
+  // one or causally follows the write that replaced it.
   std::map<Dot, std::string> values_;
   VersionVector context_;
 };

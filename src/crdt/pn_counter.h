@@ -23,7 +23,9 @@ namespace meridian {
 
 class PnCounter {
  public:
-  // OK when `delta` may be applied at `origin` without overflow. REQUIRES: origin < kMaxRegions.
+  // OK when `delta` may be applied at `origin` without overflow; otherwise OUT_OF_RANGE. The value
+  // after the delta must be an int64, so once concurrent deltas left the range, only a delta that
+  // brings it back is accepted. REQUIRES: origin < kMaxRegions.
   Status CheckDelta(RegionId origin, int64_t delta) const;
   // REQUIRES: CheckDelta(origin, delta).ok() at the op's origin; asserts totals do not wrap.
   void Apply(RegionId origin, int64_t delta);

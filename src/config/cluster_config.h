@@ -1,0 +1,133 @@
+// ClusterConfig: the one cluster description every `meridian` subcommand reads (deploy/local.yaml).
+//
+// It names the regions, their ports and data directories, the replication topology, the WAN
+// latency matrix, and where the WAN emulator and the router listen. It is parsed once, at the
+// edge, into plain structs; nothing here opens sockets or files except LoadClusterConfig.
+//
+// Invariants of a ClusterConfig returned by Parse/LoadClusterConfig:
+//  1. 1 <= regions.size() <= kMaxRegions; a region's index is its RegionId, and that order is the
+//     LWW tiebreak order, so every process must read the same file.
+//  2. Region names are unique, non-empty, [a-z0-9_-]; data_dirs are unique.
+//  3. links holds exactly one entry per unordered pair of distinct regions, with a < b and
+//     0 <= jitter_ms <= rtt_ms.
+//  4. No two listeners (region http / replication, wan admin, router, every WAN proxy) share a
+//     non-zero port. Port 0 means "ephemeral" and is only useful in tests.
+//  5. topology == kHub iff hub is set, and hub names a region.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/status.h"
+
+namespace meridian {
+
+struct HostPort {
+  std::string host;  // IPv4 literal, hostname, or IPv6 literal without brackets
+  uint16_t port = 0;
+
+  // "127.0.0.1:7101", "[::1]:7101".
+  std::string ToString() const;
+  bool operator==(const HostPort&) const = default;
+};
+
+// Parses "host:port" or "[v6]:port". Returns InvalidArgument naming what is wrong.
+Result<HostPort> ParseHostPort(std::string_view text);
+
+struct RegionConfig {
+  std::string name;      // "us"
+  HostPort http;         // client HTTP API
+  HostPort replication;  // gRPC replication listener
+  std::string data_dir;  // RocksDB directory, relative to the working directory
+};
+
+enum class Topology { kMesh, kHub, kRing };
+std::string_view TopologyName(Topology topology);
+
+struct LinkConfig {
+  RegionId a = 0;  // a < b
+  RegionId b = 0;
+  int64_t rtt_ms = 0;
+  int64_t jitter_ms = 0;  // the RTT varies within rtt_ms +- jitter_ms (see WanProxy)
+};
+
+struct WanConfig {
+  HostPort admin;          // toxiproxy-shaped admin API
+  uint16_t base_port = 0;  // proxy ports are derived from it (see WanProxyLayout)
+  std::string proxy_host;  // proxies listen here; defaults to admin.host
+  int threads = 1;         // emulator I/O threads
+  uint64_t seed = 1;       // jitter is drawn from a Random seeded with this
+};
+
+struct RouterConfig {
+  HostPort http;
+  int64_t health_interval_ms = 500;  // how often the router probes each region's /healthz
+};
+
+struct ClusterConfig {
+  std::vector<RegionConfig> regions;
+  Topology topology = Topology::kMesh;
+  std::optional<RegionId> hub;
+  std::vector<LinkConfig> links;
+  WanConfig wan;
+  RouterConfig router;
+
+  // The id of the region called `name`, or nullopt.
+  std::optional<RegionId> RegionIdByName(std::string_view name) const;
+  // REQUIRES: a != b, both valid ids. Returns the matrix entry for the unordered pair.
+  const LinkConfig& LinkBetween(RegionId a, RegionId b) const;
+  // True when the topology lets a and b replicate directly. REQUIRES: valid ids.
+  bool ReplicatesDirectly(RegionId a, RegionId b) const;
+  // The regions `a` replicates with directly, in id order.
+  std::vector<RegionId> Peers(RegionId a) const;
+};
+
+// Parses YAML text. `source_name` prefixes every error ("deploy/local.yaml:14: links[1].rtt_ms:
+// must be a non-negative integer"). Never throws; every problem is an InvalidArgument.
+Result<ClusterConfig> ParseClusterConfig(std::string_view yaml, std::string_view source_name);
+
+// Reads and parses the file at `path` (NotFound if it cannot be read).
+Result<ClusterConfig> LoadClusterConfig(const std::string& path);
+
+// --- WAN proxy layout ---------------------------------------------------------------------------
+//
+// Every inter-region byte passes through a `meridian wan` proxy, so the emulator and every dialer
+// must agree on the proxy ports without talking to each other. They are derived from base_port:
+//   replication proxy "A->B":         base_port +       10*A + B   (A dials it to reach B)
+//   client proxy "client-X->Y":       base_port + 100 + 10*X + Y   (router in X reaches region Y)
+// with A != B and X != Y, so kWanPortSpan ports from base_port are reserved.
+
+inline constexpr int kWanClientPortOffset = 100;
+inline constexpr int kWanPortSpan = kWanClientPortOffset + 10 * (kMaxRegions - 1) + kMaxRegions;
+
+enum class ProxyKind { kReplication, kClient };
+
+struct WanProxy {
+  std::string name;  // "us->eu", "client-us->eu"
+  ProxyKind kind = ProxyKind::kReplication;
+  RegionId from = 0;  // the dialing region, or the client location
+  RegionId to = 0;    // the region reached
+  HostPort listen;
+  HostPort upstream;  // to's replication address, or to's http address
+  int64_t rtt_ms = 0;
+  // Each direction adds rtt_ms/2 plus a uniform draw in [-jitter_ms/2, +jitter_ms/2].
+  int64_t jitter_ms = 0;
+};
+
+// All proxies: replication ones for every ordered pair (by from, then to), then client ones.
+// Replication proxies exist for every pair whatever the topology, so chaos can cut any link.
+std::vector<WanProxy> WanProxyLayout(const ClusterConfig& config);
+
+// Where region `from` dials to reach region `to`'s replication listener (the proxy's listen
+// address). REQUIRES: from != to, both valid.
+HostPort ReplicationDialAddress(const ClusterConfig& config, RegionId from, RegionId to);
+
+// Where a router located in region `location` dials to reach region `to`'s HTTP API: the client
+// proxy, or `to`'s own address when location == to (intra-region calls stay fast).
+HostPort ClientDialAddress(const ClusterConfig& config, RegionId location, RegionId to);
+
+}  // namespace meridian

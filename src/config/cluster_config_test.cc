@@ -1,0 +1,211 @@
+#include "config/cluster_config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace meridian {
+namespace {
+
+// A small valid config; each bad-config case below edits one spot of it.
+constexpr std::string_view kBase = R"(regions:
+  - name: us
+    http: 127.0.0.1:7101
+    replication: 127.0.0.1:7201
+    data_dir: data/us
+  - name: eu
+    http: 127.0.0.1:7102
+    replication: 127.0.0.1:7202
+    data_dir: data/eu
+  - name: ap
+    http: 127.0.0.1:7103
+    replication: 127.0.0.1:7203
+    data_dir: data/ap
+topology: mesh
+links:
+  - between: [us, eu]
+    rtt_ms: 80
+    jitter_ms: 10
+  - between: [us, ap]
+    rtt_ms: 150
+    jitter_ms: 10
+  - between: [eu, ap]
+    rtt_ms: 120
+    jitter_ms: 10
+wan:
+  admin: 127.0.0.1:8474
+  base_port: 9000
+router:
+  http: 127.0.0.1:7000
+)";
+
+std::string Replace(std::string_view text, std::string_view from, std::string_view to) {
+  std::string out(text);
+  const size_t at = out.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) out.replace(at, from.size(), to);
+  return out;
+}
+
+// 1-based line of the first occurrence of `needle`.
+int LineOf(std::string_view text, std::string_view needle) {
+  const size_t at = text.find(needle);
+  EXPECT_NE(at, std::string_view::npos) << needle;
+  int line = 1;
+  for (size_t i = 0; i < at && i < text.size(); ++i)
+    line += text[i] == '\n';
+  return line;
+}
+
+TEST(ClusterConfigTest, CommittedDefaultParses) {
+  Result<ClusterConfig> config = LoadClusterConfig(MERIDIAN_SOURCE_DIR "/deploy/local.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->regions.size(), 3u);
+  EXPECT_EQ(config->regions[0].name, "us");
+  EXPECT_EQ(config->regions[2].replication.ToString(), "127.0.0.1:7203");
+  EXPECT_EQ(config->topology, Topology::kMesh);
+  EXPECT_EQ(config->LinkBetween(1, 0).rtt_ms, 80);
+  EXPECT_EQ(config->LinkBetween(0, 2).rtt_ms, 150);
+  EXPECT_EQ(config->LinkBetween(2, 1).rtt_ms, 120);
+  EXPECT_EQ(config->LinkBetween(2, 1).jitter_ms, 10);
+  EXPECT_EQ(config->wan.admin.ToString(), "127.0.0.1:8474");
+  EXPECT_EQ(config->router.http.ToString(), "127.0.0.1:7000");
+  EXPECT_EQ(*config->RegionIdByName("ap"), 2u);
+  EXPECT_FALSE(config->RegionIdByName("mars").has_value());
+}
+
+TEST(ClusterConfigTest, ProxyLayoutIsDerivedFromBasePort) {
+  Result<ClusterConfig> config = ParseClusterConfig(kBase, "test.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const std::vector<WanProxy> proxies = WanProxyLayout(*config);
+  ASSERT_EQ(proxies.size(), 12u);
+  EXPECT_EQ(proxies[0].name, "us->eu");
+  EXPECT_EQ(proxies[0].listen.ToString(), "127.0.0.1:9001");
+  EXPECT_EQ(proxies[0].upstream.ToString(), "127.0.0.1:7202");
+  EXPECT_EQ(proxies[0].rtt_ms, 80);
+  EXPECT_EQ(proxies[6].name, "client-us->eu");
+  EXPECT_EQ(proxies[6].kind, ProxyKind::kClient);
+  EXPECT_EQ(proxies[6].listen.ToString(), "127.0.0.1:9101");
+  EXPECT_EQ(proxies[6].upstream.ToString(), "127.0.0.1:7102");
+  EXPECT_EQ(ReplicationDialAddress(*config, 2, 0).ToString(), "127.0.0.1:9020");
+  EXPECT_EQ(ClientDialAddress(*config, 1, 2).ToString(), "127.0.0.1:9112");
+  EXPECT_EQ(ClientDialAddress(*config, 1, 1).ToString(), "127.0.0.1:7102");
+}
+
+TEST(ClusterConfigTest, TopologyDecidesDirectPeers) {
+  Result<ClusterConfig> hub =
+      ParseClusterConfig(Replace(kBase, "topology: mesh", "topology: hub\nhub: eu"), "t");
+  ASSERT_TRUE(hub.ok()) << hub.status().ToString();
+  EXPECT_EQ(hub->Peers(0), std::vector<RegionId>{1});
+  EXPECT_EQ(hub->Peers(1), (std::vector<RegionId>{0, 2}));
+  Result<ClusterConfig> ring = ParseClusterConfig(Replace(kBase, "mesh", "ring"), "t");
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_TRUE(ring->ReplicatesDirectly(0, 2));
+  EXPECT_FALSE(ring->ReplicatesDirectly(1, 1));
+}
+
+TEST(ClusterConfigTest, HostPortParsing) {
+  EXPECT_EQ(ParseHostPort("[::1]:80")->host, "::1");
+  EXPECT_EQ(ParseHostPort("[::1]:80")->ToString(), "[::1]:80");
+  EXPECT_EQ(ParseHostPort("localhost:0")->port, 0);
+  for (const char* bad : {"", ":80", "host", "host:", "host:65536", "ho st:1", "h:-1", "[zz]:1"}) {
+    EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
+  }
+}
+
+TEST(ClusterConfigTest, MissingFileIsNotFound) {
+  Result<ClusterConfig> config = LoadClusterConfig("/nonexistent/meridian.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kNotFound);
+}
+
+struct BadCase {
+  std::string_view from;     // text of kBase to replace
+  std::string_view to;       // its replacement
+  std::string_view path;     // field path the error must name
+  std::string_view message;  // part of the error message
+  std::string_view anchor;   // text on the reported line (default: `to`)
+};
+
+const BadCase kBadCases[] = {
+    {"rtt_ms: 150", "rtt_ms: -3", "links[1].rtt_ms", "must be a non-negative integer", ""},
+    {"rtt_ms: 150", "rtt_ms: fast", "links[1].rtt_ms", "must be a non-negative integer", ""},
+    {"rtt_ms: 120", "rtt_msec: 120", "links[2].rtt_msec", "unknown key", ""},
+    {"topology: mesh", "topolgy: mesh", "topolgy", "unknown key", ""},
+    {"  - name: eu", "  - name: us", "regions[1].name", "duplicate region name",
+     "name: us\n    http: 127.0.0.1:7102"},
+    {"data_dir: data/ap", "data_dir: data/us", "regions[2].data_dir", "data_dir",
+     "data_dir: data/us\ntopology"},
+    {"http: 127.0.0.1:7102", "http: 127.0.0.1:7101", "regions[1].http",
+     "already used by regions[0].http", "http: 127.0.0.1:7101\n    replication: 127.0.0.1:7202"},
+    {"http: 127.0.0.1:7000", "http: 127.0.0.1:9001", "wan.base_port (proxy us->eu)",
+     "already used by router.http", "base_port"},
+    {"between: [eu, ap]", "between: [eu, mars]", "links[2].between[1]", "unknown region 'mars'",
+     "between: [eu, mars]"},
+    {"between: [us, eu]", "between: [us, us]", "links[0].between", "two different regions", ""},
+    {"between: [eu, ap]", "between: [eu, us]", "links[2]", "duplicate link", ""},
+    {"  - between: [eu, ap]\n    rtt_ms: 120\n    jitter_ms: 10\n", "", "links",
+     "missing entry for the pair [eu, ap]", "links:"},
+    {"admin: 127.0.0.1:8474", "admin: 127.0.0.1", "wan.admin", "expected host:port", ""},
+    {"127.0.0.1:7203", "127.0.0.1:99999", "regions[2].replication", "port must be", ""},
+    {"    data_dir: data/eu\n", "", "regions[1].data_dir", "is required", "- name: eu"},
+    {"rtt_ms: 80", "rtt_ms: 5", "links[0].jitter_ms", "must not exceed rtt_ms", "jitter_ms"},
+    {"topology: mesh", "topology: hub", "hub", "is required when topology is hub", ""},
+    {"topology: mesh", "topology: hub\nhub: mars", "hub", "unknown region", "hub: mars"},
+    {"topology: mesh", "topology: star", "topology", "must be one of mesh, hub, ring", ""},
+    {"rtt_ms: 80", "rtt_ms: 80\n    rtt_ms: 90", "links[0].rtt_ms", "duplicate key", "rtt_ms: 90"},
+    {"base_port: 9000", "base_port: 65500", "wan.base_port", "must be at most", ""},
+    {"  http: 127.0.0.1:7000", "  http: [127.0.0.1:7000]", "router.http", "host:port", ""},
+    {"  - name: ap", "  - name: Asia Pacific", "regions[2].name", "[a-z0-9_-]", ""},
+};
+
+TEST(ClusterConfigTest, BadConfigsNameFieldAndLine) {
+  for (const BadCase& c : kBadCases) {
+    const std::string text = Replace(kBase, c.from, c.to);
+    Result<ClusterConfig> config = ParseClusterConfig(text, "test.yaml");
+    ASSERT_FALSE(config.ok()) << "accepted: " << c.to;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+    const std::string_view anchor = c.anchor.empty() ? c.to : c.anchor;
+    const std::string where =
+        "test.yaml:" + std::to_string(LineOf(text, anchor)) + ": " + std::string(c.path) + ": ";
+    const std::string message = config.status().message();
+    EXPECT_EQ(message.rfind(where, 0), 0u) << "want prefix '" << where << "' in: " << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << message;
+  }
+}
+
+TEST(ClusterConfigTest, MoreThanMaxRegionsIsRejected) {
+  std::string text = "regions:\n";
+  for (int i = 0; i <= static_cast<int>(kMaxRegions); ++i) {
+    const std::string n = std::to_string(i);
+    text += "  - {name: r" + n + ", http: 127.0.0.1:71" + n + "0, replication: 127.0.0.1:72" + n +
+            "0, data_dir: d" + n + "}\n";
+  }
+  Result<ClusterConfig> config = ParseClusterConfig(text, "big.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("big.yaml:1: regions: at most 8 regions"),
+            std::string::npos)
+      << config.status().message();
+}
+
+TEST(ClusterConfigTest, MalformedYamlAndWrongShapesAreErrors) {
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"regions: [\n", "test.yaml:"},
+      {"", "test.yaml:1: (top level): must be a map"},
+      {"- a\n- b\n", "test.yaml:1: (top level): must be a map"},
+      {"regions: 3\n", "test.yaml:1: regions: must be a list"},
+      {"regions: []\n", "test.yaml:1: regions: must list at least one region"},
+      {"regions:\n  - name: us\n    name: eu\n", "test.yaml:3: regions[0].name: duplicate key"},
+      {"regions:\n  - [1, 2]\n", "test.yaml:2: regions[0]: must be a map"},
+      {"? [a]\n: 1\n", "(top level): map keys must be scalars"},
+  };
+  for (const auto& [text, want] : cases) {
+    Result<ClusterConfig> config = ParseClusterConfig(text, "test.yaml");
+    ASSERT_FALSE(config.ok()) << text;
+    EXPECT_NE(config.status().message().find(want), std::string::npos)
+        << "want '" << want << "' in: " << config.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace meridian

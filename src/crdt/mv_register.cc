@@ -1,0 +1,100 @@
+#include "crdt/or_set.h"
+
+#include "base/assert.h"
+#include "clock/clock_codec.h"
+#include "crdt/dot_kernel.h"
+
+namespace meridian {
+namespace {
+
+using Sibling = std::pair<const Dot, std::string>;
+
+Dot DotOf(const Sibling& s) {
+  return s.first;
+}
+
+// A sibling is covered and is its origin's latest write (see the invariants in or_set.h).
+bool IsLatestOfOrigin(Dot dot, const VersionVector& context) {
+  return dot.origin < kMaxRegions && dot.seq >= 1 && context.Get(dot.origin) == dot.seq;
+}
+
+}  // namespace
+
+MvOp MvRegister::PrepareWrite(const std::string& value, RegionId origin) const {
+  MvOp op;
+  op.value = value;
+  op.dot = dot_kernel::NextDot(context_, origin);
+  for (const auto& [dot, sibling] : values_)
+    op.observed.push_back(dot);
+  return op;
+}
+
+bool MvRegister::Apply(const MvOp& op) {
+  MERIDIAN_ASSERT(op.dot.seq >= 1 && op.dot.origin < kMaxRegions);
+  MERIDIAN_ASSERT(op.dot.seq <= context_.Get(op.dot.origin) + 1);  // causal delivery: no holes
+  if (context_.Covers(op.dot)) return false;  // a duplicate, or already overwritten
+  MERIDIAN_ASSERT(dot_kernel::AllCovered(op.observed, context_));
+  dot_kernel::EraseObserved(values_, op.observed, DotOf);
+  context_.Advance(op.dot);
+  values_.emplace(op.dot, op.value);
+  for (const auto& [dot, value] : values_)
+    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+  return true;
+}
+
+void MvRegister::Merge(const MvRegister& other) {
+  std::map<Dot, std::string> joined;
+  dot_kernel::Join(values_, context_, other.values_, other.context_, DotOf,
+                   [&](const Sibling& s) { joined.emplace_hint(joined.end(), s); });
+  values_ = std::move(joined);
+  context_.Merge(other.context_);
+  for (const auto& [dot, value] : values_)
+    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+}
+
+std::vector<std::string> MvRegister::Values() const {
+  std::vector<std::string> out;
+  out.reserve(values_.size());
+  for (const auto& [dot, value] : values_)
+    out.push_back(value);
+  return out;
+}
+
+void MvRegister::Encode(pb::MvRegister* out) const {
+  out->Clear();
+  for (const auto& [dot, value] : values_) {
+    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+    pb::MvRegister::Sibling* sibling = out->add_siblings();
+    meridian::Encode(dot, sibling->mutable_dot());
+    sibling->set_value(value);
+  }
+  meridian::Encode(context_, out->mutable_context());
+}
+
+Result<MvRegister> MvRegister::Decode(const pb::MvRegister& in) {
+  MvRegister reg;
+  auto context = dot_kernel::DecodeContext(in.has_context(), in.context(), "mv register");
+  if (!context.ok()) return context.status();
+  reg.context_ = *context;
+  for (int i = 0; i < in.siblings_size(); ++i) {
+    const pb::MvRegister::Sibling& sibling = in.siblings(i);
+    const std::string what = "mv register sibling " + std::to_string(i);
+    if (!sibling.has_dot()) return InvalidArgument(what + ": dot missing");
+    auto dot = meridian::Decode(sibling.dot());
+    if (!dot.ok()) return InvalidArgument(what + ": " + dot.status().message());
+    if (!reg.values_.empty() && reg.values_.rbegin()->first >= *dot) {
+      return InvalidArgument(what + ": dots not strictly ascending");
+    }
+    if (!reg.context_.Covers(*dot)) {
+      return InvalidArgument(what + ": dot " + dot->ToString() + " not covered by the context");
+    }
+    if (!IsLatestOfOrigin(*dot, reg.context_)) {
+      return InvalidArgument(what + ": dot " + dot->ToString() +
+                             " is not its origin's latest in the context");
+    }
+    reg.values_.emplace_hint(reg.values_.end(), *dot, sibling.value());
+  }
+  return reg;
+}
+
+}  // namespace meridian

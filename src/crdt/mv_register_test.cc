@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include "crdt/crdt_test_util.h"
+#include "crdt/or_set.h"
+
+namespace meridian {
+namespace {
+
+using crdt_testing::Script;
+using crdt_testing::Sim;
+using Values = std::vector<std::string>;
+
+MvOp Write(MvRegister& r, const std::string& value, RegionId origin) {
+  MvOp op = r.PrepareWrite(value, origin);
+  EXPECT_TRUE(r.Apply(op));
+  return op;
+}
+
+TEST(MvRegisterTest, SequentialWritesKeepOneValue) {
+  MvRegister r;
+  EXPECT_TRUE(r.Values().empty());
+  Write(r, "a", 0);
+  Write(r, "b", 0);
+  EXPECT_EQ(r.Values(), (Values{"b"}));
+}
+
+TEST(MvRegisterTest, ConcurrentWritesBecomeSiblings) {
+  MvRegister us, eu;
+  const MvOp a = Write(us, "from-us", 0);
+  const MvOp b = Write(eu, "from-eu", 1);
+  us.Apply(b);
+  eu.Apply(a);
+  EXPECT_EQ(us.Values(), (Values{"from-us", "from-eu"}));  // dot order
+  EXPECT_EQ(us.sibling_count(), 2u);
+  EXPECT_EQ(us, eu);
+}
+
+TEST(MvRegisterTest, WriteThatObservedSiblingsCollapsesThem) {
+  MvRegister us, eu, ap;
+  const MvOp a = Write(us, "a", 0);
+  const MvOp b = Write(eu, "b", 1);
+  us.Apply(b);
+  const MvOp resolved = Write(us, "resolved", 0);  // saw both siblings
+  EXPECT_EQ(resolved.observed, (std::vector<Dot>{{0, 1}, {1, 1}}));
+  EXPECT_EQ(us.Values(), (Values{"resolved"}));
+  for (const MvOp& op : {b, a, resolved})
+    ap.Apply(op);  // another causal order
+  EXPECT_EQ(ap, us);
+  eu.Merge(us);  // state transfer agrees
+  EXPECT_EQ(eu, us);
+}
+
+TEST(MvRegisterTest, DuplicateWriteIsIgnored) {
+  MvRegister us, eu;
+  const MvOp a = Write(us, "a", 0);
+  EXPECT_TRUE(eu.Apply(a));
+  EXPECT_FALSE(eu.Apply(a));
+  Write(eu, "b", 1);
+  EXPECT_FALSE(eu.Apply(a));  // overwritten, then redelivered: stays overwritten
+  EXPECT_EQ(eu.Values(), (Values{"b"}));
+}
+
+TEST(MvRegisterCodecTest, RejectsMalformed) {
+  MvRegister us, eu, ap;
+  us.Apply(Write(eu, "e", 1));
+  Write(us, "u", 0);            // (0,1) replaces (1,1)
+  us.Apply(Write(ap, "p", 2));  // (2,1) concurrent: a sibling
+  ASSERT_EQ(us.sibling_count(), 2u);
+  pb::MvRegister good;
+  us.Encode(&good);
+  ASSERT_EQ(*MvRegister::Decode(good), us);
+
+  pb::MvRegister unsorted = good;
+  unsorted.mutable_siblings()->SwapElements(0, 1);
+  pb::MvRegister uncovered = good;
+  uncovered.mutable_siblings(0)->mutable_dot()->set_seq(7);
+  pb::MvRegister not_latest = good;  // context says origin 0 wrote again since
+  not_latest.mutable_context()->set_values(0, 5);
+  pb::MvRegister bad_origin = good;
+  bad_origin.mutable_siblings(0)->mutable_dot()->set_origin(kMaxRegions);
+  pb::MvRegister no_dot = good;
+  no_dot.mutable_siblings(0)->clear_dot();
+  pb::MvRegister no_context = good;
+  no_context.clear_context();
+  for (const pb::MvRegister* bad :
+       {&unsorted, &uncovered, &not_latest, &bad_origin, &no_dot, &no_context}) {
+    const auto decoded = MvRegister::Decode(*bad);
+    ASSERT_FALSE(decoded.ok()) << bad->ShortDebugString();
+    EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
+// --- Properties on states reached by simulated regions ------------------------------------------
+
+struct MvModel {
+  using State = MvRegister;
+  using Op = MvOp;
+
+  explicit MvModel(size_t) {}
+
+  std::optional<Op> Make(const State& s, RegionId r, Dot dot, uint8_t, uint8_t) {
+    return s.PrepareWrite("r" + std::to_string(r) + "#" + std::to_string(dot.seq), r);
+  }
+
+  void Apply(State& s, const Op& op) { (void)s.Apply(op); }
+};
+
+RC_GTEST_PROP(MvRegisterProp, MergeIsCommutativeAssociativeIdempotent,
+              (uint8_t regions, const Script& script)) {
+  Sim<MvModel> sim(crdt_testing::RegionCount(regions));
+  sim.Run(script);
+  crdt_testing::CheckMergeLaws(sim);
+}
+
+RC_GTEST_PROP(MvRegisterProp, OpsInCausalOrderAndMergeConverge,
+              (uint8_t regions, const Script& script)) {
+  Sim<MvModel> sim(crdt_testing::RegionCount(regions));
+  sim.Run(script);
+  crdt_testing::CheckOpsAndMergeConverge(sim);
+}
+
+RC_GTEST_PROP(MvRegisterProp, CodecRoundTripsAndIsCanonical,
+              (uint8_t regions, const Script& script)) {
+  Sim<MvModel> sim(crdt_testing::RegionCount(regions));
+  sim.Run(script);
+  crdt_testing::CheckStateCodec(sim);
+}
+
+// Siblings are pairwise concurrent writes, so there are never more than there are regions.
+RC_GTEST_PROP(MvRegisterProp, SiblingsAreBoundedByRegions,
+              (uint8_t regions, const Script& script)) {
+  const size_t n = crdt_testing::RegionCount(regions);
+  Sim<MvModel> sim(n);
+  sim.Run(script);
+  size_t most = 0;
+  for (const MvRegister& r : sim.snapshots())
+    most = std::max(most, r.sibling_count());
+  RC_ASSERT(most <= n);
+  RC_TAG(most);
+}
+
+}  // namespace
+}  // namespace meridian

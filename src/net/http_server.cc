@@ -1,0 +1,204 @@
+#include "net/http_server.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "net/endpoint.h"
+#include "net/http_session.h"
+
+namespace meridian {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using net_internal::HttpSession;
+using net_internal::ServerCore;
+
+namespace {
+
+// Accept failures such as EMFILE repeat at once; waiting a little avoids a hot loop.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+// After the in-flight grace, closing every socket ends all I/O almost at once; this bounds the
+// wait for the threads before the io_context is stopped outright.
+constexpr auto kThreadExitWait = std::chrono::seconds(1);
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(std::string a, HttpHandler h, HttpServerOptions o)
+      : address(std::move(a)),
+        core(std::make_unique<ServerCore>(std::move(h), o)),
+        strand(asio::make_strand(core->ioc)),
+        acceptor(strand),
+        retry_timer(strand) {}
+
+  void DoAccept();
+  void OnAccept(boost::system::error_code ec, tcp::socket socket);
+  Status Listen(const tcp::endpoint& endpoint);
+  void RunThread();
+  void WaitForDrain();
+
+  const std::string address;
+  std::unique_ptr<ServerCore> core;
+  asio::strand<asio::io_context::executor_type> strand;  // acceptor and retry timer live here
+  tcp::acceptor acceptor;
+  asio::steady_timer retry_timer;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  tcp::endpoint bound;
+  bool started = false;
+  bool stopped = false;
+};
+
+void HttpServer::Impl::DoAccept() {
+  acceptor.async_accept(asio::make_strand(core->ioc),
+                        [this](boost::system::error_code ec, tcp::socket socket) {
+                          OnAccept(ec, std::move(socket));
+                        });
+}
+
+void HttpServer::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    retry_timer.expires_after(kAcceptRetryDelay);
+    retry_timer.async_wait([this](boost::system::error_code timer_ec) {
+      if (!timer_ec && acceptor.is_open()) DoAccept();
+    });
+    return;
+  }
+  std::shared_ptr<HttpSession> session;
+  {
+    // Registering under the same lock that Stop() sets `stopping` with means Stop() sees every
+    // session it has to close.
+    std::lock_guard<std::mutex> lock(core->mu);
+    if (!core->stopping) {
+      const uint64_t id = core->next_session_id++;
+      session = std::make_shared<HttpSession>(*core, id, std::move(socket));
+      core->sessions.emplace(id, session);
+    }
+  }
+  if (session) session->Start();
+  DoAccept();
+}
+
+Status HttpServer::Impl::Listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  const auto fail = [&](const char* step) {
+    return Unavailable("http server " + address + ": " + step + ": " + ec.message());
+  };
+  if (acceptor.open(endpoint.protocol(), ec)) return fail("open");
+  if (acceptor.set_option(asio::socket_base::reuse_address(true), ec)) return fail("setsockopt");
+  if (acceptor.bind(endpoint, ec)) return fail("bind");
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  bound = acceptor.local_endpoint(ec);
+  if (ec) return fail("local_endpoint");
+  return Status::Ok();
+}
+
+void HttpServer::Impl::RunThread() {
+  for (;;) {
+    try {
+      core->ioc.run();
+      break;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "http server %s: I/O thread caught: %s\n", address.c_str(), e.what());
+    }
+  }
+  std::lock_guard<std::mutex> lock(core->mu);
+  --core->threads_running;
+  core->changed.notify_all();
+}
+
+HttpServer::HttpServer(std::string address, HttpHandler handler, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(address), std::move(handler), options)) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+Status HttpServer::Start() {
+  MERIDIAN_ASSERT(!impl_->started);
+  MERIDIAN_ASSERT(impl_->core->options.threads >= 1);
+  Result<tcp::endpoint> endpoint = ResolveEndpoint(impl_->address);
+  if (!endpoint.ok()) return endpoint.status();
+  MERIDIAN_RETURN_IF_ERROR(impl_->Listen(*endpoint));
+  impl_->started = true;
+  impl_->work.emplace(impl_->core->ioc.get_executor());
+  impl_->DoAccept();
+  const int threads = impl_->core->options.threads;
+  {
+    std::lock_guard<std::mutex> lock(impl_->core->mu);
+    impl_->core->threads_running = threads;
+  }
+  for (int i = 0; i < threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->RunThread(); });
+  return Status::Ok();
+}
+
+void HttpServer::Impl::WaitForDrain() {
+  std::unique_lock<std::mutex> lock(core->mu);
+  core->changed.wait_for(lock, std::chrono::milliseconds(core->options.stop_grace_ms),
+                         [&] { return core->in_flight == 0; });
+}
+
+void HttpServer::Stop() {
+  Impl& impl = *impl_;
+  if (!impl.started || impl.stopped) return;
+  impl.stopped = true;
+  ServerCore& core = *impl.core;
+  {
+    std::lock_guard<std::mutex> lock(core.mu);
+    core.stopping = true;
+  }
+  asio::post(impl.strand, [&impl] {
+    boost::system::error_code ignored;
+    impl.acceptor.close(ignored);
+    impl.retry_timer.cancel();
+  });
+  impl.WaitForDrain();
+  {
+    std::lock_guard<std::mutex> lock(core.gate->mu);
+    core.gate->open = false;
+  }
+  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;
+  {
+    std::lock_guard<std::mutex> lock(core.mu);
+    sessions = core.sessions;
+  }
+  for (auto& [id, session] : sessions)
+    session->Close();
+  sessions.clear();
+  impl.work.reset();
+  {
+    std::unique_lock<std::mutex> lock(core.mu);
+    if (!core.changed.wait_for(lock, kThreadExitWait, [&] { return core.threads_running == 0; })) {
+      core.ioc.stop();
+    }
+  }
+  for (std::thread& thread : impl.threads)
+    thread.join();
+  std::map<uint64_t, std::shared_ptr<HttpSession>> leftover;
+  {
+    std::lock_guard<std::mutex> lock(core.mu);
+    leftover.swap(core.sessions);
+  }
+}
+
+uint16_t HttpServer::port() const {
+  MERIDIAN_ASSERT(impl_->started);
+  return impl_->bound.port();
+}
+
+std::string HttpServer::address() const {
+  MERIDIAN_ASSERT(impl_->started);
+  return EndpointToString(impl_->bound);
+}
+
+}  // namespace meridian

@@ -1,0 +1,62 @@
+// HttpServer: a small HTTP/1.1 server (Boost.Beast) for Meridian's admin and client APIs.
+//
+// Contract:
+//  1. Every well-formed request reaches the handler exactly once, on one of the server's I/O
+//     threads; the handler answers through its HttpResponder, now or later, from any thread.
+//  2. Requests that never reach the handler: a body over body_bytes_max gets 413, a header block
+//     over header_bytes_max gets 431, a malformed request (bad syntax, bad %-escape) gets 400;
+//     the connection is then closed.
+//  3. Connections are kept alive between requests (HTTP/1.1 rules) and served one request at a
+//     time; a connection idle for idle_timeout_ms is closed.
+//  4. Stop() stops accepting, waits up to stop_grace_ms for in-flight requests to be answered,
+//     closes every connection and joins the threads. Responders called after Stop() do nothing.
+//     No thread ever busy-waits.
+//
+// Thread-safety: Start/Stop/port from one owning thread; the responder from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "net/http_message.h"
+
+namespace meridian {
+
+struct HttpServerOptions {
+  int threads = 1;  // I/O threads; handlers run on them, so they must not block
+  // A region's largest value is 1 MiB; the rest is room for the JSON around it.
+  size_t body_bytes_max = (1 << 20) + (64 << 10);
+  size_t header_bytes_max = 16 << 10;  // twice Beast's default: long session tokens fit
+  int idle_timeout_ms = 30'000;        // a keep-alive connection with no request is closed
+  int stop_grace_ms = 2'000;           // Stop() waits this long for in-flight requests
+};
+
+class HttpServer {
+ public:
+  // `address` is "host:port" ("127.0.0.1:0" picks a free port). Nothing happens until Start().
+  HttpServer(std::string address, HttpHandler handler, HttpServerOptions options = {});
+  ~HttpServer();  // Stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O threads. Unavailable with the reason when the address
+  // cannot be bound (e.g. "127.0.0.1:7101: bind: Address already in use"); InvalidArgument when
+  // it cannot be parsed. REQUIRES: not started before.
+  Status Start();
+  // Idempotent; see contract 4.
+  void Stop();
+
+  // The bound port (the real one when constructed with port 0). REQUIRES: Start() succeeded.
+  uint16_t port() const;
+  // "host:port" with the bound port.
+  std::string address() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian

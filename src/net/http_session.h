@@ -1,0 +1,100 @@
+// Internal to HttpServer: the state shared by the server and its connections, and one connection.
+//
+// Invariants:
+//  1. A session's socket, buffer and parser are touched only on its strand.
+//  2. A session serves one request at a time: it reads the next request only after the
+//     response to the previous one has been written (no pipelining), so responses stay in order.
+//  3. in_flight counts requests handed to the handler whose response is not yet written; Stop()
+//     waits on it. The server's registry holds every live session strongly; a responder holds
+//     a session only weakly, and only while the ResponseGate is open.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "net/http_message.h"
+#include "net/http_server.h"
+
+namespace meridian::net_internal {
+
+class HttpSession;
+
+// Lets a responder reach a session only while the server is running (contract 4).
+struct ResponseGate {
+  std::mutex mu;
+  bool open = true;  // GUARDED_BY(mu)
+};
+
+struct ServerCore {
+  ServerCore(HttpHandler h, HttpServerOptions o) : handler(std::move(h)), options(o) {}
+
+  const HttpHandler handler;
+  const HttpServerOptions options;
+  std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
+
+  std::mutex mu;
+  std::condition_variable changed;  // in_flight or threads_running dropped
+  bool stopping = false;            // GUARDED_BY(mu)
+  int in_flight = 0;                // GUARDED_BY(mu)
+  int threads_running = 0;          // GUARDED_BY(mu)
+  uint64_t next_session_id = 0;     // GUARDED_BY(mu)
+  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
+
+  // Declared last so that it is destroyed first, while the fields above still exist.
+  boost::asio::io_context ioc;
+
+  bool Stopping();
+  void RequestDone();                 // in_flight -= 1
+  void Unregister(uint64_t session);  // the session closed itself
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(ServerCore& core, uint64_t id, boost::asio::ip::tcp::socket socket);
+
+  void Start();  // any thread
+  void Close();  // any thread; idempotent
+  // Any thread: queues the response for the request in flight.
+  void PostResponse(HttpResponse response);
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  void DoRead();
+  void OnRead(boost::beast::error_code ec);
+  void Dispatch(Request request);
+  void WriteResponse(HttpResponse response, bool after_handler);
+  void OnWrite(boost::beast::error_code ec, bool keep_alive, bool after_handler);
+  void RejectAndClose(int status, std::string message);
+  void LingeringClose();
+  void Drain();
+  void CloseNow();
+
+  ServerCore& core_;
+  const uint64_t id_;
+  boost::beast::tcp_stream stream_;
+  std::string remote_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;  // of the request in flight; the response answers in kind
+  bool closed_ = false;
+  boost::asio::steady_timer linger_timer_;
+  std::array<char, 4096> drain_buffer_{};
+  size_t drained_bytes_ = 0;
+};
+
+}  // namespace meridian::net_internal

@@ -1,0 +1,150 @@
+// Applying one op to the replica: state, vector, oplog, idempotency, conflict accounting, records.
+#include "clock/clock_codec.h"
+#include "replica/op_codec.h"
+#include "replica/replica.h"
+#include "replica/storage_keys.h"
+
+namespace meridian {
+namespace {
+
+// The seeded OR-set bug: a remove that deletes every dot of the element it finds on arrival,
+// including concurrent adds it never observed.
+void RemoveUnobserved(const Op& op, const KeyState& state, Op* mutated) {
+  const auto& set = std::get<OrSet>(state);
+  for (auto& t : std::get<std::vector<OrSetOp>>(mutated->body)) {
+    if (t.is_add) continue;
+    auto it = set.entries().find(t.element);
+    if (it != set.entries().end()) t.observed = it->second;
+  }
+  (void)op;
+}
+
+}  // namespace
+
+void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out) {
+  MERIDIAN_ASSERT(local == (op.dot.origin == options_.self));
+  auto [it, inserted] = states_.try_emplace(op.target, EmptyState(op.target.data_class));
+  KeyState& state = it->second;
+  MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
+
+  auto last = last_writer_.find(op.target);
+  const bool concurrent = !local && last != last_writer_.end() && !op.deps.Covers(last->second);
+
+  const Op* effective = &op;
+  Op mutated;
+  if (options_.bugs.lww_tie_without_region && op.target.data_class == DataClass::kProfile) {
+    mutated = op;
+    mutated.stamp.region = 0;
+    effective = &mutated;
+  } else if (options_.bugs.or_set_remove_wins && op.target.data_class == DataClass::kTags) {
+    mutated = op;
+    RemoveUnobserved(op, state, &mutated);
+    effective = &mutated;
+  }
+  ApplyEffects effects;
+  ApplyOpToState(*effective, state, &effects);
+  RecordConflicts(op, concurrent, effects);
+  last_writer_[op.target] = op.dot;
+
+  if (options_.bugs.apply_without_dedupe || options_.bugs.no_causal_wait) {
+    // The buggy paths may apply out of order or twice; keep the vector a max, never an assert.
+    applied_.Set(op.dot.origin, std::max(applied_.Get(op.dot.origin), op.dot.seq));
+  } else {
+    applied_.Advance(op.dot);
+  }
+  if (!local) clock_.Observe(op.stamp.time, physical_ms);
+  local ? ++stats_.ops_applied_local : ++stats_.ops_applied_remote;
+
+  PutState(op.target, state, out);
+  if (local || log_relayed_ops_) {
+    pb::Op encoded;
+    EncodeOp(op, &encoded);
+    out->records.Put(storage_keys::Oplog(oplog_.Append(op)), encoded.SerializeAsString());
+  }
+  PersistApplied(out);
+  out->applied.push_back({op.dot, op.deps, op.stamp, op.target});
+  if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);
+}
+
+void Replica::RecordConflicts(const Op& op, bool concurrent, const ApplyEffects& effects) {
+  const DataClass c = op.target.data_class;
+  if (c == DataClass::kProfile) {
+    for (const auto& contest : effects.contests) {
+      // A causally later overwrite is an update, not a conflict; an incoming write that lost, or
+      // won over a write it never saw, is.
+      const bool incoming_won = contest.winner.writer == op.dot;
+      if (incoming_won && op.deps.Covers(contest.loser.writer)) continue;
+      conflicts_.Add({c, op.target.key, contest.field, ConflictOutcome::kLwwOverwrite,
+                      contest.winner.stamp, contest.loser.stamp, contest.winner.value,
+                      contest.loser.value});
+    }
+    return;
+  }
+  if (!concurrent) return;
+  const ConflictOutcome outcome = (c == DataClass::kRegister && effects.siblings_after > 1)
+                                      ? ConflictOutcome::kSibling
+                                      : ConflictOutcome::kCrdtMerge;
+  conflicts_.Add({c, op.target.key, "", outcome, op.stamp, {}, std::nullopt, std::nullopt});
+}
+
+void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) {
+  const std::string storage_key = storage_keys::State(key);
+  const std::string bytes = StateBytes(state);
+  const uint64_t new_hash = RangeSummary::EntryHash(storage_key, bytes);
+  uint64_t& old_hash = entry_hashes_[key];
+  summary_.Update(storage_key, old_hash, new_hash);
+  old_hash = new_hash;
+  states_[key] = state;
+  if (HasCollectableGarbage(state)) garbage_keys_.insert(key);
+  out->records.Put(storage_key, bytes);
+}
+
+void Replica::PersistApplied(Output* out) {
+  pb::VersionVector vv;
+  Encode(applied_, &vv);
+  out->records.Put(std::string(storage_keys::kAppliedVector), vv.SerializeAsString());
+}
+
+void Replica::AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out) {
+  const IdempotencyRecord& record = idempotency_.Record(op);
+  const auto pending = IdempotencyTable::PendingCompensations(record, options_.self);
+  for (const auto& loser : pending) Compensate(op.idempotency_key, loser, physical_ms, out);
+  PersistIdempotency(op.idempotency_key, out);
+}
+
+void Replica::PersistIdempotency(const std::string& key, Output* out) {
+  const IdempotencyRecord* record = idempotency_.Lookup(key);
+  MERIDIAN_ASSERT(record != nullptr);
+  pb::IdempotencyRecord encoded;
+  IdempotencyTable::Encode(*record, &encoded);
+  out->records.Put(storage_keys::Idempotency(key), encoded.SerializeAsString());
+}
+
+// Our own write `loser` duplicated a write that won: cancel its effect once, as a new op that
+// every region applies like any other, so the increment counts once everywhere.
+void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRecord::Write& loser,
+                         uint64_t physical_ms, Output* out) {
+  MERIDIAN_ASSERT(loser.dot.origin == options_.self && loser.delta != 0);
+  const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
+  Op op = NewLocalOp(record->target, physical_ms, out);
+  op.body = -loser.delta;
+  op.compensates = loser.dot;
+  idempotency_.MarkCompensated(idempotency_key, loser.dot);
+  ++stats_.compensations;
+  ApplyOp(op, /*local=*/true, physical_ms, out);
+}
+
+Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out) {
+  Op op;
+  op.dot = {options_.self, applied_.Get(options_.self) + 1};
+  op.stamp = {clock_.Now(physical_ms), options_.self};
+  op.deps = applied_;
+  op.target = target;
+  pb::HlcTimestamp hlc;
+  Encode(op.stamp.time, &hlc);
+  // Persisted with the op's step: a restart resumes the clock above every stamp it handed out.
+  out->records.Put(std::string(storage_keys::kHlcHighWater), hlc.SerializeAsString());
+  return op;
+}
+
+}  // namespace meridian

@@ -1,0 +1,96 @@
+// Local writes: validation, idempotent retries, and turning a request into an op.
+#include <algorithm>
+
+#include "replica/replica.h"
+
+namespace meridian {
+namespace {
+
+bool BodyMatchesClass(const ClientWrite& w) {
+  switch (w.target.data_class) {
+    case DataClass::kProfile: return std::holds_alternative<LwwMapOp>(w.body);
+    case DataClass::kCounter: return std::holds_alternative<int64_t>(w.body);
+    case DataClass::kTags: return std::holds_alternative<TagsWrite>(w.body);
+    case DataClass::kRegister: return std::holds_alternative<std::string>(w.body);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Replica::ValidateWrite(const ClientWrite& write) const {
+  if (write.target.key.empty()) return InvalidArgument("key is empty");
+  if (!BodyMatchesClass(write)) return InvalidArgument("write body does not match the class");
+  if (const auto* op = std::get_if<LwwMapOp>(&write.body)) {
+    if (!op->clear && op->fields.empty()) return InvalidArgument("profile write sets no field");
+    for (const auto& [field, value] : op->fields) {
+      if (field.empty()) return InvalidArgument("profile field name is empty");
+    }
+  }
+  if (const auto* delta = std::get_if<int64_t>(&write.body)) {
+    if (*delta == 0) return InvalidArgument("counter delta is zero");
+    auto it = states_.find(write.target);
+    PnCounter empty;
+    const PnCounter& counter = it == states_.end() ? empty : std::get<PnCounter>(it->second);
+    MERIDIAN_RETURN_IF_ERROR(counter.CheckDelta(options_.self, *delta));
+  }
+  if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
+    if (tags->add.empty() && tags->remove.empty()) return InvalidArgument("tags write is empty");
+    for (const auto& e : tags->add) {
+      if (std::find(tags->remove.begin(), tags->remove.end(), e) != tags->remove.end()) {
+        return InvalidArgument("tag '" + e + "' is both added and removed in one write");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t physical_ms,
+                                          Output* out) {
+  MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
+  if (!write.idempotency_key.empty()) {
+    if (const IdempotencyRecord* record = idempotency_.Lookup(write.idempotency_key)) {
+      if (record->target != write.target) {
+        return FailedPrecondition("idempotency key was already used for a different key");
+      }
+      ++stats_.idempotent_retries;
+      return WriteReply{record->Winner().dot, applied_, /*deduplicated=*/true};
+    }
+  }
+  Op op = BuildOp(write, physical_ms, out);
+  const Dot dot = op.dot;
+  ApplyOp(op, /*local=*/true, physical_ms, out);
+  stability_.OnApplied(applied_);
+  PumpAll(physical_ms, out);
+  return WriteReply{dot, applied_, false};
+}
+
+Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out) {
+  Op op = NewLocalOp(write.target, physical_ms, out);
+  op.idempotency_key = write.idempotency_key;
+  auto it = states_.find(write.target);
+  const KeyState current =
+      it == states_.end() ? EmptyState(write.target.data_class) : it->second;
+  if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
+    op.body = *fields;
+  } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
+    op.body = *delta;
+  } else if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
+    // Prepared one after another on a scratch copy, so two adds in one request get two dots.
+    OrSet scratch = std::get<OrSet>(current);
+    std::vector<OrSetOp> ops;
+    auto prepare = [&](OrSetOp t) {
+      scratch.Apply(t);
+      ops.push_back(std::move(t));
+    };
+    for (const auto& e : tags->add) prepare(scratch.PrepareAdd(e, options_.self));
+    for (const auto& e : tags->remove) prepare(scratch.PrepareRemove(e));
+    op.body = std::move(ops);
+  } else {
+    op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
+                                                         options_.self);
+  }
+  return op;
+}
+
+}  // namespace meridian

@@ -1,0 +1,78 @@
+// Time-driven work: resends, acks, state transfers, garbage collection, oplog truncation and
+// anti-entropy rounds. Every period counts ticks.
+#include "clock/clock_codec.h"
+#include "replica/replica.h"
+#include "replica/storage_keys.h"
+
+namespace meridian {
+
+void Replica::Tick(uint64_t physical_ms, Output* out) {
+  ++tick_;
+  for (RegionId peer : neighbors_) {
+    PeerLink& link = peers_.at(peer);
+    if (link.snapshot_started_tick) {
+      if (tick_ - *link.snapshot_started_tick < options_.snapshot_retry_ticks) continue;
+      link.snapshot_started_tick.reset();  // lost or refused: try again from the acked point
+      Rewind(peer);
+    }
+    if (NeedsSnapshot(peer)) {
+      SendSnapshot(peer, physical_ms, out);
+      continue;
+    }
+    if (!link.unacked.empty() && tick_ - link.last_progress_tick >= options_.resend_timeout_ticks) {
+      ++stats_.resends;
+      Rewind(peer);
+    }
+    Pump(peer, physical_ms, out);
+  }
+  if (tick_ % options_.ack_interval_ticks == 0) {
+    for (RegionId peer : neighbors_) SendAck(peer, physical_ms, out);
+  }
+  if (tick_ % options_.gc_interval_ticks == 0) {
+    CollectGarbage(out);
+    TruncateOplog(out);
+  }
+  if (tick_ % options_.anti_entropy_interval_ticks == 0) StartAntiEntropy(physical_ms, out);
+}
+
+void Replica::CollectGarbage(Output* out) {
+  const VersionVector& stable = stability_.stable();
+  size_t visited = 0;
+  for (auto it = garbage_keys_.begin();
+       it != garbage_keys_.end() && visited < options_.gc_max_keys_per_round; ++visited) {
+    KeyState state = states_.at(*it);
+    const size_t dropped = CollectStateGarbage(state, stable);
+    if (dropped > 0) {
+      stats_.garbage_collected += dropped;
+      PutState(*it, state, out);
+    }
+    it = HasCollectableGarbage(state) ? std::next(it) : garbage_keys_.erase(it);
+  }
+  for (const auto& key :
+       idempotency_.Collect(stable, options_.idempotency_records_soft_max, options_.self)) {
+    out->records.Delete(storage_keys::Idempotency(key));
+  }
+}
+
+void Replica::TruncateOplog(Output* out) {
+  auto acknowledged_by_all = [this](const OplogEntry& entry) {
+    for (RegionId peer : neighbors_) {
+      if (ShouldForward(entry.op.dot.origin, peer) && !peers_.at(peer).acked.Covers(entry.op.dot)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto [first, end] = oplog_.DropFront(acknowledged_by_all);
+  auto [first2, end2] = oplog_.DropBeyond(options_.oplog_retention_ops);
+  for (uint64_t i = first; i < end2; ++i) out->records.Delete(storage_keys::Oplog(i));
+  (void)end;
+  (void)first2;
+  for (const auto& [peer, link] : peers_) {
+    pb::VersionVector acked;
+    Encode(link.acked, &acked);
+    out->records.Put(storage_keys::PeerAcked(peer), acked.SerializeAsString());
+  }
+}
+
+}  // namespace meridian

@@ -1,0 +1,79 @@
+// IdempotencyTable: what this region knows of writes that carried an idempotency key.
+//
+// A client (or the router) that retries a write sends the same idempotency key. Two cases:
+//  - the retry reaches a region that already knows the key: the write is not made again; the
+//    region answers as for the original (Lookup finds it);
+//  - the retry reaches a region that did not know the key yet (a failover while the original was
+//    in flight): both writes exist, with different dots. Every region that learns both picks the
+//    same winner (the lowest WriteStamp); for counters the origin of each losing write cancels it
+//    once with a compensation op, so the increment counts once after merge. (LWW writes and tag
+//    adds are idempotent in effect: the duplicate re-asserts the same value / member.)
+//
+// Invariants:
+//  1. A record lists every dot known with its key, ascending, with stamps and deltas alongside.
+//  2. A losing dot is compensated at most once, by its origin, and the record says so durably.
+//  3. Records are dropped only when all their dots are causally stable (every concurrent duplicate
+//     has then been seen here) and the table is over its soft bound; never by a timer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "clock/dot.h"
+#include "clock/hlc.h"
+#include "clock/version_vector.h"
+#include "meridian/replica.pb.h"
+#include "replica/types.h"
+
+namespace meridian {
+
+struct IdempotencyRecord {
+  StateKey target;
+  struct Write {
+    Dot dot;
+    WriteStamp stamp;
+    int64_t delta = 0;  // counters only
+    bool compensated = false;
+    bool operator==(const Write&) const = default;
+  };
+  std::vector<Write> writes;  // ascending by dot
+
+  const Write& Winner() const;
+  bool operator==(const IdempotencyRecord&) const = default;
+};
+
+class IdempotencyTable {
+ public:
+  const IdempotencyRecord* Lookup(const std::string& key) const;
+
+  // Records that op `op` (which carries an idempotency key) was applied. Returns the record.
+  const IdempotencyRecord& Record(const Op& op);
+  // Marks `dot` of record `key` as compensated. REQUIRES: present and not yet compensated.
+  void MarkCompensated(const std::string& key, Dot dot);
+  // Merges a record received in a snapshot.
+  const IdempotencyRecord& MergeRecord(const std::string& key, const IdempotencyRecord& record);
+
+  // Own losing counter writes in `record` that still need a compensation op.
+  static std::vector<IdempotencyRecord::Write> PendingCompensations(
+      const IdempotencyRecord& record, RegionId self);
+
+  // Drops records whose dots are all covered by `stable`, oldest key first, until at most
+  // `keep` remain. Returns the dropped keys (the caller deletes their storage records).
+  std::vector<std::string> Collect(const VersionVector& stable, size_t keep, RegionId self);
+
+  size_t size() const { return records_.size(); }
+  const std::map<std::string, IdempotencyRecord>& records() const { return records_; }
+  void Restore(const std::string& key, IdempotencyRecord record);
+
+  static void Encode(const IdempotencyRecord& record, pb::IdempotencyRecord* out);
+  static Result<IdempotencyRecord> Decode(const pb::IdempotencyRecord& in);
+
+ private:
+  std::map<std::string, IdempotencyRecord> records_;
+};
+
+}  // namespace meridian

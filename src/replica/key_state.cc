@@ -1,0 +1,110 @@
+#include "replica/key_state.h"
+
+namespace meridian {
+
+KeyState EmptyState(DataClass data_class) {
+  switch (data_class) {
+    case DataClass::kProfile: return LwwMap{};
+    case DataClass::kCounter: return PnCounter{};
+    case DataClass::kTags: return OrSet{};
+    case DataClass::kRegister: return MvRegister{};
+  }
+  MERIDIAN_ASSERT(false);
+  return LwwMap{};
+}
+
+bool StateMatchesClass(const KeyState& state, DataClass data_class) {
+  return state.index() == EmptyState(data_class).index();
+}
+
+void EncodeState(const KeyState& state, pb::KeyState* out) {
+  out->Clear();
+  std::visit(
+      [out](const auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, LwwMap>) s.Encode(out->mutable_profile());
+        if constexpr (std::is_same_v<T, PnCounter>) s.Encode(out->mutable_counter());
+        if constexpr (std::is_same_v<T, OrSet>) s.Encode(out->mutable_tags());
+        if constexpr (std::is_same_v<T, MvRegister>) s.Encode(out->mutable_register_());
+      },
+      state);
+}
+
+namespace {
+template <typename T, typename P>
+Result<KeyState> Wrap(const P& encoded) {
+  auto decoded = T::Decode(encoded);
+  if (!decoded.ok()) return decoded.status();
+  return KeyState(std::move(decoded).value());
+}
+}  // namespace
+
+Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class) {
+  switch (data_class) {
+    case DataClass::kProfile:
+      if (in.state_case() == pb::KeyState::kProfile) return Wrap<LwwMap>(in.profile());
+      break;
+    case DataClass::kCounter:
+      if (in.state_case() == pb::KeyState::kCounter) return Wrap<PnCounter>(in.counter());
+      break;
+    case DataClass::kTags:
+      if (in.state_case() == pb::KeyState::kTags) return Wrap<OrSet>(in.tags());
+      break;
+    case DataClass::kRegister:
+      if (in.state_case() == pb::KeyState::kRegister) return Wrap<MvRegister>(in.register_());
+      break;
+  }
+  return InvalidArgument("key state does not match the key's data class");
+}
+
+std::string StateBytes(const KeyState& state) {
+  pb::KeyState encoded;
+  EncodeState(state, &encoded);
+  std::string bytes;
+  MERIDIAN_ASSERT(encoded.SerializeToString(&bytes));
+  return bytes;
+}
+
+void MergeState(KeyState& into, const KeyState& other) {
+  MERIDIAN_ASSERT(into.index() == other.index());
+  std::visit(
+      [&other](auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        s.Merge(std::get<T>(other));
+      },
+      into);
+}
+
+void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
+  MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
+  switch (op.target.data_class) {
+    case DataClass::kProfile:
+      std::get<LwwMap>(state).Apply(std::get<LwwMapOp>(op.body), op.stamp, op.dot,
+                                    &effects->contests);
+      return;
+    case DataClass::kCounter:
+      std::get<PnCounter>(state).Apply(op.dot.origin, std::get<int64_t>(op.body));
+      return;
+    case DataClass::kTags:
+      for (const auto& t : std::get<std::vector<OrSetOp>>(op.body)) std::get<OrSet>(state).Apply(t);
+      return;
+    case DataClass::kRegister: {
+      auto& reg = std::get<MvRegister>(state);
+      reg.Apply(std::get<MvOp>(op.body));
+      effects->siblings_after = reg.sibling_count();
+      return;
+    }
+  }
+}
+
+size_t CollectStateGarbage(KeyState& state, const VersionVector& stable) {
+  if (auto* map = std::get_if<LwwMap>(&state)) return map->CollectGarbage(stable);
+  return 0;  // counters, OR-sets and MV-registers keep no tombstones
+}
+
+bool HasCollectableGarbage(const KeyState& state) {
+  const auto* map = std::get_if<LwwMap>(&state);
+  return map != nullptr && (map->TombstoneCount() > 0 || map->clear_mark().has_value());
+}
+
+}  // namespace meridian

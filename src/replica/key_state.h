@@ -1,0 +1,50 @@
+// KeyState: the CRDT state of one key, whichever class it belongs to, and how ops change it.
+//
+// Invariants:
+//  1. A key's state alternative always matches its class (profile <-> LwwMap, ...).
+//  2. ApplyOpToState is the only way an op changes a state; the replica calls it exactly once per
+//     op per region (dedupe happens before it).
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "crdt/lww_map.h"
+#include "crdt/or_set.h"
+#include "crdt/pn_counter.h"
+#include "meridian/replica.pb.h"
+#include "replica/types.h"
+
+namespace meridian {
+
+using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister>;
+
+KeyState EmptyState(DataClass data_class);
+bool StateMatchesClass(const KeyState& state, DataClass data_class);
+
+void EncodeState(const KeyState& state, pb::KeyState* out);
+Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class);
+// Canonical bytes of the state: equal states give equal bytes (hashed by anti-entropy).
+std::string StateBytes(const KeyState& state);
+
+// REQUIRES: both states hold the same alternative.
+void MergeState(KeyState& into, const KeyState& other);
+
+// What applying an op did, for conflict accounting.
+struct ApplyEffects {
+  std::vector<LwwContest> contests;  // profile fields where two writes met
+  size_t siblings_after = 0;         // register siblings after the op
+};
+
+// REQUIRES: state matches op.target.data_class; for counters the delta passed CheckDelta at
+// the origin.
+void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects);
+
+// Drops tombstones whose writer is causally stable. Returns how many were dropped.
+size_t CollectStateGarbage(KeyState& state, const VersionVector& stable);
+// True when the state holds something CollectStateGarbage might drop later.
+bool HasCollectableGarbage(const KeyState& state);
+
+}  // namespace meridian

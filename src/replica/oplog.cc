@@ -1,0 +1,38 @@
+#include "replica/oplog.h"
+
+#include <algorithm>
+
+namespace meridian {
+
+uint64_t Oplog::Append(Op op) {
+  const uint64_t index = next_index_++;
+  entries_.push_back({index, std::move(op)});
+  return index;
+}
+
+void Oplog::Restore(uint64_t index, Op op) {
+  MERIDIAN_ASSERT(entries_.empty() || index == next_index_);
+  entries_.push_back({index, std::move(op)});
+  next_index_ = index + 1;
+}
+
+std::pair<uint64_t, uint64_t> Oplog::DropBeyond(size_t max_entries) {
+  const uint64_t first = first_index();
+  while (entries_.size() > max_entries) DropOne();
+  return {first, first_index()};
+}
+
+const OplogEntry* Oplog::At(uint64_t index) const {
+  if (entries_.empty() || index < entries_.front().index || index >= next_index_) return nullptr;
+  return &entries_[index - entries_.front().index];
+}
+
+void Oplog::DropOne() {
+  const Dot dot = entries_.front().op.dot;
+  // The floor is a vector, so it may only name a prefix of each origin: entries of one origin are
+  // appended in seq order, hence dropped in seq order.
+  floor_.Set(dot.origin, std::max(floor_.Get(dot.origin), dot.seq));
+  entries_.pop_front();
+}
+
+}  // namespace meridian

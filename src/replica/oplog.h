@@ -1,0 +1,62 @@
+// Oplog: the ops this region must still be able to send, in local apply order.
+//
+// Every op this region applies (its own, and in relaying topologies the ones it forwards) gets the
+// next local index. An entry is dropped once every peer that should receive it has acknowledged it,
+// or when the log exceeds its retention bound; a peer that still needed a dropped entry is caught
+// up by state transfer instead (see `floor`).
+//
+// Invariants:
+//  1. Indexes are dense and increasing; entries are dropped only from the front.
+//  2. floor() covers every op ever dropped: a peer whose acknowledged vector does not dominate the
+//     floor (for the origins we send it) can no longer be served from the log.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "clock/version_vector.h"
+#include "replica/types.h"
+
+namespace meridian {
+
+struct OplogEntry {
+  uint64_t index = 0;
+  Op op;
+};
+
+class Oplog {
+ public:
+  // Appends and returns the new entry's index.
+  uint64_t Append(Op op);
+  // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
+  void Restore(uint64_t index, Op op);
+
+  // Drops front entries while `droppable(entry)` holds. Returns the indexes dropped [first, end).
+  template <typename Pred>
+  std::pair<uint64_t, uint64_t> DropFront(Pred droppable) {
+    const uint64_t first = first_index();
+    while (!entries_.empty() && droppable(entries_.front())) DropOne();
+    return {first, first_index()};
+  }
+  // Drops the oldest entries until at most `max_entries` remain. Returns the range dropped.
+  std::pair<uint64_t, uint64_t> DropBeyond(size_t max_entries);
+
+  // First index still held (== end_index() when empty).
+  uint64_t first_index() const { return entries_.empty() ? next_index_ : entries_.front().index; }
+  uint64_t end_index() const { return next_index_; }
+  const OplogEntry* At(uint64_t index) const;
+  size_t size() const { return entries_.size(); }
+  const VersionVector& floor() const { return floor_; }
+  // Raises the floor (after recovery, or when a snapshot brought in ops that were never logged
+  // here, so they cannot be relayed from the log either).
+  void RaiseFloor(const VersionVector& floor) { floor_.Merge(floor); }
+
+ private:
+  void DropOne();
+
+  std::deque<OplogEntry> entries_;
+  uint64_t next_index_ = 1;
+  VersionVector floor_;
+};
+
+}  // namespace meridian

@@ -1,0 +1,99 @@
+// Replica construction, reads and status. The message handlers live in the files named in
+// replica.h, one per protocol concern.
+#include "replica/replica.h"
+
+#include <algorithm>
+
+namespace meridian {
+namespace {
+
+std::vector<RegionId> NeighborsOf(const ReplicaOptions& o) {
+  std::vector<RegionId> out;
+  const RegionId n = o.region_count;
+  switch (o.topology) {
+    case Topology::kMesh:
+      for (RegionId r = 0; r < n; ++r) {
+        if (r != o.self) out.push_back(r);
+      }
+      break;
+    case Topology::kHub:
+      if (o.self == o.hub) {
+        for (RegionId r = 0; r < n; ++r) {
+          if (r != o.self) out.push_back(r);
+        }
+      } else {
+        out.push_back(o.hub);
+      }
+      break;
+    case Topology::kRing:
+      if (n > 1) {
+        out.push_back((o.self + 1) % n);
+        const RegionId prev = (o.self + n - 1) % n;
+        if (prev != out.front()) out.push_back(prev);
+      }
+      break;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Replica::Replica(ReplicaOptions options)
+    : options_(options),
+      neighbors_(NeighborsOf(options)),
+      log_relayed_ops_(options.topology != Topology::kMesh),
+      clock_(options.hlc),
+      buffer_(options.max_buffered_ops),
+      stability_(options.self, options.region_count),
+      conflicts_(options.conflict_log_capacity) {
+  MERIDIAN_ASSERT(options.region_count >= 1 && options.region_count <= kMaxRegions);
+  MERIDIAN_ASSERT(options.self < options.region_count);
+  MERIDIAN_ASSERT(options.hub < options.region_count);
+  for (RegionId r : neighbors_) peers_[r] = PeerLink{};
+}
+
+ReadResult Replica::Read(const StateKey& key) const {
+  ReadResult result;
+  result.applied = applied_;
+  auto it = states_.find(key);
+  if (it != states_.end()) result.state = it->second;
+  return result;
+}
+
+std::vector<PeerStatus> Replica::Peers() const {
+  std::vector<PeerStatus> out;
+  for (const auto& [region, link] : peers_) {
+    PeerStatus s;
+    s.region = region;
+    s.acked = link.acked;
+    s.heard_from = link.ack_seen;
+    s.clock_offset_ms = link.clock_offset_ms;
+    for (RegionId origin = 0; origin < options_.region_count; ++origin) {
+      if (!ShouldForward(origin, region)) continue;
+      const uint64_t have = applied_.Get(origin), acked = link.acked.Get(origin);
+      if (have > acked) s.backlog_ops += have - acked;
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+bool Replica::ShouldForward(RegionId origin, RegionId peer) const {
+  if (origin == peer) return false;
+  return options_.topology == Topology::kMesh ? origin == options_.self : true;
+}
+
+pb::PeerMessage Replica::NewMessage(uint64_t physical_ms) const {
+  pb::PeerMessage m;
+  m.set_from(options_.self);
+  m.set_sent_physical_ms(physical_ms);
+  return m;
+}
+
+void Replica::TEST_CorruptState(const StateKey& key, KeyState state) {
+  Output ignored;
+  PutState(key, state, &ignored);
+}
+
+}  // namespace meridian

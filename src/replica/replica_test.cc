@@ -1,0 +1,165 @@
+#include "replica/replica.h"
+
+#include <gtest/gtest.h>
+
+#include "store/memory_storage.h"
+
+namespace meridian {
+namespace {
+
+ReplicaOptions Options(RegionId self, RegionId count = 2) {
+  ReplicaOptions o;
+  o.self = self;
+  o.region_count = count;
+  return o;
+}
+
+ClientWrite Incr(const std::string& key, int64_t by, std::string idempotency_key = "") {
+  return ClientWrite{{DataClass::kCounter, key}, std::move(idempotency_key), by};
+}
+
+int64_t CounterValue(const Replica& r, const std::string& key) {
+  auto state = r.Read({DataClass::kCounter, key}).state;
+  return state ? *std::get<PnCounter>(*state).Value() : 0;
+}
+
+// Delivers every message in `out` addressed to `to`, returning what that produced.
+Output Deliver(const Output& out, Replica& to, uint64_t now = 1000) {
+  Output produced;
+  for (const auto& [dest, m] : out.messages) {
+    if (dest == to.self()) to.OnMessage(m.from(), m, now, &produced);
+  }
+  return produced;
+}
+
+TEST(ReplicaTest, LocalWriteIsReadableAndPersisted) {
+  Replica r(Options(0));
+  Output out;
+  auto reply = r.OnClientWrite(Incr("c", 5), 1000, &out);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->dot, (Dot{0, 1}));
+  EXPECT_EQ(CounterValue(r, "c"), 5);
+  EXPECT_FALSE(out.records.empty());
+  ASSERT_EQ(out.applied.size(), 1u);
+}
+
+TEST(ReplicaTest, BadWritesChangeNothing) {
+  Replica r(Options(0));
+  Output out;
+  EXPECT_FALSE(r.OnClientWrite(Incr("", 1), 1000, &out).ok());
+  EXPECT_FALSE(r.OnClientWrite(Incr("c", 0), 1000, &out).ok());
+  ClientWrite mismatch{{DataClass::kTags, "t"}, "", int64_t{1}};
+  EXPECT_FALSE(r.OnClientWrite(mismatch, 1000, &out).ok());
+  EXPECT_TRUE(out.records.empty());
+  EXPECT_TRUE(r.applied().IsZero());
+}
+
+TEST(ReplicaTest, ReplicatesAndIgnoresDuplicates) {
+  Replica a(Options(0)), b(Options(1));
+  Output out;
+  ASSERT_TRUE(a.OnClientWrite(Incr("c", 3), 1000, &out).ok());
+  Deliver(out, b);
+  Deliver(out, b);  // the same batch again
+  EXPECT_EQ(CounterValue(b, "c"), 3);
+  EXPECT_EQ(b.stats().duplicates_ignored, 1u);
+  EXPECT_EQ(b.applied(), a.applied());
+}
+
+TEST(ReplicaTest, OutOfOrderOpsWaitForTheirDependencies) {
+  Replica a(Options(0)), b(Options(1));
+  Output first, second;
+  ASSERT_TRUE(a.OnClientWrite(Incr("c", 1), 1000, &first).ok());
+  ASSERT_TRUE(a.OnClientWrite(Incr("c", 10), 1001, &second).ok());
+  Deliver(second, b);  // (0,2) before (0,1): held back
+  EXPECT_EQ(CounterValue(b, "c"), 0);
+  EXPECT_EQ(b.buffered_ops(), 1u);
+  Deliver(first, b);
+  EXPECT_EQ(CounterValue(b, "c"), 11);
+  EXPECT_EQ(b.buffered_ops(), 0u);
+}
+
+TEST(ReplicaTest, RecoverRestoresVectorStateAndClock) {
+  MemoryStorage disk;
+  Replica a(Options(0));
+  for (int i = 0; i < 3; ++i) {
+    Output out;
+    ASSERT_TRUE(a.OnClientWrite(Incr("c", 2), 5000, &out).ok());
+    ASSERT_TRUE(disk.Write(out.records).ok());
+  }
+  auto recovered = Replica::Recover(Options(0), disk);
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+  EXPECT_EQ((*recovered)->applied(), a.applied());
+  EXPECT_EQ(CounterValue(**recovered, "c"), 6);
+  EXPECT_GE((*recovered)->clock().last(), a.clock().last());
+  EXPECT_EQ((*recovered)->oplog_size(), 3u);
+}
+
+TEST(ReplicaTest, RetryWithIdempotencyKeyInSameRegionCountsOnce) {
+  Replica a(Options(0));
+  Output out;
+  ASSERT_TRUE(a.OnClientWrite(Incr("c", 7, "req-1"), 1000, &out).ok());
+  auto again = a.OnClientWrite(Incr("c", 7, "req-1"), 1001, &out);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->deduplicated);
+  EXPECT_EQ(CounterValue(a, "c"), 7);
+  EXPECT_FALSE(a.OnClientWrite(Incr("other", 7, "req-1"), 1002, &out).ok());
+}
+
+TEST(ReplicaTest, RetryInAnotherRegionCountsOnceAfterMerge) {
+  Replica a(Options(0)), b(Options(1));
+  Output from_a, from_b;
+  ASSERT_TRUE(a.OnClientWrite(Incr("c", 7, "req-1"), 1000, &from_a).ok());
+  ASSERT_TRUE(b.OnClientWrite(Incr("c", 7, "req-1"), 1000, &from_b).ok());  // failover retry
+  Output a_next = Deliver(from_b, a);
+  Output b_next = Deliver(from_a, b);
+  // The loser's origin compensates; let the compensation travel too.
+  for (int round = 0; round < 3; ++round) {
+    Output x = Deliver(b_next, a), y = Deliver(a_next, b);
+    a_next = std::move(x);
+    b_next = std::move(y);
+  }
+  EXPECT_EQ(CounterValue(a, "c"), 7);
+  EXPECT_EQ(CounterValue(b, "c"), 7);
+  EXPECT_EQ(a.stats().compensations + b.stats().compensations, 1u);
+}
+
+TEST(ReplicaTest, ConcurrentLwwWritesAreLoggedAsConflicts) {
+  Replica a(Options(0)), b(Options(1));
+  Output from_a, from_b;
+  LwwMapOp set_a{false, {{"name", "ann"}}}, set_b{false, {{"name", "bob"}}};
+  ASSERT_TRUE(a.OnClientWrite({{DataClass::kProfile, "p"}, "", set_a}, 1000, &from_a).ok());
+  ASSERT_TRUE(b.OnClientWrite({{DataClass::kProfile, "p"}, "", set_b}, 1000, &from_b).ok());
+  Deliver(from_b, a);
+  Deliver(from_a, b);
+  auto va = std::get<LwwMap>(*a.Read({DataClass::kProfile, "p"}).state).Visible();
+  auto vb = std::get<LwwMap>(*b.Read({DataClass::kProfile, "p"}).state).Visible();
+  EXPECT_EQ(va, vb);
+  EXPECT_EQ(va.at("name"), "bob");  // same HLC: region 1 wins the tie
+  EXPECT_EQ(a.conflicts().count(DataClass::kProfile, ConflictOutcome::kLwwOverwrite), 1u);
+  ASSERT_EQ(a.conflicts().recent().size(), 1u);
+  EXPECT_EQ(a.conflicts().recent().front().loser_value, "ann");
+}
+
+TEST(ReplicaTest, AntiEntropyRepairsDivergenceAtEqualVectors) {
+  Replica a(Options(0)), b(Options(1));
+  PnCounter bogus;
+  bogus.Apply(0, 42);
+  a.TEST_CorruptState({DataClass::kCounter, "x"}, bogus);  // diverged without any op
+  const uint32_t rounds = a.options().anti_entropy_interval_ticks + 1;
+  for (uint32_t i = 0; i < rounds; ++i) {
+    Output to_a, to_b;
+    a.Tick(1000 + i, &to_b);
+    b.Tick(1000 + i, &to_a);
+    // Ping-pong until both sides are silent (bounded: the exchange is four messages deep).
+    for (int depth = 0; depth < 8 && !(to_a.messages.empty() && to_b.messages.empty()); ++depth) {
+      Output next_b = Deliver(to_a, a), next_a = Deliver(to_b, b);
+      to_a = std::move(next_a);
+      to_b = std::move(next_b);
+    }
+  }
+  EXPECT_EQ(CounterValue(b, "x"), 42);
+  EXPECT_EQ(b.stats().anti_entropy_repairs, 1u);
+}
+
+}  // namespace
+}  // namespace meridian

@@ -1,0 +1,67 @@
+// Layout of the replica's records in the Storage key space. One prefix per kind of record so a
+// recovery scan can read each kind in order:
+//   s<class byte><user key>     -> pb::KeyState      the CRDT state of a key
+//   o<8-byte big-endian index>  -> pb::Op            the oplog, in local apply order
+//   i<idempotency key>          -> pb::IdempotencyRecord
+//   m:vv                        -> pb::VersionVector applied ops
+//   m:hlc                       -> pb::HlcTimestamp  high-water mark of stamped writes
+//   m:peer:<region byte>        -> pb::VersionVector what that peer acknowledged
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "replica/types.h"
+
+namespace meridian::storage_keys {
+
+inline constexpr std::string_view kStatePrefix = "s";
+inline constexpr std::string_view kOplogPrefix = "o";
+inline constexpr std::string_view kIdempotencyPrefix = "i";
+inline constexpr std::string_view kAppliedVector = "m:vv";
+inline constexpr std::string_view kHlcHighWater = "m:hlc";
+inline constexpr std::string_view kPeerAckedPrefix = "m:peer:";
+
+inline std::string State(const StateKey& k) {
+  std::string out(kStatePrefix);
+  out.push_back(static_cast<char>(k.data_class));
+  out += k.key;
+  return out;
+}
+
+inline Result<StateKey> ParseState(std::string_view storage_key) {
+  if (storage_key.size() < 3 || storage_key.substr(0, 1) != kStatePrefix) {
+    return InvalidArgument("not a state record key");
+  }
+  auto c = DataClassFromNumber(static_cast<uint8_t>(storage_key[1]));
+  if (!c) return InvalidArgument("state record key has an unknown class");
+  return StateKey{*c, std::string(storage_key.substr(2))};
+}
+
+inline std::string Oplog(uint64_t index) {
+  std::string out(kOplogPrefix);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(index >> shift));
+  return out;
+}
+
+inline Result<uint64_t> ParseOplog(std::string_view storage_key) {
+  if (storage_key.size() != 9 || storage_key[0] != kOplogPrefix[0]) {
+    return InvalidArgument("not an oplog record key");
+  }
+  uint64_t index = 0;
+  for (size_t i = 1; i < 9; ++i) index = (index << 8) | static_cast<uint8_t>(storage_key[i]);
+  return index;
+}
+
+inline std::string Idempotency(std::string_view key) {
+  return std::string(kIdempotencyPrefix) + std::string(key);
+}
+
+inline std::string PeerAcked(RegionId peer) {
+  return std::string(kPeerAckedPrefix) + static_cast<char>(peer);
+}
+
+}  // namespace meridian::storage_keys

@@ -1,0 +1,93 @@
+// Value types shared by the replica's parts: data classes, client writes, ops, step outputs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/storage.h"
+#include "clock/dot.h"
+#include "clock/hlc.h"
+#include "clock/version_vector.h"
+#include "crdt/lww_map.h"
+#include "crdt/or_set.h"
+#include "meridian/replica.pb.h"
+
+namespace meridian {
+
+// The data classes of DESIGN.md section 3 that replicate asynchronously (class D, handles, is the
+// strong module's). Numeric values are on the wire and on disk: never renumber.
+enum class DataClass : uint8_t {
+  kProfile = 1,   // A: LWW map
+  kCounter = 2,   // B: PN-counter
+  kTags = 3,      // C: OR-set
+  kRegister = 4,  // MV-register (siblings)
+};
+inline constexpr DataClass kAllDataClasses[] = {DataClass::kProfile, DataClass::kCounter,
+                                                DataClass::kTags, DataClass::kRegister};
+
+std::string_view DataClassName(DataClass c);  // "profile", "counter", "tags", "register"
+std::optional<DataClass> DataClassFromNumber(uint32_t n);
+
+// The key a state lives under: class and user key together (one namespace per class).
+struct StateKey {
+  DataClass data_class = DataClass::kProfile;
+  std::string key;
+  auto operator<=>(const StateKey&) const = default;
+};
+
+// A write as the client asked for it, already validated at the edge (sizes, UTF-8).
+struct TagsWrite {
+  std::vector<std::string> add;
+  std::vector<std::string> remove;
+};
+struct ClientWrite {
+  StateKey target;
+  std::string idempotency_key;  // empty: none
+  // Profile: fields to set/delete (and clear for delete-all / blob mode); counter: signed delta;
+  // tags: adds and removes; register: the new value.
+  std::variant<LwwMapOp, int64_t, TagsWrite, std::string> body;
+};
+
+struct WriteReply {
+  Dot dot;                  // the op created; for a deduplicated retry, the original's dot
+  VersionVector applied;    // the region's vector after the write: the session token's content
+  bool deduplicated = false;
+};
+
+// One replicated operation (decoded form of pb::Op).
+struct Op {
+  Dot dot;
+  WriteStamp stamp;
+  VersionVector deps;
+  StateKey target;
+  std::string idempotency_key;
+  std::optional<Dot> compensates;
+  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp> body;
+};
+
+// Facts about one op applied during a step, for metrics (replication lag) and the simulator's
+// checkers (causal order, exactly-once).
+struct AppliedOp {
+  Dot dot;
+  VersionVector deps;
+  WriteStamp stamp;  // its physical part against local time gives the replication lag
+  StateKey target;
+};
+
+// Everything a step of the replica asks the shell to do, in this order: persist `records`
+// atomically (synced) -> then send `messages` and reply to the client.
+struct Output {
+  RecordBatch records;
+  std::vector<std::pair<RegionId, pb::PeerMessage>> messages;
+  std::vector<AppliedOp> applied;
+  // A snapshot merged in this step: every op covered by this vector became visible at once.
+  std::optional<VersionVector> merged_snapshot;
+};
+
+}  // namespace meridian

@@ -1,0 +1,196 @@
+#include "sim/checker.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace meridian {
+namespace {
+
+std::string KeyName(const StateKey& k) {
+  return std::string(DataClassName(k.data_class)) + "/" + k.key;
+}
+
+// The created ops of every logical write to keys of class `c`, grouped by key.
+std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
+    const std::vector<LogicalWrite>& history, DataClass c) {
+  std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> out;
+  for (const auto& w : history) {
+    if (w.write.target.data_class != c) continue;
+    for (const auto& op : w.created) out[w.write.target.key].push_back({&w, &op});
+  }
+  return out;
+}
+
+}  // namespace
+
+Checker::Checker(RegionId regions)
+    : regions_(regions), tracked_(regions), last_applied_(regions) {}
+
+void Checker::Violation(std::string what) {
+  // The first few are enough to debug a seed; thousands would only flood the output.
+  if (violations_.size() < 20) violations_.push_back(std::move(what));
+}
+
+void Checker::OnStep(RegionId region, const Output& out, const VersionVector& applied_after) {
+  VersionVector& tracked = tracked_[region];
+  if (out.merged_snapshot) tracked.Merge(*out.merged_snapshot);
+  for (const AppliedOp& op : out.applied) {
+    if (tracked.Covers(op.dot)) {
+      Violation("region " + std::to_string(region) + " applied " + op.dot.ToString() + " twice");
+      continue;
+    }
+    bool ready = tracked.Get(op.dot.origin) + 1 == op.dot.seq;
+    for (RegionId r = 0; r < regions_; ++r) {
+      if (r != op.dot.origin && tracked.Get(r) < op.deps.Get(r)) ready = false;
+    }
+    if (!ready) {
+      Violation("region " + std::to_string(region) + " applied " + op.dot.ToString() +
+                " before its dependencies " + op.deps.ToString() + " (had " + tracked.ToString() +
+                ")");
+    }
+    tracked.Set(op.dot.origin, std::max(tracked.Get(op.dot.origin), op.dot.seq));
+  }
+  if (!applied_after.Dominates(last_applied_[region])) {
+    Violation("region " + std::to_string(region) + " version vector went backwards: " +
+              last_applied_[region].ToString() + " -> " + applied_after.ToString());
+  }
+  last_applied_[region] = applied_after;
+}
+
+void Checker::OnRestart(RegionId region, const VersionVector& recovered) {
+  if (!recovered.Dominates(last_applied_[region])) {
+    Violation("region " + std::to_string(region) + " restarted with an older version vector: " +
+              last_applied_[region].ToString() + " -> " + recovered.ToString());
+  }
+  last_applied_[region] = recovered;
+  tracked_[region] = recovered;  // what was persisted is what it has applied
+}
+
+void Checker::CheckQuiescent(const std::vector<const Replica*>& replicas,
+                             const std::vector<LogicalWrite>& history) {
+  CheckConverged(replicas);
+  for (const Replica* r : replicas) {
+    CheckCounters(*r, history);
+    CheckTags(*r, history);
+    CheckProfiles(*r, history);
+    CheckRegisters(*r, history);
+  }
+}
+
+void Checker::CheckConverged(const std::vector<const Replica*>& replicas) {
+  const Replica& first = *replicas.front();
+  for (const Replica* other : replicas) {
+    if (!(other->applied() == first.applied())) {
+      Violation("not converged: vectors " + first.applied().ToString() + " vs " +
+                other->applied().ToString());
+      return;
+    }
+    std::set<StateKey> keys;
+    for (const auto& [k, s] : first.states()) keys.insert(k);
+    for (const auto& [k, s] : other->states()) keys.insert(k);
+    for (const StateKey& k : keys) {
+      auto a = first.states().find(k), b = other->states().find(k);
+      if (a == first.states().end() || b == other->states().end() ||
+          StateBytes(a->second) != StateBytes(b->second)) {
+        Violation("not converged: key " + KeyName(k) + " differs between regions " +
+                  std::to_string(first.self()) + " and " + std::to_string(other->self()));
+        return;
+      }
+    }
+  }
+}
+
+void Checker::CheckCounters(const Replica& replica, const std::vector<LogicalWrite>& history) {
+  for (const auto& [key, ops] : OpsByKey(history, DataClass::kCounter)) {
+    std::set<uint64_t> counted;
+    __extension__ __int128 expected = 0;
+    for (const auto& [write, op] : ops) {
+      if (counted.insert(write->id).second) expected += std::get<int64_t>(write->write.body);
+    }
+    auto state = replica.Read({DataClass::kCounter, key}).state;
+    auto value = state ? std::get<PnCounter>(*state).Value() : Result<int64_t>(int64_t{0});
+    if (!value.ok() || *value != expected) {
+      Violation("region " + std::to_string(replica.self()) + " counter " + key + " = " +
+                (value.ok() ? std::to_string(*value) : value.status().ToString()) +
+                ", expected " + std::to_string(static_cast<int64_t>(expected)));
+    }
+  }
+}
+
+void Checker::CheckTags(const Replica& replica, const std::vector<LogicalWrite>& history) {
+  for (const auto& [key, ops] : OpsByKey(history, DataClass::kTags)) {
+    std::set<std::string> expected;
+    for (const auto& [write, add_op] : ops) {
+      for (const auto& e : std::get<TagsWrite>(write->write.body).add) {
+        bool removed = false;
+        for (const auto& [other, rm_op] : ops) {
+          const auto& removes = std::get<TagsWrite>(other->write.body).remove;
+          const bool removes_e = std::find(removes.begin(), removes.end(), e) != removes.end();
+          if (removes_e && rm_op->deps.Covers(add_op->dot)) removed = true;
+        }
+        if (!removed) expected.insert(e);
+      }
+    }
+    auto state = replica.Read({DataClass::kTags, key}).state;
+    std::vector<std::string> actual = state ? std::get<OrSet>(*state).Elements()
+                                            : std::vector<std::string>{};
+    if (std::set<std::string>(actual.begin(), actual.end()) != expected) {
+      Violation("region " + std::to_string(replica.self()) + " tags " + key +
+                " differ from the add-wins reference (" + std::to_string(actual.size()) +
+                " elements, expected " + std::to_string(expected.size()) + ")");
+    }
+  }
+}
+
+void Checker::CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history) {
+  for (const auto& [key, ops] : OpsByKey(history, DataClass::kProfile)) {
+    std::optional<WriteStamp> cleared;
+    std::map<std::string, std::pair<WriteStamp, std::optional<std::string>>> latest;
+    for (const auto& [write, op] : ops) {
+      const auto& body = std::get<LwwMapOp>(write->write.body);
+      if (body.clear && (!cleared || *cleared < op->stamp)) cleared = op->stamp;
+      for (const auto& [field, value] : body.fields) {
+        auto it = latest.find(field);
+        if (it == latest.end() || it->second.first < op->stamp) latest[field] = {op->stamp, value};
+      }
+    }
+    std::map<std::string, std::string> expected;
+    for (const auto& [field, write] : latest) {
+      if (write.second && (!cleared || !(write.first < *cleared))) expected[field] = *write.second;
+    }
+    auto state = replica.Read({DataClass::kProfile, key}).state;
+    auto actual = state ? std::get<LwwMap>(*state).Visible() : std::map<std::string, std::string>{};
+    if (actual != expected) {
+      auto show = [](const std::map<std::string, std::string>& m) {
+        std::string out = "{";
+        for (const auto& [f, v] : m) out += f + "=" + v + " ";
+        return out + "}";
+      };
+      Violation("region " + std::to_string(replica.self()) + " profile " + key +
+                " differs from the LWW reference (a lost or resurrected field): " + show(actual) +
+                " expected " + show(expected));
+    }
+  }
+}
+
+void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWrite>& history) {
+  for (const auto& [key, ops] : OpsByKey(history, DataClass::kRegister)) {
+    std::multiset<std::string> expected;
+    for (const auto& [write, op] : ops) {
+      bool covered = false;
+      for (const auto& [other, later] : ops) {
+        if (later != op && later->deps.Covers(op->dot)) covered = true;
+      }
+      if (!covered) expected.insert(std::get<std::string>(write->write.body));
+    }
+    auto state = replica.Read({DataClass::kRegister, key}).state;
+    auto values = state ? std::get<MvRegister>(*state).Values() : std::vector<std::string>{};
+    if (std::multiset<std::string>(values.begin(), values.end()) != expected) {
+      Violation("region " + std::to_string(replica.self()) + " register " + key +
+                " siblings differ from the reference");
+    }
+  }
+}
+
+}  // namespace meridian

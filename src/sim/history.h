@@ -1,0 +1,33 @@
+// History: what the simulated clients asked for and what the cluster did with it — the input of
+// the reference models the checker compares the replicas against.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "clock/dot.h"
+#include "clock/hlc.h"
+#include "clock/version_vector.h"
+#include "replica/types.h"
+
+namespace meridian {
+
+// One op that a client write created in some region (a write retried in another region before
+// the first copy was seen there creates two).
+struct CreatedOp {
+  uint64_t write_id = 0;  // the logical write it belongs to
+  Dot dot;
+  VersionVector deps;
+  WriteStamp stamp;
+};
+
+// One logical client write and its fate.
+struct LogicalWrite {
+  uint64_t id = 0;
+  ClientWrite write;
+  uint32_t attempts = 0;
+  bool acknowledged = false;  // some attempt's reply reached the client
+  std::vector<CreatedOp> created;
+};
+
+}  // namespace meridian

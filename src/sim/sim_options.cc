@@ -1,0 +1,32 @@
+#include "sim/sim_options.h"
+
+#include "base/random.h"
+
+namespace meridian {
+
+SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topology) {
+  SimOptions o;
+  o.seed = seed;
+  o.regions = regions;
+  o.topology = topology;
+  Random random(seed ^ 0x5eed5eed5eedULL);
+  const uint32_t matrix[3][3] = {{0, 80, 150}, {80, 0, 120}, {150, 120, 0}};
+  for (RegionId i = 0; i < kMaxRegions; ++i) {
+    for (RegionId j = 0; j < kMaxRegions; ++j) {
+      if (i == j) continue;
+      o.rtt_ms[i][j] = (i < 3 && j < 3) ? matrix[i][j] : 100 + 25 * ((i + j) % 5);
+    }
+  }
+  o.loss = random.Chance(0.5) ? random.UnitDouble() * 0.1 : 0.0;
+  o.duplication = random.Chance(0.5) ? random.UnitDouble() * 0.05 : 0.0;
+  o.reply_loss = random.UnitDouble() * 0.05;
+  o.partitions = static_cast<uint32_t>(random.Uniform(3));
+  o.crashes = static_cast<uint32_t>(random.Uniform(3));
+  o.reconnects = static_cast<uint32_t>(random.Uniform(3));
+  for (RegionId r = 0; r < regions; ++r) o.skew_ms[r] = random.Range(-200, 200);
+  // Now and then one region's clock is far ahead: beyond the HLC's bound, so it is clamped.
+  if (random.Chance(0.1)) o.skew_ms[random.Uniform(regions)] += 2000;
+  return o;
+}
+
+}  // namespace meridian

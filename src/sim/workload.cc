@@ -1,0 +1,91 @@
+#include "sim/workload.h"
+
+#include <string>
+
+namespace meridian {
+namespace {
+
+const char* const kFields[] = {"name", "email", "bio", "city"};
+const char* const kTags[] = {"a", "b", "c", "d", "e", "f"};
+
+LwwMapOp ProfileBody(Random& random, uint64_t id) {
+  LwwMapOp op;
+  const uint64_t kind = random.Uniform(20);
+  if (kind < 2) {
+    op.clear = true;  // DELETE of the whole profile
+    return op;
+  }
+  if (kind < 3) op.clear = true;  // blob-mode PUT: replaces the whole object
+  if (kind >= 3 && kind < 6) {
+    op.fields.push_back({kFields[random.Uniform(4)], std::nullopt});  // delete one field
+    return op;
+  }
+  const uint64_t n = 1 + random.Uniform(2);
+  for (uint64_t i = 0; i < n; ++i) {
+    op.fields.push_back({kFields[(id + i) % 4], "v" + std::to_string(id) + "." + std::to_string(i)});
+  }
+  return op;
+}
+
+TagsWrite TagsBody(Random& random) {
+  TagsWrite t;
+  if (random.Chance(0.4)) {
+    t.remove.push_back(kTags[random.Uniform(6)]);
+  } else {
+    t.add.push_back(kTags[random.Uniform(6)]);
+    if (random.Chance(0.3)) {
+      std::string second = kTags[random.Uniform(6)];
+      if (second != t.add.front()) t.add.push_back(second);
+    }
+  }
+  return t;
+}
+
+ClientWrite MakeWrite(Random& random, DataClass c, std::string key, uint64_t id) {
+  ClientWrite w;
+  w.target = {c, std::move(key)};
+  switch (c) {
+    case DataClass::kProfile: w.body = ProfileBody(random, id); break;
+    case DataClass::kCounter: {
+      int64_t delta = random.Range(-5, 10);
+      w.body = delta == 0 ? int64_t{1} : delta;
+      break;
+    }
+    case DataClass::kTags: w.body = TagsBody(random); break;
+    case DataClass::kRegister: w.body = "r" + std::to_string(id); break;
+  }
+  if (random.Chance(0.7)) w.idempotency_key = "req-" + std::to_string(id);
+  return w;
+}
+
+}  // namespace
+
+std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) {
+  std::vector<PlannedWrite> out;
+  auto add = [&](DataClass c, const std::string& key, RegionId home, uint64_t at) {
+    PlannedWrite p;
+    p.write.id = out.size();
+    p.write.write = MakeWrite(random, c, key, p.write.id);
+    p.home = home;
+    p.first_at_ms = at;
+    out.push_back(std::move(p));
+  };
+  while (out.size() < o.client_writes) {
+    const DataClass c = kAllDataClasses[random.Uniform(4)];
+    const std::string key = "k" + std::to_string(random.Uniform(o.keys_per_class));
+    const RegionId home = static_cast<RegionId>(random.Uniform(o.regions));
+    const uint64_t at = random.Uniform(o.workload_ms);
+    add(c, key, home, at);
+    if (o.regions > 1 && random.Chance(0.25)) {
+      // The twin: same key, another region, inside the replication window. Sometimes at the very
+      // same millisecond, so HLC ties (broken by region id) really happen.
+      const RegionId other = static_cast<RegionId>((home + 1 + random.Uniform(o.regions - 1)) %
+                                                   o.regions);
+      const uint64_t gap = random.Chance(0.3) ? 0 : random.Uniform(o.rtt_ms[home][other] / 2);
+      add(c, key, other, at + gap);
+    }
+  }
+  return out;
+}
+
+}  // namespace meridian

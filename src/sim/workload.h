@@ -1,0 +1,25 @@
+// The simulator's seeded client workload over classes A-C (and the MV-register).
+//
+// Few keys per class, so that writes meet; a quarter of the writes come with a twin: the same key
+// written in another region less than one RTT later, so conflicts are certain, not incidental.
+// Most writes carry an idempotency key (those are the ones a client may retry elsewhere).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/random.h"
+#include "sim/history.h"
+#include "sim/sim_options.h"
+
+namespace meridian {
+
+struct PlannedWrite {
+  LogicalWrite write;  // write.id is this entry's index
+  RegionId home = 0;   // the region the client tries first
+  uint64_t first_at_ms = 0;
+};
+
+std::vector<PlannedWrite> GenerateWorkload(const SimOptions& options, Random& random);
+
+}  // namespace meridian

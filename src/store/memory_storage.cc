@@ -1,0 +1,106 @@
+#include "store/memory_storage.h"
+
+namespace meridian {
+
+void MemoryStorage::Apply(Contents& contents, const std::string& key,
+                          const std::optional<std::string>& value) {
+  if (value.has_value()) {
+    contents.insert_or_assign(key, *value);
+  } else {
+    contents.erase(key);
+  }
+}
+
+void MemoryStorage::Undo(Contents& contents, const std::vector<UndoBatch>& tail) {
+  // Newest batch first and, within a batch, last mutation first: a key written twice gets back
+  // the value it had before its first write.
+  for (auto batch = tail.rbegin(); batch != tail.rend(); ++batch) {
+    for (auto entry = batch->rbegin(); entry != batch->rend(); ++entry) {
+      Apply(contents, entry->first, entry->second);
+    }
+  }
+}
+
+Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
+  std::lock_guard lock(mu_);
+  if (writes_to_fail_ > 0) {
+    --writes_to_fail_;
+    ++counters_.failed_writes;
+    return Unavailable("MemoryStorage: injected I/O error (FailNextWrites); nothing was written");
+  }
+  const bool sync = options.sync || unsynced_tail_.size() >= kMaxUnsyncedBatches;
+  UndoBatch undo;
+  if (!sync) undo.reserve(batch.mutations.size());
+  for (const Mutation& m : batch.mutations) {
+    if (!sync) {
+      auto it = visible_.find(m.key);
+      undo.emplace_back(
+          m.key, it == visible_.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+    Apply(visible_, m.key, m.value);
+  }
+  if (sync) {
+    unsynced_tail_.clear();  // invariant 2: everything visible is durable now
+    ++counters_.synced_writes;
+  } else {
+    unsynced_tail_.push_back(std::move(undo));
+  }
+  ++counters_.writes;
+  MERIDIAN_ASSERT(unsynced_tail_.size() <= kMaxUnsyncedBatches);
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> MemoryStorage::Get(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = visible_.find(key);
+  if (it == visible_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStorage::Scan(
+    std::string_view prefix,
+    const std::function<Status(std::string_view key, std::string_view value)>& visit) const {
+  std::vector<std::pair<std::string, std::string>> matches;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = visible_.lower_bound(prefix);
+         it != visible_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
+      matches.emplace_back(it->first, it->second);
+    }
+  }
+  for (const auto& [key, value] : matches) {
+    MERIDIAN_RETURN_IF_ERROR(visit(key, value));
+  }
+  return Status::Ok();
+}
+
+void MemoryStorage::FailNextWrites(uint64_t count) {
+  std::lock_guard lock(mu_);
+  writes_to_fail_ = count;
+}
+
+void MemoryStorage::SimulateCrash() {
+  std::lock_guard lock(mu_);
+  Undo(visible_, unsynced_tail_);
+  unsynced_tail_.clear();
+  ++counters_.crashes;
+}
+
+MemoryStorage::Contents MemoryStorage::DurableContents() const {
+  std::lock_guard lock(mu_);
+  Contents durable = visible_;
+  Undo(durable, unsynced_tail_);
+  return durable;
+}
+
+size_t MemoryStorage::UnsyncedBatches() const {
+  std::lock_guard lock(mu_);
+  return unsynced_tail_.size();
+}
+
+MemoryStorage::Counters MemoryStorage::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+}  // namespace meridian

@@ -1,0 +1,132 @@
+#include "tools/sim_command.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "sim/self_check.h"
+#include "sim/simulation.h"
+
+namespace meridian {
+namespace {
+
+struct SimFlags {
+  uint64_t seeds = 1000;
+  uint64_t first_seed = 1;
+  std::optional<uint64_t> seed;
+  uint32_t regions = 3;
+  std::string topology = "mesh";
+  unsigned threads = 2;
+  bool trace = false;
+  bool self_check = false;
+  uint64_t self_check_seeds = 500;
+};
+
+Topology ParseTopology(const std::string& name) {
+  if (name == "hub") return Topology::kHub;
+  if (name == "ring") return Topology::kRing;
+  return Topology::kMesh;
+}
+
+int ReplayOne(const SimFlags& f) {
+  SimOptions o = SimOptions::ForSeed(*f.seed, f.regions, ParseTopology(f.topology));
+  SimResult r = RunSimulation(o, f.trace ? &std::cout : nullptr);
+  std::printf(
+      "sim seed %llu: writes %llu (acknowledged %llu), ops %llu, retries %llu, faults %llu, "
+      "messages %llu, conflicts %llu, clamped %llu, converged %llu ms after heal, violations %zu\n",
+      (unsigned long long)r.seed, (unsigned long long)r.writes,
+      (unsigned long long)r.acknowledged, (unsigned long long)r.ops,
+      (unsigned long long)r.retries, (unsigned long long)r.faults,
+      (unsigned long long)r.messages, (unsigned long long)r.conflicts,
+      (unsigned long long)r.clamped, (unsigned long long)r.converge_ms, r.violations.size());
+  for (const auto& v : r.violations) std::printf("  violation: %s\n", v.c_str());
+  return r.violations.empty() ? 0 : 1;
+}
+
+int RunMany(const SimFlags& f) {
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> next{f.first_seed};
+  const uint64_t end = f.first_seed + f.seeds;
+  std::mutex mu;
+  SimResult total;
+  std::map<uint64_t, std::string> failures;  // seed -> first violation (ordered: stable output)
+  auto worker = [&]() {
+    for (uint64_t seed = next++; seed < end; seed = next++) {
+      SimResult r = RunSimulation(SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology)),
+                                  nullptr);
+      std::lock_guard<std::mutex> lock(mu);
+      total.writes += r.writes;
+      total.ops += r.ops;
+      total.faults += r.faults;
+      total.conflicts += r.conflicts;
+      total.retries += r.retries;
+      if (!r.violations.empty()) failures[seed] = r.violations.front();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < std::max(1u, f.threads); ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("sim: seeds %llu, writes %llu, ops %llu, retries %llu, faults %llu, conflicts %llu, "
+              "violations %zu (%.1f s, %s, %u regions)\n",
+              (unsigned long long)f.seeds, (unsigned long long)total.writes,
+              (unsigned long long)total.ops, (unsigned long long)total.retries,
+              (unsigned long long)total.faults, (unsigned long long)total.conflicts,
+              failures.size(), seconds, f.topology.c_str(), f.regions);
+  for (const auto& [seed, violation] : failures) {
+    std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --trace)\n",
+                (unsigned long long)seed, violation.c_str(), (unsigned long long)seed);
+  }
+  return failures.empty() ? 0 : 1;
+}
+
+int SelfCheck(const SimFlags& f) {
+  int missed = 0;
+  for (const auto& o : RunSelfCheck(f.regions, ParseTopology(f.topology), f.self_check_seeds)) {
+    if (o.caught_by_seed) {
+      std::printf("caught   %-42s seed %llu: %s\n", o.bug.c_str(),
+                  (unsigned long long)*o.caught_by_seed, o.first_violation.c_str());
+    } else {
+      ++missed;
+      std::printf("MISSED   %-42s (%llu seeds)\n", o.bug.c_str(), (unsigned long long)o.seeds_run);
+    }
+  }
+  std::printf("self-check: %s\n", missed == 0 ? "every seeded bug was caught" : "bugs missed");
+  return missed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void AddSimCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<SimFlags>();
+  CLI::App* sim = app.add_subcommand("sim", "Run the deterministic cluster simulator");
+  sim->add_option("--seeds", flags->seeds, "How many seeds to run")->check(CLI::Range(1, 100000000));
+  sim->add_option("--first-seed", flags->first_seed, "First seed of the range");
+  sim->add_option("--seed", flags->seed, "Replay exactly this seed");
+  sim->add_option("--regions", flags->regions, "Regions (2-5)")->check(CLI::Range(2, 5));
+  sim->add_option("--topology", flags->topology, "mesh, hub or ring")
+      ->check(CLI::IsMember({"mesh", "hub", "ring"}));
+  sim->add_option("--threads", flags->threads, "Worker threads for --seeds")
+      ->check(CLI::Range(1, 64));
+  sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");
+  sim->add_flag("--self-check", flags->self_check, "Build in known bugs; each must be caught");
+  sim->add_option("--self-check-seeds", flags->self_check_seeds,
+                  "Seeds to try per seeded bug before calling it missed");
+  sim->callback([flags, exit_code]() {
+    if (flags->self_check) {
+      *exit_code = SelfCheck(*flags);
+    } else if (flags->seed) {
+      *exit_code = ReplayOne(*flags);
+    } else {
+      *exit_code = RunMany(*flags);
+    }
+  });
+}
+
+}  // namespace meridian

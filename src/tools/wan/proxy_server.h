@@ -1,0 +1,111 @@
+// ProxyServer: one named WAN link ("us->eu"): a listener that forwards each accepted connection
+// to the upstream address through a ProxyConnection, under the link's current toxics.
+//
+// Invariants:
+//  1. The shape (enabled + toxics) is replaced as a whole under mu_, and connections read an
+//     immutable snapshot per chunk, so a change applies to every byte read after it.
+//  2. Every live connection is in connections_; it leaves when it closes (Forget).
+//  3. At most kConnectionsPerProxyMax connections; further accepts are closed at once.
+//
+// Thread-safety: the admin methods may be called from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "tools/wan/toxic.h"
+
+namespace meridian::wan {
+
+class ProxyConnection;
+
+// A region opens a few replication streams and the router a pool per region; a thousand
+// connections on one link means a leak, and refusing them keeps file descriptors for the rest.
+inline constexpr size_t kConnectionsPerProxyMax = 1024;
+
+struct ProxySpec {
+  std::string name;                    // "us->eu"
+  std::string listen;                  // "127.0.0.1:9001"; port 0 picks one (tests)
+  std::string upstream;                // "127.0.0.1:7202"
+  std::vector<Toxic> baseline_toxics;  // restored by Reset(); the config's latency matrix
+};
+
+struct ProxyShape {
+  bool enabled = true;
+  std::vector<Toxic> toxics;
+};
+
+struct ProxyInfo {
+  std::string name;
+  std::string listen;  // the bound address
+  std::string upstream;
+  bool enabled = true;
+  std::vector<Toxic> toxics;
+  size_t connections = 0;
+};
+
+class ProxyServer {
+ public:
+  ProxyServer(boost::asio::io_context& ioc, ProxySpec spec, uint64_t seed);
+  ~ProxyServer();
+  ProxyServer(const ProxyServer&) = delete;
+  ProxyServer& operator=(const ProxyServer&) = delete;
+
+  // Resolves the addresses and binds the listener (Unavailable if the port is taken).
+  Status Listen();
+  // Starts the accept loop. REQUIRES: Listen() succeeded.
+  void StartAccepting();
+  // Stops accepting and resets every connection (posted; runs on the I/O threads).
+  void Shutdown();
+
+  const std::string& name() const { return spec_.name; }
+  ProxyInfo Info() const;
+  // Disabling cuts the link; enabling heals it (see ProxyConnection, invariant 4).
+  void SetEnabled(bool enabled);
+  Status AddToxic(Toxic toxic);               // AlreadyExists if the name is taken
+  Status ReplaceToxic(Toxic toxic);           // NotFound if no toxic has its name
+  Status RemoveToxic(std::string_view name);  // NotFound
+  std::optional<Toxic> FindToxic(std::string_view name) const;
+  // Back to the spec: enabled, baseline toxics only.
+  void Reset();
+
+  // For ProxyConnection.
+  std::shared_ptr<const ProxyShape> Shape() const;
+  void Forget(uint64_t connection_id);
+
+ private:
+  using ConnectionList = std::vector<std::shared_ptr<ProxyConnection>>;
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  void DoAccept();
+  void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket, Strand strand);
+  // REQUIRES: mu_ held. Publishes a new shape; returns the connections to notify.
+  ConnectionList PublishLocked(bool enabled, std::vector<Toxic> toxics);
+  static void NotifyToxicsChanged(const ConnectionList& connections);
+
+  boost::asio::io_context& ioc_;
+  const ProxySpec spec_;
+  const uint64_t seed_;
+  Strand strand_;  // the acceptor's
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::endpoint upstream_;
+  std::string bound_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const ProxyShape> shape_;                           // GUARDED_BY(mu_)
+  std::map<uint64_t, std::shared_ptr<ProxyConnection>> connections_;  // GUARDED_BY(mu_)
+  uint64_t next_connection_id_ = 0;                                   // GUARDED_BY(mu_)
+  bool shutting_down_ = false;                                        // GUARDED_BY(mu_)
+};
+
+}  // namespace meridian::wan

@@ -1,0 +1,101 @@
+#include "tools/wan/wan_command.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <memory>
+
+#include "config/cluster_config.h"
+#include "net/http_server.h"
+#include "tools/wan/wan_admin.h"
+#include "tools/wan/wan_emulator.h"
+
+namespace meridian {
+
+namespace {
+
+// Blocks SIGINT/SIGTERM in the calling thread, and so in every thread it starts afterwards;
+// the owner then collects them with sigwait, which needs no handler and no polling.
+class BlockedStopSignals {
+ public:
+  BlockedStopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+  }
+  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedStopSignals(const BlockedStopSignals&) = delete;
+  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
+
+  int Wait() {
+    int signal = 0;
+    sigwait(&set_, &signal);
+    return signal;
+  }
+
+ private:
+  sigset_t set_;
+  sigset_t previous_;
+};
+
+void LogLayout(const ClusterConfig& config, const wan::WanEmulator& emulator) {
+  for (const wan::ProxyInfo& proxy : emulator.ListProxies()) {
+    spdlog::info("wan: {:<16} {} -> {}", proxy.name, proxy.listen, proxy.upstream);
+  }
+  for (const LinkConfig& link : config.links) {
+    spdlog::info("wan: link {}-{}: rtt {} ms +- {} ms", config.regions[link.a].name,
+                 config.regions[link.b].name, link.rtt_ms, link.jitter_ms);
+  }
+}
+
+}  // namespace
+
+int RunWan(const WanCommandOptions& options) {
+  Result<ClusterConfig> config = LoadClusterConfig(options.config_path);
+  if (!config.ok()) {
+    spdlog::error("wan: {}", config.status().message());
+    return 2;
+  }
+  BlockedStopSignals signals;  // before any thread starts
+  wan::WanOptions wan_options;
+  wan_options.threads = options.threads > 0 ? options.threads : config->wan.threads;
+  wan_options.seed = config->wan.seed;
+  wan::WanEmulator emulator(wan::ProxySpecsFromConfig(*config), wan_options);
+  if (Status started = emulator.Start(); !started.ok()) {
+    spdlog::error("wan: {}", started.message());
+    return 1;
+  }
+  HttpServer admin(config->wan.admin.ToString(), wan::MakeWanAdminHandler(emulator));
+  if (Status started = admin.Start(); !started.ok()) {
+    spdlog::error("wan: admin API: {}", started.message());
+    return 1;
+  }
+  LogLayout(*config, emulator);
+  spdlog::info("wan: admin API on http://{} ({} I/O threads); Ctrl-C stops", admin.address(),
+               wan_options.threads);
+  const int signal = signals.Wait();
+  spdlog::info("wan: signal {}; stopping", signal);
+  admin.Stop();
+  emulator.Stop();
+  return 0;
+}
+
+void AddWanCommand(CLI::App& app) {
+  auto options = std::make_shared<WanCommandOptions>();
+  CLI::App* wan = app.add_subcommand(
+      "wan",
+      "WAN emulator: a latency/jitter/partition proxy for every inter-region link, with a "
+      "toxiproxy-shaped admin API");
+  wan->add_option("--config", options->config_path, "cluster config (YAML)")->capture_default_str();
+  wan->add_option("--threads", options->threads, "I/O threads (default: wan.threads in the config)")
+      ->check(CLI::Range(1, 64));
+  wan->callback([options] {
+    const int code = RunWan(*options);
+    // CLI11's way to set the exit code from a callback; CLI11_PARSE in main catches it.
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace meridian
