@@ -31,7 +31,8 @@ struct HlcTimestamp {
 };
 
 // The total order of LWW writes across regions: HLC time first, origin region as the tiebreak.
-// Two writes never share a stamp: one region's HLC is strictly increasing.
+// Two writes to one key never share a stamp: a region stamps each write to a key above every
+// stamp that key has held (the replica raises the HLC reading when a clamped skew left it behind).
 struct WriteStamp {
   HlcTimestamp time;
   RegionId region = 0;

@@ -72,6 +72,7 @@ void LwwMap::Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot,
   MERIDIAN_ASSERT(dot.seq >= 1 && dot.origin < kMaxRegions);
   MERIDIAN_ASSERT(dot.origin == stamp.region);
   MERIDIAN_ASSERT(FieldNamesUnique(op));
+  RaiseHighWater(stamp);
   if (op.clear) ApplyClear(LwwRegister{std::nullopt, stamp, dot}, contests);
   for (const auto& [name, value] : op.fields)
     Put(name, LwwRegister{value, stamp, dot}, contests);
@@ -79,6 +80,7 @@ void LwwMap::Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot,
 }
 
 void LwwMap::Merge(const LwwMap& other) {
+  RaiseHighWater(other.high_water_);
   if (other.cleared_.has_value()) ApplyClear(*other.cleared_, nullptr);
   for (const auto& [name, reg] : other.fields_)
     Put(name, reg, nullptr);
@@ -138,13 +140,12 @@ std::map<std::string, std::string> LwwMap::Visible() const {
   return out;
 }
 
-std::optional<WriteStamp> LwwMap::MaxStamp() const {
-  std::optional<WriteStamp> max;
-  if (cleared_.has_value()) max = cleared_->stamp;
-  for (const auto& [name, reg] : fields_) {
-    if (!max.has_value() || reg.stamp > *max) max = reg.stamp;
+std::optional<WriteStamp> LwwMap::MaxStamp() const { return high_water_; }
+
+void LwwMap::RaiseHighWater(const std::optional<WriteStamp>& stamp) {
+  if (stamp.has_value() && (!high_water_.has_value() || *high_water_ < *stamp)) {
+    high_water_ = stamp;
   }
-  return max;
 }
 
 size_t LwwMap::TombstoneCount() const {
@@ -163,6 +164,7 @@ void LwwMap::Encode(pb::LwwMap* out) const {
     EncodeRegister(reg, field->mutable_reg());
   }
   if (cleared_.has_value()) EncodeRegister(*cleared_, out->mutable_cleared());
+  if (high_water_.has_value()) meridian::Encode(*high_water_, out->mutable_high_water());
 }
 
 Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
@@ -186,6 +188,19 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
       return InvalidArgument(what + ": stamped below the clear mark");
     }
     map.fields_.emplace_hint(map.fields_.end(), field.name(), std::move(reg).value());
+  }
+  if (in.has_high_water()) {
+    auto high_water = meridian::Decode(in.high_water());
+    if (!high_water.ok()) return InvalidArgument("lww map high water: " + high_water.status().message());
+    map.high_water_ = *high_water;
+  }
+  std::optional<WriteStamp> highest;
+  if (map.cleared_.has_value()) highest = map.cleared_->stamp;
+  for (const auto& [name, reg] : map.fields_) {
+    if (!highest.has_value() || *highest < reg.stamp) highest = reg.stamp;
+  }
+  if (highest.has_value() && (!map.high_water_.has_value() || *map.high_water_ < *highest)) {
+    return InvalidArgument("lww map high water is below a stamp it holds");
   }
   AssertInvariants(map);
   return map;

@@ -83,9 +83,10 @@ class LwwMap {
   const std::map<std::string, LwwRegister>& registers() const { return fields_; }
   const std::optional<LwwRegister>& clear_mark() const { return cleared_; }
   bool Empty() const { return fields_.empty() && !cleared_.has_value(); }
-  // The highest stamp stored, clear mark included; nullopt when Empty(). A local write must be
-  // stamped above it, so that it beats what its writer saw: the HLC observing every applied and
-  // merged stamp gives that, except after a clamped skew, when the stamp must still be raised.
+  // The highest stamp this map ever held, also after its tombstones were collected; nullopt for
+  // a map that never saw a write. A local write must be stamped above it, so that it beats what
+  // its writer saw even when a clamped clock skew left the HLC behind (and so that a collected
+  // tombstone's older writes can never be told apart from newer ones).
   std::optional<WriteStamp> MaxStamp() const;
   // Stored field tombstones plus the clear mark: what CollectGarbage could drop at most.
   size_t TombstoneCount() const;
@@ -100,11 +101,14 @@ class LwwMap {
   void Put(const std::string& field, const LwwRegister& incoming,
            std::vector<LwwContest>* contests);
   // Raises the clear mark to `mark` (a tombstone) and erases the fields it hides.
+  void RaiseHighWater(const std::optional<WriteStamp>& stamp);
   void ApplyClear(const LwwRegister& mark, std::vector<LwwContest>* contests);
 
   std::map<std::string, LwwRegister> fields_;
   // The highest clear seen: its stamp bounds live fields from below; value is always nullopt.
   std::optional<LwwRegister> cleared_;
+  // Highest stamp ever applied or merged; survives CollectGarbage (see MaxStamp).
+  std::optional<WriteStamp> high_water_;
 };
 
 }  // namespace meridian

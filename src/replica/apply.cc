@@ -19,6 +19,16 @@ void RemoveUnobserved(const Op& op, const KeyState& state, Op* mutated) {
   (void)op;
 }
 
+// The seeded LWW bug: equal HLC times are not told apart by region, so whichever write arrived
+// first keeps the field, and regions that saw them in different orders disagree.
+void DropTiedFields(const LwwMap& map, Op* mutated) {
+  auto& fields = std::get<LwwMapOp>(mutated->body).fields;
+  std::erase_if(fields, [&](const auto& field) {
+    auto it = map.registers().find(field.first);
+    return it != map.registers().end() && it->second.stamp.time == mutated->stamp.time;
+  });
+}
+
 }  // namespace
 
 void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out) {
@@ -34,7 +44,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   Op mutated;
   if (options_.bugs.lww_tie_without_region && op.target.data_class == DataClass::kProfile) {
     mutated = op;
-    mutated.stamp.region = 0;
+    DropTiedFields(std::get<LwwMap>(state), &mutated);
     effective = &mutated;
   } else if (options_.bugs.or_set_remove_wins && op.target.data_class == DataClass::kTags) {
     mutated = op;

@@ -72,6 +72,15 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out)
   const KeyState current =
       it == states_.end() ? EmptyState(write.target.data_class) : it->second;
   if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
+    // Stamp above everything this key has held, so a write beats what its writer saw even when
+    // a clamped clock skew left our HLC behind a peer's stamps (and collected tombstones stay
+    // collected: nothing causally later can sort below them).
+    const auto high_water = std::get<LwwMap>(current).MaxStamp();
+    if (high_water && !(high_water->time < op.stamp.time)) {
+      const HlcTimestamp hw = high_water->time;
+      op.stamp.time = hw.logical == UINT32_MAX ? HlcTimestamp{hw.physical_ms + 1, 0}
+                                               : HlcTimestamp{hw.physical_ms, hw.logical + 1};
+    }
     op.body = *fields;
   } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
     op.body = *delta;

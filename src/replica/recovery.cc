@@ -52,26 +52,29 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
         return Status::Ok();
       }));
 
-  VersionVector first_logged;  // per origin, the first seq still in the oplog
+  std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
   MERIDIAN_RETURN_IF_ERROR(storage.Scan(
       storage_keys::kOplogPrefix,
-      [&r, &first_logged](std::string_view key, std::string_view value) -> Status {
+      [&r, &logged](std::string_view key, std::string_view value) -> Status {
         auto index = storage_keys::ParseOplog(key);
         if (!index.ok()) return index.status();
         auto encoded = ParseRecord<pb::Op>(value, "oplog");
         if (!encoded.ok()) return encoded.status();
         auto op = DecodeOp(*encoded);
         if (!op.ok()) return op.status();
-        if (first_logged.Get(op->dot.origin) == 0) first_logged.Set(op->dot.origin, op->dot.seq);
+        logged[op->dot.origin].push_back(op->dot.seq);
         r.oplog_.Restore(*index, std::move(op).value());
         return Status::Ok();
       }));
-  // Whatever was truncated before the crash is below the first logged op of each origin; an
-  // origin with nothing logged had everything applied dropped.
+  // The floor is the highest applied op of each origin that is not in the log (truncated, or
+  // merged from a snapshot without being logged): a peer below it needs a state transfer.
   VersionVector floor;
   for (RegionId o = 0; o < options.region_count; ++o) {
-    const uint64_t first = first_logged.Get(o);
-    floor.Set(o, first == 0 ? r.applied_.Get(o) : first - 1);
+    uint64_t highest_missing = r.applied_.Get(o);
+    for (auto it = logged[o].rbegin(); it != logged[o].rend() && *it == highest_missing; ++it) {
+      --highest_missing;
+    }
+    floor.Set(o, highest_missing);
   }
   r.oplog_.RaiseFloor(floor);
 

@@ -1,17 +1,17 @@
 #include "sim/self_check.h"
 
-#include "sim/simulation.h"
+#include "sim/isolated_run.h"
 
 namespace meridian {
 
 std::vector<SeededBug> KnownBugs() {
   return {
-      {"apply without dedupe", [](ReplicaBugs& b) { b.apply_without_dedupe = true; }},
-      {"no causal wait", [](ReplicaBugs& b) { b.no_causal_wait = true; }},
-      {"LWW tie without region", [](ReplicaBugs& b) { b.lww_tie_without_region = true; }},
-      {"OR-set remove wins over a concurrent add",
+      {"dedupe", "apply without dedupe", [](ReplicaBugs& b) { b.apply_without_dedupe = true; }},
+      {"causal-wait", "no causal wait", [](ReplicaBugs& b) { b.no_causal_wait = true; }},
+      {"lww-tie", "LWW tie without region", [](ReplicaBugs& b) { b.lww_tie_without_region = true; }},
+      {"orset-remove", "OR-set remove wins over a concurrent add",
        [](ReplicaBugs& b) { b.or_set_remove_wins = true; }},
-      {"version vector forgets on restart", [](ReplicaBugs& b) { b.forget_vv_on_restart = true; }},
+      {"forget-vv", "version vector forgets on restart", [](ReplicaBugs& b) { b.forget_vv_on_restart = true; }},
   };
 }
 
@@ -19,13 +19,13 @@ std::vector<SelfCheckOutcome> RunSelfCheck(RegionId regions, Topology topology,
                                            uint64_t max_seeds) {
   std::vector<SelfCheckOutcome> outcomes;
   for (const SeededBug& bug : KnownBugs()) {
-    SelfCheckOutcome outcome{bug.name, std::nullopt, "", 0};
+    SelfCheckOutcome outcome{bug.id + ": " + bug.name, std::nullopt, "", 0};
     for (uint64_t seed = 1; seed <= max_seeds && !outcome.caught_by_seed; ++seed) {
       SimOptions options = SimOptions::ForSeed(seed, regions, topology);
       bug.enable(options.bugs);
       // A buggy cluster may never quiesce; a short deadline keeps the self-check quick.
       options.quiesce_deadline_ms = 10000;
-      SimResult result = RunSimulation(options, nullptr);
+      SimResult result = RunIsolated(options);
       ++outcome.seeds_run;
       if (!result.violations.empty()) {
         outcome.caught_by_seed = seed;

@@ -14,6 +14,7 @@
 namespace meridian {
 
 struct SeededBug {
+  std::string id;  // for `meridian sim --seed S --bug ID`
   std::string name;
   std::function<void(ReplicaBugs&)> enable;
 };

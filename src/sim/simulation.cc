@@ -322,10 +322,6 @@ SimResult Simulation::Run() {
     writes.push_back(p.write);
     if (p.write.acknowledged) ++result_.acknowledged;
   }
-  if (!quiet) {
-    result_.violations.push_back("did not quiesce within " +
-                                 std::to_string(o_.quiesce_deadline_ms) + " ms after healing");
-  }
   for (const Replica* r : replicas) {
     const ReplicaStats& st = r->stats();
     std::string peers;
@@ -342,6 +338,10 @@ SimResult Simulation::Run() {
   }
   checker_.CheckQuiescent(replicas, writes);
   for (const auto& v : checker_.violations()) result_.violations.push_back(v);
+  if (!quiet) {
+    result_.violations.push_back("did not quiesce within " +
+                                 std::to_string(o_.quiesce_deadline_ms) + " ms after healing");
+  }
   for (const Replica* r : replicas) {
     result_.conflicts += r->conflicts().total();
     result_.clamped += r->clock().clamped_total();

@@ -25,6 +25,7 @@ struct SimFlags {
   bool trace = false;
   bool self_check = false;
   uint64_t self_check_seeds = 500;
+  std::string bug;  // replay with this seeded bug built in
 };
 
 Topology ParseTopology(const std::string& name) {
@@ -35,6 +36,9 @@ Topology ParseTopology(const std::string& name) {
 
 int ReplayOne(const SimFlags& f) {
   SimOptions o = SimOptions::ForSeed(*f.seed, f.regions, ParseTopology(f.topology));
+  for (const SeededBug& bug : KnownBugs()) {
+    if (bug.id == f.bug) bug.enable(o.bugs);
+  }
   SimResult r = RunSimulation(o, f.trace ? &std::cout : nullptr);
   std::printf(
       "sim seed %llu: writes %llu (acknowledged %llu), ops %llu, retries %llu, faults %llu, "
@@ -90,11 +94,11 @@ int SelfCheck(const SimFlags& f) {
   int missed = 0;
   for (const auto& o : RunSelfCheck(f.regions, ParseTopology(f.topology), f.self_check_seeds)) {
     if (o.caught_by_seed) {
-      std::printf("caught   %-42s seed %llu: %s\n", o.bug.c_str(),
+      std::printf("caught   %-56s seed %llu: %s\n", o.bug.c_str(),
                   (unsigned long long)*o.caught_by_seed, o.first_violation.c_str());
     } else {
       ++missed;
-      std::printf("MISSED   %-42s (%llu seeds)\n", o.bug.c_str(), (unsigned long long)o.seeds_run);
+      std::printf("MISSED   %-56s (%llu seeds)\n", o.bug.c_str(), (unsigned long long)o.seeds_run);
     }
   }
   std::printf("self-check: %s\n", missed == 0 ? "every seeded bug was caught" : "bugs missed");
@@ -115,6 +119,10 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
   sim->add_option("--threads", flags->threads, "Worker threads for --seeds")
       ->check(CLI::Range(1, 64));
   sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");
+  std::vector<std::string> bug_ids;
+  for (const SeededBug& bug : KnownBugs()) bug_ids.push_back(bug.id);
+  sim->add_option("--bug", flags->bug, "With --seed: build in this seeded bug")
+      ->check(CLI::IsMember(bug_ids));
   sim->add_flag("--self-check", flags->self_check, "Build in known bugs; each must be caught");
   sim->add_option("--self-check-seeds", flags->self_check_seeds,
                   "Seeds to try per seeded bug before calling it missed");
