@@ -53,12 +53,12 @@ void LogLayout(const ClusterConfig& config, const wan::WanEmulator& emulator) {
 }  // namespace
 
 int RunWan(const WanCommandOptions& options) {
+  BlockedStopSignals signals;  // first: before any thread starts, and no signal is missed
   Result<ClusterConfig> config = LoadClusterConfig(options.config_path);
   if (!config.ok()) {
     spdlog::error("wan: {}", config.status().message());
     return 2;
   }
-  BlockedStopSignals signals;  // before any thread starts
   wan::WanOptions wan_options;
   wan_options.threads = options.threads > 0 ? options.threads : config->wan.threads;
   wan_options.seed = config->wan.seed;
