@@ -8,9 +8,10 @@ function(meridian_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE meridian_warnings)
 endfunction()
 
-# meridian_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with CTest.
+# meridian_test(NAME SOURCES ... DEPS ... [LABELS ...] [SERIAL]): a GoogleTest binary registered
+# with CTest. SERIAL: tests that measure time run alone, so parallel tests do not disturb them.
 function(meridian_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT MERIDIAN_BUILD_TESTS)
     return()
   endif()
@@ -21,5 +22,10 @@ function(meridian_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)  # an empty LABELS value would swallow the TIMEOUT keyword that follows
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600)
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 600 RUN_SERIAL ${serial})
 endfunction()

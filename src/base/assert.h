@@ -9,12 +9,14 @@ namespace meridian::detail {
 [[noreturn]] void AssertFail(const char* condition, const char* file, int line, const char* msg);
 }  // namespace meridian::detail
 
-#define MERIDIAN_ASSERT(cond)                                                           \
-  do {                                                                                  \
-    if (!(cond)) [[unlikely]] ::meridian::detail::AssertFail(#cond, __FILE__, __LINE__, ""); \
+#define MERIDIAN_ASSERT(cond)                                        \
+  do {                                                               \
+    if (!(cond)) [[unlikely]]                                        \
+      ::meridian::detail::AssertFail(#cond, __FILE__, __LINE__, ""); \
   } while (0)
 
-#define MERIDIAN_ASSERT_MSG(cond, msg)                                                     \
-  do {                                                                                     \
-    if (!(cond)) [[unlikely]] ::meridian::detail::AssertFail(#cond, __FILE__, __LINE__, msg); \
+#define MERIDIAN_ASSERT_MSG(cond, msg)                                \
+  do {                                                                \
+    if (!(cond)) [[unlikely]]                                         \
+      ::meridian::detail::AssertFail(#cond, __FILE__, __LINE__, msg); \
   } while (0)

@@ -17,7 +17,8 @@ class Random {
  public:
   explicit Random(uint64_t seed) {
     uint64_t x = seed;
-    for (auto& word : state_) word = SplitMix64(x);
+    for (auto& word : state_)
+      word = SplitMix64(x);
   }
 
   uint64_t Next() {

@@ -39,7 +39,8 @@ struct RecordBatch {
   void Delete(std::string key) { mutations.push_back({std::move(key), std::nullopt}); }
   bool empty() const { return mutations.empty(); }
   void Append(RecordBatch&& other) {
-    for (auto& m : other.mutations) mutations.push_back(std::move(m));
+    for (auto& m : other.mutations)
+      mutations.push_back(std::move(m));
     other.mutations.clear();
   }
 };
@@ -61,9 +62,9 @@ class Storage {
 
   // Calls `visit` for every key starting with `prefix`, ascending. Stops early and returns the
   // first non-OK Status `visit` returns.
-  virtual Status Scan(std::string_view prefix,
-                      const std::function<Status(std::string_view key, std::string_view value)>&
-                          visit) const = 0;
+  virtual Status Scan(
+      std::string_view prefix,
+      const std::function<Status(std::string_view key, std::string_view value)>& visit) const = 0;
 };
 
 }  // namespace meridian

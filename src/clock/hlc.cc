@@ -42,6 +42,8 @@ bool HybridClock::Observe(HlcTimestamp remote, uint64_t physical_ms) {
   return accepted;
 }
 
-void HybridClock::Restore(HlcTimestamp high_water) { last_ = std::max(last_, high_water); }
+void HybridClock::Restore(HlcTimestamp high_water) {
+  last_ = std::max(last_, high_water);
+}
 
 }  // namespace meridian

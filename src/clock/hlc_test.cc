@@ -41,7 +41,8 @@ TEST(HybridClockTest, RemoteTooFarAheadIsClampedAndCounted) {
 TEST(HybridClockTest, RestoreKeepsMonotonicAcrossRestart) {
   HybridClock before;
   HlcTimestamp last{};
-  for (int i = 0; i < 10; ++i) last = before.Now(5000);
+  for (int i = 0; i < 10; ++i)
+    last = before.Now(5000);
   HybridClock after;
   after.Restore(last);
   EXPECT_GT(after.Now(10), last);

@@ -21,18 +21,21 @@ CausalOrder VersionVector::Compare(const VersionVector& other) const {
 }
 
 void VersionVector::Merge(const VersionVector& other) {
-  for (RegionId r = 0; r < kMaxRegions; ++r) entries_[r] = std::max(entries_[r], other.entries_[r]);
+  for (RegionId r = 0; r < kMaxRegions; ++r)
+    entries_[r] = std::max(entries_[r], other.entries_[r]);
 }
 
 VersionVector VersionVector::Min(const VersionVector& a, const VersionVector& b) {
   VersionVector out;
-  for (RegionId r = 0; r < kMaxRegions; ++r) out.entries_[r] = std::min(a.entries_[r], b.entries_[r]);
+  for (RegionId r = 0; r < kMaxRegions; ++r)
+    out.entries_[r] = std::min(a.entries_[r], b.entries_[r]);
   return out;
 }
 
 uint64_t VersionVector::Total() const {
   uint64_t sum = 0;
-  for (uint64_t e : entries_) sum += e;
+  for (uint64_t e : entries_)
+    sum += e;
   return sum;
 }
 

@@ -11,13 +11,15 @@ namespace {
 VersionVector Make(std::initializer_list<uint64_t> values) {
   VersionVector vv;
   RegionId r = 0;
-  for (uint64_t v : values) vv.Set(r++, v);
+  for (uint64_t v : values)
+    vv.Set(r++, v);
   return vv;
 }
 
 VersionVector FromGen(const std::vector<uint8_t>& raw) {
   VersionVector vv;
-  for (size_t i = 0; i < raw.size() && i < kMaxRegions; ++i) vv.Set(i, raw[i] % 5);
+  for (size_t i = 0; i < raw.size() && i < kMaxRegions; ++i)
+    vv.Set(i, raw[i] % 5);
   return vv;
 }
 

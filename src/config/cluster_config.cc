@@ -44,12 +44,14 @@ Result<HostPort> ParseHostPort(std::string_view text) {
   bool host_ok = !host.empty();
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
-    for (char c : host)
+    for (char c : host) {
       host_ok = host_ok && IsV6Char(c);
+    }
     host_ok = host_ok && !host.empty();
   } else {
-    for (char c : host)
+    for (char c : host) {
       host_ok = host_ok && IsHostChar(c);
+    }
   }
   if (!host_ok) return InvalidArgument("bad host in " + shown);
   Result<uint16_t> port = ParsePort(text.substr(colon + 1));

@@ -4,7 +4,8 @@
 // one try block is in ParseClusterConfig). It is fuzzed by config_fuzz.cc.
 #include <yaml-cpp/yaml.h>
 
-#include <set>
+#include <string>
+#include <vector>
 
 #include "config/cluster_config.h"
 #include "config/yaml_reader.h"
@@ -50,8 +51,9 @@ Result<HostPort> ReadListener(ParseState& state, const Field& field) {
 
 Status CheckRegionName(const YamlReader& reader, const Field& field, const std::string& name) {
   bool ok = name.size() <= kRegionNameBytesMax;
-  for (char c : name)
+  for (char c : name) {
     ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-');
+  }
   if (!ok) return reader.Error(field, "must be 1-16 characters of [a-z0-9_-], got '" + name + "'");
   return Status::Ok();
 }
@@ -63,8 +65,9 @@ Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
   MERIDIAN_ASSIGN_OR_RETURN(name_field, r.Required(field, keys, "name"));
   MERIDIAN_ASSIGN_OR_RETURN(name, r.String(name_field));
   MERIDIAN_RETURN_IF_ERROR(CheckRegionName(r, name_field, name));
-  if (config.RegionIdByName(name))
+  if (config.RegionIdByName(name)) {
     return r.Error(name_field, "duplicate region name '" + name + "'");
+  }
   MERIDIAN_ASSIGN_OR_RETURN(http_field, r.Required(field, keys, "http"));
   MERIDIAN_ASSIGN_OR_RETURN(http, ReadListener(state, http_field));
   MERIDIAN_ASSIGN_OR_RETURN(repl_field, r.Required(field, keys, "replication"));
@@ -107,14 +110,15 @@ Status ParseTopology(ParseState& state, const FieldMap& keys, ClusterConfig& con
   const Field* hub = Optional(keys, "hub");
   if (topology != nullptr) {
     MERIDIAN_ASSIGN_OR_RETURN(name, r.String(*topology));
-    if (name == "mesh")
+    if (name == "mesh") {
       config.topology = Topology::kMesh;
-    else if (name == "hub")
+    } else if (name == "hub") {
       config.topology = Topology::kHub;
-    else if (name == "ring")
+    } else if (name == "ring") {
       config.topology = Topology::kRing;
-    else
+    } else {
       return r.Error(*topology, "must be one of mesh, hub, ring; got '" + name + "'");
+    }
   }
   if (config.topology == Topology::kHub && hub == nullptr) {
     return r.ErrorAt(topology->line, "hub", "is required when topology is hub");
@@ -143,8 +147,9 @@ Result<LinkConfig> ParseLink(ParseState& state, const Field& field, const Cluste
   int64_t jitter_ms = 0;
   if (const Field* jitter = Optional(keys, "jitter_ms")) {
     MERIDIAN_ASSIGN_OR_RETURN(value, r.Int(*jitter, 0, kRttMsMax));
-    if (value > rtt_ms)
+    if (value > rtt_ms) {
       return r.Error(*jitter, "must not exceed rtt_ms (" + std::to_string(rtt_ms) + ")");
+    }
     jitter_ms = value;
   }
   return LinkConfig{std::min(a, b), std::max(a, b), rtt_ms, jitter_ms};
@@ -165,8 +170,9 @@ Status ParseLinks(ParseState& state, const Field& field, ClusterConfig& config) 
   for (RegionId a = 0; a < config.regions.size(); ++a) {
     for (RegionId b = a + 1; b < config.regions.size(); ++b) {
       bool found = false;
-      for (const LinkConfig& link : config.links)
+      for (const LinkConfig& link : config.links) {
         found = found || (link.a == a && link.b == b);
+      }
       if (!found) {
         return state.reader.Error(field, "missing entry for the pair [" + config.regions[a].name +
                                              ", " + config.regions[b].name + "]");

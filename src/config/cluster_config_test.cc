@@ -52,8 +52,9 @@ int LineOf(std::string_view text, std::string_view needle) {
   const size_t at = text.find(needle);
   EXPECT_NE(at, std::string_view::npos) << needle;
   int line = 1;
-  for (size_t i = 0; i < at && i < text.size(); ++i)
+  for (size_t i = 0; i < at && i < text.size(); ++i) {
     line += text[i] == '\n';
+  }
   return line;
 }
 

@@ -62,13 +62,15 @@ TEST(ConfigFuzzTest, RandomAndMutatedInputsNeverCrash) {
     std::string input;
     if (rng.Chance(0.2)) {
       const size_t size = rng.Uniform(512);
-      for (size_t j = 0; j < size; ++j)
+      for (size_t j = 0; j < size; ++j) {
         input += RandomByte(rng);
+      }
     } else {
       input = base;
       const uint64_t edits = 1 + rng.Uniform(8);
-      for (uint64_t e = 0; e < edits; ++e)
+      for (uint64_t e = 0; e < edits; ++e) {
         Mutate(rng, input);
+      }
     }
     Feed(input);
   }

@@ -62,12 +62,14 @@ Result<FieldMap> YamlReader::Map(const Field& field,
     const std::string key = entry.first.Scalar();
     const std::string path = ChildPath(field.path, key);
     bool known = false;
-    for (std::string_view name : allowed)
+    for (std::string_view name : allowed) {
       known = known || name == key;
+    }
     if (!known) {
       std::string expected;
-      for (std::string_view name : allowed)
+      for (std::string_view name : allowed) {
         expected += (expected.empty() ? "" : ", ") + std::string(name);
+      }
       return ErrorAt(key_line, path, "unknown key (expected one of: " + expected + ")");
     }
     if (out.count(key) > 0) return ErrorAt(key_line, path, "duplicate key");

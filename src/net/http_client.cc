@@ -33,8 +33,9 @@ class FetchOp {
     request_.version(11);
     request_.set(http::field::host, host);
     request_.set(http::field::connection, "close");
-    for (const auto& [name, value] : request.headers)
+    for (const auto& [name, value] : request.headers) {
       request_.insert(name, value);
+    }
     if (!request.body.empty()) request_.set(http::field::content_type, request.content_type);
     request_.body() = request.body;
     request_.prepare_payload();

@@ -137,8 +137,9 @@ Status HttpServer::Start() {
     std::lock_guard<std::mutex> lock(impl_->core->mu);
     impl_->core->threads_running = threads;
   }
-  for (int i = 0; i < threads; ++i)
+  for (int i = 0; i < threads; ++i) {
     impl_->threads.emplace_back([this] { impl_->RunThread(); });
+  }
   return Status::Ok();
 }
 
@@ -172,8 +173,9 @@ void HttpServer::Stop() {
     std::lock_guard<std::mutex> lock(core.mu);
     sessions = core.sessions;
   }
-  for (auto& [id, session] : sessions)
+  for (auto& [id, session] : sessions) {
     session->Close();
+  }
   sessions.clear();
   impl.work.reset();
   {
@@ -182,8 +184,9 @@ void HttpServer::Stop() {
       core.ioc.stop();
     }
   }
-  for (std::thread& thread : impl.threads)
+  for (std::thread& thread : impl.threads) {
     thread.join();
+  }
   std::map<uint64_t, std::shared_ptr<HttpSession>> leftover;
   {
     std::lock_guard<std::mutex> lock(core.mu);

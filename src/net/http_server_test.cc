@@ -60,8 +60,9 @@ TEST_F(HttpServerTest, RequestResponseRoundTrip) {
   EXPECT_EQ(response->body, "POST /echo q=a b h=42 body=payload");
   EXPECT_EQ(response->content_type, "text/plain; charset=utf-8");
   bool has_reply_header = false;
-  for (const auto& [name, value] : response->headers)
+  for (const auto& [name, value] : response->headers) {
     has_reply_header |= name == "X-Reply";
+  }
   EXPECT_TRUE(has_reply_header);
 }
 
@@ -136,8 +137,9 @@ TEST_F(HttpServerTest, DelayedResponseFromAnotherThread) {
   EXPECT_GE(elapsed, 200ms);
   EXPECT_LT(elapsed, 390ms);
   std::lock_guard<std::mutex> lock(mu);
-  for (std::thread& worker : workers)
+  for (std::thread& worker : workers) {
     worker.join();
+  }
 }
 
 TEST_F(HttpServerTest, DroppedResponderAnswers500) {

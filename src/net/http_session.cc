@@ -63,8 +63,9 @@ std::string_view ToStd(beast::string_view text) {
 
 std::string Lower(beast::string_view text) {
   std::string out(text.data(), text.size());
-  for (char& c : out)
+  for (char& c : out) {
     c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
   return out;
 }
 
@@ -189,8 +190,9 @@ void HttpSession::WriteResponse(HttpResponse response, bool after_handler) {
   response_.result(static_cast<unsigned>(status));
   response_.set(http::field::server, "meridian");
   response_.set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers)
+  for (const auto& [name, value] : response.headers) {
     response_.insert(name, value);
+  }
   response_.body() = std::move(response.body);
   response_.keep_alive(keep_alive);
   response_.prepare_payload();
@@ -233,8 +235,9 @@ void HttpSession::Drain() {
   stream_.socket().async_read_some(asio::buffer(drain_buffer_),
                                    [self = shared_from_this()](beast::error_code ec, size_t n) {
                                      self->drained_bytes_ += n;
-                                     if (ec || self->drained_bytes_ > kLingerBytesMax)
+                                     if (ec || self->drained_bytes_ > kLingerBytesMax) {
                                        return self->CloseNow();
+                                     }
                                      self->Drain();
                                    });
 }

@@ -44,8 +44,8 @@ void Replica::HandleSummaryRequest(RegionId from, const pb::SummaryRequest& requ
   if (reply->groups_size() > 0) out->messages.emplace_back(from, std::move(m));
 }
 
-void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply,
-                                 uint64_t physical_ms, Output* out) {
+void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply, uint64_t physical_ms,
+                                 Output* out) {
   auto theirs = Decode(reply.applied());
   if (!theirs.ok()) {
     ++stats_.malformed_messages;
@@ -76,7 +76,8 @@ void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply,
 }
 
 void Replica::AddBucketEntries(const std::set<uint32_t>& buckets, pb::RepairPush* push) const {
-  for (uint32_t b : buckets) push->add_buckets(b);
+  for (uint32_t b : buckets)
+    push->add_buckets(b);
   for (const auto& [key, state] : states_) {
     const std::string storage_key = storage_keys::State(key);
     if (buckets.count(RangeSummary::BucketOf(storage_key)) == 0) continue;

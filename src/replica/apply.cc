@@ -118,7 +118,8 @@ void Replica::PersistApplied(Output* out) {
 void Replica::AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out) {
   const IdempotencyRecord& record = idempotency_.Record(op);
   const auto pending = IdempotencyTable::PendingCompensations(record, options_.self);
-  for (const auto& loser : pending) Compensate(op.idempotency_key, loser, physical_ms, out);
+  for (const auto& loser : pending)
+    Compensate(op.idempotency_key, loser, physical_ms, out);
   PersistIdempotency(op.idempotency_key, out);
 }
 

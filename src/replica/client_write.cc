@@ -8,10 +8,14 @@ namespace {
 
 bool BodyMatchesClass(const ClientWrite& w) {
   switch (w.target.data_class) {
-    case DataClass::kProfile: return std::holds_alternative<LwwMapOp>(w.body);
-    case DataClass::kCounter: return std::holds_alternative<int64_t>(w.body);
-    case DataClass::kTags: return std::holds_alternative<TagsWrite>(w.body);
-    case DataClass::kRegister: return std::holds_alternative<std::string>(w.body);
+    case DataClass::kProfile:
+      return std::holds_alternative<LwwMapOp>(w.body);
+    case DataClass::kCounter:
+      return std::holds_alternative<int64_t>(w.body);
+    case DataClass::kTags:
+      return std::holds_alternative<TagsWrite>(w.body);
+    case DataClass::kRegister:
+      return std::holds_alternative<std::string>(w.body);
   }
   return false;
 }
@@ -69,8 +73,7 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out)
   Op op = NewLocalOp(write.target, physical_ms, out);
   op.idempotency_key = write.idempotency_key;
   auto it = states_.find(write.target);
-  const KeyState current =
-      it == states_.end() ? EmptyState(write.target.data_class) : it->second;
+  const KeyState current = it == states_.end() ? EmptyState(write.target.data_class) : it->second;
   if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
     // Stamp above everything this key has held, so a write beats what its writer saw even when
     // a clamped clock skew left our HLC behind a peer's stamps (and collected tombstones stay
@@ -92,8 +95,10 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out)
       scratch.Apply(t);
       ops.push_back(std::move(t));
     };
-    for (const auto& e : tags->add) prepare(scratch.PrepareAdd(e, options_.self));
-    for (const auto& e : tags->remove) prepare(scratch.PrepareRemove(e));
+    for (const auto& e : tags->add)
+      prepare(scratch.PrepareAdd(e, options_.self));
+    for (const auto& e : tags->remove)
+      prepare(scratch.PrepareRemove(e));
     op.body = std::move(ops);
   } else {
     op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),

@@ -4,9 +4,12 @@ namespace meridian {
 
 std::string_view ConflictOutcomeName(ConflictOutcome o) {
   switch (o) {
-    case ConflictOutcome::kLwwOverwrite: return "lww_overwrite";
-    case ConflictOutcome::kCrdtMerge: return "crdt_merge";
-    case ConflictOutcome::kSibling: return "sibling";
+    case ConflictOutcome::kLwwOverwrite:
+      return "lww_overwrite";
+    case ConflictOutcome::kCrdtMerge:
+      return "crdt_merge";
+    case ConflictOutcome::kSibling:
+      return "sibling";
   }
   return "unknown";
 }

@@ -18,19 +18,27 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
   peer->second.clock_offset_ms =
       static_cast<int64_t>(message.sent_physical_ms()) - static_cast<int64_t>(physical_ms);
   switch (message.body_case()) {
-    case pb::PeerMessage::kOps: HandleOpBatch(from, message.ops(), physical_ms, out); break;
-    case pb::PeerMessage::kAck: HandleAck(from, message.ack(), out); break;
+    case pb::PeerMessage::kOps:
+      HandleOpBatch(from, message.ops(), physical_ms, out);
+      break;
+    case pb::PeerMessage::kAck:
+      HandleAck(from, message.ack(), out);
+      break;
     case pb::PeerMessage::kSummaryRequest:
       HandleSummaryRequest(from, message.summary_request(), physical_ms, out);
       break;
     case pb::PeerMessage::kSummaryReply:
       HandleSummaryReply(from, message.summary_reply(), physical_ms, out);
       break;
-    case pb::PeerMessage::kRepair: HandleRepair(from, message.repair(), physical_ms, out); break;
+    case pb::PeerMessage::kRepair:
+      HandleRepair(from, message.repair(), physical_ms, out);
+      break;
     case pb::PeerMessage::kSnapshot:
       HandleSnapshotChunk(from, message.snapshot(), physical_ms, out);
       break;
-    case pb::PeerMessage::BODY_NOT_SET: ++stats_.malformed_messages; break;
+    case pb::PeerMessage::BODY_NOT_SET:
+      ++stats_.malformed_messages;
+      break;
   }
 }
 
@@ -63,7 +71,8 @@ void Replica::HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t ph
 }
 
 void Replica::ApplyReadyBuffered(uint64_t physical_ms, Output* out) {
-  while (auto op = buffer_.TakeReady(applied_)) ApplyOp(*op, /*local=*/false, physical_ms, out);
+  while (auto op = buffer_.TakeReady(applied_))
+    ApplyOp(*op, /*local=*/false, physical_ms, out);
 }
 
 void Replica::HandleAck(RegionId from, const pb::Ack& ack, Output* out) {
@@ -112,7 +121,8 @@ void Replica::SendAck(RegionId to, uint64_t physical_ms, Output* out) {
 }
 
 void Replica::PumpAll(uint64_t physical_ms, Output* out) {
-  for (RegionId peer : neighbors_) Pump(peer, physical_ms, out);
+  for (RegionId peer : neighbors_)
+    Pump(peer, physical_ms, out);
 }
 
 // Sends `peer` the next ops it lacks, in local log order, within the in-flight window.
@@ -123,12 +133,16 @@ void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
   while (link.next_index < oplog_.end_index() && link.unacked.size() < options_.max_inflight_ops) {
     pb::PeerMessage m = NewMessage(physical_ms);
     pb::OpBatch* batch = m.mutable_ops();
+    size_t batch_bytes = 0;
     while (link.next_index < oplog_.end_index() &&
            link.unacked.size() < options_.max_inflight_ops &&
-           static_cast<size_t>(batch->ops_size()) < options_.max_batch_ops) {
+           static_cast<size_t>(batch->ops_size()) < options_.max_batch_ops &&
+           batch_bytes < options_.max_message_bytes) {
       const Op& op = oplog_.At(link.next_index++)->op;
       if (!ShouldForward(op.dot.origin, peer) || link.acked.Covers(op.dot)) continue;
-      EncodeOp(op, batch->add_ops());
+      pb::Op* encoded = batch->add_ops();
+      EncodeOp(op, encoded);
+      batch_bytes += encoded->ByteSizeLong();
       if (link.unacked.empty()) link.last_progress_tick = tick_;
       link.unacked.push_back(op.dot);
     }

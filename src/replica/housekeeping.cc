@@ -26,7 +26,8 @@ void Replica::Tick(uint64_t physical_ms, Output* out) {
     Pump(peer, physical_ms, out);
   }
   if (tick_ % options_.ack_interval_ticks == 0) {
-    for (RegionId peer : neighbors_) SendAck(peer, physical_ms, out);
+    for (RegionId peer : neighbors_)
+      SendAck(peer, physical_ms, out);
   }
   if (tick_ % options_.gc_interval_ticks == 0) {
     CollectGarbage(out);
@@ -65,7 +66,8 @@ void Replica::TruncateOplog(Output* out) {
   };
   auto [first, end] = oplog_.DropFront(acknowledged_by_all);
   auto [first2, end2] = oplog_.DropBeyond(options_.oplog_retention_ops);
-  for (uint64_t i = first; i < end2; ++i) out->records.Delete(storage_keys::Oplog(i));
+  for (uint64_t i = first; i < end2; ++i)
+    out->records.Delete(storage_keys::Oplog(i));
   (void)end;
   (void)first2;
   for (const auto& [peer, link] : peers_) {

@@ -19,9 +19,9 @@ const IdempotencyRecord* IdempotencyTable::Lookup(const std::string& key) const 
 
 namespace {
 void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& write) {
-  auto it = std::lower_bound(
-      record.writes.begin(), record.writes.end(), write.dot,
-      [](const IdempotencyRecord::Write& w, const Dot& d) { return w.dot < d; });
+  auto it =
+      std::lower_bound(record.writes.begin(), record.writes.end(), write.dot,
+                       [](const IdempotencyRecord::Write& w, const Dot& d) { return w.dot < d; });
   if (it != record.writes.end() && it->dot == write.dot) {
     it->compensated = it->compensated || write.compensated;
     return;
@@ -55,7 +55,8 @@ const IdempotencyRecord& IdempotencyTable::MergeRecord(const std::string& key,
                                                        const IdempotencyRecord& incoming) {
   auto& record = records_[key];
   if (record.writes.empty()) record.target = incoming.target;
-  for (const auto& w : incoming.writes) InsertWrite(record, w);
+  for (const auto& w : incoming.writes)
+    InsertWrite(record, w);
   return record;
 }
 
@@ -75,9 +76,8 @@ std::vector<std::string> IdempotencyTable::Collect(const VersionVector& stable, 
   std::vector<std::string> dropped;
   for (auto it = records_.begin(); it != records_.end() && records_.size() > keep;) {
     const auto& writes = it->second.writes;
-    const bool all_stable = std::all_of(writes.begin(), writes.end(), [&](const auto& w) {
-      return stable.Covers(w.dot);
-    });
+    const bool all_stable = std::all_of(writes.begin(), writes.end(),
+                                        [&](const auto& w) { return stable.Covers(w.dot); });
     // An own losing counter write must be compensated before its record may go.
     const bool settled = PendingCompensations(it->second, self).empty();
     if (all_stable && settled) {

@@ -58,8 +58,8 @@ class IdempotencyTable {
   const IdempotencyRecord& MergeRecord(const std::string& key, const IdempotencyRecord& record);
 
   // Own losing counter writes in `record` that still need a compensation op.
-  static std::vector<IdempotencyRecord::Write> PendingCompensations(
-      const IdempotencyRecord& record, RegionId self);
+  static std::vector<IdempotencyRecord::Write> PendingCompensations(const IdempotencyRecord& record,
+                                                                    RegionId self);
 
   // Drops records whose dots are all covered by `stable`, oldest key first, until at most
   // `keep` remain. Returns the dropped keys (the caller deletes their storage records).

@@ -4,10 +4,14 @@ namespace meridian {
 
 KeyState EmptyState(DataClass data_class) {
   switch (data_class) {
-    case DataClass::kProfile: return LwwMap{};
-    case DataClass::kCounter: return PnCounter{};
-    case DataClass::kTags: return OrSet{};
-    case DataClass::kRegister: return MvRegister{};
+    case DataClass::kProfile:
+      return LwwMap{};
+    case DataClass::kCounter:
+      return PnCounter{};
+    case DataClass::kTags:
+      return OrSet{};
+    case DataClass::kRegister:
+      return MvRegister{};
   }
   MERIDIAN_ASSERT(false);
   return LwwMap{};
@@ -86,7 +90,8 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
       std::get<PnCounter>(state).Apply(op.dot.origin, std::get<int64_t>(op.body));
       return;
     case DataClass::kTags:
-      for (const auto& t : std::get<std::vector<OrSetOp>>(op.body)) std::get<OrSet>(state).Apply(t);
+      for (const auto& t : std::get<std::vector<OrSetOp>>(op.body))
+        std::get<OrSet>(state).Apply(t);
       return;
     case DataClass::kRegister: {
       auto& reg = std::get<MvRegister>(state);

@@ -9,10 +9,14 @@ namespace {
 // Which op body each class carries; a mismatch on the wire is rejected.
 bool BodyFitsClass(DataClass c, pb::Op::BodyCase body) {
   switch (c) {
-    case DataClass::kProfile: return body == pb::Op::kProfile;
-    case DataClass::kCounter: return body == pb::Op::kCounterDelta;
-    case DataClass::kTags: return body == pb::Op::kTags;
-    case DataClass::kRegister: return body == pb::Op::kRegister;
+    case DataClass::kProfile:
+      return body == pb::Op::kProfile;
+    case DataClass::kCounter:
+      return body == pb::Op::kCounterDelta;
+    case DataClass::kTags:
+      return body == pb::Op::kTags;
+    case DataClass::kRegister:
+      return body == pb::Op::kRegister;
   }
   return false;
 }
@@ -71,7 +75,8 @@ void EncodeOp(const Op& op, pb::Op* out) {
         } else if constexpr (std::is_same_v<T, int64_t>) {
           out->set_counter_delta(body);
         } else if constexpr (std::is_same_v<T, std::vector<OrSetOp>>) {
-          for (const auto& t : body) Encode(t, out->mutable_tags()->add_ops());
+          for (const auto& t : body)
+            Encode(t, out->mutable_tags()->add_ops());
         } else {
           Encode(body, out->mutable_register_());
         }

@@ -18,7 +18,8 @@ void Oplog::Restore(uint64_t index, Op op) {
 
 std::pair<uint64_t, uint64_t> Oplog::DropBeyond(size_t max_entries) {
   const uint64_t first = first_index();
-  while (entries_.size() > max_entries) DropOne();
+  while (entries_.size() > max_entries)
+    DropOne();
   return {first, first_index()};
 }
 

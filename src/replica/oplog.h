@@ -35,7 +35,8 @@ class Oplog {
   template <typename Pred>
   std::pair<uint64_t, uint64_t> DropFront(Pred droppable) {
     const uint64_t first = first_index();
-    while (!entries_.empty() && droppable(entries_.front())) DropOne();
+    while (!entries_.empty() && droppable(entries_.front()))
+      DropOne();
     return {first, first_index()};
   }
   // Drops the oldest entries until at most `max_entries` remain. Returns the range dropped.

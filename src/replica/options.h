@@ -56,6 +56,10 @@ struct ReplicaOptions {
   // Ticks to wait for a state transfer to be acknowledged before starting it again.
   uint32_t snapshot_retry_ticks = 300;
   size_t snapshot_chunk_keys = 512;
+  // Bytes per replication message (op batch or snapshot chunk), so that large values never make
+  // a message the transport refuses (it caps one message at 32 MiB); one op or key over it still
+  // goes alone.
+  size_t max_message_bytes = 4 << 20;
   // Detailed conflict entries kept for GET /conflicts (counts are kept forever).
   size_t conflict_log_capacity = 1000;
   // Idempotency records kept once causally stable (they answer late retries locally).

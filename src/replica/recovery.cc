@@ -53,19 +53,19 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
       }));
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
-  MERIDIAN_RETURN_IF_ERROR(storage.Scan(
-      storage_keys::kOplogPrefix,
-      [&r, &logged](std::string_view key, std::string_view value) -> Status {
-        auto index = storage_keys::ParseOplog(key);
-        if (!index.ok()) return index.status();
-        auto encoded = ParseRecord<pb::Op>(value, "oplog");
-        if (!encoded.ok()) return encoded.status();
-        auto op = DecodeOp(*encoded);
-        if (!op.ok()) return op.status();
-        logged[op->dot.origin].push_back(op->dot.seq);
-        r.oplog_.Restore(*index, std::move(op).value());
-        return Status::Ok();
-      }));
+  MERIDIAN_RETURN_IF_ERROR(
+      storage.Scan(storage_keys::kOplogPrefix,
+                   [&r, &logged](std::string_view key, std::string_view value) -> Status {
+                     auto index = storage_keys::ParseOplog(key);
+                     if (!index.ok()) return index.status();
+                     auto encoded = ParseRecord<pb::Op>(value, "oplog");
+                     if (!encoded.ok()) return encoded.status();
+                     auto op = DecodeOp(*encoded);
+                     if (!op.ok()) return op.status();
+                     logged[op->dot.origin].push_back(op->dot.seq);
+                     r.oplog_.Restore(*index, std::move(op).value());
+                     return Status::Ok();
+                   }));
   // The floor is the highest applied op of each origin that is not in the log (truncated, or
   // merged from a snapshot without being logged): a peer below it needs a state transfer.
   VersionVector floor;
@@ -78,16 +78,16 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
   }
   r.oplog_.RaiseFloor(floor);
 
-  MERIDIAN_RETURN_IF_ERROR(storage.Scan(
-      storage_keys::kIdempotencyPrefix,
-      [&r](std::string_view key, std::string_view value) -> Status {
-        auto encoded = ParseRecord<pb::IdempotencyRecord>(value, "idempotency");
-        if (!encoded.ok()) return encoded.status();
-        auto record = IdempotencyTable::Decode(*encoded);
-        if (!record.ok()) return record.status();
-        r.idempotency_.Restore(std::string(key.substr(1)), std::move(record).value());
-        return Status::Ok();
-      }));
+  MERIDIAN_RETURN_IF_ERROR(
+      storage.Scan(storage_keys::kIdempotencyPrefix,
+                   [&r](std::string_view key, std::string_view value) -> Status {
+                     auto encoded = ParseRecord<pb::IdempotencyRecord>(value, "idempotency");
+                     if (!encoded.ok()) return encoded.status();
+                     auto record = IdempotencyTable::Decode(*encoded);
+                     if (!record.ok()) return record.status();
+                     r.idempotency_.Restore(std::string(key.substr(1)), std::move(record).value());
+                     return Status::Ok();
+                   }));
 
   for (auto& [peer, link] : r.peers_) {
     auto acked = storage.Get(storage_keys::PeerAcked(peer));

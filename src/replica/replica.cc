@@ -50,7 +50,8 @@ Replica::Replica(ReplicaOptions options)
   MERIDIAN_ASSERT(options.region_count >= 1 && options.region_count <= kMaxRegions);
   MERIDIAN_ASSERT(options.self < options.region_count);
   MERIDIAN_ASSERT(options.hub < options.region_count);
-  for (RegionId r : neighbors_) peers_[r] = PeerLink{};
+  for (RegionId r : neighbors_)
+    peers_[r] = PeerLink{};
 }
 
 ReadResult Replica::Read(const StateKey& key) const {

@@ -61,8 +61,8 @@ struct ReplicaStats {
 struct PeerStatus {
   RegionId region = 0;
   VersionVector acked;
-  uint64_t backlog_ops = 0;       // ops this peer should get from us and has not acknowledged
-  int64_t clock_offset_ms = 0;    // peer's physical clock minus ours, from its last message
+  uint64_t backlog_ops = 0;     // ops this peer should get from us and has not acknowledged
+  int64_t clock_offset_ms = 0;  // peer's physical clock minus ours, from its last message
   bool heard_from = false;
 };
 
@@ -83,8 +83,7 @@ class Replica {
   Result<WriteReply> OnClientWrite(const ClientWrite& write, uint64_t physical_ms, Output* out);
 
   // A message from peer `from`. Malformed messages are counted and dropped.
-  void OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t physical_ms,
-                 Output* out);
+  void OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t physical_ms, Output* out);
 
   // The connection to `peer` was (re)established: resume sending from its acknowledged point.
   void OnPeerConnected(RegionId peer, Output* out);
@@ -122,9 +121,9 @@ class Replica {
  private:
   struct PeerLink {
     VersionVector acked;
-    bool ack_seen = false;              // an ack arrived since this incarnation started
-    uint64_t next_index = 1;            // next oplog index to consider sending
-    std::vector<Dot> unacked;           // sent, not yet covered by `acked`, in send order
+    bool ack_seen = false;     // an ack arrived since this incarnation started
+    uint64_t next_index = 1;   // next oplog index to consider sending
+    std::vector<Dot> unacked;  // sent, not yet covered by `acked`, in send order
     uint64_t last_progress_tick = 0;
     std::optional<uint64_t> snapshot_started_tick;
     int64_t clock_offset_ms = 0;

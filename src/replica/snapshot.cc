@@ -34,14 +34,18 @@ void Replica::SendSnapshot(RegionId peer, uint64_t physical_ms, Output* out) {
     return m;
   };
   pb::PeerMessage m = new_chunk();
+  size_t chunk_bytes = 0;
   for (const auto& [key, state] : states_) {
-    if (static_cast<size_t>(m.snapshot().entries_size()) >= options_.snapshot_chunk_keys) {
+    if (static_cast<size_t>(m.snapshot().entries_size()) >= options_.snapshot_chunk_keys ||
+        chunk_bytes >= options_.max_message_bytes) {
       out->messages.emplace_back(peer, std::move(m));
       m = new_chunk();
+      chunk_bytes = 0;
     }
     auto* entry = m.mutable_snapshot()->add_entries();
     entry->set_storage_key(storage_keys::State(key));
     EncodeState(state, entry->mutable_state());
+    chunk_bytes += entry->ByteSizeLong();
   }
   for (const auto& [key, record] : idempotency_.records()) {
     auto* entry = m.mutable_snapshot()->add_idempotency();
@@ -104,8 +108,8 @@ Status Replica::MergeSnapshot(const std::vector<pb::SnapshotChunk>& chunks, uint
   out->merged_snapshot = *vv;
   for (const auto& chunk : chunks) {
     for (const auto& entry : chunk.idempotency()) {
-      const auto& record =
-          idempotency_.MergeRecord(entry.idempotency_key(), *IdempotencyTable::Decode(entry.record()));
+      const auto& record = idempotency_.MergeRecord(entry.idempotency_key(),
+                                                    *IdempotencyTable::Decode(entry.record()));
       for (const auto& loser : IdempotencyTable::PendingCompensations(record, options_.self)) {
         Compensate(entry.idempotency_key(), loser, physical_ms, out);
       }

@@ -42,7 +42,8 @@ void StabilityTracker::Promote(RegionId region, const VersionVector& applied) {
 
 void StabilityTracker::Recompute(const VersionVector& applied) {
   VersionVector next = applied;
-  for (RegionId r = 0; r < region_count_; ++r) next = VersionVector::Min(next, effective_[r]);
+  for (RegionId r = 0; r < region_count_; ++r)
+    next = VersionVector::Min(next, effective_[r]);
   // Monotone by construction (effective reports only grow); merging keeps that explicit.
   stable_.Merge(next);
   MERIDIAN_ASSERT(applied.Dominates(stable_));

@@ -43,7 +43,8 @@ inline Result<StateKey> ParseState(std::string_view storage_key) {
 
 inline std::string Oplog(uint64_t index) {
   std::string out(kOplogPrefix);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(index >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>(index >> shift));
   return out;
 }
 
@@ -52,7 +53,8 @@ inline Result<uint64_t> ParseOplog(std::string_view storage_key) {
     return InvalidArgument("not an oplog record key");
   }
   uint64_t index = 0;
-  for (size_t i = 1; i < 9; ++i) index = (index << 8) | static_cast<uint8_t>(storage_key[i]);
+  for (size_t i = 1; i < 9; ++i)
+    index = (index << 8) | static_cast<uint8_t>(storage_key[i]);
   return index;
 }
 

@@ -4,10 +4,14 @@ namespace meridian {
 
 std::string_view DataClassName(DataClass c) {
   switch (c) {
-    case DataClass::kProfile: return "profile";
-    case DataClass::kCounter: return "counter";
-    case DataClass::kTags: return "tags";
-    case DataClass::kRegister: return "register";
+    case DataClass::kProfile:
+      return "profile";
+    case DataClass::kCounter:
+      return "counter";
+    case DataClass::kTags:
+      return "tags";
+    case DataClass::kRegister:
+      return "register";
   }
   return "unknown";
 }

@@ -55,8 +55,8 @@ struct ClientWrite {
 };
 
 struct WriteReply {
-  Dot dot;                  // the op created; for a deduplicated retry, the original's dot
-  VersionVector applied;    // the region's vector after the write: the session token's content
+  Dot dot;                // the op created; for a deduplicated retry, the original's dot
+  VersionVector applied;  // the region's vector after the write: the session token's content
   bool deduplicated = false;
 };
 

@@ -17,15 +17,15 @@ std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> out;
   for (const auto& w : history) {
     if (w.write.target.data_class != c) continue;
-    for (const auto& op : w.created) out[w.write.target.key].push_back({&w, &op});
+    for (const auto& op : w.created)
+      out[w.write.target.key].push_back({&w, &op});
   }
   return out;
 }
 
 }  // namespace
 
-Checker::Checker(RegionId regions)
-    : regions_(regions), tracked_(regions), last_applied_(regions) {}
+Checker::Checker(RegionId regions) : regions_(regions), tracked_(regions), last_applied_(regions) {}
 
 void Checker::Violation(std::string what) {
   // The first few are enough to debug a seed; thousands would only flood the output.
@@ -87,8 +87,10 @@ void Checker::CheckConverged(const std::vector<const Replica*>& replicas) {
       return;
     }
     std::set<StateKey> keys;
-    for (const auto& [k, s] : first.states()) keys.insert(k);
-    for (const auto& [k, s] : other->states()) keys.insert(k);
+    for (const auto& [k, s] : first.states())
+      keys.insert(k);
+    for (const auto& [k, s] : other->states())
+      keys.insert(k);
     for (const StateKey& k : keys) {
       auto a = first.states().find(k), b = other->states().find(k);
       if (a == first.states().end() || b == other->states().end() ||
@@ -112,8 +114,8 @@ void Checker::CheckCounters(const Replica& replica, const std::vector<LogicalWri
     auto value = state ? std::get<PnCounter>(*state).Value() : Result<int64_t>(int64_t{0});
     if (!value.ok() || *value != expected) {
       Violation("region " + std::to_string(replica.self()) + " counter " + key + " = " +
-                (value.ok() ? std::to_string(*value) : value.status().ToString()) +
-                ", expected " + std::to_string(static_cast<int64_t>(expected)));
+                (value.ok() ? std::to_string(*value) : value.status().ToString()) + ", expected " +
+                std::to_string(static_cast<int64_t>(expected)));
     }
   }
 }
@@ -133,8 +135,8 @@ void Checker::CheckTags(const Replica& replica, const std::vector<LogicalWrite>&
       }
     }
     auto state = replica.Read({DataClass::kTags, key}).state;
-    std::vector<std::string> actual = state ? std::get<OrSet>(*state).Elements()
-                                            : std::vector<std::string>{};
+    std::vector<std::string> actual =
+        state ? std::get<OrSet>(*state).Elements() : std::vector<std::string>{};
     if (std::set<std::string>(actual.begin(), actual.end()) != expected) {
       Violation("region " + std::to_string(replica.self()) + " tags " + key +
                 " differ from the add-wins reference (" + std::to_string(actual.size()) +
@@ -164,7 +166,8 @@ void Checker::CheckProfiles(const Replica& replica, const std::vector<LogicalWri
     if (actual != expected) {
       auto show = [](const std::map<std::string, std::string>& m) {
         std::string out = "{";
-        for (const auto& [f, v] : m) out += f + "=" + v + " ";
+        for (const auto& [f, v] : m)
+          out += f + "=" + v + " ";
         return out + "}";
       };
       Violation("region " + std::to_string(replica.self()) + " profile " + key +

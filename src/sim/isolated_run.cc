@@ -14,7 +14,8 @@ namespace {
 std::string ReadAll(int fd) {
   std::string out;
   char buffer[4096];
-  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) out.append(buffer, size_t(n));
+  for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;)
+    out.append(buffer, size_t(n));
   return out;
 }
 

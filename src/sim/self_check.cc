@@ -8,10 +8,12 @@ std::vector<SeededBug> KnownBugs() {
   return {
       {"dedupe", "apply without dedupe", [](ReplicaBugs& b) { b.apply_without_dedupe = true; }},
       {"causal-wait", "no causal wait", [](ReplicaBugs& b) { b.no_causal_wait = true; }},
-      {"lww-tie", "LWW tie without region", [](ReplicaBugs& b) { b.lww_tie_without_region = true; }},
+      {"lww-tie", "LWW tie without region",
+       [](ReplicaBugs& b) { b.lww_tie_without_region = true; }},
       {"orset-remove", "OR-set remove wins over a concurrent add",
        [](ReplicaBugs& b) { b.or_set_remove_wins = true; }},
-      {"forget-vv", "version vector forgets on restart", [](ReplicaBugs& b) { b.forget_vv_on_restart = true; }},
+      {"forget-vv", "version vector forgets on restart",
+       [](ReplicaBugs& b) { b.forget_vv_on_restart = true; }},
   };
 }
 

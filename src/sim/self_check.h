@@ -28,7 +28,6 @@ struct SelfCheckOutcome {
 
 std::vector<SeededBug> KnownBugs();
 
-std::vector<SelfCheckOutcome> RunSelfCheck(RegionId regions, Topology topology,
-                                           uint64_t max_seeds);
+std::vector<SelfCheckOutcome> RunSelfCheck(RegionId regions, Topology topology, uint64_t max_seeds);
 
 }  // namespace meridian

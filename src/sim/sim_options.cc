@@ -26,7 +26,8 @@ SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topolog
   // A fifth of the seeds have perfectly synchronised clocks: then twins written in the same
   // millisecond get equal HLC times in two regions, and only the region tiebreak orders them.
   const bool synchronised = random.Chance(0.2);
-  for (RegionId r = 0; r < regions; ++r) o.skew_ms[r] = synchronised ? 0 : random.Range(-200, 200);
+  for (RegionId r = 0; r < regions; ++r)
+    o.skew_ms[r] = synchronised ? 0 : random.Range(-200, 200);
   // Now and then one region's clock is far ahead: beyond the HLC's bound, so it is clamped.
   if (random.Chance(0.1)) o.skew_ms[random.Uniform(regions)] += 2000;
   return o;

@@ -20,16 +20,16 @@ struct SimOptions {
   std::array<std::array<uint32_t, kMaxRegions>, kMaxRegions> rtt_ms{};
   uint32_t jitter_ms = 10;
 
-  uint32_t tick_ms = 10;             // how often each region's Tick runs
-  uint32_t workload_ms = 3000;       // client writes are issued in [0, workload_ms)
-  uint32_t client_writes = 150;      // logical client writes per run
-  uint32_t keys_per_class = 6;       // few keys: conflicts are the point
+  uint32_t tick_ms = 10;                 // how often each region's Tick runs
+  uint32_t workload_ms = 3000;           // client writes are issued in [0, workload_ms)
+  uint32_t client_writes = 150;          // logical client writes per run
+  uint32_t keys_per_class = 6;           // few keys: conflicts are the point
   uint32_t quiesce_deadline_ms = 60000;  // after healing, convergence must come before this
 
   // Fault rates; Randomize() draws them per seed.
   double loss = 0.0;
   double duplication = 0.0;
-  double reply_loss = 0.0;           // a write applied but its reply lost: the client retries
+  double reply_loss = 0.0;  // a write applied but its reply lost: the client retries
   uint32_t partitions = 0;
   uint32_t crashes = 0;
   uint32_t reconnects = 0;

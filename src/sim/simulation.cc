@@ -15,14 +15,34 @@
 namespace meridian {
 namespace {
 
-struct TickEvent { RegionId region; };
-struct DeliverEvent { RegionId from, to; uint64_t epoch; std::string bytes; };
-struct ClientEvent { uint64_t write_id; };
-struct CrashEvent { RegionId region; uint32_t down_ms; };
-struct RestartEvent { RegionId region; };
-struct PartitionEvent { RegionId a, b; uint32_t duration_ms; };
-struct HealEvent { RegionId a, b; };
-struct ReconnectEvent { RegionId a, b; };
+struct TickEvent {
+  RegionId region;
+};
+struct DeliverEvent {
+  RegionId from, to;
+  uint64_t epoch;
+  std::string bytes;
+};
+struct ClientEvent {
+  uint64_t write_id;
+};
+struct CrashEvent {
+  RegionId region;
+  uint32_t down_ms;
+};
+struct RestartEvent {
+  RegionId region;
+};
+struct PartitionEvent {
+  RegionId a, b;
+  uint32_t duration_ms;
+};
+struct HealEvent {
+  RegionId a, b;
+};
+struct ReconnectEvent {
+  RegionId a, b;
+};
 using Event = std::variant<TickEvent, DeliverEvent, ClientEvent, CrashEvent, RestartEvent,
                            PartitionEvent, HealEvent, ReconnectEvent>;
 
@@ -40,21 +60,25 @@ struct Region {
   std::unique_ptr<Replica> replica;  // null while crashed
 };
 
-constexpr uint32_t kClientRetryMs = 300;   // a client gives up on a region after this
+constexpr uint32_t kClientRetryMs = 300;  // a client gives up on a region after this
 constexpr uint32_t kClientMaxAttempts = 8;
-constexpr uint32_t kHealSlackMs = 2500;    // faults may last this long past the workload window
+constexpr uint32_t kHealSlackMs = 2500;  // faults may last this long past the workload window
 
 class Simulation {
  public:
   Simulation(const SimOptions& options, std::ostream* trace)
-      : o_(options), trace_(trace), random_(options.seed), checker_(options.regions),
+      : o_(options),
+        trace_(trace),
+        random_(options.seed),
+        checker_(options.regions),
         regions_(options.regions) {
     for (RegionId r = 0; r < o_.regions; ++r) {
       regions_[r].replica = std::make_unique<Replica>(ReplicaFor(r));
       Schedule(1 + r, TickEvent{r});
     }
     history_ = GenerateWorkload(o_, random_);
-    for (const auto& w : history_) Schedule(w.first_at_ms, ClientEvent{w.write.id});
+    for (const auto& w : history_)
+      Schedule(w.first_at_ms, ClientEvent{w.write.id});
     ScheduleFaults();
     result_.seed = o_.seed;
     result_.writes = history_.size();
@@ -118,8 +142,9 @@ void Simulation::ScheduleFaults() {
   for (uint32_t i = 0; i < o_.partitions && o_.regions > 1; ++i) {
     RegionId a = static_cast<RegionId>(random_.Uniform(o_.regions));
     RegionId b = static_cast<RegionId>((a + 1 + random_.Uniform(o_.regions - 1)) % o_.regions);
-    Schedule(random_.Uniform(window), PartitionEvent{std::min(a, b), std::max(a, b),
-                                                     static_cast<uint32_t>(random_.Range(200, 2000))});
+    Schedule(random_.Uniform(window),
+             PartitionEvent{std::min(a, b), std::max(a, b),
+                            static_cast<uint32_t>(random_.Range(200, 2000))});
   }
   for (uint32_t i = 0; i < o_.crashes; ++i) {
     Schedule(random_.Uniform(window), CrashEvent{static_cast<RegionId>(random_.Uniform(o_.regions)),
@@ -141,7 +166,8 @@ void Simulation::Commit(RegionId r, Output& out) {
   }
   checker_.OnStep(r, out, region.replica->applied());
   result_.ops += out.applied.size();
-  for (const auto& [to, message] : out.messages) Send(r, to, message);
+  for (const auto& [to, message] : out.messages)
+    Send(r, to, message);
 }
 
 void Simulation::Send(RegionId from, RegionId to, const pb::PeerMessage& m) {
@@ -272,7 +298,8 @@ void Simulation::HealEverything() {
   cuts_.clear();
   o_.loss = 0;
   o_.duplication = 0;
-  for (RegionId r = 0; r < o_.regions; ++r) Handle(RestartEvent{r});
+  for (RegionId r = 0; r < o_.regions; ++r)
+    Handle(RestartEvent{r});
 }
 
 bool Simulation::Quiescent() const {
@@ -317,7 +344,8 @@ SimResult Simulation::Run() {
   }
   std::vector<const Replica*> replicas;
   std::vector<LogicalWrite> writes;
-  for (const Region& region : regions_) replicas.push_back(region.replica.get());
+  for (const Region& region : regions_)
+    replicas.push_back(region.replica.get());
   for (const auto& p : history_) {
     writes.push_back(p.write);
     if (p.write.acknowledged) ++result_.acknowledged;
@@ -326,8 +354,8 @@ SimResult Simulation::Run() {
     const ReplicaStats& st = r->stats();
     std::string peers;
     for (const auto& p : r->Peers()) {
-      peers += " peer " + std::to_string(p.region) + " acked " + p.acked.ToString() +
-               " backlog " + std::to_string(p.backlog_ops);
+      peers += " peer " + std::to_string(p.region) + " acked " + p.acked.ToString() + " backlog " +
+               std::to_string(p.backlog_ops);
     }
     Trace("region " + std::to_string(r->self()) + " applied " + r->applied().ToString() +
           " buffered " + std::to_string(r->buffered_ops()) + " oplog " +
@@ -337,7 +365,8 @@ SimResult Simulation::Run() {
           std::to_string(st.malformed_messages) + peers);
   }
   checker_.CheckQuiescent(replicas, writes);
-  for (const auto& v : checker_.violations()) result_.violations.push_back(v);
+  for (const auto& v : checker_.violations())
+    result_.violations.push_back(v);
   if (!quiet) {
     result_.violations.push_back("did not quiesce within " +
                                  std::to_string(o_.quiesce_deadline_ms) + " ms after healing");

@@ -23,16 +23,16 @@ namespace meridian {
 
 struct SimResult {
   uint64_t seed = 0;
-  uint64_t writes = 0;           // logical client writes
-  uint64_t acknowledged = 0;     // writes whose client got a reply
-  uint64_t ops = 0;              // ops applied across all regions
-  uint64_t retries = 0;          // client attempts after the first
-  uint64_t faults = 0;           // injected faults of every kind
-  uint64_t messages = 0;         // messages sent
-  uint64_t conflicts = 0;        // conflicts the regions recorded
-  uint64_t clamped = 0;          // remote HLC readings clamped for skew
-  uint64_t repairs = 0;          // anti-entropy repairs (0 unless something diverged)
-  uint64_t converge_ms = 0;      // time from healing to quiescence
+  uint64_t writes = 0;        // logical client writes
+  uint64_t acknowledged = 0;  // writes whose client got a reply
+  uint64_t ops = 0;           // ops applied across all regions
+  uint64_t retries = 0;       // client attempts after the first
+  uint64_t faults = 0;        // injected faults of every kind
+  uint64_t messages = 0;      // messages sent
+  uint64_t conflicts = 0;     // conflicts the regions recorded
+  uint64_t clamped = 0;       // remote HLC readings clamped for skew
+  uint64_t repairs = 0;       // anti-entropy repairs (0 unless something diverged)
+  uint64_t converge_ms = 0;   // time from healing to quiescence
   std::vector<std::string> violations;
 };
 

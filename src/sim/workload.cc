@@ -22,7 +22,8 @@ LwwMapOp ProfileBody(Random& random, uint64_t id) {
   }
   const uint64_t n = 1 + random.Uniform(2);
   for (uint64_t i = 0; i < n; ++i) {
-    op.fields.push_back({kFields[(id + i) % 4], "v" + std::to_string(id) + "." + std::to_string(i)});
+    op.fields.push_back(
+        {kFields[(id + i) % 4], "v" + std::to_string(id) + "." + std::to_string(i)});
   }
   return op;
 }
@@ -45,14 +46,20 @@ ClientWrite MakeWrite(Random& random, DataClass c, std::string key, uint64_t id)
   ClientWrite w;
   w.target = {c, std::move(key)};
   switch (c) {
-    case DataClass::kProfile: w.body = ProfileBody(random, id); break;
+    case DataClass::kProfile:
+      w.body = ProfileBody(random, id);
+      break;
     case DataClass::kCounter: {
       int64_t delta = random.Range(-5, 10);
       w.body = delta == 0 ? int64_t{1} : delta;
       break;
     }
-    case DataClass::kTags: w.body = TagsBody(random); break;
-    case DataClass::kRegister: w.body = "r" + std::to_string(id); break;
+    case DataClass::kTags:
+      w.body = TagsBody(random);
+      break;
+    case DataClass::kRegister:
+      w.body = "r" + std::to_string(id);
+      break;
   }
   if (random.Chance(0.7)) w.idempotency_key = "req-" + std::to_string(id);
   return w;
@@ -79,8 +86,8 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
     if (o.regions > 1 && random.Chance(0.25)) {
       // The twin: same key, another region, inside the replication window. Sometimes at the very
       // same millisecond, so HLC ties (broken by region id) really happen.
-      const RegionId other = static_cast<RegionId>((home + 1 + random.Uniform(o.regions - 1)) %
-                                                   o.regions);
+      const RegionId other =
+          static_cast<RegionId>((home + 1 + random.Uniform(o.regions - 1)) % o.regions);
       const uint64_t gap = random.Chance(0.3) ? 0 : random.Uniform(o.rtt_ms[home][other] / 2);
       add(c, key, other, at + gap);
     }

@@ -43,12 +43,12 @@ int ReplayOne(const SimFlags& f) {
   std::printf(
       "sim seed %llu: writes %llu (acknowledged %llu), ops %llu, retries %llu, faults %llu, "
       "messages %llu, conflicts %llu, clamped %llu, converged %llu ms after heal, violations %zu\n",
-      (unsigned long long)r.seed, (unsigned long long)r.writes,
-      (unsigned long long)r.acknowledged, (unsigned long long)r.ops,
-      (unsigned long long)r.retries, (unsigned long long)r.faults,
+      (unsigned long long)r.seed, (unsigned long long)r.writes, (unsigned long long)r.acknowledged,
+      (unsigned long long)r.ops, (unsigned long long)r.retries, (unsigned long long)r.faults,
       (unsigned long long)r.messages, (unsigned long long)r.conflicts,
       (unsigned long long)r.clamped, (unsigned long long)r.converge_ms, r.violations.size());
-  for (const auto& v : r.violations) std::printf("  violation: %s\n", v.c_str());
+  for (const auto& v : r.violations)
+    std::printf("  violation: %s\n", v.c_str());
   return r.violations.empty() ? 0 : 1;
 }
 
@@ -61,8 +61,8 @@ int RunMany(const SimFlags& f) {
   std::map<uint64_t, std::string> failures;  // seed -> first violation (ordered: stable output)
   auto worker = [&]() {
     for (uint64_t seed = next++; seed < end; seed = next++) {
-      SimResult r = RunSimulation(SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology)),
-                                  nullptr);
+      SimResult r =
+          RunSimulation(SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology)), nullptr);
       std::lock_guard<std::mutex> lock(mu);
       total.writes += r.writes;
       total.ops += r.ops;
@@ -73,16 +73,18 @@ int RunMany(const SimFlags& f) {
     }
   };
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < std::max(1u, f.threads); ++i) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  for (unsigned i = 0; i < std::max(1u, f.threads); ++i)
+    threads.emplace_back(worker);
+  for (auto& t : threads)
+    t.join();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("sim: seeds %llu, writes %llu, ops %llu, retries %llu, faults %llu, conflicts %llu, "
-              "violations %zu (%.1f s, %s, %u regions)\n",
-              (unsigned long long)f.seeds, (unsigned long long)total.writes,
-              (unsigned long long)total.ops, (unsigned long long)total.retries,
-              (unsigned long long)total.faults, (unsigned long long)total.conflicts,
-              failures.size(), seconds, f.topology.c_str(), f.regions);
+  std::printf(
+      "sim: seeds %llu, writes %llu, ops %llu, retries %llu, faults %llu, conflicts %llu, "
+      "violations %zu (%.1f s, %s, %u regions)\n",
+      (unsigned long long)f.seeds, (unsigned long long)total.writes, (unsigned long long)total.ops,
+      (unsigned long long)total.retries, (unsigned long long)total.faults,
+      (unsigned long long)total.conflicts, failures.size(), seconds, f.topology.c_str(), f.regions);
   for (const auto& [seed, violation] : failures) {
     std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --trace)\n",
                 (unsigned long long)seed, violation.c_str(), (unsigned long long)seed);
@@ -110,7 +112,8 @@ int SelfCheck(const SimFlags& f) {
 void AddSimCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<SimFlags>();
   CLI::App* sim = app.add_subcommand("sim", "Run the deterministic cluster simulator");
-  sim->add_option("--seeds", flags->seeds, "How many seeds to run")->check(CLI::Range(1, 100000000));
+  sim->add_option("--seeds", flags->seeds, "How many seeds to run")
+      ->check(CLI::Range(1, 100000000));
   sim->add_option("--first-seed", flags->first_seed, "First seed of the range");
   sim->add_option("--seed", flags->seed, "Replay exactly this seed");
   sim->add_option("--regions", flags->regions, "Regions (2-5)")->check(CLI::Range(2, 5));
@@ -120,7 +123,8 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 64));
   sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");
   std::vector<std::string> bug_ids;
-  for (const SeededBug& bug : KnownBugs()) bug_ids.push_back(bug.id);
+  for (const SeededBug& bug : KnownBugs())
+    bug_ids.push_back(bug.id);
   sim->add_option("--bug", flags->bug, "With --seed: build in this seeded bug")
       ->check(CLI::IsMember(bug_ids));
   sim->add_flag("--self-check", flags->self_check, "Build in known bugs; each must be caught");

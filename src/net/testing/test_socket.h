@@ -82,8 +82,9 @@ class TestSocket {
     }
     size_t length = 0;
     const size_t field = out.find("Content-Length: ");
-    if (field != std::string::npos && field < header_end)
+    if (field != std::string::npos && field < header_end) {
       length = std::stoul(out.substr(field + 16));
+    }
     out += Read(length, Remaining(deadline));
     return out;
   }

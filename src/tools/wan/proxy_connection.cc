@@ -208,8 +208,9 @@ void ProxyConnection::DropQueue(Pipe& pipe) {
   pipe.timer.cancel();
   // A chunk being written stays alive until its write completes; everything else is dropped.
   const size_t keep = pipe.writing ? 1 : 0;
-  while (pipe.queue.size() > keep)
+  while (pipe.queue.size() > keep) {
     pipe.queue.pop_back();
+  }
   pipe.queued_bytes = keep == 1 ? pipe.queue.front().bytes.size() : 0;
 }
 

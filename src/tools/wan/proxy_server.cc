@@ -93,11 +93,13 @@ void ProxyServer::Shutdown() {
     // Under the lock OnAccept registers with, so no connection slips past the snapshot.
     std::lock_guard<std::mutex> lock(mu_);
     shutting_down_ = true;
-    for (const auto& [id, connection] : connections_)
+    for (const auto& [id, connection] : connections_) {
       connections.push_back(connection);
+    }
   }
-  for (const auto& connection : connections)
+  for (const auto& connection : connections) {
     connection->Abort();
+  }
 }
 
 ProxyInfo ProxyServer::Info() const {
@@ -110,14 +112,16 @@ ProxyInfo ProxyServer::Info() const {
 ProxyServer::ConnectionList ProxyServer::PublishLocked(bool enabled, std::vector<Toxic> toxics) {
   shape_ = std::make_shared<const ProxyShape>(ProxyShape{enabled, std::move(toxics)});
   ConnectionList connections;
-  for (const auto& [id, connection] : connections_)
+  for (const auto& [id, connection] : connections_) {
     connections.push_back(connection);
+  }
   return connections;
 }
 
 void ProxyServer::NotifyToxicsChanged(const ConnectionList& connections) {
-  for (const auto& connection : connections)
+  for (const auto& connection : connections) {
     connection->OnToxicsChanged();
+  }
 }
 
 void ProxyServer::SetEnabled(bool enabled) {

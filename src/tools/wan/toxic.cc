@@ -116,8 +116,9 @@ Result<Toxic> ToxicFromJson(const json& body) {
     }
     toxic.name = body["name"].get<std::string>();
   }
-  if (body.contains("attributes"))
+  if (body.contains("attributes")) {
     MERIDIAN_RETURN_IF_ERROR(ApplyAttributes(body["attributes"], toxic));
+  }
   return toxic;
 }
 
@@ -134,8 +135,9 @@ Status UpdateToxicFromJson(const json& body, Toxic& toxic) {
     return InvalidArgument("toxicity other than 1.0 is not supported");
   }
   Toxic updated = toxic;
-  if (body.contains("attributes"))
+  if (body.contains("attributes")) {
     MERIDIAN_RETURN_IF_ERROR(ApplyAttributes(body["attributes"], updated));
+  }
   toxic = updated;
   return Status::Ok();
 }

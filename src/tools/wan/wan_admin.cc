@@ -43,8 +43,9 @@ HttpResponse NoContent() {
 
 json ProxyToJson(const ProxyInfo& info) {
   json toxics = json::array();
-  for (const Toxic& toxic : info.toxics)
+  for (const Toxic& toxic : info.toxics) {
     toxics.push_back(ToxicToJson(toxic));
+  }
   return json{{"name", info.name},           {"listen", info.listen},
               {"upstream", info.upstream},   {"enabled", info.enabled},
               {"toxics", std::move(toxics)}, {"connections", info.connections}};
@@ -63,8 +64,9 @@ HttpResponse ProxiesRoute(WanEmulator& emulator, const HttpRequest& request) {
   }
   if (request.method != "GET") return MethodNotAllowed("GET");
   json out = json::object();
-  for (const ProxyInfo& info : emulator.ListProxies())
+  for (const ProxyInfo& info : emulator.ListProxies()) {
     out[info.name] = ProxyToJson(info);
+  }
   return Ok(out);
 }
 
@@ -96,8 +98,9 @@ HttpResponse ToxicsRoute(WanEmulator& emulator, const HttpRequest& request,
   if (!info.ok()) return FromStatus(info.status());
   if (request.method == "GET") {
     json toxics = json::array();
-    for (const Toxic& toxic : info->toxics)
+    for (const Toxic& toxic : info->toxics) {
       toxics.push_back(ToxicToJson(toxic));
+    }
     return Ok(toxics);
   }
   if (request.method != "POST") return MethodNotAllowed("GET, POST");

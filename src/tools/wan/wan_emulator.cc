@@ -62,18 +62,21 @@ WanEmulator::~WanEmulator() {
 
 Status WanEmulator::Start() {
   MERIDIAN_ASSERT(!started_);
-  for (const auto& proxy : proxies_)
+  for (const auto& proxy : proxies_) {
     MERIDIAN_RETURN_IF_ERROR(proxy->Listen());
+  }
   started_ = true;
   work_.emplace(ioc_.get_executor());
-  for (const auto& proxy : proxies_)
+  for (const auto& proxy : proxies_) {
     proxy->StartAccepting();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     threads_running_ = options_.threads;
   }
-  for (int i = 0; i < options_.threads; ++i)
+  for (int i = 0; i < options_.threads; ++i) {
     threads_.emplace_back([this] { RunThread(); });
+  }
   return Status::Ok();
 }
 
@@ -94,8 +97,9 @@ void WanEmulator::RunThread() {
 void WanEmulator::Stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  for (const auto& proxy : proxies_)
+  for (const auto& proxy : proxies_) {
     proxy->Shutdown();
+  }
   work_.reset();
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -103,8 +107,9 @@ void WanEmulator::Stop() {
       ioc_.stop();
     }
   }
-  for (std::thread& thread : threads_)
+  for (std::thread& thread : threads_) {
     thread.join();
+  }
 }
 
 ProxyServer* WanEmulator::Find(std::string_view name) const {
@@ -116,8 +121,9 @@ ProxyServer* WanEmulator::Find(std::string_view name) const {
 
 std::vector<ProxyInfo> WanEmulator::ListProxies() const {
   std::vector<ProxyInfo> out;
-  for (const auto& proxy : proxies_)
+  for (const auto& proxy : proxies_) {
     out.push_back(proxy->Info());
+  }
   return out;
 }
 
@@ -162,8 +168,9 @@ Status WanEmulator::RemoveToxic(std::string_view proxy_name, std::string_view to
 }
 
 void WanEmulator::Reset() {
-  for (const auto& proxy : proxies_)
+  for (const auto& proxy : proxies_) {
     proxy->Reset();
+  }
   spdlog::info("wan: reset every proxy to the configured matrix");
 }
 

@@ -1,0 +1,113 @@
+// Internal to ReplicationTransport: the state its outbound and inbound streams share, and the
+// completion-queue tag they all use.
+//
+// Invariants:
+//  1. Every gRPC operation is started on the completion-queue (CQ) thread, or before that thread
+//     runs (Start), or under `mu` while `cq_open` (the wake alarm only). So no operation is ever
+//     started on a queue that is shut down, which gRPC answers with an abort.
+//  2. Once `stop_seen` is set (on the CQ thread) the CQ thread starts no operation at all; what
+//     is in flight has been cancelled and completes, and the queue drains to empty.
+//  3. A peer's queue holds messages only while the peer is connected: when its stream fails the
+//     queue is emptied and counted as drops, because the core resends after on_connected.
+//  4. Callbacks run on the CQ thread with `mu` released, so they may call Send().
+#pragma once
+
+#include <grpcpp/alarm.h>
+#include <grpcpp/completion_queue.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "meridian/transport.grpc.pb.h"
+#include "net/replication_transport.h"
+
+namespace meridian::net_internal {
+
+// Both ends refuse a hello that names another version (transport.proto).
+inline constexpr uint32_t kReplicationProtocolVersion = 1;
+
+// A completion-queue tag: the CQ thread calls Run(ok) for each event. A tag is a member of the
+// object whose operation it completes, and at most one operation per tag is in flight.
+class OpTag {
+ public:
+  explicit OpTag(std::function<void(bool ok)> on_done) : on_done_(std::move(on_done)) {}
+  void Run(bool ok) { on_done_(ok); }
+
+ private:
+  std::function<void(bool ok)> on_done_;
+};
+
+// A deadline `ms` from now on the monotonic clock (a wall-clock step cannot fire it early).
+gpr_timespec DeadlineAfterMs(int ms);
+
+struct QueuedMessage {
+  pb::PeerMessage message;
+  size_t bytes = 0;
+};
+
+struct PeerShared {
+  std::deque<QueuedMessage> queue;
+  PeerTransportStats stats;  // stats.connected: the outbound stream is handshaken
+};
+
+struct TransportState {
+  TransportState(RegionId self_region, std::string cluster_name, std::map<RegionId, PeerShared> p,
+                 ReplicationTransport::MessageHandler message_handler,
+                 ReplicationTransport::ConnectedHandler connected_handler,
+                 ReplicationTransportOptions transport_options);
+
+  // Queues for `peer` and wakes the CQ thread; drops (counted) when the peer is unknown or not
+  // connected, or a bound would be passed. Any thread; takes `mu`.
+  void Enqueue(RegionId peer, QueuedMessage message);
+
+  // --- the rest is called on the CQ thread; each takes `mu` briefly ---
+  std::optional<QueuedMessage> PopQueued(RegionId peer);
+  void MarkConnected(RegionId peer);
+  // The outbound stream failed; `was_connected` says whether it had completed its handshake.
+  void MarkFailed(RegionId peer, bool was_connected, const std::string& why);
+  void SetLastError(RegionId peer, std::string error);
+  void SetInboundConnected(RegionId peer, bool connected);
+  void CountSent(RegionId peer, size_t bytes);
+  void CountReceived(RegionId peer, size_t bytes);
+  void CountRefusedHandshake(const std::string& reason);
+  void CountMisrouted();
+  // Runs a callback, `mu` released; an exception it throws is logged and counted.
+  void Deliver(RegionId from, pb::PeerMessage message);
+  void NotifyConnected(RegionId peer);
+  // Posts a wake-up to the CQ thread unless one is pending. REQUIRES: `mu` held.
+  void WakeLocked();
+
+  // Immutable after construction.
+  const RegionId self;
+  const std::string cluster;
+  const ReplicationTransport::MessageHandler on_message;
+  const ReplicationTransport::ConnectedHandler on_connected;
+  const ReplicationTransportOptions options;
+
+  // Set by Start() before the CQ thread runs; immutable until that thread has been joined.
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;
+  pb::Replication::AsyncService service;
+
+  bool stop_seen = false;  // CQ thread only (invariant 2)
+
+  mutable std::mutex mu;
+  std::condition_variable stop_seen_changed;  // signalled when stop_acknowledged is set
+  std::map<RegionId, PeerShared> peers;       // GUARDED_BY(mu); keys fixed at construction
+  TransportStats totals;                      // GUARDED_BY(mu); totals.peers unused
+  bool stopping = false;                      // GUARDED_BY(mu)
+  bool stop_acknowledged = false;             // GUARDED_BY(mu): the CQ thread set stop_seen
+  bool cq_open = false;                       // GUARDED_BY(mu)
+  bool wake_pending = false;                  // GUARDED_BY(mu)
+  grpc::Alarm wake_alarm;                     // Set only under mu (invariant 1)
+  OpTag* wake_tag = nullptr;                  // set by the owner before Start
+};
+
+}  // namespace meridian::net_internal

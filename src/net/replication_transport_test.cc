@@ -1,0 +1,433 @@
+#include "net/replication_transport.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/testing/tcp_forwarder.h"
+
+namespace meridian {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using testing::TcpForwarder;
+
+constexpr auto kConnectWait = 10s;         // generous: two cores are shared by many test binaries
+constexpr uint64_t kGreeting = 1'000'000;  // the number of a message sent from on_connected
+
+std::string Local(uint16_t port) {
+  return "127.0.0.1:" + std::to_string(port);
+}
+
+// A message numbered `n`: the tests check order and sender through it.
+pb::PeerMessage Numbered(RegionId from, uint64_t n, size_t padding = 0) {
+  pb::PeerMessage message;
+  message.set_from(from);
+  message.set_sent_physical_ms(n);
+  pb::RepairPush& push = *message.mutable_repair();
+  if (padding > 0) push.add_entries()->set_storage_key(std::string(padding, 'x'));
+  return message;
+}
+
+// Records what one transport's callbacks saw.
+struct Inbox {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::map<RegionId, std::vector<uint64_t>> received;  // message numbers, per reported sender
+  std::map<RegionId, int> connects;
+  int from_mismatches = 0;        // reported sender != the message's own `from`
+  int notified_disconnected = 0;  // on_connected while Connected() was still false
+
+  bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu);
+    return changed.wait_for(lock, timeout, done);
+  }
+  size_t Count(RegionId from) {
+    std::lock_guard<std::mutex> lock(mu);
+    return received[from].size();
+  }
+  int Connects(RegionId peer) {
+    std::lock_guard<std::mutex> lock(mu);
+    return connects[peer];
+  }
+};
+
+// One region's transport and its inbox.
+struct Region {
+  Region(RegionId self, std::map<RegionId, std::string> peers, std::string listen = Local(0),
+         ReplicationTransportOptions options = ReplicationTransportOptions::ForTests(),
+         std::string cluster = "test")
+      : self_(self), inbox(std::make_shared<Inbox>()) {
+    std::shared_ptr<Inbox> box = inbox;
+    transport = std::make_unique<ReplicationTransport>(
+        self, std::move(cluster), std::move(listen), std::move(peers),
+        [box](RegionId from, pb::PeerMessage message) {
+          std::lock_guard<std::mutex> lock(box->mu);
+          if (message.from() != from) ++box->from_mismatches;
+          box->received[from].push_back(message.sent_physical_ms());
+          box->changed.notify_all();
+        },
+        [this, box](RegionId peer) {
+          // As the core does: resend at once, from inside the callback (contract 3).
+          if (!transport->Connected(peer)) {
+            std::lock_guard<std::mutex> lock(box->mu);
+            ++box->notified_disconnected;
+          }
+          if (greet_on_connect) transport->Send(peer, Numbered(self_, kGreeting));
+          std::lock_guard<std::mutex> lock(box->mu);
+          ++box->connects[peer];
+          box->changed.notify_all();
+        },
+        options);
+  }
+
+  void Start() {
+    const Status started = transport->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+  }
+  PeerTransportStats Peer(RegionId peer) const {
+    for (const PeerTransportStats& stats : transport->Stats().peers) {
+      if (stats.peer == peer) return stats;
+    }
+    ADD_FAILURE() << "no stats for peer " << peer;
+    return {};
+  }
+  uint16_t port() const { return transport->port(); }
+
+  const RegionId self_;
+  bool greet_on_connect = false;  // set before Start(): send kGreeting from on_connected
+  std::shared_ptr<Inbox> inbox;   // outlives the transport: callbacks hold it
+  std::unique_ptr<ReplicationTransport> transport;
+};
+
+// For conditions no callback announces (a link found dead); bounded, never a hang.
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+std::chrono::milliseconds Since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+// Two regions, each dialling the other through a forwarder (the demo's WAN proxy).
+struct LinkedPair {
+  LinkedPair() : a(0, {{1, to_b.address()}}), b(1, {{0, to_a.address()}}) {
+    a.Start();
+    b.Start();
+    to_a.Forward(a.port());
+    to_b.Forward(b.port());
+  }
+  bool WaitConnected() {
+    return a.inbox->WaitFor([&] { return a.inbox->connects[1] >= 1; }, kConnectWait) &&
+           b.inbox->WaitFor([&] { return b.inbox->connects[0] >= 1; }, kConnectWait);
+  }
+
+  TcpForwarder to_a, to_b;  // declared first: they outlive the regions dialling through them
+  Region a, b;
+};
+
+TEST(ReplicationTransportTest, DeliversInOrderToTheRightRegion) {
+  constexpr RegionId kRegions = 3;
+  constexpr uint64_t kMessages = 300;
+  TcpForwarder to[kRegions];
+  std::vector<std::unique_ptr<Region>> regions;
+  for (RegionId self = 0; self < kRegions; ++self) {
+    std::map<RegionId, std::string> peers;
+    for (RegionId peer = 0; peer < kRegions; ++peer) {
+      if (peer != self) peers[peer] = to[peer].address();
+    }
+    regions.push_back(std::make_unique<Region>(self, peers));
+    regions.back()->Start();
+    to[self].Forward(regions.back()->port());
+  }
+  for (RegionId self = 0; self < kRegions; ++self) {
+    Inbox& inbox = *regions[self]->inbox;
+    ASSERT_TRUE(inbox.WaitFor([&] { return inbox.connects.size() == kRegions - 1; }, kConnectWait));
+  }
+  for (uint64_t n = 0; n < kMessages; ++n) {
+    for (RegionId from = 0; from < kRegions; ++from) {
+      for (RegionId to_region = 0; to_region < kRegions; ++to_region) {
+        if (to_region != from) regions[from]->transport->Send(to_region, Numbered(from, n));
+      }
+    }
+  }
+  std::vector<uint64_t> expected(kMessages);
+  for (uint64_t n = 0; n < kMessages; ++n) {
+    expected[n] = n;
+  }
+  for (RegionId self = 0; self < kRegions; ++self) {
+    Inbox& inbox = *regions[self]->inbox;
+    ASSERT_TRUE(inbox.WaitFor(
+        [&] {
+          for (RegionId from = 0; from < kRegions; ++from) {
+            if (from != self && inbox.received[from].size() < kMessages) return false;
+          }
+          return true;
+        },
+        kConnectWait));
+    std::lock_guard<std::mutex> lock(inbox.mu);
+    EXPECT_EQ(inbox.from_mismatches, 0);
+    EXPECT_EQ(inbox.notified_disconnected, 0);
+    EXPECT_EQ(inbox.received.count(self), 0u) << "region " << self << " got its own messages";
+    for (RegionId from = 0; from < kRegions; ++from) {
+      if (from == self) continue;
+      EXPECT_EQ(inbox.received[from], expected) << self << " from " << from;
+    }
+  }
+  const PeerTransportStats stats = regions[0]->Peer(1);
+  EXPECT_EQ(stats.messages_sent, kMessages);
+  EXPECT_EQ(stats.messages_received, kMessages);
+  EXPECT_GT(stats.bytes_sent, 0u);
+  EXPECT_EQ(stats.drops_disconnected + stats.drops_queue_full, 0u);
+  EXPECT_TRUE(stats.connected);
+  EXPECT_TRUE(stats.inbound_connected);
+}
+
+TEST(ReplicationTransportTest, MessageNamingAnotherSenderIsDropped) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.WaitConnected());
+  pair.a.transport->Send(1, Numbered(/*from=*/2, 7));  // claims to come from region 2
+  pair.a.transport->Send(1, Numbered(0, 8));
+  ASSERT_TRUE(pair.b.inbox->WaitFor([&] { return pair.b.inbox->received[0].size() == 1; }, 5s));
+  EXPECT_EQ(pair.b.inbox->received[0], std::vector<uint64_t>{8});
+  EXPECT_EQ(pair.b.inbox->Count(2), 0u);
+  EXPECT_EQ(pair.b.transport->Stats().messages_misrouted, 1u);
+}
+
+TEST(ReplicationTransportTest, LatePeerIsConnectedWhenItStarts) {
+  TcpForwarder to_b;  // refuses connections: region 1 is not there yet
+  Region a(0, {{1, to_b.address()}});
+  a.Start();
+  ASSERT_TRUE(Eventually([&] { return a.Peer(1).dial_failures >= 2; }, kConnectWait));
+  a.transport->Send(1, Numbered(0, 1));
+  EXPECT_EQ(a.Peer(1).drops_disconnected, 1u);
+  EXPECT_EQ(a.inbox->Connects(1), 0);
+
+  Region b(1, {{0, Local(a.port())}});
+  b.Start();
+  to_b.Forward(b.port());
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 1; }, kConnectWait));
+  ASSERT_TRUE(b.inbox->WaitFor([&] { return b.inbox->connects[0] == 1; }, kConnectWait));
+  EXPECT_TRUE(a.transport->Connected(1));
+  a.transport->Send(1, Numbered(0, 2));
+  ASSERT_TRUE(b.inbox->WaitFor([&] { return b.inbox->received[0].size() == 1; }, 5s));
+  EXPECT_EQ(b.inbox->received[0], std::vector<uint64_t>{2});
+}
+
+TEST(ReplicationTransportTest, RestartedPeerIsReconnected) {
+  TcpForwarder to_a;
+  auto b = std::make_unique<Region>(1, std::map<RegionId, std::string>{{0, to_a.address()}});
+  b->Start();
+  const uint16_t b_port = b->port();
+  Region a(0, {{1, Local(b_port)}});
+  a.greet_on_connect = true;
+  a.Start();
+  to_a.Forward(a.port());
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 1; }, kConnectWait));
+  ASSERT_TRUE(b->inbox->WaitFor([&] { return b->inbox->received[0].size() == 1; }, 5s));
+
+  b->transport->Stop();
+  ASSERT_TRUE(Eventually([&] { return !a.transport->Connected(1); }, 5s));
+  b = std::make_unique<Region>(1, std::map<RegionId, std::string>{{0, to_a.address()}},
+                               Local(b_port));
+  b->Start();
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 2; }, kConnectWait));
+  a.transport->Send(1, Numbered(0, 42));
+  // The restarted region hears the resend a made from on_connected, then what followed.
+  ASSERT_TRUE(b->inbox->WaitFor([&] { return b->inbox->received[0].size() == 2; }, 5s));
+  EXPECT_EQ(b->inbox->received[0], (std::vector<uint64_t>{kGreeting, 42}));
+  EXPECT_EQ(a.inbox->notified_disconnected, 0);
+  const PeerTransportStats stats = a.Peer(1);
+  EXPECT_EQ(stats.connects, 2u);
+  EXPECT_EQ(stats.disconnects, 1u);
+}
+
+// A dialer that must be refused: it never connects and nothing it sends is delivered.
+void ExpectRefused(Region& acceptor, Region& intruder, RegionId intruder_target,
+                   const std::string& reason) {
+  intruder.Start();
+  ASSERT_TRUE(Eventually([&] { return acceptor.transport->Stats().handshakes_refused >= 1; }, 5s));
+  EXPECT_NE(acceptor.transport->Stats().last_refusal.find(reason), std::string::npos)
+      << acceptor.transport->Stats().last_refusal;
+  ASSERT_TRUE(Eventually(
+      [&] { return intruder.Peer(intruder_target).last_error.find(reason) != std::string::npos; },
+      5s))
+      << intruder.Peer(intruder_target).last_error;
+  intruder.transport->Send(intruder_target, Numbered(1, 1));
+  EXPECT_FALSE(intruder.transport->Connected(intruder_target));
+  EXPECT_EQ(intruder.inbox->Connects(intruder_target), 0);
+  {
+    std::lock_guard<std::mutex> lock(acceptor.inbox->mu);
+    EXPECT_TRUE(acceptor.inbox->received.empty());
+  }
+  EXPECT_FALSE(acceptor.Peer(1).inbound_connected);
+}
+
+TEST(ReplicationTransportTest, RefusesAnotherCluster) {
+  TcpForwarder nowhere;
+  Region a(0, {{1, nowhere.address()}});
+  a.Start();
+  Region intruder(1, {{0, Local(a.port())}}, Local(0), ReplicationTransportOptions::ForTests(),
+                  "other-cluster");
+  ExpectRefused(a, intruder, 0, "cluster 'other-cluster'");
+}
+
+TEST(ReplicationTransportTest, RefusesAnUnknownRegion) {
+  TcpForwarder nowhere;
+  Region a(0, {{1, nowhere.address()}});
+  a.Start();
+  Region intruder(5, {{0, Local(a.port())}});
+  ExpectRefused(a, intruder, 0, "region 5 is not a peer of region 0");
+}
+
+TEST(ReplicationTransportTest, RefusesAMisroutedDial) {
+  TcpForwarder nowhere;
+  Region a(0, {{1, nowhere.address()}});
+  a.Start();
+  Region misrouted(1, {{2, Local(a.port())}});  // believes region 2 lives at a's address
+  ExpectRefused(a, misrouted, 2, "misrouted");
+}
+
+TEST(ReplicationTransportTest, SendToAnUnreachablePeerDropsWithoutBlocking) {
+  TcpForwarder refusing;
+  TcpForwarder black_hole;
+  black_hole.BlackHole();
+  Region a(0, {{1, refusing.address()}, {2, black_hole.address()}});
+  a.Start();
+  constexpr uint64_t kSends = 10'000;
+  const Clock::time_point start = Clock::now();
+  for (uint64_t n = 0; n < kSends; ++n) {
+    a.transport->Send(1, Numbered(0, n));
+    a.transport->Send(2, Numbered(0, n));
+    a.transport->Send(9, Numbered(0, n));  // not a peer at all
+  }
+  EXPECT_LT(Since(start), 2s) << "Send() must not wait for the network";
+  EXPECT_EQ(a.Peer(1).drops_disconnected, kSends);
+  EXPECT_EQ(a.Peer(2).drops_disconnected, kSends);
+  EXPECT_EQ(a.transport->Stats().drops_unknown_peer, kSends);
+}
+
+TEST(ReplicationTransportTest, BlackHoleIsADialFailureAfterTheHandshakeTimeout) {
+  TcpForwarder black_hole;
+  black_hole.BlackHole();
+  Region a(0, {{1, black_hole.address()}});
+  a.Start();
+  ASSERT_TRUE(Eventually([&] { return a.Peer(1).dial_failures >= 1; }, 5s));
+  EXPECT_NE(a.Peer(1).last_error.find("handshake timed out"), std::string::npos)
+      << a.Peer(1).last_error;
+  EXPECT_GE(black_hole.connections_accepted(), 1);
+  EXPECT_FALSE(a.transport->Connected(1));
+}
+
+TEST(ReplicationTransportTest, StopIsPromptWhilePeersAreUnreachable) {
+  TcpForwarder refusing;
+  TcpForwarder black_hole;
+  black_hole.BlackHole();
+  Region a(0, {{1, refusing.address()}, {2, black_hole.address()}});
+  a.Start();
+  ASSERT_TRUE(Eventually([&] { return black_hole.connections_accepted() >= 1; }, 5s));
+  const Clock::time_point start = Clock::now();
+  a.transport->Stop();
+  EXPECT_LT(Since(start), 2s);
+  a.transport->Send(1, Numbered(0, 1));  // after Stop: dropped, no crash
+  EXPECT_EQ(a.Peer(1).drops_disconnected, 1u);
+}
+
+TEST(ReplicationTransportTest, StopIsPromptWhileALinkHoldsBytes) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.WaitConnected());
+  pair.to_b.Hold();
+  pair.to_a.Hold();
+  for (uint64_t n = 0; n < 200; ++n) {
+    pair.a.transport->Send(1, Numbered(0, n, 64 << 10));
+  }
+  const Clock::time_point start = Clock::now();
+  pair.a.transport->Stop();
+  pair.b.transport->Stop();
+  EXPECT_LT(Since(start), 2s);
+}
+
+TEST(ReplicationTransportTest, StalledLinkIsFoundByKeepaliveAndRedialled) {
+  LinkedPair pair;
+  ASSERT_TRUE(pair.WaitConnected());
+  pair.to_b.Hold();  // a -> b stalls; b -> a keeps flowing
+  const Clock::time_point start = Clock::now();
+  ASSERT_TRUE(Eventually([&] { return !pair.a.transport->Connected(1); }, 6s));
+  const auto detected = Since(start);
+  // The acceptor's own keepalive reaps the dead inbound stream too.
+  ASSERT_TRUE(Eventually([&] { return !pair.b.Peer(0).inbound_connected; }, 6s));
+  std::printf("stalled link detected after %lld ms\n", static_cast<long long>(detected.count()));
+  EXPECT_EQ(pair.a.Peer(1).disconnects, 1u);
+  EXPECT_TRUE(pair.b.transport->Connected(0));
+
+  pair.to_b.Release();
+  ASSERT_TRUE(pair.a.inbox->WaitFor([&] { return pair.a.inbox->connects[1] == 2; }, kConnectWait));
+  pair.a.transport->Send(1, Numbered(0, 5));
+  ASSERT_TRUE(pair.b.inbox->WaitFor([&] { return pair.b.inbox->received[0].size() == 1; }, 5s));
+}
+
+TEST(ReplicationTransportTest, QueueBoundsDropWhenTheLinkIsStalled) {
+  ReplicationTransportOptions options = ReplicationTransportOptions::ForTests();
+  options.keepalive_interval_ms = 60'000;  // the held link must stay "connected" meanwhile
+  options.keepalive_timeout_ms = 60'000;
+  options.max_queued_messages_per_peer = 16;
+  options.max_queued_bytes_per_peer = 4 << 20;
+  options.max_message_bytes = 1 << 20;
+  TcpForwarder to_a, to_b;
+  Region a(0, {{1, to_b.address()}}, Local(0), options);
+  Region b(1, {{0, to_a.address()}}, Local(0), options);
+  a.Start();
+  b.Start();
+  to_a.Forward(a.port());
+  to_b.Forward(b.port());
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 1; }, kConnectWait));
+
+  a.transport->Send(1, Numbered(0, 0, 2 << 20));
+  EXPECT_EQ(a.Peer(1).drops_oversized, 1u);
+
+  to_b.Hold();
+  const Clock::time_point start = Clock::now();
+  for (uint64_t n = 0; n < 400; ++n) {
+    a.transport->Send(1, Numbered(0, n, 256 << 10));
+  }
+  EXPECT_LT(Since(start), 2s) << "Send() must not wait for a stalled link";
+  const PeerTransportStats stats = a.Peer(1);
+  EXPECT_GT(stats.drops_queue_full, 0u);
+  EXPECT_LE(stats.queued_messages, options.max_queued_messages_per_peer);
+  EXPECT_LE(stats.queued_bytes, options.max_queued_bytes_per_peer);
+}
+
+TEST(ReplicationTransportTest, StartFailsOnAPortInUse) {
+  TcpForwarder nowhere;
+  Region a(0, {{1, nowhere.address()}});
+  a.Start();
+  Region b(1, {{0, nowhere.address()}}, Local(a.port()));
+  const Status started = b.transport->Start();
+  EXPECT_EQ(started.code(), StatusCode::kUnavailable) << started.ToString();
+  b.transport->Stop();  // harmless after a failed Start
+}
+
+TEST(ReplicationTransportTest, StartRejectsBadOptions) {
+  ReplicationTransportOptions options = ReplicationTransportOptions::ForTests();
+  options.reconnect_backoff_ms_max = options.reconnect_backoff_ms_min - 1;
+  Region a(0, {{1, Local(1)}}, Local(0), options);
+  EXPECT_EQ(a.transport->Start().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace meridian

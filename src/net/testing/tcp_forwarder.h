@@ -1,0 +1,197 @@
+// TcpForwarder: a test-only TCP relay on 127.0.0.1 that fails the way a WAN link does.
+//
+// What it does with a new connection depends on its mode: kRefuse closes it at once (nothing
+// listening there yet), kBlackHole accepts it and never reads or answers, kForward relays it to
+// 127.0.0.1:target. Hold() stops moving bytes on every connection without closing anything, so
+// bytes pile up in kernel buffers exactly as behind a cut link that holds them; Release()
+// resumes. One thread, blocked in poll() (a pipe wakes it); bounded by the destructor.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace meridian::testing {
+
+class TcpForwarder {
+ public:
+  enum class Mode { kRefuse, kBlackHole, kForward };
+
+  TcpForwarder() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = Loopback(0);
+    socklen_t length = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, Cast(&addr), sizeof(addr)) != 0 ||
+        ::listen(listen_fd_, 64) != 0 || ::getsockname(listen_fd_, Cast(&addr), &length) != 0 ||
+        ::pipe(wake_) != 0) {
+      std::abort();  // a test environment without loopback sockets cannot run these tests
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~TcpForwarder() {
+    Change([&] { stopping_ = true; });
+    thread_.join();
+    for (const Pair& pair : pairs_) {
+      ClosePair(pair);
+    }
+    ::close(listen_fd_);
+    ::close(wake_[0]);
+    ::close(wake_[1]);
+  }
+  TcpForwarder(const TcpForwarder&) = delete;
+  TcpForwarder& operator=(const TcpForwarder&) = delete;
+
+  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  void Forward(uint16_t target_port) {
+    Change([&] {
+      mode_ = Mode::kForward;
+      target_port_ = target_port;
+    });
+  }
+  void BlackHole() {
+    Change([&] { mode_ = Mode::kBlackHole; });
+  }
+  void Hold() {
+    Change([&] { held_ = true; });
+  }
+  void Release() {
+    Change([&] { held_ = false; });
+  }
+  int connections_accepted() const { return accepted_.load(); }
+
+ private:
+  struct Pair {
+    int client = -1;
+    int upstream = -1;  // -1: black-holed, never read
+  };
+
+  static sockaddr_in Loopback(uint16_t port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+  }
+  static sockaddr* Cast(sockaddr_in* addr) { return reinterpret_cast<sockaddr*>(addr); }
+  static void ClosePair(const Pair& pair) {
+    ::close(pair.client);
+    if (pair.upstream >= 0) ::close(pair.upstream);
+  }
+
+  template <typename Fn>
+  void Change(Fn&& fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fn();
+    }
+    const char byte = 0;
+    [[maybe_unused]] ssize_t n = ::write(wake_[1], &byte, 1);
+  }
+
+  void Run() {
+    for (;;) {
+      bool held = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        held = held_;
+      }
+      std::vector<pollfd> fds{{wake_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
+      for (const Pair& pair : pairs_) {
+        if (held || pair.upstream < 0) continue;
+        fds.push_back({pair.client, POLLIN, 0});
+        fds.push_back({pair.upstream, POLLIN, 0});
+      }
+      if (::poll(fds.data(), fds.size(), -1) <= 0) continue;
+      if (fds[0].revents != 0) {
+        char buffer[64];
+        [[maybe_unused]] ssize_t n = ::read(wake_[0], buffer, sizeof(buffer));
+        continue;  // re-read the flags before moving any byte
+      }
+      if (fds[1].revents != 0) Accept();
+      for (size_t i = 2; i < fds.size(); ++i) {
+        if (fds[i].revents != 0) Relay(fds[i].fd);
+      }
+    }
+  }
+
+  void Accept() {
+    const int fd = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    accepted_.fetch_add(1);
+    Mode mode;
+    uint16_t target = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      mode = mode_;
+      target = target_port_;
+    }
+    if (mode == Mode::kRefuse) {
+      ::close(fd);
+      return;
+    }
+    Pair pair{fd, -1};
+    if (mode == Mode::kForward) {
+      pair.upstream = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr = Loopback(target);
+      if (pair.upstream < 0 || ::connect(pair.upstream, Cast(&addr), sizeof(addr)) != 0) {
+        ClosePair(pair);
+        return;
+      }
+    }
+    pairs_.push_back(pair);
+  }
+
+  // Moves what is readable on `fd` to the other side; closes the pair on EOF or error.
+  void Relay(int fd) {
+    for (size_t i = 0; i < pairs_.size(); ++i) {
+      Pair& pair = pairs_[i];
+      if (pair.client != fd && pair.upstream != fd) continue;
+      const int to = fd == pair.client ? pair.upstream : pair.client;
+      char buffer[65536];
+      const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n > 0 && SendAll(to, buffer, static_cast<size_t>(n))) return;
+      ClosePair(pair);
+      pairs_.erase(pairs_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+
+  static bool SendAll(int fd, const char* data, size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data += n;
+      size -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  int listen_fd_ = -1;
+  int wake_[2] = {-1, -1};
+  uint16_t port_ = 0;
+  std::atomic<int> accepted_{0};
+  std::vector<Pair> pairs_;  // forwarder thread only (and the destructor after the join)
+  std::mutex mu_;
+  Mode mode_ = Mode::kRefuse;  // GUARDED_BY(mu_)
+  uint16_t target_port_ = 0;   // GUARDED_BY(mu_)
+  bool held_ = false;          // GUARDED_BY(mu_)
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace meridian::testing

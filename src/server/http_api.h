@@ -1,0 +1,121 @@
+// The client API over HTTP/JSON (DESIGN.md sections 3 and 6), as pure functions: a request becomes
+// a command for the region server, and a result becomes a response. No I/O, no clock, no state,
+// so the server stays thin and every rule here is unit-tested and fuzzed.
+//
+// Routes (keys and elements are one %-encoded path segment each):
+//   GET PUT DELETE  /profile/{key}         LWW map. PUT body {"field": "value" | null, ...};
+//                                          ?mode=blob replaces the whole object; DELETE clears it
+//   GET             /counter/{key}         PN-counter
+//   POST            /counter/{key}/incr    ?by=N (1..2^63-1, default 1); /decr subtracts
+//   GET POST        /tags/{key}            OR-set. POST body {"add": [...], "remove": [...]}
+//   DELETE          /tags/{key}/{element}  removes one element
+//   GET PUT         /register/{key}        MV-register. PUT body {"value": "..."}; GET shows
+//   siblings GET             /metrics /healthz      Prometheus text; liveness for the router GET
+//   /conflicts             recent conflicts, newest first, ?limit=N
+// Writes take an optional Idempotency-Key header; data reads take X-Session-Token and
+// ?consistency=local|quorum.
+//
+// Contract:
+//  1. ParseApiRequest never crashes and never throws, whatever the bytes (fuzzed). Every refusal
+//     is an ApiError whose message names the problem; a refused request must change nothing, so
+//     the server acts only on the other alternatives.
+//  2. Every ClientWrite it returns passes the edge checks the replica relies on: key 1..512 bytes
+//     of UTF-8 without '/', field names and tag elements 1..512 bytes of UTF-8, values at most
+//     1 MiB, at most kWriteItemsMax fields or elements, a non-zero counter delta, tag adds and
+//     removes disjoint.
+//  3. Unknown route -> 404; known route, wrong method -> 405 with an Allow header; a body or a
+//     value over its limit -> 413; anything else malformed (JSON syntax, JSON types, unknown
+//     query parameters, bad headers) -> 400.
+//  4. Formatters render version vectors by region name: `region_names[id]`, or the decimal id
+//     for an id the list does not cover.
+//  5. A key never written here reads as 200 with the class's empty value ({} / 0 / [] / []) and
+//     "found": false, not 404: under async replication "not here yet" is not "does not exist",
+//     a cleared profile reads the same way, and a 404 would be confused with an unknown route.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "clock/version_vector.h"
+#include "net/http_message.h"
+#include "replica/conflict_log.h"
+#include "replica/replica.h"
+#include "replica/types.h"
+
+namespace meridian {
+
+// The limits. A body holds one value plus its JSON framing, like the HTTP server's cap.
+inline constexpr size_t kKeyBytesMax = 512;
+inline constexpr size_t kValueBytesMax = 1 << 20;
+inline constexpr size_t kBodyBytesMax = kValueBytesMax + (64 << 10);
+// Fields or tag elements in one write: each becomes a register or a dot in one op, and one op
+// must stay small beside the replication batch of 256 ops; real clients set a handful.
+inline constexpr size_t kWriteItemsMax = 1024;
+inline constexpr size_t kIdempotencyKeyBytesMax = 128;
+// Our bodies nest two levels; anything much deeper is an attack on the parser's callers.
+inline constexpr size_t kJsonDepthMax = 16;
+// GET /conflicts: entries shown by default and at most (the replica keeps 1000), and bytes of
+// each LWW value shown (values reach 1 MiB; a thousand of them would be a gigabyte response).
+inline constexpr size_t kConflictsShownDefault = 100;
+inline constexpr size_t kConflictsShownMax = 1000;
+inline constexpr size_t kConflictValueBytesShown = 256;
+
+enum class Consistency : uint8_t {
+  kLocal,   // answer from this region's state
+  kQuorum,  // answer after a majority of regions confirmed they hold at least this state
+};
+
+struct WriteCommand {
+  ClientWrite write;
+};
+struct ReadCommand {
+  StateKey key;
+  std::optional<VersionVector> session;  // from X-Session-Token: wait until applied
+  Consistency consistency = Consistency::kLocal;
+};
+struct MetricsCommand {};
+struct HealthCommand {};
+struct ConflictsCommand {
+  size_t limit = kConflictsShownDefault;
+};
+struct ApiError {
+  int http_status = 400;
+  std::string code;     // machine-readable, e.g. "invalid_argument"
+  std::string message;  // names the problem, e.g. "key is not valid UTF-8"
+  std::string allow;    // 405 only: the route's methods, for the Allow header
+};
+
+using ApiCommand = std::variant<WriteCommand, ReadCommand, MetricsCommand, HealthCommand,
+                                ConflictsCommand, ApiError>;
+
+struct ApiOptions {
+  // Regions of the cluster: a session token naming a region beyond them is refused up front
+  // (it could never be satisfied, so the read would only time out).
+  RegionId region_count = kMaxRegions;
+};
+
+ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options = {});
+
+// 200 JSON {"key", "class", "value", "found", "version_vector", "session_token"}. A counter whose
+// concurrent deltas left the int64 range answers as FormatStatus of that OUT_OF_RANGE error.
+HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
+                        const std::vector<std::string>& region_names);
+// 200 JSON {"version_vector", "session_token", "dot": {"region", "seq"}, "deduplicated"}.
+HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names);
+// The HTTP status and JSON error body for a failed Status. REQUIRES: !status.ok().
+HttpResponse FormatStatus(const Status& status);
+int HttpStatusFor(StatusCode code);
+HttpResponse FormatError(const ApiError& error);
+// 200 JSON {"total", "counts": {class: {outcome: n}}, "recent": [newest first, at most limit]}.
+HttpResponse FormatConflicts(const ConflictLog& log, const std::vector<std::string>& region_names,
+                             size_t limit = kConflictsShownDefault);
+// 200 in the Prometheus text format 0.0.4.
+HttpResponse FormatMetrics(std::string exposition);
+
+}  // namespace meridian

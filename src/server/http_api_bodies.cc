@@ -1,0 +1,112 @@
+#include "server/http_api_bodies.h"
+
+#include <algorithm>
+
+#include "server/http_api_validation.h"
+
+namespace meridian::api_internal {
+namespace {
+
+std::optional<ApiError> ParseObject(std::string_view body, std::string_view expected, Json* out) {
+  if (auto error = ParseJson(body, out)) return error;
+  if (!out->is_object()) return BadRequest("request body must be " + std::string(expected));
+  return std::nullopt;
+}
+
+std::optional<ApiError> CheckItemCount(size_t count) {
+  if (count <= kWriteItemsMax) return std::nullopt;
+  return TooLarge("write names " + std::to_string(count) + " fields or elements; the limit is " +
+                  std::to_string(kWriteItemsMax));
+}
+
+// Fills `out` with the sorted, distinct elements of the array `list` (a set: order and repeats
+// carry no meaning, and one op per distinct element keeps the write small).
+std::optional<ApiError> ParseElements(const Json& list, std::string_view member,
+                                      std::vector<std::string>* out) {
+  const std::string where = "\"" + std::string(member) + "\"";
+  if (!list.is_array()) return BadRequest(where + " must be an array of strings");
+  if (auto error = CheckItemCount(list.size())) return error;
+  for (const Json& element : list) {
+    if (!element.is_string()) return BadRequest(where + " must be an array of strings");
+    const auto& text = element.get_ref<const std::string&>();
+    if (auto error = CheckName(text, "tag element")) return error;
+    out->push_back(text);
+  }
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ApiError> ParseProfileBody(std::string_view body, bool blob, LwwMapOp* out) {
+  Json json;
+  if (auto error = ParseObject(body, "a JSON object of fields", &json)) return error;
+  if (!blob && json.empty()) return BadRequest("profile write sets no field");
+  if (auto error = CheckItemCount(json.size())) return error;
+  out->clear = blob;
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    const std::string& field = it.key();
+    if (auto error = CheckName(field, "field name")) return error;
+    const Json& value = it.value();
+    if (value.is_null() && !blob) {
+      out->fields.emplace_back(field, std::nullopt);
+      continue;
+    }
+    if (!value.is_string()) {
+      return BadRequest("field " + Quote(field) +
+                        (blob ? " must be a string (blob mode has no deletes)"
+                              : " must be a string, or null to delete it"));
+    }
+    const auto& text = value.get_ref<const std::string&>();
+    if (auto error = CheckValue(text, "value of field " + Quote(field))) return error;
+    out->fields.emplace_back(field, text);
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseTagsBody(std::string_view body, TagsWrite* out) {
+  Json json;
+  if (auto error = ParseObject(body, "a JSON object {\"add\": [...], \"remove\": [...]}", &json)) {
+    return error;
+  }
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    if (it.key() != "add" && it.key() != "remove") {
+      return BadRequest("unknown member " + Quote(it.key()) + "; expected \"add\" or \"remove\"");
+    }
+  }
+  if (auto add = json.find("add"); add != json.end()) {
+    if (auto error = ParseElements(*add, "add", &out->add)) return error;
+  }
+  if (auto remove = json.find("remove"); remove != json.end()) {
+    if (auto error = ParseElements(*remove, "remove", &out->remove)) return error;
+  }
+  if (out->add.empty() && out->remove.empty()) {
+    return BadRequest("tags write adds and removes nothing");
+  }
+  if (auto error = CheckItemCount(out->add.size() + out->remove.size())) return error;
+  for (const std::string& element : out->add) {
+    if (std::binary_search(out->remove.begin(), out->remove.end(), element)) {
+      return BadRequest("tag element " + Quote(element) + " is both added and removed");
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseRegisterBody(std::string_view body, std::string* out) {
+  Json json;
+  if (auto error = ParseObject(body, "a JSON object {\"value\": \"...\"}", &json)) return error;
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    if (it.key() != "value") {
+      return BadRequest("unknown member " + Quote(it.key()) + "; expected \"value\"");
+    }
+  }
+  const auto value = json.find("value");
+  if (value == json.end() || !value->is_string()) return BadRequest("\"value\" must be a string");
+  const auto& text = value->get_ref<const std::string&>();
+  if (auto error = CheckValue(text, "value")) return error;
+  *out = text;
+  return std::nullopt;
+}
+
+}  // namespace meridian::api_internal

@@ -1,0 +1,23 @@
+// Internal to the HTTP API: request bodies of the write routes, from JSON to the ClientWrite body.
+// Each returns nullopt and fills `out`, or returns the ApiError (contract 2 of http_api.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crdt/lww_map.h"
+#include "replica/types.h"
+#include "server/http_api.h"
+
+namespace meridian::api_internal {
+
+// PUT /profile: {"field": "value" | null, ...}; in blob mode the object replaces the profile, so
+// it may be empty and may not hold nulls.
+std::optional<ApiError> ParseProfileBody(std::string_view body, bool blob, LwwMapOp* out);
+// POST /tags: {"add": [...], "remove": [...]}, either optional, not both empty, disjoint.
+std::optional<ApiError> ParseTagsBody(std::string_view body, TagsWrite* out);
+// PUT /register: {"value": "..."}.
+std::optional<ApiError> ParseRegisterBody(std::string_view body, std::string* out);
+
+}  // namespace meridian::api_internal

@@ -1,0 +1,120 @@
+// Request bodies of the write routes: JSON syntax, JSON types, sizes, and the messages that name
+// the problem.
+#include <gtest/gtest.h>
+
+#include "server/api_test_util.h"
+
+namespace meridian {
+namespace {
+
+using testing::ErrorOf;
+using testing::Parse;
+using testing::WriteOf;
+
+void ExpectRefused(const ApiCommand& command, int status, const std::string& message) {
+  const ApiError error = ErrorOf(command);
+  EXPECT_EQ(error.http_status, status) << message;
+  EXPECT_EQ(error.message, message);
+}
+
+TEST(HttpApiBodiesTest, MalformedJsonIs400) {
+  for (const char* body : {"{", "{\"a\":}", "nul", "{\"a\":\"1\"} x", "{'a':'1'}", "{\"a\":\"1\",}",
+                           "{\"a\":\"\xFF\"}", "/* c */ {}"}) {
+    ExpectRefused(Parse("PUT", "/profile/k", body), 400, "request body is not valid JSON");
+  }
+  ExpectRefused(Parse("PUT", "/profile/k"), 400, "request body is empty; expected a JSON object");
+  ExpectRefused(Parse("PUT", "/profile/k", R"({"\ud800":"x"})"), 400,
+                "request body is not valid JSON");  // lone surrogate escape
+  ExpectRefused(Parse("POST", "/tags/k", std::string(17, '[') + std::string(17, ']')), 400,
+                "request body nests deeper than 16 levels");
+  // Brackets inside strings do not count as nesting.
+  WriteOf(Parse("PUT", "/profile/k", R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"["})"));
+}
+
+TEST(HttpApiBodiesTest, ProfileTypes) {
+  ExpectRefused(Parse("PUT", "/profile/k", "[]"), 400,
+                "request body must be a JSON object of fields");
+  ExpectRefused(Parse("PUT", "/profile/k", R"("x")"), 400,
+                "request body must be a JSON object of fields");
+  ExpectRefused(Parse("PUT", "/profile/k", "{}"), 400, "profile write sets no field");
+  for (const char* value : {"1", "true", "[]", "{}", "1.5"}) {
+    ExpectRefused(Parse("PUT", "/profile/k", std::string(R"({"age":)") + value + "}"), 400,
+                  "field 'age' must be a string, or null to delete it");
+  }
+  ExpectRefused(Parse("PUT", "/profile/k?mode=blob", R"({"a":null})"), 400,
+                "field 'a' must be a string (blob mode has no deletes)");
+  ExpectRefused(Parse("PUT", "/profile/k", R"({"":"x"})"), 400, "field name is empty");
+  ExpectRefused(Parse("PUT", "/profile/k", "{\"" + std::string(513, 'f') + "\":\"x\"}"), 400,
+                "field name is 513 bytes; the limit is 512");
+}
+
+TEST(HttpApiBodiesTest, ValuesUpTo1MiB) {
+  const std::string max_value(kValueBytesMax, 'v');
+  const ClientWrite ok = WriteOf(Parse("PUT", "/profile/k", "{\"a\":\"" + max_value + "\"}"));
+  EXPECT_EQ(std::get<LwwMapOp>(ok.body).fields[0].second->size(), kValueBytesMax);
+  ExpectRefused(Parse("PUT", "/profile/k", "{\"a\":\"" + max_value + "v\"}"), 413,
+                "value of field 'a' is 1048577 bytes; the limit is 1048576");
+  ExpectRefused(Parse("PUT", "/register/k", "{\"value\":\"" + max_value + "v\"}"), 413,
+                "value is 1048577 bytes; the limit is 1048576");
+  ExpectRefused(Parse("PUT", "/register/k", std::string(kBodyBytesMax + 1, ' ')), 413,
+                "request body is 1114113 bytes; the limit is 1114112");
+  EXPECT_EQ(ErrorOf(Parse("PUT", "/profile/k", "{\"a\":\"" + max_value + "v\"}")).code,
+            "payload_too_large");
+}
+
+TEST(HttpApiBodiesTest, TooManyItems) {
+  std::string fields = "{";
+  for (size_t i = 0; i <= kWriteItemsMax; ++i) {
+    fields += (i ? ",\"f" : "\"f") + std::to_string(i) + "\":\"x\"";
+  }
+  ExpectRefused(Parse("PUT", "/profile/k", fields + "}"), 413,
+                "write names 1025 fields or elements; the limit is 1024");
+  std::string tags = "{\"add\":[";
+  for (size_t i = 0; i <= kWriteItemsMax; ++i)
+    tags += (i ? ",\"t" : "\"t") + std::to_string(i) + "\"";
+  ExpectRefused(Parse("POST", "/tags/k", tags + "]}"), 413,
+                "write names 1025 fields or elements; the limit is 1024");
+}
+
+TEST(HttpApiBodiesTest, Tags) {
+  const ClientWrite both = WriteOf(Parse("POST", "/tags/k", R"({"add":["x"],"remove":["y","y"]})"));
+  EXPECT_EQ(std::get<TagsWrite>(both.body).add, (std::vector<std::string>{"x"}));
+  EXPECT_EQ(std::get<TagsWrite>(both.body).remove, (std::vector<std::string>{"y"}));
+  ExpectRefused(Parse("POST", "/tags/k", R"({"add":["x"],"remove":["x"]})"), 400,
+                "tag element 'x' is both added and removed");
+  ExpectRefused(Parse("POST", "/tags/k", R"({})"), 400, "tags write adds and removes nothing");
+  ExpectRefused(Parse("POST", "/tags/k", R"({"add":[]})"), 400,
+                "tags write adds and removes nothing");
+  ExpectRefused(Parse("POST", "/tags/k", R"({"add":"x"})"), 400,
+                "\"add\" must be an array of strings");
+  ExpectRefused(Parse("POST", "/tags/k", R"({"remove":[1]})"), 400,
+                "\"remove\" must be an array of strings");
+  ExpectRefused(Parse("POST", "/tags/k", R"({"add":[""]})"), 400, "tag element is empty");
+  ExpectRefused(Parse("POST", "/tags/k", R"({"add":["x"],"delete":["y"]})"), 400,
+                "unknown member 'delete'; expected \"add\" or \"remove\"");
+  ExpectRefused(Parse("POST", "/tags/k", R"(["x"])"), 400,
+                R"(request body must be a JSON object {"add": [...], "remove": [...]})");
+}
+
+TEST(HttpApiBodiesTest, Register) {
+  ExpectRefused(Parse("PUT", "/register/k", R"({})"), 400, "\"value\" must be a string");
+  ExpectRefused(Parse("PUT", "/register/k", R"({"value":null})"), 400,
+                "\"value\" must be a string");
+  ExpectRefused(Parse("PUT", "/register/k", R"({"value":"v","x":1})"), 400,
+                "unknown member 'x'; expected \"value\"");
+  EXPECT_EQ(std::get<std::string>(WriteOf(Parse("PUT", "/register/k", R"({"value":""})")).body),
+            "");
+}
+
+TEST(HttpApiBodiesTest, MessagesQuoteClientTextSafely) {
+  // A long field name is cut in the message; one that is not UTF-8 is not echoed at all.
+  const std::string long_name(300, 'n');
+  const ApiError error = ErrorOf(Parse("PUT", "/profile/k", "{\"" + long_name + "\":1}"));
+  EXPECT_EQ(error.message,
+            "field '" + std::string(64, 'n') + "...' must be a string, or null to delete it");
+  const ApiError bad_param = ErrorOf(Parse("GET", "/profile/k?%FF=1"));
+  EXPECT_EQ(bad_param.message, "unknown query parameter (not valid UTF-8)");
+}
+
+}  // namespace
+}  // namespace meridian

@@ -1,0 +1,200 @@
+// Formatters: results of the replica as HTTP/JSON responses (contracts 4 and 5 of http_api.h).
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "clock/hlc.h"
+#include "replica/key_state.h"
+#include "server/http_api.h"
+#include "server/session_token.h"
+#include "server/utf8.h"
+
+namespace meridian {
+namespace {
+
+// Ordered, so that fields appear as written ("key" first) and output is byte-for-byte stable.
+using Json = nlohmann::ordered_json;
+
+// Never throws: text we did not validate (a value from a peer's bug) is replaced, not fatal.
+std::string Dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string RegionName(const std::vector<std::string>& names, RegionId region) {
+  return region < names.size() ? names[region] : std::to_string(region);
+}
+
+// Every named region (zeros included, so a client sees the cluster's shape), plus any other
+// non-zero entry by number.
+Json VectorJson(const VersionVector& vector, const std::vector<std::string>& names) {
+  Json out = Json::object();
+  for (RegionId r = 0; r < kMaxRegions; ++r) {
+    if (r < names.size() || vector.Get(r) != 0) out[RegionName(names, r)] = vector.Get(r);
+  }
+  return out;
+}
+
+std::string LowerCase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The value of a state as the client sees it; OUT_OF_RANGE for an overflowed counter.
+Result<Json> ValueJson(const KeyState& state) {
+  if (const auto* map = std::get_if<LwwMap>(&state)) {
+    Json out = Json::object();
+    for (const auto& [field, value] : map->Visible())
+      out[field] = value;
+    return out;
+  }
+  if (const auto* counter = std::get_if<PnCounter>(&state)) {
+    Result<int64_t> value = counter->Value();
+    if (!value.ok()) return value.status();
+    return Json(*value);
+  }
+  if (const auto* set = std::get_if<OrSet>(&state)) return Json(set->Elements());
+  return Json(std::get<MvRegister>(state).Values());  // siblings, in dot order
+}
+
+Json StampJson(const WriteStamp& stamp, const std::vector<std::string>& names) {
+  return Json{{"physical_ms", stamp.time.physical_ms},
+              {"logical", stamp.time.logical},
+              {"region", RegionName(names, stamp.region)}};
+}
+
+Json ConflictSideJson(const WriteStamp& stamp, const std::optional<std::string>& value,
+                      bool with_value, const std::vector<std::string>& names) {
+  Json out{{"stamp", StampJson(stamp, names)}};
+  if (!with_value) return out;
+  if (!value) {
+    out["value"] = nullptr;  // the write was a delete
+    return out;
+  }
+  const size_t shown = IsValidUtf8(*value) ? Utf8PrefixBytes(*value, kConflictValueBytesShown)
+                                           : std::min(value->size(), kConflictValueBytesShown);
+  out["value"] = value->substr(0, shown);
+  if (shown < value->size()) out["value_bytes"] = value->size();
+  return out;
+}
+
+Json ConflictJson(const ConflictEntry& entry, const std::vector<std::string>& names) {
+  const bool lww = entry.outcome == ConflictOutcome::kLwwOverwrite;
+  Json out{{"class", DataClassName(entry.data_class)},
+           {"key", entry.key},
+           {"outcome", ConflictOutcomeName(entry.outcome)}};
+  if (lww) out["field"] = entry.field;
+  out["winner"] = ConflictSideJson(entry.winner_stamp, entry.winner_value, lww, names);
+  out["loser"] = ConflictSideJson(entry.loser_stamp, entry.loser_value, lww, names);
+  return out;
+}
+
+}  // namespace
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    // An idempotency key reused for another key, a handle already taken, a lost race: each
+    // conflicts with an earlier request, which the client must look at before retrying.
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kAborted:
+      return 409;
+    // Counter overflow: the request is well-formed, the current value cannot take it.
+    case StatusCode::kOutOfRange:
+      return 422;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
+    // Cancelled only when the server stops under a waiting request: try another region.
+    case StatusCode::kCancelled:
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kUnknown:
+    case StatusCode::kInternal:
+    case StatusCode::kDataLoss:
+      return 500;
+  }
+  return 500;
+}
+
+HttpResponse FormatStatus(const Status& status) {
+  MERIDIAN_ASSERT(!status.ok());
+  const Json body{{"error",
+                   {{"code", LowerCase(StatusCodeName(status.code()))},
+                    {"message", status.message()},
+                    {"retryable", status.retryable()}}}};
+  HttpResponse response = HttpResponse::Json(HttpStatusFor(status.code()), Dump(body));
+  // Tells clients and the router that waiting helps, and for how long at least.
+  if (status.retryable()) response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
+HttpResponse FormatError(const ApiError& error) {
+  const Json body{{"error", {{"code", error.code}, {"message", error.message}}}};
+  HttpResponse response = HttpResponse::Json(error.http_status, Dump(body));
+  if (!error.allow.empty()) response.headers.emplace_back("Allow", error.allow);
+  return response;
+}
+
+HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
+                        const std::vector<std::string>& region_names) {
+  const KeyState empty = EmptyState(key.data_class);
+  const KeyState& state = result.state ? *result.state : empty;
+  MERIDIAN_ASSERT(StateMatchesClass(state, key.data_class));
+  Result<Json> value = ValueJson(state);
+  if (!value.ok()) return FormatStatus(value.status());
+  const Json body{{"key", key.key},
+                  {"class", DataClassName(key.data_class)},
+                  {"value", std::move(*value)},
+                  {"found", result.state.has_value()},
+                  {"version_vector", VectorJson(result.applied, region_names)},
+                  {"session_token", EncodeSessionToken(result.applied)}};
+  return HttpResponse::Json(200, Dump(body));
+}
+
+HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names) {
+  const Json body{
+      {"version_vector", VectorJson(reply.applied, region_names)},
+      {"session_token", EncodeSessionToken(reply.applied)},
+      {"dot", {{"region", RegionName(region_names, reply.dot.origin)}, {"seq", reply.dot.seq}}},
+      {"deduplicated", reply.deduplicated}};
+  return HttpResponse::Json(200, Dump(body));
+}
+
+HttpResponse FormatConflicts(const ConflictLog& log, const std::vector<std::string>& region_names,
+                             size_t limit) {
+  Json counts = Json::object();
+  for (const DataClass c : kAllDataClasses) {
+    Json by_outcome = Json::object();
+    for (const ConflictOutcome o :
+         {ConflictOutcome::kLwwOverwrite, ConflictOutcome::kCrdtMerge, ConflictOutcome::kSibling}) {
+      by_outcome[std::string(ConflictOutcomeName(o))] = log.count(c, o);
+    }
+    counts[std::string(DataClassName(c))] = std::move(by_outcome);
+  }
+  Json recent = Json::array();
+  const auto& entries = log.recent();
+  for (auto it = entries.rbegin(); it != entries.rend() && recent.size() < limit; ++it) {
+    recent.push_back(ConflictJson(*it, region_names));
+  }
+  const Json body{{"total", log.total()}, {"counts", std::move(counts)}, {"recent", recent}};
+  return HttpResponse::Json(200, Dump(body));
+}
+
+HttpResponse FormatMetrics(std::string exposition) {
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", std::move(exposition), {}};
+}
+
+}  // namespace meridian

@@ -1,0 +1,203 @@
+// Every route of the client API, and the refusals that do not depend on a body: unknown routes,
+// wrong methods, query parameters, headers, keys.
+#include <gtest/gtest.h>
+
+#include "server/api_test_util.h"
+#include "server/session_token.h"
+
+namespace meridian {
+namespace {
+
+using testing::ErrorOf;
+using testing::Parse;
+using testing::ReadOf;
+using testing::WriteOf;
+
+TEST(HttpApiRoutesTest, ReadsOfEveryClass) {
+  const std::pair<std::string, DataClass> routes[] = {{"/profile/k", DataClass::kProfile},
+                                                      {"/counter/k", DataClass::kCounter},
+                                                      {"/tags/k", DataClass::kTags},
+                                                      {"/register/k", DataClass::kRegister}};
+  for (const auto& [path, data_class] : routes) {
+    const ReadCommand read = ReadOf(Parse("GET", path));
+    EXPECT_EQ(read.key, (StateKey{data_class, "k"})) << path;
+    EXPECT_EQ(read.consistency, Consistency::kLocal);
+    EXPECT_FALSE(read.session.has_value());
+  }
+}
+
+TEST(HttpApiRoutesTest, ReadConsistencyAndSession) {
+  VersionVector vv;
+  vv.Set(1, 4);
+  const ReadCommand read = ReadOf(Parse("GET", "/tags/k?consistency=quorum", "",
+                                        {{"x-session-token", EncodeSessionToken(vv)}}));
+  EXPECT_EQ(read.consistency, Consistency::kQuorum);
+  ASSERT_TRUE(read.session.has_value());
+  EXPECT_EQ(*read.session, vv);
+  EXPECT_EQ(ReadOf(Parse("GET", "/tags/k?consistency=local")).consistency, Consistency::kLocal);
+
+  const ApiError bad_level = ErrorOf(Parse("GET", "/tags/k?consistency=strong"));
+  EXPECT_EQ(bad_level.http_status, 400);
+  EXPECT_EQ(bad_level.message, "consistency must be 'local' or 'quorum', not 'strong'");
+}
+
+TEST(HttpApiRoutesTest, BadSessionTokensAreRefused) {
+  for (const std::string& token :
+       std::vector<std::string>{"!!!", "AAAA=", "A", std::string(600, 'A'), "_w"}) {
+    const ApiError error = ErrorOf(Parse("GET", "/profile/k", "", {{"x-session-token", token}}));
+    EXPECT_EQ(error.http_status, 400) << token;
+    EXPECT_TRUE(error.message.starts_with("X-Session-Token: ")) << error.message;
+  }
+  VersionVector outside;  // ApiOptions{3}: region 5 is not in the cluster
+  outside.Set(5, 1);
+  const ApiError error =
+      ErrorOf(Parse("GET", "/profile/k", "", {{"x-session-token", EncodeSessionToken(outside)}}));
+  EXPECT_EQ(error.message, "X-Session-Token names region 5, which is not in this cluster");
+}
+
+TEST(HttpApiRoutesTest, ProfileWrites) {
+  const ClientWrite put = WriteOf(
+      Parse("PUT", "/profile/alice", R"({"b":"2","a":null})", {{"idempotency-key", "retry 1"}}));
+  EXPECT_EQ(put.target, (StateKey{DataClass::kProfile, "alice"}));
+  EXPECT_EQ(put.idempotency_key, "retry 1");
+  EXPECT_EQ(std::get<LwwMapOp>(put.body),
+            (LwwMapOp{false, {{"a", std::nullopt}, {"b", std::string("2")}}}));
+
+  const ClientWrite blob = WriteOf(Parse("PUT", "/profile/alice?mode=blob", R"({"a":"1"})"));
+  EXPECT_EQ(std::get<LwwMapOp>(blob.body), (LwwMapOp{true, {{"a", std::string("1")}}}));
+  const ClientWrite empty_blob = WriteOf(Parse("PUT", "/profile/alice?mode=blob", "{}"));
+  EXPECT_EQ(std::get<LwwMapOp>(empty_blob.body), (LwwMapOp{true, {}}));
+
+  const ClientWrite del = WriteOf(Parse("DELETE", "/profile/alice"));
+  EXPECT_EQ(std::get<LwwMapOp>(del.body), (LwwMapOp{true, {}}));
+  EXPECT_EQ(ErrorOf(Parse("PUT", "/profile/a?mode=replace", "{}")).message,
+            "mode must be 'blob' (or absent, to set fields)");
+}
+
+TEST(HttpApiRoutesTest, CounterWrites) {
+  const ClientWrite incr = WriteOf(Parse("POST", "/counter/likes/incr"));
+  EXPECT_EQ(incr.target, (StateKey{DataClass::kCounter, "likes"}));
+  EXPECT_EQ(std::get<int64_t>(incr.body), 1);
+  EXPECT_EQ(std::get<int64_t>(WriteOf(Parse("POST", "/counter/likes/incr?by=42")).body), 42);
+  EXPECT_EQ(std::get<int64_t>(WriteOf(Parse("POST", "/counter/likes/decr")).body), -1);
+  EXPECT_EQ(
+      std::get<int64_t>(WriteOf(Parse("POST", "/counter/likes/decr?by=9223372036854775807")).body),
+      -INT64_MAX);
+  for (const char* by : {"0", "-1", "+1", "1.5", "", " 1", "9223372036854775808", "1e3", "x"}) {
+    const ApiError error = ErrorOf(Parse("POST", std::string("/counter/k/incr?by=") + by));
+    EXPECT_EQ(error.http_status, 400) << by;
+    EXPECT_EQ(error.message, "by must be an integer from 1 to 9223372036854775807") << by;
+  }
+  EXPECT_EQ(ErrorOf(Parse("POST", "/counter/k/incr", "{}")).message,
+            "POST /counter/{key}/incr takes no request body; the amount goes in ?by=N");
+}
+
+TEST(HttpApiRoutesTest, TagAndRegisterWrites) {
+  const ClientWrite tags = WriteOf(Parse("POST", "/tags/t", R"({"add":["b","a","b"]})"));
+  EXPECT_EQ(std::get<TagsWrite>(tags.body).add, (std::vector<std::string>{"a", "b"}));
+  const ClientWrite remove_one = WriteOf(Parse("DELETE", "/tags/t/a%2Fb%20c"));
+  EXPECT_EQ(remove_one.target, (StateKey{DataClass::kTags, "t"}));
+  EXPECT_EQ(std::get<TagsWrite>(remove_one.body).remove, (std::vector<std::string>{"a/b c"}));
+  EXPECT_TRUE(std::get<TagsWrite>(remove_one.body).add.empty());
+  EXPECT_EQ(ErrorOf(Parse("DELETE", "/tags/t/%C0%80")).message, "tag element is not valid UTF-8");
+
+  const ClientWrite reg = WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})"));
+  EXPECT_EQ(reg.target, (StateKey{DataClass::kRegister, "r"}));
+  EXPECT_EQ(std::get<std::string>(reg.body), "v");
+}
+
+TEST(HttpApiRoutesTest, AdminRoutes) {
+  EXPECT_TRUE(std::holds_alternative<MetricsCommand>(Parse("GET", "/metrics")));
+  EXPECT_TRUE(std::holds_alternative<HealthCommand>(Parse("GET", "/healthz")));
+  const ApiCommand conflicts = Parse("GET", "/conflicts");
+  ASSERT_TRUE(std::holds_alternative<ConflictsCommand>(conflicts));
+  EXPECT_EQ(std::get<ConflictsCommand>(conflicts).limit, kConflictsShownDefault);
+  EXPECT_EQ(std::get<ConflictsCommand>(Parse("GET", "/conflicts?limit=7")).limit, 7u);
+  EXPECT_EQ(ErrorOf(Parse("GET", "/conflicts?limit=1001")).message,
+            "limit must be an integer from 1 to 1000");
+  EXPECT_EQ(ErrorOf(Parse("GET", "/metrics?x=1")).message, "unknown query parameter 'x'");
+}
+
+TEST(HttpApiRoutesTest, UnknownRoutesAre404) {
+  for (const char* path :
+       {"/", "", "*", "/profile", "/profile/k/extra", "/counter/k/add", "/counter/k/incr/x",
+        "/tags/k/e/x", "/handle/bob", "/metrics/", "/PROFILE/k", "/register/k/x"}) {
+    const ApiError error = ErrorOf(Parse("GET", path));
+    EXPECT_EQ(error.http_status, 404) << path;
+    EXPECT_EQ(error.code, "not_found");
+    EXPECT_EQ(error.message, "no route for path '" + std::string(path) + "'");
+  }
+}
+
+TEST(HttpApiRoutesTest, WrongMethodsAre405WithAllow) {
+  const std::tuple<const char*, const char*, const char*> cases[] = {
+      {"POST", "/profile/k", "GET, PUT, DELETE"},
+      {"PUT", "/counter/k", "GET"},
+      {"GET", "/counter/k/incr", "POST"},
+      {"PUT", "/tags/k", "GET, POST"},
+      {"GET", "/tags/k/e", "DELETE"},
+      {"DELETE", "/register/k", "GET, PUT"},
+      {"POST", "/metrics", "GET"},
+      {"HEAD", "/healthz", "GET"},
+      {"get", "/conflicts", "GET"}};
+  for (const auto& [method, path, allow] : cases) {
+    const ApiError error = ErrorOf(Parse(method, path));
+    EXPECT_EQ(error.http_status, 405) << method << " " << path;
+    EXPECT_EQ(error.code, "method_not_allowed");
+    EXPECT_EQ(error.allow, allow);
+  }
+  EXPECT_EQ(ErrorOf(Parse("PATCH", "/profile/k")).message,
+            "method 'PATCH' is not allowed on /profile/{key}; allowed: GET, PUT, DELETE");
+}
+
+TEST(HttpApiRoutesTest, BadKeysAre400) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"/profile/", "key is empty"},
+      {"/profile/" + std::string(513, 'k'), "key is 513 bytes; the limit is 512"},
+      {"/profile/%FF", "key is not valid UTF-8"},
+      {"/profile/%C0%AF", "key is not valid UTF-8"},        // overlong '/'
+      {"/profile/%ED%A0%80", "key is not valid UTF-8"},     // surrogate U+D800
+      {"/profile/%F4%90%80%80", "key is not valid UTF-8"},  // U+110000
+      {"/profile/a%2Fb", "key contains '/'"},
+      {"/profile/%zz", "request path has a malformed %-escape"},
+  };
+  for (const auto& [path, message] : cases) {
+    const ApiError error = ErrorOf(Parse("GET", path));
+    EXPECT_EQ(error.http_status, 400) << path;
+    EXPECT_EQ(error.code, "invalid_argument");
+    EXPECT_EQ(error.message, message) << path;
+  }
+  // 512 bytes of multi-byte UTF-8 is fine; the limit counts bytes, not characters.
+  std::string key;
+  for (int i = 0; i < 128; ++i)
+    key += "%F0%9F%98%80";  // U+1F600, 4 bytes
+  EXPECT_EQ(ReadOf(Parse("GET", "/counter/" + key)).key.key.size(), 512u);
+}
+
+TEST(HttpApiRoutesTest, IdempotencyKeyHeader) {
+  EXPECT_EQ(
+      WriteOf(Parse("POST", "/counter/k/incr", "", {{"idempotency-key", std::string(128, '~')}}))
+          .idempotency_key,
+      std::string(128, '~'));
+  for (const std::string& key : {std::string(), std::string(129, 'a'), std::string("a\tb"),
+                                 std::string("\xC3\xA9"), std::string("a\x7F")}) {
+    const ApiError error =
+        ErrorOf(Parse("POST", "/counter/k/incr", "", {{"idempotency-key", key}}));
+    EXPECT_EQ(error.http_status, 400);
+    EXPECT_EQ(error.message, "Idempotency-Key must be 1 to 128 printable ASCII characters");
+  }
+}
+
+TEST(HttpApiRoutesTest, QueryAndBodyWhereTheyDoNotBelong) {
+  EXPECT_EQ(ErrorOf(Parse("GET", "/profile/k?consistancy=quorum")).message,
+            "unknown query parameter 'consistancy'");
+  EXPECT_EQ(ErrorOf(Parse("PUT", "/register/k?consistency=local", R"({"value":"v"})")).message,
+            "unknown query parameter 'consistency'");
+  EXPECT_EQ(ErrorOf(Parse("GET", "/profile/k", "{}")).message,
+            "GET /profile/{key} takes no request body");
+  EXPECT_EQ(ErrorOf(Parse("DELETE", "/profile/k", "{}")).message,
+            "DELETE /profile/{key} takes no request body");
+}
+
+}  // namespace
+}  // namespace meridian
