@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_mutator.h"
 #include "base/random.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -29,29 +30,8 @@ void Feed(const std::string& input) {
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
 }
 
-char RandomByte(Random& rng) {
-  if (rng.Chance(0.7)) return kYamlBytes[rng.Uniform(kYamlBytes.size())];
-  return static_cast<char>(rng.Uniform(256));
-}
-
-// One random edit: flip, insert, delete a range, or duplicate a range.
 void Mutate(Random& rng, std::string& text) {
-  const size_t at = text.empty() ? 0 : rng.Uniform(text.size());
-  const size_t len = 1 + rng.Uniform(16);
-  switch (rng.Uniform(4)) {
-    case 0:
-      if (!text.empty()) text[at] = RandomByte(rng);
-      break;
-    case 1:
-      text.insert(at, 1, RandomByte(rng));
-      break;
-    case 2:
-      text.erase(at, len);
-      break;
-    default:
-      text.insert(at, text.substr(at, len));
-      break;
-  }
+  MutateBytes(rng, kYamlBytes, text);
 }
 
 TEST(ConfigFuzzTest, RandomAndMutatedInputsNeverCrash) {
@@ -63,7 +43,7 @@ TEST(ConfigFuzzTest, RandomAndMutatedInputsNeverCrash) {
     if (rng.Chance(0.2)) {
       const size_t size = rng.Uniform(512);
       for (size_t j = 0; j < size; ++j) {
-        input += RandomByte(rng);
+        input += RandomByte(rng, kYamlBytes);
       }
     } else {
       input = base;

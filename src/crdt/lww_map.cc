@@ -140,7 +140,9 @@ std::map<std::string, std::string> LwwMap::Visible() const {
   return out;
 }
 
-std::optional<WriteStamp> LwwMap::MaxStamp() const { return high_water_; }
+std::optional<WriteStamp> LwwMap::MaxStamp() const {
+  return high_water_;
+}
 
 void LwwMap::RaiseHighWater(const std::optional<WriteStamp>& stamp) {
   if (stamp.has_value() && (!high_water_.has_value() || *high_water_ < *stamp)) {
@@ -191,7 +193,8 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
   }
   if (in.has_high_water()) {
     auto high_water = meridian::Decode(in.high_water());
-    if (!high_water.ok()) return InvalidArgument("lww map high water: " + high_water.status().message());
+    if (!high_water.ok())
+      return InvalidArgument("lww map high water: " + high_water.status().message());
     map.high_water_ = *high_water;
   }
   std::optional<WriteStamp> highest;

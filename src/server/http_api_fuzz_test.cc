@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_mutator.h"
 #include "base/random.h"
 #include "server/http_api.h"
 #include "server/session_token.h"
@@ -63,29 +64,8 @@ std::vector<std::string> Corpus() {
   };
 }
 
-char RandomByte(Random& rng) {
-  if (rng.Chance(0.7)) return kInterestingBytes[rng.Uniform(kInterestingBytes.size())];
-  return static_cast<char>(rng.Uniform(256));
-}
-
-// One random edit: overwrite, insert, delete a range, or duplicate a range.
 void Mutate(Random& rng, std::string& text) {
-  const size_t at = text.empty() ? 0 : rng.Uniform(text.size());
-  const size_t len = 1 + rng.Uniform(16);
-  switch (rng.Uniform(4)) {
-    case 0:
-      if (!text.empty()) text[at] = RandomByte(rng);
-      break;
-    case 1:
-      text.insert(at, 1, RandomByte(rng));
-      break;
-    case 2:
-      text.erase(at, len);
-      break;
-    default:
-      text.insert(at, text.substr(at, len));
-      break;
-  }
+  MutateBytes(rng, kInterestingBytes, text);
 }
 
 // A short name for each kind of outcome, to see that the inputs reach all of them.
@@ -106,7 +86,7 @@ TEST(HttpApiFuzzTest, RandomAndMutatedRequestsNeverCrash) {
     if (rng.Chance(0.1)) {
       const size_t size = rng.Uniform(256);
       for (size_t j = 0; j < size; ++j)
-        input += RandomByte(rng);
+        input += RandomByte(rng, kInterestingBytes);
     } else {
       input = corpus[rng.Uniform(corpus.size())];
       const uint64_t edits = 1 + rng.Uniform(3);
