@@ -64,13 +64,15 @@ void Replica::TruncateOplog(Output* out) {
     }
     return true;
   };
-  auto [first, end] = oplog_.DropFront(acknowledged_by_all);
-  auto [first2, end2] = oplog_.DropBeyond(options_.oplog_retention_ops);
-  for (uint64_t i = first; i < end2; ++i)
+  const uint64_t first = oplog_.first_index();
+  oplog_.DropFront(acknowledged_by_all);
+  oplog_.DropBeyond(options_.oplog_retention_ops);
+  for (uint64_t i = first; i < oplog_.first_index(); ++i) {
     out->records.Delete(storage_keys::Oplog(i));
-  (void)end;
-  (void)first2;
-  for (const auto& [peer, link] : peers_) {
+  }
+  for (auto& [peer, link] : peers_) {
+    if (link.acked == link.persisted_acked) continue;
+    link.persisted_acked = link.acked;
     pb::VersionVector acked;
     Encode(link.acked, &acked);
     out->records.Put(storage_keys::PeerAcked(peer), acked.SerializeAsString());

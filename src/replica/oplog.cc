@@ -16,11 +16,9 @@ void Oplog::Restore(uint64_t index, Op op) {
   next_index_ = index + 1;
 }
 
-std::pair<uint64_t, uint64_t> Oplog::DropBeyond(size_t max_entries) {
-  const uint64_t first = first_index();
+void Oplog::DropBeyond(size_t max_entries) {
   while (entries_.size() > max_entries)
     DropOne();
-  return {first, first_index()};
 }
 
 const OplogEntry* Oplog::At(uint64_t index) const {

@@ -31,16 +31,14 @@ class Oplog {
   // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
   void Restore(uint64_t index, Op op);
 
-  // Drops front entries while `droppable(entry)` holds. Returns the indexes dropped [first, end).
+  // Drops front entries while `droppable(entry)` holds.
   template <typename Pred>
-  std::pair<uint64_t, uint64_t> DropFront(Pred droppable) {
-    const uint64_t first = first_index();
+  void DropFront(Pred droppable) {
     while (!entries_.empty() && droppable(entries_.front()))
       DropOne();
-    return {first, first_index()};
   }
-  // Drops the oldest entries until at most `max_entries` remain. Returns the range dropped.
-  std::pair<uint64_t, uint64_t> DropBeyond(size_t max_entries);
+  // Drops the oldest entries until at most `max_entries` remain.
+  void DropBeyond(size_t max_entries);
 
   // First index still held (== end_index() when empty).
   uint64_t first_index() const { return entries_.empty() ? next_index_ : entries_.front().index; }

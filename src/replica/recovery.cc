@@ -98,6 +98,7 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
     auto vv = Decode(*encoded);
     if (!vv.ok()) return vv.status();
     link.acked = *vv;
+    link.persisted_acked = *vv;
   }
   r.stability_.OnApplied(r.applied_);
   return replica;

@@ -121,9 +121,10 @@ class Replica {
  private:
   struct PeerLink {
     VersionVector acked;
-    bool ack_seen = false;     // an ack arrived since this incarnation started
-    uint64_t next_index = 1;   // next oplog index to consider sending
-    std::vector<Dot> unacked;  // sent, not yet covered by `acked`, in send order
+    VersionVector persisted_acked;  // what the last m:peer record says (write only changes)
+    bool ack_seen = false;          // an ack arrived since this incarnation started
+    uint64_t next_index = 1;        // next oplog index to consider sending
+    std::vector<Dot> unacked;       // sent, not yet covered by `acked`, in send order
     uint64_t last_progress_tick = 0;
     std::optional<uint64_t> snapshot_started_tick;
     int64_t clock_offset_ms = 0;
