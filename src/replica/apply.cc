@@ -9,14 +9,13 @@ namespace {
 
 // The seeded OR-set bug: a remove that deletes every dot of the element it finds on arrival,
 // including concurrent adds it never observed.
-void RemoveUnobserved(const Op& op, const KeyState& state, Op* mutated) {
+void RemoveUnobserved(const KeyState& state, Op* mutated) {
   const auto& set = std::get<OrSet>(state);
   for (auto& t : std::get<std::vector<OrSetOp>>(mutated->body)) {
     if (t.is_add) continue;
     auto it = set.entries().find(t.element);
     if (it != set.entries().end()) t.observed = it->second;
   }
-  (void)op;
 }
 
 // The seeded LWW bug: equal HLC times are not told apart by region, so whichever write arrived
@@ -48,7 +47,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
     effective = &mutated;
   } else if (options_.bugs.or_set_remove_wins && op.target.data_class == DataClass::kTags) {
     mutated = op;
-    RemoveUnobserved(op, state, &mutated);
+    RemoveUnobserved(state, &mutated);
     effective = &mutated;
   }
   ApplyEffects effects;
