@@ -23,6 +23,7 @@
 
 #include "base/ids.h"
 #include "base/status.h"
+#include "base/topology.h"
 
 namespace meridian {
 
@@ -45,7 +46,6 @@ struct RegionConfig {
   std::string data_dir;  // RocksDB directory, relative to the working directory
 };
 
-enum class Topology { kMesh, kHub, kRing };
 std::string_view TopologyName(Topology topology);
 
 struct LinkConfig {

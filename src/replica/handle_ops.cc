@@ -36,6 +36,12 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
     case pb::PeerMessage::kSnapshot:
       HandleSnapshotChunk(from, message.snapshot(), physical_ms, out);
       break;
+    case pb::PeerMessage::kReadRequest:
+      HandleReadRequest(from, message.read_request(), physical_ms, out);
+      break;
+    case pb::PeerMessage::kReadReply:
+      out->read_replies.emplace_back(from, message.read_reply());
+      break;
     case pb::PeerMessage::BODY_NOT_SET:
       ++stats_.malformed_messages;
       break;

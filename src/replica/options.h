@@ -5,15 +5,10 @@
 #include <cstdint>
 
 #include "base/ids.h"
+#include "base/topology.h"
 #include "clock/hlc.h"
 
 namespace meridian {
-
-enum class Topology : uint8_t {
-  kMesh,  // every region sends its own ops straight to every other region
-  kHub,   // spokes talk only to the hub, which relays
-  kRing,  // each region talks to its two ring neighbours and relays around the ring
-};
 
 // Deliberate bugs for `meridian sim --self-check`: each one must be caught by the simulator's
 // checkers. All false in every real configuration.

@@ -92,6 +92,10 @@ class Replica {
   void Tick(uint64_t physical_ms, Output* out);
 
   ReadResult Read(const StateKey& key) const;
+  // Quorum read: asks every neighbour for `key`'s state (pb::ReadRequest, tagged `request_id`).
+  // Their answers come back through OnMessage as Output::read_replies; each peer sends its answer
+  // in a step of its own, so it leaves only once that state is durable there.
+  void RequestRead(uint64_t request_id, const StateKey& key, uint64_t physical_ms, Output* out);
   const VersionVector& applied() const { return applied_; }
   // True when everything `token` names has been applied here (read-your-writes).
   bool HasApplied(const VersionVector& token) const { return applied_.Dominates(token); }
@@ -154,6 +158,8 @@ class Replica {
   void HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t physical_ms, Output* out);
   void ApplyReadyBuffered(uint64_t physical_ms, Output* out);
   void HandleAck(RegionId from, const pb::Ack& ack, Output* out);
+  void HandleReadRequest(RegionId from, const pb::ReadRequest& request, uint64_t physical_ms,
+                         Output* out);
   void SendAck(RegionId to, uint64_t physical_ms, Output* out);
   void Pump(RegionId peer, uint64_t physical_ms, Output* out);
   void PumpAll(uint64_t physical_ms, Output* out);

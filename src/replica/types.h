@@ -88,6 +88,8 @@ struct Output {
   std::vector<AppliedOp> applied;
   // A snapshot merged in this step: every op covered by this vector became visible at once.
   std::optional<VersionVector> merged_snapshot;
+  // Peers' answers to this region's quorum reads (Replica::RequestRead), for the shell.
+  std::vector<std::pair<RegionId, pb::ReadReply>> read_replies;
 };
 
 }  // namespace meridian

@@ -1,44 +1,18 @@
 #include "tools/wan/wan_command.h"
 
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 #include <memory>
 
 #include "config/cluster_config.h"
 #include "net/http_server.h"
+#include "tools/stop_signals.h"
 #include "tools/wan/wan_admin.h"
 #include "tools/wan/wan_emulator.h"
 
 namespace meridian {
 
 namespace {
-
-// Blocks SIGINT/SIGTERM in the calling thread, and so in every thread it starts afterwards;
-// the owner then collects them with sigwait, which needs no handler and no polling.
-class BlockedStopSignals {
- public:
-  BlockedStopSignals() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
-  }
-  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  BlockedStopSignals(const BlockedStopSignals&) = delete;
-  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
-
-  int Wait() {
-    int signal = 0;
-    sigwait(&set_, &signal);
-    return signal;
-  }
-
- private:
-  sigset_t set_;
-  sigset_t previous_;
-};
 
 void LogLayout(const ClusterConfig& config, const wan::WanEmulator& emulator) {
   for (const wan::ProxyInfo& proxy : emulator.ListProxies()) {

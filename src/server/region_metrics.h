@@ -1,0 +1,67 @@
+// RegionMetrics: the Prometheus families a region exports on /metrics (names follow Prometheus
+// conventions: base units, _total for counters, _seconds for durations).
+//
+// Request metrics are updated on the request path; everything derived from the replica, the
+// transport and the pipeline is sampled when /metrics is scraped, under the replica's mutex, so a
+// scrape sees one consistent step.
+#pragma once
+
+#include "server/metrics.h"
+
+namespace meridian {
+
+struct RegionMetrics {
+  MetricsRegistry registry;
+
+  // Requests, per route class and operation ("write", "read", "quorum_read", ...).
+  HistogramFamily& request_seconds =
+      registry.AddHistogram("meridian_http_request_duration_seconds",
+                            "Time from receiving a client request to sending its response.",
+                            {"method", "class", "op"}, LatencyBucketsSeconds());
+  CounterFamily& requests = registry.AddCounter(
+      "meridian_http_requests_total", "Client requests answered, by response status code.",
+      {"method", "class", "op", "code"});
+
+  // Replication.
+  HistogramFamily& lag_seconds = registry.AddHistogram(
+      "meridian_replication_lag_seconds",
+      "Apply time here minus the op's origin physical time, per origin region.", {"origin"},
+      ExponentialBuckets(0.001, 2, 16));
+  GaugeFamily& backlog_ops = registry.AddGauge(
+      "meridian_replication_backlog_ops",
+      "Ops this region should send to the peer that the peer has not acknowledged.", {"peer"});
+  GaugeFamily& clock_offset_seconds = registry.AddGauge(
+      "meridian_clock_offset_seconds",
+      "The peer's physical clock minus ours, from its last message (network delay included).",
+      {"peer"});
+  GaugeFamily& peer_connected = registry.AddGauge(
+      "meridian_peer_connected", "1 while the replication stream to the peer is up.", {"peer"});
+  CounterFamily& ops_applied = registry.AddCounter(
+      "meridian_ops_applied_total", "Ops applied here, by origin (local or remote).", {"origin"});
+  CounterFamily& conflicts = registry.AddCounter(
+      "meridian_conflicts_total", "Concurrent writes that met, by class and outcome.",
+      {"class", "outcome"});
+  CounterFamily& anti_entropy_repairs = registry.AddCounter(
+      "meridian_anti_entropy_repairs_total", "Keys whose state an anti-entropy repair changed.");
+  CounterFamily& anti_entropy_rounds = registry.AddCounter(
+      "meridian_anti_entropy_rounds_total", "Anti-entropy summary exchanges started.");
+  CounterFamily& messages_dropped = registry.AddCounter(
+      "meridian_replication_messages_dropped_total",
+      "Replication messages dropped by the transport (the core resends), by peer and reason.",
+      {"peer", "reason"});
+  GaugeFamily& oplog_ops = registry.AddGauge(
+      "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
+  GaugeFamily& keys = registry.AddGauge("meridian_keys", "Keys with state in this region.");
+  GaugeFamily& session_waits = registry.AddGauge(
+      "meridian_session_waiting_reads", "Reads waiting for their session token to be applied.");
+  GaugeFamily& healthy = registry.AddGauge(
+      "meridian_region_status", "1 for the region's current /healthz status.", {"status"});
+
+  // Durability.
+  CounterFamily& commit_groups = registry.AddCounter(
+      "meridian_commit_groups_total", "Commit rounds of the pipeline (one synced write each).");
+  CounterFamily& commit_steps = registry.AddCounter(
+      "meridian_commit_steps_total", "Core steps committed (grouped into commit rounds).");
+};
+
+}  // namespace meridian

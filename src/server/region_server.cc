@@ -1,0 +1,264 @@
+// RegionServer lifecycle and the steps of the core: start/recover, peer messages, ticks, health.
+#include "server/region_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "server/region_server_impl.h"
+
+namespace meridian {
+
+std::string_view RegionHealthName(RegionHealth health) {
+  switch (health) {
+    case RegionHealth::kCatchingUp:
+      return "catching_up";
+    case RegionHealth::kOk:
+      return "ok";
+    case RegionHealth::kDraining:
+      return "draining";
+    case RegionHealth::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Status CheckOptions(const RegionServerOptions& o) {
+  if (o.self >= o.cluster.regions.size()) return InvalidArgument("region id out of range");
+  if (o.tick_ms < 1 || o.tick_ms > 1000) return InvalidArgument("tick_ms must be 1..1000");
+  if (o.session_wait_ms < 0) return InvalidArgument("session_wait_ms must be >= 0");
+  if (o.quorum_timeout_ms < 1) return InvalidArgument("quorum_timeout_ms must be >= 1");
+  if (o.http_threads < 1 || o.http_threads > 64) return InvalidArgument("http_threads: 1..64");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions options) {
+  MERIDIAN_RETURN_IF_ERROR(CheckOptions(options));
+  const ClusterConfig& cluster = options.cluster;
+  const RegionConfig& me = cluster.regions[options.self];
+  if (options.data_dir.empty()) options.data_dir = me.data_dir;
+  if (options.http_address.empty()) options.http_address = me.http.ToString();
+  if (options.replication_address.empty()) options.replication_address = me.replication.ToString();
+  options.replica.self = options.self;
+  options.replica.region_count = static_cast<RegionId>(cluster.regions.size());
+  options.replica.topology = cluster.topology;
+  options.replica.hub = cluster.hub.value_or(0);
+
+  auto impl = std::make_unique<Impl>();
+  Impl& s = *impl;
+  s.options = options;
+  for (const RegionConfig& region : cluster.regions)
+    s.region_names.push_back(region.name);
+  s.api_options.region_count = options.replica.region_count;
+
+  auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
+  if (!storage.ok()) return storage.status();
+  s.storage = std::move(storage).value();
+  auto replica = Replica::Recover(options.replica, *s.storage);
+  if (!replica.ok()) {
+    return Status(replica.status().code(),
+                  "recovering from " + options.data_dir + ": " + replica.status().message());
+  }
+  s.replica = std::move(replica).value();
+  s.pipeline = std::make_unique<CommitPipeline>(s.storage.get());
+
+  std::map<RegionId, std::string> peers;
+  for (RegionId peer : s.replica->neighbors()) {
+    peers[peer] = options.direct_replication
+                      ? cluster.regions[peer].replication.ToString()
+                      : ReplicationDialAddress(cluster, options.self, peer).ToString();
+  }
+  Impl* raw = impl.get();
+  s.transport = std::make_unique<ReplicationTransport>(
+      options.self, "meridian", options.replication_address, std::move(peers),
+      [raw](RegionId from, pb::PeerMessage m) { raw->OnPeerMessage(from, std::move(m)); },
+      [raw](RegionId peer) { raw->OnPeerConnected(peer); }, options.transport);
+  if (Status st = s.transport->Start(); !st.ok()) {
+    return Status(st.code(), "replication listener: " + st.message());
+  }
+  HttpServerOptions http_options;
+  http_options.threads = options.http_threads;
+  http_options.body_bytes_max = kBodyBytesMax;
+  s.http = std::make_unique<HttpServer>(
+      options.http_address,
+      [raw](HttpRequest request, HttpResponder respond) {
+        raw->Handle(std::move(request), std::move(respond));
+      },
+      http_options);
+  if (Status st = s.http->Start(); !st.ok()) {
+    s.transport->Stop();
+    return Status(st.code(), "HTTP listener: " + st.message());
+  }
+  s.tick_thread = std::thread([raw] { raw->TickLoop(); });
+  spdlog::info("region {}: serving http://{} replication {} data {} (applied {})", me.name,
+               s.http->address(), s.transport->port(), options.data_dir,
+               s.replica->applied().ToString());
+  return std::unique_ptr<RegionServer>(new RegionServer(std::move(impl)));
+}
+
+RegionServer::RegionServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RegionServer::~RegionServer() {
+  Stop();
+}
+
+void RegionServer::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.health != RegionHealth::kFailed) s.health = RegionHealth::kDraining;
+  }
+  // Requests in flight are answered (the HTTP server waits for them, up to its grace period)
+  // while ticks and peers still drive the core, so session waits and quorum reads can finish.
+  s.http->Stop();
+  {
+    std::lock_guard lock(s.tick_mu);
+    s.stopping = true;
+    s.tick_wake.notify_one();
+  }
+  s.tick_thread.join();
+  s.transport->Stop();  // no more steps after this: nothing calls into the core
+  s.pipeline->Stop();   // commits what the core emitted
+  if (Status closed = s.storage->Close(); !closed.ok()) {
+    spdlog::error("region {}: closing storage: {}", name(), closed.message());
+  }
+  spdlog::info("region {}: stopped", name());
+}
+
+uint16_t RegionServer::http_port() const {
+  return impl_->http->port();
+}
+uint16_t RegionServer::replication_port() const {
+  return impl_->transport->port();
+}
+const std::string& RegionServer::name() const {
+  return impl_->region_names[impl_->options.self];
+}
+
+uint64_t RegionServer::Impl::NowMs() const {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
+  return static_cast<uint64_t>(ms + clock_skew_ms.load(std::memory_order_relaxed));
+}
+
+void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Status&)> then) {
+  ObserveAppliedLocked(out, NowMs());
+  std::vector<SessionWait> satisfied;
+  if (!out.applied.empty() || out.merged_snapshot) satisfied = TakeSatisfiedWaitsLocked();
+  const bool nothing_to_do =
+      out.records.empty() && out.messages.empty() && out.read_replies.empty() && !then;
+  if (!nothing_to_do) {
+    auto release = [this, messages = std::move(out.messages), replies = std::move(out.read_replies),
+                    then = std::move(then)](const Status& durable) mutable {
+      if (durable.ok()) {
+        for (auto& [to, message] : messages)
+          transport->Send(to, std::move(message));
+        for (const auto& [from, reply] : replies)
+          OnReadReply(from, reply);
+      }
+      if (then) then(durable);
+    };
+    // A step that wrote nothing waits only for the steps before it; when there are none, its
+    // effects may leave at once, without a trip through the committer thread.
+    if (out.records.empty() && pipeline->Quiescent()) {
+      release(Status::Ok());
+    } else {
+      pipeline->Submit(std::move(out.records), std::move(release));
+    }
+  }
+  // Reads whose token this step satisfied: served after the step is durable (their state
+  // includes it), in order behind it.
+  for (SessionWait& wait : satisfied)
+    ServeReadLocked(wait.command, std::move(wait.respond));
+}
+
+void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {
+  std::lock_guard lock(mu);
+  if (health == RegionHealth::kFailed) return;
+  Output out;
+  replica->OnMessage(from, message, NowMs(), &out);
+  SubmitLocked(std::move(out));
+}
+
+void RegionServer::Impl::OnPeerConnected(RegionId peer) {
+  std::lock_guard lock(mu);
+  if (health == RegionHealth::kFailed) return;
+  Output out;
+  replica->OnPeerConnected(peer, &out);
+  SubmitLocked(std::move(out));
+}
+
+void RegionServer::Impl::TickLoop() {
+  const auto period = std::chrono::milliseconds(options.tick_ms);
+  auto next = std::chrono::steady_clock::now() + period;
+  std::unique_lock tick_lock(tick_mu);
+  while (!tick_wake.wait_until(tick_lock, next, [this] { return stopping; })) {
+    tick_lock.unlock();
+    {
+      std::lock_guard lock(mu);
+      TickLocked();
+    }
+    ExpireQuorumReads(std::chrono::steady_clock::now());
+    tick_lock.lock();
+    // Fixed rate without catching up a backlog of missed ticks after a stall.
+    next = std::max(next + period, std::chrono::steady_clock::now());
+  }
+}
+
+void RegionServer::Impl::TickLocked() {
+  if (health != RegionHealth::kFailed && !pipeline->failure().ok()) {
+    health = RegionHealth::kFailed;
+    spdlog::error("region {}: storage failed, refusing requests until restarted: {}",
+                  region_names[options.self], pipeline->failure().ToString());
+  }
+  ExpireSessionWaitsLocked(std::chrono::steady_clock::now());
+  if (health == RegionHealth::kFailed) return;
+  Output out;
+  replica->Tick(NowMs(), &out);
+  SubmitLocked(std::move(out));
+  UpdateHealthLocked();
+}
+
+void RegionServer::Impl::UpdateHealthLocked() {
+  if (health != RegionHealth::kCatchingUp) return;
+  const auto waited = std::chrono::steady_clock::now() - started;
+  const bool grace_over = waited >= std::chrono::milliseconds(options.catch_up_grace_ms);
+  bool heard_any = false, caught_up = true;
+  for (const PeerStatus& peer : replica->Peers()) {
+    if (!transport->Connected(peer.region)) continue;
+    if (!peer.heard_from) {
+      // Connected peers acknowledge within ack_interval_ticks; wait for them unless past grace.
+      if (!grace_over) caught_up = false;
+      continue;
+    }
+    heard_any = true;
+    // The peer's vector when we first heard from it this incarnation: its backlog for us.
+    auto [target, fresh] = catch_up_targets.try_emplace(peer.region, peer.acked);
+    (void)fresh;
+    if (!replica->applied().Dominates(target->second)) caught_up = false;
+  }
+  const bool alone = !heard_any && grace_over;
+  if ((heard_any && caught_up) || alone) {
+    health = RegionHealth::kOk;
+    spdlog::info("region {}: {} (applied {})", region_names[options.self],
+                 alone ? "no peer answered; serving alone" : "caught up with its peers",
+                 replica->applied().ToString());
+  }
+}
+
+std::optional<HttpResponse> RegionServer::Impl::RefusalLocked() const {
+  if (health != RegionHealth::kFailed) return std::nullopt;
+  return FormatStatus(Unavailable("region " + region_names[options.self] +
+                                  " failed to write to its storage and refuses requests until "
+                                  "restarted: " +
+                                  pipeline->failure().ToString()));
+}
+
+}  // namespace meridian

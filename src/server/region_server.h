@@ -1,0 +1,90 @@
+// RegionServer: one region as a process: the replica core behind the HTTP API, persisted in
+// RocksDB, replicating to its peers over gRPC (DESIGN.md sections 2, 5 and 6).
+//
+// Threads (all small, none busy-waits): the HTTP server's I/O thread(s), the transport's
+// completion-queue thread, a tick thread (every tick_ms) and the commit pipeline's thread. Every
+// step of the core (client write, peer message, peer connected, tick) runs under one mutex and
+// hands its Output to the CommitPipeline, which persists it with one synced WriteBatch per group
+// and only then sends its messages and answers its clients.
+//
+// Contract:
+//  1. A write is answered 200 only after everything it changed is in the synced WAL; a step's
+//     messages (ops, acks, quorum-read answers) leave only after its records are durable. So no
+//     acknowledged write and no state a peer or client has seen is lost to kill -9.
+//  2. A read never shows state that is not durable yet: it answers at once when the pipeline is
+//     quiescent, and otherwise after the steps before it are committed.
+//  3. A read with a session token waits (up to session_wait_ms) until the region has applied the
+//     token's vector, then answers; past the bound it fails with 504 naming what is missing. Reads
+//     waiting at once are bounded (max_waiting_reads; beyond it 503).
+//  4. ?consistency=quorum merges the key's state from a majority of regions (this one included),
+//     answered with the join of their vectors as the session token; 503 when no majority answers
+//     within quorum_timeout_ms.
+//  5. After a storage failure the region refuses every request with 503 (its memory is ahead of
+//     its disk) and reports "failed" on /healthz; a restart recovers from disk.
+//  6. /healthz status: "catching_up" after start until it has applied what every reachable peer
+//     had when it first heard from it (or nobody answered within catch_up_grace_ms), then "ok";
+//     "draining" once Stop() began; "failed" as in 5.
+//  7. Stop() drains: stops taking requests, answers those in flight, commits what the core
+//     emitted, stops replication and closes RocksDB. Idempotent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "config/cluster_config.h"
+#include "net/replication_transport.h"
+#include "replica/options.h"
+#include "store/rocksdb_storage.h"
+
+namespace meridian {
+
+struct RegionServerOptions {
+  ClusterConfig cluster;
+  RegionId self = 0;
+  // Empty: the cluster config's values for this region.
+  std::string data_dir;
+  std::string http_address;
+  std::string replication_address;
+  // false: dial peers through the WAN emulator's proxies (the demo); true: dial their replication
+  // listeners directly (tests and deployments without an emulator).
+  bool direct_replication = false;
+
+  int http_threads = 1;
+  // The core's timeouts count ticks; ReplicaOptions' defaults assume 10 ms.
+  int tick_ms = 10;
+  int session_wait_ms = 1000;
+  int quorum_timeout_ms = 2000;
+  size_t max_waiting_reads = 10'000;
+  int catch_up_grace_ms = 3000;
+
+  // self, region_count, topology and hub are filled from the cluster config.
+  ReplicaOptions replica;
+  RocksDbOptions rocksdb;
+  ReplicationTransportOptions transport;
+};
+
+class RegionServer {
+ public:
+  // Opens the database, recovers the replica from it, starts replication and the HTTP API.
+  static Result<std::unique_ptr<RegionServer>> Start(RegionServerOptions options);
+  ~RegionServer();  // Stop()s
+  RegionServer(const RegionServer&) = delete;
+  RegionServer& operator=(const RegionServer&) = delete;
+
+  void Stop();
+
+  uint16_t http_port() const;
+  uint16_t replication_port() const;
+  const std::string& name() const;
+
+  struct Impl;
+
+ private:
+  explicit RegionServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian

@@ -1,0 +1,112 @@
+// The region's status documents: /healthz (for the router and operators) and /metrics.
+#include <nlohmann/json.hpp>
+
+#include "server/region_server_impl.h"
+
+namespace meridian {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Json VectorByName(const VersionVector& vector, const std::vector<std::string>& names) {
+  Json out = Json::object();
+  for (RegionId r = 0; r < names.size(); ++r)
+    out[names[r]] = vector.Get(r);
+  return out;
+}
+
+// Counters mirror totals the replica and transport keep; a scrape moves them up to the total.
+void AdvanceTo(Counter& counter, double total) {
+  if (total > counter.Value()) counter.Increment(total - counter.Value());
+}
+
+}  // namespace
+
+HttpResponse RegionServer::Impl::HealthzLocked() const {
+  const TransportStats transport_stats = transport->Stats();
+  Json peers = Json::array();
+  for (const PeerStatus& peer : replica->Peers()) {
+    Json p{{"region", region_names[peer.region]},
+           {"connected", transport->Connected(peer.region)},
+           {"acked", VectorByName(peer.acked, region_names)},
+           {"backlog_ops", peer.backlog_ops},
+           {"clock_offset_ms", peer.clock_offset_ms}};
+    for (const PeerTransportStats& t : transport_stats.peers) {
+      if (t.peer == peer.region) {
+        p["inbound_connected"] = t.inbound_connected;
+        if (!t.last_error.empty()) p["last_error"] = t.last_error;
+      }
+    }
+    peers.push_back(std::move(p));
+  }
+  Json body{{"region", region_names[options.self]},
+            {"status", RegionHealthName(health)},
+            {"version_vector", VectorByName(replica->applied(), region_names)},
+            {"peers", std::move(peers)},
+            {"clock_skew_ms", clock_skew_ms.load()}};
+  if (health == RegionHealth::kFailed) body["error"] = pipeline->failure().ToString();
+  // 503 for a region that must not get traffic, so plain HTTP load balancers agree with us.
+  const bool serving = health == RegionHealth::kOk || health == RegionHealth::kCatchingUp;
+  return HttpResponse::Json(serving ? 200 : 503, body.dump());
+}
+
+std::string RegionServer::Impl::RenderMetricsLocked() {
+  for (RegionHealth h : {RegionHealth::kCatchingUp, RegionHealth::kOk, RegionHealth::kDraining,
+                         RegionHealth::kFailed}) {
+    metrics.healthy.WithLabels({std::string(RegionHealthName(h))}).Set(h == health ? 1 : 0);
+  }
+  const TransportStats transport_stats = transport->Stats();
+  for (const PeerStatus& peer : replica->Peers()) {
+    const std::string& name = region_names[peer.region];
+    metrics.backlog_ops.WithLabels({name}).Set(static_cast<double>(peer.backlog_ops));
+    metrics.clock_offset_seconds.WithLabels({name}).Set(peer.clock_offset_ms / 1000.0);
+    metrics.peer_connected.WithLabels({name}).Set(transport->Connected(peer.region) ? 1 : 0);
+  }
+  for (const PeerTransportStats& t : transport_stats.peers) {
+    const std::string& name = region_names[t.peer];
+    AdvanceTo(metrics.messages_dropped.WithLabels({name, "disconnected"}),
+              static_cast<double>(t.drops_disconnected));
+    AdvanceTo(metrics.messages_dropped.WithLabels({name, "queue_full"}),
+              static_cast<double>(t.drops_queue_full));
+    AdvanceTo(metrics.messages_dropped.WithLabels({name, "oversized"}),
+              static_cast<double>(t.drops_oversized));
+  }
+  const ReplicaStats& stats = replica->stats();
+  AdvanceTo(metrics.anti_entropy_repairs.Get(), static_cast<double>(stats.anti_entropy_repairs));
+  AdvanceTo(metrics.anti_entropy_rounds.Get(), static_cast<double>(stats.anti_entropy_rounds));
+  for (DataClass c : kAllDataClasses) {
+    for (ConflictOutcome o :
+         {ConflictOutcome::kLwwOverwrite, ConflictOutcome::kCrdtMerge, ConflictOutcome::kSibling}) {
+      const uint64_t n = replica->conflicts().count(c, o);
+      if (n == 0) continue;  // only combinations that occur, not a grid of zeros
+      AdvanceTo(metrics.conflicts.WithLabels(
+                    {std::string(DataClassName(c)), std::string(ConflictOutcomeName(o))}),
+                static_cast<double>(n));
+    }
+  }
+  metrics.oplog_ops.Get().Set(static_cast<double>(replica->oplog_size()));
+  metrics.keys.Get().Set(static_cast<double>(replica->key_count()));
+  metrics.session_waits.Get().Set(static_cast<double>(session_waits.size()));
+  const CommitPipelineStats commit = pipeline->stats();
+  AdvanceTo(metrics.commit_groups.Get(), static_cast<double>(commit.groups));
+  AdvanceTo(metrics.commit_steps.Get(), static_cast<double>(commit.steps));
+  return metrics.registry.Render();
+}
+
+void RegionServer::Impl::ObserveAppliedLocked(const Output& out, uint64_t now_ms) {
+  for (const AppliedOp& op : out.applied) {
+    if (op.dot.origin == options.self) {
+      metrics.ops_applied.WithLabels({"local"}).Increment();
+      continue;
+    }
+    metrics.ops_applied.WithLabels({"remote"}).Increment();
+    // Negative under clock skew between regions: the histogram counts it in its first bucket.
+    const double lag_ms =
+        static_cast<double>(now_ms) - static_cast<double>(op.stamp.time.physical_ms);
+    metrics.lag_seconds.WithLabels({region_names[op.dot.origin]})
+        .Observe(std::max(0.0, lag_ms / 1000.0));
+  }
+}
+
+}  // namespace meridian

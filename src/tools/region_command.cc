@@ -1,0 +1,92 @@
+#include "tools/region_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+
+#include "config/cluster_config.h"
+#include "server/region_server.h"
+#include "tools/stop_signals.h"
+
+namespace meridian {
+
+namespace {
+
+struct RegionCommandOptions {
+  std::string config_path = "deploy/local.yaml";
+  std::string region;
+  std::string data_dir;
+  std::string http;
+  std::string replication;
+  bool direct = false;
+  int http_threads = 1;
+  int session_wait_ms = 1000;
+  int quorum_timeout_ms = 2000;
+};
+
+int RunRegion(const RegionCommandOptions& o) {
+  BlockedStopSignals signals;  // before any thread starts
+  Result<ClusterConfig> config = LoadClusterConfig(o.config_path);
+  if (!config.ok()) {
+    spdlog::error("region: {}", config.status().message());
+    return 2;
+  }
+  std::optional<RegionId> self = config->RegionIdByName(o.region);
+  if (!self) {
+    std::string known;
+    for (const RegionConfig& r : config->regions)
+      known += (known.empty() ? "" : ", ") + r.name;
+    spdlog::error("region: unknown region '{}' (the config has: {})", o.region, known);
+    return 2;
+  }
+  RegionServerOptions options;
+  options.cluster = *std::move(config);
+  options.self = *self;
+  options.data_dir = o.data_dir;
+  options.http_address = o.http;
+  options.replication_address = o.replication;
+  options.direct_replication = o.direct;
+  options.http_threads = o.http_threads;
+  options.session_wait_ms = o.session_wait_ms;
+  options.quorum_timeout_ms = o.quorum_timeout_ms;
+  auto server = RegionServer::Start(std::move(options));
+  if (!server.ok()) {
+    spdlog::error("region {}: {}", o.region, server.status().ToString());
+    return 1;
+  }
+  const int signal = signals.Wait();
+  spdlog::info("region {}: signal {}; draining", o.region, signal);
+  (*server)->Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddRegionCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<RegionCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "region", "Run one region: the HTTP API on RocksDB, replicating to its peers over gRPC");
+  cmd->add_option("--config", o->config_path, "cluster config (YAML)")->capture_default_str();
+  cmd->add_option("--region", o->region, "this region's name in the config")->required();
+  cmd->add_option("--data-dir", o->data_dir, "RocksDB directory (default: the config's)");
+  cmd->add_option("--http", o->http, "client API listen address (default: the config's)");
+  cmd->add_option("--replication", o->replication,
+                  "replication listen address (default: the config's)");
+  cmd->add_flag("--direct", o->direct,
+                "dial peers' replication listeners directly, not through the WAN emulator");
+  cmd->add_option("--http-threads", o->http_threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--session-wait-ms", o->session_wait_ms,
+                  "how long a read waits for its session token to be applied")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60'000));
+  cmd->add_option("--quorum-timeout-ms", o->quorum_timeout_ms,
+                  "how long a quorum read waits for a majority")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60'000));
+  cmd->callback([o, exit_code] { *exit_code = RunRegion(*o); });
+}
+
+}  // namespace meridian

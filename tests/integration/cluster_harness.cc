@@ -1,0 +1,258 @@
+#include "tests/integration/cluster_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "base/assert.h"
+
+namespace meridian::testing {
+
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+std::optional<int> DecodeWaitStatus(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string MeridianBinary() {
+  return MERIDIAN_BINARY;
+}
+
+std::vector<uint16_t> PickFreePorts(size_t count) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  std::set<uint16_t> seen;
+  while (ports.size() < count) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    MERIDIAN_ASSERT(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    MERIDIAN_ASSERT(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    MERIDIAN_ASSERT(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    fds.push_back(fd);  // held open until all are picked, so the kernel never repeats one
+    const uint16_t port = ntohs(addr.sin_port);
+    if (seen.insert(port).second) ports.push_back(port);
+  }
+  for (int fd : fds)
+    ::close(fd);
+  return ports;
+}
+
+ChildProcess::~ChildProcess() {
+  Kill();
+}
+
+Status ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
+  MERIDIAN_ASSERT(pid_ <= 0 && !argv.empty());
+  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log < 0) return Internal("cannot open " + log_path);
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log);
+    return Internal("fork failed");
+  }
+  if (pid == 0) {
+    // The child: own process group (a signal to the test runner does not reach it twice),
+    // output to the log, and the signal mask of a fresh process.
+    ::setpgid(0, 0);
+    ::dup2(log, STDOUT_FILENO);
+    ::dup2(log, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(log);
+  pid_ = pid;
+  return Status::Ok();
+}
+
+void ChildProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::optional<int> ChildProcess::Wait(milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return DecodeWaitStatus(status);
+    }
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+}
+
+std::optional<int> ChildProcess::Stop(int signal, milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
+  ::kill(pid_, signal);
+  std::optional<int> code = Wait(timeout);
+  if (!code) Kill();
+  return code;
+}
+
+ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology)
+    : regions_(std::move(regions)), processes_(regions_.size()) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "meridian_it_XXXXXX").string();
+  MERIDIAN_ASSERT_MSG(mkdtemp(pattern.data()) != nullptr, "mkdtemp failed");
+  dir_ = pattern;
+  config_path_ = dir_ + "/cluster.yaml";
+
+  const std::vector<uint16_t> ports = PickFreePorts(2 * regions_.size() + 2);
+  for (size_t i = 0; i < regions_.size(); ++i)
+    ports_.push_back({ports[2 * i], ports[2 * i + 1]});
+  wan_admin_port_ = ports[2 * regions_.size()];
+  router_port_ = ports[2 * regions_.size() + 1];
+  // The emulator's proxies take a block of ports above base_port; pick one below the kernel's
+  // ephemeral range (so no picked port falls inside), varied by pid so parallel tests differ.
+  wan_base_port_ = static_cast<uint16_t>(20000 + (::getpid() % 50) * 200);
+
+  std::ostringstream yaml;
+  yaml << "regions:\n";
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    yaml << "  - name: " << regions_[i] << "\n"
+         << "    http: 127.0.0.1:" << ports_[i].http << "\n"
+         << "    replication: 127.0.0.1:" << ports_[i].replication << "\n"
+         << "    data_dir: " << dir_ << "/data/" << regions_[i] << "\n";
+  }
+  yaml << "topology: " << topology << "\n";
+  if (topology == "hub") yaml << "hub: " << regions_[0] << "\n";
+  yaml << "links:\n";
+  const int rtts[] = {80, 150, 120, 100, 90, 110, 130, 140};
+  int next = 0;
+  for (size_t a = 0; a < regions_.size(); ++a) {
+    for (size_t b = a + 1; b < regions_.size(); ++b) {
+      yaml << "  - between: [" << regions_[a] << ", " << regions_[b] << "]\n"
+           << "    rtt_ms: " << rtts[next++ % 8] << "\n"
+           << "    jitter_ms: 4\n";
+    }
+  }
+  yaml << "wan:\n  admin: 127.0.0.1:" << wan_admin_port_ << "\n  base_port: " << wan_base_port_
+       << "\n  seed: 1\n"
+       << "router:\n  http: 127.0.0.1:" << router_port_ << "\n  health_interval_ms: 100\n";
+  std::ofstream(config_path_) << yaml.str();
+}
+
+ClusterHarness::~ClusterHarness() {
+  for (size_t i = 0; i < processes_.size(); ++i) {
+    if (processes_[i].running()) processes_[i].Stop(SIGTERM, std::chrono::seconds(10));
+  }
+  if (std::getenv("MERIDIAN_KEEP_TEST_DIR") == nullptr) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+std::string ClusterHarness::http_address(size_t region) const {
+  return "127.0.0.1:" + std::to_string(ports_.at(region).http);
+}
+
+std::string ClusterHarness::log_path(size_t i) const {
+  return dir_ + "/" + regions_.at(i) + ".log";
+}
+
+std::string ClusterHarness::ReadLog(size_t i) const {
+  std::ifstream in(log_path(i));
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Status ClusterHarness::StartRegion(size_t i, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {MeridianBinary(), "region",       "--config", config_path_,
+                                   "--region",       regions_.at(i), "--direct"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return processes_.at(i).Start(argv, log_path(i));
+}
+
+Status ClusterHarness::StartAll(milliseconds timeout) {
+  for (size_t i = 0; i < regions_.size(); ++i)
+    MERIDIAN_RETURN_IF_ERROR(StartRegion(i));
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    MERIDIAN_RETURN_IF_ERROR(WaitForStatus(i, "ok", timeout));
+  }
+  return Status::Ok();
+}
+
+void ClusterHarness::KillRegion(size_t i) {
+  processes_.at(i).Kill();
+}
+
+std::optional<int> ClusterHarness::StopRegion(size_t i) {
+  return processes_.at(i).Stop(SIGTERM, std::chrono::seconds(10));
+}
+
+Status ClusterHarness::WaitForStatus(size_t i, const std::string& status, milliseconds timeout) {
+  const std::string needle = "\"status\":\"" + status + "\"";
+  std::string last = "no answer";
+  const bool reached = Eventually(
+      [&] {
+        auto r = Call(i, "GET", "/healthz", "", {}, milliseconds(500));
+        if (!r.ok()) {
+          last = r.status().ToString();
+          return false;
+        }
+        last = r->body;
+        return r->body.find(needle) != std::string::npos;
+      },
+      timeout);
+  if (reached) return Status::Ok();
+  return DeadlineExceeded("region " + regions_[i] + " did not report " + status + ": " + last +
+                          "\n--- log ---\n" + ReadLog(i));
+}
+
+Result<HttpResponse> ClusterHarness::Call(size_t i, const std::string& method,
+                                          const std::string& target, const std::string& body,
+                                          std::vector<std::pair<std::string, std::string>> headers,
+                                          milliseconds timeout) {
+  HttpClientRequest request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  request.headers = std::move(headers);
+  return HttpFetch(http_address(i), request, timeout);
+}
+
+bool Eventually(const std::function<bool()>& probe, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (probe()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+}  // namespace meridian::testing

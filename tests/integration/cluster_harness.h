@@ -1,0 +1,106 @@
+// ClusterHarness: real `meridian` processes on loopback for integration tests.
+//
+// It writes a cluster config with free 127.0.0.1 ports under a fresh temporary directory, starts
+// regions as child processes (`meridian region --direct` unless told otherwise), and stops them
+// all (SIGKILL if SIGTERM does not end them within a bound) when destroyed, so a failing test
+// leaves no process behind. Every wait is bounded.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "net/http_client.h"
+#include "net/http_message.h"
+
+namespace meridian::testing {
+
+// Ports the kernel just handed out for 127.0.0.1:0 (then released), all distinct.
+std::vector<uint16_t> PickFreePorts(size_t count);
+
+// A child process whose output goes to a log file.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();  // Kill()s
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  Status Start(const std::vector<std::string>& argv, const std::string& log_path);
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // SIGKILL and reap.
+  void Kill();
+  // `signal`, then wait up to `timeout` for the exit; returns the exit status (as waitpid's
+  // WEXITSTATUS, or 128+signal), or nullopt when it had to be killed.
+  std::optional<int> Stop(int signal, std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for the process to exit by itself.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct RegionPorts {
+  uint16_t http = 0;
+  uint16_t replication = 0;
+};
+
+class ClusterHarness {
+ public:
+  // `regions` names, e.g. {"us", "eu", "ap"}; RTTs for the config's links matrix.
+  explicit ClusterHarness(std::vector<std::string> regions = {"us", "eu", "ap"},
+                          std::string topology = "mesh");
+  ~ClusterHarness();
+
+  const std::string& dir() const { return dir_; }
+  const std::string& config_path() const { return config_path_; }
+  const std::vector<std::string>& regions() const { return regions_; }
+  std::string http_address(size_t region) const;
+  uint16_t wan_base_port() const { return wan_base_port_; }
+  uint16_t wan_admin_port() const { return wan_admin_port_; }
+  uint16_t router_port() const { return router_port_; }
+
+  // Starts region `i` (meridian region --direct), extra flags appended. Does not wait.
+  Status StartRegion(size_t i, const std::vector<std::string>& extra = {});
+  // Starts every region and waits until each answers /healthz with "ok".
+  Status StartAll(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  void KillRegion(size_t i);
+  std::optional<int> StopRegion(size_t i);  // SIGTERM, bounded
+  bool running(size_t i) const { return processes_.at(i).running(); }
+  // Polls /healthz until its status is `status` (e.g. "ok") or the timeout passes.
+  Status WaitForStatus(size_t i, const std::string& status, std::chrono::milliseconds timeout);
+  std::string log_path(size_t i) const;
+  std::string ReadLog(size_t i) const;
+
+  // One request to region `i`'s HTTP API.
+  Result<HttpResponse> Call(size_t i, const std::string& method, const std::string& target,
+                            const std::string& body = "",
+                            std::vector<std::pair<std::string, std::string>> headers = {},
+                            std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+ private:
+  std::vector<std::string> regions_;
+  std::string dir_;
+  std::string config_path_;
+  std::vector<RegionPorts> ports_;
+  uint16_t wan_base_port_ = 0;
+  uint16_t wan_admin_port_ = 0;
+  uint16_t router_port_ = 0;
+  std::vector<ChildProcess> processes_;
+};
+
+// Polls `probe` every 20 ms until it returns true or `timeout` passes; returns its last value.
+bool Eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout);
+
+// The meridian binary under test (set by CMake).
+std::string MeridianBinary();
+
+}  // namespace meridian::testing
