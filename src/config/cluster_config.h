@@ -90,6 +90,18 @@ struct ClusterConfig {
 // must be a non-negative integer"). Never throws; every problem is an InvalidArgument.
 Result<ClusterConfig> ParseClusterConfig(std::string_view yaml, std::string_view source_name);
 
+// The YAML text of `config`, which ParseClusterConfig reads back as an equal config. Used to hand
+// a derived config (a subset of regions, another topology, data under a demo's directory) to the
+// processes a supervisor starts.
+std::string FormatClusterConfig(const ClusterConfig& config);
+
+// A copy of `config` with only the regions named in `names` (in the order of `config`), their
+// links, and `topology` (hub: the first region kept, when the config's hub is not among them).
+// InvalidArgument naming an unknown region, or when fewer than one remains.
+Result<ClusterConfig> SubsetClusterConfig(const ClusterConfig& config,
+                                          const std::vector<std::string>& names,
+                                          Topology topology);
+
 // Reads and parses the file at `path` (NotFound if it cannot be read).
 Result<ClusterConfig> LoadClusterConfig(const std::string& path);
 

@@ -210,3 +210,39 @@ TEST(ClusterConfigTest, MalformedYamlAndWrongShapesAreErrors) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+TEST(ClusterConfigFormatTest, FormattedConfigParsesBackToTheSameConfig) {
+  auto config = LoadClusterConfig(std::string(MERIDIAN_SOURCE_DIR) + "/deploy/local.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  config->regions[0].data_dir = "/tmp/a dir/with \"quotes\"";
+  const std::string text = FormatClusterConfig(*config);
+  auto again = ParseClusterConfig(text, "formatted");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << text;
+  EXPECT_EQ(FormatClusterConfig(*again), text);
+  EXPECT_EQ(again->regions[0].data_dir, "/tmp/a dir/with \"quotes\"");
+  EXPECT_EQ(again->links.size(), config->links.size());
+}
+
+TEST(ClusterConfigFormatTest, SubsetKeepsConfigOrderLinksAndTopology) {
+  auto config = LoadClusterConfig(std::string(MERIDIAN_SOURCE_DIR) + "/deploy/local.yaml");
+  ASSERT_TRUE(config.ok());
+  auto subset = SubsetClusterConfig(*config, {"ap", "us"}, Topology::kHub);
+  ASSERT_TRUE(subset.ok()) << subset.status().ToString();
+  ASSERT_EQ(subset->regions.size(), 2u);
+  EXPECT_EQ(subset->regions[0].name, "us");  // config order, not the order asked
+  EXPECT_EQ(subset->regions[1].name, "ap");
+  ASSERT_EQ(subset->links.size(), 1u);
+  EXPECT_EQ(subset->links[0].rtt_ms, config->LinkBetween(0, 2).rtt_ms);
+  EXPECT_EQ(subset->hub, RegionId{0});
+  EXPECT_TRUE(ParseClusterConfig(FormatClusterConfig(*subset), "subset").ok());
+
+  auto unknown = SubsetClusterConfig(*config, {"us", "mars"}, Topology::kMesh);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("mars"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meridian

@@ -1,6 +1,7 @@
 // meridian: the one binary. Each subcommand lives in its own file and registers itself here.
 #include <CLI/CLI.hpp>
 
+#include "tools/demo/demo_command.h"
 #include "tools/region_command.h"
 #include "tools/sim_command.h"
 #include "tools/wan/wan_command.h"
@@ -9,6 +10,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Meridian: a multi-region active-active data store"};
   app.require_subcommand(1);
   int exit_code = 0;
+  meridian::AddChaosCommand(app, &exit_code);
+  meridian::AddDemoCommand(app, &exit_code);
   meridian::AddRegionCommand(app, &exit_code);
   meridian::AddSimCommand(app, &exit_code);
   meridian::AddWanCommand(app);

@@ -1,13 +1,12 @@
 #include "tests/integration/cluster_harness.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -23,12 +22,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-std::optional<int> DecodeWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -57,71 +50,6 @@ std::vector<uint16_t> PickFreePorts(size_t count) {
   for (int fd : fds)
     ::close(fd);
   return ports;
-}
-
-ChildProcess::~ChildProcess() {
-  Kill();
-}
-
-Status ChildProcess::Start(const std::vector<std::string>& argv, const std::string& log_path) {
-  MERIDIAN_ASSERT(pid_ <= 0 && !argv.empty());
-  const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) return Internal("cannot open " + log_path);
-  std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log);
-    return Internal("fork failed");
-  }
-  if (pid == 0) {
-    // The child: own process group (a signal to the test runner does not reach it twice),
-    // output to the log, and the signal mask of a fresh process.
-    ::setpgid(0, 0);
-    ::dup2(log, STDOUT_FILENO);
-    ::dup2(log, STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(log);
-  pid_ = pid;
-  return Status::Ok();
-}
-
-void ChildProcess::Kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
-
-std::optional<int> ChildProcess::Wait(milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      pid_ = -1;
-      return DecodeWaitStatus(status);
-    }
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-}
-
-std::optional<int> ChildProcess::Stop(int signal, milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  ::kill(pid_, signal);
-  std::optional<int> code = Wait(timeout);
-  if (!code) Kill();
-  return code;
 }
 
 ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology)

@@ -6,8 +6,6 @@
 // leaves no process behind. Every wait is bounded.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,34 +17,12 @@
 #include "base/status.h"
 #include "net/http_client.h"
 #include "net/http_message.h"
+#include "tools/process/child_process.h"
 
 namespace meridian::testing {
 
 // Ports the kernel just handed out for 127.0.0.1:0 (then released), all distinct.
 std::vector<uint16_t> PickFreePorts(size_t count);
-
-// A child process whose output goes to a log file.
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ~ChildProcess();  // Kill()s
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  Status Start(const std::vector<std::string>& argv, const std::string& log_path);
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  // SIGKILL and reap.
-  void Kill();
-  // `signal`, then wait up to `timeout` for the exit; returns the exit status (as waitpid's
-  // WEXITSTATUS, or 128+signal), or nullopt when it had to be killed.
-  std::optional<int> Stop(int signal, std::chrono::milliseconds timeout);
-  // Waits up to `timeout` for the process to exit by itself.
-  std::optional<int> Wait(std::chrono::milliseconds timeout);
-
- private:
-  pid_t pid_ = -1;
-};
 
 struct RegionPorts {
   uint16_t http = 0;

@@ -1,0 +1,80 @@
+#include "tools/demo/demo_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+
+#include "tools/demo/demo_supervisor.h"
+#include "tools/stop_signals.h"
+
+namespace meridian {
+
+namespace {
+
+void PrintWelcome(const DemoSupervisor& demo) {
+  const ClusterConfig& c = demo.config();
+  std::cout << "\nMeridian demo: " << c.regions.size() << " regions, " << TopologyName(c.topology)
+            << " topology, data in " << demo.data_dir() << "\n\n";
+  for (const RegionConfig& r : c.regions) {
+    std::cout << "  region " << r.name << "  http://" << r.http.ToString() << "  replication "
+              << r.replication.ToString() << "\n";
+  }
+  std::cout << "  router     http://" << c.router.http.ToString()
+            << "  (X-Client-Region: " << c.regions[0].name << " ...)\n"
+            << "  WAN admin  http://" << c.wan.admin.ToString() << "  (toxiproxy API)\n"
+            << "  control    http://" << demo.control_address() << "  (meridian chaos)\n"
+            << "  logs       " << demo.data_dir() << "/logs/\n\n";
+  const std::string first = c.regions.front().http.ToString();
+  const std::string last = c.regions.back().http.ToString();
+  const std::string router = c.router.http.ToString();
+  std::cout << "Try:\n"
+            << "  curl -s -X PUT http://" << first << "/profile/alice -d '{\"name\":\"Alice\"}'\n"
+            << "  curl -s http://" << last << "/profile/alice\n"
+            << "  curl -s -X POST http://" << first << "/counter/visits/incr\n"
+            << "  curl -s -X POST http://" << last << "/tags/alice -d '{\"add\":[\"admin\"]}'\n"
+            << "  curl -s -H 'X-Client-Region: " << c.regions.back().name << "' http://" << router
+            << "/counter/visits\n"
+            << "  meridian chaos partition " << c.regions[0].name << " "
+            << c.regions[c.regions.size() > 1 ? 1 : 0].name << "    # and: heal, kill, restart, "
+            << "latency, skew, status\n\n"
+            << "Ctrl-C stops everything." << std::endl;
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<DemoOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "Run a whole cluster on this machine: regions, WAN emulator and router");
+  cmd->add_option("--config", o->config_path, "cluster config (YAML)")->capture_default_str();
+  cmd->add_option("--regions", o->regions, "regions to run (default: all in the config)")
+      ->delimiter(',');
+  cmd->add_option("--topology", o->topology, "mesh, hub or ring (default: the config's)")
+      ->check(CLI::IsMember({"mesh", "hub", "ring"}));
+  cmd->add_option("--data-dir", o->data_dir,
+                  "where regions keep their data (default: a fresh "
+                  "temporary directory, removed at exit)");
+  cmd->add_flag("--keep", o->keep, "keep the temporary data directory at exit");
+  cmd->add_option("--endpoints-file", o->endpoints_file,
+                  "write every endpoint as JSON here once the cluster is ready");
+  cmd->add_option("--control", o->control, "address of the control API for meridian chaos")
+      ->capture_default_str();
+  cmd->callback([o, exit_code] {
+    BlockedStopSignals signals;  // before any thread starts
+    DemoSupervisor demo(*o);
+    spdlog::info("demo: starting (logs under the data directory's logs/)");
+    if (Status started = demo.Start(); !started.ok()) {
+      spdlog::error("demo: {}", started.ToString());
+      *exit_code = 1;
+      return;
+    }
+    PrintWelcome(demo);
+    const int signal = signals.Wait();
+    spdlog::info("demo: signal {}; stopping everything", signal);
+    demo.Stop();
+    if (o->keep || !o->data_dir.empty()) spdlog::info("demo: data kept in {}", demo.data_dir());
+  });
+}
+
+}  // namespace meridian

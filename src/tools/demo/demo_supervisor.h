@@ -1,0 +1,91 @@
+// DemoSupervisor: a whole cluster on one machine as child processes: the WAN emulator, one
+// `meridian region` per region (dialling its peers through the emulator) and the router, plus a
+// small control API that `meridian chaos` uses to kill and restart regions.
+//
+// Control API (JSON; on DemoOptions::control):
+//   GET  /status                  {"regions": [{name, http, replication, running, pid}],
+//   "wan_admin",
+//                                  "router", "data_dir", "config"}
+//   POST /regions/{name}/kill     SIGKILL (as a crash)            -> 200 status of the region
+//   POST /regions/{name}/stop     SIGTERM, bounded wait (drain)   -> 200
+//   POST /regions/{name}/restart  start it again on its data      -> 200; 409 if it is running
+// Unknown regions get 404, unknown routes 404, wrong methods 405.
+//
+// Contract:
+//  1. Start() returns only once the emulator answers, every region reports "ok" on /healthz and
+//     the router answers, or fails naming what did not come up (and stops what it started).
+//  2. Stop() stops the router, the regions (SIGTERM, so they drain) and the emulator, each wait
+//     bounded, SIGKILL past the bound: no process is left behind. Children also die with the
+//     supervisor if it is killed (PR_SET_PDEATHSIG).
+//  3. The data directory is removed by Stop() only when the supervisor created it and keep is
+//     false.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "config/cluster_config.h"
+#include "net/http_server.h"
+#include "tools/process/child_process.h"
+
+namespace meridian {
+
+inline constexpr char kDefaultDemoControl[] = "127.0.0.1:7400";
+
+struct DemoOptions {
+  std::string config_path = "deploy/local.yaml";
+  std::vector<std::string> regions;  // empty: every region of the config
+  std::string topology;              // empty: the config's
+  std::string data_dir;              // empty: a fresh temporary directory
+  bool keep = false;                 // keep a temporary data directory after stopping
+  std::string endpoints_file;        // written once everything is ready
+  std::string control = kDefaultDemoControl;
+  std::chrono::milliseconds ready_timeout{60'000};
+};
+
+class DemoSupervisor {
+ public:
+  explicit DemoSupervisor(DemoOptions options);
+  ~DemoSupervisor();  // Stop()s
+  DemoSupervisor(const DemoSupervisor&) = delete;
+  DemoSupervisor& operator=(const DemoSupervisor&) = delete;
+
+  Status Start();
+  void Stop();
+
+  const ClusterConfig& config() const { return config_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string control_address() const;
+  // The endpoints document (also written to options.endpoints_file).
+  std::string EndpointsJson() const;
+
+ private:
+  struct Child {
+    std::string name;  // "wan", "router" or a region name
+    std::vector<std::string> argv;
+    std::unique_ptr<ChildProcess> process;
+  };
+
+  Status Prepare();
+  Status StartChild(Child& child);
+  Status WaitReady();
+  void HandleControl(const HttpRequest& request, HttpResponder respond);
+  Child* RegionChild(const std::string& name);  // REQUIRES: mu_ held
+
+  DemoOptions options_;
+  ClusterConfig config_;
+  std::string data_dir_;
+  bool created_data_dir_ = false;
+  std::string config_file_;
+  std::mutex mu_;
+  Child wan_;
+  Child router_;
+  std::vector<Child> regions_;  // GUARDED_BY(mu_) once the control API runs
+  std::unique_ptr<HttpServer> control_;
+  bool stopped_ = false;
+};
+
+}  // namespace meridian
