@@ -4,10 +4,15 @@
 // take effect once, and bad input changes nothing.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 
+#include "clock/version_vector.h"
+#include "server/session_token.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
@@ -47,6 +52,13 @@ std::vector<Json> ConvergedValues(ClusterHarness& c, const std::string& target) 
       },
       seconds(20));
   return values;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 class RegionClusterTest : public ::testing::Test {
@@ -116,6 +128,20 @@ TEST_F(RegionClusterTest, SessionTokenGivesReadYourWritesInAnotherRegion) {
   }
 }
 
+TEST_F(RegionClusterTest, ASessionTokenNeverSatisfiedTimesOutWithAClearError) {
+  // A token naming a write this cluster never took: the read waits its bound, then says why.
+  VersionVector future;
+  future.Set(0, 1'000'000);
+  const auto started = std::chrono::steady_clock::now();
+  Json error = CallJson(cluster_, 1, "GET", "/counter/x", "",
+                        {{"X-Session-Token", EncodeSessionToken(future)}}, 504);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(1000));
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("session token"), std::string::npos)
+      << error.dump();
+  // A token that is not one at all is refused at once.
+  CallJson(cluster_, 1, "GET", "/counter/x", "", {{"X-Session-Token", "%%%"}}, 400);
+}
+
 TEST_F(RegionClusterTest, QuorumReadMergesAMajority) {
   CallJson(cluster_, 1, "PUT", "/profile/q", Json{{"f", "v"}}.dump());
   Json read = CallJson(cluster_, 2, "GET", "/profile/q?consistency=quorum");
@@ -175,6 +201,12 @@ TEST_F(RegionClusterTest, MetricsAndConflictsAreServed) {
         "meridian_ops_applied_total"}) {
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
   }
+  // The exposition passes Prometheus's own checker (installed by scripts/build).
+  const std::string file = cluster_.dir() + "/metrics.txt";
+  std::ofstream(file) << metrics->body;
+  const std::string promtool = "promtool check metrics < " + file + " > " + file + ".out 2>&1";
+  EXPECT_EQ(std::system(promtool.c_str()), 0) << ReadFile(file + ".out");
+
   Json conflicts = CallJson(cluster_, 0, "GET", "/conflicts");
   EXPECT_TRUE(conflicts.contains("recent"));
 }
