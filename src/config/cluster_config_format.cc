@@ -31,7 +31,7 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
   }
   y << "topology: " << TopologyName(config.topology) << "\n";
   if (config.hub) y << "hub: " << config.regions[*config.hub].name << "\n";
-  y << "links:\n";
+  y << (config.links.empty() ? "links: []\n" : "links:\n");
   for (const LinkConfig& l : config.links) {
     y << "  - between: [" << config.regions[l.a].name << ", " << config.regions[l.b].name << "]\n"
       << "    rtt_ms: " << l.rtt_ms << "\n"

@@ -239,6 +239,12 @@ TEST(ClusterConfigFormatTest, SubsetKeepsConfigOrderLinksAndTopology) {
   EXPECT_EQ(subset->hub, RegionId{0});
   EXPECT_TRUE(ParseClusterConfig(FormatClusterConfig(*subset), "subset").ok());
 
+  auto alone = SubsetClusterConfig(*config, {"eu"}, Topology::kMesh);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_TRUE(alone->links.empty());
+  auto parsed = ParseClusterConfig(FormatClusterConfig(*alone), "alone");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+
   auto unknown = SubsetClusterConfig(*config, {"us", "mars"}, Topology::kMesh);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("mars"), std::string::npos);

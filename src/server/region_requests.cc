@@ -125,8 +125,26 @@ void RegionServer::Impl::ServeReadLocked(const ReadCommand& command, HttpRespond
     StartQuorumReadLocked(command.key, std::move(respond));
     return;
   }
-  AnswerAfterCommitLocked(FormatRead(command.key, replica->Read(command.key), region_names),
-                          std::move(respond));
+  ReadResult result = replica->Read(command.key);
+  if (DurableLocked(command.key)) {
+    // The key is on disk, other keys may not be: hand out the vector that is durable, which
+    // covers every op this key's state holds.
+    {
+      std::lock_guard lock(durable_mu);
+      result.applied = durable_applied;
+    }
+    // The client's own past stays in its token even when it is not all durable here yet.
+    if (command.session) result.applied.Merge(*command.session);
+    return respond(FormatRead(command.key, result, region_names));
+  }
+  AnswerAfterCommitLocked(FormatRead(command.key, result, region_names), std::move(respond));
+}
+
+bool RegionServer::Impl::DurableLocked(const StateKey& key) {
+  auto it = undurable_keys.find(key);
+  if (it == undurable_keys.end()) return true;
+  std::lock_guard lock(durable_mu);
+  return it->second <= durable_steps;
 }
 
 void RegionServer::Impl::AnswerAfterCommitLocked(HttpResponse response, HttpResponder respond) {

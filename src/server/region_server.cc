@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "replica/storage_keys.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
@@ -65,6 +66,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
                   "recovering from " + options.data_dir + ": " + replica.status().message());
   }
   s.replica = std::move(replica).value();
+  s.durable_applied = s.replica->applied();  // everything recovered is on disk
   s.pipeline = std::make_unique<CommitPipeline>(s.storage.get());
 
   std::map<RegionId, std::string> peers;
@@ -150,14 +152,24 @@ uint64_t RegionServer::Impl::NowMs() const {
 
 void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Status&)> then) {
   ObserveAppliedLocked(out, NowMs());
+  const uint64_t step = ++submitted_steps;
+  for (const Mutation& m : out.records.mutations) {
+    if (auto key = storage_keys::ParseState(m.key); key.ok()) undurable_keys[*key] = step;
+  }
   std::vector<SessionWait> satisfied;
   if (!out.applied.empty() || out.merged_snapshot) satisfied = TakeSatisfiedWaitsLocked();
   const bool nothing_to_do =
       out.records.empty() && out.messages.empty() && out.read_replies.empty() && !then;
   if (!nothing_to_do) {
-    auto release = [this, messages = std::move(out.messages), replies = std::move(out.read_replies),
+    auto release = [this, step, applied = replica->applied(), messages = std::move(out.messages),
+                    replies = std::move(out.read_replies),
                     then = std::move(then)](const Status& durable) mutable {
       if (durable.ok()) {
+        {
+          std::lock_guard lock(durable_mu);
+          durable_steps = step;
+          durable_applied.Merge(applied);
+        }
         for (auto& [to, message] : messages)
           transport->Send(to, std::move(message));
         for (const auto& [from, reply] : replies)
@@ -220,6 +232,12 @@ void RegionServer::Impl::TickLocked() {
   }
   ExpireSessionWaitsLocked(std::chrono::steady_clock::now());
   if (health == RegionHealth::kFailed) return;
+  uint64_t durable = 0;
+  {
+    std::lock_guard lock(durable_mu);
+    durable = durable_steps;
+  }
+  std::erase_if(undurable_keys, [durable](const auto& entry) { return entry.second <= durable; });
   Output out;
   replica->Tick(NowMs(), &out);
   SubmitLocked(std::move(out));

@@ -11,8 +11,9 @@
 //  1. A write is answered 200 only after everything it changed is in the synced WAL; a step's
 //     messages (ops, acks, quorum-read answers) leave only after its records are durable. So no
 //     acknowledged write and no state a peer or client has seen is lost to kill -9.
-//  2. A read never shows state that is not durable yet: it answers at once when the pipeline is
-//     quiescent, and otherwise after the steps before it are committed.
+//  2. A read never shows state that is not durable yet: it answers at once when the key's last
+//     change is durable (handing out the durable vector, joined with the client's token, as its
+//     session token), and otherwise after the steps before it are committed.
 //  3. A read with a session token waits (up to session_wait_ms) until the region has applied the
 //     token's vector, then answers; past the bound it fails with 504 naming what is missing. Reads
 //     waiting at once are bounded (max_waiting_reads; beyond it 503).

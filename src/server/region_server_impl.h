@@ -69,6 +69,16 @@ struct RegionServer::Impl {
   RegionHealth health = RegionHealth::kCatchingUp;
   std::map<RegionId, VersionVector> catch_up_targets;  // peer -> its vector when first heard
   std::vector<SessionWait> session_waits;
+  // Keys whose latest change is in a step not yet durable -> that step's number. A read of any
+  // other key may answer at once: everything it shows is on disk (contract 2).
+  uint64_t submitted_steps = 0;
+  std::map<StateKey, uint64_t> undurable_keys;
+
+  // Released steps: their number and the applied vector as of the last one (the vector a read of
+  // a durable key may hand out as its session token).
+  std::mutex durable_mu;
+  uint64_t durable_steps = 0;     // GUARDED_BY(durable_mu)
+  VersionVector durable_applied;  // GUARDED_BY(durable_mu)
 
   std::mutex quorum_mu;
   uint64_t next_quorum_id = 1;                  // GUARDED_BY(quorum_mu)
@@ -99,6 +109,8 @@ struct RegionServer::Impl {
   void HandleRead(const ReadCommand& command, HttpResponder respond);
   // Serves a read whose session token is satisfied. REQUIRES: mu held.
   void ServeReadLocked(const ReadCommand& command, HttpResponder respond);
+  // True when `key`'s current state is durable. REQUIRES: mu held.
+  bool DurableLocked(const StateKey& key);
   // Answers `response` once every step before it is durable. REQUIRES: mu held.
   void AnswerAfterCommitLocked(HttpResponse response, HttpResponder respond);
   void StartQuorumReadLocked(const StateKey& key, HttpResponder respond);

@@ -35,9 +35,8 @@ void PrintWelcome(const DemoSupervisor& demo) {
             << "  curl -s -X POST http://" << last << "/tags/alice -d '{\"add\":[\"admin\"]}'\n"
             << "  curl -s -H 'X-Client-Region: " << c.regions.back().name << "' http://" << router
             << "/counter/visits\n"
-            << "  meridian chaos partition " << c.regions[0].name << " "
-            << c.regions[c.regions.size() > 1 ? 1 : 0].name << "    # and: heal, kill, restart, "
-            << "latency, skew, status\n\n"
+            << "  meridian chaos status            # and: partition, heal, kill, restart, latency, "
+               "skew\n\n"
             << "Ctrl-C stops everything." << std::endl;
 }
 
