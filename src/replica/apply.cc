@@ -65,11 +65,11 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   local ? ++stats_.ops_applied_local : ++stats_.ops_applied_remote;
 
   PutState(op.target, state, out);
-  if (local || log_relayed_ops_) {
-    pb::Op encoded;
-    EncodeOp(op, &encoded);
-    out->records.Put(storage_keys::Oplog(oplog_.Append(op)), encoded.SerializeAsString());
-  }
+  // Every applied op is logged, remote ones too: relaying topologies forward them, and a mesh
+  // relays them when their origin cannot (ShouldSend).
+  pb::Op encoded;
+  EncodeOp(op, &encoded);
+  out->records.Put(storage_keys::Oplog(oplog_.Append(op, tick_)), encoded.SerializeAsString());
   PersistApplied(out);
   out->applied.push_back({op.dot, op.deps, op.stamp, op.target});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);

@@ -144,8 +144,9 @@ void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
            link.unacked.size() < options_.max_inflight_ops &&
            static_cast<size_t>(batch->ops_size()) < options_.max_batch_ops &&
            batch_bytes < options_.max_message_bytes) {
-      const Op& op = oplog_.At(link.next_index++)->op;
-      if (!ShouldForward(op.dot.origin, peer) || link.acked.Covers(op.dot)) continue;
+      const OplogEntry& entry = *oplog_.At(link.next_index++);
+      const Op& op = entry.op;
+      if (!ShouldSend(entry, peer) || link.acked.Covers(op.dot)) continue;
       pb::Op* encoded = batch->add_ops();
       EncodeOp(op, encoded);
       batch_bytes += encoded->ByteSizeLong();

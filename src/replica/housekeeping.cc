@@ -22,6 +22,10 @@ void Replica::Tick(uint64_t physical_ms, Output* out) {
     if (!link.unacked.empty() && tick_ - link.last_progress_tick >= options_.resend_timeout_ticks) {
       ++stats_.resends;
       Rewind(peer);
+    } else if (options_.topology == Topology::kMesh && link.unacked.empty() &&
+               tick_ % options_.relay_after_ticks == 0 && LacksRelayableOps(peer)) {
+      // Ops of a third origin the peer still lacks were passed over while young; look again.
+      Rewind(peer);
     }
     Pump(peer, physical_ms, out);
   }
@@ -58,9 +62,11 @@ void Replica::CollectGarbage(Output* out) {
 void Replica::TruncateOplog(Output* out) {
   auto acknowledged_by_all = [this](const OplogEntry& entry) {
     for (RegionId peer : neighbors_) {
-      if (ShouldForward(entry.op.dot.origin, peer) && !peers_.at(peer).acked.Covers(entry.op.dot)) {
-        return false;
-      }
+      // In a mesh every neighbour but the origin may still need the op relayed (ShouldSend).
+      const bool may_send = options_.topology == Topology::kMesh
+                                ? entry.op.dot.origin != peer
+                                : ShouldForward(entry.op.dot.origin, peer);
+      if (may_send && !peers_.at(peer).acked.Covers(entry.op.dot)) return false;
     }
     return true;
   };

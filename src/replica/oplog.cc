@@ -4,15 +4,15 @@
 
 namespace meridian {
 
-uint64_t Oplog::Append(Op op) {
+uint64_t Oplog::Append(Op op, uint64_t tick) {
   const uint64_t index = next_index_++;
-  entries_.push_back({index, std::move(op)});
+  entries_.push_back({index, std::move(op), tick});
   return index;
 }
 
 void Oplog::Restore(uint64_t index, Op op) {
   MERIDIAN_ASSERT(entries_.empty() || index == next_index_);
-  entries_.push_back({index, std::move(op)});
+  entries_.push_back({index, std::move(op), 0});
   next_index_ = index + 1;
 }
 

@@ -1,6 +1,6 @@
 // Oplog: the ops this region must still be able to send, in local apply order.
 //
-// Every op this region applies (its own, and in relaying topologies the ones it forwards) gets the
+// Every op this region applies (its own and, for relaying, everyone else's) gets the
 // next local index. An entry is dropped once every peer that should receive it has acknowledged it,
 // or when the log exceeds its retention bound; a peer that still needed a dropped entry is caught
 // up by state transfer instead (see `floor`).
@@ -22,12 +22,15 @@ namespace meridian {
 struct OplogEntry {
   uint64_t index = 0;
   Op op;
+  // The replica's tick when the entry was appended (0 for entries restored after a restart):
+  // in a mesh, how long a peer has had to get the op from its origin (Replica::ShouldSend).
+  uint64_t logged_tick = 0;
 };
 
 class Oplog {
  public:
   // Appends and returns the new entry's index.
-  uint64_t Append(Op op);
+  uint64_t Append(Op op, uint64_t tick);
   // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
   void Restore(uint64_t index, Op op);
 

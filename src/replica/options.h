@@ -41,6 +41,12 @@ struct ReplicaOptions {
   uint32_t resend_timeout_ticks = 100;
   // Ops kept for a lagging peer; past this the peer is caught up by state transfer instead.
   size_t oplog_retention_ops = 1'000'000;
+  // Mesh only: another origin's op is relayed to a peer that has not acknowledged it this many
+  // ticks after it was logged here. Normally every origin sends its own ops to everyone; this
+  // covers an origin that died or was cut off from that peer after reaching us, which would
+  // otherwise leave the peer without the op (and every later op that depends on it) until the
+  // origin returns. 1 s: several RTTs plus an ack interval, so a healthy mesh never relays.
+  uint32_t relay_after_ticks = 100;
   // Ticks between acknowledgements sent even without traffic (stability gossip, liveness).
   uint32_t ack_interval_ticks = 10;
   // Ticks between garbage collection / oplog truncation rounds, and the work per round.

@@ -42,7 +42,6 @@ std::vector<RegionId> NeighborsOf(const ReplicaOptions& o) {
 Replica::Replica(ReplicaOptions options)
     : options_(options),
       neighbors_(NeighborsOf(options)),
-      log_relayed_ops_(options.topology != Topology::kMesh),
       clock_(options.hlc),
       buffer_(options.max_buffered_ops),
       stability_(options.self, options.region_count),
@@ -83,6 +82,21 @@ std::vector<PeerStatus> Replica::Peers() const {
 bool Replica::ShouldForward(RegionId origin, RegionId peer) const {
   if (origin == peer) return false;
   return options_.topology == Topology::kMesh ? origin == options_.self : true;
+}
+
+bool Replica::ShouldSend(const OplogEntry& entry, RegionId peer) const {
+  if (ShouldForward(entry.op.dot.origin, peer)) return true;
+  return options_.topology == Topology::kMesh && entry.op.dot.origin != peer &&
+         tick_ - entry.logged_tick >= options_.relay_after_ticks;
+}
+
+bool Replica::LacksRelayableOps(RegionId peer) const {
+  const PeerLink& link = peers_.at(peer);
+  for (RegionId origin = 0; origin < options_.region_count; ++origin) {
+    if (origin == peer || origin == options_.self) continue;
+    if (applied_.Get(origin) > link.acked.Get(origin)) return true;
+  }
+  return false;
 }
 
 pb::PeerMessage Replica::NewMessage(uint64_t physical_ms) const {

@@ -164,6 +164,10 @@ class Replica {
   void Pump(RegionId peer, uint64_t physical_ms, Output* out);
   void PumpAll(uint64_t physical_ms, Output* out);
   bool ShouldForward(RegionId origin, RegionId peer) const;
+  // ShouldForward, or (mesh) a relay of an op the peer should have had from its origin by now.
+  bool ShouldSend(const OplogEntry& entry, RegionId peer) const;
+  // Mesh: the peer has not acknowledged some op of a third origin that we applied.
+  bool LacksRelayableOps(RegionId peer) const;
   void Rewind(RegionId peer);
   pb::PeerMessage NewMessage(uint64_t physical_ms) const;
 
@@ -189,7 +193,6 @@ class Replica {
 
   ReplicaOptions options_;
   std::vector<RegionId> neighbors_;
-  bool log_relayed_ops_;  // relaying topologies keep every applied op in the oplog
   HybridClock clock_;
   VersionVector applied_;
   std::map<StateKey, KeyState> states_;

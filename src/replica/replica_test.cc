@@ -161,5 +161,56 @@ TEST(ReplicaTest, AntiEntropyRepairsDivergenceAtEqualVectors) {
   EXPECT_EQ(b.stats().anti_entropy_repairs, 1u);
 }
 
+TEST(ReplicaTest, MeshRelaysTheOpsOfAnOriginThatDiedAfterReachingOnlyOnePeer) {
+  // us (0) writes; only ap (2) receives it before us dies. eu (1) must still get it, from ap,
+  // and so must every later op of ap that depends on it.
+  Replica us(Options(0, 3)), eu(Options(1, 3)), ap(Options(2, 3));
+  Output out;
+  ASSERT_TRUE(us.OnClientWrite(Incr("c", 7), 1000, &out).ok());
+  Deliver(out, ap);  // the copy for eu is lost with us
+  Output ap_write;
+  ASSERT_TRUE(ap.OnClientWrite(Incr("c", 1), 1001, &ap_write).ok());
+  Deliver(ap_write, eu);
+  EXPECT_EQ(CounterValue(eu, "c"), 0);  // ap's op waits for us's, which eu lacks
+  // Time passes between eu and ap only; us stays dead.
+  for (int tick = 0; tick < 400 && CounterValue(eu, "c") != 8; ++tick) {
+    Output ap_out, eu_out;
+    ap.Tick(2000 + tick, &ap_out);
+    eu.Tick(2000 + tick, &eu_out);
+    Output eu_reply = Deliver(ap_out, eu);
+    Output ap_reply = Deliver(eu_out, ap);
+    Deliver(eu_reply, ap);
+    Deliver(ap_reply, eu);
+  }
+  EXPECT_EQ(CounterValue(eu, "c"), 8);
+  EXPECT_EQ(eu.applied(), ap.applied());
+}
+
+TEST(ReplicaTest, HealthyMeshDoesNotRelay) {
+  // Everyone hears every origin directly: no op arrives twice.
+  Replica a(Options(0, 3)), b(Options(1, 3)), c(Options(2, 3));
+  std::vector<Replica*> all = {&a, &b, &c};
+  for (int i = 0; i < 20; ++i) {
+    Output out;
+    ASSERT_TRUE(all[i % 3]->OnClientWrite(Incr("k", 1), 1000 + i, &out).ok());
+    for (Replica* r : all) {
+      if (r != all[i % 3]) Deliver(Deliver(out, *r), *all[i % 3]);
+    }
+  }
+  for (int tick = 0; tick < 300; ++tick) {
+    std::vector<Output> outs(3);
+    for (size_t r = 0; r < 3; ++r)
+      all[r]->Tick(2000 + tick, &outs[r]);
+    for (size_t r = 0; r < 3; ++r) {
+      for (Replica* to : all)
+        Deliver(outs[r], *to);
+    }
+  }
+  for (Replica* r : all) {
+    EXPECT_EQ(CounterValue(*r, "k"), 20);
+    EXPECT_EQ(r->stats().duplicates_ignored, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace meridian

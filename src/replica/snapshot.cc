@@ -103,7 +103,7 @@ Status Replica::MergeSnapshot(const std::vector<pb::SnapshotChunk>& chunks, uint
   }
   applied_.Merge(*vv);
   PersistApplied(out);
-  if (log_relayed_ops_) oplog_.RaiseFloor(not_logged);
+  oplog_.RaiseFloor(not_logged);
   ++stats_.snapshots_applied;
   out->merged_snapshot = *vv;
   for (const auto& chunk : chunks) {
