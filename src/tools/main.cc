@@ -3,6 +3,7 @@
 
 #include "tools/demo/demo_command.h"
 #include "tools/region_command.h"
+#include "tools/router_command.h"
 #include "tools/sim_command.h"
 #include "tools/wan/wan_command.h"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);
   meridian::AddRegionCommand(app, &exit_code);
+  meridian::AddRouterCommand(app, &exit_code);
   meridian::AddSimCommand(app, &exit_code);
   meridian::AddWanCommand(app);
   CLI11_PARSE(app, argc, argv);

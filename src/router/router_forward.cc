@@ -1,0 +1,130 @@
+// Router::Impl's forwarding: one client request through the regions, nearest healthy first.
+#include <algorithm>
+
+#include "router/forward_policy.h"
+#include "router/router_impl.h"
+
+namespace meridian::router {
+
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::Impl::Handle(HttpRequest request, HttpResponder respond) {
+  if (request.path == "/router" || request.path.starts_with("/router/")) {
+    return HandleOwn(request, respond);
+  }
+  Forward(std::move(request), std::move(respond));
+}
+
+void Router::Impl::Answer(const HttpResponder& respond, HttpResponse response) {
+  metrics.requests.WithLabels({"none", std::to_string(response.status)}).Increment();
+  respond(std::move(response));
+}
+
+void Router::Impl::Forward(HttpRequest request, HttpResponder respond) {
+  RegionId location = options.location;
+  if (const std::string_view claimed = request.Header(kClientRegionHeader); !claimed.empty()) {
+    const auto& names = topology.region_names;
+    const auto it = std::find(names.begin(), names.end(), claimed);
+    if (it == names.end()) {
+      return Answer(respond,
+                    RouterError(400, "invalid_argument",
+                                "X-Client-Region: unknown region '" + std::string(claimed) +
+                                    "' (regions: " + JoinNames(names) + ")"));
+    }
+    location = static_cast<RegionId>(it - names.begin());
+  }
+  std::string key;
+  if (IsWriteMethod(request.method)) {
+    std::lock_guard<std::mutex> lock(mu);
+    const uint64_t high = random.Next();
+    key = FormatIdempotencyKey(high, random.Next());
+  }
+  auto call = std::make_shared<ForwardCall>();
+  call->request = BuildUpstreamRequest(request, key);
+  call->location = location;
+  call->respond = std::move(respond);
+  NextAttempt(call);
+}
+
+void Router::Impl::NextAttempt(const std::shared_ptr<ForwardCall>& call) {
+  std::optional<RegionId> region;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!stopping) region = table.ChooseNext(call->location, call->tried);
+  }
+  if (!region) return FinishWithoutRegion(call);
+  if (!call->tried.empty()) metrics.reroutes.Increment();
+  call->tried.push_back(*region);
+  const auto sent_at = UpstreamClock::now();
+  forward_pools[call->location][*region]->Send(
+      call->request, sent_at + std::chrono::milliseconds(options.forward_timeout_ms),
+      [this, call, region = *region, sent_at](Result<HttpResponse> result) {
+        OnAttempt(call, region, sent_at, std::move(result));
+      });
+}
+
+void Router::Impl::OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId region,
+                             UpstreamClock::time_point sent_at, Result<HttpResponse> result) {
+  const std::string& name = topology.region_names[region];
+  const int http_status = result.ok() ? result->status : 0;
+  if (result.ok()) {
+    const std::chrono::duration<double> latency = UpstreamClock::now() - sent_at;
+    metrics.upstream_latency.WithLabels({name}).Observe(latency.count());
+  }
+  const std::string what =
+      result.ok() ? "HTTP " + std::to_string(http_status) : result.status().message();
+  switch (JudgeAttempt(result.status().code(), http_status)) {
+    case AttemptVerdict::kDeliver:
+      return Deliver(call, region, std::move(*result));
+    case AttemptVerdict::kRefuse:
+      return Answer(call->respond, RouterError(400, "invalid_argument", what));
+    case AttemptVerdict::kTryNext:
+      if (result.ok()) {
+        call->fallback_region = region;
+        call->fallback = std::move(*result);
+      }
+      break;
+    case AttemptVerdict::kMarkDownAndTryNext: {
+      HealthEvent event;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        event = table.OnForwardFailed(call->location, region, NowUs(), "forward: " + what);
+      }
+      Apply(call->location, region, event, "forward: " + what);
+      break;
+    }
+  }
+  call->errors += (call->errors.empty() ? "" : "; ") + name + ": " + what;
+  NextAttempt(call);
+}
+
+void Router::Impl::Deliver(const std::shared_ptr<ForwardCall>& call, RegionId region,
+                           HttpResponse response) {
+  const std::string& name = topology.region_names[region];
+  metrics.requests.WithLabels({name, std::to_string(response.status)}).Increment();
+  call->respond(BuildClientResponse(std::move(response), name));
+}
+
+void Router::Impl::FinishWithoutRegion(const std::shared_ptr<ForwardCall>& call) {
+  if (call->fallback) return Deliver(call, *call->fallback_region, std::move(*call->fallback));
+  const std::string& location = topology.region_names[call->location];
+  if (call->tried.empty()) {
+    return Answer(call->respond,
+                  RouterError(503, "unavailable",
+                              "no healthy region for clients in " + location + " right now"));
+  }
+  Answer(call->respond,
+         RouterError(503, "unavailable", "every region tried failed: " + call->errors));
+}
+
+}  // namespace meridian::router

@@ -1,0 +1,102 @@
+// Internal to Router: its state, shared by the lifecycle and probing (router.cc), forwarding
+// (router_forward.cc) and the router's own endpoints (router_status.cc).
+//
+// Invariants:
+//  1. table, probe_in_flight, random and stopping are touched only under mu, which is never held
+//     across I/O or a call into a pool or a responder.
+//  2. The prober's timer is touched only on prober_strand.
+//  3. The pools exist from Start() on and are never replaced; each is used by one path.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/random.h"
+#include "net/http_server.h"
+#include "router/health_table.h"
+#include "router/router.h"
+#include "router/router_metrics.h"
+#include "router/upstream_pool.h"
+
+namespace meridian::router {
+
+// One client request on its way through the regions.
+struct ForwardCall {
+  HttpClientRequest request;  // identical on every attempt, idempotency key included
+  RegionId location = 0;
+  HttpResponder respond;
+  std::vector<RegionId> tried;
+  std::optional<RegionId> fallback_region;  // the last retryable answer, delivered if all fail
+  std::optional<HttpResponse> fallback;
+  std::string errors;  // what each failed attempt said, for the client's error message
+};
+
+struct Router::Impl {
+  Impl(RouterTopology t, RouterOptions o);
+
+  // --- lifecycle and probes (router.cc)
+  Status CreatePools();
+  void RunThread();
+  void ProbeRound();
+  void OnProbe(RegionId location, RegionId region, int64_t started_us, Result<HttpResponse> result);
+  // Publishes a health change: metrics, log, and on failure aborts the path's forwards.
+  void Apply(RegionId location, RegionId region, const HealthEvent& event,
+             const std::string& cause);
+  int64_t NowUs() const;
+  RegionId region_count() const { return static_cast<RegionId>(topology.region_names.size()); }
+
+  // --- forwarding (router_forward.cc)
+  void Handle(HttpRequest request, HttpResponder respond);
+  void Forward(HttpRequest request, HttpResponder respond);
+  void NextAttempt(const std::shared_ptr<ForwardCall>& call);
+  void OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId region,
+                 UpstreamClock::time_point sent_at, Result<HttpResponse> result);
+  void Deliver(const std::shared_ptr<ForwardCall>& call, RegionId region, HttpResponse response);
+  void FinishWithoutRegion(const std::shared_ptr<ForwardCall>& call);
+  // Answers a client request the router refuses or cannot place (counted as region "none").
+  void Answer(const HttpResponder& respond, HttpResponse response);
+
+  // --- the router's endpoints (router_status.cc)
+  void HandleOwn(const HttpRequest& request, const HttpResponder& respond);
+  std::string StatusJson() const;
+  std::string Summary() const;
+
+  const RouterTopology topology;
+  const RouterOptions options;
+  const UpstreamClock::time_point epoch = UpstreamClock::now();
+  RouterMetrics metrics;
+
+  // Declared before everything that holds sockets or timers on it, so that it is destroyed last.
+  boost::asio::io_context ioc;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::shared_ptr<UpstreamPool>>> forward_pools;  // [location][region]
+  std::vector<std::vector<std::shared_ptr<UpstreamPool>>> probe_pools;    // [location][region]
+  boost::asio::strand<boost::asio::io_context::executor_type> prober_strand;
+  boost::asio::steady_timer probe_timer;
+  UpstreamClock::time_point next_round;  // on prober_strand
+
+  mutable std::mutex mu;
+  std::condition_variable changed;    // a probe completed, or an upstream thread exited
+  HealthTable table;                  // GUARDED_BY(mu)
+  std::vector<bool> probe_in_flight;  // GUARDED_BY(mu), [location * count + region]
+  Random random;                      // GUARDED_BY(mu), for idempotency keys
+  bool stopping = false;              // GUARDED_BY(mu)
+  int threads_running = 0;            // GUARDED_BY(mu)
+
+  std::unique_ptr<HttpServer> server;
+  bool started = false;
+  bool stopped = false;
+};
+
+}  // namespace meridian::router

@@ -1,0 +1,38 @@
+#include "router/router_metrics.h"
+
+namespace meridian::router {
+
+namespace {
+
+// Detection times from a few tens of ms (a refused connection) to several seconds (a forward
+// timeout), doubling: 50 ms .. 6.4 s.
+std::vector<double> DetectionBucketsSeconds() {
+  return ExponentialBuckets(0.05, 2, 8);
+}
+
+}  // namespace
+
+RouterMetrics::RouterMetrics()
+    : requests(registry.AddCounter("meridian_router_requests_total",
+                                   "Client requests, by serving region and delivered status code",
+                                   {"region", "code"})),
+      reroutes(registry
+                   .AddCounter("meridian_router_reroutes_total",
+                               "Attempts sent to a further region after a failure")
+                   .Get()),
+      region_healthy(registry.AddGauge("meridian_router_region_healthy",
+                                       "1 if the region is healthy from the router's location",
+                                       {"region"})),
+      path_healthy(registry.AddGauge("meridian_router_path_healthy",
+                                     "1 if the region is healthy from the client location",
+                                     {"location", "region"})),
+      failure_detection(registry
+                            .AddHistogram("meridian_router_failure_detection_seconds",
+                                          "Time from a path's last good probe to marking it down",
+                                          {}, DetectionBucketsSeconds())
+                            .Get()),
+      upstream_latency(registry.AddHistogram("meridian_router_upstream_latency_seconds",
+                                             "Round trip of forwarded requests, by region",
+                                             {"region"}, LatencyBucketsSeconds())) {}
+
+}  // namespace meridian::router

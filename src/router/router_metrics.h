@@ -1,0 +1,31 @@
+// RouterMetrics: the router's Prometheus families (GET /router/metrics). Thread-safe, like the
+// registry underneath.
+#pragma once
+
+#include <string>
+
+#include "server/metrics.h"
+
+namespace meridian::router {
+
+struct RouterMetrics {
+  RouterMetrics();
+
+  MetricsRegistry registry;
+  // Forwardable requests by the region that served them ("none": the router refused it or
+  // found no region; its own /router/ endpoints are not counted) and
+  // the status code delivered.
+  CounterFamily& requests;
+  // Attempts sent to another region after the first choice failed or could not serve.
+  Counter& reroutes;
+  // 1 while the path from the router's own location to the region is healthy.
+  GaugeFamily& region_healthy;
+  // The same per (location, region) path: clients in other locations route over their own.
+  GaugeFamily& path_healthy;
+  // From a path's last good probe to marking it down after a failure.
+  Histogram& failure_detection;
+  // Round trip of each answered forward, by region.
+  HistogramFamily& upstream_latency;
+};
+
+}  // namespace meridian::router

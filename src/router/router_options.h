@@ -1,0 +1,82 @@
+// RouterOptions: every tunable of `meridian router`, each with its reason, and the topology it
+// routes over (where a client in each location dials each region).
+//
+// Invariants of a RouterTopology (checked by Router's constructor):
+//  1. 1 <= region_names.size() <= kMaxRegions; dial and link_rtt_ms are square matrices of that
+//     size, indexed [location][region] by RegionId.
+//  2. link_rtt_ms[l][l] == 0: a client in a region reaches its own region without a WAN hop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "config/cluster_config.h"
+
+namespace meridian::router {
+
+struct RouterTopology {
+  std::vector<std::string> region_names;       // by RegionId
+  std::vector<std::vector<std::string>> dial;  // [location][region] -> "host:port"
+  std::vector<std::vector<int64_t>>
+      link_rtt_ms;  // [location][region], configured; 0 on the diagonal
+};
+
+// Dials through ClientDialAddress, so a client in `location` sees its continent's RTTs.
+RouterTopology RouterTopologyFromConfig(const ClusterConfig& config);
+
+struct UpstreamPoolOptions {
+  // Concurrent connections to one upstream: enough for a lab's concurrent clients on one path;
+  // beyond it requests queue instead of opening sockets without end.
+  size_t connections_max = 64;
+  // Requests waiting for a connection; a full queue refuses at once (ResourceExhausted) rather
+  // than letting latency grow without bound.
+  size_t waiters_max = 1024;
+  // Idle keep-alive connections kept per upstream; the rest are closed when released.
+  size_t idle_max = 16;
+  // An idle connection is reused only if younger than this: well under the region server's
+  // 30 s idle timeout, so we rarely write into a connection the server is closing.
+  int64_t idle_ms_max = 10'000;
+  // Largest response body accepted from a region (the same cap as HttpFetch): a profile may
+  // hold many values of up to 1 MiB each.
+  size_t response_body_bytes_max = 64 << 20;
+};
+
+struct RouterOptions {
+  std::string http_address = "127.0.0.1:7000";  // where clients reach the router
+  RegionId location = 0;                        // the router's own location (no X-Client-Region)
+  // I/O threads of the listening side, and as many for the upstream side. Handlers never block,
+  // so one of each serves a lab's load; more only help when many cores are free.
+  int threads = 1;
+  // /healthz probe period for every (location, region) path.
+  int64_t health_interval_ms = 500;
+  // A probe without an answer for this long fails. 0 derives it (ProbeTimeoutMs): one interval,
+  // so a cut path is down at most two intervals (1 s at the committed 500 ms) after its last
+  // good probe, but never under twice the path's RTT plus slack, so far regions are not flapped.
+  int64_t probe_timeout_ms = 0;
+  // A forwarded request without an answer for this long fails and goes to the next region. It
+  // must exceed a region's bounded session-token wait; a cut path is usually detected sooner by
+  // its probes, which abort the requests in flight on it.
+  int64_t forward_timeout_ms = 5'000;
+  // Weight of a new RTT sample in the smoothed RTT: 0.3 follows a real change within a few
+  // probes while one jittered sample moves the estimate little.
+  double rtt_ewma_alpha = 0.3;
+  UpstreamPoolOptions pool;
+};
+
+// The production options for `config`: its router address and probe interval.
+RouterOptions RouterOptionsFromConfig(const ClusterConfig& config, RegionId location);
+
+// Small and fast for in-process tests: short intervals and timeouts.
+RouterOptions TestRouterOptions();
+
+// The probe timeout for a path with configured RTT `link_rtt_ms` (see probe_timeout_ms).
+int64_t ProbeTimeoutMs(const RouterOptions& options, int64_t link_rtt_ms);
+
+// Slack added to twice a path's RTT for the probe timeout floor: a loaded machine's scheduling
+// delay, which loopback paths (RTT 0) would otherwise have no room for.
+inline constexpr int64_t kProbeTimeoutSlackMs = 100;
+
+}  // namespace meridian::router

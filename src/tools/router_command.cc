@@ -1,0 +1,97 @@
+#include "tools/router_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "config/cluster_config.h"
+#include "router/router.h"
+#include "tools/stop_signals.h"
+
+namespace meridian {
+
+namespace {
+
+struct RouterFlags {
+  std::string config_path = "deploy/local.yaml";
+  std::string location;  // "": the first region of the config
+  std::string http;      // "": router.http of the config
+  int threads = 1;
+};
+
+std::string RegionList(const ClusterConfig& config) {
+  std::string out;
+  for (const RegionConfig& region : config.regions) {
+    out += (out.empty() ? "" : ", ") + region.name;
+  }
+  return out;
+}
+
+// How long startup waits for the first probe of every path before saying where regions stand;
+// routing starts at once either way.
+constexpr auto kFirstProbeWait = std::chrono::seconds(3);
+
+int RunRouter(const RouterFlags& flags) {
+  BlockedStopSignals signals;  // first: before any thread starts, and no signal is missed
+  Result<ClusterConfig> config = LoadClusterConfig(flags.config_path);
+  if (!config.ok()) {
+    spdlog::error("router: {}", config.status().message());
+    return 2;
+  }
+  RegionId location = 0;
+  if (!flags.location.empty()) {
+    std::optional<RegionId> id = config->RegionIdByName(flags.location);
+    if (!id) {
+      spdlog::error("router: --location: unknown region '{}' (regions: {})", flags.location,
+                    RegionList(*config));
+      return 2;
+    }
+    location = *id;
+  }
+  router::RouterOptions options = router::RouterOptionsFromConfig(*config, location);
+  if (!flags.http.empty()) options.http_address = flags.http;
+  options.threads = flags.threads;
+  router::Router router(router::RouterTopologyFromConfig(*config), options);
+  if (Status started = router.Start(); !started.ok()) {
+    spdlog::error("router: {}", started.message());
+    return 1;
+  }
+  spdlog::info(
+      "router: http://{} for clients in {} (X-Client-Region overrides); probing every "
+      "{} ms; {} I/O threads per side; Ctrl-C stops",
+      router.address(), config->regions[location].name, options.health_interval_ms,
+      options.threads);
+  router.WaitUntilProbed(kFirstProbeWait);
+  std::istringstream summary(router.Summary());
+  for (std::string line; std::getline(summary, line);) {
+    spdlog::info("router: {}", line);
+  }
+  const int signal = signals.Wait();
+  spdlog::info("router: signal {}; stopping", signal);
+  router.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddRouterCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<RouterFlags>();
+  CLI::App* command = app.add_subcommand(
+      "router",
+      "Geo-router: forwards client HTTP requests to the nearest healthy region by measured RTT "
+      "and fails over on its own");
+  command->add_option("--config", flags->config_path, "cluster config (YAML)")
+      ->capture_default_str();
+  command->add_option("--location", flags->location,
+                      "region the router's clients are in (default: the config's first region)");
+  command->add_option("--http", flags->http,
+                      "listen address host:port (default: router.http in the config)");
+  command->add_option("--threads", flags->threads, "I/O threads for each side (listen, upstream)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
+}
+
+}  // namespace meridian

@@ -1,0 +1,161 @@
+// `meridian demo` end to end: regions, WAN emulator and router as processes, driven with
+// `meridian chaos`. A write crosses the emulated WAN no faster than its one-way delay; a
+// partition keeps both sides serving and heals into agreement; a killed region is routed around
+// and catches up when restarted; Ctrl-C leaves no process behind.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/integration/cluster_harness.h"
+
+namespace meridian::testing {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+class DemoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    control_ = "127.0.0.1:" + std::to_string(PickFreePorts(1)[0]);
+    endpoints_ = cluster_.dir() + "/endpoints.json";
+    ASSERT_TRUE(demo_
+                    .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(),
+                            "--data-dir", cluster_.dir() + "/demo", "--endpoints-file", endpoints_,
+                            "--control", control_},
+                           cluster_.dir() + "/demo.log")
+                    .ok());
+    const bool ready = Eventually(
+        [&] { return std::filesystem::exists(endpoints_) || !demo_.running() || demo_.Poll(); },
+        seconds(90));
+    ASSERT_TRUE(ready && std::filesystem::exists(endpoints_)) << DemoLog();
+    std::ifstream in(endpoints_);
+    endpoints_json_ = Json::parse(in);
+  }
+
+  std::string DemoLog() const {
+    std::ifstream in(cluster_.dir() + "/demo.log");
+    std::stringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+  // Runs `meridian chaos --control ... args...`; returns its exit code.
+  int Chaos(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {MeridianBinary(), "chaos", "--control", control_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess chaos;
+    EXPECT_TRUE(chaos.Start(argv, cluster_.dir() + "/chaos.log").ok());
+    return chaos.Wait(seconds(30)).value_or(-1);
+  }
+
+  Result<HttpResponse> Call(const std::string& address, const std::string& method,
+                            const std::string& target, const std::string& body = "",
+                            std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpClientRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    request.headers = std::move(headers);
+    return HttpFetch(address, request, seconds(5));
+  }
+  std::string Region(const std::string& name) { return endpoints_json_["regions"][name]["http"]; }
+  Json Value(const std::string& region, const std::string& target) {
+    auto r = Call(Region(region), "GET", target);
+    if (!r.ok() || r->status != 200) return Json();
+    return Json::parse(r->body)["value"];
+  }
+
+  ClusterHarness cluster_;  // config with free ports; the demo starts the processes
+  ChildProcess demo_;
+  std::string control_, endpoints_;
+  Json endpoints_json_;
+};
+
+TEST_F(DemoTest, WanDelayPartitionHealKillRerouteRestartAndCleanStop) {
+  // 1. A write in us reaches ap no sooner than the emulated one-way delay (150 ms RTT +- 4).
+  const auto sent = Clock::now();
+  auto w = Call(Region("us"), "PUT", "/profile/wan", R"({"v":"1"})");
+  ASSERT_TRUE(w.ok() && w->status == 200);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Value("ap", "/profile/wan") == Json{{"v", "1"}};
+      },
+      seconds(10)));
+  const auto seen_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - sent).count();
+  RecordProperty("us_to_ap_visible_ms", static_cast<int>(seen_ms));
+  EXPECT_GE(seen_ms, 150 / 2 - 4);
+
+  // 2. Partition us-eu: both keep serving writes; after heal every region agrees.
+  ASSERT_EQ(Chaos({"partition", "us", "eu"}), 0);
+  for (const std::string region : {"us", "eu"}) {
+    auto r = Call(Region(region), "PUT", "/profile/split", Json{{"side", region}}.dump());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 200) << region;
+    auto c = Call(Region(region), "POST", "/counter/split/incr?by=10");
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->status, 200) << region;
+  }
+  ASSERT_EQ(Chaos({"heal", "us", "eu"}), 0);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        Json us = Value("us", "/profile/split");
+        return !us.is_null() && us == Value("eu", "/profile/split") &&
+               us == Value("ap", "/profile/split") && Value("us", "/counter/split") == 20 &&
+               Value("eu", "/counter/split") == 20 && Value("ap", "/counter/split") == 20;
+      },
+      seconds(30)))
+      << Value("us", "/profile/split") << Value("eu", "/profile/split");
+
+  // 3. Kill eu: the router serves eu's clients from another region; writes go on meanwhile.
+  const std::string router = endpoints_json_["router"];
+  ASSERT_EQ(Chaos({"kill", "eu"}), 0);
+  int served_elsewhere = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = Call(router, "POST", "/counter/down/incr", "", {{"X-Client-Region", "eu"}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto region = std::find_if(r->headers.begin(), r->headers.end(), [](const auto& h) {
+      return h.first == "x-meridian-region" || h.first == "X-Meridian-Region";
+    });
+    if (region != r->headers.end() && region->second != "eu") ++served_elsewhere;
+  }
+  EXPECT_EQ(served_elsewhere, 20);
+
+  // 4. Restart eu: it catches up on what it missed.
+  ASSERT_EQ(Chaos({"restart", "eu"}), 0);
+  EXPECT_TRUE(Eventually([&] { return Value("eu", "/counter/down") == 20; }, seconds(30)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto h = Call(Region("eu"), "GET", "/healthz");
+        return h.ok() && h->body.find("\"status\":\"ok\"") != std::string::npos;
+      },
+      seconds(30)));
+
+  // Bad input to chaos: a usage error, not a hang.
+  EXPECT_EQ(Chaos({"kill", "mars"}), 2);
+  EXPECT_NE(Chaos({"explode"}), 0);
+
+  // 5. Ctrl-C stops everything: the demo exits 0 and its regions are gone.
+  auto status = Call(control_, "GET", "/status");
+  ASSERT_TRUE(status.ok());
+  std::vector<pid_t> pids;
+  for (const Json& r : Json::parse(status->body)["regions"])
+    pids.push_back(r["pid"]);
+  std::optional<int> code = demo_.Stop(SIGINT, seconds(60));
+  ASSERT_TRUE(code.has_value()) << "the demo did not stop on SIGINT";
+  EXPECT_EQ(*code, 0) << DemoLog();
+  for (pid_t pid : pids) {
+    EXPECT_TRUE(Eventually([&] { return ::kill(pid, 0) != 0; }, seconds(5))) << pid;
+  }
+}
+
+}  // namespace
+}  // namespace meridian::testing
