@@ -42,6 +42,7 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
     case pb::PeerMessage::kReadReply:
       out->read_replies.emplace_back(from, message.read_reply());
       break;
+    case pb::PeerMessage::kStrong:  // the shell hands these to the strong module, never here
     case pb::PeerMessage::BODY_NOT_SET:
       ++stats_.malformed_messages;
       break;

@@ -56,6 +56,25 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     HandleAdmin(request, std::move(respond));
     return;
   }
+  if (auto handle = ParseHandleRequest(request)) {
+    const char* op = "rejected";
+    if (const auto* c = std::get_if<HandleCommand>(&*handle)) {
+      op = c->request.kind == HandleOpKind::kClaim     ? "claim"
+           : c->request.kind == HandleOpKind::kRelease ? "release"
+                                                       : "read";
+    }
+    Histogram* latency =
+        &metrics.request_seconds.WithLabels({MethodLabel(request.method), "handle", op});
+    HttpResponder timed = [this, respond = std::move(respond), latency, start,
+                           method = MethodLabel(request.method), op](HttpResponse response) {
+      latency->Observe(SecondsSince(start));
+      metrics.requests.WithLabels({method, "handle", op, std::to_string(response.status)})
+          .Increment();
+      respond(std::move(response));
+    };
+    if (const auto* error = std::get_if<ApiError>(&*handle)) return timed(FormatError(*error));
+    return HandleHandle(std::get<HandleCommand>(*handle), std::move(timed));
+  }
   ApiCommand command = ParseApiRequest(request, api_options);
   const RouteLabels labels = LabelsFor(command);
   const std::string method = MethodLabel(request.method);
@@ -257,6 +276,42 @@ void RegionServer::Impl::ExpireQuorumReads(SteadyTime now) {
                                  " ms; a majority needs " + std::to_string(read.needed))));
     it = quorum_reads.erase(it);
   }
+}
+
+void RegionServer::Impl::HandleHandle(const HandleCommand& command, HttpResponder respond) {
+  std::lock_guard lock(mu);
+  if (auto refusal = RefusalLocked()) return respond(std::move(*refusal));
+  if (options.strong.mode == HandleMode::kConsensus) {
+    // Known to be cut off from a majority: say so now rather than after the request timeout.
+    // (A link that just died may still look connected; then the timeout answers.)
+    size_t reachable = 1;
+    for (RegionId peer = 0; peer < region_names.size(); ++peer) {
+      if (peer != options.self && transport->Connected(peer)) ++reachable;
+    }
+    if (reachable < strong->quorum()) {
+      return respond(FormatStatus(Unavailable(
+          "region " + region_names[options.self] + " reaches " + std::to_string(reachable) +
+          " of " + std::to_string(region_names.size()) + " regions; a handle needs a majority of " +
+          std::to_string(strong->quorum()))));
+    }
+  }
+  const uint64_t id = next_handle_request++;
+  {
+    std::lock_guard handle_lock(handle_mu);
+    handle_requests.emplace(id, std::move(respond));
+  }
+  StrongOutput out;
+  Result<std::string> accepted = strong->OnClientRequest(id, command.request, NowMs(), &out);
+  if (!accepted.ok()) {
+    HttpResponder refused;
+    {
+      std::lock_guard handle_lock(handle_mu);
+      refused = std::move(handle_requests[id]);
+      handle_requests.erase(id);
+    }
+    return refused(FormatStatus(accepted.status()));
+  }
+  SubmitStrongLocked(std::move(out));
 }
 
 void RegionServer::Impl::HandleAdmin(const HttpRequest& request, HttpResponder respond) {

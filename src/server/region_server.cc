@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <utility>
 
 #include "replica/storage_keys.h"
@@ -67,10 +68,22 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   }
   s.replica = std::move(replica).value();
   s.durable_applied = s.replica->applied();  // everything recovered is on disk
+  options.strong.self = options.self;
+  options.strong.tick_ms = static_cast<uint32_t>(options.tick_ms);
+  options.strong.region_count = options.replica.region_count;
+  options.strong.random_seed = std::random_device()();
+  auto strong = StrongNode::Recover(options.strong, *s.storage);
+  if (!strong.ok()) {
+    return Status(strong.status().code(),
+                  "recovering handles from " + options.data_dir + ": " + strong.status().message());
+  }
+  s.strong = std::move(strong).value();
+  s.options.strong = options.strong;
   s.pipeline = std::make_unique<CommitPipeline>(s.storage.get());
 
   std::map<RegionId, std::string> peers;
-  for (RegionId peer : s.replica->neighbors()) {
+  for (RegionId peer = 0; peer < options.replica.region_count; ++peer) {
+    if (peer == options.self) continue;
     peers[peer] = options.direct_replication
                       ? cluster.regions[peer].replication.ToString()
                       : ReplicationDialAddress(cluster, options.self, peer).ToString();
@@ -191,9 +204,50 @@ void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Statu
     ServeReadLocked(wait.command, std::move(wait.respond));
 }
 
+void RegionServer::Impl::SubmitStrongLocked(StrongOutput out) {
+  if (out.records.empty() && out.messages.empty() && out.replies.empty()) return;
+  Output step;
+  step.records = std::move(out.records);
+  for (auto& [to, strong_message] : out.messages) {
+    pb::PeerMessage m;
+    m.set_from(options.self);
+    m.set_sent_physical_ms(NowMs());
+    *m.mutable_strong() = std::move(strong_message);
+    step.messages.emplace_back(to, std::move(m));
+  }
+  std::function<void(const Status&)> then;
+  if (!out.replies.empty()) {
+    then = [this, replies = std::move(out.replies)](const Status& durable) {
+      const std::string& region = region_names[options.self];
+      for (HandleReply reply : replies) {
+        HttpResponder respond;
+        {
+          std::lock_guard lock(handle_mu);
+          auto it = handle_requests.find(reply.request_id);
+          if (it == handle_requests.end()) continue;
+          respond = std::move(it->second);
+          handle_requests.erase(it);
+        }
+        if (!durable.ok()) {
+          reply.outcome = HandleOutcome::kUnavailable;
+          reply.message = "the region could not persist the request: " + durable.ToString();
+        }
+        respond(FormatHandleReply(reply, region));
+      }
+    };
+  }
+  SubmitLocked(std::move(step), std::move(then));
+}
+
 void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {
   std::lock_guard lock(mu);
   if (health == RegionHealth::kFailed) return;
+  if (message.has_strong()) {
+    StrongOutput out;
+    strong->OnMessage(from, message.strong(), &out);
+    SubmitStrongLocked(std::move(out));
+    return;
+  }
   Output out;
   replica->OnMessage(from, message, NowMs(), &out);
   SubmitLocked(std::move(out));
@@ -202,6 +256,9 @@ void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {
 void RegionServer::Impl::OnPeerConnected(RegionId peer) {
   std::lock_guard lock(mu);
   if (health == RegionHealth::kFailed) return;
+  const auto& neighbors = replica->neighbors();
+  // Links to non-neighbours carry only handles' messages.
+  if (std::find(neighbors.begin(), neighbors.end(), peer) == neighbors.end()) return;
   Output out;
   replica->OnPeerConnected(peer, &out);
   SubmitLocked(std::move(out));
@@ -241,6 +298,9 @@ void RegionServer::Impl::TickLocked() {
   Output out;
   replica->Tick(NowMs(), &out);
   SubmitLocked(std::move(out));
+  StrongOutput strong_out;
+  strong->Tick(&strong_out);
+  SubmitStrongLocked(std::move(strong_out));
   UpdateHealthLocked();
 }
 

@@ -25,7 +25,10 @@
 //  6. /healthz status: "catching_up" after start until it has applied what every reachable peer
 //     had when it first heard from it (or nobody answered within catch_up_grace_ms), then "ok";
 //     "draining" once Stop() began; "failed" as in 5.
-//  7. Stop() drains: stops taking requests, answers those in flight, commits what the core
+//  7. Handles (/handle/{name}) go to the StrongNode: its promises and accepted values reach disk
+//     through the same pipeline before any peer or client hears of them. Replication links are
+//     dialled to every region, whatever the topology, because a majority may include any of them.
+//  8. Stop() drains: stops taking requests, answers those in flight, commits what the core
 //     emitted, stops replication and closes RocksDB. Idempotent.
 #pragma once
 
@@ -39,6 +42,7 @@
 #include "net/replication_transport.h"
 #include "replica/options.h"
 #include "store/rocksdb_storage.h"
+#include "strong/options.h"
 
 namespace meridian {
 
@@ -63,6 +67,9 @@ struct RegionServerOptions {
 
   // self, region_count, topology and hub are filled from the cluster config.
   ReplicaOptions replica;
+  // Handles (class D): self and region_count are filled from the cluster config; mode picks
+  // CASPaxos (default) or the owner-region baseline.
+  StrongOptions strong;
   RocksDbOptions rocksdb;
   ReplicationTransportOptions transport;
 };

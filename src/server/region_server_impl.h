@@ -22,9 +22,11 @@
 #include "replica/replica.h"
 #include "server/commit_pipeline.h"
 #include "server/http_api.h"
+#include "server/http_api_handles.h"
 #include "server/region_metrics.h"
 #include "server/region_server.h"
 #include "store/rocksdb_storage.h"
+#include "strong/strong_node.h"
 
 namespace meridian {
 
@@ -80,6 +82,12 @@ struct RegionServer::Impl {
   uint64_t durable_steps = 0;     // GUARDED_BY(durable_mu)
   VersionVector durable_applied;  // GUARDED_BY(durable_mu)
 
+  std::unique_ptr<StrongNode> strong;
+  uint64_t next_handle_request = 1;
+
+  std::mutex handle_mu;                               // lock order: after mu
+  std::map<uint64_t, HttpResponder> handle_requests;  // GUARDED_BY(handle_mu): awaiting replies
+
   std::mutex quorum_mu;
   uint64_t next_quorum_id = 1;                  // GUARDED_BY(quorum_mu)
   std::map<uint64_t, QuorumRead> quorum_reads;  // GUARDED_BY(quorum_mu)
@@ -95,6 +103,9 @@ struct RegionServer::Impl {
   // Persists `out` through the pipeline, then sends its messages, hands its quorum-read answers
   // over and calls `then`. REQUIRES: mu held.
   void SubmitLocked(Output out, std::function<void(const Status&)> then = nullptr);
+  // Persists a strong step through the pipeline, then sends its messages and answers its
+  // clients. REQUIRES: mu held.
+  void SubmitStrongLocked(StrongOutput out);
   void OnPeerMessage(RegionId from, pb::PeerMessage message);
   void OnPeerConnected(RegionId peer);
   void TickLoop();
@@ -120,6 +131,7 @@ struct RegionServer::Impl {
   // Session waits whose token is now applied, removed from the list. REQUIRES: mu held.
   std::vector<SessionWait> TakeSatisfiedWaitsLocked();
   void HandleAdmin(const HttpRequest& request, HttpResponder respond);
+  void HandleHandle(const HandleCommand& command, HttpResponder respond);
 
   // --- region_status.cc ---
   HttpResponse HealthzLocked() const;

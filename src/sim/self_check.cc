@@ -6,14 +6,20 @@ namespace meridian {
 
 std::vector<SeededBug> KnownBugs() {
   return {
-      {"dedupe", "apply without dedupe", [](ReplicaBugs& b) { b.apply_without_dedupe = true; }},
-      {"causal-wait", "no causal wait", [](ReplicaBugs& b) { b.no_causal_wait = true; }},
+      {"dedupe", "apply without dedupe", [](SimOptions& o) { o.bugs.apply_without_dedupe = true; }},
+      {"causal-wait", "no causal wait", [](SimOptions& o) { o.bugs.no_causal_wait = true; }},
       {"lww-tie", "LWW tie without region",
-       [](ReplicaBugs& b) { b.lww_tie_without_region = true; }},
+       [](SimOptions& o) { o.bugs.lww_tie_without_region = true; }},
       {"orset-remove", "OR-set remove wins over a concurrent add",
-       [](ReplicaBugs& b) { b.or_set_remove_wins = true; }},
+       [](SimOptions& o) { o.bugs.or_set_remove_wins = true; }},
       {"forget-vv", "version vector forgets on restart",
-       [](ReplicaBugs& b) { b.forget_vv_on_restart = true; }},
+       [](SimOptions& o) { o.bugs.forget_vv_on_restart = true; }},
+      {"accept-without-promise", "handle acceptor accepts below its promise",
+       [](SimOptions& o) { o.strong_bugs.accept_without_promise = true; }},
+      {"quorum-of-one", "handle proposer takes its own region for a majority",
+       [](SimOptions& o) { o.strong_bugs.quorum_of_one = true; }},
+      {"reapply-on-retry", "handle retry re-applies a request whose earlier round was chosen",
+       [](SimOptions& o) { o.strong_bugs.reapply_on_retry = true; }},
   };
 }
 
@@ -24,7 +30,7 @@ std::vector<SelfCheckOutcome> RunSelfCheck(RegionId regions, Topology topology,
     SelfCheckOutcome outcome{bug.id + ": " + bug.name, std::nullopt, "", 0};
     for (uint64_t seed = 1; seed <= max_seeds && !outcome.caught_by_seed; ++seed) {
       SimOptions options = SimOptions::ForSeed(seed, regions, topology);
-      bug.enable(options.bugs);
+      bug.enable(options);
       // A buggy cluster may never quiesce; a short deadline keeps the self-check quick.
       options.quiesce_deadline_ms = 10000;
       SimResult result = RunIsolated(options);

@@ -1,6 +1,6 @@
-// SelfCheck: proves the simulator's checks can fail. Each known bug is built into the replica in
-// turn (ReplicaBugs), and seeds are run until the checkers report a violation; a bug that
-// survives `max_seeds` seeds means the simulator is blind to it.
+// SelfCheck: proves the simulator's checks can fail. Each known bug is built into the replica
+// (ReplicaBugs) or the strong module (StrongBugs) in turn, and seeds are run until the checkers
+// report a violation; a bug that survives `max_seeds` seeds means the simulator is blind to it.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@ namespace meridian {
 struct SeededBug {
   std::string id;  // for `meridian sim --seed S --bug ID`
   std::string name;
-  std::function<void(ReplicaBugs&)> enable;
+  std::function<void(SimOptions&)> enable;
 };
 
 struct SelfCheckOutcome {

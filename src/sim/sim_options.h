@@ -7,6 +7,7 @@
 
 #include "base/ids.h"
 #include "replica/options.h"
+#include "strong/options.h"
 
 namespace meridian {
 
@@ -26,6 +27,11 @@ struct SimOptions {
   uint32_t keys_per_class = 6;           // few keys: conflicts are the point
   uint32_t quiesce_deadline_ms = 60000;  // after healing, convergence must come before this
 
+  // Class D (handles): a StrongNode per region beside the replica.
+  HandleMode handle_mode = HandleMode::kConsensus;
+  uint32_t handle_ops = 30;   // client claims, releases and reads per run (bursts included)
+  uint32_t handle_names = 4;  // few names: contention is the point
+
   // Fault rates; Randomize() draws them per seed.
   double loss = 0.0;
   double duplication = 0.0;
@@ -36,6 +42,7 @@ struct SimOptions {
   std::array<int64_t, kMaxRegions> skew_ms{};
 
   ReplicaBugs bugs;
+  StrongBugs strong_bugs;
   bool trace = false;
 
   // Fills the fault rates and schedule sizes from `seed` (a different mix every seed).

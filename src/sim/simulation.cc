@@ -3,14 +3,18 @@
 #include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <variant>
 
 #include "base/random.h"
 #include "replica/replica.h"
 #include "sim/checker.h"
 #include "sim/history.h"
+#include "sim/linearizability.h"
 #include "sim/workload.h"
 #include "store/memory_storage.h"
+#include "strong/handle_name.h"
+#include "strong/strong_node.h"
 
 namespace meridian {
 namespace {
@@ -22,6 +26,7 @@ struct DeliverEvent {
   RegionId from, to;
   uint64_t epoch;
   std::string bytes;
+  bool strong = false;  // a pb::StrongMessage rather than a pb::PeerMessage
 };
 struct ClientEvent {
   uint64_t write_id;
@@ -32,6 +37,9 @@ struct CrashEvent {
 };
 struct RestartEvent {
   RegionId region;
+};
+struct HandleClientEvent {
+  uint64_t op_id;  // index into the handle history
 };
 struct PartitionEvent {
   RegionId a, b;
@@ -44,7 +52,7 @@ struct ReconnectEvent {
   RegionId a, b;
 };
 using Event = std::variant<TickEvent, DeliverEvent, ClientEvent, CrashEvent, RestartEvent,
-                           PartitionEvent, HealEvent, ReconnectEvent>;
+                           PartitionEvent, HealEvent, ReconnectEvent, HandleClientEvent>;
 
 struct Scheduled {
   uint64_t at_ms;
@@ -57,12 +65,25 @@ struct Scheduled {
 
 struct Region {
   std::unique_ptr<MemoryStorage> disk = std::make_unique<MemoryStorage>();
-  std::unique_ptr<Replica> replica;  // null while crashed
+  std::unique_ptr<Replica> replica;    // null while crashed
+  std::unique_ptr<StrongNode> strong;  // null while crashed (same process as the replica)
+  uint32_t incarnation = 0;
 };
 
 constexpr uint32_t kClientRetryMs = 300;  // a client gives up on a region after this
 constexpr uint32_t kClientMaxAttempts = 8;
 constexpr uint32_t kHealSlackMs = 2500;  // faults may last this long past the workload window
+// A handle request answered "unavailable" is tried again at the next region after this, at most
+// kHandleMaxAttempts times in all (each attempt is its own operation in the history).
+constexpr uint32_t kHandleRetryMs = 100;
+constexpr uint32_t kHandleMaxAttempts = 3;
+// After healing, each handle is read once (from rotating regions, spaced out so that the reads do
+// not duel): every region must be able to serve it again, and the reads join the history.
+constexpr uint32_t kFinalReadsAfterHealMs = 1500;
+constexpr uint32_t kFinalReadSpacingMs = 200;
+// Linearizability search budget per handle: far above what a seed's ~15 operations per handle
+// need (hundreds of states), small enough that a pathological history cannot stall a run.
+constexpr uint64_t kMaxCheckerStates = 200'000;
 
 class Simulation {
  public:
@@ -70,15 +91,21 @@ class Simulation {
       : o_(options),
         trace_(trace),
         random_(options.seed),
+        // Handles draw from their own generator, so adding them left every replica-side fate of
+        // a seed (and so the regression seeds) as it was.
+        strong_random_(options.seed ^ 0x57a0'9d5eedULL),
         checker_(options.regions),
         regions_(options.regions) {
     for (RegionId r = 0; r < o_.regions; ++r) {
       regions_[r].replica = std::make_unique<Replica>(ReplicaFor(r));
+      regions_[r].strong = std::make_unique<StrongNode>(StrongFor(r));
       Schedule(1 + r, TickEvent{r});
     }
     history_ = GenerateWorkload(o_, random_);
     for (const auto& w : history_)
       Schedule(w.first_at_ms, ClientEvent{w.write.id});
+    for (const PlannedHandleOp& p : GenerateHandleWorkload(o_, strong_random_))
+      Schedule(p.at_ms, HandleClientEvent{NewHandleOp(p.request, p.home)});
     ScheduleFaults();
     result_.seed = o_.seed;
     result_.writes = history_.size();
@@ -100,6 +127,23 @@ class Simulation {
     ro.oplog_retention_ops = 64;  // small, so lagging peers need state transfer now and then
     return ro;
   }
+  StrongOptions StrongFor(RegionId r) const {
+    StrongOptions so;
+    so.self = r;
+    so.region_count = o_.regions;
+    so.mode = o_.handle_mode;
+    so.random_seed = o_.seed * 1000 + regions_[r].incarnation;
+    so.bugs = o_.strong_bugs;
+    return so;
+  }
+  uint64_t NewHandleOp(HandleRequest request, RegionId region) {
+    HandleOperation op;
+    op.id = handle_ops_.size();
+    op.region = region;
+    op.request = std::move(request);
+    handle_ops_.push_back(std::move(op));
+    return handle_ops_.back().id;
+  }
   uint64_t Physical(RegionId r) const {
     return static_cast<uint64_t>(static_cast<int64_t>(now_) + 1'000'000 + o_.skew_ms[r]);
   }
@@ -117,17 +161,37 @@ class Simulation {
   void Handle(const PartitionEvent& e);
   void Handle(const HealEvent& e);
   void Handle(const ReconnectEvent& e);
+  void Handle(const HandleClientEvent& e);
   void Commit(RegionId r, Output& out);
+  void Commit(RegionId r, StrongOutput& out);
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
+  void Send(RegionId from, RegionId to, const pb::StrongMessage& m);
+  void Transmit(RegionId from, RegionId to, std::string bytes, bool strong, Random& random);
+  void OnHandleAnswer(uint64_t op_id, HandleOutcome outcome, const std::string& owner,
+                      const std::string& message = "");
+  void ScheduleFinalReads();
+  bool HandlesSettled() const;
+  void CheckHandles();
+  void AddStrongStats(const StrongNode& node) {
+    result_.handle_fast_rounds += node.stats().fast_rounds;
+    result_.handle_slow_rounds += node.stats().slow_rounds;
+  }
   void HealEverything();
   bool Quiescent() const;
 
   SimOptions o_;
   std::ostream* trace_;
   Random random_;
+  Random strong_random_;
   Checker checker_;
   std::vector<Region> regions_;
   std::vector<PlannedWrite> history_;
+  std::vector<HandleOperation> handle_ops_;
+  // Op id -> which attempt of its request it is (0: the first).
+  std::map<uint64_t, uint32_t> handle_attempts_;
+  // Ids in handle_ops_ of the reads after healing, and of their retries.
+  std::set<uint64_t> final_reads_;
+  std::vector<std::string> handle_violations_;
   std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue_;
   uint64_t next_seq_ = 0;
   uint64_t now_ = 0;
@@ -170,22 +234,73 @@ void Simulation::Commit(RegionId r, Output& out) {
     Send(r, to, message);
 }
 
+void Simulation::Commit(RegionId r, StrongOutput& out) {
+  Region& region = regions_[r];
+  if (!out.records.empty()) {
+    // Promises and accepted values are durable before any peer or client hears of them.
+    MERIDIAN_ASSERT(region.disk->Write(out.records, {.sync = true}).ok());
+  }
+  for (const auto& [to, message] : out.messages)
+    Send(r, to, message);
+  for (const HandleReply& reply : out.replies)
+    OnHandleAnswer(reply.request_id, reply.outcome, reply.record.owner, reply.message);
+}
+
+void Simulation::OnHandleAnswer(uint64_t op_id, HandleOutcome outcome, const std::string& owner,
+                                const std::string& message) {
+  MERIDIAN_ASSERT(op_id < handle_ops_.size());
+  HandleOperation& op = handle_ops_[op_id];
+  if (op.complete_ms) {
+    handle_violations_.push_back("handle request #" + std::to_string(op_id) + " answered twice");
+    return;
+  }
+  op.complete_ms = now_;
+  op.outcome = outcome;
+  op.result_owner = owner;
+  Trace("handle " + DescribeOperation(op) + (message.empty() ? "" : " (" + message + ")"));
+  // Invariant 6 of strong_node.h: every request is answered within the request timeout (plus
+  // the tick that notices it), also in a minority.
+  const uint64_t bound_ms = (StrongOptions{}.request_timeout_ticks + 2) * uint64_t{o_.tick_ms};
+  if (now_ - op.invoke_ms > bound_ms) {
+    handle_violations_.push_back("handle request answered after " +
+                                 std::to_string(now_ - op.invoke_ms) +
+                                 " ms: " + DescribeOperation(op));
+  }
+  if (outcome == HandleOutcome::kUnavailable && handle_attempts_[op_id] + 1 < kHandleMaxAttempts) {
+    const uint64_t retry =
+        NewHandleOp(op.request, static_cast<RegionId>((op.region + 1) % o_.regions));
+    handle_attempts_[retry] = handle_attempts_[op_id] + 1;
+    if (final_reads_.count(op_id) != 0) final_reads_.insert(retry);
+    Schedule(now_ + kHandleRetryMs, HandleClientEvent{retry});
+  }
+}
+
 void Simulation::Send(RegionId from, RegionId to, const pb::PeerMessage& m) {
   ++result_.messages;
+  Transmit(from, to, m.SerializeAsString(), /*strong=*/false, random_);
+}
+
+void Simulation::Send(RegionId from, RegionId to, const pb::StrongMessage& m) {
+  ++result_.handle_messages;
+  Transmit(from, to, m.SerializeAsString(), /*strong=*/true, strong_random_);
+}
+
+void Simulation::Transmit(RegionId from, RegionId to, std::string bytes, bool strong,
+                          Random& random) {
   auto pair = std::make_pair(std::min(from, to), std::max(from, to));
   if (cuts_[pair] > 0) return;
-  if (random_.Chance(o_.loss)) {
+  if (random.Chance(o_.loss)) {
     ++result_.faults;
     return;
   }
-  const std::string bytes = m.SerializeAsString();
-  const int copies = random_.Chance(o_.duplication) ? 2 : 1;
+  const int copies = random.Chance(o_.duplication) ? 2 : 1;
   if (copies == 2) ++result_.faults;
   for (int i = 0; i < copies; ++i) {
-    const int64_t jitter = random_.Range(-static_cast<int64_t>(o_.jitter_ms) / 2,
-                                         static_cast<int64_t>(o_.jitter_ms) / 2);
+    const int64_t jitter = random.Range(-static_cast<int64_t>(o_.jitter_ms) / 2,
+                                        static_cast<int64_t>(o_.jitter_ms) / 2);
     const int64_t delay = std::max<int64_t>(1, o_.rtt_ms[from][to] / 2 + jitter);
-    Schedule(now_ + static_cast<uint64_t>(delay), DeliverEvent{from, to, epochs_[pair], bytes});
+    Schedule(now_ + static_cast<uint64_t>(delay),
+             DeliverEvent{from, to, epochs_[pair], bytes, strong});
   }
 }
 
@@ -196,12 +311,26 @@ void Simulation::Handle(const TickEvent& e) {
   Output out;
   region.replica->Tick(Physical(e.region), &out);
   Commit(e.region, out);
+  StrongOutput strong_out;
+  region.strong->Tick(&strong_out);
+  Commit(e.region, strong_out);
 }
 
 void Simulation::Handle(const DeliverEvent& e) {
   Region& region = regions_[e.to];
   auto pair = std::make_pair(std::min(e.from, e.to), std::max(e.from, e.to));
   if (!region.replica || !regions_[e.from].replica || epochs_[pair] != e.epoch) return;
+  if (e.strong) {
+    pb::StrongMessage m;
+    MERIDIAN_ASSERT(m.ParseFromString(e.bytes));
+    if (trace_)
+      Trace("deliver " + std::to_string(e.from) + "->" + std::to_string(e.to) + " " +
+            m.ShortDebugString());
+    StrongOutput out;
+    region.strong->OnMessage(e.from, m, &out);
+    Commit(e.to, out);
+    return;
+  }
   pb::PeerMessage m;
   MERIDIAN_ASSERT(m.ParseFromString(e.bytes));
   Output out;
@@ -238,12 +367,32 @@ void Simulation::Handle(const ClientEvent& e) {
   w.acknowledged = true;
 }
 
+void Simulation::Handle(const HandleClientEvent& e) {
+  HandleOperation& op = handle_ops_[e.op_id];
+  op.invoke_ms = now_;
+  Region& region = regions_[op.region];
+  if (!region.strong) {
+    // Connection refused: certainly not applied; the client tries the next region.
+    return OnHandleAnswer(op.id, HandleOutcome::kUnavailable, "", "region down");
+  }
+  StrongOutput out;
+  auto name = region.strong->OnClientRequest(op.id, op.request, Physical(op.region), &out);
+  if (!name.ok()) {
+    handle_violations_.push_back("a valid handle request was refused: " + name.status().ToString());
+    return OnHandleAnswer(op.id, HandleOutcome::kUnavailable, "");
+  }
+  op.request.name = *name;
+  Commit(op.region, out);
+}
+
 void Simulation::Handle(const CrashEvent& e) {
   Region& region = regions_[e.region];
   if (!region.replica || healed_) return;
   Trace("crash " + std::to_string(e.region));
   region.disk->SimulateCrash();
   region.replica.reset();
+  AddStrongStats(*region.strong);
+  region.strong.reset();  // its requests in flight are never answered: outcome unknown
   Schedule(now_ + e.down_ms, RestartEvent{e.region});
 }
 
@@ -255,6 +404,10 @@ void Simulation::Handle(const RestartEvent& e) {
   MERIDIAN_ASSERT_MSG(recovered.ok(), "recovery from the simulated disk failed");
   region.replica = std::move(recovered).value();
   checker_.OnRestart(e.region, region.replica->applied());
+  ++region.incarnation;
+  auto strong = StrongNode::Recover(StrongFor(e.region), *region.disk);
+  MERIDIAN_ASSERT_MSG(strong.ok(), "handle recovery from the simulated disk failed");
+  region.strong = std::move(strong).value();
   for (RegionId peer : region.replica->neighbors()) {
     auto pair = std::make_pair(std::min(peer, e.region), std::max(peer, e.region));
     ++epochs_[pair];  // the restarted process has new connections: old bytes are gone
@@ -300,6 +453,66 @@ void Simulation::HealEverything() {
   o_.duplication = 0;
   for (RegionId r = 0; r < o_.regions; ++r)
     Handle(RestartEvent{r});
+  ScheduleFinalReads();
+}
+
+void Simulation::ScheduleFinalReads() {
+  for (uint32_t i = 0; i < o_.handle_names; ++i) {
+    const uint64_t id = NewHandleOp({HandleOpKind::kRead, "h" + std::to_string(i), ""},
+                                    static_cast<RegionId>(i % o_.regions));
+    final_reads_.insert(id);
+    Schedule(now_ + kFinalReadsAfterHealMs + i * kFinalReadSpacingMs, HandleClientEvent{id});
+  }
+}
+
+// Every final read (and its retries) answered, and no region has a handle request in flight.
+bool Simulation::HandlesSettled() const {
+  for (uint64_t id : final_reads_) {
+    if (!handle_ops_[id].complete_ms) return false;
+  }
+  for (const Region& region : regions_) {
+    if (region.strong->pending_requests() > 0) return false;
+  }
+  return true;
+}
+
+void Simulation::CheckHandles() {
+  std::map<std::string, std::vector<HandleOperation>> by_name;
+  for (const HandleOperation& op : handle_ops_) {
+    if (!op.complete_ms) ++result_.handle_unanswered;
+    if (op.complete_ms && op.outcome == HandleOutcome::kUnavailable) ++result_.handle_unavailable;
+    auto name = CanonicalHandleName(op.request.name);
+    MERIDIAN_ASSERT(name.ok());
+    by_name[*name].push_back(op);
+  }
+  result_.handle_requests = handle_ops_.size();
+  for (const HandleOperation& op : handle_ops_) {
+    if (!op.known()) continue;
+    ++result_.handle_answered;
+    result_.handle_latency_ms += *op.complete_ms - op.invoke_ms;
+  }
+  for (const Region& region : regions_)
+    AddStrongStats(*region.strong);
+  for (const auto& [name, ops] : by_name) {
+    LinearizabilityResult r = CheckHandleHistory(ops, kMaxCheckerStates);
+    result_.checker_states += r.states;
+    if (r.verdict == LinearizabilityVerdict::kNotLinearizable) {
+      handle_violations_.push_back("handle " + name + ": history of " + std::to_string(ops.size()) +
+                                   " operations is not linearizable:" + r.explanation);
+    } else if (r.verdict == LinearizabilityVerdict::kInconclusive) {
+      ++result_.handle_inconclusive;
+    }
+  }
+  std::set<std::string> served;
+  for (uint64_t id : final_reads_) {
+    if (handle_ops_[id].known()) served.insert(handle_ops_[id].request.name);
+  }
+  for (uint32_t i = 0; i < o_.handle_names; ++i) {
+    const std::string name = "h" + std::to_string(i);
+    if (served.count(name) == 0) {
+      handle_violations_.push_back("handle " + name + " could not be read after healing");
+    }
+  }
 }
 
 bool Simulation::Quiescent() const {
@@ -323,6 +536,7 @@ SimResult Simulation::Run() {
   const uint64_t deadline = heal_at + o_.quiesce_deadline_ms;
   uint64_t next_check = heal_at;
   bool quiet = false;
+  bool converged = false;  // replicas converged (handles may still be settling)
   while (!queue_.empty() && !quiet) {
     Scheduled s = queue_.top();
     if (!healed_ && s.at_ms >= heal_at) {
@@ -333,8 +547,12 @@ SimResult Simulation::Run() {
     if (healed_ && s.at_ms >= next_check) {
       now_ = next_check;
       next_check += 50;
-      quiet = Quiescent();
-      if (quiet) result_.converge_ms = now_ - heal_at;
+      const bool replicas_quiet = Quiescent();
+      if (replicas_quiet && !converged) {
+        converged = true;
+        result_.converge_ms = now_ - heal_at;
+      }
+      quiet = replicas_quiet && HandlesSettled();
       if (now_ >= deadline) break;
       continue;
     }
@@ -368,8 +586,13 @@ SimResult Simulation::Run() {
   for (const auto& v : checker_.violations())
     result_.violations.push_back(v);
   if (!quiet) {
-    result_.violations.push_back("did not quiesce within " +
-                                 std::to_string(o_.quiesce_deadline_ms) + " ms after healing");
+    result_.violations.push_back(
+        std::string(converged ? "handle requests did not settle" : "did not quiesce") + " within " +
+        std::to_string(o_.quiesce_deadline_ms) + " ms after healing");
+  }
+  CheckHandles();
+  for (auto& v : handle_violations_) {
+    if (result_.violations.size() < 20) result_.violations.push_back(std::move(v));
   }
   for (const Replica* r : replicas) {
     result_.conflicts += r->conflicts().total();

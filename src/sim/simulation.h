@@ -33,6 +33,17 @@ struct SimResult {
   uint64_t clamped = 0;       // remote HLC readings clamped for skew
   uint64_t repairs = 0;       // anti-entropy repairs (0 unless something diverged)
   uint64_t converge_ms = 0;   // time from healing to quiescence
+  // Class D (handles).
+  uint64_t handle_requests = 0;     // operations in the history (retries are operations)
+  uint64_t handle_unavailable = 0;  // answered "unavailable"
+  uint64_t handle_unanswered = 0;   // in flight when their region crashed
+  uint64_t handle_messages = 0;
+  uint64_t handle_inconclusive = 0;  // handles whose check ran out of budget
+  uint64_t checker_states = 0;       // linearizability search states explored
+  uint64_t handle_answered = 0;      // answered with a result (not "unavailable")
+  uint64_t handle_latency_ms = 0;    // summed over the answered ones (simulated time)
+  uint64_t handle_fast_rounds = 0;   // consensus rounds that skipped Prepare (1-RTT path)
+  uint64_t handle_slow_rounds = 0;   // consensus rounds that began with Prepare
   std::vector<std::string> violations;
 };
 

@@ -1,5 +1,6 @@
 #include "sim/workload.h"
 
+#include <algorithm>
 #include <string>
 
 namespace meridian {
@@ -91,6 +92,37 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
       const uint64_t gap = random.Chance(0.3) ? 0 : random.Uniform(o.rtt_ms[home][other] / 2);
       add(c, key, other, at + gap);
     }
+  }
+  return out;
+}
+
+std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random& random) {
+  std::vector<PlannedHandleOp> out;
+  const char* const owners[] = {"ann", "ben", "cat"};
+  auto name = [&]() {
+    std::string n = "h" + std::to_string(random.Uniform(std::max(1u, o.handle_names)));
+    if (random.Chance(0.2)) n[0] = 'H';  // the same handle, case-folded by the node
+    return n;
+  };
+  while (out.size() < o.handle_ops) {
+    const uint64_t at = random.Uniform(o.workload_ms);
+    if (o.regions > 1 && random.Chance(0.15)) {
+      // A burst: every region claims the same name for a different owner at nearly once.
+      const std::string n = name();
+      for (RegionId r = 0; r < o.regions && out.size() < o.handle_ops; ++r) {
+        out.push_back({{HandleOpKind::kClaim, n, owners[r % 3]}, r, at + random.Uniform(20)});
+      }
+      continue;
+    }
+    const uint64_t kind = random.Uniform(20);
+    HandleRequest request{HandleOpKind::kRead, name(), ""};
+    if (kind < 9) {
+      request.kind = HandleOpKind::kClaim;
+    } else if (kind < 15) {
+      request.kind = HandleOpKind::kRelease;
+    }
+    if (request.kind != HandleOpKind::kRead) request.owner = owners[random.Uniform(3)];
+    out.push_back({request, static_cast<RegionId>(random.Uniform(o.regions)), at});
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include "base/random.h"
 #include "sim/history.h"
 #include "sim/sim_options.h"
+#include "strong/types.h"
 
 namespace meridian {
 
@@ -21,5 +22,15 @@ struct PlannedWrite {
 };
 
 std::vector<PlannedWrite> GenerateWorkload(const SimOptions& options, Random& random);
+
+// Handle (class D) requests: claims, releases and reads of a few names by a few owners. About a
+// third come in bursts: the same name claimed by different owners from every region within a
+// few milliseconds, so proposers really duel. Names are sometimes upper-cased (case folding).
+struct PlannedHandleOp {
+  HandleRequest request;
+  RegionId home = 0;
+  uint64_t at_ms = 0;
+};
+std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& options, Random& random);
 
 }  // namespace meridian

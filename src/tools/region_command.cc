@@ -23,6 +23,7 @@ struct RegionCommandOptions {
   int http_threads = 1;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
+  std::string handles = "consensus";
 };
 
 int RunRegion(const RegionCommandOptions& o) {
@@ -50,6 +51,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.http_threads = o.http_threads;
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
+  options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -86,6 +88,10 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "how long a quorum read waits for a majority")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--handles", o->handles,
+                  "handles: consensus (CASPaxos over a majority) or owner (one region per handle)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"consensus", "owner"}));
   cmd->callback([o, exit_code] { *exit_code = RunRegion(*o); });
 }
 

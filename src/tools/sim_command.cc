@@ -21,6 +21,7 @@ struct SimFlags {
   std::optional<uint64_t> seed;
   uint32_t regions = 3;
   std::string topology = "mesh";
+  std::string handles = "consensus";  // class D: consensus (CASPaxos) or owner
   unsigned threads = 2;
   bool trace = false;
   bool self_check = false;
@@ -34,10 +35,16 @@ Topology ParseTopology(const std::string& name) {
   return Topology::kMesh;
 }
 
+SimOptions OptionsFor(const SimFlags& f, uint64_t seed) {
+  SimOptions o = SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology));
+  o.handle_mode = f.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
+  return o;
+}
+
 int ReplayOne(const SimFlags& f) {
-  SimOptions o = SimOptions::ForSeed(*f.seed, f.regions, ParseTopology(f.topology));
+  SimOptions o = OptionsFor(f, *f.seed);
   for (const SeededBug& bug : KnownBugs()) {
-    if (bug.id == f.bug) bug.enable(o.bugs);
+    if (bug.id == f.bug) bug.enable(o);
   }
   SimResult r = RunSimulation(o, f.trace ? &std::cout : nullptr);
   std::printf(
@@ -47,6 +54,13 @@ int ReplayOne(const SimFlags& f) {
       (unsigned long long)r.ops, (unsigned long long)r.retries, (unsigned long long)r.faults,
       (unsigned long long)r.messages, (unsigned long long)r.conflicts,
       (unsigned long long)r.clamped, (unsigned long long)r.converge_ms, r.violations.size());
+  std::printf(
+      "  handles (%s): requests %llu, unavailable %llu, unanswered %llu, messages %llu, "
+      "inconclusive checks %llu, checker states %llu\n",
+      f.handles.c_str(), (unsigned long long)r.handle_requests,
+      (unsigned long long)r.handle_unavailable, (unsigned long long)r.handle_unanswered,
+      (unsigned long long)r.handle_messages, (unsigned long long)r.handle_inconclusive,
+      (unsigned long long)r.checker_states);
   for (const auto& v : r.violations)
     std::printf("  violation: %s\n", v.c_str());
   return r.violations.empty() ? 0 : 1;
@@ -61,14 +75,21 @@ int RunMany(const SimFlags& f) {
   std::map<uint64_t, std::string> failures;  // seed -> first violation (ordered: stable output)
   auto worker = [&]() {
     for (uint64_t seed = next++; seed < end; seed = next++) {
-      SimResult r =
-          RunSimulation(SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology)), nullptr);
+      SimResult r = RunSimulation(OptionsFor(f, seed), nullptr);
       std::lock_guard<std::mutex> lock(mu);
       total.writes += r.writes;
       total.ops += r.ops;
       total.faults += r.faults;
       total.conflicts += r.conflicts;
       total.retries += r.retries;
+      total.handle_requests += r.handle_requests;
+      total.handle_unavailable += r.handle_unavailable;
+      total.handle_unanswered += r.handle_unanswered;
+      total.handle_inconclusive += r.handle_inconclusive;
+      total.handle_answered += r.handle_answered;
+      total.handle_latency_ms += r.handle_latency_ms;
+      total.handle_fast_rounds += r.handle_fast_rounds;
+      total.handle_slow_rounds += r.handle_slow_rounds;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };
@@ -85,9 +106,19 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)f.seeds, (unsigned long long)total.writes, (unsigned long long)total.ops,
       (unsigned long long)total.retries, (unsigned long long)total.faults,
       (unsigned long long)total.conflicts, failures.size(), seconds, f.topology.c_str(), f.regions);
+  std::printf(
+      "  handles (%s): requests %llu, answered %llu (mean %.0f ms), unavailable %llu, unanswered "
+      "%llu, rounds 1-RTT %llu / 2-RTT %llu, inconclusive checks %llu\n",
+      f.handles.c_str(), (unsigned long long)total.handle_requests,
+      (unsigned long long)total.handle_answered,
+      total.handle_answered ? double(total.handle_latency_ms) / double(total.handle_answered) : 0.0,
+      (unsigned long long)total.handle_unavailable, (unsigned long long)total.handle_unanswered,
+      (unsigned long long)total.handle_fast_rounds, (unsigned long long)total.handle_slow_rounds,
+      (unsigned long long)total.handle_inconclusive);
   for (const auto& [seed, violation] : failures) {
-    std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --trace)\n",
-                (unsigned long long)seed, violation.c_str(), (unsigned long long)seed);
+    std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --handles %s --trace)\n",
+                (unsigned long long)seed, violation.c_str(), (unsigned long long)seed,
+                f.handles.c_str());
   }
   return failures.empty() ? 0 : 1;
 }
@@ -119,6 +150,9 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
   sim->add_option("--regions", flags->regions, "Regions (2-5)")->check(CLI::Range(2, 5));
   sim->add_option("--topology", flags->topology, "mesh, hub or ring")
       ->check(CLI::IsMember({"mesh", "hub", "ring"}));
+  sim->add_option("--handles", flags->handles,
+                  "Handles (class D): consensus (CASPaxos) or owner (hash shard -> owner region)")
+      ->check(CLI::IsMember({"consensus", "owner"}));
   sim->add_option("--threads", flags->threads, "Worker threads for --seeds")
       ->check(CLI::Range(1, 64));
   sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");

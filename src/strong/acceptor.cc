@@ -1,0 +1,79 @@
+// The acceptor half of CASPaxos: Prepare and Accept (invariant 1 of strong_node.h).
+#include <algorithm>
+
+#include "strong/handle_name.h"
+#include "strong/strong_node.h"
+
+namespace meridian {
+namespace {
+
+bool IsCanonical(const std::string& name) {
+  auto canonical = CanonicalHandleName(name);
+  return canonical.ok() && *canonical == name;
+}
+
+}  // namespace
+
+void StrongNode::HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput* out) {
+  const Ballot b = Decode(m.ballot());
+  if (!IsCanonical(m.name()) || b.IsZero() || b.region != from) {
+    ++stats_.malformed_messages;
+    return;
+  }
+  AcceptorState& st = Acceptor(m.name());
+  pb::StrongMessage reply;
+  // A repeated Prepare of the ballot we promised last (a resend after a lost Promise) gets the
+  // same Promise again, unless that ballot has since been accepted here: then it is stale.
+  const bool repeat = b == st.promised && st.accepted < b;
+  if (b > st.promised || repeat) {
+    if (!repeat) {
+      st.promised = b;
+      Persist(m.name(), st, out);
+    }
+    pb::Promise* p = reply.mutable_promise();
+    p->set_name(m.name());
+    Encode(b, p->mutable_ballot());
+    Encode(st.accepted, p->mutable_accepted());
+    Encode(st.value, p->mutable_value());
+  } else {
+    pb::Nack* n = reply.mutable_nack();
+    n->set_name(m.name());
+    Encode(b, n->mutable_ballot());
+    Encode(st.promised, n->mutable_promised());
+  }
+  Send(from, std::move(reply), out);
+}
+
+void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* out) {
+  const Ballot b = Decode(m.ballot());
+  const Ballot next = Decode(m.next());
+  auto value = Decode(m.value());
+  if (!IsCanonical(m.name()) || b.IsZero() || b.region != from || !value.ok() ||
+      (!next.IsZero() && (next <= b || next.region != from))) {
+    ++stats_.malformed_messages;
+    return;
+  }
+  AcceptorState& st = Acceptor(m.name());
+  pb::StrongMessage reply;
+  // st.accepted == b: a resend after a lost Accepted. A ballot carries one value only
+  // (invariant 2), so accepting it again changes nothing; answering again is truthful.
+  if (st.accepted == b || b >= st.promised || options_.bugs.accept_without_promise) {
+    if (st.accepted != b) {
+      st.accepted = b;
+      st.value = std::move(value).value();
+      st.promised = std::max({st.promised, b, next});
+      Persist(m.name(), st, out);
+    }
+    pb::Accepted* a = reply.mutable_accepted();
+    a->set_name(m.name());
+    Encode(b, a->mutable_ballot());
+  } else {
+    pb::Nack* n = reply.mutable_nack();
+    n->set_name(m.name());
+    Encode(b, n->mutable_ballot());
+    Encode(st.promised, n->mutable_promised());
+  }
+  Send(from, std::move(reply), out);
+}
+
+}  // namespace meridian

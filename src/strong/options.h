@@ -1,0 +1,82 @@
+// StrongOptions: every tunable of the strong module, each with the reason for its default.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/ids.h"
+
+namespace meridian {
+
+// The mode is a property of the cluster's data, not a tunable: both modes keep their records
+// under the same keys with different meanings, so switching modes on existing data would lose
+// every owner-mode claim (its records carry no accepted ballot).
+enum class HandleMode : uint8_t {
+  // Leaderless CASPaxos per handle: available while a majority of regions is reachable.
+  kConsensus,
+  // `--handles=owner`: hash(name) picks one owner region that decides alone; the others forward
+  // to it. One hop instead of a quorum, but a handle is unwritable while its owner is unreachable.
+  kOwner,
+};
+
+// Deliberate bugs for `meridian sim --self-check`: each must be caught by the simulator's
+// linearizability checker. All false in every real configuration.
+struct StrongBugs {
+  bool accept_without_promise = false;  // the acceptor ignores its promise when accepting
+  bool quorum_of_one = false;           // the proposer takes its own region for a majority
+  bool reapply_on_retry = false;        // a retry re-applies a request already chosen (inv. 5)
+};
+
+struct StrongOptions {
+  RegionId self = 0;
+  RegionId region_count = 3;
+  HandleMode mode = HandleMode::kConsensus;
+  // Seeds the proposer's backoff jitter (the only randomness; the simulator passes its own).
+  uint64_t random_seed = 1;
+  // How long a tick is in the shell (the server ticks every 10 ms); only to word messages in ms.
+  uint32_t tick_ms = 10;
+
+  // Ticks (10 ms each in the server) a client request may take before it is answered
+  // kUnavailable. 2 s: a round to the farthest majority is ~150-300 ms, and when every region
+  // claims one name at once the last of three proposers needs about three rounds plus backoff.
+  uint32_t request_timeout_ticks = 200;
+  // Ticks after which a proposer that has heard nothing (no promise, accept or refusal) from a
+  // majority of regions, itself included, gives up with kUnavailable: the quick 503 of a
+  // minority region. 500 ms: two resend periods, several times the largest RTT, so message loss
+  // alone rarely triggers it.
+  uint32_t unreachable_ticks = 50;
+  // Ticks without a quorum before the current phase's message is sent again to the regions that
+  // have not answered. 25 ticks = 250 ms: above the largest RTT (150 ms) plus jitter, so it
+  // fires for lost messages, not slow ones.
+  uint32_t resend_ticks = 25;
+  // After a rejected ballot the proposer waits backoff_ticks_min plus 0..backoff_ticks_max ticks
+  // (seeded jitter, the window doubling with each lost round up to 4x) before it tries a higher
+  // one. The minimum, ~one WAN RTT, lets the winner finish its Accept instead of being pre-empted
+  // in turn; the jitter, ~one more, separates the losers from each other.
+  uint32_t backoff_ticks_min = 10;
+  uint32_t backoff_ticks_max = 15;
+  // Requests waiting in this region (in flight or queued behind another request for the same
+  // handle). Beyond it a request is refused with RESOURCE_EXHAUSTED; 4096 is far above what
+  // one region's clients keep in flight at WAN latency.
+  size_t max_pending_requests = 4096;
+  // Requests queued behind the one in flight for the same handle. A handle is one register: a
+  // long queue only makes every request in it time out.
+  size_t max_queued_per_handle = 64;
+  // Requests for one handle served by one Paxos round: the queued requests are applied to the
+  // value in order and answered together, so a busy handle costs one round per batch instead of
+  // one per request. 16 keeps a round's value small.
+  size_t max_batch = 16;
+  // Mutations remembered in a handle's value, so a proposer whose accept round failed can tell
+  // whether its mutation was chosen anyway (invariant 5). 32 covers two full batches plus the
+  // competing mutations of a request timeout by far; older ones answer kUnavailable (unknown).
+  size_t recent_mutations = 32;
+
+  // Owner mode: answers the owner keeps to recognise a duplicated forward. Duplicates arrive
+  // within the network's reordering window (well under a second); 4096 answers cover that at
+  // thousands of forwards per second, at ~100 bytes each.
+  size_t max_forward_replies = 4096;
+
+  StrongBugs bugs;
+};
+
+}  // namespace meridian

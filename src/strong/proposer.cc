@@ -1,0 +1,282 @@
+// The proposer half of CASPaxos: batched rounds, the 1-RTT path, retries and timeouts
+// (invariants 2-7 of strong_node.h).
+#include <algorithm>
+
+#include "strong/strong_node.h"
+
+namespace meridian {
+
+StrongNode::Proposal* StrongNode::ActiveFor(const std::string& name, Ballot ballot) {
+  auto it = slots_.find(name);
+  if (it == slots_.end() || !it->second.active || it->second.active->ballot != ballot) {
+    return nullptr;
+  }
+  return &*it->second.active;
+}
+
+void StrongNode::Enqueue(Request request, StrongOutput* out) {
+  ++pending_;
+  const std::string name = request.request.name;
+  Slot& slot = slots_[name];
+  slot.queue.push_back(std::move(request));
+  if (!slot.active) StartNext(name, out);
+}
+
+// Takes up to max_batch queued requests into a new proposal: they share its rounds.
+void StrongNode::StartNext(const std::string& name, StrongOutput* out) {
+  Slot& slot = slots_.at(name);
+  MERIDIAN_ASSERT(!slot.active);
+  if (slot.queue.empty()) {
+    busy_.erase(name);
+    return;
+  }
+  slot.active.emplace();
+  while (!slot.queue.empty() && slot.active->batch.size() < options_.max_batch) {
+    Batched b;
+    b.request = std::move(slot.queue.front());
+    b.index = static_cast<uint32_t>(slot.active->batch.size());
+    slot.active->batch.push_back(std::move(b));
+    slot.queue.pop_front();
+  }
+  slot.active->started_tick = tick_;
+  busy_.insert(name);
+  StartRound(name, out);
+}
+
+void StrongNode::StartRound(const std::string& name, StrongOutput* out) {
+  Slot& slot = slots_.at(name);
+  Proposal& p = *slot.active;
+  const AcceptorState& own = Acceptor(name);
+  p.answered.clear();
+  p.highest_accepted = {};
+  p.highest_value = {};
+  p.phase_started_tick = tick_;
+  // 1-RTT path: a majority promised `fast->next` when it accepted our last value, and our own
+  // acceptor still holds exactly that promise (anything else means someone else came by).
+  if (slot.fast && own.promised == slot.fast->next && own.accepted < slot.fast->next) {
+    p.ballot = slot.fast->next;
+    const HandleValue base = std::move(slot.fast->value);
+    slot.fast.reset();
+    if (p.op_ballot.IsZero()) p.op_ballot = p.ballot;
+    ++stats_.fast_rounds;
+    Propose(name, base, out);
+    return;
+  }
+  slot.fast.reset();
+  // Above every ballot our acceptor promised or saw accepted (so never one we used before,
+  // invariant 2) and above every ballot a Nack told us about (so it can win).
+  const uint64_t counter =
+      std::max({own.promised.counter, own.accepted.counter, slot.highest_seen_counter}) + 1;
+  p.ballot = {counter, options_.self};
+  if (p.op_ballot.IsZero()) p.op_ballot = p.ballot;
+  p.phase = Phase::kPreparing;
+  ++stats_.slow_rounds;
+  for (RegionId r = 0; r < options_.region_count; ++r)
+    SendPrepare(name, p, r, out);
+}
+
+void StrongNode::SendPrepare(const std::string& name, const Proposal& p, RegionId to,
+                             StrongOutput* out) {
+  pb::StrongMessage m;
+  m.mutable_prepare()->set_name(name);
+  Encode(p.ballot, m.mutable_prepare()->mutable_ballot());
+  Send(to, std::move(m), out);
+}
+
+void StrongNode::SendAccept(const std::string& name, const Proposal& p, RegionId to,
+                            StrongOutput* out) {
+  pb::StrongMessage m;
+  pb::Accept* a = m.mutable_accept();
+  a->set_name(name);
+  Encode(p.ballot, a->mutable_ballot());
+  Encode(p.proposed, a->mutable_value());
+  Encode(Ballot{p.ballot.counter + 1, options_.self}, a->mutable_next());
+  Send(to, std::move(m), out);
+}
+
+// Phase 2: `base` is the current value (the highest accepted among a majority of promises, or
+// the cached value on the 1-RTT path). The batch's requests are applied to it in order.
+void StrongNode::Propose(const std::string& name, const HandleValue& base, StrongOutput* out) {
+  Proposal& p = *slots_.at(name).active;
+  p.phase = Phase::kAccepting;
+  p.answered.clear();
+  p.phase_started_tick = tick_;
+  HandleValue value = base;
+  bool any_open = false;
+  for (Batched& b : p.batch) {
+    if (b.answered) continue;
+    const HandleRequest& request = b.request.request;
+    const OpId op_id{p.op_ballot, b.index};
+    // Invariant 5: did an earlier round get this request's mutation chosen after all? `base`
+    // is the chosen history up to now, as far as a majority knows it.
+    bool applied = false, unknown = false;
+    for (uint64_t version : b.tried_versions) {
+      if (options_.bugs.reapply_on_retry) break;
+      if (version > base.version) continue;  // not in the chosen history: that attempt lost
+      auto it = std::find_if(base.recent.begin(), base.recent.end(),
+                             [&](const HandleMutation& m) { return m.version == version; });
+      if (it == base.recent.end()) {
+        unknown = true;
+      } else if (it->op_id == op_id) {
+        applied = true;
+      }
+    }
+    if (applied) {
+      ++stats_.reapplied_checks;
+      const bool claim = request.kind == HandleOpKind::kClaim;
+      b.outcome = claim ? HandleOutcome::kClaimed : HandleOutcome::kReleased;
+      b.record = {name, claim ? request.owner : "", 0, 0};
+    } else if (unknown) {
+      b.answered = true;
+      Reply(b.request, HandleOutcome::kUnavailable, {name, "", 0, 0},
+            "outcome unknown: the handle changed too often while this request retried", out);
+      continue;
+    } else {
+      AppliedRequest a =
+          ApplyRequest(request, value, op_id, b.request.physical_ms, options_.recent_mutations);
+      if (a.mutated) b.tried_versions.push_back(a.value.version);
+      value = std::move(a.value);
+      b.outcome = a.outcome;
+      b.record = RecordOf(name, value);
+    }
+    any_open = true;
+  }
+  if (!any_open) return Finish(name, std::nullopt, out);
+  p.proposed = std::move(value);
+  for (RegionId r = 0; r < options_.region_count; ++r)
+    SendAccept(name, p, r, out);
+}
+
+void StrongNode::HandlePromise(RegionId from, const pb::Promise& m, StrongOutput* out) {
+  Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
+  if (p == nullptr || p->phase != Phase::kPreparing) return;  // a late answer to an old round
+  auto value = Decode(m.value());
+  const Ballot accepted = Decode(m.accepted());
+  if (!value.ok() || !(accepted < p->ballot)) {
+    ++stats_.malformed_messages;
+    return;
+  }
+  if (!p->answered.insert(from).second) return;
+  if (accepted > p->highest_accepted) {
+    p->highest_accepted = accepted;
+    p->highest_value = std::move(value).value();
+  }
+  Slot& slot = slots_.at(m.name());
+  slot.highest_seen_counter = std::max(slot.highest_seen_counter, accepted.counter);
+  if (p->answered.size() >= quorum()) {
+    const HandleValue base = p->highest_value;
+    Propose(m.name(), base, out);
+  }
+}
+
+void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out) {
+  Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
+  if (p == nullptr || p->phase != Phase::kAccepting) return;
+  if (!p->answered.insert(from).second || p->answered.size() < quorum()) return;
+  // Chosen (invariant 3). Each Accepted also promised next: cache it for the 1-RTT path.
+  slots_.at(m.name()).fast = FastPath{{p->ballot.counter + 1, options_.self}, p->proposed};
+  Finish(m.name(), std::nullopt, out);
+}
+
+void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out) {
+  Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
+  const Ballot promised = Decode(m.promised());
+  // A Nack naming a promise not above our ballot is a late answer to a resend we no longer need
+  // (e.g. our own acceptor, which promised this very ballot).
+  if (p == nullptr || p->phase == Phase::kBackoff || !(promised > p->ballot)) return;
+  ++stats_.nacks;
+  Slot& slot = slots_.at(m.name());
+  slot.highest_seen_counter = std::max(slot.highest_seen_counter, promised.counter);
+  slot.fast.reset();
+  if (p->answered.count(from) != 0) return;
+  // Someone is running a higher ballot: this round could still win without the refuser, but
+  // it would most likely be overtaken; a higher ballot after a short backoff wins sooner.
+  BackOff(*p);
+  (void)out;
+}
+
+// Randomised exponential backoff: at least backoff_ticks_min (time for the winner to finish its
+// round), plus jitter from a window that doubles with each lost round (up to 4x), so duelling
+// proposers soon stop colliding; the jitter comes from the seeded generator.
+void StrongNode::BackOff(Proposal& p) {
+  p.phase = Phase::kBackoff;
+  const uint32_t doublings = std::min<uint32_t>(p.rounds_lost++, 2);
+  p.retry_tick = tick_ + options_.backoff_ticks_min +
+                 random_.Uniform(uint64_t{options_.backoff_ticks_max} << doublings);
+}
+
+// Answers every request of the active batch not yet answered: with its outcome once the
+// proposal is chosen, or kUnavailable with `unavailable` as the message. Then starts the next.
+void StrongNode::Finish(const std::string& name, std::optional<std::string> unavailable,
+                        StrongOutput* out) {
+  Slot& slot = slots_.at(name);
+  MERIDIAN_ASSERT(slot.active);
+  for (Batched& b : slot.active->batch) {
+    if (b.answered) continue;
+    if (unavailable) {
+      Reply(b.request, HandleOutcome::kUnavailable, {name, "", 0, 0}, *unavailable, out);
+    } else {
+      Reply(b.request, b.outcome, std::move(b.record), "", out);
+    }
+  }
+  slot.active.reset();
+  StartNext(name, out);
+}
+
+void StrongNode::TickProposals(StrongOutput* out) {
+  const std::vector<std::string> names(busy_.begin(), busy_.end());
+  for (const std::string& name : names) {
+    Slot& slot = slots_.at(name);
+    while (!slot.queue.empty() && slot.queue.front().deadline_tick <= tick_) {
+      // Same timeout for all, so queued deadlines ascend: the front expires first.
+      Reply(slot.queue.front(), HandleOutcome::kUnavailable, {name, "", 0, 0},
+            "the handle's queue did not drain within the request timeout", out);
+      slot.queue.pop_front();
+    }
+    Proposal& p = *slot.active;
+    // The batch's oldest request sets its deadline: the batch is answered as one.
+    if (tick_ >= p.batch.front().request.deadline_tick) {
+      slot.fast.reset();
+      Finish(name,
+             "no majority of regions answered within " +
+                 std::to_string(options_.request_timeout_ticks * options_.tick_ms) + " ms",
+             out);
+      continue;
+    }
+    if (tick_ - p.started_tick >= options_.unreachable_ticks) {
+      size_t heard = 1;  // ourselves
+      for (RegionId r = 0; r < options_.region_count; ++r) {
+        if (r != options_.self && last_heard_tick_[r] > p.started_tick) ++heard;
+      }
+      if (heard < quorum()) {
+        slot.fast.reset();
+        Finish(name,
+               "this region cannot reach a majority of regions (heard from " +
+                   std::to_string(heard) + " of " + std::to_string(options_.region_count) +
+                   " within " + std::to_string(options_.unreachable_ticks * options_.tick_ms) +
+                   " ms)",
+               out);
+        continue;
+      }
+    }
+    if (p.phase == Phase::kBackoff) {
+      if (tick_ >= p.retry_tick) StartRound(name, out);
+      continue;
+    }
+    if (tick_ - p.phase_started_tick < options_.resend_ticks) continue;
+    // No quorum yet: the message or its answer may be lost. Ask again whoever has not answered;
+    // acceptors answer repeats idempotently.
+    ++stats_.resends;
+    p.phase_started_tick = tick_;
+    for (RegionId r = 0; r < options_.region_count; ++r) {
+      if (p.answered.count(r) != 0) continue;
+      if (p.phase == Phase::kPreparing) {
+        SendPrepare(name, p, r, out);
+      } else {
+        SendAccept(name, p, r, out);
+      }
+    }
+  }
+}
+
+}  // namespace meridian

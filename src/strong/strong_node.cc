@@ -1,0 +1,198 @@
+// StrongNode: construction, recovery, the public entry points and message dispatch.
+#include "strong/strong_node.h"
+
+#include "strong/handle_name.h"
+
+namespace meridian {
+namespace {
+
+// Storage key of a handle's acceptor record (the replica's records use other prefixes: see
+// src/replica/storage_keys.h).
+constexpr std::string_view kHandlePrefix = "h";
+
+std::string HandleKey(const std::string& name) {
+  return std::string(kHandlePrefix) + name;
+}
+
+}  // namespace
+
+StrongNode::StrongNode(StrongOptions options)
+    : options_(options),
+      random_(options.random_seed ^ (0x9e3779b97f4a7c15ULL * (options.self + 1))),
+      // Forward ids start at a random point so that a reply addressed to a previous
+      // incarnation of this region cannot match a new request.
+      last_heard_tick_(options.region_count, 0),
+      next_forward_id_(random_.Next() >> 1) {
+  MERIDIAN_ASSERT(options_.region_count >= 1 && options_.region_count <= kMaxRegions);
+  MERIDIAN_ASSERT(options_.self < options_.region_count);
+  MERIDIAN_ASSERT(options_.request_timeout_ticks > 0 && options_.resend_ticks > 0);
+  MERIDIAN_ASSERT(options_.unreachable_ticks > 0);
+  MERIDIAN_ASSERT(options_.backoff_ticks_max > 0 && options_.recent_mutations > 0);
+}
+
+Result<std::unique_ptr<StrongNode>> StrongNode::Recover(StrongOptions options,
+                                                        const Storage& storage) {
+  auto node = std::make_unique<StrongNode>(options);
+  MERIDIAN_RETURN_IF_ERROR(
+      storage.Scan(kHandlePrefix, [&node](std::string_view key, std::string_view bytes) -> Status {
+        pb::AcceptorRecord record;
+        if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return DataLoss("unreadable handle record");
+        }
+        auto name = CanonicalHandleName(key.substr(kHandlePrefix.size()));
+        if (!name.ok() || *name != key.substr(kHandlePrefix.size())) {
+          return DataLoss("handle record under a bad name");
+        }
+        auto value = Decode(record.value());
+        if (!value.ok()) return value.status();
+        AcceptorState state{Decode(record.promised()), Decode(record.accepted()), *value};
+        if (state.promised < state.accepted) return DataLoss("handle record accepted > promised");
+        node->acceptors_[*name] = std::move(state);
+        return Status::Ok();
+      }));
+  return node;
+}
+
+size_t StrongNode::quorum() const {
+  if (options_.bugs.quorum_of_one) return 1;
+  return options_.region_count / 2 + 1;
+}
+
+std::optional<HandleValue> StrongNode::LocalValue(const std::string& name) const {
+  auto it = acceptors_.find(name);
+  if (it == acceptors_.end()) return std::nullopt;
+  return it->second.value;
+}
+
+Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleRequest request,
+                                                uint64_t physical_ms, StrongOutput* out) {
+  auto name = CanonicalHandleName(request.name);
+  if (!name.ok()) return name.status();
+  if (request.kind != HandleOpKind::kRead) {
+    MERIDIAN_RETURN_IF_ERROR(ValidateHandleOwner(request.owner));
+  } else {
+    request.owner.clear();
+  }
+  if (pending_ >= options_.max_pending_requests) {
+    return ResourceExhausted("too many handle requests pending in this region");
+  }
+  request.name = *name;
+  Request r{request_id, std::move(request), physical_ms, tick_ + options_.request_timeout_ticks};
+  ++stats_.requests;
+  if (options_.mode == HandleMode::kOwner) {
+    if (OwnerOf(*name) == options_.self) {
+      ++pending_;
+      AppliedRequest a = ApplyAsOwner(r.request, physical_ms, out);
+      Reply(r, a.outcome, RecordOf(*name, a.value), "", out);
+      return *name;
+    }
+    const uint64_t id = next_forward_id_++;
+    forwards_[id] = {request_id, *name, r.deadline_tick};
+    ++pending_;
+    pb::StrongMessage m;
+    pb::Forward* f = m.mutable_forward();
+    f->set_forward_id(id);
+    f->mutable_op()->set_kind(static_cast<uint32_t>(r.request.kind));
+    f->mutable_op()->set_name(*name);
+    f->mutable_op()->set_owner(r.request.owner);
+    f->set_physical_ms(physical_ms);
+    Send(OwnerOf(*name), std::move(m), out);
+    return *name;
+  }
+  Slot& slot = slots_[*name];
+  if (slot.queue.size() >= options_.max_queued_per_handle) {
+    return ResourceExhausted("too many requests queued for handle " + *name);
+  }
+  Enqueue(std::move(r), out);
+  DrainSelf(out);
+  return *name;
+}
+
+void StrongNode::OnMessage(RegionId from, const pb::StrongMessage& message, StrongOutput* out) {
+  if (from >= options_.region_count || from == options_.self || from != message.from()) {
+    ++stats_.malformed_messages;
+    return;
+  }
+  last_heard_tick_[from] = tick_;
+  Dispatch(from, message, out);
+  DrainSelf(out);
+}
+
+void StrongNode::Tick(StrongOutput* out) {
+  ++tick_;
+  TickProposals(out);
+  TickForwards(out);
+  DrainSelf(out);
+}
+
+void StrongNode::Send(RegionId to, pb::StrongMessage message, StrongOutput* out) {
+  message.set_from(options_.self);
+  if (to == options_.self) {
+    self_inbox_.push_back(std::move(message));
+  } else {
+    out->messages.emplace_back(to, std::move(message));
+  }
+}
+
+// Messages to ourselves are handled after the step that produced them, in order, so handlers
+// never re-enter one another; the shell sees only their durable effects and outgoing messages.
+void StrongNode::DrainSelf(StrongOutput* out) {
+  while (!self_inbox_.empty()) {
+    pb::StrongMessage m = std::move(self_inbox_.front());
+    self_inbox_.pop_front();
+    Dispatch(options_.self, m, out);
+  }
+}
+
+void StrongNode::Dispatch(RegionId from, const pb::StrongMessage& message, StrongOutput* out) {
+  const bool consensus = options_.mode == HandleMode::kConsensus;
+  switch (message.body_case()) {
+    case pb::StrongMessage::kPrepare:
+      if (consensus) return HandlePrepare(from, message.prepare(), out);
+      break;
+    case pb::StrongMessage::kPromise:
+      if (consensus) return HandlePromise(from, message.promise(), out);
+      break;
+    case pb::StrongMessage::kAccept:
+      if (consensus) return HandleAccept(from, message.accept(), out);
+      break;
+    case pb::StrongMessage::kAccepted:
+      if (consensus) return HandleAccepted(from, message.accepted(), out);
+      break;
+    case pb::StrongMessage::kNack:
+      if (consensus) return HandleNack(from, message.nack(), out);
+      break;
+    case pb::StrongMessage::kForward:
+      if (!consensus) return HandleForward(from, message.forward(), out);
+      break;
+    case pb::StrongMessage::kForwardReply:
+      if (!consensus) return HandleForwardReply(from, message.forward_reply(), out);
+      break;
+    case pb::StrongMessage::BODY_NOT_SET:
+      break;
+  }
+  ++stats_.malformed_messages;  // empty, or a message of the other mode (misconfiguration)
+}
+
+void StrongNode::Reply(const Request& r, HandleOutcome outcome, HandleRecord record,
+                       std::string message, StrongOutput* out) {
+  if (outcome == HandleOutcome::kUnavailable) ++stats_.unavailable;
+  MERIDIAN_ASSERT(pending_ > 0);
+  --pending_;
+  out->replies.push_back({r.request_id, outcome, std::move(record), std::move(message)});
+}
+
+StrongNode::AcceptorState& StrongNode::Acceptor(const std::string& name) {
+  return acceptors_[name];
+}
+
+void StrongNode::Persist(const std::string& name, const AcceptorState& state, StrongOutput* out) {
+  MERIDIAN_ASSERT(!(state.promised < state.accepted));
+  pb::AcceptorRecord record;
+  Encode(state.promised, record.mutable_promised());
+  Encode(state.accepted, record.mutable_accepted());
+  Encode(state.value, record.mutable_value());
+  out->records.Put(HandleKey(name), record.SerializeAsString());
+}
+
+}  // namespace meridian
