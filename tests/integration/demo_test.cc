@@ -114,6 +114,26 @@ TEST_F(DemoTest, WanDelayPartitionHealKillRerouteRestartAndCleanStop) {
       seconds(30)))
       << Value("us", "/profile/split") << Value("eu", "/profile/split");
 
+  // 2b. A handle claim needs a majority: ap cut off from both peers answers 503, never a wrong
+  // answer, while us and eu (a majority) still claim; after heal ap sees their claim.
+  ASSERT_EQ(Chaos({"partition", "ap", "us"}), 0);
+  ASSERT_EQ(Chaos({"partition", "ap", "eu"}), 0);
+  auto cut = Call(Region("ap"), "PUT", "/handle/cutoff", R"({"owner":"from-ap"})");
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->status, 503) << cut->body;
+  auto majority = Call(Region("us"), "PUT", "/handle/cutoff", R"({"owner":"from-us"})");
+  ASSERT_TRUE(majority.ok());
+  EXPECT_EQ(majority->status, 201) << majority->body;
+  ASSERT_EQ(Chaos({"heal", "ap", "us"}), 0);
+  ASSERT_EQ(Chaos({"heal", "ap", "eu"}), 0);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto r = Call(Region("ap"), "GET", "/handle/cutoff");
+        return r.ok() && r->status == 200 &&
+               Json::parse(r->body, nullptr, false).value("owner", "") == "from-us";
+      },
+      seconds(30)));
+
   // 3. Kill eu: the router serves eu's clients from another region; writes go on meanwhile.
   const std::string router = endpoints_json_["router"];
   ASSERT_EQ(Chaos({"kill", "eu"}), 0);
