@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/demo/demo_command.h"
+#include "tools/gen_command.h"
 #include "tools/region_command.h"
 #include "tools/router_command.h"
 #include "tools/sim_command.h"
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Meridian: a multi-region active-active data store"};
   app.require_subcommand(1);
   int exit_code = 0;
+  meridian::AddGenCommand(app, &exit_code);
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);
   meridian::AddRegionCommand(app, &exit_code);
