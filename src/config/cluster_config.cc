@@ -78,6 +78,13 @@ std::optional<RegionId> ClusterConfig::RegionIdByName(std::string_view name) con
   return std::nullopt;
 }
 
+std::string ClusterConfig::RegionNames() const {
+  std::string out;
+  for (const RegionConfig& r : regions)
+    out += (out.empty() ? "" : ", ") + r.name;
+  return out;
+}
+
 const LinkConfig& ClusterConfig::LinkBetween(RegionId a, RegionId b) const {
   MERIDIAN_ASSERT(a != b && a < regions.size() && b < regions.size());
   const RegionId lo = std::min(a, b);

@@ -78,6 +78,8 @@ struct ClusterConfig {
 
   // The id of the region called `name`, or nullopt.
   std::optional<RegionId> RegionIdByName(std::string_view name) const;
+  // "us, eu, ap": the region names in id order, for error messages.
+  std::string RegionNames() const;
   // REQUIRES: a != b, both valid ids. Returns the matrix entry for the unordered pair.
   const LinkConfig& LinkBetween(RegionId a, RegionId b) const;
   // True when the topology lets a and b replicate directly. REQUIRES: valid ids.
@@ -99,8 +101,7 @@ std::string FormatClusterConfig(const ClusterConfig& config);
 // links, and `topology` (hub: the first region kept, when the config's hub is not among them).
 // InvalidArgument naming an unknown region, or when fewer than one remains.
 Result<ClusterConfig> SubsetClusterConfig(const ClusterConfig& config,
-                                          const std::vector<std::string>& names,
-                                          Topology topology);
+                                          const std::vector<std::string>& names, Topology topology);
 
 // Reads and parses the file at `path` (NotFound if it cannot be read).
 Result<ClusterConfig> LoadClusterConfig(const std::string& path);

@@ -56,10 +56,8 @@ Result<ClusterConfig> SubsetClusterConfig(const ClusterConfig& config,
   for (const std::string& name : names) {
     std::optional<RegionId> id = config.RegionIdByName(name);
     if (!id) {
-      std::string known;
-      for (const RegionConfig& r : config.regions)
-        known += (known.empty() ? "" : ", ") + r.name;
-      return InvalidArgument("unknown region '" + name + "' (the config has: " + known + ")");
+      return InvalidArgument("unknown region '" + name +
+                             "' (the config has: " + config.RegionNames() + ")");
     }
     if (std::find(kept.begin(), kept.end(), *id) == kept.end()) kept.push_back(*id);
   }

@@ -35,10 +35,8 @@ int RunRegion(const RegionCommandOptions& o) {
   }
   std::optional<RegionId> self = config->RegionIdByName(o.region);
   if (!self) {
-    std::string known;
-    for (const RegionConfig& r : config->regions)
-      known += (known.empty() ? "" : ", ") + r.name;
-    spdlog::error("region: unknown region '{}' (the config has: {})", o.region, known);
+    spdlog::error("region: unknown region '{}' (the config has: {})", o.region,
+                  config->RegionNames());
     return 2;
   }
   RegionServerOptions options;
