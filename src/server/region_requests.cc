@@ -56,6 +56,18 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     HandleAdmin(request, std::move(respond));
     return;
   }
+  // Wraps the responder so every answer is counted and timed under its route's labels.
+  auto timed = [this, start, method = MethodLabel(request.method)](
+                   HttpResponder inner, const std::string& data_class, const std::string& op) {
+    Histogram* latency = &metrics.request_seconds.WithLabels({method, data_class, op});
+    return HttpResponder([this, inner = std::move(inner), latency, start, method, data_class,
+                          op](HttpResponse response) {
+      latency->Observe(SecondsSince(start));
+      metrics.requests.WithLabels({method, data_class, op, std::to_string(response.status)})
+          .Increment();
+      inner(std::move(response));
+    });
+  };
   if (auto handle = ParseHandleRequest(request)) {
     const char* op = "rejected";
     if (const auto* c = std::get_if<HandleCommand>(&*handle)) {
@@ -63,46 +75,29 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
            : c->request.kind == HandleOpKind::kRelease ? "release"
                                                        : "read";
     }
-    Histogram* latency =
-        &metrics.request_seconds.WithLabels({MethodLabel(request.method), "handle", op});
-    HttpResponder timed = [this, respond = std::move(respond), latency, start,
-                           method = MethodLabel(request.method), op](HttpResponse response) {
-      latency->Observe(SecondsSince(start));
-      metrics.requests.WithLabels({method, "handle", op, std::to_string(response.status)})
-          .Increment();
-      respond(std::move(response));
-    };
-    if (const auto* error = std::get_if<ApiError>(&*handle)) return timed(FormatError(*error));
-    return HandleHandle(std::get<HandleCommand>(*handle), std::move(timed));
+    HttpResponder answer = timed(std::move(respond), "handle", op);
+    if (const auto* error = std::get_if<ApiError>(&*handle)) return answer(FormatError(*error));
+    return HandleHandle(std::get<HandleCommand>(*handle), std::move(answer));
   }
   ApiCommand command = ParseApiRequest(request, api_options);
   const RouteLabels labels = LabelsFor(command);
-  const std::string method = MethodLabel(request.method);
-  Histogram* latency = &metrics.request_seconds.WithLabels({method, labels.data_class, labels.op});
-  HttpResponder timed = [this, respond = std::move(respond), latency, start, method,
-                         labels](HttpResponse response) {
-    latency->Observe(SecondsSince(start));
-    metrics.requests
-        .WithLabels({method, labels.data_class, labels.op, std::to_string(response.status)})
-        .Increment();
-    respond(std::move(response));
-  };
+  HttpResponder answer = timed(std::move(respond), labels.data_class, labels.op);
 
   if (const auto* error = std::get_if<ApiError>(&command)) {
-    timed(FormatError(*error));
+    answer(FormatError(*error));
   } else if (const auto* write = std::get_if<WriteCommand>(&command)) {
-    HandleWrite(*write, std::move(timed));
+    HandleWrite(*write, std::move(answer));
   } else if (const auto* read = std::get_if<ReadCommand>(&command)) {
-    HandleRead(*read, std::move(timed));
+    HandleRead(*read, std::move(answer));
   } else if (std::holds_alternative<HealthCommand>(command)) {
     std::lock_guard lock(mu);
-    timed(HealthzLocked());
+    answer(HealthzLocked());
   } else if (std::holds_alternative<MetricsCommand>(command)) {
     std::lock_guard lock(mu);
-    timed(FormatMetrics(RenderMetricsLocked()));
+    answer(FormatMetrics(RenderMetricsLocked()));
   } else if (const auto* conflicts = std::get_if<ConflictsCommand>(&command)) {
     std::lock_guard lock(mu);
-    timed(FormatConflicts(replica->conflicts(), region_names, conflicts->limit));
+    answer(FormatConflicts(replica->conflicts(), region_names, conflicts->limit));
   }
 }
 
