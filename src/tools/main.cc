@@ -3,6 +3,7 @@
 
 #include "tools/demo/demo_command.h"
 #include "tools/gen_command.h"
+#include "tools/lab_command.h"
 #include "tools/region_command.h"
 #include "tools/router_command.h"
 #include "tools/sim_command.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   meridian::AddGenCommand(app, &exit_code);
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);
+  meridian::AddLabCommand(app, &exit_code);
   meridian::AddRegionCommand(app, &exit_code);
   meridian::AddRouterCommand(app, &exit_code);
   meridian::AddSimCommand(app, &exit_code);

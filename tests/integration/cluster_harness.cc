@@ -1,16 +1,12 @@
 #include "tests/integration/cluster_harness.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <csignal>
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -29,29 +25,6 @@ std::string MeridianBinary() {
   return MERIDIAN_BINARY;
 }
 
-std::vector<uint16_t> PickFreePorts(size_t count) {
-  std::vector<int> fds;
-  std::vector<uint16_t> ports;
-  std::set<uint16_t> seen;
-  while (ports.size() < count) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    MERIDIAN_ASSERT(fd >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    MERIDIAN_ASSERT(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    MERIDIAN_ASSERT(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    fds.push_back(fd);  // held open until all are picked, so the kernel never repeats one
-    const uint16_t port = ntohs(addr.sin_port);
-    if (seen.insert(port).second) ports.push_back(port);
-  }
-  for (int fd : fds)
-    ::close(fd);
-  return ports;
-}
-
 ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology)
     : regions_(std::move(regions)), processes_(regions_.size()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "meridian_it_XXXXXX").string();
@@ -64,9 +37,10 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
     ports_.push_back({ports[2 * i], ports[2 * i + 1]});
   wan_admin_port_ = ports[2 * regions_.size()];
   router_port_ = ports[2 * regions_.size() + 1];
-  // The emulator's proxies take a block of ports above base_port; pick one below the kernel's
-  // ephemeral range (so no picked port falls inside), varied by pid so parallel tests differ.
-  wan_base_port_ = static_cast<uint16_t>(20000 + (::getpid() % 50) * 200);
+  // The emulator's proxies take a block of ports above base_port, all free now.
+  auto wan_base = PickWanBasePort(ports, static_cast<uint64_t>(::getpid()));
+  MERIDIAN_ASSERT_MSG(wan_base.ok(), "no free port block for the WAN emulator");
+  wan_base_port_ = *wan_base;
 
   std::ostringstream yaml;
   yaml << "regions:\n";

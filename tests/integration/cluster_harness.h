@@ -18,11 +18,9 @@
 #include "net/http_client.h"
 #include "net/http_message.h"
 #include "tools/process/child_process.h"
+#include "tools/process/local_cluster.h"
 
 namespace meridian::testing {
-
-// Ports the kernel just handed out for 127.0.0.1:0 (then released), all distinct.
-std::vector<uint16_t> PickFreePorts(size_t count);
 
 struct RegionPorts {
   uint16_t http = 0;

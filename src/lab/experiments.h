@@ -1,0 +1,35 @@
+// The `meridian lab` experiments built so far, in the order `lab run` runs them (issue 6
+// numbering in brackets). Each runs against a live cluster (LabContext), bounds every wait, and
+// returns its figures, its reproducing command and its correctness assertions; none throws.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lab/lab_context.h"
+#include "lab/ledger.h"
+
+namespace meridian {
+
+using ExperimentFn = ExperimentResult (*)(const LabContext&);
+
+struct ExperimentEntry {
+  const char* name;
+  ExperimentFn run;
+};
+
+// tax (1), lww (2), crdt (3), ryw (7), partition (6, short version).
+const std::vector<ExperimentEntry>& BuiltExperiments();
+
+// (1) Local write latency per class vs handle claim latency, from each region. Figures only.
+ExperimentResult RunTaxExperiment(const LabContext& context);
+// (2) LWW conflict pairs: lost writes reported, convergence asserted; plus the clock-skew case.
+ExperimentResult RunLwwExperiment(const LabContext& context);
+// (3) Increments and tag adds over every region: nothing lost, all regions identical.
+ExperimentResult RunCrdtExperiment(const LabContext& context);
+// (7) Read-your-writes: pinned, hopping without a token (stale shown), hopping with the token.
+ExperimentResult RunRywExperiment(const LabContext& context);
+// (6, short) Partition the first two regions, conflicting writes on both sides, heal, converge.
+ExperimentResult RunPartitionExperiment(const LabContext& context);
+
+}  // namespace meridian

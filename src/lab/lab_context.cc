@@ -1,0 +1,80 @@
+#include "lab/lab_context.h"
+
+#include <thread>
+
+#include "net/http_client.h"
+
+namespace meridian {
+
+using Clock = std::chrono::steady_clock;
+
+std::string LabContext::ReproduceCommand(const std::string& experiment) const {
+  std::string command = "meridian lab run " + experiment + " --seed " + std::to_string(seed);
+  if (quick) command += " --quick";
+  if (!config_arg.empty()) command += " --config " + config_arg;
+  return command + " --out DIR";
+}
+
+Result<LabReply> LabCall(const std::string& address, const std::string& method,
+                         const std::string& target, const std::string& body, LabHeaders headers,
+                         std::chrono::milliseconds timeout) {
+  HttpClientRequest request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  request.headers = std::move(headers);
+  const auto start = Clock::now();
+  auto response = HttpFetch(address, request, timeout);
+  if (!response.ok()) return response.status();
+  LabReply reply;
+  reply.latency_ms = SecondsSince(start) * 1000.0;
+  reply.status = response->status;
+  reply.body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (reply.body.is_discarded()) reply.body = nullptr;
+  return reply;
+}
+
+std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
+                                                  const std::string& key) {
+  std::vector<nlohmann::json> values;
+  for (const std::string& address : context.region_http) {
+    auto reply = LabCall(address, "GET", "/profile/" + key);
+    if (!reply.ok() || reply->status != 200 || !reply->body.is_object()) return {};
+    values.push_back(JsonField(reply->body, "value"));
+  }
+  return values;
+}
+
+nlohmann::json JsonField(const nlohmann::json& body, const std::string& key) {
+  if (!body.is_object()) return nullptr;
+  auto it = body.find(key);
+  return it == body.end() ? nlohmann::json() : *it;
+}
+
+std::string JsonString(const nlohmann::json& body, const std::string& key) {
+  const nlohmann::json field = JsonField(body, key);
+  return field.is_string() ? field.get<std::string>() : std::string();
+}
+
+bool AllAgree(const std::vector<nlohmann::json>& values) {
+  if (values.empty()) return false;
+  for (const nlohmann::json& value : values) {
+    if (value != values.front()) return false;
+  }
+  return true;
+}
+
+bool WaitUntil(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (probe()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace meridian

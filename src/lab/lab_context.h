@@ -1,0 +1,67 @@
+// What every `meridian lab` experiment gets: the running cluster's addresses, the seed and the
+// mode, plus small blocking HTTP helpers for the experiments' direct requests.
+//
+// Contract: every helper's wait is bounded (the request timeout, or the WaitUntil timeout); none
+// throws. JSON bodies are parsed at this edge; a body that is not JSON is an Internal error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "config/cluster_config.h"
+
+namespace meridian {
+
+struct LabContext {
+  ClusterConfig config;
+  std::vector<std::string> region_names;  // in RegionId order
+  std::vector<std::string> region_http;   // "127.0.0.1:port", same order
+  std::string demo_control;               // the supervisor's control API
+  uint64_t seed = 1;
+  bool quick = false;
+  std::string config_arg;  // the --config the lab was given, for reproducing commands
+
+  // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR".
+  std::string ReproduceCommand(const std::string& experiment) const;
+  size_t region_count() const { return region_http.size(); }
+};
+
+struct LabReply {
+  int status = 0;
+  nlohmann::json body;  // null when the body was empty or not JSON
+  double latency_ms = 0;
+};
+
+using LabHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One request; any HTTP status is a reply, a transport failure is an error.
+Result<LabReply> LabCall(const std::string& address, const std::string& method,
+                         const std::string& target, const std::string& body = "",
+                         LabHeaders headers = {},
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// The "value" of GET /profile/{key} in every region, in region order; empty if any read failed.
+std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
+                                                  const std::string& key);
+
+// body[key] when body is an object holding key, else null. Never throws.
+nlohmann::json JsonField(const nlohmann::json& body, const std::string& key);
+// body[key] when it is a string, else "". Never throws.
+std::string JsonString(const nlohmann::json& body, const std::string& key);
+
+// True when `values` is non-empty and all its elements are equal.
+bool AllAgree(const std::vector<nlohmann::json>& values);
+
+// Polls `probe` every 25 ms until it returns true or `timeout` passes; returns its last value.
+bool WaitUntil(const std::function<bool()>& probe, std::chrono::milliseconds timeout);
+
+// Seconds on the steady clock since `start`.
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
+}  // namespace meridian

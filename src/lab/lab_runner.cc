@@ -1,0 +1,141 @@
+#include "lab/lab_runner.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "tools/demo/demo_supervisor.h"
+#include "tools/process/local_cluster.h"
+
+namespace meridian {
+
+namespace {
+
+Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.flush();
+  if (!out) return Internal("cannot write " + path);
+  return Status::Ok();
+}
+
+// Runs one experiment; an exception from a library it uses (JSON, CLI, std) becomes a failed
+// assertion of that experiment instead of crossing into the command (and skipping Stop()).
+ExperimentResult RunGuarded(const ExperimentEntry& entry, const LabContext& context) {
+  try {
+    return entry.run(context);
+  } catch (const std::exception& error) {
+    ExperimentResult result;
+    result.name = entry.name;
+    result.title = "did not complete";
+    result.seed = context.seed;
+    result.command = context.ReproduceCommand(entry.name);
+    result.Assert("experiment completed", false, std::string("threw: ") + error.what());
+    return result;
+  }
+}
+
+}  // namespace
+
+const std::vector<ExperimentEntry>& BuiltExperiments() {
+  static const std::vector<ExperimentEntry> kBuilt = {
+      {"tax", &RunTaxExperiment},
+      {"lww", &RunLwwExperiment},
+      {"crdt", &RunCrdtExperiment},
+      {"ryw", &RunRywExperiment},
+      {"partition", &RunPartitionExperiment},
+  };
+  return kBuilt;
+}
+
+Result<std::vector<ExperimentEntry>> ResolveExperiments(const std::vector<std::string>& names,
+                                                        const std::vector<ExperimentEntry>& built) {
+  if (names.empty()) return built;
+  std::vector<ExperimentEntry> chosen;
+  std::set<std::string> seen;
+  for (const std::string& name : names) {
+    if (!seen.insert(name).second) return InvalidArgument("experiment '" + name + "' named twice");
+    bool found = false;
+    for (const ExperimentEntry& entry : built) {
+      if (name == entry.name) {
+        chosen.push_back(entry);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string known;
+      for (const ExperimentEntry& entry : built)
+        known += (known.empty() ? "" : ", ") + std::string(entry.name);
+      return InvalidArgument("unknown experiment '" + name + "' (built: " + known + ")");
+    }
+  }
+  return chosen;
+}
+
+std::string DescribeCluster(const ClusterConfig& config) {
+  std::string text =
+      config.RegionNames() + " (" + std::string(TopologyName(config.topology)) + "); WAN RTT:";
+  for (const LinkConfig& link : config.links) {
+    text += " " + config.regions[link.a].name + "-" + config.regions[link.b].name + " " +
+            std::to_string(link.rtt_ms) + "+-" + std::to_string(link.jitter_ms) + " ms;";
+  }
+  text += " all processes on one machine (loopback + WAN emulator)";
+  return text;
+}
+
+Result<Ledger> RunLab(const LabOptions& options) {
+  auto experiments = ResolveExperiments(options.names, BuiltExperiments());
+  if (!experiments.ok()) return experiments.status();
+  auto base = LoadClusterConfig(options.config_path);
+  if (!base.ok()) return base.status();
+  if (base->regions.size() < 2) return InvalidArgument("the lab needs at least two regions");
+  std::error_code error;
+  // DIR/cluster is the lab's own: a previous run's data there would change this run's counts.
+  std::filesystem::remove_all(options.out_dir + "/cluster", error);
+  if (error) return Internal(options.out_dir + "/cluster: " + error.message());
+  std::filesystem::create_directories(options.out_dir, error);
+  if (error) return InvalidArgument("--out " + options.out_dir + ": " + error.message());
+  auto addresses = RelocateClusterConfig(*base, static_cast<uint64_t>(::getpid()));
+  if (!addresses.ok()) return addresses.status();
+  const std::string config_file = options.out_dir + "/lab-cluster.yaml";
+  MERIDIAN_RETURN_IF_ERROR(WriteFile(config_file, FormatClusterConfig(addresses->config)));
+
+  LabContext context;
+  context.config = addresses->config;
+  for (const RegionConfig& region : context.config.regions) {
+    context.region_names.push_back(region.name);
+    context.region_http.push_back(region.http.ToString());
+  }
+  context.demo_control = addresses->control;
+  context.seed = options.seed;
+  context.quick = options.quick;
+  context.config_arg = options.config_path == "deploy/local.yaml" ? "" : options.config_path;
+
+  Ledger ledger;
+  ledger.quick = options.quick;
+  ledger.cluster = DescribeCluster(context.config);
+  {
+    DemoOptions demo;
+    demo.config_path = config_file;
+    demo.data_dir = options.out_dir + "/cluster";
+    demo.control = addresses->control;
+    DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
+    MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
+    for (const ExperimentEntry& entry : *experiments) {
+      if (options.progress != nullptr) *options.progress << "lab: running " << entry.name << "\n";
+      ledger.experiments.push_back(RunGuarded(entry, context));
+      if (options.progress != nullptr) {
+        *options.progress << "lab: " << entry.name << " "
+                          << (ledger.experiments.back().Passed() ? "passed" : "FAILED") << "\n";
+      }
+    }
+    supervisor.Stop();
+  }
+  MERIDIAN_RETURN_IF_ERROR(WriteFile(options.out_dir + "/ledger.json", RenderLedgerJson(ledger)));
+  MERIDIAN_RETURN_IF_ERROR(WriteFile(options.out_dir + "/ledger.md", RenderLedgerMarkdown(ledger)));
+  return ledger;
+}
+
+}  // namespace meridian

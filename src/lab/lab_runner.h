@@ -1,0 +1,45 @@
+// RunLab: `meridian lab run`'s engine. Relocates the cluster config onto free loopback ports,
+// starts a DemoSupervisor on it, runs the chosen experiments in order, stops the cluster, and
+// writes DIR/ledger.json and DIR/ledger.md.
+//
+// Contract:
+//  1. The cluster is stopped before RunLab returns, on every path (the supervisor is scoped to
+//     the call, and its Stop() leaves no process behind).
+//  2. An error Status means no ledger could be produced (bad names, config, cluster did not start,
+//     output not writable). A failed correctness assertion is not an error: it is in the ledger,
+//     and Ledger::Passed() says so.
+//  3. DIR/cluster (the cluster's data and logs) is emptied first, so each run starts from empty
+//     regions; DIR/lab-cluster.yaml, ledger.json and ledger.md are overwritten.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "lab/experiments.h"
+#include "lab/ledger.h"
+
+namespace meridian {
+
+struct LabOptions {
+  std::vector<std::string> names;  // empty: every built experiment
+  std::string out_dir;
+  bool quick = false;
+  std::string config_path = "deploy/local.yaml";
+  uint64_t seed = 1;
+  std::ostream* progress = nullptr;  // one line per experiment, when set
+};
+
+// The entries to run for `names`, in the order given (all built ones, in their order, when
+// empty). InvalidArgument naming an unknown or repeated experiment.
+Result<std::vector<ExperimentEntry>> ResolveExperiments(const std::vector<std::string>& names,
+                                                        const std::vector<ExperimentEntry>& built);
+
+// "us, eu, ap; us-eu 80 ms, ...": the ledger's one-line cluster description.
+std::string DescribeCluster(const ClusterConfig& config);
+
+Result<Ledger> RunLab(const LabOptions& options);
+
+}  // namespace meridian

@@ -1,0 +1,130 @@
+#include "lab/lab_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tools/process/local_cluster.h"
+
+namespace meridian {
+namespace {
+
+ExperimentResult Noop(const LabContext&) {
+  return {};
+}
+
+const std::vector<ExperimentEntry> kBuilt = {{"a", &Noop}, {"b", &Noop}, {"c", &Noop}};
+
+TEST(ResolveExperimentsTest, EmptyMeansAllInOrder) {
+  auto chosen = ResolveExperiments({}, kBuilt);
+  ASSERT_TRUE(chosen.ok());
+  ASSERT_EQ(chosen->size(), 3u);
+  EXPECT_STREQ((*chosen)[0].name, "a");
+  EXPECT_STREQ((*chosen)[2].name, "c");
+}
+
+TEST(ResolveExperimentsTest, KeepsTheGivenOrder) {
+  auto chosen = ResolveExperiments({"c", "a"}, kBuilt);
+  ASSERT_TRUE(chosen.ok());
+  ASSERT_EQ(chosen->size(), 2u);
+  EXPECT_STREQ((*chosen)[0].name, "c");
+  EXPECT_STREQ((*chosen)[1].name, "a");
+}
+
+TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
+  auto unknown = ResolveExperiments({"partition"}, kBuilt);  // not in this fake list
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown experiment 'partition' (built: a, b, c)"),
+            std::string::npos);
+  EXPECT_FALSE(ResolveExperiments({"a", "a"}, kBuilt).ok());
+}
+
+TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
+  const auto& built = BuiltExperiments();
+  ASSERT_EQ(built.size(), 5u);
+  EXPECT_STREQ(built[0].name, "tax");
+  EXPECT_STREQ(built[1].name, "lww");
+  EXPECT_STREQ(built[2].name, "crdt");
+  EXPECT_STREQ(built[3].name, "ryw");
+  EXPECT_STREQ(built[4].name, "partition");
+}
+
+ClusterConfig ThreeRegions() {
+  auto config = ParseClusterConfig(R"(regions:
+  - name: us
+    http: 127.0.0.1:7101
+    replication: 127.0.0.1:7201
+    data_dir: data/us
+  - name: eu
+    http: 127.0.0.1:7102
+    replication: 127.0.0.1:7202
+    data_dir: data/eu
+  - name: ap
+    http: 127.0.0.1:7103
+    replication: 127.0.0.1:7203
+    data_dir: data/ap
+topology: mesh
+links:
+  - between: [us, eu]
+    rtt_ms: 80
+    jitter_ms: 10
+  - between: [us, ap]
+    rtt_ms: 150
+    jitter_ms: 10
+  - between: [eu, ap]
+    rtt_ms: 120
+    jitter_ms: 10
+wan:
+  admin: 127.0.0.1:8474
+  base_port: 9000
+router:
+  http: 127.0.0.1:7100
+)",
+                                   "test");
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return *config;
+}
+
+TEST(LabClusterTest, RelocateMovesEveryListenerAndKeepsTheRest) {
+  const ClusterConfig base = ThreeRegions();
+  auto moved = RelocateClusterConfig(base, 12345);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  const ClusterConfig& config = moved->config;
+  ASSERT_EQ(config.regions.size(), 3u);
+  std::set<uint16_t> ports;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(config.regions[i].name, base.regions[i].name);
+    EXPECT_NE(config.regions[i].http.port, base.regions[i].http.port);
+    ports.insert(config.regions[i].http.port);
+    ports.insert(config.regions[i].replication.port);
+  }
+  ports.insert(config.wan.admin.port);
+  ports.insert(config.router.http.port);
+  EXPECT_EQ(ports.size(), 8u);
+  EXPECT_GE(config.wan.base_port, 20000);
+  EXPECT_LT(config.wan.base_port + kWanPortSpan, 30000);
+  for (uint16_t port : ports) {
+    const bool inside = port >= config.wan.base_port && port < config.wan.base_port + kWanPortSpan;
+    EXPECT_FALSE(inside) << port;
+  }
+  EXPECT_EQ(config.links.size(), base.links.size());
+  EXPECT_EQ(config.links[1].rtt_ms, 150);
+  EXPECT_EQ(config.topology, base.topology);
+  EXPECT_EQ(moved->control.rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST(LabContextTest, AllAgreeNeedsAtLeastOneValueAndEquality) {
+  EXPECT_FALSE(AllAgree({}));
+  EXPECT_TRUE(AllAgree({nlohmann::json{{"f0", "x"}}}));
+  EXPECT_TRUE(AllAgree({nlohmann::json{{"f0", "x"}}, nlohmann::json{{"f0", "x"}}}));
+  EXPECT_FALSE(AllAgree({nlohmann::json{{"f0", "x"}}, nlohmann::json{{"f0", "y"}}}));
+}
+
+TEST(LabClusterTest, DescribeClusterNamesRegionsAndLinks) {
+  const std::string text = DescribeCluster(ThreeRegions());
+  EXPECT_NE(text.find("us, eu, ap"), std::string::npos);
+  EXPECT_NE(text.find("us-ap 150+-10 ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meridian

@@ -1,0 +1,113 @@
+#include "tools/process/local_cluster.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/assert.h"
+
+namespace meridian {
+
+namespace {
+
+// Bound tries at a WAN block: each try binds up to kWanPortSpan sockets; past this many busy
+// blocks the machine is crowded enough that failing loudly is better than hunting.
+constexpr int kWanBaseTriesMax = 50;
+constexpr uint32_t kWanBaseLow = 20000;
+constexpr uint32_t kWanBaseRange = 10000 - kWanPortSpan;
+
+int BindLoopback(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool BlockIsFree(uint16_t base, const std::set<uint16_t>& avoid) {
+  std::vector<int> fds;
+  bool free = true;
+  for (int i = 0; i < kWanPortSpan && free; ++i) {
+    const auto port = static_cast<uint16_t>(base + i);
+    if (avoid.count(port) > 0) {
+      free = false;
+      break;
+    }
+    const int fd = BindLoopback(port);
+    if (fd < 0)
+      free = false;
+    else
+      fds.push_back(fd);
+  }
+  for (int fd : fds)
+    ::close(fd);
+  return free;
+}
+
+}  // namespace
+
+std::vector<uint16_t> PickFreePorts(size_t count) {
+  std::vector<int> fds;
+  std::vector<uint16_t> ports;
+  std::set<uint16_t> seen;
+  while (ports.size() < count) {
+    const int fd = BindLoopback(0);
+    MERIDIAN_ASSERT(fd >= 0);
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    MERIDIAN_ASSERT(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    fds.push_back(fd);  // held open until all are picked, so the kernel never repeats one
+    const uint16_t port = ntohs(addr.sin_port);
+    if (seen.insert(port).second) ports.push_back(port);
+  }
+  for (int fd : fds)
+    ::close(fd);
+  return ports;
+}
+
+Result<uint16_t> PickWanBasePort(const std::vector<uint16_t>& avoid, uint64_t seed) {
+  const std::set<uint16_t> avoided(avoid.begin(), avoid.end());
+  uint64_t candidate = seed;
+  for (int attempt = 0; attempt < kWanBaseTriesMax; ++attempt) {
+    const auto base = static_cast<uint16_t>(kWanBaseLow + candidate % kWanBaseRange);
+    if (BlockIsFree(base, avoided)) return base;
+    candidate = candidate * 6364136223846793005ULL + 1442695040888963407ULL;  // next LCG step
+  }
+  return Unavailable("no free block of " + std::to_string(kWanPortSpan) +
+                     " ports for the WAN emulator in [20000, 30000)");
+}
+
+Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64_t seed) {
+  RelocatedCluster out;
+  out.config = base;
+  ClusterConfig& config = out.config;
+  const std::vector<uint16_t> ports = PickFreePorts(2 * config.regions.size() + 3);
+  size_t next = 0;
+  for (RegionConfig& region : config.regions) {
+    region.http = {"127.0.0.1", ports[next++]};
+    region.replication = {"127.0.0.1", ports[next++]};
+  }
+  config.wan.admin = {"127.0.0.1", ports[next++]};
+  config.wan.proxy_host = "127.0.0.1";
+  config.router.http = {"127.0.0.1", ports[next++]};
+  out.control = "127.0.0.1:" + std::to_string(ports[next++]);
+  auto wan_base = PickWanBasePort(ports, seed);
+  if (!wan_base.ok()) return wan_base.status();
+  config.wan.base_port = *wan_base;
+  // Round trip through the parser: its invariants (distinct listeners) hold for what we start.
+  auto checked = ParseClusterConfig(FormatClusterConfig(config), "lab cluster config");
+  if (!checked.ok()) return checked.status();
+  return out;
+}
+
+}  // namespace meridian
