@@ -18,7 +18,7 @@ struct ExperimentEntry {
   ExperimentFn run;
 };
 
-// tax (1), lww (2), crdt (3), ryw (7), partition (6, short version).
+// tax (1), lww (2), crdt (3), ryw (7), partition (6, short version), kill (5 and 8).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -31,5 +31,9 @@ ExperimentResult RunCrdtExperiment(const LabContext& context);
 ExperimentResult RunRywExperiment(const LabContext& context);
 // (6, short) Partition the first two regions, conflicting writes on both sides, heal, converge.
 ExperimentResult RunPartitionExperiment(const LabContext& context);
+// (5 + 8) Kill a region under load through the router, retry, restart: RTO, RPO per class,
+// failback time; zero lost and zero double-applied writes asserted. Restarts the victim on every
+// path, so it runs last.
+ExperimentResult RunKillExperiment(const LabContext& context);
 
 }  // namespace meridian

@@ -1,5 +1,6 @@
 #include "lab/lab_context.h"
 
+#include <cctype>
 #include <thread>
 
 #include "net/http_client.h"
@@ -29,6 +30,7 @@ Result<LabReply> LabCall(const std::string& address, const std::string& method,
   LabReply reply;
   reply.latency_ms = SecondsSince(start) * 1000.0;
   reply.status = response->status;
+  reply.headers = std::move(response->headers);
   reply.body = nlohmann::json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (reply.body.is_discarded()) reply.body = nullptr;
   return reply;
@@ -43,6 +45,18 @@ std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
     values.push_back(JsonField(reply->body, "value"));
   }
   return values;
+}
+
+std::string LabHeader(const LabReply& reply, const std::string& name) {
+  for (const auto& [field, value] : reply.headers) {
+    if (field.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < name.size() && same; ++i)
+      same = std::tolower(static_cast<unsigned char>(field[i])) ==
+             std::tolower(static_cast<unsigned char>(name[i]));
+    if (same) return value;
+  }
+  return "";
 }
 
 nlohmann::json JsonField(const nlohmann::json& body, const std::string& key) {

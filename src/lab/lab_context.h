@@ -36,6 +36,7 @@ struct LabReply {
   int status = 0;
   nlohmann::json body;  // null when the body was empty or not JSON
   double latency_ms = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
 };
 
 using LabHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -49,6 +50,9 @@ Result<LabReply> LabCall(const std::string& address, const std::string& method,
 // The "value" of GET /profile/{key} in every region, in region order; empty if any read failed.
 std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
                                                   const std::string& key);
+
+// The value of the first header of `reply` named `name` (case-insensitive), or "".
+std::string LabHeader(const LabReply& reply, const std::string& name);
 
 // body[key] when body is an object holding key, else null. Never throws.
 nlohmann::json JsonField(const nlohmann::json& body, const std::string& key);

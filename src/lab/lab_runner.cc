@@ -46,6 +46,7 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"crdt", &RunCrdtExperiment},
       {"ryw", &RunRywExperiment},
       {"partition", &RunPartitionExperiment},
+      {"kill", &RunKillExperiment},
   };
   return kBuilt;
 }

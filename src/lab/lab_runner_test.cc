@@ -41,12 +41,13 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 5u);
+  ASSERT_EQ(built.size(), 6u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
   EXPECT_STREQ(built[3].name, "ryw");
   EXPECT_STREQ(built[4].name, "partition");
+  EXPECT_STREQ(built[5].name, "kill");
 }
 
 ClusterConfig ThreeRegions() {
