@@ -28,6 +28,21 @@ bool Answers(const HostPort& address, const std::string& target, const std::stri
          response->body.find(needle) != std::string::npos;
 }
 
+bool RouterSeesAllHealthy(const HostPort& router) {
+  HttpClientRequest request;
+  request.target = "/router/status";
+  auto response = HttpFetch(router.ToString(), request, milliseconds(1000));
+  if (!response.ok() || response->status != 200) return false;
+  const Json status = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (!status.is_object() || !status.contains("by_location")) return false;
+  for (const auto& [location, paths] : status["by_location"].items()) {
+    for (const Json& path : paths) {
+      if (!path.value("healthy", false)) return false;
+    }
+  }
+  return true;
+}
+
 HttpResponse JsonError(int status, const std::string& message) {
   return HttpResponse::Json(status, Json{{"error", message}, {"status", status}}.dump());
 }
@@ -165,8 +180,10 @@ Status DemoSupervisor::WaitReady() {
         "region " + region.name,
         [&] { return Answers(region.http, "/healthz", "\"status\":\"ok\""); }, regions_[i]));
   }
+  // The router is ready once it has probed every region healthy from every client location;
+  // before that it would answer clients 503 "no healthy region".
   return wait_for(
-      "the router", [&] { return Answers(config_.router.http, "/router/status", "{"); }, router_);
+      "the router", [&] { return RouterSeesAllHealthy(config_.router.http); }, router_);
 }
 
 std::string DemoSupervisor::EndpointsJson() const {

@@ -13,7 +13,8 @@
 //
 // Contract:
 //  1. Start() returns only once the emulator answers, every region reports "ok" on /healthz and
-//     the router answers, or fails naming what did not come up (and stops what it started).
+//     the router has probed every region healthy from every client location, or fails naming
+//     what did not come up (and stops what it started).
 //  2. Stop() stops the router, the regions (SIGTERM, so they drain) and the emulator, each wait
 //     bounded, SIGKILL past the bound: no process is left behind. Children also die with the
 //     supervisor if it is killed (PR_SET_PDEATHSIG).
