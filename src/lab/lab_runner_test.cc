@@ -50,38 +50,9 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[5].name, "kill");
 }
 
+// The committed three-region config (us-eu 80, us-ap 150, eu-ap 120 ms, jitter 10).
 ClusterConfig ThreeRegions() {
-  auto config = ParseClusterConfig(R"(regions:
-  - name: us
-    http: 127.0.0.1:7101
-    replication: 127.0.0.1:7201
-    data_dir: data/us
-  - name: eu
-    http: 127.0.0.1:7102
-    replication: 127.0.0.1:7202
-    data_dir: data/eu
-  - name: ap
-    http: 127.0.0.1:7103
-    replication: 127.0.0.1:7203
-    data_dir: data/ap
-topology: mesh
-links:
-  - between: [us, eu]
-    rtt_ms: 80
-    jitter_ms: 10
-  - between: [us, ap]
-    rtt_ms: 150
-    jitter_ms: 10
-  - between: [eu, ap]
-    rtt_ms: 120
-    jitter_ms: 10
-wan:
-  admin: 127.0.0.1:8474
-  base_port: 9000
-router:
-  http: 127.0.0.1:7100
-)",
-                                   "test");
+  auto config = LoadClusterConfig(MERIDIAN_SOURCE_DIR "/deploy/local.yaml");
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   return *config;
 }
