@@ -58,6 +58,10 @@ class Storage {
   // Atomically applies `batch`; durably when options.sync. On error nothing of it is visible.
   virtual Status Write(const RecordBatch& batch, WriteOptions options = {}) = 0;
 
+  // Makes every write returned so far durable, as a synced Write would (an fsync of the WAL).
+  // Callers that write with sync=false and sync on their own schedule use it.
+  virtual Status Sync() = 0;
+
   virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
 
   // Calls `visit` for every key starting with `prefix`, ascending. Stops early and returns the

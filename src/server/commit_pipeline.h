@@ -1,27 +1,37 @@
-// CommitPipeline: makes the replica's steps durable in the order they happened, many per fsync.
+// CommitPipeline: makes the replica's steps durable in the order they happened.
 //
 // The region server runs every step of the core (a client write, a peer message, a tick) under one
 // mutex and Submit()s its Output::records with a `release` callback that sends the step's messages
-// and answers its client. One committer thread takes everything submitted so far, writes it as ONE
-// synced Storage::Write (one RocksDB WriteBatch, one WAL fsync: group commit), then calls each
-// release in submission order.
+// and answers its client. What "durable" means, and so when `release` runs, is the WalSync mode:
+//
+//  kEveryCommit (the default): one committer thread takes everything submitted so far, writes it
+//    as ONE synced Storage::Write (one RocksDB WriteBatch, one WAL fsync: group commit), then calls
+//    each release in submission order. An acknowledged step survives a power loss.
+//  kPeriodic: Submit writes the step at once, on the caller's thread, as an unsynced Storage::Write
+//    (the WAL append reaches the kernel before Write returns), and releases it right there; the
+//    committer thread fsyncs the WAL every `sync_interval_ms`. An acknowledged step survives the
+//    process's death (kill -9: the kernel still holds it); a power loss of the machine may lose
+//    the last interval. It takes the fsync and two thread hand-offs off every write's path
+//    (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make the same trade).
 //
 // Why a pipeline of our own rather than RocksDB's write grouping alone: steps must reach disk in
 // step order. If step N+1's batch could be synced before step N's (two threads racing into
 // RocksDB after leaving the replica's mutex), a crash between them would leave op N+1 durable
-// and op N lost, a hole in the region's own sequence that peers would wait on forever.
+// and op N lost, a hole in the region's own sequence that peers would wait on forever. In
+// kPeriodic mode the callers' mutex orders the writes, and one WAL keeps them in that order.
 //
 // Contract:
-//  1. Releases run in Submit order, on the committer thread, each exactly once, and only after
-//     every record submitted before or with it is durable (status OK), or with the error that
-//     kept them from being durable.
-//  2. A failed write is sticky: the region's memory is then ahead of its disk, so every later
-//     step fails too (FAILED_PRECONDITION naming the first error) and nothing more is written.
-//     The server turns this into 503s; a restart recovers from what is on disk.
+//  1. Releases run in Submit order, each exactly once, and only after every record submitted
+//     before or with it is durable in the mode's sense (status OK), or with the error that kept
+//     them from being so. kEveryCommit releases on the committer thread; kPeriodic inside Submit,
+//     on the caller's thread (which holds the caller's mutex: releases must not take it).
+//  2. A failed write or sync is sticky: the region's memory is then ahead of its disk, so every
+//     later step fails too (FAILED_PRECONDITION naming the first error) and nothing more is
+//     written. The server turns this into 503s; a restart recovers from what is on disk.
 //  3. Quiescent() is true when every submitted step has been released, so a reader that holds
 //     the submitters' mutex and sees it true knows the state it reads is durable.
-//  4. Stop() commits and releases what was submitted, then joins; Submit after Stop releases at
-//     once with CANCELLED. Never busy-waits.
+//  4. Stop() commits (kPeriodic: syncs) and releases what was submitted, then joins; Submit after
+//     Stop releases at once with CANCELLED. Never busy-waits.
 #pragma once
 
 #include <condition_variable>
@@ -36,11 +46,26 @@
 
 namespace meridian {
 
+enum class WalSync {
+  kEveryCommit,  // ack after the step's group is fsynced
+  kPeriodic,     // ack after the step is in the kernel; fsync every sync_interval_ms
+};
+
+// "always" / "periodic", as `meridian region --wal-sync` spells them.
+const char* WalSyncName(WalSync mode);
+
+struct CommitPipelineOptions {
+  WalSync wal_sync = WalSync::kEveryCommit;
+  // kPeriodic: how often the WAL is fsynced, which bounds what a power loss can take.
+  int sync_interval_ms = 100;
+};
+
 struct CommitPipelineStats {
   uint64_t steps = 0;      // released steps
-  uint64_t groups = 0;     // commit rounds (at most one synced write each)
+  uint64_t groups = 0;     // storage writes (kEveryCommit: one synced write per group)
   uint64_t max_group = 0;  // most steps in one write
   uint64_t write_errors = 0;
+  uint64_t syncs = 0;  // kPeriodic: background WAL fsyncs
 };
 
 class CommitPipeline {
@@ -48,7 +73,7 @@ class CommitPipeline {
   using Release = std::function<void(const Status& durable)>;
 
   // `storage` must outlive the pipeline. Starts the committer thread.
-  explicit CommitPipeline(Storage* storage);
+  explicit CommitPipeline(Storage* storage, CommitPipelineOptions options = {});
   ~CommitPipeline();  // Stop()s
   CommitPipeline(const CommitPipeline&) = delete;
   CommitPipeline& operator=(const CommitPipeline&) = delete;
@@ -68,15 +93,21 @@ class CommitPipeline {
     RecordBatch records;
     Release release;
   };
-  void Run();
+  void Run();          // kEveryCommit: group commits
+  void RunSyncLoop();  // kPeriodic: interval fsyncs
+  // Records the outcome of one storage write or sync; the first failure sticks.
+  void NoteOutcomeLocked(const Status& outcome);
+  static Status StickyError(const Status& first);
 
   Storage* const storage_;
+  const CommitPipelineOptions options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Step> queue_;     // GUARDED_BY(mu_)
   uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): queued or being committed
   bool stopping_ = false;      // GUARDED_BY(mu_)
   bool stopped_ = false;       // GUARDED_BY(mu_): the committer has exited
+  bool unsynced_ = false;      // GUARDED_BY(mu_): kPeriodic wrote since the last sync
   Status failure_;             // GUARDED_BY(mu_)
   CommitPipelineStats stats_;  // GUARDED_BY(mu_)
   std::thread thread_;

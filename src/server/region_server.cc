@@ -79,7 +79,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   }
   s.strong = std::move(strong).value();
   s.options.strong = options.strong;
-  s.pipeline = std::make_unique<CommitPipeline>(s.storage.get());
+  s.pipeline = std::make_unique<CommitPipeline>(s.storage.get(), s.options.commit);
 
   std::map<RegionId, std::string> peers;
   for (RegionId peer = 0; peer < options.replica.region_count; ++peer) {

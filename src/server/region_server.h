@@ -4,13 +4,14 @@
 // Threads (all small, none busy-waits): the HTTP server's I/O thread(s), the transport's
 // completion-queue thread, a tick thread (every tick_ms) and the commit pipeline's thread. Every
 // step of the core (client write, peer message, peer connected, tick) runs under one mutex and
-// hands its Output to the CommitPipeline, which persists it with one synced WriteBatch per group
-// and only then sends its messages and answers its clients.
+// hands its Output to the CommitPipeline, which persists it (by default with one synced
+// WriteBatch per group) and only then sends its messages and answers its clients.
 //
 // Contract:
-//  1. A write is answered 200 only after everything it changed is in the synced WAL; a step's
-//     messages (ops, acks, quorum-read answers) leave only after its records are durable. So no
-//     acknowledged write and no state a peer or client has seen is lost to kill -9.
+//  1. A write is answered 200 only after everything it changed is in the synced WAL (with
+//     commit.wal_sync periodic: in the kernel's copy of the WAL, fsynced within the interval); a
+//     step's messages (ops, acks, quorum-read answers) leave only after its records are durable.
+//     So no acknowledged write and no state a peer or client has seen is lost to kill -9.
 //  2. A read never shows state that is not durable yet: it answers at once when the key's last
 //     change is durable (handing out the durable vector, joined with the client's token, as its
 //     session token), and otherwise after the steps before it are committed.
@@ -41,6 +42,7 @@
 #include "config/cluster_config.h"
 #include "net/replication_transport.h"
 #include "replica/options.h"
+#include "server/commit_pipeline.h"
 #include "store/rocksdb_storage.h"
 #include "strong/options.h"
 
@@ -72,6 +74,9 @@ struct RegionServerOptions {
   StrongOptions strong;
   RocksDbOptions rocksdb;
   ReplicationTransportOptions transport;
+  // When a write is acknowledged: after its WAL fsync (default), or once the kernel has it with
+  // an fsync every interval (see server/commit_pipeline.h).
+  CommitPipelineOptions commit;
 };
 
 class RegionServer {

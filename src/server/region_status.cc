@@ -44,7 +44,8 @@ HttpResponse RegionServer::Impl::HealthzLocked() const {
             {"status", RegionHealthName(health)},
             {"version_vector", VectorByName(replica->applied(), region_names)},
             {"peers", std::move(peers)},
-            {"clock_skew_ms", clock_skew_ms.load()}};
+            {"clock_skew_ms", clock_skew_ms.load()},
+            {"wal_sync", WalSyncName(options.commit.wal_sync)}};
   if (health == RegionHealth::kFailed) body["error"] = pipeline->failure().ToString();
   // 503 for a region that must not get traffic, so plain HTTP load balancers agree with us.
   const bool serving = health == RegionHealth::kOk || health == RegionHealth::kCatchingUp;

@@ -50,6 +50,13 @@ Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
   return Status::Ok();
 }
 
+Status MemoryStorage::Sync() {
+  std::lock_guard lock(mu_);
+  unsynced_tail_.clear();
+  ++counters_.synced_writes;
+  return Status::Ok();
+}
+
 Result<std::optional<std::string>> MemoryStorage::Get(std::string_view key) const {
   std::lock_guard lock(mu_);
   auto it = visible_.find(key);

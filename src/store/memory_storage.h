@@ -57,6 +57,8 @@ class MemoryStorage final : public Storage {
   MemoryStorage& operator=(const MemoryStorage&) = delete;
 
   Status Write(const RecordBatch& batch, WriteOptions options = {}) override;
+  // Makes the unsynced tail durable (invariant 2 without a batch). Counts as a synced write.
+  Status Sync() override;
   Result<std::optional<std::string>> Get(std::string_view key) const override;
   // Visits a copy taken under the lock, so `visit` sees one consistent state (as a RocksDB
   // iterator does) and may itself call Write or Get.

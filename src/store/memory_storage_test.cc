@@ -95,6 +95,16 @@ TEST(MemoryStorageTest, DurableContentsCarryOverToANewStorage) {
   EXPECT_EQ(Visible(after), (Contents{{"kept", "1"}}));
 }
 
+TEST(MemoryStorageTest, SyncMakesTheUnsyncedTailSurviveACrash) {
+  MemoryStorage storage;
+  ASSERT_TRUE(storage.Write(Puts({{"a", "1"}}), {.sync = false}).ok());
+  ASSERT_TRUE(storage.Sync().ok());
+  ASSERT_TRUE(storage.Write(Puts({{"b", "1"}}), {.sync = false}).ok());
+  storage.SimulateCrash();
+  EXPECT_EQ(Visible(storage), (Contents{{"a", "1"}}));
+  EXPECT_EQ(storage.counters().synced_writes, 1u);
+}
+
 TEST(MemoryStorageTest, FullUnsyncedTailSyncsInstead) {
   MemoryStorage storage;
   for (size_t i = 0; i < MemoryStorage::kMaxUnsyncedBatches; ++i) {

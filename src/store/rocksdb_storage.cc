@@ -153,6 +153,13 @@ Status RocksDbStorage::Write(const RecordBatch& batch, WriteOptions options) {
   return Status::Ok();
 }
 
+Status RocksDbStorage::Sync() {
+  MERIDIAN_ASSERT_MSG(db_ != nullptr, "RocksDbStorage::Sync after Close");
+  rocksdb::Status s = db_->SyncWAL();
+  if (!s.ok()) return FromRocks(s, "sync", path_);
+  return Status::Ok();
+}
+
 Result<std::optional<std::string>> RocksDbStorage::Get(std::string_view key) const {
   MERIDIAN_ASSERT_MSG(db_ != nullptr, "RocksDbStorage::Get after Close");
   std::string value;

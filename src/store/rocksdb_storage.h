@@ -90,6 +90,8 @@ class RocksDbStorage final : public Storage {
   ~RocksDbStorage() override;
 
   Status Write(const RecordBatch& batch, WriteOptions options = {}) override;
+  // rocksdb::DB::SyncWAL: fsyncs the WAL files; concurrent Writes are not blocked meanwhile.
+  Status Sync() override;
   Result<std::optional<std::string>> Get(std::string_view key) const override;
   // Iterates an implicit snapshot, so `visit` sees one consistent state and may call Write.
   // The views passed to `visit` are valid only during that call.

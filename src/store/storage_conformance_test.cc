@@ -111,6 +111,14 @@ TYPED_TEST(StorageConformanceTest, UnsyncedWriteIsVisibleAtOnce) {
   EXPECT_EQ(this->Get("k"), "v");
 }
 
+TYPED_TEST(StorageConformanceTest, SyncKeepsUnsyncedWritesAndTheirOrder) {
+  this->Put("k", "1", /*sync=*/false);
+  this->Put("k", "2", /*sync=*/false);
+  EXPECT_TRUE(this->storage_->Sync().ok());
+  EXPECT_EQ(this->Get("k"), "2");
+  EXPECT_TRUE(this->storage_->Sync().ok());  // nothing new to sync is fine
+}
+
 TYPED_TEST(StorageConformanceTest, ScanIsAscendingByteOrderWithinPrefix) {
   // Unsigned byte order: "\xff" sorts after every ASCII byte, "\0" before.
   for (const std::string& key :

@@ -24,6 +24,8 @@ struct RegionCommandOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   std::string handles = "consensus";
+  std::string wal_sync = "always";
+  int wal_sync_interval_ms = 100;
 };
 
 int RunRegion(const RegionCommandOptions& o) {
@@ -50,6 +52,8 @@ int RunRegion(const RegionCommandOptions& o) {
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
+  options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
+  options.commit.sync_interval_ms = o.wal_sync_interval_ms;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -90,6 +94,16 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "handles: consensus (CASPaxos over a majority) or owner (one region per handle)")
       ->capture_default_str()
       ->check(CLI::IsMember({"consensus", "owner"}));
+  cmd->add_option("--wal-sync", o->wal_sync,
+                  "acknowledge writes after their WAL fsync (always), or once the kernel has "
+                  "them with an fsync every --wal-sync-interval-ms (periodic: survives kill -9, "
+                  "a power loss may take the last interval)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "periodic"}));
+  cmd->add_option("--wal-sync-interval-ms", o->wal_sync_interval_ms,
+                  "with --wal-sync periodic: how often the WAL is fsynced")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60'000));
   cmd->callback([o, exit_code] { *exit_code = RunRegion(*o); });
 }
 

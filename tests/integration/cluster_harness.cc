@@ -96,6 +96,7 @@ std::string ClusterHarness::ReadLog(size_t i) const {
 Status ClusterHarness::StartRegion(size_t i, const std::vector<std::string>& extra) {
   std::vector<std::string> argv = {MeridianBinary(), "region",       "--config", config_path_,
                                    "--region",       regions_.at(i), "--direct"};
+  argv.insert(argv.end(), region_flags_.begin(), region_flags_.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   return processes_.at(i).Start(argv, log_path(i));
 }

@@ -42,7 +42,10 @@ class ClusterHarness {
   uint16_t wan_admin_port() const { return wan_admin_port_; }
   uint16_t router_port() const { return router_port_; }
 
-  // Starts region `i` (meridian region --direct), extra flags appended. Does not wait.
+  // Flags every later StartRegion passes to every region (e.g. {"--wal-sync", "periodic"}).
+  void set_region_flags(std::vector<std::string> flags) { region_flags_ = std::move(flags); }
+  // Starts region `i` (meridian region --direct), region flags and then extra flags appended.
+  // Does not wait.
   Status StartRegion(size_t i, const std::vector<std::string>& extra = {});
   // Starts every region and waits until each answers /healthz with "ok".
   Status StartAll(std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -61,6 +64,7 @@ class ClusterHarness {
                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
  private:
+  std::vector<std::string> region_flags_;
   std::vector<std::string> regions_;
   std::string dir_;
   std::string config_path_;

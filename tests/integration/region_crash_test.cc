@@ -32,8 +32,13 @@ struct LoggedWrite {
   std::string method, target, body, idempotency_key;
 };
 
-TEST(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleAppliesNothing) {
+// Run once per --wal-sync mode: "periodic" acknowledges before the fsync, and must still lose
+// nothing to kill -9 (the kernel keeps what the process wrote).
+class RegionCrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleAppliesNothing) {
   ClusterHarness cluster;
+  cluster.set_region_flags({"--wal-sync", GetParam()});
   ASSERT_TRUE(cluster.StartAll().ok());
 
   constexpr int kClients = 4;
@@ -148,6 +153,11 @@ TEST(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleAppliesNo
       EXPECT_EQ(profile_values[target], fields);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(WalSync, RegionCrashTest, ::testing::Values("always", "periodic"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
+                         });
 
 }  // namespace
 }  // namespace meridian::testing

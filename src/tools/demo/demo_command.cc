@@ -59,6 +59,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "write every endpoint as JSON here once the cluster is ready");
   cmd->add_option("--control", o->control, "address of the control API for meridian chaos")
       ->capture_default_str();
+  cmd->add_option("--wal-sync", o->wal_sync,
+                  "regions acknowledge writes after their WAL fsync (always, the default) or "
+                  "with an fsync every 100 ms (periodic); see meridian region --help")
+      ->check(CLI::IsMember({"always", "periodic"}));
   cmd->callback([o, exit_code] {
     BlockedStopSignals signals;  // before any thread starts
     DemoSupervisor demo(*o);

@@ -110,9 +110,10 @@ Status DemoSupervisor::Prepare() {
   router_ = {
       "router", {self, "router", "--config", config_file_}, std::make_unique<ChildProcess>()};
   for (const RegionConfig& region : config_.regions) {
-    regions_.push_back({region.name,
-                        {self, "region", "--config", config_file_, "--region", region.name},
-                        std::make_unique<ChildProcess>()});
+    std::vector<std::string> argv = {self,         "region",   "--config",
+                                     config_file_, "--region", region.name};
+    if (!options_.wal_sync.empty()) argv.insert(argv.end(), {"--wal-sync", options_.wal_sync});
+    regions_.push_back({region.name, std::move(argv), std::make_unique<ChildProcess>()});
   }
   return Status::Ok();
 }

@@ -44,6 +44,7 @@ struct DemoOptions {
   bool keep = false;                 // keep a temporary data directory after stopping
   std::string endpoints_file;        // written once everything is ready
   std::string control = kDefaultDemoControl;
+  std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
   std::chrono::milliseconds ready_timeout{60'000};
 };
 
