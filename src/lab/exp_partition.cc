@@ -1,4 +1,4 @@
-// (6) Partition, short version: cut every link between the first two regions at the WAN
+// (6) Partition: cut every link between the first two regions (60 s in full mode) at the WAN
 // emulator (the toxiproxy API `meridian chaos partition` uses), write the same profile keys and
 // one counter on both sides, heal, and time until every region agrees on every key.
 #include <string>
@@ -35,6 +35,11 @@ int SetLinks(const LabContext& context, const std::string& a, const std::string&
   return failed;
 }
 
+// How long each cut lasts: the 60 s in full mode.
+std::chrono::milliseconds CutHold(const LabContext& context) {
+  return context.quick ? std::chrono::seconds(2) : std::chrono::seconds(60);
+}
+
 int64_t ReadCounter(const std::string& address, const std::string& key) {
   auto reply = LabCall(address, "GET", "/counter/" + key);
   if (!reply.ok() || reply->status != 200 || !reply->body.is_object()) return -1;
@@ -43,12 +48,13 @@ int64_t ReadCounter(const std::string& address, const std::string& key) {
 }
 
 // One cut: disables the links between every pair in `cuts`, writes `keys` profile keys and a
-// counter on regions 0 and 1, holds, measures divergence, heals, and waits for agreement.
+// counter on regions 0 and 1, holds, measures divergence, heals, and waits for agreement; the
+// share of keys agreed over time since the heal becomes a series of `plot`.
 void RunCut(const LabContext& context, const std::string& label,
-            const std::vector<std::pair<std::string, std::string>>& cuts,
-            ExperimentResult& result) {
+            const std::vector<std::pair<std::string, std::string>>& cuts, ExperimentResult& result,
+            LabPlot& plot) {
   const int keys = context.quick ? 20 : 200;
-  const auto hold = context.quick ? std::chrono::seconds(2) : std::chrono::seconds(60);
+  const std::chrono::milliseconds hold = CutHold(context);
   std::string slug = label;  // keys are one path segment: no spaces
   for (char& c : slug)
     c = c == ' ' ? '_' : c;
@@ -74,6 +80,8 @@ void RunCut(const LabContext& context, const std::string& label,
       else
         ++write_failures;
     }
+    // Spread the writes over the whole cut: both sides keep serving conflicting writes.
+    std::this_thread::sleep_until(cut_at + hold * (i + 1) / keys);  // hold is in ms
   }
   const auto remaining = hold - (std::chrono::steady_clock::now() - cut_at);
   if (remaining > std::chrono::seconds(0)) std::this_thread::sleep_for(remaining);
@@ -105,19 +113,31 @@ void RunCut(const LabContext& context, const std::string& label,
   result.Assert(label + ": heal", heal_failures == 0,
                 std::to_string(heal_failures) + " proxy calls failed");
   const auto healed_at = std::chrono::steady_clock::now();
+  // Every round reads every key not yet agreed; once all regions hold one value after the heal
+  // (no more writes), they keep it. Each round is a point of the convergence timeline.
+  std::vector<bool> key_agreed(static_cast<size_t>(keys), false);
   int agreed = 0;
+  PlotSeries timeline{label, {}};
   const bool converged = WaitUntil(
       [&] {
-        for (; agreed < keys; ++agreed) {
-          auto values = ReadProfileEverywhere(context, prefix + std::to_string(agreed));
-          if (!AllAgree(values) || values.front().empty()) return false;
+        for (int i = 0; i < keys; ++i) {
+          if (key_agreed[static_cast<size_t>(i)]) continue;
+          auto values = ReadProfileEverywhere(context, prefix + std::to_string(i));
+          if (AllAgree(values) && !values.front().empty()) {
+            key_agreed[static_cast<size_t>(i)] = true;
+            ++agreed;
+          }
         }
+        timeline.points.push_back(
+            {SecondsSince(healed_at), static_cast<double>(agreed) / static_cast<double>(keys)});
+        if (agreed < keys) return false;
         for (const std::string& address : context.region_http) {
           if (ReadCounter(address, counter_key) != acked_sum) return false;
         }
         return true;
       },
       kConvergeTimeout);
+  plot.series.push_back(std::move(timeline));
   result.Metric(label + ": heal to every key agreed in every region", SecondsSince(healed_at), "s");
   result.Assert(label + ": every key agreed in every region after heal", agreed == keys,
                 std::to_string(agreed) + " of " + std::to_string(keys) + " keys agreed");
@@ -135,12 +155,20 @@ ExperimentResult RunPartitionExperiment(const LabContext& context) {
   result.command = context.ReproduceCommand("partition");
   const std::string& a = context.region_names[0];
   const std::string& b = context.region_names[1];
-  RunCut(context, a + "-" + b, {{a, b}}, result);
+  LabPlot plot{.file = "partition_convergence",
+               .title = "Convergence after heal: fraction of conflicting keys agreed everywhere",
+               .x_label = "seconds since the heal",
+               .y_label = "fraction of keys with one value in every region",
+               .style = "steps"};
+  RunCut(context, a + "-" + b, {{a, b}}, result, plot);
   std::vector<std::pair<std::string, std::string>> isolate;
   for (size_t r = 1; r < context.region_count(); ++r)
     isolate.push_back({a, context.region_names[r]});
-  RunCut(context, a + " isolated", isolate, result);
+  RunCut(context, a + " isolated", isolate, result, plot);
+  result.plots.push_back(std::move(plot));
   result.notes.push_back(
+      "Each cut holds " + FormatLabNumber(static_cast<double>(CutHold(context).count()) / 1000) +
+      " s, with the writes (one key on both sides, then the next) spread evenly over it. "
       "Cuts disable the four WAN proxies of a pair (replication both ways, router client paths), "
       "as `meridian chaos partition X Y` does. First only " +
       a + "-" + b +

@@ -1,6 +1,7 @@
 // (1) The strong-consistency tax: the same open-loop mix sent to one region at a time through
 // the gen library; the local classes answer from that region, a handle claim waits for a
 // majority across the WAN.
+#include <map>
 #include <string>
 
 #include "gen/runner.h"
@@ -12,6 +13,33 @@ namespace {
 
 constexpr double kNsPerMs = 1e6;
 constexpr uint64_t kWarmupNs = 1'000'000'000;
+// Points per CDF curve: every percentile, then the tail in finer steps.
+constexpr int kCdfPercentiles = 100;
+constexpr double kCdfTail[] = {0.995, 0.999, 1.0};
+
+// The write-latency CDF of each class over every region, from the gen histograms (each value
+// is within 1/128 of a recorded latency: see gen/histogram.h).
+LabPlot LatencyCdfPlot(const std::map<std::string, LatencyHistogram>& by_class) {
+  LabPlot plot{.file = "tax_write_latency_cdf",
+               .title = "Write latency CDF per class (all regions; handle = strong claim)",
+               .x_label = "latency from intended send time (ms, log)",
+               .y_label = "fraction of acknowledged writes <= x",
+               .log_x = true,
+               .style = "lines"};
+  for (const auto& [label, histogram] : by_class) {
+    if (histogram.Count() == 0) continue;
+    PlotSeries series{label + " (" + std::to_string(histogram.Count()) + " writes)", {}};
+    series.points.push_back({static_cast<double>(histogram.Min()) / kNsPerMs, 0.0});
+    for (int i = 1; i < kCdfPercentiles; ++i) {
+      const double q = static_cast<double>(i) / kCdfPercentiles;
+      series.points.push_back({static_cast<double>(histogram.ValueAt(q)) / kNsPerMs, q});
+    }
+    for (double q : kCdfTail)
+      series.points.push_back({static_cast<double>(histogram.ValueAt(q)) / kNsPerMs, q});
+    plot.series.push_back(std::move(series));
+  }
+  return plot;
+}
 
 }  // namespace
 
@@ -24,6 +52,7 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
   const double rate = context.quick ? 40 : 200;
   const uint64_t duration_ns = context.quick ? 2'000'000'000ULL : 20'000'000'000ULL;
   uint64_t failures_total = 0;
+  std::map<std::string, LatencyHistogram> by_class;  // "counter incr" -> merged over regions
   for (size_t r = 0; r < context.region_count(); ++r) {
     const std::string& region = context.region_names[r];
     GenOptions options;
@@ -48,8 +77,10 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
     for (const auto& [key, stats] : report->ops) {
       const auto& [step, op_class, kind] = key;
       if (kind != OpKind::kWrite) continue;
-      const std::string label = region + " " + std::string(OpClassName(op_class)) + " " +
-                                std::string(OpName(op_class, kind));
+      const std::string op_label =
+          std::string(OpClassName(op_class)) + " " + std::string(OpName(op_class, kind));
+      const std::string label = region + " " + op_label;
+      by_class[op_label].Merge(stats.latency);
       result.Metric(label + " p50", static_cast<double>(stats.latency.ValueAt(0.5)) / kNsPerMs,
                     "ms");
       result.Metric(label + " p99", static_cast<double>(stats.latency.ValueAt(0.99)) / kNsPerMs,
@@ -61,6 +92,7 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
     }
   }
   result.Metric("failed or dropped ops (all regions)", static_cast<double>(failures_total), "ops");
+  result.plots.push_back(LatencyCdfPlot(by_class));
   result.notes.push_back(
       "Open loop at " + std::to_string(static_cast<int>(rate)) +
       " ops/s per region; latency from the intended send time (gen library), "

@@ -18,7 +18,8 @@ struct ExperimentEntry {
   ExperimentFn run;
 };
 
-// tax (1), lww (2), crdt (3), ryw (7), partition (6, short version), kill (5 and 8).
+// tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
+// kill (5 and 8).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -27,13 +28,19 @@ ExperimentResult RunTaxExperiment(const LabContext& context);
 ExperimentResult RunLwwExperiment(const LabContext& context);
 // (3) Increments and tag adds over every region: nothing lost, all regions identical.
 ExperimentResult RunCrdtExperiment(const LabContext& context);
+// (4) Replication lag per link vs a rising write rate; the knee. Convergence asserted.
+ExperimentResult RunLagExperiment(const LabContext& context);
+// (4, sustained) Lag per link over time under a constant load (context.sustain_minutes at
+// context.sustain_rate): flat or not, shown; convergence asserted.
+ExperimentResult RunSustainExperiment(const LabContext& context);
 // (7) Read-your-writes: pinned, hopping without a token (stale shown), hopping with the token.
 ExperimentResult RunRywExperiment(const LabContext& context);
-// (6, short) Partition the first two regions, conflicting writes on both sides, heal, converge.
+// (6) Partition the first two regions (60 s in full mode), conflicting writes on both sides,
+// heal, converge; then the first region cut from every other.
 ExperimentResult RunPartitionExperiment(const LabContext& context);
-// (5 + 8) Kill a region under load through the router, retry, restart: RTO, RPO per class,
-// failback time; zero lost and zero double-applied writes asserted. Restarts the victim on every
-// path, so it runs last.
+// (5 + 8) Kill a region under load through the router, retry, restart: RTO and RPO per class,
+// failback and backlog drain time; zero lost, zero double-applied writes and no resurrected
+// deletes asserted. Restarts the victim on every path, so it runs last.
 ExperimentResult RunKillExperiment(const LabContext& context);
 
 }  // namespace meridian

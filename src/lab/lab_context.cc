@@ -3,6 +3,7 @@
 #include <cctype>
 #include <thread>
 
+#include "lab/ledger.h"
 #include "net/http_client.h"
 
 namespace meridian {
@@ -13,6 +14,10 @@ std::string LabContext::ReproduceCommand(const std::string& experiment) const {
   std::string command = "meridian lab run " + experiment + " --seed " + std::to_string(seed);
   if (quick) command += " --quick";
   if (!config_arg.empty()) command += " --config " + config_arg;
+  if (experiment == "sustain") {
+    command += " --sustain-minutes " + FormatLabNumber(sustain_minutes) + " --sustain-rate " +
+               FormatLabNumber(sustain_rate);
+  }
   return command + " --out DIR";
 }
 

@@ -25,9 +25,12 @@ struct LabContext {
   std::string demo_control;               // the supervisor's control API
   uint64_t seed = 1;
   bool quick = false;
-  std::string config_arg;  // the --config the lab was given, for reproducing commands
+  std::string config_arg;      // the --config the lab was given, for reproducing commands
+  double sustain_minutes = 0;  // the sustain experiment's load duration
+  double sustain_rate = 0;     // and its aggregate write rate, ops/s
 
-  // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR".
+  // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR"; for "sustain" with
+  // its --sustain-minutes and --sustain-rate.
   std::string ReproduceCommand(const std::string& experiment) const;
   size_t region_count() const { return region_http.size(); }
 };

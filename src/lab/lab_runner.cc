@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "lab/plot_writer.h"
 #include "tools/demo/demo_supervisor.h"
 #include "tools/process/local_cluster.h"
 
@@ -44,6 +45,8 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"tax", &RunTaxExperiment},
       {"lww", &RunLwwExperiment},
       {"crdt", &RunCrdtExperiment},
+      {"lag", &RunLagExperiment},
+      {"sustain", &RunSustainExperiment},
       {"ryw", &RunRywExperiment},
       {"partition", &RunPartitionExperiment},
       {"kill", &RunKillExperiment},
@@ -75,6 +78,11 @@ Result<std::vector<ExperimentEntry>> ResolveExperiments(const std::vector<std::s
   return chosen;
 }
 
+double SustainMinutes(const LabOptions& options) {
+  if (options.sustain_minutes >= 0) return options.sustain_minutes;
+  return options.quick ? kSustainMinutesQuick : kSustainMinutesFull;
+}
+
 std::string DescribeCluster(const ClusterConfig& config) {
   std::string text =
       config.RegionNames() + " (" + std::string(TopologyName(config.topology)) + "); WAN RTT:";
@@ -89,6 +97,9 @@ std::string DescribeCluster(const ClusterConfig& config) {
 Result<Ledger> RunLab(const LabOptions& options) {
   auto experiments = ResolveExperiments(options.names, BuiltExperiments());
   if (!experiments.ok()) return experiments.status();
+  if (SustainMinutes(options) * 60 < 1 || !(options.sustain_rate > 0)) {
+    return InvalidArgument("--sustain-minutes must give at least 1 s and --sustain-rate be > 0");
+  }
   auto base = LoadClusterConfig(options.config_path);
   if (!base.ok()) return base.status();
   if (base->regions.size() < 2) return InvalidArgument("the lab needs at least two regions");
@@ -113,6 +124,8 @@ Result<Ledger> RunLab(const LabOptions& options) {
   context.seed = options.seed;
   context.quick = options.quick;
   context.config_arg = options.config_path == "deploy/local.yaml" ? "" : options.config_path;
+  context.sustain_minutes = SustainMinutes(options);
+  context.sustain_rate = options.sustain_rate;
 
   Ledger ledger;
   ledger.quick = options.quick;
@@ -126,14 +139,17 @@ Result<Ledger> RunLab(const LabOptions& options) {
     MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
     for (const ExperimentEntry& entry : *experiments) {
       if (options.progress != nullptr) *options.progress << "lab: running " << entry.name << "\n";
+      const auto started = std::chrono::steady_clock::now();
       ledger.experiments.push_back(RunGuarded(entry, context));
       if (options.progress != nullptr) {
         *options.progress << "lab: " << entry.name << " "
-                          << (ledger.experiments.back().Passed() ? "passed" : "FAILED") << "\n";
+                          << (ledger.experiments.back().Passed() ? "passed" : "FAILED") << " in "
+                          << FormatLabNumber(SecondsSince(started)) << " s\n";
       }
     }
     supervisor.Stop();
   }
+  WritePlots(options.out_dir, FindGnuplot(), ledger);
   MERIDIAN_RETURN_IF_ERROR(WriteFile(options.out_dir + "/ledger.json", RenderLedgerJson(ledger)));
   MERIDIAN_RETURN_IF_ERROR(WriteFile(options.out_dir + "/ledger.md", RenderLedgerMarkdown(ledger)));
   return ledger;

@@ -9,7 +9,9 @@
 //     output not writable). A failed correctness assertion is not an error: it is in the ledger,
 //     and Ledger::Passed() says so.
 //  3. DIR/cluster (the cluster's data and logs) is emptied first, so each run starts from empty
-//     regions; DIR/lab-cluster.yaml, ledger.json and ledger.md are overwritten.
+//     regions; DIR/lab-cluster.yaml, ledger.json, ledger.md and DIR/plots/* are overwritten.
+//  4. Plots are written after the cluster stops (plot_writer.h): a missing gnuplot is a note in
+//     the ledger, never an error.
 #pragma once
 
 #include <cstdint>
@@ -23,14 +25,27 @@
 
 namespace meridian {
 
+// The sustain experiment's duration when --sustain-minutes is not given: the half hour
+// in full mode; under five seconds in quick mode, enough for a few samples in CI.
+inline constexpr double kSustainMinutesFull = 30;
+inline constexpr double kSustainMinutesQuick = 0.08;
+// Its aggregate write rate: well below the knee `lag` finds on a two-core machine running the
+// whole cluster (docs/lab.md), so the run shows steady-state lag rather than saturation.
+inline constexpr double kSustainRateDefault = 1000;
+
 struct LabOptions {
   std::vector<std::string> names;  // empty: every built experiment
   std::string out_dir;
   bool quick = false;
   std::string config_path = "deploy/local.yaml";
   uint64_t seed = 1;
+  double sustain_minutes = -1;  // < 0: kSustainMinutesFull or kSustainMinutesQuick by mode
+  double sustain_rate = kSustainRateDefault;
   std::ostream* progress = nullptr;  // one line per experiment, when set
 };
+
+// The sustain duration the options give (the mode's default when not set).
+double SustainMinutes(const LabOptions& options);
 
 // The entries to run for `names`, in the order given (all built ones, in their order, when
 // empty). InvalidArgument naming an unknown or repeated experiment.

@@ -41,13 +41,36 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 6u);
+  ASSERT_EQ(built.size(), 8u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
-  EXPECT_STREQ(built[3].name, "ryw");
-  EXPECT_STREQ(built[4].name, "partition");
-  EXPECT_STREQ(built[5].name, "kill");
+  EXPECT_STREQ(built[3].name, "lag");
+  EXPECT_STREQ(built[4].name, "sustain");
+  EXPECT_STREQ(built[5].name, "ryw");
+  EXPECT_STREQ(built[6].name, "partition");
+  EXPECT_STREQ(built[7].name, "kill");  // restarts its victim: last
+}
+
+TEST(LabOptionsTest, SustainDurationDefaultsByMode) {
+  LabOptions options;
+  EXPECT_EQ(SustainMinutes(options), kSustainMinutesFull);
+  options.quick = true;
+  EXPECT_EQ(SustainMinutes(options), kSustainMinutesQuick);
+  options.sustain_minutes = 1;
+  EXPECT_EQ(SustainMinutes(options), 1);
+}
+
+TEST(LabContextTest, ReproduceCommandCarriesTheSustainSettings) {
+  LabContext context;
+  context.seed = 7;
+  context.quick = true;
+  context.sustain_minutes = 0.5;
+  context.sustain_rate = 1000;
+  EXPECT_EQ(context.ReproduceCommand("lag"), "meridian lab run lag --seed 7 --quick --out DIR");
+  EXPECT_EQ(context.ReproduceCommand("sustain"),
+            "meridian lab run sustain --seed 7 --quick --sustain-minutes 0.50 --sustain-rate 1000 "
+            "--out DIR");
 }
 
 // The committed three-region config (us-eu 80, us-ap 150, eu-ap 120 ms, jitter 10).

@@ -33,18 +33,37 @@ constexpr ClassModel kClassModels[] = {
      "tax (claim latency)"},
 };
 
-// Correctness figures shown per class: (class, experiment, metric name).
+// Figures shown per class: every metric of `experiment` whose name starts with `prefix`, in the
+// experiment's order.
 struct ClassFigure {
   const char* class_name;
   const char* experiment;
-  const char* metric;
+  const char* prefix;
 };
 constexpr ClassFigure kClassFigures[] = {
     {"profile", "lww", "pairs where one write was lost (LWW overwrite, expected)"},
     {"profile", "lww", "conflict pairs"},
+    {"profile", "lag", "lag p99 at the lowest rate"},
+    {"profile", "kill", "RPO profile"},
+    {"profile", "kill", "RTO profile"},
+    {"profile", "kill", "resurrected profile"},
     {"counter", "crdt", "lost increments (largest over regions)"},
+    {"counter", "lag", "lag p99 at the lowest rate"},
+    {"counter", "kill", "RPO counter"},
+    {"counter", "kill", "RTO counter"},
+    {"counter", "kill", "double-applied increments"},
     {"tags", "crdt", "lost members (largest over regions)"},
+    {"tags", "lag", "lag p99 at the lowest rate"},
+    {"tags", "kill", "RPO tags"},
+    {"tags", "kill", "RTO tags"},
+    {"tags", "kill", "resurrected tags"},
+    {"handle", "kill", "RPO handle"},
+    {"handle", "kill", "RTO handle"},
 };
+
+bool StartsWith(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
 
 const ClassModel* FindClass(const std::string& name) {
   for (const ClassModel& c : kClassModels) {
@@ -84,6 +103,26 @@ std::string RangeOf(const ExperimentResult& tax, const std::string& suffix) {
   return range + " " + unit;
 }
 
+// "plots/<file><extension>": the path ledger.md and ledger.json use, relative to DIR.
+std::string PlotPath(const LabPlot& plot, const std::string& extension) {
+  return "plots/" + plot.file + extension;
+}
+
+void RenderPlotLinks(std::ostringstream& out, const ExperimentResult& e, bool rendered) {
+  bool first = true;
+  for (const LabPlot& plot : e.plots) {
+    if (!plot.HasPoints()) continue;
+    out << (first ? "\n" : "");
+    first = false;
+    if (rendered) {
+      out << "![" << plot.title << "](" << PlotPath(plot, ".svg") << ")\n\n";
+    } else {
+      out << "- " << plot.title << ": [" << PlotPath(plot, ".gp") << "](" << PlotPath(plot, ".gp")
+          << ") (data " << PlotPath(plot, ".dat") << ", not rendered)\n";
+    }
+  }
+}
+
 }  // namespace
 
 std::string MeasuredForClass(const Ledger& ledger, const std::string& class_name) {
@@ -101,7 +140,7 @@ std::string MeasuredForClass(const Ledger& ledger, const std::string& class_name
     const ExperimentResult* e = FindExperiment(ledger, figure.experiment);
     if (e == nullptr) continue;
     for (const LabMetric& m : e->metrics) {
-      if (m.name == figure.metric) {
+      if (StartsWith(m.name, figure.prefix)) {
         parts.push_back(m.name + ": " + FormatLabNumber(m.value) +
                         (m.unit.empty() ? "" : " " + m.unit));
       }
@@ -117,7 +156,8 @@ std::string MeasuredForClass(const Ledger& ledger, const std::string& class_name
 std::string CommandsForClass(const Ledger& ledger, const std::string& class_name) {
   std::vector<std::string> names = {"tax"};
   for (const ClassFigure& figure : kClassFigures) {
-    if (class_name == figure.class_name && names.back() != figure.experiment) {
+    if (class_name == figure.class_name &&
+        std::find(names.begin(), names.end(), figure.experiment) == names.end()) {
       names.push_back(figure.experiment);
     }
   }
@@ -144,6 +184,15 @@ bool ExperimentResult::Passed() const {
   return true;
 }
 
+bool LabPlot::HasPoints() const {
+  for (const PlotSeries& one : series) {
+    for (const auto& [x, y] : one.points) {
+      if ((!log_x || x > 0) && (!log_y || y > 0)) return true;
+    }
+  }
+  return false;
+}
+
 bool Ledger::Passed() const {
   for (const ExperimentResult& experiment : experiments) {
     if (!experiment.Passed()) return false;
@@ -166,7 +215,7 @@ std::string RenderLedgerJson(const Ledger& ledger) {
   doc["passed"] = ledger.Passed();
   doc["quick"] = ledger.quick;
   doc["cluster"] = ledger.cluster;
-  doc["plots"] = "not produced in this version";
+  doc["plots"] = {{"rendered", ledger.plots_rendered}, {"note", ledger.plots_note}};
   nlohmann::ordered_json classes = nlohmann::ordered_json::array();
   for (const ClassModel& c : kClassModels) {
     classes.push_back({{"class", c.name},
@@ -197,6 +246,11 @@ std::string RenderLedgerJson(const Ledger& ledger) {
     }
     item["assertions"] = assertions;
     item["notes"] = e.notes;
+    nlohmann::ordered_json plots = nlohmann::ordered_json::array();
+    for (const LabPlot& plot : e.plots) {
+      if (plot.HasPoints()) plots.push_back({{"title", plot.title}, {"file", PlotPath(plot, "")}});
+    }
+    item["plots"] = plots;
     experiments.push_back(item);
   }
   doc["experiments"] = experiments;
@@ -209,8 +263,8 @@ std::string RenderLedgerMarkdown(const Ledger& ledger) {
       << "Mode: " << (ledger.quick ? "quick (CI-sized; figures are indicative only)" : "full")
       << ". Overall: **" << (ledger.Passed() ? "PASS" : "FAIL") << "**.\n\n"
       << "Cluster: " << ledger.cluster << "\n\n"
-      << "Timings are reported, never asserted; only correctness outcomes pass or fail. "
-      << "Plots are not produced by this version of `meridian lab`.\n\n"
+      << "Timings are reported, never asserted; only correctness outcomes pass or fail.\n\n"
+      << "Plots: " << ledger.plots_note << "\n\n"
       << "## Classes\n\n"
       << "| class | model | promise | RPO (model) | measured | reproduce |\n"
       << "|---|---|---|---|---|---|\n";
@@ -243,6 +297,7 @@ std::string RenderLedgerMarkdown(const Ledger& ledger) {
     for (const std::string& note : e.notes) {
       out << "- " << note << "\n";
     }
+    RenderPlotLinks(out, e, ledger.plots_rendered);
   }
   return out.str();
 }

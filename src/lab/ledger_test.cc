@@ -63,7 +63,7 @@ TEST(LedgerTest, MarkdownShowsTablesAndVerdicts) {
   EXPECT_NE(md.find("| converge time | 0.25 | s |"), std::string::npos);
   EXPECT_NE(md.find("Reproduce: `meridian lab run crdt --seed 7`"), std::string::npos);
   EXPECT_NE(md.find("| zero lost increments | pass |"), std::string::npos);
-  EXPECT_NE(md.find("Plots are not produced"), std::string::npos);
+  EXPECT_NE(md.find("Plots: plots were not written"), std::string::npos);
   EXPECT_EQ(md, RenderLedgerMarkdown(ledger));  // deterministic
 }
 
@@ -88,6 +88,62 @@ TEST(LedgerTest, ClassMeasurementsAggregateOverRegions) {
             "`meridian lab run tax --seed 1 --out DIR`; `meridian lab run crdt --seed 7`");
   EXPECT_EQ(MeasuredForClass(Ledger{}, "profile"), "not measured in this run");
   EXPECT_EQ(CommandsForClass(Ledger{}, "profile"), "-");
+}
+
+TEST(LedgerTest, ClassTableShowsLagAndKillFigures) {
+  Ledger ledger;
+  ExperimentResult lag;
+  lag.name = "lag";
+  lag.command = "meridian lab run lag --seed 1 --out DIR";
+  lag.Metric("step 250 ops/s, us->eu: lag p99", 63, "ms");
+  lag.Metric("lag p99 at the lowest rate (250 ops/s), largest over links", 127, "ms");
+  ExperimentResult kill;
+  kill.name = "kill";
+  kill.command = "meridian lab run kill --seed 1 --out DIR";
+  kill.Metric("RTO counter: kill to the first write acknowledged by another region", 88, "ms");
+  kill.Metric("RPO counter if eu had not returned: acknowledged increments only on eu", 4, "ops");
+  kill.Metric("RPO counter: acknowledged increments missing after recovery", 0, "ops");
+  kill.Metric("RPO handle: acknowledged claims not held after recovery", 0, "claims");
+  kill.Metric("double-applied increments after replay", 0, "ops");
+  ledger.experiments = {lag, kill};
+  EXPECT_EQ(MeasuredForClass(ledger, "counter"),
+            "lag p99 at the lowest rate (250 ops/s), largest over links: 127 ms; "
+            "RPO counter if eu had not returned: acknowledged increments only on eu: 4 ops; "
+            "RPO counter: acknowledged increments missing after recovery: 0 ops; "
+            "RTO counter: kill to the first write acknowledged by another region: 88 ms; "
+            "double-applied increments after replay: 0 ops");
+  EXPECT_EQ(MeasuredForClass(ledger, "handle"),
+            "RPO handle: acknowledged claims not held after recovery: 0 claims");
+  EXPECT_EQ(
+      CommandsForClass(ledger, "counter"),
+      "`meridian lab run lag --seed 1 --out DIR`; `meridian lab run kill --seed 1 --out DIR`");
+  EXPECT_EQ(CommandsForClass(ledger, "handle"), "`meridian lab run kill --seed 1 --out DIR`");
+}
+
+TEST(LedgerTest, PlotsAreLinkedRelativelyOnlyWhenTheyHavePoints) {
+  Ledger ledger;
+  ExperimentResult e = Sample(true);
+  LabPlot drawn{.file = "crdt_plot", .title = "Drawn", .x_label = "x", .y_label = "y"};
+  drawn.series.push_back({"s", {{1, 2}}});
+  LabPlot empty{.file = "empty_plot", .title = "Empty", .x_label = "x", .y_label = "y"};
+  empty.series.push_back({"s", {}});
+  e.plots = {drawn, empty};
+  ledger.experiments.push_back(e);
+  ledger.plots_rendered = true;
+  ledger.plots_note = "1 plots in plots/";
+  std::string md = RenderLedgerMarkdown(ledger);
+  EXPECT_NE(md.find("Plots: 1 plots in plots/"), std::string::npos);
+  EXPECT_NE(md.find("![Drawn](plots/crdt_plot.svg)"), std::string::npos);
+  EXPECT_EQ(md.find("empty_plot"), std::string::npos);
+  ledger.plots_rendered = false;
+  md = RenderLedgerMarkdown(ledger);
+  EXPECT_EQ(md.find(".svg"), std::string::npos);
+  EXPECT_NE(md.find("[plots/crdt_plot.gp](plots/crdt_plot.gp) (data plots/crdt_plot.dat"),
+            std::string::npos);
+  const auto doc = nlohmann::json::parse(RenderLedgerJson(ledger));
+  EXPECT_EQ(doc["plots"]["rendered"], false);
+  ASSERT_EQ(doc["experiments"][0]["plots"].size(), 1u);
+  EXPECT_EQ(doc["experiments"][0]["plots"][0]["file"], "plots/crdt_plot");
 }
 
 TEST(LedgerTest, NumbersPrintIntegersWithoutDecimals) {

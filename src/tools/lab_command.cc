@@ -25,6 +25,13 @@ void AddLabCommand(CLI::App& app, int* exit_code) {
   run->add_option("--config", options->config_path,
                   "Base cluster config (its ports are replaced by free ones)");
   run->add_option("--seed", options->seed, "Seed of every experiment's workload");
+  run->add_option("--sustain-minutes", options->sustain_minutes,
+                  "Duration of the sustain experiment's load (default: " +
+                      FormatLabNumber(kSustainMinutesFull) + " in full mode, " +
+                      FormatLabNumber(kSustainMinutesQuick) + " with --quick)");
+  run->add_option("--sustain-rate", options->sustain_rate,
+                  "Aggregate write rate of the sustain experiment, ops/s")
+      ->capture_default_str();
   run->callback([options, exit_code] {
     options->progress = &std::cerr;
     auto ledger = RunLab(*options);
