@@ -110,6 +110,12 @@ Result<std::unique_ptr<RocksDbStorage>> RocksDbStorage::Open(const std::string& 
                          ": cannot create directory: " + error.message());
   }
   rocksdb::Options rocks_options = MakeOptions(options);
+  if (options.background_low_priority) {
+    // Best effort: where the platform cannot lower it, the threads keep normal priority.
+    for (auto pool : {rocksdb::Env::Priority::LOW, rocksdb::Env::Priority::HIGH})
+      rocks_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kLow)
+          .PermitUncheckedError();
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(rocks_options, path, &raw);
   if (!s.ok()) return FromRocks(s, "open", path);

@@ -58,6 +58,10 @@ struct RocksDbOptions {
   // RocksDB statistics (write-group and WAL-sync tickers, for WriteStats()). Off by default: it
   // costs a few percent per operation; the benchmark and diagnosis turn it on.
   bool collect_statistics = false;
+  // Run flush and compaction threads at low CPU priority (nice), so a memtable flush on a busy
+  // 2-core machine does not take the CPU from the threads that answer clients. The threads are
+  // process-wide (RocksDB's default Env): the first database opened sets it for the process.
+  bool background_low_priority = true;
 
   // Small memtables and cache, so tests exercise flushes and compactions within seconds.
   static RocksDbOptions ForTest() {
