@@ -11,8 +11,10 @@
 //    (the WAL append reaches the kernel before Write returns), and releases it right there; the
 //    committer thread fsyncs the WAL every `sync_interval_ms`. An acknowledged step survives the
 //    process's death (kill -9: the kernel still holds it); a power loss of the machine may lose
-//    the last interval. It takes the fsync and two thread hand-offs off every write's path
-//    (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make the same trade).
+//    the last interval, whose messages may already have left (see docs/server.md for what that
+//    means for a region's sequence numbers). It takes the fsync and two thread hand-offs off
+//    every write's path (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make
+//    the same trade).
 //
 // Why a pipeline of our own rather than RocksDB's write grouping alone: steps must reach disk in
 // step order. If step N+1's batch could be synced before step N's (two threads racing into
