@@ -40,11 +40,8 @@ CrdtState ReadState(const std::string& address, const std::string& counter_key,
 }  // namespace
 
 ExperimentResult RunCrdtExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "crdt";
-  result.title = "PN-counter and OR-set under writes from every region: nothing lost";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("crdt");
+  ExperimentResult result = context.NewResult(
+      "crdt", "PN-counter and OR-set under writes from every region: nothing lost");
   const std::string counter_key = "crdt-counter-" + std::to_string(context.seed);
   const std::string tags_key = "crdt-tags-" + std::to_string(context.seed);
   const uint64_t ops = context.quick ? 60 : 600;

@@ -197,11 +197,8 @@ LabPlot TimelinePlot(const LabContext& context, const std::vector<CounterSampler
 }  // namespace
 
 ExperimentResult RunKillExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "kill";
-  result.title = "kill a region under live load: RTO and RPO per class, failback, deletes";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("kill");
+  ExperimentResult result = context.NewResult(
+      "kill", "kill a region under live load: RTO and RPO per class, failback, deletes");
   const size_t victim_id = 1;
   const std::string victim = context.region_names[victim_id];
   std::vector<size_t> survivors;

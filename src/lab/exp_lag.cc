@@ -161,11 +161,8 @@ void ReportSteps(const std::vector<LagStep>& steps, ExperimentResult& result) {
 }  // namespace
 
 ExperimentResult RunLagExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "lag";
-  result.title = "replication lag per link vs write rate, and the knee";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("lag");
+  ExperimentResult result =
+      context.NewResult("lag", "replication lag per link vs write rate, and the knee");
   const std::vector<double> rates = context.quick
                                         ? std::vector<double>{200, 1000, 3000}
                                         : std::vector<double>{250, 500, 1000, 2000, 4000, 8000};

@@ -65,11 +65,8 @@ void RunSkewCase(const LabContext& context, int64_t skew_ms, ExperimentResult& r
 }  // namespace
 
 ExperimentResult RunLwwExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "lww";
-  result.title = "LWW lost updates on concurrent profile writes, and a clock-skew case";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("lww");
+  ExperimentResult result = context.NewResult(
+      "lww", "LWW lost updates on concurrent profile writes, and a clock-skew case");
   GenOptions options;
   options.workload.seed = context.seed;
   options.workload.mix.weights = {1, 0, 0, 0, 0};

@@ -148,11 +148,8 @@ void RunCut(const LabContext& context, const std::string& label,
 }  // namespace
 
 ExperimentResult RunPartitionExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "partition";
-  result.title = "partition, conflicting writes on both sides, heal, converge";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("partition");
+  ExperimentResult result =
+      context.NewResult("partition", "partition, conflicting writes on both sides, heal, converge");
   const std::string& a = context.region_names[0];
   const std::string& b = context.region_names[1];
   LabPlot plot{.file = "partition_convergence",

@@ -68,11 +68,8 @@ double Percent(uint64_t part, uint64_t whole) {
 }  // namespace
 
 ExperimentResult RunRywExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "ryw";
-  result.title = "read-your-writes: pinned, hopping without and with the session token";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("ryw");
+  ExperimentResult result = context.NewResult(
+      "ryw", "read-your-writes: pinned, hopping without and with the session token");
   const uint64_t rounds = context.quick ? 30 : 300;
   for (RywMode mode : {RywMode::kPinned, RywMode::kHopping, RywMode::kHoppingWithToken}) {
     const RywTally tally = RunMode(context, mode, rounds);

@@ -120,11 +120,8 @@ void ReportIntervals(const std::vector<Interval>& intervals, double duration_s,
 }  // namespace
 
 ExperimentResult RunSustainExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "sustain";
-  result.title = "sustained write load: replication lag over time (flat or not)";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("sustain");
+  ExperimentResult result =
+      context.NewResult("sustain", "sustained write load: replication lag over time (flat or not)");
   const double duration_s = context.sustain_minutes * 60;
   const double interval_s = std::clamp(duration_s / 6, 1.0, kSampleIntervalSecondsMax);
   CounterLoad load;

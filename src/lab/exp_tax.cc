@@ -44,11 +44,8 @@ LabPlot LatencyCdfPlot(const std::map<std::string, LatencyHistogram>& by_class) 
 }  // namespace
 
 ExperimentResult RunTaxExperiment(const LabContext& context) {
-  ExperimentResult result;
-  result.name = "tax";
-  result.title = "local write latency per class vs handle claim (strong) latency";
-  result.seed = context.seed;
-  result.command = context.ReproduceCommand("tax");
+  ExperimentResult result =
+      context.NewResult("tax", "local write latency per class vs handle claim (strong) latency");
   const double rate = context.quick ? 40 : 200;
   const uint64_t duration_ns = context.quick ? 2'000'000'000ULL : 20'000'000'000ULL;
   uint64_t failures_total = 0;

@@ -21,6 +21,15 @@ std::string LabContext::ReproduceCommand(const std::string& experiment) const {
   return command + " --out DIR";
 }
 
+ExperimentResult LabContext::NewResult(const std::string& experiment, std::string title) const {
+  ExperimentResult result;
+  result.name = experiment;
+  result.title = std::move(title);
+  result.seed = seed;
+  result.command = ReproduceCommand(experiment);
+  return result;
+}
+
 Result<LabReply> LabCall(const std::string& address, const std::string& method,
                          const std::string& target, const std::string& body, LabHeaders headers,
                          std::chrono::milliseconds timeout) {

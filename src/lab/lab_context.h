@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "config/cluster_config.h"
+#include "lab/ledger.h"
 
 namespace meridian {
 
@@ -32,6 +33,8 @@ struct LabContext {
   // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR"; for "sustain" with
   // its --sustain-minutes and --sustain-rate.
   std::string ReproduceCommand(const std::string& experiment) const;
+  // An empty result of `experiment`, carrying its title, the seed and ReproduceCommand.
+  ExperimentResult NewResult(const std::string& experiment, std::string title) const;
   size_t region_count() const { return region_http.size(); }
 };
 

@@ -28,11 +28,7 @@ ExperimentResult RunGuarded(const ExperimentEntry& entry, const LabContext& cont
   try {
     return entry.run(context);
   } catch (const std::exception& error) {
-    ExperimentResult result;
-    result.name = entry.name;
-    result.title = "did not complete";
-    result.seed = context.seed;
-    result.command = context.ReproduceCommand(entry.name);
+    ExperimentResult result = context.NewResult(entry.name, "did not complete");
     result.Assert("experiment completed", false, std::string("threw: ") + error.what());
     return result;
   }
