@@ -16,7 +16,7 @@ CommitPipeline::CommitPipeline(Storage* storage, CommitPipelineOptions options)
     if (options_.wal_sync == WalSync::kPeriodic) {
       RunSyncLoop();
     } else {
-      Run();
+      RunGroupCommits();
     }
   });
 }
@@ -38,37 +38,32 @@ void CommitPipeline::NoteOutcomeLocked(const Status& outcome) {
 }
 
 void CommitPipeline::Submit(RecordBatch records, Release release) {
-  if (options_.wal_sync == WalSync::kPeriodic) {
-    Status durable;
-    {
-      // Held across the write so the sync loop's final sync (at Stop) comes after every write.
-      std::lock_guard lock(mu_);
-      if (stopped_) {
-        durable = Status(StatusCode::kCancelled, "the region is stopping");
-      } else if (!failure_.ok()) {
-        durable = StickyError(failure_);
+  Status written;
+  {
+    // Held across the write: it orders the writes with the committer's view of them (a sync
+    // that begins after a write returned covers it), and Stop's final sync after every write.
+    std::lock_guard lock(mu_);
+    if (stopped_) {
+      written = Status(StatusCode::kCancelled, "the region is stopping");
+    } else {
+      if (!failure_.ok()) {
+        written = StickyError(failure_);
       } else if (!records.empty()) {
-        durable = storage_->Write(records, WriteOptions{.sync = false});
-        NoteOutcomeLocked(durable);
-        unsynced_ = unsynced_ || durable.ok();
-        ++stats_.groups;
-        stats_.max_group = 1;  // one step per write in this mode
+        written = storage_->Write(records, WriteOptions{.sync = false});
+        NoteOutcomeLocked(written);
+        unsynced_ = unsynced_ || written.ok();
+        ++stats_.writes;
+      }
+      if (options_.wal_sync == WalSync::kEveryCommit) {
+        queue_.push_back({std::move(written), std::move(release)});
+        ++unreleased_;
+        wake_.notify_one();
+        return;
       }
       ++stats_.steps;
     }
-    if (release) release(durable);
-    return;
   }
-  {
-    std::lock_guard lock(mu_);
-    if (!stopped_) {
-      queue_.push_back({std::move(records), std::move(release)});
-      ++unreleased_;
-      wake_.notify_one();
-      return;
-    }
-  }
-  if (release) release(Status(StatusCode::kCancelled, "the region is stopping"));
+  if (release) release(written);
 }
 
 bool CommitPipeline::Quiescent() const {
@@ -95,34 +90,31 @@ void CommitPipeline::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void CommitPipeline::Run() {
+void CommitPipeline::RunGroupCommits() {
   std::unique_lock lock(mu_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) break;  // stopping, and everything submitted has been released
+    // Every queued step's write has returned, so one sync begun now covers them all.
     std::deque<Step> group;
     group.swap(queue_);
-    Status failure = failure_;
+    const bool sync = unsynced_ && failure_.ok();
+    unsynced_ = false;
+    // After a failed write or sync, nothing later may be acknowledged: it could be durable
+    // while an earlier step is not.
+    const Status prior = failure_;
     lock.unlock();
 
-    Status durable;
-    if (!failure.ok()) {
-      durable = StickyError(failure);
-    } else {
-      RecordBatch batch;
-      for (Step& step : group)
-        batch.Append(std::move(step.records));
-      if (!batch.empty()) durable = storage_->Write(batch, WriteOptions{.sync = true});
-    }
+    const Status synced = !prior.ok() ? StickyError(prior) : sync ? storage_->Sync() : Status::Ok();
     for (Step& step : group) {
-      if (step.release) step.release(durable);
+      if (step.release) step.release(step.written.ok() ? synced : step.written);
     }
 
     lock.lock();
-    NoteOutcomeLocked(durable);
+    if (prior.ok()) NoteOutcomeLocked(synced);
     unreleased_ -= group.size();
     stats_.steps += group.size();
-    ++stats_.groups;
+    stats_.syncs += sync ? 1 : 0;
     stats_.max_group = std::max<uint64_t>(stats_.max_group, group.size());
   }
   stopped_ = true;

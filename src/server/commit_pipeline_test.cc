@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -39,7 +41,9 @@ TEST(CommitPipelineTest, ReleasesInSubmitOrderAfterTheRecordsAreDurable) {
     EXPECT_TRUE(pipeline.Quiescent());
     const CommitPipelineStats stats = pipeline.stats();
     EXPECT_EQ(stats.steps, 200u);
-    EXPECT_LE(stats.groups, 200u);
+    EXPECT_EQ(stats.writes, 200u);
+    EXPECT_GE(stats.syncs, 1u);
+    EXPECT_LE(stats.syncs, 200u);
   }
   ASSERT_EQ(released.size(), 200u);
   for (int i = 0; i < 200; ++i)
@@ -59,7 +63,7 @@ TEST(CommitPipelineTest, GroupsConcurrentSubmitsIntoFewerWrites) {
   pipeline.Stop();
   const CommitPipelineStats stats = pipeline.stats();
   EXPECT_EQ(stats.steps, 51u);
-  EXPECT_LE(stats.groups, 3u);  // the first step, then the 50 waiting ones together
+  EXPECT_LE(stats.syncs, 3u);  // the first step, then the 50 waiting ones together
   EXPECT_GE(stats.max_group, 25u);
 }
 
@@ -93,6 +97,42 @@ TEST(CommitPipelineTest, AFailedWriteFailsThatStepAndEveryLaterOne) {
   EXPECT_EQ(codes[1], StatusCode::kFailedPrecondition);
   EXPECT_FALSE(failing.DurableContents().count("b"));
   EXPECT_FALSE(failing.DurableContents().count("c"));
+}
+
+TEST(CommitPipelineTest, AFailedSyncFailsItsGroupAndEveryLaterStep) {
+  MemoryStorage storage;
+  storage.FailNextSyncs(1);
+  std::vector<StatusCode> codes;
+  std::mutex mu;
+  std::atomic<bool> first_released{false};
+  std::mutex gate;
+  gate.lock();
+  CommitPipeline pipeline(&storage);
+  pipeline.Submit(One("a", "1"), [&](const Status& s) {
+    {
+      std::lock_guard lock(mu);
+      codes.push_back(s.code());
+    }
+    first_released = true;
+    std::lock_guard wait(gate);  // hold the committer before it records the failure
+  });
+  for (int i = 0; i < 5000 && !first_released; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(first_released);
+  // Written while the failure is not yet recorded; the next sync would succeed, but "b" must
+  // not be acknowledged while "a" may be lost.
+  pipeline.Submit(One("b", "1"), [&](const Status& s) {
+    std::lock_guard lock(mu);
+    codes.push_back(s.code());
+  });
+  gate.unlock();
+  pipeline.Stop();
+  ASSERT_EQ(codes.size(), 2u);
+  EXPECT_EQ(codes[0], StatusCode::kUnavailable);
+  EXPECT_EQ(codes[1], StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(pipeline.failure().ok());
+  EXPECT_TRUE(storage.DurableContents().empty());
 }
 
 TEST(CommitPipelineTest, SubmitAfterStopIsCancelledAtOnce) {

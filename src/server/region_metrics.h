@@ -60,10 +60,11 @@ struct RegionMetrics {
       "meridian_region_status", "1 for the region's current /healthz status.", {"status"});
 
   // Durability.
-  CounterFamily& commit_groups = registry.AddCounter(
-      "meridian_commit_groups_total", "Commit rounds of the pipeline (one synced write each).");
+  CounterFamily& wal_syncs = registry.AddCounter(
+      "meridian_wal_syncs_total",
+      "WAL fsyncs: one per commit group (--wal-sync always), one per interval (periodic).");
   CounterFamily& commit_steps = registry.AddCounter(
-      "meridian_commit_steps_total", "Core steps committed (grouped into commit rounds).");
+      "meridian_commit_steps_total", "Core steps made durable and released.");
 };
 
 }  // namespace meridian

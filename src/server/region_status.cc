@@ -90,7 +90,7 @@ std::string RegionServer::Impl::RenderMetricsLocked() {
   metrics.keys.Get().Set(static_cast<double>(replica->key_count()));
   metrics.session_waits.Get().Set(static_cast<double>(session_waits.size()));
   const CommitPipelineStats commit = pipeline->stats();
-  AdvanceTo(metrics.commit_groups.Get(), static_cast<double>(commit.groups));
+  AdvanceTo(metrics.wal_syncs.Get(), static_cast<double>(commit.syncs));
   AdvanceTo(metrics.commit_steps.Get(), static_cast<double>(commit.steps));
   return metrics.registry.Render();
 }

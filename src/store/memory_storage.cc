@@ -52,6 +52,10 @@ Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
 
 Status MemoryStorage::Sync() {
   std::lock_guard lock(mu_);
+  if (syncs_to_fail_ > 0) {
+    --syncs_to_fail_;
+    return Unavailable("MemoryStorage: injected I/O error (FailNextSyncs); nothing was synced");
+  }
   unsynced_tail_.clear();
   ++counters_.synced_writes;
   return Status::Ok();
@@ -84,6 +88,11 @@ Status MemoryStorage::Scan(
 void MemoryStorage::FailNextWrites(uint64_t count) {
   std::lock_guard lock(mu_);
   writes_to_fail_ = count;
+}
+
+void MemoryStorage::FailNextSyncs(uint64_t count) {
+  std::lock_guard lock(mu_);
+  syncs_to_fail_ = count;
 }
 
 void MemoryStorage::SimulateCrash() {

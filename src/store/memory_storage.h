@@ -71,10 +71,13 @@ class MemoryStorage final : public Storage {
   // The next `count` Writes return UNAVAILABLE ("injected I/O error") and change nothing, like a
   // failed fsync or a full disk. Replaces any count still pending; 0 cancels.
   void FailNextWrites(uint64_t count);
+  // The next `count` Syncs return UNAVAILABLE and leave the unsynced tail unsynced (a power loss
+  // still discards it). Replaces any count still pending; 0 cancels.
+  void FailNextSyncs(uint64_t count);
 
   // Power loss: discards every batch written with sync=false since the last synced write.
   // Afterwards the storage holds exactly the durable contents and keeps serving (the restarted
-  // region's disk). Pending FailNextWrites survive: they are faults of the disk, not the process.
+  // region's disk). Pending FailNextWrites/Syncs survive: they are faults of the disk, not the process.
   void SimulateCrash();
 
   // What a crash at this instant would leave behind, without crashing. Pass it to the
@@ -98,6 +101,7 @@ class MemoryStorage final : public Storage {
   Contents visible_;
   std::vector<UndoBatch> unsynced_tail_;  // oldest first; size <= kMaxUnsyncedBatches
   uint64_t writes_to_fail_ = 0;
+  uint64_t syncs_to_fail_ = 0;
   Counters counters_;
 };
 
