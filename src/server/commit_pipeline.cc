@@ -12,13 +12,7 @@ const char* WalSyncName(WalSync mode) {
 
 CommitPipeline::CommitPipeline(Storage* storage, CommitPipelineOptions options)
     : storage_(storage), options_(options) {
-  thread_ = std::thread([this] {
-    if (options_.wal_sync == WalSync::kPeriodic) {
-      RunSyncLoop();
-    } else {
-      RunGroupCommits();
-    }
-  });
+  thread_ = std::thread([this] { Run(); });
 }
 
 CommitPipeline::~CommitPipeline() {
@@ -37,7 +31,7 @@ void CommitPipeline::NoteOutcomeLocked(const Status& outcome) {
   }
 }
 
-void CommitPipeline::Submit(RecordBatch records, Release release) {
+void CommitPipeline::Submit(RecordBatch records, Release release, Durability durability) {
   Status written;
   {
     // Held across the write: it orders the writes with the committer's view of them (a sync
@@ -54,7 +48,10 @@ void CommitPipeline::Submit(RecordBatch records, Release release) {
         unsynced_ = unsynced_ || written.ok();
         ++stats_.writes;
       }
-      if (options_.wal_sync == WalSync::kEveryCommit) {
+      // A step that must wait for the fsync, and every step after it (releases keep their
+      // order), goes to the committer, which syncs as soon as it has one.
+      if (options_.wal_sync == WalSync::kEveryCommit || durability == Durability::kSynced ||
+          !queue_.empty()) {
         queue_.push_back({std::move(written), std::move(release)});
         ++unreleased_;
         wake_.notify_one();
@@ -90,11 +87,23 @@ void CommitPipeline::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void CommitPipeline::RunGroupCommits() {
+void CommitPipeline::Run() {
+  using Clock = std::chrono::steady_clock;
+  const bool periodic = options_.wal_sync == WalSync::kPeriodic;
+  const auto interval = std::chrono::milliseconds(options_.sync_interval_ms);
+  auto interval_ends = Clock::now() + interval;
   std::unique_lock lock(mu_);
   while (true) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) break;  // stopping, and everything submitted has been released
+    auto ready = [this] { return stopping_ || !queue_.empty(); };
+    if (periodic) {
+      wake_.wait_until(lock, interval_ends, ready);
+    } else {
+      wake_.wait(lock, ready);
+    }
+    // At Stop, refuse further writes first, so the last sync covers every acknowledged one.
+    if (stopping_) stopped_ = true;
+    if (queue_.empty() && !stopped_ && !(periodic && Clock::now() >= interval_ends)) continue;
+
     // Every queued step's write has returned, so one sync begun now covers them all.
     std::deque<Step> group;
     group.swap(queue_);
@@ -105,6 +114,7 @@ void CommitPipeline::RunGroupCommits() {
     const Status prior = failure_;
     lock.unlock();
 
+    // Not under mu_: writers keep appending while the WAL is fsynced.
     const Status synced = !prior.ok() ? StickyError(prior) : sync ? storage_->Sync() : Status::Ok();
     for (Step& step : group) {
       if (step.release) step.release(step.written.ok() ? synced : step.written);
@@ -116,27 +126,8 @@ void CommitPipeline::RunGroupCommits() {
     stats_.steps += group.size();
     stats_.syncs += sync ? 1 : 0;
     stats_.max_group = std::max<uint64_t>(stats_.max_group, group.size());
-  }
-  stopped_ = true;
-}
-
-void CommitPipeline::RunSyncLoop() {
-  const auto interval = std::chrono::milliseconds(options_.sync_interval_ms);
-  std::unique_lock lock(mu_);
-  while (true) {
-    const bool stopping = wake_.wait_for(lock, interval, [this] { return stopping_; });
-    // At Stop, refuse further writes first, so the final sync covers every acknowledged one.
-    if (stopping) stopped_ = true;
-    if (unsynced_ && failure_.ok()) {
-      unsynced_ = false;
-      lock.unlock();
-      // Not under mu_: writers keep appending while the WAL is fsynced.
-      const Status synced = storage_->Sync();
-      lock.lock();
-      NoteOutcomeLocked(synced);
-      ++stats_.syncs;
-    }
-    if (stopping) break;
+    interval_ends = Clock::now() + interval;  // any sync starts a new interval
+    if (stopped_) break;  // nothing was queued since: Submit refuses once stopped_ is set
   }
 }
 

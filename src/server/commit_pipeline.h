@@ -15,7 +15,9 @@
 //    the last interval, whose messages may already have left (see docs/server.md for what that
 //    means for a region's sequence numbers). It takes the fsync and two thread hand-offs off
 //    every write's path (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make
-//    the same trade).
+//    the same trade). A step submitted with Durability::kSynced (a handle acceptor's vote, which
+//    must not be forgotten once sent) waits for an fsync the committer starts at once, and so
+//    does every step submitted after it until that fsync is done.
 //
 // Why a pipeline of our own rather than RocksDB's `sync` write option: steps must reach disk in
 // step order. If step N+1's batch could be synced before step N's (two threads racing into
@@ -28,16 +30,17 @@
 // Contract:
 //  1. Releases run in Submit order, each exactly once, and only after every record submitted
 //     before or with it is durable in the mode's sense (status OK), or with the error that kept
-//     them from being so. kEveryCommit releases on the committer thread; kPeriodic inside Submit,
-//     on the caller's thread (which holds the caller's mutex: releases must not take it). Either
-//     way Submit itself writes, so the caller's mutex is held across one storage write.
+//     them from being so. The committer thread releases what waits for an fsync; kPeriodic
+//     releases the rest inside Submit, on the caller's thread (which holds the caller's mutex:
+//     releases must not take it). Either way Submit itself writes, so the caller's mutex is held
+//     across one storage write.
 //  2. A failed write or sync is sticky: the region's memory is then ahead of its disk, so every
 //     later step fails too (FAILED_PRECONDITION naming the first error) and nothing more is
 //     written. The server turns this into 503s; a restart recovers from what is on disk.
 //  3. Quiescent() is true when every submitted step has been released, so a reader that holds
 //     the submitters' mutex and sees it true knows the state it reads is durable.
-//  4. Stop() commits (kPeriodic: syncs) and releases what was submitted, then joins; Submit after
-//     Stop releases at once with CANCELLED. Never busy-waits.
+//  4. Stop() syncs and releases what was submitted, then joins; Submit after Stop releases at
+//     once with CANCELLED. Never busy-waits.
 #pragma once
 
 #include <condition_variable>
@@ -60,6 +63,13 @@ enum class WalSync {
 // "always" / "periodic", as `meridian region --wal-sync` spells them.
 const char* WalSyncName(WalSync mode);
 
+// What one step needs before its release, whatever the mode.
+enum class Durability {
+  kPerMode,  // what the WalSync mode says
+  kSynced,   // fsynced even in kPeriodic: state whose loss would break a promise made to others
+             // (a consensus acceptor's vote), not merely lose the step
+};
+
 struct CommitPipelineOptions {
   WalSync wal_sync = WalSync::kEveryCommit;
   // kPeriodic: how often the WAL is fsynced, which bounds what a power loss can take.
@@ -67,9 +77,9 @@ struct CommitPipelineOptions {
 };
 
 struct CommitPipelineStats {
-  uint64_t steps = 0;   // released steps
-  uint64_t writes = 0;  // storage writes: one per step that has records
-  uint64_t syncs = 0;   // WAL fsyncs: one per group (kEveryCommit), per interval (kPeriodic)
+  uint64_t steps = 0;      // released steps
+  uint64_t writes = 0;     // storage writes: one per step that has records
+  uint64_t syncs = 0;      // WAL fsyncs: one per group (kEveryCommit), per interval (kPeriodic)
   uint64_t max_group = 0;  // kEveryCommit: most steps released by one fsync
   uint64_t write_errors = 0;
 };
@@ -86,7 +96,7 @@ class CommitPipeline {
 
   // Writes one step and queues its release. Callers serialize Submit in step order (they hold
   // the replica's mutex).
-  void Submit(RecordBatch records, Release release);
+  void Submit(RecordBatch records, Release release, Durability durability = Durability::kPerMode);
 
   bool Quiescent() const;
   // The first write error, or OK.
@@ -100,8 +110,8 @@ class CommitPipeline {
     Status written;  // the outcome of the step's write (OK when it had no records)
     Release release;
   };
-  void RunGroupCommits();  // kEveryCommit
-  void RunSyncLoop();      // kPeriodic: interval fsyncs
+  // The committer: syncs and releases what is queued, at once; kPeriodic also every interval.
+  void Run();
   // Records the outcome of one storage write or sync; the first failure sticks.
   void NoteOutcomeLocked(const Status& outcome);
   static Status StickyError(const Status& first);
@@ -110,10 +120,10 @@ class CommitPipeline {
   const CommitPipelineOptions options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Step> queue_;     // GUARDED_BY(mu_): kEveryCommit, written, not yet synced
+  std::deque<Step> queue_;     // GUARDED_BY(mu_): written, waiting for an fsync to release
   uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): queued or being synced
   bool stopping_ = false;      // GUARDED_BY(mu_)
-  bool stopped_ = false;       // GUARDED_BY(mu_): the committer has exited
+  bool stopped_ = false;       // GUARDED_BY(mu_): Submit refuses; set by the committer at Stop
   bool unsynced_ = false;      // GUARDED_BY(mu_): written since the last sync began
   Status failure_;             // GUARDED_BY(mu_)
   CommitPipelineStats stats_;  // GUARDED_BY(mu_)

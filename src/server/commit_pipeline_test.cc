@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -190,6 +191,50 @@ TEST(CommitPipelinePeriodicTest, StopSyncsEverythingAcknowledged) {
   pipeline.Submit(One("late", "v"), [&](const Status& s) { after = s.code(); });
   EXPECT_EQ(after, StatusCode::kCancelled);
   EXPECT_FALSE(*storage.Get("late"));
+}
+
+TEST(CommitPipelinePeriodicTest, ASyncedStepWaitsForAnFsyncStartedAtOnceAndLaterStepsQueueBehind) {
+  MemoryStorage storage;
+  // An interval far longer than the test: only the synced step can cause a sync in time.
+  CommitPipeline pipeline(&storage, Periodic(60'000));
+  std::mutex mu;
+  std::condition_variable released_cv;
+  std::vector<std::string> released;
+  auto release_of = [&](std::string key) {
+    return [&, key](const Status& durable) {
+      EXPECT_TRUE(durable.ok()) << durable.ToString();
+      std::lock_guard lock(mu);
+      released.push_back(key);
+      released_cv.notify_all();
+    };
+  };
+  pipeline.Submit(One("early", "v"), release_of("early"));
+  EXPECT_EQ(released, std::vector<std::string>{"early"});  // released inside Submit
+  pipeline.Submit(
+      One("vote", "v"),
+      [&](const Status& durable) {
+        // Its own record and every earlier one are on the disk a crash leaves.
+        const auto disk = storage.DurableContents();
+        EXPECT_TRUE(disk.count("vote"));
+        EXPECT_TRUE(disk.count("early"));
+        release_of("vote")(durable);
+      },
+      Durability::kSynced);
+  pipeline.Submit(One("after", "v"), release_of("after"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(
+        released_cv.wait_for(lock, std::chrono::seconds(10), [&] { return released.size() == 3; }));
+    EXPECT_EQ(released, (std::vector<std::string>{"early", "vote", "after"}));
+  }
+  // Once the queue is empty, steps are released inside Submit again.
+  for (int i = 0; i < 5000 && !pipeline.Quiescent(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(pipeline.Quiescent());
+  pipeline.Submit(One("later", "v"), release_of("later"));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(released.back(), "later");
 }
 
 TEST(CommitPipelinePeriodicTest, AFailedWriteFailsThatStepAndEveryLaterOne) {

@@ -58,7 +58,11 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     s.region_names.push_back(region.name);
   s.api_options.region_count = options.replica.region_count;
 
-  auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
+  RocksDbOptions rocksdb = options.rocksdb;
+  // `always` acknowledges nothing before the group's Sync(), so the pipeline's unsynced writes
+  // may wait in RocksDB's WAL buffer; `periodic` acknowledges once the kernel has them.
+  rocksdb.buffer_unsynced_wal = options.commit.wal_sync == WalSync::kEveryCommit;
+  auto storage = RocksDbStorage::Open(options.data_dir, rocksdb);
   if (!storage.ok()) return storage.status();
   s.storage = std::move(storage).value();
   auto replica = Replica::Recover(options.replica, *s.storage);
@@ -163,7 +167,8 @@ uint64_t RegionServer::Impl::NowMs() const {
   return static_cast<uint64_t>(ms + clock_skew_ms.load(std::memory_order_relaxed));
 }
 
-void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Status&)> then) {
+void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Status&)> then,
+                                      Durability durability) {
   ObserveAppliedLocked(out, NowMs());
   const uint64_t step = ++submitted_steps;
   for (const Mutation& m : out.records.mutations) {
@@ -195,7 +200,7 @@ void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Statu
     if (out.records.empty() && pipeline->Quiescent()) {
       release(Status::Ok());
     } else {
-      pipeline->Submit(std::move(out.records), std::move(release));
+      pipeline->Submit(std::move(out.records), std::move(release), durability);
     }
   }
   // Reads whose token this step satisfied: served after the step is durable (their state
@@ -236,7 +241,7 @@ void RegionServer::Impl::SubmitStrongLocked(StrongOutput out) {
       }
     };
   }
-  SubmitLocked(std::move(step), std::move(then));
+  SubmitLocked(std::move(step), std::move(then), Durability::kSynced);
 }
 
 void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {

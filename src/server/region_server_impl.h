@@ -102,9 +102,11 @@ struct RegionServer::Impl {
   uint64_t NowMs() const;
   // Persists `out` through the pipeline, then sends its messages, hands its quorum-read answers
   // over and calls `then`. REQUIRES: mu held.
-  void SubmitLocked(Output out, std::function<void(const Status&)> then = nullptr);
-  // Persists a strong step through the pipeline, then sends its messages and answers its
-  // clients. REQUIRES: mu held.
+  void SubmitLocked(Output out, std::function<void(const Status&)> then = nullptr,
+                    Durability durability = Durability::kPerMode);
+  // Persists a strong step through the pipeline, fsynced whatever --wal-sync says (an acceptor
+  // that forgot a vote after a power loss could let two proposers both win), then sends its
+  // messages and answers its clients. REQUIRES: mu held.
   void SubmitStrongLocked(StrongOutput out);
   void OnPeerMessage(RegionId from, pb::PeerMessage message);
   void OnPeerConnected(RegionId peer);

@@ -77,7 +77,8 @@ class MemoryStorage final : public Storage {
 
   // Power loss: discards every batch written with sync=false since the last synced write.
   // Afterwards the storage holds exactly the durable contents and keeps serving (the restarted
-  // region's disk). Pending FailNextWrites/Syncs survive: they are faults of the disk, not the process.
+  // region's disk). Pending FailNextWrites/Syncs survive: they are faults of the disk, not the
+  // process.
   void SimulateCrash();
 
   // What a crash at this instant would leave behind, without crashing. Pass it to the
