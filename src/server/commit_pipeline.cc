@@ -34,12 +34,19 @@ void CommitPipeline::NoteOutcomeLocked(const Status& outcome) {
 void CommitPipeline::Submit(RecordBatch records, Release release, Durability durability) {
   Status written;
   {
-    // Held across the write: it orders the writes with the committer's view of them (a sync
-    // that begins after a write returned covers it), and Stop's final sync after every write.
     std::lock_guard lock(mu_);
     if (stopped_) {
       written = Status(StatusCode::kCancelled, "the region is stopping");
+    } else if (options_.wal_sync == WalSync::kEveryCommit) {
+      // The committer writes the whole group as one synced batch.
+      queue_.push_back({std::move(records), Status::Ok(), std::move(release)});
+      ++unreleased_;
+      wake_.notify_one();
+      return;
     } else {
+      // kPeriodic. Held across the write: it orders the writes with the committer's view of
+      // them (a sync that begins after a write returned covers it), and Stop's final sync after
+      // every write.
       if (!failure_.ok()) {
         written = StickyError(failure_);
       } else if (!records.empty()) {
@@ -50,9 +57,8 @@ void CommitPipeline::Submit(RecordBatch records, Release release, Durability dur
       }
       // A step that must wait for the fsync, and every step after it (releases keep their
       // order), goes to the committer, which syncs as soon as it has one.
-      if (options_.wal_sync == WalSync::kEveryCommit || durability == Durability::kSynced ||
-          !queue_.empty()) {
-        queue_.push_back({std::move(written), std::move(release)});
+      if (durability == Durability::kSynced || !queue_.empty()) {
+        queue_.push_back({RecordBatch{}, std::move(written), std::move(release)});
         ++unreleased_;
         wake_.notify_one();
         return;
@@ -104,9 +110,9 @@ void CommitPipeline::Run() {
     if (stopping_) stopped_ = true;
     if (queue_.empty() && !stopped_ && !(periodic && Clock::now() >= interval_ends)) continue;
 
-    // Every queued step's write has returned, so one sync begun now covers them all.
     std::deque<Step> group;
     group.swap(queue_);
+    // kPeriodic: every queued step's write has returned, so one sync begun now covers them all.
     const bool sync = unsynced_ && failure_.ok();
     unsynced_ = false;
     // After a failed write or sync, nothing later may be acknowledged: it could be durable
@@ -114,17 +120,34 @@ void CommitPipeline::Run() {
     const Status prior = failure_;
     lock.unlock();
 
-    // Not under mu_: writers keep appending while the WAL is fsynced.
-    const Status synced = !prior.ok() ? StickyError(prior) : sync ? storage_->Sync() : Status::Ok();
+    // kEveryCommit: the group's records, still unwritten, as one batch.
+    RecordBatch batch;
+    for (Step& step : group)
+      batch.Append(std::move(step.records));
+    // Not under mu_: Submit keeps queueing (kPeriodic: writing) while the WAL is fsynced.
+    Status synced;
+    if (!prior.ok()) {
+      synced = StickyError(prior);
+    } else if (!batch.empty()) {
+      synced = storage_->Write(batch, WriteOptions{.sync = true});
+    } else if (sync) {
+      synced = storage_->Sync();
+    }
+    if (!synced.ok() && prior.ok()) {
+      lock.lock();
+      NoteOutcomeLocked(synced);  // before the releases: what is submitted from now on fails
+      lock.unlock();
+    }
     for (Step& step : group) {
       if (step.release) step.release(step.written.ok() ? synced : step.written);
     }
 
     lock.lock();
-    if (prior.ok()) NoteOutcomeLocked(synced);
     unreleased_ -= group.size();
     stats_.steps += group.size();
-    stats_.syncs += sync ? 1 : 0;
+    const bool wrote = prior.ok() && !batch.empty();
+    stats_.writes += wrote ? 1 : 0;
+    stats_.syncs += wrote || sync ? 1 : 0;
     stats_.max_group = std::max<uint64_t>(stats_.max_group, group.size());
     interval_ends = Clock::now() + interval;  // any sync starts a new interval
     if (stopped_) break;  // nothing was queued since: Submit refuses once stopped_ is set

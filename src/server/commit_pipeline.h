@@ -2,45 +2,42 @@
 //
 // The region server runs every step of the core (a client write, a peer message, a tick) under one
 // mutex and Submit()s its Output::records with a `release` callback that sends the step's messages
-// and answers its client. Submit writes the step at once, on the caller's thread, as an unsynced
-// Storage::Write (one RocksDB WriteBatch; the WAL append reaches the kernel before Write returns).
-// What "durable" means, and so when `release` runs, is the WalSync mode:
+// and answers its client. What "durable" means, and so when `release` runs, is the WalSync mode:
 //
-//  kEveryCommit (the default): the committer thread takes every step written so far, fsyncs the
-//    WAL once for all of them (group commit), then calls their releases in submission order. An
-//    acknowledged step survives a power loss.
-//  kPeriodic: Submit releases the step right after its write, on the caller's thread; the
+//  kEveryCommit (the default): one committer thread takes everything submitted so far, writes it
+//    as ONE synced Storage::Write (one RocksDB WriteBatch, one WAL fsync: group commit), then calls
+//    each release in submission order. An acknowledged step survives a power loss.
+//  kPeriodic: Submit writes the step at once, on the caller's thread, as an unsynced Storage::Write
+//    (the WAL append reaches the kernel before Write returns), and releases it right there; the
 //    committer thread fsyncs the WAL every `sync_interval_ms`. An acknowledged step survives the
 //    process's death (kill -9: the kernel still holds it); a power loss of the machine may lose
 //    the last interval, whose messages may already have left (see docs/server.md for what that
 //    means for a region's sequence numbers). It takes the fsync and two thread hand-offs off
 //    every write's path (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make
 //    the same trade). A step submitted with Durability::kSynced (a handle acceptor's vote, which
-//    must not be forgotten once sent) waits for an fsync the committer starts at once, and so
-//    does every step submitted after it until that fsync is done.
+//    must not be forgotten once sent) is released by the committer after an fsync it starts at
+//    once, and so is every step submitted after it until that fsync is done.
 //
-// Why a pipeline of our own rather than RocksDB's `sync` write option: steps must reach disk in
+// Why a pipeline of our own rather than RocksDB's write grouping alone: steps must reach disk in
 // step order. If step N+1's batch could be synced before step N's (two threads racing into
 // RocksDB after leaving the replica's mutex), a crash between them would leave op N+1 durable
-// and op N lost, a hole in the region's own sequence that peers would wait on forever. Here the
-// callers' mutex orders the writes, one WAL keeps them in that order, and a sync covers every
-// write that returned before it began. Writing on the caller's thread also keeps the memtable
-// insert off the committer, whose loop is then only fsync and releases.
+// and op N lost, a hole in the region's own sequence that peers would wait on forever. In
+// kPeriodic mode the callers' mutex orders the writes, one WAL keeps them in that order, and a
+// sync covers every write that returned before it began.
 //
 // Contract:
 //  1. Releases run in Submit order, each exactly once, and only after every record submitted
 //     before or with it is durable in the mode's sense (status OK), or with the error that kept
 //     them from being so. The committer thread releases what waits for an fsync; kPeriodic
 //     releases the rest inside Submit, on the caller's thread (which holds the caller's mutex:
-//     releases must not take it). Either way Submit itself writes, so the caller's mutex is held
-//     across one storage write.
+//     releases must not take it).
 //  2. A failed write or sync is sticky: the region's memory is then ahead of its disk, so every
 //     later step fails too (FAILED_PRECONDITION naming the first error) and nothing more is
 //     written. The server turns this into 503s; a restart recovers from what is on disk.
 //  3. Quiescent() is true when every submitted step has been released, so a reader that holds
 //     the submitters' mutex and sees it true knows the state it reads is durable.
-//  4. Stop() syncs and releases what was submitted, then joins; Submit after Stop releases at
-//     once with CANCELLED. Never busy-waits.
+//  4. Stop() commits (kPeriodic: syncs) and releases what was submitted, then joins; Submit after
+//     Stop releases at once with CANCELLED. Never busy-waits.
 #pragma once
 
 #include <condition_variable>
@@ -78,9 +75,9 @@ struct CommitPipelineOptions {
 
 struct CommitPipelineStats {
   uint64_t steps = 0;      // released steps
-  uint64_t writes = 0;     // storage writes: one per step that has records
-  uint64_t syncs = 0;      // WAL fsyncs: one per group (kEveryCommit), per interval (kPeriodic)
-  uint64_t max_group = 0;  // kEveryCommit: most steps released by one fsync
+  uint64_t writes = 0;     // storage writes: one per group (kEveryCommit), per step (kPeriodic)
+  uint64_t syncs = 0;      // WAL fsyncs: per group (kEveryCommit), per interval or kSynced group
+  uint64_t max_group = 0;  // most steps released by one fsync
   uint64_t write_errors = 0;
 };
 
@@ -94,8 +91,8 @@ class CommitPipeline {
   CommitPipeline(const CommitPipeline&) = delete;
   CommitPipeline& operator=(const CommitPipeline&) = delete;
 
-  // Writes one step and queues its release. Callers serialize Submit in step order (they hold
-  // the replica's mutex).
+  // Queues (kPeriodic: writes) one step. Callers serialize Submit in step order (they hold the
+  // replica's mutex).
   void Submit(RecordBatch records, Release release, Durability durability = Durability::kPerMode);
 
   bool Quiescent() const;
@@ -107,7 +104,8 @@ class CommitPipeline {
 
  private:
   struct Step {
-    Status written;  // the outcome of the step's write (OK when it had no records)
+    RecordBatch records;  // kEveryCommit: not yet written (the committer writes the group)
+    Status written;       // kPeriodic: the outcome of Submit's write (OK when it had no records)
     Release release;
   };
   // The committer: syncs and releases what is queued, at once; kPeriodic also every interval.
@@ -120,11 +118,11 @@ class CommitPipeline {
   const CommitPipelineOptions options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Step> queue_;     // GUARDED_BY(mu_): written, waiting for an fsync to release
+  std::deque<Step> queue_;     // GUARDED_BY(mu_): waiting for the committer
   uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): queued or being synced
   bool stopping_ = false;      // GUARDED_BY(mu_)
   bool stopped_ = false;       // GUARDED_BY(mu_): Submit refuses; set by the committer at Stop
-  bool unsynced_ = false;      // GUARDED_BY(mu_): written since the last sync began
+  bool unsynced_ = false;      // GUARDED_BY(mu_): kPeriodic wrote since the last sync began
   Status failure_;             // GUARDED_BY(mu_)
   CommitPipelineStats stats_;  // GUARDED_BY(mu_)
   std::thread thread_;

@@ -62,9 +62,10 @@ struct RegionMetrics {
   // Durability.
   CounterFamily& wal_syncs = registry.AddCounter(
       "meridian_wal_syncs_total",
-      "WAL fsyncs: one per commit group (--wal-sync always), one per interval (periodic).");
-  CounterFamily& commit_steps = registry.AddCounter(
-      "meridian_commit_steps_total", "Core steps made durable and released.");
+      "WAL fsyncs: one per commit group (--wal-sync always), per interval or handle step "
+      "(periodic).");
+  CounterFamily& commit_steps =
+      registry.AddCounter("meridian_commit_steps_total", "Core steps made durable and released.");
 };
 
 }  // namespace meridian

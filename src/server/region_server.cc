@@ -58,11 +58,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     s.region_names.push_back(region.name);
   s.api_options.region_count = options.replica.region_count;
 
-  RocksDbOptions rocksdb = options.rocksdb;
-  // `always` acknowledges nothing before the group's Sync(), so the pipeline's unsynced writes
-  // may wait in RocksDB's WAL buffer; `periodic` acknowledges once the kernel has them.
-  rocksdb.buffer_unsynced_wal = options.commit.wal_sync == WalSync::kEveryCommit;
-  auto storage = RocksDbStorage::Open(options.data_dir, rocksdb);
+  auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
   if (!storage.ok()) return storage.status();
   s.storage = std::move(storage).value();
   auto replica = Replica::Recover(options.replica, *s.storage);

@@ -84,9 +84,8 @@ bool WriteAll(int fd, const void* data, size_t size) {
 
 // --- Child roles -------------------------------------------------------------------------------
 
-std::unique_ptr<RocksDbStorage> ChildOpen(const char* path,
-                                          RocksDbOptions options = RocksDbOptions::ForTest()) {
-  auto opened = RocksDbStorage::Open(path, options);
+std::unique_ptr<RocksDbStorage> ChildOpen(const char* path) {
+  auto opened = RocksDbStorage::Open(path, RocksDbOptions::ForTest());
   if (!opened.ok()) {
     std::fprintf(stderr, "child: %s\n", opened.status().ToString().c_str());
     _exit(2);
@@ -94,25 +93,15 @@ std::unique_ptr<RocksDbStorage> ChildOpen(const char* path,
   return std::move(opened).value();
 }
 
-// Continues the counter found in the database; acknowledges each durable batch on kChildOutFd.
-// `buffered`: writes unsynced into RocksDB's WAL buffer (buffer_unsynced_wal, as `--wal-sync
-// always` does) and acknowledges a group of batches after each Sync(), like the commit pipeline.
-[[noreturn]] void RunWriter(const char* path, bool buffered) {
-  RocksDbOptions options = RocksDbOptions::ForTest();
-  options.buffer_unsynced_wal = buffered;
-  auto db = ChildOpen(path, options);
+// Continues the counter found in the database; acknowledges each synced batch on kChildOutFd.
+[[noreturn]] void RunWriter(const char* path) {
+  auto db = ChildOpen(path);
   auto last = db->Get("counter");
   uint64_t counter = last.ok() && last->has_value() ? std::stoull(**last) : 0;
-  uint64_t acknowledged = counter;
   for (uint64_t i = 0; i < kMaxBatchesPerChild; ++i) {
     ++counter;
-    if (!db->Write(CrashBatch(counter), {.sync = !buffered}).ok()) _exit(3);
-    if (buffered && counter % 4 != 0) continue;  // groups of 4 batches per sync
-    if (buffered && !db->Sync().ok()) _exit(3);
-    for (; acknowledged < counter; ++acknowledged) {
-      const uint64_t ack = acknowledged + 1;
-      if (!WriteAll(kChildOutFd, &ack, sizeof ack)) _exit(4);
-    }
+    if (!db->Write(CrashBatch(counter), {.sync = true}).ok()) _exit(3);
+    if (!WriteAll(kChildOutFd, &counter, sizeof counter)) _exit(4);
   }
   _exit(0);
 }
@@ -131,8 +120,7 @@ bool MaybeRunChildRole() {
   const char* role = std::getenv(kRoleVar);
   const char* path = std::getenv(kPathVar);
   if (role == nullptr || path == nullptr) return false;
-  if (std::strcmp(role, "writer") == 0) RunWriter(path, /*buffered=*/false);
-  if (std::strcmp(role, "buffered-writer") == 0) RunWriter(path, /*buffered=*/true);
+  if (std::strcmp(role, "writer") == 0) RunWriter(path);
   if (std::strcmp(role, "holder") == 0) RunHolder(path);
   _exit(126);
 }
@@ -219,8 +207,8 @@ int WaitFor(pid_t pid) {
 }
 
 // Runs one writer child under load, kills it with SIGKILL, returns every acknowledged counter.
-std::vector<uint64_t> WriteUntilKilled(const std::string& role, const std::string& path) {
-  Child child = Spawn(role, path);
+std::vector<uint64_t> WriteUntilKilled(const std::string& path) {
+  Child child = Spawn("writer", path);
   std::string pending;
   std::vector<uint64_t> acks;
   constexpr size_t kAll = SIZE_MAX;
@@ -261,13 +249,12 @@ uint64_t CheckWholeBatches(Storage& db) {
   return counter;
 }
 
-// Three rounds of write, kill -9, recover: later rounds recover a database killed before.
-void KillRounds(const std::string& role) {
+TEST(RocksDbCrashTest, KillDuringSyncedWritesLosesNoAcknowledgedBatch) {
   TestTempDir dir;
   const std::string path = dir.Sub("db");
   uint64_t recovered = 0;
-  for (int round = 0; round < 3; ++round) {
-    std::vector<uint64_t> acks = WriteUntilKilled(role, path);
+  for (int round = 0; round < 3; ++round) {  // later rounds recover a DB that was killed before
+    std::vector<uint64_t> acks = WriteUntilKilled(path);
     ASSERT_FALSE(acks.empty());
     for (size_t i = 0; i < acks.size(); ++i)
       ASSERT_EQ(acks[i], recovered + 1 + i);
@@ -275,18 +262,9 @@ void KillRounds(const std::string& role) {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     recovered = CheckWholeBatches(**db);
     EXPECT_GE(recovered, acks.back()) << "an acknowledged batch was lost";
-    std::printf("%s round %d: %zu batches acknowledged, recovered up to %" PRIu64 "\n",
-                role.c_str(), round, acks.size(), recovered);
+    std::printf("round %d: %zu batches acknowledged, recovered up to %" PRIu64 "\n", round,
+                acks.size(), recovered);
   }
-}
-
-TEST(RocksDbCrashTest, KillDuringSyncedWritesLosesNoAcknowledgedBatch) {
-  KillRounds("writer");
-}
-
-// buffer_unsynced_wal: what Sync() returned for survives; the buffered tail may go, whole.
-TEST(RocksDbCrashTest, KillDuringBufferedWritesLosesNothingSynced) {
-  KillRounds("buffered-writer");
 }
 
 TEST(RocksDbCrashTest, OpenHeldByAnotherProcessFailsClearly) {

@@ -64,11 +64,11 @@ rocksdb::Options MakeOptions(const RocksDbOptions& options) {
   o.max_open_files = options.max_open_files;
   o.keep_log_file_num = options.keep_info_log_files;
   o.enable_pipelined_write = options.pipelined_write;
-  // Set explicitly, because invariants 2 and 3 of the header rest on them: manual_wal_flush
-  // buffers unsynced writes in user space, where kill -9 loses them, so only callers that ask
-  // for it get it; unordered_write and two_write_queues change how writers are grouped and when
-  // a write becomes visible.
-  o.manual_wal_flush = options.buffer_unsynced_wal;
+  // Set explicitly although they are RocksDB's defaults, because invariants 2 and 3 of the
+  // header rest on them: manual_wal_flush would buffer unsynced writes in user space, where
+  // kill -9 loses them; unordered_write and two_write_queues change how writers are grouped and
+  // when a write becomes visible.
+  o.manual_wal_flush = false;
   o.unordered_write = false;
   o.two_write_queues = false;
   // Point-in-time recovery replays the WAL up to a torn tail (a crash mid-append) and stops
@@ -161,8 +161,7 @@ Status RocksDbStorage::Write(const RecordBatch& batch, WriteOptions options) {
 
 Status RocksDbStorage::Sync() {
   MERIDIAN_ASSERT_MSG(db_ != nullptr, "RocksDbStorage::Sync after Close");
-  // FlushWAL(sync) = hand a manual_wal_flush buffer to the OS (a no-op without one) + SyncWAL.
-  rocksdb::Status s = db_->FlushWAL(/*sync=*/true);
+  rocksdb::Status s = db_->SyncWAL();
   if (!s.ok()) return FromRocks(s, "sync", path_);
   return Status::Ok();
 }

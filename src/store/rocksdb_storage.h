@@ -3,9 +3,8 @@
 // Invariants (on top of the Storage contract in base/storage.h):
 //  1. One Write is one rocksdb::WriteBatch: atomic across a crash, visible all at once.
 //  2. WriteOptions.sync maps to rocksdb::WriteOptions::sync (fsync of the WAL before return).
-//     Unsynced writes reach the OS on every Write, so they survive kill -9 and are lost only by
-//     power loss, unless RocksDbOptions.buffer_unsynced_wal keeps them in RocksDB's WAL buffer
-//     until the next Sync() or synced Write (then kill -9 loses them too).
+//     Unsynced writes still reach the OS on every Write (manual_wal_flush stays off), so they
+//     survive kill -9 and are lost only by power loss.
 //  3. Group commit is RocksDB's: concurrent Writes queue in its write thread, one leader appends
 //     the group to the WAL and syncs it once. Nothing here serializes Writes, and the options
 //     leave the write path at RocksDB's grouping defaults (see rocksdb_storage.cc).
@@ -63,11 +62,6 @@ struct RocksDbOptions {
   // 2-core machine does not take the CPU from the threads that answer clients. The threads are
   // process-wide (RocksDB's default Env): the first database opened sets it for the process.
   bool background_low_priority = true;
-  // true: an unsynced Write appends to RocksDB's in-process WAL buffer (manual_wal_flush) and
-  // Sync() hands the buffer to the OS and fsyncs it in one go, which spares every unsynced Write
-  // a write(2). Only for callers that treat an unsynced write as not yet done until Sync()
-  // (`--wal-sync always`): kill -9 loses what is still buffered.
-  bool buffer_unsynced_wal = false;
 
   // Small memtables and cache, so tests exercise flushes and compactions within seconds.
   static RocksDbOptions ForTest() {

@@ -20,6 +20,7 @@ using std::chrono::seconds;
 class HandlesTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    cluster_.set_region_flags(RegionFlags());
     Status started = cluster_.StartAll();
     ASSERT_TRUE(started.ok()) << started.ToString();
   }
@@ -32,6 +33,8 @@ class HandlesTest : public ::testing::Test {
     if (!r.ok()) return {0, Json(r.status().ToString())};
     return {r->status, Json::parse(r->body, nullptr, false)};
   }
+
+  virtual std::vector<std::string> RegionFlags() const { return {}; }
 
   ClusterHarness cluster_;
 };
@@ -109,6 +112,44 @@ TEST_F(HandlesTest, BadNamesAndOwnersAre400) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(Request(0, "GET", "fine").first, 404);  // nothing was claimed
+}
+
+// --wal-sync periodic with an interval far longer than the test: only a handle step's own
+// fsync (Durability::kSynced) can sync a region's WAL, and a vote must be on disk before it is
+// sent, or a power loss could let an acceptor forget it.
+class HandlesPeriodicWalTest : public HandlesTest {
+ protected:
+  std::vector<std::string> RegionFlags() const override {
+    return {"--wal-sync", "periodic", "--wal-sync-interval-ms", "60000"};
+  }
+
+  double WalSyncs(size_t region) {
+    auto r = cluster_.Call(region, "GET", "/metrics");
+    if (!r.ok()) return -1;
+    const std::string name = "\nmeridian_wal_syncs_total ";
+    const size_t at = r->body.find(name);
+    return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size()));
+  }
+};
+
+TEST_F(HandlesPeriodicWalTest, AClaimIsFsyncedByAMajorityBeforeItIsAnswered) {
+  std::vector<double> before;
+  for (size_t r = 0; r < 3; ++r)
+    before.push_back(WalSyncs(r));
+  for (double syncs : before)
+    ASSERT_GE(syncs, 0) << "meridian_wal_syncs_total missing";
+  ASSERT_EQ(Request(0, "PUT", "durable-claim", "alice").first, 201);
+  int synced = 0;
+  for (size_t r = 0; r < 3; ++r)
+    synced += WalSyncs(r) > before[r] ? 1 : 0;
+  // The claimant and at least one more acceptor voted, each after an fsync of its own.
+  EXPECT_GE(synced, 2);
+  // A profile write is acknowledged without one: the interval alone syncs it.
+  const double syncs_before_write = WalSyncs(1);
+  auto write = cluster_.Call(1, "PUT", "/profile/p", R"({"f":"v"})");
+  ASSERT_TRUE(write.ok());
+  EXPECT_EQ(write->status, 200);
+  EXPECT_EQ(WalSyncs(1), syncs_before_write);
 }
 
 }  // namespace
