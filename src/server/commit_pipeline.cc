@@ -31,18 +31,25 @@ void CommitPipeline::NoteOutcomeLocked(const Status& outcome) {
   }
 }
 
-void CommitPipeline::Submit(RecordBatch records, Release release, Durability durability) {
+void CommitPipeline::Submit(RecordBatch records, Release release, Release publish,
+                            Durability durability) {
   Status written;
+  bool publish_now = false;
   {
     std::lock_guard lock(mu_);
     if (stopped_) {
       written = Status(StatusCode::kCancelled, "the region is stopping");
+      publish_now = true;  // with the error: nothing is sent
     } else if (options_.wal_sync == WalSync::kEveryCommit) {
-      // The committer writes the whole group as one synced batch.
-      queue_.push_back({std::move(records), Status::Ok(), std::move(release)});
-      ++unreleased_;
-      wake_.notify_one();
-      return;
+      // A step with nothing to write waits only for the steps before it; when there are none,
+      // it is done at once, without a trip through the committer.
+      if (!records.empty() || unreleased_ > 0) {
+        // The committer writes the whole group as one synced batch.
+        Enqueue({std::move(records), Status::Ok(), false, std::move(release), std::move(publish)});
+        return;
+      }
+      ++stats_.steps;
+      publish_now = true;
     } else {
       // kPeriodic. Held across the write: it orders the writes with the committer's view of
       // them (a sync that begins after a write returned covers it), and Stop's final sync after
@@ -57,16 +64,29 @@ void CommitPipeline::Submit(RecordBatch records, Release release, Durability dur
       }
       // A step that must wait for the fsync, and every step after it (releases keep their
       // order), goes to the committer, which syncs as soon as it has one.
-      if (durability == Durability::kSynced || !queue_.empty()) {
-        queue_.push_back({RecordBatch{}, std::move(written), std::move(release)});
-        ++unreleased_;
-        wake_.notify_one();
+      if (durability == Durability::kSynced || unreleased_ > 0) {
+        Enqueue({RecordBatch{}, std::move(written), false, std::move(release), std::move(publish)});
         return;
       }
       ++stats_.steps;
+      // What the step publishes may carry anything written so far: it leaves after the fsync
+      // that covers it (the committer starts one at once), in order behind earlier publishes.
+      if (publish && (unsynced_ || unpublished_ > 0)) {
+        Enqueue({RecordBatch{}, written, true, nullptr, std::move(publish)});
+      } else {
+        publish_now = true;
+      }
     }
   }
   if (release) release(written);
+  if (publish_now && publish) publish(written);
+}
+
+void CommitPipeline::Enqueue(Step step) {
+  unreleased_ += step.released ? 0 : 1;
+  unpublished_ += step.publish ? 1 : 0;
+  queue_.push_back(std::move(step));
+  wake_.notify_one();
 }
 
 bool CommitPipeline::Quiescent() const {
@@ -138,13 +158,23 @@ void CommitPipeline::Run() {
       NoteOutcomeLocked(synced);  // before the releases: what is submitted from now on fails
       lock.unlock();
     }
+    uint64_t released = 0, published = 0;
     for (Step& step : group) {
-      if (step.release) step.release(step.written.ok() ? synced : step.written);
+      const Status& outcome = step.written.ok() ? synced : step.written;
+      if (!step.released) {
+        if (step.release) step.release(outcome);
+        ++released;
+      }
+      if (step.publish) {
+        step.publish(outcome);
+        ++published;
+      }
     }
 
     lock.lock();
-    unreleased_ -= group.size();
-    stats_.steps += group.size();
+    unreleased_ -= released;
+    unpublished_ -= published;
+    stats_.steps += released;
     const bool wrote = prior.ok() && !batch.empty();
     stats_.writes += wrote ? 1 : 0;
     stats_.syncs += wrote || sync ? 1 : 0;

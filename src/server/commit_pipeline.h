@@ -11,12 +11,13 @@
 //    (the WAL append reaches the kernel before Write returns), and releases it right there; the
 //    committer thread fsyncs the WAL every `sync_interval_ms`. An acknowledged step survives the
 //    process's death (kill -9: the kernel still holds it); a power loss of the machine may lose
-//    the last interval, whose messages may already have left (see docs/server.md for what that
-//    means for a region's sequence numbers). It takes the fsync and two thread hand-offs off
-//    every write's path (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make
-//    the same trade). A step submitted with Durability::kSynced (a handle acceptor's vote, which
-//    must not be forgotten once sent) is released by the committer after an fsync it starts at
-//    once, and so is every step submitted after it until that fsync is done.
+//    the last interval. It takes the fsync and two thread hand-offs off every client's wait
+//    (Cassandra's commitlog_sync: periodic, Redis' appendfsync everysec make the same trade).
+//    A step's `publish` (its messages to peers) still waits for an fsync, which the committer
+//    starts at once, so no peer holds a step a power loss could take from its origin. A step
+//    submitted with Durability::kSynced (a handle acceptor's vote, which must not be forgotten
+//    once sent) is released that way too, and so is every step submitted after it until that
+//    fsync is done.
 //
 // Why a pipeline of our own rather than RocksDB's write grouping alone: steps must reach disk in
 // step order. If step N+1's batch could be synced before step N's (two threads racing into
@@ -30,7 +31,9 @@
 //     before or with it is durable in the mode's sense (status OK), or with the error that kept
 //     them from being so. The committer thread releases what waits for an fsync; kPeriodic
 //     releases the rest inside Submit, on the caller's thread (which holds the caller's mutex:
-//     releases must not take it).
+//     releases must not take it). Publishes likewise, in Submit order, each after its step's
+//     release and after an fsync covering every record submitted before or with it (or at once
+//     when nothing is unsynced), with OK or the error; a failed step's publish gets the error.
 //  2. A failed write or sync is sticky: the region's memory is then ahead of its disk, so every
 //     later step fails too (FAILED_PRECONDITION naming the first error) and nothing more is
 //     written. The server turns this into 503s; a restart recovers from what is on disk.
@@ -91,9 +94,13 @@ class CommitPipeline {
   CommitPipeline(const CommitPipeline&) = delete;
   CommitPipeline& operator=(const CommitPipeline&) = delete;
 
-  // Queues (kPeriodic: writes) one step. Callers serialize Submit in step order (they hold the
-  // replica's mutex).
-  void Submit(RecordBatch records, Release release, Durability durability = Durability::kPerMode);
+  // Queues (kPeriodic: writes) one step. `release` runs once the step is durable in the mode's
+  // sense, `publish` once it is fsynced (both modes): what goes to other processes that may act
+  // on the step, so that no peer holds an op or an acknowledgement its origin can lose to a power
+  // loss. Either may be null. Callers serialize Submit in step order (they hold the replica's
+  // mutex).
+  void Submit(RecordBatch records, Release release, Release publish = nullptr,
+              Durability durability = Durability::kPerMode);
 
   bool Quiescent() const;
   // The first write error, or OK.
@@ -106,8 +113,11 @@ class CommitPipeline {
   struct Step {
     RecordBatch records;  // kEveryCommit: not yet written (the committer writes the group)
     Status written;       // kPeriodic: the outcome of Submit's write (OK when it had no records)
+    bool released;        // kPeriodic: released in Submit, queued only to publish
     Release release;
+    Release publish;
   };
+  void Enqueue(Step step);  // REQUIRES: mu_ held
   // The committer: syncs and releases what is queued, at once; kPeriodic also every interval.
   void Run();
   // Records the outcome of one storage write or sync; the first failure sticks.
@@ -119,7 +129,8 @@ class CommitPipeline {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Step> queue_;     // GUARDED_BY(mu_): waiting for the committer
-  uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): queued or being synced
+  uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): steps not yet released, queued or syncing
+  uint64_t unpublished_ = 0;   // GUARDED_BY(mu_): publishes queued or being synced
   bool stopping_ = false;      // GUARDED_BY(mu_)
   bool stopped_ = false;       // GUARDED_BY(mu_): Submit refuses; set by the committer at Stop
   bool unsynced_ = false;      // GUARDED_BY(mu_): kPeriodic wrote since the last sync began

@@ -132,6 +132,27 @@ TEST(CommitPipelineTest, StepsQueuedBeforeTheFailureWasSeenFailToo) {
   EXPECT_TRUE(storage.DurableContents().empty());
 }
 
+TEST(CommitPipelineTest, PublishRunsAfterTheGroupsSyncedWriteInOrder) {
+  MemoryStorage storage;
+  std::mutex mu;
+  std::vector<std::string> events;
+  auto log = [&](std::string event, std::string key) {
+    return [&, event, key](const Status& durable) {
+      EXPECT_TRUE(durable.ok());
+      EXPECT_TRUE(storage.DurableContents().count(key)) << event;
+      std::lock_guard lock(mu);
+      events.push_back(event);
+    };
+  };
+  {
+    CommitPipeline pipeline(&storage);
+    pipeline.Submit(One("a", "v"), log("release a", "a"), log("publish a", "a"));
+    pipeline.Submit(One("b", "v"), log("release b", "b"), log("publish b", "b"));
+    pipeline.Stop();
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"release a", "publish a", "release b", "publish b"}));
+}
+
 TEST(CommitPipelineTest, SubmitAfterStopIsCancelledAtOnce) {
   MemoryStorage storage;
   CommitPipeline pipeline(&storage);
@@ -215,7 +236,7 @@ TEST(CommitPipelinePeriodicTest, ASyncedStepWaitsForAnFsyncStartedAtOnceAndLater
         EXPECT_TRUE(disk.count("early"));
         release_of("vote")(durable);
       },
-      Durability::kSynced);
+      nullptr, Durability::kSynced);
   pipeline.Submit(One("after", "v"), release_of("after"));
   {
     std::unique_lock lock(mu);
@@ -243,7 +264,7 @@ TEST(CommitPipelinePeriodicTest, AFailedSyncFailsTheSyncedStepAndEveryLaterOne) 
     std::lock_guard lock(mu);
     codes.push_back(s.code());
   };
-  pipeline.Submit(One("vote", "1"), record, Durability::kSynced);
+  pipeline.Submit(One("vote", "1"), record, nullptr, Durability::kSynced);
   for (int i = 0; i < 5000 && pipeline.failure().ok(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -255,6 +276,42 @@ TEST(CommitPipelinePeriodicTest, AFailedSyncFailsTheSyncedStepAndEveryLaterOne) 
   EXPECT_EQ(codes[1], StatusCode::kFailedPrecondition);
   EXPECT_TRUE(storage.DurableContents().empty());
   EXPECT_FALSE(*storage.Get("after"));  // nothing written after the failure
+}
+
+TEST(CommitPipelinePeriodicTest, PublishWaitsForAnFsyncStartedAtOnceReleaseDoesNot) {
+  MemoryStorage storage;
+  CommitPipeline pipeline(&storage, Periodic(60'000));
+  std::mutex mu;
+  std::condition_variable published_cv;
+  std::vector<std::string> published;
+  auto publish_of = [&](std::string key) {
+    return [&, key](const Status& durable) {
+      EXPECT_TRUE(durable.ok()) << durable.ToString();
+      // What a peer would receive is on the disk a power loss leaves.
+      EXPECT_TRUE(storage.DurableContents().count(key)) << key;
+      std::lock_guard lock(mu);
+      published.push_back(key);
+      published_cv.notify_all();
+    };
+  };
+  int released = 0;
+  for (const char* key : {"a", "b", "c"}) {
+    pipeline.Submit(
+        One(key, "v"), [&](const Status& s) { released += s.ok() ? 1 : 0; }, publish_of(key));
+  }
+  EXPECT_EQ(released, 3);             // inside Submit, as periodic mode promises
+  EXPECT_TRUE(pipeline.Quiescent());  // reads do not wait for publishes
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(published_cv.wait_for(lock, std::chrono::seconds(10),
+                                      [&] { return published.size() == 3; }));
+    EXPECT_EQ(published, (std::vector<std::string>{"a", "b", "c"}));
+  }
+  EXPECT_GE(pipeline.stats().syncs, 1u);
+  // With nothing unsynced and nothing before it, a publish goes out at once.
+  bool at_once = false;
+  pipeline.Submit({}, nullptr, [&](const Status& s) { at_once = s.ok(); });
+  EXPECT_TRUE(at_once);
 }
 
 TEST(CommitPipelinePeriodicTest, AFailedWriteFailsThatStepAndEveryLaterOne) {

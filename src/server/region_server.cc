@@ -175,8 +175,7 @@ void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Statu
   const bool nothing_to_do =
       out.records.empty() && out.messages.empty() && out.read_replies.empty() && !then;
   if (!nothing_to_do) {
-    auto release = [this, step, applied = replica->applied(), messages = std::move(out.messages),
-                    replies = std::move(out.read_replies),
+    auto release = [this, step, applied = replica->applied(), replies = std::move(out.read_replies),
                     then = std::move(then)](const Status& durable) mutable {
       if (durable.ok()) {
         {
@@ -184,20 +183,22 @@ void RegionServer::Impl::SubmitLocked(Output out, std::function<void(const Statu
           durable_steps = step;
           durable_applied.Merge(applied);
         }
-        for (auto& [to, message] : messages)
-          transport->Send(to, std::move(message));
         for (const auto& [from, reply] : replies)
           OnReadReply(from, reply);
       }
       if (then) then(durable);
     };
-    // A step that wrote nothing waits only for the steps before it; when there are none, its
-    // effects may leave at once, without a trip through the committer thread.
-    if (out.records.empty() && pipeline->Quiescent()) {
-      release(Status::Ok());
-    } else {
-      pipeline->Submit(std::move(out.records), std::move(release), durability);
+    // Messages leave once the step is fsynced, in both modes: a peer must not hold an op (or
+    // an acknowledgement, which lets it trim its oplog) that a power loss here could take back.
+    CommitPipeline::Release publish;
+    if (!out.messages.empty()) {
+      publish = [this, messages = std::move(out.messages)](const Status& durable) mutable {
+        if (!durable.ok()) return;
+        for (auto& [to, message] : messages)
+          transport->Send(to, std::move(message));
+      };
     }
+    pipeline->Submit(std::move(out.records), std::move(release), std::move(publish), durability);
   }
   // Reads whose token this step satisfied: served after the step is durable (their state
   // includes it), in order behind it.
