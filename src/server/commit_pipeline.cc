@@ -71,7 +71,7 @@ void CommitPipeline::Submit(RecordBatch records, Release release, Release publis
       ++stats_.steps;
       // What the step publishes may carry anything written so far: it leaves after the fsync
       // that covers it (the committer starts one at once), in order behind earlier publishes.
-      if (publish && (unsynced_ || unpublished_ > 0)) {
+      if (publish && (unsynced_ || sync_in_flight_ || unpublished_ > 0)) {
         Enqueue({RecordBatch{}, written, true, nullptr, std::move(publish)});
       } else {
         publish_now = true;
@@ -135,6 +135,7 @@ void CommitPipeline::Run() {
     // kPeriodic: every queued step's write has returned, so one sync begun now covers them all.
     const bool sync = unsynced_ && failure_.ok();
     unsynced_ = false;
+    sync_in_flight_ = sync;
     // After a failed write or sync, nothing later may be acknowledged: it could be durable
     // while an earlier step is not.
     const Status prior = failure_;
@@ -172,6 +173,7 @@ void CommitPipeline::Run() {
     }
 
     lock.lock();
+    sync_in_flight_ = false;
     unreleased_ -= released;
     unpublished_ -= published;
     stats_.steps += released;

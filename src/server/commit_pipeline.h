@@ -128,14 +128,15 @@ class CommitPipeline {
   const CommitPipelineOptions options_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Step> queue_;     // GUARDED_BY(mu_): waiting for the committer
-  uint64_t unreleased_ = 0;    // GUARDED_BY(mu_): steps not yet released, queued or syncing
-  uint64_t unpublished_ = 0;   // GUARDED_BY(mu_): publishes queued or being synced
-  bool stopping_ = false;      // GUARDED_BY(mu_)
-  bool stopped_ = false;       // GUARDED_BY(mu_): Submit refuses; set by the committer at Stop
-  bool unsynced_ = false;      // GUARDED_BY(mu_): kPeriodic wrote since the last sync began
-  Status failure_;             // GUARDED_BY(mu_)
-  CommitPipelineStats stats_;  // GUARDED_BY(mu_)
+  std::deque<Step> queue_;       // GUARDED_BY(mu_): waiting for the committer
+  uint64_t unreleased_ = 0;      // GUARDED_BY(mu_): steps not yet released, queued or syncing
+  uint64_t unpublished_ = 0;     // GUARDED_BY(mu_): publishes queued or being synced
+  bool stopping_ = false;        // GUARDED_BY(mu_)
+  bool stopped_ = false;         // GUARDED_BY(mu_): Submit refuses; set by the committer at Stop
+  bool unsynced_ = false;        // GUARDED_BY(mu_): kPeriodic wrote since the last sync began
+  bool sync_in_flight_ = false;  // GUARDED_BY(mu_): the committer is syncing kPeriodic writes
+  Status failure_;               // GUARDED_BY(mu_)
+  CommitPipelineStats stats_;    // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
