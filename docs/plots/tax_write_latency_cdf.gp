@@ -7,7 +7,7 @@ set ylabel 'fraction of acknowledged writes <= x'
 set grid
 set key outside right top
 set logscale x
-plot 'tax_write_latency_cdf.dat' index 0 using 1:2 with lines title 'counter incr (2255 writes)', \
-     'tax_write_latency_cdf.dat' index 1 using 1:2 with lines title 'handle claim (1461 writes)', \
-     'tax_write_latency_cdf.dat' index 2 using 1:2 with lines title 'profile put (2213 writes)', \
-     'tax_write_latency_cdf.dat' index 3 using 1:2 with lines title 'tags add (2235 writes)'
+plot 'tax_write_latency_cdf.dat' index 0 using 1:2 with lines title 'counter incr (2999 writes)', \
+     'tax_write_latency_cdf.dat' index 1 using 1:2 with lines title 'handle claim (3048 writes)', \
+     'tax_write_latency_cdf.dat' index 2 using 1:2 with lines title 'profile put (2954 writes)', \
+     'tax_write_latency_cdf.dat' index 3 using 1:2 with lines title 'tags add (2996 writes)'
