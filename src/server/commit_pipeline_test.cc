@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -63,6 +64,45 @@ RecordBatch One(const std::string& key, const std::string& value) {
   batch.Put(key, value);
   return batch;
 }
+
+// Polls `done` every millisecond for up to 5 s; true once it holds.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 5000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+// Keys in the order their callbacks ran, from any thread.
+class KeyLog {
+ public:
+  // A callback that expects OK, runs `check`, then logs `key`.
+  CommitPipeline::Release Log(std::string key, std::function<void()> check = nullptr) {
+    return [this, key, check = std::move(check)](const Status& durable) {
+      EXPECT_TRUE(durable.ok()) << key << ": " << durable.ToString();
+      if (check) check();
+      std::lock_guard lock(mu_);
+      keys_.push_back(key);
+      cv_.notify_all();
+    };
+  }
+  // The keys logged, once there are `count` (waits up to 10 s).
+  std::vector<std::string> WaitFor(size_t count) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return keys_.size() >= count; });
+    return keys_;
+  }
+  std::vector<std::string> keys() {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> keys_;
+};
 
 TEST(CommitPipelineTest, ReleasesInSubmitOrderAfterTheRecordsAreDurable) {
   MemoryStorage storage;
@@ -130,9 +170,7 @@ TEST(CommitPipelineTest, AFailedWriteFailsThatStepAndEveryLaterOne) {
   codes.clear();
   second.Submit(One("b", "1"), record);
   // Wait until the failure is recorded, bounded.
-  for (int i = 0; i < 5000 && second.failure().ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  Eventually([&] { return !second.failure().ok(); });
   ASSERT_FALSE(second.failure().ok());
   second.Submit(One("c", "1"), record);  // the disk would take it now, but order forbids it
   second.Stop();
@@ -161,9 +199,7 @@ TEST(CommitPipelineTest, StepsQueuedBeforeTheFailureWasSeenFailToo) {
     first_released = true;
     std::lock_guard wait(gate);  // hold the committer inside the failed group's releases
   });
-  for (int i = 0; i < 5000 && !first_released; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  Eventually([&] { return first_released.load(); });
   ASSERT_TRUE(first_released);
   // The disk would take "b" now, but it must not be acknowledged after "a" failed.
   pipeline.Submit(One("b", "1"), record);
@@ -257,44 +293,25 @@ TEST(CommitPipelinePeriodicTest, ASyncedStepWaitsForAnFsyncStartedAtOnceAndLater
   MemoryStorage storage;
   // An interval far longer than the test: only the synced step can cause a sync in time.
   CommitPipeline pipeline(&storage, Periodic(60'000));
-  std::mutex mu;
-  std::condition_variable released_cv;
-  std::vector<std::string> released;
-  auto release_of = [&](std::string key) {
-    return [&, key](const Status& durable) {
-      EXPECT_TRUE(durable.ok()) << durable.ToString();
-      std::lock_guard lock(mu);
-      released.push_back(key);
-      released_cv.notify_all();
-    };
-  };
-  pipeline.Submit(One("early", "v"), release_of("early"));
-  EXPECT_EQ(released, std::vector<std::string>{"early"});  // released inside Submit
-  pipeline.Submit(
-      One("vote", "v"),
-      [&](const Status& durable) {
-        // Its own record and every earlier one are on the disk a crash leaves.
-        const auto disk = storage.DurableContents();
-        EXPECT_TRUE(disk.count("vote"));
-        EXPECT_TRUE(disk.count("early"));
-        release_of("vote")(durable);
-      },
-      nullptr, Durability::kSynced);
-  pipeline.Submit(One("after", "v"), release_of("after"));
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(
-        released_cv.wait_for(lock, std::chrono::seconds(10), [&] { return released.size() == 3; }));
-    EXPECT_EQ(released, (std::vector<std::string>{"early", "vote", "after"}));
-  }
+  KeyLog released;
+  pipeline.Submit(One("early", "v"), released.Log("early"));
+  EXPECT_EQ(released.keys(), std::vector<std::string>{"early"});  // released inside Submit
+  pipeline.Submit(One("vote", "v"),
+                  released.Log("vote",
+                               [&] {
+                                 // Its own record and every earlier one are on the disk a crash
+                                 // leaves.
+                                 const auto disk = storage.DurableContents();
+                                 EXPECT_TRUE(disk.count("vote"));
+                                 EXPECT_TRUE(disk.count("early"));
+                               }),
+                  nullptr, Durability::kSynced);
+  pipeline.Submit(One("after", "v"), released.Log("after"));
+  EXPECT_EQ(released.WaitFor(3), (std::vector<std::string>{"early", "vote", "after"}));
   // Once the queue is empty, steps are released inside Submit again.
-  for (int i = 0; i < 5000 && !pipeline.Quiescent(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(pipeline.Quiescent());
-  pipeline.Submit(One("later", "v"), release_of("later"));
-  std::lock_guard lock(mu);
-  EXPECT_EQ(released.back(), "later");
+  ASSERT_TRUE(Eventually([&] { return pipeline.Quiescent(); }));
+  pipeline.Submit(One("later", "v"), released.Log("later"));
+  EXPECT_EQ(released.keys().back(), "later");
 }
 
 TEST(CommitPipelinePeriodicTest, AFailedSyncFailsTheSyncedStepAndEveryLaterOne) {
@@ -308,9 +325,7 @@ TEST(CommitPipelinePeriodicTest, AFailedSyncFailsTheSyncedStepAndEveryLaterOne) 
     codes.push_back(s.code());
   };
   pipeline.Submit(One("vote", "1"), record, nullptr, Durability::kSynced);
-  for (int i = 0; i < 5000 && pipeline.failure().ok(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  Eventually([&] { return !pipeline.failure().ok(); });
   ASSERT_FALSE(pipeline.failure().ok());
   pipeline.Submit(One("after", "1"), record);
   pipeline.Stop();
@@ -324,36 +339,21 @@ TEST(CommitPipelinePeriodicTest, AFailedSyncFailsTheSyncedStepAndEveryLaterOne) 
 TEST(CommitPipelinePeriodicTest, PublishWaitsForAnFsyncStartedAtOnceReleaseDoesNot) {
   MemoryStorage storage;
   CommitPipeline pipeline(&storage, Periodic(60'000));
-  std::mutex mu;
-  std::condition_variable published_cv;
-  std::vector<std::string> published;
-  auto publish_of = [&](std::string key) {
-    return [&, key](const Status& durable) {
-      EXPECT_TRUE(durable.ok()) << durable.ToString();
-      // What a peer would receive is on the disk a power loss leaves.
-      EXPECT_TRUE(storage.DurableContents().count(key)) << key;
-      std::lock_guard lock(mu);
-      published.push_back(key);
-      published_cv.notify_all();
-    };
-  };
+  KeyLog published;
   int released = 0;
-  for (const char* key : {"a", "b", "c"}) {
+  for (std::string key : {"a", "b", "c"}) {
     pipeline.Submit(
-        One(key, "v"), [&](const Status& s) { released += s.ok() ? 1 : 0; }, publish_of(key));
+        One(key, "v"), [&](const Status& s) { released += s.ok() ? 1 : 0; },
+        published.Log(key, [&storage, key] {
+          // What a peer would receive is on the disk a power loss leaves.
+          EXPECT_TRUE(storage.DurableContents().count(key)) << key;
+        }));
   }
   EXPECT_EQ(released, 3);             // inside Submit, as periodic mode promises
   EXPECT_TRUE(pipeline.Quiescent());  // reads do not wait for publishes
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(published_cv.wait_for(lock, std::chrono::seconds(10),
-                                      [&] { return published.size() == 3; }));
-    EXPECT_EQ(published, (std::vector<std::string>{"a", "b", "c"}));
-  }
+  EXPECT_EQ(published.WaitFor(3), (std::vector<std::string>{"a", "b", "c"}));
   // The committer counts its fsync after the publishes it released; wait for that, bounded.
-  for (int i = 0; i < 5000 && pipeline.stats().syncs == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  Eventually([&] { return pipeline.stats().syncs > 0; });
   ASSERT_GE(pipeline.stats().syncs, 1u);
   // With nothing unsynced and nothing before it, a publish goes out at once.
   bool at_once = false;

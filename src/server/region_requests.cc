@@ -162,7 +162,7 @@ bool RegionServer::Impl::DurableLocked(const StateKey& key) {
 }
 
 void RegionServer::Impl::AnswerAfterCommitLocked(HttpResponse response, HttpResponder respond) {
-  if (pipeline->Quiescent()) return respond(std::move(response));
+  // With nothing in the pipeline ahead of it, Submit answers at once.
   pipeline->Submit({}, [response = std::move(response),
                         respond = std::move(respond)](const Status& durable) mutable {
     respond(durable.ok() ? std::move(response)
