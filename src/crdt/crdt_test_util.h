@@ -170,8 +170,8 @@ class Sim {
   }
 
   void Collect(RegionId r) {
-    if constexpr (requires { states_[r].CollectGarbage(VersionVector{}); }) {
-      (void)states_[r].CollectGarbage(Stable());
+    if constexpr (requires { states_[r].CollectGarbage(VersionVector{}, VersionVector{}); }) {
+      (void)states_[r].CollectGarbage(Stable(), applied_[r]);
     }
   }
 

@@ -72,6 +72,7 @@ void LwwMap::Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot,
   MERIDIAN_ASSERT(dot.seq >= 1 && dot.origin < kMaxRegions);
   MERIDIAN_ASSERT(dot.origin == stamp.region);
   MERIDIAN_ASSERT(FieldNamesUnique(op));
+  if (collected_.Covers(dot)) return;  // already reflected; its tombstones may be collected
   RaiseHighWater(stamp);
   if (op.clear) ApplyClear(LwwRegister{std::nullopt, stamp, dot}, contests);
   for (const auto& [name, value] : op.fields)
@@ -80,10 +81,28 @@ void LwwMap::Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot,
 }
 
 void LwwMap::Merge(const LwwMap& other) {
+  // A register one side's `collected` covers and that side no longer holds is gone there for
+  // good (overwritten, or collected): neither side's copy survives the merge.
+  auto gone = [](const LwwMap& map, const std::string& field, const LwwRegister& reg) {
+    if (!map.collected_.Covers(reg.writer)) return false;
+    auto it = map.fields_.find(field);
+    return it == map.fields_.end() || !(it->second == reg);
+  };
+  std::vector<std::pair<std::string, LwwRegister>> incoming;
+  for (const auto& [name, reg] : other.fields_) {
+    if (!gone(*this, name, reg)) incoming.emplace_back(name, reg);
+  }
+  std::erase_if(fields_, [&](const auto& entry) { return gone(other, entry.first, entry.second); });
+  auto mark_gone = [](const LwwMap& map, const LwwRegister& mark) {
+    return map.collected_.Covers(mark.writer) && map.cleared_ != mark;
+  };
+  const bool take_mark = other.cleared_.has_value() && !mark_gone(*this, *other.cleared_);
+  if (cleared_.has_value() && mark_gone(other, *cleared_)) cleared_.reset();
   RaiseHighWater(other.high_water_);
-  if (other.cleared_.has_value()) ApplyClear(*other.cleared_, nullptr);
-  for (const auto& [name, reg] : other.fields_)
+  if (take_mark) ApplyClear(*other.cleared_, nullptr);
+  for (const auto& [name, reg] : incoming)
     Put(name, reg, nullptr);
+  collected_.Merge(other.collected_);
   AssertInvariants(*this);
 }
 
@@ -118,7 +137,7 @@ void LwwMap::ApplyClear(const LwwRegister& mark, std::vector<LwwContest>* contes
   });
 }
 
-size_t LwwMap::CollectGarbage(const VersionVector& stable) {
+size_t LwwMap::CollectGarbage(const VersionVector& stable, const VersionVector& reflected) {
   const auto visible_before = Visible();
   size_t dropped = std::erase_if(fields_, [&](const auto& entry) {
     return entry.second.IsTombstone() && stable.Covers(entry.second.writer);
@@ -127,6 +146,7 @@ size_t LwwMap::CollectGarbage(const VersionVector& stable) {
     cleared_.reset();
     ++dropped;
   }
+  if (dropped > 0) collected_.Merge(reflected);
   MERIDIAN_ASSERT(Visible() == visible_before);
   AssertInvariants(*this);
   return dropped;
@@ -157,7 +177,7 @@ size_t LwwMap::TombstoneCount() const {
   return count;
 }
 
-void LwwMap::Encode(pb::LwwMap* out) const {
+void LwwMap::Encode(pb::LwwMap* out, bool with_collected) const {
   AssertInvariants(*this);
   out->Clear();
   for (const auto& [name, reg] : fields_) {
@@ -167,6 +187,7 @@ void LwwMap::Encode(pb::LwwMap* out) const {
   }
   if (cleared_.has_value()) EncodeRegister(*cleared_, out->mutable_cleared());
   if (high_water_.has_value()) meridian::Encode(*high_water_, out->mutable_high_water());
+  if (with_collected && !collected_.IsZero()) meridian::Encode(collected_, out->mutable_collected());
 }
 
 Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
@@ -204,6 +225,13 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
   }
   if (highest.has_value() && (!map.high_water_.has_value() || *map.high_water_ < *highest)) {
     return InvalidArgument("lww map high water is below a stamp it holds");
+  }
+  if (in.has_collected()) {
+    auto collected = meridian::Decode(in.collected());
+    if (!collected.ok()) {
+      return InvalidArgument("lww map collected vector: " + collected.status().message());
+    }
+    map.collected_ = *collected;
   }
   AssertInvariants(map);
   return map;

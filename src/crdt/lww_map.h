@@ -13,6 +13,15 @@
 // made them is causally stable (every region has applied it and everything concurrent with it),
 // so a late, older write can never resurrect a deleted value.
 //
+// A map that collected tombstones also records `collected`: the vector of ops it certainly
+// reflects (the holder's applied vector when it collected). That keeps collection safe where
+// stability alone cannot: a region that receives this map by state transfer (a new region, one
+// that lost its disk, one restored from an old backup) has not applied those ops and may still
+// receive one of them, or hold an old register one of them overwrote. So an op `collected` covers
+// is already in the map (Apply ignores it), and in Merge a register written by an op the other
+// side's `collected` covers, which the other side no longer holds, was overwritten or collected
+// there: it is dropped rather than resurrected (the causal-context join of delta CRDTs).
+//
 // Invariants:
 //  1. Merge is commutative, associative and idempotent (property-tested).
 //  2. No field with stamp < cleared_below is ever stored.
@@ -62,26 +71,30 @@ class LwwMap {
   // Applies `op` stamped `stamp` with identity `dot`. Appends to `contests` (if non-null) every
   // field where an existing register and the op's register met, whichever won; a clear reports
   // each stored register it erases, and a field write hidden by the clear mark is reported with
-  // the clear mark as winner. Redelivering the same op changes nothing.
+  // the clear mark as winner. Redelivering the same op changes nothing, nor does an op the map's
+  // `collected` vector covers.
   // REQUIRES: dot.seq >= 1, dot.origin == stamp.region, field names in `op` unique.
   void Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot, std::vector<LwwContest>* contests);
 
   void Merge(const LwwMap& other);
 
-  // Drops tombstones and the clear mark whose writer dot is covered by `stable`.
-  // Returns how many entries were dropped. Never changes Visible().
+  // Drops tombstones and the clear mark whose writer dot is covered by `stable`; when it drops
+  // any, `collected` takes in `reflected`. Returns how many entries were dropped. Never changes
+  // Visible(). REQUIRES: the map reflects every op `reflected` covers (the holder's applied
+  // vector).
   // REQUIRES: `stable` is causally stable: no op it does not cover that is concurrent with or
   // older than a covered one can still reach this map, by op or by state merge. And stamps follow
   // causality: every write is stamped above everything its writer had seen (see MaxStamp);
   // otherwise a causally later write stamped below a dropped tombstone would win only at the
   // replicas that dropped it.
-  size_t CollectGarbage(const VersionVector& stable);
+  size_t CollectGarbage(const VersionVector& stable, const VersionVector& reflected);
 
   // Live fields only (tombstones hidden).
   std::map<std::string, std::string> Visible() const;
   // Stored registers, tombstones included (for tests and the checker).
   const std::map<std::string, LwwRegister>& registers() const { return fields_; }
   const std::optional<LwwRegister>& clear_mark() const { return cleared_; }
+  const VersionVector& collected() const { return collected_; }
   bool Empty() const { return fields_.empty() && !cleared_.has_value(); }
   // The highest stamp this map ever held, also after its tombstones were collected; nullopt for
   // a map that never saw a write. A local write must be stamped above it, so that it beats what
@@ -91,7 +104,8 @@ class LwwMap {
   // Stored field tombstones plus the clear mark: what CollectGarbage could drop at most.
   size_t TombstoneCount() const;
 
-  void Encode(pb::LwwMap* out) const;
+  // `with_collected` false: the content alone, as anti-entropy hashes it.
+  void Encode(pb::LwwMap* out, bool with_collected = true) const;
   static Result<LwwMap> Decode(const pb::LwwMap& in);
 
   bool operator==(const LwwMap&) const = default;
@@ -109,6 +123,7 @@ class LwwMap {
   std::optional<LwwRegister> cleared_;
   // Highest stamp ever applied or merged; survives CollectGarbage (see MaxStamp).
   std::optional<WriteStamp> high_water_;
+  VersionVector collected_;  // see the header comment
 };
 
 }  // namespace meridian

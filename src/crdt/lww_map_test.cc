@@ -143,18 +143,18 @@ TEST(LwwMapTest, CollectGarbageDropsOnlyStableTombstonesAndKeepsVisible) {
   const Fields visible = m.Visible();
   VersionVector stable;
   stable.Set(0, 2);  // covers the delete of b, not of c; not the clear (region 1)
-  EXPECT_EQ(m.CollectGarbage(stable), 1u);
+  EXPECT_EQ(m.CollectGarbage(stable, stable), 1u);
   EXPECT_EQ(m.Visible(), visible);
   EXPECT_EQ(m.registers().count("b"), 0u);
   EXPECT_EQ(m.registers().count("c"), 1u);
   EXPECT_TRUE(m.clear_mark().has_value());
   stable.Set(0, 4);
   stable.Set(1, 1);
-  EXPECT_EQ(m.CollectGarbage(stable), 2u);
+  EXPECT_EQ(m.CollectGarbage(stable, stable), 2u);
   EXPECT_EQ(m.Visible(), visible);
   EXPECT_EQ(m.TombstoneCount(), 0u);
   EXPECT_FALSE(m.clear_mark().has_value());
-  EXPECT_EQ(m.CollectGarbage(stable), 0u);
+  EXPECT_EQ(m.CollectGarbage(stable, stable), 0u);
 }
 
 TEST(LwwMapTest, MaxStampCoversFieldsAndClearMark) {
@@ -318,7 +318,7 @@ RC_GTEST_PROP(LwwMapProp, CollectGarbageAtStableVectorsKeepsVisibleConvergent,
   for (LwwMap s : sim.states()) {
     const auto visible = s.Visible();
     const size_t before = s.TombstoneCount();
-    const size_t dropped = s.CollectGarbage(stable);
+    const size_t dropped = s.CollectGarbage(stable, stable);
     RC_CLASSIFY(dropped > 0, "collected");
     RC_ASSERT(s.TombstoneCount() == before - dropped);
     RC_ASSERT(s.Visible() == visible);
@@ -333,7 +333,7 @@ RC_GTEST_PROP(LwwMapProp, CollectGarbageAtStableVectorsKeepsVisibleConvergent,
   const VersionVector all = sim.Stable();
   for (LwwMap& s : sim.mutable_states()) {
     RC_ASSERT(s.Visible() == reference.Visible());
-    (void)s.CollectGarbage(all);
+    (void)s.CollectGarbage(all, all);
     RC_ASSERT(s.TombstoneCount() == 0u);
     RC_ASSERT(s.Visible() == reference.Visible());
   }

@@ -53,6 +53,19 @@ void PnCounter::Apply(RegionId origin, int64_t delta) {
   total += Magnitude(delta);
 }
 
+uint64_t PnCounter::TotalAfter(RegionId origin, int64_t delta) const {
+  MERIDIAN_ASSERT(origin < kMaxRegions);
+  const uint64_t total = delta >= 0 ? p_[origin] : n_[origin];
+  MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would wrap");
+  return total + Magnitude(delta);
+}
+
+void PnCounter::ApplyTotal(RegionId origin, int64_t delta, uint64_t total_after) {
+  MERIDIAN_ASSERT(origin < kMaxRegions);
+  uint64_t& total = delta >= 0 ? p_[origin] : n_[origin];
+  total = std::max(total, total_after);
+}
+
 void PnCounter::Merge(const PnCounter& other) {
   for (RegionId r = 0; r < kMaxRegions; ++r) {
     p_[r] = std::max(p_[r], other.p_[r]);

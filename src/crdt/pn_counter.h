@@ -29,6 +29,13 @@ class PnCounter {
   Status CheckDelta(RegionId origin, int64_t delta) const;
   // REQUIRES: CheckDelta(origin, delta).ok() at the op's origin; asserts totals do not wrap.
   void Apply(RegionId origin, int64_t delta);
+  // The origin's increment (delta > 0) or decrement total once `delta` is applied: what an op
+  // carries so that applying it is idempotent. REQUIRES: CheckDelta(origin, delta).ok().
+  uint64_t TotalAfter(RegionId origin, int64_t delta) const;
+  // Applies an op that carries its origin's total after it: the total of the side `delta`
+  // changes becomes at least `total_after`. Idempotent, and commutes with Merge, so an op may
+  // meet a state that already reflects it (a streamed state transfer; Replica::MergeChunk).
+  void ApplyTotal(RegionId origin, int64_t delta, uint64_t total_after);
 
   void Merge(const PnCounter& other);
 

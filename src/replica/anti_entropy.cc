@@ -121,13 +121,21 @@ Status Replica::MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* ch
   if (!key.ok()) return key.status();
   auto incoming = DecodeState(entry.state(), key->data_class);
   if (!incoming.ok()) return incoming.status();
-  auto it = states_.find(*key);
-  KeyState merged = it == states_.end() ? EmptyState(key->data_class) : it->second;
-  const std::string before = StateBytes(merged);
-  MergeState(merged, *incoming);
-  *changed = StateBytes(merged) != before;
-  if (*changed || it == states_.end()) PutState(*key, merged, out);
+  MergeKeyState(*key, *incoming, out, changed);
   return Status::Ok();
+}
+
+void Replica::MergeKeyState(const StateKey& key, const KeyState& incoming, Output* out,
+                            bool* changed) {
+  auto it = states_.find(key);
+  KeyState merged = it == states_.end() ? EmptyState(key.data_class) : it->second;
+  const std::string before = StateBytes(merged);
+  const std::string content_before = ContentBytes(merged, before);
+  MergeState(merged, incoming);
+  const std::string after = StateBytes(merged);
+  // Only content counts as a change (a repair); the collected vector alone is bookkeeping.
+  *changed = ContentBytes(merged, after) != content_before;
+  if (after != before || it == states_.end()) PutState(key, merged, out);
 }
 
 }  // namespace meridian

@@ -32,6 +32,7 @@ void DropTiedFields(const LwwMap& map, Op* mutated) {
 
 void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out) {
   MERIDIAN_ASSERT(local == (op.dot.origin == options_.self));
+  FreezeForTransfers(op.target);  // the state changes in place below, before PutState
   auto [it, inserted] = states_.try_emplace(op.target, EmptyState(op.target.data_class));
   KeyState& state = it->second;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
@@ -69,7 +70,9 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   // relays them when their origin cannot (ShouldSend).
   pb::Op encoded;
   EncodeOp(op, &encoded);
-  out->records.Put(storage_keys::Oplog(oplog_.Append(op, tick_)), encoded.SerializeAsString());
+  std::string bytes = encoded.SerializeAsString();
+  const uint64_t index = oplog_.Append(op, tick_, bytes.size());
+  out->records.Put(storage_keys::Oplog(index), std::move(bytes));
   PersistApplied(out);
   out->applied.push_back({op.dot, op.deps, op.stamp, op.target});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);
@@ -98,14 +101,16 @@ void Replica::RecordConflicts(const Op& op, bool concurrent, const ApplyEffects&
 
 void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) {
   const std::string storage_key = storage_keys::State(key);
-  const std::string bytes = StateBytes(state);
-  const uint64_t new_hash = RangeSummary::EntryHash(storage_key, bytes);
+  std::string bytes = StateBytes(state);
+  const uint64_t new_hash = RangeSummary::EntryHash(
+      storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
   uint64_t& old_hash = entry_hashes_[key];
   summary_.Update(storage_key, old_hash, new_hash);
   old_hash = new_hash;
+  FreezeForTransfers(key);
   states_[key] = state;
   if (HasCollectableGarbage(state)) garbage_keys_.insert(key);
-  out->records.Put(storage_key, bytes);
+  out->records.Put(storage_key, std::move(bytes));
 }
 
 void Replica::PersistApplied(Output* out) {
@@ -115,8 +120,16 @@ void Replica::PersistApplied(Output* out) {
 }
 
 void Replica::AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out) {
+  if (op.compensates) {
+    idempotency_.MarkCompensated(op.idempotency_key, *op.compensates, op.dot);
+    if (idempotency_.Lookup(op.idempotency_key)) PersistIdempotency(op.idempotency_key, out);
+    return;
+  }
   const IdempotencyRecord& record = idempotency_.Record(op);
-  const auto pending = IdempotencyTable::PendingCompensations(record, options_.self);
+  // A rejoining region makes no op of its own yet (invariant 8); CompensatePending catches up.
+  const auto pending =
+      rejoining_ ? std::vector<IdempotencyRecord::Write>{}
+                 : IdempotencyTable::PendingCompensations(record, options_.self, applied_);
   for (const auto& loser : pending)
     Compensate(op.idempotency_key, loser, physical_ms, out);
   PersistIdempotency(op.idempotency_key, out);
@@ -138,10 +151,25 @@ void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRe
   const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
   Op op = NewLocalOp(record->target, physical_ms, out);
   op.body = -loser.delta;
+  op.counter_total = std::get<PnCounter>(states_.at(record->target))
+                         .TotalAfter(options_.self, -loser.delta);
   op.compensates = loser.dot;
-  idempotency_.MarkCompensated(idempotency_key, loser.dot);
+  op.idempotency_key = idempotency_key;  // so every region that applies it records it
   ++stats_.compensations;
   ApplyOp(op, /*local=*/true, physical_ms, out);
+}
+
+void Replica::CompensatePending(uint64_t physical_ms, Output* out) {
+  std::vector<std::pair<std::string, IdempotencyRecord::Write>> pending;
+  for (const auto& [key, record] : idempotency_.records()) {
+    for (const auto& loser :
+         IdempotencyTable::PendingCompensations(record, options_.self, applied_))
+      pending.emplace_back(key, loser);
+  }
+  for (const auto& [key, loser] : pending) {
+    Compensate(key, loser, physical_ms, out);
+    PersistIdempotency(key, out);
+  }
 }
 
 Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out) {

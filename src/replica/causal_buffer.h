@@ -33,6 +33,10 @@ class CausalBuffer {
   std::optional<Op> TakeReady(const VersionVector& applied);
 
   void Clear() { held_.clear(); }
+  // Drops every op of `origin` (its incarnation changed: see Replica::OnPeerIncarnationChanged).
+  void DropOrigin(RegionId origin) {
+    held_.erase(held_.lower_bound(Dot{origin, 0}), held_.lower_bound(Dot{origin + 1, 0}));
+  }
   size_t size() const { return held_.size(); }
   size_t capacity() const { return capacity_; }
 

@@ -52,6 +52,16 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
 Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t physical_ms,
                                           Output* out) {
   MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
+  if (rejoining_) {
+    std::string waiting;
+    for (RegionId r : catch_up_.not_heard)
+      waiting += (waiting.empty() ? "" : ",") + std::to_string(r);
+    return Unavailable(
+        "the region's storage is new or restored: it accepts writes once it holds every op of "
+        "its own that its peers hold" +
+        (waiting.empty() ? std::string(" (catching up)") : " (not yet heard from regions " + waiting + ")"));
+  }
+  BeginStep(out);
   if (!write.idempotency_key.empty()) {
     if (const IdempotencyRecord* record = idempotency_.Lookup(write.idempotency_key)) {
       if (record->target != write.target) {
@@ -87,6 +97,7 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out)
     op.body = *fields;
   } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
     op.body = *delta;
+    op.counter_total = std::get<PnCounter>(current).TotalAfter(options_.self, *delta);
   } else if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
     // Prepared one after another on a scratch copy, so two adds in one request get two dots.
     OrSet scratch = std::get<OrSet>(current);

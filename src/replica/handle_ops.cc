@@ -15,6 +15,8 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
     ++stats_.malformed_messages;
     return;
   }
+  BeginStep(out);
+  if (!CheckIncarnation(from, message.incarnation(), out)) return;
   peer->second.clock_offset_ms =
       static_cast<int64_t>(message.sent_physical_ms()) - static_cast<int64_t>(physical_ms);
   switch (message.body_case()) {
@@ -22,7 +24,7 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
       HandleOpBatch(from, message.ops(), physical_ms, out);
       break;
     case pb::PeerMessage::kAck:
-      HandleAck(from, message.ack(), out);
+      HandleAck(from, message.ack(), physical_ms, out);
       break;
     case pb::PeerMessage::kSummaryRequest:
       HandleSummaryRequest(from, message.summary_request(), physical_ms, out);
@@ -41,6 +43,9 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
       break;
     case pb::PeerMessage::kReadReply:
       out->read_replies.emplace_back(from, message.read_reply());
+      break;
+    case pb::PeerMessage::kSnapshotAck:
+      HandleSnapshotAck(from, message.snapshot_ack(), physical_ms, out);
       break;
     case pb::PeerMessage::kStrong:  // the shell hands these to the strong module, never here
     case pb::PeerMessage::BODY_NOT_SET:
@@ -82,7 +87,7 @@ void Replica::ApplyReadyBuffered(uint64_t physical_ms, Output* out) {
     ApplyOp(*op, /*local=*/false, physical_ms, out);
 }
 
-void Replica::HandleAck(RegionId from, const pb::Ack& ack, Output* out) {
+void Replica::HandleAck(RegionId from, const pb::Ack& ack, uint64_t physical_ms, Output* out) {
   auto applied = Decode(ack.applied());
   if (!applied.ok()) {
     ++stats_.malformed_messages;
@@ -90,15 +95,17 @@ void Replica::HandleAck(RegionId from, const pb::Ack& ack, Output* out) {
   }
   PeerLink& link = peers_.at(from);
   link.ack_seen = true;
+  if (!link.first_heard && ack.your_incarnation() == incarnation_) {
+    link.first_heard = *applied;
+    std::erase(catch_up_.not_heard, from);
+    catch_up_.target.Merge(*applied);
+    if (!first_heard_tick_) first_heard_tick_ = tick_;
+  }
   if (!link.acked.Dominates(*applied)) {
     link.acked.Merge(*applied);
     link.last_progress_tick = tick_;
-    if (link.snapshot_started_tick) {
-      // The transfer landed (or the peer caught up otherwise): stream from what it now has.
-      link.snapshot_started_tick.reset();
-      Rewind(from);
-    }
   }
+  link.peer_rejoining = ack.rejoining();
   auto covered = [&](const Dot& d) { return link.acked.Covers(d); };
   link.unacked.erase(std::remove_if(link.unacked.begin(), link.unacked.end(), covered),
                      link.unacked.end());
@@ -111,13 +118,84 @@ void Replica::HandleAck(RegionId from, const pb::Ack& ack, Output* out) {
     }
     stability_.OnReport(known.region(), *vv, applied_);
   }
-  (void)out;
+  UpdateCatchUp(physical_ms, out);
+}
+
+bool Replica::CheckIncarnation(RegionId from, uint64_t incarnation, Output* out) {
+  PeerLink& link = peers_.at(from);
+  if (incarnation == 0 || incarnation == link.incarnation) return true;  // 0: an older sender
+  const auto& retired = link.retired_incarnations;
+  if (std::find(retired.begin(), retired.end(), incarnation) != retired.end()) {
+    ++stats_.stale_messages;  // a straggler of an incarnation already replaced
+    return false;
+  }
+  if (link.incarnation == 0 || options_.bugs.acks_never_go_backwards) {
+    link.incarnation = incarnation;  // first sight (new cluster, or our own storage is new)
+    PersistPeerIncarnation(from, out);
+    return true;
+  }
+  OnPeerIncarnationChanged(from, incarnation, out);
+  return true;
+}
+
+// The peer's durable state was created or restored anew: it may hold less than it acknowledged,
+// down to nothing, its own ops included. Forget what it acknowledged and serve it from scratch.
+void Replica::OnPeerIncarnationChanged(RegionId peer, uint64_t incarnation, Output* out) {
+  PeerLink& link = peers_.at(peer);
+  ++stats_.peer_incarnation_changes;
+  link.retired_incarnations.push_back(link.incarnation);
+  if (link.retired_incarnations.size() > kRetiredIncarnations) {
+    link.retired_incarnations.erase(link.retired_incarnations.begin());
+  }
+  link.incarnation = incarnation;
+  PersistPeerIncarnation(peer, out);
+  link.acked = VersionVector();
+  link.ack_seen = false;
+  // What its old incarnation had is no target any more: hear from the new one.
+  if (link.first_heard) {
+    link.first_heard.reset();
+    catch_up_.not_heard.push_back(peer);
+    std::sort(catch_up_.not_heard.begin(), catch_up_.not_heard.end());
+    catch_up_.target = VersionVector();
+    for (const auto& [region, other] : peers_) {
+      if (other.first_heard) catch_up_.target.Merge(*other.first_heard);
+    }
+  }
+  link.transfer.reset();
+  link.transfer_retry_tick = 0;
+  if (inbound_ && inbound_->from == peer) inbound_.reset();
+  // Ops of its old incarnation that no region applied are gone with its disk: the new
+  // incarnation will reuse their sequence numbers for other writes (invariant 8).
+  buffer_.DropOrigin(peer);
+  Rewind(peer);
+}
+
+void Replica::PersistPeerIncarnation(RegionId peer, Output* out) {
+  out->records.Put(storage_keys::PeerIncarnation(peer),
+                   storage_keys::EncodeU64(peers_.at(peer).incarnation));
+}
+
+void Replica::UpdateCatchUp(uint64_t physical_ms, Output* out) {
+  const bool all_heard = catch_up_.not_heard.empty();
+  const bool has_target = applied_.Dominates(catch_up_.target);
+  if (!catch_up_.caught_up && has_target) {
+    const bool waited = first_heard_tick_ && tick_ - *first_heard_tick_ >= options_.catch_up_wait_ticks;
+    if (neighbors_.empty() || all_heard || waited) catch_up_.caught_up = true;
+  }
+  if (rejoining_ && all_heard && has_target) {
+    rejoining_ = false;
+    catch_up_.own_ops_at_rejoin = applied_.Get(options_.self);
+    out->records.Delete(std::string(storage_keys::kRejoinPending));
+    CompensatePending(physical_ms, out);  // deferred while it could make no op of its own
+  }
 }
 
 void Replica::SendAck(RegionId to, uint64_t physical_ms, Output* out) {
   pb::PeerMessage m = NewMessage(physical_ms);
   pb::Ack* ack = m.mutable_ack();
   Encode(applied_, ack->mutable_applied());
+  ack->set_your_incarnation(peers_.at(to).incarnation);
+  ack->set_rejoining(rejoining_);
   for (RegionId r = 0; r < options_.region_count; ++r) {
     if (r == options_.self || r == to || stability_.known(r).IsZero()) continue;
     auto* known = ack->add_known();
@@ -135,7 +213,7 @@ void Replica::PumpAll(uint64_t physical_ms, Output* out) {
 // Sends `peer` the next ops it lacks, in local log order, within the in-flight window.
 void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
   PeerLink& link = peers_.at(peer);
-  if (link.snapshot_started_tick) return;  // a state transfer is under way
+  if (link.transfer) return;  // a state transfer is under way
   link.next_index = std::max(link.next_index, oplog_.first_index());
   while (link.next_index < oplog_.end_index() && link.unacked.size() < options_.max_inflight_ops) {
     pb::PeerMessage m = NewMessage(physical_ms);
@@ -167,8 +245,11 @@ void Replica::Rewind(RegionId peer) {
 
 void Replica::OnPeerConnected(RegionId peer, Output* out) {
   if (peers_.count(peer) == 0) return;
+  BeginStep(out);
   Rewind(peer);
-  (void)out;
+  PeerLink& link = peers_.at(peer);
+  // A transfer resumes from the last chunk the peer acknowledged (the rest died with the link).
+  if (link.transfer) ResumeTransfer(*link.transfer);
 }
 
 }  // namespace meridian

@@ -8,15 +8,28 @@ namespace meridian {
 
 void Replica::Tick(uint64_t physical_ms, Output* out) {
   ++tick_;
+  BeginStep(out);
+  chunks_this_tick_ = 0;
+  UpdateCatchUp(physical_ms, out);
   for (RegionId peer : neighbors_) {
     PeerLink& link = peers_.at(peer);
-    if (link.snapshot_started_tick) {
-      if (tick_ - *link.snapshot_started_tick < options_.snapshot_retry_ticks) continue;
-      link.snapshot_started_tick.reset();  // lost or refused: try again from the acked point
-      Rewind(peer);
+    if (link.transfer) {
+      OutboundTransfer& t = *link.transfer;
+      if (!t.unacked.empty() && tick_ - t.last_progress_tick >= options_.snapshot_retry_ticks) {
+        ++stats_.resends;
+        t.last_progress_tick = tick_;
+        if (options_.bugs.skip_lost_snapshot_chunk) {
+          t.unacked.clear();  // the bug: carry on as if the chunks had arrived
+        } else {
+          ResumeTransfer(t);
+        }
+      }
+      PumpTransfer(peer, physical_ms, out);
+      continue;
     }
-    if (NeedsSnapshot(peer)) {
-      SendSnapshot(peer, physical_ms, out);
+    if (tick_ >= link.transfer_retry_tick && NeedsSnapshot(peer)) {
+      StartTransfer(peer, out);
+      PumpTransfer(peer, physical_ms, out);
       continue;
     }
     if (!link.unacked.empty() && tick_ - link.last_progress_tick >= options_.resend_timeout_ticks) {
@@ -46,7 +59,7 @@ void Replica::CollectGarbage(Output* out) {
   for (auto it = garbage_keys_.begin();
        it != garbage_keys_.end() && visited < options_.gc_max_keys_per_round; ++visited) {
     KeyState state = states_.at(*it);
-    const size_t dropped = CollectStateGarbage(state, stable);
+    const size_t dropped = CollectStateGarbage(state, stable, applied_);
     if (dropped > 0) {
       stats_.garbage_collected += dropped;
       PutState(*it, state, out);
@@ -54,7 +67,8 @@ void Replica::CollectGarbage(Output* out) {
     it = HasCollectableGarbage(state) ? std::next(it) : garbage_keys_.erase(it);
   }
   for (const auto& key :
-       idempotency_.Collect(stable, options_.idempotency_records_soft_max, options_.self)) {
+       idempotency_.Collect(stable, options_.idempotency_records_soft_max, options_.self,
+                            applied_)) {
     out->records.Delete(storage_keys::Idempotency(key));
   }
 }
@@ -72,7 +86,9 @@ void Replica::TruncateOplog(Output* out) {
   };
   const uint64_t first = oplog_.first_index();
   oplog_.DropFront(acknowledged_by_all);
-  oplog_.DropBeyond(options_.oplog_retention_ops);
+  const uint64_t min_tick =
+      tick_ > options_.oplog_retention_ticks ? tick_ - options_.oplog_retention_ticks : 0;
+  oplog_.DropBeyond(options_.oplog_retention_ops, options_.oplog_retention_bytes, min_tick);
   for (uint64_t i = first; i < oplog_.first_index(); ++i) {
     out->records.Delete(storage_keys::Oplog(i));
   }

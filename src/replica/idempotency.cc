@@ -23,7 +23,11 @@ void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& writ
       std::lower_bound(record.writes.begin(), record.writes.end(), write.dot,
                        [](const IdempotencyRecord::Write& w, const Dot& d) { return w.dot < d; });
   if (it != record.writes.end() && it->dot == write.dot) {
-    it->compensated = it->compensated || write.compensated;
+    // The later compensation if two are known: after a lost disk the region's next incarnation
+    // may have made another, under a sequence number it reused.
+    if (write.compensated_by && (!it->compensated_by || *it->compensated_by < *write.compensated_by)) {
+      it->compensated_by = write.compensated_by;
+    }
     return;
   }
   record.writes.insert(it, write);
@@ -35,20 +39,16 @@ const IdempotencyRecord& IdempotencyTable::Record(const Op& op) {
   auto& record = records_[op.idempotency_key];
   if (record.writes.empty()) record.target = op.target;
   const int64_t* delta = std::get_if<int64_t>(&op.body);
-  InsertWrite(record, {op.dot, op.stamp, delta ? *delta : 0, false});
+  InsertWrite(record, {op.dot, op.stamp, delta ? *delta : 0, std::nullopt});
   return record;
 }
 
-void IdempotencyTable::MarkCompensated(const std::string& key, Dot dot) {
-  auto& record = records_.at(key);
-  for (auto& w : record.writes) {
-    if (w.dot == dot) {
-      MERIDIAN_ASSERT(!w.compensated);
-      w.compensated = true;
-      return;
-    }
+void IdempotencyTable::MarkCompensated(const std::string& key, Dot dot, Dot by) {
+  auto record = records_.find(key);
+  if (record == records_.end()) return;
+  for (auto& w : record->second.writes) {
+    if (w.dot == dot && (!w.compensated_by || *w.compensated_by < by)) w.compensated_by = by;
   }
-  MERIDIAN_ASSERT_MSG(false, "compensated dot not in its idempotency record");
 }
 
 const IdempotencyRecord& IdempotencyTable::MergeRecord(const std::string& key,
@@ -61,25 +61,26 @@ const IdempotencyRecord& IdempotencyTable::MergeRecord(const std::string& key,
 }
 
 std::vector<IdempotencyRecord::Write> IdempotencyTable::PendingCompensations(
-    const IdempotencyRecord& record, RegionId self) {
+    const IdempotencyRecord& record, RegionId self, const VersionVector& applied) {
   std::vector<IdempotencyRecord::Write> out;
   if (record.target.data_class != DataClass::kCounter || record.writes.size() < 2) return out;
   const Dot winner = record.Winner().dot;
   for (const auto& w : record.writes) {
-    if (w.dot != winner && w.dot.origin == self && !w.compensated) out.push_back(w);
+    const bool compensated = w.compensated_by && applied.Covers(*w.compensated_by);
+    if (w.dot != winner && w.dot.origin == self && !compensated) out.push_back(w);
   }
   return out;
 }
 
 std::vector<std::string> IdempotencyTable::Collect(const VersionVector& stable, size_t keep,
-                                                   RegionId self) {
+                                                   RegionId self, const VersionVector& applied) {
   std::vector<std::string> dropped;
   for (auto it = records_.begin(); it != records_.end() && records_.size() > keep;) {
     const auto& writes = it->second.writes;
     const bool all_stable = std::all_of(writes.begin(), writes.end(),
                                         [&](const auto& w) { return stable.Covers(w.dot); });
     // An own losing counter write must be compensated before its record may go.
-    const bool settled = PendingCompensations(it->second, self).empty();
+    const bool settled = PendingCompensations(it->second, self, applied).empty();
     if (all_stable && settled) {
       dropped.push_back(it->first);
       it = records_.erase(it);
@@ -102,7 +103,10 @@ void IdempotencyTable::Encode(const IdempotencyRecord& record, pb::IdempotencyRe
     meridian::Encode(w.dot, out->add_dots());
     meridian::Encode(w.stamp, out->add_stamps());
     out->add_deltas(w.delta);
-    if (w.compensated) meridian::Encode(w.dot, out->add_compensated());
+    if (w.compensated_by) {
+      meridian::Encode(w.dot, out->add_compensated());
+      meridian::Encode(*w.compensated_by, out->add_compensated_by());
+    }
   }
 }
 
@@ -123,14 +127,29 @@ Result<IdempotencyRecord> IdempotencyTable::Decode(const pb::IdempotencyRecord& 
     if (!record.writes.empty() && !(record.writes.back().dot < *dot)) {
       return InvalidArgument("idempotency record dots not ascending");
     }
-    record.writes.push_back({*dot, *stamp, in.deltas(i), false});
+    record.writes.push_back({*dot, *stamp, in.deltas(i), std::nullopt});
   }
-  for (const auto& c_dot : in.compensated()) {
-    auto dot = meridian::Decode(c_dot);
+  if (in.compensated_by_size() != 0 && in.compensated_by_size() != in.compensated_size()) {
+    return InvalidArgument("idempotency record compensation lists are inconsistent");
+  }
+  for (int i = 0; i < in.compensated_size(); ++i) {
+    auto dot = meridian::Decode(in.compensated(i));
     if (!dot.ok()) return dot.status();
+    // Records written before compensations were named: the dot's own origin at seq 0, which
+    // every vector covers (compensated as before).
+    Dot by{dot->origin, 0};
+    if (in.compensated_by_size() != 0) {
+      auto named = meridian::Decode(in.compensated_by(i));
+      if (!named.ok()) return named.status();
+      if (named->origin != dot->origin) return InvalidArgument("compensation by another region");
+      by = *named;
+    }
     bool found = false;
     for (auto& w : record.writes) {
-      if (w.dot == *dot) found = w.compensated = true;
+      if (w.dot == *dot) {
+        found = true;
+        w.compensated_by = by;
+      }
     }
     if (!found) return InvalidArgument("idempotency record compensates an unknown dot");
   }

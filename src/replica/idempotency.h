@@ -11,7 +11,11 @@
 //
 // Invariants:
 //  1. A record lists every dot known with its key, ascending, with stamps and deltas alongside.
-//  2. A losing dot is compensated at most once, by its origin, and the record says so durably.
+//  2. A losing dot is compensated at most once, by its origin, and the record says so durably,
+//     naming the compensation op. Every region that applies that op records it, and a dot counts
+//     as compensated only where the compensation op is applied: a region that lost its disk with
+//     a compensation op nobody else had yet makes it again, and one whose compensation op
+//     survived elsewhere does not make a second.
 //  3. Records are dropped only when all their dots are causally stable (every concurrent duplicate
 //     has then been seen here) and the table is over its soft bound; never by a timer.
 #pragma once
@@ -37,7 +41,7 @@ struct IdempotencyRecord {
     Dot dot;
     WriteStamp stamp;
     int64_t delta = 0;  // counters only
-    bool compensated = false;
+    std::optional<Dot> compensated_by;  // the op that cancelled it (a losing own write)
     bool operator==(const Write&) const = default;
   };
   std::vector<Write> writes;  // ascending by dot
@@ -52,18 +56,21 @@ class IdempotencyTable {
 
   // Records that op `op` (which carries an idempotency key) was applied. Returns the record.
   const IdempotencyRecord& Record(const Op& op);
-  // Marks `dot` of record `key` as compensated. REQUIRES: present and not yet compensated.
-  void MarkCompensated(const std::string& key, Dot dot);
+  // Records that op `by` compensated `dot` of record `key` (a record already dropped is left so).
+  void MarkCompensated(const std::string& key, Dot dot, Dot by);
   // Merges a record received in a snapshot.
   const IdempotencyRecord& MergeRecord(const std::string& key, const IdempotencyRecord& record);
 
-  // Own losing counter writes in `record` that still need a compensation op.
+  // Own losing counter writes in `record` that still need a compensation op: none applied here
+  // (`applied` is the region's vector; invariant 2).
   static std::vector<IdempotencyRecord::Write> PendingCompensations(const IdempotencyRecord& record,
-                                                                    RegionId self);
+                                                                    RegionId self,
+                                                                    const VersionVector& applied);
 
   // Drops records whose dots are all covered by `stable`, oldest key first, until at most
   // `keep` remain. Returns the dropped keys (the caller deletes their storage records).
-  std::vector<std::string> Collect(const VersionVector& stable, size_t keep, RegionId self);
+  std::vector<std::string> Collect(const VersionVector& stable, size_t keep, RegionId self,
+                                   const VersionVector& applied);
 
   size_t size() const { return records_.size(); }
   const std::map<std::string, IdempotencyRecord>& records() const { return records_; }

@@ -69,6 +69,21 @@ std::string StateBytes(const KeyState& state) {
   return bytes;
 }
 
+bool HasBookkeeping(const KeyState& state) {
+  const auto* map = std::get_if<LwwMap>(&state);
+  return map != nullptr && !map->collected().IsZero();
+}
+
+std::string ContentBytes(const KeyState& state, const std::string& state_bytes) {
+  if (!HasBookkeeping(state)) return state_bytes;
+  const auto& map = std::get<LwwMap>(state);
+  pb::KeyState encoded;
+  map.Encode(encoded.mutable_profile(), /*with_collected=*/false);
+  std::string bytes;
+  MERIDIAN_ASSERT(encoded.SerializeToString(&bytes));
+  return bytes;
+}
+
 void MergeState(KeyState& into, const KeyState& other) {
   MERIDIAN_ASSERT(into.index() == other.index());
   std::visit(
@@ -87,7 +102,12 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
                                     &effects->contests);
       return;
     case DataClass::kCounter:
-      std::get<PnCounter>(state).Apply(op.dot.origin, std::get<int64_t>(op.body));
+      if (op.counter_total != 0) {
+        std::get<PnCounter>(state).ApplyTotal(op.dot.origin, std::get<int64_t>(op.body),
+                                              op.counter_total);
+      } else {
+        std::get<PnCounter>(state).Apply(op.dot.origin, std::get<int64_t>(op.body));
+      }
       return;
     case DataClass::kTags:
       for (const auto& t : std::get<std::vector<OrSetOp>>(op.body))
@@ -102,8 +122,9 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
   }
 }
 
-size_t CollectStateGarbage(KeyState& state, const VersionVector& stable) {
-  if (auto* map = std::get_if<LwwMap>(&state)) return map->CollectGarbage(stable);
+size_t CollectStateGarbage(KeyState& state, const VersionVector& stable,
+                           const VersionVector& reflected) {
+  if (auto* map = std::get_if<LwwMap>(&state)) return map->CollectGarbage(stable, reflected);
   return 0;  // counters, OR-sets and MV-registers keep no tombstones
 }
 

@@ -26,11 +26,21 @@ bool StateMatchesClass(const KeyState& state, DataClass data_class);
 
 void EncodeState(const KeyState& state, pb::KeyState* out);
 Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class);
-// Canonical bytes of the state: equal states give equal bytes (hashed by anti-entropy).
+// Canonical bytes of the state: equal states give equal bytes (what is persisted).
 std::string StateBytes(const KeyState& state);
+// The state's content without its bookkeeping (an LWW map's `collected` vector), given its
+// StateBytes: what anti-entropy hashes and convergence compares. Regions collect garbage at
+// different moments, so their vectors differ while their contents agree.
+std::string ContentBytes(const KeyState& state, const std::string& state_bytes);
+// False when ContentBytes equals StateBytes (the common case: no copy needed).
+bool HasBookkeeping(const KeyState& state);
+inline std::string ContentBytes(const KeyState& state) {
+  return ContentBytes(state, StateBytes(state));
+}
 
 // REQUIRES: both states hold the same alternative.
 void MergeState(KeyState& into, const KeyState& other);
+
 
 // What applying an op did, for conflict accounting.
 struct ApplyEffects {
@@ -43,7 +53,9 @@ struct ApplyEffects {
 void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects);
 
 // Drops tombstones whose writer is causally stable. Returns how many were dropped.
-size_t CollectStateGarbage(KeyState& state, const VersionVector& stable);
+// `reflected`: the holder's applied vector (LwwMap::CollectGarbage).
+size_t CollectStateGarbage(KeyState& state, const VersionVector& stable,
+                           const VersionVector& reflected);
 // True when the state holds something CollectStateGarbage might drop later.
 bool HasCollectableGarbage(const KeyState& state);
 

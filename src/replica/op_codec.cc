@@ -32,6 +32,7 @@ Status DecodeBody(const pb::Op& in, Op* out) {
     case pb::Op::kCounterDelta:
       if (in.counter_delta() == 0) return InvalidArgument("op counter delta is zero");
       out->body = static_cast<int64_t>(in.counter_delta());
+      out->counter_total = in.counter_total();
       return Status::Ok();
     case pb::Op::kTags: {
       std::vector<OrSetOp> ops;
@@ -68,12 +69,13 @@ void EncodeOp(const Op& op, pb::Op* out) {
   out->set_idempotency_key(op.idempotency_key);
   if (op.compensates) Encode(*op.compensates, out->mutable_compensates());
   std::visit(
-      [out](const auto& body) {
+      [out, &op](const auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, LwwMapOp>) {
           Encode(body, out->mutable_profile());
         } else if constexpr (std::is_same_v<T, int64_t>) {
           out->set_counter_delta(body);
+          out->set_counter_total(op.counter_total);
         } else if constexpr (std::is_same_v<T, std::vector<OrSetOp>>) {
           for (const auto& t : body)
             Encode(t, out->mutable_tags()->add_ops());

@@ -4,21 +4,25 @@
 
 namespace meridian {
 
-uint64_t Oplog::Append(Op op, uint64_t tick) {
+uint64_t Oplog::Append(Op op, uint64_t tick, size_t bytes) {
   const uint64_t index = next_index_++;
-  entries_.push_back({index, std::move(op), tick});
+  entries_.push_back({index, std::move(op), tick, bytes});
+  bytes_ += bytes;
   return index;
 }
 
-void Oplog::Restore(uint64_t index, Op op) {
+void Oplog::Restore(uint64_t index, Op op, size_t bytes) {
   MERIDIAN_ASSERT(entries_.empty() || index == next_index_);
-  entries_.push_back({index, std::move(op), 0});
+  entries_.push_back({index, std::move(op), 0, bytes});
+  bytes_ += bytes;
   next_index_ = index + 1;
 }
 
-void Oplog::DropBeyond(size_t max_entries) {
-  while (entries_.size() > max_entries)
+void Oplog::DropBeyond(size_t max_entries, size_t max_bytes, uint64_t min_tick) {
+  while (!entries_.empty() && (entries_.size() > max_entries || bytes_ > max_bytes ||
+                               entries_.front().logged_tick < min_tick)) {
     DropOne();
+  }
 }
 
 const OplogEntry* Oplog::At(uint64_t index) const {
@@ -31,6 +35,7 @@ void Oplog::DropOne() {
   // The floor is a vector, so it may only name a prefix of each origin: entries of one origin are
   // appended in seq order, hence dropped in seq order.
   floor_.Set(dot.origin, std::max(floor_.Get(dot.origin), dot.seq));
+  bytes_ -= entries_.front().bytes;
   entries_.pop_front();
 }
 

@@ -25,14 +25,15 @@ struct OplogEntry {
   // The replica's tick when the entry was appended (0 for entries restored after a restart):
   // in a mesh, how long a peer has had to get the op from its origin (Replica::ShouldSend).
   uint64_t logged_tick = 0;
+  size_t bytes = 0;  // its encoded size, for the retention bound
 };
 
 class Oplog {
  public:
-  // Appends and returns the new entry's index.
-  uint64_t Append(Op op, uint64_t tick);
+  // Appends and returns the new entry's index; `bytes` is its encoded size.
+  uint64_t Append(Op op, uint64_t tick, size_t bytes);
   // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
-  void Restore(uint64_t index, Op op);
+  void Restore(uint64_t index, Op op, size_t bytes);
 
   // Drops front entries while `droppable(entry)` holds.
   template <typename Pred>
@@ -40,14 +41,17 @@ class Oplog {
     while (!entries_.empty() && droppable(entries_.front()))
       DropOne();
   }
-  // Drops the oldest entries until at most `max_entries` remain.
-  void DropBeyond(size_t max_entries);
+  // Drops the oldest entries until at most `max_entries` of at most `max_bytes` in all remain,
+  // none logged before `min_tick` (entries restored after a restart count as logged at tick 0
+  // and so are kept until the tick count passes the bound again).
+  void DropBeyond(size_t max_entries, size_t max_bytes, uint64_t min_tick);
 
   // First index still held (== end_index() when empty).
   uint64_t first_index() const { return entries_.empty() ? next_index_ : entries_.front().index; }
   uint64_t end_index() const { return next_index_; }
   const OplogEntry* At(uint64_t index) const;
   size_t size() const { return entries_.size(); }
+  size_t bytes() const { return bytes_; }
   const VersionVector& floor() const { return floor_; }
   // Raises the floor (after recovery, or when a snapshot brought in ops that were never logged
   // here, so they cannot be relayed from the log either).
@@ -58,6 +62,7 @@ class Oplog {
 
   std::deque<OplogEntry> entries_;
   uint64_t next_index_ = 1;
+  size_t bytes_ = 0;
   VersionVector floor_;
 };
 

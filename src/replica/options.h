@@ -18,6 +18,13 @@ struct ReplicaBugs {
   bool lww_tie_without_region = false;
   bool or_set_remove_wins = false;
   bool forget_vv_on_restart = false;
+  // A peer's acknowledgements only ever merge upwards, whatever its incarnation: a region that
+  // lost its disk is believed to hold everything it once acknowledged (the behaviour before
+  // incarnations).
+  bool acks_never_go_backwards = false;
+  // The receiver of a state transfer applies a chunk that arrives after a gap (a lost chunk) as
+  // if nothing were missing, and the sender never resends the lost one.
+  bool skip_lost_snapshot_chunk = false;
 };
 
 struct ReplicaOptions {
@@ -26,6 +33,10 @@ struct ReplicaOptions {
   Topology topology = Topology::kMesh;
   RegionId hub = 0;  // kHub only
   HlcOptions hlc;
+  // This region's incarnation when its storage holds none (a new or restored data directory):
+  // nonzero and different from every earlier incarnation of the region. The server draws it at
+  // random, the simulator from its seed.
+  uint64_t incarnation = 1;
 
   // Ops per replication message: large enough to amortise per-message cost at thousands of
   // writes/s, small enough (~64 KiB of small ops) to keep one message's latency low.
@@ -39,8 +50,13 @@ struct ReplicaOptions {
   // Ticks without acknowledgement progress before resending from the acknowledged point. With
   // the server's 10 ms tick this is 1 s: several RTTs, so normal delay never triggers it.
   uint32_t resend_timeout_ticks = 100;
-  // Ops kept for a lagging peer; past this the peer is caught up by state transfer instead.
+  // Ops kept for a lagging peer; past any of these bounds the peer is caught up by state
+  // transfer instead. The byte bound is what bounds memory (the log is also on disk); 256 MiB
+  // holds about a million small ops, several minutes of a peer's outage at thousands of
+  // writes/s. The time bound (in ticks: 1 h) keeps a long outage from pinning the log at all.
   size_t oplog_retention_ops = 1'000'000;
+  size_t oplog_retention_bytes = size_t{256} << 20;
+  uint64_t oplog_retention_ticks = 360'000;
   // Mesh only: another origin's op is relayed to a peer that has not acknowledged it this many
   // ticks after it was logged here. Normally every origin sends its own ops to everyone; this
   // covers an origin that died or was cut off from that peer after reaching us, which would
@@ -54,9 +70,27 @@ struct ReplicaOptions {
   size_t gc_max_keys_per_round = 4096;
   // Ticks between anti-entropy summary exchanges with each neighbour.
   uint32_t anti_entropy_interval_ticks = 500;
-  // Ticks to wait for a state transfer to be acknowledged before starting it again.
+  // Ticks without acknowledgement progress on a state transfer before the sender resends from
+  // the last acknowledged chunk (3 s: many RTTs, so only a lost chunk or a dead link triggers it).
+  // Also how long a region that declined a transfer waits before offering it again.
   uint32_t snapshot_retry_ticks = 300;
   size_t snapshot_chunk_keys = 512;
+  // Chunks in flight to one peer. 4 x (512 keys, <= 4 MiB) covers the 150 ms RTT at the rate the
+  // per-tick budget allows, while bounding what one transfer holds in the outbound queue.
+  size_t snapshot_window_chunks = 4;
+  // Chunks produced per tick across all peers: the sender's CPU bound. 2 per 10 ms tick is about
+  // 100 k small keys/s, a few percent of a core, so the sender keeps serving its clients.
+  size_t snapshot_chunks_per_tick = 2;
+  // Keys an outbound transfer keeps as they were at its base because they changed before being
+  // sent (invariant 9). Beyond it the transfer starts over later with a new base. 100 k is 20 s
+  // of 5 k writes/s to distinct keys, several times what a million-key transfer takes.
+  size_t max_frozen_keys = 100'000;
+  // A transfer this region takes in is abandoned after this many ticks without a chunk, so that
+  // another peer's transfer is accepted (a region takes one at a time and declines the others).
+  uint32_t inbound_idle_ticks = 600;
+  // After the first neighbour answers, how long to wait for the others before judging catch-up
+  // only by those heard (1 s: every connected neighbour acknowledges every ack_interval_ticks).
+  uint32_t catch_up_wait_ticks = 100;
   // Bytes per replication message (op batch or snapshot chunk), so that large values never make
   // a message the transport refuses (it caps one message at 32 MiB); one op or key over it still
   // goes alone.

@@ -31,6 +31,31 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
     if (!vv.ok()) return vv.status();
     r.applied_ = *vv;
   }
+  // No incarnation on disk: the storage is new, or a restored copy whose incarnation the restore
+  // removed. Either way peers may hold more of our own ops than we do (invariant 8).
+  auto incarnation = storage.Get(storage_keys::kIncarnation);
+  if (!incarnation.ok()) return incarnation.status();
+  if (incarnation->has_value()) {
+    auto value = storage_keys::DecodeU64(**incarnation);
+    if (!value.ok()) return value.status();
+    r.incarnation_ = *value;
+    r.incarnation_unwritten_ = false;
+    auto rejoin = storage.Get(storage_keys::kRejoinPending);
+    if (!rejoin.ok()) return rejoin.status();
+    r.rejoining_ = rejoin->has_value();
+  } else {
+    r.incarnation_unwritten_ = true;
+    r.rejoining_ = true;
+  }
+
+  auto transfer_id = storage.Get(storage_keys::kNextTransferId);
+  if (!transfer_id.ok()) return transfer_id.status();
+  if (transfer_id->has_value()) {
+    auto value = storage_keys::DecodeU64(**transfer_id);
+    if (!value.ok()) return value.status();
+    r.next_transfer_id_ = *value;
+  }
+
   auto hlc_bytes = storage.Get(storage_keys::kHlcHighWater);
   if (!hlc_bytes.ok()) return hlc_bytes.status();
   if (hlc_bytes->has_value()) {
@@ -63,7 +88,7 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
                      auto op = DecodeOp(*encoded);
                      if (!op.ok()) return op.status();
                      logged[op->dot.origin].push_back(op->dot.seq);
-                     r.oplog_.Restore(*index, std::move(op).value());
+                     r.oplog_.Restore(*index, std::move(op).value(), value.size());
                      return Status::Ok();
                    }));
   // The floor is the highest applied op of each origin that is not in the log (truncated, or
@@ -100,6 +125,15 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
     link.acked = *vv;
     link.persisted_acked = *vv;
   }
+  for (auto& [peer, link] : r.peers_) {
+    auto peer_incarnation = storage.Get(storage_keys::PeerIncarnation(peer));
+    if (!peer_incarnation.ok()) return peer_incarnation.status();
+    if (!peer_incarnation->has_value()) continue;
+    auto value = storage_keys::DecodeU64(**peer_incarnation);
+    if (!value.ok()) return value.status();
+    link.incarnation = *value;
+  }
+
   r.stability_.OnApplied(r.applied_);
   return replica;
 }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "replica/storage_keys.h"
+
 namespace meridian {
 namespace {
 
@@ -45,12 +47,26 @@ Replica::Replica(ReplicaOptions options)
       clock_(options.hlc),
       buffer_(options.max_buffered_ops),
       stability_(options.self, options.region_count),
-      conflicts_(options.conflict_log_capacity) {
+      conflicts_(options.conflict_log_capacity),
+      incarnation_(options.incarnation),
+      incarnation_unwritten_(true) {
   MERIDIAN_ASSERT(options.region_count >= 1 && options.region_count <= kMaxRegions);
   MERIDIAN_ASSERT(options.self < options.region_count);
   MERIDIAN_ASSERT(options.hub < options.region_count);
+  MERIDIAN_ASSERT(options.incarnation != 0);
   for (RegionId r : neighbors_)
     peers_[r] = PeerLink{};
+  // A replica made here is a region at its cluster's birth: nobody holds ops of ours, so no
+  // rejoin wait (a region recovered from storage without an incarnation waits; recovery.cc).
+  for (RegionId r : neighbors_)
+    catch_up_.not_heard.push_back(r);
+}
+
+void Replica::BeginStep(Output* out) {
+  if (!incarnation_unwritten_) return;
+  incarnation_unwritten_ = false;
+  out->records.Put(std::string(storage_keys::kIncarnation), storage_keys::EncodeU64(incarnation_));
+  if (rejoining_) out->records.Put(std::string(storage_keys::kRejoinPending), "");
 }
 
 ReadResult Replica::Read(const StateKey& key) const {
@@ -59,6 +75,22 @@ ReadResult Replica::Read(const StateKey& key) const {
   auto it = states_.find(key);
   if (it != states_.end()) result.state = it->second;
   return result;
+}
+
+CatchUpStatus Replica::catch_up() const {
+  CatchUpStatus status = catch_up_;
+  status.rejoining = rejoining_;
+  if (inbound_) {
+    status.inbound = TransferProgress{inbound_->from,  inbound_->transfer_id, inbound_->keys,
+                                      inbound_->total_keys, inbound_->bytes, inbound_->started_tick};
+  }
+  for (const auto& [peer, link] : peers_) {
+    if (!link.transfer) continue;
+    const OutboundTransfer& t = *link.transfer;
+    status.outbound.push_back(
+        TransferProgress{peer, t.id, t.keys_acked, t.total_keys, t.bytes_acked, t.started_tick});
+  }
+  return status;
 }
 
 std::vector<PeerStatus> Replica::Peers() const {
@@ -103,6 +135,7 @@ pb::PeerMessage Replica::NewMessage(uint64_t physical_ms) const {
   pb::PeerMessage m;
   m.set_from(options_.self);
   m.set_sent_physical_ms(physical_ms);
+  m.set_incarnation(incarnation_);
   return m;
 }
 

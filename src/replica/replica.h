@@ -17,6 +17,19 @@
 //     acknowledged it, or the retention bound hands that peer over to state transfer.
 //  5. Tombstones and idempotency records are dropped only at causal stability.
 //  6. Nothing here reads a clock, touches a file or socket, or iterates an unordered container.
+//  7. Every incarnation of a region's durable state has its own number (options.incarnation when
+//     the storage holds none: new or restored). Peers key what they believe a region holds to its
+//     incarnation, so a region that comes back with less than it acknowledged is caught up again
+//     (its ops resent, or state transfer when the oplog no longer has them, its own ops included).
+//  8. A new incarnation accepts no local write until it holds every op a peer holds of its own
+//     origin (it has heard from every neighbour and caught up with each): otherwise it would hand
+//     out sequence numbers a peer already has for other writes. The wait survives restarts.
+//  9. State transfer streams: chunks are produced on demand in key order, at most
+//     snapshot_window_chunks unacknowledged and snapshot_chunks_per_tick per tick, and resumed
+//     from the last acknowledged chunk after a loss or reconnect. The chunks show the sender's
+//     states as of the transfer's base vector (a key changed since is sent as it was then), and
+//     the receiver merges them all and adopts the base in one step, so a state never shows an
+//     op its region's vector does not cover (snapshot.cc says why that matters).
 #pragma once
 
 #include <map>
@@ -56,6 +69,41 @@ struct ReplicaStats {
   uint64_t compensations = 0;
   uint64_t garbage_collected = 0;
   uint64_t idempotent_retries = 0;
+  uint64_t peer_incarnation_changes = 0;  // a peer came back with new (possibly less) state
+  uint64_t stale_messages = 0;            // from a peer incarnation already replaced
+  uint64_t snapshot_chunks_sent = 0;
+  uint64_t snapshot_chunks_applied = 0;
+  uint64_t snapshot_bytes_sent = 0;
+  uint64_t snapshot_bytes_applied = 0;
+  uint64_t snapshot_declined = 0;  // chunks refused while another transfer was under way
+  uint64_t snapshots_abandoned = 0;  // outbound transfers given up (max_frozen_keys)
+};
+
+// A state transfer in progress, either direction, for /healthz and /metrics.
+struct TransferProgress {
+  RegionId peer = 0;
+  uint64_t transfer_id = 0;
+  uint64_t keys_done = 0;
+  uint64_t keys_total = 0;  // the sender's key count when it began (keys may come and go)
+  uint64_t bytes_done = 0;
+  uint64_t started_tick = 0;
+};
+
+// Whether this region has caught up since it started (Replica::catch_up()).
+struct CatchUpStatus {
+  // Latched: it heard from a neighbour and holds what each neighbour it heard from had when it
+  // first heard from it (with no neighbours configured: at once). Until then it may serve stale
+  // data, and the router keeps clients away while a caught-up region is reachable.
+  bool caught_up = false;
+  // A new incarnation waiting to hold all its own ops (invariant 8): local writes are refused.
+  bool rejoining = false;
+  // Once a rejoin ended in this process: how many ops of its own it then held (what its peers
+  // had kept of them; anything it made above that before losing its storage is gone).
+  std::optional<uint64_t> own_ops_at_rejoin;
+  std::vector<RegionId> not_heard;  // neighbours not heard from since the start
+  VersionVector target;             // join of what the heard neighbours had when first heard
+  std::optional<TransferProgress> inbound;
+  std::vector<TransferProgress> outbound;
 };
 
 struct PeerStatus {
@@ -92,6 +140,10 @@ class Replica {
   void Tick(uint64_t physical_ms, Output* out);
 
   ReadResult Read(const StateKey& key) const;
+  // Catch-up state and the state transfers in progress.
+  CatchUpStatus catch_up() const;
+  bool rejoining() const { return rejoining_; }
+  uint64_t incarnation() const { return incarnation_; }
   // Quorum read: asks every neighbour for `key`'s state (pb::ReadRequest, tagged `request_id`).
   // Their answers come back through OnMessage as Output::read_replies; each peer sends its answer
   // in a step of its own, so it leaves only once that state is durable there.
@@ -109,6 +161,7 @@ class Replica {
   const std::vector<RegionId>& neighbors() const { return neighbors_; }
   std::vector<PeerStatus> Peers() const;
   size_t oplog_size() const { return oplog_.size(); }
+  size_t oplog_bytes() const { return oplog_.bytes(); }
   size_t buffered_ops() const { return buffer_.size(); }
   size_t idempotency_records() const { return idempotency_.size(); }
   size_t key_count() const { return states_.size(); }
@@ -123,6 +176,43 @@ class Replica {
   void TEST_CorruptState(const StateKey& key, KeyState state);
 
  private:
+  // A state transfer this region streams to a peer (snapshot.cc).
+  struct OutboundTransfer {
+    uint64_t id = 0;
+    VersionVector base;  // our applied vector when it began: the transfer's causal context
+    uint64_t total_keys = 0;
+    uint32_t next_index = 0;  // the next chunk to produce
+    std::optional<StateKey> after;  // the next chunk starts after this key (nullopt: the first)
+    bool states_done = false;       // every state key sent; idempotency records follow
+    std::string after_idempotency;  // idempotency records continue after this key
+    bool produced_last = false;
+    // Produced, not yet acknowledged, with where each began: the resume point after a loss.
+    struct Sent {
+      std::optional<StateKey> after;
+      bool states_done = false;
+      std::string after_idempotency;
+      uint64_t keys = 0, bytes = 0;
+    };
+    std::map<uint32_t, Sent> unacked;
+    // Everything up to this key has been acknowledged (nullopt: nothing yet).
+    std::optional<StateKey> acked_after;
+    // Keys changed since `base` and not yet acknowledged, as they were at `base` (nullopt: the key
+    // did not exist then). At most max_frozen_keys (options.h).
+    std::map<StateKey, std::optional<KeyState>> frozen;
+    uint64_t keys_acked = 0, bytes_acked = 0;
+    uint64_t started_tick = 0, last_progress_tick = 0;
+  };
+  // The one transfer this region takes in at a time.
+  struct InboundTransfer {
+    RegionId from = 0;
+    uint64_t transfer_id = 0;
+    uint32_t next_index = 0;
+    uint64_t total_keys = 0, keys = 0, bytes = 0;
+    uint64_t started_tick = 0, last_chunk_tick = 0;
+    // Received, merged only with the last chunk (decoded: about what the states will take).
+    std::map<StateKey, KeyState> staged;
+    std::vector<std::pair<std::string, IdempotencyRecord>> staged_idempotency;
+  };
   struct PeerLink {
     VersionVector acked;
     VersionVector persisted_acked;  // what the last m:peer record says (write only changes)
@@ -130,14 +220,22 @@ class Replica {
     uint64_t next_index = 1;        // next oplog index to consider sending
     std::vector<Dot> unacked;       // sent, not yet covered by `acked`, in send order
     uint64_t last_progress_tick = 0;
-    std::optional<uint64_t> snapshot_started_tick;
     int64_t clock_offset_ms = 0;
+    // The peer's incarnation (0: not known yet), persisted; messages from the ones it replaced
+    // are stale and dropped (newest last, at most kRetiredIncarnations).
+    uint64_t incarnation = 0;
+    std::vector<uint64_t> retired_incarnations;
+    // Its last ack said it is rejoining (may lack ops of its own origin).
+    bool peer_rejoining = false;
+    // What the peer had when we first heard from it since our start (the catch-up target).
+    std::optional<VersionVector> first_heard;
+    std::optional<OutboundTransfer> transfer;
+    uint64_t transfer_retry_tick = 0;  // no new transfer before this tick (after a decline)
   };
-  struct StagedSnapshot {
-    uint64_t transfer_id = 0;
-    uint32_t next_index = 0;
-    std::vector<pb::SnapshotChunk> chunks;
-  };
+  static constexpr size_t kRetiredIncarnations = 8;  // a few restarts' worth of stragglers
+
+  // Persists the incarnation with the first step (and the rejoin mark with it).
+  void BeginStep(Output* out);
 
   // --- applying ops (apply.cc) ---
   void ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out);
@@ -145,10 +243,13 @@ class Replica {
   void PutState(const StateKey& key, const KeyState& state, Output* out);
   void AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out);
   void PersistIdempotency(const std::string& key, Output* out);
+  // Compensations a rejoining region deferred (snapshot.cc), once it may make ops again.
+  void CompensatePending(uint64_t physical_ms, Output* out);
   void Compensate(const std::string& idempotency_key, const IdempotencyRecord::Write& loser,
                   uint64_t physical_ms, Output* out);
   Op NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out);
   void PersistApplied(Output* out);
+
 
   // --- client writes (client_write.cc) ---
   Status ValidateWrite(const ClientWrite& write) const;
@@ -157,7 +258,13 @@ class Replica {
   // --- replication stream (handle_ops.cc) ---
   void HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t physical_ms, Output* out);
   void ApplyReadyBuffered(uint64_t physical_ms, Output* out);
-  void HandleAck(RegionId from, const pb::Ack& ack, Output* out);
+  void HandleAck(RegionId from, const pb::Ack& ack, uint64_t physical_ms, Output* out);
+  // False when the message comes from a replaced incarnation; resets the link on a new one.
+  bool CheckIncarnation(RegionId from, uint64_t incarnation, Output* out);
+  void OnPeerIncarnationChanged(RegionId peer, uint64_t incarnation, Output* out);
+  void PersistPeerIncarnation(RegionId peer, Output* out);
+  // Latches caught_up, and ends the rejoin wait (invariant 8) when its condition holds.
+  void UpdateCatchUp(uint64_t physical_ms, Output* out);
   void HandleReadRequest(RegionId from, const pb::ReadRequest& request, uint64_t physical_ms,
                          Output* out);
   void SendAck(RegionId to, uint64_t physical_ms, Output* out);
@@ -180,12 +287,27 @@ class Replica {
   void HandleRepair(RegionId from, const pb::RepairPush& m, uint64_t physical_ms, Output* out);
   void AddBucketEntries(const std::set<uint32_t>& buckets, pb::RepairPush* push) const;
   bool NeedsSnapshot(RegionId peer) const;
-  void SendSnapshot(RegionId peer, uint64_t physical_ms, Output* out);
+  void StartTransfer(RegionId peer, Output* out);
+  // Produces chunks for `peer` while its window and this tick's budget allow.
+  void PumpTransfer(RegionId peer, uint64_t physical_ms, Output* out);
+  pb::PeerMessage NextChunk(OutboundTransfer& t, uint64_t physical_ms);
+  // Forgets the unacknowledged chunks: production restarts at the first of them.
+  static void ResumeTransfer(OutboundTransfer& t);
   void HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk, uint64_t physical_ms,
                            Output* out);
-  Status MergeSnapshot(const std::vector<pb::SnapshotChunk>& chunks, uint64_t physical_ms,
-                       Output* out);
+  void HandleSnapshotAck(RegionId from, const pb::SnapshotAck& ack, uint64_t physical_ms,
+                         Output* out);
+  void SendSnapshotAck(RegionId to, uint64_t transfer_id, uint32_t applied_index, bool declined,
+                       uint64_t physical_ms, Output* out);
+  Status ValidateChunk(const pb::SnapshotChunk& chunk) const;
+  // Merges everything staged and adopts `base`.
+  void FinishInbound(InboundTransfer& in, const VersionVector& base, uint64_t physical_ms,
+                     Output* out);
+  // Keeps the state of `key` as of every outbound transfer's base before PutState changes it.
+  void FreezeForTransfers(const StateKey& key);
   Status MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* changed);
+  // Merges `incoming` into the state of `key`; `changed`: its content changed.
+  void MergeKeyState(const StateKey& key, const KeyState& incoming, Output* out, bool* changed);
 
   // --- housekeeping (housekeeping.cc) ---
   void CollectGarbage(Output* out);
@@ -206,7 +328,13 @@ class Replica {
   StabilityTracker stability_;
   ConflictLog conflicts_;
   std::map<RegionId, PeerLink> peers_;
-  std::map<RegionId, StagedSnapshot> staged_snapshots_;
+  std::optional<InboundTransfer> inbound_;
+  size_t chunks_this_tick_ = 0;  // produced since the last Tick, across peers
+  uint64_t incarnation_ = 0;
+  bool rejoining_ = false;  // invariant 8; mirrored by the m:rejoin record
+  bool incarnation_unwritten_ = false;  // the first step must persist m:inc (and m:rejoin)
+  CatchUpStatus catch_up_;
+  std::optional<uint64_t> first_heard_tick_;  // when the first neighbour was heard from
   uint64_t tick_ = 0;
   uint64_t next_transfer_id_ = 1;
   ReplicaStats stats_;

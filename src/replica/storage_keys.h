@@ -6,6 +6,10 @@
 //   m:vv                        -> pb::VersionVector applied ops
 //   m:hlc                       -> pb::HlcTimestamp  high-water mark of stamped writes
 //   m:peer:<region byte>        -> pb::VersionVector what that peer acknowledged
+//   m:inc                       -> 8-byte big-endian: this region's incarnation (invariant 7)
+//   m:rejoin                    -> empty: a new incarnation still waits for its own ops (inv. 8)
+//   m:peerinc:<region byte>     -> 8-byte big-endian: that peer's incarnation as last seen
+//   m:xferid                    -> 8-byte big-endian: the next outbound state transfer's id
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,28 @@ inline constexpr std::string_view kIdempotencyPrefix = "i";
 inline constexpr std::string_view kAppliedVector = "m:vv";
 inline constexpr std::string_view kHlcHighWater = "m:hlc";
 inline constexpr std::string_view kPeerAckedPrefix = "m:peer:";
+inline constexpr std::string_view kIncarnation = "m:inc";
+inline constexpr std::string_view kRejoinPending = "m:rejoin";
+inline constexpr std::string_view kPeerIncarnationPrefix = "m:peerinc:";
+// Transfer ids never repeat, also across restarts: a receiver holding chunks of a transfer must
+// not take chunks of another one for them.
+inline constexpr std::string_view kNextTransferId = "m:xferid";
+
+
+inline std::string EncodeU64(uint64_t v) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>(v >> shift));
+  return out;
+}
+
+inline Result<uint64_t> DecodeU64(std::string_view bytes) {
+  if (bytes.size() != 8) return DataLoss("a 64-bit record is not 8 bytes");
+  uint64_t v = 0;
+  for (char c : bytes)
+    v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
 
 inline std::string State(const StateKey& k) {
   std::string out(kStatePrefix);
@@ -41,21 +67,13 @@ inline Result<StateKey> ParseState(std::string_view storage_key) {
   return StateKey{*c, std::string(storage_key.substr(2))};
 }
 
-inline std::string Oplog(uint64_t index) {
-  std::string out(kOplogPrefix);
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>(index >> shift));
-  return out;
-}
+inline std::string Oplog(uint64_t index) { return std::string(kOplogPrefix) + EncodeU64(index); }
 
 inline Result<uint64_t> ParseOplog(std::string_view storage_key) {
   if (storage_key.size() != 9 || storage_key[0] != kOplogPrefix[0]) {
     return InvalidArgument("not an oplog record key");
   }
-  uint64_t index = 0;
-  for (size_t i = 1; i < 9; ++i)
-    index = (index << 8) | static_cast<uint8_t>(storage_key[i]);
-  return index;
+  return DecodeU64(storage_key.substr(1));
 }
 
 inline std::string Idempotency(std::string_view key) {
@@ -64,6 +82,10 @@ inline std::string Idempotency(std::string_view key) {
 
 inline std::string PeerAcked(RegionId peer) {
   return std::string(kPeerAckedPrefix) + static_cast<char>(peer);
+}
+
+inline std::string PeerIncarnation(RegionId peer) {
+  return std::string(kPeerIncarnationPrefix) + static_cast<char>(peer);
 }
 
 }  // namespace meridian::storage_keys

@@ -69,6 +69,9 @@ struct Op {
   std::string idempotency_key;
   std::optional<Dot> compensates;
   std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp> body;
+  // Counter ops: the origin's increment (delta > 0) or decrement total after this op, which
+  // makes applying it idempotent (PnCounter::ApplyTotal). 0 in ops logged before it existed.
+  uint64_t counter_total = 0;
 };
 
 // Facts about one op applied during a step, for metrics (replication lag) and the simulator's

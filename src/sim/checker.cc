@@ -11,19 +11,63 @@ std::string KeyName(const StateKey& k) {
   return std::string(DataClassName(k.data_class)) + "/" + k.key;
 }
 
-// The created ops of every logical write to keys of class `c`, grouped by key.
-std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
-    const std::vector<LogicalWrite>& history, DataClass c) {
+}  // namespace
+
+// The created ops of every logical write to keys of class `c`, grouped by key; ops lost with a
+// disk are left out.
+std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>>
+Checker::OpsByKey(const std::vector<LogicalWrite>& history, DataClass c) const {
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> out;
   for (const auto& w : history) {
     if (w.write.target.data_class != c) continue;
-    for (const auto& op : w.created)
-      out[w.write.target.key].push_back({&w, &op});
+    for (const auto& op : w.created) {
+      if (lost_.count({w.id, op.dot}) == 0) out[w.write.target.key].push_back({&w, &op});
+    }
   }
   return out;
 }
 
-}  // namespace
+void Checker::OnStorageReplaced(RegionId region) {
+  last_applied_[region] = VersionVector();
+  tracked_[region] = VersionVector();
+}
+
+void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
+                        const std::vector<LogicalWrite>& history) {
+  // By op, not by dot: the region's next incarnation hands the same dots to new writes.
+  for (const auto& w : history) {
+    for (const auto& op : w.created) {
+      if (op.dot.origin == origin && op.dot.seq >= first && op.dot.seq <= last) {
+        lost_.insert({w.id, op.dot});
+      }
+    }
+  }
+}
+
+void Checker::CheckReflectsVector(const Replica& replica, const std::vector<LogicalWrite>& history) {
+  const VersionVector& applied = replica.applied();
+  for (const auto& [key, ops] : OpsByKey(history, DataClass::kCounter)) {
+    // Per origin, the increments and decrements of the ops the vector covers: the totals hold
+    // at least these (compensations only add to them).
+    std::map<RegionId, std::pair<uint64_t, uint64_t>> floor;
+    for (const auto& [write, op] : ops) {
+      if (!applied.Covers(op->dot)) continue;
+      const int64_t delta = std::get<int64_t>(write->write.body);
+      auto& [p, n] = floor[op->dot.origin];
+      (delta > 0 ? p : n) += delta > 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);
+    }
+    auto state = replica.Read({DataClass::kCounter, key}).state;
+    const PnCounter counter = state ? std::get<PnCounter>(*state) : PnCounter{};
+    for (const auto& [origin, totals] : floor) {
+      if (counter.increments(origin) < totals.first || counter.decrements(origin) < totals.second) {
+        Violation("region " + std::to_string(replica.self()) + " counter " + key +
+                  " misses ops of region " + std::to_string(origin) + " that its vector " +
+                  applied.ToString() + " claims (after a state transfer)");
+        return;
+      }
+    }
+  }
+}
 
 Checker::Checker(RegionId regions) : regions_(regions), tracked_(regions), last_applied_(regions) {}
 
@@ -94,7 +138,7 @@ void Checker::CheckConverged(const std::vector<const Replica*>& replicas) {
     for (const StateKey& k : keys) {
       auto a = first.states().find(k), b = other->states().find(k);
       if (a == first.states().end() || b == other->states().end() ||
-          StateBytes(a->second) != StateBytes(b->second)) {
+          ContentBytes(a->second) != ContentBytes(b->second)) {
         Violation("not converged: key " + KeyName(k) + " differs between regions " +
                   std::to_string(first.self()) + " and " + std::to_string(other->self()));
         return;

@@ -13,7 +13,10 @@
 //     honoured (so no deleted value comes back); MV-registers equal their concurrent maxima.
 #pragma once
 
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clock/version_vector.h"
@@ -28,6 +31,15 @@ class Checker {
 
   void OnStep(RegionId region, const Output& out, const VersionVector& applied_after);
   void OnRestart(RegionId region, const VersionVector& recovered);
+  // The region's disk was replaced (lost, or restored from a backup): its vector may go back.
+  void OnStorageReplaced(RegionId region);
+  // Ops [first, last] of `origin` died with its disk before any other region had them: no
+  // region may hold them, and the reference models leave them out.
+  void OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
+                 const std::vector<LogicalWrite>& history);
+  // After a state transfer: the region's counters reflect every op its vector covers (a chunk
+  // lost on the way would leave keys behind the vector the region now claims).
+  void CheckReflectsVector(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckQuiescent(const std::vector<const Replica*>& replicas,
                       const std::vector<LogicalWrite>& history);
 
@@ -40,8 +52,11 @@ class Checker {
   void CheckTags(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckRegisters(const Replica& replica, const std::vector<LogicalWrite>& history);
+  std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
+      const std::vector<LogicalWrite>& history, DataClass c) const;
 
   RegionId regions_;
+  std::set<std::pair<uint64_t, Dot>> lost_;  // (write id, dot) of ops lost with a disk
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists
   std::vector<VersionVector> last_applied_;  // each region's vector after its last step
   std::vector<std::string> violations_;

@@ -39,6 +39,12 @@ struct SimOptions {
   uint32_t partitions = 0;
   uint32_t crashes = 0;
   uint32_t reconnects = 0;
+  // A region's disk is lost while it is down: it restarts on an empty disk (a replaced disk, a
+  // wiped data directory), or on a copy of its disk taken earlier in the run (a restored backup,
+  // with the incarnation removed as the restore procedure does). Its ops that no other region
+  // had are gone with it; nothing else may be.
+  uint32_t disk_losses = 0;
+  uint32_t restores = 0;
   std::array<int64_t, kMaxRegions> skew_ms{};
 
   ReplicaBugs bugs;

@@ -12,6 +12,7 @@
 #include "sim/history.h"
 #include "sim/linearizability.h"
 #include "sim/workload.h"
+#include "replica/storage_keys.h"
 #include "store/memory_storage.h"
 #include "strong/handle_name.h"
 #include "strong/strong_node.h"
@@ -51,8 +52,17 @@ struct HealEvent {
 struct ReconnectEvent {
   RegionId a, b;
 };
+struct BackupEvent {
+  RegionId region;
+};
+struct DiskLossEvent {
+  RegionId region;
+  uint32_t down_ms;
+  bool restore;  // restart on the region's last backup instead of an empty disk
+};
 using Event = std::variant<TickEvent, DeliverEvent, ClientEvent, CrashEvent, RestartEvent,
-                           PartitionEvent, HealEvent, ReconnectEvent, HandleClientEvent>;
+                           PartitionEvent, HealEvent, ReconnectEvent, HandleClientEvent,
+                           BackupEvent, DiskLossEvent>;
 
 struct Scheduled {
   uint64_t at_ms;
@@ -68,6 +78,10 @@ struct Region {
   std::unique_ptr<Replica> replica;    // null while crashed
   std::unique_ptr<StrongNode> strong;  // null while crashed (same process as the replica)
   uint32_t incarnation = 0;
+  uint32_t disks = 0;  // disks replaced so far: each new one is a new replica incarnation
+  std::optional<MemoryStorage::Contents> backup;  // the durable contents at the last backup
+  // Set from a disk loss until the region has rejoined: the highest op of its own it had.
+  std::optional<uint64_t> own_ops_had;
 };
 
 constexpr uint32_t kClientRetryMs = 300;  // a client gives up on a region after this
@@ -125,6 +139,10 @@ class Simulation {
     ro.anti_entropy_interval_ticks = 100;
     ro.snapshot_retry_ticks = 100;
     ro.oplog_retention_ops = 64;  // small, so lagging peers need state transfer now and then
+    // Small chunks and window, so that a transfer spans many chunks and meets losses.
+    ro.snapshot_chunk_keys = 4;
+    ro.snapshot_window_chunks = 2;
+    ro.incarnation = 1 + r * uint64_t{1'000'000} + regions_[r].disks;
     return ro;
   }
   StrongOptions StrongFor(RegionId r) const {
@@ -162,6 +180,8 @@ class Simulation {
   void Handle(const HealEvent& e);
   void Handle(const ReconnectEvent& e);
   void Handle(const HandleClientEvent& e);
+  void Handle(const BackupEvent& e);
+  void Handle(const DiskLossEvent& e);
   void Commit(RegionId r, Output& out);
   void Commit(RegionId r, StrongOutput& out);
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
@@ -177,6 +197,12 @@ class Simulation {
     result_.handle_slow_rounds += node.stats().slow_rounds;
   }
   void HealEverything();
+  std::vector<LogicalWrite> Writes() const {
+    std::vector<LogicalWrite> writes;
+    for (const auto& p : history_)
+      writes.push_back(p.write);
+    return writes;
+  }
   bool Quiescent() const;
 
   SimOptions o_;
@@ -219,7 +245,22 @@ void Simulation::ScheduleFaults() {
     RegionId b = static_cast<RegionId>((a + 1 + random_.Uniform(o_.regions - 1)) % o_.regions);
     Schedule(random_.Uniform(window), ReconnectEvent{std::min(a, b), std::max(a, b)});
   }
-  result_.faults += o_.partitions + o_.crashes + o_.reconnects;
+  // Disk faults draw from their own generator, so adding them left every other fate of a seed
+  // as it was.
+  Random disks(o_.seed ^ 0xd15c'fa17ULL);
+  for (uint32_t i = 0; i < o_.disk_losses; ++i) {
+    Schedule(disks.Uniform(window),
+             DiskLossEvent{static_cast<RegionId>(disks.Uniform(o_.regions)),
+                           static_cast<uint32_t>(disks.Range(100, 1500)), /*restore=*/false});
+  }
+  for (uint32_t i = 0; i < o_.restores; ++i) {
+    const auto region = static_cast<RegionId>(disks.Uniform(o_.regions));
+    const uint64_t backup_at = disks.Uniform(window / 2);
+    Schedule(backup_at, BackupEvent{region});
+    Schedule(backup_at + 1 + disks.Uniform(window / 2),
+             DiskLossEvent{region, static_cast<uint32_t>(disks.Range(100, 1500)), /*restore=*/true});
+  }
+  result_.faults += o_.partitions + o_.crashes + o_.reconnects + o_.disk_losses + o_.restores;
 }
 
 void Simulation::Commit(RegionId r, Output& out) {
@@ -228,7 +269,17 @@ void Simulation::Commit(RegionId r, Output& out) {
     // The shell's rule: persist the step's records before anything of it leaves the region.
     MERIDIAN_ASSERT(region.disk->Write(out.records, {.sync = true}).ok());
   }
+  if (region.own_ops_had && !region.replica->rejoining()) {
+    // Rejoined after losing its disk: it then held every op of its own any region holds (and
+    // every region had dropped the old incarnation's held-back ops), so the ops above are gone.
+    const uint64_t kept = *region.replica->catch_up().own_ops_at_rejoin;
+    Trace("rejoined " + std::to_string(r) + " holding " + std::to_string(kept) + " of the " +
+          std::to_string(*region.own_ops_had) + " ops of its own it had before the disk loss");
+    if (*region.own_ops_had > kept) checker_.OnOpsLost(r, kept + 1, *region.own_ops_had, Writes());
+    region.own_ops_had.reset();
+  }
   checker_.OnStep(r, out, region.replica->applied());
+  if (out.merged_snapshot) checker_.CheckReflectsVector(*region.replica, Writes());
   result_.ops += out.applied.size();
   for (const auto& [to, message] : out.messages)
     Send(r, to, message);
@@ -351,6 +402,9 @@ void Simulation::Handle(const ClientEvent& e) {
   if (!region.replica) return retry();  // connection refused: nothing was applied
   Output out;
   auto reply = region.replica->OnClientWrite(w.write, Physical(r), &out);
+  if (!reply.ok() && reply.status().code() == StatusCode::kUnavailable) {
+    return retry();  // a rejoining region refuses writes: nothing was applied
+  }
   MERIDIAN_ASSERT_MSG(reply.ok(), "the simulated workload only makes valid writes");
   if (!reply->deduplicated) {
     for (const AppliedOp& op : out.applied) {
@@ -358,8 +412,9 @@ void Simulation::Handle(const ClientEvent& e) {
     }
   }
   Commit(r, out);
-  Trace("write " + std::to_string(w.id) + " at " + std::to_string(r) + " -> " +
-        reply->dot.ToString() + (reply->deduplicated ? " (deduplicated)" : ""));
+  Trace("write " + std::to_string(w.id) + " " + std::string(DataClassName(w.write.target.data_class)) +
+        "/" + w.write.target.key + " at " + std::to_string(r) + " -> " + reply->dot.ToString() +
+        (reply->deduplicated ? " (deduplicated)" : ""));
   if (!w.write.idempotency_key.empty() && random_.Chance(o_.reply_loss)) {
     ++result_.faults;
     return retry();  // the reply was lost; only a write with a key may be retried safely
@@ -394,6 +449,32 @@ void Simulation::Handle(const CrashEvent& e) {
   AddStrongStats(*region.strong);
   region.strong.reset();  // its requests in flight are never answered: outcome unknown
   Schedule(now_ + e.down_ms, RestartEvent{e.region});
+}
+
+void Simulation::Handle(const BackupEvent& e) {
+  Region& region = regions_[e.region];
+  if (!region.replica) return;
+  Trace("backup " + std::to_string(e.region));
+  region.backup = region.disk->DurableContents();
+}
+
+void Simulation::Handle(const DiskLossEvent& e) {
+  Region& region = regions_[e.region];
+  if (!region.replica || healed_) return;
+  Trace(std::string(e.restore && region.backup ? "restore " : "disk loss ") +
+        std::to_string(e.region));
+  // A second loss before it rejoined: what the first one lost is still to be accounted for.
+  region.own_ops_had =
+      std::max(region.own_ops_had.value_or(0), region.replica->applied().Get(e.region));
+  Handle(CrashEvent{e.region, e.down_ms});
+  MemoryStorage::Contents contents;
+  if (e.restore && region.backup) {
+    contents = *region.backup;
+    contents.erase(std::string(storage_keys::kIncarnation));  // as the restore procedure does
+  }
+  region.disk = std::make_unique<MemoryStorage>(std::move(contents));
+  ++region.disks;
+  checker_.OnStorageReplaced(e.region);
 }
 
 void Simulation::Handle(const RestartEvent& e) {
@@ -525,7 +606,7 @@ bool Simulation::Quiescent() const {
     if (r.states().size() != first.states().size()) return false;
     auto a = first.states().begin();
     for (auto b = r.states().begin(); b != r.states().end(); ++a, ++b) {
-      if (!(a->first == b->first) || StateBytes(a->second) != StateBytes(b->second)) return false;
+      if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second)) return false;
     }
   }
   return true;
@@ -579,6 +660,9 @@ SimResult Simulation::Run() {
           " buffered " + std::to_string(r->buffered_ops()) + " oplog " +
           std::to_string(r->oplog_size()) + " snapshots sent/applied " +
           std::to_string(st.snapshots_sent) + "/" + std::to_string(st.snapshots_applied) +
+          " chunks sent/applied " + std::to_string(st.snapshot_chunks_sent) + "/" +
+          std::to_string(st.snapshot_chunks_applied) + " declined " +
+          std::to_string(st.snapshot_declined) +
           " resends " + std::to_string(st.resends) + " malformed " +
           std::to_string(st.malformed_messages) + peers);
   }
