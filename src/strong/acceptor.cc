@@ -1,23 +1,19 @@
-// The acceptor half of CASPaxos: Prepare and Accept (invariant 1 of strong_node.h).
+// The acceptor half of CASPaxos: Prepare and Accept (invariants 1 and 8 of strong_node.h).
 #include <algorithm>
 
 #include "strong/handle_name.h"
 #include "strong/strong_node.h"
 
 namespace meridian {
-namespace {
-
-bool IsCanonical(const std::string& name) {
-  auto canonical = CanonicalHandleName(name);
-  return canonical.ok() && *canonical == name;
-}
-
-}  // namespace
 
 void StrongNode::HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput* out) {
   const Ballot b = Decode(m.ballot());
-  if (!IsCanonical(m.name()) || b.IsZero() || b.region != from) {
+  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.region != from) {
     ++stats_.malformed_messages;
+    return;
+  }
+  if (rejoining_) {  // no vote before the lost records are rebuilt (invariant 8)
+    ++stats_.votes_withheld;
     return;
   }
   AcceptorState& st = Acceptor(m.name());
@@ -48,9 +44,13 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
   const Ballot b = Decode(m.ballot());
   const Ballot next = Decode(m.next());
   auto value = Decode(m.value());
-  if (!IsCanonical(m.name()) || b.IsZero() || b.region != from || !value.ok() ||
+  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.region != from || !value.ok() ||
       (!next.IsZero() && (next <= b || next.region != from))) {
     ++stats_.malformed_messages;
+    return;
+  }
+  if (rejoining_) {  // no vote before the lost records are rebuilt (invariant 8)
+    ++stats_.votes_withheld;
     return;
   }
   AcceptorState& st = Acceptor(m.name());

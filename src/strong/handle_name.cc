@@ -22,6 +22,11 @@ Result<std::string> CanonicalHandleName(std::string_view name) {
   return canonical;
 }
 
+bool IsCanonicalHandleName(std::string_view name) {
+  auto canonical = CanonicalHandleName(name);
+  return canonical.ok() && *canonical == name;
+}
+
 Status ValidateHandleOwner(std::string_view owner) {
   if (owner.empty()) return InvalidArgument("owner is empty");
   if (owner.size() > kMaxHandleOwnerBytes) {

@@ -22,6 +22,9 @@ inline constexpr size_t kMaxHandleNameBytes = 64;
 // Pure: no locale, only ASCII folding.
 Result<std::string> CanonicalHandleName(std::string_view name);
 
+// Whether `name` is already canonical: what every name arriving from a peer must be.
+bool IsCanonicalHandleName(std::string_view name);
+
 // Owners are opaque identifiers chosen by the client (1-256 bytes, any bytes but NUL): 256 bytes
 // bounds the register's value; NUL is refused so that logs and JSON stay sane.
 inline constexpr size_t kMaxHandleOwnerBytes = 256;

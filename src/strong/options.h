@@ -25,6 +25,7 @@ struct StrongBugs {
   bool accept_without_promise = false;  // the acceptor ignores its promise when accepting
   bool quorum_of_one = false;           // the proposer takes its own region for a majority
   bool reapply_on_retry = false;        // a retry re-applies a request already chosen (inv. 5)
+  bool vote_while_rejoining = false;    // a region that lost its records votes at once (inv. 8)
 };
 
 struct StrongOptions {
@@ -70,6 +71,27 @@ struct StrongOptions {
   // whether its mutation was chosen anyway (invariant 5). 32 covers two full batches plus the
   // competing mutations of a request timeout by far; older ones answer kUnavailable (unknown).
   size_t recent_mutations = 32;
+
+  // Losing a disk (StrongNode invariant 8). The shell sets `rejoining` when this region's storage
+  // was created or restored (from a backup, a replaced disk, a wiped data directory) at this
+  // start: its acceptor records may be missing or old, so it must not vote until it has heard
+  // every other region's acceptor state. A brand-new cluster therefore syncs once at its first
+  // start. Recover also rejoins when the marker of a completed sync is missing, whatever this says.
+  // Ignored in owner mode, where no other region holds a copy to sync from.
+  bool rejoining = false;
+  // A sync answer holds at most this many names and (beyond its first entry) this many bytes of
+  // entries. An entry is at most ~1.5 KiB (a 64-byte name, a 256-byte owner, recent_mutations
+  // history entries of ~30 bytes) and typically ~150 bytes, so a page is ~100-250 KiB: far below
+  // the transport's 32 MiB message limit, and ~20 ms of a 100 Mbit/s WAN link, so votes queued
+  // behind a page on the same peer link are barely delayed. One page per peer is in flight at a
+  // time, so a sync of H handles takes about H / 1024 round trips to the farthest region.
+  size_t sync_page_names_max = 1024;
+  size_t sync_page_bytes_max = size_t{256} << 10;
+  // Ticks without an answer before a rejoining region asks a region for the same page again.
+  // 50 ticks = 500 ms: above the largest RTT (150 ms) plus a full page's transfer time, so it
+  // fires for lost messages, not slow ones; an answer to both the request and its resend is
+  // recognised by its echoed cursor and used once.
+  uint32_t sync_resend_ticks = 50;
 
   // Owner mode: answers the owner keeps to recognise a duplicated forward. Duplicates arrive
   // within the network's reordering window (well under a second); 4096 answers cover that at

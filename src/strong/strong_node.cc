@@ -22,12 +22,14 @@ StrongNode::StrongNode(StrongOptions options)
       // Forward ids start at a random point so that a reply addressed to a previous
       // incarnation of this region cannot match a new request.
       last_heard_tick_(options.region_count, 0),
-      next_forward_id_(random_.Next() >> 1) {
+      next_forward_id_(random_.Next() >> 1),
+      rejoining_(options.rejoining && RejoinApplies(options)) {
   MERIDIAN_ASSERT(options_.region_count >= 1 && options_.region_count <= kMaxRegions);
   MERIDIAN_ASSERT(options_.self < options_.region_count);
   MERIDIAN_ASSERT(options_.request_timeout_ticks > 0 && options_.resend_ticks > 0);
   MERIDIAN_ASSERT(options_.unreachable_ticks > 0);
   MERIDIAN_ASSERT(options_.backoff_ticks_max > 0 && options_.recent_mutations > 0);
+  MERIDIAN_ASSERT(options_.sync_page_names_max > 0 && options_.sync_resend_ticks > 0);
 }
 
 Result<std::unique_ptr<StrongNode>> StrongNode::Recover(StrongOptions options,
@@ -43,13 +45,15 @@ Result<std::unique_ptr<StrongNode>> StrongNode::Recover(StrongOptions options,
         if (!name.ok() || *name != key.substr(kHandlePrefix.size())) {
           return DataLoss("handle record under a bad name");
         }
-        auto value = Decode(record.value());
-        if (!value.ok()) return value.status();
-        AcceptorState state{Decode(record.promised()), Decode(record.accepted()), *value};
-        if (state.promised < state.accepted) return DataLoss("handle record accepted > promised");
-        node->acceptors_[*name] = std::move(state);
+        auto state = DecodeRecord(record);
+        if (!state.ok()) return state.status();
+        node->acceptors_[*name] = std::move(state).value();
         return Status::Ok();
       }));
+  auto marker = storage.Get(kSyncedMarkerKey);
+  if (!marker.ok()) return marker.status();
+  node->marker_durable_ = marker->has_value();
+  node->rejoining_ = (options.rejoining || !node->marker_durable_) && RejoinApplies(options);
   return node;
 }
 
@@ -79,6 +83,12 @@ Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleReque
   request.name = *name;
   Request r{request_id, std::move(request), physical_ms, tick_ + options_.request_timeout_ticks};
   ++stats_.requests;
+  BeginStep(out);
+  if (rejoining_) {
+    ++pending_;
+    Reply(r, HandleOutcome::kUnavailable, {*name, "", 0, 0}, RejoiningMessage(), out);
+    return *name;
+  }
   if (options_.mode == HandleMode::kOwner) {
     if (OwnerOf(*name) == options_.self) {
       ++pending_;
@@ -113,13 +123,18 @@ void StrongNode::OnMessage(RegionId from, const pb::StrongMessage& message, Stro
     ++stats_.malformed_messages;
     return;
   }
-  last_heard_tick_[from] = tick_;
+  BeginStep(out);
+  // Only a rejoining region asks for sync, and it cannot vote: hearing it must not make a
+  // proposer believe it can reach a majority (invariant 6).
+  if (!message.has_sync_request()) last_heard_tick_[from] = tick_;
   Dispatch(from, message, out);
   DrainSelf(out);
 }
 
 void StrongNode::Tick(StrongOutput* out) {
   ++tick_;
+  BeginStep(out);
+  TickSync(out);
   TickProposals(out);
   TickForwards(out);
   DrainSelf(out);
@@ -168,6 +183,12 @@ void StrongNode::Dispatch(RegionId from, const pb::StrongMessage& message, Stron
     case pb::StrongMessage::kForwardReply:
       if (!consensus) return HandleForwardReply(from, message.forward_reply(), out);
       break;
+    case pb::StrongMessage::kSyncRequest:
+      if (consensus) return HandleSyncRequest(from, message.sync_request(), out);
+      break;
+    case pb::StrongMessage::kSyncReply:
+      if (consensus) return HandleSyncReply(from, message.sync_reply(), out);
+      break;
     case pb::StrongMessage::BODY_NOT_SET:
       break;
   }
@@ -189,10 +210,22 @@ StrongNode::AcceptorState& StrongNode::Acceptor(const std::string& name) {
 void StrongNode::Persist(const std::string& name, const AcceptorState& state, StrongOutput* out) {
   MERIDIAN_ASSERT(!(state.promised < state.accepted));
   pb::AcceptorRecord record;
-  Encode(state.promised, record.mutable_promised());
-  Encode(state.accepted, record.mutable_accepted());
-  Encode(state.value, record.mutable_value());
+  EncodeRecord(state, &record);
   out->records.Put(HandleKey(name), record.SerializeAsString());
+}
+
+void StrongNode::EncodeRecord(const AcceptorState& state, pb::AcceptorRecord* out) {
+  Encode(state.promised, out->mutable_promised());
+  Encode(state.accepted, out->mutable_accepted());
+  Encode(state.value, out->mutable_value());
+}
+
+Result<StrongNode::AcceptorState> StrongNode::DecodeRecord(const pb::AcceptorRecord& record) {
+  auto value = Decode(record.value());
+  if (!value.ok()) return value.status();
+  AcceptorState state{Decode(record.promised()), Decode(record.accepted()), *value};
+  if (state.promised < state.accepted) return DataLoss("handle record accepted > promised");
+  return state;
 }
 
 }  // namespace meridian

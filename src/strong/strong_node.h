@@ -35,7 +35,8 @@
 //     they survive a crash: a region that restarts honours every promise it made.
 //  2. A proposer issues each ballot for at most one value, ever: every ballot it sends is first
 //     promised by its own acceptor in the same step (so it is durable before it leaves), and new
-//     ballots start above its own acceptor's promise, so a restarted region never reuses one.
+//     ballots start above its own acceptor's promise, so a restarted region never reuses one
+//     (after a loss of records, above the promise it adopted from the other regions: inv. 8).
 //  3. A value reaches a client only after a majority of acceptors accepted it (Paxos P2: then
 //     every higher ballot's majority of promises includes it, so it is built upon, never lost).
 //  4. The cached 1-RTT ballot is used for at most one round and forgotten on any Nack, timeout or
@@ -55,6 +56,28 @@
 //     effect", never a wrong answer.
 //  7. Requests for one handle at one region are served in arrival order, in batches of up to
 //     max_batch sharing one round, from a bounded queue; distinct handles proceed independently.
+//  8. A region that may have lost acceptor records is *rejoining*, and casts no vote until it has
+//     the acceptor state of every other region. It may have lost them when the shell says its
+//     storage was created or restored at this start (StrongOptions::rejoining) or when the
+//     marker kSyncedMarkerKey is missing: the step that completes a sync writes it, and the
+//     first step of a rejoin deletes it, so a crash mid-sync rejoins again. While rejoining it
+//     leaves Prepare and Accept unanswered (like lost messages: proposers resend, and nothing it
+//     sends can be mistaken for a vote) and answers its clients kUnavailable at once. It asks
+//     every other region for its acceptor states (SyncRequest), which each region, rejoining or
+//     not, sends from its records in name order, a bounded page (SyncReply) at a time; it asks
+//     again after sync_resend_ticks without an answer. Each page is adopted as it arrives: per
+//     name the higher accepted (ballot, value) and the higher promise, persisted in that step's
+//     records. When every other region has answered in full it writes the marker and votes.
+//     Why every other region suffices: a value a client was or will be told is chosen, with a
+//     vote of the lost records, was accepted durably by another region before the loss (its
+//     proposer's own acceptor accepts first, in the step that sends the Accept, and a proposer
+//     whose own acceptor refuses abandons the round; if the proposer was this region, the other
+//     voters answered it before the loss); a proposer holding a promise from the lost records
+//     promised that ballot durably at its own acceptor before sending the Prepare. Acceptor
+//     states only grow, so an answer taken after the sync began shows both, and adopting them
+//     honours every lost vote; new ballots start above the adopted promise (invariant 2). This
+//     holds for one region losing its records at a time: records lost at a majority of regions
+//     lose what only they held. Owner mode keeps one copy per handle and has nothing to sync.
 //
 // Owner mode (HandleMode::kOwner) is the comparison baseline: the owner region of a handle
 // (StableHash(name) % regions) applies requests to its durable copy alone and answers; other
@@ -69,6 +92,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/random.h"
@@ -88,22 +112,38 @@ struct StrongStats {
   uint64_t unavailable = 0;
   uint64_t reapplied_checks = 0;  // retries that found their earlier attempt chosen
   uint64_t malformed_messages = 0;
+  uint64_t votes_withheld = 0;  // Prepares and Accepts left unanswered while rejoining
+  uint64_t sync_pages = 0;      // sync answers adopted while rejoining
+  uint64_t sync_resends = 0;    // sync requests sent again (timeout, or a link came up)
 };
 
 class StrongNode {
  public:
+  // Storage key of the marker "this region's acceptor records are complete" (invariant 8),
+  // beside the acceptor records ("h" + name) and apart from the replica's keys
+  // (src/replica/storage_keys.h). A shell restoring a backup should delete it in the restore
+  // itself, too: the node deletes it only in its first step, and a crash before that step's
+  // records are durable would otherwise restart with the backup's marker as if nothing was lost.
+  static constexpr std::string_view kSyncedMarkerKey = "m:handles-synced";
+
+  // A node with empty storage: rejoining when options.rejoining (invariant 8). With
+  // options.rejoining false it takes its empty records to be complete (a new cluster's first
+  // start, as the simulator runs it) and writes the marker in its first step.
   explicit StrongNode(StrongOptions options);
 
-  // Rebuilds a node from the acceptor records a previous incarnation persisted ("h" + name).
-  // Proposer state (caches, requests in flight) is volatile: requests in flight at a crash are
-  // never answered, and the shell answers their clients with an error when it restarts.
+  // Rebuilds a node from the acceptor records a previous incarnation persisted ("h" + name),
+  // rejoining when options.rejoining or the marker is missing (invariant 8). Proposer state
+  // (caches, requests in flight) is volatile: requests in flight at a crash are never answered,
+  // and the shell answers their clients with an error when it restarts. REQUIRES: a
+  // random_seed differing from earlier incarnations' (sync ids and forward ids come from it).
   static Result<std::unique_ptr<StrongNode>> Recover(StrongOptions options, const Storage& storage);
 
   // A client request, identified by the shell's `request_id` (echoed in the reply; the shell
   // keeps ids unique among its pending requests). Returns the canonical (case-folded) handle
   // name, or an error and changes nothing: INVALID_ARGUMENT for a bad name or owner,
   // RESOURCE_EXHAUSTED when too many requests are pending. The reply arrives in a later (or this)
-  // step's `out->replies`, always within request_timeout_ticks (invariant 6).
+  // step's `out->replies`, always within request_timeout_ticks (invariant 6); in this step, as
+  // kUnavailable naming the regions awaited, while the region is rejoining (invariant 8).
   // `physical_ms` only stamps a claim's record.
   Result<std::string> OnClientRequest(uint64_t request_id, HandleRequest request,
                                       uint64_t physical_ms, StrongOutput* out);
@@ -112,12 +152,22 @@ class StrongNode {
   // message's own). Malformed or misaddressed messages are counted and dropped.
   void OnMessage(RegionId from, const pb::StrongMessage& message, StrongOutput* out);
 
-  // Time passes by one tick: resends, backoff retries, timeouts.
+  // The shell's link to `peer` came up (a new connection). A rejoining region asks that region
+  // again at once instead of after sync_resend_ticks: its earlier request may have been lost
+  // while the link was down, as when a new cluster's regions start one after another.
+  // REQUIRES: peer < region_count, peer != self.
+  void OnPeerConnected(RegionId peer, StrongOutput* out);
+
+  // Time passes by one tick: resends (sync requests too), backoff retries, timeouts.
   void Tick(StrongOutput* out);
 
   // The value this region's acceptor holds for `name` (canonical): a local, possibly stale view,
   // for debugging and the simulator; linearizable reads go through OnClientRequest.
   std::optional<HandleValue> LocalValue(const std::string& name) const;
+
+  // Whether this region still waits for other regions' acceptor states (invariant 8), and which.
+  bool rejoining() const { return rejoining_; }
+  std::vector<RegionId> awaited_regions() const;
 
   RegionId self() const { return options_.self; }
   const StrongOptions& options() const { return options_; }
@@ -173,6 +223,12 @@ class StrongNode {
     std::optional<FastPath> fast;
     uint64_t highest_seen_counter = 0;  // from Nacks: new ballots go above it
   };
+  // How far a rejoining region got with one other region's acceptor states.
+  struct PeerSync {
+    std::string after;        // the next page starts after this name
+    bool done = false;        // the region has answered in full
+    uint64_t asked_tick = 0;  // when the page after `after` was last asked for
+  };
   struct PendingForward {
     uint64_t request_id = 0;
     std::string name;
@@ -187,6 +243,10 @@ class StrongNode {
              StrongOutput* out);
   AcceptorState& Acceptor(const std::string& name);
   void Persist(const std::string& name, const AcceptorState& state, StrongOutput* out);
+  static void EncodeRecord(const AcceptorState& state, pb::AcceptorRecord* out);
+  // A record as read from disk or from a peer: DATA_LOSS unless its value decodes and its
+  // accepted ballot is not above its promise.
+  static Result<AcceptorState> DecodeRecord(const pb::AcceptorRecord& record);
 
   // --- acceptor (acceptor.cc) ---
   void HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput* out);
@@ -206,6 +266,17 @@ class StrongNode {
   void BackOff(Proposal& p);
   void TickProposals(StrongOutput* out);
   Proposal* ActiveFor(const std::string& name, Ballot ballot);
+
+  // --- losing a disk (rejoin.cc, invariant 8) ---
+  static bool RejoinApplies(const StrongOptions& options);
+  void BeginStep(StrongOutput* out);
+  void SendSyncRequest(RegionId to, StrongOutput* out);
+  void HandleSyncRequest(RegionId from, const pb::SyncRequest& m, StrongOutput* out);
+  void HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOutput* out);
+  Status ValidateSyncReply(const pb::SyncReply& m) const;
+  static bool Adopt(const AcceptorState& theirs, AcceptorState& ours);
+  void TickSync(StrongOutput* out);
+  std::string RejoiningMessage() const;
 
   // --- owner mode (owner_mode.cc) ---
   RegionId OwnerOf(const std::string& name) const;
@@ -231,6 +302,14 @@ class StrongNode {
   size_t pending_ = 0;
   uint64_t tick_ = 0;
   StrongStats stats_;
+  // Invariant 8. `began_`: the first step ran (it deletes or writes the marker, and starts the
+  // sync). `marker_durable_`: Recover found the marker. While rejoining, `sync_peers_` holds every
+  // other region and `sync_id_` tells this sync's answers from earlier ones'.
+  bool rejoining_;
+  bool began_ = false;
+  bool marker_durable_ = false;
+  uint64_t sync_id_ = 0;
+  std::map<RegionId, PeerSync> sync_peers_;
 };
 
 }  // namespace meridian
