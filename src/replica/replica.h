@@ -144,6 +144,7 @@ class Replica {
   CatchUpStatus catch_up() const;
   bool rejoining() const { return rejoining_; }
   uint64_t incarnation() const { return incarnation_; }
+  uint64_t ticks() const { return tick_; }  // Ticks so far (TransferProgress::started_tick)
   // Quorum read: asks every neighbour for `key`'s state (pb::ReadRequest, tagged `request_id`).
   // Their answers come back through OnMessage as Output::read_replies; each peer sends its answer
   // in a step of its own, so it leaves only once that state is durable there.

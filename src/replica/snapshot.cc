@@ -162,6 +162,16 @@ void Replica::HandleSnapshotAck(RegionId from, const pb::SnapshotAck& ack, uint6
     Rewind(from);
     return;
   }
+  if (ack.from_start()) {
+    if (!t.acked_after && !t.unacked.empty() && t.unacked.begin()->first == 0) {
+      ResumeTransfer(t);  // nothing acknowledged yet: every changed key is still frozen
+    } else {
+      link.transfer.reset();  // the receiver lost what it had: a new base, at once
+      StartTransfer(from, out);
+    }
+    PumpTransfer(from, physical_ms, out);
+    return;
+  }
   bool progress = false;
   while (!t.unacked.empty() && t.unacked.begin()->first <= ack.applied_index()) {
     t.keys_acked += t.unacked.begin()->second.keys;
@@ -229,8 +239,12 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
     inbound_ = InboundTransfer{from, id, 0, chunk.total_keys(), 0, 0, tick_, tick_, {}, {}};
   }
   if (!inbound_ || inbound_->transfer_id != id) {
-    // The middle of a transfer we have no record of (we restarted): ask for a new one.
-    return SendSnapshotAck(from, id, 0, /*declined=*/true, physical_ms, out);
+    // The middle of a transfer we hold nothing of (its first chunk was lost, or we restarted).
+    pb::PeerMessage m = NewMessage(physical_ms);
+    m.mutable_snapshot_ack()->set_transfer_id(id);
+    m.mutable_snapshot_ack()->set_from_start(true);
+    out->messages.emplace_back(from, std::move(m));
+    return;
   }
   InboundTransfer& in = *inbound_;
   if (chunk.index() != in.next_index && !(options_.bugs.skip_lost_snapshot_chunk &&

@@ -53,6 +53,32 @@ struct RegionMetrics {
       {"peer", "reason"});
   GaugeFamily& oplog_ops = registry.AddGauge(
       "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
+  GaugeFamily& oplog_bytes = registry.AddGauge(
+      "meridian_oplog_bytes", "Encoded size of the ops kept in the oplog (bounded by retention).");
+  CounterFamily& peer_incarnation_changes = registry.AddCounter(
+      "meridian_peer_incarnation_changes_total",
+      "Times a peer came back on new or restored storage (its acknowledgements forgotten).");
+  GaugeFamily& rejoining = registry.AddGauge(
+      "meridian_region_rejoining",
+      "1 while this region, on new or restored storage, waits to hold its own ops (writes "
+      "refused) or its handles' acceptor records again.",
+      {"part"});
+
+  // State transfer (catching up a peer past the oplog, or a region that lost its disk).
+  GaugeFamily& transfer_keys_done = registry.AddGauge(
+      "meridian_state_transfer_keys_done",
+      "Keys of the state transfer in progress delivered (out) or received (in); 0 when none.",
+      {"direction", "peer"});
+  GaugeFamily& transfer_keys_expected = registry.AddGauge(
+      "meridian_state_transfer_keys_expected",
+      "The sender's key count when the state transfer in progress began; 0 when none.",
+      {"direction", "peer"});
+  CounterFamily& transfer_bytes = registry.AddCounter(
+      "meridian_state_transfer_bytes_total", "State transfer chunk bytes sent or received.",
+      {"direction"});
+  CounterFamily& transfers_started = registry.AddCounter(
+      "meridian_state_transfers_total", "State transfers begun (out) or completed (in).",
+      {"direction"});
   GaugeFamily& keys = registry.AddGauge("meridian_keys", "Keys with state in this region.");
   GaugeFamily& session_waits = registry.AddGauge(
       "meridian_session_waiting_reads", "Reads waiting for their session token to be applied.");

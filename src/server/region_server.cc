@@ -61,6 +61,12 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
   if (!storage.ok()) return storage.status();
   s.storage = std::move(storage).value();
+  // Used only when the data directory holds no incarnation (new, or restored from a backup):
+  // random, so that it differs from every earlier incarnation of this region.
+  std::random_device entropy;
+  do {
+    options.replica.incarnation = (uint64_t{entropy()} << 32) | entropy();
+  } while (options.replica.incarnation == 0);
   auto replica = Replica::Recover(options.replica, *s.storage);
   if (!replica.ok()) {
     return Status(replica.status().code(),
@@ -71,7 +77,9 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   options.strong.self = options.self;
   options.strong.tick_ms = static_cast<uint32_t>(options.tick_ms);
   options.strong.region_count = options.replica.region_count;
-  options.strong.random_seed = std::random_device()();
+  options.strong.random_seed = entropy();
+  // New or restored storage: the acceptor records may be behind promises this region made.
+  options.strong.rejoining = s.replica->rejoining();
   auto strong = StrongNode::Recover(options.strong, *s.storage);
   if (!strong.ok()) {
     return Status(strong.status().code(),
@@ -110,9 +118,10 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     return Status(st.code(), "HTTP listener: " + st.message());
   }
   s.tick_thread = std::thread([raw] { raw->TickLoop(); });
-  spdlog::info("region {}: serving http://{} replication {} data {} (applied {})", me.name,
+  spdlog::info("region {}: serving http://{} replication {} data {} (applied {}{})", me.name,
                s.http->address(), s.transport->port(), options.data_dir,
-               s.replica->applied().ToString());
+               s.replica->applied().ToString(),
+               s.replica->rejoining() ? "; new or restored storage: rejoining its peers" : "");
   return std::unique_ptr<RegionServer>(new RegionServer(std::move(impl)));
 }
 
@@ -258,11 +267,11 @@ void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {
 void RegionServer::Impl::OnPeerConnected(RegionId peer) {
   std::lock_guard lock(mu);
   if (health == RegionHealth::kFailed) return;
-  const auto& neighbors = replica->neighbors();
-  // Links to non-neighbours carry only handles' messages.
-  if (std::find(neighbors.begin(), neighbors.end(), peer) == neighbors.end()) return;
+  StrongOutput strong_out;
+  strong->OnPeerConnected(peer, &strong_out);  // every link: a majority may include any region
+  SubmitStrongLocked(std::move(strong_out));
   Output out;
-  replica->OnPeerConnected(peer, &out);
+  replica->OnPeerConnected(peer, &out);  // a no-op for non-neighbours (handles only)
   SubmitLocked(std::move(out));
 }
 
@@ -308,29 +317,15 @@ void RegionServer::Impl::TickLocked() {
 
 void RegionServer::Impl::UpdateHealthLocked() {
   if (health != RegionHealth::kCatchingUp) return;
-  const auto waited = std::chrono::steady_clock::now() - started;
-  const bool grace_over = waited >= std::chrono::milliseconds(options.catch_up_grace_ms);
-  bool heard_any = false, caught_up = true;
-  for (const PeerStatus& peer : replica->Peers()) {
-    if (!transport->Connected(peer.region)) continue;
-    if (!peer.heard_from) {
-      // Connected peers acknowledge within ack_interval_ticks; wait for them unless past grace.
-      if (!grace_over) caught_up = false;
-      continue;
-    }
-    heard_any = true;
-    // The peer's vector when we first heard from it this incarnation: its backlog for us.
-    auto [target, fresh] = catch_up_targets.try_emplace(peer.region, peer.acked);
-    (void)fresh;
-    if (!replica->applied().Dominates(target->second)) caught_up = false;
-  }
-  const bool alone = !heard_any && grace_over;
-  if ((heard_any && caught_up) || alone) {
-    health = RegionHealth::kOk;
-    spdlog::info("region {}: {} (applied {})", region_names[options.self],
-                 alone ? "no peer answered; serving alone" : "caught up with its peers",
-                 replica->applied().ToString());
-  }
+  // The core decides (Replica::catch_up): it has heard from a peer and holds what each peer it
+  // heard from had then; a region that has heard from none is not caught up, however long it
+  // waits. New or restored storage also waits until it holds its own ops and its handles'
+  // acceptor records again.
+  const CatchUpStatus status = replica->catch_up();
+  if (!status.caught_up || status.rejoining || strong->rejoining()) return;
+  health = RegionHealth::kOk;
+  spdlog::info("region {}: caught up with its peers (applied {})", region_names[options.self],
+               replica->applied().ToString());
 }
 
 std::optional<HttpResponse> RegionServer::Impl::RefusalLocked() const {

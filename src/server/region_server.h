@@ -23,9 +23,13 @@
 //     within quorum_timeout_ms.
 //  5. After a storage failure the region refuses every request with 503 (its memory is ahead of
 //     its disk) and reports "failed" on /healthz; a restart recovers from disk.
-//  6. /healthz status: "catching_up" after start until it has applied what every reachable peer
-//     had when it first heard from it (or nobody answered within catch_up_grace_ms), then "ok";
-//     "draining" once Stop() began; "failed" as in 5.
+//  6. /healthz status: "catching_up" after start until it has heard from a peer and applied what
+//     every peer it heard from had when it first heard from it (Replica::catch_up; a region that
+//     hears from no peer stays catching_up), and, on new or restored storage, until it holds its
+//     own ops and its handles' records again; then "ok". "draining" once Stop() began; "failed"
+//     as in 5. While catching up it serves, and /healthz reports the state transfers in progress
+//     (keys and bytes done and expected, rate, time to go); writes on new or restored storage
+//     are refused with 503 until the rejoin ends.
 //  7. Handles (/handle/{name}) go to the StrongNode: its promises and accepted values reach disk
 //     through the same pipeline before any peer or client hears of them. Replication links are
 //     dialled to every region, whatever the topology, because a majority may include any of them.
@@ -65,7 +69,6 @@ struct RegionServerOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   size_t max_waiting_reads = 10'000;
-  int catch_up_grace_ms = 3000;
 
   // self, region_count, topology and hub are filled from the cluster config.
   ReplicaOptions replica;

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -69,7 +70,6 @@ struct RegionServer::Impl {
   std::mutex mu;
   std::unique_ptr<Replica> replica;
   RegionHealth health = RegionHealth::kCatchingUp;
-  std::map<RegionId, VersionVector> catch_up_targets;  // peer -> its vector when first heard
   std::vector<SessionWait> session_waits;
   // Keys whose latest change is in a step not yet durable -> that step's number. A read of any
   // other key may answer at once: everything it shows is on disk (contract 2).
@@ -137,6 +137,8 @@ struct RegionServer::Impl {
 
   // --- region_status.cc ---
   HttpResponse HealthzLocked() const;
+  // /healthz's "catch_up": what the region waits for and the state transfers in progress.
+  nlohmann::json CatchUpJsonLocked() const;
   std::string RenderMetricsLocked();
   // Lag and applied counters for the ops one step applied. REQUIRES: mu held.
   void ObserveAppliedLocked(const Output& out, uint64_t now_ms);

@@ -23,6 +23,39 @@ void AdvanceTo(Counter& counter, double total) {
 
 }  // namespace
 
+Json RegionServer::Impl::CatchUpJsonLocked() const {
+  const CatchUpStatus c = replica->catch_up();
+  Json not_heard = Json::array();
+  for (RegionId r : c.not_heard)
+    not_heard.push_back(region_names[r]);
+  Json body{{"caught_up", c.caught_up},
+            {"rejoining", c.rejoining},
+            {"handles_rejoining", strong->rejoining()},
+            {"not_heard_from", std::move(not_heard)}};
+  if (!c.caught_up) body["target"] = VectorByName(c.target, region_names);
+  auto progress = [&](const TransferProgress& t, const char* peer_role) {
+    const double seconds =
+        static_cast<double>(replica->ticks() - t.started_tick) * options.tick_ms / 1000.0;
+    const double rate = seconds > 0 ? static_cast<double>(t.keys_done) / seconds : 0;
+    Json p{{peer_role, region_names[t.peer]},
+           {"keys_done", t.keys_done},
+           {"keys_expected", t.keys_total},
+           {"bytes_done", t.bytes_done},
+           {"seconds", seconds},
+           {"keys_per_second", rate}};
+    if (rate > 0 && t.keys_total > t.keys_done) {
+      p["seconds_to_go"] = static_cast<double>(t.keys_total - t.keys_done) / rate;
+    }
+    return p;
+  };
+  if (c.inbound) body["receiving"] = progress(*c.inbound, "from");
+  Json sending = Json::array();
+  for (const TransferProgress& t : c.outbound)
+    sending.push_back(progress(t, "to"));
+  body["sending"] = std::move(sending);
+  return body;
+}
+
 HttpResponse RegionServer::Impl::HealthzLocked() const {
   const TransportStats transport_stats = transport->Stats();
   Json peers = Json::array();
@@ -42,6 +75,7 @@ HttpResponse RegionServer::Impl::HealthzLocked() const {
   }
   Json body{{"region", region_names[options.self]},
             {"status", RegionHealthName(health)},
+            {"catch_up", CatchUpJsonLocked()},
             {"version_vector", VectorByName(replica->applied(), region_names)},
             {"peers", std::move(peers)},
             {"clock_skew_ms", clock_skew_ms.load()},
@@ -87,6 +121,34 @@ std::string RegionServer::Impl::RenderMetricsLocked() {
     }
   }
   metrics.oplog_ops.Get().Set(static_cast<double>(replica->oplog_size()));
+  metrics.oplog_bytes.Get().Set(static_cast<double>(replica->oplog_bytes()));
+  AdvanceTo(metrics.peer_incarnation_changes.Get(),
+            static_cast<double>(stats.peer_incarnation_changes));
+  const CatchUpStatus catch_up = replica->catch_up();
+  metrics.rejoining.WithLabels({"data"}).Set(catch_up.rejoining ? 1 : 0);
+  metrics.rejoining.WithLabels({"handles"}).Set(strong->rejoining() ? 1 : 0);
+  for (const PeerStatus& peer : replica->Peers()) {
+    const std::string& name = region_names[peer.region];
+    const TransferProgress* in =
+        catch_up.inbound && catch_up.inbound->peer == peer.region ? &*catch_up.inbound : nullptr;
+    const TransferProgress* out = nullptr;
+    for (const TransferProgress& t : catch_up.outbound) {
+      if (t.peer == peer.region) out = &t;
+    }
+    for (auto [direction, t] : {std::pair{"in", in}, std::pair{"out", out}}) {
+      metrics.transfer_keys_done.WithLabels({direction, name})
+          .Set(t ? static_cast<double>(t->keys_done) : 0);
+      metrics.transfer_keys_expected.WithLabels({direction, name})
+          .Set(t ? static_cast<double>(t->keys_total) : 0);
+    }
+  }
+  AdvanceTo(metrics.transfer_bytes.WithLabels({"out"}),
+            static_cast<double>(stats.snapshot_bytes_sent));
+  AdvanceTo(metrics.transfer_bytes.WithLabels({"in"}),
+            static_cast<double>(stats.snapshot_bytes_applied));
+  AdvanceTo(metrics.transfers_started.WithLabels({"out"}), static_cast<double>(stats.snapshots_sent));
+  AdvanceTo(metrics.transfers_started.WithLabels({"in"}),
+            static_cast<double>(stats.snapshots_applied));
   metrics.keys.Get().Set(static_cast<double>(replica->key_count()));
   metrics.session_waits.Get().Set(static_cast<double>(session_waits.size()));
   const CommitPipelineStats commit = pipeline->stats();
