@@ -157,6 +157,56 @@ TEST(LwwMapTest, CollectGarbageDropsOnlyStableTombstonesAndKeepsVisible) {
   EXPECT_EQ(m.CollectGarbage(stable, stable), 0u);
 }
 
+// A region that collected a delete's tombstone hands its map to a region that never applied
+// the delete (a new disk, a transfer in progress): the older write, arriving later, or held in
+// an old copy, must not come back (crdt/lww_map.h, `collected`).
+TEST(LwwMapTest, CollectedVectorKeepsADeletedValueDeadAfterTheTombstoneIsGone) {
+  LwwMap holder;
+  holder.Apply(Set("f", "old"), Stamp(10, 0), {0, 1}, nullptr);
+  holder.Apply(Delete("f"), Stamp(20, 1), {1, 1}, nullptr);
+  VersionVector applied;
+  applied.Set(0, 1);
+  applied.Set(1, 1);
+  ASSERT_EQ(holder.CollectGarbage(applied, applied), 1u);
+  ASSERT_TRUE(holder.registers().empty());
+  EXPECT_EQ(holder.collected(), applied);
+
+  // A new region takes the map, then the old write arrives as an op: already reflected.
+  LwwMap fresh;
+  fresh.Merge(holder);
+  fresh.Apply(Set("f", "old"), Stamp(10, 0), {0, 1}, nullptr);
+  EXPECT_TRUE(fresh.Visible().empty());
+
+  // A copy restored from before the delete merges in either order without resurrecting it.
+  LwwMap restored;
+  restored.Apply(Set("f", "old"), Stamp(10, 0), {0, 1}, nullptr);
+  LwwMap a = restored, b = holder;
+  a.Merge(holder);
+  b.Merge(restored);
+  EXPECT_TRUE(a.Visible().empty());
+  EXPECT_TRUE(b.Visible().empty());
+
+  // A write the collected vector does not cover still wins as usual.
+  a.Apply(Set("f", "new"), Stamp(30, 0), {0, 2}, nullptr);
+  EXPECT_EQ(a.Visible().at("f"), "new");
+}
+
+TEST(LwwMapTest, CollectedVectorIsBookkeepingOutsideTheContentEncoding) {
+  LwwMap m;
+  m.Apply(Delete("f"), Stamp(20, 1), {1, 1}, nullptr);
+  VersionVector applied;
+  applied.Set(1, 1);
+  ASSERT_EQ(m.CollectGarbage(applied, applied), 1u);
+  pb::LwwMap with, without;
+  m.Encode(&with);
+  m.Encode(&without, /*with_collected=*/false);
+  EXPECT_TRUE(with.has_collected());
+  EXPECT_FALSE(without.has_collected());
+  auto decoded = LwwMap::Decode(with);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, m);
+}
+
 TEST(LwwMapTest, MaxStampCoversFieldsAndClearMark) {
   LwwMap m;
   EXPECT_FALSE(m.MaxStamp().has_value());

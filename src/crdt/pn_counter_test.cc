@@ -182,5 +182,24 @@ RC_GTEST_PROP(PnCounterProp, CodecRoundTripsAndIsCanonical,
   crdt_testing::CheckStateCodec(sim);
 }
 
+// An op that carries its origin's total is idempotent and commutes with state merge: a streamed
+// transfer may bring a state that already reflects an op the region then receives.
+TEST(PnCounterTest, OpsCarryingTotalsApplyOnceWhateverTheyMeet) {
+  PnCounter origin;
+  const uint64_t after_first = origin.TotalAfter(0, 5);
+  origin.ApplyTotal(0, 5, after_first);
+  const uint64_t after_second = origin.TotalAfter(0, -2);
+  origin.ApplyTotal(0, -2, after_second);
+  PnCounter replica = origin;  // a state that already has both ops
+  replica.ApplyTotal(0, 5, after_first);
+  replica.ApplyTotal(0, -2, after_second);
+  EXPECT_EQ(*replica.Value(), 3);
+  PnCounter late;  // the ops out of order, then the state
+  late.ApplyTotal(0, -2, after_second);
+  late.ApplyTotal(0, 5, after_first);
+  late.Merge(origin);
+  EXPECT_EQ(late, origin);
+}
+
 }  // namespace
 }  // namespace meridian

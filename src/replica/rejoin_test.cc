@@ -1,0 +1,335 @@
+// Regions that lose their storage, and state transfer: incarnations, the rejoin wait, the
+// streamed transfer's window, budget, resumption and consistent snapshot (replica.h, invariants
+// 7-9). The simulator checks the same under random faults; these pin each rule down alone.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <memory>
+
+#include "replica/replica.h"
+#include "store/memory_storage.h"
+
+namespace meridian {
+namespace {
+
+ClientWrite Incr(const std::string& key, int64_t by) {
+  return ClientWrite{{DataClass::kCounter, key}, "", by};
+}
+
+int64_t CounterValue(const Replica& r, const std::string& key) {
+  auto state = r.Read({DataClass::kCounter, key}).state;
+  return state ? *std::get<PnCounter>(*state).Value() : 0;
+}
+
+// A few regions with disks and an in-order network that the test drives step by step.
+class Cluster {
+ public:
+  explicit Cluster(RegionId regions, ReplicaOptions base = {}) : base_(base) {
+    for (RegionId r = 0; r < regions; ++r)
+      nodes_.push_back({std::make_unique<MemoryStorage>(), nullptr});
+    for (RegionId r = 0; r < regions; ++r)
+      nodes_[r].replica = std::make_unique<Replica>(OptionsFor(r, 1));
+  }
+
+  Replica& at(RegionId r) { return *nodes_[r].replica; }
+  const MemoryStorage& disk(RegionId r) const { return *nodes_[r].disk; }
+
+  ReplicaOptions OptionsFor(RegionId r, uint64_t incarnation) const {
+    ReplicaOptions o = base_;
+    o.self = r;
+    o.region_count = static_cast<RegionId>(nodes_.size());
+    o.incarnation = incarnation;
+    return o;
+  }
+
+  void Commit(RegionId r, Output& out) {
+    ASSERT_TRUE(nodes_[r].disk->Write(out.records).ok());
+    for (auto& [to, m] : out.messages) {
+      if (cut_ == r || cut_ == to) continue;
+      in_flight_.push_back({r, to, std::move(m)});
+    }
+    out = Output{};
+  }
+
+  Result<WriteReply> Write(RegionId r, const ClientWrite& w) {
+    Output out;
+    auto reply = at(r).OnClientWrite(w, now_, &out);
+    Commit(r, out);
+    return reply;
+  }
+
+  // Delivers what is in flight now (not what that produces), in order.
+  size_t DeliverAll() {
+    std::deque<Message> batch;
+    batch.swap(in_flight_);
+    for (auto& [from, to, m] : batch) {
+      Output out;
+      at(to).OnMessage(from, m, now_, &out);
+      Commit(to, out);
+    }
+    return batch.size();
+  }
+
+  void Tick() {
+    now_ += 10;
+    for (RegionId r = 0; r < nodes_.size(); ++r) {
+      Output out;
+      at(r).Tick(now_, &out);
+      Commit(r, out);
+    }
+  }
+
+  // Ticks and delivers until `done` holds; false after `max_ticks`.
+  template <typename Pred>
+  bool RunUntil(Pred done, int max_ticks = 5000) {
+    for (int i = 0; i < max_ticks; ++i) {
+      if (done()) return true;
+      DeliverAll();
+      Tick();
+    }
+    return done();
+  }
+
+  // The region restarts on empty storage (a replaced disk) with a new incarnation.
+  void Wipe(RegionId r, uint64_t incarnation) {
+    std::erase_if(in_flight_, [r](const Message& m) { return m.from == r || m.to == r; });
+    nodes_[r].disk = std::make_unique<MemoryStorage>();
+    auto recovered = Replica::Recover(OptionsFor(r, incarnation), *nodes_[r].disk);
+    ASSERT_TRUE(recovered.ok());
+    nodes_[r].replica = std::move(recovered).value();
+    Reconnect(r);
+  }
+
+  // A new connection between `r` and every other region (messages in flight are lost).
+  void Reconnect(RegionId r) {
+    std::erase_if(in_flight_, [r](const Message& m) { return m.from == r || m.to == r; });
+    for (RegionId p = 0; p < nodes_.size(); ++p) {
+      if (p == r) continue;
+      for (auto [x, y] : {std::pair{r, p}, std::pair{p, r}}) {
+        Output out;
+        at(x).OnPeerConnected(y, &out);
+        Commit(x, out);
+      }
+    }
+  }
+
+  struct Message {
+    RegionId from, to;
+    pb::PeerMessage m;
+  };
+  std::deque<Message>& in_flight() { return in_flight_; }
+  // Cuts region `r` off for `ticks` ticks, then reconnects it: the others' logs move on.
+  void CutOff(RegionId r, int ticks, const std::function<void()>& meanwhile) {
+    cut_ = r;
+    std::erase_if(in_flight_, [r](const Message& m) { return m.from == r || m.to == r; });
+    meanwhile();
+    for (int i = 0; i < ticks; ++i) {
+      DeliverAll();
+      Tick();
+    }
+    cut_.reset();
+    Reconnect(r);
+  }
+
+ private:
+  struct Node {
+    std::unique_ptr<MemoryStorage> disk;
+    std::unique_ptr<Replica> replica;
+  };
+  ReplicaOptions base_;
+  std::vector<Node> nodes_;
+  std::deque<Message> in_flight_;
+  std::optional<RegionId> cut_;
+  uint64_t now_ = 1'000'000;
+};
+
+bool Converged(Cluster& c, RegionId regions) {
+  for (RegionId r = 1; r < regions; ++r) {
+    if (!(c.at(r).applied() == c.at(0).applied())) return false;
+  }
+  return true;
+}
+
+TEST(RejoinTest, WipedRegionRejoinsWithEveryKeyAndNeverReusesItsSequenceNumbers) {
+  Cluster c(2);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(c.Write(0, Incr("a" + std::to_string(i), 1)).ok());
+    ASSERT_TRUE(c.Write(1, Incr("b" + std::to_string(i), 2)).ok());
+  }
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2) && c.at(0).oplog_size() == 0; }))
+      << c.at(0).applied().ToString() << " " << c.at(1).applied().ToString() << " oplog "
+      << c.at(0).oplog_size();
+  const VersionVector before = c.at(0).applied();
+
+  c.Wipe(1, /*incarnation=*/2);
+  EXPECT_TRUE(c.at(1).rejoining());
+  EXPECT_FALSE(c.at(1).catch_up().caught_up);
+  // Before it holds its own 50 ops again, a write would reuse sequence number 1.
+  auto refused = c.Write(1, Incr("b0", 1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+
+  ASSERT_TRUE(c.RunUntil([&] { return !c.at(1).rejoining() && Converged(c, 2); }));
+  EXPECT_TRUE(c.at(1).catch_up().caught_up);
+  EXPECT_EQ(c.at(1).applied(), before);
+  EXPECT_EQ(c.at(0).stats().peer_incarnation_changes, 1u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(CounterValue(c.at(1), "a" + std::to_string(i)), 1);
+    EXPECT_EQ(CounterValue(c.at(1), "b" + std::to_string(i)), 2);
+  }
+  auto next = c.Write(1, Incr("b0", 1));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->dot, (Dot{1, 51}));
+  ASSERT_TRUE(c.RunUntil([&] { return CounterValue(c.at(0), "b0") == 3; }));
+}
+
+TEST(RejoinTest, WithAcksThatNeverGoBackTheWipedRegionStaysEmpty) {
+  ReplicaOptions buggy;
+  buggy.bugs.acks_never_go_backwards = true;
+  Cluster c(2, buggy);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(c.Write(0, Incr("a" + std::to_string(i), 1)).ok());
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2) && c.at(0).oplog_size() == 0; }));
+  c.Wipe(1, 2);
+  EXPECT_FALSE(c.RunUntil([&] { return Converged(c, 2); }, 1000));
+  EXPECT_EQ(CounterValue(c.at(1), "a0"), 0);
+}
+
+TEST(RejoinTest, RejoinWaitSurvivesARestart) {
+  Cluster c(2);
+  ASSERT_TRUE(c.Write(1, Incr("b", 1)).ok());
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2); }));
+  c.Wipe(1, 2);
+  c.Tick();  // the first step persists the new incarnation and the rejoin mark
+  // It restarts before hearing from anyone: still rejoining, and still incarnation 2.
+  auto recovered = Replica::Recover(c.OptionsFor(1, 3), MemoryStorage(c.disk(1).DurableContents()));
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_TRUE((*recovered)->rejoining());
+  EXPECT_EQ((*recovered)->incarnation(), 2u);
+  // Once rejoined, a restart keeps the incarnation and does not wait again.
+  ASSERT_TRUE(c.RunUntil([&] { return !c.at(1).rejoining() && Converged(c, 2); }));
+  c.Tick();
+  auto again = Replica::Recover(c.OptionsFor(1, 4), MemoryStorage(c.disk(1).DurableContents()));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)->rejoining());
+  EXPECT_EQ((*again)->incarnation(), 2u);
+}
+
+TEST(RejoinTest, StateTransferStreamsWithinItsWindowAndBudget) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 100;  // the peer falls behind the log: transfer
+  o.snapshot_chunk_keys = 50;
+  o.snapshot_window_chunks = 3;
+  o.snapshot_chunks_per_tick = 2;
+  Cluster c(2, o);
+  c.CutOff(1, 50, [&] {  // while 0 takes 2 000 writes and truncates its log
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+  });
+  size_t max_in_flight = 0;  // chunks sent by 0 and not yet delivered
+  bool done = false;
+  for (int tick = 0; tick < 3000 && !done; ++tick) {
+    size_t chunks = 0;
+    for (const auto& m : c.in_flight()) chunks += m.m.has_snapshot() ? 1 : 0;
+    max_in_flight = std::max(max_in_flight, chunks);
+    c.DeliverAll();
+    c.Tick();
+    done = Converged(c, 2);
+  }
+  ASSERT_TRUE(done);
+  EXPECT_GE(c.at(0).stats().snapshot_chunks_sent, 2000u / 50);
+  EXPECT_LE(max_in_flight, o.snapshot_window_chunks);
+  EXPECT_EQ(c.at(1).stats().snapshots_applied, 1u);
+  for (int i = 0; i < 2000; i += 97)
+    EXPECT_EQ(CounterValue(c.at(1), "k" + std::to_string(i)), 1);
+}
+
+TEST(RejoinTest, TransferResumesFromTheLastAcknowledgedChunkAfterAReconnect) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 10;
+  o.snapshot_chunk_keys = 10;
+  Cluster c(2, o);
+  c.CutOff(1, 50, [&] {
+    for (int i = 0; i < 500; ++i)
+      ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+  });
+  // Run until half the keys arrived, then cut the link (everything in flight is lost).
+  ASSERT_TRUE(c.RunUntil([&] {
+    auto in = c.at(1).catch_up().inbound;
+    return in && in->keys_done >= 250;
+  }));
+  c.Reconnect(1);
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2); }));
+  EXPECT_EQ(c.at(0).stats().snapshots_sent, 1u);  // resumed, not started over
+  EXPECT_EQ(c.at(1).stats().snapshots_applied, 1u);
+  EXPECT_LT(c.at(0).stats().snapshot_chunks_sent, 500u / 10 + 10);
+  EXPECT_EQ(CounterValue(c.at(1), "k499"), 1);
+}
+
+TEST(RejoinTest, ATransferShowsTheStateAtItsBaseAndLaterOpsFollowIt) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 10;
+  o.snapshot_chunk_keys = 10;
+  o.snapshot_chunks_per_tick = 1;
+  Cluster c(2, o);
+  c.CutOff(1, 50, [&] {
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+  });
+  // Start the transfer, then change a key it has not reached yet.
+  ASSERT_TRUE(c.RunUntil([&] { return c.at(0).catch_up().outbound.size() == 1; }));
+  ASSERT_TRUE(c.Write(0, Incr("k99", 100)).ok());
+  bool saw_base_state = false;
+  ASSERT_TRUE(c.RunUntil([&] {
+    // Once the transfer is merged, k99 shows the base's 1 until the op itself arrives.
+    if (c.at(1).stats().snapshots_applied == 1 && CounterValue(c.at(1), "k99") == 1 &&
+        !c.at(1).applied().Covers(Dot{0, 101})) {
+      saw_base_state = true;
+    }
+    return Converged(c, 2);
+  }));
+  EXPECT_EQ(CounterValue(c.at(1), "k99"), 101);
+  EXPECT_TRUE(c.at(1).applied().Covers(Dot{0, 101}));
+  EXPECT_TRUE(saw_base_state);
+}
+
+TEST(RejoinTest, ARegionTakesOneTransferAtATimeAndDeclinesTheOthers) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 10;
+  o.snapshot_chunk_keys = 5;  // long transfers, so that the two peers' offers overlap
+  Cluster c(3, o);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(c.Write(0, Incr("a" + std::to_string(i), 1)).ok());
+    ASSERT_TRUE(c.Write(1, Incr("b" + std::to_string(i), 1)).ok());
+  }
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 3) && c.at(0).oplog_size() == 0; }));
+  c.Wipe(2, 2);
+  ASSERT_TRUE(c.RunUntil([&] { return !c.at(2).rejoining() && Converged(c, 3); }));
+  // Both peers offer a transfer (each holds ops the other's log no longer has); the second waits.
+  EXPECT_GE(c.at(2).stats().snapshot_declined, 1u);
+  EXPECT_GE(c.at(2).stats().snapshots_applied, 1u);
+  EXPECT_EQ(CounterValue(c.at(2), "a199") + CounterValue(c.at(2), "b199"), 2);
+}
+
+TEST(RejoinTest, MalformedChunksAreCountedAndChangeNothing) {
+  Replica r([] {
+    ReplicaOptions o;
+    o.self = 1;
+    o.region_count = 2;
+    return o;
+  }());
+  pb::PeerMessage m;
+  m.set_from(0);
+  auto* chunk = m.mutable_snapshot();
+  chunk->set_transfer_id(1);
+  chunk->set_last(true);
+  chunk->add_entries()->set_storage_key("not a state key");
+  Output out;
+  r.OnMessage(0, m, 1000, &out);
+  EXPECT_EQ(r.stats().malformed_messages, 1u);
+  EXPECT_EQ(r.key_count(), 0u);
+  EXPECT_TRUE(r.applied().IsZero());
+}
+
+}  // namespace
+}  // namespace meridian
