@@ -187,7 +187,8 @@ void LwwMap::Encode(pb::LwwMap* out, bool with_collected) const {
   }
   if (cleared_.has_value()) EncodeRegister(*cleared_, out->mutable_cleared());
   if (high_water_.has_value()) meridian::Encode(*high_water_, out->mutable_high_water());
-  if (with_collected && !collected_.IsZero()) meridian::Encode(collected_, out->mutable_collected());
+  if (with_collected && !collected_.IsZero())
+    meridian::Encode(collected_, out->mutable_collected());
 }
 
 Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {

@@ -151,8 +151,8 @@ void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRe
   const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
   Op op = NewLocalOp(record->target, physical_ms, out);
   op.body = -loser.delta;
-  op.counter_total = std::get<PnCounter>(states_.at(record->target))
-                         .TotalAfter(options_.self, -loser.delta);
+  op.counter_total =
+      std::get<PnCounter>(states_.at(record->target)).TotalAfter(options_.self, -loser.delta);
   op.compensates = loser.dot;
   op.idempotency_key = idempotency_key;  // so every region that applies it records it
   ++stats_.compensations;

@@ -59,7 +59,8 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
     return Unavailable(
         "the region's storage is new or restored: it accepts writes once it holds every op of "
         "its own that its peers hold" +
-        (waiting.empty() ? std::string(" (catching up)") : " (not yet heard from regions " + waiting + ")"));
+        (waiting.empty() ? std::string(" (catching up)")
+                         : " (not yet heard from regions " + waiting + ")"));
   }
   BeginStep(out);
   if (!write.idempotency_key.empty()) {

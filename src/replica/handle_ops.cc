@@ -179,7 +179,8 @@ void Replica::UpdateCatchUp(uint64_t physical_ms, Output* out) {
   const bool all_heard = catch_up_.not_heard.empty();
   const bool has_target = applied_.Dominates(catch_up_.target);
   if (!catch_up_.caught_up && has_target) {
-    const bool waited = first_heard_tick_ && tick_ - *first_heard_tick_ >= options_.catch_up_wait_ticks;
+    const bool waited =
+        first_heard_tick_ && tick_ - *first_heard_tick_ >= options_.catch_up_wait_ticks;
     if (neighbors_.empty() || all_heard || waited) catch_up_.caught_up = true;
   }
   if (rejoining_ && all_heard && has_target) {

@@ -66,9 +66,8 @@ void Replica::CollectGarbage(Output* out) {
     }
     it = HasCollectableGarbage(state) ? std::next(it) : garbage_keys_.erase(it);
   }
-  for (const auto& key :
-       idempotency_.Collect(stable, options_.idempotency_records_soft_max, options_.self,
-                            applied_)) {
+  for (const auto& key : idempotency_.Collect(stable, options_.idempotency_records_soft_max,
+                                              options_.self, applied_)) {
     out->records.Delete(storage_keys::Idempotency(key));
   }
 }

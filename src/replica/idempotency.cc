@@ -25,7 +25,8 @@ void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& writ
   if (it != record.writes.end() && it->dot == write.dot) {
     // The later compensation if two are known: after a lost disk the region's next incarnation
     // may have made another, under a sequence number it reused.
-    if (write.compensated_by && (!it->compensated_by || *it->compensated_by < *write.compensated_by)) {
+    if (write.compensated_by &&
+        (!it->compensated_by || *it->compensated_by < *write.compensated_by)) {
       it->compensated_by = write.compensated_by;
     }
     return;

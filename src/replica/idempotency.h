@@ -40,7 +40,7 @@ struct IdempotencyRecord {
   struct Write {
     Dot dot;
     WriteStamp stamp;
-    int64_t delta = 0;  // counters only
+    int64_t delta = 0;                  // counters only
     std::optional<Dot> compensated_by;  // the op that cancelled it (a losing own write)
     bool operator==(const Write&) const = default;
   };

@@ -41,7 +41,6 @@ inline std::string ContentBytes(const KeyState& state) {
 // REQUIRES: both states hold the same alternative.
 void MergeState(KeyState& into, const KeyState& other);
 
-
 // What applying an op did, for conflict accounting.
 struct ApplyEffects {
   std::vector<LwwContest> contests;  // profile fields where two writes met

@@ -18,7 +18,9 @@ Result<Message> ParseRecord(std::string_view bytes, std::string_view what) {
 
 }  // namespace
 
-Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const Storage& storage) {
+Result<std::unique_ptr<Replica>> Replica::Recover(
+    ReplicaOptions options, const Storage& storage,
+    const std::function<void(uint64_t states)>& on_progress) {
   auto replica = std::make_unique<Replica>(options);
   Replica& r = *replica;
 
@@ -64,18 +66,21 @@ Result<std::unique_ptr<Replica>> Replica::Recover(ReplicaOptions options, const 
     r.clock_.Restore(*Decode(*encoded));
   }
 
-  MERIDIAN_RETURN_IF_ERROR(storage.Scan(
-      storage_keys::kStatePrefix, [&r](std::string_view key, std::string_view value) -> Status {
-        auto state_key = storage_keys::ParseState(key);
-        if (!state_key.ok()) return state_key.status();
-        auto encoded = ParseRecord<pb::KeyState>(value, "state");
-        if (!encoded.ok()) return encoded.status();
-        auto state = DecodeState(*encoded, state_key->data_class);
-        if (!state.ok()) return state.status();
-        Output ignored;
-        r.PutState(*state_key, *state, &ignored);
-        return Status::Ok();
-      }));
+  MERIDIAN_RETURN_IF_ERROR(
+      storage.Scan(storage_keys::kStatePrefix,
+                   [&r, &on_progress, loaded = uint64_t{0}](
+                       std::string_view key, std::string_view value) mutable -> Status {
+                     auto state_key = storage_keys::ParseState(key);
+                     if (!state_key.ok()) return state_key.status();
+                     auto encoded = ParseRecord<pb::KeyState>(value, "state");
+                     if (!encoded.ok()) return encoded.status();
+                     auto state = DecodeState(*encoded, state_key->data_class);
+                     if (!state.ok()) return state.status();
+                     Output ignored;
+                     r.PutState(*state_key, *state, &ignored);
+                     if (on_progress && ++loaded % kRecoverProgressStates == 0) on_progress(loaded);
+                     return Status::Ok();
+                   }));
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
   MERIDIAN_RETURN_IF_ERROR(

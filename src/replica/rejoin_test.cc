@@ -230,7 +230,8 @@ TEST(RejoinTest, StateTransferStreamsWithinItsWindowAndBudget) {
   bool done = false;
   for (int tick = 0; tick < 3000 && !done; ++tick) {
     size_t chunks = 0;
-    for (const auto& m : c.in_flight()) chunks += m.m.has_snapshot() ? 1 : 0;
+    for (const auto& m : c.in_flight())
+      chunks += m.m.has_snapshot() ? 1 : 0;
     max_in_flight = std::max(max_in_flight, chunks);
     c.DeliverAll();
     c.Tick();

@@ -81,8 +81,9 @@ CatchUpStatus Replica::catch_up() const {
   CatchUpStatus status = catch_up_;
   status.rejoining = rejoining_;
   if (inbound_) {
-    status.inbound = TransferProgress{inbound_->from,  inbound_->transfer_id, inbound_->keys,
-                                      inbound_->total_keys, inbound_->bytes, inbound_->started_tick};
+    status.inbound =
+        TransferProgress{inbound_->from,       inbound_->transfer_id, inbound_->keys,
+                         inbound_->total_keys, inbound_->bytes,       inbound_->started_tick};
   }
   for (const auto& [peer, link] : peers_) {
     if (!link.transfer) continue;

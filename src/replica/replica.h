@@ -32,6 +32,7 @@
 //     op its region's vector does not cover (snapshot.cc says why that matters).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,7 +76,7 @@ struct ReplicaStats {
   uint64_t snapshot_chunks_applied = 0;
   uint64_t snapshot_bytes_sent = 0;
   uint64_t snapshot_bytes_applied = 0;
-  uint64_t snapshot_declined = 0;  // chunks refused while another transfer was under way
+  uint64_t snapshot_declined = 0;    // chunks refused while another transfer was under way
   uint64_t snapshots_abandoned = 0;  // outbound transfers given up (max_frozen_keys)
 };
 
@@ -123,8 +124,13 @@ class Replica {
  public:
   explicit Replica(ReplicaOptions options);
 
-  // Rebuilds a replica from the records a previous incarnation persisted.
-  static Result<std::unique_ptr<Replica>> Recover(ReplicaOptions options, const Storage& storage);
+  // Rebuilds a replica from the records a previous incarnation persisted. `on_progress`, if set,
+  // is called with the number of key states loaded so far, every kRecoverProgressStates of them
+  // (the server reports it while it answers "loading").
+  static constexpr uint64_t kRecoverProgressStates = 65'536;
+  static Result<std::unique_ptr<Replica>> Recover(
+      ReplicaOptions options, const Storage& storage,
+      const std::function<void(uint64_t states)>& on_progress = nullptr);
 
   // A write accepted in this region. Errors (bad request, reused idempotency key, counter
   // overflow) change nothing.
@@ -182,7 +188,7 @@ class Replica {
     uint64_t id = 0;
     VersionVector base;  // our applied vector when it began: the transfer's causal context
     uint64_t total_keys = 0;
-    uint32_t next_index = 0;  // the next chunk to produce
+    uint32_t next_index = 0;        // the next chunk to produce
     std::optional<StateKey> after;  // the next chunk starts after this key (nullopt: the first)
     bool states_done = false;       // every state key sent; idempotency records follow
     std::string after_idempotency;  // idempotency records continue after this key
@@ -250,7 +256,6 @@ class Replica {
                   uint64_t physical_ms, Output* out);
   Op NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out);
   void PersistApplied(Output* out);
-
 
   // --- client writes (client_write.cc) ---
   Status ValidateWrite(const ClientWrite& write) const;
@@ -332,7 +337,7 @@ class Replica {
   std::optional<InboundTransfer> inbound_;
   size_t chunks_this_tick_ = 0;  // produced since the last Tick, across peers
   uint64_t incarnation_ = 0;
-  bool rejoining_ = false;  // invariant 8; mirrored by the m:rejoin record
+  bool rejoining_ = false;              // invariant 8; mirrored by the m:rejoin record
   bool incarnation_unwritten_ = false;  // the first step must persist m:inc (and m:rejoin)
   CatchUpStatus catch_up_;
   std::optional<uint64_t> first_heard_tick_;  // when the first neighbour was heard from

@@ -47,7 +47,7 @@ void Replica::FreezeForTransfers(const StateKey& key) {
     if (!link.transfer) continue;
     OutboundTransfer& t = *link.transfer;
     if (t.acked_after && !(*t.acked_after < key)) continue;  // already delivered as of the base
-    if (t.frozen.count(key) != 0) continue;                   // the base's state is kept
+    if (t.frozen.count(key) != 0) continue;                  // the base's state is kept
     if (t.frozen.size() >= options_.max_frozen_keys) {
       // Too much changed under this transfer: start over later from a newer base.
       ++stats_.snapshots_abandoned;
@@ -115,8 +115,8 @@ pb::PeerMessage Replica::NextChunk(OutboundTransfer& t, uint64_t physical_ms) {
       t.after = it->first;
       auto frozen = t.frozen.find(it->first);
       const KeyState* state = frozen == t.frozen.end() ? &it->second
-                              : frozen->second          ? &*frozen->second
-                                                        : nullptr;
+                              : frozen->second         ? &*frozen->second
+                                                       : nullptr;
       if (state == nullptr) continue;  // created after the base
       auto* entry = chunk->add_entries();
       entry->set_storage_key(storage_keys::State(it->first));
@@ -247,8 +247,8 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
     return;
   }
   InboundTransfer& in = *inbound_;
-  if (chunk.index() != in.next_index && !(options_.bugs.skip_lost_snapshot_chunk &&
-                                          chunk.index() > in.next_index)) {
+  if (chunk.index() != in.next_index &&
+      !(options_.bugs.skip_lost_snapshot_chunk && chunk.index() > in.next_index)) {
     // A duplicate, or a gap after a lost chunk: repeat where we are; the sender resumes there.
     if (in.next_index > 0) SendSnapshotAck(from, id, in.next_index - 1, false, physical_ms, out);
     return;
@@ -301,8 +301,8 @@ void Replica::FinishInbound(InboundTransfer& in, const VersionVector& base, uint
   // rejoining region makes no op of its own yet (invariant 8) and compensates when it may.
   if (!rejoining_) {
     for (const auto& [key, record] : in.staged_idempotency) {
-      for (const auto& loser : IdempotencyTable::PendingCompensations(
-               *idempotency_.Lookup(key), options_.self, applied_)) {
+      for (const auto& loser : IdempotencyTable::PendingCompensations(*idempotency_.Lookup(key),
+                                                                      options_.self, applied_)) {
         Compensate(key, loser, physical_ms, out);
       }
     }

@@ -35,7 +35,6 @@ inline constexpr std::string_view kPeerIncarnationPrefix = "m:peerinc:";
 // not take chunks of another one for them.
 inline constexpr std::string_view kNextTransferId = "m:xferid";
 
-
 inline std::string EncodeU64(uint64_t v) {
   std::string out;
   for (int shift = 56; shift >= 0; shift -= 8)
@@ -67,7 +66,9 @@ inline Result<StateKey> ParseState(std::string_view storage_key) {
   return StateKey{*c, std::string(storage_key.substr(2))};
 }
 
-inline std::string Oplog(uint64_t index) { return std::string(kOplogPrefix) + EncodeU64(index); }
+inline std::string Oplog(uint64_t index) {
+  return std::string(kOplogPrefix) + EncodeU64(index);
+}
 
 inline Result<uint64_t> ParseOplog(std::string_view storage_key) {
   if (storage_key.size() != 9 || storage_key[0] != kOplogPrefix[0]) {

@@ -73,12 +73,12 @@ struct RegionMetrics {
       "meridian_state_transfer_keys_expected",
       "The sender's key count when the state transfer in progress began; 0 when none.",
       {"direction", "peer"});
-  CounterFamily& transfer_bytes = registry.AddCounter(
-      "meridian_state_transfer_bytes_total", "State transfer chunk bytes sent or received.",
-      {"direction"});
-  CounterFamily& transfers_started = registry.AddCounter(
-      "meridian_state_transfers_total", "State transfers begun (out) or completed (in).",
-      {"direction"});
+  CounterFamily& transfer_bytes =
+      registry.AddCounter("meridian_state_transfer_bytes_total",
+                          "State transfer chunk bytes sent or received.", {"direction"});
+  CounterFamily& transfers_started =
+      registry.AddCounter("meridian_state_transfers_total",
+                          "State transfers begun (out) or completed (in).", {"direction"});
   GaugeFamily& keys = registry.AddGauge("meridian_keys", "Keys with state in this region.");
   GaugeFamily& session_waits = registry.AddGauge(
       "meridian_session_waiting_reads", "Reads waiting for their session token to be applied.");

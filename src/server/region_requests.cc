@@ -1,5 +1,7 @@
 // The region's HTTP handler: each parsed command becomes a step of the core (writes), a read of
 // its state (reads, possibly after a session wait or across a quorum), or a status document.
+#include <nlohmann/json.hpp>
+
 #include <charconv>
 #include <string>
 #include <utility>
@@ -50,7 +52,20 @@ double SecondsSince(SteadyTime start) {
 
 }  // namespace
 
+HttpResponse RegionServer::Impl::LoadingResponse(const HttpRequest& request) const {
+  const std::string& name = region_names[options.self];
+  const uint64_t loaded = states_loaded.load();
+  if (request.path == "/healthz") {
+    return HttpResponse::Json(
+        503,
+        nlohmann::json{{"region", name}, {"status", "loading"}, {"keys_loaded", loaded}}.dump());
+  }
+  return FormatStatus(Unavailable("region " + name + " is loading its data from disk (" +
+                                  std::to_string(loaded) + " keys so far); retry shortly"));
+}
+
 void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
+  if (loading.load()) return respond(LoadingResponse(request));
   const SteadyTime start = std::chrono::steady_clock::now();
   if (request.path.starts_with("/admin/")) {
     HandleAdmin(request, std::move(respond));

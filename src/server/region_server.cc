@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "replica/storage_keys.h"
@@ -58,8 +59,29 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     s.region_names.push_back(region.name);
   s.api_options.region_count = options.replica.region_count;
 
+  // Listen at once: while the data loads (seconds for millions of keys) clients and the router
+  // get a clear 503 "loading" rather than a refused connection.
+  Impl* raw = impl.get();
+  HttpServerOptions http_options;
+  http_options.threads = options.http_threads;
+  http_options.body_bytes_max = kBodyBytesMax;
+  s.http = std::make_unique<HttpServer>(
+      options.http_address,
+      [raw](HttpRequest request, HttpResponder respond) {
+        raw->Handle(std::move(request), std::move(respond));
+      },
+      http_options);
+  if (Status st = s.http->Start(); !st.ok()) {
+    return Status(st.code(), "HTTP listener: " + st.message());
+  }
+  if (options.TEST_recovery_delay_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.TEST_recovery_delay_ms));
+  }
   auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
-  if (!storage.ok()) return storage.status();
+  if (!storage.ok()) {
+    s.http->Stop();
+    return storage.status();
+  }
   s.storage = std::move(storage).value();
   // Used only when the data directory holds no incarnation (new, or restored from a backup):
   // random, so that it differs from every earlier incarnation of this region.
@@ -67,8 +89,10 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   do {
     options.replica.incarnation = (uint64_t{entropy()} << 32) | entropy();
   } while (options.replica.incarnation == 0);
-  auto replica = Replica::Recover(options.replica, *s.storage);
+  auto replica = Replica::Recover(options.replica, *s.storage,
+                                  [raw](uint64_t states) { raw->states_loaded = states; });
   if (!replica.ok()) {
+    s.http->Stop();
     return Status(replica.status().code(),
                   "recovering from " + options.data_dir + ": " + replica.status().message());
   }
@@ -82,6 +106,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   options.strong.rejoining = s.replica->rejoining();
   auto strong = StrongNode::Recover(options.strong, *s.storage);
   if (!strong.ok()) {
+    s.http->Stop();
     return Status(strong.status().code(),
                   "recovering handles from " + options.data_dir + ": " + strong.status().message());
   }
@@ -96,27 +121,15 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
                       ? cluster.regions[peer].replication.ToString()
                       : ReplicationDialAddress(cluster, options.self, peer).ToString();
   }
-  Impl* raw = impl.get();
   s.transport = std::make_unique<ReplicationTransport>(
       options.self, "meridian", options.replication_address, std::move(peers),
       [raw](RegionId from, pb::PeerMessage m) { raw->OnPeerMessage(from, std::move(m)); },
       [raw](RegionId peer) { raw->OnPeerConnected(peer); }, options.transport);
   if (Status st = s.transport->Start(); !st.ok()) {
+    s.http->Stop();
     return Status(st.code(), "replication listener: " + st.message());
   }
-  HttpServerOptions http_options;
-  http_options.threads = options.http_threads;
-  http_options.body_bytes_max = kBodyBytesMax;
-  s.http = std::make_unique<HttpServer>(
-      options.http_address,
-      [raw](HttpRequest request, HttpResponder respond) {
-        raw->Handle(std::move(request), std::move(respond));
-      },
-      http_options);
-  if (Status st = s.http->Start(); !st.ok()) {
-    s.transport->Stop();
-    return Status(st.code(), "HTTP listener: " + st.message());
-  }
+  s.loading = false;
   s.tick_thread = std::thread([raw] { raw->TickLoop(); });
   spdlog::info("region {}: serving http://{} replication {} data {} (applied {}{})", me.name,
                s.http->address(), s.transport->port(), options.data_dir,

@@ -80,6 +80,10 @@ struct RegionServerOptions {
   // When a write is acknowledged: after its WAL fsync (default), or once the kernel has it with
   // an fsync every interval (see server/commit_pipeline.h).
   CommitPipelineOptions commit;
+
+  // Test hook: waits this long after the HTTP listener is up and before loading the data, so a
+  // test sees the "loading" answers whatever the data's size.
+  int TEST_recovery_delay_ms = 0;
 };
 
 class RegionServer {

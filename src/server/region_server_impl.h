@@ -70,6 +70,10 @@ struct RegionServer::Impl {
   std::mutex mu;
   std::unique_ptr<Replica> replica;
   RegionHealth health = RegionHealth::kCatchingUp;
+  // True from the moment the HTTP listener is up until recovery from disk is done: every request
+  // is answered 503 "loading" (as Redis does) instead of a refused connection.
+  std::atomic<bool> loading{true};
+  std::atomic<uint64_t> states_loaded{0};
   std::vector<SessionWait> session_waits;
   // Keys whose latest change is in a step not yet durable -> that step's number. A read of any
   // other key may answer at once: everything it shows is on disk (contract 2).
@@ -118,6 +122,8 @@ struct RegionServer::Impl {
 
   // --- region_requests.cc ---
   void Handle(HttpRequest request, HttpResponder respond);
+  // The answer to every request while `loading`: /healthz says "loading" with the progress.
+  HttpResponse LoadingResponse(const HttpRequest& request) const;
   void HandleWrite(const WriteCommand& command, HttpResponder respond);
   void HandleRead(const ReadCommand& command, HttpResponder respond);
   // Serves a read whose session token is satisfied. REQUIRES: mu held.

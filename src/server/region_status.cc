@@ -146,7 +146,8 @@ std::string RegionServer::Impl::RenderMetricsLocked() {
             static_cast<double>(stats.snapshot_bytes_sent));
   AdvanceTo(metrics.transfer_bytes.WithLabels({"in"}),
             static_cast<double>(stats.snapshot_bytes_applied));
-  AdvanceTo(metrics.transfers_started.WithLabels({"out"}), static_cast<double>(stats.snapshots_sent));
+  AdvanceTo(metrics.transfers_started.WithLabels({"out"}),
+            static_cast<double>(stats.snapshots_sent));
   AdvanceTo(metrics.transfers_started.WithLabels({"in"}),
             static_cast<double>(stats.snapshots_applied));
   metrics.keys.Get().Set(static_cast<double>(replica->key_count()));

@@ -44,7 +44,8 @@ void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
   }
 }
 
-void Checker::CheckReflectsVector(const Replica& replica, const std::vector<LogicalWrite>& history) {
+void Checker::CheckReflectsVector(const Replica& replica,
+                                  const std::vector<LogicalWrite>& history) {
   const VersionVector& applied = replica.applied();
   for (const auto& [key, ops] : OpsByKey(history, DataClass::kCounter)) {
     // Per origin, the increments and decrements of the ops the vector covers: the totals hold
@@ -54,7 +55,8 @@ void Checker::CheckReflectsVector(const Replica& replica, const std::vector<Logi
       if (!applied.Covers(op->dot)) continue;
       const int64_t delta = std::get<int64_t>(write->write.body);
       auto& [p, n] = floor[op->dot.origin];
-      (delta > 0 ? p : n) += delta > 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);
+      (delta > 0 ? p : n) +=
+          delta > 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);
     }
     auto state = replica.Read({DataClass::kCounter, key}).state;
     const PnCounter counter = state ? std::get<PnCounter>(*state) : PnCounter{};

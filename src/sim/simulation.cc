@@ -8,11 +8,11 @@
 
 #include "base/random.h"
 #include "replica/replica.h"
+#include "replica/storage_keys.h"
 #include "sim/checker.h"
 #include "sim/history.h"
 #include "sim/linearizability.h"
 #include "sim/workload.h"
-#include "replica/storage_keys.h"
 #include "store/memory_storage.h"
 #include "strong/handle_name.h"
 #include "strong/strong_node.h"
@@ -60,9 +60,9 @@ struct DiskLossEvent {
   uint32_t down_ms;
   bool restore;  // restart on the region's last backup instead of an empty disk
 };
-using Event = std::variant<TickEvent, DeliverEvent, ClientEvent, CrashEvent, RestartEvent,
-                           PartitionEvent, HealEvent, ReconnectEvent, HandleClientEvent,
-                           BackupEvent, DiskLossEvent>;
+using Event =
+    std::variant<TickEvent, DeliverEvent, ClientEvent, CrashEvent, RestartEvent, PartitionEvent,
+                 HealEvent, ReconnectEvent, HandleClientEvent, BackupEvent, DiskLossEvent>;
 
 struct Scheduled {
   uint64_t at_ms;
@@ -272,8 +272,9 @@ void Simulation::ScheduleFaults() {
     const auto region = static_cast<RegionId>(disks.Uniform(o_.regions));
     const uint64_t backup_at = disks.Uniform(window / 2);
     Schedule(backup_at, BackupEvent{region});
-    Schedule(backup_at + 1 + disks.Uniform(window / 2),
-             DiskLossEvent{region, static_cast<uint32_t>(disks.Range(100, 1500)), /*restore=*/true});
+    Schedule(
+        backup_at + 1 + disks.Uniform(window / 2),
+        DiskLossEvent{region, static_cast<uint32_t>(disks.Range(100, 1500)), /*restore=*/true});
   }
   result_.faults += o_.partitions + o_.crashes + o_.reconnects +
                     (disks_may_fail ? o_.disk_losses + o_.restores : 0);
@@ -428,8 +429,9 @@ void Simulation::Handle(const ClientEvent& e) {
     }
   }
   Commit(r, out);
-  Trace("write " + std::to_string(w.id) + " " + std::string(DataClassName(w.write.target.data_class)) +
-        "/" + w.write.target.key + " at " + std::to_string(r) + " -> " + reply->dot.ToString() +
+  Trace("write " + std::to_string(w.id) + " " +
+        std::string(DataClassName(w.write.target.data_class)) + "/" + w.write.target.key + " at " +
+        std::to_string(r) + " -> " + reply->dot.ToString() +
         (reply->deduplicated ? " (deduplicated)" : ""));
   if (!w.write.idempotency_key.empty() && random_.Chance(o_.reply_loss)) {
     ++result_.faults;
@@ -625,7 +627,8 @@ bool Simulation::Quiescent() const {
     if (r.states().size() != first.states().size()) return false;
     auto a = first.states().begin();
     for (auto b = r.states().begin(); b != r.states().end(); ++a, ++b) {
-      if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second)) return false;
+      if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second))
+        return false;
     }
   }
   return true;
@@ -681,9 +684,8 @@ SimResult Simulation::Run() {
           std::to_string(st.snapshots_sent) + "/" + std::to_string(st.snapshots_applied) +
           " chunks sent/applied " + std::to_string(st.snapshot_chunks_sent) + "/" +
           std::to_string(st.snapshot_chunks_applied) + " declined " +
-          std::to_string(st.snapshot_declined) +
-          " resends " + std::to_string(st.resends) + " malformed " +
-          std::to_string(st.malformed_messages) + peers);
+          std::to_string(st.snapshot_declined) + " resends " + std::to_string(st.resends) +
+          " malformed " + std::to_string(st.malformed_messages) + peers);
   }
   checker_.CheckQuiescent(replicas, writes);
   for (const auto& v : checker_.violations())

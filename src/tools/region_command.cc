@@ -26,6 +26,7 @@ struct RegionCommandOptions {
   std::string handles = "consensus";
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
+  int test_recovery_delay_ms = 0;
 };
 
 int RunRegion(const RegionCommandOptions& o) {
@@ -54,6 +55,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
+  options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -104,6 +106,10 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "with --wal-sync periodic: how often the WAL is fsynced")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--TEST-recovery-delay-ms", o->test_recovery_delay_ms,
+                  "tests only: wait this long, listening and answering \"loading\", before "
+                  "loading the data")
+      ->check(CLI::Range(0, 60'000));
   cmd->callback([o, exit_code] { *exit_code = RunRegion(*o); });
 }
 

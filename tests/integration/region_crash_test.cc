@@ -159,5 +159,38 @@ INSTANTIATE_TEST_SUITE_P(WalSync, RegionCrashTest, ::testing::Values("always", "
                            return param_info.param;
                          });
 
+// A restarting region listens at once: while it loads its data it answers 503 "loading" (a
+// write changes nothing), and then serves what it had.
+TEST(RegionRestartTest, ListensAtOnceAndAnswersLoadingUntilItsDataIsBack) {
+  ClusterHarness cluster;
+  ASSERT_TRUE(cluster.StartAll().ok());
+  auto write = cluster.Call(0, "POST", "/counter/loading/incr?by=7");
+  ASSERT_TRUE(write.ok());
+  ASSERT_EQ(write->status, 200) << write->body;
+  ASSERT_TRUE(cluster.StopRegion(0).has_value());
+  ASSERT_TRUE(cluster.StartRegion(0, {"--TEST-recovery-delay-ms", "4000"}).ok());
+
+  bool saw_loading = Eventually(
+      [&] {
+        auto r = cluster.Call(0, "GET", "/healthz", "", {}, milliseconds(500));
+        return r.ok() && r->status == 503 && Json::parse(r->body).value("status", "") == "loading";
+      },
+      seconds(10));
+  ASSERT_TRUE(saw_loading) << cluster.ReadLog(0);
+  auto refused = cluster.Call(0, "POST", "/counter/loading/incr?by=1000");
+  ASSERT_TRUE(refused.ok());  // a connection, not a refusal
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("loading"), std::string::npos) << refused->body;
+  bool retry_after = false;
+  for (const auto& [name, value] : refused->headers)
+    retry_after = retry_after || name == "Retry-After";
+  EXPECT_TRUE(retry_after);
+
+  ASSERT_TRUE(cluster.WaitForStatus(0, "ok", seconds(30)).ok()) << cluster.ReadLog(0);
+  auto read = cluster.Call(0, "GET", "/counter/loading");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(Json::parse(read->body).value("value", 0), 7) << read->body;
+}
+
 }  // namespace
 }  // namespace meridian::testing
