@@ -16,6 +16,16 @@ Result<Message> ParseRecord(std::string_view bytes, std::string_view what) {
   return m;
 }
 
+// A record holding one big-endian uint64 (storage_keys::EncodeU64); nullopt when absent.
+Result<std::optional<uint64_t>> ReadU64(const Storage& storage, std::string_view key) {
+  auto bytes = storage.Get(key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<uint64_t>();
+  auto value = storage_keys::DecodeU64(**bytes);
+  if (!value.ok()) return value.status();
+  return std::optional<uint64_t>(*value);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Replica>> Replica::Recover(
@@ -35,12 +45,10 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
   }
   // No incarnation on disk: the storage is new, or a restored copy whose incarnation the restore
   // removed. Either way peers may hold more of our own ops than we do (invariant 8).
-  auto incarnation = storage.Get(storage_keys::kIncarnation);
+  auto incarnation = ReadU64(storage, storage_keys::kIncarnation);
   if (!incarnation.ok()) return incarnation.status();
   if (incarnation->has_value()) {
-    auto value = storage_keys::DecodeU64(**incarnation);
-    if (!value.ok()) return value.status();
-    r.incarnation_ = *value;
+    r.incarnation_ = **incarnation;
     r.incarnation_unwritten_ = false;
     auto rejoin = storage.Get(storage_keys::kRejoinPending);
     if (!rejoin.ok()) return rejoin.status();
@@ -50,13 +58,9 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
     r.rejoining_ = true;
   }
 
-  auto transfer_id = storage.Get(storage_keys::kNextTransferId);
+  auto transfer_id = ReadU64(storage, storage_keys::kNextTransferId);
   if (!transfer_id.ok()) return transfer_id.status();
-  if (transfer_id->has_value()) {
-    auto value = storage_keys::DecodeU64(**transfer_id);
-    if (!value.ok()) return value.status();
-    r.next_transfer_id_ = *value;
-  }
+  if (transfer_id->has_value()) r.next_transfer_id_ = **transfer_id;
 
   auto hlc_bytes = storage.Get(storage_keys::kHlcHighWater);
   if (!hlc_bytes.ok()) return hlc_bytes.status();
@@ -131,12 +135,9 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
     link.persisted_acked = *vv;
   }
   for (auto& [peer, link] : r.peers_) {
-    auto peer_incarnation = storage.Get(storage_keys::PeerIncarnation(peer));
+    auto peer_incarnation = ReadU64(storage, storage_keys::PeerIncarnation(peer));
     if (!peer_incarnation.ok()) return peer_incarnation.status();
-    if (!peer_incarnation->has_value()) continue;
-    auto value = storage_keys::DecodeU64(**peer_incarnation);
-    if (!value.ok()) return value.status();
-    link.incarnation = *value;
+    if (peer_incarnation->has_value()) link.incarnation = **peer_incarnation;
   }
 
   r.stability_.OnApplied(r.applied_);
