@@ -74,12 +74,16 @@ struct ReplicaOptions {
   // the last acknowledged chunk (3 s: many RTTs, so only a lost chunk or a dead link triggers it).
   // Also how long a region that declined a transfer waits before offering it again.
   uint32_t snapshot_retry_ticks = 300;
-  size_t snapshot_chunk_keys = 512;
-  // Chunks in flight to one peer. 4 x (512 keys, <= 4 MiB) covers the 150 ms RTT at the rate the
-  // per-tick budget allows, while bounding what one transfer holds in the outbound queue.
-  size_t snapshot_window_chunks = 4;
-  // Chunks produced per tick across all peers: the sender's CPU bound. 2 per 10 ms tick is about
-  // 100 k small keys/s, a few percent of a core, so the sender keeps serving its clients.
+  // Keys per state-transfer chunk (and at most max_message_bytes): ~100 KiB of small keys, about
+  // a millisecond to encode or stage, so a chunk never holds up a step for long.
+  size_t snapshot_chunk_keys = 1024;
+  // Chunks in flight to one peer. The window caps a transfer's rate at window x chunk per RTT:
+  // 8 x 1024 keys per 150 ms is ~55 k keys/s (a million keys in ~20 s), and at most 8 x 4 MiB in
+  // the outbound queue, half the transport's 64 MiB bound.
+  size_t snapshot_window_chunks = 8;
+  // Chunks produced per tick across all peers: the sender's CPU bound. 2 per 10 ms tick is at most
+  // ~200 k small keys/s, well above what the window lets through to one peer, so a region feeding
+  // two peers at once still spends a small share of a core on it and keeps serving its clients.
   size_t snapshot_chunks_per_tick = 2;
   // Keys an outbound transfer keeps as they were at its base because they changed before being
   // sent (invariant 9). Beyond it the transfer starts over later with a new base. 100 k is 20 s
