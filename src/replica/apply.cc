@@ -71,7 +71,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   pb::Op encoded;
   EncodeOp(op, &encoded);
   std::string bytes = encoded.SerializeAsString();
-  const uint64_t index = oplog_.Append(op, tick_, bytes.size());
+  const uint64_t index = oplog_.Append(op.dot, bytes, tick_);
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
   PersistApplied(out);
   out->applied.push_back({op.dot, op.deps, op.stamp, op.target});

@@ -225,13 +225,11 @@ void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
            static_cast<size_t>(batch->ops_size()) < options_.max_batch_ops &&
            batch_bytes < options_.max_message_bytes) {
       const OplogEntry& entry = *oplog_.At(link.next_index++);
-      const Op& op = entry.op;
-      if (!ShouldSend(entry, peer) || link.acked.Covers(op.dot)) continue;
-      pb::Op* encoded = batch->add_ops();
-      EncodeOp(op, encoded);
-      batch_bytes += encoded->ByteSizeLong();
+      if (!ShouldSend(entry, peer) || link.acked.Covers(entry.dot)) continue;
+      MERIDIAN_ASSERT(batch->add_ops()->ParseFromString(entry.encoded));  // we encoded it
+      batch_bytes += entry.encoded.size();
       if (link.unacked.empty()) link.last_progress_tick = tick_;
-      link.unacked.push_back(op.dot);
+      link.unacked.push_back(entry.dot);
     }
     if (batch->ops_size() > 0) out->messages.emplace_back(peer, std::move(m));
   }

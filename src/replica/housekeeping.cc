@@ -77,9 +77,9 @@ void Replica::TruncateOplog(Output* out) {
     for (RegionId peer : neighbors_) {
       // In a mesh every neighbour but the origin may still need the op relayed (ShouldSend).
       const bool may_send = options_.topology == Topology::kMesh
-                                ? entry.op.dot.origin != peer
-                                : ShouldForward(entry.op.dot.origin, peer);
-      if (may_send && !peers_.at(peer).acked.Covers(entry.op.dot)) return false;
+                                ? entry.dot.origin != peer
+                                : ShouldForward(entry.dot.origin, peer);
+      if (may_send && !peers_.at(peer).acked.Covers(entry.dot)) return false;
     }
     return true;
   };

@@ -4,17 +4,17 @@
 
 namespace meridian {
 
-uint64_t Oplog::Append(Op op, uint64_t tick, size_t bytes) {
+uint64_t Oplog::Append(Dot dot, std::string encoded, uint64_t tick) {
   const uint64_t index = next_index_++;
-  entries_.push_back({index, std::move(op), tick, bytes});
-  bytes_ += bytes;
+  bytes_ += encoded.size();
+  entries_.push_back({index, dot, tick, std::move(encoded)});
   return index;
 }
 
-void Oplog::Restore(uint64_t index, Op op, size_t bytes) {
+void Oplog::Restore(uint64_t index, Dot dot, std::string encoded) {
   MERIDIAN_ASSERT(entries_.empty() || index == next_index_);
-  entries_.push_back({index, std::move(op), 0, bytes});
-  bytes_ += bytes;
+  bytes_ += encoded.size();
+  entries_.push_back({index, dot, 0, std::move(encoded)});
   next_index_ = index + 1;
 }
 
@@ -31,11 +31,11 @@ const OplogEntry* Oplog::At(uint64_t index) const {
 }
 
 void Oplog::DropOne() {
-  const Dot dot = entries_.front().op.dot;
+  const Dot dot = entries_.front().dot;
   // The floor is a vector, so it may only name a prefix of each origin: entries of one origin are
   // appended in seq order, hence dropped in seq order.
   floor_.Set(dot.origin, std::max(floor_.Get(dot.origin), dot.seq));
-  bytes_ -= entries_.front().bytes;
+  bytes_ -= entries_.front().encoded.size();
   entries_.pop_front();
 }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <string>
 
 #include "clock/version_vector.h"
 #include "replica/types.h"
@@ -21,19 +22,21 @@ namespace meridian {
 
 struct OplogEntry {
   uint64_t index = 0;
-  Op op;
+  Dot dot;
   // The replica's tick when the entry was appended (0 for entries restored after a restart):
   // in a mesh, how long a peer has had to get the op from its origin (Replica::ShouldSend).
   uint64_t logged_tick = 0;
-  size_t bytes = 0;  // its encoded size, for the retention bound
+  // The op as encoded once (pb::Op), what is persisted and sent: kept encoded, an entry costs
+  // about its size in memory, so the retention bound in bytes bounds the log's memory.
+  std::string encoded;
 };
 
 class Oplog {
  public:
-  // Appends and returns the new entry's index; `bytes` is its encoded size.
-  uint64_t Append(Op op, uint64_t tick, size_t bytes);
+  // Appends the op `dot` encoded as `encoded` (pb::Op) and returns the new entry's index.
+  uint64_t Append(Dot dot, std::string encoded, uint64_t tick);
   // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
-  void Restore(uint64_t index, Op op, size_t bytes);
+  void Restore(uint64_t index, Dot dot, std::string encoded);
 
   // Drops front entries while `droppable(entry)` holds.
   template <typename Pred>

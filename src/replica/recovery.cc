@@ -97,7 +97,7 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
                      auto op = DecodeOp(*encoded);
                      if (!op.ok()) return op.status();
                      logged[op->dot.origin].push_back(op->dot.seq);
-                     r.oplog_.Restore(*index, std::move(op).value(), value.size());
+                     r.oplog_.Restore(*index, op->dot, std::string(value));
                      return Status::Ok();
                    }));
   // The floor is the highest applied op of each origin that is not in the log (truncated, or

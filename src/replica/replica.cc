@@ -118,8 +118,8 @@ bool Replica::ShouldForward(RegionId origin, RegionId peer) const {
 }
 
 bool Replica::ShouldSend(const OplogEntry& entry, RegionId peer) const {
-  if (ShouldForward(entry.op.dot.origin, peer)) return true;
-  return options_.topology == Topology::kMesh && entry.op.dot.origin != peer &&
+  if (ShouldForward(entry.dot.origin, peer)) return true;
+  return options_.topology == Topology::kMesh && entry.dot.origin != peer &&
          tick_ - entry.logged_tick >= options_.relay_after_ticks;
 }
 
