@@ -688,6 +688,12 @@ SimResult Simulation::Run() {
           " malformed " + std::to_string(st.malformed_messages) + peers);
   }
   checker_.CheckQuiescent(replicas, writes);
+  for (const Replica* r : replicas) {
+    if (r->rejoining()) {
+      result_.violations.push_back("region " + std::to_string(r->self()) +
+                                   " never finished rejoining after losing its disk");
+    }
+  }
   for (const auto& v : checker_.violations())
     result_.violations.push_back(v);
   if (!quiet) {
