@@ -219,6 +219,17 @@ void RegionServer::Impl::StartQuorumReadLocked(const StateKey& key, HttpResponde
     return respond(FormatStatus(Unavailable(
         "quorum read: this region replicates directly with too few regions for a majority")));
   }
+  // Known at once: with too few peers connected no majority can answer, so say so now rather
+  // than after quorum_timeout_ms (as a handle claim in the same spot does).
+  size_t connected = 0;
+  for (RegionId peer : replica->neighbors())
+    connected += transport->Connected(peer) ? 1 : 0;
+  if (connected + 1 < majority) {
+    return respond(FormatStatus(Unavailable(
+        "quorum read: only " + std::to_string(connected + 1) + " of " + std::to_string(regions) +
+        " regions reachable from " + region_names[options.self] + ", a majority needs " +
+        std::to_string(majority))));
+  }
   QuorumRead read;
   read.key = key;
   read.deadline =

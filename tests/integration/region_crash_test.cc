@@ -192,5 +192,28 @@ TEST(RegionRestartTest, ListensAtOnceAndAnswersLoadingUntilItsDataIsBack) {
   EXPECT_EQ(Json::parse(read->body).value("value", 0), 7) << read->body;
 }
 
+// A quorum read in a region that knows no majority is reachable answers 503 at once, naming
+// how many regions it reaches, instead of waiting out its timeout (issue 19, item 6).
+TEST(RegionQuorumTest, AQuorumReadWithNoReachableMajorityFailsAtOnceSayingWhy) {
+  ClusterHarness cluster;
+  ASSERT_TRUE(cluster.StartAll().ok());
+  cluster.KillRegion(1);
+  cluster.KillRegion(2);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = cluster.Call(0, "GET", "/healthz");
+        if (!r.ok()) return false;
+        for (const auto& peer : Json::parse(r->body)["peers"]) {
+          if (peer.value("connected", true)) return false;
+        }
+        return true;
+      },
+      seconds(20)));
+  auto read = cluster.Call(0, "GET", "/profile/q?consistency=quorum");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->status, 503);
+  EXPECT_NE(read->body.find("only 1 of 3 regions reachable"), std::string::npos) << read->body;
+}
+
 }  // namespace
 }  // namespace meridian::testing
