@@ -27,6 +27,8 @@ struct RegionCommandOptions {
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
   int test_recovery_delay_ms = 0;
+  size_t oplog_retention_ops = ReplicaOptions{}.oplog_retention_ops;
+  size_t oplog_retention_mib = ReplicaOptions{}.oplog_retention_bytes >> 20;
 };
 
 int RunRegion(const RegionCommandOptions& o) {
@@ -56,6 +58,8 @@ int RunRegion(const RegionCommandOptions& o) {
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
   options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
+  options.replica.oplog_retention_ops = o.oplog_retention_ops;
+  options.replica.oplog_retention_bytes = o.oplog_retention_mib << 20;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -106,6 +110,15 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "with --wal-sync periodic: how often the WAL is fsynced")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--oplog-retention-ops", o->oplog_retention_ops,
+                  "ops kept for a lagging peer; past it (or the MiB bound) the peer is caught up "
+                  "by state transfer")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
+  cmd->add_option("--oplog-retention-mib", o->oplog_retention_mib,
+                  "memory the oplog may hold for lagging peers, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   cmd->add_option("--TEST-recovery-delay-ms", o->test_recovery_delay_ms,
                   "tests only: wait this long, listening and answering \"loading\", before "
                   "loading the data")
