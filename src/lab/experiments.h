@@ -19,7 +19,7 @@ struct ExperimentEntry {
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
-// kill (5 and 8).
+// rejoin (issue 20), kill (5 and 8).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -38,6 +38,9 @@ ExperimentResult RunRywExperiment(const LabContext& context);
 // (6) Partition the first two regions (60 s in full mode), conflicting writes on both sides,
 // heal, converge; then the first region cut from every other.
 ExperimentResult RunPartitionExperiment(const LabContext& context);
+// (issue 20) A region whose data directory is deleted rejoins: time to ok, the senders' CPU share
+// and read latency during it, memory; every key arrives (asserted).
+ExperimentResult RunRejoinExperiment(const LabContext& context);
 // (5 + 8) Kill a region under load through the router, retry, restart: RTO and RPO per class,
 // failback and backlog drain time; zero lost, zero double-applied writes and no resurrected
 // deletes asserted. Restarts the victim on every path, so it runs last.

@@ -24,6 +24,7 @@ struct LabContext {
   std::vector<std::string> region_names;  // in RegionId order
   std::vector<std::string> region_http;   // "127.0.0.1:port", same order
   std::string demo_control;               // the supervisor's control API
+  std::string cluster_dir;  // the cluster's data: one directory per region, named after it
   uint64_t seed = 1;
   bool quick = false;
   std::string config_arg;      // the --config the lab was given, for reproducing commands

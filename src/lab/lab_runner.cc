@@ -45,6 +45,7 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"sustain", &RunSustainExperiment},
       {"ryw", &RunRywExperiment},
       {"partition", &RunPartitionExperiment},
+      {"rejoin", &RunRejoinExperiment},
       {"kill", &RunKillExperiment},
   };
   return kBuilt;
@@ -117,6 +118,7 @@ Result<Ledger> RunLab(const LabOptions& options) {
     context.region_http.push_back(region.http.ToString());
   }
   context.demo_control = addresses->control;
+  context.cluster_dir = std::filesystem::absolute(options.out_dir + "/cluster").string();
   context.seed = options.seed;
   context.quick = options.quick;
   context.config_arg = options.config_path == "deploy/local.yaml" ? "" : options.config_path;
