@@ -94,6 +94,11 @@ bool CommitPipeline::Quiescent() const {
   return unreleased_ == 0;
 }
 
+bool CommitPipeline::Idle() const {
+  std::lock_guard lock(mu_);
+  return queue_.empty() && !unsynced_ && !sync_in_flight_ && unpublished_ == 0;
+}
+
 Status CommitPipeline::failure() const {
   std::lock_guard lock(mu_);
   return failure_;

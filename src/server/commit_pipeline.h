@@ -103,6 +103,9 @@ class CommitPipeline {
               Durability durability = Durability::kPerMode);
 
   bool Quiescent() const;
+  // True when nothing is queued, written but unsynced, being synced or waiting to be published:
+  // a publish submitted now goes out at once.
+  bool Idle() const;
   // The first write error, or OK.
   Status failure() const;
   CommitPipelineStats stats() const;
