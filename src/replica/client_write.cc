@@ -51,16 +51,17 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
 
 Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t physical_ms,
                                           Output* out) {
-  MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
+  // A known key first: a retry of a write that was accepted is answered as that write even when
+  // the state has moved since (a counter delta that would now overflow), and a reuse for another
+  // request is refused, not applied.
   if (!write.idempotency_key.empty()) {
     if (const IdempotencyRecord* record = idempotency_.Lookup(write.idempotency_key)) {
-      if (record->target != write.target) {
-        return FailedPrecondition("idempotency key was already used for a different key");
-      }
+      MERIDIAN_RETURN_IF_ERROR(CheckIdempotentRetry(write.idempotency_key, *record, write));
       ++stats_.idempotent_retries;
       return WriteReply{record->Winner().dot, applied_, /*deduplicated=*/true};
     }
   }
+  MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
   Op op = BuildOp(write, physical_ms, out);
   const Dot dot = op.dot;
   ApplyOp(op, /*local=*/true, physical_ms, out);
