@@ -9,10 +9,11 @@
 namespace meridian {
 namespace {
 
-// Eight uint64 totals on each side need 67 bits plus a sign: 128-bit arithmetic cannot overflow.
+using Total = PnCounter::Total;
+// Eight totals below 2^124 on each side: sums below 2^127, differences inside a signed __int128.
 __extension__ using Wide = __int128;
+static_assert(PnCounter::kTotalBits + 3 < 128, "eight totals must sum inside a signed __int128");
 
-constexpr uint64_t kTotalMax = std::numeric_limits<uint64_t>::max();
 constexpr Wide kValueMax = std::numeric_limits<int64_t>::max();
 constexpr Wide kValueMin = std::numeric_limits<int64_t>::min();
 
@@ -30,14 +31,19 @@ Wide WideValue(const PnCounter& c) {
   return value;
 }
 
+Total Join(uint64_t low, uint64_t high) {
+  return (static_cast<Total>(high) << 64) | low;
+}
+
 }  // namespace
 
 Status PnCounter::CheckDelta(RegionId origin, int64_t delta) const {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  const uint64_t total = delta >= 0 ? p_[origin] : n_[origin];
+  const Total total = delta >= 0 ? p_[origin] : n_[origin];
   if (Magnitude(delta) > kTotalMax - total) {
     return OutOfRange("counter: region " + std::to_string(origin) + "'s " +
-                      (delta >= 0 ? "increment" : "decrement") + " total would pass 2^64-1");
+                      (delta >= 0 ? "increment" : "decrement") + " total would pass 2^" +
+                      std::to_string(kTotalBits) + "-1");
   }
   const Wide after = WideValue(*this) + delta;
   if (after > kValueMax || after < kValueMin) {
@@ -48,21 +54,22 @@ Status PnCounter::CheckDelta(RegionId origin, int64_t delta) const {
 
 void PnCounter::Apply(RegionId origin, int64_t delta) {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  uint64_t& total = delta >= 0 ? p_[origin] : n_[origin];
-  MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would wrap");
+  Total& total = delta >= 0 ? p_[origin] : n_[origin];
+  MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would pass its bound");
   total += Magnitude(delta);
 }
 
-uint64_t PnCounter::TotalAfter(RegionId origin, int64_t delta) const {
+Total PnCounter::TotalAfter(RegionId origin, int64_t delta) const {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  const uint64_t total = delta >= 0 ? p_[origin] : n_[origin];
-  MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would wrap");
+  const Total total = delta >= 0 ? p_[origin] : n_[origin];
+  MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would pass its bound");
   return total + Magnitude(delta);
 }
 
-void PnCounter::ApplyTotal(RegionId origin, int64_t delta, uint64_t total_after) {
+void PnCounter::ApplyTotal(RegionId origin, int64_t delta, Total total_after) {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  uint64_t& total = delta >= 0 ? p_[origin] : n_[origin];
+  MERIDIAN_ASSERT(total_after <= kTotalMax);
+  Total& total = delta >= 0 ? p_[origin] : n_[origin];
   total = std::max(total, total_after);
 }
 
@@ -87,8 +94,10 @@ void PnCounter::Encode(pb::PnCounter* out) const {
     if (p_[r] == 0 && n_[r] == 0) continue;
     pb::PnCounter::Entry* entry = out->add_entries();
     entry->set_region(r);
-    entry->set_increments(p_[r]);
-    entry->set_decrements(n_[r]);
+    entry->set_increments(static_cast<uint64_t>(p_[r]));
+    entry->set_decrements(static_cast<uint64_t>(n_[r]));
+    entry->set_increments_high(static_cast<uint64_t>(p_[r] >> 64));
+    entry->set_decrements_high(static_cast<uint64_t>(n_[r] >> 64));
   }
 }
 
@@ -101,11 +110,14 @@ Result<PnCounter> PnCounter::Decode(const pb::PnCounter& in) {
     if (i > 0 && in.entries(i - 1).region() >= entry.region()) {
       return InvalidArgument(what + ": regions not strictly ascending");
     }
-    if (entry.increments() == 0 && entry.decrements() == 0) {
-      return InvalidArgument(what + ": explicit zero entry");
+    const Total p = Join(entry.increments(), entry.increments_high());
+    const Total n = Join(entry.decrements(), entry.decrements_high());
+    if (p == 0 && n == 0) return InvalidArgument(what + ": explicit zero entry");
+    if (p > kTotalMax || n > kTotalMax) {
+      return InvalidArgument(what + ": a total passes 2^" + std::to_string(kTotalBits) + "-1");
     }
-    counter.p_[entry.region()] = entry.increments();
-    counter.n_[entry.region()] = entry.decrements();
+    counter.p_[entry.region()] = p;
+    counter.n_[entry.region()] = n;
   }
   return counter;
 }

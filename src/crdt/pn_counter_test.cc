@@ -63,21 +63,86 @@ TEST(PnCounterTest, CheckDeltaRefusesToLeaveInt64) {
   EXPECT_EQ(d.CheckDelta(2, -1).code(), StatusCode::kOutOfRange);
 }
 
-TEST(PnCounterTest, CheckDeltaRefusesToWrapATotal) {
+// Issue 19, item 3: one region's totals passed 2^64 - 1 while the value stayed near zero, and
+// from then on that region refused every delta of that sign although the result was in range.
+TEST(PnCounterTest, TheIssuesReproIsNotRefused) {
   PnCounter c;
-  // Push region 0's increment total to 2^64 - 1 while keeping the value in range.
   Accept(c, 0, kMax);
-  Accept(c, 1, kMin);
+  Accept(c, 0, -kMax);
+  Accept(c, 0, -kMax);
+  Accept(c, 0, -1);
   Accept(c, 0, kMax);
   Accept(c, 0, 1);
-  EXPECT_EQ(c.increments(0), std::numeric_limits<uint64_t>::max());
-  EXPECT_EQ(*c.Value(), kMax);
-  Accept(c, 1, -1);  // value fine, and region 1's total has room
-  const Status wrap = c.CheckDelta(0, 1);
+  EXPECT_EQ(*c.Value(), 0);
+  EXPECT_TRUE(c.CheckDelta(0, 1).ok()) << c.CheckDelta(0, 1).ToString();
+  EXPECT_TRUE(c.CheckDelta(0, -1).ok()) << c.CheckDelta(0, -1).ToString();
+  Accept(c, 0, 1);
+  Accept(c, 0, -1);
+  Accept(c, 0, -1);
+  EXPECT_EQ(*c.Value(), -1);
+}
+
+TEST(PnCounterTest, TotalsPastTwoToTheSixtyFourKeepCountingAndMerging) {
+  PnCounter us, eu;
+  for (int i = 0; i < 6; ++i) {  // each total reaches 6 * (2^63 - 1), well past 2^64
+    Accept(us, 0, kMax);
+    Accept(us, 0, -kMax);
+  }
+  Accept(eu, 1, 3);
+  eu.Merge(us);
+  us.Merge(eu);
+  EXPECT_EQ(us, eu);
+  EXPECT_EQ(*us.Value(), 3);
+  EXPECT_EQ(us.increments(0), PnCounter::Total{6} * static_cast<uint64_t>(kMax));
+  // State transfer carries the wide totals (max per region), and the codec round-trips them.
+  pb::PnCounter encoded;
+  us.Encode(&encoded);
+  auto decoded = PnCounter::Decode(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, us);
+  PnCounter stale;
+  Accept(stale, 0, 1);
+  decoded->Merge(stale);
+  EXPECT_EQ(*decoded, us);
+}
+
+TEST(PnCounterTest, CheckDeltaRefusesToWrapATotalAtItsBound) {
+  // The bound is out of reach in practice (2^61 deltas of 2^63 each); reach it by decoding.
+  pb::PnCounter near;
+  auto* entry = near.add_entries();
+  entry->set_region(0);
+  entry->set_increments(UINT64_MAX);
+  entry->set_increments_high((uint64_t{1} << (PnCounter::kTotalBits - 64)) - 1);  // P = max
+  entry->set_decrements(UINT64_MAX);
+  entry->set_decrements_high((uint64_t{1} << (PnCounter::kTotalBits - 64)) - 1);
+  auto c = PnCounter::Decode(near);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->increments(0), PnCounter::kTotalMax);
+  EXPECT_EQ(*c->Value(), 0);
+  const Status wrap = c->CheckDelta(0, 1);
   EXPECT_EQ(wrap.code(), StatusCode::kOutOfRange);
   EXPECT_NE(wrap.message().find("total"), std::string::npos);
-  EXPECT_EQ(c.increments(0), std::numeric_limits<uint64_t>::max());  // no wraparound
-  EXPECT_DEATH(c.Apply(0, 1), "MERIDIAN_ASSERT");
+  EXPECT_TRUE(c->CheckDelta(1, 1).ok());  // region 1's totals have room
+  EXPECT_DEATH(c->Apply(0, 1), "MERIDIAN_ASSERT");
+  // A total beyond the bound is not a state any region can reach: refused on decode.
+  near.mutable_entries(0)->set_increments_high(uint64_t{1} << (PnCounter::kTotalBits - 64));
+  EXPECT_EQ(PnCounter::Decode(near).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PnCounterCodecTest, DecodesTotalsWrittenBeforeTheyWereWide) {
+  // Entries persisted by earlier versions have no high words: they mean what they meant.
+  pb::PnCounter old;
+  auto* entry = old.add_entries();
+  entry->set_region(1);
+  entry->set_increments(UINT64_MAX);
+  entry->set_decrements(UINT64_MAX - 5);
+  auto c = PnCounter::Decode(old);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c->Value(), 5);
+  EXPECT_EQ(c->increments(1), PnCounter::Total{UINT64_MAX});
+  pb::PnCounter again;
+  c->Encode(&again);
+  EXPECT_EQ(again.SerializeAsString(), old.SerializeAsString());  // canonical: no zero high words
 }
 
 TEST(PnCounterTest, ConcurrentDeltasLeavingInt64AreReportedNotWrapped) {
@@ -131,21 +196,41 @@ struct PnOp {
   int64_t delta;
 };
 
+// The value after `delta`, if it is an int64.
+bool ResultInRange(const PnCounter& s, int64_t delta) {
+  __extension__ using Wide = __int128;
+  const auto value = s.Value();
+  if (!value.ok()) return false;
+  const Wide after = static_cast<Wide>(*value) + delta;
+  return after >= kMin && after <= kMax;
+}
+
 struct PnModel {
   using State = PnCounter;
   using Op = PnOp;
 
-  explicit PnModel(size_t) {}
+  // `huge_in_8`: how many of eight deltas are +-(2^62) rather than small; a few make overflow of
+  // the value reachable, many drive one region's totals far past 2^64.
+  explicit PnModel(size_t, int huge_in_8 = 2) : huge_in_8_(huge_in_8) {}
 
   std::optional<Op> Make(const State& s, RegionId r, Dot, uint8_t a, uint8_t b) {
     int64_t delta = static_cast<int64_t>(a) - 128;
-    if (b % 8 == 6) delta = kMax / 2;  // a few huge deltas make overflow reachable
-    if (b % 8 == 7) delta = kMin / 2;
-    if (!s.CheckDelta(r, delta).ok()) return std::nullopt;  // refused at the origin
+    if (b % 8 < huge_in_8_) delta = (b & 8) ? kMax / 2 : kMin / 2;
+    if (!s.CheckDelta(r, delta).ok()) {  // refused at the origin
+      if (ResultInRange(s, delta)) ++refused_in_range;
+      return std::nullopt;
+    }
     return PnOp{r, delta};
   }
 
   void Apply(State& s, const Op& op) { s.Apply(op.origin, op.delta); }
+
+  int huge_in_8_;
+  int refused_in_range = 0;  // deltas refused although the value after them was an int64
+};
+
+struct HugePnModel : PnModel {
+  explicit HugePnModel(size_t regions) : PnModel(regions, 7) {}
 };
 
 RC_GTEST_PROP(PnCounterProp, MergeIsCommutativeAssociativeIdempotent,
@@ -173,6 +258,16 @@ RC_GTEST_PROP(PnCounterProp, OpsInCausalOrderAndMergeConverge,
     // Double parentheses: RC_ASSERT would not short-circuit `&&`.
     RC_ASSERT((value.ok() && static_cast<Wide>(*value) == sum));
   }
+}
+
+RC_GTEST_PROP(PnCounterProp, AnInRangeResultIsNeverRefused,
+              (uint8_t regions, const Script& script)) {
+  Sim<HugePnModel> sim(crdt_testing::RegionCount(regions));
+  sim.Run(script);
+  RC_ASSERT(sim.model().refused_in_range == 0);
+  crdt_testing::CheckMergeLaws(sim);
+  crdt_testing::CheckOpsAndMergeConverge(sim);
+  crdt_testing::CheckStateCodec(sim);
 }
 
 RC_GTEST_PROP(PnCounterProp, CodecRoundTripsAndIsCanonical,

@@ -51,7 +51,6 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
 
 Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t physical_ms,
                                           Output* out) {
-  MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
   if (rejoining_) {
     std::string waiting;
     for (RegionId r : catch_up_.not_heard)
@@ -62,16 +61,18 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
         (waiting.empty() ? std::string(" (catching up)")
                          : " (not yet heard from regions " + waiting + ")"));
   }
-  BeginStep(out);
+  // A known key first: a retry of a write that was accepted is answered as that write even when
+  // the state has moved since (a counter delta that would now overflow), and a reuse for another
+  // request is refused, not applied.
   if (!write.idempotency_key.empty()) {
     if (const IdempotencyRecord* record = idempotency_.Lookup(write.idempotency_key)) {
-      if (record->target != write.target) {
-        return FailedPrecondition("idempotency key was already used for a different key");
-      }
+      MERIDIAN_RETURN_IF_ERROR(CheckIdempotentRetry(write.idempotency_key, *record, write));
       ++stats_.idempotent_retries;
       return WriteReply{record->Winner().dot, applied_, /*deduplicated=*/true};
     }
   }
+  MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
+  BeginStep(out);
   Op op = BuildOp(write, physical_ms, out);
   const Dot dot = op.dot;
   ApplyOp(op, /*local=*/true, physical_ms, out);

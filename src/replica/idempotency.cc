@@ -1,7 +1,9 @@
 #include "replica/idempotency.h"
 
 #include <algorithm>
+#include <string_view>
 
+#include "base/hash.h"
 #include "clock/clock_codec.h"
 
 namespace meridian {
@@ -18,6 +20,56 @@ const IdempotencyRecord* IdempotencyTable::Lookup(const std::string& key) const 
 }
 
 namespace {
+
+// Hashes the canonical form of a request: every part length-prefixed, so no two requests share
+// one; profile fields and tag elements sorted, so their order does not count. Streamed into the
+// hash: a profile value may be a MiB, and nothing of it is copied.
+class CanonicalRequest {
+ public:
+  explicit CanonicalRequest(const StateKey& target) {
+    Byte(static_cast<uint8_t>(target.data_class));
+    String(target.key);
+  }
+  void Byte(uint8_t b) { hasher_.Add(std::string_view(reinterpret_cast<const char*>(&b), 1)); }
+  void Number(uint64_t n) {
+    for (int i = 0; i < 8; ++i)
+      Byte(static_cast<uint8_t>(n >> (8 * i)));
+  }
+  void String(std::string_view s) {
+    Number(s.size());
+    hasher_.Add(s);
+  }
+  void Fields(const LwwMapOp& op) {
+    Byte(op.clear ? 1 : 0);
+    std::vector<const std::pair<std::string, std::optional<std::string>>*> fields;
+    fields.reserve(op.fields.size());
+    for (const auto& field : op.fields)
+      fields.push_back(&field);
+    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return *a < *b; });
+    Number(fields.size());
+    for (const auto* field : fields) {
+      String(field->first);
+      Byte(field->second ? 1 : 0);  // a deleted field differs from an empty value
+      if (field->second) String(*field->second);
+    }
+  }
+  // As a set: sorted, duplicates once.
+  void Elements(std::vector<std::string_view> elements) {
+    std::sort(elements.begin(), elements.end());
+    elements.erase(std::unique(elements.begin(), elements.end()), elements.end());
+    Number(elements.size());
+    for (std::string_view e : elements)
+      String(e);
+  }
+  uint64_t Fingerprint() const {
+    const uint64_t h = hasher_.Finish();
+    return h == 0 ? 1 : h;  // 0 means "no fingerprint" in a record
+  }
+
+ private:
+  StableHasher hasher_;
+};
+
 void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& write) {
   auto it =
       std::lower_bound(record.writes.begin(), record.writes.end(), write.dot,
@@ -29,18 +81,70 @@ void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& writ
         (!it->compensated_by || *it->compensated_by < *write.compensated_by)) {
       it->compensated_by = write.compensated_by;
     }
+    if (it->fingerprint == 0) it->fingerprint = write.fingerprint;  // a legacy copy learns it
     return;
   }
   record.writes.insert(it, write);
 }
+
 }  // namespace
+
+uint64_t RequestFingerprint(const ClientWrite& write) {
+  CanonicalRequest c(write.target);
+  if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
+    c.Fields(*fields);
+  } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
+    c.Number(static_cast<uint64_t>(*delta));
+  } else if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
+    c.Elements({tags->add.begin(), tags->add.end()});
+    c.Elements({tags->remove.begin(), tags->remove.end()});
+  } else {
+    c.String(std::get<std::string>(write.body));
+  }
+  return c.Fingerprint();
+}
+
+uint64_t RequestFingerprint(const Op& op) {
+  CanonicalRequest c(op.target);
+  if (const auto* fields = std::get_if<LwwMapOp>(&op.body)) {
+    c.Fields(*fields);
+  } else if (const auto* delta = std::get_if<int64_t>(&op.body)) {
+    c.Number(static_cast<uint64_t>(*delta));
+  } else if (const auto* tag_ops = std::get_if<std::vector<OrSetOp>>(&op.body)) {
+    // BuildOp makes one OrSetOp per requested add and remove.
+    std::vector<std::string_view> add, remove;
+    for (const OrSetOp& t : *tag_ops)
+      (t.is_add ? add : remove).push_back(t.element);
+    c.Elements(std::move(add));
+    c.Elements(std::move(remove));
+  } else {
+    c.String(std::get<MvOp>(op.body).value);
+  }
+  return c.Fingerprint();
+}
+
+Status CheckIdempotentRetry(const std::string& idempotency_key, const IdempotencyRecord& record,
+                            const ClientWrite& write) {
+  // The other request's class and key are not named: they may be someone else's business.
+  const std::string refused = "Idempotency-Key '" + idempotency_key + "' was already used for ";
+  const std::string advice =
+      "; a retry must repeat the request exactly, a new request needs a new key";
+  if (record.target != write.target) {
+    return FailedPrecondition(refused + "another class or key" + advice);
+  }
+  const uint64_t recorded = record.Winner().fingerprint;
+  if (recorded != 0 && recorded != RequestFingerprint(write)) {
+    return FailedPrecondition(refused + "a request with different parameters" + advice);
+  }
+  return Status::Ok();
+}
 
 const IdempotencyRecord& IdempotencyTable::Record(const Op& op) {
   MERIDIAN_ASSERT(!op.idempotency_key.empty());
   auto& record = records_[op.idempotency_key];
   if (record.writes.empty()) record.target = op.target;
   const int64_t* delta = std::get_if<int64_t>(&op.body);
-  InsertWrite(record, {op.dot, op.stamp, delta ? *delta : 0, std::nullopt});
+  InsertWrite(record, {op.dot, op.stamp, delta ? *delta : 0, std::nullopt, RequestFingerprint(op)});
   return record;
 }
 
@@ -109,6 +213,12 @@ void IdempotencyTable::Encode(const IdempotencyRecord& record, pb::IdempotencyRe
       meridian::Encode(*w.compensated_by, out->add_compensated_by());
     }
   }
+  // All or none, so that decoding can line them up with the dots.
+  const bool fingerprinted = std::any_of(record.writes.begin(), record.writes.end(),
+                                         [](const auto& w) { return w.fingerprint != 0; });
+  if (!fingerprinted) return;
+  for (const auto& w : record.writes)
+    out->add_fingerprints(w.fingerprint);
 }
 
 Result<IdempotencyRecord> IdempotencyTable::Decode(const pb::IdempotencyRecord& in) {
@@ -117,7 +227,8 @@ Result<IdempotencyRecord> IdempotencyTable::Decode(const pb::IdempotencyRecord& 
   if (!c) return InvalidArgument("idempotency record has an unknown class");
   record.target = {*c, in.key()};
   if (in.dots_size() != in.stamps_size() || in.dots_size() != in.deltas_size() ||
-      in.dots_size() == 0) {
+      in.dots_size() == 0 ||
+      (in.fingerprints_size() != 0 && in.fingerprints_size() != in.dots_size())) {
     return InvalidArgument("idempotency record lists are inconsistent");
   }
   for (int i = 0; i < in.dots_size(); ++i) {
@@ -128,7 +239,8 @@ Result<IdempotencyRecord> IdempotencyTable::Decode(const pb::IdempotencyRecord& 
     if (!record.writes.empty() && !(record.writes.back().dot < *dot)) {
       return InvalidArgument("idempotency record dots not ascending");
     }
-    record.writes.push_back({*dot, *stamp, in.deltas(i), std::nullopt});
+    const uint64_t fingerprint = in.fingerprints_size() == 0 ? 0 : in.fingerprints(i);
+    record.writes.push_back({*dot, *stamp, in.deltas(i), std::nullopt, fingerprint});
   }
   if (in.compensated_by_size() != 0 && in.compensated_by_size() != in.compensated_size()) {
     return InvalidArgument("idempotency record compensation lists are inconsistent");

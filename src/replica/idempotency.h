@@ -9,8 +9,15 @@
 //    once with a compensation op, so the increment counts once after merge. (LWW writes and tag
 //    adds are idempotent in effect: the duplicate re-asserts the same value / member.)
 //
+// A key names one request: a reuse of the key with another request (another class, key or body)
+// is refused (CheckIdempotentRetry), never deduplicated, since answering it as a retry would
+// tell the client that something it never sent was done. Each write of a record carries the
+// fingerprint of its request, computed from the ClientWrite where it was taken and from the op
+// everywhere it replicates to, so the refusal holds in every region the record has reached.
+//
 // Invariants:
-//  1. A record lists every dot known with its key, ascending, with stamps and deltas alongside.
+//  1. A record lists every dot known with its key, ascending, with stamps, deltas and request
+//     fingerprints alongside.
 //  2. A losing dot is compensated at most once, by its origin, and the record says so durably,
 //     naming the compensation op. Every region that applies that op records it, and a dot counts
 //     as compensated only where the compensation op is applied: a region that lost its disk with
@@ -42,6 +49,9 @@ struct IdempotencyRecord {
     WriteStamp stamp;
     int64_t delta = 0;                  // counters only
     std::optional<Dot> compensated_by;  // the op that cancelled it (a losing own write)
+    // RequestFingerprint of the request that made this write; 0 for a record persisted before
+    // fingerprints existed (nothing to compare then).
+    uint64_t fingerprint = 0;
     bool operator==(const Write&) const = default;
   };
   std::vector<Write> writes;  // ascending by dot
@@ -49,6 +59,19 @@ struct IdempotencyRecord {
   const Write& Winner() const;
   bool operator==(const IdempotencyRecord&) const = default;
 };
+
+// The identity of a request, as a StableHash of a canonical form of its class, key and body
+// (profile fields and tag elements in sorted order, as their order carries no meaning); never 0.
+// The idempotency key itself is not part of it. The Op overload gives the fingerprint of the
+// request that made `op` at its origin: equal to the ClientWrite's for every op BuildOp makes.
+uint64_t RequestFingerprint(const ClientWrite& write);
+uint64_t RequestFingerprint(const Op& op);
+
+// OK when `write` may be answered as a retry of the request recorded under `idempotency_key`
+// (the same class, key and body as the record's winning write, or a legacy record without a
+// fingerprint); otherwise FAILED_PRECONDITION naming the idempotency key.
+Status CheckIdempotentRetry(const std::string& idempotency_key, const IdempotencyRecord& record,
+                            const ClientWrite& write);
 
 class IdempotencyTable {
  public:

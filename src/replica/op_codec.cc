@@ -32,7 +32,11 @@ Status DecodeBody(const pb::Op& in, Op* out) {
     case pb::Op::kCounterDelta:
       if (in.counter_delta() == 0) return InvalidArgument("op counter delta is zero");
       out->body = static_cast<int64_t>(in.counter_delta());
-      out->counter_total = in.counter_total();
+      out->counter_total =
+          (static_cast<PnCounter::Total>(in.counter_total_high()) << 64) | in.counter_total();
+      if (out->counter_total > PnCounter::kTotalMax) {
+        return InvalidArgument("op counter total passes its bound");
+      }
       return Status::Ok();
     case pb::Op::kTags: {
       std::vector<OrSetOp> ops;
@@ -75,7 +79,9 @@ void EncodeOp(const Op& op, pb::Op* out) {
           Encode(body, out->mutable_profile());
         } else if constexpr (std::is_same_v<T, int64_t>) {
           out->set_counter_delta(body);
-          out->set_counter_total(op.counter_total);
+          out->set_counter_total(static_cast<uint64_t>(op.counter_total));
+          if (const uint64_t high = static_cast<uint64_t>(op.counter_total >> 64))
+            out->set_counter_total_high(high);
         } else if constexpr (std::is_same_v<T, std::vector<OrSetOp>>) {
           for (const auto& t : body)
             Encode(t, out->mutable_tags()->add_ops());

@@ -16,6 +16,7 @@
 #include "clock/version_vector.h"
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
+#include "crdt/pn_counter.h"
 #include "meridian/replica.pb.h"
 
 namespace meridian {
@@ -71,7 +72,7 @@ struct Op {
   std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp> body;
   // Counter ops: the origin's increment (delta > 0) or decrement total after this op, which
   // makes applying it idempotent (PnCounter::ApplyTotal). 0 in ops logged before it existed.
-  uint64_t counter_total = 0;
+  PnCounter::Total counter_total = 0;
 };
 
 // Facts about one op applied during a step, for metrics (replication lag) and the simulator's

@@ -102,13 +102,15 @@ int HttpStatusFor(StatusCode code) {
       return 403;
     case StatusCode::kNotFound:
       return 404;
-    // An idempotency key reused for another key, a handle already taken, a lost race: each
-    // conflicts with an earlier request, which the client must look at before retrying.
-    case StatusCode::kFailedPrecondition:
+    // A handle already taken, a lost race: each conflicts with an earlier request, which the
+    // client must look at before retrying.
     case StatusCode::kAlreadyExists:
     case StatusCode::kAborted:
       return 409;
-    // Counter overflow: the request is well-formed, the current value cannot take it.
+    // Well-formed, but not to be done: counter overflow (the current value cannot take it), an
+    // Idempotency-Key reused for a different request (422 as the IETF idempotency-key draft and
+    // payment APIs answer it; a retry must repeat the original request exactly).
+    case StatusCode::kFailedPrecondition:
     case StatusCode::kOutOfRange:
       return 422;
     case StatusCode::kResourceExhausted:

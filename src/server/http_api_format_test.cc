@@ -120,7 +120,7 @@ TEST(HttpApiFormatTest, Write) {
 TEST(HttpApiFormatTest, StatusMapping) {
   const std::pair<StatusCode, int> cases[] = {
       {StatusCode::kInvalidArgument, 400}, {StatusCode::kPermissionDenied, 403},
-      {StatusCode::kNotFound, 404},        {StatusCode::kFailedPrecondition, 409},
+      {StatusCode::kNotFound, 404},        {StatusCode::kFailedPrecondition, 422},
       {StatusCode::kAlreadyExists, 409},   {StatusCode::kAborted, 409},
       {StatusCode::kOutOfRange, 422},      {StatusCode::kResourceExhausted, 429},
       {StatusCode::kUnimplemented, 501},   {StatusCode::kUnavailable, 503},

@@ -163,6 +163,19 @@ TEST_F(RegionClusterTest, OneIdempotencyKeyTakesEffectOnceAcrossRegions) {
   CallJson(cluster_, 0, "POST", "/counter/paid/incr?by=10", "", {{"Idempotency-Key", "pay-1"}});
   for (const Json& v : ConvergedValues(cluster_, "/counter/paid"))
     EXPECT_EQ(v, 10);
+  // The same key with other parameters is refused, where the key was used and where its record
+  // replicated to, and changes nothing (issue 19, item 2).
+  for (size_t r = 0; r < cluster_.regions().size(); ++r) {
+    for (const char* target :
+         {"/counter/paid/incr?by=50", "/counter/paid/decr?by=10", "/counter/other/incr?by=10"}) {
+      Json refused = CallJson(cluster_, r, "POST", target, "", {{"Idempotency-Key", "pay-1"}}, 422);
+      EXPECT_NE(refused["error"]["message"].get<std::string>().find("'pay-1'"), std::string::npos)
+          << refused;
+    }
+  }
+  for (const Json& v : ConvergedValues(cluster_, "/counter/paid"))
+    EXPECT_EQ(v, 10);
+  EXPECT_EQ(ConvergedValues(cluster_, "/counter/other")[0], 0);
 }
 
 TEST_F(RegionClusterTest, BadInputGetsAClearErrorAndChangesNothing) {
