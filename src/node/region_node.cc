@@ -1,0 +1,285 @@
+// RegionNode: recovery, the events, steps and durability, health. Reads, waits and handles are in
+// region_node_requests.cc.
+#include "node/region_node.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/assert.h"
+#include "replica/storage_keys.h"
+
+namespace meridian {
+
+const char* WalSyncName(WalSync mode) {
+  return mode == WalSync::kPeriodic ? "periodic" : "always";
+}
+
+std::string_view RegionHealthName(RegionHealth health) {
+  switch (health) {
+    case RegionHealth::kCatchingUp:
+      return "catching_up";
+    case RegionHealth::kOk:
+      return "ok";
+    case RegionHealth::kDraining:
+      return "draining";
+    case RegionHealth::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
+    RegionNodeOptions options, const Storage& storage,
+    const std::function<void(uint64_t)>& progress) {
+  if (options.region_names.size() != options.replica.region_count) {
+    return InvalidArgument("region node: one name per region needed");
+  }
+  auto replica = Replica::Recover(options.replica, storage, progress);
+  if (!replica.ok()) return replica.status();
+  // New or restored storage: the acceptor records may be behind promises this region made.
+  options.strong.rejoining = (*replica)->rejoining();
+  auto strong = StrongNode::Recover(options.strong, storage);
+  if (!strong.ok()) {
+    return Status(strong.status().code(), "handles: " + strong.status().message());
+  }
+  return std::unique_ptr<RegionNode>(
+      new RegionNode(std::move(options), std::move(replica).value(), std::move(strong).value()));
+}
+
+RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> replica,
+                       std::unique_ptr<StrongNode> strong)
+    : options_(std::move(options)),
+      replica_(std::move(replica)),
+      strong_(std::move(strong)),
+      links_up_(options_.replica.region_count, false),
+      durable_applied_(replica_->applied()) {}  // everything recovered is on disk
+
+void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, NodeOutput* out) {
+  if (Status refused = Refusal(); !refused.ok()) {
+    out->replies.push_back({id, std::move(refused)});
+    return;
+  }
+  if (auto* write = std::get_if<WriteCommand>(&command)) {
+    HandleWrite(id, *write, now, out);
+  } else if (auto* read = std::get_if<ReadCommand>(&command)) {
+    HandleRead(id, *read, now, out);
+  } else {
+    HandleHandle(id, std::get<HandleCommand>(command), now, out);
+  }
+}
+
+void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, NodeTime now,
+                               NodeOutput* out) {
+  if (health_ == RegionHealth::kFailed || from >= options_.replica.region_count) return;
+  if (message.has_strong()) {
+    StrongOutput step;
+    strong_->OnMessage(from, message.strong(), &step);
+    AbsorbStrong(std::move(step), now, out);
+    return;
+  }
+  Output step;
+  replica_->OnMessage(from, message, now.physical_ms, &step);
+  for (const auto& [peer, reply] : step.read_replies)
+    OnReadReply(peer, reply, out);
+  step.read_replies.clear();
+  const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
+  Absorb(std::move(step), out);
+  if (progressed) ServeSatisfiedWaits(now, out);
+}
+
+void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out) {
+  if (peer >= links_up_.size() || peer == options_.replica.self) return;
+  links_up_[peer] = up;
+  if (!up || health_ == RegionHealth::kFailed) return;
+  StrongOutput strong_step;
+  strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any region
+  AbsorbStrong(std::move(strong_step), now, out);
+  Output step;
+  replica_->OnPeerConnected(peer, &step);  // a no-op for non-neighbours (handles only)
+  Absorb(std::move(step), out);
+}
+
+void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
+  ExpireWaits(now, out);
+  if (health_ == RegionHealth::kFailed) return;
+  Output step;
+  replica_->Tick(now.physical_ms, &step);
+  const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
+  Absorb(std::move(step), out);
+  StrongOutput strong_step;
+  strong_->Tick(&strong_step);
+  AbsorbStrong(std::move(strong_step), now, out);
+  if (progressed) ServeSatisfiedWaits(now, out);
+  UpdateHealth();
+}
+
+void RegionNode::BeginDrain() {
+  if (health_ != RegionHealth::kFailed) health_ = RegionHealth::kDraining;
+}
+
+// --- steps and durability ---
+
+uint64_t RegionNode::TakeRecords(RecordBatch& records, NodeOutput* out) {
+  if (records.empty()) return step_;
+  ++step_;
+  out->records.Append(std::move(records));
+  step_applied_.emplace_back(step_, replica_->applied());
+  return step_;
+}
+
+void RegionNode::Absorb(Output step, NodeOutput* out) {
+  const uint64_t before = step_;
+  // The keys whose state the step writes (ops applied, a state transfer merged): a read of them
+  // waits until the step is durable.
+  for (const Mutation& m : step.records.mutations) {
+    if (auto key = storage_keys::ParseState(m.key); key.ok()) pending_keys_.push_back(*key);
+  }
+  TakeRecords(step.records, out);
+  if (step_ != before) {
+    for (StateKey& key : pending_keys_)
+      undurable_keys_[std::move(key)] = step_;
+  }
+  pending_keys_.clear();
+  for (auto& op : step.applied)
+    out->applied.push_back(std::move(op));
+  for (auto& [to, message] : step.messages)
+    HoldMessage(to, std::move(message), out);
+}
+
+void RegionNode::AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out) {
+  TakeRecords(step.records, out);
+  for (auto& [to, strong_message] : step.messages) {
+    pb::PeerMessage m;
+    m.set_from(options_.replica.self);
+    m.set_sent_physical_ms(now.physical_ms);
+    *m.mutable_strong() = std::move(strong_message);
+    HoldMessage(to, std::move(m), out);
+  }
+  for (HandleReply& reply : step.replies) {
+    const RequestId id = reply.request_id;
+    if (handle_requests_.erase(id) == 0) continue;  // answered already (failure)
+    // A promise or an accepted value is durable before any client hears of its outcome.
+    HoldReply({id, std::move(reply)}, /*needs_sync=*/true, out);
+  }
+}
+
+void RegionNode::HoldReply(NodeReply reply, bool needs_sync, NodeOutput* out) {
+  const bool sync = needs_sync || options_.wal_sync == WalSync::kEveryCommit;
+  const uint64_t reached = sync ? synced_ : written_;
+  if (step_ <= reached) {
+    out->replies.push_back(std::move(reply));
+    return;
+  }
+  (sync ? until_synced_ : until_written_).push_back({step_, std::move(reply), std::nullopt});
+}
+
+void RegionNode::HoldMessage(RegionId to, pb::PeerMessage message, NodeOutput* out) {
+  if (step_ <= synced_) {
+    out->messages.emplace_back(to, std::move(message));
+    return;
+  }
+  until_synced_.push_back({step_, std::nullopt, std::pair{to, std::move(message)}});
+}
+
+void RegionNode::OnWritten(uint64_t step, NodeOutput* out) {
+  MERIDIAN_ASSERT(step <= step_);
+  written_ = std::max(written_, step);
+  Release(out);
+}
+
+void RegionNode::OnSynced(uint64_t step, NodeOutput* out) {
+  MERIDIAN_ASSERT(step <= step_);
+  synced_ = std::max(synced_, step);
+  written_ = std::max(written_, synced_);
+  Release(out);
+}
+
+uint64_t RegionNode::durable_step() const {
+  return options_.wal_sync == WalSync::kPeriodic ? written_ : synced_;
+}
+
+void RegionNode::Release(NodeOutput* out) {
+  auto drain = [out](std::deque<Held>& held, uint64_t reached) {
+    while (!held.empty() && held.front().step <= reached) {
+      Held& h = held.front();
+      if (h.reply) out->replies.push_back(std::move(*h.reply));
+      if (h.message) out->messages.push_back(std::move(*h.message));
+      held.pop_front();
+    }
+  };
+  drain(until_written_, written_);
+  drain(until_synced_, synced_);
+  const uint64_t durable = durable_step();
+  while (!step_applied_.empty() && step_applied_.front().first <= durable) {
+    durable_applied_ = std::move(step_applied_.front().second);
+    step_applied_.pop_front();
+  }
+  if (durable >= step_) {
+    undurable_keys_.clear();
+  } else if (!undurable_keys_.empty()) {
+    std::erase_if(undurable_keys_, [durable](const auto& e) { return e.second <= durable; });
+  }
+}
+
+bool RegionNode::wants_sync() const {
+  return !until_synced_.empty() && until_synced_.front().step > synced_;
+}
+
+void RegionNode::OnStorageFailed(const Status& error, NodeOutput* out) {
+  MERIDIAN_ASSERT(!error.ok());
+  if (health_ == RegionHealth::kFailed) return;
+  health_ = RegionHealth::kFailed;
+  failure_ = error;
+  const Status lost = Unavailable(
+      "the region could not make this durable (" + error.ToString() +
+      "); it may or may not take effect: retry (with the same idempotency key for a write)");
+  for (auto* held : {&until_written_, &until_synced_}) {
+    for (Held& h : *held) {
+      if (h.reply) out->replies.push_back({h.reply->id, lost});
+    }
+    held->clear();
+  }
+  for (RequestId id : handle_requests_)
+    out->replies.push_back({id, lost});
+  handle_requests_.clear();
+  for (const SessionWait& wait : session_waits_)
+    out->replies.push_back({wait.id, Refusal()});
+  session_waits_.clear();
+  for (const auto& [unused, read] : quorum_reads_)
+    out->replies.push_back({read.id, Refusal()});
+  quorum_reads_.clear();
+}
+
+Status RegionNode::Refusal() const {
+  if (health_ != RegionHealth::kFailed) return Status::Ok();
+  return Unavailable("region " + options_.region_names[options_.replica.self] +
+                     " failed to write to its storage and refuses requests until restarted: " +
+                     failure_.ToString());
+}
+
+void RegionNode::UpdateHealth() {
+  if (health_ != RegionHealth::kCatchingUp) return;
+  // The core decides (Replica::catch_up): it has heard from a peer and holds what each peer it
+  // heard from had then; a region that has heard from none is not caught up, however long it
+  // waits. New or restored storage also waits until it holds its own ops and its handles'
+  // acceptor records again.
+  const CatchUpStatus status = replica_->catch_up();
+  if (!status.caught_up || status.rejoining || strong_->rejoining()) return;
+  health_ = RegionHealth::kOk;
+}
+
+NodeStats RegionNode::stats() const {
+  NodeStats s;
+  s.steps = step_;
+  for (const auto* held : {&until_written_, &until_synced_}) {
+    for (const Held& h : *held) {
+      s.held_replies += h.reply ? 1 : 0;
+      s.held_messages += h.message ? 1 : 0;
+    }
+  }
+  s.session_waits = session_waits_.size();
+  s.quorum_reads = quorum_reads_.size();
+  return s;
+}
+
+}  // namespace meridian

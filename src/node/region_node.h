@@ -1,0 +1,200 @@
+// RegionNode: one region's logic, sans I/O: the replica and the handle node inside, with what the
+// shell around them used to decide on its own threads: when a write is acknowledged, when a read
+// may show a state, session waits, quorum reads, handle requests, health and a failed disk.
+// Driven by events (a client command, a peer message, a link change, a tick, "the records up to
+// step N are written / synced", "the storage failed"); each event appends to a NodeOutput what
+// the shell must do now. The same node runs in the region server and in the simulator.
+//
+// Steps and durability. Every event whose output carries records is a step, numbered 1, 2, ...
+// The shell writes the records of the steps in order (several steps may share one storage write:
+// one batch per event-loop pass) and reports the highest step written (OnWritten: a process
+// crash cannot lose it) and synced (OnSynced: a power loss cannot). The node holds back whatever
+// depends on a step until that step is durable enough:
+//   - messages to peers, and handle replies: synced (a peer must not hold an op, an ack or a vote
+//     that a power loss here could take back);
+//   - replies to clients' writes and reads: durable per the WAL mode (kEveryCommit: synced;
+//     kPeriodic: written).
+// A read of a key whose latest change is in a step not yet durable waits for that step; a read
+// of any other key answers at once with the durable applied vector (plus the client's session)
+// as its token, since everything it shows is on disk.
+//
+// Contract:
+//  1. Every command gets exactly one reply, through some NodeOutput: at once, after its step is
+//     durable, or when it times out (session waits: session_wait_ms; quorum reads:
+//     quorum_timeout_ms; handles: the strong node's own timeout), or at Drain/failure.
+//  2. Nothing the node releases depends on a step the shell has not reported durable enough.
+//  3. A failed storage write or sync (OnStorageFailed) is sticky: every held reply is answered
+//     "unavailable", held messages are dropped, and every later command is refused until the
+//     process restarts and recovers from what is on disk.
+//  4. Pure: no clock (events carry NodeTime), no threads, no sockets, no files.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "base/storage.h"
+#include "node/commands.h"
+#include "replica/replica.h"
+#include "strong/strong_node.h"
+
+namespace meridian {
+
+enum class WalSync {
+  kEveryCommit,  // ack after the step is fsynced
+  kPeriodic,     // ack after the step is written (in the kernel); fsync every interval
+};
+// "always" / "periodic", as `meridian region --wal-sync` spells them.
+const char* WalSyncName(WalSync mode);
+
+enum class RegionHealth { kCatchingUp, kOk, kDraining, kFailed };
+std::string_view RegionHealthName(RegionHealth health);
+
+struct NodeTime {
+  uint64_t physical_ms = 0;  // wall clock (HLC input, replication lag)
+  uint64_t steady_ms = 0;    // monotonic (timeouts)
+};
+
+struct RegionNodeOptions {
+  ReplicaOptions replica;  // self, region_count, topology, hub filled by the caller
+  StrongOptions strong;
+  std::vector<std::string> region_names;
+  WalSync wal_sync = WalSync::kEveryCommit;
+  int session_wait_ms = 1000;
+  int quorum_timeout_ms = 2000;
+  size_t max_waiting_reads = 10'000;
+};
+
+struct NodeOutput {
+  RecordBatch records;  // this step's records, to be written after every earlier step's
+  std::vector<std::pair<RegionId, pb::PeerMessage>> messages;  // send now
+  std::vector<NodeReply> replies;                              // answer now
+  std::vector<AppliedOp> applied;  // ops applied by the event (replication-lag metrics)
+  bool empty() const { return records.empty() && messages.empty() && replies.empty(); }
+};
+
+struct NodeStats {
+  uint64_t steps = 0;
+  uint64_t held_replies = 0;  // replies waiting for durability now
+  uint64_t held_messages = 0;
+  uint64_t session_waits = 0;
+  uint64_t quorum_reads = 0;
+};
+
+class RegionNode {
+ public:
+  // Recovers the replica and the handle node from `storage`; `progress` is called with the
+  // number of keys loaded so far.
+  static Result<std::unique_ptr<RegionNode>> Recover(
+      RegionNodeOptions options, const Storage& storage,
+      const std::function<void(uint64_t)>& progress = nullptr);
+
+  // --- events ---
+  void OnCommand(RequestId id, NodeCommand command, NodeTime now, NodeOutput* out);
+  void OnPeerMessage(RegionId from, const pb::PeerMessage& message, NodeTime now, NodeOutput* out);
+  // A link to `peer` came up (true) or went down (false).
+  void OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out);
+  void OnTick(NodeTime now, NodeOutput* out);
+  // Every step <= `step` is written (process-crash durable) / synced (power-loss durable).
+  void OnWritten(uint64_t step, NodeOutput* out);
+  void OnSynced(uint64_t step, NodeOutput* out);
+  void OnStorageFailed(const Status& error, NodeOutput* out);
+  // Stops serving: health becomes draining (the router stops sending). Held work still finishes.
+  void BeginDrain();
+
+  // --- state for the shell ---
+  uint64_t last_step() const { return step_; }
+  uint64_t written_step() const { return written_; }
+  uint64_t synced_step() const { return synced_; }
+  // True when something is held until a step is synced that is not yet: the shell should sync
+  // (in kPeriodic mode it would otherwise wait for the next interval).
+  bool wants_sync() const;
+  RegionHealth health() const { return health_; }
+  const Status& storage_failure() const { return failure_; }
+  bool link_up(RegionId peer) const { return links_up_[peer]; }
+  const Replica& replica() const { return *replica_; }
+  const StrongNode& strong() const { return *strong_; }
+  const RegionNodeOptions& options() const { return options_; }
+  NodeStats stats() const;
+
+ private:
+  struct Held {
+    uint64_t step;
+    std::optional<NodeReply> reply;
+    std::optional<std::pair<RegionId, pb::PeerMessage>> message;
+  };
+  struct SessionWait {
+    RequestId id;
+    ReadCommand command;
+    uint64_t deadline_ms;
+  };
+  struct QuorumRead {
+    RequestId id;
+    StateKey key;
+    uint64_t deadline_ms;
+    size_t needed;
+    std::vector<RegionId> answered;
+    std::optional<KeyState> merged;
+    VersionVector joined;
+  };
+
+  RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> replica,
+             std::unique_ptr<StrongNode> strong);
+
+  // Takes a replica step's output: numbers it, holds its messages until synced.
+  void Absorb(Output step, NodeOutput* out);
+  void AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out);
+  // Opens a new step when `records` is not empty; returns the step the held items wait for.
+  uint64_t TakeRecords(RecordBatch& records, NodeOutput* out);
+  void HoldReply(NodeReply reply, bool needs_sync, NodeOutput* out);
+  void HoldMessage(RegionId to, pb::PeerMessage message, NodeOutput* out);
+  void Release(NodeOutput* out);
+  uint64_t durable_step() const;
+  Status Refusal() const;
+
+  void HandleWrite(RequestId id, const WriteCommand& command, NodeTime now, NodeOutput* out);
+  void HandleRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
+  void ServeRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
+  void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
+  void StartQuorumRead(RequestId id, const StateKey& key, NodeTime now, NodeOutput* out);
+  void OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out);
+  void ServeSatisfiedWaits(NodeTime now, NodeOutput* out);
+  void ExpireWaits(NodeTime now, NodeOutput* out);
+  void UpdateHealth();
+  size_t ReachableRegions() const;
+
+  RegionNodeOptions options_;
+  std::unique_ptr<Replica> replica_;
+  std::unique_ptr<StrongNode> strong_;
+  RegionHealth health_ = RegionHealth::kCatchingUp;
+  Status failure_;
+  std::vector<bool> links_up_;
+
+  uint64_t step_ = 0;
+  uint64_t written_ = 0;
+  uint64_t synced_ = 0;
+  std::deque<Held> until_written_;  // ascending step
+  std::deque<Held> until_synced_;   // ascending step
+  // Keys whose latest change is in a step not yet durable -> that step. Emptied whenever every
+  // step is durable, so a read looks it up only while writes are in flight.
+  std::map<StateKey, uint64_t> undurable_keys_;
+  std::vector<StateKey> pending_keys_;  // scratch for Absorb
+  // The applied vector after each step not yet durable, and as of the last durable one.
+  std::deque<std::pair<uint64_t, VersionVector>> step_applied_;
+  VersionVector durable_applied_;
+
+  std::vector<SessionWait> session_waits_;
+  std::map<uint64_t, QuorumRead> quorum_reads_;  // by the replica's read-request id
+  uint64_t next_quorum_id_ = 1;
+  std::set<RequestId> handle_requests_;  // handle commands not answered yet (the strong node's ids)
+};
+
+}  // namespace meridian

@@ -1,0 +1,194 @@
+// RegionNode: client commands. Writes become replica steps; reads answer from the state (after a
+// session wait, or across a majority of regions); handle commands go to the strong node.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "clock/clock_codec.h"
+#include "node/region_node.h"
+
+namespace meridian {
+
+void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime now,
+                             NodeOutput* out) {
+  Output step;
+  Result<WriteReply> reply = replica_->OnClientWrite(command.write, now.physical_ms, &step);
+  if (!reply.ok()) {
+    out->replies.push_back({id, reply.status()});
+    return;
+  }
+  const bool applied = !step.applied.empty();
+  Absorb(std::move(step), out);
+  // A deduplicated retry waits too: the write it repeats may still be on its way to disk.
+  HoldReply({id, std::move(reply).value()}, /*needs_sync=*/false, out);
+  if (applied && !session_waits_.empty()) ServeSatisfiedWaits(now, out);
+}
+
+void RegionNode::HandleRead(RequestId id, const ReadCommand& command, NodeTime now,
+                            NodeOutput* out) {
+  if (command.session && !replica_->HasApplied(*command.session)) {
+    if (session_waits_.size() >= options_.max_waiting_reads) {
+      out->replies.push_back(
+          {id, ResourceExhausted(
+                   "too many reads are waiting for their session token here; retry later")});
+      return;
+    }
+    session_waits_.push_back(
+        {id, command, now.steady_ms + static_cast<uint64_t>(options_.session_wait_ms)});
+    return;
+  }
+  ServeRead(id, command, now, out);
+}
+
+void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime now,
+                           NodeOutput* out) {
+  if (command.consistency == Consistency::kQuorum) {
+    StartQuorumRead(id, command.key, now, out);
+    return;
+  }
+  ReadResult result = replica_->Read(command.key);
+  auto pending = undurable_keys_.find(command.key);
+  if (pending == undurable_keys_.end() || pending->second <= durable_step()) {
+    // The key is on disk, other keys may not be: hand out the vector that is durable, which
+    // covers every op this key's state holds, and the client's own past, which stays in its
+    // token even when not all of it is durable here yet.
+    result.applied = durable_applied_;
+    if (command.session) result.applied.Merge(*command.session);
+    out->replies.push_back({id, std::move(result)});
+    return;
+  }
+  HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
+}
+
+void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
+  if (session_waits_.empty()) return;
+  std::vector<SessionWait> ready;
+  std::erase_if(session_waits_, [&](SessionWait& wait) {
+    if (!replica_->HasApplied(*wait.command.session)) return false;
+    ready.push_back(std::move(wait));
+    return true;
+  });
+  for (const SessionWait& wait : ready)
+    ServeRead(wait.id, wait.command, now, out);
+}
+
+void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
+  const std::string& self = options_.region_names[options_.replica.self];
+  std::erase_if(session_waits_, [&](const SessionWait& wait) {
+    if (now.steady_ms < wait.deadline_ms) return false;
+    out->replies.push_back(
+        {wait.id, DeadlineExceeded("session token not satisfied within " +
+                                   std::to_string(options_.session_wait_ms) + " ms: region " +
+                                   self + " has applied " + replica_->applied().ToString() +
+                                   " but the token needs " + wait.command.session->ToString() +
+                                   "; retry, or read in the region that took the write")});
+    return true;
+  });
+  const size_t regions = options_.region_names.size();
+  std::erase_if(quorum_reads_, [&](const auto& entry) {
+    const QuorumRead& read = entry.second;
+    if (now.steady_ms < read.deadline_ms) return false;
+    out->replies.push_back(
+        {read.id, Unavailable("quorum read: " + std::to_string(read.answered.size()) + " of " +
+                              std::to_string(regions) + " regions answered within " +
+                              std::to_string(options_.quorum_timeout_ms) +
+                              " ms; a majority needs " + std::to_string(read.needed))});
+    return true;
+  });
+}
+
+size_t RegionNode::ReachableRegions() const {
+  return 1 + static_cast<size_t>(std::count(links_up_.begin(), links_up_.end(), true));
+}
+
+void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, NodeTime now, NodeOutput* out) {
+  const size_t regions = options_.region_names.size();
+  const size_t majority = regions / 2 + 1;
+  if (replica_->neighbors().size() + 1 < majority) {
+    out->replies.push_back({id, Unavailable("quorum read: this region replicates directly with "
+                                            "too few regions for a majority")});
+    return;
+  }
+  // Known at once: with too few peers connected no majority can answer, so say so now rather
+  // than after quorum_timeout_ms (as a handle claim in the same spot does).
+  size_t connected = 1;
+  for (RegionId peer : replica_->neighbors())
+    connected += links_up_[peer] ? 1 : 0;
+  if (connected < majority) {
+    out->replies.push_back(
+        {id, Unavailable("quorum read: only " + std::to_string(connected) + " of " +
+                         std::to_string(regions) + " regions reachable from " +
+                         options_.region_names[options_.replica.self] + ", a majority needs " +
+                         std::to_string(majority))});
+    return;
+  }
+  QuorumRead read{id,
+                  key,
+                  now.steady_ms + static_cast<uint64_t>(options_.quorum_timeout_ms),
+                  majority,
+                  {options_.replica.self},
+                  std::nullopt,
+                  {}};
+  ReadResult local = replica_->Read(key);
+  read.merged = std::move(local.state);
+  read.joined = std::move(local.applied);
+  if (majority == 1) {
+    HoldReply({id, ReadResult{std::move(read.merged), read.joined}}, false, out);
+    return;
+  }
+  const uint64_t quorum_id = next_quorum_id_++;
+  quorum_reads_.emplace(quorum_id, std::move(read));
+  Output step;
+  replica_->RequestRead(quorum_id, key, now.physical_ms, &step);
+  Absorb(std::move(step), out);
+}
+
+void RegionNode::OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out) {
+  auto it = quorum_reads_.find(reply.id());
+  if (it == quorum_reads_.end()) return;  // answered or expired already
+  QuorumRead& read = it->second;
+  if (std::find(read.answered.begin(), read.answered.end(), from) != read.answered.end()) return;
+  auto applied = Decode(reply.applied());
+  if (!applied.ok()) return;
+  if (reply.found()) {
+    auto state = DecodeState(reply.state(), read.key.data_class);
+    if (!state.ok()) return;
+    if (read.merged) {
+      MergeState(*read.merged, *state);
+    } else {
+      read.merged = std::move(state).value();
+    }
+  }
+  read.joined.Merge(*applied);
+  read.answered.push_back(from);
+  if (read.answered.size() < read.needed) return;
+  // Held behind every step so far: the local state read at the start is durable by then.
+  HoldReply({read.id, ReadResult{std::move(read.merged), std::move(read.joined)}}, false, out);
+  quorum_reads_.erase(it);
+}
+
+void RegionNode::HandleHandle(RequestId id, const HandleCommand& command, NodeTime now,
+                              NodeOutput* out) {
+  const size_t regions = options_.region_names.size();
+  if (options_.strong.mode == HandleMode::kConsensus && ReachableRegions() < strong_->quorum()) {
+    // Known to be cut off from a majority: say so now rather than after the request timeout.
+    // (A link that just died may still look up; then the timeout answers.)
+    out->replies.push_back(
+        {id, Unavailable("region " + options_.region_names[options_.replica.self] + " reaches " +
+                         std::to_string(ReachableRegions()) + " of " + std::to_string(regions) +
+                         " regions; a handle needs a majority of " +
+                         std::to_string(strong_->quorum()))});
+    return;
+  }
+  handle_requests_.insert(id);
+  StrongOutput step;
+  Result<std::string> accepted =
+      strong_->OnClientRequest(id, command.request, now.physical_ms, &step);
+  if (!accepted.ok()) {
+    handle_requests_.erase(id);
+    out->replies.push_back({id, accepted.status()});
+  }
+  AbsorbStrong(std::move(step), now, out);
+}
+
+}  // namespace meridian

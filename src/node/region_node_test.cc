@@ -1,0 +1,245 @@
+// RegionNode's shell rules, each alone: replies and messages held until their step is durable in
+// the WAL mode's sense, reads of keys not yet durable, session waits, quorum reads cut off from a
+// majority, and a failed disk. The simulator checks the same under random faults.
+#include "node/region_node.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "store/memory_storage.h"
+
+namespace meridian {
+namespace {
+
+ClientWrite Incr(const std::string& key, int64_t by = 1) {
+  return ClientWrite{{DataClass::kCounter, key}, "", by};
+}
+
+// Two regions whose disks and network the test drives by hand. Records reach the disk only when
+// the test says so (Persist), and so do the durability reports.
+class Pair {
+ public:
+  explicit Pair(WalSync mode) {
+    for (RegionId r = 0; r < 2; ++r) {
+      RegionNodeOptions o;
+      o.replica.self = r;
+      o.replica.region_count = 2;
+      o.replica.incarnation = 100 + r;
+      o.strong.self = r;
+      o.strong.region_count = 2;
+      o.region_names = {"us", "eu"};
+      o.wal_sync = mode;
+      o.session_wait_ms = 500;
+      disks_.push_back(std::make_unique<MemoryStorage>());
+      auto node = RegionNode::Recover(o, *disks_.back());
+      EXPECT_TRUE(node.ok()) << node.status().ToString();
+      nodes_.push_back(std::move(node).value());
+    }
+  }
+
+  RegionNode& at(RegionId r) { return *nodes_[r]; }
+  NodeTime now() const { return {1'000'000 + now_ms_, now_ms_}; }
+  void Advance(uint64_t ms) { now_ms_ += ms; }
+
+  // Writes what region r emitted so far and reports it written (and synced when `sync`).
+  void Persist(RegionId r, bool sync) {
+    ASSERT_TRUE(disks_[r]->Write(pending_[r], {.sync = sync}).ok());
+    pending_[r] = {};
+    NodeOutput out;
+    if (sync) {
+      at(r).OnSynced(at(r).last_step(), &out);
+    } else {
+      at(r).OnWritten(at(r).last_step(), &out);
+    }
+    Take(r, std::move(out));
+  }
+
+  void Take(RegionId r, NodeOutput out) {
+    pending_[r].Append(std::move(out.records));
+    for (auto& [to, m] : out.messages) {
+      if (!cut_) network_.push_back({r, to, std::move(m)});
+    }
+    for (auto& reply : out.replies)
+      replies_[reply.id] = std::move(reply);
+  }
+
+  void Command(RegionId r, RequestId id, NodeCommand command) {
+    NodeOutput out;
+    at(r).OnCommand(id, std::move(command), now(), &out);
+    Take(r, std::move(out));
+  }
+
+  // Ticks, delivers and persists (synced) until nothing moves: both regions caught up.
+  void Settle(int rounds = 200) {
+    for (int i = 0; i < rounds; ++i) {
+      Advance(10);
+      for (RegionId r = 0; r < 2; ++r) {
+        NodeOutput out;
+        at(r).OnTick(now(), &out);
+        Take(r, std::move(out));
+        Persist(r, true);
+      }
+      std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> batch;
+      batch.swap(network_);
+      for (auto& [from, to, m] : batch) {
+        NodeOutput out;
+        at(to).OnPeerMessage(from, m, now(), &out);
+        Take(to, std::move(out));
+      }
+    }
+  }
+
+  void Link(bool up) {
+    for (RegionId r = 0; r < 2; ++r) {
+      NodeOutput out;
+      at(r).OnLinkChanged(1 - r, up, now(), &out);
+      Take(r, std::move(out));
+    }
+    cut_ = !up;
+  }
+
+  const NodeReply* reply(RequestId id) const {
+    auto it = replies_.find(id);
+    return it == replies_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::vector<std::unique_ptr<MemoryStorage>> disks_;
+  std::vector<std::unique_ptr<RegionNode>> nodes_;
+  RecordBatch pending_[2];
+  std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> network_;
+  std::map<RequestId, NodeReply> replies_;
+  uint64_t now_ms_ = 0;
+  bool cut_ = false;
+};
+
+int64_t CounterIn(const NodeReply& reply) {
+  const auto& read = std::get<ReadResult>(reply.result);
+  return read.state ? *std::get<PnCounter>(*read.state).Value() : 0;
+}
+
+TEST(RegionNodeTest, AlwaysModeAnswersAWriteOnlyOnceItsStepIsSynced) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  ASSERT_EQ(pair.at(0).health(), RegionHealth::kOk);
+  pair.Command(0, 1, WriteCommand{Incr("likes")});
+  EXPECT_EQ(pair.reply(1), nullptr);
+  EXPECT_TRUE(pair.at(0).wants_sync());
+  pair.Persist(0, /*sync=*/false);
+  EXPECT_EQ(pair.reply(1), nullptr) << "written is not enough in always mode";
+  pair.Persist(0, /*sync=*/true);
+  ASSERT_NE(pair.reply(1), nullptr);
+  EXPECT_TRUE(std::holds_alternative<WriteReply>(pair.reply(1)->result));
+}
+
+TEST(RegionNodeTest, PeriodicModeAnswersWhenWrittenButPeersHearOnlyWhenSynced) {
+  Pair pair(WalSync::kPeriodic);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("likes", 5)});
+  EXPECT_EQ(pair.reply(1), nullptr);
+  pair.Persist(0, /*sync=*/false);
+  ASSERT_NE(pair.reply(1), nullptr);
+  // The op's message to eu waits for a sync, and wants_sync says so.
+  EXPECT_GT(pair.at(0).stats().held_messages, 0u);
+  EXPECT_TRUE(pair.at(0).wants_sync());
+  pair.Persist(0, /*sync=*/true);
+  EXPECT_EQ(pair.at(0).stats().held_messages, 0u);
+  EXPECT_FALSE(pair.at(0).wants_sync());
+  pair.Settle();
+  pair.Command(1, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(2)), 5);
+}
+
+TEST(RegionNodeTest, AReadOfAKeyNotYetDurableWaitsOtherKeysAnswerAtOnce) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("old")});
+  pair.Persist(0, true);
+  const VersionVector durable = std::get<WriteReply>(pair.reply(1)->result).applied;
+  pair.Command(0, 2, WriteCommand{Incr("new")});
+  pair.Command(0, 3, ReadCommand{{DataClass::kCounter, "new"}, std::nullopt});
+  pair.Command(0, 4, ReadCommand{{DataClass::kCounter, "old"}, std::nullopt});
+  EXPECT_EQ(pair.reply(3), nullptr);
+  ASSERT_NE(pair.reply(4), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(4)), 1);
+  // The token of the durable key's read names only what is durable.
+  EXPECT_EQ(std::get<ReadResult>(pair.reply(4)->result).applied, durable);
+  pair.Persist(0, true);
+  ASSERT_NE(pair.reply(3), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(3)), 1);
+}
+
+TEST(RegionNodeTest, ASessionReadWaitsForItsTokenAndTimesOut) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("likes", 3)});
+  pair.Persist(0, true);
+  const VersionVector token = std::get<WriteReply>(pair.reply(1)->result).applied;
+  // eu has not heard of the write yet: the read waits, then answers once it has.
+  pair.Command(1, 2, ReadCommand{{DataClass::kCounter, "likes"}, token});
+  EXPECT_EQ(pair.reply(2), nullptr);
+  pair.Settle();
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(2)), 3);
+  // A token eu can never satisfy while cut off: DEADLINE_EXCEEDED after session_wait_ms.
+  pair.Link(false);
+  pair.Command(0, 3, WriteCommand{Incr("likes")});
+  pair.Persist(0, true);
+  const VersionVector ahead = std::get<WriteReply>(pair.reply(3)->result).applied;
+  pair.Command(1, 4, ReadCommand{{DataClass::kCounter, "likes"}, ahead});
+  pair.Settle(60);  // 600 ms > session_wait_ms
+  ASSERT_NE(pair.reply(4), nullptr);
+  const auto* status = std::get_if<Status>(&pair.reply(4)->result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST(RegionNodeTest, AQuorumReadCutOffFromAMajorityIsRefusedAtOnce) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1,
+               ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kQuorum});
+  pair.Settle(5);
+  ASSERT_NE(pair.reply(1), nullptr);
+  EXPECT_TRUE(std::holds_alternative<ReadResult>(pair.reply(1)->result));
+  pair.Link(false);
+  pair.Command(0, 2,
+               ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kQuorum});
+  ASSERT_NE(pair.reply(2), nullptr);
+  const auto* status = std::get_if<Status>(&pair.reply(2)->result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kUnavailable);
+}
+
+TEST(RegionNodeTest, AFailedDiskAnswersWhatWasHeldAndRefusesTheRest) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("likes")});
+  ASSERT_EQ(pair.reply(1), nullptr);
+  NodeOutput out;
+  pair.at(0).OnStorageFailed(Internal("fsync: input/output error"), &out);
+  pair.Take(0, std::move(out));
+  ASSERT_NE(pair.reply(1), nullptr);
+  const auto* lost = std::get_if<Status>(&pair.reply(1)->result);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(lost->code(), StatusCode::kUnavailable);
+  EXPECT_NE(lost->message().find("may or may not"), std::string::npos);
+  EXPECT_EQ(pair.at(0).health(), RegionHealth::kFailed);
+  pair.Command(0, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(std::get<Status>(pair.reply(2)->result).code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(pair.at(0).wants_sync());
+}
+
+}  // namespace
+}  // namespace meridian
