@@ -125,13 +125,15 @@ HttpServer::~HttpServer() {
 
 Status HttpServer::Start() {
   MERIDIAN_ASSERT(!impl_->started);
-  MERIDIAN_ASSERT(impl_->core->options.threads >= 1);
+  const bool external = impl_->core->options.io_context != nullptr;
+  MERIDIAN_ASSERT(external || impl_->core->options.threads >= 1);
   Result<tcp::endpoint> endpoint = ResolveEndpoint(impl_->address);
   if (!endpoint.ok()) return endpoint.status();
   MERIDIAN_RETURN_IF_ERROR(impl_->Listen(*endpoint));
   impl_->started = true;
-  impl_->work.emplace(impl_->core->ioc.get_executor());
   impl_->DoAccept();
+  if (external) return Status::Ok();
+  impl_->work.emplace(impl_->core->ioc.get_executor());
   const int threads = impl_->core->options.threads;
   {
     std::lock_guard<std::mutex> lock(impl_->core->mu);
@@ -178,7 +180,7 @@ void HttpServer::Stop() {
   }
   sessions.clear();
   impl.work.reset();
-  {
+  if (core.options.io_context == nullptr) {
     std::unique_lock<std::mutex> lock(core.mu);
     if (!core.changed.wait_for(lock, kThreadExitWait, [&] { return core.threads_running == 0; })) {
       core.ioc.stop();

@@ -23,10 +23,19 @@
 #include "base/status.h"
 #include "net/http_message.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace meridian {
 
 struct HttpServerOptions {
   int threads = 1;  // I/O threads; handlers run on them, so they must not block
+  // When set, the server runs on this context instead, on whatever thread its owner runs it on
+  // (`threads` is then ignored): a run-to-completion owner keeps every handler on its one loop.
+  // The owner must keep running it until Stop() returns, must not call Stop() from it, and
+  // must not run it again once the server is destroyed.
+  boost::asio::io_context* io_context = nullptr;
   // A region's largest value is 1 MiB; the rest is room for the JSON around it.
   size_t body_bytes_max = (1 << 20) + (64 << 10);
   size_t header_bytes_max = 16 << 10;  // twice Beast's default: long session tokens fit

@@ -38,7 +38,8 @@ struct ResponseGate {
 };
 
 struct ServerCore {
-  ServerCore(HttpHandler h, HttpServerOptions o) : handler(std::move(h)), options(o) {}
+  ServerCore(HttpHandler h, HttpServerOptions o)
+      : handler(std::move(h)), options(o), ioc(o.io_context ? *o.io_context : own_ioc) {}
 
   const HttpHandler handler;
   const HttpServerOptions options;
@@ -53,7 +54,8 @@ struct ServerCore {
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
 
   // Declared last so that it is destroyed first, while the fields above still exist.
-  boost::asio::io_context ioc;
+  boost::asio::io_context own_ioc;  // unless options.io_context names another
+  boost::asio::io_context& ioc;
 
   bool Stopping();
   void RequestDone();                 // in_flight -= 1

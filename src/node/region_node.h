@@ -114,6 +114,8 @@ class RegionNode {
   uint64_t last_step() const { return step_; }
   uint64_t written_step() const { return written_; }
   uint64_t synced_step() const { return synced_; }
+  // The step a client's reply may show, per the WAL mode: synced (kEveryCommit) or written.
+  uint64_t durable_step() const;
   // True when something is held until a step is synced that is not yet: the shell should sync
   // (in kPeriodic mode it would otherwise wait for the next interval).
   bool wants_sync() const;
@@ -157,7 +159,6 @@ class RegionNode {
   void HoldReply(NodeReply reply, bool needs_sync, NodeOutput* out);
   void HoldMessage(RegionId to, pb::PeerMessage message, NodeOutput* out);
   void Release(NodeOutput* out);
-  uint64_t durable_step() const;
   Status Refusal() const;
 
   void HandleWrite(RequestId id, const WriteCommand& command, NodeTime now, NodeOutput* out);

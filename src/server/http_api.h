@@ -44,6 +44,7 @@
 #include "base/status.h"
 #include "clock/version_vector.h"
 #include "net/http_message.h"
+#include "node/commands.h"
 #include "replica/conflict_log.h"
 #include "replica/replica.h"
 #include "replica/types.h"
@@ -66,19 +67,8 @@ inline constexpr size_t kConflictsShownDefault = 100;
 inline constexpr size_t kConflictsShownMax = 1000;
 inline constexpr size_t kConflictValueBytesShown = 256;
 
-enum class Consistency : uint8_t {
-  kLocal,   // answer from this region's state
-  kQuorum,  // answer after a majority of regions confirmed they hold at least this state
-};
-
-struct WriteCommand {
-  ClientWrite write;
-};
-struct ReadCommand {
-  StateKey key;
-  std::optional<VersionVector> session;  // from X-Session-Token: wait until applied
-  Consistency consistency = Consistency::kLocal;
-};
+// WriteCommand and ReadCommand (a read's session comes from X-Session-Token) are the region
+// node's (node/commands.h); the rest are the HTTP front end's own.
 struct MetricsCommand {};
 struct HealthCommand {};
 struct ConflictsCommand {

@@ -23,10 +23,6 @@
 
 namespace meridian {
 
-struct HandleCommand {
-  HandleRequest request;
-};
-
 // nullopt when `request` is not for /handle (the caller routes it elsewhere).
 std::optional<std::variant<HandleCommand, ApiError>> ParseHandleRequest(const HttpRequest& request);
 

@@ -88,10 +88,10 @@ struct RegionMetrics {
   // Durability.
   CounterFamily& wal_syncs = registry.AddCounter(
       "meridian_wal_syncs_total",
-      "WAL fsyncs: one per commit group (--wal-sync always), per interval or handle step "
-      "(periodic).");
+      "WAL fsyncs; each covers every event-loop pass written before it began.");
   CounterFamily& commit_steps =
-      registry.AddCounter("meridian_commit_steps_total", "Core steps made durable and released.");
+      registry.AddCounter("meridian_commit_steps_total",
+                          "Steps of the region node made durable (per --wal-sync).");
 };
 
 }  // namespace meridian

@@ -92,7 +92,7 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     }
     HttpResponder answer = timed(std::move(respond), "handle", op);
     if (const auto* error = std::get_if<ApiError>(&*handle)) return answer(FormatError(*error));
-    return HandleHandle(std::get<HandleCommand>(*handle), std::move(answer));
+    return Submit(std::get<HandleCommand>(std::move(*handle)), {std::move(answer), {}});
   }
   ApiCommand command = ParseApiRequest(request, api_options);
   const RouteLabels labels = LabelsFor(command);
@@ -100,239 +100,55 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
 
   if (const auto* error = std::get_if<ApiError>(&command)) {
     answer(FormatError(*error));
-  } else if (const auto* write = std::get_if<WriteCommand>(&command)) {
-    HandleWrite(*write, std::move(answer));
-  } else if (const auto* read = std::get_if<ReadCommand>(&command)) {
-    HandleRead(*read, std::move(answer));
+  } else if (auto* write = std::get_if<WriteCommand>(&command)) {
+    Submit(std::move(*write), {std::move(answer), {}});
+  } else if (auto* read = std::get_if<ReadCommand>(&command)) {
+    StateKey key = read->key;
+    Submit(std::move(*read), {std::move(answer), std::move(key)});
   } else if (std::holds_alternative<HealthCommand>(command)) {
-    std::lock_guard lock(mu);
-    answer(HealthzLocked());
+    answer(Healthz());
   } else if (std::holds_alternative<MetricsCommand>(command)) {
-    std::lock_guard lock(mu);
-    answer(FormatMetrics(RenderMetricsLocked()));
+    answer(FormatMetrics(RenderMetrics()));
   } else if (const auto* conflicts = std::get_if<ConflictsCommand>(&command)) {
-    std::lock_guard lock(mu);
-    answer(FormatConflicts(replica->conflicts(), region_names, conflicts->limit));
+    answer(FormatConflicts(node->replica().conflicts(), region_names, conflicts->limit));
   }
 }
 
-void RegionServer::Impl::HandleWrite(const WriteCommand& command, HttpResponder respond) {
-  std::lock_guard lock(mu);
-  if (auto refusal = RefusalLocked()) return respond(std::move(*refusal));
-  Output out;
-  Result<WriteReply> reply = replica->OnClientWrite(command.write, NowMs(), &out);
-  if (!reply.ok()) return respond(FormatStatus(reply.status()));
-  SubmitLocked(std::move(out), [this, reply = std::move(reply).value(),
-                                respond = std::move(respond)](const Status& durable) {
-    respond(durable.ok()
-                ? FormatWrite(reply, region_names)
-                : FormatStatus(Unavailable("the write was not made durable (" + durable.ToString() +
-                                           "); it may or may not "
-                                           "take effect: retry with the same "
-                                           "Idempotency-Key")));
-  });
+void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
+  const RequestId id = next_request++;
+  pending.emplace(id, std::move(request));
+  const NodeTime now = Now();
+  NodeOutput out;
+  // Quorum reads and handles refuse at once when no majority is reachable: as of now.
+  const auto* read = std::get_if<ReadCommand>(&command);
+  if ((read && read->consistency == Consistency::kQuorum) ||
+      std::holds_alternative<HandleCommand>(command)) {
+    RefreshLinks(now, &out);
+  }
+  node->OnCommand(id, std::move(command), now, &out);
+  Process(std::move(out));
 }
 
-void RegionServer::Impl::HandleRead(const ReadCommand& command, HttpResponder respond) {
-  std::lock_guard lock(mu);
-  if (auto refusal = RefusalLocked()) return respond(std::move(*refusal));
-  if (command.session && !replica->HasApplied(*command.session)) {
-    if (session_waits.size() >= options.max_waiting_reads) {
-      return respond(FormatStatus(ResourceExhausted(
-          "too many reads are waiting for their session token here; retry later")));
-    }
-    session_waits.push_back(
-        {command, std::move(respond),
-         std::chrono::steady_clock::now() + std::chrono::milliseconds(options.session_wait_ms)});
-    return;
-  }
-  ServeReadLocked(command, std::move(respond));
-}
-
-void RegionServer::Impl::ServeReadLocked(const ReadCommand& command, HttpResponder respond) {
-  if (command.consistency == Consistency::kQuorum) {
-    StartQuorumReadLocked(command.key, std::move(respond));
-    return;
-  }
-  ReadResult result = replica->Read(command.key);
-  if (DurableLocked(command.key)) {
-    // The key is on disk, other keys may not be: hand out the vector that is durable, which
-    // covers every op this key's state holds.
-    {
-      std::lock_guard lock(durable_mu);
-      result.applied = durable_applied;
-    }
-    // The client's own past stays in its token even when it is not all durable here yet.
-    if (command.session) result.applied.Merge(*command.session);
-    return respond(FormatRead(command.key, result, region_names));
-  }
-  AnswerAfterCommitLocked(FormatRead(command.key, result, region_names), std::move(respond));
-}
-
-bool RegionServer::Impl::DurableLocked(const StateKey& key) {
-  auto it = undurable_keys.find(key);
-  if (it == undurable_keys.end()) return true;
-  std::lock_guard lock(durable_mu);
-  return it->second <= durable_steps;
-}
-
-void RegionServer::Impl::AnswerAfterCommitLocked(HttpResponse response, HttpResponder respond) {
-  // With nothing in the pipeline ahead of it, Submit answers at once.
-  pipeline->Submit({}, [response = std::move(response),
-                        respond = std::move(respond)](const Status& durable) mutable {
-    respond(durable.ok() ? std::move(response)
-                         : FormatStatus(Unavailable("the state read could not be made durable: " +
-                                                    durable.ToString())));
-  });
-}
-
-std::vector<RegionServer::Impl::SessionWait> RegionServer::Impl::TakeSatisfiedWaitsLocked() {
-  std::vector<SessionWait> satisfied;
-  auto ready = [&](SessionWait& wait) {
-    if (!replica->HasApplied(*wait.command.session)) return false;
-    satisfied.push_back(std::move(wait));
-    return true;
-  };
-  session_waits.erase(std::remove_if(session_waits.begin(), session_waits.end(), ready),
-                      session_waits.end());
-  return satisfied;
-}
-
-void RegionServer::Impl::ExpireSessionWaitsLocked(SteadyTime now) {
-  auto expired = [&](SessionWait& wait) {
-    if (now < wait.deadline && health != RegionHealth::kFailed) return false;
-    wait.respond(FormatStatus(DeadlineExceeded(
-        "session token not satisfied within " + std::to_string(options.session_wait_ms) +
-        " ms: region " + region_names[options.self] + " has applied " +
-        replica->applied().ToString() + " but the token needs " + wait.command.session->ToString() +
-        "; retry, or read in the region that took the write")));
-    return true;
-  };
-  session_waits.erase(std::remove_if(session_waits.begin(), session_waits.end(), expired),
-                      session_waits.end());
-}
-
-void RegionServer::Impl::StartQuorumReadLocked(const StateKey& key, HttpResponder respond) {
-  const size_t regions = region_names.size();
-  const size_t majority = regions / 2 + 1;
-  if (replica->neighbors().size() + 1 < majority) {
-    return respond(FormatStatus(Unavailable(
-        "quorum read: this region replicates directly with too few regions for a majority")));
-  }
-  // Known at once: with too few peers connected no majority can answer, so say so now rather
-  // than after quorum_timeout_ms (as a handle claim in the same spot does).
-  size_t connected = 0;
-  for (RegionId peer : replica->neighbors())
-    connected += transport->Connected(peer) ? 1 : 0;
-  if (connected + 1 < majority) {
-    return respond(FormatStatus(Unavailable(
-        "quorum read: only " + std::to_string(connected + 1) + " of " + std::to_string(regions) +
-        " regions reachable from " + region_names[options.self] + ", a majority needs " +
-        std::to_string(majority))));
-  }
-  QuorumRead read;
-  read.key = key;
-  read.deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.quorum_timeout_ms);
-  read.needed = majority;
-  read.answered.push_back(options.self);
-  ReadResult local = replica->Read(key);
-  read.merged = std::move(local.state);
-  read.joined = local.applied;
-  if (majority == 1) {
-    return AnswerAfterCommitLocked(
-        FormatRead(key, ReadResult{std::move(read.merged), read.joined}, region_names),
-        std::move(respond));
-  }
-  read.respond = std::move(respond);
-  uint64_t id = 0;
-  {
-    std::lock_guard quorum_lock(quorum_mu);
-    id = next_quorum_id++;
-    quorum_reads.emplace(id, std::move(read));
-  }
-  // The answers arrive in steps submitted after this one, so they are released only once the
-  // local state read above is durable too.
-  Output out;
-  replica->RequestRead(id, key, NowMs(), &out);
-  SubmitLocked(std::move(out));
-}
-
-void RegionServer::Impl::OnReadReply(RegionId from, const pb::ReadReply& reply) {
-  std::lock_guard quorum_lock(quorum_mu);
-  auto it = quorum_reads.find(reply.id());
-  if (it == quorum_reads.end()) return;  // answered or expired already
-  QuorumRead& read = it->second;
-  if (std::find(read.answered.begin(), read.answered.end(), from) != read.answered.end()) return;
-  auto applied = Decode(reply.applied());
-  if (!applied.ok()) return;
-  if (reply.found()) {
-    auto state = DecodeState(reply.state(), read.key.data_class);
-    if (!state.ok()) return;
-    if (read.merged) {
-      MergeState(*read.merged, *state);
-    } else {
-      read.merged = std::move(state).value();
-    }
-  }
-  read.joined.Merge(*applied);
-  read.answered.push_back(from);
-  if (read.answered.size() < read.needed) return;
-  read.respond(FormatRead(read.key, ReadResult{std::move(read.merged), read.joined}, region_names));
-  quorum_reads.erase(it);
-}
-
-void RegionServer::Impl::ExpireQuorumReads(SteadyTime now) {
-  std::lock_guard quorum_lock(quorum_mu);
-  for (auto it = quorum_reads.begin(); it != quorum_reads.end();) {
-    QuorumRead& read = it->second;
-    if (now < read.deadline) {
-      ++it;
-      continue;
-    }
-    read.respond(
-        FormatStatus(Unavailable("quorum read: " + std::to_string(read.answered.size()) + " of " +
-                                 std::to_string(region_names.size()) + " regions answered within " +
-                                 std::to_string(options.quorum_timeout_ms) +
-                                 " ms; a majority needs " + std::to_string(read.needed))));
-    it = quorum_reads.erase(it);
-  }
-}
-
-void RegionServer::Impl::HandleHandle(const HandleCommand& command, HttpResponder respond) {
-  std::lock_guard lock(mu);
-  if (auto refusal = RefusalLocked()) return respond(std::move(*refusal));
-  if (options.strong.mode == HandleMode::kConsensus) {
-    // Known to be cut off from a majority: say so now rather than after the request timeout.
-    // (A link that just died may still look connected; then the timeout answers.)
-    size_t reachable = 1;
-    for (RegionId peer = 0; peer < region_names.size(); ++peer) {
-      if (peer != options.self && transport->Connected(peer)) ++reachable;
-    }
-    if (reachable < strong->quorum()) {
-      return respond(FormatStatus(Unavailable(
-          "region " + region_names[options.self] + " reaches " + std::to_string(reachable) +
-          " of " + std::to_string(region_names.size()) + " regions; a handle needs a majority of " +
-          std::to_string(strong->quorum()))));
-    }
-  }
-  const uint64_t id = next_handle_request++;
-  {
-    std::lock_guard handle_lock(handle_mu);
-    handle_requests.emplace(id, std::move(respond));
-  }
-  StrongOutput out;
-  Result<std::string> accepted = strong->OnClientRequest(id, command.request, NowMs(), &out);
-  if (!accepted.ok()) {
-    HttpResponder refused;
-    {
-      std::lock_guard handle_lock(handle_mu);
-      refused = std::move(handle_requests[id]);
-      handle_requests.erase(id);
-    }
-    return refused(FormatStatus(accepted.status()));
-  }
-  SubmitStrongLocked(std::move(out));
+void RegionServer::Impl::Answer(NodeReply reply) {
+  auto it = pending.find(reply.id);
+  if (it == pending.end()) return;
+  PendingRequest request = std::move(it->second);
+  pending.erase(it);
+  HttpResponse response = std::visit(
+      [&](auto& result) -> HttpResponse {
+        using T = std::decay_t<decltype(result)>;
+        if constexpr (std::is_same_v<T, Status>) {
+          return FormatStatus(result);
+        } else if constexpr (std::is_same_v<T, WriteReply>) {
+          return FormatWrite(result, region_names);
+        } else if constexpr (std::is_same_v<T, ReadResult>) {
+          return FormatRead(request.key, result, region_names);
+        } else {
+          return FormatHandleReply(result, region_names[options.self]);
+        }
+      },
+      reply.result);
+  request.respond(std::move(response));
 }
 
 void RegionServer::Impl::HandleAdmin(const HttpRequest& request, HttpResponder respond) {

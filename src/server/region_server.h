@@ -1,16 +1,19 @@
 // RegionServer: one region as a process: the replica core behind the HTTP API, persisted in
 // RocksDB, replicating to its peers over gRPC (DESIGN.md sections 2, 5 and 6).
 //
-// Threads (all small, none busy-waits): the HTTP server's I/O thread(s), the transport's
-// completion-queue thread, a tick thread (every tick_ms) and the commit pipeline's thread. Every
-// step of the core (client write, peer message, peer connected, tick) runs under one mutex and
-// hands its Output to the CommitPipeline, which persists it (by default with one synced
-// WriteBatch per group) and only then sends its messages and answers its clients.
+// Run to completion (none of the threads busy-waits): one event-loop thread accepts and parses
+// requests, applies them to the region node (node/region_node.h: the replica, the handle node
+// and the rules of this contract, sans I/O, the same code the simulator drives), takes peer
+// messages and ticks, and at the end of each pass writes everything the pass recorded as ONE
+// unsynced RocksDB batch. A syncer thread fsyncs the WAL (one fsync for every pass written before
+// it began: group commit) and the loop then answers and sends what waited for it. The transport
+// has its own thread(s) and posts what it receives to the loop. No request crosses a thread, and
+// nothing on the loop takes a lock another thread holds for long.
 //
 // Contract:
 //  1. A write is answered 200 only after everything it changed is in the synced WAL (with
 //     commit.wal_sync periodic: in the kernel's copy of the WAL, fsynced within the interval); a
-//     step's messages (ops, acks, quorum-read answers) leave only after its records are durable.
+//     step's messages (ops, acks, quorum-read answers) leave only after its records are synced.
 //     So no acknowledged write and no state a peer or client has seen is lost to kill -9.
 //  2. A read never shows state that is not durable yet: it answers at once when the key's last
 //     change is durable (handing out the durable vector, joined with the client's token, as its
@@ -31,7 +34,7 @@
 //     (keys and bytes done and expected, rate, time to go); writes on new or restored storage
 //     are refused with 503 until the rejoin ends.
 //  7. Handles (/handle/{name}) go to the StrongNode: its promises and accepted values reach disk
-//     through the same pipeline before any peer or client hears of them. Replication links are
+//     synced before any peer or client hears of them. Replication links are
 //     dialled to every region, whatever the topology, because a majority may include any of them.
 //  8. Stop() drains: stops taking requests, answers those in flight, commits what the core
 //     emitted, stops replication and closes RocksDB. Idempotent.
@@ -45,8 +48,8 @@
 #include "base/status.h"
 #include "config/cluster_config.h"
 #include "net/replication_transport.h"
+#include "node/region_node.h"
 #include "replica/options.h"
-#include "server/commit_pipeline.h"
 #include "store/rocksdb_storage.h"
 #include "strong/options.h"
 
@@ -63,7 +66,6 @@ struct RegionServerOptions {
   // listeners directly (tests and deployments without an emulator).
   bool direct_replication = false;
 
-  int http_threads = 1;
   // The core's timeouts count ticks; ReplicaOptions' defaults assume 10 ms.
   int tick_ms = 10;
   int session_wait_ms = 1000;
@@ -78,8 +80,13 @@ struct RegionServerOptions {
   RocksDbOptions rocksdb;
   ReplicationTransportOptions transport;
   // When a write is acknowledged: after its WAL fsync (default), or once the kernel has it with
-  // an fsync every interval (see server/commit_pipeline.h).
-  CommitPipelineOptions commit;
+  // an fsync every interval.
+  struct Commit {
+    WalSync wal_sync = WalSync::kEveryCommit;
+    // kPeriodic: how often the WAL is fsynced, which bounds what a power loss can take. (It is
+    // also fsynced whenever ops wait to leave for peers: they leave only once synced.)
+    int sync_interval_ms = 100;
+  } commit;
 
   // Test hook: waits this long after the HTTP listener is up and before loading the data, so a
   // test sees the "loading" answers whatever the data's size.

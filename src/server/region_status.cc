@@ -23,14 +23,15 @@ void AdvanceTo(Counter& counter, double total) {
 
 }  // namespace
 
-Json RegionServer::Impl::CatchUpJsonLocked() const {
+Json RegionServer::Impl::CatchUpJson() const {
+  const Replica* replica = &node->replica();
   const CatchUpStatus c = replica->catch_up();
   Json not_heard = Json::array();
   for (RegionId r : c.not_heard)
     not_heard.push_back(region_names[r]);
   Json body{{"caught_up", c.caught_up},
             {"rejoining", c.rejoining},
-            {"handles_rejoining", strong->rejoining()},
+            {"handles_rejoining", node->strong().rejoining()},
             {"not_heard_from", std::move(not_heard)}};
   if (!c.caught_up) body["target"] = VectorByName(c.target, region_names);
   auto progress = [&](const TransferProgress& t, const char* peer_role) {
@@ -56,7 +57,9 @@ Json RegionServer::Impl::CatchUpJsonLocked() const {
   return body;
 }
 
-HttpResponse RegionServer::Impl::HealthzLocked() const {
+HttpResponse RegionServer::Impl::Healthz() const {
+  const Replica* replica = &node->replica();
+  const RegionHealth health = node->health();
   const TransportStats transport_stats = transport->Stats();
   Json peers = Json::array();
   for (const PeerStatus& peer : replica->Peers()) {
@@ -75,18 +78,20 @@ HttpResponse RegionServer::Impl::HealthzLocked() const {
   }
   Json body{{"region", region_names[options.self]},
             {"status", RegionHealthName(health)},
-            {"catch_up", CatchUpJsonLocked()},
+            {"catch_up", CatchUpJson()},
             {"version_vector", VectorByName(replica->applied(), region_names)},
             {"peers", std::move(peers)},
             {"clock_skew_ms", clock_skew_ms.load()},
             {"wal_sync", WalSyncName(options.commit.wal_sync)}};
-  if (health == RegionHealth::kFailed) body["error"] = pipeline->failure().ToString();
+  if (health == RegionHealth::kFailed) body["error"] = node->storage_failure().ToString();
   // 503 for a region that must not get traffic, so plain HTTP load balancers agree with us.
   const bool serving = health == RegionHealth::kOk || health == RegionHealth::kCatchingUp;
   return HttpResponse::Json(serving ? 200 : 503, body.dump());
 }
 
-std::string RegionServer::Impl::RenderMetricsLocked() {
+std::string RegionServer::Impl::RenderMetrics() {
+  const Replica* replica = &node->replica();
+  const RegionHealth health = node->health();
   for (RegionHealth h : {RegionHealth::kCatchingUp, RegionHealth::kOk, RegionHealth::kDraining,
                          RegionHealth::kFailed}) {
     metrics.healthy.WithLabels({std::string(RegionHealthName(h))}).Set(h == health ? 1 : 0);
@@ -126,7 +131,7 @@ std::string RegionServer::Impl::RenderMetricsLocked() {
             static_cast<double>(stats.peer_incarnation_changes));
   const CatchUpStatus catch_up = replica->catch_up();
   metrics.rejoining.WithLabels({"data"}).Set(catch_up.rejoining ? 1 : 0);
-  metrics.rejoining.WithLabels({"handles"}).Set(strong->rejoining() ? 1 : 0);
+  metrics.rejoining.WithLabels({"handles"}).Set(node->strong().rejoining() ? 1 : 0);
   for (const PeerStatus& peer : replica->Peers()) {
     const std::string& name = region_names[peer.region];
     const TransferProgress* in =
@@ -151,15 +156,14 @@ std::string RegionServer::Impl::RenderMetricsLocked() {
   AdvanceTo(metrics.transfers_started.WithLabels({"in"}),
             static_cast<double>(stats.snapshots_applied));
   metrics.keys.Get().Set(static_cast<double>(replica->key_count()));
-  metrics.session_waits.Get().Set(static_cast<double>(session_waits.size()));
-  const CommitPipelineStats commit = pipeline->stats();
-  AdvanceTo(metrics.wal_syncs.Get(), static_cast<double>(commit.syncs));
-  AdvanceTo(metrics.commit_steps.Get(), static_cast<double>(commit.steps));
+  metrics.session_waits.Get().Set(static_cast<double>(node->stats().session_waits));
+  AdvanceTo(metrics.wal_syncs.Get(), static_cast<double>(syncer->syncs()));
+  AdvanceTo(metrics.commit_steps.Get(), static_cast<double>(node->durable_step()));
   return metrics.registry.Render();
 }
 
-void RegionServer::Impl::ObserveAppliedLocked(const Output& out, uint64_t now_ms) {
-  for (const AppliedOp& op : out.applied) {
+void RegionServer::Impl::ObserveApplied(const std::vector<AppliedOp>& applied, uint64_t now_ms) {
+  for (const AppliedOp& op : applied) {
     if (op.dot.origin == options.self) {
       metrics.ops_applied.WithLabels({"local"}).Increment();
       continue;

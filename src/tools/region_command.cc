@@ -20,7 +20,6 @@ struct RegionCommandOptions {
   std::string http;
   std::string replication;
   bool direct = false;
-  int http_threads = 1;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   std::string handles = "consensus";
@@ -51,7 +50,6 @@ int RunRegion(const RegionCommandOptions& o) {
   options.http_address = o.http;
   options.replication_address = o.replication;
   options.direct_replication = o.direct;
-  options.http_threads = o.http_threads;
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
@@ -85,9 +83,6 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "replication listen address (default: the config's)");
   cmd->add_flag("--direct", o->direct,
                 "dial peers' replication listeners directly, not through the WAN emulator");
-  cmd->add_option("--http-threads", o->http_threads, "HTTP I/O threads")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
   cmd->add_option("--session-wait-ms", o->session_wait_ms,
                   "how long a read waits for its session token to be applied")
       ->capture_default_str()

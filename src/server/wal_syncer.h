@@ -1,0 +1,58 @@
+// WalSyncer: fsyncs the storage's WAL off the event loop.
+//
+// The loop writes each pass's records unsynced (the kernel has them: a process crash cannot lose
+// them) and asks the syncer for "everything written up to step N". The syncer runs one
+// Storage::Sync() for every request that arrived before the sync began (group commit: while one
+// fsync runs, the loop keeps serving and the next sync covers all it wrote meanwhile), then
+// reports the highest step covered, or the error, through `done` (on the syncer's thread: the
+// owner posts it back to its loop).
+//
+// Contract:
+//  1. done(step, OK) only after a Sync() that began after every write of steps <= step returned.
+//  2. A failed Sync() is reported once, as done(step, error), and the syncer then reports nothing
+//     more (the region's storage is failed; a restart recovers).
+//  3. Stop() finishes a sync in progress, runs none more, and joins. Never busy-waits.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "base/status.h"
+#include "base/storage.h"
+
+namespace meridian {
+
+class WalSyncer {
+ public:
+  using Done = std::function<void(uint64_t step, const Status& synced)>;
+
+  // `storage` must outlive the syncer. Starts its thread.
+  WalSyncer(Storage* storage, Done done);
+  ~WalSyncer();  // Stop()s
+  WalSyncer(const WalSyncer&) = delete;
+  WalSyncer& operator=(const WalSyncer&) = delete;
+
+  // Any thread: every write of steps <= `step` has returned; sync them.
+  void Request(uint64_t step);
+  uint64_t syncs() const;
+  void Stop();
+
+ private:
+  void Run();
+
+  Storage* const storage_;
+  const Done done_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  uint64_t requested_ = 0;  // GUARDED_BY(mu_)
+  uint64_t covered_ = 0;    // GUARDED_BY(mu_): the highest step a finished sync covered
+  uint64_t syncs_ = 0;      // GUARDED_BY(mu_)
+  bool failed_ = false;     // GUARDED_BY(mu_)
+  bool stopping_ = false;   // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace meridian
