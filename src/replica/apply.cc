@@ -72,8 +72,10 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   EncodeOp(op, &encoded);
   std::string bytes = encoded.SerializeAsString();
   const uint64_t index = oplog_.Append(op.dot, bytes, tick_);
+  // The op's log entry is its only record besides the state: the applied vector and the
+  // clock's high-water mark are checkpointed per tick (CheckpointMarks) and recovered from the
+  // log's tail beyond the checkpoint.
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
-  PersistApplied(out);
   out->applied.push_back({op.dot, op.deps, op.stamp, op.target});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);
 }
@@ -113,10 +115,19 @@ void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) 
   out->records.Put(storage_key, std::move(bytes));
 }
 
-void Replica::PersistApplied(Output* out) {
-  pb::VersionVector vv;
-  Encode(applied_, &vv);
-  out->records.Put(std::string(storage_keys::kAppliedVector), vv.SerializeAsString());
+void Replica::CheckpointMarks(Output* out) {
+  if (applied_ != persisted_applied_) {
+    pb::VersionVector vv;
+    Encode(applied_, &vv);
+    out->records.Put(std::string(storage_keys::kAppliedVector), vv.SerializeAsString());
+    persisted_applied_ = applied_;
+  }
+  if (persisted_clock_ < clock_.last()) {
+    pb::HlcTimestamp hlc;
+    Encode(clock_.last(), &hlc);
+    out->records.Put(std::string(storage_keys::kHlcHighWater), hlc.SerializeAsString());
+    persisted_clock_ = clock_.last();
+  }
 }
 
 void Replica::AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out) {
@@ -178,10 +189,9 @@ Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out
   op.stamp = {clock_.Now(physical_ms), options_.self};
   op.deps = applied_;
   op.target = target;
-  pb::HlcTimestamp hlc;
-  Encode(op.stamp.time, &hlc);
-  // Persisted with the op's step: a restart resumes the clock above every stamp it handed out.
-  out->records.Put(std::string(storage_keys::kHlcHighWater), hlc.SerializeAsString());
+  // No record of the clock here: the op's log entry carries its stamp, and recovery resumes the
+  // clock above every stamp in the log (CheckpointMarks covers what the log drops).
+  (void)out;
   return op;
 }
 

@@ -51,6 +51,8 @@ void Replica::Tick(uint64_t physical_ms, Output* out) {
     TruncateOplog(out);
   }
   if (tick_ % options_.anti_entropy_interval_ticks == 0) StartAntiEntropy(physical_ms, out);
+  // After TruncateOplog: a log entry it dropped may be all that recorded an op's dot or stamp.
+  CheckpointMarks(out);
 }
 
 void Replica::CollectGarbage(Output* out) {

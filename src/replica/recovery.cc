@@ -97,6 +97,10 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
                      auto op = DecodeOp(*encoded);
                      if (!op.ok()) return op.status();
                      logged[op->dot.origin].push_back(op->dot.seq);
+                     // The log's tail beyond the last checkpoint of the marks (CheckpointMarks).
+                     r.applied_.Set(op->dot.origin,
+                                    std::max(r.applied_.Get(op->dot.origin), op->dot.seq));
+                     r.clock_.Restore(op->stamp.time);
                      r.oplog_.Restore(*index, op->dot, std::string(value));
                      return Status::Ok();
                    }));

@@ -255,7 +255,10 @@ class Replica {
   void Compensate(const std::string& idempotency_key, const IdempotencyRecord::Write& loser,
                   uint64_t physical_ms, Output* out);
   Op NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out);
-  void PersistApplied(Output* out);
+  // Persists the applied vector and the clock's high-water mark when they moved since last time.
+  // Per tick, and in any step that drops log entries or merges ops without logging them: the
+  // marks on disk plus the log's entries always give back both (recovery takes the maximum).
+  void CheckpointMarks(Output* out);
 
   // --- client writes (client_write.cc) ---
   Status ValidateWrite(const ClientWrite& write) const;
@@ -323,6 +326,9 @@ class Replica {
   std::vector<RegionId> neighbors_;
   HybridClock clock_;
   VersionVector applied_;
+  // What CheckpointMarks last wrote (empty after a restart: the first tick writes them again).
+  VersionVector persisted_applied_;
+  HlcTimestamp persisted_clock_;
   std::map<StateKey, KeyState> states_;
   std::map<StateKey, Dot> last_writer_;  // volatile: only feeds conflict accounting
   std::map<StateKey, uint64_t> entry_hashes_;

@@ -293,7 +293,7 @@ void Replica::FinishInbound(InboundTransfer& in, const VersionVector& base, uint
     if (base.Get(r) > applied_.Get(r)) not_logged.Set(r, base.Get(r));
   }
   applied_.Merge(base);
-  PersistApplied(out);
+  CheckpointMarks(out);  // the merged ops have no log entries to recover the vector from
   oplog_.RaiseFloor(not_logged);
   ++stats_.snapshots_applied;
   out->merged_snapshot = base;
