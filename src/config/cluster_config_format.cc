@@ -26,8 +26,9 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
   for (const RegionConfig& r : config.regions) {
     y << "  - name: " << r.name << "\n"
       << "    http: " << r.http.ToString() << "\n"
-      << "    replication: " << r.replication.ToString() << "\n"
-      << "    data_dir: " << Quoted(r.data_dir) << "\n";
+      << "    replication: " << r.replication.ToString() << "\n";
+    if (r.resp) y << "    resp: " << r.resp->ToString() << "\n";
+    y << "    data_dir: " << Quoted(r.data_dir) << "\n";
   }
   y << "topology: " << TopologyName(config.topology) << "\n";
   if (config.hub) y << "hub: " << config.regions[*config.hub].name << "\n";

@@ -61,7 +61,7 @@ Status CheckRegionName(const YamlReader& reader, const Field& field, const std::
 Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
                                  const ClusterConfig& config) {
   const YamlReader& r = state.reader;
-  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"name", "http", "replication", "data_dir"}));
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"name", "http", "replication", "resp", "data_dir"}));
   MERIDIAN_ASSIGN_OR_RETURN(name_field, r.Required(field, keys, "name"));
   MERIDIAN_ASSIGN_OR_RETURN(name, r.String(name_field));
   MERIDIAN_RETURN_IF_ERROR(CheckRegionName(r, name_field, name));
@@ -72,6 +72,11 @@ Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
   MERIDIAN_ASSIGN_OR_RETURN(http, ReadListener(state, http_field));
   MERIDIAN_ASSIGN_OR_RETURN(repl_field, r.Required(field, keys, "replication"));
   MERIDIAN_ASSIGN_OR_RETURN(replication, ReadListener(state, repl_field));
+  std::optional<HostPort> resp;
+  if (const Field* resp_field = Optional(keys, "resp")) {
+    MERIDIAN_ASSIGN_OR_RETURN(address, ReadListener(state, *resp_field));
+    resp = address;
+  }
   MERIDIAN_ASSIGN_OR_RETURN(dir_field, r.Required(field, keys, "data_dir"));
   MERIDIAN_ASSIGN_OR_RETURN(data_dir, r.String(dir_field));
   for (const RegionConfig& other : config.regions) {
@@ -79,7 +84,7 @@ Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
       return r.Error(dir_field, "'" + data_dir + "' is also region " + other.name + "'s data_dir");
     }
   }
-  return RegionConfig{name, http, replication, data_dir};
+  return RegionConfig{name, http, replication, data_dir, resp};
 }
 
 Status ParseRegions(ParseState& state, const Field& field, ClusterConfig& config) {

@@ -146,6 +146,11 @@ class Replica {
   void Tick(uint64_t physical_ms, Output* out);
 
   ReadResult Read(const StateKey& key) const;
+  // The key's state without a copy, or null; valid until the next event.
+  const KeyState* Find(const StateKey& key) const {
+    auto it = states_.find(key);
+    return it == states_.end() ? nullptr : &it->second;
+  }
   // Catch-up state and the state transfers in progress.
   CatchUpStatus catch_up() const;
   bool rejoining() const { return rejoining_; }

@@ -92,7 +92,10 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     }
     HttpResponder answer = timed(std::move(respond), "handle", op);
     if (const auto* error = std::get_if<ApiError>(&*handle)) return answer(FormatError(*error));
-    return Submit(std::get<HandleCommand>(std::move(*handle)), {std::move(answer), {}});
+    return Submit(std::get<HandleCommand>(std::move(*handle)),
+                  [this, answer = std::move(answer)](NodeReply reply) {
+                    answer(FormatReply(reply, nullptr));
+                  });
   }
   ApiCommand command = ParseApiRequest(request, api_options);
   const RouteLabels labels = LabelsFor(command);
@@ -101,10 +104,15 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
   if (const auto* error = std::get_if<ApiError>(&command)) {
     answer(FormatError(*error));
   } else if (auto* write = std::get_if<WriteCommand>(&command)) {
-    Submit(std::move(*write), {std::move(answer), {}});
+    Submit(std::move(*write), [this, answer = std::move(answer)](NodeReply reply) {
+      answer(FormatReply(reply, nullptr));
+    });
   } else if (auto* read = std::get_if<ReadCommand>(&command)) {
     StateKey key = read->key;
-    Submit(std::move(*read), {std::move(answer), std::move(key)});
+    Submit(std::move(*read),
+           [this, answer = std::move(answer), key = std::move(key)](NodeReply reply) {
+             answer(FormatReply(reply, &key));
+           });
   } else if (std::holds_alternative<HealthCommand>(command)) {
     answer(Healthz());
   } else if (std::holds_alternative<MetricsCommand>(command)) {
@@ -132,23 +140,26 @@ void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
 void RegionServer::Impl::Answer(NodeReply reply) {
   auto it = pending.find(reply.id);
   if (it == pending.end()) return;
-  PendingRequest request = std::move(it->second);
+  PendingRequest done = std::move(it->second);
   pending.erase(it);
-  HttpResponse response = std::visit(
-      [&](auto& result) -> HttpResponse {
+  done(std::move(reply));
+}
+
+HttpResponse RegionServer::Impl::FormatReply(const NodeReply& reply, const StateKey* key) const {
+  return std::visit(
+      [&](const auto& result) -> HttpResponse {
         using T = std::decay_t<decltype(result)>;
         if constexpr (std::is_same_v<T, Status>) {
           return FormatStatus(result);
         } else if constexpr (std::is_same_v<T, WriteReply>) {
           return FormatWrite(result, region_names);
         } else if constexpr (std::is_same_v<T, ReadResult>) {
-          return FormatRead(request.key, result, region_names);
+          return FormatRead(*key, result, region_names);
         } else {
           return FormatHandleReply(result, region_names[options.self]);
         }
       },
       reply.result);
-  request.respond(std::move(response));
 }
 
 void RegionServer::Impl::HandleAdmin(const HttpRequest& request, HttpResponder respond) {

@@ -36,6 +36,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   if (options.data_dir.empty()) options.data_dir = me.data_dir;
   if (options.http_address.empty()) options.http_address = me.http.ToString();
   if (options.replication_address.empty()) options.replication_address = me.replication.ToString();
+  if (options.resp_address.empty() && me.resp) options.resp_address = me.resp->ToString();
   options.replica.self = options.self;
   options.replica.region_count = static_cast<RegionId>(cluster.regions.size());
   options.replica.topology = cluster.topology;
@@ -53,6 +54,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   s.loop_thread = std::thread([raw] { raw->loop.run(); });
   auto abandon = [&s](Status st) {
     if (s.http) s.http->Stop();
+    if (s.resp) s.RunOnLoop([&s] { s.resp->Stop(); });
     s.work.reset();
     s.loop.stop();
     s.loop_thread.join();
@@ -72,6 +74,18 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       http_options);
   if (Status st = s.http->Start(); !st.ok()) {
     return abandon(Status(st.code(), "HTTP listener: " + st.message()));
+  }
+  if (!options.resp_address.empty()) {
+    RespServer::Hooks hooks;
+    hooks.loading = [raw] { return raw->loading.load(); };
+    hooks.node = [raw]() -> const RegionNode& { return *raw->node; };
+    hooks.submit = [raw](NodeCommand command, std::function<void(NodeReply)> done) {
+      raw->Submit(std::move(command), std::move(done));
+    };
+    hooks.now_steady_ms = [raw] { return raw->Now().steady_ms; };
+    s.resp = std::make_unique<RespServer>(s.loop, options.resp_address, options.resp,
+                                          std::move(hooks));
+    if (Status st = s.resp->Start(); !st.ok()) return abandon(st);
   }
   if (options.TEST_recovery_delay_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options.TEST_recovery_delay_ms));
@@ -127,8 +141,10 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   }
   s.RunOnLoop([raw, &me] {
     const Replica& replica = raw->node->replica();
-    spdlog::info("region {}: serving http://{} replication {} data {} (applied {}{}; wal {})",
-                 me.name, raw->http->address(), raw->transport->port(), raw->options.data_dir,
+    spdlog::info("region {}: serving http://{} resp {} replication {} data {} (applied {}{}; wal {})",
+                 me.name, raw->http->address(),
+                 raw->resp ? std::to_string(raw->resp->port()) : std::string("off"),
+                 raw->transport->port(), raw->options.data_dir,
                  replica.applied().ToString(),
                  replica.rejoining() ? "; new or restored storage: rejoining its peers" : "",
                  WalSyncName(raw->options.commit.wal_sync));
@@ -152,6 +168,7 @@ void RegionServer::Stop() {
   // Requests in flight are answered (the HTTP server waits for them, up to its grace period)
   // while ticks and peers still drive the node, so session waits and quorum reads can finish.
   s.http->Stop();
+  if (s.resp) s.RunOnLoop([&s] { s.resp->Stop(); });
   s.transport->Stop();  // no more peer messages; what the loop sends now is dropped
   s.RunOnLoop([&s] {
     s.tick_timer.cancel();
@@ -174,6 +191,9 @@ void RegionServer::Stop() {
 
 uint16_t RegionServer::http_port() const {
   return impl_->http->port();
+}
+uint16_t RegionServer::resp_port() const {
+  return impl_->resp ? impl_->resp->port() : 0;
 }
 uint16_t RegionServer::replication_port() const {
   return impl_->transport->port();
@@ -304,6 +324,7 @@ void RegionServer::Impl::OnTick() {
   RefreshLinks(now, &out);
   node->OnTick(now, &out);
   Process(std::move(out));
+  if (resp) resp->OnTick();
   // kPeriodic: acknowledged writes reach the disk within the interval even when nothing waits.
   const auto interval = std::chrono::milliseconds(options.commit.sync_interval_ms);
   if (node->written_step() > node->synced_step() &&

@@ -49,6 +49,7 @@
 #include "config/cluster_config.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
+#include "server/resp_commands.h"
 #include "replica/options.h"
 #include "store/rocksdb_storage.h"
 #include "strong/options.h"
@@ -62,6 +63,9 @@ struct RegionServerOptions {
   std::string data_dir;
   std::string http_address;
   std::string replication_address;
+  // The Redis protocol listener; empty: the cluster config's `resp` for this region, if any.
+  std::string resp_address;
+  RespOptions resp;
   // false: dial peers through the WAN emulator's proxies (the demo); true: dial their replication
   // listeners directly (tests and deployments without an emulator).
   bool direct_replication = false;
@@ -105,6 +109,7 @@ class RegionServer {
 
   uint16_t http_port() const;
   uint16_t replication_port() const;
+  uint16_t resp_port() const;  // 0 when no RESP listener
   const std::string& name() const;
 
   struct Impl;

@@ -29,6 +29,7 @@
 #include "server/http_api_handles.h"
 #include "server/region_metrics.h"
 #include "server/region_server.h"
+#include "server/resp_server.h"
 #include "server/wal_syncer.h"
 #include "store/rocksdb_storage.h"
 
@@ -37,11 +38,8 @@ namespace meridian {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 struct RegionServer::Impl {
-  // An HTTP request handed to the node, waiting for its reply.
-  struct PendingRequest {
-    HttpResponder respond;
-    StateKey key;  // reads: what the reply's state is of
-  };
+  // A front end's request handed to the node, waiting for its reply.
+  using PendingRequest = std::function<void(NodeReply)>;
 
   RegionServerOptions options;
   std::vector<std::string> region_names;
@@ -65,6 +63,7 @@ struct RegionServer::Impl {
   std::unique_ptr<WalSyncer> syncer;
   std::unique_ptr<ReplicationTransport> transport;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<RespServer> resp;
 
   // --- loop thread only (set before `loading` turns false) ---
   std::unique_ptr<RegionNode> node;
@@ -107,6 +106,7 @@ struct RegionServer::Impl {
   HttpResponse LoadingResponse(const HttpRequest& request) const;
   void Submit(NodeCommand command, PendingRequest request);
   void Answer(NodeReply reply);
+  HttpResponse FormatReply(const NodeReply& reply, const StateKey* key) const;
   void HandleAdmin(const HttpRequest& request, HttpResponder respond);
 
   // --- region_status.cc ---

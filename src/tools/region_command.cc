@@ -19,6 +19,7 @@ struct RegionCommandOptions {
   std::string data_dir;
   std::string http;
   std::string replication;
+  std::string resp;
   bool direct = false;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
@@ -49,6 +50,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.data_dir = o.data_dir;
   options.http_address = o.http;
   options.replication_address = o.replication;
+  options.resp_address = o.resp;
   options.direct_replication = o.direct;
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
@@ -79,6 +81,8 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--region", o->region, "this region's name in the config")->required();
   cmd->add_option("--data-dir", o->data_dir, "RocksDB directory (default: the config's)");
   cmd->add_option("--http", o->http, "client API listen address (default: the config's)");
+  cmd->add_option("--resp", o->resp,
+                  "Redis protocol listen address (default: the config's `resp`, if any)");
   cmd->add_option("--replication", o->replication,
                   "replication listen address (default: the config's)");
   cmd->add_flag("--direct", o->direct,

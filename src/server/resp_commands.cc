@@ -1,0 +1,774 @@
+#include "server/resp_commands.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "server/http_api_validation.h"
+#include "server/session_token.h"
+#include "server/utf8.h"
+
+namespace meridian {
+namespace {
+
+enum class KeyType { kNone, kString, kCounter, kHash, kSet };
+
+constexpr std::string_view kWrongType =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+// One line: RESP simple strings and errors end at the first CR or LF.
+std::string OneLine(std::string_view message) {
+  std::string out(message);
+  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  return out;
+}
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+bool LiveProfile(const LwwMap& map) {
+  return std::any_of(map.registers().begin(), map.registers().end(),
+                     [](const auto& entry) { return !entry.second.IsTombstone(); });
+}
+
+// The type of `key` here: the first class, in a fixed order, that holds a live state for it.
+KeyType TypeOf(const Replica& replica, const std::string& key) {
+  if (const KeyState* s = replica.Find({DataClass::kRegister, key})) {
+    if (std::get<MvRegister>(*s).sibling_count() > 0) return KeyType::kString;
+  }
+  if (replica.Find({DataClass::kCounter, key})) return KeyType::kCounter;
+  if (const KeyState* s = replica.Find({DataClass::kProfile, key})) {
+    if (LiveProfile(std::get<LwwMap>(*s))) return KeyType::kHash;
+  }
+  if (const KeyState* s = replica.Find({DataClass::kTags, key})) {
+    if (!std::get<OrSet>(*s).entries().empty()) return KeyType::kSet;
+  }
+  return KeyType::kNone;
+}
+
+const char* TypeName(KeyType type) {
+  switch (type) {
+    case KeyType::kString:
+    case KeyType::kCounter:
+      return "string";
+    case KeyType::kHash:
+      return "hash";
+    case KeyType::kSet:
+      return "set";
+    case KeyType::kNone:
+      break;
+  }
+  return "none";
+}
+
+RespPlan Immediate(RespVersion version, const std::function<void(RespWriter&)>& write) {
+  RespPlan plan;
+  RespWriter out(&plan.reply, version);
+  write(out);
+  return plan;
+}
+
+RespPlan Error(RespVersion version, std::string_view message) {
+  return Immediate(version, [&](RespWriter& out) { out.WriteError(OneLine(message)); });
+}
+
+RespPlan WrongArity(RespVersion version, std::string_view name) {
+  return Error(version, "ERR wrong number of arguments for '" + Upper(name) + "' command");
+}
+
+// The first failed reply among `replies`, or null.
+const Status* FirstError(std::span<const NodeReply> replies) {
+  for (const NodeReply& r : replies) {
+    if (const auto* s = std::get_if<Status>(&r.result)) return s;
+  }
+  return nullptr;
+}
+
+const KeyState* StateOf(const NodeReply& reply) {
+  const auto* read = std::get_if<ReadResult>(&reply.result);
+  return read && read->state ? &*read->state : nullptr;
+}
+
+// The string answer of a register or counter state; nullopt for nil.
+std::optional<std::string> StringValue(const KeyState* state) {
+  if (state == nullptr) return std::nullopt;
+  if (const auto* reg = std::get_if<MvRegister>(state)) {
+    std::vector<std::string> values = reg->Values();
+    if (values.empty()) return std::nullopt;
+    return values.back();  // the highest dot: the same sibling in every region
+  }
+  if (const auto* counter = std::get_if<PnCounter>(state)) {
+    auto value = counter->Value();
+    return value.ok() ? std::to_string(*value) : std::string("ERR-out-of-range");
+  }
+  return std::nullopt;
+}
+
+class Planner {
+ public:
+  Planner(std::span<const std::string_view> args, RespSession& session, const RespContext& c)
+      : args_(args), session_(session), context_(c), replica_(c.node.replica()),
+        version_(session.version) {}
+
+  RespPlan Plan() {
+    if (args_.empty()) return Error(version_, "ERR empty command");
+    const std::string name = Upper(args_[0]);
+    auto it = Table().find(name);
+    if (it == Table().end()) {
+      std::string shown(args_[0].substr(0, 128));
+      return Error(version_, "ERR unknown command '" + shown + "'");
+    }
+    const auto& [arity, method] = it->second;
+    const int argc = static_cast<int>(args_.size());
+    if ((arity >= 0 && argc != arity) || (arity < 0 && argc < -arity)) {
+      return WrongArity(version_, args_[0]);
+    }
+    if (auto bad = CheckData(name)) return Error(version_, *bad);
+    return (this->*method)();
+  }
+
+  // Keys, field names and members must be what the HTTP API can name too (1..512 bytes of UTF-8,
+  // keys without '/'), and values valid UTF-8 of at most 1 MiB: HTTP and RESP see the same data,
+  // and HTTP shows it as JSON. Connection commands carry no data.
+  std::optional<std::string> CheckData(const std::string& name) const {
+    static const std::set<std::string> kData = {
+        "GET",  "SET",  "MGET", "MSET",    "INCR", "DECR",      "INCRBY", "DECRBY", "HSET", "HGET",
+        "HMGET", "HGETALL", "HDEL", "SADD", "SREM", "SMEMBERS", "SISMEMBER", "SCARD", "DEL",
+        "EXISTS", "TYPE"};
+    if (!kData.contains(name)) return std::nullopt;
+    const bool all_keys = name == "MGET" || name == "DEL" || name == "EXISTS";
+    const bool names = name.starts_with('H') || (name.starts_with('S') && name != "SET");
+    for (size_t i = 1; i < args_.size(); ++i) {
+      const bool key = i == 1 || all_keys || (name == "MSET" && i % 2 == 1);
+      const bool hset_value = name == "HSET" && i % 2 == 1;
+      if (key) {
+        if (auto e = api_internal::CheckKey(args_[i])) return "ERR " + e->message;
+      } else if (names && !hset_value) {
+        if (auto e = api_internal::CheckName(args_[i], name.starts_with('H') ? "field name"
+                                                                               : "set member")) {
+          return "ERR " + e->message;
+        }
+      } else {
+        if (auto e = api_internal::CheckValue(args_[i], "value")) return "ERR " + e->message;
+        if (!IsValidUtf8(args_[i])) {
+          return std::string("ERR values must be valid UTF-8 (the HTTP API shows them as JSON)");
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  using Method = RespPlan (Planner::*)();
+  // Redis' arity convention: N exactly, -N at least N (the command name included).
+  static const std::map<std::string, std::pair<int, Method>>& Table() {
+    static const std::map<std::string, std::pair<int, Method>> table = {
+        {"PING", {-1, &Planner::Ping}},          {"ECHO", {2, &Planner::Echo}},
+        {"HELLO", {-1, &Planner::Hello}},        {"SELECT", {2, &Planner::Select}},
+        {"CLIENT", {-2, &Planner::Client}},      {"COMMAND", {-1, &Planner::Command}},
+        {"INFO", {-1, &Planner::Info}},          {"DBSIZE", {1, &Planner::DbSize}},
+        {"QUIT", {1, &Planner::Quit}},           {"CONFIG", {-2, &Planner::Config}},
+        {"WAIT", {3, &Planner::Wait}},           {"MERIDIAN.SESSION", {-1, &Planner::Session}},
+        {"GET", {2, &Planner::Get}},             {"SET", {-3, &Planner::Set}},
+        {"MGET", {-2, &Planner::MGet}},          {"MSET", {-3, &Planner::MSet}},
+        {"INCR", {2, &Planner::Incr}},           {"DECR", {2, &Planner::Incr}},
+        {"INCRBY", {3, &Planner::Incr}},         {"DECRBY", {3, &Planner::Incr}},
+        {"HSET", {-4, &Planner::HSet}},          {"HGET", {3, &Planner::HGet}},
+        {"HMGET", {-3, &Planner::HGet}},         {"HGETALL", {2, &Planner::HGetAll}},
+        {"HDEL", {-3, &Planner::HDel}},          {"SADD", {-3, &Planner::SetWrite}},
+        {"SREM", {-3, &Planner::SetWrite}},      {"SMEMBERS", {2, &Planner::SetRead}},
+        {"SISMEMBER", {3, &Planner::SetRead}},   {"SCARD", {2, &Planner::SetRead}},
+        {"DEL", {-2, &Planner::Del}},            {"EXISTS", {-2, &Planner::Exists}},
+        {"TYPE", {2, &Planner::Type}},
+    };
+    return table;
+  }
+
+  std::string Arg(size_t i) const { return std::string(args_[i]); }
+  std::string Name() const { return Upper(args_[0]); }
+  bool IsHandle(std::string_view key) const {
+    return !context_.options.strong_prefix.empty() &&
+           key.starts_with(context_.options.strong_prefix) &&
+           key.size() > context_.options.strong_prefix.size();
+  }
+
+  std::optional<VersionVector> Token() const {
+    if (session_.token.IsZero()) return std::nullopt;
+    return session_.token;
+  }
+  ReadCommand ReadOf(DataClass c, const std::string& key) const {
+    return ReadCommand{{c, key}, Token(), Consistency::kLocal};
+  }
+  // A key of `wanted` type may be written when it is of that type or of none.
+  bool Clashes(const std::string& key, std::initializer_list<KeyType> allowed) const {
+    const KeyType type = TypeOf(replica_, key);
+    if (type == KeyType::kNone) return false;
+    return std::find(allowed.begin(), allowed.end(), type) == allowed.end();
+  }
+
+  // A plan of writes answered with `on_ok` once every write succeeded.
+  RespPlan Writes(std::vector<NodeCommand> commands, std::function<void(RespWriter&)> on_ok) {
+    RespPlan plan;
+    plan.commands = std::move(commands);
+    plan.compose = [on_ok = std::move(on_ok)](std::span<const NodeReply> replies,
+                                              RespSession& session, RespWriter& out) {
+      for (const NodeReply& r : replies) {
+        if (const auto* w = std::get_if<WriteReply>(&r.result)) {
+          session.token.Merge(w->applied);
+          session.last_write = w->dot;
+        }
+      }
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      on_ok(out);
+    };
+    return plan;
+  }
+
+  // --- connection ---
+  RespPlan Ping() {
+    if (args_.size() > 2) return WrongArity(version_, args_[0]);
+    if (args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) { out.WriteBulk(args_[1]); });
+    }
+    return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("PONG"); });
+  }
+  RespPlan Echo() {
+    return Immediate(version_, [&](RespWriter& out) { out.WriteBulk(args_[1]); });
+  }
+  RespPlan Hello() {
+    size_t i = 1;
+    if (args_.size() > 1) {
+      auto v = ParseInt(args_[1]);
+      if (!v || (*v != 2 && *v != 3)) {
+        return Error(version_, "NOPROTO unsupported protocol version");
+      }
+      session_.version = *v == 3 ? RespVersion::kResp3 : RespVersion::kResp2;
+      i = 2;
+    }
+    for (; i < args_.size(); ++i) {
+      const std::string option = Upper(args_[i]);
+      if (option == "SETNAME" && i + 1 < args_.size()) {
+        session_.name = Arg(++i);
+      } else if (option == "AUTH" && i + 2 < args_.size()) {
+        i += 2;  // no authentication configured: any credentials are accepted, as Redis does
+      } else {
+        return Error(session_.version, "ERR syntax error in HELLO option '" + Arg(i) + "'");
+      }
+    }
+    const std::string& region =
+        context_.node.options().region_names[context_.node.options().replica.self];
+    return Immediate(session_.version, [&](RespWriter& out) {
+      out.WriteMapHeader(7);
+      out.WriteBulk("server");
+      out.WriteBulk("meridian");
+      out.WriteBulk("version");
+      out.WriteBulk("7.0.0");
+      out.WriteBulk("proto");
+      out.WriteInteger(session_.version == RespVersion::kResp3 ? 3 : 2);
+      out.WriteBulk("id");
+      out.WriteInteger(static_cast<int64_t>(session_.client_id));
+      out.WriteBulk("mode");
+      out.WriteBulk("standalone");
+      out.WriteBulk("role");
+      out.WriteBulk("master");
+      out.WriteBulk("region");
+      out.WriteBulk(region);
+    });
+  }
+  RespPlan Select() {
+    if (args_[1] != "0") return Error(version_, "ERR DB index is out of range");
+    return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
+  }
+  RespPlan Client() {
+    const std::string sub = Upper(args_[1]);
+    if (sub == "SETNAME" && args_.size() == 3) {
+      session_.name = Arg(2);
+      return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
+    }
+    if (sub == "GETNAME" && args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) {
+        session_.name.empty() ? out.WriteNull() : out.WriteBulk(session_.name);
+      });
+    }
+    if (sub == "ID" && args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) {
+        out.WriteInteger(static_cast<int64_t>(session_.client_id));
+      });
+    }
+    if (sub == "SETINFO") {
+      return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
+    }
+    return Error(version_, "ERR unknown subcommand '" + Arg(1) + "' for 'CLIENT'");
+  }
+  RespPlan Command() {
+    // Enough for redis-cli and client libraries: COMMAND (DOCS|INFO) answers empty, COUNT the
+    // table's size.
+    if (args_.size() >= 2 && Upper(args_[1]) == "COUNT") {
+      return Immediate(version_, [](RespWriter& out) {
+        out.WriteInteger(static_cast<int64_t>(Table().size()));
+      });
+    }
+    if (args_.size() >= 2 && Upper(args_[1]) == "DOCS") {
+      return Immediate(version_, [](RespWriter& out) { out.WriteMapHeader(0); });
+    }
+    return Immediate(version_, [](RespWriter& out) { out.WriteArrayHeader(0); });
+  }
+  RespPlan Info() {
+    const RegionNode& node = context_.node;
+    const auto& names = node.options().region_names;
+    std::string text = "# Server\r\nredis_version:7.0.0\r\nmeridian_region:" +
+                       names[node.options().replica.self] +
+                       "\r\n\r\n# Replication\r\nrole:master\r\nmeridian_health:" +
+                       std::string(RegionHealthName(node.health())) + "\r\nmeridian_applied:" +
+                       node.replica().applied().ToString() +
+                       "\r\nconnected_peers:" + std::to_string([&] {
+                         size_t n = 0;
+                         for (RegionId r = 0; r < names.size(); ++r)
+                           n += node.link_up(r) ? 1 : 0;
+                         return n;
+                       }()) +
+                       "\r\n";
+    size_t i = 0;
+    for (const PeerStatus& peer : node.replica().Peers()) {
+      text += "peer" + std::to_string(i++) + ":region=" + names[peer.region] +
+              ",connected=" + (node.link_up(peer.region) ? "1" : "0") +
+              ",backlog_ops=" + std::to_string(peer.backlog_ops) +
+              ",acked=" + peer.acked.ToString() + "\r\n";
+    }
+    text += "\r\n# Keyspace\r\ndb0:keys=" + std::to_string(node.replica().key_count()) + "\r\n";
+    return Immediate(version_, [&](RespWriter& out) { out.WriteVerbatim("txt", text); });
+  }
+  RespPlan DbSize() {
+    return Immediate(version_, [&](RespWriter& out) {
+      out.WriteInteger(static_cast<int64_t>(context_.node.replica().key_count()));
+    });
+  }
+  RespPlan Quit() {
+    session_.quit = true;
+    return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
+  }
+  RespPlan Config() {
+    // Clients and redis-benchmark ask (CONFIG GET save / appendonly); nothing is settable.
+    if (Upper(args_[1]) == "GET") {
+      return Immediate(version_, [](RespWriter& out) { out.WriteMapHeader(0); });
+    }
+    return Error(version_, "ERR CONFIG " + Arg(1) + " is not supported");
+  }
+  RespPlan Wait() {
+    auto regions = ParseInt(args_[1]);
+    auto timeout = ParseInt(args_[2]);
+    if (!regions || !timeout || *regions < 0 || *timeout < 0) {
+      return Error(version_, "ERR value is not an integer or out of range");
+    }
+    if (!session_.last_write || *regions == 0) {
+      const uint64_t held =
+          session_.last_write ? RegionsHolding(context_.node, *session_.last_write) : 0;
+      return Immediate(version_,
+                       [&](RespWriter& out) { out.WriteInteger(static_cast<int64_t>(held)); });
+    }
+    RespPlan plan;
+    plan.wait_regions = static_cast<uint64_t>(*regions);
+    const uint64_t cap = context_.options.max_wait_ms;
+    const uint64_t wait = *timeout == 0 ? cap : std::min<uint64_t>(*timeout, cap);
+    plan.wait_deadline_ms = context_.now_steady_ms + wait;
+    return plan;
+  }
+  RespPlan Session() {
+    if (args_.size() > 2) return WrongArity(version_, args_[0]);
+    if (args_.size() == 2) {
+      auto token = DecodeSessionToken(args_[1]);
+      if (!token.ok()) return Error(version_, "ERR invalid session token: " + token.status().message());
+      session_.token.Merge(*token);
+    }
+    return Immediate(version_,
+                     [&](RespWriter& out) { out.WriteBulk(EncodeSessionToken(session_.token)); });
+  }
+
+  // --- strings, counters, handles ---
+  RespPlan Get() {
+    const std::string key = Arg(1);
+    if (IsHandle(key)) return HandleRead(key);
+    const KeyType type = TypeOf(replica_, key);
+    if (type == KeyType::kHash || type == KeyType::kSet) return Error(version_, kWrongType);
+    const DataClass c = type == KeyType::kCounter ? DataClass::kCounter : DataClass::kRegister;
+    RespPlan plan;
+    plan.commands.push_back(ReadOf(c, key));
+    plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      auto value = StringValue(StateOf(replies[0]));
+      value ? out.WriteBulk(*value) : out.WriteNull();
+    };
+    return plan;
+  }
+  RespPlan Set() {
+    const std::string key = Arg(1);
+    bool nx = false;
+    for (size_t i = 3; i < args_.size(); ++i) {
+      if (Upper(args_[i]) == "NX") {
+        nx = true;
+      } else {
+        return Error(version_, "ERR SET option '" + Arg(i) +
+                                   "' is not supported (only NX, on the handle keyspace)");
+      }
+    }
+    if (IsHandle(key)) {
+      if (!nx) return Error(version_, "ERR a handle is claimed with SET name owner NX");
+      HandleRequest request{HandleOpKind::kClaim,
+                            key.substr(context_.options.strong_prefix.size()), Arg(2)};
+      RespPlan plan;
+      plan.commands.push_back(HandleCommand{std::move(request)});
+      plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+        if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+        const auto& reply = std::get<HandleReply>(replies[0].result);
+        if (reply.outcome == HandleOutcome::kClaimed) return out.WriteSimpleString("OK");
+        if (reply.outcome == HandleOutcome::kTaken) return out.WriteNull();
+        out.WriteError("TRYAGAIN " + OneLine(reply.message.empty() ? "handle unavailable"
+                                                                   : reply.message));
+      };
+      return plan;
+    }
+    if (nx) return Error(version_, "ERR SET NX is linearizable only on the handle keyspace");
+    if (Clashes(key, {KeyType::kString})) return Error(version_, kWrongType);
+    std::vector<NodeCommand> writes;
+    writes.push_back(WriteCommand{{{DataClass::kRegister, key}, "", Arg(2)}});
+    return Writes(std::move(writes), [](RespWriter& out) { out.WriteSimpleString("OK"); });
+  }
+  RespPlan HandleRead(const std::string& key) {
+    HandleRequest request{HandleOpKind::kRead, key.substr(context_.options.strong_prefix.size()),
+                          ""};
+    RespPlan plan;
+    plan.commands.push_back(HandleCommand{std::move(request)});
+    plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      const auto& reply = std::get<HandleReply>(replies[0].result);
+      if (reply.outcome == HandleOutcome::kValue) return out.WriteBulk(reply.record.owner);
+      if (reply.outcome == HandleOutcome::kNotFound) return out.WriteNull();
+      out.WriteError("TRYAGAIN " + OneLine(reply.message));
+    };
+    return plan;
+  }
+  RespPlan MGet() {
+    RespPlan plan;
+    std::vector<bool> strings;
+    for (size_t i = 1; i < args_.size(); ++i) {
+      const std::string key = Arg(i);
+      const KeyType type = TypeOf(replica_, key);
+      // Redis answers nil for a key of another type in MGET.
+      strings.push_back(type != KeyType::kHash && type != KeyType::kSet);
+      plan.commands.push_back(
+          ReadOf(type == KeyType::kCounter ? DataClass::kCounter : DataClass::kRegister, key));
+    }
+    plan.compose = [strings](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      out.WriteArrayHeader(replies.size());
+      for (size_t i = 0; i < replies.size(); ++i) {
+        auto value = strings[i] ? StringValue(StateOf(replies[i])) : std::nullopt;
+        value ? out.WriteBulk(*value) : out.WriteNull();
+      }
+    };
+    return plan;
+  }
+  RespPlan MSet() {
+    if (args_.size() % 2 != 1) return WrongArity(version_, args_[0]);
+    std::vector<NodeCommand> writes;
+    for (size_t i = 1; i + 1 < args_.size(); i += 2) {
+      const std::string key = Arg(i);
+      if (IsHandle(key)) return Error(version_, "ERR MSET cannot claim handles");
+      if (Clashes(key, {KeyType::kString})) return Error(version_, kWrongType);
+      writes.push_back(WriteCommand{{{DataClass::kRegister, key}, "", Arg(i + 1)}});
+    }
+    return Writes(std::move(writes), [](RespWriter& out) { out.WriteSimpleString("OK"); });
+  }
+  RespPlan Incr() {
+    const std::string name = Name();
+    int64_t delta = 1;
+    if (name == "INCRBY" || name == "DECRBY") {
+      auto by = ParseInt(args_[2]);
+      if (!by) return Error(version_, "ERR value is not an integer or out of range");
+      if (name == "DECRBY" && *by == std::numeric_limits<int64_t>::min()) {
+        return Error(version_, "ERR decrement would overflow");
+      }
+      delta = name == "DECRBY" ? -*by : *by;
+    } else if (name == "DECR") {
+      delta = -1;
+    }
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kCounter})) return Error(version_, kWrongType);
+    int64_t before = 0;
+    if (const KeyState* s = replica_.Find({DataClass::kCounter, key})) {
+      auto value = std::get<PnCounter>(*s).Value();
+      if (!value.ok()) return Error(version_, "ERR " + value.status().message());
+      before = *value;
+    }
+    if (delta == 0) {
+      return Immediate(version_, [&](RespWriter& out) { out.WriteInteger(before); });
+    }
+    if ((delta > 0 && before > std::numeric_limits<int64_t>::max() - delta) ||
+        (delta < 0 && before < std::numeric_limits<int64_t>::min() - delta)) {
+      return Error(version_, "ERR increment or decrement would overflow");
+    }
+    std::vector<NodeCommand> writes;
+    writes.push_back(WriteCommand{{{DataClass::kCounter, key}, "", delta}});
+    // The value right after this write, as Redis answers, whatever is applied meanwhile.
+    return Writes(std::move(writes),
+                  [after = before + delta](RespWriter& out) { out.WriteInteger(after); });
+  }
+
+  // --- hashes ---
+  const LwwMap* Profile(const std::string& key) const {
+    const KeyState* s = replica_.Find({DataClass::kProfile, key});
+    return s ? &std::get<LwwMap>(*s) : nullptr;
+  }
+  static bool HasField(const LwwMap* map, const std::string& field) {
+    if (map == nullptr) return false;
+    auto it = map->registers().find(field);
+    return it != map->registers().end() && !it->second.IsTombstone();
+  }
+  RespPlan HSet() {
+    if (args_.size() % 2 != 0) return WrongArity(version_, args_[0]);
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kHash})) return Error(version_, kWrongType);
+    const LwwMap* map = Profile(key);
+    LwwMapOp op;
+    std::set<std::string> added;
+    for (size_t i = 2; i + 1 < args_.size(); i += 2) {
+      const std::string field = Arg(i);
+      if (field.empty()) return Error(version_, "ERR hash field names must not be empty");
+      if (!HasField(map, field)) added.insert(field);
+      op.fields.emplace_back(field, Arg(i + 1));
+    }
+    std::vector<NodeCommand> writes;
+    writes.push_back(WriteCommand{{{DataClass::kProfile, key}, "", std::move(op)}});
+    return Writes(std::move(writes), [n = static_cast<int64_t>(added.size())](RespWriter& out) {
+      out.WriteInteger(n);
+    });
+  }
+  RespPlan HDel() {
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kHash})) return Error(version_, kWrongType);
+    const LwwMap* map = Profile(key);
+    LwwMapOp op;
+    std::set<std::string> removed;
+    for (size_t i = 2; i < args_.size(); ++i) {
+      const std::string field = Arg(i);
+      if (field.empty()) continue;
+      if (HasField(map, field)) removed.insert(field);
+      op.fields.emplace_back(field, std::nullopt);
+    }
+    if (removed.empty()) {
+      return Immediate(version_, [](RespWriter& out) { out.WriteInteger(0); });
+    }
+    std::vector<NodeCommand> writes;
+    writes.push_back(WriteCommand{{{DataClass::kProfile, key}, "", std::move(op)}});
+    return Writes(std::move(writes), [n = static_cast<int64_t>(removed.size())](RespWriter& out) {
+      out.WriteInteger(n);
+    });
+  }
+  RespPlan HGet() {
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kHash})) return Error(version_, kWrongType);
+    const bool multi = Name() == "HMGET";
+    std::vector<std::string> fields(args_.begin() + 2, args_.end());
+    RespPlan plan;
+    plan.commands.push_back(ReadOf(DataClass::kProfile, key));
+    plan.compose = [fields, multi](std::span<const NodeReply> replies, RespSession&,
+                                   RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      const KeyState* state = StateOf(replies[0]);
+      const LwwMap* map = state ? std::get_if<LwwMap>(state) : nullptr;
+      if (multi) out.WriteArrayHeader(fields.size());
+      for (const std::string& field : fields) {
+        const LwwRegister* reg = nullptr;
+        if (map) {
+          auto it = map->registers().find(field);
+          if (it != map->registers().end() && !it->second.IsTombstone()) reg = &it->second;
+        }
+        reg ? out.WriteBulk(*reg->value) : out.WriteNull();
+      }
+    };
+    return plan;
+  }
+  RespPlan HGetAll() {
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kHash})) return Error(version_, kWrongType);
+    RespPlan plan;
+    plan.commands.push_back(ReadOf(DataClass::kProfile, key));
+    plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      const KeyState* state = StateOf(replies[0]);
+      std::map<std::string, std::string> fields;
+      if (state) fields = std::get<LwwMap>(*state).Visible();
+      out.WriteMapHeader(fields.size());
+      for (const auto& [field, value] : fields) {
+        out.WriteBulk(field);
+        out.WriteBulk(value);
+      }
+    };
+    return plan;
+  }
+
+  // --- sets ---
+  RespPlan SetWrite() {
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kSet})) return Error(version_, kWrongType);
+    const bool add = Name() == "SADD";
+    const KeyState* s = replica_.Find({DataClass::kTags, key});
+    const OrSet* set = s ? &std::get<OrSet>(*s) : nullptr;
+    std::set<std::string> elements;
+    int64_t changed = 0;
+    for (size_t i = 2; i < args_.size(); ++i) {
+      const std::string element = Arg(i);
+      if (element.empty()) return Error(version_, "ERR set members must not be empty");
+      if (!elements.insert(element).second) continue;
+      const bool present = set && set->Contains(element);
+      changed += add != present ? 1 : 0;
+    }
+    if (!add && changed == 0) {
+      return Immediate(version_, [](RespWriter& out) { out.WriteInteger(0); });
+    }
+    TagsWrite write;
+    (add ? write.add : write.remove).assign(elements.begin(), elements.end());
+    std::vector<NodeCommand> writes;
+    writes.push_back(WriteCommand{{{DataClass::kTags, key}, "", std::move(write)}});
+    return Writes(std::move(writes), [changed](RespWriter& out) { out.WriteInteger(changed); });
+  }
+  RespPlan SetRead() {
+    const std::string key = Arg(1);
+    if (Clashes(key, {KeyType::kSet})) return Error(version_, kWrongType);
+    const std::string name = Name();
+    std::string member = args_.size() > 2 ? Arg(2) : std::string();
+    RespPlan plan;
+    plan.commands.push_back(ReadOf(DataClass::kTags, key));
+    plan.compose = [name, member](std::span<const NodeReply> replies, RespSession&,
+                                  RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      const KeyState* state = StateOf(replies[0]);
+      const OrSet* set = state ? std::get_if<OrSet>(state) : nullptr;
+      if (name == "SISMEMBER") return out.WriteInteger(set && set->Contains(member) ? 1 : 0);
+      if (name == "SCARD") {
+        return out.WriteInteger(set ? static_cast<int64_t>(set->entries().size()) : 0);
+      }
+      std::vector<std::string> elements = set ? set->Elements() : std::vector<std::string>{};
+      out.WriteSetHeader(elements.size());
+      for (const std::string& e : elements)
+        out.WriteBulk(e);
+    };
+    return plan;
+  }
+
+  // --- any type ---
+  RespPlan Del() {
+    std::vector<NodeCommand> writes;
+    int64_t deleted = 0;
+    for (size_t i = 1; i < args_.size(); ++i) {
+      const std::string key = Arg(i);
+      switch (TypeOf(replica_, key)) {
+        case KeyType::kNone:
+          break;
+        case KeyType::kHash:
+          writes.push_back(WriteCommand{{{DataClass::kProfile, key}, "", LwwMapOp{true, {}}}});
+          ++deleted;
+          break;
+        case KeyType::kSet: {
+          TagsWrite write;
+          write.remove = std::get<OrSet>(*replica_.Find({DataClass::kTags, key})).Elements();
+          writes.push_back(WriteCommand{{{DataClass::kTags, key}, "", std::move(write)}});
+          ++deleted;
+          break;
+        }
+        case KeyType::kString:
+        case KeyType::kCounter:
+          return Error(version_, "ERR DEL of a string or counter key is not supported yet: '" +
+                                     key.substr(0, 128) + "'");
+      }
+    }
+    if (writes.empty()) {
+      return Immediate(version_, [](RespWriter& out) { out.WriteInteger(0); });
+    }
+    return Writes(std::move(writes), [deleted](RespWriter& out) { out.WriteInteger(deleted); });
+  }
+  RespPlan Exists() {
+    RespPlan plan;
+    std::vector<DataClass> classes;
+    for (size_t i = 1; i < args_.size(); ++i) {
+      const std::string key = Arg(i);
+      const KeyType type = TypeOf(replica_, key);
+      const DataClass c = type == KeyType::kCounter ? DataClass::kCounter
+                          : type == KeyType::kHash  ? DataClass::kProfile
+                          : type == KeyType::kSet   ? DataClass::kTags
+                                                    : DataClass::kRegister;
+      plan.commands.push_back(ReadOf(c, key));
+    }
+    plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      int64_t n = 0;
+      for (const NodeReply& r : replies)
+        n += StateOf(r) != nullptr ? 1 : 0;
+      out.WriteInteger(n);
+    };
+    return plan;
+  }
+  RespPlan Type() {
+    const std::string key = Arg(1);
+    const KeyType type = TypeOf(replica_, key);
+    if (type == KeyType::kNone) {
+      return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("none"); });
+    }
+    const DataClass c = type == KeyType::kCounter ? DataClass::kCounter
+                        : type == KeyType::kHash  ? DataClass::kProfile
+                        : type == KeyType::kSet   ? DataClass::kTags
+                                                  : DataClass::kRegister;
+    RespPlan plan;
+    // Through the node: a key created by a write not yet durable is not shown.
+    plan.commands.push_back(ReadOf(c, key));
+    plan.compose = [type](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      out.WriteSimpleString(StateOf(replies[0]) ? TypeName(type) : "none");
+    };
+    return plan;
+  }
+
+  std::span<const std::string_view> args_;
+  RespSession& session_;
+  const RespContext& context_;
+  const Replica& replica_;
+  const RespVersion version_;
+};
+
+}  // namespace
+
+RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
+                     const RespContext& context) {
+  return Planner(args, session, context).Plan();
+}
+
+uint64_t RegionsHolding(const RegionNode& node, const Dot& write) {
+  uint64_t n = 0;
+  for (const PeerStatus& peer : node.replica().Peers())
+    n += peer.acked.Covers(write) ? 1 : 0;
+  return n;
+}
+
+void WriteStatusError(const Status& status, RespWriter& out) {
+  const bool retry = status.code() == StatusCode::kUnavailable ||
+                     status.code() == StatusCode::kDeadlineExceeded ||
+                     status.code() == StatusCode::kResourceExhausted;
+  out.WriteError((retry ? "TRYAGAIN " : "ERR ") + OneLine(status.message()));
+}
+
+}  // namespace meridian

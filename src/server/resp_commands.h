@@ -1,0 +1,87 @@
+// The Redis protocol's commands as region-node commands, the way Redis Enterprise Active-Active
+// maps Redis types onto CRDTs (docs/resp.md):
+//
+//   string   SET GET MSET MGET           register (class "register"); concurrent SETs keep
+//                                        siblings, GET answers the one of the highest dot (the
+//                                        same in every region) and the next SET replaces them
+//   counter  INCR INCRBY DECR DECRBY     PN-counter; GET answers the number
+//   hash     HSET HGET HMGET HGETALL HDEL  LWW map (class "profile"), last writer per field
+//   set      SADD SREM SMEMBERS SISMEMBER SCARD  OR-set (class "tags"), adds win
+//   handle   SET {prefix}name owner NX, GET {prefix}name  linearizable claim (class D); nil
+//                                        when taken. The prefix is the config's strong keyspace.
+//   any      DEL EXISTS TYPE
+// One keyspace: a key has the type of the class holding a live state for it, and a command of
+// another type answers WRONGTYPE. Two regions creating one key with different types concurrently
+// leave both states; the key's type is then the first of string, counter, hash, set that is
+// live (deterministic, the same in every region), the others stay reachable over HTTP.
+// Connection commands: PING ECHO HELLO SELECT(0) CLIENT(SETNAME GETNAME ID) COMMAND INFO DBSIZE
+// QUIT CONFIG GET, WAIT n timeout, and MERIDIAN.SESSION [token] (read-your-writes across regions:
+// the connection's token, or a token another connection or region handed out, to wait for).
+//
+// Contract: PlanCommand never crashes or throws, whatever the arguments; a refused command (wrong
+// arity, unknown command, WRONGTYPE, a bad number) is answered with a RESP error and submits
+// nothing. Pure: reads the node's state on the caller's thread, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clock/version_vector.h"
+#include "node/commands.h"
+#include "node/region_node.h"
+#include "resp/resp_writer.h"
+
+namespace meridian {
+
+struct RespOptions {
+  // Keys that start with it are handles (class D); empty: none.
+  std::string strong_prefix = "handle:";
+  uint64_t max_wait_ms = 60'000;  // WAIT's timeout is capped here (0 = "forever" also means this)
+};
+
+// A connection's state that commands read and change.
+struct RespSession {
+  RespVersion version = RespVersion::kResp2;
+  uint64_t client_id = 0;
+  std::string name;
+  // Everything this connection wrote or read, as a vector: its reads wait until the region they
+  // reach has applied it (read-your-writes, also after a failover to another region).
+  VersionVector token;
+  std::optional<Dot> last_write;  // for WAIT
+  bool quit = false;              // QUIT: close after the reply
+};
+
+// What to do for one command: either an immediate reply, or node commands whose replies are
+// composed into one RESP reply, or a WAIT.
+struct RespPlan {
+  std::string reply;  // encoded; used when `commands` is empty and `wait_regions` is unset
+  std::vector<NodeCommand> commands;
+  // Called with one reply per command, in order; appends the RESP reply.
+  std::function<void(std::span<const NodeReply>, RespSession&, RespWriter&)> compose;
+  // WAIT: answer how many other regions hold the connection's last write, once `wait_regions`
+  // do or at `wait_deadline_ms` (steady ms).
+  std::optional<uint64_t> wait_regions;
+  uint64_t wait_deadline_ms = 0;
+};
+
+struct RespContext {
+  const RegionNode& node;
+  const RespOptions& options;
+  uint64_t now_steady_ms = 0;
+};
+
+RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
+                     const RespContext& context);
+
+// WAIT's answer: how many regions other than this one have applied `write`.
+uint64_t RegionsHolding(const RegionNode& node, const Dot& write);
+
+// The RESP error for a failed node reply ("-TRYAGAIN ..." when it may succeed on retry).
+void WriteStatusError(const Status& status, RespWriter& out);
+
+}  // namespace meridian
