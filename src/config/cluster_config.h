@@ -10,7 +10,8 @@
 //  2. Region names are unique, non-empty, [a-z0-9_-]; data_dirs are unique.
 //  3. links holds exactly one entry per unordered pair of distinct regions, with a < b and
 //     0 <= jitter_ms <= rtt_ms.
-//  4. No two listeners (region http / replication / resp, wan admin, router, every WAN proxy) share a
+//  4. No two listeners (region http / replication / resp, wan admin, router, every WAN proxy) share
+//  a
 //     non-zero port. Port 0 means "ephemeral" and is only useful in tests.
 //  5. topology == kHub iff hub is set, and hub names a region.
 #pragma once

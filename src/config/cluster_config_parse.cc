@@ -61,7 +61,8 @@ Status CheckRegionName(const YamlReader& reader, const Field& field, const std::
 Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
                                  const ClusterConfig& config) {
   const YamlReader& r = state.reader;
-  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"name", "http", "replication", "resp", "data_dir"}));
+  MERIDIAN_ASSIGN_OR_RETURN(keys,
+                            r.Map(field, {"name", "http", "replication", "resp", "data_dir"}));
   MERIDIAN_ASSIGN_OR_RETURN(name_field, r.Required(field, keys, "name"));
   MERIDIAN_ASSIGN_OR_RETURN(name, r.String(name_field));
   MERIDIAN_RETURN_IF_ERROR(CheckRegionName(r, name_field, name));

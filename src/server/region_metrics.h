@@ -86,12 +86,11 @@ struct RegionMetrics {
       "meridian_region_status", "1 for the region's current /healthz status.", {"status"});
 
   // Durability.
-  CounterFamily& wal_syncs = registry.AddCounter(
-      "meridian_wal_syncs_total",
-      "WAL fsyncs; each covers every event-loop pass written before it began.");
-  CounterFamily& commit_steps =
-      registry.AddCounter("meridian_commit_steps_total",
-                          "Steps of the region node made durable (per --wal-sync).");
+  CounterFamily& wal_syncs =
+      registry.AddCounter("meridian_wal_syncs_total",
+                          "WAL fsyncs; each covers every event-loop pass written before it began.");
+  CounterFamily& commit_steps = registry.AddCounter(
+      "meridian_commit_steps_total", "Steps of the region node made durable (per --wal-sync).");
 };
 
 }  // namespace meridian

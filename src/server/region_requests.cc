@@ -109,10 +109,8 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     });
   } else if (auto* read = std::get_if<ReadCommand>(&command)) {
     StateKey key = read->key;
-    Submit(std::move(*read),
-           [this, answer = std::move(answer), key = std::move(key)](NodeReply reply) {
-             answer(FormatReply(reply, &key));
-           });
+    Submit(std::move(*read), [this, answer = std::move(answer), key = std::move(key)](
+                                 NodeReply reply) { answer(FormatReply(reply, &key)); });
   } else if (std::holds_alternative<HealthCommand>(command)) {
     answer(Healthz());
   } else if (std::holds_alternative<MetricsCommand>(command)) {

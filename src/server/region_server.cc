@@ -83,8 +83,8 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       raw->Submit(std::move(command), std::move(done));
     };
     hooks.now_steady_ms = [raw] { return raw->Now().steady_ms; };
-    s.resp = std::make_unique<RespServer>(s.loop, options.resp_address, options.resp,
-                                          std::move(hooks));
+    s.resp =
+        std::make_unique<RespServer>(s.loop, options.resp_address, options.resp, std::move(hooks));
     if (Status st = s.resp->Start(); !st.ok()) return abandon(st);
   }
   if (options.TEST_recovery_delay_ms > 0) {
@@ -141,13 +141,13 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   }
   s.RunOnLoop([raw, &me] {
     const Replica& replica = raw->node->replica();
-    spdlog::info("region {}: serving http://{} resp {} replication {} data {} (applied {}{}; wal {})",
-                 me.name, raw->http->address(),
-                 raw->resp ? std::to_string(raw->resp->port()) : std::string("off"),
-                 raw->transport->port(), raw->options.data_dir,
-                 replica.applied().ToString(),
-                 replica.rejoining() ? "; new or restored storage: rejoining its peers" : "",
-                 WalSyncName(raw->options.commit.wal_sync));
+    spdlog::info(
+        "region {}: serving http://{} resp {} replication {} data {} (applied {}{}; wal {})",
+        me.name, raw->http->address(),
+        raw->resp ? std::to_string(raw->resp->port()) : std::string("off"), raw->transport->port(),
+        raw->options.data_dir, replica.applied().ToString(),
+        replica.rejoining() ? "; new or restored storage: rejoining its peers" : "",
+        WalSyncName(raw->options.commit.wal_sync));
     raw->loading = false;
     raw->ScheduleTick();
   });

@@ -49,8 +49,8 @@
 #include "config/cluster_config.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
-#include "server/resp_commands.h"
 #include "replica/options.h"
+#include "server/resp_commands.h"
 #include "store/rocksdb_storage.h"
 #include "strong/options.h"
 

@@ -30,7 +30,8 @@ std::string Upper(std::string_view s) {
 // One line: RESP simple strings and errors end at the first CR or LF.
 std::string OneLine(std::string_view message) {
   std::string out(message);
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   return out;
 }
 
@@ -122,7 +123,10 @@ std::optional<std::string> StringValue(const KeyState* state) {
 class Planner {
  public:
   Planner(std::span<const std::string_view> args, RespSession& session, const RespContext& c)
-      : args_(args), session_(session), context_(c), replica_(c.node.replica()),
+      : args_(args),
+        session_(session),
+        context_(c),
+        replica_(c.node.replica()),
         version_(session.version) {}
 
   RespPlan Plan() {
@@ -147,9 +151,9 @@ class Planner {
   // and HTTP shows it as JSON. Connection commands carry no data.
   std::optional<std::string> CheckData(const std::string& name) const {
     static const std::set<std::string> kData = {
-        "GET",  "SET",  "MGET", "MSET",    "INCR", "DECR",      "INCRBY", "DECRBY", "HSET", "HGET",
-        "HMGET", "HGETALL", "HDEL", "SADD", "SREM", "SMEMBERS", "SISMEMBER", "SCARD", "DEL",
-        "EXISTS", "TYPE"};
+        "GET",    "SET",      "MGET",      "MSET",  "INCR",    "DECR",   "INCRBY",
+        "DECRBY", "HSET",     "HGET",      "HMGET", "HGETALL", "HDEL",   "SADD",
+        "SREM",   "SMEMBERS", "SISMEMBER", "SCARD", "DEL",     "EXISTS", "TYPE"};
     if (!kData.contains(name)) return std::nullopt;
     const bool all_keys = name == "MGET" || name == "DEL" || name == "EXISTS";
     const bool names = name.starts_with('H') || (name.starts_with('S') && name != "SET");
@@ -159,8 +163,8 @@ class Planner {
       if (key) {
         if (auto e = api_internal::CheckKey(args_[i])) return "ERR " + e->message;
       } else if (names && !hset_value) {
-        if (auto e = api_internal::CheckName(args_[i], name.starts_with('H') ? "field name"
-                                                                               : "set member")) {
+        if (auto e = api_internal::CheckName(args_[i],
+                                             name.starts_with('H') ? "field name" : "set member")) {
           return "ERR " + e->message;
         }
       } else {
@@ -178,22 +182,22 @@ class Planner {
   // Redis' arity convention: N exactly, -N at least N (the command name included).
   static const std::map<std::string, std::pair<int, Method>>& Table() {
     static const std::map<std::string, std::pair<int, Method>> table = {
-        {"PING", {-1, &Planner::Ping}},          {"ECHO", {2, &Planner::Echo}},
-        {"HELLO", {-1, &Planner::Hello}},        {"SELECT", {2, &Planner::Select}},
-        {"CLIENT", {-2, &Planner::Client}},      {"COMMAND", {-1, &Planner::Command}},
-        {"INFO", {-1, &Planner::Info}},          {"DBSIZE", {1, &Planner::DbSize}},
-        {"QUIT", {1, &Planner::Quit}},           {"CONFIG", {-2, &Planner::Config}},
-        {"WAIT", {3, &Planner::Wait}},           {"MERIDIAN.SESSION", {-1, &Planner::Session}},
-        {"GET", {2, &Planner::Get}},             {"SET", {-3, &Planner::Set}},
-        {"MGET", {-2, &Planner::MGet}},          {"MSET", {-3, &Planner::MSet}},
-        {"INCR", {2, &Planner::Incr}},           {"DECR", {2, &Planner::Incr}},
-        {"INCRBY", {3, &Planner::Incr}},         {"DECRBY", {3, &Planner::Incr}},
-        {"HSET", {-4, &Planner::HSet}},          {"HGET", {3, &Planner::HGet}},
-        {"HMGET", {-3, &Planner::HGet}},         {"HGETALL", {2, &Planner::HGetAll}},
-        {"HDEL", {-3, &Planner::HDel}},          {"SADD", {-3, &Planner::SetWrite}},
-        {"SREM", {-3, &Planner::SetWrite}},      {"SMEMBERS", {2, &Planner::SetRead}},
-        {"SISMEMBER", {3, &Planner::SetRead}},   {"SCARD", {2, &Planner::SetRead}},
-        {"DEL", {-2, &Planner::Del}},            {"EXISTS", {-2, &Planner::Exists}},
+        {"PING", {-1, &Planner::Ping}},        {"ECHO", {2, &Planner::Echo}},
+        {"HELLO", {-1, &Planner::Hello}},      {"SELECT", {2, &Planner::Select}},
+        {"CLIENT", {-2, &Planner::Client}},    {"COMMAND", {-1, &Planner::Command}},
+        {"INFO", {-1, &Planner::Info}},        {"DBSIZE", {1, &Planner::DbSize}},
+        {"QUIT", {1, &Planner::Quit}},         {"CONFIG", {-2, &Planner::Config}},
+        {"WAIT", {3, &Planner::Wait}},         {"MERIDIAN.SESSION", {-1, &Planner::Session}},
+        {"GET", {2, &Planner::Get}},           {"SET", {-3, &Planner::Set}},
+        {"MGET", {-2, &Planner::MGet}},        {"MSET", {-3, &Planner::MSet}},
+        {"INCR", {2, &Planner::Incr}},         {"DECR", {2, &Planner::Incr}},
+        {"INCRBY", {3, &Planner::Incr}},       {"DECRBY", {3, &Planner::Incr}},
+        {"HSET", {-4, &Planner::HSet}},        {"HGET", {3, &Planner::HGet}},
+        {"HMGET", {-3, &Planner::HGet}},       {"HGETALL", {2, &Planner::HGetAll}},
+        {"HDEL", {-3, &Planner::HDel}},        {"SADD", {-3, &Planner::SetWrite}},
+        {"SREM", {-3, &Planner::SetWrite}},    {"SMEMBERS", {2, &Planner::SetRead}},
+        {"SISMEMBER", {3, &Planner::SetRead}}, {"SCARD", {2, &Planner::SetRead}},
+        {"DEL", {-2, &Planner::Del}},          {"EXISTS", {-2, &Planner::Exists}},
         {"TYPE", {2, &Planner::Type}},
     };
     return table;
@@ -331,18 +335,18 @@ class Planner {
   RespPlan Info() {
     const RegionNode& node = context_.node;
     const auto& names = node.options().region_names;
-    std::string text = "# Server\r\nredis_version:7.0.0\r\nmeridian_region:" +
-                       names[node.options().replica.self] +
-                       "\r\n\r\n# Replication\r\nrole:master\r\nmeridian_health:" +
-                       std::string(RegionHealthName(node.health())) + "\r\nmeridian_applied:" +
-                       node.replica().applied().ToString() +
-                       "\r\nconnected_peers:" + std::to_string([&] {
-                         size_t n = 0;
-                         for (RegionId r = 0; r < names.size(); ++r)
-                           n += node.link_up(r) ? 1 : 0;
-                         return n;
-                       }()) +
-                       "\r\n";
+    std::string text =
+        "# Server\r\nredis_version:7.0.0\r\nmeridian_region:" + names[node.options().replica.self] +
+        "\r\n\r\n# Replication\r\nrole:master\r\nmeridian_health:" +
+        std::string(RegionHealthName(node.health())) +
+        "\r\nmeridian_applied:" + node.replica().applied().ToString() +
+        "\r\nconnected_peers:" + std::to_string([&] {
+          size_t n = 0;
+          for (RegionId r = 0; r < names.size(); ++r)
+            n += node.link_up(r) ? 1 : 0;
+          return n;
+        }()) +
+        "\r\n";
     size_t i = 0;
     for (const PeerStatus& peer : node.replica().Peers()) {
       text += "peer" + std::to_string(i++) + ":region=" + names[peer.region] +
@@ -392,7 +396,8 @@ class Planner {
     if (args_.size() > 2) return WrongArity(version_, args_[0]);
     if (args_.size() == 2) {
       auto token = DecodeSessionToken(args_[1]);
-      if (!token.ok()) return Error(version_, "ERR invalid session token: " + token.status().message());
+      if (!token.ok())
+        return Error(version_, "ERR invalid session token: " + token.status().message());
       session_.token.Merge(*token);
     }
     return Immediate(version_,
@@ -428,8 +433,8 @@ class Planner {
     }
     if (IsHandle(key)) {
       if (!nx) return Error(version_, "ERR a handle is claimed with SET name owner NX");
-      HandleRequest request{HandleOpKind::kClaim,
-                            key.substr(context_.options.strong_prefix.size()), Arg(2)};
+      HandleRequest request{HandleOpKind::kClaim, key.substr(context_.options.strong_prefix.size()),
+                            Arg(2)};
       RespPlan plan;
       plan.commands.push_back(HandleCommand{std::move(request)});
       plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
@@ -437,8 +442,8 @@ class Planner {
         const auto& reply = std::get<HandleReply>(replies[0].result);
         if (reply.outcome == HandleOutcome::kClaimed) return out.WriteSimpleString("OK");
         if (reply.outcome == HandleOutcome::kTaken) return out.WriteNull();
-        out.WriteError("TRYAGAIN " + OneLine(reply.message.empty() ? "handle unavailable"
-                                                                   : reply.message));
+        out.WriteError("TRYAGAIN " +
+                       OneLine(reply.message.empty() ? "handle unavailable" : reply.message));
       };
       return plan;
     }

@@ -226,24 +226,24 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
 };
 
 void RespServer::Impl::Accept() {
-  acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                    tcp::socket socket) {
-    if (self->stopped || !self->acceptor.is_open()) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      const uint64_t id = self->next_client++;
-      auto connection = std::make_shared<Connection>(*self, std::move(socket), id);
-      self->connections.emplace(id, connection);
-      connection->Start();
-    }
-    self->Accept();
-  });
+  acceptor.async_accept(
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (self->stopped || !self->acceptor.is_open()) return;
+        if (!ec) {
+          socket.set_option(tcp::no_delay(true), ec);
+          const uint64_t id = self->next_client++;
+          auto connection = std::make_shared<Connection>(*self, std::move(socket), id);
+          self->connections.emplace(id, connection);
+          connection->Start();
+        }
+        self->Accept();
+      });
 }
 
 RespServer::RespServer(asio::io_context& loop, std::string address, RespOptions options,
                        Hooks hooks)
-    : impl_(std::make_shared<Impl>(loop, std::move(address), std::move(options),
-                                   std::move(hooks))) {}
+    : impl_(
+          std::make_shared<Impl>(loop, std::move(address), std::move(options), std::move(hooks))) {}
 
 RespServer::~RespServer() = default;
 

@@ -32,11 +32,11 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
   dir_ = pattern;
   config_path_ = dir_ + "/cluster.yaml";
 
-  const std::vector<uint16_t> ports = PickFreePorts(2 * regions_.size() + 2);
+  const std::vector<uint16_t> ports = PickFreePorts(3 * regions_.size() + 2);
   for (size_t i = 0; i < regions_.size(); ++i)
-    ports_.push_back({ports[2 * i], ports[2 * i + 1]});
-  wan_admin_port_ = ports[2 * regions_.size()];
-  router_port_ = ports[2 * regions_.size() + 1];
+    ports_.push_back({ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]});
+  wan_admin_port_ = ports[3 * regions_.size()];
+  router_port_ = ports[3 * regions_.size() + 1];
   // The emulator's proxies take a block of ports above base_port, all free now.
   auto wan_base = PickWanBasePort(ports, static_cast<uint64_t>(::getpid()));
   MERIDIAN_ASSERT_MSG(wan_base.ok(), "no free port block for the WAN emulator");
@@ -48,6 +48,7 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
     yaml << "  - name: " << regions_[i] << "\n"
          << "    http: 127.0.0.1:" << ports_[i].http << "\n"
          << "    replication: 127.0.0.1:" << ports_[i].replication << "\n"
+         << "    resp: 127.0.0.1:" << ports_[i].resp << "\n"
          << "    data_dir: " << dir_ << "/data/" << regions_[i] << "\n";
   }
   yaml << "topology: " << topology << "\n";

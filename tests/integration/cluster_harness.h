@@ -25,6 +25,7 @@ namespace meridian::testing {
 struct RegionPorts {
   uint16_t http = 0;
   uint16_t replication = 0;
+  uint16_t resp = 0;
 };
 
 class ClusterHarness {
@@ -38,6 +39,8 @@ class ClusterHarness {
   const std::string& config_path() const { return config_path_; }
   const std::vector<std::string>& regions() const { return regions_; }
   std::string http_address(size_t region) const;
+  uint16_t http_port(size_t region) const { return ports_.at(region).http; }
+  uint16_t resp_port(size_t region) const { return ports_.at(region).resp; }
   uint16_t wan_base_port() const { return wan_base_port_; }
   uint16_t wan_admin_port() const { return wan_admin_port_; }
   uint16_t router_port() const { return router_port_; }

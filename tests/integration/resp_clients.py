@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Real Redis clients against a three-region Meridian cluster (started by resp_clients_test.cc).
+
+Usage: resp_clients.py RESP_PORTS HTTP_PORTS   (comma-separated, one per region, same order)
+
+Uses Debian's python3-redis, redis-cli and redis-benchmark. Exits non-zero on the first failed
+check, naming it. Every wait is bounded.
+"""
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import redis
+
+RESP = [int(p) for p in sys.argv[1].split(",")]
+HTTP = [int(p) for p in sys.argv[2].split(",")]
+DEADLINE_S = 20
+
+
+def check(condition, what):
+    if not condition:
+        print("FAILED:", what, flush=True)
+        sys.exit(1)
+    print("ok:", what, flush=True)
+
+
+def eventually(probe, what):
+    end = time.monotonic() + DEADLINE_S
+    last = None
+    while time.monotonic() < end:
+        last = probe()
+        if last is True:
+            return check(True, what)
+        time.sleep(0.05)
+    check(False, f"{what} (last: {last!r})")
+
+
+def client(region):
+    return redis.Redis(host="127.0.0.1", port=RESP[region], socket_timeout=10)
+
+
+def http_get(region, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{HTTP[region]}{path}", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def raw(region, payload, read_until_close=False):
+    """Sends raw bytes; returns what came back (until close, or the first reply)."""
+    with socket.create_connection(("127.0.0.1", RESP[region]), timeout=10) as s:
+        s.sendall(payload)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data, True
+            data += chunk
+            if not read_until_close and data.endswith(b"\r\n"):
+                return data, False
+
+
+regions = [client(i) for i in range(len(RESP))]
+
+# --- every type, written in every region, converges everywhere ---
+for i, r in enumerate(regions):
+    check(r.set(f"str:{i}", f"value-{i}") is True, f"SET in region {i}")
+    check(r.incrby("likes", i + 1) >= i + 1, f"INCRBY in region {i}")
+    check(r.hset("profile", f"field{i}", f"v{i}") == 1, f"HSET in region {i}")
+    check(r.sadd("tags", f"m{i}") == 1, f"SADD in region {i}")
+total = sum(i + 1 for i in range(len(regions)))
+
+
+def converged():
+    for r in regions:
+        strings = [r.get(f"str:{i}") for i in range(len(regions))]
+        if strings != [f"value-{i}".encode() for i in range(len(regions))]:
+            return ("strings", strings)
+        if r.get("likes") != str(total).encode():
+            return ("counter", r.get("likes"))
+        if len(r.hgetall("profile")) != len(regions):
+            return ("hash", r.hgetall("profile"))
+        if r.smembers("tags") != {f"m{i}".encode() for i in range(len(regions))}:
+            return ("set", r.smembers("tags"))
+    return True
+
+
+eventually(converged, "strings, counters, hashes and sets converge in every region")
+
+# --- HTTP and RESP see the same data ---
+for i in range(len(regions)):
+    check(http_get(i, "/counter/likes")["value"] == total, f"HTTP counter in region {i}")
+    check(http_get(i, "/profile/profile")["value"] == {f"field{j}": f"v{j}" for j in range(len(regions))},
+          f"HTTP profile in region {i}")
+    check(sorted(http_get(i, "/tags/tags")["value"]) == [f"m{j}" for j in range(len(regions))],
+          f"HTTP tags in region {i}")
+    check(http_get(i, "/register/str:0")["value"] == ["value-0"], f"HTTP register in region {i}")
+
+# --- WRONGTYPE ---
+for command in (("GET", "profile"), ("INCR", "tags"), ("SADD", "likes", "x"), ("HGET", "str:0", "f")):
+    try:
+        regions[0].execute_command(*command)
+        check(False, f"{command} answers WRONGTYPE")
+    except redis.ResponseError as e:
+        check(str(e).startswith("WRONGTYPE"), f"{command} answers WRONGTYPE")
+check(regions[0].get("likes") == str(total).encode(), "WRONGTYPE changed nothing")
+
+# --- WAIT: both other regions hold this connection's last write ---
+conn = client(0)
+conn.set("waited", "1")
+check(conn.wait(len(regions) - 1, 10000) == len(regions) - 1, "WAIT counts the other regions")
+
+# --- read-your-writes across regions with the session token ---
+writer = client(0)
+writer.set("ryw", "fresh")
+token = writer.execute_command("MERIDIAN.SESSION")
+reader = client(len(regions) - 1)
+reader.execute_command("MERIDIAN.SESSION", token)
+check(reader.get("ryw") == b"fresh", "a read with the writer's session token sees the write")
+
+# --- pipelining: replies in order ---
+pipe = regions[1].pipeline(transaction=False)
+for _ in range(500):
+    pipe.incr("piped")
+pipe.get("piped")
+results = pipe.execute()
+check(results[:500] == list(range(1, 501)) and results[500] == b"500", "500 pipelined INCRs in order")
+
+# --- redis-cli and redis-benchmark ---
+out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "SET", "cli", "hello"], capture_output=True,
+                     text=True, timeout=30)
+check(out.stdout.strip() == "OK", "redis-cli SET")
+out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "GET", "cli"], capture_output=True,
+                     text=True, timeout=30)
+check(out.stdout.strip() == "hello", "redis-cli GET")
+subprocess.run(["redis-benchmark", "-p", str(RESP[0]), "-c", "4", "-n", "2000", "-P", "16", "-t",
+                "incr", "-q"], capture_output=True, timeout=120, check=True)
+check(regions[0].get("counter:__rand_int__") == b"2000",
+      "redis-benchmark's 2000 pipelined INCRs each counted once")
+
+# --- handles: linearizable claim with SET NX ---
+check(regions[0].set("handle:alice", "owner-us", nx=True) is True, "handle claimed in region 0")
+check(regions[1].set("handle:alice", "owner-eu", nx=True) is None, "a taken handle answers nil")
+check(regions[2].get("handle:alice") == b"owner-us", "the handle's owner read in region 2")
+
+# --- bad input: errors, the server unharmed ---
+reply, closed = raw(0, b"*1\r\n$abc\r\nPING\r\n", read_until_close=True)
+check(reply.startswith(b"-ERR Protocol error") and closed, "broken framing: error, then closed")
+reply, closed = raw(0, b"*1\r\n$99999999999\r\n", read_until_close=True)
+check(reply.startswith(b"-ERR Protocol error") and closed, "a huge bulk length: error, then closed")
+reply, _ = raw(0, b"NOSUCHCOMMAND x\r\n")
+check(reply.startswith(b"-ERR unknown command"), "an unknown command is an error")
+try:
+    regions[0].execute_command("GET")
+    check(False, "wrong arity is an error")
+except redis.ResponseError as e:
+    check("wrong number of arguments" in str(e), "wrong arity is an error")
+reply, _ = raw(0, b"HELLO 3\r\n")
+check(reply.startswith(b"%"), "HELLO 3 answers a RESP3 map")
+check(regions[0].ping() is True and regions[0].get("likes") == str(total).encode(),
+      "the server is unharmed")
+print("all RESP client checks passed")
