@@ -12,6 +12,7 @@
 #include "net/http_client.h"
 #include "tools/demo/demo_command.h"
 #include "tools/demo/demo_supervisor.h"
+#include "tools/process/local_cluster.h"
 
 namespace meridian {
 
@@ -22,6 +23,7 @@ using Json = nlohmann::json;
 struct ChaosOptions {
   std::string control = kDefaultDemoControl;
   std::string endpoints_file;
+  int port_offset = 0;  // the demo's --port-offset: the control API moved up by it
   std::string action;
   std::vector<std::string> args;
   int64_t value = 0;
@@ -65,6 +67,13 @@ struct Cluster {
 
 Result<Cluster> Connect(const ChaosOptions& o) {
   Cluster cluster{o.control, {}};
+  if (o.port_offset > 0) {
+    Result<HostPort> control = ParseHostPort(o.control);
+    if (!control.ok()) return InvalidArgument("--control: " + control.status().message());
+    Result<HostPort> moved = OffsetPort(*control, o.port_offset, "the control API");
+    if (!moved.ok()) return moved.status();
+    cluster.control = moved->ToString();
+  }
   if (!o.endpoints_file.empty()) {
     std::ifstream in(o.endpoints_file);
     Json endpoints = Json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -201,6 +210,10 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
   chaos->add_option("--control", common->control, "the demo's control API")->capture_default_str();
   chaos->add_option("--endpoints-file", common->endpoints_file,
                     "read the control address from the demo's endpoints file");
+  chaos
+      ->add_option("--port-offset", common->port_offset,
+                   "the demo's --port-offset: its control API is moved up by N")
+      ->check(CLI::Range(0, 50'000));
 
   auto add = [&](const std::string& name, const std::string& help, size_t regions,
                  const std::string& value_name) {
@@ -221,6 +234,7 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
       if (regions >= 2) o->args.push_back(*second);
       o->control = common->control;
       o->endpoints_file = common->endpoints_file;
+      o->port_offset = common->port_offset;
       o->action = name;
       if (Status done = RunChaos(*o); !done.ok()) {
         std::cerr << "chaos " << name << ": " << done.message() << "\n";

@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>  // mkdtemp
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "net/http_client.h"
+#include "tools/process/listener.h"
+#include "tools/process/local_cluster.h"
 
 namespace meridian {
 
@@ -41,6 +45,24 @@ bool RouterSeesAllHealthy(const HostPort& router) {
     }
   }
   return true;
+}
+
+// The last non-empty line of a child's log: what it said before it exited, e.g. "... Address
+// already in use". Reads only the tail, bounded, since logs grow for as long as a demo runs.
+std::string LastLogLine(const std::string& path) {
+  constexpr std::streamoff kTailBytesMax = 4096;
+  constexpr size_t kLineBytesMax = 300;  // one line of an error, not a stack of them
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kTailBytesMax));
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) {
+    tail.pop_back();
+  }
+  std::string line = tail.substr(tail.rfind('\n') == std::string::npos ? 0 : tail.rfind('\n') + 1);
+  if (line.size() > kLineBytesMax) line = line.substr(0, kLineBytesMax) + "...";
+  return line;
 }
 
 HttpResponse JsonError(int status, const std::string& message) {
@@ -83,6 +105,17 @@ Status DemoSupervisor::Prepare() {
   Result<ClusterConfig> subset = SubsetClusterConfig(*loaded, names, topology);
   if (!subset.ok()) return subset.status();
   config_ = *std::move(subset);
+  if (options_.port_offset < 0) return InvalidArgument("--port-offset must not be negative");
+  if (options_.port_offset > 0) {
+    Result<ClusterConfig> moved = OffsetClusterPorts(config_, options_.port_offset);
+    if (!moved.ok()) return moved.status();
+    config_ = *std::move(moved);
+    Result<HostPort> control = ParseHostPort(options_.control);
+    if (!control.ok()) return InvalidArgument("--control: " + control.status().message());
+    Result<HostPort> control_moved = OffsetPort(*control, options_.port_offset, "the control API");
+    if (!control_moved.ok()) return control_moved.status();
+    options_.control = control_moved->ToString();
+  }
 
   std::error_code error;
   if (options_.data_dir.empty()) {
@@ -124,26 +157,34 @@ Status DemoSupervisor::StartChild(Child& child) {
   return started;
 }
 
-Status DemoSupervisor::Start() {
-  MERIDIAN_RETURN_IF_ERROR(Prepare());
-  MERIDIAN_RETURN_IF_ERROR(StartChild(wan_));
-  {
-    std::lock_guard lock(mu_);
-    for (Child& region : regions_)
-      MERIDIAN_RETURN_IF_ERROR(StartChild(region));
-  }
-  MERIDIAN_RETURN_IF_ERROR(StartChild(router_));
-  if (Status ready = WaitReady(); !ready.ok()) {
-    Stop();
-    return ready;
-  }
+Status DemoSupervisor::StartControl() {
   control_ = std::make_unique<HttpServer>(options_.control,
                                           [this](HttpRequest request, HttpResponder respond) {
                                             HandleControl(request, std::move(respond));
                                           });
   if (Status started = control_->Start(); !started.ok()) {
-    Stop();
+    control_.reset();
     return Status(started.code(), "demo control API: " + started.message());
+  }
+  return Status::Ok();
+}
+
+Status DemoSupervisor::Start() {
+  MERIDIAN_RETURN_IF_ERROR(Prepare());
+  // First, so a busy control port fails the demo before any child starts.
+  MERIDIAN_RETURN_IF_ERROR(StartControl());
+  Status started = StartChild(wan_);
+  {
+    std::lock_guard lock(mu_);
+    for (Child& region : regions_) {
+      if (started.ok()) started = StartChild(region);
+    }
+  }
+  if (started.ok()) started = StartChild(router_);
+  if (started.ok()) started = WaitReady();
+  if (!started.ok()) {
+    Stop();
+    return started;
   }
   if (!options_.endpoints_file.empty()) {
     const std::string tmp = options_.endpoints_file + ".tmp";
@@ -155,36 +196,45 @@ Status DemoSupervisor::Start() {
   return Status::Ok();
 }
 
-Status DemoSupervisor::WaitReady() {
+Status DemoSupervisor::WaitFor(const std::string& what, Child& child, uint16_t port,
+                               const std::function<bool()>& ready) {
   const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
-  auto wait_for = [&](const std::string& what, const std::function<bool()>& ready,
-                      Child& child) -> Status {
-    while (!ready()) {
+  const std::string log = data_dir_ + "/logs/" + child.name + ".log";
+  while (true) {
+    pid_t pid = 0;
+    {
+      std::lock_guard lock(mu_);
       if (std::optional<int> code = child.process->Poll()) {
-        return Unavailable(what + " exited with code " + std::to_string(*code) + "; see " +
-                           data_dir_ + "/logs/" + child.name + ".log");
+        const std::string said = LastLogLine(log);
+        return Unavailable(what + " exited with code " + std::to_string(*code) +
+                           (said.empty() ? "" : ": " + said) + " (log: " + log + ")");
       }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return DeadlineExceeded(what + " did not become ready; see " + data_dir_ + "/logs/" +
-                                child.name + ".log");
-      }
-      std::this_thread::sleep_for(milliseconds(50));
+      pid = child.process->pid();
     }
-    return Status::Ok();
-  };
-  MERIDIAN_RETURN_IF_ERROR(wait_for(
-      "the WAN emulator", [&] { return Answers(config_.wan.admin, "/version", "meridian"); },
-      wan_));
+    // The answer counts only when our child holds the listener: another cluster on the same
+    // ports answers just as well, and a child that failed to bind has not exited yet.
+    if (ready() && ProcessListensOn(pid, port)) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded(what + " did not become ready; see " + log);
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+}
+
+Status DemoSupervisor::WaitReady() {
+  MERIDIAN_RETURN_IF_ERROR(WaitFor("the WAN emulator", wan_, config_.wan.admin.port, [&] {
+    return Answers(config_.wan.admin, "/version", "meridian");
+  }));
   for (size_t i = 0; i < regions_.size(); ++i) {
     const RegionConfig& region = config_.regions[i];
-    MERIDIAN_RETURN_IF_ERROR(wait_for(
-        "region " + region.name,
-        [&] { return Answers(region.http, "/healthz", "\"status\":\"ok\""); }, regions_[i]));
+    MERIDIAN_RETURN_IF_ERROR(WaitFor("region " + region.name, regions_[i], region.http.port, [&] {
+      return Answers(region.http, "/healthz", "\"status\":\"ok\"");
+    }));
   }
   // The router is ready once it has probed every region healthy from every client location;
   // before that it would answer clients 503 "no healthy region".
-  return wait_for(
-      "the router", [&] { return RouterSeesAllHealthy(config_.router.http); }, router_);
+  return WaitFor("the router", router_, config_.router.http.port,
+                 [&] { return RouterSeesAllHealthy(config_.router.http); });
 }
 
 std::string DemoSupervisor::EndpointsJson() const {

@@ -12,9 +12,12 @@
 // Unknown regions get 404, unknown routes 404, wrong methods 405.
 //
 // Contract:
-//  1. Start() returns only once the emulator answers, every region reports "ok" on /healthz and
-//     the router has probed every region healthy from every client location, or fails naming
-//     what did not come up (and stops what it started).
+//  1. Start() binds the control API first, then returns only once the emulator answers, every
+//     region reports "ok" on /healthz and the router has probed every region healthy from every
+//     client location, each answer coming from a listener that our own child holds (another
+//     cluster on the same ports does not count); or it fails naming what did not come up, with
+//     the last line of a child's log when that child exited (e.g. its "Address already in use"),
+//     and stops what it started.
 //  2. Stop() stops the router, the regions (SIGTERM, so they drain) and the emulator, each wait
 //     bounded, SIGKILL past the bound: no process is left behind. Children also die with the
 //     supervisor if it is killed (PR_SET_PDEATHSIG).
@@ -22,6 +25,7 @@
 //     false.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +49,9 @@ struct DemoOptions {
   std::string endpoints_file;        // written once everything is ready
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
+  // Every port of the config and the control API's move up by this much, so a second cluster
+  // runs beside the first without editing YAML. REQUIRES: >= 0.
+  int port_offset = 0;
   std::chrono::milliseconds ready_timeout{60'000};
 };
 
@@ -73,7 +80,12 @@ class DemoSupervisor {
 
   Status Prepare();
   Status StartChild(Child& child);
+  Status StartControl();
   Status WaitReady();
+  // Waits until `ready()` holds and `child` holds the listener on `port`; fails when the child
+  // exits or the ready timeout passes.
+  Status WaitFor(const std::string& what, Child& child, uint16_t port,
+                 const std::function<bool()>& ready);
   void HandleControl(const HttpRequest& request, HttpResponder respond);
   Child* RegionChild(const std::string& name);  // REQUIRES: mu_ held
 
