@@ -1,6 +1,6 @@
 // `meridian chaos`: breaks a running demo cluster on purpose, through the demo's control API
-// (kill / restart a region), the WAN emulator's toxiproxy API (partition, heal, latency) and a
-// region's admin route (clock skew).
+// (kill / restart a region, the router or the emulator), the WAN emulator's toxiproxy API
+// (partition, heal, latency) and a region's admin route (clock skew).
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -146,6 +146,18 @@ Status Pair(const ChaosOptions& o, const Cluster& cluster) {
   return Status::Ok();
 }
 
+// kill, stop and restart take any process the demo runs ("wan", "router" or a region); a demo
+// older than the "processes" list offers its regions only.
+Status CheckProcess(const Cluster& cluster, const std::string& name) {
+  if (!cluster.status.contains("processes")) return CheckRegions(cluster, {name});
+  std::string known;
+  for (const Json& p : cluster.status["processes"]) {
+    if (p["name"] == name) return Status::Ok();
+    known += (known.empty() ? "" : ", ") + p["name"].get<std::string>();
+  }
+  return InvalidArgument("unknown process '" + name + "' (this demo runs: " + known + ")");
+}
+
 Status PrintStatus(const Cluster& cluster) {
   std::cout << "regions:\n";
   for (const Json& r : cluster.status["regions"]) {
@@ -163,8 +175,24 @@ Status PrintStatus(const Cluster& cluster) {
     std::cout << "  " << r["name"].get<std::string>() << "  " << r["http"].get<std::string>()
               << "  " << health << "  " << vv << "\n";
   }
+  if (cluster.status.contains("processes")) {
+    std::cout << "processes:\n";
+    for (const Json& p : cluster.status["processes"]) {
+      std::string state = p["running"].get<bool>()
+                              ? "running  pid " + std::to_string(p["pid"].get<int64_t>())
+                              : "DOWN";
+      if (p.contains("last_exit_code")) {
+        state += "  (last exit code " + std::to_string(p["last_exit_code"].get<int>()) + ")";
+      }
+      std::cout << "  " << p["name"].get<std::string>() << "  " << state << "\n";
+    }
+  }
   auto proxies = CallJson(cluster.status["wan_admin"], "GET", "/proxies");
-  if (!proxies.ok()) return proxies.status();
+  if (!proxies.ok()) {
+    // The emulator being down is a state to show, not a reason to hide the rest.
+    std::cout << "links: the WAN emulator does not answer (" << proxies.status().message() << ")\n";
+    return Status::Ok();
+  }
   std::cout << "links (round trip):\n";
   for (const auto& [name, proxy] : proxies->items()) {
     int64_t rtt = 0;
@@ -185,18 +213,20 @@ Status RunChaos(const ChaosOptions& o) {
     return Pair(o, *cluster);
   }
   if (o.args.size() != 1) return InvalidArgument(o.action + " takes one region");
-  MERIDIAN_RETURN_IF_ERROR(CheckRegions(*cluster, o.args));
-  const std::string& region = o.args[0];
+  const std::string& name = o.args[0];
   if (o.action == "skew") {
+    MERIDIAN_RETURN_IF_ERROR(CheckRegions(*cluster, o.args));
     auto r =
-        CallJson(cluster->RegionHttp(region), "POST", "/admin/skew?ms=" + std::to_string(o.value));
+        CallJson(cluster->RegionHttp(name), "POST", "/admin/skew?ms=" + std::to_string(o.value));
     if (!r.ok()) return r.status();
-    std::cout << "skew " << region << ": clock shifted by " << o.value << " ms\n";
+    std::cout << "skew " << name << ": clock shifted by " << o.value << " ms\n";
     return Status::Ok();
   }
-  auto r = CallJson(cluster->control, "POST", "/regions/" + region + "/" + o.action);
+  MERIDIAN_RETURN_IF_ERROR(CheckProcess(*cluster, name));
+  const std::string route = cluster->status.contains("processes") ? "/processes/" : "/regions/";
+  auto r = CallJson(cluster->control, "POST", route + name + "/" + o.action);
   if (!r.ok()) return r.status();
-  std::cout << o.action << " " << region << ": done\n";
+  std::cout << o.action << " " << name << ": done\n";
   return Status::Ok();
 }
 
@@ -242,9 +272,9 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
       }
     });
   };
-  add("kill", "SIGKILL a region (a crash)", 1, "");
-  add("restart", "start a killed or stopped region again on its data", 1, "");
-  add("stop", "stop a region gracefully (SIGTERM)", 1, "");
+  add("kill", "SIGKILL a region, the router or the wan emulator (a crash)", 1, "");
+  add("restart", "start a killed or stopped process again (a region on its data)", 1, "");
+  add("stop", "stop a region, the router or the wan emulator gracefully (SIGTERM)", 1, "");
   add("partition", "cut every link between two regions (both directions)", 2, "");
   add("heal", "restore the links between two regions", 2, "");
   add("latency", "set the round trip between two regions", 2, "MS_RTT");
