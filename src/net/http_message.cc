@@ -10,6 +10,27 @@ int HexValue(char c) {
   return -1;
 }
 
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (byte < 0x20 || byte > 0x7e) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
 }  // namespace
 
 std::string_view HttpRequest::Header(std::string_view name) const {
@@ -23,6 +44,15 @@ HttpResponse HttpResponse::Json(int status, std::string body) {
 
 HttpResponse HttpResponse::Text(int status, std::string body) {
   return HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+HttpResponse HttpResponse::Error(int status, std::string_view code, std::string_view message) {
+  std::string body = R"({"error":{"code":)";
+  AppendJsonString(body, code);
+  body += R"(,"message":)";
+  AppendJsonString(body, message);
+  body += "}}";
+  return Json(status, std::move(body));
 }
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
@@ -46,7 +76,7 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_spa
   return out;
 }
 
-std::optional<HttpFieldMap> ParseQuery(std::string_view query) {
+Result<HttpFieldMap> ParseQuery(std::string_view query) {
   HttpFieldMap out;
   while (!query.empty()) {
     const size_t amp = query.find('&');
@@ -57,8 +87,15 @@ std::optional<HttpFieldMap> ParseQuery(std::string_view query) {
     std::optional<std::string> key = PercentDecode(pair.substr(0, eq), true);
     std::optional<std::string> value =
         eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true);
-    if (!key || !value) return std::nullopt;
-    out[*key] = std::move(*value);
+    if (!key || !value) return InvalidArgument("malformed %-escape in the query string");
+    if (out.contains(*key)) {
+      // Quoted up to a bound: the name is the client's, and may be long.
+      constexpr size_t kQuotedBytesMax = 64;
+      const bool cut = key->size() > kQuotedBytesMax;
+      return InvalidArgument("query parameter '" + key->substr(0, kQuotedBytesMax) +
+                             (cut ? "...'" : "'") + " is given more than once");
+    }
+    out.emplace(std::move(*key), std::move(*value));
   }
   return out;
 }

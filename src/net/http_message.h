@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
+
 namespace meridian {
 
 using HttpFieldMap = std::map<std::string, std::string, std::less<>>;
@@ -20,7 +22,7 @@ struct HttpRequest {
   std::string method;    // as sent, e.g. "GET"
   std::string target;    // raw request target, e.g. "/proxies/us-%3Eeu?verbose=1"
   std::string path;      // target up to '?', still percent-encoded (see SplitPath)
-  HttpFieldMap query;    // decoded; for a repeated key the last value wins
+  HttpFieldMap query;    // decoded; a repeated key never gets here (ParseQuery refuses it)
   HttpFieldMap headers;  // lower-case names; repeated fields joined with ", "
   std::string body;
   std::string remote_address;  // "127.0.0.1:53412"
@@ -39,6 +41,10 @@ struct HttpResponse {
 
   static HttpResponse Json(int status, std::string body);
   static HttpResponse Text(int status, std::string body);
+  // The error shape every Meridian server answers with:
+  // {"error": {"code": "invalid_argument", "message": "..."}}. Bytes outside printable ASCII in
+  // `message` are escaped, so a client's bytes quoted in it cannot break the JSON.
+  static HttpResponse Error(int status, std::string_view code, std::string_view message);
 };
 
 // Sends the response for one request. May be called from any thread, at most once; later calls
@@ -52,8 +58,9 @@ using HttpHandler = std::function<void(HttpRequest, HttpResponder)>;
 // escape is malformed.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_as_space);
 
-// "a=1&b=x%20y&flag" -> {a: "1", b: "x y", flag: ""}. nullopt on a malformed escape.
-std::optional<HttpFieldMap> ParseQuery(std::string_view query);
+// "a=1&b=x%20y&flag" -> {a: "1", b: "x y", flag: ""}. InvalidArgument naming the problem on a
+// malformed escape or a repeated parameter ("by=1&by=2" would otherwise be a silent choice).
+Result<HttpFieldMap> ParseQuery(std::string_view query);
 
 // "/proxies/us-%3Eeu/toxics" -> {"proxies", "us->eu", "toxics"}; empty segments are dropped.
 // nullopt on a malformed escape.

@@ -3,14 +3,20 @@
 // Contract:
 //  1. Every well-formed request reaches the handler exactly once, on one of the server's I/O
 //     threads; the handler answers through its HttpResponder, now or later, from any thread.
-//  2. Requests that never reach the handler: a body over body_bytes_max gets 413, a header block
-//     over header_bytes_max gets 431, a malformed request (bad syntax, bad %-escape) gets 400;
-//     the connection is then closed.
+//  2. Requests that never reach the handler, each answered with a JSON error
+//     ({"error": {"code", "message"}}, like every Meridian error) and the connection then closed:
+//     a body over body_bytes_max gets 413, a header block over header_bytes_max gets 431, a
+//     request not received in full within request_timeout_ms of its first byte (a body shorter
+//     than its Content-Length) gets 408, a transfer coding other than chunked (Transfer-Encoding,
+//     or asked for in TE) gets 501, and a malformed request (bad syntax, bad %-escape, a query
+//     parameter given twice, a Transfer-Encoding that does not end in chunked) gets 400.
 //  3. Connections are kept alive between requests (HTTP/1.1 rules) and served one request at a
-//     time; a connection idle for idle_timeout_ms is closed.
+//     time; a connection that sends nothing for idle_timeout_ms is closed without an answer.
 //  4. Stop() stops accepting, waits up to stop_grace_ms for in-flight requests to be answered,
 //     closes every connection and joins the threads. Responders called after Stop() do nothing.
 //     No thread ever busy-waits.
+//  5. HEAD is served wherever GET is: the handler sees the request as a GET, and the client gets
+//     that answer's status and header fields (its Content-Length included) without the body.
 //
 // Thread-safety: Start/Stop/port from one owning thread; the responder from any thread.
 #pragma once
@@ -40,7 +46,11 @@ struct HttpServerOptions {
   size_t body_bytes_max = (1 << 20) + (64 << 10);
   size_t header_bytes_max = 16 << 10;  // twice Beast's default: long session tokens fit
   int idle_timeout_ms = 30'000;        // a keep-alive connection with no request is closed
-  int stop_grace_ms = 2'000;           // Stop() waits this long for in-flight requests
+  // Once a request's first byte arrived, the rest (header block and body) must follow within
+  // this, or the client gets 408: a client that stalls or lied in Content-Length does not hold
+  // a connection for the idle timeout. 10 s is a 1 MiB body at under 1 Mbit/s.
+  int request_timeout_ms = 10'000;
+  int stop_grace_ms = 2'000;  // Stop() waits this long for in-flight requests
 };
 
 class HttpServer {

@@ -147,6 +147,7 @@ TEST_F(HttpServerTest, DroppedResponderAnswers500) {
   Result<HttpResponse> response = HttpFetch(server_->address(), {});
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->content_type, "application/json");
 }
 
 TEST_F(HttpServerTest, StopLetsInFlightRequestFinish) {
@@ -194,6 +195,137 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   EXPECT_NE(status.message().find("in use"), std::string::npos) << status.ToString();
   HttpServer bad("not-an-address", EchoHandler{&calls_});
   EXPECT_EQ(bad.Start().code(), StatusCode::kInvalidArgument);
+}
+
+// --- Issue 19, item 7: the transport's own answers -----------------------------------------------
+
+// The status line and the body of a raw response; the body must be a JSON error naming `needle`.
+void ExpectJsonError(const std::string& reply, int status, std::string_view needle) {
+  EXPECT_EQ(reply.rfind("HTTP/1.1 " + std::to_string(status), 0), 0u) << reply;
+  EXPECT_NE(reply.find("Content-Type: application/json"), std::string::npos) << reply;
+  const size_t body = reply.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << reply;
+  EXPECT_EQ(reply.compare(body + 4, 18, R"({"error":{"code":")"), 0) << reply;
+  EXPECT_NE(reply.find(needle, body), std::string::npos) << reply;
+}
+
+TEST_F(HttpServerTest, TransportErrorsAreJsonLikeEveryOtherError) {
+  HttpServerOptions options;
+  options.body_bytes_max = 1000;
+  options.header_bytes_max = 2000;
+  StartServer(EchoHandler{&calls_}, options);
+  struct Case {
+    std::string request;
+    int status;
+    std::string needle;
+  };
+  const Case cases[] = {
+      {"\x01\x02 / HTTP/1.1\r\n\r\n", 400, "malformed request"},
+      {"GET /echo?q=%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400, "query"},
+      {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413,
+       "larger than 1000 bytes"},
+      {"GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n", 431,
+       "header"},
+  };
+  for (const Case& c : cases) {
+    TestSocket socket(server_->port());
+    ASSERT_TRUE(socket.Send(c.request));
+    ExpectJsonError(socket.ReadAll(5s), c.status, c.needle);
+  }
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, ABodyShorterThanItsContentLengthGets408) {
+  HttpServerOptions options;
+  options.request_timeout_ms = 100;  // short, so the test is fast; nothing asserts the time
+  StartServer(EchoHandler{&calls_}, options);
+  TestSocket socket(server_->port());
+  ASSERT_TRUE(socket.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"));
+  ASSERT_TRUE(socket.Send(std::string(10, 'x')));
+  ExpectJsonError(socket.ReadAll(10s), 408, "100");
+  EXPECT_TRUE(socket.closed_by_peer());
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, AConnectionThatNeverSendsIsClosedWithoutAnAnswer) {
+  HttpServerOptions options;
+  options.idle_timeout_ms = 100;
+  StartServer(EchoHandler{&calls_}, options);
+  TestSocket socket(server_->port());
+  EXPECT_EQ(socket.ReadAll(10s), "");
+  EXPECT_TRUE(socket.closed_by_peer());
+}
+
+TEST_F(HttpServerTest, ARequestSentSlowlyWithinTheBoundIsServed) {
+  // The bound is on the whole request, not on each read: pieces arriving apart still make one.
+  StartServer(EchoHandler{&calls_});
+  TestSocket socket(server_->port());
+  ASSERT_TRUE(socket.Send("POST /echo HTTP/1.1\r\nHo"));
+  ASSERT_TRUE(socket.Send("st: x\r\nContent-Length: 4\r\n\r\nab"));
+  ASSERT_TRUE(socket.Send("cd"));
+  const std::string reply = socket.ReadHttpResponse(5s);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("body=abcd"), std::string::npos) << reply;
+}
+
+TEST_F(HttpServerTest, TransferCodingsOtherThanChunkedAreRefused) {
+  StartServer(EchoHandler{&calls_});
+  const std::string chunked_body = "5\r\nhello\r\n0\r\n\r\n";
+  for (std::string_view field : {"Transfer-Encoding: gzip, chunked", "Transfer-Encoding: gzip",
+                                 "TE: gzip, chunked", "TE: deflate"}) {
+    TestSocket socket(server_->port());
+    const bool has_body = field.starts_with("Transfer-Encoding: gzip, ");
+    ASSERT_TRUE(socket.Send("POST /echo HTTP/1.1\r\nHost: x\r\n" + std::string(field) + "\r\n" +
+                            (field.starts_with("TE") ? "Content-Length: 0\r\n" : "") + "\r\n" +
+                            (has_body ? chunked_body : "")));
+    const std::string reply = socket.ReadAll(5s);
+    if (field == "Transfer-Encoding: gzip") {
+      // Not chunked last: the body's length is unknowable (RFC 9112 6.3), so 400.
+      ExpectJsonError(reply, 400, "Transfer-Encoding");
+    } else {
+      ExpectJsonError(reply, 501,
+                      field.find("deflate") != std::string_view::npos ? "deflate" : "gzip");
+    }
+  }
+  EXPECT_EQ(calls_.load(), 0);
+  // Plain chunked, and TE: trailers (which asks for nothing we would have to do), are served.
+  TestSocket socket(server_->port());
+  ASSERT_TRUE(
+      socket.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  "TE: trailers\r\n\r\n" +
+                  chunked_body));
+  const std::string reply = socket.ReadHttpResponse(5s);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("body=hello"), std::string::npos) << reply;
+}
+
+TEST_F(HttpServerTest, ARepeatedQueryParameterIsRefusedNamingIt) {
+  StartServer(EchoHandler{&calls_});
+  TestSocket socket(server_->port());
+  ASSERT_TRUE(socket.Send("GET /echo?by=1&q=x&by=2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ExpectJsonError(socket.ReadAll(5s), 400, "'by'");
+  EXPECT_EQ(calls_.load(), 0);
+}
+
+TEST_F(HttpServerTest, HeadAnswersAsGetWithoutTheBody) {
+  StartServer(EchoHandler{&calls_});
+  TestSocket socket(server_->port());
+  ASSERT_TRUE(socket.Send("GET /echo?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string get = socket.ReadHttpResponse(5s);
+  ASSERT_TRUE(socket.Send("HEAD /echo?q=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string head = socket.ReadAll(5s);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  const size_t header_end = get.find("\r\n\r\n");
+  ASSERT_NE(header_end, std::string::npos);
+  const std::string get_body = get.substr(header_end + 4);
+  EXPECT_EQ(get_body, "GET /echo q=1 h= body=");  // the handler sees a GET
+  // Same header fields (Content-Length of the GET's body included), and nothing after them.
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(get_body.size()) + "\r\n"),
+            std::string::npos)
+      << head;
+  EXPECT_NE(head.find("X-Reply: yes\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << head;
+  EXPECT_EQ(calls_.load(), 2);
 }
 
 TEST(HttpFetchTest, NothingListeningIsUnavailable) {

@@ -9,6 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "net/endpoint.h"
 
@@ -24,6 +28,9 @@ namespace {
 // bounded amount before closing lets it see our 413/400 instead of a connection reset.
 constexpr size_t kLingerBytesMax = 1 << 20;
 constexpr auto kLingerTime = std::chrono::seconds(1);
+// The first read of a new request: a typical request's header block fits, and the parser reads
+// whatever else it needs itself.
+constexpr size_t kFirstReadBytes = 4096;
 
 // The responder's shared state: delivers at most once; a 500 if every copy is dropped unused.
 class ResponseSlot {
@@ -33,7 +40,9 @@ class ResponseSlot {
   ResponseSlot(const ResponseSlot&) = delete;
   ResponseSlot& operator=(const ResponseSlot&) = delete;
   ~ResponseSlot() {
-    if (!delivered_.load()) Deliver(HttpResponse::Text(500, "handler dropped the request\n"));
+    if (!delivered_.load()) {
+      Deliver(HttpResponse::Error(500, "internal", "the handler dropped the request unanswered"));
+    }
   }
 
   void Deliver(HttpResponse response) {
@@ -69,6 +78,80 @@ std::string Lower(beast::string_view text) {
   return out;
 }
 
+// "q=0", "q=0." or "q=0.000": a TE coding the client says it cannot take.
+bool NotAcceptable(std::string_view params) {
+  if (!params.starts_with("q=0")) return false;
+  params.remove_prefix(3);
+  return params.empty() ||
+         (params[0] == '.' && params.find_first_not_of('0', 1) == std::string_view::npos);
+}
+
+// "gzip, Chunked ;x=1" -> {"gzip", "chunked"}: the codings of a Transfer-Encoding or TE value,
+// lower-case, parameters dropped, except that a TE coding with q=0 ("not acceptable") is left out.
+std::vector<std::string> Codings(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    const size_t semicolon = item.find(';');
+    std::string_view params =
+        semicolon == std::string_view::npos ? std::string_view() : item.substr(semicolon + 1);
+    item = item.substr(0, semicolon);
+    auto trim = [](std::string_view t) {
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t'))
+        t.remove_prefix(1);
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+        t.remove_suffix(1);
+      return t;
+    };
+    item = trim(item);
+    params = trim(params);
+    if (item.empty()) continue;
+    if (NotAcceptable(params)) continue;
+    out.push_back(Lower(beast::string_view(item.data(), item.size())));
+  }
+  return out;
+}
+
+struct Refusal {
+  int status;
+  std::string_view code;
+  std::string message;
+};
+
+// Transfer codings are refused rather than ignored: a gzip-coded body read as plain bytes would
+// be stored as garbage, and a coding asked for in TE would silently not be applied.
+std::optional<Refusal> CheckTransferCodings(const HttpFieldMap& headers) {
+  if (const auto it = headers.find("transfer-encoding"); it != headers.end()) {
+    const std::vector<std::string> codings = Codings(it->second);
+    if (codings.empty() || codings.back() != "chunked") {
+      // RFC 9112 6.3: without chunked last, the request's length cannot be known.
+      return Refusal{400, "invalid_argument",
+                     "Transfer-Encoding '" + it->second +
+                         "' does not end in chunked, so the body's length is unknown"};
+    }
+    for (const std::string& coding : codings) {
+      if (coding != "chunked") {
+        return Refusal{
+            501, "not_implemented",
+            "Transfer-Encoding '" + coding + "' is not supported; send the body plain or chunked"};
+      }
+    }
+  }
+  if (const auto it = headers.find("te"); it != headers.end()) {
+    for (const std::string& coding : Codings(it->second)) {
+      // "trailers" is not a coding: it only says the client could take trailer fields.
+      if (coding != "chunked" && coding != "trailers") {
+        return Refusal{501, "not_implemented",
+                       "TE asks for transfer coding '" + coding +
+                           "', which this server does not apply (bodies are plain or chunked)"};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool ServerCore::Stopping() {
@@ -97,7 +180,8 @@ HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket so
       id_(id),
       stream_(std::move(socket)),
       remote_(RemoteOf(stream_.socket())),
-      linger_timer_(stream_.get_executor()) {}
+      linger_timer_(stream_.get_executor()),
+      request_timer_(stream_.get_executor()) {}
 
 void HttpSession::Start() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
@@ -120,20 +204,68 @@ void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(core_.options.body_bytes_max);
   parser_->header_limit(static_cast<uint32_t>(core_.options.header_bytes_max));
+  head_ = false;
+  if (buffer_.size() > 0) return ReadRest();  // the next request began in the previous read
   stream_.expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
+  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+                            self->OnFirstBytes(ec, bytes);
+                          });
+}
+
+void HttpSession::OnFirstBytes(beast::error_code ec, size_t bytes) {
+  if (closed_) return;
+  // Idle past the bound, or the client left: there is no request to answer.
+  if (ec) return CloseNow();
+  buffer_.commit(bytes);
+  ReadRest();
+}
+
+void HttpSession::ReadRest() {
+  // The stream's own timeout would close the socket, leaving no way to answer 408; a timer that
+  // cancels the read keeps it open for the answer.
+  stream_.expires_never();
+  const uint64_t generation = ++read_generation_;
+  reading_rest_ = true;
+  request_timed_out_ = false;
+  request_timer_.expires_after(std::chrono::milliseconds(core_.options.request_timeout_ms));
+  request_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+    if (!ec) self->OnRequestTimeout(generation);
+  });
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
+void HttpSession::OnRequestTimeout(uint64_t generation) {
+  // A timer that fired as its read completed must not cancel what comes next (the answer).
+  if (closed_ || !reading_rest_ || generation != read_generation_) return;
+  request_timed_out_ = true;
+  beast::error_code ignored;
+  stream_.socket().cancel(ignored);
+}
+
 void HttpSession::OnRead(beast::error_code ec) {
+  reading_rest_ = false;
+  request_timer_.cancel();
   if (closed_) return;
   if (!ec) return Dispatch(parser_->release());
+  if (request_timed_out_) {
+    const auto length = parser_->content_length();
+    return RejectAndClose(
+        408, "request_timeout",
+        "the request did not arrive in full within " +
+            std::to_string(core_.options.request_timeout_ms) + " ms" +
+            (length ? " (its Content-Length is " + std::to_string(*length) + " bytes)" : ""));
+  }
   if (ec == http::error::body_limit) {
-    return RejectAndClose(413, "request body is larger than " +
-                                   std::to_string(core_.options.body_bytes_max) + " bytes\n");
+    return RejectAndClose(
+        413, "payload_too_large",
+        "request body is larger than " + std::to_string(core_.options.body_bytes_max) + " bytes");
   }
   if (ec == http::error::header_limit) {
-    return RejectAndClose(431, "request header block is too large\n");
+    return RejectAndClose(431, "request_header_fields_too_large",
+                          "request header block is larger than " +
+                              std::to_string(core_.options.header_bytes_max) + " bytes");
   }
   const bool is_http_error =
       ec.category() == http::make_error_code(http::error::bad_method).category();
@@ -141,25 +273,29 @@ void HttpSession::OnRead(beast::error_code ec) {
       !is_http_error || ec == http::error::end_of_stream || ec == http::error::partial_message;
   // A client that left, timed out or reset has nobody to read an answer.
   if (client_gone) return CloseNow();
-  RejectAndClose(400, "malformed request: " + ec.message() + "\n");
+  RejectAndClose(400, "invalid_argument", "malformed request: " + ec.message());
 }
 
 void HttpSession::Dispatch(Request request) {
   HttpRequest out;
-  out.method = std::string(ToStd(request.method_string()));
+  head_ = request.method() == http::verb::head;
+  // Contract 5: the handler answers a HEAD as the GET it stands for.
+  out.method = head_ ? std::string("GET") : std::string(ToStd(request.method_string()));
   out.target = std::string(ToStd(request.target()));
   const size_t question = out.target.find('?');
   out.path = out.target.substr(0, question);
   if (question != std::string::npos) {
-    std::optional<HttpFieldMap> query =
-        ParseQuery(std::string_view(out.target).substr(question + 1));
-    if (!query) return RejectAndClose(400, "malformed query string\n");
+    Result<HttpFieldMap> query = ParseQuery(std::string_view(out.target).substr(question + 1));
+    if (!query.ok()) return RejectAndClose(400, "invalid_argument", query.status().message());
     out.query = std::move(*query);
   }
   for (const auto& field : request) {
     std::string& value = out.headers[Lower(field.name_string())];
     if (!value.empty()) value += ", ";
     value += ToStd(field.value());
+  }
+  if (std::optional<Refusal> refusal = CheckTransferCodings(out.headers)) {
+    return RejectAndClose(refusal->status, refusal->code, std::move(refusal->message));
   }
   out.body = std::move(request.body());
   out.remote_address = remote_;
@@ -193,9 +329,14 @@ void HttpSession::WriteResponse(HttpResponse response, bool after_handler) {
   for (const auto& [name, value] : response.headers) {
     response_.insert(name, value);
   }
-  response_.body() = std::move(response.body);
   response_.keep_alive(keep_alive);
-  response_.prepare_payload();
+  if (head_) {
+    // The GET's header fields, its Content-Length included, and no body (RFC 9110 9.3.2).
+    response_.content_length(response.body.size());
+  } else {
+    response_.body() = std::move(response.body);
+    response_.prepare_payload();
+  }
   stream_.expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
   http::async_write(
       stream_, response_,
@@ -215,8 +356,8 @@ void HttpSession::OnWrite(beast::error_code ec, bool keep_alive, bool after_hand
   DoRead();
 }
 
-void HttpSession::RejectAndClose(int status, std::string message) {
-  WriteResponse(HttpResponse::Text(status, std::move(message)), /*after_handler=*/false);
+void HttpSession::RejectAndClose(int status, std::string_view code, std::string message) {
+  WriteResponse(HttpResponse::Error(status, code, message), /*after_handler=*/false);
 }
 
 void HttpSession::LingeringClose() {
@@ -246,6 +387,7 @@ void HttpSession::CloseNow() {
   if (closed_) return;
   closed_ = true;
   linger_timer_.cancel();
+  request_timer_.cancel();
   beast::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.close();

@@ -74,12 +74,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
+  // A request is read in two phases: waiting for its first byte (bounded by idle_timeout_ms,
+  // closed silently when it passes), then the rest (bounded by request_timeout_ms, 408 when it
+  // passes).
   void DoRead();
+  void OnFirstBytes(boost::beast::error_code ec, size_t bytes);
+  void ReadRest();
+  void OnRequestTimeout(uint64_t generation);
   void OnRead(boost::beast::error_code ec);
   void Dispatch(Request request);
   void WriteResponse(HttpResponse response, bool after_handler);
   void OnWrite(boost::beast::error_code ec, bool keep_alive, bool after_handler);
-  void RejectAndClose(int status, std::string message);
+  void RejectAndClose(int status, std::string_view code, std::string message);
   void LingeringClose();
   void Drain();
   void CloseNow();
@@ -93,10 +99,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::http::response<boost::beast::http::string_body> response_;
   bool keep_alive_ = false;
   unsigned version_ = 11;  // of the request in flight; the response answers in kind
+  bool head_ = false;      // the request in flight is a HEAD: answer without the body
   bool closed_ = false;
   boost::asio::steady_timer linger_timer_;
   std::array<char, 4096> drain_buffer_{};
   size_t drained_bytes_ = 0;
+  // The rest of a request after its first byte: the timer cancels the read when it fires while
+  // `reading_rest_` (and its generation is the read's), and the read then answers 408.
+  boost::asio::steady_timer request_timer_;
+  uint64_t read_generation_ = 0;
+  bool reading_rest_ = false;
+  bool request_timed_out_ = false;
 };
 
 }  // namespace meridian::net_internal

@@ -72,8 +72,9 @@ void Router::Impl::HandleOwn(const HttpRequest& request, const HttpResponder& re
         "no router endpoint " + request.path + " (there are /router/status and /router/metrics)"));
   }
   if (request.method != "GET") {
-    HttpResponse refused = RouterError(405, "method_not_allowed", request.path + " takes GET");
-    refused.headers.emplace_back("Allow", "GET");
+    HttpResponse refused =
+        RouterError(405, "method_not_allowed", request.path + " takes GET (or HEAD)");
+    refused.headers.emplace_back("Allow", "GET, HEAD");
     return respond(std::move(refused));
   }
   if (status) return respond(HttpResponse::Json(200, StatusJson()));

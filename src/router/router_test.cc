@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "net/testing/test_socket.h"
 #include "router/fake_region.h"
 
 namespace meridian::router {
@@ -380,8 +381,37 @@ TEST_F(RouterTest, OwnEndpoints) {
   EXPECT_EQ(Send("GET", "/router/nope").status, 404);
   const HttpResponse refused = Send("POST", "/router/status");
   EXPECT_EQ(refused.status, 405);
-  EXPECT_EQ(HeaderOf(refused, "Allow"), "GET");
+  EXPECT_EQ(HeaderOf(refused, "Allow"), "GET, HEAD");
   EXPECT_TRUE(regions_[kUs]->seen().size() == 1u);  // only the one forwarded GET
+}
+
+// Issue 19, item 7: what the router's HTTP server answers itself is JSON like the router's own
+// errors, and HEAD reaches a region as the GET it stands for, answered without the body.
+TEST_F(RouterTest, TransportErrorsAreJsonAndHeadIsServed) {
+  StartRouter();
+  const std::string address = router_->address();
+  const auto port = static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+  for (const std::string& request :
+       {std::string("\x01 / HTTP/1.1\r\n\r\n"),
+        std::string("POST /counter/c/incr?by=1&by=2 HTTP/1.1\r\nHost: x\r\n\r\n"),
+        std::string("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                    "0\r\n\r\n")}) {
+    ::meridian::testing::TestSocket socket(port);
+    ASSERT_TRUE(socket.Send(request));
+    const std::string reply = socket.ReadAll(kPatience);
+    EXPECT_NE(reply.find("Content-Type: application/json"), std::string::npos) << reply;
+    EXPECT_NE(reply.find(R"({"error":{"code":")"), std::string::npos) << reply;
+  }
+  EXPECT_TRUE(regions_[kUs]->seen().empty());  // refused before anything was forwarded
+
+  ::meridian::testing::TestSocket socket(port);
+  ASSERT_TRUE(socket.Send("HEAD /profile/p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const std::string head = socket.ReadAll(kPatience);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("X-Meridian-Region: us"), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << head;  // no body
+  ASSERT_EQ(regions_[kUs]->seen().size(), 1u);
+  EXPECT_EQ(regions_[kUs]->seen()[0].method, "GET");
 }
 
 TEST_F(RouterTest, MetricsPassPromtool) {

@@ -22,8 +22,8 @@ inline HttpRequest MakeRequest(std::string method, std::string_view target, std:
   request.path = std::string(target.substr(0, question));
   if (question != std::string_view::npos) {
     auto query = ParseQuery(target.substr(question + 1));
-    EXPECT_TRUE(query.has_value()) << target;
-    if (query) request.query = std::move(*query);
+    EXPECT_TRUE(query.ok()) << target;
+    if (query.ok()) request.query = std::move(*query);
   }
   request.headers = std::move(headers);
   request.body = std::move(body);

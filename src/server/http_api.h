@@ -12,7 +12,8 @@
 //   GET PUT         /register/{key}        MV-register. PUT body {"value": "..."}; GET shows
 //   siblings GET             /metrics /healthz      Prometheus text; liveness for the router GET
 //   /conflicts             recent conflicts, newest first, ?limit=N
-// Writes take an optional Idempotency-Key header; data reads take X-Session-Token and
+// HEAD is served wherever GET is. Writes take an optional Idempotency-Key header (one key, one
+// request: a reuse with another request is refused 422); data reads take X-Session-Token and
 // ?consistency=local|quorum.
 //
 // Contract:

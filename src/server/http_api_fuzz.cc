@@ -34,7 +34,7 @@ HttpRequest FuzzRequestFromBytes(std::string_view bytes) {
   std::string_view rest = bytes.substr(1);
   request.path = std::string(NextLine(&rest));
   request.target = request.path;
-  if (auto query = ParseQuery(NextLine(&rest))) request.query = std::move(*query);
+  if (auto query = ParseQuery(NextLine(&rest)); query.ok()) request.query = std::move(*query);
   const std::string_view idempotency_key = NextLine(&rest);
   if (!idempotency_key.empty()) request.headers["idempotency-key"] = std::string(idempotency_key);
   const std::string_view token = NextLine(&rest);

@@ -63,7 +63,7 @@ std::optional<std::variant<HandleCommand, ApiError>> ParseHandleRequest(
   for (const auto& [param, value] : request.query) {
     if (param != "owner") return BadRequest("unknown query parameter " + Quote(param));
   }
-  if (request.method == "GET") {
+  if (request.method == "GET" || request.method == "HEAD") {
     command.request.kind = HandleOpKind::kRead;
   } else if (request.method == "PUT" || request.method == "DELETE") {
     command.request.kind = request.method == "PUT" ? HandleOpKind::kClaim : HandleOpKind::kRelease;
@@ -71,7 +71,7 @@ std::optional<std::variant<HandleCommand, ApiError>> ParseHandleRequest(
   } else {
     return ApiError{405, "method_not_allowed",
                     "method " + Quote(request.method) + " not allowed on /handle/{name}",
-                    "GET, PUT, DELETE"};
+                    "GET, HEAD, PUT, DELETE"};
   }
   return command;
 }

@@ -62,26 +62,26 @@ Match MakeMatch(Route route, std::string_view pattern, std::string_view allow,
 
 std::optional<Match> MatchRoute(std::vector<std::string>& s) {
   const size_t n = s.size();
-  if (n == 1 && s[0] == "metrics") return MakeMatch(Route::kMetrics, "/metrics", "GET");
-  if (n == 1 && s[0] == "healthz") return MakeMatch(Route::kHealth, "/healthz", "GET");
-  if (n == 1 && s[0] == "conflicts") return MakeMatch(Route::kConflicts, "/conflicts", "GET");
+  if (n == 1 && s[0] == "metrics") return MakeMatch(Route::kMetrics, "/metrics", "GET, HEAD");
+  if (n == 1 && s[0] == "healthz") return MakeMatch(Route::kHealth, "/healthz", "GET, HEAD");
+  if (n == 1 && s[0] == "conflicts") return MakeMatch(Route::kConflicts, "/conflicts", "GET, HEAD");
   if (n < 2) return std::nullopt;
   std::optional<Match> m;
   if (n == 2 && s[0] == "profile") {
-    m = MakeMatch(Route::kProfile, "/profile/{key}", "GET, PUT, DELETE", DataClass::kProfile);
+    m = MakeMatch(Route::kProfile, "/profile/{key}", "GET, HEAD, PUT, DELETE", DataClass::kProfile);
   } else if (n == 2 && s[0] == "counter") {
-    m = MakeMatch(Route::kCounter, "/counter/{key}", "GET", DataClass::kCounter);
+    m = MakeMatch(Route::kCounter, "/counter/{key}", "GET, HEAD", DataClass::kCounter);
   } else if (n == 3 && s[0] == "counter" && s[2] == "incr") {
     m = MakeMatch(Route::kCounterIncr, "/counter/{key}/incr", "POST", DataClass::kCounter);
   } else if (n == 3 && s[0] == "counter" && s[2] == "decr") {
     m = MakeMatch(Route::kCounterDecr, "/counter/{key}/decr", "POST", DataClass::kCounter);
   } else if (n == 2 && s[0] == "tags") {
-    m = MakeMatch(Route::kTags, "/tags/{key}", "GET, POST", DataClass::kTags);
+    m = MakeMatch(Route::kTags, "/tags/{key}", "GET, HEAD, POST", DataClass::kTags);
   } else if (n == 3 && s[0] == "tags") {
     m = MakeMatch(Route::kTagElement, "/tags/{key}/{element}", "DELETE", DataClass::kTags);
     m->element = std::move(s[2]);
   } else if (n == 2 && s[0] == "register") {
-    m = MakeMatch(Route::kRegister, "/register/{key}", "GET, PUT", DataClass::kRegister);
+    m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT", DataClass::kRegister);
   } else {
     return std::nullopt;
   }
@@ -207,7 +207,8 @@ ApiCommand ParseConflicts(const HttpRequest& request, const Match& m) {
 
 // Dispatches a matched route whose method is allowed and whose key passed CheckKey.
 ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions& options) {
-  if (request.method == "GET") return ParseRead(request, m, options);
+  // HEAD is a GET whose body the server leaves out (the HTTP server turns it into one).
+  if (request.method == "GET" || request.method == "HEAD") return ParseRead(request, m, options);
   switch (m.route) {
     case Route::kProfile:
       return ParseProfileWrite(request, m);

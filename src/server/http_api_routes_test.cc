@@ -131,15 +131,16 @@ TEST(HttpApiRoutesTest, UnknownRoutesAre404) {
 
 TEST(HttpApiRoutesTest, WrongMethodsAre405WithAllow) {
   const std::tuple<const char*, const char*, const char*> cases[] = {
-      {"POST", "/profile/k", "GET, PUT, DELETE"},
-      {"PUT", "/counter/k", "GET"},
+      {"POST", "/profile/k", "GET, HEAD, PUT, DELETE"},
+      {"PUT", "/counter/k", "GET, HEAD"},
       {"GET", "/counter/k/incr", "POST"},
-      {"PUT", "/tags/k", "GET, POST"},
+      {"HEAD", "/counter/k/incr", "POST"},
+      {"PUT", "/tags/k", "GET, HEAD, POST"},
       {"GET", "/tags/k/e", "DELETE"},
-      {"DELETE", "/register/k", "GET, PUT"},
-      {"POST", "/metrics", "GET"},
-      {"HEAD", "/healthz", "GET"},
-      {"get", "/conflicts", "GET"}};
+      {"DELETE", "/register/k", "GET, HEAD, PUT"},
+      {"POST", "/metrics", "GET, HEAD"},
+      {"PUT", "/healthz", "GET, HEAD"},
+      {"get", "/conflicts", "GET, HEAD"}};
   for (const auto& [method, path, allow] : cases) {
     const ApiError error = ErrorOf(Parse(method, path));
     EXPECT_EQ(error.http_status, 405) << method << " " << path;
@@ -147,7 +148,13 @@ TEST(HttpApiRoutesTest, WrongMethodsAre405WithAllow) {
     EXPECT_EQ(error.allow, allow);
   }
   EXPECT_EQ(ErrorOf(Parse("PATCH", "/profile/k")).message,
-            "method 'PATCH' is not allowed on /profile/{key}; allowed: GET, PUT, DELETE");
+            "method 'PATCH' is not allowed on /profile/{key}; allowed: GET, HEAD, PUT, DELETE");
+}
+
+TEST(HttpApiRoutesTest, HeadParsesAsTheGetItStandsFor) {
+  // The HTTP server hands HEAD over as GET; a HEAD that reaches the parser reads all the same.
+  EXPECT_EQ(ReadOf(Parse("HEAD", "/counter/k")).key.key, "k");
+  EXPECT_TRUE(std::holds_alternative<HealthCommand>(Parse("HEAD", "/healthz")));
 }
 
 TEST(HttpApiRoutesTest, BadKeysAre400) {

@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"Meridian: a multi-region active-active data store"};
+  app.set_version_flag("--version", "meridian " MERIDIAN_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
   meridian::AddGenCommand(app, &exit_code);

@@ -1,6 +1,6 @@
 // `meridian chaos`: breaks a running demo cluster on purpose, through the demo's control API
-// (kill / restart a region), the WAN emulator's toxiproxy API (partition, heal, latency) and a
-// region's admin route (clock skew).
+// (kill / restart a region, the router or the emulator), the WAN emulator's toxiproxy API
+// (partition, heal, latency) and a region's admin route (clock skew).
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -12,6 +12,7 @@
 #include "net/http_client.h"
 #include "tools/demo/demo_command.h"
 #include "tools/demo/demo_supervisor.h"
+#include "tools/process/local_cluster.h"
 
 namespace meridian {
 
@@ -22,6 +23,7 @@ using Json = nlohmann::json;
 struct ChaosOptions {
   std::string control = kDefaultDemoControl;
   std::string endpoints_file;
+  int port_offset = 0;  // the demo's --port-offset: the control API moved up by it
   std::string action;
   std::vector<std::string> args;
   int64_t value = 0;
@@ -65,6 +67,13 @@ struct Cluster {
 
 Result<Cluster> Connect(const ChaosOptions& o) {
   Cluster cluster{o.control, {}};
+  if (o.port_offset > 0) {
+    Result<HostPort> control = ParseHostPort(o.control);
+    if (!control.ok()) return InvalidArgument("--control: " + control.status().message());
+    Result<HostPort> moved = OffsetPort(*control, o.port_offset, "the control API");
+    if (!moved.ok()) return moved.status();
+    cluster.control = moved->ToString();
+  }
   if (!o.endpoints_file.empty()) {
     std::ifstream in(o.endpoints_file);
     Json endpoints = Json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -137,6 +146,18 @@ Status Pair(const ChaosOptions& o, const Cluster& cluster) {
   return Status::Ok();
 }
 
+// kill, stop and restart take any process the demo runs ("wan", "router" or a region); a demo
+// older than the "processes" list offers its regions only.
+Status CheckProcess(const Cluster& cluster, const std::string& name) {
+  if (!cluster.status.contains("processes")) return CheckRegions(cluster, {name});
+  std::string known;
+  for (const Json& p : cluster.status["processes"]) {
+    if (p["name"] == name) return Status::Ok();
+    known += (known.empty() ? "" : ", ") + p["name"].get<std::string>();
+  }
+  return InvalidArgument("unknown process '" + name + "' (this demo runs: " + known + ")");
+}
+
 Status PrintStatus(const Cluster& cluster) {
   std::cout << "regions:\n";
   for (const Json& r : cluster.status["regions"]) {
@@ -154,8 +175,24 @@ Status PrintStatus(const Cluster& cluster) {
     std::cout << "  " << r["name"].get<std::string>() << "  " << r["http"].get<std::string>()
               << "  " << health << "  " << vv << "\n";
   }
+  if (cluster.status.contains("processes")) {
+    std::cout << "processes:\n";
+    for (const Json& p : cluster.status["processes"]) {
+      std::string state = p["running"].get<bool>()
+                              ? "running  pid " + std::to_string(p["pid"].get<int64_t>())
+                              : "DOWN";
+      if (p.contains("last_exit_code")) {
+        state += "  (last exit code " + std::to_string(p["last_exit_code"].get<int>()) + ")";
+      }
+      std::cout << "  " << p["name"].get<std::string>() << "  " << state << "\n";
+    }
+  }
   auto proxies = CallJson(cluster.status["wan_admin"], "GET", "/proxies");
-  if (!proxies.ok()) return proxies.status();
+  if (!proxies.ok()) {
+    // The emulator being down is a state to show, not a reason to hide the rest.
+    std::cout << "links: the WAN emulator does not answer (" << proxies.status().message() << ")\n";
+    return Status::Ok();
+  }
   std::cout << "links (round trip):\n";
   for (const auto& [name, proxy] : proxies->items()) {
     int64_t rtt = 0;
@@ -176,18 +213,20 @@ Status RunChaos(const ChaosOptions& o) {
     return Pair(o, *cluster);
   }
   if (o.args.size() != 1) return InvalidArgument(o.action + " takes one region");
-  MERIDIAN_RETURN_IF_ERROR(CheckRegions(*cluster, o.args));
-  const std::string& region = o.args[0];
+  const std::string& name = o.args[0];
   if (o.action == "skew") {
+    MERIDIAN_RETURN_IF_ERROR(CheckRegions(*cluster, o.args));
     auto r =
-        CallJson(cluster->RegionHttp(region), "POST", "/admin/skew?ms=" + std::to_string(o.value));
+        CallJson(cluster->RegionHttp(name), "POST", "/admin/skew?ms=" + std::to_string(o.value));
     if (!r.ok()) return r.status();
-    std::cout << "skew " << region << ": clock shifted by " << o.value << " ms\n";
+    std::cout << "skew " << name << ": clock shifted by " << o.value << " ms\n";
     return Status::Ok();
   }
-  auto r = CallJson(cluster->control, "POST", "/regions/" + region + "/" + o.action);
+  MERIDIAN_RETURN_IF_ERROR(CheckProcess(*cluster, name));
+  const std::string route = cluster->status.contains("processes") ? "/processes/" : "/regions/";
+  auto r = CallJson(cluster->control, "POST", route + name + "/" + o.action);
   if (!r.ok()) return r.status();
-  std::cout << o.action << " " << region << ": done\n";
+  std::cout << o.action << " " << name << ": done\n";
   return Status::Ok();
 }
 
@@ -201,6 +240,10 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
   chaos->add_option("--control", common->control, "the demo's control API")->capture_default_str();
   chaos->add_option("--endpoints-file", common->endpoints_file,
                     "read the control address from the demo's endpoints file");
+  chaos
+      ->add_option("--port-offset", common->port_offset,
+                   "the demo's --port-offset: its control API is moved up by N")
+      ->check(CLI::Range(0, 50'000));
 
   auto add = [&](const std::string& name, const std::string& help, size_t regions,
                  const std::string& value_name) {
@@ -221,6 +264,7 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
       if (regions >= 2) o->args.push_back(*second);
       o->control = common->control;
       o->endpoints_file = common->endpoints_file;
+      o->port_offset = common->port_offset;
       o->action = name;
       if (Status done = RunChaos(*o); !done.ok()) {
         std::cerr << "chaos " << name << ": " << done.message() << "\n";
@@ -228,9 +272,9 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
       }
     });
   };
-  add("kill", "SIGKILL a region (a crash)", 1, "");
-  add("restart", "start a killed or stopped region again on its data", 1, "");
-  add("stop", "stop a region gracefully (SIGTERM)", 1, "");
+  add("kill", "SIGKILL a region, the router or the wan emulator (a crash)", 1, "");
+  add("restart", "start a killed or stopped process again (a region on its data)", 1, "");
+  add("stop", "stop a region, the router or the wan emulator gracefully (SIGTERM)", 1, "");
   add("partition", "cut every link between two regions (both directions)", 2, "");
   add("heal", "restore the links between two regions", 2, "");
   add("latency", "set the round trip between two regions", 2, "MS_RTT");

@@ -59,6 +59,11 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "write every endpoint as JSON here once the cluster is ready");
   cmd->add_option("--control", o->control, "address of the control API for meridian chaos")
       ->capture_default_str();
+  cmd->add_option("--port-offset", o->port_offset,
+                  "move every port of the config, and the control API's, up by N: a second "
+                  "cluster beside the first (then `meridian chaos --port-offset N`)")
+      ->check(CLI::Range(0, 50'000))
+      ->capture_default_str();
   cmd->add_option("--wal-sync", o->wal_sync,
                   "regions acknowledge writes after their WAL fsync (always, the default) or "
                   "with an fsync every 100 ms (periodic); see meridian region --help")

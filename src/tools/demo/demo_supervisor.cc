@@ -3,13 +3,17 @@
 #include <spdlog/spdlog.h>
 #include <stdlib.h>  // mkdtemp
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "net/http_client.h"
+#include "tools/process/listener.h"
+#include "tools/process/local_cluster.h"
 
 namespace meridian {
 
@@ -19,6 +23,13 @@ using Json = nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kStopTimeout{10'000};
+// How often the supervision thread reaps children that exited by themselves: a kill -9 from
+// outside shows in the log and /status within this, and the poll costs nothing noticeable.
+constexpr milliseconds kSuperviseInterval{200};
+// A restart of a child that is still "running" first waits this long for it to exit: a kill -9
+// sent from outside a moment before takes a few ms to tens of ms (a region closing RocksDB and
+// unmapping memory) before it can be reaped. A child that is really running costs the 409 this.
+constexpr milliseconds kReapWait{1'000};
 
 bool Answers(const HostPort& address, const std::string& target, const std::string& needle) {
   HttpClientRequest request;
@@ -41,6 +52,24 @@ bool RouterSeesAllHealthy(const HostPort& router) {
     }
   }
   return true;
+}
+
+// The last non-empty line of a child's log: what it said before it exited, e.g. "... Address
+// already in use". Reads only the tail, bounded, since logs grow for as long as a demo runs.
+std::string LastLogLine(const std::string& path) {
+  constexpr std::streamoff kTailBytesMax = 4096;
+  constexpr size_t kLineBytesMax = 300;  // one line of an error, not a stack of them
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  in.seekg(std::max<std::streamoff>(0, size - kTailBytesMax));
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) {
+    tail.pop_back();
+  }
+  std::string line = tail.substr(tail.rfind('\n') == std::string::npos ? 0 : tail.rfind('\n') + 1);
+  if (line.size() > kLineBytesMax) line = line.substr(0, kLineBytesMax) + "...";
+  return line;
 }
 
 HttpResponse JsonError(int status, const std::string& message) {
@@ -83,6 +112,17 @@ Status DemoSupervisor::Prepare() {
   Result<ClusterConfig> subset = SubsetClusterConfig(*loaded, names, topology);
   if (!subset.ok()) return subset.status();
   config_ = *std::move(subset);
+  if (options_.port_offset < 0) return InvalidArgument("--port-offset must not be negative");
+  if (options_.port_offset > 0) {
+    Result<ClusterConfig> moved = OffsetClusterPorts(config_, options_.port_offset);
+    if (!moved.ok()) return moved.status();
+    config_ = *std::move(moved);
+    Result<HostPort> control = ParseHostPort(options_.control);
+    if (!control.ok()) return InvalidArgument("--control: " + control.status().message());
+    Result<HostPort> control_moved = OffsetPort(*control, options_.port_offset, "the control API");
+    if (!control_moved.ok()) return control_moved.status();
+    options_.control = control_moved->ToString();
+  }
 
   std::error_code error;
   if (options_.data_dir.empty()) {
@@ -106,14 +146,21 @@ Status DemoSupervisor::Prepare() {
   }
 
   const std::string self = SelfExecutable();
-  wan_ = {"wan", {self, "wan", "--config", config_file_}, std::make_unique<ChildProcess>()};
-  router_ = {
-      "router", {self, "router", "--config", config_file_}, std::make_unique<ChildProcess>()};
+  auto child = [](std::string name, std::string kind, std::vector<std::string> argv) {
+    Child out;
+    out.name = std::move(name);
+    out.kind = std::move(kind);
+    out.argv = std::move(argv);
+    out.process = std::make_unique<ChildProcess>();
+    return out;
+  };
+  wan_ = child("wan", "wan", {self, "wan", "--config", config_file_});
+  router_ = child("router", "router", {self, "router", "--config", config_file_});
   for (const RegionConfig& region : config_.regions) {
     std::vector<std::string> argv = {self,         "region",   "--config",
                                      config_file_, "--region", region.name};
     if (!options_.wal_sync.empty()) argv.insert(argv.end(), {"--wal-sync", options_.wal_sync});
-    regions_.push_back({region.name, std::move(argv), std::make_unique<ChildProcess>()});
+    regions_.push_back(child(region.name, "region", std::move(argv)));
   }
   return Status::Ok();
 }
@@ -124,26 +171,33 @@ Status DemoSupervisor::StartChild(Child& child) {
   return started;
 }
 
-Status DemoSupervisor::Start() {
-  MERIDIAN_RETURN_IF_ERROR(Prepare());
-  MERIDIAN_RETURN_IF_ERROR(StartChild(wan_));
-  {
-    std::lock_guard lock(mu_);
-    for (Child& region : regions_)
-      MERIDIAN_RETURN_IF_ERROR(StartChild(region));
-  }
-  MERIDIAN_RETURN_IF_ERROR(StartChild(router_));
-  if (Status ready = WaitReady(); !ready.ok()) {
-    Stop();
-    return ready;
-  }
+Status DemoSupervisor::StartControl() {
   control_ = std::make_unique<HttpServer>(options_.control,
                                           [this](HttpRequest request, HttpResponder respond) {
                                             HandleControl(request, std::move(respond));
                                           });
   if (Status started = control_->Start(); !started.ok()) {
-    Stop();
+    control_.reset();
     return Status(started.code(), "demo control API: " + started.message());
+  }
+  return Status::Ok();
+}
+
+Status DemoSupervisor::Start() {
+  MERIDIAN_RETURN_IF_ERROR(Prepare());
+  // First, so a busy control port fails the demo before any child starts.
+  MERIDIAN_RETURN_IF_ERROR(StartControl());
+  Status started = Status::Ok();
+  {
+    std::lock_guard lock(mu_);
+    for (Child* child : ChildrenLocked()) {
+      if (started.ok()) started = StartChild(*child);
+    }
+  }
+  if (started.ok()) started = WaitReady();
+  if (!started.ok()) {
+    Stop();
+    return started;
   }
   if (!options_.endpoints_file.empty()) {
     const std::string tmp = options_.endpoints_file + ".tmp";
@@ -152,39 +206,71 @@ Status DemoSupervisor::Start() {
     std::filesystem::rename(tmp, options_.endpoints_file, error);  // appears whole or not at all
     if (error) return Internal("--endpoints-file: " + error.message());
   }
+  supervisor_ = std::thread([this] { Supervise(); });
   return Status::Ok();
 }
 
-Status DemoSupervisor::WaitReady() {
+void DemoSupervisor::ReapLocked(Child& child) {
+  const pid_t pid = child.process->pid();
+  const std::optional<int> code = child.process->Poll();
+  if (!code) return;
+  child.last_exit_code = code;
+  spdlog::warn(
+      "demo: {} (pid {}) exited with code {}{}; see {}/logs/{}.log; `meridian chaos "
+      "restart {}` starts it again",
+      child.name, pid, *code, *code > 128 ? " (signal " + std::to_string(*code - 128) + ")" : "",
+      data_dir_, child.name, child.name);
+}
+
+void DemoSupervisor::Supervise() {
+  std::unique_lock lock(mu_);
+  while (!supervise_stop_) {
+    for (Child* child : ChildrenLocked())
+      ReapLocked(*child);
+    supervise_wake_.wait_for(lock, kSuperviseInterval, [this] { return supervise_stop_; });
+  }
+}
+
+Status DemoSupervisor::WaitFor(const std::string& what, Child& child, uint16_t port,
+                               const std::function<bool()>& ready) {
   const auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
-  auto wait_for = [&](const std::string& what, const std::function<bool()>& ready,
-                      Child& child) -> Status {
-    while (!ready()) {
+  const std::string log = data_dir_ + "/logs/" + child.name + ".log";
+  while (true) {
+    pid_t pid = 0;
+    {
+      std::lock_guard lock(mu_);
       if (std::optional<int> code = child.process->Poll()) {
-        return Unavailable(what + " exited with code " + std::to_string(*code) + "; see " +
-                           data_dir_ + "/logs/" + child.name + ".log");
+        child.last_exit_code = code;
+        const std::string said = LastLogLine(log);
+        return Unavailable(what + " exited with code " + std::to_string(*code) +
+                           (said.empty() ? "" : ": " + said) + " (log: " + log + ")");
       }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return DeadlineExceeded(what + " did not become ready; see " + data_dir_ + "/logs/" +
-                                child.name + ".log");
-      }
-      std::this_thread::sleep_for(milliseconds(50));
+      pid = child.process->pid();
     }
-    return Status::Ok();
-  };
-  MERIDIAN_RETURN_IF_ERROR(wait_for(
-      "the WAN emulator", [&] { return Answers(config_.wan.admin, "/version", "meridian"); },
-      wan_));
+    // The answer counts only when our child holds the listener: another cluster on the same
+    // ports answers just as well, and a child that failed to bind has not exited yet.
+    if (ready() && ProcessListensOn(pid, port)) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceeded(what + " did not become ready; see " + log);
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+}
+
+Status DemoSupervisor::WaitReady() {
+  MERIDIAN_RETURN_IF_ERROR(WaitFor("the WAN emulator", wan_, config_.wan.admin.port, [&] {
+    return Answers(config_.wan.admin, "/version", "meridian");
+  }));
   for (size_t i = 0; i < regions_.size(); ++i) {
     const RegionConfig& region = config_.regions[i];
-    MERIDIAN_RETURN_IF_ERROR(wait_for(
-        "region " + region.name,
-        [&] { return Answers(region.http, "/healthz", "\"status\":\"ok\""); }, regions_[i]));
+    MERIDIAN_RETURN_IF_ERROR(WaitFor("region " + region.name, regions_[i], region.http.port, [&] {
+      return Answers(region.http, "/healthz", "\"status\":\"ok\"");
+    }));
   }
   // The router is ready once it has probed every region healthy from every client location;
   // before that it would answer clients 503 "no healthy region".
-  return wait_for(
-      "the router", [&] { return RouterSeesAllHealthy(config_.router.http); }, router_);
+  return WaitFor("the router", router_, config_.router.http.port,
+                 [&] { return RouterSeesAllHealthy(config_.router.http); });
 }
 
 std::string DemoSupervisor::EndpointsJson() const {
@@ -203,85 +289,131 @@ std::string DemoSupervisor::EndpointsJson() const {
       .dump(2);
 }
 
-DemoSupervisor::Child* DemoSupervisor::RegionChild(const std::string& name) {
-  for (Child& child : regions_) {
-    if (child.name == name) return &child;
+std::vector<DemoSupervisor::Child*> DemoSupervisor::ChildrenLocked() {
+  std::vector<Child*> out = {&wan_};
+  for (Child& region : regions_)
+    out.push_back(&region);
+  out.push_back(&router_);
+  return out;
+}
+
+DemoSupervisor::Child* DemoSupervisor::ChildNamed(const std::string& name, bool regions_only) {
+  for (Child* child : ChildrenLocked()) {
+    if (child->name == name && (!regions_only || child->kind == "region")) return child;
   }
   return nullptr;
+}
+
+HttpResponse DemoSupervisor::StatusLocked() {
+  Json regions = Json::array();
+  for (size_t i = 0; i < regions_.size(); ++i) {
+    const Child& child = regions_[i];
+    regions.push_back({{"name", child.name},
+                       {"http", config_.regions[i].http.ToString()},
+                       {"replication", config_.regions[i].replication.ToString()},
+                       {"running", child.process->running()},
+                       {"pid", child.process->running() ? child.process->pid() : 0}});
+  }
+  Json processes = Json::array();
+  for (const Child* child : ChildrenLocked()) {
+    Json p{{"name", child->name},
+           {"kind", child->kind},
+           {"running", child->process->running()},
+           {"pid", child->process->running() ? child->process->pid() : 0},
+           {"restarts", child->restarts}};
+    if (child->last_exit_code) p["last_exit_code"] = *child->last_exit_code;
+    processes.push_back(std::move(p));
+  }
+  return HttpResponse::Json(200, Json{{"regions", regions},
+                                      {"processes", processes},
+                                      {"wan_admin", config_.wan.admin.ToString()},
+                                      {"router", config_.router.http.ToString()},
+                                      {"data_dir", data_dir_},
+                                      {"config", config_file_}}
+                                     .dump());
+}
+
+HttpResponse DemoSupervisor::ActLocked(Child& child, const std::string& action) {
+  const std::string& name = child.name;
+  if (action == "restart") {
+    // Contract 5: signalled from outside a moment ago, it may not be reaped yet.
+    if (child.process->running()) {
+      if (std::optional<int> code = child.process->Wait(kReapWait)) child.last_exit_code = code;
+    }
+    if (child.process->running()) {
+      return JsonError(409, name + " is running (pid " + std::to_string(child.process->pid()) +
+                                "); kill or stop it first");
+    }
+    if (Status started = StartChild(child); !started.ok()) {
+      return JsonError(500, started.ToString());
+    }
+    ++child.restarts;
+  } else if (!child.process->running()) {
+    return JsonError(409, name + " is not running");
+  } else if (action == "kill") {
+    child.process->Kill();
+    child.last_exit_code = 128 + SIGKILL;
+    spdlog::info("demo: killed {} (SIGKILL)", name);
+  } else {
+    child.last_exit_code = child.process->Stop(SIGTERM, kStopTimeout).value_or(128 + SIGKILL);
+    spdlog::info("demo: stopped {}", name);
+  }
+  return HttpResponse::Json(200, Json{{child.kind == "region" ? "region" : "process", name},
+                                      {"running", child.process->running()},
+                                      {"pid", child.process->running() ? child.process->pid() : 0}}
+                                     .dump());
 }
 
 void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder respond) {
   auto segments = SplitPath(request.path);
   if (!segments) return respond(JsonError(400, "malformed path"));
   std::lock_guard lock(mu_);
-  for (Child& child : regions_)
-    child.process->Poll();  // notice regions that died on their own
+  for (Child* child : ChildrenLocked())
+    ReapLocked(*child);  // notice children that died since the last pass
   if (segments->size() == 1 && (*segments)[0] == "status") {
     if (request.method != "GET") return respond(JsonError(405, "use GET"));
-    Json regions = Json::array();
-    for (size_t i = 0; i < regions_.size(); ++i) {
-      const Child& child = regions_[i];
-      regions.push_back({{"name", child.name},
-                         {"http", config_.regions[i].http.ToString()},
-                         {"replication", config_.regions[i].replication.ToString()},
-                         {"running", child.process->running()},
-                         {"pid", child.process->running() ? child.process->pid() : 0}});
-    }
-    return respond(HttpResponse::Json(200, Json{{"regions", regions},
-                                                {"wan_admin", config_.wan.admin.ToString()},
-                                                {"router", config_.router.http.ToString()},
-                                                {"data_dir", data_dir_},
-                                                {"config", config_file_}}
-                                               .dump()));
+    return respond(StatusLocked());
   }
-  if (segments->size() != 3 || (*segments)[0] != "regions") {
+  const bool regions_only = !segments->empty() && (*segments)[0] == "regions";
+  if (segments->size() != 3 || (!regions_only && (*segments)[0] != "processes")) {
     return respond(JsonError(404, "no route " + request.path));
   }
   const std::string& name = (*segments)[1];
   const std::string& action = (*segments)[2];
-  Child* child = RegionChild(name);
-  if (child == nullptr) return respond(JsonError(404, "no region '" + name + "' in this demo"));
+  Child* child = ChildNamed(name, regions_only);
+  if (child == nullptr) {
+    std::string known;
+    for (const Child* c : ChildrenLocked()) {
+      if (!regions_only || c->kind == "region") known += (known.empty() ? "" : ", ") + c->name;
+    }
+    return respond(JsonError(404, "no " + std::string(regions_only ? "region" : "process") + " '" +
+                                      name + "' in this demo (" + known + ")"));
+  }
   if (action != "kill" && action != "stop" && action != "restart") {
     return respond(JsonError(404, "unknown action '" + action + "' (kill, stop, restart)"));
   }
   if (request.method != "POST") return respond(JsonError(405, "use POST"));
-  if (action == "restart") {
-    if (child->process->running()) {
-      return respond(JsonError(409, "region " + name + " is running; kill or stop it first"));
-    }
-    if (Status started = StartChild(*child); !started.ok()) {
-      return respond(JsonError(500, started.ToString()));
-    }
-  } else if (!child->process->running()) {
-    return respond(JsonError(409, "region " + name + " is not running"));
-  } else if (action == "kill") {
-    child->process->Kill();
-    spdlog::info("demo: killed region {} (SIGKILL)", name);
-  } else {
-    child->process->Stop(SIGTERM, kStopTimeout);
-    spdlog::info("demo: stopped region {}", name);
-  }
-  respond(
-      HttpResponse::Json(200, Json{{"region", name},
-                                   {"running", child->process->running()},
-                                   {"pid", child->process->running() ? child->process->pid() : 0}}
-                                  .dump()));
+  respond(ActLocked(*child, action));
 }
 
 void DemoSupervisor::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (control_) control_->Stop();
-  // Clients first, then the regions (they drain), then the links between them.
-  if (router_.process) router_.process->Stop(SIGTERM, kStopTimeout);
   {
     std::lock_guard lock(mu_);
-    for (Child& region : regions_) {
-      if (region.process->running()) ::kill(region.process->pid(), SIGTERM);
-    }
-    for (Child& region : regions_)
-      region.process->Stop(SIGTERM, kStopTimeout);
+    supervise_stop_ = true;
   }
+  supervise_wake_.notify_all();
+  if (supervisor_.joinable()) supervisor_.join();  // stops below are not failures to report
+  std::lock_guard lock(mu_);
+  // Clients first, then the regions (they drain), then the links between them.
+  if (router_.process) router_.process->Stop(SIGTERM, kStopTimeout);
+  for (Child& region : regions_) {
+    if (region.process->running()) ::kill(region.process->pid(), SIGTERM);
+  }
+  for (Child& region : regions_)
+    region.process->Stop(SIGTERM, kStopTimeout);
   if (wan_.process) wan_.process->Stop(SIGTERM, kStopTimeout);
   if (created_data_dir_ && !options_.keep && !data_dir_.empty()) {
     std::error_code ignored;

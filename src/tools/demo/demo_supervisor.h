@@ -1,30 +1,46 @@
 // DemoSupervisor: a whole cluster on one machine as child processes: the WAN emulator, one
 // `meridian region` per region (dialling its peers through the emulator) and the router, plus a
-// small control API that `meridian chaos` uses to kill and restart regions.
+// small control API that `meridian chaos` uses to kill and restart any of them.
 //
 // Control API (JSON; on DemoOptions::control):
-//   GET  /status                  {"regions": [{name, http, replication, running, pid}],
-//   "wan_admin",
-//                                  "router", "data_dir", "config"}
-//   POST /regions/{name}/kill     SIGKILL (as a crash)            -> 200 status of the region
-//   POST /regions/{name}/stop     SIGTERM, bounded wait (drain)   -> 200
-//   POST /regions/{name}/restart  start it again on its data      -> 200; 409 if it is running
-// Unknown regions get 404, unknown routes 404, wrong methods 405.
+//   GET  /status                    {"regions": [{name, http, replication, running, pid}],
+//                                    "processes": [{name, kind, running, pid, last_exit_code,
+//                                    restarts}] (wan, each region, router), "wan_admin",
+//                                    "router", "data_dir", "config"}
+//   POST /processes/{name}/kill     SIGKILL (as a crash)            -> 200 status of the process
+//   POST /processes/{name}/stop     SIGTERM, bounded wait (drain)   -> 200
+//   POST /processes/{name}/restart  start it again (a region on its data) -> 200; 409 if running
+//   POST /regions/{name}/{action}   the same, for regions only (what older chaos clients send)
+// {name} is "wan", "router" or a region. Unknown names get 404, unknown routes 404, wrong
+// methods 405.
 //
 // Contract:
-//  1. Start() returns only once the emulator answers, every region reports "ok" on /healthz and
-//     the router has probed every region healthy from every client location, or fails naming
-//     what did not come up (and stops what it started).
+//  1. Start() binds the control API first, then returns only once the emulator answers, every
+//     region reports "ok" on /healthz and the router has probed every region healthy from every
+//     client location, each answer coming from a listener that our own child holds (another
+//     cluster on the same ports does not count); or it fails naming what did not come up, with
+//     the last line of a child's log when that child exited (e.g. its "Address already in use"),
+//     and stops what it started.
 //  2. Stop() stops the router, the regions (SIGTERM, so they drain) and the emulator, each wait
 //     bounded, SIGKILL past the bound: no process is left behind. Children also die with the
 //     supervisor if it is killed (PR_SET_PDEATHSIG).
 //  3. The data directory is removed by Stop() only when the supervisor created it and keep is
 //     false.
+//  4. Once started, every child is supervised: one that exits by itself (kill -9 from outside, a
+//     crash) is reaped within kSuperviseInterval, logged with its exit code, shown as not running
+//     with that code in /status, and stays down until restarted (a chaos kill is meant to last;
+//     an automatic restart would hide the failure being shown).
+//  5. A restart of a child that was signalled but not yet reaped waits up to kReapWait for it
+//     instead of refusing it as running.
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +61,9 @@ struct DemoOptions {
   std::string endpoints_file;        // written once everything is ready
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
+  // Every port of the config and the control API's move up by this much, so a second cluster
+  // runs beside the first without editing YAML. REQUIRES: >= 0.
+  int port_offset = 0;
   std::chrono::milliseconds ready_timeout{60'000};
 };
 
@@ -67,15 +86,28 @@ class DemoSupervisor {
  private:
   struct Child {
     std::string name;  // "wan", "router" or a region name
+    std::string kind;  // "wan", "router" or "region"
     std::vector<std::string> argv;
     std::unique_ptr<ChildProcess> process;
+    std::optional<int> last_exit_code;  // of its last run, once one ended
+    int restarts = 0;                   // through the control API
   };
 
   Status Prepare();
   Status StartChild(Child& child);
+  Status StartControl();
   Status WaitReady();
+  // Waits until `ready()` holds and `child` holds the listener on `port`; fails when the child
+  // exits or the ready timeout passes.
+  Status WaitFor(const std::string& what, Child& child, uint16_t port,
+                 const std::function<bool()>& ready);
   void HandleControl(const HttpRequest& request, HttpResponder respond);
-  Child* RegionChild(const std::string& name);  // REQUIRES: mu_ held
+  HttpResponse StatusLocked();                                      // REQUIRES: mu_ held
+  HttpResponse ActLocked(Child& child, const std::string& action);  // REQUIRES: mu_ held
+  Child* ChildNamed(const std::string& name, bool regions_only);    // REQUIRES: mu_ held
+  std::vector<Child*> ChildrenLocked();  // wan, regions, router         REQUIRES: mu_ held
+  void ReapLocked(Child& child);         // notes and logs a child that exited by itself
+  void Supervise();                      // the supervision thread's loop (contract 4)
 
   DemoOptions options_;
   ClusterConfig config_;
@@ -83,10 +115,14 @@ class DemoSupervisor {
   bool created_data_dir_ = false;
   std::string config_file_;
   std::mutex mu_;
+  // Children: GUARDED_BY(mu_) once the control API runs (it starts before them).
   Child wan_;
   Child router_;
-  std::vector<Child> regions_;  // GUARDED_BY(mu_) once the control API runs
+  std::vector<Child> regions_;
   std::unique_ptr<HttpServer> control_;
+  std::condition_variable supervise_wake_;
+  bool supervise_stop_ = false;  // GUARDED_BY(mu_)
+  std::thread supervisor_;
   bool stopped_ = false;
 };
 

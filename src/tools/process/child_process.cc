@@ -56,6 +56,8 @@ Status ChildProcess::Start(const std::vector<std::string>& argv, const std::stri
     }
     ::dup2(log, STDOUT_FILENO);
     ::dup2(log, STDERR_FILENO);
+    // Contract 4: nothing of the parent's beyond stdin/stdout/stderr (its listeners included).
+    ::close_range(STDERR_FILENO + 1, ~0U, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -8,6 +8,9 @@
 //     (PR_SET_PDEATHSIG), so even a supervisor killed with SIGKILL leaves no process behind.
 //  3. Every wait is bounded; Stop() escalates to SIGKILL when the bound passes. The destructor
 //     kills and reaps a child still running.
+//  4. The child inherits no file descriptor but 0, 1 and 2: a listener of the parent's (the
+//     demo's control API) is never held by a child, so it neither stays bound after the parent
+//     is gone nor makes the child look like the process serving that port (ProcessListensOn).
 #pragma once
 
 #include <sys/types.h>

@@ -110,4 +110,41 @@ Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64
   return out;
 }
 
+Result<HostPort> OffsetPort(const HostPort& address, int offset, const std::string& what) {
+  MERIDIAN_ASSERT(offset >= 0);
+  const int port = address.port + offset;
+  if (port > 65535) {
+    return InvalidArgument("--port-offset " + std::to_string(offset) + " moves " + what + " (" +
+                           address.ToString() + ") past port 65535");
+  }
+  return HostPort{address.host, static_cast<uint16_t>(port)};
+}
+
+Result<ClusterConfig> OffsetClusterPorts(const ClusterConfig& base, int offset) {
+  ClusterConfig config = base;
+  auto shift = [offset](HostPort& address, const std::string& what) -> Status {
+    Result<HostPort> moved = OffsetPort(address, offset, what);
+    if (!moved.ok()) return moved.status();
+    address = *moved;
+    return Status::Ok();
+  };
+  for (RegionConfig& region : config.regions) {
+    MERIDIAN_RETURN_IF_ERROR(shift(region.http, "region " + region.name + "'s http"));
+    MERIDIAN_RETURN_IF_ERROR(shift(region.replication, "region " + region.name + "'s replication"));
+  }
+  MERIDIAN_RETURN_IF_ERROR(shift(config.wan.admin, "the WAN admin API"));
+  MERIDIAN_RETURN_IF_ERROR(shift(config.router.http, "the router"));
+  // The emulator's proxies take kWanPortSpan ports from base_port (WanProxyLayout).
+  if (config.wan.base_port + offset + kWanPortSpan - 1 > 65535) {
+    return InvalidArgument("--port-offset " + std::to_string(offset) +
+                           " moves the WAN emulator's proxy ports (from " +
+                           std::to_string(config.wan.base_port) + ", " +
+                           std::to_string(kWanPortSpan) + " of them) past port 65535");
+  }
+  config.wan.base_port = static_cast<uint16_t>(config.wan.base_port + offset);
+  auto checked = ParseClusterConfig(FormatClusterConfig(config), "offset cluster config");
+  if (!checked.ok()) return checked.status();
+  return config;
+}
+
 }  // namespace meridian

@@ -11,6 +11,8 @@
 //     Unavailable after a bounded number of tries.
 //  3. RelocateClusterConfig keeps the regions, topology and links of `base`, and changes only
 //     addresses: every region's http and replication, the WAN admin and base_port, the router.
+//  4. OffsetClusterPorts moves every port of `base` (the same listeners as 3) up by `offset`,
+//     hosts unchanged, or InvalidArgument naming the first port that would pass 65535.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +35,12 @@ struct RelocatedCluster {
 };
 
 Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64_t seed);
+
+// `meridian demo --port-offset`: a second cluster beside the first without editing YAML.
+// REQUIRES: offset >= 0.
+Result<ClusterConfig> OffsetClusterPorts(const ClusterConfig& base, int offset);
+
+// "host:port" moved up by `offset`, or InvalidArgument naming `what` past 65535.
+Result<HostPort> OffsetPort(const HostPort& address, int offset, const std::string& what);
 
 }  // namespace meridian

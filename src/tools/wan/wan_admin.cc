@@ -62,7 +62,7 @@ HttpResponse ProxiesRoute(WanEmulator& emulator, const HttpRequest& request) {
   if (request.method == "POST") {
     return JsonError(405, "proxies come from the cluster config and cannot be created here");
   }
-  if (request.method != "GET") return MethodNotAllowed("GET");
+  if (request.method != "GET") return MethodNotAllowed("GET, HEAD");
   json out = json::object();
   for (const ProxyInfo& info : emulator.ListProxies()) {
     out[info.name] = ProxyToJson(info);
@@ -76,7 +76,7 @@ HttpResponse ProxyRoute(WanEmulator& emulator, const HttpRequest& request,
     Result<ProxyInfo> info = emulator.GetProxy(name);
     return info.ok() ? Ok(ProxyToJson(*info)) : FromStatus(info.status());
   }
-  if (request.method != "POST") return MethodNotAllowed("GET, POST");
+  if (request.method != "POST") return MethodNotAllowed("GET, HEAD, POST");
   if (Result<ProxyInfo> exists = emulator.GetProxy(name); !exists.ok()) {
     return FromStatus(exists.status());
   }
@@ -103,7 +103,7 @@ HttpResponse ToxicsRoute(WanEmulator& emulator, const HttpRequest& request,
     }
     return Ok(toxics);
   }
-  if (request.method != "POST") return MethodNotAllowed("GET, POST");
+  if (request.method != "POST") return MethodNotAllowed("GET, HEAD, POST");
   Result<json> body = ParseBody(request);
   if (!body.ok()) return FromStatus(body.status());
   Result<Toxic> toxic = ToxicFromJson(*body);
@@ -121,7 +121,7 @@ HttpResponse ToxicRoute(WanEmulator& emulator, const HttpRequest& request, const
     Status removed = emulator.RemoveToxic(proxy, name);
     return removed.ok() ? NoContent() : FromStatus(removed);
   }
-  if (request.method != "POST") return MethodNotAllowed("GET, POST, DELETE");
+  if (request.method != "POST") return MethodNotAllowed("GET, HEAD, POST, DELETE");
   Result<json> body = ParseBody(request);
   if (!body.ok()) return FromStatus(body.status());
   Toxic updated = *toxic;
@@ -135,7 +135,7 @@ HttpResponse Route(WanEmulator& emulator, const HttpRequest& request,
                    const std::vector<std::string>& path) {
   const size_t n = path.size();
   if (n == 1 && path[0] == "version") {
-    if (request.method != "GET") return MethodNotAllowed("GET");
+    if (request.method != "GET") return MethodNotAllowed("GET, HEAD");
     return Ok(json{{"version", kWanVersion}});
   }
   if (n == 1 && path[0] == "reset") {

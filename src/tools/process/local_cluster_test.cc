@@ -1,0 +1,70 @@
+#include "tools/process/local_cluster.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace meridian {
+namespace {
+
+constexpr std::string_view kBase = R"(regions:
+  - name: us
+    http: 127.0.0.1:7101
+    replication: 127.0.0.1:7201
+    data_dir: data/us
+  - name: eu
+    http: 127.0.0.1:7102
+    replication: 127.0.0.1:7202
+    data_dir: data/eu
+topology: mesh
+links:
+  - between: [us, eu]
+    rtt_ms: 80
+    jitter_ms: 10
+wan:
+  admin: 127.0.0.1:8474
+  base_port: 9000
+router:
+  http: 127.0.0.1:7000
+)";
+
+TEST(OffsetClusterPortsTest, EveryListenerMovesByTheOffset) {
+  Result<ClusterConfig> base = ParseClusterConfig(kBase, "test");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  Result<ClusterConfig> moved = OffsetClusterPorts(*base, 100);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->regions[0].http.ToString(), "127.0.0.1:7201");
+  EXPECT_EQ(moved->regions[0].replication.ToString(), "127.0.0.1:7301");
+  EXPECT_EQ(moved->regions[1].http.ToString(), "127.0.0.1:7202");
+  EXPECT_EQ(moved->regions[1].replication.ToString(), "127.0.0.1:7302");
+  EXPECT_EQ(moved->wan.admin.ToString(), "127.0.0.1:8574");
+  EXPECT_EQ(moved->wan.base_port, 9100);
+  EXPECT_EQ(moved->router.http.ToString(), "127.0.0.1:7100");
+  // Everything else is the same cluster.
+  EXPECT_EQ(moved->regions[0].name, "us");
+  EXPECT_EQ(moved->links.size(), base->links.size());
+  Result<ClusterConfig> same = OffsetClusterPorts(*base, 0);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(FormatClusterConfig(*same), FormatClusterConfig(*base));
+}
+
+TEST(OffsetClusterPortsTest, AnOffsetPastTheLastPortIsRefusedNamingWhat) {
+  Result<ClusterConfig> base = ParseClusterConfig(kBase, "test");
+  ASSERT_TRUE(base.ok());
+  Result<ClusterConfig> moved = OffsetClusterPorts(*base, 60'000);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(moved.status().message().find("region us's http (127.0.0.1:7101) past port 65535"),
+            std::string::npos)
+      << moved.status().message();
+  // The WAN block needs room for all its proxies, not only its first port.
+  ClusterConfig near_top = *base;
+  near_top.wan.base_port = 65'400;
+  Result<ClusterConfig> wan = OffsetClusterPorts(near_top, 10);
+  ASSERT_FALSE(wan.ok());
+  EXPECT_NE(wan.status().message().find("proxy ports"), std::string::npos)
+      << wan.status().message();
+}
+
+}  // namespace
+}  // namespace meridian
