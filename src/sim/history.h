@@ -19,6 +19,8 @@ struct CreatedOp {
   Dot dot;
   VersionVector deps;
   WriteStamp stamp;
+  uint32_t disk = 0;          // which disk of its origin region it was created on (disk losses)
+  bool acknowledged = false;  // the client got a reply naming this op
 };
 
 // One logical client write and its fate.
