@@ -21,7 +21,7 @@ Checker::OpsByKey(const std::vector<LogicalWrite>& history, DataClass c) const {
   for (const auto& w : history) {
     if (w.write.target.data_class != c) continue;
     for (const auto& op : w.created) {
-      if (lost_.count({w.id, op.dot}) == 0) out[w.write.target.key].push_back({&w, &op});
+      if (lost_.count(op.serial) == 0) out[w.write.target.key].push_back({&w, &op});
     }
   }
   return out;
@@ -38,7 +38,7 @@ void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
   for (const auto& w : history) {
     for (const auto& op : w.created) {
       if (op.dot.origin == origin && op.dot.seq >= first && op.dot.seq <= last) {
-        lost_.insert({w.id, op.dot});
+        lost_.insert(op.serial);
       }
     }
   }

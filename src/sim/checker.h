@@ -84,7 +84,7 @@ class Checker {
                           const std::optional<KeyState>& state,
                           const std::function<bool(const CreatedOp&)>& covers,
                           const std::vector<LogicalWrite>& history);
-  bool lost(uint64_t write_id, const Dot& dot) const { return lost_.count({write_id, dot}) > 0; }
+  bool lost(const CreatedOp& op) const { return lost_.count(op.serial) > 0; }
   uint64_t acked_lost_allowed() const { return acked_lost_allowed_; }
   void SetWalSync(WalSync mode) { wal_sync_ = mode; }
 
@@ -101,7 +101,7 @@ class Checker {
       const std::vector<LogicalWrite>& history, DataClass c) const;
 
   RegionId regions_;
-  std::set<std::pair<uint64_t, Dot>> lost_;  // (write id, dot) of ops lost with a disk
+  std::set<uint64_t> lost_;                  // serials of created ops lost with a disk or a crash
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists
   std::vector<VersionVector> last_applied_;  // each region's vector after its last step
   std::vector<std::string> violations_;

@@ -23,7 +23,7 @@ void Checker::OnCrashLostOps(RegionId origin, uint32_t disk, uint64_t first, uin
       if (op.dot.origin != origin || op.disk != disk || op.dot.seq < first || op.dot.seq > last) {
         continue;
       }
-      if (!lost_.insert({w->id, op.dot}).second) continue;  // lost before (the seq was reused)
+      if (!lost_.insert(op.serial).second) continue;  // lost before
       if (!op.acknowledged) continue;
       if (acks_may_go) {
         ++acked_lost_allowed_;
@@ -77,7 +77,7 @@ void Checker::CheckCounterCovers(const std::string& what, const std::string& key
     if (w.write.target.data_class != DataClass::kCounter || w.write.target.key != key) continue;
     const int64_t delta = std::get<int64_t>(w.write.body);
     for (const CreatedOp& op : w.created) {
-      if (lost_.count({w.id, op.dot}) > 0 || !covers(op)) continue;
+      if (lost_.count(op.serial) > 0 || !covers(op)) continue;
       auto& [p, n] = floor[op.dot.origin];
       (delta > 0 ? p : n) +=
           delta > 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);

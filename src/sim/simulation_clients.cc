@@ -37,7 +37,7 @@ void Simulation::Handle(const ClientEvent& e) {
   bool applied = false;
   for (const AppliedOp& op : out.applied) {
     if (applied || op.dot.origin != r || !(op.target == w.write.target)) continue;
-    w.created.push_back({w.id, op.dot, op.deps, op.stamp, region.disks, false});
+    w.created.push_back({w.id, next_serial_++, op.dot, op.deps, op.stamp, region.disks, false});
     applied = true;
     Trace("write " + std::to_string(w.id) + " " +
           std::string(DataClassName(w.write.target.data_class)) + "/" + w.write.target.key +
@@ -126,14 +126,18 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
     return retry();  // the reply was lost; only a write with a key may be retried safely
   }
   w.acknowledged = true;
+  std::optional<uint64_t> serial;  // the op the reply names
   for (CreatedOp& op : w.created) {
-    if (op.dot == written.dot && !checker_.lost(w.id, op.dot)) op.acknowledged = true;
+    if (op.dot == written.dot && !checker_.lost(op)) {
+      op.acknowledged = true;
+      serial = op.serial;
+    }
   }
   Trace("write " + std::to_string(w.id) + " acknowledged by " + std::to_string(request.region) +
         " as " + written.dot.ToString() + (written.deduplicated ? " (deduplicated)" : ""));
   if (w.write.target.data_class == DataClass::kCounter && o_.regions > 1 &&
       reads_random_.Chance(o_.session_reads)) {
-    ScheduleSessionRead(w, written, request.region);
+    ScheduleSessionRead(w, written, request.region, serial);
   }
 }
 
@@ -155,7 +159,7 @@ void Simulation::PlanReads() {
 }
 
 void Simulation::ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply,
-                                     RegionId wrote_at) {
+                                     RegionId wrote_at, std::optional<uint64_t> serial) {
   // The client reads its write back in another region, soon: often before it has arrived.
   SimRead read;
   read.key = w.write.target;
@@ -165,6 +169,7 @@ void Simulation::ScheduleSessionRead(const LogicalWrite& w, const WriteReply& re
   read.session = reply.applied;
   read.write_id = w.id;
   read.write_dot = reply.dot;
+  read.write_serial = serial;
   read.write_disk = regions_[reply.dot.origin].disks;
   reads_.push_back(std::move(read));
   Schedule(reads_.back().at_ms, ReadEvent{reads_.size() - 1});
@@ -226,7 +231,7 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
   if (read.consistency == Consistency::kLocal && result->state) {
     checker_.OnCounterShown(request.region, read.key.key, std::get<PnCounter>(*result->state));
   }
-  if (read.session && !checker_.lost(read.write_id, read.write_dot) &&
+  if (read.session && read.write_serial && !WriteOpLost(read) &&
       regions_[read.write_dot.origin].disks == read.write_disk) {
     const Dot d = read.write_dot;
     checker_.CheckCounterCovers(

@@ -160,6 +160,7 @@ struct SimRead {
   std::optional<VersionVector> session;  // the token of write `write_id`
   uint64_t write_id = 0;
   Dot write_dot;
+  std::optional<uint64_t> write_serial;  // its CreatedOp
   uint32_t write_disk = 0;  // the disk of the write's origin then (a later disk loss voids it)
   // Quorum reads: per origin, the ops a majority of regions had synced when it was asked.
   VersionVector majority_synced;
@@ -275,7 +276,15 @@ class Simulation {
   void OnHandleAnswer(uint64_t op_id, HandleOutcome outcome, const std::string& owner,
                       const std::string& message = "");
   void PlanReads();
-  void ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply, RegionId wrote_at);
+  void ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply, RegionId wrote_at,
+                           std::optional<uint64_t> serial);
+  // The op a session read's token names was lost since (allowed: see Checker invariant 7).
+  bool WriteOpLost(const SimRead& read) const {
+    for (const CreatedOp& op : history_[read.write_id].write.created) {
+      if (op.serial == *read.write_serial) return checker_.lost(op);
+    }
+    return true;
+  }
 
   SimOptions o_;
   std::ostream* trace_;
@@ -294,7 +303,8 @@ class Simulation {
   std::vector<SimRead> reads_;
   std::map<RequestId, Request> requests_;  // in flight
   RequestId next_request_ = 1;
-  RequestId issuing_ = 0;  // the request whose OnCommand is running (its immediate reply)
+  uint64_t next_serial_ = 1;  // CreatedOp::serial
+  RequestId issuing_ = 0;     // the request whose OnCommand is running (its immediate reply)
   std::vector<std::string> handle_violations_;
   std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue_;
   uint64_t next_seq_ = 0;
