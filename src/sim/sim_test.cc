@@ -85,7 +85,9 @@ TEST(SimulationTest, RegionNodeShellIsExercised) {
     SimResult r = RunSimulation(o, nullptr);
     ASSERT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front();
     (o.wal_sync == WalSync::kEveryCommit ? always : periodic) += 1;
-    if (o.wal_sync == WalSync::kEveryCommit) EXPECT_EQ(r.acked_lost_allowed, 0u);
+    if (o.wal_sync == WalSync::kEveryCommit) {
+      EXPECT_EQ(r.acked_lost_allowed, 0u);
+    }
     process_crashes += r.process_crashes;
     power_losses += r.power_losses;
     failures += r.storage_failures;

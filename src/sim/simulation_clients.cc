@@ -227,7 +227,6 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
     checker_.Violation(what + " answered a state of another class");
     return;
   }
-  const std::vector<LogicalWrite> writes = Writes();
   if (read.consistency == Consistency::kLocal && result->state) {
     checker_.OnCounterShown(request.region, read.key.key, std::get<PnCounter>(*result->state));
   }
@@ -239,14 +238,14 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
             ")",
         read.key.key, result->state,
         [d](const CreatedOp& op) { return op.dot.origin == d.origin && op.dot.seq <= d.seq; },
-        writes);
+        Writes());
   }
   if (read.consistency == Consistency::kQuorum) {
     const VersionVector& floor = read.majority_synced;
     checker_.CheckCounterCovers(
         what + " (a majority had synced " + floor.ToString() + " when it was asked)", read.key.key,
         result->state,
-        [&floor](const CreatedOp& op) { return op.dot.seq <= floor.Get(op.dot.origin); }, writes);
+        [&floor](const CreatedOp& op) { return op.dot.seq <= floor.Get(op.dot.origin); }, Writes());
   }
 }
 
