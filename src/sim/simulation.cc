@@ -155,16 +155,14 @@ void Simulation::ScheduleFaults() {
 void Simulation::Send(RegionId from, RegionId to, const pb::PeerMessage& m) {
   if (m.has_strong()) {
     ++result_.handle_messages;
-    Transmit(from, to, m.SerializeAsString(), /*strong=*/true, strong_random_);
+    Transmit(from, to, m.SerializeAsString(), strong_random_);
     return;
   }
   ++result_.messages;
-  Transmit(from, to, m.SerializeAsString(), /*strong=*/false, random_);
+  Transmit(from, to, m.SerializeAsString(), random_);
 }
 
-void Simulation::Transmit(RegionId from, RegionId to, std::string bytes, bool strong,
-                          Random& random) {
-  (void)strong;
+void Simulation::Transmit(RegionId from, RegionId to, std::string bytes, Random& random) {
   auto pair = std::make_pair(std::min(from, to), std::max(from, to));
   if (cuts_[pair] > 0) return;
   if (random.Chance(o_.loss)) {

@@ -219,7 +219,8 @@ class Simulation {
   void Handle(const HealEvent& e);
   void Handle(const ReconnectEvent& e);
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
-  void Transmit(RegionId from, RegionId to, std::string bytes, bool strong, Random& random);
+  // Handle messages draw their fates from strong_random_, the replica's from random_.
+  void Transmit(RegionId from, RegionId to, std::string bytes, Random& random);
   // Tells both ends whether their link is up; a link coming up is a new connection.
   void SetLink(RegionId a, RegionId b, bool up);
   void HealEverything();
