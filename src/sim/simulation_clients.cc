@@ -227,6 +227,10 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
     checker_.Violation(what + " answered a state of another class");
     return;
   }
+  if (read.session && !result->applied.Dominates(*read.session)) {
+    checker_.Violation(what + ": its token " + result->applied.ToString() +
+                       " does not cover the session's " + read.session->ToString());
+  }
   if (read.consistency == Consistency::kLocal && result->state) {
     checker_.OnCounterShown(request.region, read.key.key, std::get<PnCounter>(*result->state));
   }
