@@ -38,9 +38,10 @@ struct SimResult {
   uint64_t repairs = 0;       // anti-entropy repairs (0 unless something diverged)
   uint64_t converge_ms = 0;   // time from healing to quiescence
   // The region node's shell and its clients' reads.
-  uint64_t process_crashes = 0;
-  uint64_t power_losses = 0;
-  uint64_t storage_failures = 0;    // failed Writes and fsyncs (each then refused until restarted)
+  uint64_t process_crashes = 0;   // crashes that keep what was written
+  uint64_t power_losses = 0;      // crashes that lose the unsynced tail (not counting the restarts
+                                  // after a failed disk or on a lost one)
+  uint64_t storage_failures = 0;  // failed Writes and fsyncs (each then refused until restarted)
   uint64_t acked_lost_allowed = 0;  // kPeriodic acknowledged writes a tail loss took (allowed)
   uint64_t reads = 0;               // client reads issued (local, session, quorum)
   uint64_t reads_answered = 0;      // with a state (the rest: timed out, refused, or crashed)

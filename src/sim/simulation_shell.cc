@@ -169,6 +169,7 @@ void Simulation::Handle(const CrashEvent& e) {
   } else if (healed_) {
     return;
   }
+  ++(e.power_loss ? result_.power_losses : result_.process_crashes);
   Down(e.region, e.down_ms, e.power_loss);
 }
 
@@ -176,12 +177,7 @@ void Simulation::Down(RegionId r, uint32_t down_ms, bool power_loss) {
   Region& region = regions_[r];
   Trace((power_loss ? "power loss " : "crash ") + std::to_string(r) +
         (region.storage_failed ? " (its storage failed)" : ""));
-  if (power_loss) {
-    region.disk->SimulateCrash();
-    ++result_.power_losses;
-  } else {
-    ++result_.process_crashes;
-  }
+  if (power_loss) region.disk->SimulateCrash();
   region.tail_lost = power_loss;
   region.applied_at_crash = region.node->replica().applied();
   AddStrongStats(region.node->strong());

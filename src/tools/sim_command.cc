@@ -63,7 +63,7 @@ int ReplayOne(const SimFlags& f) {
       (unsigned long long)r.checker_states);
   std::printf(
       "  region nodes (wal %s): process crashes %llu, power losses %llu, storage failures %llu, "
-      "acknowledged writes lost to power (periodic) %llu, reads %llu (answered %llu)\n",
+      "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
       WalSyncName(o.wal_sync), (unsigned long long)r.process_crashes,
       (unsigned long long)r.power_losses, (unsigned long long)r.storage_failures,
       (unsigned long long)r.acked_lost_allowed, (unsigned long long)r.reads,
@@ -130,7 +130,7 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)total.handle_inconclusive);
   std::printf(
       "  region nodes: process crashes %llu, power losses %llu, storage failures %llu, "
-      "acknowledged writes lost to power (periodic) %llu, reads %llu (answered %llu)\n",
+      "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
       (unsigned long long)total.process_crashes, (unsigned long long)total.power_losses,
       (unsigned long long)total.storage_failures, (unsigned long long)total.acked_lost_allowed,
       (unsigned long long)total.reads, (unsigned long long)total.reads_answered);
