@@ -166,7 +166,8 @@ void RegionNode::AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out) 
 void RegionNode::HoldReply(NodeReply reply, bool needs_sync, NodeOutput* out) {
   const bool sync = needs_sync || options_.wal_sync == WalSync::kEveryCommit;
   const uint64_t reached = sync ? synced_ : written_;
-  if (step_ <= reached) {
+  const bool bug = options_.bugs.ack_before_durable && !needs_sync;  // seeded bug (self-check)
+  if (step_ <= reached || bug) {
     out->replies.push_back(std::move(reply));
     return;
   }
@@ -228,6 +229,10 @@ bool RegionNode::wants_sync() const {
 void RegionNode::OnStorageFailed(const Status& error, NodeOutput* out) {
   MERIDIAN_ASSERT(!error.ok());
   if (health_ == RegionHealth::kFailed) return;
+  if (options_.bugs.forget_storage_failure) {  // seeded bug (self-check): carries on as if written
+    OnSynced(step_, out);
+    return;
+  }
   health_ = RegionHealth::kFailed;
   failure_ = error;
   const Status lost = Unavailable(

@@ -63,6 +63,16 @@ struct NodeTime {
   uint64_t steady_ms = 0;    // monotonic (timeouts)
 };
 
+// Known bugs the simulator's self-check builds in, one at a time (like ReplicaBugs): each must be
+// caught by a check of src/sim. All false in production.
+struct NodeBugs {
+  bool ack_before_durable = false;  // client replies leave at once, before their step is durable
+  bool read_undurable = false;      // a read of a key not yet durable answers at once
+  bool forget_storage_failure = false;      // OnStorageFailed counts the steps as durable instead
+  bool session_wait_ignores_token = false;  // a session read answers without waiting
+  bool quorum_read_local = false;           // a quorum read answers from this region alone
+};
+
 struct RegionNodeOptions {
   ReplicaOptions replica;  // self, region_count, topology, hub filled by the caller
   StrongOptions strong;
@@ -71,6 +81,7 @@ struct RegionNodeOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   size_t max_waiting_reads = 10'000;
+  NodeBugs bugs;  // the simulator's self-check only
 };
 
 struct NodeOutput {

@@ -26,7 +26,8 @@ void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime
 
 void RegionNode::HandleRead(RequestId id, const ReadCommand& command, NodeTime now,
                             NodeOutput* out) {
-  if (command.session && !replica_->HasApplied(*command.session)) {
+  const bool bug = options_.bugs.session_wait_ignores_token;  // seeded bug (self-check)
+  if (command.session && !replica_->HasApplied(*command.session) && !bug) {
     if (session_waits_.size() >= options_.max_waiting_reads) {
       out->replies.push_back(
           {id, ResourceExhausted(
@@ -48,7 +49,8 @@ void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime no
   }
   ReadResult result = replica_->Read(command.key);
   auto pending = undurable_keys_.find(command.key);
-  if (pending == undurable_keys_.end() || pending->second <= durable_step()) {
+  const bool bug = options_.bugs.read_undurable;  // seeded bug (self-check)
+  if (pending == undurable_keys_.end() || pending->second <= durable_step() || bug) {
     // The key is on disk, other keys may not be: hand out the vector that is durable, which
     // covers every op this key's state holds, and the client's own past, which stays in its
     // token even when not all of it is durable here yet.
@@ -103,7 +105,8 @@ size_t RegionNode::ReachableRegions() const {
 
 void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, NodeTime now, NodeOutput* out) {
   const size_t regions = options_.region_names.size();
-  const size_t majority = regions / 2 + 1;
+  const bool bug = options_.bugs.quorum_read_local;  // seeded bug (self-check)
+  const size_t majority = bug ? 1 : regions / 2 + 1;
   if (replica_->neighbors().size() + 1 < majority) {
     out->replies.push_back({id, Unavailable("quorum read: this region replicates directly with "
                                             "too few regions for a majority")});

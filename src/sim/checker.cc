@@ -21,7 +21,7 @@ Checker::OpsByKey(const std::vector<LogicalWrite>& history, DataClass c) const {
   for (const auto& w : history) {
     if (w.write.target.data_class != c) continue;
     for (const auto& op : w.created) {
-      if (lost_.count({w.id, op.dot}) == 0) out[w.write.target.key].push_back({&w, &op});
+      if (lost_.count(op.serial) == 0) out[w.write.target.key].push_back({&w, &op});
     }
   }
   return out;
@@ -38,7 +38,7 @@ void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
   for (const auto& w : history) {
     for (const auto& op : w.created) {
       if (op.dot.origin == origin && op.dot.seq >= first && op.dot.seq <= last) {
-        lost_.insert({w.id, op.dot});
+        lost_.insert(op.serial);
       }
     }
   }
@@ -71,17 +71,20 @@ void Checker::CheckReflectsVector(const Replica& replica,
   }
 }
 
-Checker::Checker(RegionId regions) : regions_(regions), tracked_(regions), last_applied_(regions) {}
+Checker::Checker(RegionId regions)
+    : regions_(regions), tracked_(regions), last_applied_(regions), shown_(regions) {}
 
 void Checker::Violation(std::string what) {
   // The first few are enough to debug a seed; thousands would only flood the output.
   if (violations_.size() < 20) violations_.push_back(std::move(what));
 }
 
-void Checker::OnStep(RegionId region, const Output& out, const VersionVector& applied_after) {
+void Checker::OnStep(RegionId region, const std::vector<AppliedOp>& applied,
+                     const std::optional<VersionVector>& merged_snapshot,
+                     const VersionVector& applied_after) {
   VersionVector& tracked = tracked_[region];
-  if (out.merged_snapshot) tracked.Merge(*out.merged_snapshot);
-  for (const AppliedOp& op : out.applied) {
+  if (merged_snapshot) tracked.Merge(*merged_snapshot);
+  for (const AppliedOp& op : applied) {
     if (tracked.Covers(op.dot)) {
       Violation("region " + std::to_string(region) + " applied " + op.dot.ToString() + " twice");
       continue;
@@ -104,10 +107,11 @@ void Checker::OnStep(RegionId region, const Output& out, const VersionVector& ap
   last_applied_[region] = applied_after;
 }
 
-void Checker::OnRestart(RegionId region, const VersionVector& recovered) {
-  if (!recovered.Dominates(last_applied_[region])) {
-    Violation("region " + std::to_string(region) + " restarted with an older version vector: " +
-              last_applied_[region].ToString() + " -> " + recovered.ToString());
+void Checker::OnRestart(RegionId region, const VersionVector& recovered,
+                        const VersionVector& durable) {
+  if (!recovered.Dominates(durable)) {
+    Violation("region " + std::to_string(region) + " restarted with less than it had made " +
+              "durable: " + durable.ToString() + " -> " + recovered.ToString());
   }
   last_applied_[region] = recovered;
   tracked_[region] = recovered;  // what was persisted is what it has applied

@@ -11,15 +11,33 @@
 //  5. OR-sets equal an add-wins reference computed from the created ops' causal pasts;
 //  6. LWW maps equal a reference: per field the highest-stamped write, deletes and clears
 //     honoured (so no deleted value comes back); MV-registers equal their concurrent maxima.
+// The region node's durability and reads (checker_durability.cc), checked as they happen:
+//  7. No acknowledged write is lost. A process crash loses only the pass not yet written; a
+//     power loss (and the restart from the durable contents after a failed disk) loses the
+//     unsynced tail too. Each may lose ops whose client heard nothing; a write whose client got
+//     its reply may be lost only by a tail loss in kPeriodic mode, which acknowledges after the
+//     write and before the fsync (counted, not a violation). kEveryCommit loses none.
+//  8. Reads expose only durable state: after a restart, every counter a read showed in that
+//     region is still there (per origin, its totals are at least what the read showed), with the
+//     same allowance as 7 for kPeriodic tail losses.
+//  9. A session read's answer reflects the write whose token it carries; a quorum read's answer
+//     reflects every op a majority of regions had synced when it was asked.
+// 10. A region restarts with at least what it reported durable (written, for a process crash;
+//     synced, for a power loss): the shell's records and the node's reports agree.
+// (And the simulation: a region whose storage failed answers nothing but refusals and sends
+// nothing; every read is answered within its bound, or its region crashed.)
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "clock/version_vector.h"
+#include "node/region_node.h"
 #include "replica/replica.h"
 #include "sim/history.h"
 
@@ -29,8 +47,14 @@ class Checker {
  public:
   explicit Checker(RegionId regions);
 
-  void OnStep(RegionId region, const Output& out, const VersionVector& applied_after);
-  void OnRestart(RegionId region, const VersionVector& recovered);
+  // After each event of a region: the ops it applied, in order, and the vector of a state
+  // transfer merged before them, if any.
+  void OnStep(RegionId region, const std::vector<AppliedOp>& applied,
+              const std::optional<VersionVector>& merged_snapshot,
+              const VersionVector& applied_after);
+  // The region restarted on the same disk; `durable` is what it had reported durable enough to
+  // survive this kind of crash (invariant 10).
+  void OnRestart(RegionId region, const VersionVector& recovered, const VersionVector& durable);
   // The region's disk was replaced (lost, or restored from a backup): its vector may go back.
   void OnStorageReplaced(RegionId region);
   // Ops [first, last] of `origin` died with its disk before any other region had them: no
@@ -43,10 +67,31 @@ class Checker {
   void CheckQuiescent(const std::vector<const Replica*>& replicas,
                       const std::vector<LogicalWrite>& history);
 
+  // --- the region node (checker_durability.cc) ---
+  // A crash of `origin` took its ops [first, last] created on disk `disk` (invariant 7).
+  // `tail_lost`: a power loss or a failed disk, rather than a process crash.
+  void OnCrashLostOps(RegionId origin, uint32_t disk, uint64_t first, uint64_t last, bool tail_lost,
+                      const std::vector<LogicalWrite*>& history);
+  // A read answered by `region` showed this counter (invariant 8).
+  void OnCounterShown(RegionId region, const std::string& key, const PnCounter& shown);
+  // The region restarted on its disk: what its reads showed must still be there (invariant 8).
+  void CheckShownSurvived(const Replica& recovered, bool tail_lost);
+  // Its disk was replaced: what it showed is gone, as its ops are (OnOpsLost).
+  void ForgetShown(RegionId region) { shown_[region].clear(); }
+  // Invariant 9: `counter` (a read's answer) holds at least the ops `covers` picks among the
+  // live ops of `key`. `what` names the read for the message.
+  void CheckCounterCovers(const std::string& what, const std::string& key,
+                          const std::optional<KeyState>& state,
+                          const std::function<bool(const CreatedOp&)>& covers,
+                          const std::vector<LogicalWrite>& history);
+  bool lost(const CreatedOp& op) const { return lost_.count(op.serial) > 0; }
+  uint64_t acked_lost_allowed() const { return acked_lost_allowed_; }
+  void SetWalSync(WalSync mode) { wal_sync_ = mode; }
+
+  void Violation(std::string what);
   const std::vector<std::string>& violations() const { return violations_; }
 
  private:
-  void Violation(std::string what);
   void CheckConverged(const std::vector<const Replica*>& replicas);
   void CheckCounters(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckTags(const Replica& replica, const std::vector<LogicalWrite>& history);
@@ -56,10 +101,17 @@ class Checker {
       const std::vector<LogicalWrite>& history, DataClass c) const;
 
   RegionId regions_;
-  std::set<std::pair<uint64_t, Dot>> lost_;  // (write id, dot) of ops lost with a disk
+  std::set<uint64_t> lost_;                  // serials of created ops lost with a disk or a crash
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists
   std::vector<VersionVector> last_applied_;  // each region's vector after its last step
   std::vector<std::string> violations_;
+  WalSync wal_sync_ = WalSync::kEveryCommit;
+  // Per region, per counter key, per origin: the highest totals a read showed since the region
+  // last restarted (increments, decrements).
+  std::vector<
+      std::map<std::string, std::map<RegionId, std::pair<PnCounter::Total, PnCounter::Total>>>>
+      shown_;
+  uint64_t acked_lost_allowed_ = 0;  // kPeriodic acknowledged writes lost to a tail loss
 };
 
 }  // namespace meridian

@@ -16,9 +16,14 @@ namespace meridian {
 // the first copy was seen there creates two).
 struct CreatedOp {
   uint64_t write_id = 0;  // the logical write it belongs to
+  // Unique among the run's created ops: a crash that takes an op lets its region hand the same
+  // dot to the next write, even to a retry of the same write.
+  uint64_t serial = 0;
   Dot dot;
   VersionVector deps;
   WriteStamp stamp;
+  uint32_t disk = 0;          // which disk of its origin region it was created on (disk losses)
+  bool acknowledged = false;  // the client got a reply naming this op
 };
 
 // One logical client write and its fate.

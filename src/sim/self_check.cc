@@ -26,6 +26,17 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.bugs.skip_lost_snapshot_chunk = true; }},
       {"vote-while-rejoining", "a handle acceptor that lost its records votes at once",
        [](SimOptions& o) { o.strong_bugs.vote_while_rejoining = true; }},
+      // The region node's shell rules (NodeBugs).
+      {"ack-before-durable", "a write is acknowledged before its step is durable",
+       [](SimOptions& o) { o.node_bugs.ack_before_durable = true; }},
+      {"read-undurable", "a read shows a key whose latest change is not durable yet",
+       [](SimOptions& o) { o.node_bugs.read_undurable = true; }},
+      {"forget-storage-failure", "a failed write or fsync is taken for a durable one",
+       [](SimOptions& o) { o.node_bugs.forget_storage_failure = true; }},
+      {"session-ignores-token", "a session read answers without waiting for its token",
+       [](SimOptions& o) { o.node_bugs.session_wait_ignores_token = true; }},
+      {"quorum-read-local", "a quorum read answers from its own region alone",
+       [](SimOptions& o) { o.node_bugs.quorum_read_local = true; }},
   };
 }
 

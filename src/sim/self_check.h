@@ -1,6 +1,7 @@
 // SelfCheck: proves the simulator's checks can fail. Each known bug is built into the replica
-// (ReplicaBugs) or the strong module (StrongBugs) in turn, and seeds are run until the checkers
-// report a violation; a bug that survives `max_seeds` seeds means the simulator is blind to it.
+// (ReplicaBugs), the strong module (StrongBugs) or the region node (NodeBugs) in turn, and seeds
+// are run until the checkers report a violation; a bug that survives `max_seeds` seeds means the
+// simulator is blind to it.
 #pragma once
 
 #include <cstdint>

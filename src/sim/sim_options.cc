@@ -35,6 +35,15 @@ SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topolog
   Random disks(seed ^ 0xd15c'1055ULL);
   o.disk_losses = disks.Chance(0.3) ? 1 : 0;
   o.restores = disks.Chance(0.3) ? 1 : 0;
+  // The region node's shell, again from a generator of its own.
+  Random shell(seed ^ 0x5e11'd15cULL);
+  o.wal_sync = shell.Chance(0.5) ? WalSync::kPeriodic : WalSync::kEveryCommit;
+  o.sync_ms_max = 1 + static_cast<uint32_t>(shell.Uniform(8));
+  o.slow_syncs = shell.Chance(0.3) ? shell.UnitDouble() * 0.2 : 0.0;
+  o.power_loss_share = shell.UnitDouble();
+  o.write_crashes = static_cast<uint32_t>(shell.Uniform(3));
+  o.write_failures = shell.Chance(0.2) ? 1 : 0;
+  o.sync_failures = shell.Chance(0.2) ? 1 : 0;
   return o;
 }
 

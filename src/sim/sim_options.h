@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "base/ids.h"
+#include "node/region_node.h"
 #include "replica/options.h"
 #include "strong/options.h"
 
@@ -47,8 +48,29 @@ struct SimOptions {
   uint32_t restores = 0;
   std::array<int64_t, kMaxRegions> skew_ms{};
 
+  // The region node's shell and its disk (simulation.h): the WAL mode, the fsync latency and
+  // the disk's faults. Drawn from their own generator, like the disk losses.
+  WalSync wal_sync = WalSync::kEveryCommit;
+  uint32_t sync_interval_ms = 100;  // kPeriodic: an fsync at least this often (the server's)
+  uint32_t sync_ms_max = 4;         // an ordinary fsync takes 1..sync_ms_max ms
+  double slow_syncs = 0.0;          // the share of fsyncs that take 30..150 ms (a slow disk)
+  // Of the `crashes`, the share that are power losses (the unsynced tail is lost); the rest are
+  // process crashes (what was written survives).
+  double power_loss_share = 0.5;
+  // A crash aimed at a durability window: right after a client write (sometimes before its pass
+  // is written, sometimes during the fsync), with a read of the key at the same instant.
+  uint32_t write_crashes = 0;
+  uint32_t write_failures = 0;  // a storage Write that fails: the region refuses until restarted
+  uint32_t sync_failures = 0;   // an fsync that fails: the same
+  // Client reads of counters: local reads, quorum reads, and the share of acknowledged counter
+  // writes that the client reads back in another region with its session token.
+  uint32_t local_reads = 40;
+  uint32_t quorum_reads = 15;
+  double session_reads = 0.3;
+
   ReplicaBugs bugs;
   StrongBugs strong_bugs;
+  NodeBugs node_bugs;
   bool trace = false;
 
   // Fills the fault rates and schedule sizes from `seed` (a different mix every seed).

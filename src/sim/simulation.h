@@ -1,15 +1,19 @@
 // Simulation: one deterministic run of a whole cluster in one process.
 //
-// Regions are real Replica objects with MemoryStorage disks; the network, the clients, the
-// clocks and the faults are simulated from one seeded Random and one event queue ordered by
-// (time, insertion sequence), so a seed replays exactly. Every message is serialized and parsed
-// on its way, as on the wire.
+// Regions are real RegionNode objects (the replica and the handle node inside) with MemoryStorage
+// disks, driven by a simulated shell with the server's rules: each pass's records written as one
+// unsynced batch, then OnWritten; fsyncs (sometimes slow) then OnSynced; replies and messages
+// leave only when the node releases them. The WAL mode (always / periodic) is drawn per seed.
+// The network, the clients, the clocks and the faults are simulated from seeded generators and
+// one event queue ordered by (time, insertion sequence), so a seed replays exactly. Every message
+// is serialized and parsed on its way, as on the wire.
 //
-// A run: clients issue writes during the workload window while faults happen (loss,
-// duplication, reordering by jitter, reconnects that drop in-flight messages, partitions,
-// crashes with restart from disk, clock skew, lost replies that make clients retry elsewhere
-// with their idempotency key); then every fault is healed and the cluster runs until it is
-// quiescent, and the Checker judges the result.
+// A run: clients issue writes, counter reads (local, session, quorum) and handle requests during
+// the workload window while faults happen (loss, duplication, reordering by jitter, reconnects
+// that drop in-flight messages, partitions, process crashes and power losses, crashes aimed at a
+// write's way to disk, failed writes and fsyncs, lost and restored disks, clock skew, lost
+// replies that make clients retry elsewhere with their idempotency key); then every fault is
+// healed and the cluster runs until it is quiescent, and the Checker judges the result.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +37,14 @@ struct SimResult {
   uint64_t clamped = 0;       // remote HLC readings clamped for skew
   uint64_t repairs = 0;       // anti-entropy repairs (0 unless something diverged)
   uint64_t converge_ms = 0;   // time from healing to quiescence
+  // The region node's shell and its clients' reads.
+  uint64_t process_crashes = 0;   // crashes that keep what was written
+  uint64_t power_losses = 0;      // crashes that lose the unsynced tail (not counting the restarts
+                                  // after a failed disk or on a lost one)
+  uint64_t storage_failures = 0;  // failed Writes and fsyncs (each then refused until restarted)
+  uint64_t acked_lost_allowed = 0;  // kPeriodic acknowledged writes a tail loss took (allowed)
+  uint64_t reads = 0;               // client reads issued (local, session, quorum)
+  uint64_t reads_answered = 0;      // with a state (the rest: timed out, refused, or crashed)
   // Class D (handles).
   uint64_t handle_requests = 0;     // operations in the history (retries are operations)
   uint64_t handle_unavailable = 0;  // answered "unavailable"

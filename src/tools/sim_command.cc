@@ -61,6 +61,13 @@ int ReplayOne(const SimFlags& f) {
       (unsigned long long)r.handle_unavailable, (unsigned long long)r.handle_unanswered,
       (unsigned long long)r.handle_messages, (unsigned long long)r.handle_inconclusive,
       (unsigned long long)r.checker_states);
+  std::printf(
+      "  region nodes (wal %s): process crashes %llu, power losses %llu, storage failures %llu, "
+      "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
+      WalSyncName(o.wal_sync), (unsigned long long)r.process_crashes,
+      (unsigned long long)r.power_losses, (unsigned long long)r.storage_failures,
+      (unsigned long long)r.acked_lost_allowed, (unsigned long long)r.reads,
+      (unsigned long long)r.reads_answered);
   for (const auto& v : r.violations)
     std::printf("  violation: %s\n", v.c_str());
   return r.violations.empty() ? 0 : 1;
@@ -90,6 +97,12 @@ int RunMany(const SimFlags& f) {
       total.handle_latency_ms += r.handle_latency_ms;
       total.handle_fast_rounds += r.handle_fast_rounds;
       total.handle_slow_rounds += r.handle_slow_rounds;
+      total.process_crashes += r.process_crashes;
+      total.power_losses += r.power_losses;
+      total.storage_failures += r.storage_failures;
+      total.acked_lost_allowed += r.acked_lost_allowed;
+      total.reads += r.reads;
+      total.reads_answered += r.reads_answered;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };
@@ -115,6 +128,12 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)total.handle_unavailable, (unsigned long long)total.handle_unanswered,
       (unsigned long long)total.handle_fast_rounds, (unsigned long long)total.handle_slow_rounds,
       (unsigned long long)total.handle_inconclusive);
+  std::printf(
+      "  region nodes: process crashes %llu, power losses %llu, storage failures %llu, "
+      "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
+      (unsigned long long)total.process_crashes, (unsigned long long)total.power_losses,
+      (unsigned long long)total.storage_failures, (unsigned long long)total.acked_lost_allowed,
+      (unsigned long long)total.reads, (unsigned long long)total.reads_answered);
   for (const auto& [seed, violation] : failures) {
     std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --handles %s --trace)\n",
                 (unsigned long long)seed, violation.c_str(), (unsigned long long)seed,

@@ -1,0 +1,304 @@
+// The simulated clients: writes (retried elsewhere when no reply comes, with their idempotency
+// key), counter reads (local, session, quorum) and handle requests, each sent to a region's node
+// as a command; what they are told arrives when the node releases it.
+#include <algorithm>
+
+#include "sim/simulation_impl.h"
+
+namespace meridian::sim_internal {
+namespace {
+
+bool Succeeded(const NodeReply& reply) {
+  if (std::holds_alternative<Status>(reply.result)) return false;
+  const auto* handle = std::get_if<HandleReply>(&reply.result);
+  return handle == nullptr || handle->outcome != HandleOutcome::kUnavailable;
+}
+
+}  // namespace
+
+void Simulation::Handle(const ClientEvent& e) {
+  PlannedWrite& planned = history_[e.write_id];
+  LogicalWrite& w = planned.write;
+  const RegionId r = static_cast<RegionId>((planned.home + w.attempts) % o_.regions);
+  ++w.attempts;
+  if (w.attempts > 1) ++result_.retries;
+  Region& region = regions_[r];
+  if (!region.node) {
+    // Connection refused: nothing was applied.
+    if (w.attempts < kClientMaxAttempts) Schedule(now_ + kClientRetryMs, e);
+    return;
+  }
+  const RequestId id = next_request_++;
+  requests_[id] = {Request::Kind::kWrite, w.id, r, now_};
+  NodeOutput out;
+  const uint64_t snapshots = region.node->replica().stats().snapshots_applied;
+  issuing_ = id;
+  region.node->OnCommand(id, WriteCommand{w.write}, Now(r), &out);
+  bool applied = false;
+  for (const AppliedOp& op : out.applied) {
+    if (applied || op.dot.origin != r || !(op.target == w.write.target)) continue;
+    w.created.push_back({w.id, next_serial_++, op.dot, op.deps, op.stamp, region.disks, false});
+    applied = true;
+    Trace("write " + std::to_string(w.id) + " " +
+          std::string(DataClassName(w.write.target.data_class)) + "/" + w.write.target.key +
+          " at " + std::to_string(r) + " -> " + op.dot.ToString());
+  }
+  Process(r, out, snapshots);
+  issuing_ = 0;
+  if (requests_.count(id) != 0) Schedule(now_ + kClientRetryMs, ClientTimeoutEvent{id});
+  if (applied && region.armed_write_crashes > 0) {
+    // The aimed crash: a read of the key at this very instant, then the crash, before the pass
+    // is written or while its fsync runs.
+    --region.armed_write_crashes;
+    SimRead read;
+    read.key = w.write.target;
+    read.region = r;
+    read.at_ms = now_;
+    reads_.push_back(std::move(read));
+    Schedule(now_, ReadEvent{reads_.size() - 1});
+    const uint64_t at = now_ + shell_random_.Uniform(kWriteDelayMaxMs + o_.sync_ms_max + 1);
+    const auto down_ms = static_cast<uint32_t>(shell_random_.Range(100, 800));
+    Schedule(at, CrashEvent{r, down_ms, shell_random_.Chance(0.5), std::nullopt});
+  }
+}
+
+void Simulation::Handle(const ClientTimeoutEvent& e) {
+  auto it = requests_.find(e.id);
+  if (it == requests_.end()) return;  // answered
+  const Request request = it->second;
+  requests_.erase(it);  // a reply after this finds no one waiting
+  LogicalWrite& w = history_[request.index].write;
+  Trace("write " + std::to_string(w.id) + ": no reply from " + std::to_string(request.region));
+  // It may or may not have been applied: only a write with a key may be retried safely.
+  if (!w.write.idempotency_key.empty() && w.attempts < kClientMaxAttempts) {
+    Schedule(now_, ClientEvent{w.id});
+  }
+}
+
+void Simulation::OnReply(RegionId r, NodeReply reply) {
+  if (regions_[r].storage_failed && Succeeded(reply)) {
+    // Contract 3 of region_node.h: after a failed Write or fsync, refusals only.
+    checker_.Violation("region " + std::to_string(r) +
+                       " answered a request successfully after its storage failed");
+  }
+  auto it = requests_.find(reply.id);
+  if (it == requests_.end()) return;  // the client stopped waiting
+  const Request request = it->second;
+  requests_.erase(it);
+  MERIDIAN_ASSERT(request.region == r);
+  switch (request.kind) {
+    case Request::Kind::kWrite:
+      return OnWriteReply(request, reply);
+    case Request::Kind::kRead:
+      return OnReadReply(request, reply);
+    case Request::Kind::kHandle:
+      if (const auto* answer = std::get_if<HandleReply>(&reply.result)) {
+        return OnHandleAnswer(request.index, answer->outcome, answer->record.owner,
+                              answer->message);
+      }
+      const Status& status = std::get<Status>(reply.result);
+      if (status.code() != StatusCode::kUnavailable) {
+        handle_violations_.push_back("a valid handle request was refused: " + status.ToString());
+      }
+      return OnHandleAnswer(request.index, HandleOutcome::kUnavailable, "", status.message());
+  }
+}
+
+void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
+  LogicalWrite& w = history_[request.index].write;
+  auto retry = [&]() {
+    if (w.attempts < kClientMaxAttempts) Schedule(now_ + kClientRetryMs, ClientEvent{w.id});
+  };
+  if (const auto* status = std::get_if<Status>(&reply.result)) {
+    Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": " +
+          status->ToString());
+    if (status->code() != StatusCode::kUnavailable) {
+      checker_.Violation("a valid write was refused: " + status->ToString());
+    }
+    // Refused at once (a rejoining or failed region): nothing was applied. Answered later (its
+    // disk failed on the way): it may or may not take effect, and only a key makes a retry safe.
+    if (reply.id == issuing_ || !w.write.idempotency_key.empty()) retry();
+    return;
+  }
+  const WriteReply& written = std::get<WriteReply>(reply.result);
+  if (!w.write.idempotency_key.empty() && random_.Chance(o_.reply_loss)) {
+    ++result_.faults;
+    return retry();  // the reply was lost; only a write with a key may be retried safely
+  }
+  w.acknowledged = true;
+  std::optional<uint64_t> serial;  // the op the reply names
+  for (CreatedOp& op : w.created) {
+    if (op.dot == written.dot && !checker_.lost(op)) {
+      op.acknowledged = true;
+      serial = op.serial;
+    }
+  }
+  Trace("write " + std::to_string(w.id) + " acknowledged by " + std::to_string(request.region) +
+        " as " + written.dot.ToString() + (written.deduplicated ? " (deduplicated)" : ""));
+  if (w.write.target.data_class == DataClass::kCounter && o_.regions > 1 &&
+      reads_random_.Chance(o_.session_reads)) {
+    ScheduleSessionRead(w, written, request.region, serial);
+  }
+}
+
+void Simulation::PlanReads() {
+  auto plan = [&](Consistency consistency) {
+    SimRead read;
+    read.key = {DataClass::kCounter,
+                "k" + std::to_string(reads_random_.Uniform(o_.keys_per_class))};
+    read.region = static_cast<RegionId>(reads_random_.Uniform(o_.regions));
+    read.at_ms = reads_random_.Uniform(o_.workload_ms);
+    read.consistency = consistency;
+    reads_.push_back(std::move(read));
+    Schedule(reads_.back().at_ms, ReadEvent{reads_.size() - 1});
+  };
+  for (uint32_t i = 0; i < o_.local_reads; ++i)
+    plan(Consistency::kLocal);
+  for (uint32_t i = 0; i < o_.quorum_reads; ++i)
+    plan(Consistency::kQuorum);
+}
+
+void Simulation::ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply,
+                                     RegionId wrote_at, std::optional<uint64_t> serial) {
+  // The client reads its write back in another region, soon: often before it has arrived.
+  SimRead read;
+  read.key = w.write.target;
+  read.region =
+      static_cast<RegionId>((wrote_at + 1 + reads_random_.Uniform(o_.regions - 1)) % o_.regions);
+  read.at_ms = now_ + reads_random_.Uniform(60);
+  read.session = reply.applied;
+  read.write_id = w.id;
+  read.write_dot = reply.dot;
+  read.write_serial = serial;
+  read.write_disk = regions_[reply.dot.origin].disks;
+  reads_.push_back(std::move(read));
+  Schedule(reads_.back().at_ms, ReadEvent{reads_.size() - 1});
+}
+
+void Simulation::Handle(const ReadEvent& e) {
+  SimRead& read = reads_[e.read_id];
+  if (!regions_[read.region].node) return;  // connection refused
+  read.at_ms = now_;
+  ++result_.reads;
+  if (read.consistency == Consistency::kQuorum) {
+    // Per origin, the highest op that a majority of regions had synced.
+    const size_t majority = o_.regions / 2 + 1;
+    for (RegionId origin = 0; origin < o_.regions; ++origin) {
+      std::vector<uint64_t> synced;
+      for (const Region& region : regions_)
+        synced.push_back(region.synced.Get(origin));
+      std::sort(synced.rbegin(), synced.rend());
+      read.majority_synced.Set(origin, synced[majority - 1]);
+    }
+  }
+  const RegionId r = read.region;
+  const RequestId id = next_request_++;
+  requests_[id] = {Request::Kind::kRead, e.read_id, r, now_};
+  issuing_ = id;
+  Drive(r, [&](RegionNode& node, NodeOutput* out) {
+    node.OnCommand(id, ReadCommand{read.key, read.session, read.consistency}, Now(r), out);
+  });
+  issuing_ = 0;
+}
+
+void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
+  SimRead& read = reads_[request.index];
+  read.answered_ms = now_;
+  const char* kind = read.session                               ? "session"
+                     : read.consistency == Consistency::kQuorum ? "quorum"
+                                                                : "local";
+  const std::string what = std::string("a ") + kind + " read of " +
+                           std::string(DataClassName(read.key.data_class)) + " " + read.key.key +
+                           " at region " + std::to_string(request.region);
+  // Answered within its timeout, plus what holding it for durability may add.
+  const uint64_t bound_ms = kDurabilitySlackMs + 2 * uint64_t{o_.tick_ms} +
+                            (read.session ? kSessionWaitMs : 0) +
+                            (read.consistency == Consistency::kQuorum ? kQuorumTimeoutMs : 0);
+  if (now_ - read.at_ms > bound_ms) {
+    checker_.Violation(what + " was answered after " + std::to_string(now_ - read.at_ms) +
+                       " ms, more than its bound of " + std::to_string(bound_ms) + " ms");
+  }
+  const auto* result = std::get_if<ReadResult>(&reply.result);
+  if (result == nullptr) return;  // timed out or refused: allowed
+  ++result_.reads_answered;
+  // The reads aimed at a crash read whatever the write wrote; only counters are judged.
+  if (read.key.data_class != DataClass::kCounter) return;
+  if (result->state && !std::holds_alternative<PnCounter>(*result->state)) {
+    checker_.Violation(what + " answered a state of another class");
+    return;
+  }
+  if (read.session && !result->applied.Dominates(*read.session)) {
+    checker_.Violation(what + ": its token " + result->applied.ToString() +
+                       " does not cover the session's " + read.session->ToString());
+  }
+  if (read.consistency == Consistency::kLocal && result->state) {
+    checker_.OnCounterShown(request.region, read.key.key, std::get<PnCounter>(*result->state));
+  }
+  if (read.session && read.write_serial && !WriteOpLost(read) &&
+      regions_[read.write_dot.origin].disks == read.write_disk) {
+    const Dot d = read.write_dot;
+    checker_.CheckCounterCovers(
+        what + " with the token of write " + std::to_string(read.write_id) + " (" + d.ToString() +
+            ")",
+        read.key.key, result->state,
+        [d](const CreatedOp& op) { return op.dot.origin == d.origin && op.dot.seq <= d.seq; },
+        Writes());
+  }
+  if (read.consistency == Consistency::kQuorum) {
+    const VersionVector& floor = read.majority_synced;
+    checker_.CheckCounterCovers(
+        what + " (a majority had synced " + floor.ToString() + " when it was asked)", read.key.key,
+        result->state,
+        [&floor](const CreatedOp& op) { return op.dot.seq <= floor.Get(op.dot.origin); }, Writes());
+  }
+}
+
+void Simulation::Handle(const HandleClientEvent& e) {
+  HandleOperation& op = handle_ops_[e.op_id];
+  op.invoke_ms = now_;
+  Region& region = regions_[op.region];
+  if (!region.node) {
+    // Connection refused: certainly not applied; the client tries the next region.
+    return OnHandleAnswer(op.id, HandleOutcome::kUnavailable, "", "region down");
+  }
+  const RequestId id = next_request_++;
+  requests_[id] = {Request::Kind::kHandle, op.id, op.region, now_};
+  issuing_ = id;
+  const RegionId r = op.region;
+  Drive(r, [&](RegionNode& node, NodeOutput* out) {
+    node.OnCommand(id, HandleCommand{op.request}, Now(r), out);
+  });
+  issuing_ = 0;
+}
+
+void Simulation::OnHandleAnswer(uint64_t op_id, HandleOutcome outcome, const std::string& owner,
+                                const std::string& message) {
+  MERIDIAN_ASSERT(op_id < handle_ops_.size());
+  HandleOperation& op = handle_ops_[op_id];
+  if (op.complete_ms) {
+    handle_violations_.push_back("handle request #" + std::to_string(op_id) + " answered twice");
+    return;
+  }
+  op.complete_ms = now_;
+  op.outcome = outcome;
+  op.result_owner = owner;
+  Trace("handle " + DescribeOperation(op) + (message.empty() ? "" : " (" + message + ")"));
+  // Invariant 6 of strong_node.h: every request is answered within the request timeout (plus
+  // the tick that notices it), also in a minority; the node may hold the answer for an fsync.
+  const uint64_t bound_ms =
+      (StrongOptions{}.request_timeout_ticks + 2) * uint64_t{o_.tick_ms} + kDurabilitySlackMs;
+  if (now_ - op.invoke_ms > bound_ms) {
+    handle_violations_.push_back("handle request answered after " +
+                                 std::to_string(now_ - op.invoke_ms) +
+                                 " ms: " + DescribeOperation(op));
+  }
+  if (outcome == HandleOutcome::kUnavailable && handle_attempts_[op_id] + 1 < kHandleMaxAttempts) {
+    const uint64_t retry =
+        NewHandleOp(op.request, static_cast<RegionId>((op.region + 1) % o_.regions));
+    handle_attempts_[retry] = handle_attempts_[op_id] + 1;
+    if (final_reads_.count(op_id) != 0) final_reads_.insert(retry);
+    Schedule(now_ + kHandleRetryMs, HandleClientEvent{retry});
+  }
+}
+
+}  // namespace meridian::sim_internal
