@@ -131,6 +131,9 @@ Result<ClusterConfig> OffsetClusterPorts(const ClusterConfig& base, int offset) 
   for (RegionConfig& region : config.regions) {
     MERIDIAN_RETURN_IF_ERROR(shift(region.http, "region " + region.name + "'s http"));
     MERIDIAN_RETURN_IF_ERROR(shift(region.replication, "region " + region.name + "'s replication"));
+    if (region.resp) {
+      MERIDIAN_RETURN_IF_ERROR(shift(*region.resp, "region " + region.name + "'s resp"));
+    }
   }
   MERIDIAN_RETURN_IF_ERROR(shift(config.wan.admin, "the WAN admin API"));
   MERIDIAN_RETURN_IF_ERROR(shift(config.router.http, "the router"));

@@ -11,6 +11,7 @@ constexpr std::string_view kBase = R"(regions:
   - name: us
     http: 127.0.0.1:7101
     replication: 127.0.0.1:7201
+    resp: 127.0.0.1:6401
     data_dir: data/us
   - name: eu
     http: 127.0.0.1:7102
@@ -35,6 +36,7 @@ TEST(OffsetClusterPortsTest, EveryListenerMovesByTheOffset) {
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   EXPECT_EQ(moved->regions[0].http.ToString(), "127.0.0.1:7201");
   EXPECT_EQ(moved->regions[0].replication.ToString(), "127.0.0.1:7301");
+  EXPECT_EQ(moved->regions[0].resp->ToString(), "127.0.0.1:6501");
   EXPECT_EQ(moved->regions[1].http.ToString(), "127.0.0.1:7202");
   EXPECT_EQ(moved->regions[1].replication.ToString(), "127.0.0.1:7302");
   EXPECT_EQ(moved->wan.admin.ToString(), "127.0.0.1:8574");
