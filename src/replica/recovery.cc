@@ -87,23 +87,22 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
                    }));
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
-  MERIDIAN_RETURN_IF_ERROR(
-      storage.Scan(storage_keys::kOplogPrefix,
-                   [&r, &logged](std::string_view key, std::string_view value) -> Status {
-                     auto index = storage_keys::ParseOplog(key);
-                     if (!index.ok()) return index.status();
-                     auto encoded = ParseRecord<pb::Op>(value, "oplog");
-                     if (!encoded.ok()) return encoded.status();
-                     auto op = DecodeOp(*encoded);
-                     if (!op.ok()) return op.status();
-                     logged[op->dot.origin].push_back(op->dot.seq);
-                     // The log's tail beyond the last checkpoint of the marks (CheckpointMarks).
-                     r.applied_.Set(op->dot.origin,
-                                    std::max(r.applied_.Get(op->dot.origin), op->dot.seq));
-                     r.clock_.Restore(op->stamp.time);
-                     r.oplog_.Restore(*index, op->dot, std::string(value));
-                     return Status::Ok();
-                   }));
+  MERIDIAN_RETURN_IF_ERROR(storage.Scan(
+      storage_keys::kOplogPrefix,
+      [&r, &logged](std::string_view key, std::string_view value) -> Status {
+        auto index = storage_keys::ParseOplog(key);
+        if (!index.ok()) return index.status();
+        auto encoded = ParseRecord<pb::Op>(value, "oplog");
+        if (!encoded.ok()) return encoded.status();
+        auto op = DecodeOp(*encoded);
+        if (!op.ok()) return op.status();
+        logged[op->dot.origin].push_back(op->dot.seq);
+        // The log's tail beyond the last checkpoint of the marks (CheckpointMarks).
+        r.applied_.Set(op->dot.origin, std::max(r.applied_.Get(op->dot.origin), op->dot.seq));
+        r.clock_.Restore(op->stamp.time);
+        r.oplog_.Restore(*index, op->dot, std::string(value));
+        return Status::Ok();
+      }));
   // The floor is the highest applied op of each origin that is not in the log (truncated, or
   // merged from a snapshot without being logged): a peer below it needs a state transfer.
   VersionVector floor;

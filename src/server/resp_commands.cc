@@ -62,6 +62,22 @@ KeyType TypeOf(const Replica& replica, const std::string& key) {
   return KeyType::kNone;
 }
 
+// The class a key of `type` is read from (strings, and keys of no type, from the register).
+DataClass ClassOf(KeyType type) {
+  switch (type) {
+    case KeyType::kCounter:
+      return DataClass::kCounter;
+    case KeyType::kHash:
+      return DataClass::kProfile;
+    case KeyType::kSet:
+      return DataClass::kTags;
+    case KeyType::kString:
+    case KeyType::kNone:
+      break;
+  }
+  return DataClass::kRegister;
+}
+
 const char* TypeName(KeyType type) {
   switch (type) {
     case KeyType::kString:
@@ -410,9 +426,8 @@ class Planner {
     if (IsHandle(key)) return HandleRead(key);
     const KeyType type = TypeOf(replica_, key);
     if (type == KeyType::kHash || type == KeyType::kSet) return Error(version_, kWrongType);
-    const DataClass c = type == KeyType::kCounter ? DataClass::kCounter : DataClass::kRegister;
     RespPlan plan;
-    plan.commands.push_back(ReadOf(c, key));
+    plan.commands.push_back(ReadOf(ClassOf(type), key));
     plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
       auto value = StringValue(StateOf(replies[0]));
@@ -474,9 +489,9 @@ class Planner {
       const std::string key = Arg(i);
       const KeyType type = TypeOf(replica_, key);
       // Redis answers nil for a key of another type in MGET.
-      strings.push_back(type != KeyType::kHash && type != KeyType::kSet);
-      plan.commands.push_back(
-          ReadOf(type == KeyType::kCounter ? DataClass::kCounter : DataClass::kRegister, key));
+      const bool string = type != KeyType::kHash && type != KeyType::kSet;
+      strings.push_back(string);
+      plan.commands.push_back(ReadOf(string ? ClassOf(type) : DataClass::kRegister, key));
     }
     plan.compose = [strings](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
@@ -712,12 +727,7 @@ class Planner {
     std::vector<DataClass> classes;
     for (size_t i = 1; i < args_.size(); ++i) {
       const std::string key = Arg(i);
-      const KeyType type = TypeOf(replica_, key);
-      const DataClass c = type == KeyType::kCounter ? DataClass::kCounter
-                          : type == KeyType::kHash  ? DataClass::kProfile
-                          : type == KeyType::kSet   ? DataClass::kTags
-                                                    : DataClass::kRegister;
-      plan.commands.push_back(ReadOf(c, key));
+      plan.commands.push_back(ReadOf(ClassOf(TypeOf(replica_, key)), key));
     }
     plan.compose = [](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
@@ -734,13 +744,9 @@ class Planner {
     if (type == KeyType::kNone) {
       return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("none"); });
     }
-    const DataClass c = type == KeyType::kCounter ? DataClass::kCounter
-                        : type == KeyType::kHash  ? DataClass::kProfile
-                        : type == KeyType::kSet   ? DataClass::kTags
-                                                  : DataClass::kRegister;
     RespPlan plan;
     // Through the node: a key created by a write not yet durable is not shown.
-    plan.commands.push_back(ReadOf(c, key));
+    plan.commands.push_back(ReadOf(ClassOf(type), key));
     plan.compose = [type](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
       out.WriteSimpleString(StateOf(replies[0]) ? TypeName(type) : "none");
