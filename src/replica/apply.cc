@@ -160,7 +160,7 @@ void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRe
                          uint64_t physical_ms, Output* out) {
   MERIDIAN_ASSERT(loser.dot.origin == options_.self && loser.delta != 0);
   const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
-  Op op = NewLocalOp(record->target, physical_ms, out);
+  Op op = NewLocalOp(record->target, physical_ms);
   op.body = -loser.delta;
   op.counter_total =
       std::get<PnCounter>(states_.at(record->target)).TotalAfter(options_.self, -loser.delta);
@@ -183,7 +183,7 @@ void Replica::CompensatePending(uint64_t physical_ms, Output* out) {
   }
 }
 
-Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out) {
+Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms) {
   Op op;
   op.dot = {options_.self, applied_.Get(options_.self) + 1};
   op.stamp = {clock_.Now(physical_ms), options_.self};
@@ -191,7 +191,6 @@ Op Replica::NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out
   op.target = target;
   // No record of the clock here: the op's log entry carries its stamp, and recovery resumes the
   // clock above every stamp in the log (CheckpointMarks covers what the log drops).
-  (void)out;
   return op;
 }
 

@@ -73,7 +73,7 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
   }
   MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
   BeginStep(out);
-  Op op = BuildOp(write, physical_ms, out);
+  Op op = BuildOp(write, physical_ms);
   const Dot dot = op.dot;
   ApplyOp(op, /*local=*/true, physical_ms, out);
   stability_.OnApplied(applied_);
@@ -81,8 +81,8 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
   return WriteReply{dot, applied_, false};
 }
 
-Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out) {
-  Op op = NewLocalOp(write.target, physical_ms, out);
+Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
+  Op op = NewLocalOp(write.target, physical_ms);
   op.idempotency_key = write.idempotency_key;
   auto it = states_.find(write.target);
   const KeyState current = it == states_.end() ? EmptyState(write.target.data_class) : it->second;

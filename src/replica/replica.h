@@ -259,7 +259,7 @@ class Replica {
   void CompensatePending(uint64_t physical_ms, Output* out);
   void Compensate(const std::string& idempotency_key, const IdempotencyRecord::Write& loser,
                   uint64_t physical_ms, Output* out);
-  Op NewLocalOp(const StateKey& target, uint64_t physical_ms, Output* out);
+  Op NewLocalOp(const StateKey& target, uint64_t physical_ms);
   // Persists the applied vector and the clock's high-water mark when they moved since last time.
   // Per tick, and in any step that drops log entries or merges ops without logging them: the
   // marks on disk plus the log's entries always give back both (recovery takes the maximum).
@@ -267,7 +267,7 @@ class Replica {
 
   // --- client writes (client_write.cc) ---
   Status ValidateWrite(const ClientWrite& write) const;
-  Op BuildOp(const ClientWrite& write, uint64_t physical_ms, Output* out);
+  Op BuildOp(const ClientWrite& write, uint64_t physical_ms);
 
   // --- replication stream (handle_ops.cc) ---
   void HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t physical_ms, Output* out);

@@ -251,7 +251,6 @@ void RegionServer::Impl::Flush() {
   if (!pass_records.empty()) {
     const Status written = storage->Write(pass_records, WriteOptions{.sync = false});
     pass_records = {};
-    ++storage_writes;
     if (written.ok()) {
       node->OnWritten(node->last_step(), &out);
     } else {

@@ -73,7 +73,6 @@ struct RegionServer::Impl {
   bool flush_posted = false;
   std::vector<bool> link_seen;  // the link state the node was last told of, per region
   RegionHealth reported_health = RegionHealth::kCatchingUp;  // for the log
-  uint64_t storage_writes = 0;
   SteadyTime last_sync_request = started;
   uint64_t sync_requested = 0;  // the highest step the syncer was asked for
   bool stopped = false;         // Stop() ran (owner thread only)
