@@ -28,11 +28,39 @@ std::string_view RegionHealthName(RegionHealth health) {
   return "unknown";
 }
 
+namespace {
+
+Result<bool> StorageIsEmpty(const Storage& storage) {
+  bool empty = true;
+  Status scanned = storage.Scan("", [&empty](std::string_view, std::string_view) {
+    empty = false;
+    return Aborted("found a record");  // stops the scan at the first record
+  });
+  if (!empty) return false;
+  if (!scanned.ok()) return scanned;
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
     RegionNodeOptions options, const Storage& storage,
     const std::function<void(uint64_t)>& progress) {
   if (options.region_names.size() != options.replica.region_count) {
     return InvalidArgument("region node: one name per region needed");
+  }
+  if (options.new_cluster) {
+    auto empty = StorageIsEmpty(storage);
+    if (!empty.ok()) return empty.status();
+    if (*empty) {
+      // A cluster's birth: the replica and the handle node start complete (no rejoin wait) and
+      // persist their incarnation and marker with the first step.
+      options.strong.rejoining = false;
+      auto replica = std::make_unique<Replica>(options.replica);
+      auto strong = std::make_unique<StrongNode>(options.strong);
+      return std::unique_ptr<RegionNode>(
+          new RegionNode(std::move(options), std::move(replica), std::move(strong)));
+    }
   }
   auto replica = Replica::Recover(options.replica, storage, progress);
   if (!replica.ok()) return replica.status();

@@ -81,6 +81,12 @@ struct RegionNodeOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   size_t max_waiting_reads = 10'000;
+  // The cluster is being created (etcd's `--initial-cluster-state new`): storage found empty is
+  // this region's first start, so nobody holds ops or votes of its own and it does not wait to
+  // rejoin. Ignored when the storage holds anything. Unsafe for a region whose disk was lost or
+  // replaced in a running cluster (it could hand out sequence numbers its peers hold): without
+  // it, new storage rejoins, which is always safe but waits for every neighbour.
+  bool new_cluster = false;
   NodeBugs bugs;  // the simulator's self-check only
 };
 
@@ -102,8 +108,9 @@ struct NodeStats {
 
 class RegionNode {
  public:
-  // Recovers the replica and the handle node from `storage`; `progress` is called with the
-  // number of keys loaded so far.
+  // Recovers the replica and the handle node from `storage` (a new cluster's first start when
+  // options.new_cluster and the storage is empty); `progress` is called with the number of keys
+  // loaded so far.
   static Result<std::unique_ptr<RegionNode>> Recover(
       RegionNodeOptions options, const Storage& storage,
       const std::function<void(uint64_t)>& progress = nullptr);

@@ -241,5 +241,37 @@ TEST(RegionNodeTest, AFailedDiskAnswersWhatWasHeldAndRefusesTheRest) {
   EXPECT_FALSE(pair.at(0).wants_sync());
 }
 
+// `new_cluster` (etcd's --initial-cluster-state new) skips the rejoin wait only on storage that
+// holds nothing: any record may be a restored copy whose peers hold more of its ops.
+TEST(RegionNodeTest, ANewClusterStartsCompleteOnlyOnEmptyStorage) {
+  RegionNodeOptions o;
+  o.replica.self = 0;
+  o.replica.region_count = 3;
+  o.replica.incarnation = 7;
+  o.strong.self = 0;
+  o.strong.region_count = 3;
+  o.region_names = {"us", "eu", "ap"};
+
+  MemoryStorage empty;
+  auto by_default = RegionNode::Recover(o, empty);
+  ASSERT_TRUE(by_default.ok());
+  EXPECT_TRUE((*by_default)->replica().rejoining());
+  EXPECT_TRUE((*by_default)->strong().rejoining());
+
+  o.new_cluster = true;
+  auto born = RegionNode::Recover(o, empty);
+  ASSERT_TRUE(born.ok());
+  EXPECT_FALSE((*born)->replica().rejoining());
+  EXPECT_FALSE((*born)->strong().rejoining());
+
+  MemoryStorage restored;
+  RecordBatch some;
+  some.Put(std::string(StrongNode::kSyncedMarkerKey), "1");
+  ASSERT_TRUE(restored.Write(some).ok());
+  auto not_born = RegionNode::Recover(o, restored);
+  ASSERT_TRUE(not_born.ok());
+  EXPECT_TRUE((*not_born)->replica().rejoining());
+}
+
 }  // namespace
 }  // namespace meridian

@@ -109,6 +109,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   node.strong.random_seed = entropy();
   node.region_names = s.region_names;
   node.wal_sync = options.commit.wal_sync;
+  node.new_cluster = options.new_cluster;
   node.session_wait_ms = options.session_wait_ms;
   node.quorum_timeout_ms = options.quorum_timeout_ms;
   node.max_waiting_reads = options.max_waiting_reads;

@@ -72,6 +72,7 @@ struct RegionServerOptions {
 
   // The core's timeouts count ticks; ReplicaOptions' defaults assume 10 ms.
   int tick_ms = 10;
+  bool new_cluster = false;  // RegionNodeOptions::new_cluster (--initial-cluster-state new)
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   size_t max_waiting_reads = 10'000;

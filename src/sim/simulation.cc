@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "replica/storage_keys.h"
 #include "sim/simulation_impl.h"
 #include "strong/handle_name.h"
 
@@ -22,15 +21,11 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       regions_(options.regions) {
   checker_.SetWalSync(o_.wal_sync);
   for (RegionId r = 0; r < o_.regions; ++r) {
-    // A cluster provisioned before the run: each disk holds its incarnation and the handles'
-    // "synced" marker, so no region starts out rejoining (as new storage in a running cluster
-    // does, see DiskLossEvent).
-    RecordBatch provisioned;
-    provisioned.Put(std::string(storage_keys::kIncarnation),
-                    storage_keys::EncodeU64(NodeFor(r).replica.incarnation));
-    provisioned.Put(std::string(StrongNode::kSyncedMarkerKey), "1");
-    MERIDIAN_ASSERT(regions_[r].disk->Write(provisioned).ok());
-    auto node = RegionNode::Recover(NodeFor(r), *regions_[r].disk);
+    // The cluster's birth (--initial-cluster-state new): no region starts out rejoining, as new
+    // storage in a running cluster does (see DiskLossEvent). Restarts never pass it.
+    RegionNodeOptions born = NodeFor(r);
+    born.new_cluster = true;
+    auto node = RegionNode::Recover(born, *regions_[r].disk);
     MERIDIAN_ASSERT_MSG(node.ok(), "a region node on an empty disk");
     regions_[r].node = std::move(node).value();
     Schedule(1 + r, TickEvent{r});

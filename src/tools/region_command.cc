@@ -21,6 +21,7 @@ struct RegionCommandOptions {
   std::string replication;
   std::string resp;
   bool direct = false;
+  std::string initial_cluster_state = "existing";
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   std::string handles = "consensus";
@@ -52,6 +53,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.replication_address = o.replication;
   options.resp_address = o.resp;
   options.direct_replication = o.direct;
+  options.new_cluster = o.initial_cluster_state == "new";
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
@@ -87,6 +89,13 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "replication listen address (default: the config's)");
   cmd->add_flag("--direct", o->direct,
                 "dial peers' replication listeners directly, not through the WAN emulator");
+  cmd->add_option("--initial-cluster-state", o->initial_cluster_state,
+                  "new: an empty data directory is this region's first start in a cluster being "
+                  "created (no rejoin wait); existing: an empty data directory is a lost or "
+                  "replaced disk, and the region rejoins its peers before taking writes. Ignored "
+                  "when the data directory holds data")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"new", "existing"}));
   cmd->add_option("--session-wait-ms", o->session_wait_ms,
                   "how long a read waits for its session token to be applied")
       ->capture_default_str()

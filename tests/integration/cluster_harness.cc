@@ -99,6 +99,11 @@ Status ClusterHarness::StartRegion(size_t i, const std::vector<std::string>& ext
                                    "--region",       regions_.at(i), "--direct"};
   argv.insert(argv.end(), region_flags_.begin(), region_flags_.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
+  started_once_.resize(regions_.size(), false);
+  if (first_start_new_ && !started_once_[i]) {
+    argv.insert(argv.end(), {"--initial-cluster-state", "new"});
+  }
+  started_once_[i] = true;
   return processes_.at(i).Start(argv, log_path(i));
 }
 

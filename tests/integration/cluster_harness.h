@@ -47,6 +47,10 @@ class ClusterHarness {
 
   // Flags every later StartRegion passes to every region (e.g. {"--wal-sync", "periodic"}).
   void set_region_flags(std::vector<std::string> flags) { region_flags_ = std::move(flags); }
+  // Whether a region's first start here passes `--initial-cluster-state new` (default: yes, the
+  // harness creates the cluster; a later start of the same region never does, so a region
+  // restarted on a deleted data directory rejoins).
+  void set_first_start_new(bool on) { first_start_new_ = on; }
   // Starts region `i` (meridian region --direct), region flags and then extra flags appended.
   // Does not wait.
   Status StartRegion(size_t i, const std::vector<std::string>& extra = {});
@@ -76,6 +80,8 @@ class ClusterHarness {
   uint16_t wan_admin_port_ = 0;
   uint16_t router_port_ = 0;
   std::vector<ChildProcess> processes_;
+  bool first_start_new_ = true;
+  std::vector<bool> started_once_;
 };
 
 // Polls `probe` every 20 ms until it returns true or `timeout` passes; returns its last value.

@@ -160,5 +160,56 @@ TEST(RegionRejoinTest, ARegionDownPastTheOplogRetentionCatchesUpByStateTransfer)
   EXPECT_GE(MetricSum(cluster, kAp, "meridian_state_transfers_total{direction=\"in\"}"), 1);
 }
 
+// A cluster being created (`--initial-cluster-state new`, the harness's default for a region's
+// first start) takes writes and claims handles with a region that has never started, and that
+// region joins later with everything.
+TEST(RegionRejoinTest, ANewClusterServesBeforeEveryRegionHasStarted) {
+  ClusterHarness cluster;
+  ASSERT_TRUE(cluster.StartRegion(kUs).ok());
+  ASSERT_TRUE(cluster.StartRegion(kEu).ok());
+  ASSERT_TRUE(cluster.WaitForStatus(kUs, "ok", seconds(30)).ok());
+  ASSERT_TRUE(cluster.WaitForStatus(kEu, "ok", seconds(30)).ok());
+  MustWrite(cluster, kUs, "POST", "/counter/born/incr?by=5");
+  MustWrite(cluster, kEu, "POST", "/counter/born/incr?by=2");
+  auto claim = cluster.Call(kUs, "PUT", "/handle/firstborn", Json{{"owner", "u1"}}.dump());
+  ASSERT_TRUE(claim.ok());
+  EXPECT_EQ(claim->status, 201) << claim->body;
+
+  ASSERT_TRUE(cluster.StartRegion(kAp).ok());
+  ASSERT_TRUE(cluster.WaitForStatus(kAp, "ok", seconds(30)).ok());
+  EXPECT_TRUE(
+      Eventually([&] { return Get(cluster, kAp, "/counter/born")["value"] == 7; }, seconds(10)));
+  MustWrite(cluster, kAp, "POST", "/counter/born/incr?by=1");
+  EXPECT_TRUE(
+      Eventually([&] { return Get(cluster, kUs, "/counter/born")["value"] == 8; }, seconds(10)));
+}
+
+// The safe default: without `new`, empty storage may be a lost disk, so a region on it refuses
+// writes until it heard from every neighbour (one of them could hold ops of its own).
+TEST(RegionRejoinTest, WithoutNewClusterEmptyStorageWaitsForEveryNeighbour) {
+  ClusterHarness cluster;
+  cluster.set_first_start_new(false);
+  ASSERT_TRUE(cluster.StartRegion(kUs).ok());
+  ASSERT_TRUE(cluster.StartRegion(kEu).ok());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = cluster.Call(kUs, "GET", "/healthz");
+        return r.ok() && r->body.find("\"rejoining\":true") != std::string::npos;
+      },
+      seconds(30)));
+  auto refused = cluster.Call(kUs, "POST", "/counter/born/incr?by=5");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 503) << refused->body;
+  EXPECT_NE(refused->body.find("new or restored"), std::string::npos) << refused->body;
+
+  ASSERT_TRUE(cluster.StartRegion(kAp).ok());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto r = cluster.Call(kUs, "POST", "/counter/born/incr?by=5");
+        return r.ok() && r->status == 200;
+      },
+      seconds(30)));
+}
+
 }  // namespace
 }  // namespace meridian::testing

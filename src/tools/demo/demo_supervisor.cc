@@ -137,8 +137,13 @@ Status DemoSupervisor::Prepare() {
   }
   std::filesystem::create_directories(data_dir_ + "/logs", error);
   if (error) return Internal(data_dir_ + "/logs: " + error.message());
-  for (RegionConfig& region : config_.regions)
+  // A cluster being created: no region has a data directory yet, so each region's first start
+  // is its birth (`--initial-cluster-state new`) and none waits for the others to rejoin.
+  bool new_cluster = true;
+  for (RegionConfig& region : config_.regions) {
     region.data_dir = data_dir_ + "/" + region.name;
+    if (std::filesystem::exists(region.data_dir)) new_cluster = false;
+  }
   config_file_ = data_dir_ + "/cluster.yaml";
   std::ofstream(config_file_) << FormatClusterConfig(config_);
   if (!ParseClusterConfig(FormatClusterConfig(config_), config_file_).ok()) {
@@ -161,12 +166,16 @@ Status DemoSupervisor::Prepare() {
                                      config_file_, "--region", region.name};
     if (!options_.wal_sync.empty()) argv.insert(argv.end(), {"--wal-sync", options_.wal_sync});
     regions_.push_back(child(region.name, "region", std::move(argv)));
+    if (new_cluster) regions_.back().first_start_args = {"--initial-cluster-state", "new"};
   }
   return Status::Ok();
 }
 
-Status DemoSupervisor::StartChild(Child& child) {
-  Status started = child.process->Start(child.argv, data_dir_ + "/logs/" + child.name + ".log");
+Status DemoSupervisor::StartChild(Child& child, bool first_start) {
+  std::vector<std::string> argv = child.argv;
+  if (first_start)
+    argv.insert(argv.end(), child.first_start_args.begin(), child.first_start_args.end());
+  Status started = child.process->Start(argv, data_dir_ + "/logs/" + child.name + ".log");
   if (started.ok()) spdlog::info("demo: started {} (pid {})", child.name, child.process->pid());
   return started;
 }
@@ -191,7 +200,7 @@ Status DemoSupervisor::Start() {
   {
     std::lock_guard lock(mu_);
     for (Child* child : ChildrenLocked()) {
-      if (started.ok()) started = StartChild(*child);
+      if (started.ok()) started = StartChild(*child, /*first_start=*/true);
     }
   }
   if (started.ok()) started = WaitReady();

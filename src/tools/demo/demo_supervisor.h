@@ -88,13 +88,16 @@ class DemoSupervisor {
     std::string name;  // "wan", "router" or a region name
     std::string kind;  // "wan", "router" or "region"
     std::vector<std::string> argv;
+    // Appended at the demo's own first start only, never on a restart (a region restarted on a
+    // wiped directory must rejoin, not be born again).
+    std::vector<std::string> first_start_args;
     std::unique_ptr<ChildProcess> process;
     std::optional<int> last_exit_code;  // of its last run, once one ended
     int restarts = 0;                   // through the control API
   };
 
   Status Prepare();
-  Status StartChild(Child& child);
+  Status StartChild(Child& child, bool first_start = false);
   Status StartControl();
   Status WaitReady();
   // Waits until `ready()` holds and `child` holds the listener on `port`; fails when the child
