@@ -1,13 +1,16 @@
-// (issue 20) Rejoin: a region whose data directory is lost comes back and is brought up to date by
-// streamed state transfer while the others keep serving. Loads N counter keys (1 M in full mode,
-// 5 000 in quick mode) into the first region, lets them replicate, stops the last region, deletes
-// its data directory and restarts it. Measured: the load's rate; time from the restart to
-// /healthz "ok" and to holding every key; the senders' CPU share during the transfer; a client's
-// read latency at the first region before and during it; memory (RSS) of sender and receiver.
-// Asserted: the region becomes ok and holds every key (a sample read back). Timings reported only.
-//
-// Not covered here: a region down past the oplog retention (1 M ops by default, so it takes more
-// than a million writes while it is down); region_rejoin_test covers that path at small scale.
+// (issue 20) Rejoin: a region that lost its disk, and a region down past the oplog retention, come
+// back and are brought up to date by streamed state transfer while the others keep serving.
+// Loads N counter keys (1 M in full mode, 5 000 in quick mode) into the first region and lets them
+// replicate. Then two scenarios on the last region:
+//   wipe:            stopped, its data directory deleted, restarted;
+//   past retention:  stopped, 1.2 x the regions' oplog retention (--oplog-retention-ops; the lab
+//                    runs regions with 250 000 in full mode, 20 000 in quick mode) written to the
+//                    first region as increments of the loaded keys, restarted with its data.
+// Measured in each: time from the restart to /healthz "ok" (it holds what its peers had); each
+// sender's CPU share over that time; a client's read latency at the first region before and
+// during; memory (RSS) of sender and receiver. Asserted: the region becomes ok, a state transfer
+// brought it up to date, every read at the sender during it answered, and a sample of keys
+// spread over the keyspace reads the exact expected count. Timings are reported only.
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
@@ -82,89 +85,123 @@ double Quantile(std::vector<double> values, double q) {
   return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
 }
 
-}  // namespace
+// What both scenarios share.
+struct RejoinRun {
+  const LabContext& context;
+  ExperimentResult& result;
+  size_t keys = 0;
+  size_t writers = 0;
+  size_t source = 0;
+  size_t victim = 0;
+  std::string prefix;
+  uint64_t outage_writes = 0;  // increments of the loaded keys so far, beyond the first
+};
 
-ExperimentResult RunRejoinExperiment(const LabContext& context) {
-  ExperimentResult result =
-      context.NewResult("rejoin", "A region that lost its data directory rejoins");
-  const size_t keys = context.quick ? 5'000 : 1'000'000;
-  const size_t writers = context.quick ? 8 : 32;
-  const size_t source = 0, victim = context.region_count() - 1;
-  const std::string& victim_name = context.region_names[victim];
-  const std::string prefix = "rejoin-" + std::to_string(context.seed) + "-";
-
-  // 1. Load.
-  const auto load_start = Clock::now();
-  std::atomic<size_t> next{0}, failed{0};
+// `count` increments at the source, of key j % keys for j in [0, count), on run.writers threads.
+// Returns how many were not answered 200.
+size_t Increment(const RejoinRun& run, uint64_t count) {
+  std::atomic<uint64_t> next{0};
+  std::atomic<size_t> failed{0};
   std::vector<std::thread> threads;
-  for (size_t t = 0; t < writers; ++t) {
+  for (size_t t = 0; t < run.writers; ++t) {
     threads.emplace_back([&] {
-      for (size_t i = next++; i < keys; i = next++) {
-        auto reply = LabCall(context.region_http[source], "POST",
-                             "/counter/" + prefix + std::to_string(i) + "/incr");
+      for (uint64_t j = next++; j < count; j = next++) {
+        auto reply = LabCall(run.context.region_http[run.source], "POST",
+                             "/counter/" + run.prefix + std::to_string(j % run.keys) + "/incr");
         if (!reply.ok() || reply->status != 200) ++failed;
       }
     });
   }
   for (std::thread& t : threads)
     t.join();
-  const double load_s = SecondsSince(load_start);
-  result.Metric("keys loaded", static_cast<double>(keys), "keys");
-  result.Metric("load rate", keys / load_s, "writes/s");
-  result.Assert("every load write answered 200", failed == 0, std::to_string(failed) + " failed");
-  auto drained = WaitForDrain(context, std::chrono::seconds(context.quick ? 60 : 900));
-  result.Assert("the load replicated everywhere", drained.ok(),
-                drained.ok() ? "backlog 0" : drained.status().ToString());
+  return failed;
+}
 
-  // 2. Before: the sender's read latency and memory.
-  const int sender_pid = RegionPid(context.cluster_dir, context.region_names[source]);
-  auto read_for = [&](const std::function<bool()>& done, Reader& reader) {
-    for (size_t i = 0; !done(); ++i) {
-      auto reply =
-          LabCall(context.region_http[source], "GET",
-                  "/counter/" + prefix + std::to_string(i % keys), "", {}, std::chrono::seconds(2));
-      if (!reply.ok() || reply->status != 200) {
-        ++reader.failures;
-      } else {
-        reader.latencies_ms.push_back(reply->latency_ms);
-      }
+// Reads keys at the source until `done`.
+void ReadUntil(const RejoinRun& run, const std::function<bool()>& done, Reader& reader) {
+  for (size_t i = 0; !done(); ++i) {
+    auto reply = LabCall(run.context.region_http[run.source], "GET",
+                         "/counter/" + run.prefix + std::to_string(i % run.keys), "", {},
+                         std::chrono::seconds(2));
+    if (!reply.ok() || reply->status != 200) {
+      ++reader.failures;
+    } else {
+      reader.latencies_ms.push_back(reply->latency_ms);
     }
-  };
+  }
+}
+
+// State transfers the regions other than the victim have begun, summed.
+double TransfersBegun(const RejoinRun& run) {
+  double sum = 0;
+  for (size_t r = 0; r < run.context.region_count(); ++r) {
+    if (r == run.victim) continue;
+    auto begun = ScrapeMetricSum(run.context.region_http[r], "meridian_state_transfers_total");
+    if (!begun.ok()) return -1;
+    sum += *begun;
+  }
+  return sum;
+}
+
+void RunScenario(RejoinRun& run, bool wipe) {
+  const LabContext& context = run.context;
+  ExperimentResult& result = run.result;
+  const std::string label = wipe ? "wipe: " : "past retention: ";
+  const std::string& victim_name = context.region_names[run.victim];
+
+  // Before: the sender's read latency and memory.
+  const int sender_pid = RegionPid(context.cluster_dir, context.region_names[run.source]);
   Reader before;
   const auto before_start = Clock::now();
-  read_for([&] { return SecondsSince(before_start) > 2; }, before);
-  result.Metric("sender read p50 before", Quantile(before.latencies_ms, 0.5), "ms");
-  result.Metric("sender read p99 before", Quantile(before.latencies_ms, 0.99), "ms");
-  result.Metric("sender RSS before", RssMib(sender_pid), "MiB");
+  ReadUntil(
+      run, [&] { return SecondsSince(before_start) > 2; }, before);
+  result.Metric(label + "sender read p50 before", Quantile(before.latencies_ms, 0.5), "ms");
+  result.Metric(label + "sender read p99 before", Quantile(before.latencies_ms, 0.99), "ms");
+  result.Metric(label + "sender RSS before", RssMib(sender_pid), "MiB");
 
-  // 3. Lose the victim's disk and restart it.
+  // The loss: its disk, or the ops its peers no longer keep. (A sender may begin the transfer
+  // while the victim is still down, once its log drops what the victim lacks.)
+  const double transfers_before = TransfersBegun(run);
   auto stopped = LabCall(context.demo_control, "POST", "/regions/" + victim_name + "/stop");
-  result.Assert("the victim stopped", stopped.ok() && stopped->status == 200,
+  result.Assert(label + "the victim stopped", stopped.ok() && stopped->status == 200,
                 stopped.ok() ? std::to_string(stopped->status) : stopped.status().ToString());
-  std::error_code error;
-  std::filesystem::remove_all(context.cluster_dir + "/" + victim_name, error);
-  result.Assert("its data directory was deleted", !error, error.message());
+  if (wipe) {
+    std::error_code error;
+    std::filesystem::remove_all(context.cluster_dir + "/" + victim_name, error);
+    result.Assert(label + "its data directory was deleted", !error, error.message());
+  } else {
+    const uint64_t count = context.oplog_retention_ops + context.oplog_retention_ops / 5;
+    const auto start = Clock::now();
+    const size_t failed = Increment(run, count);
+    run.outage_writes += count - failed;
+    result.Metric(label + "writes while it was down", static_cast<double>(count), "writes");
+    result.Metric(label + "their rate", count / SecondsSince(start), "writes/s");
+    result.Assert(label + "every write while it was down answered 200", failed == 0,
+                  std::to_string(failed) + " failed");
+  }
   std::vector<int> sender_pids;
   std::vector<double> cpu_start;
   for (size_t r = 0; r < context.region_count(); ++r) {
-    if (r == victim) continue;
+    if (r == run.victim) continue;
     sender_pids.push_back(RegionPid(context.cluster_dir, context.region_names[r]));
     cpu_start.push_back(CpuSeconds(sender_pids.back()));
   }
   const auto restart_at = Clock::now();
   auto restarted = LabCall(context.demo_control, "POST", "/regions/" + victim_name + "/restart");
-  result.Assert("the victim restarted", restarted.ok() && restarted->status == 200,
+  result.Assert(label + "the victim restarted", restarted.ok() && restarted->status == 200,
                 restarted.ok() ? std::to_string(restarted->status) : restarted.status().ToString());
 
-  // 4. During: reads at the sender until the victim is ok.
+  // During: reads at the sender until the victim is ok.
   double ok_s = -1;
   Reader during;
   const auto timeout = std::chrono::seconds(context.quick ? 60 : 1800);
-  std::thread reader(
-      [&] { read_for([&] { return ok_s >= 0 || Clock::now() - restart_at > timeout; }, during); });
+  std::thread reader([&] {
+    ReadUntil(
+        run, [&] { return ok_s >= 0 || Clock::now() - restart_at > timeout; }, during);
+  });
   WaitUntil(
       [&] {
-        auto health = LabCall(context.region_http[victim], "GET", "/healthz", "", {},
+        auto health = LabCall(context.region_http[run.victim], "GET", "/healthz", "", {},
                               std::chrono::seconds(1));
         if (health.ok() && JsonString(health->body, "status") == "ok")
           ok_s = SecondsSince(restart_at);
@@ -173,36 +210,74 @@ ExperimentResult RunRejoinExperiment(const LabContext& context) {
       timeout);
   reader.join();
   const double transfer_s = SecondsSince(restart_at);
-  result.Assert("the victim reported ok", ok_s >= 0, "after " + FormatLabNumber(ok_s) + " s");
-  result.Metric("restart to ok (holding every key its peers had)", ok_s, "s");
+  result.Assert(label + "the victim reported ok", ok_s >= 0,
+                "after " + FormatLabNumber(ok_s) + " s");
+  result.Metric(label + "restart to ok (holding every key its peers had)", ok_s, "s");
   for (size_t i = 0; i < sender_pids.size(); ++i) {
     const double cpu = CpuSeconds(sender_pids[i]) - cpu_start[i];
-    const size_t region = i < victim ? i : i + 1;
-    result.Metric(context.region_names[region] + " CPU share during the rejoin",
+    const size_t region = i < run.victim ? i : i + 1;
+    result.Metric(label + context.region_names[region] + " CPU share during the catch-up",
                   cpu_start[i] < 0 ? -1 : 100 * cpu / transfer_s, "% of a core");
   }
-  result.Metric("sender read p50 during", Quantile(during.latencies_ms, 0.5), "ms");
-  result.Metric("sender read p99 during", Quantile(during.latencies_ms, 0.99), "ms");
-  result.Assert("every read at the sender during the rejoin answered 200", during.failures == 0,
+  const double transfers = TransfersBegun(run) - transfers_before;
+  result.Assert(label + "a state transfer brought it up to date",
+                transfers_before >= 0 && transfers >= 1,
+                FormatLabNumber(transfers) + " transfers begun");
+  result.Metric(label + "sender read p50 during", Quantile(during.latencies_ms, 0.5), "ms");
+  result.Metric(label + "sender read p99 during", Quantile(during.latencies_ms, 0.99), "ms");
+  result.Assert(label + "every read at the sender during the catch-up answered 200",
+                during.failures == 0,
                 std::to_string(during.failures) + " of " +
                     std::to_string(during.failures + during.latencies_ms.size()) + " failed");
-  result.Metric("sender RSS after", RssMib(sender_pid), "MiB");
-  result.Metric("receiver RSS after", RssMib(RegionPid(context.cluster_dir, victim_name)), "MiB");
+  result.Metric(label + "sender RSS after", RssMib(sender_pid), "MiB");
+  result.Metric(label + "receiver RSS after", RssMib(RegionPid(context.cluster_dir, victim_name)),
+                "MiB");
 
-  // 5. Every key arrived (a sample of them, spread over the keyspace).
-  size_t missing = 0, sampled = 0;
-  for (size_t i = 0; i < keys; i += std::max<size_t>(1, keys / 500), ++sampled) {
-    auto reply =
-        LabCall(context.region_http[victim], "GET", "/counter/" + prefix + std::to_string(i));
-    if (!reply.ok() || reply->status != 200 || JsonField(reply->body, "value") != 1) ++missing;
+  // Every key arrived with its exact count (a sample spread over the keyspace).
+  size_t wrong = 0, sampled = 0;
+  for (size_t i = 0; i < run.keys; i += std::max<size_t>(1, run.keys / 500), ++sampled) {
+    const double expected = 1.0 + static_cast<double>(run.outage_writes / run.keys) +
+                            (i < run.outage_writes % run.keys ? 1 : 0);
+    auto reply = LabCall(context.region_http[run.victim], "GET",
+                         "/counter/" + run.prefix + std::to_string(i));
+    if (!reply.ok() || reply->status != 200 || JsonField(reply->body, "value") != expected) ++wrong;
   }
-  result.Assert("the rejoined region holds every sampled key", missing == 0,
-                std::to_string(missing) + " of " + std::to_string(sampled) + " missing");
+  result.Assert(label + "the rejoined region holds every sampled key with its count", wrong == 0,
+                std::to_string(wrong) + " of " + std::to_string(sampled) + " missing or wrong");
+}
+
+}  // namespace
+
+ExperimentResult RunRejoinExperiment(const LabContext& context) {
+  ExperimentResult result = context.NewResult(
+      "rejoin", "A region that lost its disk, and one down past the oplog retention, rejoin");
+  RejoinRun run{.context = context,
+                .result = result,
+                .keys = context.quick ? size_t{5'000} : size_t{1'000'000},
+                .writers = context.quick ? size_t{8} : size_t{32},
+                .source = 0,
+                .victim = context.region_count() - 1,
+                .prefix = "rejoin-" + std::to_string(context.seed) + "-",
+                .outage_writes = 0};
+
+  const auto load_start = Clock::now();
+  const size_t failed = Increment(run, run.keys);
+  result.Metric("keys loaded", static_cast<double>(run.keys), "keys");
+  result.Metric("load rate", run.keys / SecondsSince(load_start), "writes/s");
+  result.Assert("every load write answered 200", failed == 0, std::to_string(failed) + " failed");
+  auto drained = WaitForDrain(context, std::chrono::seconds(context.quick ? 60 : 900));
+  result.Assert("the load replicated everywhere", drained.ok(),
+                drained.ok() ? "backlog 0" : drained.status().ToString());
+
+  RunScenario(run, /*wipe=*/true);
+  RunScenario(run, /*wipe=*/false);
   result.notes.push_back(
-      "The victim's keys arrive by state transfer from a region that holds them (the others' "
-      "transfers are declined while one runs); it reports ok once it holds what its peers had "
-      "when it first heard from them and its handles re-synced. CPU share is the process's "
-      "utime+stime over the time from restart to ok.");
+      "The victim is " + context.region_names[run.victim] + "; every region's oplog keeps " +
+      FormatLabNumber(static_cast<double>(context.oplog_retention_ops)) +
+      " ops. The victim's keys arrive by state transfer from a region that holds them (the "
+      "others' transfers are declined while one runs); it reports ok once it holds what its "
+      "peers had when it first heard from them and its handles re-synced. CPU share is the "
+      "process's utime+stime over the time from restart to ok.");
   return result;
 }
 

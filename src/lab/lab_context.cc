@@ -18,6 +18,8 @@ std::string LabContext::ReproduceCommand(const std::string& experiment) const {
     command += " --sustain-minutes " + FormatLabNumber(sustain_minutes) + " --sustain-rate " +
                FormatLabNumber(sustain_rate);
   }
+  if (experiment == "rejoin")
+    command += " --oplog-retention-ops " + std::to_string(oplog_retention_ops);
   return command + " --out DIR";
 }
 

@@ -27,12 +27,13 @@ struct LabContext {
   std::string cluster_dir;  // the cluster's data: one directory per region, named after it
   uint64_t seed = 1;
   bool quick = false;
-  std::string config_arg;      // the --config the lab was given, for reproducing commands
-  double sustain_minutes = 0;  // the sustain experiment's load duration
-  double sustain_rate = 0;     // and its aggregate write rate, ops/s
+  std::string config_arg;            // the --config the lab was given, for reproducing commands
+  double sustain_minutes = 0;        // the sustain experiment's load duration
+  double sustain_rate = 0;           // and its aggregate write rate, ops/s
+  uint64_t oplog_retention_ops = 0;  // every region's `--oplog-retention-ops`
 
   // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR"; for "sustain" with
-  // its --sustain-minutes and --sustain-rate.
+  // its --sustain-minutes and --sustain-rate, for "rejoin" with --oplog-retention-ops.
   std::string ReproduceCommand(const std::string& experiment) const;
   // An empty result of `experiment`, carrying its title, the seed and ReproduceCommand.
   ExperimentResult NewResult(const std::string& experiment, std::string title) const;

@@ -75,6 +75,11 @@ Result<std::vector<ExperimentEntry>> ResolveExperiments(const std::vector<std::s
   return chosen;
 }
 
+uint64_t OplogRetentionOps(const LabOptions& options) {
+  if (options.oplog_retention_ops > 0) return options.oplog_retention_ops;
+  return options.quick ? kOplogRetentionOpsQuick : kOplogRetentionOpsFull;
+}
+
 double SustainMinutes(const LabOptions& options) {
   if (options.sustain_minutes >= 0) return options.sustain_minutes;
   return options.quick ? kSustainMinutesQuick : kSustainMinutesFull;
@@ -124,6 +129,7 @@ Result<Ledger> RunLab(const LabOptions& options) {
   context.config_arg = options.config_path == "deploy/local.yaml" ? "" : options.config_path;
   context.sustain_minutes = SustainMinutes(options);
   context.sustain_rate = options.sustain_rate;
+  context.oplog_retention_ops = OplogRetentionOps(options);
 
   Ledger ledger;
   ledger.quick = options.quick;
@@ -133,6 +139,7 @@ Result<Ledger> RunLab(const LabOptions& options) {
     demo.config_path = config_file;
     demo.data_dir = options.out_dir + "/cluster";
     demo.control = addresses->control;
+    demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
     DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
     MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
     for (const ExperimentEntry& entry : *experiments) {

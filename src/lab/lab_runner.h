@@ -32,6 +32,11 @@ inline constexpr double kSustainMinutesQuick = 0.08;
 // Its aggregate write rate: well below the knee `lag` finds on a two-core machine running the
 // whole cluster (docs/lab.md), so the run shows steady-state lag rather than saturation.
 inline constexpr double kSustainRateDefault = 1000;
+// Every region's oplog retention in ops (`region --oplog-retention-ops`) when
+// --oplog-retention-ops is not given: small enough that `rejoin`'s region down past the retention
+// needs minutes of writes, not tens (the region's own default is 1 M), and in quick mode seconds.
+inline constexpr uint64_t kOplogRetentionOpsFull = 250'000;
+inline constexpr uint64_t kOplogRetentionOpsQuick = 20'000;
 
 struct LabOptions {
   std::vector<std::string> names;  // empty: every built experiment
@@ -41,11 +46,14 @@ struct LabOptions {
   uint64_t seed = 1;
   double sustain_minutes = -1;  // < 0: kSustainMinutesFull or kSustainMinutesQuick by mode
   double sustain_rate = kSustainRateDefault;
+  uint64_t oplog_retention_ops = 0;  // 0: kOplogRetentionOpsFull or kOplogRetentionOpsQuick
   std::ostream* progress = nullptr;  // one line per experiment, when set
 };
 
 // The sustain duration the options give (the mode's default when not set).
 double SustainMinutes(const LabOptions& options);
+// The regions' oplog retention the options give (the mode's default when not set).
+uint64_t OplogRetentionOps(const LabOptions& options);
 
 // The entries to run for `names`, in the order given (all built ones, in their order, when
 // empty). InvalidArgument naming an unknown or repeated experiment.

@@ -62,6 +62,15 @@ TEST(LabOptionsTest, SustainDurationDefaultsByMode) {
   EXPECT_EQ(SustainMinutes(options), 1);
 }
 
+TEST(LabOptionsTest, OplogRetentionDefaultsByMode) {
+  LabOptions options;
+  EXPECT_EQ(OplogRetentionOps(options), kOplogRetentionOpsFull);
+  options.quick = true;
+  EXPECT_EQ(OplogRetentionOps(options), kOplogRetentionOpsQuick);
+  options.oplog_retention_ops = 42;
+  EXPECT_EQ(OplogRetentionOps(options), 42u);
+}
+
 TEST(LabContextTest, ReproduceCommandCarriesTheSustainSettings) {
   LabContext context;
   context.seed = 7;
@@ -72,6 +81,9 @@ TEST(LabContextTest, ReproduceCommandCarriesTheSustainSettings) {
   EXPECT_EQ(context.ReproduceCommand("sustain"),
             "meridian lab run sustain --seed 7 --quick --sustain-minutes 0.50 --sustain-rate 1000 "
             "--out DIR");
+  context.oplog_retention_ops = 20000;
+  EXPECT_EQ(context.ReproduceCommand("rejoin"),
+            "meridian lab run rejoin --seed 7 --quick --oplog-retention-ops 20000 --out DIR");
 }
 
 // The committed three-region config (us-eu 80, us-ap 150, eu-ap 120 ms, jitter 10).

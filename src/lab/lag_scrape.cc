@@ -23,6 +23,12 @@ Result<std::string> FetchMetrics(const std::string& address) {
 
 }  // namespace
 
+Result<double> ScrapeMetricSum(const std::string& address, std::string_view name) {
+  auto text = FetchMetrics(address);
+  if (!text.ok()) return text.status();
+  return SumMetric(*text, name);
+}
+
 Result<ClusterScrape> ScrapeCluster(const LabContext& context) {
   std::vector<size_t> all;
   for (size_t r = 0; r < context.region_count(); ++r)

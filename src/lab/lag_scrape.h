@@ -28,6 +28,8 @@ struct ClusterScrape {
 };
 
 Result<ClusterScrape> ScrapeCluster(const LabContext& context);
+// One metric family of one region's /metrics, summed over its label sets.
+Result<double> ScrapeMetricSum(const std::string& address, std::string_view name);
 // The same over the regions listed (indices into context.region_http) only.
 Result<ClusterScrape> ScrapeRegions(const LabContext& context, const std::vector<size_t>& regions);
 

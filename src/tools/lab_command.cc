@@ -32,6 +32,11 @@ void AddLabCommand(CLI::App& app, int* exit_code) {
   run->add_option("--sustain-rate", options->sustain_rate,
                   "Aggregate write rate of the sustain experiment, ops/s")
       ->capture_default_str();
+  run->add_option("--oplog-retention-ops", options->oplog_retention_ops,
+                  "Every region's oplog retention in ops (default: " +
+                      std::to_string(kOplogRetentionOpsFull) + " in full mode, " +
+                      std::to_string(kOplogRetentionOpsQuick) + " with --quick)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   run->callback([options, exit_code] {
     options->progress = &std::cerr;
     auto ledger = RunLab(*options);

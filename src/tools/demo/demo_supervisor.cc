@@ -165,6 +165,7 @@ Status DemoSupervisor::Prepare() {
     std::vector<std::string> argv = {self,         "region",   "--config",
                                      config_file_, "--region", region.name};
     if (!options_.wal_sync.empty()) argv.insert(argv.end(), {"--wal-sync", options_.wal_sync});
+    argv.insert(argv.end(), options_.region_args.begin(), options_.region_args.end());
     regions_.push_back(child(region.name, "region", std::move(argv)));
     if (new_cluster) regions_.back().first_start_args = {"--initial-cluster-state", "new"};
   }

@@ -61,6 +61,7 @@ struct DemoOptions {
   std::string endpoints_file;        // written once everything is ready
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
+  std::vector<std::string> region_args;  // appended to every region's command line
   // Every port of the config and the control API's move up by this much, so a second cluster
   // runs beside the first without editing YAML. REQUIRES: >= 0.
   int port_offset = 0;
