@@ -221,8 +221,10 @@ class Replica {
     uint32_t next_index = 0;
     uint64_t total_keys = 0, keys = 0, bytes = 0;
     uint64_t started_tick = 0, last_chunk_tick = 0;
-    // Received, merged only with the last chunk (decoded: about what the states will take).
-    std::map<StateKey, KeyState> staged;
+    // The chunks received, serialized as they came (validated), merged only with the last one.
+    // Kept encoded: a decoded state takes several times its encoding, and a transfer of a
+    // million keys staged decoded cost the receiver about as much again as its states.
+    std::vector<std::string> staged_chunks;
     std::vector<std::pair<std::string, IdempotencyRecord>> staged_idempotency;
   };
   struct PeerLink {

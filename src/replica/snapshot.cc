@@ -253,11 +253,7 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
     if (in.next_index > 0) SendSnapshotAck(from, id, in.next_index - 1, false, physical_ms, out);
     return;
   }
-  for (const auto& entry : chunk.entries()) {
-    StateKey key = *storage_keys::ParseState(entry.storage_key());
-    KeyState state = *DecodeState(entry.state(), key.data_class);
-    in.staged.insert_or_assign(std::move(key), std::move(state));
-  }
+  if (chunk.entries_size() > 0) in.staged_chunks.push_back(chunk.SerializeAsString());
   for (const auto& entry : chunk.idempotency()) {
     in.staged_idempotency.emplace_back(entry.idempotency_key(),
                                        *IdempotencyTable::Decode(entry.record()));
@@ -278,9 +274,15 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
 
 void Replica::FinishInbound(InboundTransfer& in, const VersionVector& base, uint64_t physical_ms,
                             Output* out) {
-  for (const auto& [key, state] : in.staged) {
-    bool changed = false;
-    MergeKeyState(key, state, out, &changed);
+  for (std::string& bytes : in.staged_chunks) {
+    pb::SnapshotChunk chunk;
+    MERIDIAN_ASSERT(chunk.ParseFromString(bytes));  // serialized here from a validated chunk
+    std::string().swap(bytes);                      // release it as we go
+    for (const auto& entry : chunk.entries()) {
+      const StateKey key = *storage_keys::ParseState(entry.storage_key());
+      bool changed = false;
+      MergeKeyState(key, *DecodeState(entry.state(), key.data_class), out, &changed);
+    }
   }
   for (const auto& [key, record] : in.staged_idempotency) {
     idempotency_.MergeRecord(key, record);

@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <future>
 #include <random>
@@ -325,6 +327,13 @@ void RegionServer::Impl::OnTick() {
   node->OnTick(now, &out);
   Process(std::move(out));
   if (resp) resp->OnTick();
+  // A merged state transfer has freed its staged chunks and written its batch: hand those pages
+  // back to the kernel, or glibc keeps them and the region's RSS stays at the transfer's peak.
+  if (const uint64_t merged = node->replica().stats().snapshots_applied;
+      merged != transfers_merged) {
+    transfers_merged = merged;
+    malloc_trim(0);
+  }
   // kPeriodic: acknowledged writes reach the disk within the interval even when nothing waits.
   const auto interval = std::chrono::milliseconds(options.commit.sync_interval_ms);
   if (node->written_step() > node->synced_step() &&

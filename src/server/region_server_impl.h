@@ -74,8 +74,9 @@ struct RegionServer::Impl {
   std::vector<bool> link_seen;  // the link state the node was last told of, per region
   RegionHealth reported_health = RegionHealth::kCatchingUp;  // for the log
   SteadyTime last_sync_request = started;
-  uint64_t sync_requested = 0;  // the highest step the syncer was asked for
-  bool stopped = false;         // Stop() ran (owner thread only)
+  uint64_t transfers_merged = 0;  // the replica's snapshots_applied at the last malloc_trim
+  uint64_t sync_requested = 0;    // the highest step the syncer was asked for
+  bool stopped = false;           // Stop() ran (owner thread only)
 
   // --- region_server.cc ---
   uint64_t NowMs() const;
