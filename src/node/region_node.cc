@@ -228,11 +228,40 @@ uint64_t RegionNode::durable_step() const {
 }
 
 void RegionNode::Release(NodeOutput* out) {
-  auto drain = [out](std::deque<Held>& held, uint64_t reached) {
+  // Op batches released together for one peer (one per client write, each held for its step)
+  // leave as one message, within the replica's batch bounds: a pass of fifty writes costs each
+  // link one message, not fifty. Only consecutive batches of a peer merge, so per-peer order
+  // is kept.
+  std::map<RegionId, std::pair<size_t, size_t>> open_batch;  // peer -> (index in out, bytes)
+  auto send = [&](std::pair<RegionId, pb::PeerMessage> message) {
+    const RegionId to = message.first;
+    if (!message.second.has_ops()) {
+      open_batch.erase(to);
+      out->messages.push_back(std::move(message));
+      return;
+    }
+    const size_t bytes = message.second.ops().ByteSizeLong();
+    auto open = open_batch.find(to);
+    if (open != open_batch.end()) {
+      pb::OpBatch* batch = out->messages[open->second.first].second.mutable_ops();
+      if (batch->ops_size() + message.second.ops().ops_size() <=
+              static_cast<int>(options_.replica.max_batch_ops) &&
+          open->second.second + bytes <= options_.replica.max_message_bytes) {
+        for (pb::Op& op : *message.second.mutable_ops()->mutable_ops())
+          *batch->add_ops() = std::move(op);
+        open->second.second += bytes;
+        ++coalesced_messages_;
+        return;
+      }
+    }
+    open_batch[to] = {out->messages.size(), bytes};
+    out->messages.push_back(std::move(message));
+  };
+  auto drain = [&](std::deque<Held>& held, uint64_t reached) {
     while (!held.empty() && held.front().step <= reached) {
       Held& h = held.front();
       if (h.reply) out->replies.push_back(std::move(*h.reply));
-      if (h.message) out->messages.push_back(std::move(*h.message));
+      if (h.message) send(std::move(*h.message));
       held.pop_front();
     }
   };
@@ -312,6 +341,7 @@ NodeStats RegionNode::stats() const {
   }
   s.session_waits = session_waits_.size();
   s.quorum_reads = quorum_reads_.size();
+  s.coalesced_messages = coalesced_messages_;
   return s;
 }
 

@@ -104,6 +104,7 @@ struct NodeStats {
   uint64_t held_messages = 0;
   uint64_t session_waits = 0;
   uint64_t quorum_reads = 0;
+  uint64_t coalesced_messages = 0;  // op batches merged into an earlier one to the same peer
 };
 
 class RegionNode {
@@ -202,6 +203,7 @@ class RegionNode {
   uint64_t synced_ = 0;
   std::deque<Held> until_written_;  // ascending step
   std::deque<Held> until_synced_;   // ascending step
+  uint64_t coalesced_messages_ = 0;
   // Keys whose latest change is in a step not yet durable -> that step. Emptied whenever every
   // step is durable, so a read looks it up only while writes are in flight.
   std::map<StateKey, uint64_t> undurable_keys_;

@@ -101,6 +101,17 @@ class Pair {
     cut_ = !up;
   }
 
+  // Messages sent and not yet delivered that carry ops, and how many ops they carry.
+  std::pair<size_t, int> op_batches_in_flight() const {
+    std::pair<size_t, int> n{0, 0};
+    for (const auto& [from, to, m] : network_) {
+      if (!m.has_ops()) continue;
+      ++n.first;
+      n.second += m.ops().ops_size();
+    }
+    return n;
+  }
+
   const NodeReply* reply(RequestId id) const {
     auto it = replies_.find(id);
     return it == replies_.end() ? nullptr : &it->second;
@@ -154,6 +165,22 @@ TEST(RegionNodeTest, PeriodicModeAnswersWhenWrittenButPeersHearOnlyWhenSynced) {
   pair.Command(1, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
   ASSERT_NE(pair.reply(2), nullptr);
   EXPECT_EQ(CounterIn(*pair.reply(2)), 5);
+}
+
+TEST(RegionNodeTest, WritesReleasedByOneSyncReachAPeerAsOneBatch) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  for (RequestId id = 1; id <= 10; ++id)
+    pair.Command(0, id, WriteCommand{Incr("likes", 1)});
+  EXPECT_EQ(pair.op_batches_in_flight().first, 0u) << "held until synced";
+  pair.Persist(0, /*sync=*/true);
+  EXPECT_EQ(pair.op_batches_in_flight(), (std::pair<size_t, int>{1, 10}));
+  EXPECT_EQ(pair.at(0).stats().coalesced_messages, 9u);
+  pair.Settle();
+  pair.Command(1, 11, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(11), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(11)), 10);
 }
 
 TEST(RegionNodeTest, AReadOfAKeyNotYetDurableWaitsOtherKeysAnswerAtOnce) {
