@@ -77,6 +77,7 @@ double RssMib(int pid) {
 struct Reader {
   std::vector<double> latencies_ms;
   size_t failures = 0;
+  std::string first_failure;  // what the first failed read got
 };
 
 double Quantile(std::vector<double> values, double q) {
@@ -124,7 +125,10 @@ void ReadUntil(const RejoinRun& run, const std::function<bool()>& done, Reader& 
                          "/counter/" + run.prefix + std::to_string(i % run.keys), "", {},
                          std::chrono::seconds(2));
     if (!reply.ok() || reply->status != 200) {
-      ++reader.failures;
+      if (reader.failures++ == 0) {
+        reader.first_failure =
+            reply.ok() ? "HTTP " + std::to_string(reply->status) : reply.status().ToString();
+      }
     } else {
       reader.latencies_ms.push_back(reply->latency_ms);
     }
@@ -228,7 +232,8 @@ void RunScenario(RejoinRun& run, bool wipe) {
   result.Assert(label + "every read at the sender during the catch-up answered 200",
                 during.failures == 0,
                 std::to_string(during.failures) + " of " +
-                    std::to_string(during.failures + during.latencies_ms.size()) + " failed");
+                    std::to_string(during.failures + during.latencies_ms.size()) + " failed" +
+                    (during.failures > 0 ? " (first: " + during.first_failure + ")" : ""));
   result.Metric(label + "sender RSS after", RssMib(sender_pid), "MiB");
   result.Metric(label + "receiver RSS after", RssMib(RegionPid(context.cluster_dir, victim_name)),
                 "MiB");

@@ -118,6 +118,7 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
 void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out) {
   if (peer >= links_up_.size() || peer == options_.replica.self) return;
   links_up_[peer] = up;
+  if (!up) replica_->OnPeerDisconnected(peer);
   if (!up || health_ == RegionHealth::kFailed) return;
   StrongOutput strong_step;
   strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any region

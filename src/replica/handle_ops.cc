@@ -235,6 +235,10 @@ void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
   }
 }
 
+void Replica::OnPeerDisconnected(RegionId peer) {
+  if (auto it = peers_.find(peer); it != peers_.end()) it->second.link_down = true;
+}
+
 void Replica::Rewind(RegionId peer) {
   PeerLink& link = peers_.at(peer);
   link.next_index = oplog_.first_index();
@@ -247,6 +251,7 @@ void Replica::OnPeerConnected(RegionId peer, Output* out) {
   BeginStep(out);
   Rewind(peer);
   PeerLink& link = peers_.at(peer);
+  link.link_down = false;
   // A transfer resumes from the last chunk the peer acknowledged (the rest died with the link).
   if (link.transfer) ResumeTransfer(*link.transfer);
 }

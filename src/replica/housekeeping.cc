@@ -13,6 +13,7 @@ void Replica::Tick(uint64_t physical_ms, Output* out) {
   UpdateCatchUp(physical_ms, out);
   for (RegionId peer : neighbors_) {
     PeerLink& link = peers_.at(peer);
+    if (link.link_down && (link.transfer || NeedsSnapshot(peer))) continue;  // resumes when up
     if (link.transfer) {
       OutboundTransfer& t = *link.transfer;
       if (!t.unacked.empty() && tick_ - t.last_progress_tick >= options_.snapshot_retry_ticks) {

@@ -245,6 +245,36 @@ TEST(RejoinTest, StateTransferStreamsWithinItsWindowAndBudget) {
     EXPECT_EQ(CounterValue(c.at(1), "k" + std::to_string(i)), 1);
 }
 
+// A peer reported down gets no transfer until it is back: its chunks would be lost, and the
+// transfer would keep the old state of every key written meanwhile. Without the report (the
+// control) the sender begins one as soon as its log drops what the peer lacks.
+TEST(RejoinTest, NoTransferBeginsToAPeerWhoseLinkIsDown) {
+  for (const bool reported : {false, true}) {
+    ReplicaOptions o;
+    o.oplog_retention_ops = 100;
+    Cluster c(2, o);
+    for (int i = 0; i < 20; ++i) {  // acks both ways: each knows what the other holds
+      c.DeliverAll();
+      c.Tick();
+    }
+    uint64_t begun_while_down = 0;
+    c.CutOff(1, 0, [&] {
+      if (reported) c.at(0).OnPeerDisconnected(1);
+      for (int i = 0; i < 500; ++i)
+        ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+      for (int i = 0; i < 50; ++i) {
+        c.DeliverAll();
+        c.Tick();
+      }
+      begun_while_down = c.at(0).stats().snapshots_sent;
+    });
+    EXPECT_EQ(begun_while_down, reported ? 0u : 1u) << "reported down: " << reported;
+    ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2); }));
+    EXPECT_EQ(c.at(1).stats().snapshots_applied, 1u);
+    EXPECT_EQ(CounterValue(c.at(1), "k499"), 1);
+  }
+}
+
 TEST(RejoinTest, TransferResumesFromTheLastAcknowledgedChunkAfterAReconnect) {
   ReplicaOptions o;
   o.oplog_retention_ops = 10;

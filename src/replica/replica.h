@@ -141,6 +141,10 @@ class Replica {
 
   // The connection to `peer` was (re)established: resume sending from its acknowledged point.
   void OnPeerConnected(RegionId peer, Output* out);
+  // The connection to `peer` is down: no state transfer to it begins or sends chunks until it
+  // is back (they would only be lost, and a transfer begun keeps the old state of every key
+  // written meanwhile). Links are taken to be up until first reported down.
+  void OnPeerDisconnected(RegionId peer);
 
   // Time passes; `physical_ms` feeds only the messages' clock-offset field.
   void Tick(uint64_t physical_ms, Output* out);
@@ -231,6 +235,7 @@ class Replica {
     VersionVector acked;
     VersionVector persisted_acked;  // what the last m:peer record says (write only changes)
     bool ack_seen = false;          // an ack arrived since this incarnation started
+    bool link_down = false;         // OnPeerDisconnected, until OnPeerConnected
     uint64_t next_index = 1;        // next oplog index to consider sending
     std::vector<Dot> unacked;       // sent, not yet covered by `acked`, in send order
     uint64_t last_progress_tick = 0;
