@@ -105,10 +105,13 @@ TEST(LabClusterTest, RelocateMovesEveryListenerAndKeepsTheRest) {
     EXPECT_NE(config.regions[i].http.port, base.regions[i].http.port);
     ports.insert(config.regions[i].http.port);
     ports.insert(config.regions[i].replication.port);
+    ASSERT_TRUE(config.regions[i].resp.has_value());  // the committed config has RESP listeners
+    EXPECT_NE(config.regions[i].resp->port, base.regions[i].resp->port);
+    ports.insert(config.regions[i].resp->port);
   }
   ports.insert(config.wan.admin.port);
   ports.insert(config.router.http.port);
-  EXPECT_EQ(ports.size(), 8u);
+  EXPECT_EQ(ports.size(), 11u);
   EXPECT_GE(config.wan.base_port, 20000);
   EXPECT_LT(config.wan.base_port + kWanPortSpan, 30000);
   for (uint16_t port : ports) {

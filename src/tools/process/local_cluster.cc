@@ -91,11 +91,13 @@ Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64
   RelocatedCluster out;
   out.config = base;
   ClusterConfig& config = out.config;
-  const std::vector<uint16_t> ports = PickFreePorts(2 * config.regions.size() + 3);
+  const std::vector<uint16_t> ports = PickFreePorts(3 * config.regions.size() + 3);
   size_t next = 0;
   for (RegionConfig& region : config.regions) {
     region.http = {"127.0.0.1", ports[next++]};
     region.replication = {"127.0.0.1", ports[next++]};
+    const uint16_t resp = ports[next++];
+    if (region.resp) region.resp = HostPort{"127.0.0.1", resp};
   }
   config.wan.admin = {"127.0.0.1", ports[next++]};
   config.wan.proxy_host = "127.0.0.1";
