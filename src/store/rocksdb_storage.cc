@@ -1,5 +1,7 @@
 #include "store/rocksdb_storage.h"
 
+#include "store/rocksdb_status.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -16,13 +18,6 @@
 namespace meridian {
 namespace {
 
-rocksdb::Slice ToSlice(std::string_view s) {
-  return rocksdb::Slice(s.data(), s.size());
-}
-std::string_view ToView(const rocksdb::Slice& s) {
-  return std::string_view(s.data(), s.size());
-}
-
 // RocksDB reports a held LOCK file as an I/O error; only its message tells it apart. The two
 // texts are PosixFileSystem::LockFile's: another process holds the lock, or this process does.
 bool IsLockHeld(const rocksdb::Status& s) {
@@ -31,7 +26,15 @@ bool IsLockHeld(const rocksdb::Status& s) {
                            text.find("lock hold by current process") != std::string::npos);
 }
 
-// `what` names the operation ("open", "write", ...); the message always carries the path.
+rocksdb::Slice ToSlice(std::string_view s) {
+  return rocksdb::Slice(s.data(), s.size());
+}
+std::string_view ToView(const rocksdb::Slice& s) {
+  return std::string_view(s.data(), s.size());
+}
+
+}  // namespace
+
 Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::string& path) {
   MERIDIAN_ASSERT(!s.ok());
   std::string message = "RocksDB " + std::string(what) + " of " + path + ": " + s.ToString();
@@ -54,6 +57,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what, const std::str
   }
   return {StatusCode::kUnknown, std::move(message)};
 }
+
+namespace {
 
 rocksdb::Options MakeOptions(const RocksDbOptions& options) {
   rocksdb::Options o;

@@ -73,6 +73,14 @@ struct RocksDbOptions {
   }
 };
 
+// One backup in a backup directory (RocksDbStorage::Backup).
+struct RocksDbBackupInfo {
+  uint32_t backup_id = 0;
+  uint64_t size_bytes = 0;  // all its files, shared ones included
+  uint32_t files = 0;
+  int64_t timestamp = 0;  // seconds since the epoch
+};
+
 // How RocksDB grouped the Writes so far; evidence for group commit.
 struct RocksDbWriteStats {
   uint64_t writes_by_self = 0;   // Writes committed by their own thread (as group leader)
@@ -108,10 +116,22 @@ class RocksDbStorage final : public Storage {
   // REQUIRES: no other call on this object is running or follows, except the destructor.
   Status Close();
 
+  // An online backup of this database into `backup_dir` (created when missing), consistent at
+  // one point between Writes (the memtable is flushed first, so unsynced Writes are in it too).
+  // Incremental: a later backup into the same directory copies only the files that changed.
+  // Safe while other threads Write. RocksDB's BackupEngine (rocksdb_backup.cc).
+  Result<RocksDbBackupInfo> Backup(const std::string& backup_dir);
+
   // FAILED_PRECONDITION unless opened with collect_statistics.
   Result<RocksDbWriteStats> WriteStats() const;
 
   const std::string& path() const { return path_; }
+
+  // Restores the latest backup in `backup_dir` into `data_dir`, which must hold no database
+  // (FAILED_PRECONDITION otherwise, changing nothing). The restored database is as it was when
+  // the backup was taken; what it means to the replica is the caller's (server/region_backup.h).
+  static Result<RocksDbBackupInfo> RestoreLatest(const std::string& backup_dir,
+                                                 const std::string& data_dir);
 
  private:
   RocksDbStorage(std::string path, std::unique_ptr<rocksdb::DB> db,
