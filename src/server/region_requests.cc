@@ -160,30 +160,4 @@ HttpResponse RegionServer::Impl::FormatReply(const NodeReply& reply, const State
       reply.result);
 }
 
-void RegionServer::Impl::HandleAdmin(const HttpRequest& request, HttpResponder respond) {
-  // Chaos hooks for the demo (`meridian chaos skew`); the listener is the region's own.
-  if (request.path != "/admin/skew") {
-    return respond(FormatError({404, "not_found", "no admin route " + request.path, ""}));
-  }
-  if (request.method == "POST" || request.method == "PUT") {
-    auto ms = request.query.find("ms");
-    int64_t value = 0;
-    bool parsed = false;
-    if (ms != request.query.end()) {
-      const char* end = ms->second.data() + ms->second.size();
-      auto [ptr, ec] = std::from_chars(ms->second.data(), end, value);
-      parsed = ec == std::errc() && ptr == end && !ms->second.empty();
-    }
-    if (!parsed || value < -86'400'000 || value > 86'400'000) {
-      return respond(
-          FormatError({400, "invalid_argument", "?ms= must be an integer within +-86400000", ""}));
-    }
-    clock_skew_ms.store(value);
-  } else if (request.method != "GET") {
-    return respond(FormatError({405, "method_not_allowed", "use GET or POST", "GET, POST"}));
-  }
-  respond(
-      HttpResponse::Json(200, "{\"clock_skew_ms\":" + std::to_string(clock_skew_ms.load()) + "}"));
-}
-
 }  // namespace meridian

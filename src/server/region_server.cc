@@ -183,6 +183,7 @@ void RegionServer::Stop() {
     }
   });
   s.syncer->Stop();
+  if (s.backup_thread.joinable()) s.backup_thread.join();  // its answer is dropped with the loop
   s.work.reset();
   s.loop.stop();
   s.loop_thread.join();

@@ -60,6 +60,10 @@ struct RegionServer::Impl {
   boost::asio::steady_timer tick_timer{loop};
 
   std::unique_ptr<RocksDbStorage> storage;
+  // One online backup at a time (POST /admin/backup), off the loop: it copies files for as
+  // long as that takes. Joined by Stop before the storage closes.
+  std::thread backup_thread;
+  std::atomic<bool> backup_running{false};
   std::unique_ptr<WalSyncer> syncer;
   std::unique_ptr<ReplicationTransport> transport;
   std::unique_ptr<HttpServer> http;
@@ -107,7 +111,10 @@ struct RegionServer::Impl {
   void Submit(NodeCommand command, PendingRequest request);
   void Answer(NodeReply reply);
   HttpResponse FormatReply(const NodeReply& reply, const StateKey* key) const;
+  // region_admin.cc: `meridian chaos skew` and `meridian backup`.
   void HandleAdmin(const HttpRequest& request, HttpResponder respond);
+  void HandleSkew(const HttpRequest& request, HttpResponder respond);
+  void HandleBackup(const HttpRequest& request, HttpResponder respond);
 
   // --- region_status.cc ---
   HttpResponse Healthz() const;

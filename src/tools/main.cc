@@ -1,6 +1,7 @@
 // meridian: the one binary. Each subcommand lives in its own file and registers itself here.
 #include <CLI/CLI.hpp>
 
+#include "tools/backup_command.h"
 #include "tools/demo/demo_command.h"
 #include "tools/gen_command.h"
 #include "tools/lab_command.h"
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "meridian " MERIDIAN_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
+  meridian::AddBackupCommands(app, &exit_code);
   meridian::AddGenCommand(app, &exit_code);
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);
