@@ -172,6 +172,22 @@ for bad, what in ((("MERIDIAN.IDEM", "", "INCR", "x"), "must be 1 to 128"),
     except redis.ResponseError as e:
         check(what in str(e), f"{bad} is refused: {e}")
 
+# --- a pipeline longer than a connection's bound (1024 unanswered) in one send: answered in full,
+# though the client sends nothing more (the router's shared connections do exactly this) ---
+with socket.create_connection(("127.0.0.1", RESP[0]), timeout=10) as s:
+    s.sendall(b"PING\r\n" * 3000)
+    want = b"+PONG\r\n" * 3000
+    data = b""
+    try:
+        while len(data) < len(want):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    check(data == want, f"3000 pipelined PINGs in one send all answered ({data.count(b'PONG')} were)")
+
 # --- redis-cli and redis-benchmark ---
 out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "SET", "cli", "hello"], capture_output=True,
                      text=True, timeout=30)
