@@ -1,5 +1,6 @@
 // One client connection of the router's RESP front end: parse, answer the router's own commands,
 // dispatch the rest to regions in order, fail over, and reply in order (resp_front.h).
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "base/assert.h"
@@ -60,6 +61,19 @@ bool RespClient::Paused() const {
 void RespClient::Read() {
   if (reading_ || closed_ || stop_reading_ || Paused()) return;
   reading_ = true;
+  if (parse_pending_) {
+    // Commands already read wait in the parser: run them before reading more (the client may
+    // send nothing until they are answered). Posted, so that a long pipeline of commands the
+    // router answers itself never recurses Parse -> Pump -> Read -> Parse.
+    parse_pending_ = false;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      if (self->closed_) return;
+      self->Parse();
+      self->Read();
+    });
+    return;
+  }
   const auto buffer = parser_.PrepareAppend(kReadChunk);
   socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
                           [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -88,6 +102,8 @@ void RespClient::Parse() {
     }
     Execute(parser_.args());
   }
+  // Paused on a bound with commands possibly left in the buffer: Read() parses them first.
+  parse_pending_ = !stop_reading_ && Paused();
   // Every command copied what it keeps (its encoded request), so the views may die.
   parser_.Compact();
   Dispatch();

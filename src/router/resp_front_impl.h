@@ -101,6 +101,7 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   bool reading_ = false;
   bool writing_ = false;
   bool stop_reading_ = false;
+  bool parse_pending_ = false;  // Parse stopped on a bound, not for want of bytes
   bool close_after_ = false;
   bool closed_ = false;
 };

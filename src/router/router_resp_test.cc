@@ -203,6 +203,31 @@ TEST_F(RouterRespTest, CommandsInFlightWhenTheRegionDiesAreRetriedInOrder) {
   EXPECT_EQ(on_eu, expected);
 }
 
+// More commands in one read than a connection may have unanswered (1024): those left in the
+// buffer when it paused run once replies free room, though the client sends nothing more.
+TEST_F(RouterRespTest, APipelineLongerThanTheBoundIsAnsweredInFull) {
+  RespTestClient client = Connect();
+  std::string pipeline;
+  for (int i = 0; i < 3000; ++i)
+    pipeline += "PING\r\n";
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  for (int i = 0; i < 3000; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    ASSERT_EQ(*reply, "+PONG\r\n") << i;
+  }
+  // The router's own commands, answered at once, the same.
+  pipeline.clear();
+  for (int i = 0; i < 3000; ++i)
+    pipeline += "CLIENT ID\r\n";
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  for (int i = 0; i < 3000; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    ASSERT_TRUE(reply->starts_with(":")) << *reply;
+  }
+}
+
 TEST_F(RouterRespTest, UnknownCommandsAreForwardedButNotRetriedAfterAFailure) {
   RespTestClient client = Connect();
   EXPECT_EQ(Call(client, {"FOO", "x"}), "-ERR unknown command 'FOO'\r\n");
