@@ -12,6 +12,7 @@
 #include "resp/testing/resp_test_client.h"
 #include "router/fake_region.h"
 #include "router/fake_resp_region.h"
+#include "router/resp_front.h"
 #include "router/router.h"
 
 namespace meridian::router {
@@ -313,6 +314,45 @@ TEST_F(RouterRespTest, ConnectionCommandsAreTheRoutersOwn) {
   std::string rest;
   EXPECT_TRUE(client.ReadUntilClosed(&rest));
   EXPECT_EQ(rest, "");
+}
+
+// Past max_clients a connection is told so and closed, as redis-server does past maxclients;
+// the connections already served go on.
+TEST(RespFrontTest, ConnectionsPastMaxClientsAreRefused) {
+  FakeRespRegion region("us");
+  region.Start();
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  RouterMetrics metrics;
+  RespFrontOptions options;
+  options.address = "127.0.0.1:0";
+  options.region_names = {"us"};
+  options.resp_dial = {region.address()};
+  options.max_clients = 1;
+  RespFrontHooks hooks;
+  hooks.choose = [](RegionId, const std::vector<RegionId>& tried) {
+    return tried.empty() ? std::optional<RegionId>(0) : std::nullopt;
+  };
+  hooks.forward_failed = [](RegionId, RegionId, const std::string&) {};
+  hooks.new_key = [] { return std::string("key"); };
+  RespFront front(ioc, options, hooks, metrics);
+  ASSERT_TRUE(front.Start().ok());
+  std::thread loop([&] { ioc.run(); });
+
+  Result<RespTestClient> first = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->Call({"PING"}).value(), "+PONG\r\n");
+  Result<RespTestClient> second = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::string bytes;
+  EXPECT_TRUE(second->ReadUntilClosed(&bytes));
+  EXPECT_EQ(bytes, "-ERR max number of clients reached\r\n");
+  EXPECT_EQ(first->Call({"INCR", "n"}).value(), ":1\r\n");
+  EXPECT_EQ(region.seen().back().idempotency_key, "key");
+
+  front.Stop();
+  work.reset();
+  loop.join();
 }
 
 }  // namespace
