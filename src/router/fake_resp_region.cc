@@ -190,6 +190,7 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
       --*die_after_;
     }
   }
+  if (mode_ == Mode::kHang && !dies) return std::string();
   if (mode_ == Mode::kTryAgain && !dies) {
     out.WriteError("TRYAGAIN " + name_ + " cannot serve now");
     return reply;

@@ -29,6 +29,7 @@ class FakeRespRegion {
   enum class Mode {
     kServe,     // answer every command
     kTryAgain,  // answer every command but HELLO with -TRYAGAIN, as a region that cannot serve
+    kHang,      // record every command but HELLO and answer none, as a stalled region
   };
   struct Seen {
     std::vector<std::string> args;  // without the MERIDIAN.IDEM prefix

@@ -253,6 +253,29 @@ TEST_F(RouterRespTest, RetryableErrorRepliesGoToTheNextRegionAndTheLastIsDeliver
   EXPECT_EQ(Call(client, {"GET", "k"}), "-TRYAGAIN ap cannot serve now\r\n");
 }
 
+// A region that stops answering: after the router's forward timeout the command goes to the
+// next region, and the stalled region's path is marked down.
+TEST_F(RouterRespTest, ACommandWithoutAReplyInTimeGoesToTheNextRegion) {
+  RespTestClient client = Connect();
+  resp_[kUs]->set_mode(FakeRespRegion::Mode::kHang);
+  EXPECT_EQ(Call(client, {"INCR", "slow"}), ":1\r\n");
+  ASSERT_EQ(resp_[kUs]->seen().size(), 1u);
+  ASSERT_EQ(resp_[kEu]->seen().size(), 1u);
+  EXPECT_EQ(resp_[kEu]->seen()[0].idempotency_key, resp_[kUs]->seen()[0].idempotency_key);
+  const nlohmann::json us = nlohmann::json::parse(router_->StatusJson())["regions"][kUs];
+  EXPECT_NE(us["last_error"].get<std::string>().find("no reply in time"), std::string::npos) << us;
+}
+
+TEST_F(RouterRespTest, EveryRegionFailingIsTryAgainNamingEach) {
+  RespTestClient client = Connect();
+  for (auto& region : resp_)
+    region->Stop();
+  const std::string reply = Call(client, {"GET", "k"});
+  EXPECT_TRUE(reply.starts_with("-TRYAGAIN every region tried failed: us: ")) << reply;
+  EXPECT_NE(reply.find("; eu: "), std::string::npos) << reply;
+  EXPECT_NE(reply.find("; ap: "), std::string::npos) << reply;
+}
+
 TEST_F(RouterRespTest, NoHealthyRegionIsClusterDownAndTheConnectionStaysUsable) {
   RespTestClient client = Connect();
   for (auto& region : health_)
