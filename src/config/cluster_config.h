@@ -10,10 +10,10 @@
 //  2. Region names are unique, non-empty, [a-z0-9_-]; data_dirs are unique.
 //  3. links holds exactly one entry per unordered pair of distinct regions, with a < b and
 //     0 <= jitter_ms <= rtt_ms.
-//  4. No two listeners (region http / replication / resp, wan admin, router, every WAN proxy) share
-//  a
-//     non-zero port. Port 0 means "ephemeral" and is only useful in tests.
+//  4. No two listeners (region http / replication / resp, wan admin, router http / resp, every WAN
+//     proxy) share a non-zero port. Port 0 means "ephemeral" and is only useful in tests.
 //  5. topology == kHub iff hub is set, and hub names a region.
+//  6. When router.resp is set, every region has a resp listener.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +69,9 @@ struct WanConfig {
 struct RouterConfig {
   HostPort http;
   int64_t health_interval_ms = 500;  // how often the router probes each region's /healthz
+  // The router's Redis protocol listener (docs/resp.md), when the config names one. It forwards
+  // to the regions' `resp` listeners, so every region must then name one.
+  std::optional<HostPort> resp;
 };
 
 struct ClusterConfig {

@@ -45,8 +45,9 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     << "  threads: " << config.wan.threads << "\n"
     << "  seed: " << config.wan.seed << "\n";
   y << "router:\n"
-    << "  http: " << config.router.http.ToString() << "\n"
-    << "  health_interval_ms: " << config.router.health_interval_ms << "\n";
+    << "  http: " << config.router.http.ToString() << "\n";
+  if (config.router.resp) y << "  resp: " << config.router.resp->ToString() << "\n";
+  y << "  health_interval_ms: " << config.router.health_interval_ms << "\n";
   return y.str();
 }
 

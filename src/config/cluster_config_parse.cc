@@ -219,10 +219,21 @@ Status ParseWan(ParseState& state, const Field& field, ClusterConfig& config) {
 
 Status ParseRouter(ParseState& state, const Field& field, ClusterConfig& config) {
   const YamlReader& r = state.reader;
-  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"http", "health_interval_ms"}));
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"http", "resp", "health_interval_ms"}));
   MERIDIAN_ASSIGN_OR_RETURN(http_field, r.Required(field, keys, "http"));
   MERIDIAN_ASSIGN_OR_RETURN(http, ReadListener(state, http_field));
   config.router.http = http;
+  if (const Field* resp_field = Optional(keys, "resp")) {
+    MERIDIAN_ASSIGN_OR_RETURN(address, ReadListener(state, *resp_field));
+    // Invariant 6: the router's RESP front end forwards to the regions' RESP listeners.
+    for (const RegionConfig& region : config.regions) {
+      if (!region.resp) {
+        return r.Error(*resp_field, "needs every region to have a resp listener; region " +
+                                        region.name + " has none");
+      }
+    }
+    config.router.resp = address;
+  }
   if (const Field* interval = Optional(keys, "health_interval_ms")) {
     MERIDIAN_ASSIGN_OR_RETURN(value, r.Int(*interval, 1, kRttMsMax));
     config.router.health_interval_ms = value;

@@ -71,6 +71,9 @@ TEST(ClusterConfigTest, CommittedDefaultParses) {
   EXPECT_EQ(config->LinkBetween(2, 1).jitter_ms, 10);
   EXPECT_EQ(config->wan.admin.ToString(), "127.0.0.1:8474");
   EXPECT_EQ(config->router.http.ToString(), "127.0.0.1:7000");
+  ASSERT_TRUE(config->router.resp.has_value());
+  EXPECT_EQ(config->router.resp->ToString(), "127.0.0.1:6400");
+  EXPECT_EQ(config->regions[1].resp->ToString(), "127.0.0.1:6402");
   EXPECT_EQ(*config->RegionIdByName("ap"), 2u);
   EXPECT_FALSE(config->RegionIdByName("mars").has_value());
 }
@@ -173,6 +176,45 @@ TEST(ClusterConfigTest, BadConfigsNameFieldAndLine) {
     EXPECT_EQ(message.rfind(where, 0), 0u) << "want prefix '" << where << "' in: " << message;
     EXPECT_NE(message.find(c.message), std::string::npos) << message;
   }
+}
+
+// router.resp: optional, a listener like any other, and only with a resp listener per region.
+TEST(ClusterConfigTest, RouterRespListener) {
+  std::string text(kBase);
+  for (const char* region : {"1", "2", "3"}) {
+    text = Replace(
+        text, std::string("replication: 127.0.0.1:720") + region,
+        std::string("replication: 127.0.0.1:720") + region + "\n    resp: 127.0.0.1:640" + region);
+  }
+  Result<ClusterConfig> without = ParseClusterConfig(text, "test.yaml");
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_FALSE(without->router.resp.has_value());
+
+  const std::string with =
+      Replace(text, "  http: 127.0.0.1:7000", "  http: 127.0.0.1:7000\n  resp: 127.0.0.1:6400");
+  Result<ClusterConfig> config = ParseClusterConfig(with, "test.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->router.resp.has_value());
+  EXPECT_EQ(config->router.resp->ToString(), "127.0.0.1:6400");
+  Result<ClusterConfig> again = ParseClusterConfig(FormatClusterConfig(*config), "formatted");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->router.resp, config->router.resp);
+
+  Result<ClusterConfig> clash =
+      ParseClusterConfig(Replace(with, "resp: 127.0.0.1:6400", "resp: 127.0.0.1:6402"), "t.yaml");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("router.resp: port 6402 is already used by "
+                                          "regions[1].resp"),
+            std::string::npos)
+      << clash.status().message();
+
+  Result<ClusterConfig> missing =
+      ParseClusterConfig(Replace(with, "\n    resp: 127.0.0.1:6403", ""), "t.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(
+                "router.resp: needs every region to have a resp listener; region ap has none"),
+            std::string::npos)
+      << missing.status().message();
 }
 
 TEST(ClusterConfigTest, MoreThanMaxRegionsIsRejected) {

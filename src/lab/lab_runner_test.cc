@@ -111,7 +111,9 @@ TEST(LabClusterTest, RelocateMovesEveryListenerAndKeepsTheRest) {
   }
   ports.insert(config.wan.admin.port);
   ports.insert(config.router.http.port);
-  EXPECT_EQ(ports.size(), 11u);
+  ASSERT_TRUE(config.router.resp.has_value());
+  ports.insert(config.router.resp->port);
+  EXPECT_EQ(ports.size(), 12u);
   EXPECT_GE(config.wan.base_port, 20000);
   EXPECT_LT(config.wan.base_port + kWanPortSpan, 30000);
   for (uint16_t port : ports) {

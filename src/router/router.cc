@@ -6,6 +6,7 @@
 #include <random>
 
 #include "net/endpoint.h"
+#include "router/forward_policy.h"
 #include "router/healthz.h"
 #include "router/router_impl.h"
 
@@ -178,9 +179,48 @@ void Router::Impl::Apply(RegionId location, RegionId region, const HealthEvent& 
   }
   spdlog::warn("router: {} -> {}: down ({})", from, to, cause);
   if (event.failure) {
-    forward_pools[location][region]->Abort("region " + to + " marked down for clients in " + from +
-                                           ": " + cause);
+    const std::string reason =
+        "region " + to + " marked down for clients in " + from + ": " + cause;
+    forward_pools[location][region]->Abort(reason);
+    // RESP connections to a region are shared by every location's clients: those of other
+    // locations are retried too, which their idempotency keys make safe.
+    if (resp_front) resp_front->AbortRegion(region, reason);
   }
+}
+
+Status Router::Impl::StartResp() {
+  if (options.resp_address.empty()) return Status::Ok();
+  if (topology.resp_dial.size() != topology.region_names.size()) {
+    return InvalidArgument("router: a RESP listener (" + options.resp_address +
+                           ") needs every region's resp address");
+  }
+  RespFrontOptions resp;
+  resp.address = options.resp_address;
+  resp.region_names = topology.region_names;
+  resp.resp_dial = topology.resp_dial;
+  resp.default_location = options.location;
+  resp.forward_timeout_ms = options.forward_timeout_ms;
+  RespFrontHooks hooks;
+  hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return std::optional<RegionId>();
+    return table.ChooseNext(location, tried);
+  };
+  hooks.forward_failed = [this](RegionId location, RegionId region, const std::string& what) {
+    HealthEvent event;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      event = table.OnForwardFailed(location, region, NowUs(), "resp forward: " + what);
+    }
+    Apply(location, region, event, "resp forward: " + what);
+  };
+  hooks.new_key = [this] {
+    std::lock_guard<std::mutex> lock(mu);
+    const uint64_t high = random.Next();
+    return FormatIdempotencyKey(high, random.Next());
+  };
+  resp_front = std::make_unique<RespFront>(ioc, std::move(resp), std::move(hooks), metrics);
+  return resp_front->Start();
 }
 
 Router::Router(RouterTopology topology, RouterOptions options)
@@ -194,6 +234,8 @@ Status Router::Start() {
   Impl& impl = *impl_;
   MERIDIAN_ASSERT(!impl.started);
   MERIDIAN_RETURN_IF_ERROR(impl.CreatePools());
+  // Before any I/O thread runs: a probe's failure may abort RESP commands from then on.
+  MERIDIAN_RETURN_IF_ERROR(impl.StartResp());
   impl.started = true;
   impl.work.emplace(impl.ioc.get_executor());
   {
@@ -227,6 +269,7 @@ void Router::Stop() {
   if (!impl.started || impl.stopped) return;
   impl.stopped = true;
   if (impl.server) impl.server->Stop();  // in-flight forwards finish within its grace
+  if (impl.resp_front) impl.resp_front->Stop();
   {
     std::lock_guard<std::mutex> lock(impl.mu);
     impl.stopping = true;
@@ -254,6 +297,11 @@ void Router::Stop() {
 std::string Router::address() const {
   MERIDIAN_ASSERT(impl_->started && impl_->server);
   return impl_->server->address();
+}
+
+std::string Router::resp_address() const {
+  MERIDIAN_ASSERT(impl_->started && impl_->resp_front);
+  return impl_->resp_front->address();
 }
 
 bool Router::WaitUntilProbed(std::chrono::milliseconds timeout) {

@@ -15,6 +15,8 @@
 //     names the region that served it (X-Meridian-Region).
 //  4. GET /router/status (JSON) and GET /router/metrics (Prometheus text) are the router's own;
 //     every other request is forwarded.
+//  6. With options.resp_address set, Redis-protocol clients are served there too (resp_front.h),
+//     routed by the same health table; a path's failure aborts its RESP commands in flight too.
 //  5. Stop() stops accepting, lets in-flight requests finish within the HTTP server's grace,
 //     aborts what is left, and joins every thread. No thread busy-waits.
 //
@@ -40,8 +42,9 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // Resolves every dial address, starts probing and listens on options.http_address.
-  // InvalidArgument / Unavailable with the reason when an address cannot be resolved or bound.
+  // Resolves every dial address, starts probing and listens on options.http_address (and
+  // options.resp_address when set). InvalidArgument / Unavailable with the reason when an address
+  // cannot be resolved or bound, or a RESP listener is asked for without the regions' resp_dial.
   // REQUIRES: not started before.
   Status Start();
   // Idempotent; contract 5.
@@ -50,6 +53,8 @@ class Router {
   // "host:port" the router listens on (the real port when asked for port 0).
   // REQUIRES: Start() succeeded.
   std::string address() const;
+  // The same for its RESP listener. REQUIRES: Start() succeeded with options.resp_address set.
+  std::string resp_address() const;
 
   // Blocks until every path has completed one probe (answered or failed), or `timeout` passes;
   // returns whether it happened. Lets `meridian router` and tests start routing on knowledge.

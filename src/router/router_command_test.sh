@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `meridian router` as a process: usage errors exit non-zero at once (never a hang), and SIGTERM
-# or SIGINT stops a running router cleanly with exit code 0. Every wait is bounded.
+# `meridian router` as a process: usage errors exit non-zero at once (never a hang), its RESP
+# listener answers (-CLUSTERDOWN with no region up), and SIGTERM or SIGINT stops a running router
+# cleanly with exit code 0. Every wait is bounded.
 #   router_command_test.sh MERIDIAN_BINARY CONFIG_YAML
 set -u
 bin=$1
@@ -30,7 +31,7 @@ gone() { [[ ! -e /proc/$1 ]] || [[ $(ps -o stat= -p "$1") == Z* ]]; }
 
 for signal in TERM INT; do
   log=$(mktemp)
-  "$bin" router --config "$config" --http 127.0.0.1:0 >"$log" 2>&1 &
+  "$bin" router --config "$config" --http 127.0.0.1:0 --resp 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
     grep -q "router: http://" "$log" && break
@@ -40,6 +41,15 @@ for signal in TERM INT; do
   [[ -n $address ]] || { kill -KILL "$pid"; fail "router did not start: $(cat "$log")"; }
   curl -sf --max-time 5 "$address/router/status" | grep -q '"location"' ||
     { kill -KILL "$pid"; fail "no /router/status at $address"; }
+  # The RESP listener answers the router's own commands with no region running.
+  resp=$(grep -o "router: resp [0-9.]*:[0-9]*" "$log" | head -1 | sed 's/.* //')
+  [[ -n $resp ]] || { kill -KILL "$pid"; fail "no resp listener logged: $(cat "$log")"; }
+  reply=$(timeout 5 redis-cli -h "${resp%:*}" -p "${resp##*:}" MERIDIAN.REGION eu 2>&1)
+  [[ $reply == OK ]] || { kill -KILL "$pid"; fail "MERIDIAN.REGION eu answered '$reply'"; }
+  # CLUSTERDOWN unless a demo on the config's default ports happens to run on this machine.
+  reply=$(timeout 5 redis-cli -h "${resp%:*}" -p "${resp##*:}" GET k 2>&1)
+  [[ $? != 124 && ($reply == *CLUSTERDOWN* || $reply != *ERR*) ]] ||
+    { kill -KILL "$pid"; fail "GET answered '$reply'"; }
   kill -"$signal" "$pid"
   for _ in $(seq 100); do
     gone "$pid" && break

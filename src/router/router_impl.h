@@ -24,6 +24,7 @@
 #include "base/random.h"
 #include "net/http_server.h"
 #include "router/health_table.h"
+#include "router/resp_front.h"
 #include "router/router.h"
 #include "router/router_metrics.h"
 #include "router/upstream_pool.h"
@@ -46,6 +47,8 @@ struct Router::Impl {
 
   // --- lifecycle and probes (router.cc)
   Status CreatePools();
+  // The RESP front end, wired to the health table (when options.resp_address is set).
+  Status StartResp();
   void RunThread();
   void ProbeRound();
   void OnProbe(RegionId location, RegionId region, int64_t started_us, Result<HttpResponse> result);
@@ -95,6 +98,8 @@ struct Router::Impl {
   int threads_running = 0;            // GUARDED_BY(mu)
 
   std::unique_ptr<HttpServer> server;
+  // Created by Start() before any I/O thread runs, and never replaced.
+  std::unique_ptr<RespFront> resp_front;
   bool started = false;
   bool stopped = false;
 };

@@ -16,6 +16,9 @@ RouterMetrics::RouterMetrics()
     : requests(registry.AddCounter("meridian_router_requests_total",
                                    "Client requests, by serving region and delivered status code",
                                    {"region", "code"})),
+      resp_commands(registry.AddCounter("meridian_router_resp_commands_total",
+                                        "RESP commands answered, by the region that served them",
+                                        {"region"})),
       reroutes(registry
                    .AddCounter("meridian_router_reroutes_total",
                                "Attempts sent to a further region after a failure")

@@ -16,7 +16,11 @@ struct RouterMetrics {
   // found no region; its own /router/ endpoints are not counted) and
   // the status code delivered.
   CounterFamily& requests;
-  // Attempts sent to another region after the first choice failed or could not serve.
+  // RESP commands answered, by the region whose reply was relayed ("router": answered by the
+  // router itself; "none": no region served it).
+  CounterFamily& resp_commands;
+  // Attempts (HTTP requests and RESP commands) sent to another region after the first choice
+  // failed or could not serve.
   Counter& reroutes;
   // 1 while the path from the router's own location to the region is healthy.
   GaugeFamily& region_healthy;

@@ -9,8 +9,11 @@ RouterTopology RouterTopologyFromConfig(const ClusterConfig& config) {
   RouterTopology topology;
   topology.dial.assign(count, std::vector<std::string>(count));
   topology.link_rtt_ms.assign(count, std::vector<int64_t>(count, 0));
+  const bool resp = std::all_of(config.regions.begin(), config.regions.end(),
+                                [](const RegionConfig& region) { return region.resp.has_value(); });
   for (RegionId location = 0; location < count; ++location) {
     topology.region_names.push_back(config.regions[location].name);
+    if (resp) topology.resp_dial.push_back(config.regions[location].resp->ToString());
     for (RegionId region = 0; region < count; ++region) {
       topology.dial[location][region] = ClientDialAddress(config, location, region).ToString();
       if (location != region) {
@@ -24,6 +27,7 @@ RouterTopology RouterTopologyFromConfig(const ClusterConfig& config) {
 RouterOptions RouterOptionsFromConfig(const ClusterConfig& config, RegionId location) {
   RouterOptions options;
   options.http_address = config.router.http.ToString();
+  if (config.router.resp) options.resp_address = config.router.resp->ToString();
   options.location = location;
   options.health_interval_ms = config.router.health_interval_ms;
   return options;

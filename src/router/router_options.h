@@ -22,6 +22,9 @@ struct RouterTopology {
   std::vector<std::vector<std::string>> dial;  // [location][region] -> "host:port"
   std::vector<std::vector<int64_t>>
       link_rtt_ms;  // [location][region], configured; 0 on the diagonal
+  // Each region's resp listener, by RegionId; empty when the regions have none. The router's
+  // RESP front end dials them directly: the WAN emulator proxies only HTTP client paths.
+  std::vector<std::string> resp_dial;
 };
 
 // Dials through ClientDialAddress, so a client in `location` sees its continent's RTTs.
@@ -46,7 +49,10 @@ struct UpstreamPoolOptions {
 
 struct RouterOptions {
   std::string http_address = "127.0.0.1:7000";  // where clients reach the router
-  RegionId location = 0;                        // the router's own location (no X-Client-Region)
+  // Where Redis-protocol clients reach the router; empty: no RESP listener. REQUIRES, when set:
+  // the topology's resp_dial names every region's.
+  std::string resp_address;
+  RegionId location = 0;  // the router's own location (no X-Client-Region)
   // I/O threads of the listening side, and as many for the upstream side. Handlers never block,
   // so one of each serves a lab's load; more only help when many cores are free.
   int threads = 1;

@@ -138,12 +138,15 @@ std::optional<std::string> StringValue(const KeyState* state) {
 
 class Planner {
  public:
-  Planner(std::span<const std::string_view> args, RespSession& session, const RespContext& c)
+  // `idempotency_key`: the key of MERIDIAN.IDEM around this command; empty for none.
+  Planner(std::span<const std::string_view> args, RespSession& session, const RespContext& c,
+          std::string idempotency_key = "")
       : args_(args),
         session_(session),
         context_(c),
         replica_(c.node.replica()),
-        version_(session.version) {}
+        version_(session.version),
+        idempotency_key_(std::move(idempotency_key)) {}
 
   RespPlan Plan() {
     if (args_.empty()) return Error(version_, "ERR empty command");
@@ -214,7 +217,7 @@ class Planner {
         {"SREM", {-3, &Planner::SetWrite}},    {"SMEMBERS", {2, &Planner::SetRead}},
         {"SISMEMBER", {3, &Planner::SetRead}}, {"SCARD", {2, &Planner::SetRead}},
         {"DEL", {-2, &Planner::Del}},          {"EXISTS", {-2, &Planner::Exists}},
-        {"TYPE", {2, &Planner::Type}},
+        {"TYPE", {2, &Planner::Type}},         {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
     };
     return table;
   }
@@ -241,22 +244,46 @@ class Planner {
     return std::find(allowed.begin(), allowed.end(), type) == allowed.end();
   }
 
-  // A plan of writes answered with `on_ok` once every write succeeded.
-  RespPlan Writes(std::vector<NodeCommand> commands, std::function<void(RespWriter&)> on_ok) {
+  // A plan of writes answered with `on_ok` once every write succeeded; `on_ok` learns whether
+  // every write was a deduplicated retry (MERIDIAN.IDEM), i.e. changed nothing now.
+  RespPlan Writes(std::vector<NodeCommand> commands,
+                  std::function<void(RespWriter&, bool deduplicated)> on_ok) {
     RespPlan plan;
     plan.commands = std::move(commands);
+    StampIdempotencyKeys(plan.commands);
     plan.compose = [on_ok = std::move(on_ok)](std::span<const NodeReply> replies,
                                               RespSession& session, RespWriter& out) {
+      bool deduplicated = true;
       for (const NodeReply& r : replies) {
         if (const auto* w = std::get_if<WriteReply>(&r.result)) {
           session.token.Merge(w->applied);
           session.last_write = w->dot;
+          deduplicated = deduplicated && w->deduplicated;
         }
       }
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
-      on_ok(out);
+      on_ok(out, deduplicated);
     };
     return plan;
+  }
+  RespPlan Writes(std::vector<NodeCommand> commands, std::function<void(RespWriter&)> on_ok) {
+    return Writes(std::move(commands),
+                  [on_ok = std::move(on_ok)](RespWriter& out, bool) { on_ok(out); });
+  }
+  // MERIDIAN.IDEM: the command's first write carries the key itself, a further one (MSET, DEL of
+  // several keys) the key, U+00B7 and its index ("k·1"). The region dedupes and fingerprints each
+  // write on its own, so a retry of the whole command is answered write by write as HTTP
+  // retries are; keys are printable ASCII, so no client key collides with a derived one.
+  void StampIdempotencyKeys(std::vector<NodeCommand>& commands) const {
+    if (idempotency_key_.empty()) return;
+    size_t index = 0;
+    for (NodeCommand& command : commands) {
+      auto* write = std::get_if<WriteCommand>(&command);
+      if (write == nullptr) continue;
+      write->write.idempotency_key =
+          index == 0 ? idempotency_key_ : idempotency_key_ + "\xc2\xb7" + std::to_string(index);
+      ++index;
+    }
   }
 
   // --- connection ---
@@ -408,6 +435,15 @@ class Planner {
     plan.wait_deadline_ms = context_.now_steady_ms + wait;
     return plan;
   }
+  RespPlan Idem() {
+    if (!idempotency_key_.empty()) return Error(version_, "ERR MERIDIAN.IDEM cannot be nested");
+    if (api_internal::CheckIdempotencyKey(args_[1])) {
+      return Error(version_, "ERR MERIDIAN.IDEM key must be 1 to " +
+                                 std::to_string(kIdempotencyKeyBytesMax) +
+                                 " printable ASCII characters");
+    }
+    return Planner(args_.subspan(2), session_, context_, Arg(1)).Plan();
+  }
   RespPlan Session() {
     if (args_.size() > 2) return WrongArity(version_, args_[0]);
     if (args_.size() == 2) {
@@ -544,9 +580,11 @@ class Planner {
     }
     std::vector<NodeCommand> writes;
     writes.push_back(WriteCommand{{{DataClass::kCounter, key}, "", delta}});
-    // The value right after this write, as Redis answers, whatever is applied meanwhile.
-    return Writes(std::move(writes),
-                  [after = before + delta](RespWriter& out) { out.WriteInteger(after); });
+    // The value right after this write, as Redis answers, whatever is applied meanwhile. A
+    // deduplicated retry (MERIDIAN.IDEM) finds the original already counted in `before`.
+    return Writes(std::move(writes), [before, delta](RespWriter& out, bool deduplicated) {
+      out.WriteInteger(deduplicated ? before : before + delta);
+    });
   }
 
   // --- hashes ---
@@ -759,6 +797,7 @@ class Planner {
   const RespContext& context_;
   const Replica& replica_;
   const RespVersion version_;
+  const std::string idempotency_key_;
 };
 
 }  // namespace

@@ -17,6 +17,11 @@
 // Connection commands: PING ECHO HELLO SELECT(0) CLIENT(SETNAME GETNAME ID) COMMAND INFO DBSIZE
 // QUIT CONFIG GET, WAIT n timeout, and MERIDIAN.SESSION [token] (read-your-writes across regions:
 // the connection's token, or a token another connection or region handed out, to wait for).
+// MERIDIAN.IDEM key command [args...] runs the command with its writes carrying the idempotency
+// key, as an HTTP write's Idempotency-Key: a retry of the same command (here, or in any region
+// the original has replicated to) changes nothing and is answered again (INCR-family with the
+// counter's value now, which includes the original); the key reused for another command is
+// refused with the region's "reused" error. The router tags every write this way.
 //
 // Contract: PlanCommand never crashes or throws, whatever the arguments; a refused command (wrong
 // arity, unknown command, WRONGTYPE, a bad number) is answered with a RESP error and submits

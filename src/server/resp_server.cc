@@ -1,6 +1,7 @@
 #include "server/resp_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include <deque>
@@ -104,6 +105,20 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (reading_ || closed_ || stop_reading_) return;
     if (slots_.size() >= kMaxPendingCommands || output_.size() >= kMaxOutputBytes) return;
     reading_ = true;
+    if (parse_pending_) {
+      // Commands already read wait in the parser: run them before reading more, since the
+      // client may send nothing until they are answered (a pipeline longer than the bound in
+      // one read, or the router's shared connections). Posted: no Parse -> Pump -> Read
+      // recursion through a long pipeline of immediate replies.
+      parse_pending_ = false;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->reading_ = false;
+        if (self->closed_) return;
+        self->Parse();
+        self->Read();
+      });
+      return;
+    }
     auto buffer = parser_.PrepareAppend(kReadChunk);
     socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
                             [self = shared_from_this()](boost::system::error_code ec, size_t n) {
@@ -132,6 +147,8 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
       }
       Execute(parser_.args());
     }
+    // Stopped on the bound with commands possibly left in the buffer: Read() parses them first.
+    parse_pending_ = !stop_reading_ && slots_.size() >= kMaxPendingCommands;
     // Views into the buffer are dead once planned: every plan copied what it keeps.
     parser_.Compact();
     Pump();
@@ -221,6 +238,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool reading_ = false;
   bool writing_ = false;
   bool stop_reading_ = false;
+  bool parse_pending_ = false;  // Parse stopped on the bound, not for want of bytes
   bool close_after_ = false;
   bool closed_ = false;
 };

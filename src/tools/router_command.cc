@@ -18,6 +18,7 @@ struct RouterFlags {
   std::string config_path = "deploy/local.yaml";
   std::string location;  // "": the first region of the config
   std::string http;      // "": router.http of the config
+  std::string resp;      // "": router.resp of the config (none if it names none)
   int threads = 1;
 };
 
@@ -52,6 +53,7 @@ int RunRouter(const RouterFlags& flags) {
   }
   router::RouterOptions options = router::RouterOptionsFromConfig(*config, location);
   if (!flags.http.empty()) options.http_address = flags.http;
+  if (!flags.resp.empty()) options.resp_address = flags.resp;
   options.threads = flags.threads;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
@@ -63,6 +65,10 @@ int RunRouter(const RouterFlags& flags) {
       "{} ms; {} I/O threads per side; Ctrl-C stops",
       router.address(), config->regions[location].name, options.health_interval_ms,
       options.threads);
+  if (!options.resp_address.empty()) {
+    spdlog::info("router: resp {} for Redis clients (MERIDIAN.REGION names a client's region)",
+                 router.resp_address());
+  }
   router.WaitUntilProbed(kFirstProbeWait);
   std::istringstream summary(router.Summary());
   for (std::string line; std::getline(summary, line);) {
@@ -80,14 +86,17 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<RouterFlags>();
   CLI::App* command = app.add_subcommand(
       "router",
-      "Geo-router: forwards client HTTP requests to the nearest healthy region by measured RTT "
-      "and fails over on its own");
+      "Geo-router: forwards client HTTP requests and Redis-protocol commands to the nearest "
+      "healthy region by measured RTT and fails over on its own");
   command->add_option("--config", flags->config_path, "cluster config (YAML)")
       ->capture_default_str();
   command->add_option("--location", flags->location,
                       "region the router's clients are in (default: the config's first region)");
   command->add_option("--http", flags->http,
                       "listen address host:port (default: router.http in the config)");
+  command->add_option("--resp", flags->resp,
+                      "Redis-protocol listen address host:port (default: router.resp in the "
+                      "config; every region needs a resp listener)");
   command->add_option("--threads", flags->threads, "I/O threads for each side (listen, upstream)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -32,11 +32,12 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
   dir_ = pattern;
   config_path_ = dir_ + "/cluster.yaml";
 
-  const std::vector<uint16_t> ports = PickFreePorts(3 * regions_.size() + 2);
+  const std::vector<uint16_t> ports = PickFreePorts(3 * regions_.size() + 3);
   for (size_t i = 0; i < regions_.size(); ++i)
     ports_.push_back({ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]});
   wan_admin_port_ = ports[3 * regions_.size()];
   router_port_ = ports[3 * regions_.size() + 1];
+  router_resp_port_ = ports[3 * regions_.size() + 2];
   // The emulator's proxies take a block of ports above base_port, all free now.
   auto wan_base = PickWanBasePort(ports, static_cast<uint64_t>(::getpid()));
   MERIDIAN_ASSERT_MSG(wan_base.ok(), "no free port block for the WAN emulator");
@@ -65,11 +66,14 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
   }
   yaml << "wan:\n  admin: 127.0.0.1:" << wan_admin_port_ << "\n  base_port: " << wan_base_port_
        << "\n  seed: 1\n"
-       << "router:\n  http: 127.0.0.1:" << router_port_ << "\n  health_interval_ms: 100\n";
+       << "router:\n  http: 127.0.0.1:" << router_port_
+       << "\n  resp: 127.0.0.1:" << router_resp_port_ << "\n  health_interval_ms: 100\n";
   std::ofstream(config_path_) << yaml.str();
 }
 
 ClusterHarness::~ClusterHarness() {
+  if (router_.running()) router_.Stop(SIGTERM, std::chrono::seconds(10));
+  if (wan_.running()) wan_.Stop(SIGTERM, std::chrono::seconds(10));
   for (size_t i = 0; i < processes_.size(); ++i) {
     if (processes_[i].running()) processes_[i].Stop(SIGTERM, std::chrono::seconds(10));
   }
@@ -122,6 +126,52 @@ void ClusterHarness::KillRegion(size_t i) {
 
 std::optional<int> ClusterHarness::StopRegion(size_t i) {
   return processes_.at(i).Stop(SIGTERM, std::chrono::seconds(10));
+}
+
+Status ClusterHarness::StartWan(milliseconds timeout) {
+  MERIDIAN_RETURN_IF_ERROR(
+      wan_.Start({MeridianBinary(), "wan", "--config", config_path_}, dir_ + "/wan.log"));
+  const std::string admin = "127.0.0.1:" + std::to_string(wan_admin_port_);
+  const bool up = Eventually(
+      [&] {
+        HttpClientRequest request;
+        request.target = "/version";
+        auto r = HttpFetch(admin, request, milliseconds(500));
+        return r.ok() && r->status == 200;
+      },
+      timeout);
+  if (up) return Status::Ok();
+  return DeadlineExceeded("the WAN emulator did not answer at " + admin);
+}
+
+Status ClusterHarness::StartRouter(const std::string& location, milliseconds timeout) {
+  MERIDIAN_RETURN_IF_ERROR(
+      router_.Start({MeridianBinary(), "router", "--config", config_path_, "--location", location},
+                    dir_ + "/router.log"));
+  // /router/status lists every path; healthy once none says otherwise.
+  const std::string address = "127.0.0.1:" + std::to_string(router_port_);
+  std::string last = "no answer";
+  const bool ready = Eventually(
+      [&] {
+        HttpClientRequest request;
+        request.target = "/router/status";
+        auto r = HttpFetch(address, request, milliseconds(500));
+        if (!r.ok() || r->status != 200) return false;
+        last = r->body;
+        return r->body.find("\"healthy\":false") == std::string::npos &&
+               r->body.find("\"healthy\":true") != std::string::npos;
+      },
+      timeout);
+  if (ready) return Status::Ok();
+  return DeadlineExceeded("the router did not see every region healthy: " + last +
+                          "\n--- log ---\n" + router_log());
+}
+
+std::string ClusterHarness::router_log() const {
+  std::ifstream in(dir_ + "/router.log");
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 Status ClusterHarness::WaitForStatus(size_t i, const std::string& status, milliseconds timeout) {

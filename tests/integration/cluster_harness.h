@@ -44,6 +44,7 @@ class ClusterHarness {
   uint16_t wan_base_port() const { return wan_base_port_; }
   uint16_t wan_admin_port() const { return wan_admin_port_; }
   uint16_t router_port() const { return router_port_; }
+  uint16_t router_resp_port() const { return router_resp_port_; }
 
   // Flags every later StartRegion passes to every region (e.g. {"--wal-sync", "periodic"}).
   void set_region_flags(std::vector<std::string> flags) { region_flags_ = std::move(flags); }
@@ -64,6 +65,15 @@ class ClusterHarness {
   std::string log_path(size_t i) const;
   std::string ReadLog(size_t i) const;
 
+  // Starts `meridian wan` (the router reaches other regions through its client proxies) and
+  // waits until its admin API answers.
+  Status StartWan(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Starts `meridian router --location LOCATION` (HTTP and RESP, router_port() and
+  // router_resp_port()) and waits until it sees every path healthy. REQUIRES: StartWan().
+  Status StartRouter(const std::string& location,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::string router_log() const;
+
   // One request to region `i`'s HTTP API.
   Result<HttpResponse> Call(size_t i, const std::string& method, const std::string& target,
                             const std::string& body = "",
@@ -79,9 +89,12 @@ class ClusterHarness {
   uint16_t wan_base_port_ = 0;
   uint16_t wan_admin_port_ = 0;
   uint16_t router_port_ = 0;
+  uint16_t router_resp_port_ = 0;
   std::vector<ChildProcess> processes_;
   bool first_start_new_ = true;
   std::vector<bool> started_once_;
+  ChildProcess wan_;
+  ChildProcess router_;
 };
 
 // Polls `probe` every 20 ms until it returns true or `timeout` passes; returns its last value.

@@ -272,9 +272,11 @@ bool AllBindable(const ClusterConfig& config, const std::vector<uint16_t>& extra
   for (const RegionConfig& r : config.regions) {
     ports.push_back(r.http.port);
     ports.push_back(r.replication.port);
+    if (r.resp) ports.push_back(r.resp->port);
   }
   ports.push_back(config.wan.admin.port);
   ports.push_back(config.router.http.port);
+  if (config.router.resp) ports.push_back(config.router.resp->port);
   for (int i = 0; i < kWanPortSpan; ++i)
     ports.push_back(static_cast<uint16_t>(config.wan.base_port + i));
   for (uint16_t port : ports) {
@@ -354,6 +356,11 @@ TEST_F(DemoTest, ASecondDemoOnBusyPortsFailsAndOneWithAPortOffsetRunsBeside) {
   const Json endpoints = Json::parse(in);
   EXPECT_EQ(endpoints["router"], "127.0.0.1:" + std::to_string(base->router.http.port + offset));
   EXPECT_EQ(endpoints["control"], "127.0.0.1:" + std::to_string(control_port + offset));
+  ASSERT_TRUE(base->router.resp && base->regions[0].resp);
+  EXPECT_EQ(endpoints["router_resp"],
+            "127.0.0.1:" + std::to_string(base->router.resp->port + offset));
+  EXPECT_EQ(endpoints["regions"]["us"]["resp"],
+            "127.0.0.1:" + std::to_string(base->regions[0].resp->port + offset));
   const std::string us = endpoints["regions"]["us"]["http"];
   EXPECT_EQ(us, "127.0.0.1:" + std::to_string(base->regions[0].http.port + offset));
   // Two clusters: a write in one is not in the other.

@@ -127,6 +127,67 @@ pipe.get("piped")
 results = pipe.execute()
 check(results[:500] == list(range(1, 501)) and results[500] == b"500", "500 pipelined INCRs in order")
 
+# --- MERIDIAN.IDEM: a write's idempotency key over RESP, as Idempotency-Key over HTTP ---
+idem = client(0)
+check(idem.execute_command("MERIDIAN.IDEM", "key-1", "INCR", "idem") == 1, "MERIDIAN.IDEM INCR")
+check(idem.execute_command("MERIDIAN.IDEM", "key-1", "INCR", "idem") == 1,
+      "the same MERIDIAN.IDEM INCR again is answered, not applied")
+try:
+    idem.execute_command("MERIDIAN.IDEM", "key-1", "INCRBY", "idem", "5")
+    check(False, "MERIDIAN.IDEM key reused for another command is refused")
+except redis.ResponseError as e:
+    check("already used for a request with different parameters" in str(e),
+          "MERIDIAN.IDEM key reused for another command is refused")
+check(idem.get("idem") == b"1", "the counter counted the key's write once")
+check(idem.wait(len(regions) - 1, 10000) == len(regions) - 1, "the keyed write replicated")
+other = client(len(regions) - 1)
+check(other.execute_command("MERIDIAN.IDEM", "key-1", "INCR", "idem") == 1,
+      "a retry in another region, after the original replicated, is answered, not applied")
+try:
+    other.execute_command("MERIDIAN.IDEM", "key-1", "DECR", "idem")
+    check(False, "the replicated record refuses a different command in another region")
+except redis.ResponseError as e:
+    check("already used" in str(e), "the replicated record refuses a different command in another region")
+check(idem.execute_command("MERIDIAN.IDEM", "key-2", "MSET", "im1", "a", "im2", "b") == b"OK",
+      "MERIDIAN.IDEM MSET")
+check(idem.execute_command("MERIDIAN.IDEM", "key-2", "MSET", "im1", "a", "im2", "b") == b"OK",
+      "MERIDIAN.IDEM MSET again")
+try:
+    idem.execute_command("MERIDIAN.IDEM", "key-2", "MSET", "im1", "a", "im2", "c")
+    check(False, "MERIDIAN.IDEM MSET with another value for its second key is refused")
+except redis.ResponseError as e:
+    check("already used" in str(e), "MERIDIAN.IDEM MSET with another value for its second key is refused")
+check(idem.mget("im1", "im2") == [b"a", b"b"], "the refused MSET changed nothing")
+check(idem.execute_command("MERIDIAN.IDEM", "key-3", "SADD", "idem-set", "m") == 1, "MERIDIAN.IDEM SADD")
+check(idem.execute_command("MERIDIAN.IDEM", "key-3", "SADD", "idem-set", "m") == 0,
+      "a retried SADD counts what it adds now: nothing")
+check(idem.execute_command("MERIDIAN.IDEM", "key-4", "GET", "idem") == b"1",
+      "MERIDIAN.IDEM around a read just reads")
+for bad, what in ((("MERIDIAN.IDEM", "", "INCR", "x"), "must be 1 to 128"),
+                  (("MERIDIAN.IDEM", "k", "MERIDIAN.IDEM", "k", "INCR", "x"), "cannot be nested"),
+                  (("MERIDIAN.IDEM", "k"), "wrong number of arguments")):
+    try:
+        idem.execute_command(*bad)
+        check(False, f"{bad} is refused")
+    except redis.ResponseError as e:
+        check(what in str(e), f"{bad} is refused: {e}")
+
+# --- a pipeline longer than a connection's bound (1024 unanswered) in one send: answered in full,
+# though the client sends nothing more (the router's shared connections do exactly this) ---
+with socket.create_connection(("127.0.0.1", RESP[0]), timeout=10) as s:
+    s.sendall(b"PING\r\n" * 3000)
+    want = b"+PONG\r\n" * 3000
+    data = b""
+    try:
+        while len(data) < len(want):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    check(data == want, f"3000 pipelined PINGs in one send all answered ({data.count(b'PONG')} were)")
+
 # --- redis-cli and redis-benchmark ---
 out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "SET", "cli", "hello"], capture_output=True,
                      text=True, timeout=30)

@@ -18,10 +18,14 @@ void PrintWelcome(const DemoSupervisor& demo) {
             << " topology, data in " << demo.data_dir() << "\n\n";
   for (const RegionConfig& r : c.regions) {
     std::cout << "  region " << r.name << "  http://" << r.http.ToString() << "  replication "
-              << r.replication.ToString() << "\n";
+              << r.replication.ToString();
+    if (r.resp) std::cout << "  resp " << r.resp->ToString();
+    std::cout << "\n";
   }
   std::cout << "  router     http://" << c.router.http.ToString()
-            << "  (X-Client-Region: " << c.regions[0].name << " ...)\n"
+            << "  (X-Client-Region: " << c.regions[0].name << " ...)";
+  if (c.router.resp) std::cout << "  resp " << c.router.resp->ToString() << " (MERIDIAN.REGION)";
+  std::cout << "\n"
             << "  WAN admin  http://" << c.wan.admin.ToString() << "  (toxiproxy API)\n"
             << "  control    http://" << demo.control_address() << "  (meridian chaos)\n"
             << "  logs       " << demo.data_dir() << "/logs/\n\n";

@@ -289,14 +289,17 @@ std::string DemoSupervisor::EndpointsJson() const {
     regions[r.name] = {{"http", r.http.ToString()},
                        {"replication", r.replication.ToString()},
                        {"data_dir", r.data_dir}};
+    if (r.resp) regions[r.name]["resp"] = r.resp->ToString();
   }
-  return Json{{"regions", regions},
-              {"router", config_.router.http.ToString()},
-              {"wan_admin", config_.wan.admin.ToString()},
-              {"control", control_address()},
-              {"data_dir", data_dir_},
-              {"config", config_file_}}
-      .dump(2);
+  Json endpoints = {{"regions", regions},
+                    {"router", config_.router.http.ToString()},
+                    {"wan_admin", config_.wan.admin.ToString()},
+                    {"control", control_address()},
+                    {"data_dir", data_dir_},
+                    {"config", config_file_}};
+  // "router" stays the HTTP address (a string, as `meridian gen --endpoints-file` reads it).
+  if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
+  return endpoints.dump(2);
 }
 
 std::vector<DemoSupervisor::Child*> DemoSupervisor::ChildrenLocked() {

@@ -91,17 +91,19 @@ Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64
   RelocatedCluster out;
   out.config = base;
   ClusterConfig& config = out.config;
-  const std::vector<uint16_t> ports = PickFreePorts(3 * config.regions.size() + 3);
+  const std::vector<uint16_t> ports = PickFreePorts(3 * config.regions.size() + 4);
   size_t next = 0;
   for (RegionConfig& region : config.regions) {
     region.http = {"127.0.0.1", ports[next++]};
     region.replication = {"127.0.0.1", ports[next++]};
-    const uint16_t resp = ports[next++];
+    const uint16_t resp = ports[next++];  // taken either way, so the layout stays simple
     if (region.resp) region.resp = HostPort{"127.0.0.1", resp};
   }
   config.wan.admin = {"127.0.0.1", ports[next++]};
   config.wan.proxy_host = "127.0.0.1";
   config.router.http = {"127.0.0.1", ports[next++]};
+  const uint16_t router_resp = ports[next++];
+  if (config.router.resp) config.router.resp = HostPort{"127.0.0.1", router_resp};
   out.control = "127.0.0.1:" + std::to_string(ports[next++]);
   auto wan_base = PickWanBasePort(ports, seed);
   if (!wan_base.ok()) return wan_base.status();
@@ -139,6 +141,9 @@ Result<ClusterConfig> OffsetClusterPorts(const ClusterConfig& base, int offset) 
   }
   MERIDIAN_RETURN_IF_ERROR(shift(config.wan.admin, "the WAN admin API"));
   MERIDIAN_RETURN_IF_ERROR(shift(config.router.http, "the router"));
+  if (config.router.resp) {
+    MERIDIAN_RETURN_IF_ERROR(shift(*config.router.resp, "the router's resp"));
+  }
   // The emulator's proxies take kWanPortSpan ports from base_port (WanProxyLayout).
   if (config.wan.base_port + offset + kWanPortSpan - 1 > 65535) {
     return InvalidArgument("--port-offset " + std::to_string(offset) +

@@ -16,6 +16,7 @@ constexpr std::string_view kBase = R"(regions:
   - name: eu
     http: 127.0.0.1:7102
     replication: 127.0.0.1:7202
+    resp: 127.0.0.1:6402
     data_dir: data/eu
 topology: mesh
 links:
@@ -27,6 +28,7 @@ wan:
   base_port: 9000
 router:
   http: 127.0.0.1:7000
+  resp: 127.0.0.1:6400
 )";
 
 TEST(OffsetClusterPortsTest, EveryListenerMovesByTheOffset) {
@@ -42,12 +44,37 @@ TEST(OffsetClusterPortsTest, EveryListenerMovesByTheOffset) {
   EXPECT_EQ(moved->wan.admin.ToString(), "127.0.0.1:8574");
   EXPECT_EQ(moved->wan.base_port, 9100);
   EXPECT_EQ(moved->router.http.ToString(), "127.0.0.1:7100");
+  EXPECT_EQ(moved->router.resp->ToString(), "127.0.0.1:6500");
   // Everything else is the same cluster.
   EXPECT_EQ(moved->regions[0].name, "us");
   EXPECT_EQ(moved->links.size(), base->links.size());
   Result<ClusterConfig> same = OffsetClusterPorts(*base, 0);
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(FormatClusterConfig(*same), FormatClusterConfig(*base));
+}
+
+// A lab's cluster must not bind the demo's RESP ports (6400-6403) either.
+TEST(RelocateClusterConfigTest, RespListenersMoveToFreePorts) {
+  Result<ClusterConfig> base = ParseClusterConfig(kBase, "test");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  Result<RelocatedCluster> relocated = RelocateClusterConfig(*base, 1);
+  ASSERT_TRUE(relocated.ok()) << relocated.status().ToString();
+  const ClusterConfig& config = relocated->config;
+  ASSERT_TRUE(config.regions[0].resp && config.regions[1].resp && config.router.resp);
+  for (const HostPort* moved : {&*config.regions[0].resp, &*config.regions[1].resp,
+                                &*config.router.resp, &config.router.http}) {
+    EXPECT_EQ(moved->host, "127.0.0.1");
+    EXPECT_TRUE(moved->port < 6400 || moved->port > 6403) << moved->ToString();
+  }
+  // Without resp listeners in the base, none appear.
+  ClusterConfig plain = *base;
+  plain.router.resp.reset();
+  for (RegionConfig& region : plain.regions)
+    region.resp.reset();
+  Result<RelocatedCluster> again = RelocateClusterConfig(plain, 2);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->config.router.resp.has_value());
+  EXPECT_FALSE(again->config.regions[0].resp.has_value());
 }
 
 TEST(OffsetClusterPortsTest, AnOffsetPastTheLastPortIsRefusedNamingWhat) {

@@ -1,0 +1,257 @@
+// One client connection of the router's RESP front end: parse, answer the router's own commands,
+// dispatch the rest to regions in order, fail over, and reply in order (resp_front.h).
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "base/assert.h"
+#include "router/resp_front_impl.h"
+
+namespace meridian::router {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr size_t kReadChunk = 16 << 10;
+
+RespParserOptions ClientParserOptions() {
+  // As the region's RESP server: a value is at most 1 MiB, with room for a command around it.
+  RespParserOptions o;
+  o.max_bulk_bytes = (1 << 20) + 1024;
+  o.max_command_bytes = 64 << 20;
+  return o;
+}
+
+std::string ErrorReply(RespVersion version, std::string_view message) {
+  std::string out;
+  RespWriter(&out, version).WriteError(message);
+  return out;
+}
+
+// The first line of a reply, for error messages.
+std::string_view FirstLine(std::string_view frame) {
+  return frame.substr(0, std::min(frame.find('\r'), size_t{200}));
+}
+
+}  // namespace
+
+RespClient::RespClient(RespFront::Impl& front, tcp::socket socket, uint64_t id)
+    : front_(front), socket_(std::move(socket)), id_(id), parser_(ClientParserOptions()) {
+  parser_.set_authenticated(true);  // no AUTH configured: Redis' pre-AUTH limits do not apply
+  state_.id = id;
+  state_.location = front_.options.default_location;
+}
+
+void RespClient::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  front_.clients.erase(id_);  // may release the last reference: touch nothing after
+}
+
+bool RespClient::Paused() const {
+  return slots_.size() >= front_.options.max_pending_commands ||
+         output_.size() >= front_.options.max_output_bytes ||
+         request_bytes_ >= front_.options.max_request_bytes;
+}
+
+void RespClient::Read() {
+  if (reading_ || closed_ || stop_reading_ || Paused()) return;
+  reading_ = true;
+  if (parse_pending_) {
+    // Commands already read wait in the parser: run them before reading more (the client may
+    // send nothing until they are answered). Posted, so that a long pipeline of commands the
+    // router answers itself never recurses Parse -> Pump -> Read -> Parse.
+    parse_pending_ = false;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      if (self->closed_) return;
+      self->Parse();
+      self->Read();
+    });
+    return;
+  }
+  const auto buffer = parser_.PrepareAppend(kReadChunk);
+  socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                          [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                            self->reading_ = false;
+                            if (self->closed_) return;
+                            if (ec) return self->Close();
+                            self->parser_.CommitAppend(n);
+                            self->Parse();
+                            self->Read();
+                          });
+}
+
+void RespClient::Parse() {
+  while (!stop_reading_ && !Paused()) {
+    const RespParser::Outcome outcome = parser_.Next();
+    if (outcome == RespParser::Outcome::kNeedMore) break;
+    if (outcome == RespParser::Outcome::kError) {
+      // Contract 5: answered, then this connection alone is closed.
+      auto command = std::make_shared<Command>();
+      command->done = true;
+      command->close_after = true;
+      command->reply = ErrorReply(state_.version, parser_.error().message());
+      slots_.push_back(std::move(command));
+      stop_reading_ = true;
+      break;
+    }
+    Execute(parser_.args());
+  }
+  // Paused on a bound with commands possibly left in the buffer: Read() parses them first.
+  parse_pending_ = !stop_reading_ && Paused();
+  // Every command copied what it keeps (its encoded request), so the views may die.
+  parser_.Compact();
+  Dispatch();
+  Pump();
+}
+
+void RespClient::Execute(std::span<const std::string_view> args) {
+  auto command = std::make_shared<Command>();
+  command->seq = next_seq_++;
+  command->kind = ClassifyRespCommand(args[0]);
+  slots_.push_back(command);
+  if (command->kind == RespCommandKind::kRouter || command->kind == RespCommandKind::kRefused) {
+    command->reply = AnswerOwnCommand(args, state_, front_.options.region_names);
+    command->done = true;
+    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    if (state_.quit) {
+      command->close_after = true;
+      stop_reading_ = true;
+    }
+    return;
+  }
+  const std::string key =
+      command->kind == RespCommandKind::kWrite ? front_.hooks.new_key() : std::string();
+  command->request = EncodeRespRequest(args, key);
+  command->version = state_.version;
+  command->location = state_.location;
+  request_bytes_ += command->request.size();
+  waiting_.emplace(command->seq, command);
+}
+
+// Sends waiting commands, oldest first, while they go where the commands in flight are.
+void RespClient::Dispatch() {
+  while (!waiting_.empty() && !closed_) {
+    const CommandPtr command = waiting_.begin()->second;
+    const std::optional<RegionId> region = front_.hooks.choose(command->location, command->tried);
+    if (!region) {
+      waiting_.erase(waiting_.begin());
+      FinishWithoutRegion(command);
+      continue;
+    }
+    const std::shared_ptr<RespUpstream>& upstream = front_.Upstream(*region, command->version, id_);
+    if (in_flight_ > 0 && upstream != bound_) return;  // contract 2: wait for those in flight
+    waiting_.erase(waiting_.begin());
+    bound_ = upstream;
+    ++in_flight_;
+    if (!command->tried.empty()) front_.metrics.reroutes.Increment();
+    command->tried.push_back(*region);
+    const auto deadline =
+        RespClock::now() + std::chrono::milliseconds(front_.options.forward_timeout_ms);
+    upstream->Send(command->request, deadline,
+                   [weak = weak_from_this(), command, region = *region](Result<std::string> r) {
+                     if (auto self = weak.lock()) self->OnReply(command, region, std::move(r));
+                   });
+  }
+}
+
+void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std::string> result) {
+  MERIDIAN_ASSERT(in_flight_ > 0);
+  if (--in_flight_ == 0) bound_.reset();
+  if (closed_) return;
+  const std::string& name = front_.options.region_names[region];
+  if (result.ok() && !IsRetryableRespReply(*result)) {
+    Finish(command, std::move(*result), region);
+  } else if (result.ok()) {
+    // The region cannot serve it now; it stays healthy until a probe says otherwise.
+    command->errors += (command->errors.empty() ? "" : "; ") + name + ": " +
+                       std::string(FirstLine(*result).substr(1));
+    command->fallback = std::move(*result);
+    waiting_.emplace(command->seq, command);
+  } else {
+    const Status& status = result.status();
+    command->errors += (command->errors.empty() ? "" : "; ") + name + ": " + status.message();
+    // A full upstream queue says nothing about the region.
+    if (status.code() != StatusCode::kResourceExhausted) {
+      front_.hooks.forward_failed(command->location, region, status.message());
+    }
+    if (RetryAfterTransportFailure(command->kind)) {
+      waiting_.emplace(command->seq, command);
+    } else {
+      Finish(
+          command,
+          ErrorReply(command->version,
+                     "TRYAGAIN region " + name + " failed during the command (" + status.message() +
+                         "); the router does not retry a command it does not know, since it "
+                         "may have taken effect"),
+          std::nullopt);
+    }
+  }
+  Dispatch();
+  Pump();
+}
+
+void RespClient::FinishWithoutRegion(const CommandPtr& command) {
+  if (command->fallback) return Finish(command, std::move(*command->fallback), std::nullopt);
+  const std::string& location = front_.options.region_names[command->location];
+  if (command->tried.empty()) {
+    return Finish(command,
+                  ErrorReply(command->version, "CLUSTERDOWN no healthy region for clients in " +
+                                                   location + " right now"),
+                  std::nullopt);
+  }
+  Finish(command,
+         ErrorReply(command->version, "TRYAGAIN every region tried failed: " + command->errors),
+         std::nullopt);
+}
+
+void RespClient::Finish(const CommandPtr& command, std::string reply,
+                        std::optional<RegionId> region) {
+  command->reply = std::move(reply);
+  command->done = true;
+  request_bytes_ -= command->request.size();
+  command->request.clear();
+  command->request.shrink_to_fit();
+  if (region) state_.last_served = *region;
+  front_.metrics.resp_commands
+      .WithLabels({region ? front_.options.region_names[*region] : std::string("none")})
+      .Increment();
+}
+
+// Moves the answered replies at the head into the output and writes it.
+void RespClient::Pump() {
+  while (!slots_.empty() && slots_.front()->done) {
+    output_ += slots_.front()->reply;
+    close_after_ = close_after_ || slots_.front()->close_after;
+    slots_.pop_front();
+  }
+  Write();
+  Read();  // reading may have paused on a bound
+}
+
+void RespClient::Write() {
+  if (writing_ || closed_) return;
+  if (output_.empty()) {
+    if (close_after_ && slots_.empty()) Close();
+    return;
+  }
+  writing_ = true;
+  in_write_.swap(output_);
+  output_.clear();
+  asio::async_write(socket_, asio::buffer(in_write_),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->writing_ = false;
+                      self->in_write_.clear();
+                      if (self->closed_) return;
+                      if (ec) return self->Close();
+                      self->Write();
+                      self->Read();
+                    });
+}
+
+}  // namespace meridian::router

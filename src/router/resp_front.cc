@@ -1,0 +1,150 @@
+// RespFront's listener, upstream table and lifecycle; the connections are in resp_client.cc.
+#include "router/resp_front.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "base/assert.h"
+#include "net/endpoint.h"
+#include "router/resp_front_impl.h"
+
+namespace meridian::router {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kTooManyClients = "-ERR max number of clients reached\r\n";
+
+size_t VersionIndex(RespVersion version) {
+  return version == RespVersion::kResp3 ? 1 : 0;
+}
+
+}  // namespace
+
+RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks h, RouterMetrics& m)
+    : options(std::move(o)),
+      hooks(std::move(h)),
+      metrics(m),
+      strand(asio::make_strand(ioc)),
+      acceptor(strand) {
+  MERIDIAN_ASSERT(!options.region_names.empty());
+  MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
+  MERIDIAN_ASSERT(options.default_location < options.region_names.size());
+  MERIDIAN_ASSERT(options.connections_per_region >= 1);
+}
+
+const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, RespVersion version,
+                                                               uint64_t client_id) const {
+  const auto& row = upstreams[region][VersionIndex(version)];
+  return row[client_id % row.size()];
+}
+
+void RespFront::Impl::Accept() {
+  acceptor.async_accept(
+      strand, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (self->stopped || !self->acceptor.is_open()) return;
+        if (!ec) {
+          socket.set_option(tcp::no_delay(true), ec);
+          if (self->clients.size() >= self->options.max_clients) {
+            // As redis-server past maxclients: say so, then close.
+            auto refused = std::make_shared<tcp::socket>(std::move(socket));
+            asio::async_write(*refused, asio::buffer(kTooManyClients),
+                              [refused](boost::system::error_code, size_t) {
+                                boost::system::error_code ignored;
+                                refused->close(ignored);
+                              });
+          } else {
+            const uint64_t id = self->next_client_id++;
+            auto client = std::make_shared<RespClient>(*self, std::move(socket), id);
+            self->clients.emplace(id, client);
+            client->Start();
+          }
+        }
+        self->Accept();
+      });
+}
+
+void RespFront::Impl::StopOnStrand() {
+  if (stopped) return;
+  stopped = true;
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  auto open = clients;  // Close() erases from the map
+  for (auto& [id, client] : open)
+    client->Close();
+  for (auto& by_version : upstreams) {
+    for (auto& row : by_version) {
+      for (auto& upstream : row)
+        upstream->Abort(Unavailable("the router is stopping"));
+    }
+  }
+}
+
+RespFront::RespFront(asio::io_context& ioc, RespFrontOptions options, RespFrontHooks hooks,
+                     RouterMetrics& metrics)
+    : impl_(std::make_shared<Impl>(ioc, std::move(options), std::move(hooks), metrics)) {}
+
+RespFront::~RespFront() = default;
+
+Status RespFront::Start() {
+  Impl& s = *impl_;
+  MERIDIAN_ASSERT(s.upstreams.empty());
+  for (RegionId region = 0; region < s.options.region_names.size(); ++region) {
+    const std::string& address = s.options.resp_dial[region];
+    Result<tcp::endpoint> endpoint = ResolveEndpoint(address);
+    if (!endpoint.ok()) {
+      return Status(endpoint.status().code(), "router resp: region " +
+                                                  s.options.region_names[region] + " at " +
+                                                  address + ": " + endpoint.status().message());
+    }
+    std::vector<std::vector<std::shared_ptr<RespUpstream>>> by_version(2);
+    for (RespVersion version : {RespVersion::kResp2, RespVersion::kResp3}) {
+      for (size_t i = 0; i < s.options.connections_per_region; ++i) {
+        by_version[VersionIndex(version)].push_back(std::make_shared<RespUpstream>(
+            s.strand, *endpoint, "region " + s.options.region_names[region] + " at " + address,
+            version, RespUpstreamOptions{}));
+      }
+    }
+    s.upstreams.push_back(std::move(by_version));
+  }
+  Result<tcp::endpoint> listen = ResolveEndpoint(s.options.address);
+  if (!listen.ok()) return listen.status();
+  boost::system::error_code ec;
+  auto fail = [&](const char* step) {
+    return Unavailable("router resp listener " + s.options.address + ": " + step + ": " +
+                       ec.message());
+  };
+  if (s.acceptor.open(listen->protocol(), ec)) return fail("open");
+  if (s.acceptor.set_option(asio::socket_base::reuse_address(true), ec)) return fail("setsockopt");
+  if (s.acceptor.bind(*listen, ec)) return fail("bind");
+  if (s.acceptor.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  const tcp::endpoint local = s.acceptor.local_endpoint(ec);
+  if (ec) return fail("local_endpoint");
+  s.bound_address = EndpointToString(local);
+  asio::post(s.strand, [impl = impl_] { impl->Accept(); });
+  return Status::Ok();
+}
+
+void RespFront::Stop() {
+  asio::post(impl_->strand, [impl = impl_] { impl->StopOnStrand(); });
+}
+
+void RespFront::AbortRegion(RegionId region, const std::string& reason) {
+  MERIDIAN_ASSERT(region < impl_->options.region_names.size());
+  asio::post(impl_->strand, [impl = impl_, region, reason] {
+    if (impl->stopped || region >= impl->upstreams.size()) return;
+    for (auto& row : impl->upstreams[region]) {
+      for (auto& upstream : row)
+        upstream->Abort(Unavailable(upstream->name() + ": " + reason));
+    }
+  });
+}
+
+std::string RespFront::address() const {
+  MERIDIAN_ASSERT(!impl_->bound_address.empty());
+  return impl_->bound_address;
+}
+
+}  // namespace meridian::router

@@ -1,0 +1,105 @@
+// RespFront: the router's Redis-protocol listener (router.resp; docs/resp.md, "Through the
+// router"). Clients speak RESP2/RESP3 to it as to a region; each command goes to the nearest
+// healthy region for the client's location over a shared upstream connection to that region's
+// resp listener (resp_upstream.h), and the region's reply comes back byte for byte.
+//
+// Contract:
+//  1. Replies leave in the order the commands arrived, one per command (pipelining works).
+//  2. A connection's commands also run in the order they arrived: all its commands in flight are
+//     on one upstream connection, and a command bound for another region (or protocol) waits
+//     until they are answered. A command retried after a region's retryable error reply may run
+//     after commands pipelined behind it had run, as with Redis Cluster's TRYAGAIN.
+//  3. Writes carry a router-drawn idempotency key (resp_route.h rule 1). After a transport
+//     failure (reset, refused, no reply within forward_timeout_ms) the path is marked down in the
+//     router's health table and every command in flight on that connection is retried on the
+//     next healthy region, each region at most once per command, unless the router does not know
+//     the command (it may have taken effect: the client gets -TRYAGAIN saying so).
+//  4. With no healthy region left for a command, the client gets the last retryable reply a
+//     region gave, else -TRYAGAIN naming what each region said, else (none was tried)
+//     -CLUSTERDOWN; the connection stays open.
+//  5. A framing error is answered with its RESP error and closes that connection only.
+//  6. Bounded: a connection stops reading while it has max_pending_commands unanswered, or
+//     max_output_bytes of replies unsent, or max_request_bytes of commands not yet answered; at
+//     most max_clients connections are served at once (more get -ERR max number of clients
+//     reached and are closed).
+//  7. Everything runs on one strand of the router's io_context: no locks of its own; the health
+//     table is read through the hooks, under the router's mutex. Stop() is asynchronous and
+//     idempotent; AbortRegion may be called from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/status.h"
+#include "router/router_metrics.h"
+
+namespace meridian::router {
+
+struct RespFrontOptions {
+  std::string address;                    // where clients connect ("127.0.0.1:6400")
+  std::vector<std::string> region_names;  // by RegionId
+  std::vector<std::string> resp_dial;     // each region's resp listener, by RegionId
+  RegionId default_location = 0;          // a client's location until MERIDIAN.REGION
+  // An attempt without a reply for this long fails and goes to the next region (the router's
+  // forward_timeout_ms: above a region's bounded waits).
+  int64_t forward_timeout_ms = 5'000;
+  // Upstream connections per region and protocol; a client's commands for a region all use
+  // the same one (contract 2). Four spread the head-of-line blocking of a slow command (a
+  // handle claim waiting for a quorum) without many sockets.
+  size_t connections_per_region = 4;
+  // As the region's RESP server (resp_server.cc): a client that pipelines without reading
+  // cannot grow the router's memory.
+  size_t max_pending_commands = 1024;
+  size_t max_output_bytes = size_t{4} << 20;
+  // Bytes of commands kept for retry until answered: a few of the largest commands (a 1 MiB
+  // value) or thousands of small ones.
+  size_t max_request_bytes = size_t{16} << 20;
+  // Redis's maxclients default.
+  size_t max_clients = 10'000;
+};
+
+// What the front end needs from the router: routing decisions and idempotency keys.
+struct RespFrontHooks {
+  // The nearest healthy region for a client in `location` not in `tried`, or nullopt.
+  std::function<std::optional<RegionId>(RegionId location, const std::vector<RegionId>& tried)>
+      choose;
+  // A forward from `location` to `region` failed in transport (`what`): mark the path down.
+  std::function<void(RegionId location, RegionId region, const std::string& what)> forward_failed;
+  // A fresh idempotency key.
+  std::function<std::string()> new_key;
+};
+
+class RespFront {
+ public:
+  // REQUIRES: region_names and resp_dial have the same size >= 1; default_location is valid.
+  RespFront(boost::asio::io_context& ioc, RespFrontOptions options, RespFrontHooks hooks,
+            RouterMetrics& metrics);
+  ~RespFront();
+  RespFront(const RespFront&) = delete;
+  RespFront& operator=(const RespFront&) = delete;
+
+  // Resolves every region's resp address, binds and listens. InvalidArgument / Unavailable with
+  // the reason. REQUIRES: called once, before the io_context serves the front end.
+  Status Start();
+  // Closes the listener, every client connection and every upstream connection (contract 7).
+  void Stop();
+  // Fails every command in flight to `region`, to be retried elsewhere: the router marked a path
+  // to it down.
+  void AbortRegion(RegionId region, const std::string& reason);
+  // "host:port" listened on (the real port when asked for port 0). REQUIRES: Start() succeeded.
+  std::string address() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::router

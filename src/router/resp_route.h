@@ -1,0 +1,57 @@
+// RespRoute: how the router's RESP front end treats each client command. Pure functions, no I/O.
+//
+// Rules:
+//  1. Every command Meridian's regions treat as a write (SET MSET INCR INCRBY DECR DECRBY HSET HDEL
+//     SADD SREM DEL) is sent as `MERIDIAN.IDEM <key> <command...>` with a key the router draws
+//     once per command, and every attempt sends the same bytes: a retry on another region is
+//     deduplicated there, or, when the original had not reached it yet, reconciled once it does
+//     (replica/idempotency.h). A command the client already wrapped in MERIDIAN.IDEM passes
+//     untouched, as a client's Idempotency-Key does over HTTP.
+//  2. Reads, connection-free commands (PING ECHO INFO ...) and writes tagged by rule 1 are retried
+//     on the next region after a transport failure or a retryable error reply. Handle claims
+//     (SET name owner NX) are writes too; the region ignores the key for them, since a claim is
+//     idempotent by owner.
+//  3. A command the router does not know is forwarded as it is (the region answers it), and after
+//     a transport failure it is not retried, since it may have taken effect: the client gets an
+//     error saying so.
+//  4. Commands whose effect is the connection's own state are the router's (resp_own_commands.h):
+//     HELLO, CLIENT, QUIT, SELECT, MERIDIAN.REGION. WAIT and MERIDIAN.SESSION are refused: they
+//     name the region connection's writes, and the router's upstream connections are shared
+//     between clients.
+//  5. A region's reply is delivered verbatim, unless it is a retryable error (TRYAGAIN, LOADING,
+//     CLUSTERDOWN, MASTERDOWN): then the next region is tried, and the reply is kept to deliver
+//     if no region serves.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace meridian::router {
+
+enum class RespCommandKind {
+  kRead,     // retried freely (rule 2)
+  kWrite,    // tagged with MERIDIAN.IDEM, then retried (rules 1, 2)
+  kTagged,   // already MERIDIAN.IDEM: retried (rule 1)
+  kOther,    // unknown to the router: forwarded, not retried once sent (rule 3)
+  kRouter,   // answered by the router (rule 4)
+  kRefused,  // answered by the router with an error (rule 4)
+};
+
+// The kind of a command named `name` (any case).
+RespCommandKind ClassifyRespCommand(std::string_view name);
+
+// Whether a command of `kind` may be sent again after a transport failure.
+bool RetryAfterTransportFailure(RespCommandKind kind);
+
+// The command as a RESP multibulk request, prefixed by `MERIDIAN.IDEM idempotency_key` unless the
+// key is empty. REQUIRES: args is not empty.
+std::string EncodeRespRequest(std::span<const std::string_view> args,
+                              std::string_view idempotency_key);
+
+// Rule 5: whether the reply `frame` (one whole RESP reply) says another region may serve the
+// command: an error (simple or blob) whose code is TRYAGAIN, LOADING, CLUSTERDOWN or MASTERDOWN.
+bool IsRetryableRespReply(std::string_view frame);
+
+}  // namespace meridian::router

@@ -1,0 +1,98 @@
+// RespRoute's rules and the router's own RESP commands, as pure functions.
+#include "router/resp_route.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "router/resp_own_commands.h"
+
+namespace meridian::router {
+namespace {
+
+TEST(RespRouteTest, EveryRegionCommandHasItsKind) {
+  // The region's commands (src/server/resp_commands.h, docs/resp.md), by what the router does.
+  for (const char* name : {"SET", "MSET", "INCR", "INCRBY", "DECR", "DECRBY", "HSET", "HDEL",
+                           "SADD", "SREM", "DEL", "set", "incr"}) {
+    EXPECT_EQ(ClassifyRespCommand(name), RespCommandKind::kWrite) << name;
+  }
+  for (const char* name :
+       {"GET", "MGET", "HGET", "HMGET", "HGETALL", "SMEMBERS", "SISMEMBER", "SCARD", "EXISTS",
+        "TYPE", "PING", "ECHO", "INFO", "DBSIZE", "COMMAND", "CONFIG", "get"}) {
+    EXPECT_EQ(ClassifyRespCommand(name), RespCommandKind::kRead) << name;
+  }
+  EXPECT_EQ(ClassifyRespCommand("meridian.idem"), RespCommandKind::kTagged);
+  for (const char* name : {"HELLO", "CLIENT", "QUIT", "SELECT", "MERIDIAN.REGION"}) {
+    EXPECT_EQ(ClassifyRespCommand(name), RespCommandKind::kRouter) << name;
+  }
+  EXPECT_EQ(ClassifyRespCommand("WAIT"), RespCommandKind::kRefused);
+  EXPECT_EQ(ClassifyRespCommand("MERIDIAN.SESSION"), RespCommandKind::kRefused);
+  EXPECT_EQ(ClassifyRespCommand("MULTI"), RespCommandKind::kOther);
+  EXPECT_EQ(ClassifyRespCommand("APPEND"), RespCommandKind::kOther);
+
+  EXPECT_TRUE(RetryAfterTransportFailure(RespCommandKind::kRead));
+  EXPECT_TRUE(RetryAfterTransportFailure(RespCommandKind::kWrite));
+  EXPECT_TRUE(RetryAfterTransportFailure(RespCommandKind::kTagged));
+  EXPECT_FALSE(RetryAfterTransportFailure(RespCommandKind::kOther));
+}
+
+TEST(RespRouteTest, RequestsAreMultibulkWithTheKeyInFront) {
+  const std::vector<std::string_view> incr = {"INCR", "c"};
+  EXPECT_EQ(EncodeRespRequest(incr, ""), "*2\r\n$4\r\nINCR\r\n$1\r\nc\r\n");
+  EXPECT_EQ(EncodeRespRequest(incr, "k1"),
+            "*4\r\n$13\r\nMERIDIAN.IDEM\r\n$2\r\nk1\r\n$4\r\nINCR\r\n$1\r\nc\r\n");
+  const std::vector<std::string_view> binary = {"SET", "k", std::string_view("a\r\n\0b", 5)};
+  EXPECT_EQ(EncodeRespRequest(binary, ""),
+            std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\r\n\0b\r\n", 31));
+}
+
+TEST(RespRouteTest, OnlyRetryableErrorCodesMoveOn) {
+  EXPECT_TRUE(IsRetryableRespReply("-TRYAGAIN no quorum\r\n"));
+  EXPECT_TRUE(IsRetryableRespReply("-LOADING Meridian is loading the dataset in memory\r\n"));
+  EXPECT_TRUE(IsRetryableRespReply("-CLUSTERDOWN x\r\n"));
+  EXPECT_TRUE(IsRetryableRespReply("-MASTERDOWN\r\n"));
+  EXPECT_TRUE(IsRetryableRespReply("!12\r\nTRYAGAIN now\r\n"));
+  EXPECT_FALSE(IsRetryableRespReply("-ERR unknown command 'x'\r\n"));
+  EXPECT_FALSE(IsRetryableRespReply("-WRONGTYPE Operation\r\n"));
+  EXPECT_FALSE(IsRetryableRespReply("-TRYAGAINX\r\n"));
+  EXPECT_FALSE(IsRetryableRespReply("+TRYAGAIN\r\n"));
+  EXPECT_FALSE(IsRetryableRespReply("$8\r\nTRYAGAIN\r\n"));
+}
+
+TEST(RespOwnCommandsTest, ConnectionStateLivesInTheRouter) {
+  const std::vector<std::string> names = {"us", "eu"};
+  RespClientState state;
+  state.id = 7;
+  auto answer = [&](std::vector<std::string_view> args) {
+    return AnswerOwnCommand(args, state, names);
+  };
+  EXPECT_EQ(answer({"MERIDIAN.REGION"}), "*2\r\n$2\r\nus\r\n$-1\r\n");
+  EXPECT_EQ(answer({"meridian.region", "eu"}), "+OK\r\n");
+  EXPECT_EQ(state.location, 1u);
+  state.last_served = 0;
+  EXPECT_EQ(answer({"MERIDIAN.REGION"}), "*2\r\n$2\r\neu\r\n$2\r\nus\r\n");
+  EXPECT_EQ(answer({"MERIDIAN.REGION", "mars"}),
+            "-ERR unknown region 'mars' (regions: us, eu)\r\n");
+  EXPECT_EQ(answer({"MERIDIAN.REGION", "a", "b"}),
+            "-ERR wrong number of arguments for 'MERIDIAN.REGION' command\r\n");
+  EXPECT_EQ(answer({"CLIENT", "ID"}), ":7\r\n");
+  EXPECT_EQ(answer({"CLIENT", "GETNAME"}), "$-1\r\n");
+  EXPECT_EQ(answer({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}), "+OK\r\n");
+  EXPECT_EQ(answer({"CLIENT", "KILL"}), "-ERR unknown subcommand 'KILL' for 'CLIENT'\r\n");
+  EXPECT_EQ(answer({"SELECT", "1"}), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(answer({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(state.version, RespVersion::kResp2);
+  const std::string hello = answer({"HELLO", "3", "SETNAME", "n"});
+  EXPECT_TRUE(hello.starts_with("%7\r\n")) << hello;
+  EXPECT_EQ(state.version, RespVersion::kResp3);
+  EXPECT_EQ(state.name, "n");
+  EXPECT_EQ(answer({"CLIENT", "GETNAME"}), "$1\r\nn\r\n");
+  EXPECT_FALSE(state.quit);
+  EXPECT_EQ(answer({"QUIT"}), "+OK\r\n");
+  EXPECT_TRUE(state.quit);
+  EXPECT_TRUE(answer({"WAIT", "1", "0"}).starts_with("-ERR WAIT is not supported through"));
+}
+
+}  // namespace
+}  // namespace meridian::router

@@ -1,0 +1,382 @@
+// The router's RESP front end against fake regions on loopback (FakeRegion answers /healthz,
+// FakeRespRegion the commands). Every wait is bounded; assertions are about outcomes (which
+// region saw which command with which key, which reply came back in which order), never about
+// how long anything took.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "resp/testing/resp_test_client.h"
+#include "router/fake_region.h"
+#include "router/fake_resp_region.h"
+#include "router/resp_front.h"
+#include "router/router.h"
+
+namespace meridian::router {
+namespace {
+
+using namespace std::chrono_literals;
+using meridian::testing::RespTestClient;
+using testing::FakeRegion;
+using testing::FakeRespRegion;
+
+constexpr RegionId kUs = 0;
+constexpr RegionId kEu = 1;
+constexpr RegionId kAp = 2;
+constexpr auto kPatience = 10s;
+
+std::string Bulk(const std::string& text) {
+  return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n";
+}
+
+bool IsRouterKey(const std::string& key) {
+  return key.size() == 32 && key.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+class RouterRespTest : public ::testing::Test {
+ protected:
+  // As router_test: us, eu, ap answer /healthz after 0, 60 and 150 ms, so us is nearest.
+  void SetUp() override {
+    const char* names[] = {"us", "eu", "ap"};
+    const std::chrono::milliseconds delays[] = {0ms, 60ms, 150ms};
+    for (int i = 0; i < 3; ++i) {
+      health_.push_back(std::make_unique<FakeRegion>(names[i], delays[i]));
+      health_.back()->Start();
+      resp_.push_back(std::make_unique<FakeRespRegion>(names[i]));
+      resp_.back()->Start();
+    }
+    RouterTopology topology;
+    topology.region_names = {"us", "eu", "ap"};
+    topology.dial.assign(3, {});
+    topology.link_rtt_ms.assign(3, std::vector<int64_t>(3, 0));
+    for (RegionId location = 0; location < 3; ++location) {
+      for (RegionId region = 0; region < 3; ++region) {
+        topology.dial[location].push_back(health_[region]->address());
+      }
+      topology.resp_dial.push_back(resp_[location]->address());
+    }
+    // Clients in ap reach only ap (the fakes' RTTs are the same from every location, so without
+    // the cut us would be nearest from everywhere).
+    topology.dial[kAp][kUs] = topology.dial[kAp][kEu] = RefusingAddress();
+    RouterOptions options = TestRouterOptions();
+    options.resp_address = "127.0.0.1:0";
+    router_ = std::make_unique<Router>(std::move(topology), std::move(options));
+    Status started = router_->Start();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    ASSERT_TRUE(WaitFor([&] { return AllHealthyInOrder(); })) << router_->Summary();
+  }
+  void TearDown() override {
+    if (router_) router_->Stop();
+  }
+
+  static bool WaitFor(const std::function<bool()>& done) {
+    const auto give_up = std::chrono::steady_clock::now() + kPatience;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
+
+  bool AllHealthyInOrder() const {
+    const nlohmann::json regions = nlohmann::json::parse(router_->StatusJson())["regions"];
+    for (const auto& region : regions) {
+      if (!region["healthy"].get<bool>()) return false;
+    }
+    return regions[0]["rtt_ms"].get<double>() < regions[1]["rtt_ms"].get<double>() &&
+           regions[1]["rtt_ms"].get<double>() < regions[2]["rtt_ms"].get<double>();
+  }
+
+  // An address where nothing listens: a server's port, once the server has gone.
+  static std::string RefusingAddress() {
+    FakeRespRegion gone("gone");
+    gone.Start();
+    std::string address = gone.address();
+    gone.Stop();
+    return address;
+  }
+
+  RespTestClient Connect() {
+    Result<RespTestClient> client = RespTestClient::Connect(router_->resp_address(), kPatience);
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    return client.ok() ? std::move(*client) : RespTestClient();
+  }
+
+  static std::string Call(RespTestClient& client, const std::vector<std::string>& args) {
+    Result<std::string> reply = client.Call(args);
+    return reply.ok() ? *reply : "<" + reply.status().ToString() + ">";
+  }
+
+  // The commands `region` saw, as "NAME ARG..." lines.
+  std::vector<std::string> Commands(RegionId region) const {
+    std::vector<std::string> out;
+    for (const auto& seen : resp_[region]->seen()) {
+      std::string line;
+      for (const auto& arg : seen.args)
+        line += (line.empty() ? "" : " ") + arg;
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  std::vector<std::unique_ptr<FakeRegion>> health_;
+  std::vector<std::unique_ptr<FakeRespRegion>> resp_;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(RouterRespTest, ForwardsToTheNearestRegionTagsWritesAndRelaysRepliesInOrder) {
+  RespTestClient client = Connect();
+  std::string pipeline;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"PING"},
+                                                                {"INCR", "a"},
+                                                                {"INCRBY", "a", "5"},
+                                                                {"GET", "a"},
+                                                                {"ECHO", "x"},
+                                                                {"GET", "none"}}) {
+    pipeline += RespTestClient::Encode(args);
+  }
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  std::vector<std::string> replies;
+  for (int i = 0; i < 6; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    replies.push_back(*reply);
+  }
+  EXPECT_EQ(replies, (std::vector<std::string>{"+PONG\r\n", ":1\r\n", ":6\r\n", Bulk("6"),
+                                               Bulk("x"), "$-1\r\n"}));
+  const auto seen = resp_[kUs]->seen();
+  ASSERT_EQ(seen.size(), 6u);
+  std::set<std::string> keys;
+  for (const auto& command : seen) {
+    const bool write = command.args[0] == "INCR" || command.args[0] == "INCRBY";
+    EXPECT_EQ(IsRouterKey(command.idempotency_key), write) << command.args[0];
+    if (write) keys.insert(command.idempotency_key);
+  }
+  EXPECT_EQ(keys.size(), 2u) << "each write has its own key";
+  EXPECT_TRUE(resp_[kEu]->seen().empty());
+  EXPECT_TRUE(resp_[kAp]->seen().empty());
+  EXPECT_EQ(Call(client, {"MERIDIAN.REGION"}), "*2\r\n" + Bulk("us") + Bulk("us"));
+}
+
+// The region applies the write and dies before answering (kill -9 mid-command): the router
+// retries on the next region with the same idempotency key, so the region that learns both
+// can tell they are one write.
+TEST_F(RouterRespTest, AWriteWhoseRegionDiesMidCommandIsRetriedElsewhereWithTheSameKey) {
+  RespTestClient client = Connect();
+  resp_[kUs]->DieAfter(0);
+  EXPECT_EQ(Call(client, {"INCR", "c"}), ":1\r\n");
+  const auto us = resp_[kUs]->seen();
+  const auto eu = resp_[kEu]->seen();
+  ASSERT_EQ(us.size(), 1u);
+  ASSERT_EQ(eu.size(), 1u);
+  EXPECT_TRUE(IsRouterKey(us[0].idempotency_key));
+  EXPECT_EQ(eu[0].idempotency_key, us[0].idempotency_key);
+  EXPECT_EQ(eu[0].args, (std::vector<std::string>{"INCR", "c"}));
+  EXPECT_EQ(Call(client, {"MERIDIAN.REGION"}), "*2\r\n" + Bulk("us") + Bulk("eu"));
+  // A client's own MERIDIAN.IDEM passes untouched, as a client's Idempotency-Key over HTTP.
+  EXPECT_EQ(Call(client, {"MERIDIAN.IDEM", "mine", "INCR", "c"}), ":2\r\n");
+  EXPECT_EQ(Call(client, {"MERIDIAN.IDEM", "mine", "INCR", "c"}), ":2\r\n");
+  EXPECT_EQ(resp_[kEu]->seen().back().idempotency_key, "mine");
+}
+
+TEST_F(RouterRespTest, CommandsInFlightWhenTheRegionDiesAreRetriedInOrder) {
+  RespTestClient client = Connect();
+  resp_[kUs]->DieAfter(10);
+  std::string pipeline;
+  for (int i = 0; i < 100; ++i)
+    pipeline += RespTestClient::Encode({"ECHO", std::to_string(i)});
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  for (int i = 0; i < 100; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    ASSERT_EQ(*reply, Bulk(std::to_string(i)));
+  }
+  // Those whose answer did not come back from the dead region (at least the 90 from the one it
+  // died on) ran on eu, in the order they were sent.
+  const std::vector<std::string> on_eu = Commands(kEu);
+  ASSERT_GE(on_eu.size(), 90u);
+  std::vector<std::string> expected;
+  for (size_t i = 100 - on_eu.size(); i < 100; ++i)
+    expected.push_back("ECHO " + std::to_string(i));
+  EXPECT_EQ(on_eu, expected);
+}
+
+// More commands in one read than a connection may have unanswered (1024): those left in the
+// buffer when it paused run once replies free room, though the client sends nothing more.
+TEST_F(RouterRespTest, APipelineLongerThanTheBoundIsAnsweredInFull) {
+  RespTestClient client = Connect();
+  std::string pipeline;
+  for (int i = 0; i < 3000; ++i)
+    pipeline += "PING\r\n";
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  for (int i = 0; i < 3000; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    ASSERT_EQ(*reply, "+PONG\r\n") << i;
+  }
+  // The router's own commands, answered at once, the same.
+  pipeline.clear();
+  for (int i = 0; i < 3000; ++i)
+    pipeline += "CLIENT ID\r\n";
+  ASSERT_TRUE(client.SendRaw(pipeline).ok());
+  for (int i = 0; i < 3000; ++i) {
+    Result<std::string> reply = client.ReadReply();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    ASSERT_TRUE(reply->starts_with(":")) << *reply;
+  }
+}
+
+TEST_F(RouterRespTest, UnknownCommandsAreForwardedButNotRetriedAfterAFailure) {
+  RespTestClient client = Connect();
+  EXPECT_EQ(Call(client, {"FOO", "x"}), "-ERR unknown command 'FOO'\r\n");
+  resp_[kUs]->DieAfter(0);
+  const std::string reply = Call(client, {"FOO", "y"});
+  EXPECT_TRUE(reply.starts_with("-TRYAGAIN region us failed during the command")) << reply;
+  EXPECT_NE(reply.find("may have taken effect"), std::string::npos) << reply;
+  EXPECT_TRUE(resp_[kEu]->seen().empty());
+  // The connection goes on, on the next region.
+  EXPECT_EQ(Call(client, {"PING"}), "+PONG\r\n");
+  EXPECT_EQ(Commands(kEu), std::vector<std::string>{"PING"});
+}
+
+TEST_F(RouterRespTest, RetryableErrorRepliesGoToTheNextRegionAndTheLastIsDelivered) {
+  RespTestClient client = Connect();
+  resp_[kUs]->set_mode(FakeRespRegion::Mode::kTryAgain);
+  EXPECT_EQ(Call(client, {"GET", "k"}), "$-1\r\n");
+  EXPECT_EQ(Commands(kUs), std::vector<std::string>{"GET k"});
+  EXPECT_EQ(Commands(kEu), std::vector<std::string>{"GET k"});
+  resp_[kEu]->set_mode(FakeRespRegion::Mode::kTryAgain);
+  resp_[kAp]->set_mode(FakeRespRegion::Mode::kTryAgain);
+  EXPECT_EQ(Call(client, {"GET", "k"}), "-TRYAGAIN ap cannot serve now\r\n");
+}
+
+// A region that stops answering: after the router's forward timeout the command goes to the
+// next region, and the stalled region's path is marked down.
+TEST_F(RouterRespTest, ACommandWithoutAReplyInTimeGoesToTheNextRegion) {
+  RespTestClient client = Connect();
+  resp_[kUs]->set_mode(FakeRespRegion::Mode::kHang);
+  EXPECT_EQ(Call(client, {"INCR", "slow"}), ":1\r\n");
+  ASSERT_EQ(resp_[kUs]->seen().size(), 1u);
+  ASSERT_EQ(resp_[kEu]->seen().size(), 1u);
+  EXPECT_EQ(resp_[kEu]->seen()[0].idempotency_key, resp_[kUs]->seen()[0].idempotency_key);
+  const nlohmann::json us = nlohmann::json::parse(router_->StatusJson())["regions"][kUs];
+  EXPECT_NE(us["last_error"].get<std::string>().find("no reply in time"), std::string::npos) << us;
+}
+
+TEST_F(RouterRespTest, EveryRegionFailingIsTryAgainNamingEach) {
+  RespTestClient client = Connect();
+  for (auto& region : resp_)
+    region->Stop();
+  const std::string reply = Call(client, {"GET", "k"});
+  EXPECT_TRUE(reply.starts_with("-TRYAGAIN every region tried failed: us: ")) << reply;
+  EXPECT_NE(reply.find("; eu: "), std::string::npos) << reply;
+  EXPECT_NE(reply.find("; ap: "), std::string::npos) << reply;
+}
+
+TEST_F(RouterRespTest, NoHealthyRegionIsClusterDownAndTheConnectionStaysUsable) {
+  RespTestClient client = Connect();
+  for (auto& region : health_)
+    region->Stop();
+  std::string reply;
+  EXPECT_TRUE(WaitFor([&] {
+    reply = Call(client, {"GET", "k"});
+    return reply.starts_with("-CLUSTERDOWN");
+  })) << reply;
+  EXPECT_EQ(reply, "-CLUSTERDOWN no healthy region for clients in us right now\r\n");
+  EXPECT_EQ(Call(client, {"MERIDIAN.REGION", "eu"}), "+OK\r\n");
+  EXPECT_EQ(Call(client, {"GET", "k"}),
+            "-CLUSTERDOWN no healthy region for clients in eu right now\r\n");
+}
+
+TEST_F(RouterRespTest, BadFramingClosesOnlyThatConnection) {
+  RespTestClient bad = Connect();
+  RespTestClient good = Connect();
+  EXPECT_EQ(Call(good, {"PING"}), "+PONG\r\n");
+  ASSERT_TRUE(bad.SendRaw("*1\r\n$abc\r\nPING\r\n").ok());
+  std::string bytes;
+  EXPECT_TRUE(bad.ReadUntilClosed(&bytes));
+  EXPECT_TRUE(bytes.starts_with("-ERR Protocol error")) << bytes;
+  EXPECT_EQ(Call(good, {"PING"}), "+PONG\r\n");
+  RespTestClient again = Connect();
+  EXPECT_EQ(Call(again, {"ECHO", "still here"}), Bulk("still here"));
+}
+
+TEST_F(RouterRespTest, ConnectionCommandsAreTheRoutersOwn) {
+  RespTestClient client = Connect();
+  ASSERT_TRUE(WaitFor([&] {
+    const auto paths = nlohmann::json::parse(router_->StatusJson())["by_location"]["ap"];
+    return paths[kAp]["healthy"].get<bool>();
+  }));
+  EXPECT_EQ(Call(client, {"MERIDIAN.REGION", "ap"}), "+OK\r\n");
+  EXPECT_EQ(Call(client, {"PING"}), "+PONG\r\n");
+  EXPECT_EQ(Commands(kAp), std::vector<std::string>{"PING"});
+  EXPECT_EQ(Call(client, {"MERIDIAN.REGION"}), "*2\r\n" + Bulk("ap") + Bulk("ap"));
+  const std::string unknown = Call(client, {"MERIDIAN.REGION", "mars"});
+  EXPECT_EQ(unknown, "-ERR unknown region 'mars' (regions: us, eu, ap)\r\n");
+  EXPECT_TRUE(Call(client, {"WAIT", "1", "0"}).starts_with("-ERR WAIT is not supported"));
+  EXPECT_TRUE(Call(client, {"MERIDIAN.SESSION"}).starts_with("-ERR MERIDIAN.SESSION is not"));
+  EXPECT_EQ(Call(client, {"CLIENT", "SETNAME", "me"}), "+OK\r\n");
+  EXPECT_EQ(Call(client, {"CLIENT", "GETNAME"}), Bulk("me"));
+  EXPECT_EQ(Call(client, {"SELECT", "0"}), "+OK\r\n");
+  // HELLO 3: the router answers, and the connection's commands go over a RESP3 connection
+  // (which said HELLO 3 to the region first).
+  const std::string hello = Call(client, {"HELLO", "3"});
+  EXPECT_TRUE(hello.starts_with("%7\r\n")) << hello;
+  EXPECT_NE(hello.find(Bulk("region") + Bulk("ap")), std::string::npos) << hello;
+  EXPECT_EQ(Call(client, {"GET", "k"}), "$-1\r\n");
+  const auto seen = resp_[kAp]->seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[1].args, (std::vector<std::string>{"HELLO", "3"}));
+  EXPECT_EQ(seen[2].args, (std::vector<std::string>{"GET", "k"}));
+  EXPECT_EQ(seen[2].connection, seen[1].connection);
+  EXPECT_NE(seen[2].connection, seen[0].connection);
+  EXPECT_EQ(Call(client, {"QUIT"}), "+OK\r\n");
+  std::string rest;
+  EXPECT_TRUE(client.ReadUntilClosed(&rest));
+  EXPECT_EQ(rest, "");
+}
+
+// Past max_clients a connection is told so and closed, as redis-server does past maxclients;
+// the connections already served go on.
+TEST(RespFrontTest, ConnectionsPastMaxClientsAreRefused) {
+  FakeRespRegion region("us");
+  region.Start();
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  RouterMetrics metrics;
+  RespFrontOptions options;
+  options.address = "127.0.0.1:0";
+  options.region_names = {"us"};
+  options.resp_dial = {region.address()};
+  options.max_clients = 1;
+  RespFrontHooks hooks;
+  hooks.choose = [](RegionId, const std::vector<RegionId>& tried) {
+    return tried.empty() ? std::optional<RegionId>(0) : std::nullopt;
+  };
+  hooks.forward_failed = [](RegionId, RegionId, const std::string&) {};
+  hooks.new_key = [] { return std::string("key"); };
+  RespFront front(ioc, options, hooks, metrics);
+  ASSERT_TRUE(front.Start().ok());
+  std::thread loop([&] { ioc.run(); });
+
+  Result<RespTestClient> first = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->Call({"PING"}).value(), "+PONG\r\n");
+  Result<RespTestClient> second = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::string bytes;
+  EXPECT_TRUE(second->ReadUntilClosed(&bytes));
+  EXPECT_EQ(bytes, "-ERR max number of clients reached\r\n");
+  EXPECT_EQ(first->Call({"INCR", "n"}).value(), ":1\r\n");
+  EXPECT_EQ(region.seen().back().idempotency_key, "key");
+
+  front.Stop();
+  work.reset();
+  loop.join();
+}
+
+}  // namespace
+}  // namespace meridian::router
