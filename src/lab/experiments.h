@@ -19,7 +19,7 @@ struct ExperimentEntry {
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
-// rejoin (issue 20), kill (5 and 8).
+// rejoin (issue 20), restore (issue 15), kill (5 and 8).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -41,6 +41,9 @@ ExperimentResult RunPartitionExperiment(const LabContext& context);
 // (issue 20) A region whose data directory is deleted rejoins: time to ok, the senders' CPU share
 // and read latency during it, memory; every key arrives (asserted).
 ExperimentResult RunRejoinExperiment(const LabContext& context);
+// (issue 15) A region backed up online, its disk destroyed after more writes and deletes, restored
+// and restarted: nothing lost, doubled or resurrected (asserted); backup, restore, catch-up times.
+ExperimentResult RunRestoreExperiment(const LabContext& context);
 // (5 + 8) Kill a region under load through the router, retry, restart: RTO and RPO per class,
 // failback and backlog drain time; zero lost, zero double-applied writes and no resurrected
 // deletes asserted. Restarts the victim on every path, so it runs last.

@@ -46,6 +46,7 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"ryw", &RunRywExperiment},
       {"partition", &RunPartitionExperiment},
       {"rejoin", &RunRejoinExperiment},
+      {"restore", &RunRestoreExperiment},
       {"kill", &RunKillExperiment},
   };
   return kBuilt;

@@ -41,7 +41,7 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 9u);
+  ASSERT_EQ(built.size(), 10u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
@@ -49,8 +49,9 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[4].name, "sustain");
   EXPECT_STREQ(built[5].name, "ryw");
   EXPECT_STREQ(built[6].name, "partition");
-  EXPECT_STREQ(built[7].name, "rejoin");  // issue 20
-  EXPECT_STREQ(built[8].name, "kill");    // restarts its victim: last
+  EXPECT_STREQ(built[7].name, "rejoin");   // issue 20
+  EXPECT_STREQ(built[8].name, "restore");  // issue 15
+  EXPECT_STREQ(built[9].name, "kill");     // restarts its victim: last
 }
 
 TEST(LabOptionsTest, SustainDurationDefaultsByMode) {

@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -209,6 +211,39 @@ TEST(RegionRejoinTest, WithoutNewClusterEmptyStorageWaitsForEveryNeighbour) {
         return r.ok() && r->status == 200;
       },
       seconds(30)));
+}
+
+// The backup route refuses what it cannot do, clearly, and a backup then restores with
+// `meridian restore` only into an empty directory. (The lab's `restore` experiment, in lab_quick,
+// covers the whole path: backup, more writes and deletes, restore, rejoin.)
+TEST(RegionRejoinTest, BackupAndRestoreRefuseBadInput) {
+  ClusterHarness cluster;
+  ASSERT_TRUE(cluster.StartAll().ok());
+  for (const char* target : {"/admin/backup", "/admin/backup?to=relative/dir"}) {
+    auto r = cluster.Call(kUs, "POST", target);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << target << ": " << r->body;
+    EXPECT_NE(r->body.find("absolute"), std::string::npos) << r->body;
+  }
+  auto get = cluster.Call(kUs, "GET", "/admin/backup?to=/tmp/x");
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->status, 405);
+  const std::string backups = cluster.dir() + "/backups-us";
+  auto made = cluster.Call(kUs, "POST", "/admin/backup?to=" + backups, "", {}, seconds(60));
+  ASSERT_TRUE(made.ok());
+  ASSERT_EQ(made->status, 200) << made->body;
+  EXPECT_EQ(Json::parse(made->body)["backup_id"], 1);
+  // Restoring over a directory that holds a database (us's own, running) is refused.
+  ChildProcess restore;
+  ASSERT_TRUE(restore
+                  .Start({MeridianBinary(), "restore", "--from", backups, "--data-dir",
+                          cluster.dir() + "/data/us"},
+                         cluster.dir() + "/restore.log")
+                  .ok());
+  EXPECT_EQ(restore.Wait(seconds(30)), 1);
+  std::ifstream log(cluster.dir() + "/restore.log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("holds a database"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -275,6 +275,8 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
   add("kill", "SIGKILL a region, the router or the wan emulator (a crash)", 1, "");
   add("restart", "start a killed or stopped process again (a region on its data)", 1, "");
   add("stop", "stop a region, the router or the wan emulator gracefully (SIGTERM)", 1, "");
+  add("backup", "back up a region online into the demo's backups/REGION (incremental)", 1, "");
+  add("restore", "replace a stopped region's data with its latest backup; restart it after", 1, "");
   add("partition", "cut every link between two regions (both directions)", 2, "");
   add("heal", "restore the links between two regions", 2, "");
   add("latency", "set the round trip between two regions", 2, "MS_RTT");

@@ -30,6 +30,9 @@ constexpr milliseconds kSuperviseInterval{200};
 // sent from outside a moment before takes a few ms to tens of ms (a region closing RocksDB and
 // unmapping memory) before it can be reaped. A child that is really running costs the 409 this.
 constexpr milliseconds kReapWait{1'000};
+// A backup or restore copies the whole region: bounded generously, since a demo may hold millions
+// of keys.
+constexpr milliseconds kBackupTimeout{600'000};
 
 bool Answers(const HostPort& address, const std::string& target, const std::string& needle) {
   HttpClientRequest request;
@@ -377,9 +380,71 @@ HttpResponse DemoSupervisor::ActLocked(Child& child, const std::string& action) 
                                      .dump());
 }
 
+HttpResponse DemoSupervisor::BackupRegion(const std::string& name) {
+  std::string http;
+  for (const RegionConfig& region : config_.regions) {
+    if (region.name == name) http = region.http.ToString();
+  }
+  HttpClientRequest request;
+  request.method = "POST";
+  request.target = "/admin/backup?to=" + BackupDir(name);  // no characters that need escaping
+  auto reply = HttpFetch(http, request, kBackupTimeout);
+  if (!reply.ok()) return JsonError(503, "backup of " + name + ": " + reply.status().ToString());
+  return HttpResponse::Json(reply->status, reply->body);
+}
+
+HttpResponse DemoSupervisor::RestoreRegionLocked(Child& child) {
+  if (child.process->running()) {
+    if (std::optional<int> code = child.process->Wait(kReapWait)) child.last_exit_code = code;
+  }
+  if (child.process->running()) {
+    return JsonError(409, child.name + " is running; stop or kill it before restoring");
+  }
+  const std::string data_dir = data_dir_ + "/" + child.name;
+  std::error_code error;
+  std::filesystem::remove_all(data_dir, error);  // the disk it lost, or the one replaced
+  if (error) return JsonError(500, "removing " + data_dir + ": " + error.message());
+  ChildProcess restore;
+  const std::string log = data_dir_ + "/logs/" + child.name + "-restore.log";
+  if (Status st = restore.Start(
+          {SelfExecutable(), "restore", "--from", BackupDir(child.name), "--data-dir", data_dir},
+          log);
+      !st.ok()) {
+    return JsonError(500, st.ToString());
+  }
+  const std::optional<int> code = restore.Wait(kBackupTimeout);
+  if (code != 0) {
+    return JsonError(500, "meridian restore failed (exit " +
+                              (code ? std::to_string(*code) : std::string("timeout")) + "); see " +
+                              log);
+  }
+  spdlog::info("demo: restored {} from {}", child.name, BackupDir(child.name));
+  return HttpResponse::Json(
+      200,
+      Json{{"region", child.name}, {"restored_from", BackupDir(child.name)}, {"running", false}}
+          .dump());
+}
+
+std::string DemoSupervisor::BackupDir(const std::string& region) const {
+  return data_dir_ + "/backups/" + region;
+}
+
 void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder respond) {
   auto segments = SplitPath(request.path);
   if (!segments) return respond(JsonError(400, "malformed path"));
+  // A backup runs for as long as the copy takes, without the lock: the supervision and other
+  // control calls go on meanwhile (the region serves throughout).
+  if (segments->size() == 3 && (*segments)[2] == "backup" &&
+      ((*segments)[0] == "regions" || (*segments)[0] == "processes")) {
+    if (request.method != "POST") return respond(JsonError(405, "use POST"));
+    {
+      std::lock_guard lock(mu_);
+      if (ChildNamed((*segments)[1], /*regions_only=*/true) == nullptr) {
+        return respond(JsonError(404, "no region '" + (*segments)[1] + "' in this demo"));
+      }
+    }
+    return respond(BackupRegion((*segments)[1]));
+  }
   std::lock_guard lock(mu_);
   for (Child* child : ChildrenLocked())
     ReapLocked(*child);  // notice children that died since the last pass
@@ -402,10 +467,15 @@ void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder res
     return respond(JsonError(404, "no " + std::string(regions_only ? "region" : "process") + " '" +
                                       name + "' in this demo (" + known + ")"));
   }
-  if (action != "kill" && action != "stop" && action != "restart") {
-    return respond(JsonError(404, "unknown action '" + action + "' (kill, stop, restart)"));
+  if (action != "kill" && action != "stop" && action != "restart" && action != "restore") {
+    return respond(
+        JsonError(404, "unknown action '" + action + "' (kill, stop, restart, backup, restore)"));
   }
   if (request.method != "POST") return respond(JsonError(405, "use POST"));
+  if (action == "restore") {
+    if (child->kind != "region") return respond(JsonError(404, "only a region can be restored"));
+    return respond(RestoreRegionLocked(*child));
+  }
   respond(ActLocked(*child, action));
 }
 

@@ -10,6 +10,10 @@
 //   POST /processes/{name}/kill     SIGKILL (as a crash)            -> 200 status of the process
 //   POST /processes/{name}/stop     SIGTERM, bounded wait (drain)   -> 200
 //   POST /processes/{name}/restart  start it again (a region on its data) -> 200; 409 if running
+//   POST /processes/{region}/backup an online backup of the region into DATA/backups/{region}
+//                                   (incremental after the first; the region's /admin/backup)
+//   POST /processes/{region}/restore the region (stopped) from that backup: its data directory
+//                                   replaced by `meridian restore`; restart it to rejoin
 //   POST /regions/{name}/{action}   the same, for regions only (what older chaos clients send)
 // {name} is "wan", "router" or a region. Unknown names get 404, unknown routes 404, wrong
 // methods 405.
@@ -100,6 +104,10 @@ class DemoSupervisor {
   Status Prepare();
   Status StartChild(Child& child, bool first_start = false);
   Status StartControl();
+  // The control API's backup and restore of a region (see the header comment).
+  HttpResponse BackupRegion(const std::string& name);
+  HttpResponse RestoreRegionLocked(Child& child);
+  std::string BackupDir(const std::string& region) const;
   Status WaitReady();
   // Waits until `ready()` holds and `child` holds the listener on `port`; fails when the child
   // exits or the ready timeout passes.
