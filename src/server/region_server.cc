@@ -295,9 +295,13 @@ void RegionServer::Impl::OnPeerMessage(RegionId from, pb::PeerMessage message) {
 
 void RegionServer::Impl::OnPeerConnected(RegionId peer) {
   asio::post(loop, [this, peer] {
-    link_seen[peer] = true;
     NodeOutput out;
-    node->OnLinkChanged(peer, true, Now(), &out);
+    if (transport->Connected(peer)) {
+      link_seen[peer] = true;
+      node->OnLinkChanged(peer, true, Now(), &out);  // a new connection, even if it was up
+    } else {
+      RefreshLinks(Now(), &out);  // stale: that connection already died
+    }
     Process(std::move(out));
   });
 }
