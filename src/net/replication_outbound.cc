@@ -4,6 +4,8 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "net/replication_grpc_args.h"
@@ -71,6 +73,8 @@ void OutboundLink::Dial() {
   MERIDIAN_ASSERT(!call_ && !backoff_pending_ && !state_.stop_seen);
   call_ = std::make_unique<Call>();
   Call& call = *call_;
+  dial_started_ = SteadyClock::now();
+  ++dials_since_down_;
   // Queue the stream until the channel is connected (gRPC redials TCP with the backoff of
   // ClientArguments); the handshake alarm bounds the whole attempt.
   call.context.set_wait_for_ready(true);
@@ -115,6 +119,7 @@ void OutboundLink::OnOpDone(Op op, bool ok) {
 
 void OutboundLink::OnStarted(bool ok) {
   if (!ok) return Fail("stream did not start");
+  stream_started_ = SteadyClock::now();
   pb::PeerEnvelope envelope;
   pb::Hello& hello = *envelope.mutable_hello();
   hello.set_cluster(state_.cluster);
@@ -178,10 +183,30 @@ void OutboundLink::Established() {
   call.phase = Call::Phase::kOpen;
   if (call.alarm_in_flight) call.handshake_alarm.Cancel();
   backoff_ms_ = state_.options.reconnect_backoff_ms_min;
+  LogEstablished();
   state_.MarkConnected(peer_);
   BeginRead();  // invariant 2
   state_.NotifyConnected(peer_);
   Pump();
+}
+
+void OutboundLink::LogEstablished() {
+  const auto now = SteadyClock::now();
+  auto ms = [](SteadyClock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  const int64_t channel_ms = ms(stream_started_ - dial_started_);
+  const int64_t handshake_ms = ms(now - stream_started_);
+  if (!down_since_) {
+    spdlog::info("replication {}->{}: connected (channel ready {} ms, handshake {} ms)",
+                 state_.self, peer_, channel_ms, handshake_ms);
+    return;
+  }
+  spdlog::info(
+      "replication {}->{}: reconnected {} ms after the link was lost, dial {} of the outage "
+      "(channel ready {} ms, handshake {} ms)",
+      state_.self, peer_, ms(now - *down_since_), dials_since_down_, channel_ms, handshake_ms);
+  down_since_.reset();
 }
 
 void OutboundLink::Pump() {
@@ -219,7 +244,15 @@ void OutboundLink::Fail(const std::string& why, bool cancel) {
   if (call.failed) return;
   call.failed = true;
   call.failure = why;
-  state_.MarkFailed(peer_, call.phase == Call::Phase::kOpen, why);
+  const bool was_open = call.phase == Call::Phase::kOpen;
+  if (was_open) {
+    down_since_ = SteadyClock::now();
+    dials_since_down_ = 0;
+    if (!state_.stop_seen) {
+      spdlog::warn("replication {}->{}: link lost: {}", state_.self, peer_, why);
+    }
+  }
+  state_.MarkFailed(peer_, was_open, why);
 }
 
 void OutboundLink::MaybeFinish() {

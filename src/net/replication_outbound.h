@@ -18,7 +18,10 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -54,6 +57,7 @@ class OutboundLink {
   void BeginWrite(pb::PeerEnvelope envelope, size_t message_bytes);
   void BeginRead();
   void Established();
+  void LogEstablished();
   Status CheckReply(const pb::PeerEnvelope& reply) const;
   // Marks the call failed (once) and cancels its alarm; `cancel` also cancels the call, which
   // completes its other operations at once.
@@ -72,6 +76,14 @@ class OutboundLink {
   OpTag backoff_tag_;
   bool backoff_pending_ = false;
   int backoff_ms_;
+  // For the log line of each reconnection (one per link event, none per message): when the link
+  // was lost, how many dials it took since, and when the current dial began and its stream
+  // started.
+  using SteadyClock = std::chrono::steady_clock;
+  std::optional<SteadyClock::time_point> down_since_;
+  uint64_t dials_since_down_ = 0;
+  SteadyClock::time_point dial_started_;
+  SteadyClock::time_point stream_started_;
   std::minstd_rand jitter_;  // seeded per link: dialers of one peer do not redial in lockstep
 };
 
