@@ -64,8 +64,9 @@ OutboundLink::OutboundLink(TransportState& state, RegionId peer, const std::stri
       handshake_tag_([this](bool ok) { OnOpDone(Op::kHandshakeAlarm, ok); }),
       finish_tag_([this](bool ok) { OnOpDone(Op::kFinish, ok); }),
       backoff_tag_([this](bool) { OnBackoffDone(); }),
-      backoff_ms_(state.options.reconnect_backoff_ms_min),
-      jitter_(state.self * kMaxRegions + peer + 1) {}
+      backoff_(state.options.reconnect_backoff_ms_min, state.options.reconnect_backoff_ms_max,
+               state.options.reconnect_backoff_ms_max_after_connected,
+               state.self * kMaxRegions + peer + 1) {}
 
 OutboundLink::~OutboundLink() = default;
 
@@ -182,7 +183,7 @@ void OutboundLink::Established() {
   Call& call = *call_;
   call.phase = Call::Phase::kOpen;
   if (call.alarm_in_flight) call.handshake_alarm.Cancel();
-  backoff_ms_ = state_.options.reconnect_backoff_ms_min;
+  backoff_.OnConnected();
   LogEstablished();
   state_.MarkConnected(peer_);
   BeginRead();  // invariant 2
@@ -275,9 +276,9 @@ void OutboundLink::OnFinished() {
 
 void OutboundLink::ScheduleRedial() {
   if (state_.stop_seen) return;
-  std::uniform_int_distribution<int> spread(backoff_ms_ * 4 / 5, backoff_ms_ * 6 / 5);
-  const int delay_ms = spread(jitter_);
-  backoff_ms_ = std::min(backoff_ms_ * 2, state_.options.reconnect_backoff_ms_max);
+  const auto attempt = SteadyClock::now() - dial_started_;
+  const int delay_ms =
+      backoff_.NextDelayMs(std::chrono::duration_cast<std::chrono::milliseconds>(attempt).count());
   backoff_pending_ = true;
   backoff_alarm_.Set(state_.cq.get(), DeadlineAfterMs(delay_ms), &backoff_tag_);
 }

@@ -1,6 +1,7 @@
 // Internal to ReplicationTransport: the outbound link to one peer, a state machine on the CQ
 // thread that dials the peer, handshakes, writes the peer's queue in order, and re-dials with
-// capped exponential backoff when the stream fails.
+// capped exponential backoff when the stream fails (ReconnectBackoff: a short cap once the link
+// has been up, counted from the failed attempt's start).
 //
 // Invariants:
 //  1. At most one stream attempt (Call) exists; a new one is dialled only after the previous one
@@ -22,9 +23,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 
+#include "net/reconnect_backoff.h"
 #include "net/replication_state.h"
 
 namespace meridian::net_internal {
@@ -75,7 +76,7 @@ class OutboundLink {
   grpc::Alarm backoff_alarm_;
   OpTag backoff_tag_;
   bool backoff_pending_ = false;
-  int backoff_ms_;
+  ReconnectBackoff backoff_;
   // For the log line of each reconnection (one per link event, none per message): when the link
   // was lost, how many dials it took since, and when the current dial began and its stream
   // started.
@@ -83,8 +84,8 @@ class OutboundLink {
   std::optional<SteadyClock::time_point> down_since_;
   uint64_t dials_since_down_ = 0;
   SteadyClock::time_point dial_started_;
-  SteadyClock::time_point stream_started_;
-  std::minstd_rand jitter_;  // seeded per link: dialers of one peer do not redial in lockstep
+  SteadyClock::time_point
+      stream_started_;  // seeded per link: dialers of one peer do not redial in lockstep
 };
 
 }  // namespace meridian::net_internal

@@ -21,7 +21,10 @@
 //  4. A dead link (peer gone, or a proxy that holds bytes) is noticed by HTTP/2 keepalive within
 //     about keepalive_interval_ms + keepalive_timeout_ms, a stalled handshake within
 //     handshake_timeout_ms; the stream is then re-dialled with capped exponential backoff,
-//     forever, until Stop().
+//     forever, until Stop(). A link that has been up redials at most
+//     reconnect_backoff_ms_max_after_connected after an attempt fails, so when a cut heals (the
+//     WAN emulator resets the connections it held) the link is back within that plus a
+//     handshake (two round trips).
 //  5. Send() never blocks on the network; every queue has a bound (options below).
 //  6. Stop() is bounded whatever the peers do: it cancels every stream at once and joins the
 //     thread. Nothing is delivered after Stop() returns.
@@ -75,11 +78,18 @@ struct ReplicationTransportOptions {
   // round trips (TCP, HTTP/2 settings, hello and reply) fit in it. gRPC also gives each TCP
   // connection attempt this long.
   int handshake_timeout_ms = 3000;
-  // Pause before re-dialling a peer: doubles from min to max after each failure, +-20 % jitter,
-  // back to min after a handshake succeeds. Max 2 s: a healed link resumes replication within
-  // about that, at the cost of one connection attempt per 2 s to a peer that is down.
-  int reconnect_backoff_ms_min = 100;
+  // Pause before re-dialling a peer (net/reconnect_backoff.h): doubles from min after each
+  // failure, +-20 % jitter, back to min after a handshake succeeds, and counted from when the
+  // failed attempt began (an attempt that waited out the handshake timeout is redialled at once).
+  // Capped at max_after_connected once the link has been up in this process (issue 19, item 10:
+  // a cut link must resume within a few hundred ms of the heal; a pause of 250 ms costs at most
+  // four quick dials a second to a peer that refuses), at max for a link that never came up
+  // (more likely misconfigured or down for good). gRPC's own TCP redial backoff gets min and
+  // max_after_connected (replication_grpc_args.cc). 20 ms: a stream that broke is redialled
+  // almost at once, and a fast-failing one still backs off.
+  int reconnect_backoff_ms_min = 20;
   int reconnect_backoff_ms_max = 2000;
+  int reconnect_backoff_ms_max_after_connected = 250;
 
   // Short timeouts for tests on loopback, where a round trip is microseconds.
   static ReplicationTransportOptions ForTests();
