@@ -68,7 +68,7 @@ int IntArgument(const grpc::ChannelArguments& args, const std::string& key) {
 TEST(ReplicationGrpcArgsTest, GrpcsRedialBackoffIsBoundedByTheShortCap) {
   const ReplicationTransportOptions options;  // production defaults
   const grpc::ChannelArguments args = ClientArguments(options);
-  EXPECT_LE(IntArgument(args, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS), 250);
+  EXPECT_LE(IntArgument(args, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS), 100);
   EXPECT_EQ(IntArgument(args, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS),
             options.reconnect_backoff_ms_max_after_connected);
   EXPECT_EQ(IntArgument(args, GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS),

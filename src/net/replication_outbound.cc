@@ -42,6 +42,8 @@ struct OutboundLink::Call {
   pb::PeerEnvelope incoming;  // the envelope being read
   grpc::Status final_status;
   Phase phase = Phase::kStarting;
+  // Messages may be written: the handshake is done, or (a trusted link) the hello is sent.
+  bool sending = false;
   int ops_in_flight = 0;
   bool write_in_flight = false;
   bool alarm_in_flight = false;
@@ -137,6 +139,10 @@ void OutboundLink::OnWritten(bool ok) {
   if (call.phase == Call::Phase::kSendingHello) {
     call.phase = Call::Phase::kAwaitingReply;
     BeginRead();
+    // A link whose last handshake succeeded sends right behind its hello, a round trip before
+    // the reply: the acceptor checks the hello before it reads anything else, so nothing
+    // reaches a region that refuses it (contract 3 of replication_transport.h).
+    if (trusted_) OpenForSending(/*early=*/true);
     return;
   }
   state_.CountSent(peer_, call.writing_bytes);
@@ -184,9 +190,16 @@ void OutboundLink::Established() {
   call.phase = Call::Phase::kOpen;
   if (call.alarm_in_flight) call.handshake_alarm.Cancel();
   backoff_.OnConnected();
+  trusted_ = true;
   LogEstablished();
-  state_.MarkConnected(peer_);
   BeginRead();  // invariant 2
+  if (!call.sending) OpenForSending(/*early=*/false);
+}
+
+void OutboundLink::OpenForSending(bool early) {
+  MERIDIAN_ASSERT(!call_->sending);
+  call_->sending = true;
+  state_.MarkConnected(peer_, early);
   state_.NotifyConnected(peer_);
   Pump();
 }
@@ -211,7 +224,7 @@ void OutboundLink::LogEstablished() {
 }
 
 void OutboundLink::Pump() {
-  if (!call_ || call_->failed || call_->phase != Call::Phase::kOpen || call_->write_in_flight) {
+  if (!call_ || call_->failed || !call_->sending || call_->write_in_flight) {
     return;
   }
   std::optional<QueuedMessage> next = state_.PopQueued(peer_);
@@ -246,6 +259,10 @@ void OutboundLink::Fail(const std::string& why, bool cancel) {
   call.failed = true;
   call.failure = why;
   const bool was_open = call.phase == Call::Phase::kOpen;
+  // A stream that got as far as its hello and then failed (refused, or ended, or no reply in
+  // time) makes the next one wait for the reply again: a peer that now refuses us is not sent
+  // the backlog on every redial.
+  if (call.phase == Call::Phase::kAwaitingReply) trusted_ = false;
   if (was_open) {
     down_since_ = SteadyClock::now();
     dials_since_down_ = 0;
@@ -253,7 +270,7 @@ void OutboundLink::Fail(const std::string& why, bool cancel) {
       spdlog::warn("replication {}->{}: link lost: {}", state_.self, peer_, why);
     }
   }
-  state_.MarkFailed(peer_, was_open, why);
+  state_.MarkFailed(peer_, call.sending, why);
 }
 
 void OutboundLink::MaybeFinish() {

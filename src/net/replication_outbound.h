@@ -10,7 +10,9 @@
 //     alarm); once open, a read is always pending, which is how a stream that dies while idle
 //     (keepalive failure, peer gone) is noticed at once.
 //  3. At most one write is in flight; the message it writes stays in Call::outgoing until it
-//     completes, so messages leave in queue order.
+//     completes, so messages leave in queue order. Queued messages are written only once the
+//     stream is open for sending: after the hello reply, or, on a trusted link (its last
+//     handshake succeeded and no stream since failed after its hello), right after the hello.
 //  4. A failed call starts no operation but Finish (and not even that after stop_seen). It is
 //     cancelled so that what is in flight completes promptly, except when its read ended (the
 //     stream is over, and cancelling would hide the peer's status).
@@ -58,6 +60,9 @@ class OutboundLink {
   void BeginWrite(pb::PeerEnvelope envelope, size_t message_bytes);
   void BeginRead();
   void Established();
+  // Marks the peer connected, tells the core and starts writing the queue. `early`: before the
+  // hello reply (a trusted link).
+  void OpenForSending(bool early);
   void LogEstablished();
   Status CheckReply(const pb::PeerEnvelope& reply) const;
   // Marks the call failed (once) and cancels its alarm; `cancel` also cancels the call, which
@@ -77,6 +82,7 @@ class OutboundLink {
   OpTag backoff_tag_;
   bool backoff_pending_ = false;
   ReconnectBackoff backoff_;
+  bool trusted_ = false;  // invariant 3
   // For the log line of each reconnection (one per link event, none per message): when the link
   // was lost, how many dials it took since, and when the current dial began and its stream
   // started.
