@@ -1,5 +1,6 @@
 #include "crdt/lww_map.h"
 
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -150,6 +151,19 @@ size_t LwwMap::CollectGarbage(const VersionVector& stable, const VersionVector& 
   MERIDIAN_ASSERT(Visible() == visible_before);
   AssertInvariants(*this);
   return dropped;
+}
+
+LwwMapOp LwwMap::PrepareDeleteAll() const {
+  LwwMapOp op;
+  for (const auto& [name, reg] : fields_) {
+    if (!reg.IsTombstone()) op.fields.emplace_back(name, std::nullopt);
+  }
+  return op;
+}
+
+bool LwwMap::HasLiveField() const {
+  return std::any_of(fields_.begin(), fields_.end(),
+                     [](const auto& entry) { return !entry.second.IsTombstone(); });
 }
 
 std::map<std::string, std::string> LwwMap::Visible() const {

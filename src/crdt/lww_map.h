@@ -9,6 +9,12 @@
 //  - clearing the whole map (DELETE of a profile, or a blob-mode PUT that replaces the object)
 //    records `cleared_below`: every field whose stamp is below it is gone, including fields that
 //    arrive later with an older stamp.
+// Deleting the whole profile (issue 19, item 8) is observed-remove: PrepareDeleteAll tombstones
+// every field the deleting region shows, at the delete's stamp. A field the delete did not see
+// (written concurrently to another field) survives it; a concurrent write to a field it did see
+// meets the tombstone under LWW like any other write (the higher stamp wins). Unlike a clear, it
+// hides nothing it did not observe. A map with no live field reads as not found.
+//
 // Tombstones and `cleared_below` may only be dropped by CollectGarbage(stable), when the op that
 // made them is causally stable (every region has applied it and everything concurrent with it),
 // so a late, older write can never resurrect a deleted value.
@@ -78,6 +84,10 @@ class LwwMap {
 
   void Merge(const LwwMap& other);
 
+  // The op deleting every live field: each one set to a tombstone, in field order; no field
+  // when the map shows none. Does not apply it.
+  LwwMapOp PrepareDeleteAll() const;
+
   // Drops tombstones and the clear mark whose writer dot is covered by `stable`; when it drops
   // any, `collected` takes in `reflected`. Returns how many entries were dropped. Never changes
   // Visible(). REQUIRES: the map reflects every op `reflected` covers (the holder's applied
@@ -91,6 +101,8 @@ class LwwMap {
 
   // Live fields only (tombstones hidden).
   std::map<std::string, std::string> Visible() const;
+  // True when some field is live (what a read reports as found).
+  bool HasLiveField() const;
   // Stored registers, tombstones included (for tests and the checker).
   const std::map<std::string, LwwRegister>& registers() const { return fields_; }
   const std::optional<LwwRegister>& clear_mark() const { return cleared_; }

@@ -279,6 +279,31 @@ TEST(LwwMapCodecTest, EmptyAndTombstoneEncodeDistinctly) {
   EXPECT_EQ(*LwwMap::Decode(Encoded(tombstone)), tombstone);
 }
 
+// Issue 19, item 8: deleting a profile tombstones the fields it saw, at its own stamp. A field
+// it did not see survives; a concurrent write to a field it saw meets the tombstone under LWW.
+TEST(LwwMapTest, DeleteAllRemovesTheFieldsItSawAndNothingElse) {
+  LwwMap us, eu;
+  us.Apply(Set("name", "ann"), Stamp(10, 0), {0, 1}, nullptr);
+  us.Apply(Set("city", "oslo"), Stamp(11, 0), {0, 2}, nullptr);
+  eu.Merge(us);
+  const LwwMapOp deleted = eu.PrepareDeleteAll();
+  EXPECT_FALSE(deleted.clear);
+  ASSERT_EQ(deleted.fields.size(), 2u);
+  eu.Apply(deleted, Stamp(20, 1), {1, 1}, nullptr);
+  EXPECT_FALSE(eu.HasLiveField());
+  EXPECT_TRUE(eu.Visible().empty());
+  // Concurrent at us, stamped below the delete: a field the delete never saw, and one it did.
+  us.Apply(Set("bio", "hi"), Stamp(15, 0), {0, 3}, nullptr);
+  us.Apply(Set("name", "bob"), Stamp(16, 0), {0, 4}, nullptr);
+  LwwMap ops_at_us = us;
+  ops_at_us.Apply(deleted, Stamp(20, 1), {1, 1}, nullptr);
+  eu.Merge(us);
+  EXPECT_EQ(eu.Visible(), ops_at_us.Visible());
+  EXPECT_EQ(eu.Visible(), (std::map<std::string, std::string>{{"bio", "hi"}}));
+  EXPECT_TRUE(eu.HasLiveField());
+  EXPECT_TRUE(LwwMap{}.PrepareDeleteAll().fields.empty());
+}
+
 // --- Properties on states reached by simulated regions ------------------------------------------
 
 struct LwwOp {
@@ -302,6 +327,11 @@ struct LwwModel {
     const std::string field = kFields[b % 3];
     const std::string value = "r" + std::to_string(r) + "#" + std::to_string(dot.seq);
     LwwMapOp op;
+    if (b % 11 == 10) {  // a delete of the whole profile (no op when it shows no field)
+      op = s.PrepareDeleteAll();
+      if (op.fields.empty()) return std::nullopt;
+      return LwwOp{op, stamp, dot};
+    }
     switch (a / 3 % 6) {
       case 0:
       case 1:

@@ -29,7 +29,20 @@ MvOp MvRegister::PrepareWrite(const std::string& value, RegionId origin) const {
   return op;
 }
 
+MvOp MvRegister::PrepareDelete() const {
+  MvOp op;
+  op.remove = true;
+  for (const auto& [dot, sibling] : values_)
+    op.observed.push_back(dot);
+  return op;
+}
+
 bool MvRegister::Apply(const MvOp& op) {
+  if (op.remove) {
+    MERIDIAN_ASSERT(op.dot == Dot{} && op.value.empty());
+    MERIDIAN_ASSERT(dot_kernel::AllCovered(op.observed, context_));
+    return dot_kernel::EraseObserved(values_, op.observed, DotOf) > 0;
+  }
   MERIDIAN_ASSERT(op.dot.seq >= 1 && op.dot.origin < kMaxRegions);
   MERIDIAN_ASSERT(op.dot.seq <= context_.Get(op.dot.origin) + 1);  // causal delivery: no holes
   if (context_.Covers(op.dot)) return false;  // a duplicate, or already overwritten

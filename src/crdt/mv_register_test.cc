@@ -2,6 +2,7 @@
 #include <rapidcheck/gtest.h>
 
 #include "crdt/crdt_test_util.h"
+#include "crdt/op_codec.h"
 #include "crdt/or_set.h"
 
 namespace meridian {
@@ -61,6 +62,35 @@ TEST(MvRegisterTest, DuplicateWriteIsIgnored) {
   EXPECT_EQ(eu.Values(), (Values{"b"}));
 }
 
+// Issue 19, item 8: a delete removes the siblings it saw and writes nothing; a concurrent write
+// survives it, and a later write starts afresh.
+TEST(MvRegisterTest, DeleteRemovesWhatItSawAndAConcurrentWriteSurvives) {
+  MvRegister us, eu;
+  const MvOp a = Write(us, "a", 0);
+  eu.Apply(a);
+  const MvOp deleted = eu.PrepareDelete();
+  EXPECT_TRUE(deleted.remove);
+  EXPECT_EQ(deleted.observed, (std::vector<Dot>{{0, 1}}));
+  EXPECT_TRUE(eu.Apply(deleted));
+  EXPECT_EQ(eu.sibling_count(), 0u);
+  EXPECT_FALSE(eu.Apply(deleted));            // nothing left to remove
+  const MvOp concurrent = Write(us, "b", 0);  // us had not seen the delete
+  us.Apply(deleted);
+  eu.Apply(concurrent);
+  EXPECT_EQ(us, eu);
+  EXPECT_EQ(eu.Values(), (Values{"b"}));
+  // The codec: no dot, no value, the remove flag.
+  pb::MvOp encoded;
+  Encode(deleted, &encoded);
+  EXPECT_FALSE(encoded.has_dot());
+  auto decoded = Decode(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, deleted);
+  pb::MvOp with_dot = encoded;
+  with_dot.mutable_dot()->set_seq(3);
+  EXPECT_FALSE(Decode(with_dot).ok());
+}
+
 TEST(MvRegisterCodecTest, RejectsMalformed) {
   MvRegister us, eu, ap;
   us.Apply(Write(eu, "e", 1));
@@ -99,7 +129,11 @@ struct MvModel {
 
   explicit MvModel(size_t) {}
 
-  std::optional<Op> Make(const State& s, RegionId r, Dot dot, uint8_t, uint8_t) {
+  std::optional<Op> Make(const State& s, RegionId r, Dot dot, uint8_t a, uint8_t) {
+    if (a % 5 == 4) {  // a delete (no op when there is nothing to delete)
+      if (s.sibling_count() == 0) return std::nullopt;
+      return s.PrepareDelete();
+    }
     return s.PrepareWrite("r" + std::to_string(r) + "#" + std::to_string(dot.seq), r);
   }
 

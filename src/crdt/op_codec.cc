@@ -48,7 +48,14 @@ Status Check(const OrSetOp& op) {
 }
 
 Status Check(const MvOp& op) {
-  return CheckDotted(op.dot, op.observed, "mv write");
+  if (!op.remove) return CheckDotted(op.dot, op.observed, "mv write");
+  if (op.dot != Dot{}) return InvalidArgument("mv delete carries a dot");
+  if (!op.value.empty()) return InvalidArgument("mv delete carries a value");
+  if (!std::all_of(op.observed.begin(), op.observed.end(), ValidDot) ||
+      !dot_kernel::StrictlyAscending(op.observed)) {
+    return InvalidArgument("mv delete: observed dots invalid or not strictly ascending");
+  }
+  return Status::Ok();
 }
 
 // Decodes a required dot; `what` names it in errors.
@@ -85,8 +92,9 @@ void Encode(const MvOp& in, pb::MvOp* out) {
   MERIDIAN_ASSERT(Check(in).ok());
   out->Clear();
   out->set_value(in.value);
-  Encode(in.dot, out->mutable_dot());
+  if (!in.remove) Encode(in.dot, out->mutable_dot());
   dot_kernel::EncodeDots(in.observed, out->mutable_observed());
+  out->set_remove(in.remove);
 }
 
 Result<LwwMapOp> Decode(const pb::LwwMapOp& in) {
@@ -123,9 +131,14 @@ Result<OrSetOp> Decode(const pb::OrSetOp& in) {
 Result<MvOp> Decode(const pb::MvOp& in) {
   MvOp op;
   op.value = in.value();
-  auto dot = DecodeRequiredDot(in.has_dot(), in.dot(), "mv write");
-  if (!dot.ok()) return dot.status();
-  op.dot = *dot;
+  op.remove = in.remove();
+  if (op.remove) {
+    if (in.has_dot()) return InvalidArgument("mv delete carries a dot");
+  } else {
+    auto dot = DecodeRequiredDot(in.has_dot(), in.dot(), "mv write");
+    if (!dot.ok()) return dot.status();
+    op.dot = *dot;
+  }
   auto observed = dot_kernel::DecodeDots(in.observed(), "mv write observed");
   if (!observed.ok()) return observed.status();
   op.observed = std::move(observed).value();

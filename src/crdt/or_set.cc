@@ -43,6 +43,14 @@ OrSetOp OrSet::PrepareRemove(const std::string& element) const {
   return op;
 }
 
+std::vector<OrSetOp> OrSet::PrepareRemoveAll() const {
+  std::vector<OrSetOp> ops;
+  ops.reserve(entries_.size());
+  for (const auto& [element, dots] : entries_)
+    ops.push_back(OrSetOp{element, false, Dot{}, dots});
+  return ops;
+}
+
 bool OrSet::Apply(const OrSetOp& op) {
   if (op.is_add) {
     AssertAddDeliverable(op, context_);

@@ -46,6 +46,9 @@ class OrSet {
   // `observed` is strictly ascending.
   OrSetOp PrepareAdd(const std::string& element, RegionId origin) const;
   OrSetOp PrepareRemove(const std::string& element) const;
+  // A delete of the whole set: one remove per live element, in element order (empty when the set
+  // shows nothing). Observed-remove like any remove: an add it did not see survives it.
+  std::vector<OrSetOp> PrepareRemoveAll() const;
 
   // Applies an op. An add whose dot the context already covers is a duplicate and changes
   // nothing. Returns true when the visible state or the context changed.
@@ -72,10 +75,13 @@ class OrSet {
 
 // Multi-value register: a write replaces every value it observed; concurrent writes remain as
 // siblings until a later write, which observed them, covers them. Same dot kernel as OrSet.
+// A delete removes the siblings it observed and writes nothing, so it needs no dot and leaves no
+// tombstone (the context remembers what was removed); a concurrent write survives it.
 struct MvOp {
-  std::string value;
-  Dot dot;                    // per-key dot of this write
+  std::string value;          // empty for a delete
+  Dot dot;                    // per-key dot of this write; unset for a delete
   std::vector<Dot> observed;  // sibling dots the writer saw (and so replaces)
+  bool remove = false;        // a delete of the register
   bool operator==(const MvOp&) const = default;
 };
 
@@ -83,7 +89,10 @@ class MvRegister {
  public:
   // Builds the op for a local write at `origin` (does not apply it); it observes every sibling.
   MvOp PrepareWrite(const std::string& value, RegionId origin) const;
-  // Returns true when the state changed; a covered dot is a duplicate.
+  // The delete of every sibling (does not apply it).
+  MvOp PrepareDelete() const;
+  // Returns true when the state changed; a covered dot is a duplicate (a delete applied twice
+  // finds nothing left to remove).
   // REQUIRES (causal delivery): as OrSet::Apply.
   bool Apply(const MvOp& op);
   void Merge(const MvRegister& other);

@@ -128,6 +128,29 @@ TEST(OrSetTest, OutOfCausalOrderIsABug) {
   EXPECT_DEATH(s.Apply(unseen), "MERIDIAN_ASSERT");
 }
 
+// Issue 19, item 8: deleting a whole set removes every add it saw; an add it did not see (even
+// of an element it removed) survives.
+TEST(OrSetTest, DeleteRemovesWhatItSawAndAConcurrentAddSurvives) {
+  OrSet us, eu;
+  Add(us, "a", 0);
+  Add(us, "b", 0);
+  eu.Merge(us);
+  const std::vector<OrSetOp> deleted = eu.PrepareRemoveAll();
+  ASSERT_EQ(deleted.size(), 2u);
+  for (const OrSetOp& t : deleted)
+    eu.Apply(t);
+  EXPECT_TRUE(eu.entries().empty());
+  Add(us, "b", 0);  // concurrent with the delete: a new dot
+  Add(us, "c", 0);
+  OrSet ops_at_us = us;
+  for (const OrSetOp& t : deleted)
+    ops_at_us.Apply(t);
+  eu.Merge(us);
+  EXPECT_EQ(ops_at_us, eu);
+  EXPECT_EQ(eu.Elements(), (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(OrSet{}.PrepareRemoveAll().empty());
+}
+
 TEST(OrSetCodecTest, RejectsMalformed) {
   OrSet s;
   Add(s, "a", 0);
@@ -171,19 +194,29 @@ TEST(OrSetCodecTest, RejectsMalformed) {
 
 // --- Properties on states reached by simulated regions ------------------------------------------
 
+// An op is what one request makes: one add or remove, or a delete of the set (a remove of every
+// element it shows; none when it shows nothing, as the replica makes no op then).
 struct OrSetModel {
   using State = OrSet;
-  using Op = OrSetOp;
+  using Op = std::vector<OrSetOp>;
 
   explicit OrSetModel(size_t) {}
 
   std::optional<Op> Make(const State& s, RegionId r, Dot, uint8_t a, uint8_t b) {
     static const char* const kElements[] = {"x", "y", "z"};
     const std::string element = kElements[b % 3];
-    return a % 3 == 0 ? s.PrepareRemove(element) : s.PrepareAdd(element, r);
+    if (a % 7 == 6) {
+      Op all = s.PrepareRemoveAll();
+      if (all.empty()) return std::nullopt;
+      return all;
+    }
+    return Op{a % 3 == 0 ? s.PrepareRemove(element) : s.PrepareAdd(element, r)};
   }
 
-  void Apply(State& s, const Op& op) { (void)s.Apply(op); }
+  void Apply(State& s, const Op& op) {
+    for (const OrSetOp& t : op)
+      (void)s.Apply(t);
+  }
 };
 
 RC_GTEST_PROP(OrSetProp, MergeIsCommutativeAssociativeIdempotent,

@@ -22,17 +22,57 @@ uint64_t Magnitude(int64_t delta) {
   return delta >= 0 ? static_cast<uint64_t>(delta) : 0 - static_cast<uint64_t>(delta);
 }
 
+// Invariant 4 makes every difference non-negative; the sums stay below 2^127 (kTotalBits).
 Wide WideValue(const PnCounter& c) {
   Wide value = 0;
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    value += static_cast<Wide>(c.increments(r));
-    value -= static_cast<Wide>(c.decrements(r));
+    value += static_cast<Wide>(c.increments(r) - c.deleted_increments(r));
+    value -= static_cast<Wide>(c.decrements(r) - c.deleted_decrements(r));
   }
   return value;
 }
 
 Total Join(uint64_t low, uint64_t high) {
   return (static_cast<Total>(high) << 64) | low;
+}
+
+using Totals = std::array<Total, kMaxRegions>;
+
+void EncodeEntries(const Totals& p, const Totals& n,
+                   google::protobuf::RepeatedPtrField<pb::PnCounter::Entry>* out) {
+  for (RegionId r = 0; r < kMaxRegions; ++r) {
+    if (p[r] == 0 && n[r] == 0) continue;
+    pb::PnCounter::Entry* entry = out->Add();
+    entry->set_region(r);
+    entry->set_increments(static_cast<uint64_t>(p[r]));
+    entry->set_decrements(static_cast<uint64_t>(n[r]));
+    entry->set_increments_high(static_cast<uint64_t>(p[r] >> 64));
+    entry->set_decrements_high(static_cast<uint64_t>(n[r] >> 64));
+  }
+}
+
+// Canonical entries (regions strictly ascending, no zero entry, totals within bounds); `what`
+// names the list in errors.
+Status DecodeEntries(const google::protobuf::RepeatedPtrField<pb::PnCounter::Entry>& in,
+                     const std::string& what, Totals* p, Totals* n) {
+  for (int i = 0; i < in.size(); ++i) {
+    const pb::PnCounter::Entry& entry = in.Get(i);
+    const std::string name = what + " entry " + std::to_string(i);
+    if (entry.region() >= kMaxRegions) return InvalidArgument(name + ": region out of range");
+    if (i > 0 && in.Get(i - 1).region() >= entry.region()) {
+      return InvalidArgument(name + ": regions not strictly ascending");
+    }
+    const Total increments = Join(entry.increments(), entry.increments_high());
+    const Total decrements = Join(entry.decrements(), entry.decrements_high());
+    if (increments == 0 && decrements == 0) return InvalidArgument(name + ": explicit zero entry");
+    if (increments > PnCounter::kTotalMax || decrements > PnCounter::kTotalMax) {
+      return InvalidArgument(name + ": a total passes 2^" + std::to_string(PnCounter::kTotalBits) +
+                             "-1");
+    }
+    (*p)[entry.region()] = increments;
+    (*n)[entry.region()] = decrements;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -73,11 +113,30 @@ void PnCounter::ApplyTotal(RegionId origin, int64_t delta, Total total_after) {
   total = std::max(total, total_after);
 }
 
+void PnCounter::ApplyDelete(const PnCounterDelete& d) {
+  for (RegionId r = 0; r < kMaxRegions; ++r) {
+    MERIDIAN_ASSERT(d.increments[r] <= kTotalMax && d.decrements[r] <= kTotalMax);
+    p_deleted_[r] = std::max(p_deleted_[r], d.increments[r]);
+    n_deleted_[r] = std::max(n_deleted_[r], d.decrements[r]);
+    p_[r] = std::max(p_[r], p_deleted_[r]);
+    n_[r] = std::max(n_[r], n_deleted_[r]);
+  }
+}
+
 void PnCounter::Merge(const PnCounter& other) {
   for (RegionId r = 0; r < kMaxRegions; ++r) {
     p_[r] = std::max(p_[r], other.p_[r]);
     n_[r] = std::max(n_[r], other.n_[r]);
+    p_deleted_[r] = std::max(p_deleted_[r], other.p_deleted_[r]);
+    n_deleted_[r] = std::max(n_deleted_[r], other.n_deleted_[r]);
   }
+}
+
+bool PnCounter::Present() const {
+  for (RegionId r = 0; r < kMaxRegions; ++r) {
+    if (p_[r] > p_deleted_[r] || n_[r] > n_deleted_[r]) return true;
+  }
+  return false;
 }
 
 Result<int64_t> PnCounter::Value() const {
@@ -90,36 +149,34 @@ Result<int64_t> PnCounter::Value() const {
 
 void PnCounter::Encode(pb::PnCounter* out) const {
   out->Clear();
-  for (RegionId r = 0; r < kMaxRegions; ++r) {
-    if (p_[r] == 0 && n_[r] == 0) continue;
-    pb::PnCounter::Entry* entry = out->add_entries();
-    entry->set_region(r);
-    entry->set_increments(static_cast<uint64_t>(p_[r]));
-    entry->set_decrements(static_cast<uint64_t>(n_[r]));
-    entry->set_increments_high(static_cast<uint64_t>(p_[r] >> 64));
-    entry->set_decrements_high(static_cast<uint64_t>(n_[r] >> 64));
-  }
+  EncodeEntries(p_, n_, out->mutable_entries());
+  EncodeEntries(p_deleted_, n_deleted_, out->mutable_deleted());
 }
 
 Result<PnCounter> PnCounter::Decode(const pb::PnCounter& in) {
   PnCounter counter;
-  for (int i = 0; i < in.entries_size(); ++i) {
-    const pb::PnCounter::Entry& entry = in.entries(i);
-    const std::string what = "pn counter entry " + std::to_string(i);
-    if (entry.region() >= kMaxRegions) return InvalidArgument(what + ": region out of range");
-    if (i > 0 && in.entries(i - 1).region() >= entry.region()) {
-      return InvalidArgument(what + ": regions not strictly ascending");
+  MERIDIAN_RETURN_IF_ERROR(DecodeEntries(in.entries(), "pn counter", &counter.p_, &counter.n_));
+  MERIDIAN_RETURN_IF_ERROR(
+      DecodeEntries(in.deleted(), "pn counter deleted", &counter.p_deleted_, &counter.n_deleted_));
+  for (RegionId r = 0; r < kMaxRegions; ++r) {
+    if (counter.p_deleted_[r] > counter.p_[r] || counter.n_deleted_[r] > counter.n_[r]) {
+      return InvalidArgument("pn counter: region " + std::to_string(r) +
+                             "'s deleted baseline passes its total");
     }
-    const Total p = Join(entry.increments(), entry.increments_high());
-    const Total n = Join(entry.decrements(), entry.decrements_high());
-    if (p == 0 && n == 0) return InvalidArgument(what + ": explicit zero entry");
-    if (p > kTotalMax || n > kTotalMax) {
-      return InvalidArgument(what + ": a total passes 2^" + std::to_string(kTotalBits) + "-1");
-    }
-    counter.p_[entry.region()] = p;
-    counter.n_[entry.region()] = n;
   }
   return counter;
+}
+
+void Encode(const PnCounterDelete& in, pb::PnCounterDelete* out) {
+  out->Clear();
+  EncodeEntries(in.increments, in.decrements, out->mutable_observed());
+}
+
+Result<PnCounterDelete> Decode(const pb::PnCounterDelete& in) {
+  PnCounterDelete d;
+  MERIDIAN_RETURN_IF_ERROR(
+      DecodeEntries(in.observed(), "counter delete", &d.increments, &d.decrements));
+  return d;
 }
 
 }  // namespace meridian

@@ -10,6 +10,14 @@
 // (kTotalBits): out of reach of any real workload (2^61 deltas of the largest size per region),
 // while eight of them summed and subtracted stay inside signed 128-bit arithmetic.
 //
+// Deleting the counter is observed-remove (issue 19, item 8): the delete records the per-origin
+// totals its region had applied (its baseline) and the counter shows only what arrived beyond
+// them: value = sum(P - P_deleted) - sum(N - N_deleted). Baselines merge by entry-wise max, like
+// the totals, so deletes commute with everything; an increment the delete did not see lies
+// beyond its baseline and survives. The counter is present (reads "found") only while some total
+// is past its baseline. The baseline is 2 x kMaxRegions totals at most, whatever the number of
+// deletes, so there is nothing to collect later: it is not a tombstone per delete.
+//
 // Invariants:
 //  1. Merge is commutative, associative and idempotent.
 //  2. Overflow is an error, not a wrap: CheckDelta refuses a local delta that would push a total
@@ -18,6 +26,7 @@
 //     A delta whose result is an int64 is refused only at the total's bound, which no workload
 //     reaches.
 //  3. Every total is <= kTotalMax, also in what Decode accepts.
+//  4. Every baseline entry is <= its total (a delete never removes what its state lacks).
 #pragma once
 
 #include <array>
@@ -28,6 +37,14 @@
 #include "meridian/crdt.pb.h"
 
 namespace meridian {
+
+// A delete of a whole counter: the per-origin totals it observed.
+struct PnCounterDelete {
+  __extension__ using Total = unsigned __int128;
+  std::array<Total, kMaxRegions> increments{};
+  std::array<Total, kMaxRegions> decrements{};
+  bool operator==(const PnCounterDelete&) const = default;
+};
 
 class PnCounter {
  public:
@@ -50,15 +67,28 @@ class PnCounter {
   // meet a state that already reflects it (a streamed state transfer; Replica::MergeChunk).
   void ApplyTotal(RegionId origin, int64_t delta, Total total_after);
 
+  // The delete of everything this state shows (its totals become the baseline). Does not apply it.
+  PnCounterDelete PrepareDelete() const { return PnCounterDelete{p_, n_}; }
+  // Raises the baseline to `d` entry-wise (and a total to its baseline entry, which causal
+  // delivery makes a no-op: invariant 4 holds whatever order deletes and state merges come in).
+  // REQUIRES: every entry of `d` <= kTotalMax.
+  void ApplyDelete(const PnCounterDelete& d);
+
   void Merge(const PnCounter& other);
 
+  // sum(P - P_deleted) - sum(N - N_deleted).
   Result<int64_t> Value() const;
+  // True when some total is past its baseline: something was added since the last delete seen.
+  bool Present() const;
   Total increments(RegionId r) const { return p_[r]; }
   Total decrements(RegionId r) const { return n_[r]; }
+  Total deleted_increments(RegionId r) const { return p_deleted_[r]; }
+  Total deleted_decrements(RegionId r) const { return n_deleted_[r]; }
 
   // Each total as its low 64 bits (increments, decrements) and the bits above them
   // (increments_high, decrements_high, omitted when zero, so that a counter whose totals fit in
-  // 64 bits encodes as it did before totals were wide).
+  // 64 bits encodes as it did before totals were wide). The baseline goes in `deleted`, in the
+  // same form, absent when nothing was ever deleted (so such a counter encodes as before).
   void Encode(pb::PnCounter* out) const;
   static Result<PnCounter> Decode(const pb::PnCounter& in);
 
@@ -67,6 +97,12 @@ class PnCounter {
  private:
   std::array<Total, kMaxRegions> p_{};
   std::array<Total, kMaxRegions> n_{};
+  std::array<Total, kMaxRegions> p_deleted_{};  // the baseline: totals observed by deletes
+  std::array<Total, kMaxRegions> n_deleted_{};
 };
+
+// Codec of a counter delete (an op body): the observed totals in PnCounter's entry form.
+void Encode(const PnCounterDelete& in, pb::PnCounterDelete* out);
+Result<PnCounterDelete> Decode(const pb::PnCounterDelete& in);
 
 }  // namespace meridian

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "crdt/crdt_test_util.h"
@@ -185,6 +186,82 @@ TEST(PnCounterCodecTest, RejectsMalformed) {
   }
 }
 
+// Issue 19, item 8: a counter can be deleted. The delete removes the totals its region had seen;
+// an increment it had not seen survives, in every region, whatever the order.
+TEST(PnCounterTest, DeleteRemovesWhatItSawAndAConcurrentIncrementSurvives) {
+  PnCounter us, eu;
+  Accept(us, 0, 5);
+  Accept(us, 0, -2);
+  eu.Merge(us);
+  EXPECT_TRUE(eu.Present());
+  const PnCounterDelete deleted = eu.PrepareDelete();  // eu deletes what it shows: 3
+  eu.ApplyDelete(deleted);
+  EXPECT_EQ(*eu.Value(), 0);
+  EXPECT_FALSE(eu.Present());
+  Accept(us, 0, 4);  // concurrent with the delete
+  Accept(us, 2, 1);
+  PnCounter op_order = us;  // us gets the delete after its own increments
+  op_order.ApplyDelete(deleted);
+  eu.Merge(us);
+  EXPECT_EQ(op_order, eu);
+  EXPECT_EQ(*eu.Value(), 5);
+  EXPECT_TRUE(eu.Present());
+  // Deleting again removes the rest; increments after that count from zero.
+  eu.ApplyDelete(eu.PrepareDelete());
+  EXPECT_EQ(*eu.Value(), 0);
+  EXPECT_FALSE(eu.Present());
+  Accept(eu, 1, -7);
+  EXPECT_EQ(*eu.Value(), -7);
+  EXPECT_TRUE(eu.Present());
+}
+
+TEST(PnCounterTest, ADeleteThatArrivesTwiceOrLateChangesNothingMore) {
+  PnCounter a;
+  Accept(a, 0, 10);
+  const PnCounterDelete first = a.PrepareDelete();
+  a.ApplyDelete(first);
+  Accept(a, 1, 3);
+  const PnCounter before = a;
+  a.ApplyDelete(first);   // duplicate
+  PnCounterDelete older;  // a delete that saw less: the baseline takes the max
+  older.increments[0] = 4;
+  a.ApplyDelete(older);
+  EXPECT_EQ(a, before);
+  EXPECT_EQ(*a.Value(), 3);
+}
+
+TEST(PnCounterCodecTest, DeletedBaselineRoundTripsAndIsValidated) {
+  PnCounter c;
+  Accept(c, 0, 7);
+  Accept(c, 1, -2);
+  c.ApplyDelete(c.PrepareDelete());
+  Accept(c, 0, 1);
+  pb::PnCounter encoded;
+  c.Encode(&encoded);
+  ASSERT_EQ(encoded.deleted_size(), 2);
+  auto decoded = PnCounter::Decode(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, c);
+  EXPECT_EQ(*decoded->Value(), 1);
+  // A baseline above its total is no state any region reaches (invariant 4).
+  pb::PnCounter above = encoded;
+  above.mutable_deleted(0)->set_increments(9);
+  EXPECT_EQ(PnCounter::Decode(above).status().code(), StatusCode::kInvalidArgument);
+  pb::PnCounter unsorted = encoded;
+  unsorted.mutable_deleted()->SwapElements(0, 1);
+  EXPECT_EQ(PnCounter::Decode(unsorted).status().code(), StatusCode::kInvalidArgument);
+  // The op: the observed totals, canonical, round-tripping.
+  const PnCounterDelete d = c.PrepareDelete();
+  pb::PnCounterDelete op;
+  Encode(d, &op);
+  auto back = Decode(op);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, d);
+  pb::PnCounterDelete zero_entry;
+  zero_entry.add_observed()->set_region(3);
+  EXPECT_EQ(Decode(zero_entry).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(PnCounterCodecTest, ZeroCounterEncodesToNothing) {
   EXPECT_TRUE(crdt_testing::Bytes(PnCounter{}).empty());
 }
@@ -193,7 +270,8 @@ TEST(PnCounterCodecTest, ZeroCounterEncodesToNothing) {
 
 struct PnOp {
   RegionId origin;
-  int64_t delta;
+  int64_t delta;             // 0: a delete of the counter
+  PnCounterDelete observed;  // a delete's baseline
 };
 
 // The value after `delta`, if it is an int64.
@@ -210,20 +288,29 @@ struct PnModel {
   using Op = PnOp;
 
   // `huge_in_8`: how many of eight deltas are +-(2^62) rather than small; a few make overflow of
-  // the value reachable, many drive one region's totals far past 2^64.
+  // the value reachable, many drive one region's totals far past 2^64. One step in sixteen is a
+  // delete.
   explicit PnModel(size_t, int huge_in_8 = 2) : huge_in_8_(huge_in_8) {}
 
   std::optional<Op> Make(const State& s, RegionId r, Dot, uint8_t a, uint8_t b) {
+    if (b % 16 == 15) return PnOp{r, 0, s.PrepareDelete()};
     int64_t delta = static_cast<int64_t>(a) - 128;
     if (b % 8 < huge_in_8_) delta = (b & 8) ? kMax / 2 : kMin / 2;
+    if (delta == 0) delta = 1;
     if (!s.CheckDelta(r, delta).ok()) {  // refused at the origin
       if (ResultInRange(s, delta)) ++refused_in_range;
       return std::nullopt;
     }
-    return PnOp{r, delta};
+    return PnOp{r, delta, {}};
   }
 
-  void Apply(State& s, const Op& op) { s.Apply(op.origin, op.delta); }
+  void Apply(State& s, const Op& op) {
+    if (op.delta == 0) {
+      s.ApplyDelete(op.observed);
+    } else {
+      s.Apply(op.origin, op.delta);
+    }
+  }
 
   int huge_in_8_;
   int refused_in_range = 0;  // deltas refused although the value after them was an int64
@@ -245,11 +332,25 @@ RC_GTEST_PROP(PnCounterProp, OpsInCausalOrderAndMergeConverge,
   Sim<PnModel> sim(crdt_testing::RegionCount(regions));
   sim.Run(script);
   crdt_testing::CheckOpsAndMergeConverge(sim);
-  // The value is the sum of all accepted deltas, or OUT_OF_RANGE when that sum is not an int64.
+  // The value is the sum of the accepted deltas that no delete had applied when it was made
+  // (observed-remove), or OUT_OF_RANGE when that sum is not an int64; the counter is present
+  // exactly when such a delta exists.
   __extension__ using Wide = __int128;
   Wide sum = 0;
-  for (const auto& logged : sim.log())
+  bool present = false;
+  for (const auto& logged : sim.log()) {
+    if (logged.op.delta == 0) continue;
+    bool deleted = false;
+    for (const auto& d : sim.log())
+      deleted = deleted || (d.op.delta == 0 && d.deps.Covers(logged.dot));
+    if (deleted) continue;
     sum += logged.op.delta;
+    present = true;
+  }
+  RC_CLASSIFY(std::any_of(sim.log().begin(), sim.log().end(),
+                          [](const auto& logged) { return logged.op.delta == 0; }),
+              "with deletes");
+  RC_ASSERT(sim.Reference().Present() == present);
   const auto value = sim.Reference().Value();
   RC_CLASSIFY(!value.ok(), "out of range");
   if (sum > kMax || sum < kMin) {

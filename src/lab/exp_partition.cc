@@ -1,6 +1,14 @@
 // (6) Partition: cut every link between the first two regions (60 s in full mode) at the WAN
 // emulator (the toxiproxy API `meridian chaos partition` uses), write the same profile keys and
 // one counter on both sides, heal, and time until every region agrees on every key.
+//
+// Timing: every 5 ms after the heal, one GET per region reads its version vector (and the
+// counter). A key agrees everywhere once every region's vector covers the ops of both its writes
+// (the dots their replies named): a CRDT state is a function of the ops applied to it. Reading
+// every key in every region each round instead (600 requests) took about half a second a round,
+// which was then the resolution of the figure. After convergence every key is read once in every
+// region, and that read is what the agreement assertion checks.
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -13,6 +21,9 @@ namespace meridian {
 namespace {
 
 constexpr auto kConvergeTimeout = std::chrono::seconds(30);
+// Between rounds of the convergence probe: a round is three loopback GETs (about 1-3 ms), so the
+// figure's resolution is a few ms, and the probe stays a small load beside the cluster.
+constexpr auto kConvergePoll = std::chrono::milliseconds(5);
 
 std::string ProxyTarget(const std::string& proxy) {
   std::string out = "/proxies/";
@@ -47,6 +58,51 @@ int64_t ReadCounter(const std::string& address, const std::string& key) {
   return value.is_number_integer() ? value.get<int64_t>() : -1;
 }
 
+// The op a write's reply names: its region's name and sequence number.
+struct WrittenDot {
+  std::string region;
+  uint64_t seq = 0;
+};
+
+std::optional<WrittenDot> DotOf(const Result<LabReply>& reply) {
+  if (!reply.ok() || reply->status != 200) return std::nullopt;
+  const nlohmann::json dot = JsonField(reply->body, "dot");
+  const nlohmann::json seq = JsonField(dot, "seq");
+  if (JsonString(dot, "region").empty() || !seq.is_number_unsigned()) return std::nullopt;
+  return WrittenDot{JsonString(dot, "region"), seq.get<uint64_t>()};
+}
+
+// What one region shows in a round: its version vector (by region name) and the counter.
+struct RegionView {
+  nlohmann::json vector;
+  int64_t counter = -1;
+};
+
+std::vector<RegionView> ViewEverywhere(const LabContext& context, const std::string& counter_key) {
+  std::vector<RegionView> views;
+  for (const std::string& address : context.region_http) {
+    RegionView view;
+    auto reply = LabCall(address, "GET", "/counter/" + counter_key);
+    if (reply.ok() && reply->status == 200) {
+      view.vector = JsonField(reply->body, "version_vector");
+      const nlohmann::json value = JsonField(reply->body, "value");
+      if (value.is_number_integer()) view.counter = value.get<int64_t>();
+    }
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+bool AllCover(const std::vector<RegionView>& views, const std::vector<WrittenDot>& dots) {
+  for (const RegionView& view : views) {
+    for (const WrittenDot& dot : dots) {
+      const nlohmann::json applied = JsonField(view.vector, dot.region);
+      if (!applied.is_number_unsigned() || applied.get<uint64_t>() < dot.seq) return false;
+    }
+  }
+  return true;
+}
+
 // One cut: disables the links between every pair in `cuts`, writes `keys` profile keys and a
 // counter on regions 0 and 1, holds, measures divergence, heals, and waits for agreement; the
 // share of keys agreed over time since the heal becomes a series of `plot`.
@@ -68,12 +124,17 @@ void RunCut(const LabContext& context, const std::string& label,
   const auto cut_at = std::chrono::steady_clock::now();
   int64_t acked_sum = 0;
   uint64_t write_failures = 0;
+  std::vector<std::vector<WrittenDot>> key_dots(static_cast<size_t>(keys));
   for (int i = 0; i < keys; ++i) {
     for (size_t side : {size_t{0}, size_t{1}}) {
       const std::string value = context.region_names[side] + "-" + std::to_string(i);
       auto put = LabCall(context.region_http[side], "PUT", "/profile/" + prefix + std::to_string(i),
                          nlohmann::json{{"f0", value}}.dump());
-      if (!put.ok() || put->status != 200) ++write_failures;
+      if (std::optional<WrittenDot> dot = DotOf(put)) {
+        key_dots[static_cast<size_t>(i)].push_back(std::move(*dot));
+      } else {
+        ++write_failures;
+      }
       auto incr = LabCall(context.region_http[side], "POST", "/counter/" + counter_key + "/incr");
       if (incr.ok() && incr->status == 200)
         ++acked_sum;
@@ -113,36 +174,50 @@ void RunCut(const LabContext& context, const std::string& label,
   result.Assert(label + ": heal", heal_failures == 0,
                 std::to_string(heal_failures) + " proxy calls failed");
   const auto healed_at = std::chrono::steady_clock::now();
-  // Every round reads every key not yet agreed; once all regions hold one value after the heal
-  // (no more writes), they keep it. Each round is a point of the convergence timeline.
+  // Each round: one vector per region (see the file comment); a point of the timeline whenever
+  // the share of agreed keys changes. No writes follow the heal, so agreement is final.
   std::vector<bool> key_agreed(static_cast<size_t>(keys), false);
   int agreed = 0;
-  PlotSeries timeline{label, {}};
-  const bool converged = WaitUntil(
-      [&] {
-        for (int i = 0; i < keys; ++i) {
-          if (key_agreed[static_cast<size_t>(i)]) continue;
-          auto values = ReadProfileEverywhere(context, prefix + std::to_string(i));
-          if (AllAgree(values) && !values.front().empty()) {
-            key_agreed[static_cast<size_t>(i)] = true;
-            ++agreed;
-          }
-        }
-        timeline.points.push_back(
-            {SecondsSince(healed_at), static_cast<double>(agreed) / static_cast<double>(keys)});
-        if (agreed < keys) return false;
-        for (const std::string& address : context.region_http) {
-          if (ReadCounter(address, counter_key) != acked_sum) return false;
-        }
-        return true;
-      },
-      kConvergeTimeout);
+  double first_agreed_s = -1;
+  PlotSeries timeline{label, {{0.0, 0.0}}};
+  bool converged = false;
+  while (!converged && std::chrono::steady_clock::now() - healed_at < kConvergeTimeout) {
+    const std::vector<RegionView> views = ViewEverywhere(context, counter_key);
+    const double at_s = SecondsSince(healed_at);
+    const int agreed_before = agreed;
+    for (int i = 0; i < keys; ++i) {
+      if (key_agreed[static_cast<size_t>(i)]) continue;
+      if (AllCover(views, key_dots[static_cast<size_t>(i)])) {
+        key_agreed[static_cast<size_t>(i)] = true;
+        ++agreed;
+      }
+    }
+    if (agreed > 0 && first_agreed_s < 0) first_agreed_s = at_s;
+    if (agreed != agreed_before) {
+      timeline.points.push_back({at_s, static_cast<double>(agreed) / static_cast<double>(keys)});
+    }
+    converged = agreed == keys;
+    for (const RegionView& view : views)
+      converged = converged && view.counter == acked_sum;
+    if (!converged) std::this_thread::sleep_for(kConvergePoll);
+  }
+  const double converged_s = SecondsSince(healed_at);
   plot.series.push_back(std::move(timeline));
-  result.Metric(label + ": heal to every key agreed in every region", SecondsSince(healed_at), "s");
-  result.Assert(label + ": every key agreed in every region after heal", agreed == keys,
-                std::to_string(agreed) + " of " + std::to_string(keys) + " keys agreed");
+  result.Metric(label + ": heal to the first key agreed in every region", first_agreed_s, "s");
+  result.Metric(label + ": heal to every key agreed in every region", converged_s, "s");
+  // The values themselves, once: what the vectors promised must be what every region shows.
+  int values_agreed = 0;
+  for (int i = 0; i < keys; ++i) {
+    auto values = ReadProfileEverywhere(context, prefix + std::to_string(i));
+    if (AllAgree(values) && !values.front().empty()) ++values_agreed;
+  }
+  bool counters_agree = true;
+  for (const std::string& address : context.region_http)
+    counters_agree = counters_agree && ReadCounter(address, counter_key) == acked_sum;
+  result.Assert(label + ": every key agreed in every region after heal", values_agreed == keys,
+                std::to_string(values_agreed) + " of " + std::to_string(keys) + " keys agreed");
   result.Assert(label + ": counter == acknowledged increments from both sides, every region",
-                converged, "expected " + std::to_string(acked_sum));
+                converged && counters_agree, "expected " + std::to_string(acked_sum));
 }
 
 }  // namespace

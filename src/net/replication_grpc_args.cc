@@ -25,10 +25,14 @@ grpc::ChannelArguments ClientArguments(const ReplicationTransportOptions& option
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS, options.keepalive_interval_ms);
   // gRPC's own TCP redial backoff defaults to 1 s growing to 120 s, which would keep a healed
-  // link down for minutes; bound it like ours. MIN_RECONNECT_BACKOFF is really the minimum time
-  // given to one connection attempt, so it gets the handshake timeout, not the backoff.
+  // link down for minutes. It is capped at our cap for a link that has been up (issue 19, item
+  // 10): gRPC counts the pause from the start of the failed attempt, and an attempt through a
+  // cut (a proxy that accepts and holds) lasts the connect timeout below, longer than any cap,
+  // so the cap only decides how soon the attempt after a heal's reset goes out; an attempt that
+  // is refused costs one SYN. MIN_RECONNECT_BACKOFF is really the minimum time given to one
+  // connection attempt, so it gets the handshake timeout, not the backoff.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options.reconnect_backoff_ms_min);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options.reconnect_backoff_ms_max);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options.reconnect_backoff_ms_max_after_connected);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, options.handshake_timeout_ms);
   // Each transport owns its TCP connections: two transports in one process (tests, the
   // simulator's neighbours) never share a connection and its failure.

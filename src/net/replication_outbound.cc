@@ -4,6 +4,8 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "net/replication_grpc_args.h"
@@ -40,6 +42,8 @@ struct OutboundLink::Call {
   pb::PeerEnvelope incoming;  // the envelope being read
   grpc::Status final_status;
   Phase phase = Phase::kStarting;
+  // Messages may be written: the handshake is done, or (a trusted link) the hello is sent.
+  bool sending = false;
   int ops_in_flight = 0;
   bool write_in_flight = false;
   bool alarm_in_flight = false;
@@ -62,8 +66,9 @@ OutboundLink::OutboundLink(TransportState& state, RegionId peer, const std::stri
       handshake_tag_([this](bool ok) { OnOpDone(Op::kHandshakeAlarm, ok); }),
       finish_tag_([this](bool ok) { OnOpDone(Op::kFinish, ok); }),
       backoff_tag_([this](bool) { OnBackoffDone(); }),
-      backoff_ms_(state.options.reconnect_backoff_ms_min),
-      jitter_(state.self * kMaxRegions + peer + 1) {}
+      backoff_(state.options.reconnect_backoff_ms_min, state.options.reconnect_backoff_ms_max,
+               state.options.reconnect_backoff_ms_max_after_connected,
+               state.self * kMaxRegions + peer + 1) {}
 
 OutboundLink::~OutboundLink() = default;
 
@@ -71,6 +76,8 @@ void OutboundLink::Dial() {
   MERIDIAN_ASSERT(!call_ && !backoff_pending_ && !state_.stop_seen);
   call_ = std::make_unique<Call>();
   Call& call = *call_;
+  dial_started_ = SteadyClock::now();
+  ++dials_since_down_;
   // Queue the stream until the channel is connected (gRPC redials TCP with the backoff of
   // ClientArguments); the handshake alarm bounds the whole attempt.
   call.context.set_wait_for_ready(true);
@@ -115,6 +122,7 @@ void OutboundLink::OnOpDone(Op op, bool ok) {
 
 void OutboundLink::OnStarted(bool ok) {
   if (!ok) return Fail("stream did not start");
+  stream_started_ = SteadyClock::now();
   pb::PeerEnvelope envelope;
   pb::Hello& hello = *envelope.mutable_hello();
   hello.set_cluster(state_.cluster);
@@ -131,6 +139,10 @@ void OutboundLink::OnWritten(bool ok) {
   if (call.phase == Call::Phase::kSendingHello) {
     call.phase = Call::Phase::kAwaitingReply;
     BeginRead();
+    // A link whose last handshake succeeded sends right behind its hello, a round trip before
+    // the reply: the acceptor checks the hello before it reads anything else, so nothing
+    // reaches a region that refuses it (contract 3 of replication_transport.h).
+    if (trusted_) OpenForSending(/*early=*/true);
     return;
   }
   state_.CountSent(peer_, call.writing_bytes);
@@ -177,15 +189,42 @@ void OutboundLink::Established() {
   Call& call = *call_;
   call.phase = Call::Phase::kOpen;
   if (call.alarm_in_flight) call.handshake_alarm.Cancel();
-  backoff_ms_ = state_.options.reconnect_backoff_ms_min;
-  state_.MarkConnected(peer_);
+  backoff_.OnConnected();
+  trusted_ = true;
+  LogEstablished();
   BeginRead();  // invariant 2
+  if (!call.sending) OpenForSending(/*early=*/false);
+}
+
+void OutboundLink::OpenForSending(bool early) {
+  MERIDIAN_ASSERT(!call_->sending);
+  call_->sending = true;
+  state_.MarkConnected(peer_, early);
   state_.NotifyConnected(peer_);
   Pump();
 }
 
+void OutboundLink::LogEstablished() {
+  const auto now = SteadyClock::now();
+  auto ms = [](SteadyClock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  const int64_t channel_ms = ms(stream_started_ - dial_started_);
+  const int64_t handshake_ms = ms(now - stream_started_);
+  if (!down_since_) {
+    spdlog::info("replication {}->{}: connected (channel ready {} ms, handshake {} ms)",
+                 state_.self, peer_, channel_ms, handshake_ms);
+    return;
+  }
+  spdlog::info(
+      "replication {}->{}: reconnected {} ms after the link was lost, dial {} of the outage "
+      "(channel ready {} ms, handshake {} ms)",
+      state_.self, peer_, ms(now - *down_since_), dials_since_down_, channel_ms, handshake_ms);
+  down_since_.reset();
+}
+
 void OutboundLink::Pump() {
-  if (!call_ || call_->failed || call_->phase != Call::Phase::kOpen || call_->write_in_flight) {
+  if (!call_ || call_->failed || !call_->sending || call_->write_in_flight) {
     return;
   }
   std::optional<QueuedMessage> next = state_.PopQueued(peer_);
@@ -219,7 +258,19 @@ void OutboundLink::Fail(const std::string& why, bool cancel) {
   if (call.failed) return;
   call.failed = true;
   call.failure = why;
-  state_.MarkFailed(peer_, call.phase == Call::Phase::kOpen, why);
+  const bool was_open = call.phase == Call::Phase::kOpen;
+  // A stream that got as far as its hello and then failed (refused, or ended, or no reply in
+  // time) makes the next one wait for the reply again: a peer that now refuses us is not sent
+  // the backlog on every redial.
+  if (call.phase == Call::Phase::kAwaitingReply) trusted_ = false;
+  if (was_open) {
+    down_since_ = SteadyClock::now();
+    dials_since_down_ = 0;
+    if (!state_.stop_seen) {
+      spdlog::warn("replication {}->{}: link lost: {}", state_.self, peer_, why);
+    }
+  }
+  state_.MarkFailed(peer_, call.sending, why);
 }
 
 void OutboundLink::MaybeFinish() {
@@ -242,9 +293,9 @@ void OutboundLink::OnFinished() {
 
 void OutboundLink::ScheduleRedial() {
   if (state_.stop_seen) return;
-  std::uniform_int_distribution<int> spread(backoff_ms_ * 4 / 5, backoff_ms_ * 6 / 5);
-  const int delay_ms = spread(jitter_);
-  backoff_ms_ = std::min(backoff_ms_ * 2, state_.options.reconnect_backoff_ms_max);
+  const auto attempt = SteadyClock::now() - dial_started_;
+  const int delay_ms =
+      backoff_.NextDelayMs(std::chrono::duration_cast<std::chrono::milliseconds>(attempt).count());
   backoff_pending_ = true;
   backoff_alarm_.Set(state_.cq.get(), DeadlineAfterMs(delay_ms), &backoff_tag_);
 }

@@ -79,12 +79,13 @@ std::optional<QueuedMessage> TransportState::PopQueued(RegionId peer) {
   return next;
 }
 
-void TransportState::MarkConnected(RegionId peer) {
+void TransportState::MarkConnected(RegionId peer, bool early) {
   std::lock_guard<std::mutex> lock(mu);
   PeerTransportStats& stats = peers.at(peer).stats;
   MERIDIAN_ASSERT(!stats.connected);
   stats.connected = true;
   ++stats.connects;
+  if (early) ++stats.early_connects;
 }
 
 void TransportState::MarkFailed(RegionId peer, bool was_connected, const std::string& why) {

@@ -70,7 +70,8 @@ struct TransportState {
 
   // --- the rest is called on the CQ thread; each takes `mu` briefly ---
   std::optional<QueuedMessage> PopQueued(RegionId peer);
-  void MarkConnected(RegionId peer);
+  // `early`: open before the hello reply (a trusted link; PeerTransportStats::early_connects).
+  void MarkConnected(RegionId peer, bool early);
   // The outbound stream failed; `was_connected` says whether it had completed its handshake.
   void MarkFailed(RegionId peer, bool was_connected, const std::string& why);
   void SetLastError(RegionId peer, std::string error);

@@ -40,8 +40,11 @@ Status ValidateOptions(const ReplicationTransportOptions& o) {
   if (o.keepalive_interval_ms <= 0 || o.keepalive_timeout_ms <= 0 || o.handshake_timeout_ms <= 0) {
     return InvalidArgument("replication transport: keepalive and handshake times must be > 0");
   }
-  if (o.reconnect_backoff_ms_min <= 0 || o.reconnect_backoff_ms_max < o.reconnect_backoff_ms_min) {
-    return InvalidArgument("replication transport: need 0 < backoff min <= backoff max");
+  if (o.reconnect_backoff_ms_min <= 0 ||
+      o.reconnect_backoff_ms_max_after_connected < o.reconnect_backoff_ms_min ||
+      o.reconnect_backoff_ms_max < o.reconnect_backoff_ms_max_after_connected) {
+    return InvalidArgument(
+        "replication transport: need 0 < backoff min <= max after connected <= backoff max");
   }
   return Status::Ok();
 }
@@ -55,6 +58,7 @@ ReplicationTransportOptions ReplicationTransportOptions::ForTests() {
   options.handshake_timeout_ms = 1000;
   options.reconnect_backoff_ms_min = 20;
   options.reconnect_backoff_ms_max = 200;
+  options.reconnect_backoff_ms_max_after_connected = 100;
   return options;
 }
 

@@ -16,12 +16,22 @@
 //  2. Messages from one sender arrive in the order they were sent (one stream per direction,
 //     written one at a time). Any message may be lost: when the peer is not connected, when its
 //     queue is at its bound, or when the stream fails with messages queued or in flight.
-//  3. on_connected(peer) fires each time the outbound stream to `peer` completes its handshake,
-//     after Connected(peer) has become true, so a resend it triggers is accepted.
+//  3. on_connected(peer) fires each time the outbound stream to `peer` opens for sending, after
+//     Connected(peer) has become true, so a resend it triggers is accepted. A stream opens when
+//     its handshake completes, or, on a link whose last handshake succeeded (it is most likely
+//     the same peer coming back after a cut), as soon as its hello is sent: that saves a round
+//     trip on every reconnection (issue 19, item 10), and is safe because the acceptor checks
+//     the hello before it reads anything after it, so nothing is delivered to a region that
+//     refuses it (contract 1). If the reply then refuses us or does not come, the stream fails,
+//     what was sent on it is lost like anything else in flight, and the next stream of that link
+//     waits for the reply again.
 //  4. A dead link (peer gone, or a proxy that holds bytes) is noticed by HTTP/2 keepalive within
 //     about keepalive_interval_ms + keepalive_timeout_ms, a stalled handshake within
 //     handshake_timeout_ms; the stream is then re-dialled with capped exponential backoff,
-//     forever, until Stop().
+//     forever, until Stop(). A link that has been up redials at most
+//     reconnect_backoff_ms_max_after_connected after an attempt fails, so when a cut heals (the
+//     WAN emulator resets the connections it held) the link is back within that plus a
+//     handshake (two round trips).
 //  5. Send() never blocks on the network; every queue has a bound (options below).
 //  6. Stop() is bounded whatever the peers do: it cancels every stream at once and joins the
 //     thread. Nothing is delivered after Stop() returns.
@@ -75,11 +85,20 @@ struct ReplicationTransportOptions {
   // round trips (TCP, HTTP/2 settings, hello and reply) fit in it. gRPC also gives each TCP
   // connection attempt this long.
   int handshake_timeout_ms = 3000;
-  // Pause before re-dialling a peer: doubles from min to max after each failure, +-20 % jitter,
-  // back to min after a handshake succeeds. Max 2 s: a healed link resumes replication within
-  // about that, at the cost of one connection attempt per 2 s to a peer that is down.
-  int reconnect_backoff_ms_min = 100;
+  // Pause before re-dialling a peer (net/reconnect_backoff.h): doubles from min after each
+  // failure, +-20 % jitter, back to min after a handshake succeeds, and counted from when the
+  // failed attempt began (an attempt that waited out the handshake timeout is redialled at once).
+  // Capped at max_after_connected once the link has been up in this process (issue 19, item 10:
+  // a cut link must resume within a few hundred ms of the heal; a pause of 100 ms costs at most
+  // ten quick dials a second to a peer that refuses, a few microseconds of CPU each; measured:
+  // gRPC's attempts through a cut restart every 2 s (keepalive), and a heal that comes right
+  // after one waited out the whole cap), at max for a link that never came up
+  // (more likely misconfigured or down for good). gRPC's own TCP redial backoff gets min and
+  // max_after_connected (replication_grpc_args.cc). 20 ms: a stream that broke is redialled
+  // almost at once, and a fast-failing one still backs off.
+  int reconnect_backoff_ms_min = 20;
   int reconnect_backoff_ms_max = 2000;
+  int reconnect_backoff_ms_max_after_connected = 100;
 
   // Short timeouts for tests on loopback, where a round trip is microseconds.
   static ReplicationTransportOptions ForTests();
@@ -87,7 +106,7 @@ struct ReplicationTransportOptions {
 
 struct PeerTransportStats {
   RegionId peer = 0;
-  bool connected = false;          // our outbound stream to the peer has completed its handshake
+  bool connected = false;          // our outbound stream to the peer is open (contract 3)
   bool inbound_connected = false;  // the peer's stream into us has completed its handshake
   uint64_t messages_sent = 0;      // written to the outbound stream
   uint64_t bytes_sent = 0;         // serialized PeerMessage bytes, framing excluded
@@ -96,8 +115,9 @@ struct PeerTransportStats {
   uint64_t drops_disconnected = 0;  // Send() while not connected, or queued when the stream failed
   uint64_t drops_queue_full = 0;    // Send() while the queue was at one of its bounds
   uint64_t drops_oversized = 0;     // Send() of a message over max_message_bytes
-  uint64_t connects = 0;            // outbound handshakes done (= on_connected calls; reconnects
-                                    // are connects - 1)
+  uint64_t connects = 0;            // outbound streams opened for sending (= on_connected calls;
+                                    // reconnects are connects - 1)
+  uint64_t early_connects = 0;      // of those, opened on the hello, before the reply (contract 3)
   uint64_t disconnects = 0;         // connected outbound streams that then failed
   uint64_t dial_failures = 0;       // dials that failed or timed out before the handshake
   size_t queued_messages = 0;
@@ -142,7 +162,7 @@ class ReplicationTransport {
   // connected, its queue is full or the message is too large (contract 2).
   void Send(RegionId to, pb::PeerMessage message);
 
-  // True while the outbound stream to `peer` is handshaken and not known to have failed.
+  // True while the outbound stream to `peer` is open (contract 3) and not known to have failed.
   bool Connected(RegionId peer) const;
 
   TransportStats Stats() const;

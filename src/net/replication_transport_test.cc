@@ -381,6 +381,74 @@ TEST(ReplicationTransportTest, StalledLinkIsFoundByKeepaliveAndRedialled) {
   ASSERT_TRUE(pair.b.inbox->WaitFor([&] { return pair.b.inbox->received[0].size() == 1; }, 5s));
 }
 
+// Issue 19, item 10: a link that was up, cut long enough for its redials to back off, is back
+// soon after the heal, because its backoff is capped once it has been up. The options make the
+// old behaviour obvious: a link that never came up may back off for a minute, so without the
+// short cap the redial after the heal would wait many seconds. (The 5 s wait is only the test's
+// bound; the link usually returns within a few hundred ms.)
+TEST(ReplicationTransportTest, HealedCutIsRedialledWithoutALongBackoff) {
+  ReplicationTransportOptions options = ReplicationTransportOptions::ForTests();
+  options.handshake_timeout_ms = 200;  // each attempt through the cut fails quickly
+  options.reconnect_backoff_ms_min = 100;
+  options.reconnect_backoff_ms_max_after_connected = 100;
+  options.reconnect_backoff_ms_max = 60'000;
+  TcpForwarder to_b;
+  Region b(1, {{0, "127.0.0.1:1"}}, Local(0), options);  // b's own dials do not matter here
+  b.Start();
+  to_b.Forward(b.port());
+  Region a(0, {{1, to_b.address()}}, Local(0), options);
+  a.greet_on_connect = true;
+  a.Start();
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 1; }, kConnectWait));
+  ASSERT_TRUE(b.inbox->WaitFor([&] { return b.inbox->received[0].size() == 1; }, 5s));
+
+  to_b.Cut();
+  ASSERT_TRUE(Eventually([&] { return !a.transport->Connected(1); }, 6s));
+  // Enough failed dials that an uncapped backoff (100 ms doubling) would now pause for >= 6 s.
+  ASSERT_TRUE(Eventually([&] { return a.Peer(1).dial_failures >= 7; }, 20s))
+      << a.Peer(1).dial_failures;
+  const Clock::time_point healed = Clock::now();
+  to_b.Heal(b.port());
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 2; }, 5s))
+      << "not reconnected " << Since(healed).count() << " ms after the heal";
+  // The greeting sent from on_connected arrives: the resumed stream carries traffic at once,
+  // and, the link having been up, it was sent behind the hello, before the reply (contract 3).
+  ASSERT_TRUE(b.inbox->WaitFor([&] { return b.inbox->received[0].size() == 2; }, 5s));
+  std::printf("healed cut redialled after %lld ms\n",
+              static_cast<long long>(Since(healed).count()));
+  EXPECT_EQ(a.Peer(1).connects, 2u);
+  EXPECT_EQ(a.Peer(1).early_connects, 1u);
+}
+
+// A link that was up sends behind its hello; if the region it now reaches refuses it, nothing
+// is delivered there, and the link waits for the reply on every later stream.
+TEST(ReplicationTransportTest, ATrustedLinkThatIsRefusedStopsSendingEarly) {
+  ReplicationTransportOptions options = ReplicationTransportOptions::ForTests();
+  options.handshake_timeout_ms = 300;
+  TcpForwarder to_b;
+  Region b(1, {{0, "127.0.0.1:1"}}, Local(0), options);
+  b.Start();
+  Region other(1, {{0, "127.0.0.1:1"}}, Local(0), options, "other-cluster");
+  other.Start();
+  to_b.Forward(b.port());
+  Region a(0, {{1, to_b.address()}}, Local(0), options);
+  a.greet_on_connect = true;
+  a.Start();
+  ASSERT_TRUE(a.inbox->WaitFor([&] { return a.inbox->connects[1] == 1; }, kConnectWait));
+  EXPECT_EQ(a.Peer(1).early_connects, 0u);  // the first stream waited for the reply
+
+  to_b.Cut();
+  ASSERT_TRUE(Eventually([&] { return !a.transport->Connected(1); }, 6s));
+  to_b.Heal(other.port());  // the address now leads to a region of another cluster
+  ASSERT_TRUE(Eventually([&] { return other.transport->Stats().handshakes_refused >= 3; }, 10s));
+  const PeerTransportStats stats = a.Peer(1);
+  EXPECT_EQ(stats.early_connects, 1u);  // once, then no more
+  EXPECT_EQ(stats.connects, 2u);
+  EXPECT_FALSE(a.transport->Connected(1));
+  std::lock_guard<std::mutex> lock(other.inbox->mu);
+  EXPECT_TRUE(other.inbox->received.empty());
+}
+
 TEST(ReplicationTransportTest, QueueBoundsDropWhenTheLinkIsStalled) {
   ReplicationTransportOptions options = ReplicationTransportOptions::ForTests();
   options.keepalive_interval_ms = 60'000;  // the held link must stay "connected" meanwhile

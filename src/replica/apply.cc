@@ -50,6 +50,11 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
     mutated = op;
     RemoveUnobserved(state, &mutated);
     effective = &mutated;
+  } else if (options_.bugs.counter_delete_ignores_baseline &&
+             std::holds_alternative<PnCounterDelete>(op.body)) {
+    mutated = op;
+    mutated.body = std::get<PnCounter>(state).PrepareDelete();  // what is here, not what it saw
+    effective = &mutated;
   }
   ApplyEffects effects;
   ApplyOpToState(*effective, state, &effects);
@@ -76,7 +81,9 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   // clock's high-water mark are checkpointed per tick (CheckpointMarks) and recovered from the
   // log's tail beyond the checkpoint.
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
-  out->applied.push_back({op.dot, op.deps, op.stamp, op.target});
+  const int64_t* delta = std::get_if<int64_t>(&op.body);
+  out->applied.push_back(
+      {op.dot, op.deps, op.stamp, op.target, op.compensates, delta ? *delta : 0});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);
 }
 

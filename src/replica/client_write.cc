@@ -7,6 +7,7 @@ namespace meridian {
 namespace {
 
 bool BodyMatchesClass(const ClientWrite& w) {
+  if (std::holds_alternative<KeyDelete>(w.body)) return true;  // any class can be deleted
   switch (w.target.data_class) {
     case DataClass::kProfile:
       return std::holds_alternative<LwwMapOp>(w.body);
@@ -18,6 +19,14 @@ bool BodyMatchesClass(const ClientWrite& w) {
       return std::holds_alternative<std::string>(w.body);
   }
   return false;
+}
+
+// The op body that deletes everything `state` shows (observed-remove, per class).
+decltype(Op::body) DeleteBody(const KeyState& state) {
+  if (const auto* map = std::get_if<LwwMap>(&state)) return map->PrepareDeleteAll();
+  if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->PrepareDelete();
+  if (const auto* set = std::get_if<OrSet>(&state)) return set->PrepareRemoveAll();
+  return std::get<MvRegister>(state).PrepareDelete();
 }
 
 }  // namespace
@@ -72,6 +81,13 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
     }
   }
   MERIDIAN_RETURN_IF_ERROR(ValidateWrite(write));
+  if (std::holds_alternative<KeyDelete>(write.body)) {
+    // Observed-remove: what this region shows nothing of, a delete here would not remove, so an
+    // op would change nothing anywhere. None is made (and no idempotency record: a retry is
+    // again a delete of whatever the region it reaches shows).
+    const KeyState* state = Find(write.target);
+    if (state == nullptr || !KeyPresent(*state)) return WriteReply{Dot{}, applied_, false};
+  }
   BeginStep(out);
   Op op = BuildOp(write, physical_ms);
   const Dot dot = op.dot;
@@ -86,16 +102,22 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
   op.idempotency_key = write.idempotency_key;
   auto it = states_.find(write.target);
   const KeyState current = it == states_.end() ? EmptyState(write.target.data_class) : it->second;
-  if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
+  if (write.target.data_class == DataClass::kProfile) {
     // Stamp above everything this key has held, so a write beats what its writer saw even when
     // a clamped clock skew left our HLC behind a peer's stamps (and collected tombstones stay
     // collected: nothing causally later can sort below them).
-    const auto high_water = std::get<LwwMap>(current).MaxStamp();
+    const LwwMap& map = std::get<LwwMap>(current);
+    const auto high_water = map.MaxStamp();
     if (high_water && !(high_water->time < op.stamp.time)) {
       const HlcTimestamp hw = high_water->time;
       op.stamp.time = hw.logical == UINT32_MAX ? HlcTimestamp{hw.physical_ms + 1, 0}
                                                : HlcTimestamp{hw.physical_ms, hw.logical + 1};
     }
+  }
+  if (std::holds_alternative<KeyDelete>(write.body)) {
+    op.body = DeleteBody(current);
+    op.key_delete = true;
+  } else if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
     op.body = *fields;
   } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
     op.body = *delta;

@@ -10,6 +10,7 @@ namespace meridian {
 
 void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t physical_ms,
                         Output* out) {
+  last_physical_ms_ = physical_ms;
   auto peer = peers_.find(from);
   if (from >= options_.region_count || from != message.from() || peer == peers_.end()) {
     ++stats_.malformed_messages;
@@ -253,7 +254,15 @@ void Replica::OnPeerConnected(RegionId peer, Output* out) {
   PeerLink& link = peers_.at(peer);
   link.link_down = false;
   // A transfer resumes from the last chunk the peer acknowledged (the rest died with the link).
-  if (link.transfer) ResumeTransfer(*link.transfer);
+  if (link.transfer) {
+    ResumeTransfer(*link.transfer);
+    PumpTransfer(peer, last_physical_ms_, out);
+  } else if (!NeedsSnapshot(peer)) {
+    // Send at once what the peer lacks (issue 19, item 10): after a partition heals this is the
+    // backlog of the whole cut, and the next tick would only add up to a tick's delay.
+    Pump(peer, last_physical_ms_, out);
+  }
+  SendAck(peer, last_physical_ms_, out);  // and what we hold, so it resumes from there too
 }
 
 }  // namespace meridian

@@ -8,6 +8,7 @@ namespace meridian {
 
 void Replica::Tick(uint64_t physical_ms, Output* out) {
   ++tick_;
+  last_physical_ms_ = physical_ms;
   BeginStep(out);
   chunks_this_tick_ = 0;
   UpdateCatchUp(physical_ms, out);

@@ -53,6 +53,23 @@ class CanonicalRequest {
       if (field->second) String(*field->second);
     }
   }
+  // A KeyDelete, in a form no write of the class can take: a profile write starts with its clear
+  // byte (0 or 1), a counter's delta is never 0, a tags write names at least one element, and no
+  // register value is 2^64-1 bytes long. (Existing fingerprints are on disk: they stay as they
+  // were.)
+  void KeyDeleted(DataClass c) {
+    switch (c) {
+      case DataClass::kProfile:
+        return Byte(2);
+      case DataClass::kCounter:
+        return Number(0);
+      case DataClass::kTags:
+        Number(0);
+        return Number(0);
+      case DataClass::kRegister:
+        return Number(UINT64_MAX);
+    }
+  }
   // As a set: sorted, duplicates once.
   void Elements(std::vector<std::string_view> elements) {
     std::sort(elements.begin(), elements.end());
@@ -91,7 +108,9 @@ void InsertWrite(IdempotencyRecord& record, const IdempotencyRecord::Write& writ
 
 uint64_t RequestFingerprint(const ClientWrite& write) {
   CanonicalRequest c(write.target);
-  if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
+  if (std::holds_alternative<KeyDelete>(write.body)) {
+    c.KeyDeleted(write.target.data_class);
+  } else if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
     c.Fields(*fields);
   } else if (const auto* delta = std::get_if<int64_t>(&write.body)) {
     c.Number(static_cast<uint64_t>(*delta));
@@ -106,7 +125,9 @@ uint64_t RequestFingerprint(const ClientWrite& write) {
 
 uint64_t RequestFingerprint(const Op& op) {
   CanonicalRequest c(op.target);
-  if (const auto* fields = std::get_if<LwwMapOp>(&op.body)) {
+  if (op.key_delete) {
+    c.KeyDeleted(op.target.data_class);  // whatever its body removed: the request was a delete
+  } else if (const auto* fields = std::get_if<LwwMapOp>(&op.body)) {
     c.Fields(*fields);
   } else if (const auto* delta = std::get_if<int64_t>(&op.body)) {
     c.Number(static_cast<uint64_t>(*delta));
@@ -172,7 +193,8 @@ std::vector<IdempotencyRecord::Write> IdempotencyTable::PendingCompensations(
   const Dot winner = record.Winner().dot;
   for (const auto& w : record.writes) {
     const bool compensated = w.compensated_by && applied.Covers(*w.compensated_by);
-    if (w.dot != winner && w.dot.origin == self && !compensated) out.push_back(w);
+    // A duplicated delete (delta 0) removes what it saw, as its twin did: nothing to cancel.
+    if (w.dot != winner && w.dot.origin == self && w.delta != 0 && !compensated) out.push_back(w);
   }
   return out;
 }

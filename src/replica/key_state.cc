@@ -21,6 +21,13 @@ bool StateMatchesClass(const KeyState& state, DataClass data_class) {
   return state.index() == EmptyState(data_class).index();
 }
 
+bool KeyPresent(const KeyState& state) {
+  if (const auto* map = std::get_if<LwwMap>(&state)) return map->HasLiveField();
+  if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->Present();
+  if (const auto* set = std::get_if<OrSet>(&state)) return !set->entries().empty();
+  return std::get<MvRegister>(state).sibling_count() > 0;
+}
+
 void EncodeState(const KeyState& state, pb::KeyState* out) {
   out->Clear();
   std::visit(
@@ -102,7 +109,9 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
                                     &effects->contests);
       return;
     case DataClass::kCounter:
-      if (op.counter_total != 0) {
+      if (const auto* d = std::get_if<PnCounterDelete>(&op.body)) {
+        std::get<PnCounter>(state).ApplyDelete(*d);
+      } else if (op.counter_total != 0) {
         std::get<PnCounter>(state).ApplyTotal(op.dot.origin, std::get<int64_t>(op.body),
                                               op.counter_total);
       } else {

@@ -23,6 +23,10 @@ using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister>;
 
 KeyState EmptyState(DataClass data_class);
 bool StateMatchesClass(const KeyState& state, DataClass data_class);
+// Whether the key shows anything, i.e. reads as found: a profile with a live field, a counter
+// with something past its deleted baseline, a set with a member, a register with a value. A key
+// that was written and then deleted keeps its state (the delete's record) but is not present.
+bool KeyPresent(const KeyState& state);
 
 void EncodeState(const KeyState& state, pb::KeyState* out);
 Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class);

@@ -12,7 +12,7 @@ bool BodyFitsClass(DataClass c, pb::Op::BodyCase body) {
     case DataClass::kProfile:
       return body == pb::Op::kProfile;
     case DataClass::kCounter:
-      return body == pb::Op::kCounterDelta;
+      return body == pb::Op::kCounterDelta || body == pb::Op::kCounterDelete;
     case DataClass::kTags:
       return body == pb::Op::kTags;
     case DataClass::kRegister:
@@ -38,6 +38,16 @@ Status DecodeBody(const pb::Op& in, Op* out) {
         return InvalidArgument("op counter total passes its bound");
       }
       return Status::Ok();
+    case pb::Op::kCounterDelete: {
+      if (!in.key_delete()) return InvalidArgument("op counter delete is not marked a key delete");
+      if (in.counter_total() != 0 || in.counter_total_high() != 0) {
+        return InvalidArgument("op counter delete carries a counter total");
+      }
+      auto body = Decode(in.counter_delete());
+      if (!body.ok()) return body.status();
+      out->body = std::move(body).value();
+      return Status::Ok();
+    }
     case pb::Op::kTags: {
       std::vector<OrSetOp> ops;
       for (const auto& t : in.tags().ops()) {
@@ -45,6 +55,7 @@ Status DecodeBody(const pb::Op& in, Op* out) {
         if (!one.ok()) return one.status();
         ops.push_back(std::move(one).value());
       }
+      // A delete of a set that showed nothing makes no op (OnClientWrite), so none is empty.
       if (ops.empty()) return InvalidArgument("op tags body is empty");
       out->body = std::move(ops);
       return Status::Ok();
@@ -52,6 +63,9 @@ Status DecodeBody(const pb::Op& in, Op* out) {
     case pb::Op::kRegister: {
       auto body = Decode(in.register_());
       if (!body.ok()) return body.status();
+      if (body->remove != in.key_delete()) {
+        return InvalidArgument("op register delete and key delete mark disagree");
+      }
       out->body = std::move(body).value();
       return Status::Ok();
     }
@@ -85,11 +99,14 @@ void EncodeOp(const Op& op, pb::Op* out) {
         } else if constexpr (std::is_same_v<T, std::vector<OrSetOp>>) {
           for (const auto& t : body)
             Encode(t, out->mutable_tags()->add_ops());
+        } else if constexpr (std::is_same_v<T, PnCounterDelete>) {
+          Encode(body, out->mutable_counter_delete());
         } else {
           Encode(body, out->mutable_register_());
         }
       },
       op.body);
+  if (op.key_delete) out->set_key_delete(true);
 }
 
 Result<Op> DecodeOp(const pb::Op& in) {
@@ -115,6 +132,7 @@ Result<Op> DecodeOp(const pb::Op& in) {
   if (in.key().empty()) return InvalidArgument("op key is empty");
   op.target = {*data_class, in.key()};
   op.idempotency_key = in.idempotency_key();
+  op.key_delete = in.key_delete();
   if (in.has_compensates()) {
     auto c = Decode(in.compensates());
     if (!c.ok()) return c.status();
@@ -122,6 +140,9 @@ Result<Op> DecodeOp(const pb::Op& in) {
     op.compensates = *c;
   }
   MERIDIAN_RETURN_IF_ERROR(DecodeBody(in, &op));
+  if (op.compensates && !std::holds_alternative<int64_t>(op.body)) {
+    return InvalidArgument("only counter deltas compensate");
+  }
   return op;
 }
 

@@ -25,6 +25,10 @@ struct ReplicaBugs {
   // The receiver of a state transfer applies a chunk that arrives after a gap (a lost chunk) as
   // if nothing were missing, and the sender never resends the lost one.
   bool skip_lost_snapshot_chunk = false;
+  // A counter delete removes what the receiving region holds when it arrives instead of the
+  // totals its origin observed: increments concurrent with the delete vanish where it arrives
+  // after them, and regions disagree.
+  bool counter_delete_ignores_baseline = false;
 };
 
 struct ReplicaOptions {

@@ -139,7 +139,8 @@ class Replica {
   // A message from peer `from`. Malformed messages are counted and dropped.
   void OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t physical_ms, Output* out);
 
-  // The connection to `peer` was (re)established: resume sending from its acknowledged point.
+  // The connection to `peer` was (re)established: resume sending from its acknowledged point, at
+  // once (the ops it lacks, or the state transfer's next chunks, and an ack).
   void OnPeerConnected(RegionId peer, Output* out);
   // The connection to `peer` is down: no state transfer to it begins or sends chunks until it
   // is back (they would only be lost, and a transfer begun keeps the old state of every key
@@ -360,6 +361,9 @@ class Replica {
   CatchUpStatus catch_up_;
   std::optional<uint64_t> first_heard_tick_;  // when the first neighbour was heard from
   uint64_t tick_ = 0;
+  // The physical time of the latest Tick or message: what OnPeerConnected, which carries none,
+  // puts in its messages' clock-offset field (at most a tick old).
+  uint64_t last_physical_ms_ = 0;
   uint64_t next_transfer_id_ = 1;
   ReplicaStats stats_;
 };

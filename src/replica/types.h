@@ -47,16 +47,23 @@ struct TagsWrite {
   std::vector<std::string> add;
   std::vector<std::string> remove;
 };
+// A delete of the whole key, whatever its class: observed-remove (docs/replication.md section 2).
+// It removes what this region shows of the key; a write it did not see survives it.
+struct KeyDelete {
+  bool operator==(const KeyDelete&) const = default;
+};
 struct ClientWrite {
   StateKey target;
   std::string idempotency_key;  // empty: none
-  // Profile: fields to set/delete (and clear for delete-all / blob mode); counter: signed delta;
-  // tags: adds and removes; register: the new value.
-  std::variant<LwwMapOp, int64_t, TagsWrite, std::string> body;
+  // Profile: fields to set/delete (and clear for blob mode); counter: signed delta; tags: adds
+  // and removes; register: the new value; any class: KeyDelete.
+  std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete> body;
 };
 
 struct WriteReply {
-  Dot dot;                // the op created; for a deduplicated retry, the original's dot
+  // The op created; for a deduplicated retry, the original's dot. Dot{} (seq 0) when no op was
+  // made: a KeyDelete of a key this region shows nothing of has nothing to remove.
+  Dot dot;
   VersionVector applied;  // the region's vector after the write: the session token's content
   bool deduplicated = false;
 };
@@ -69,10 +76,15 @@ struct Op {
   StateKey target;
   std::string idempotency_key;
   std::optional<Dot> compensates;
-  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp> body;
+  // Counter: a delta or a delete; the other classes' deletes use their own bodies (KeyDelete).
+  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp, PnCounterDelete> body;
   // Counter ops: the origin's increment (delta > 0) or decrement total after this op, which
   // makes applying it idempotent (PnCounter::ApplyTotal). 0 in ops logged before it existed.
   PnCounter::Total counter_total = 0;
+  // Made by a KeyDelete: the body removes what the origin showed of the key. A profile's or a
+  // tag set's body looks like field deletes or removes; this says the request was a delete
+  // (its idempotency fingerprint).
+  bool key_delete = false;
 };
 
 // Facts about one op applied during a step, for metrics (replication lag) and the simulator's
@@ -82,6 +94,10 @@ struct AppliedOp {
   VersionVector deps;
   WriteStamp stamp;  // its physical part against local time gives the replication lag
   StateKey target;
+  // A counter op that cancels a duplicate idempotent write: that write's dot, and its own delta
+  // (the simulator's counter reference needs both when a delete covers one and not the other).
+  std::optional<Dot> compensates;
+  int64_t counter_delta = 0;
 };
 
 // Everything a step of the replica asks the shell to do, in this order: persist `records`

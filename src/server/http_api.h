@@ -4,14 +4,17 @@
 //
 // Routes (keys and elements are one %-encoded path segment each):
 //   GET PUT DELETE  /profile/{key}         LWW map. PUT body {"field": "value" | null, ...};
-//                                          ?mode=blob replaces the whole object; DELETE clears it
-//   GET             /counter/{key}         PN-counter
+//                                          ?mode=blob replaces the whole object
+//   GET DELETE      /counter/{key}         PN-counter
 //   POST            /counter/{key}/incr    ?by=N (1..2^63-1, default 1); /decr subtracts
-//   GET POST        /tags/{key}            OR-set. POST body {"add": [...], "remove": [...]}
+//   GET POST DELETE /tags/{key}            OR-set. POST body {"add": [...], "remove": [...]}
 //   DELETE          /tags/{key}/{element}  removes one element
-//   GET PUT         /register/{key}        MV-register. PUT body {"value": "..."}; GET shows
-//   siblings GET             /metrics /healthz      Prometheus text; liveness for the router GET
-//   /conflicts             recent conflicts, newest first, ?limit=N
+//   GET PUT DELETE  /register/{key}        MV-register. PUT body {"value": "..."}; GET shows
+//                                          siblings
+//   GET             /metrics /healthz      Prometheus text; liveness for the router
+//   GET             /conflicts             recent conflicts, newest first, ?limit=N
+// DELETE of a key deletes it whatever its class, observed-remove: it removes what this region
+// shows of the key, and a write it has not seen survives it (docs/replication.md section 2).
 // HEAD is served wherever GET is. Writes take an optional Idempotency-Key header (one key, one
 // request: a reuse with another request is refused 422); data reads take X-Session-Token and
 // ?consistency=local|quorum.
@@ -29,9 +32,11 @@
 //     query parameters, bad headers) -> 400.
 //  4. Formatters render version vectors by region name: `region_names[id]`, or the decimal id
 //     for an id the list does not cover.
-//  5. A key never written here reads as 200 with the class's empty value ({} / 0 / [] / []) and
-//     "found": false, not 404: under async replication "not here yet" is not "does not exist",
-//     a cleared profile reads the same way, and a 404 would be confused with an unknown route.
+//  5. A key that shows nothing here (never written here, or deleted: KeyPresent is false) reads
+//     as 200 with "found": false and the class's value, empty ({} / 0 / [] / []) unless a
+//     deleted counter's remainder, not 404: under async replication "not here yet" is not "does
+//     not exist", and a 404 would be confused with an unknown route.
+//  6. A DELETE that finds nothing to remove makes no op and answers 200 with "dot": null.
 #pragma once
 
 #include <cstddef>
@@ -97,7 +102,8 @@ ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options
 // concurrent deltas left the int64 range answers as FormatStatus of that OUT_OF_RANGE error.
 HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
                         const std::vector<std::string>& region_names);
-// 200 JSON {"version_vector", "session_token", "dot": {"region", "seq"}, "deduplicated"}.
+// 200 JSON {"version_vector", "session_token", "dot": {"region", "seq"} or null when no op was
+// made (contract 6), "deduplicated"}.
 HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names);
 // The HTTP status and JSON error body for a failed Status. REQUIRES: !status.ok().
 HttpResponse FormatStatus(const Status& status);

@@ -160,18 +160,21 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
   const Json body{{"key", key.key},
                   {"class", DataClassName(key.data_class)},
                   {"value", std::move(*value)},
-                  {"found", result.state.has_value()},
+                  {"found", result.state.has_value() && KeyPresent(*result.state)},
                   {"version_vector", VectorJson(result.applied, region_names)},
                   {"session_token", EncodeSessionToken(result.applied)}};
   return HttpResponse::Json(200, Dump(body));
 }
 
 HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names) {
-  const Json body{
-      {"version_vector", VectorJson(reply.applied, region_names)},
-      {"session_token", EncodeSessionToken(reply.applied)},
-      {"dot", {{"region", RegionName(region_names, reply.dot.origin)}, {"seq", reply.dot.seq}}},
-      {"deduplicated", reply.deduplicated}};
+  Json dot = nullptr;  // no op was made (a delete that found nothing to remove)
+  if (reply.dot.seq != 0) {
+    dot = {{"region", RegionName(region_names, reply.dot.origin)}, {"seq", reply.dot.seq}};
+  }
+  const Json body{{"version_vector", VectorJson(reply.applied, region_names)},
+                  {"session_token", EncodeSessionToken(reply.applied)},
+                  {"dot", std::move(dot)},
+                  {"deduplicated", reply.deduplicated}};
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "replica/key_state.h"
 #include "server/http_api.h"
@@ -89,6 +90,47 @@ TEST(HttpApiFormatTest, NeverWrittenKeysReadAsEmptyNotFound) {
     EXPECT_EQ(body["found"], false);
     EXPECT_EQ(body["version_vector"], (Json{{"us", 0}, {"eu", 2}, {"ap", 0}}));
   }
+}
+
+// Issue 19, item 8: a deleted key of any class reads "found": false (a deleted profile used to
+// read found with an empty value), with what a delete leaves: nothing, or for a counter what
+// arrived beyond its deleted baseline.
+TEST(HttpApiFormatTest, DeletedKeysReadAsNotFound) {
+  LwwMap profile;
+  profile.Apply(LwwMapOp{false, {{"name", "Alice"}}}, WriteStamp{{10, 0}, 0}, Dot{0, 1}, nullptr);
+  profile.Apply(profile.PrepareDeleteAll(), WriteStamp{{11, 0}, 0}, Dot{0, 2}, nullptr);
+  PnCounter counter;
+  counter.Apply(0, 5);
+  counter.ApplyDelete(counter.PrepareDelete());
+  OrSet set;
+  set.Apply(set.PrepareAdd("a", 0));
+  for (const OrSetOp& t : set.PrepareRemoveAll())
+    set.Apply(t);
+  MvRegister reg;
+  reg.Apply(MvOp{"v1", Dot{0, 1}, {}});
+  reg.Apply(reg.PrepareDelete());
+  const std::tuple<DataClass, KeyState, Json> cases[] = {
+      {DataClass::kProfile, KeyState(profile), Json::object()},
+      {DataClass::kCounter, KeyState(counter), Json(0)},
+      {DataClass::kTags, KeyState(set), Json::array()},
+      {DataClass::kRegister, KeyState(reg), Json::array()}};
+  for (const auto& [data_class, state, value] : cases) {
+    const Json body =
+        BodyOf(FormatRead(StateKey{data_class, "k"}, ReadResult{state, Vector(2, 0, 0)}, kRegions));
+    EXPECT_EQ(body["found"], false) << DataClassName(data_class);
+    EXPECT_EQ(body["value"], value) << DataClassName(data_class);
+  }
+  counter.Apply(1, -2);  // written after the delete: found again
+  const Json again = BodyOf(FormatRead(StateKey{DataClass::kCounter, "k"},
+                                       ReadResult{KeyState(counter), Vector(2, 1, 0)}, kRegions));
+  EXPECT_EQ(again["found"], true);
+  EXPECT_EQ(again["value"], -2);
+}
+
+TEST(HttpApiFormatTest, ADeleteThatMadeNoOpShowsNoDot) {
+  const Json body = BodyOf(FormatWrite(WriteReply{Dot{}, Vector(3, 0, 0), false}, kRegions));
+  EXPECT_TRUE(body["dot"].is_null());
+  EXPECT_EQ(body["version_vector"], (Json{{"us", 3}, {"eu", 0}, {"ap", 0}}));
 }
 
 TEST(HttpApiFormatTest, OverflowedCounterIsAnError) {

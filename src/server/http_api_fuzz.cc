@@ -68,8 +68,10 @@ void CheckWrite(const ClientWrite& write) {
       MERIDIAN_ASSERT(ValidName(e));
     for (const auto& e : tags->remove)
       MERIDIAN_ASSERT(ValidName(e));
+  } else if (const auto* value = std::get_if<std::string>(&write.body)) {
+    MERIDIAN_ASSERT(value->size() <= kValueBytesMax);
   } else {
-    MERIDIAN_ASSERT(std::get<std::string>(write.body).size() <= kValueBytesMax);
+    MERIDIAN_ASSERT(std::holds_alternative<KeyDelete>(write.body));
   }
 }
 

@@ -70,18 +70,19 @@ std::optional<Match> MatchRoute(std::vector<std::string>& s) {
   if (n == 2 && s[0] == "profile") {
     m = MakeMatch(Route::kProfile, "/profile/{key}", "GET, HEAD, PUT, DELETE", DataClass::kProfile);
   } else if (n == 2 && s[0] == "counter") {
-    m = MakeMatch(Route::kCounter, "/counter/{key}", "GET, HEAD", DataClass::kCounter);
+    m = MakeMatch(Route::kCounter, "/counter/{key}", "GET, HEAD, DELETE", DataClass::kCounter);
   } else if (n == 3 && s[0] == "counter" && s[2] == "incr") {
     m = MakeMatch(Route::kCounterIncr, "/counter/{key}/incr", "POST", DataClass::kCounter);
   } else if (n == 3 && s[0] == "counter" && s[2] == "decr") {
     m = MakeMatch(Route::kCounterDecr, "/counter/{key}/decr", "POST", DataClass::kCounter);
   } else if (n == 2 && s[0] == "tags") {
-    m = MakeMatch(Route::kTags, "/tags/{key}", "GET, HEAD, POST", DataClass::kTags);
+    m = MakeMatch(Route::kTags, "/tags/{key}", "GET, HEAD, POST, DELETE", DataClass::kTags);
   } else if (n == 3 && s[0] == "tags") {
     m = MakeMatch(Route::kTagElement, "/tags/{key}/{element}", "DELETE", DataClass::kTags);
     m->element = std::move(s[2]);
   } else if (n == 2 && s[0] == "register") {
-    m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT", DataClass::kRegister);
+    m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT, DELETE",
+                  DataClass::kRegister);
   } else {
     return std::nullopt;
   }
@@ -172,12 +173,14 @@ ApiCommand ParseCounterWrite(const HttpRequest& request, Match& m) {
   return MakeWrite(request, m, m.route == Route::kCounterDecr ? -by : by);
 }
 
+// DELETE of a key of any class: observed-remove of everything this region shows of it.
+ApiCommand ParseKeyDelete(const HttpRequest& request, Match& m) {
+  if (auto error = CheckQuery(request, {})) return *error;
+  if (auto error = CheckNoBody(request, m)) return *error;
+  return MakeWrite(request, m, KeyDelete{});
+}
+
 ApiCommand ParseProfileWrite(const HttpRequest& request, Match& m) {
-  if (request.method == "DELETE") {
-    if (auto error = CheckQuery(request, {})) return *error;
-    if (auto error = CheckNoBody(request, m)) return *error;
-    return MakeWrite(request, m, LwwMapOp{/*clear=*/true, {}});
-  }
   if (auto error = CheckQuery(request, {"mode"})) return *error;
   bool blob = false;
   if (request.query.count("mode")) {
@@ -209,6 +212,9 @@ ApiCommand ParseConflicts(const HttpRequest& request, const Match& m) {
 ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions& options) {
   // HEAD is a GET whose body the server leaves out (the HTTP server turns it into one).
   if (request.method == "GET" || request.method == "HEAD") return ParseRead(request, m, options);
+  if (request.method == "DELETE" && m.route != Route::kTagElement) {
+    return ParseKeyDelete(request, m);
+  }
   switch (m.route) {
     case Route::kProfile:
       return ParseProfileWrite(request, m);

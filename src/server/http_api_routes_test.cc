@@ -69,7 +69,7 @@ TEST(HttpApiRoutesTest, ProfileWrites) {
   EXPECT_EQ(std::get<LwwMapOp>(empty_blob.body), (LwwMapOp{true, {}}));
 
   const ClientWrite del = WriteOf(Parse("DELETE", "/profile/alice"));
-  EXPECT_EQ(std::get<LwwMapOp>(del.body), (LwwMapOp{true, {}}));
+  EXPECT_TRUE(std::holds_alternative<KeyDelete>(del.body));  // observed-remove, not a clear
   EXPECT_EQ(ErrorOf(Parse("PUT", "/profile/a?mode=replace", "{}")).message,
             "mode must be 'blob' (or absent, to set fields)");
 }
@@ -106,6 +106,26 @@ TEST(HttpApiRoutesTest, TagAndRegisterWrites) {
   EXPECT_EQ(std::get<std::string>(reg.body), "v");
 }
 
+// Issue 19, item 8: DELETE on a key's URL deletes it, whatever its class (counters and tag sets
+// could not be deleted at all before).
+TEST(HttpApiRoutesTest, DeleteOfAKeyOfEveryClass) {
+  const std::pair<const char*, DataClass> cases[] = {{"/profile/k", DataClass::kProfile},
+                                                     {"/counter/k", DataClass::kCounter},
+                                                     {"/tags/k", DataClass::kTags},
+                                                     {"/register/k", DataClass::kRegister}};
+  for (const auto& [path, data_class] : cases) {
+    const ClientWrite del = WriteOf(Parse("DELETE", path, "", {{"idempotency-key", "del-7"}}));
+    EXPECT_EQ(del.target, (StateKey{data_class, "k"})) << path;
+    EXPECT_TRUE(std::holds_alternative<KeyDelete>(del.body)) << path;
+    EXPECT_EQ(del.idempotency_key, "del-7");
+    EXPECT_EQ(ErrorOf(Parse("DELETE", std::string(path) + "?by=1")).message,
+              "unknown query parameter 'by'");
+    EXPECT_EQ(ErrorOf(Parse("DELETE", path, "{}")).http_status, 400) << path;
+  }
+  // One element of a set is still removed on its own URL.
+  EXPECT_TRUE(std::holds_alternative<TagsWrite>(WriteOf(Parse("DELETE", "/tags/k/element")).body));
+}
+
 TEST(HttpApiRoutesTest, AdminRoutes) {
   EXPECT_TRUE(std::holds_alternative<MetricsCommand>(Parse("GET", "/metrics")));
   EXPECT_TRUE(std::holds_alternative<HealthCommand>(Parse("GET", "/healthz")));
@@ -132,12 +152,12 @@ TEST(HttpApiRoutesTest, UnknownRoutesAre404) {
 TEST(HttpApiRoutesTest, WrongMethodsAre405WithAllow) {
   const std::tuple<const char*, const char*, const char*> cases[] = {
       {"POST", "/profile/k", "GET, HEAD, PUT, DELETE"},
-      {"PUT", "/counter/k", "GET, HEAD"},
+      {"PUT", "/counter/k", "GET, HEAD, DELETE"},
       {"GET", "/counter/k/incr", "POST"},
       {"HEAD", "/counter/k/incr", "POST"},
-      {"PUT", "/tags/k", "GET, HEAD, POST"},
+      {"PUT", "/tags/k", "GET, HEAD, POST, DELETE"},
       {"GET", "/tags/k/e", "DELETE"},
-      {"DELETE", "/register/k", "GET, HEAD, PUT"},
+      {"POST", "/register/k", "GET, HEAD, PUT, DELETE"},
       {"POST", "/metrics", "GET, HEAD"},
       {"PUT", "/healthz", "GET, HEAD"},
       {"get", "/conflicts", "GET, HEAD"}};

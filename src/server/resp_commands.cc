@@ -42,22 +42,15 @@ std::optional<int64_t> ParseInt(std::string_view s) {
   return value;
 }
 
-bool LiveProfile(const LwwMap& map) {
-  return std::any_of(map.registers().begin(), map.registers().end(),
-                     [](const auto& entry) { return !entry.second.IsTombstone(); });
-}
-
 // The type of `key` here: the first class, in a fixed order, that holds a live state for it.
 KeyType TypeOf(const Replica& replica, const std::string& key) {
-  if (const KeyState* s = replica.Find({DataClass::kRegister, key})) {
-    if (std::get<MvRegister>(*s).sibling_count() > 0) return KeyType::kString;
-  }
-  if (replica.Find({DataClass::kCounter, key})) return KeyType::kCounter;
-  if (const KeyState* s = replica.Find({DataClass::kProfile, key})) {
-    if (LiveProfile(std::get<LwwMap>(*s))) return KeyType::kHash;
-  }
-  if (const KeyState* s = replica.Find({DataClass::kTags, key})) {
-    if (!std::get<OrSet>(*s).entries().empty()) return KeyType::kSet;
+  constexpr std::pair<DataClass, KeyType> kOrder[] = {{DataClass::kRegister, KeyType::kString},
+                                                      {DataClass::kCounter, KeyType::kCounter},
+                                                      {DataClass::kProfile, KeyType::kHash},
+                                                      {DataClass::kTags, KeyType::kSet}};
+  for (const auto& [data_class, type] : kOrder) {
+    const KeyState* s = replica.Find({data_class, key});
+    if (s != nullptr && KeyPresent(*s)) return type;
   }
   return KeyType::kNone;
 }
@@ -116,9 +109,10 @@ const Status* FirstError(std::span<const NodeReply> replies) {
   return nullptr;
 }
 
+// The state a read answered with, or null when it shows nothing (never written, or deleted).
 const KeyState* StateOf(const NodeReply& reply) {
   const auto* read = std::get_if<ReadResult>(&reply.result);
-  return read && read->state ? &*read->state : nullptr;
+  return read && read->state && KeyPresent(*read->state) ? &*read->state : nullptr;
 }
 
 // The string answer of a register or counter state; nullopt for nil.
@@ -731,29 +725,20 @@ class Planner {
 
   // --- any type ---
   RespPlan Del() {
+    // Every class that shows the key here is deleted (observed-remove: what this region shows of
+    // it); a key counts once, as in Redis.
     std::vector<NodeCommand> writes;
     int64_t deleted = 0;
     for (size_t i = 1; i < args_.size(); ++i) {
       const std::string key = Arg(i);
-      switch (TypeOf(replica_, key)) {
-        case KeyType::kNone:
-          break;
-        case KeyType::kHash:
-          writes.push_back(WriteCommand{{{DataClass::kProfile, key}, "", LwwMapOp{true, {}}}});
-          ++deleted;
-          break;
-        case KeyType::kSet: {
-          TagsWrite write;
-          write.remove = std::get<OrSet>(*replica_.Find({DataClass::kTags, key})).Elements();
-          writes.push_back(WriteCommand{{{DataClass::kTags, key}, "", std::move(write)}});
-          ++deleted;
-          break;
-        }
-        case KeyType::kString:
-        case KeyType::kCounter:
-          return Error(version_, "ERR DEL of a string or counter key is not supported yet: '" +
-                                     key.substr(0, 128) + "'");
+      bool any = false;
+      for (const DataClass c : kAllDataClasses) {
+        const KeyState* s = replica_.Find({c, key});
+        if (s == nullptr || !KeyPresent(*s)) continue;
+        writes.push_back(WriteCommand{{{c, key}, "", KeyDelete{}}});
+        any = true;
       }
+      deleted += any ? 1 : 0;
     }
     if (writes.empty()) {
       return Immediate(version_, [](RespWriter& out) { out.WriteInteger(0); });

@@ -9,7 +9,8 @@
 //   set      SADD SREM SMEMBERS SISMEMBER SCARD  OR-set (class "tags"), adds win
 //   handle   SET {prefix}name owner NX, GET {prefix}name  linearizable claim (class D); nil
 //                                        when taken. The prefix is the config's strong keyspace.
-//   any      DEL EXISTS TYPE
+//   any      DEL EXISTS TYPE             DEL deletes the key in every class that shows it here,
+//                                        observed-remove: a write DEL did not see survives it
 // One keyspace: a key has the type of the class holding a live state for it, and a command of
 // another type answers WRONGTYPE. Two regions creating one key with different types concurrently
 // leave both states; the key's type is then the first of string, counter, hash, set that is

@@ -1,7 +1,9 @@
 #include "sim/checker.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace meridian {
@@ -10,6 +12,67 @@ namespace {
 std::string KeyName(const StateKey& k) {
   return std::string(DataClassName(k.data_class)) + "/" + k.key;
 }
+
+using KeyOps = std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>;
+
+bool IsDelete(const LogicalWrite& w) {
+  return std::holds_alternative<KeyDelete>(w.write.body);
+}
+
+// Whether some delete among `ops` had applied the op `dot` when it was made.
+bool DeleteCovers(const KeyOps& ops, Dot dot) {
+  return std::any_of(ops.begin(), ops.end(), [&](const auto& entry) {
+    return IsDelete(*entry.first) && entry.second->deps.Covers(dot);
+  });
+}
+
+// The LWW reference of one profile key over the ops `within` picks: per field the highest-stamped
+// write, the highest clear honoured, and each delete tombstoning the fields this reference shows
+// over the ops it had applied (memoised by op serial: deletes see deletes).
+class ProfileReference {
+ public:
+  explicit ProfileReference(const KeyOps& ops) : ops_(ops) {}
+
+  std::map<std::string, std::string> Visible(const std::function<bool(const CreatedOp&)>& within) {
+    std::optional<WriteStamp> cleared;
+    std::map<std::string, std::pair<WriteStamp, std::optional<std::string>>> latest;
+    auto put = [&](const std::string& field, WriteStamp stamp, std::optional<std::string> value) {
+      auto it = latest.find(field);
+      if (it == latest.end() || it->second.first < stamp) latest[field] = {stamp, std::move(value)};
+    };
+    for (const auto& [write, op] : ops_) {
+      if (!within(*op)) continue;
+      if (IsDelete(*write)) {
+        for (const std::string& field : Observed(*op))
+          put(field, op->stamp, std::nullopt);
+        continue;
+      }
+      const auto& body = std::get<LwwMapOp>(write->write.body);
+      if (body.clear && (!cleared || *cleared < op->stamp)) cleared = op->stamp;
+      for (const auto& [field, value] : body.fields)
+        put(field, op->stamp, value);
+    }
+    std::map<std::string, std::string> visible;
+    for (const auto& [field, write] : latest) {
+      if (write.second && (!cleared || !(write.first < *cleared))) visible[field] = *write.second;
+    }
+    return visible;
+  }
+
+ private:
+  const std::set<std::string>& Observed(const CreatedOp& del) {
+    auto it = observed_.find(del.serial);
+    if (it != observed_.end()) return it->second;
+    std::set<std::string> fields;
+    for (const auto& [field, value] :
+         Visible([&](const CreatedOp& op) { return del.deps.Covers(op.dot); }))
+      fields.insert(field);
+    return observed_.emplace(del.serial, std::move(fields)).first->second;
+  }
+
+  const KeyOps& ops_;
+  std::map<uint64_t, std::set<std::string>> observed_;
+};
 
 }  // namespace
 
@@ -42,6 +105,14 @@ void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
       }
     }
   }
+  for (Compensation& c : compensations_) {
+    if (c.dot.origin == origin && c.dot.seq >= first && c.dot.seq <= last) c.lost = true;
+  }
+}
+
+void Checker::OnCompensation(const AppliedOp& op, uint32_t disk) {
+  MERIDIAN_ASSERT(op.compensates.has_value() && op.counter_delta != 0);
+  compensations_.push_back({op.target, op.dot, op.counter_delta, disk, false});
 }
 
 void Checker::CheckReflectsVector(const Replica& replica,
@@ -52,7 +123,7 @@ void Checker::CheckReflectsVector(const Replica& replica,
     // at least these (compensations only add to them).
     std::map<RegionId, std::pair<uint64_t, uint64_t>> floor;
     for (const auto& [write, op] : ops) {
-      if (!applied.Covers(op->dot)) continue;
+      if (!applied.Covers(op->dot) || IsDelete(*write)) continue;  // a delete moves no total
       const int64_t delta = std::get<int64_t>(write->write.body);
       auto& [p, n] = floor[op->dot.origin];
       (delta > 0 ? p : n) +=
@@ -155,17 +226,38 @@ void Checker::CheckConverged(const std::vector<const Replica*>& replicas) {
 
 void Checker::CheckCounters(const Replica& replica, const std::vector<LogicalWrite>& history) {
   for (const auto& [key, ops] : OpsByKey(history, DataClass::kCounter)) {
+    // Every logical write once (exactly-once), then less what deletes removed: the deltas of the
+    // ops, compensations included, that some delete had applied when it was made.
     std::set<uint64_t> counted;
     __extension__ __int128 expected = 0;
+    bool present = false;
     for (const auto& [write, op] : ops) {
-      if (counted.insert(write->id).second) expected += std::get<int64_t>(write->write.body);
+      if (IsDelete(*write)) continue;
+      const int64_t delta = std::get<int64_t>(write->write.body);
+      if (counted.insert(write->id).second) expected += delta;
+      if (DeleteCovers(ops, op->dot)) {
+        expected -= delta;
+      } else {
+        present = true;
+      }
+    }
+    for (const Compensation& c : compensations_) {
+      if (c.lost || !(c.key == StateKey{DataClass::kCounter, key})) continue;
+      if (DeleteCovers(ops, c.dot)) {
+        expected -= c.delta;
+      } else {
+        present = true;
+      }
     }
     auto state = replica.Read({DataClass::kCounter, key}).state;
     auto value = state ? std::get<PnCounter>(*state).Value() : Result<int64_t>(int64_t{0});
-    if (!value.ok() || *value != expected) {
+    const bool shown = state && KeyPresent(*state);
+    if (!value.ok() || *value != expected || shown != present) {
       Violation("region " + std::to_string(replica.self()) + " counter " + key + " = " +
-                (value.ok() ? std::to_string(*value) : value.status().ToString()) + ", expected " +
-                std::to_string(static_cast<int64_t>(expected)));
+                (value.ok() ? std::to_string(*value) : value.status().ToString()) +
+                (shown ? " (present)" : " (not present)") + ", expected " +
+                std::to_string(static_cast<int64_t>(expected)) +
+                (present ? " (present)" : " (not present)"));
     }
   }
 }
@@ -174,11 +266,16 @@ void Checker::CheckTags(const Replica& replica, const std::vector<LogicalWrite>&
   for (const auto& [key, ops] : OpsByKey(history, DataClass::kTags)) {
     std::set<std::string> expected;
     for (const auto& [write, add_op] : ops) {
+      if (IsDelete(*write)) continue;
       for (const auto& e : std::get<TagsWrite>(write->write.body).add) {
         bool removed = false;
         for (const auto& [other, rm_op] : ops) {
-          const auto& removes = std::get<TagsWrite>(other->write.body).remove;
-          const bool removes_e = std::find(removes.begin(), removes.end(), e) != removes.end();
+          // A delete of the key removes every add it had applied; a remove, those of its element.
+          bool removes_e = IsDelete(*other);
+          if (!removes_e) {
+            const auto& removes = std::get<TagsWrite>(other->write.body).remove;
+            removes_e = std::find(removes.begin(), removes.end(), e) != removes.end();
+          }
           if (removes_e && rm_op->deps.Covers(add_op->dot)) removed = true;
         }
         if (!removed) expected.insert(e);
@@ -197,20 +294,9 @@ void Checker::CheckTags(const Replica& replica, const std::vector<LogicalWrite>&
 
 void Checker::CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history) {
   for (const auto& [key, ops] : OpsByKey(history, DataClass::kProfile)) {
-    std::optional<WriteStamp> cleared;
-    std::map<std::string, std::pair<WriteStamp, std::optional<std::string>>> latest;
-    for (const auto& [write, op] : ops) {
-      const auto& body = std::get<LwwMapOp>(write->write.body);
-      if (body.clear && (!cleared || *cleared < op->stamp)) cleared = op->stamp;
-      for (const auto& [field, value] : body.fields) {
-        auto it = latest.find(field);
-        if (it == latest.end() || it->second.first < op->stamp) latest[field] = {op->stamp, value};
-      }
-    }
-    std::map<std::string, std::string> expected;
-    for (const auto& [field, write] : latest) {
-      if (write.second && (!cleared || !(write.first < *cleared))) expected[field] = *write.second;
-    }
+    ProfileReference reference(ops);
+    const std::map<std::string, std::string> expected =
+        reference.Visible([](const CreatedOp&) { return true; });
     auto state = replica.Read({DataClass::kProfile, key}).state;
     auto actual = state ? std::get<LwwMap>(*state).Visible() : std::map<std::string, std::string>{};
     if (actual != expected) {
@@ -235,7 +321,8 @@ void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWr
       for (const auto& [other, later] : ops) {
         if (later != op && later->deps.Covers(op->dot)) covered = true;
       }
-      if (!covered) expected.insert(std::get<std::string>(write->write.body));
+      // A delete covers what it had applied and shows no value of its own.
+      if (!covered && !IsDelete(*write)) expected.insert(std::get<std::string>(write->write.body));
     }
     auto state = replica.Read({DataClass::kRegister, key}).state;
     auto values = state ? std::get<MvRegister>(*state).Values() : std::vector<std::string>{};

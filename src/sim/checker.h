@@ -7,10 +7,16 @@
 // At quiescence:
 //  3. every region holds identical state and vectors;
 //  4. every counter equals the sum of its logical writes, each counted once (retries with an
-//     idempotency key included) — so every acknowledged increment is counted exactly once;
-//  5. OR-sets equal an add-wins reference computed from the created ops' causal pasts;
+//     idempotency key included) — so every acknowledged increment is counted exactly once —
+//     less the deltas (compensations included) of the ops some delete of the key had applied
+//     when it was made (observed-remove); it reads as present exactly when some op lies beyond
+//     every delete;
+//  5. OR-sets equal an add-wins reference computed from the created ops' causal pasts (a remove
+//     or a delete of the key removes the adds it had applied);
 //  6. LWW maps equal a reference: per field the highest-stamped write, deletes and clears
-//     honoured (so no deleted value comes back); MV-registers equal their concurrent maxima.
+//     honoured (so no deleted value comes back), a delete of the key tombstoning the fields the
+//     reference shows over the ops it had applied; MV-registers equal their concurrent maxima
+//     (a delete covers what it had applied and adds no value).
 // The region node's durability and reads (checker_durability.cc), checked as they happen:
 //  7. No acknowledged write is lost. A process crash loses only the pass not yet written; a
 //     power loss (and the restart from the durable contents after a failed disk) loses the
@@ -61,6 +67,9 @@ class Checker {
   // region may hold them, and the reference models leave them out.
   void OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
                  const std::vector<LogicalWrite>& history);
+  // A region made a compensation op (AppliedOp::compensates) of its own: the counter reference
+  // needs it when a delete covers it (invariant 4). `disk`: the region's current disk.
+  void OnCompensation(const AppliedOp& op, uint32_t disk);
   // After a state transfer: the region's counters reflect every op its vector covers (a chunk
   // lost on the way would leave keys behind the vector the region now claims).
   void CheckReflectsVector(const Replica& replica, const std::vector<LogicalWrite>& history);
@@ -100,7 +109,17 @@ class Checker {
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
       const std::vector<LogicalWrite>& history, DataClass c) const;
 
+  // A compensation op, for the counter reference; lost like a created op.
+  struct Compensation {
+    StateKey key;
+    Dot dot;
+    int64_t delta = 0;
+    uint32_t disk = 0;
+    bool lost = false;
+  };
+
   RegionId regions_;
+  std::vector<Compensation> compensations_;
   std::set<uint64_t> lost_;                  // serials of created ops lost with a disk or a crash
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists
   std::vector<VersionVector> last_applied_;  // each region's vector after its last step

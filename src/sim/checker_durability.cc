@@ -34,6 +34,11 @@ void Checker::OnCrashLostOps(RegionId origin, uint32_t disk, uint64_t first, uin
                 (tail_lost ? "lost power" : "crashed") + " (wal " + WalSyncName(wal_sync_) + ")");
     }
   }
+  for (Compensation& c : compensations_) {
+    if (c.dot.origin == origin && c.disk == disk && c.dot.seq >= first && c.dot.seq <= last) {
+      c.lost = true;
+    }
+  }
 }
 
 void Checker::OnCounterShown(RegionId region, const std::string& key, const PnCounter& shown) {
@@ -75,6 +80,7 @@ void Checker::CheckCounterCovers(const std::string& what, const std::string& key
   std::map<RegionId, std::pair<uint64_t, uint64_t>> floor;
   for (const auto& w : history) {
     if (w.write.target.data_class != DataClass::kCounter || w.write.target.key != key) continue;
+    if (std::holds_alternative<KeyDelete>(w.write.body)) continue;  // a delete moves no total
     const int64_t delta = std::get<int64_t>(w.write.body);
     for (const CreatedOp& op : w.created) {
       if (lost_.count(op.serial) > 0 || !covers(op)) continue;

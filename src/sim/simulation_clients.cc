@@ -136,7 +136,7 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   Trace("write " + std::to_string(w.id) + " acknowledged by " + std::to_string(request.region) +
         " as " + written.dot.ToString() + (written.deduplicated ? " (deduplicated)" : ""));
   if (w.write.target.data_class == DataClass::kCounter && o_.regions > 1 &&
-      reads_random_.Chance(o_.session_reads)) {
+      std::holds_alternative<int64_t>(w.write.body) && reads_random_.Chance(o_.session_reads)) {
     ScheduleSessionRead(w, written, request.region, serial);
   }
 }

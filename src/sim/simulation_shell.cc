@@ -37,6 +37,9 @@ void Simulation::Process(RegionId r, NodeOutput& out, uint64_t snapshots_before)
       merged->Set(origin, base[origin]);
   }
   checker_.OnStep(r, out.applied, merged, replica.applied());
+  for (const AppliedOp& op : out.applied) {
+    if (op.compensates && op.dot.origin == r) checker_.OnCompensation(op, region.disks);
+  }
   if (merged) checker_.CheckReflectsVector(replica, Writes());
   result_.ops += out.applied.size();
   for (const auto& [to, message] : out.messages) {

@@ -2,7 +2,8 @@
 //
 // Few keys per class, so that writes meet; a quarter of the writes come with a twin: the same key
 // written in another region less than one RTT later, so conflicts are certain, not incidental.
-// Most writes carry an idempotency key (those are the ones a client may retry elsewhere).
+// Most writes carry an idempotency key (those are the ones a client may retry elsewhere). A few
+// delete their whole key (KeyDelete), whatever its class.
 #pragma once
 
 #include <cstdint>

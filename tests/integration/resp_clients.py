@@ -200,6 +200,26 @@ subprocess.run(["redis-benchmark", "-p", str(RESP[0]), "-c", "4", "-n", "2000", 
 check(regions[0].get("counter:__rand_int__") == b"2000",
       "redis-benchmark's 2000 pipelined INCRs each counted once")
 
+# --- DEL of every type: replicated, then gone everywhere (issue 19, item 8) ---
+doomed = ["del:str", "del:ctr", "del:hash", "del:set"]
+regions[0].set("del:str", "x")
+regions[0].incrby("del:ctr", 5)
+regions[0].hset("del:hash", "f", "v")
+regions[0].sadd("del:set", "m")
+eventually(lambda: all(r.exists(*doomed) == 4 for r in regions) or
+           [r.exists(*doomed) for r in regions], "the keys to delete reach every region")
+check(regions[1].delete(*doomed, "del:none") == 4, "DEL of a string, counter, hash and set answers 4")
+eventually(lambda: all(r.exists(*doomed) == 0 for r in regions) or
+           [r.exists(*doomed) for r in regions], "deleted keys read EXISTS 0 in every region")
+check(regions[2].get("del:str") is None and regions[2].get("del:ctr") is None,
+      "GET of a deleted string and counter is nil")
+check(regions[2].type("del:hash") == b"none" and regions[2].smembers("del:set") == set(),
+      "a deleted hash is of no type, a deleted set empty")
+check(http_get(2, "/counter/del:ctr")["found"] is False and
+      http_get(2, "/profile/del:hash")["found"] is False, "HTTP reads the deleted keys as not found")
+check(regions[0].delete("del:ctr") == 0, "DEL of a deleted key answers 0")
+check(regions[0].incr("del:ctr") == 1, "INCR after DEL counts from zero")
+
 # --- handles: linearizable claim with SET NX ---
 check(regions[0].set("handle:alice", "owner-us", nx=True) is True, "handle claimed in region 0")
 check(regions[1].set("handle:alice", "owner-eu", nx=True) is None, "a taken handle answers nil")

@@ -4,7 +4,10 @@
 // listening there yet), kBlackHole accepts it and never reads or answers, kForward relays it to
 // 127.0.0.1:target. Hold() stops moving bytes on every connection without closing anything, so
 // bytes pile up in kernel buffers exactly as behind a cut link that holds them; Release()
-// resumes. One thread, blocked in poll() (a pipe wakes it); bounded by the destructor.
+// resumes. Cut() and Heal() do what `meridian wan` does to a proxy that is disabled and enabled
+// again: Cut() holds every connection and black-holes new ones; Heal() resets (RST) every
+// connection that saw the cut and forwards again. One thread, blocked in poll() (a pipe wakes
+// it); bounded by the destructor.
 #pragma once
 
 #include <arpa/inet.h>
@@ -20,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace meridian::testing {
@@ -71,6 +75,20 @@ class TcpForwarder {
   void Release() {
     Change([&] { held_ = false; });
   }
+  void Cut() {
+    Change([&] {
+      held_ = true;
+      mode_ = Mode::kBlackHole;
+    });
+  }
+  void Heal(uint16_t target_port) {
+    Change([&] {
+      reset_pending_ = true;
+      held_ = false;
+      mode_ = Mode::kForward;
+      target_port_ = target_port;
+    });
+  }
   int connections_accepted() const { return accepted_.load(); }
 
  private:
@@ -91,6 +109,14 @@ class TcpForwarder {
     ::close(pair.client);
     if (pair.upstream >= 0) ::close(pair.upstream);
   }
+  // linger 0: close() sends RST, so both ends see the connection break at once.
+  static void ResetPair(const Pair& pair) {
+    const linger reset{1, 0};
+    ::setsockopt(pair.client, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    if (pair.upstream >= 0)
+      ::setsockopt(pair.upstream, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+    ClosePair(pair);
+  }
 
   template <typename Fn>
   void Change(Fn&& fn) {
@@ -105,10 +131,17 @@ class TcpForwarder {
   void Run() {
     for (;;) {
       bool held = false;
+      bool reset = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) return;
         held = held_;
+        reset = std::exchange(reset_pending_, false);
+      }
+      if (reset) {
+        for (const Pair& pair : pairs_)
+          ResetPair(pair);
+        pairs_.clear();
       }
       std::vector<pollfd> fds{{wake_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
       for (const Pair& pair : pairs_) {
@@ -187,10 +220,11 @@ class TcpForwarder {
   std::atomic<int> accepted_{0};
   std::vector<Pair> pairs_;  // forwarder thread only (and the destructor after the join)
   std::mutex mu_;
-  Mode mode_ = Mode::kRefuse;  // GUARDED_BY(mu_)
-  uint16_t target_port_ = 0;   // GUARDED_BY(mu_)
-  bool held_ = false;          // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
+  Mode mode_ = Mode::kRefuse;   // GUARDED_BY(mu_)
+  uint16_t target_port_ = 0;    // GUARDED_BY(mu_)
+  bool held_ = false;           // GUARDED_BY(mu_)
+  bool reset_pending_ = false;  // GUARDED_BY(mu_): Heal() asked the thread to reset every pair
+  bool stopping_ = false;       // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
