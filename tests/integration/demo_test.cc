@@ -35,7 +35,7 @@ class DemoTest : public ::testing::Test {
     ASSERT_TRUE(demo_
                     .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(),
                             "--data-dir", cluster_.dir() + "/demo", "--endpoints-file", endpoints_,
-                            "--control", control_},
+                            "--control", control_, "--no-prometheus"},
                            cluster_.dir() + "/demo.log")
                     .ok());
     const bool ready = Eventually(
@@ -303,7 +303,7 @@ TEST_F(DemoTest, ASecondDemoOnBusyPortsFailsAndOneWithAPortOffsetRunsBeside) {
       second
           .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(), "--data-dir",
                   cluster_.dir() + "/second", "--endpoints-file", second_endpoints, "--control",
-                  "127.0.0.1:" + std::to_string(PickFreePorts(1)[0])},
+                  "127.0.0.1:" + std::to_string(PickFreePorts(1)[0]), "--no-prometheus"},
                  cluster_.dir() + "/second.log")
           .ok());
   const std::optional<int> code = second.Wait(seconds(60));
@@ -345,7 +345,7 @@ TEST_F(DemoTest, ASecondDemoOnBusyPortsFailsAndOneWithAPortOffsetRunsBeside) {
       third
           .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(), "--data-dir",
                   cluster_.dir() + "/third", "--endpoints-file", third_endpoints, "--control",
-                  control, "--port-offset", std::to_string(offset)},
+                  control, "--port-offset", std::to_string(offset), "--no-prometheus"},
                  cluster_.dir() + "/third.log")
           .ok());
   ASSERT_TRUE(Eventually(

@@ -146,8 +146,8 @@ Status Pair(const ChaosOptions& o, const Cluster& cluster) {
   return Status::Ok();
 }
 
-// kill, stop and restart take any process the demo runs ("wan", "router" or a region); a demo
-// older than the "processes" list offers its regions only.
+// kill, stop and restart take any process the demo runs ("wan", "router", "prometheus" or a
+// region); a demo older than the "processes" list offers its regions only.
 Status CheckProcess(const Cluster& cluster, const std::string& name) {
   if (!cluster.status.contains("processes")) return CheckRegions(cluster, {name});
   std::string known;

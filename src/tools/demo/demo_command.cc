@@ -27,8 +27,12 @@ void PrintWelcome(const DemoSupervisor& demo) {
   if (c.router.resp) std::cout << "  resp " << c.router.resp->ToString() << " (MERIDIAN.REGION)";
   std::cout << "\n"
             << "  WAN admin  http://" << c.wan.admin.ToString() << "  (toxiproxy API)\n"
-            << "  control    http://" << demo.control_address() << "  (meridian chaos)\n"
-            << "  logs       " << demo.data_dir() << "/logs/\n\n";
+            << "  control    http://" << demo.control_address() << "  (meridian chaos)\n";
+  if (!demo.prometheus_address().empty()) {
+    std::cout << "  prometheus http://" << demo.prometheus_address()
+              << "  (alerts: /alerts, targets: /targets)\n";
+  }
+  std::cout << "  logs       " << demo.data_dir() << "/logs/\n\n";
   const std::string first = c.regions.front().http.ToString();
   const std::string last = c.regions.back().http.ToString();
   const std::string router = c.router.http.ToString();
@@ -48,6 +52,7 @@ void PrintWelcome(const DemoSupervisor& demo) {
 
 void AddDemoCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<DemoOptions>();
+  o->prometheus = true;  // the lab and tests keep DemoOptions' default (off)
   CLI::App* cmd = app.add_subcommand(
       "demo", "Run a whole cluster on this machine: regions, WAN emulator and router");
   cmd->add_option("--config", o->config_path, "cluster config (YAML)")->capture_default_str();
@@ -72,6 +77,15 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "regions acknowledge writes after their WAL fsync (always, the default) or "
                   "with an fsync every 100 ms (periodic); see meridian region --help")
       ->check(CLI::IsMember({"always", "periodic"}));
+  cmd->add_flag("!--no-prometheus", o->prometheus,
+                "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
+                "when installed, scraping every region and the router)");
+  cmd->add_option("--prometheus", o->prometheus_address,
+                  "Prometheus' listen address (moved by --port-offset too)")
+      ->capture_default_str();
+  cmd->add_option("--prometheus-rules", o->prometheus_rules_dir,
+                  "directory holding alerts.yml and recording.yml (default: prometheus/ beside "
+                  "the config file)");
   cmd->callback([o, exit_code] {
     BlockedStopSignals signals;  // before any thread starts
     DemoSupervisor demo(*o);

@@ -172,7 +172,7 @@ Status DemoSupervisor::Prepare() {
     regions_.push_back(child(region.name, "region", std::move(argv)));
     if (new_cluster) regions_.back().first_start_args = {"--initial-cluster-state", "new"};
   }
-  return Status::Ok();
+  return PreparePrometheus();
 }
 
 Status DemoSupervisor::StartChild(Child& child, bool first_start) {
@@ -282,8 +282,11 @@ Status DemoSupervisor::WaitReady() {
   }
   // The router is ready once it has probed every region healthy from every client location;
   // before that it would answer clients 503 "no healthy region".
-  return WaitFor("the router", router_, config_.router.http.port,
-                 [&] { return RouterSeesAllHealthy(config_.router.http); });
+  MERIDIAN_RETURN_IF_ERROR(WaitFor("the router", router_, config_.router.http.port,
+                                   [&] { return RouterSeesAllHealthy(config_.router.http); }));
+  if (!prometheus_.process) return Status::Ok();
+  return WaitFor("Prometheus", prometheus_, prometheus_http_->port,
+                 [&] { return Answers(*prometheus_http_, "/-/ready", "Ready"); });
 }
 
 std::string DemoSupervisor::EndpointsJson() const {
@@ -302,6 +305,7 @@ std::string DemoSupervisor::EndpointsJson() const {
                     {"config", config_file_}};
   // "router" stays the HTTP address (a string, as `meridian gen --endpoints-file` reads it).
   if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
+  if (prometheus_http_) endpoints["prometheus"] = prometheus_http_->ToString();
   return endpoints.dump(2);
 }
 
@@ -310,6 +314,7 @@ std::vector<DemoSupervisor::Child*> DemoSupervisor::ChildrenLocked() {
   for (Child& region : regions_)
     out.push_back(&region);
   out.push_back(&router_);
+  if (prometheus_.process) out.push_back(&prometheus_);
   return out;
 }
 
@@ -344,6 +349,7 @@ HttpResponse DemoSupervisor::StatusLocked() {
                                       {"processes", processes},
                                       {"wan_admin", config_.wan.admin.ToString()},
                                       {"router", config_.router.http.ToString()},
+                                      {"prometheus", prometheus_address()},
                                       {"data_dir", data_dir_},
                                       {"config", config_file_}}
                                      .dump());
@@ -490,7 +496,9 @@ void DemoSupervisor::Stop() {
   supervise_wake_.notify_all();
   if (supervisor_.joinable()) supervisor_.join();  // stops below are not failures to report
   std::lock_guard lock(mu_);
-  // Clients first, then the regions (they drain), then the links between them.
+  // The observer first (its last scrapes would only log the others going), then clients, then
+  // the regions (they drain), then the links between them.
+  if (prometheus_.process) prometheus_.process->Stop(SIGTERM, kStopTimeout);
   if (router_.process) router_.process->Stop(SIGTERM, kStopTimeout);
   for (Child& region : regions_) {
     if (region.process->running()) ::kill(region.process->pid(), SIGTERM);

@@ -1,12 +1,13 @@
 // DemoSupervisor: a whole cluster on one machine as child processes: the WAN emulator, one
-// `meridian region` per region (dialling its peers through the emulator) and the router, plus a
+// `meridian region` per region (dialling its peers through the emulator), the router and,
+// when asked, Debian's `prometheus` scraping them all (tools/demo/prometheus_config.h), plus a
 // small control API that `meridian chaos` uses to kill and restart any of them.
 //
 // Control API (JSON; on DemoOptions::control):
 //   GET  /status                    {"regions": [{name, http, replication, running, pid}],
 //                                    "processes": [{name, kind, running, pid, last_exit_code,
-//                                    restarts}] (wan, each region, router), "wan_admin",
-//                                    "router", "data_dir", "config"}
+//                                    restarts}] (wan, each region, router, prometheus when
+//                                    it runs), "wan_admin", "router", "data_dir", "config"}
 //   POST /processes/{name}/kill     SIGKILL (as a crash)            -> 200 status of the process
 //   POST /processes/{name}/stop     SIGTERM, bounded wait (drain)   -> 200
 //   POST /processes/{name}/restart  start it again (a region on its data) -> 200; 409 if running
@@ -15,13 +16,14 @@
 //   POST /processes/{region}/restore the region (stopped) from that backup: its data directory
 //                                   replaced by `meridian restore`; restart it to rejoin
 //   POST /regions/{name}/{action}   the same, for regions only (what older chaos clients send)
-// {name} is "wan", "router" or a region. Unknown names get 404, unknown routes 404, wrong
-// methods 405.
+// {name} is "wan", "router", "prometheus" or a region. Unknown names get 404, unknown routes 404,
+// wrong methods 405.
 //
 // Contract:
 //  1. Start() binds the control API first, then returns only once the emulator answers, every
 //     region reports "ok" on /healthz and the router has probed every region healthy from every
-//     client location, each answer coming from a listener that our own child holds (another
+//     client location, and Prometheus (when it runs) answers /-/ready, each answer coming from
+//     a listener that our own child holds (another
 //     cluster on the same ports does not count); or it fails naming what did not come up, with
 //     the last line of a child's log when that child exited (e.g. its "Address already in use"),
 //     and stops what it started.
@@ -36,6 +38,9 @@
 //     an automatic restart would hide the failure being shown).
 //  5. A restart of a child that was signalled but not yet reaped waits up to kReapWait for it
 //     instead of refusing it as running.
+//  6. Prometheus is optional: off unless DemoOptions::prometheus; when its binary is not found
+//     the demo logs so and runs without it (prometheus_address() is then empty). Its data lives
+//     in <data dir>/prometheus, its generated config and link rules beside it.
 #pragma once
 
 #include <condition_variable>
@@ -55,6 +60,8 @@
 namespace meridian {
 
 inline constexpr char kDefaultDemoControl[] = "127.0.0.1:7400";
+// Beside the control API, away from Prometheus' own 9090 (an operator's may already run there).
+inline constexpr char kDefaultDemoPrometheus[] = "127.0.0.1:7490";
 
 struct DemoOptions {
   std::string config_path = "deploy/local.yaml";
@@ -70,6 +77,13 @@ struct DemoOptions {
   // runs beside the first without editing YAML. REQUIRES: >= 0.
   int port_offset = 0;
   std::chrono::milliseconds ready_timeout{60'000};
+  // Prometheus. Off by default (the lab and tests run without it); `meridian demo` turns it on.
+  bool prometheus = false;
+  std::string prometheus_address = kDefaultDemoPrometheus;  // moved by port_offset too
+  std::string prometheus_binary = "prometheus";             // a path, or a name found in PATH
+  // alerts.yml and recording.yml; empty: the "prometheus" directory beside the config file
+  // (deploy/local.yaml -> deploy/prometheus).
+  std::string prometheus_rules_dir;
 };
 
 class DemoSupervisor {
@@ -85,6 +99,8 @@ class DemoSupervisor {
   const ClusterConfig& config() const { return config_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string control_address() const;
+  // host:port of the demo's Prometheus, or empty when it does not run (contract 6).
+  std::string prometheus_address() const;
   // The endpoints document (also written to options.endpoints_file).
   std::string EndpointsJson() const;
 
@@ -102,6 +118,9 @@ class DemoSupervisor {
   };
 
   Status Prepare();
+  // Writes Prometheus' config and link rules and sets up prometheus_, or leaves it unset when
+  // the binary is missing (contract 6). Fails only on an unusable address or directory.
+  Status PreparePrometheus();
   Status StartChild(Child& child, bool first_start = false);
   Status StartControl();
   // The control API's backup and restore of a region (see the header comment).
@@ -117,9 +136,10 @@ class DemoSupervisor {
   HttpResponse StatusLocked();                                      // REQUIRES: mu_ held
   HttpResponse ActLocked(Child& child, const std::string& action);  // REQUIRES: mu_ held
   Child* ChildNamed(const std::string& name, bool regions_only);    // REQUIRES: mu_ held
-  std::vector<Child*> ChildrenLocked();  // wan, regions, router         REQUIRES: mu_ held
-  void ReapLocked(Child& child);         // notes and logs a child that exited by itself
-  void Supervise();                      // the supervision thread's loop (contract 4)
+  // wan, regions, router, prometheus (when it runs).                    REQUIRES: mu_ held
+  std::vector<Child*> ChildrenLocked();
+  void ReapLocked(Child& child);  // notes and logs a child that exited by itself
+  void Supervise();               // the supervision thread's loop (contract 4)
 
   DemoOptions options_;
   ClusterConfig config_;
@@ -130,6 +150,8 @@ class DemoSupervisor {
   // Children: GUARDED_BY(mu_) once the control API runs (it starts before them).
   Child wan_;
   Child router_;
+  Child prometheus_;  // process is null when Prometheus does not run
+  std::optional<HostPort> prometheus_http_;
   std::vector<Child> regions_;
   std::unique_ptr<HttpServer> control_;
   std::condition_variable supervise_wake_;
