@@ -86,8 +86,8 @@ RC_GTEST_PROP(RespReplyFramerTest, EveryWrittenReplyIsOneFrameHoweverSplit, ()) 
     WriteRandomReply(writer, 3);
     stream += reply;
   }
-  std::vector<size_t> cuts = *rc::gen::container<std::vector<size_t>>(
-      rc::gen::inRange<size_t>(0, stream.size() + 1));
+  std::vector<size_t> cuts =
+      *rc::gen::container<std::vector<size_t>>(rc::gen::inRange<size_t>(0, stream.size() + 1));
   std::sort(cuts.begin(), cuts.end());
   RespReplyFramer::Outcome last;
   RC_ASSERT(Frames(stream, cuts, &last) == replies);
