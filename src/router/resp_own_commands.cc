@@ -3,18 +3,11 @@
 #include <algorithm>
 
 #include "base/assert.h"
+#include "resp/command_name.h"
 
 namespace meridian::router {
 
 namespace {
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 // Client text in an error: one line, cut short.
 std::string Shown(std::string_view text) {
@@ -36,7 +29,7 @@ std::string Error(RespVersion version, std::string_view message) {
 }
 
 std::string WrongArity(RespVersion version, std::string_view name) {
-  return Error(version, "ERR wrong number of arguments for '" + Upper(name) + "' command");
+  return Error(version, "ERR wrong number of arguments for '" + CommandName(name) + "' command");
 }
 
 std::string Hello(std::span<const std::string_view> args, RespClientState& state,
@@ -52,7 +45,7 @@ std::string Hello(std::span<const std::string_view> args, RespClientState& state
   }
   std::optional<std::string> name;
   for (; i < args.size(); ++i) {
-    const std::string option = Upper(args[i]);
+    const std::string option = CommandName(args[i]);
     if (option == "SETNAME" && i + 1 < args.size()) {
       name = std::string(args[++i]);
     } else if (option == "AUTH" && i + 2 < args.size()) {
@@ -85,7 +78,7 @@ std::string Hello(std::span<const std::string_view> args, RespClientState& state
 std::string Client(std::span<const std::string_view> args, RespClientState& state) {
   const RespVersion v = state.version;
   if (args.size() < 2) return WrongArity(v, args[0]);
-  const std::string sub = Upper(args[1]);
+  const std::string sub = CommandName(args[1]);
   if (sub == "SETNAME" && args.size() == 3) {
     state.name = std::string(args[2]);
     return Reply(v, [](RespWriter& out) { out.WriteSimpleString("OK"); });
@@ -129,7 +122,7 @@ std::string Region(std::span<const std::string_view> args, RespClientState& stat
 std::string AnswerOwnCommand(std::span<const std::string_view> args, RespClientState& state,
                              const std::vector<std::string>& region_names) {
   MERIDIAN_ASSERT(!args.empty() && state.location < region_names.size());
-  const std::string name = Upper(args[0]);
+  const std::string name = CommandName(args[0]);
   const RespVersion v = state.version;
   if (name == "HELLO") return Hello(args, state, region_names);
   if (name == "CLIENT") return Client(args, state);

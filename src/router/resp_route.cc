@@ -4,18 +4,11 @@
 #include <charconv>
 
 #include "base/assert.h"
+#include "resp/command_name.h"
 
 namespace meridian::router {
 
 namespace {
-
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 template <size_t N>
 bool OneOf(const std::string& name, const std::array<std::string_view, N>& names) {
@@ -53,7 +46,7 @@ void AppendBulk(std::string& out, std::string_view bytes) {
 }  // namespace
 
 RespCommandKind ClassifyRespCommand(std::string_view name) {
-  const std::string upper = Upper(name);
+  const std::string upper = CommandName(name);
   if (OneOf(upper, kWrites)) return RespCommandKind::kWrite;
   if (OneOf(upper, kReads)) return RespCommandKind::kRead;
   if (upper == "MERIDIAN.IDEM") return RespCommandKind::kTagged;

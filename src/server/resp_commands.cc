@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "resp/command_name.h"
 #include "server/http_api_validation.h"
 #include "server/session_token.h"
 #include "server/utf8.h"
@@ -18,14 +19,6 @@ enum class KeyType { kNone, kString, kCounter, kHash, kSet };
 
 constexpr std::string_view kWrongType =
     "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 // One line: RESP simple strings and errors end at the first CR or LF.
 std::string OneLine(std::string_view message) {
@@ -98,7 +91,7 @@ RespPlan Error(RespVersion version, std::string_view message) {
 }
 
 RespPlan WrongArity(RespVersion version, std::string_view name) {
-  return Error(version, "ERR wrong number of arguments for '" + Upper(name) + "' command");
+  return Error(version, "ERR wrong number of arguments for '" + CommandName(name) + "' command");
 }
 
 // The first failed reply among `replies`, or null.
@@ -144,7 +137,7 @@ class Planner {
 
   RespPlan Plan() {
     if (args_.empty()) return Error(version_, "ERR empty command");
-    const std::string name = Upper(args_[0]);
+    const std::string name = CommandName(args_[0]);
     auto it = Table().find(name);
     if (it == Table().end()) {
       std::string shown(args_[0].substr(0, 128));
@@ -217,7 +210,7 @@ class Planner {
   }
 
   std::string Arg(size_t i) const { return std::string(args_[i]); }
-  std::string Name() const { return Upper(args_[0]); }
+  std::string Name() const { return CommandName(args_[0]); }
   bool IsHandle(std::string_view key) const {
     return !context_.options.strong_prefix.empty() &&
            key.starts_with(context_.options.strong_prefix) &&
@@ -302,7 +295,7 @@ class Planner {
       i = 2;
     }
     for (; i < args_.size(); ++i) {
-      const std::string option = Upper(args_[i]);
+      const std::string option = CommandName(args_[i]);
       if (option == "SETNAME" && i + 1 < args_.size()) {
         session_.name = Arg(++i);
       } else if (option == "AUTH" && i + 2 < args_.size()) {
@@ -336,7 +329,7 @@ class Planner {
     return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
   }
   RespPlan Client() {
-    const std::string sub = Upper(args_[1]);
+    const std::string sub = CommandName(args_[1]);
     if (sub == "SETNAME" && args_.size() == 3) {
       session_.name = Arg(2);
       return Immediate(version_, [](RespWriter& out) { out.WriteSimpleString("OK"); });
@@ -359,12 +352,12 @@ class Planner {
   RespPlan Command() {
     // Enough for redis-cli and client libraries: COMMAND (DOCS|INFO) answers empty, COUNT the
     // table's size.
-    if (args_.size() >= 2 && Upper(args_[1]) == "COUNT") {
+    if (args_.size() >= 2 && CommandName(args_[1]) == "COUNT") {
       return Immediate(version_, [](RespWriter& out) {
         out.WriteInteger(static_cast<int64_t>(Table().size()));
       });
     }
-    if (args_.size() >= 2 && Upper(args_[1]) == "DOCS") {
+    if (args_.size() >= 2 && CommandName(args_[1]) == "DOCS") {
       return Immediate(version_, [](RespWriter& out) { out.WriteMapHeader(0); });
     }
     return Immediate(version_, [](RespWriter& out) { out.WriteArrayHeader(0); });
@@ -405,7 +398,7 @@ class Planner {
   }
   RespPlan Config() {
     // Clients and redis-benchmark ask (CONFIG GET save / appendonly); nothing is settable.
-    if (Upper(args_[1]) == "GET") {
+    if (CommandName(args_[1]) == "GET") {
       return Immediate(version_, [](RespWriter& out) { out.WriteMapHeader(0); });
     }
     return Error(version_, "ERR CONFIG " + Arg(1) + " is not supported");
@@ -469,7 +462,7 @@ class Planner {
     const std::string key = Arg(1);
     bool nx = false;
     for (size_t i = 3; i < args_.size(); ++i) {
-      if (Upper(args_[i]) == "NX") {
+      if (CommandName(args_[i]) == "NX") {
         nx = true;
       } else {
         return Error(version_, "ERR SET option '" + Arg(i) +

@@ -10,32 +10,14 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import redis
 
+from resp_checks import check, eventually
+
 RESP = [int(p) for p in sys.argv[1].split(",")]
 HTTP = [int(p) for p in sys.argv[2].split(",")]
-DEADLINE_S = 20
-
-
-def check(condition, what):
-    if not condition:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
-
-
-def eventually(probe, what):
-    end = time.monotonic() + DEADLINE_S
-    last = None
-    while time.monotonic() < end:
-        last = probe()
-        if last is True:
-            return check(True, what)
-        time.sleep(0.05)
-    check(False, f"{what} (last: {last!r})")
 
 
 def client(region):

@@ -14,28 +14,11 @@ import time
 
 import redis
 
+from resp_checks import DEADLINE_S, check, eventually
+
 ROUTER = int(sys.argv[1])
 RESP = [int(p) for p in sys.argv[2].split(",")]
 NAMES = ["us", "eu", "ap"]
-DEADLINE_S = 20
-
-
-def check(condition, what):
-    if not condition:
-        print("FAILED:", what, flush=True)
-        sys.exit(1)
-    print("ok:", what, flush=True)
-
-
-def eventually(probe, what):
-    end = time.monotonic() + DEADLINE_S
-    last = None
-    while time.monotonic() < end:
-        last = probe()
-        if last is True:
-            return check(True, what)
-        time.sleep(0.05)
-    check(False, f"{what} (last: {last!r})")
 
 
 def router():
