@@ -16,6 +16,10 @@
 
 namespace meridian {
 
+// Set on an answer served by a region that has not caught up with its peers since it started:
+// it may miss writes made elsewhere. The value says why, for people.
+inline constexpr std::string_view kStaleHeader = "X-Meridian-Stale";
+
 using HttpFieldMap = std::map<std::string, std::string, std::less<>>;
 
 struct HttpRequest {

@@ -80,6 +80,8 @@ void FakeRegion::Handle(HttpRequest request, HttpResponder respond) {
       return respond(HttpResponse::Json(200, R"({"served_by":")" + name_ + R"("})"));
     case DataMode::kUnavailable:
       return respond(HttpResponse::Json(503, R"({"error":{"code":"unavailable"}})"));
+    case DataMode::kTimedOut:
+      return respond(HttpResponse::Json(504, R"({"error":{"code":"deadline_exceeded"}})"));
     case DataMode::kHang:
       held_.push_back(std::move(respond));
       return;

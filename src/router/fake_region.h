@@ -24,6 +24,7 @@ class FakeRegion {
   enum class DataMode {
     kServe,        // 200 {"served_by": name}
     kUnavailable,  // 503, as a region that cannot serve now
+    kTimedOut,     // 504, as a region that waited its bound for a session token
     kHang,         // never answers (held until Stop), as a region behind a cut link
   };
   struct Seen {

@@ -42,7 +42,7 @@ bool IsWriteMethod(std::string_view method) {
 }
 
 bool IsRetryableStatus(int http_status) {
-  return http_status == 502 || http_status == 503 || http_status == 504;
+  return http_status == 502 || http_status == 503;
 }
 
 AttemptVerdict JudgeAttempt(StatusCode transport, int http_status) {
@@ -89,7 +89,8 @@ HttpClientRequest BuildUpstreamRequest(const HttpRequest& request,
   return out;
 }
 
-HttpResponse BuildClientResponse(HttpResponse upstream, std::string_view region_name) {
+HttpResponse BuildClientResponse(HttpResponse upstream, std::string_view region_name,
+                                 bool catching_up) {
   HttpResponse out;
   out.status = upstream.status;
   out.content_type =
@@ -103,6 +104,15 @@ HttpResponse BuildClientResponse(HttpResponse upstream, std::string_view region_
     out.headers.emplace_back(std::move(name), std::move(value));
   }
   out.headers.emplace_back(std::string(kServedByHeader), std::string(region_name));
+  const bool has_stale = std::any_of(out.headers.begin(), out.headers.end(), [](const auto& field) {
+    return EqualsIgnoreCase(field.first, kStaleHeader);
+  });
+  if (catching_up && !has_stale) {
+    out.headers.emplace_back(std::string(kStaleHeader),
+                             "region " + std::string(region_name) +
+                                 " is catching up and no caught-up region answered; writes made "
+                                 "elsewhere may be missing");
+  }
   return out;
 }
 

@@ -8,10 +8,15 @@
 //  2. Session tokens and every end-to-end header pass through untouched; hop-by-hop headers
 //     (RFC 9110 section 7.6.1) and the router's own X-Client-Region do not.
 //  3. An attempt is delivered to the client unless it failed in transport (connect, reset,
-//     timeout, malformed answer: the region is suspect, try the next) or answered 502, 503 or
-//     504 (the region cannot serve it now, try the next; it stays healthy until a probe says
+//     timeout, malformed answer: the region is suspect, try the next) or answered 502 or 503
+//     (the region cannot serve it now, try the next; it stays healthy until a probe says
 //     otherwise). Other 5xx are the region's verdict on the request itself and are delivered.
 //  4. Every response the router delivers from a region names it in X-Meridian-Region.
+//  5. An answer from a region the router knew to be catching up carries X-Meridian-Stale (the
+//     region's own, or the router's when the region's is missing).
+//  6. A 504 is the region's verdict after waiting its full bound (a session token it could not
+//     satisfy in time, a write not replicated in time): it is delivered, not retried, since each
+//     retry would wait as long again and the client would hear about another region than its own.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +36,7 @@ inline constexpr std::string_view kIdempotencyKeyHeader = "Idempotency-Key";
 // Rule 1: GET and HEAD read; everything else may write.
 bool IsWriteMethod(std::string_view method);
 
-// 502, 503 and 504: another region may well serve the same request.
+// 502 and 503: another region may well serve the same request (rules 3 and 6).
 bool IsRetryableStatus(int http_status);
 
 enum class AttemptVerdict {
@@ -54,9 +59,11 @@ std::string FormatIdempotencyKey(uint64_t high, uint64_t low);
 HttpClientRequest BuildUpstreamRequest(const HttpRequest& request,
                                        const std::string& generated_key);
 
-// Rules 2 and 4: the region's response without hop-by-hop and framing headers (the router's own
-// server sets Content-Length, Content-Type, Server and Connection), plus X-Meridian-Region.
-HttpResponse BuildClientResponse(HttpResponse upstream, std::string_view region_name);
+// Rules 2, 4 and 5: the region's response without hop-by-hop and framing headers (the router's
+// own server sets Content-Length, Content-Type, Server and Connection), plus X-Meridian-Region,
+// plus X-Meridian-Stale when `catching_up` and the region did not set it.
+HttpResponse BuildClientResponse(HttpResponse upstream, std::string_view region_name,
+                                 bool catching_up = false);
 
 // The router's own errors, shaped like a region's: {"error": {"code": ..., "message": ...}}.
 // 503s carry Retry-After: 1, like a region's retryable errors.

@@ -45,9 +45,11 @@ TEST(ForwardPolicyTest, JudgesAttempts) {
   // A region's verdict on the request itself: another region would say the same.
   EXPECT_EQ(JudgeAttempt(StatusCode::kOk, 500), AttemptVerdict::kDeliver);
   EXPECT_EQ(JudgeAttempt(StatusCode::kOk, 501), AttemptVerdict::kDeliver);
-  for (int status : {502, 503, 504}) {
+  for (int status : {502, 503}) {
     EXPECT_EQ(JudgeAttempt(StatusCode::kOk, status), AttemptVerdict::kTryNext) << status;
   }
+  // The region waited its full bound (rule 6): another would wait as long again.
+  EXPECT_EQ(JudgeAttempt(StatusCode::kOk, 504), AttemptVerdict::kDeliver);
   EXPECT_EQ(JudgeAttempt(StatusCode::kUnavailable, 0), AttemptVerdict::kMarkDownAndTryNext);
   EXPECT_EQ(JudgeAttempt(StatusCode::kDeadlineExceeded, 0), AttemptVerdict::kMarkDownAndTryNext);
   EXPECT_EQ(JudgeAttempt(StatusCode::kResourceExhausted, 0), AttemptVerdict::kTryNext);

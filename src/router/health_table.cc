@@ -34,14 +34,16 @@ HealthEvent HealthTable::OnProbeAnswered(RegionId location, RegionId region, int
   const double sample_ms = static_cast<double>(now_us - started_us) / 1000.0;
   path.rtt_ms =
       path.rtt_ms ? rtt_ewma_alpha_ * sample_ms + (1 - rtt_ewma_alpha_) * *path.rtt_ms : sample_ms;
+  // Invariant 1 (and 5): an answer to a probe sent before the last failure says nothing about now.
+  const bool current = !path.last_failure_us || started_us >= *path.last_failure_us;
+  if (current) path.answering = true;
   if (status != kStatusOk) {
     path.last_error = "status " + std::string(status);
     if (!path.healthy) return {};
     path.healthy = false;
     return HealthEvent{HealthChange::kDown, false, std::nullopt};
   }
-  // Invariant 1: an answer to a probe sent before the last failure says nothing about now.
-  if (path.last_failure_us && started_us < *path.last_failure_us) return {};
+  if (!current) return {};
   path.last_good_probe_us = now_us;
   if (path.healthy) return {};
   path.healthy = true;
@@ -65,6 +67,7 @@ HealthEvent HealthTable::OnForwardFailed(RegionId location, RegionId region, int
 
 HealthEvent HealthTable::MarkFailed(PathHealth& path, int64_t now_us, std::string error) {
   path.last_error = std::move(error);
+  path.answering = false;
   path.last_failure_us = std::max(now_us, path.last_failure_us.value_or(now_us));
   if (!path.healthy) return {};
   path.healthy = false;
@@ -94,6 +97,19 @@ std::optional<RegionId> HealthTable::ChooseNext(RegionId location,
     if (std::find(tried.begin(), tried.end(), region) == tried.end()) return region;
   }
   return std::nullopt;
+}
+
+std::optional<RegionId> HealthTable::ChooseCatchingUp(RegionId location,
+                                                      const std::vector<RegionId>& tried) const {
+  std::optional<RegionId> best;
+  for (RegionId region = 0; region < region_count_; ++region) {
+    const PathHealth& p = path(location, region);
+    if (p.healthy || !p.answering || p.status != kStatusCatchingUp) continue;
+    if (std::find(tried.begin(), tried.end(), region) != tried.end()) continue;
+    // An answering path has answered a probe, so it has an RTT.
+    if (!best || *p.rtt_ms < *path(location, *best).rtt_ms) best = region;
+  }
+  return best;
 }
 
 bool HealthTable::AllProbed() const {

@@ -13,6 +13,9 @@
 //  3. rtt_ms is the EWMA of the round trips of answered probes; the first sample sets it.
 //  4. Rank lists only healthy paths, nearest first, ties broken by RegionId, so equal tables rank
 //     equally.
+//  5. A path is answering while the latest observation of it is a probe answer (whatever status)
+//     started after its last failure. ChooseCatchingUp offers only answering paths whose region
+//     said "catching_up": a last resort, used when no healthy region is left to try.
 #pragma once
 
 #include <cstddef>
@@ -27,10 +30,12 @@
 namespace meridian::router {
 
 inline constexpr std::string_view kStatusOk = "ok";
+inline constexpr std::string_view kStatusCatchingUp = "catching_up";
 
 struct PathHealth {
   bool healthy = false;
   bool probed = false;           // a probe has completed, answered or failed
+  bool answering = false;        // invariant 5
   std::string status;            // the region's last reported status; "" before any answer
   std::optional<double> rtt_ms;  // smoothed; nullopt before the first answer
   std::string last_error;        // the most recent failure or non-"ok" status; "" if none yet
@@ -70,6 +75,10 @@ class HealthTable {
   std::vector<RegionId> Rank(RegionId location) const;
   // The nearest healthy region not in `tried`, or nullopt: each region is tried at most once.
   std::optional<RegionId> ChooseNext(RegionId location, const std::vector<RegionId>& tried) const;
+  // The nearest answering, catching-up region not in `tried` (invariant 5), or nullopt. Its
+  // answers may miss writes made elsewhere; the caller must say so to the client.
+  std::optional<RegionId> ChooseCatchingUp(RegionId location,
+                                           const std::vector<RegionId>& tried) const;
 
   // True once every path has completed a probe.
   bool AllProbed() const;

@@ -106,6 +106,29 @@ TEST(HealthTableTest, NonOkStatusMarksDownWithoutCallingItAFailure) {
   EXPECT_EQ(table.Rank(kUs), (std::vector<RegionId>{kEu}));
 }
 
+TEST(HealthTableTest, CatchingUpRegionsAreALastResortWhileTheyAnswer) {
+  HealthTable table(3, 0.3);
+  ProbeOk(table, kUs, kUs, 1'000'000, 1'000);
+  table.OnProbeAnswered(kUs, kEu, 1'000'000, 1'080'000, "catching_up");
+  table.OnProbeAnswered(kUs, kAp, 1'000'000, 1'150'000, "catching_up");
+  // Healthy regions are never offered here; the nearest catching-up one is.
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {}), kEu);
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {kEu}), kAp);
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {kEu, kAp}), std::nullopt);
+  // A failure since its last answer takes it out, and an answer to a probe sent before that
+  // failure does not bring it back (invariant 5).
+  table.OnForwardFailed(kUs, kEu, 2'000'000, "connection refused");
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {}), kAp);
+  table.OnProbeAnswered(kUs, kEu, 1'900'000, 2'100'000, "catching_up");
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {}), kAp);
+  table.OnProbeAnswered(kUs, kEu, 2'200'000, 2'280'000, "catching_up");
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {}), kEu);
+  // Draining or failed regions are no resort at all.
+  table.OnProbeAnswered(kUs, kEu, 2'300'000, 2'380'000, "draining");
+  table.OnProbeAnswered(kUs, kAp, 2'300'000, 2'450'000, "failed");
+  EXPECT_EQ(table.ChooseCatchingUp(kUs, {}), std::nullopt);
+}
+
 TEST(HealthTableTest, DrainingAndFailedStatusesGetNoTraffic) {
   for (const char* status : {"draining", "failed", "something-new"}) {
     HealthTable table(1, 0.3);

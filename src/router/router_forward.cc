@@ -60,7 +60,15 @@ void Router::Impl::NextAttempt(const std::shared_ptr<ForwardCall>& call) {
   std::optional<RegionId> region;
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (!stopping) region = table.ChooseNext(call->location, call->tried);
+    if (!stopping) {
+      region = table.ChooseNext(call->location, call->tried);
+      // With no caught-up region left, a catching-up one that answers beats no answer; Deliver
+      // marks what it serves as possibly stale.
+      if (!region) {
+        region = table.ChooseCatchingUp(call->location, call->tried);
+        if (region) call->catching_up.push_back(*region);
+      }
+    }
   }
   if (!region) return FinishWithoutRegion(call);
   if (!call->tried.empty()) metrics.reroutes.Increment();
@@ -112,7 +120,10 @@ void Router::Impl::Deliver(const std::shared_ptr<ForwardCall>& call, RegionId re
                            HttpResponse response) {
   const std::string& name = topology.region_names[region];
   metrics.requests.WithLabels({name, std::to_string(response.status)}).Increment();
-  call->respond(BuildClientResponse(std::move(response), name));
+  const bool catching_up = std::find(call->catching_up.begin(), call->catching_up.end(), region) !=
+                           call->catching_up.end();
+  if (catching_up) metrics.stale_answers.Increment();
+  call->respond(BuildClientResponse(std::move(response), name, catching_up));
 }
 
 void Router::Impl::FinishWithoutRegion(const std::shared_ptr<ForwardCall>& call) {

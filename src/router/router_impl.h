@@ -37,6 +37,7 @@ struct ForwardCall {
   RegionId location = 0;
   HttpResponder respond;
   std::vector<RegionId> tried;
+  std::vector<RegionId> catching_up;  // tried as a last resort (HealthTable::ChooseCatchingUp)
   std::optional<RegionId> fallback_region;  // the last retryable answer, delivered if all fail
   std::optional<HttpResponse> fallback;
   std::string errors;  // what each failed attempt said, for the client's error message

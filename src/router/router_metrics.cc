@@ -23,6 +23,11 @@ RouterMetrics::RouterMetrics()
                    .AddCounter("meridian_router_reroutes_total",
                                "Attempts sent to a further region after a failure")
                    .Get()),
+      stale_answers(registry
+                        .AddCounter("meridian_router_stale_answers_total",
+                                    "Answers from a catching-up region, no caught-up region "
+                                    "having answered")
+                        .Get()),
       region_healthy(registry.AddGauge("meridian_router_region_healthy",
                                        "1 if the region is healthy from the router's location",
                                        {"region"})),

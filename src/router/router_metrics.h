@@ -22,6 +22,9 @@ struct RouterMetrics {
   // Attempts (HTTP requests and RESP commands) sent to another region after the first choice
   // failed or could not serve.
   Counter& reroutes;
+  // Answers delivered from a catching-up region because no caught-up one answered (marked
+  // X-Meridian-Stale).
+  Counter& stale_answers;
   // 1 while the path from the router's own location to the region is healthy.
   GaugeFamily& region_healthy;
   // The same per (location, region) path: clients in other locations route over their own.

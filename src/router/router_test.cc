@@ -213,6 +213,22 @@ TEST_F(RouterTest, WhenEveryRegionIsUnavailableTheLastAnswerIsDelivered) {
   }
 }
 
+// Issue 19, item 6: each retry would wait the region's bound again, and the client would hear
+// about a region other than its own.
+TEST_F(RouterTest, ARegionsTimeoutIsDeliveredNotRetriedElsewhere) {
+  StartRouter();
+  ASSERT_TRUE(WaitForAllHealthyInOrder()) << router_->StatusJson();
+  for (auto& region : regions_) {
+    region->set_data_mode(FakeRegion::DataMode::kTimedOut);
+  }
+  const HttpResponse response = Send("GET", "/profile/p", {{"X-Session-Token", "t"}});
+  EXPECT_EQ(response.status, 504);
+  EXPECT_EQ(HeaderOf(response, "X-Meridian-Region"), "us");
+  EXPECT_EQ(regions_[kUs]->seen().size(), 1u);
+  EXPECT_TRUE(regions_[kEu]->seen().empty());
+  EXPECT_TRUE(regions_[kAp]->seen().empty());
+}
+
 TEST_F(RouterTest, StoppedRegionIsRoutedAround) {
   StartRouter();
   ASSERT_TRUE(WaitForAllHealthyInOrder()) << router_->StatusJson();
@@ -287,6 +303,36 @@ TEST_F(RouterTest, CatchingUpRegionGetsNoTrafficUntilItIsOk) {
   regions_[kUs]->set_status("ok");
   ASSERT_TRUE(WaitForHealthy(kUs, true)) << router_->StatusJson();
   EXPECT_EQ(HeaderOf(Send("GET", "/profile/p"), "X-Meridian-Region"), "us");
+}
+
+// Issue 19, item 1: a catching-up region is a last resort, and its answers say they may be stale.
+TEST_F(RouterTest, OnlyACatchingUpRegionLeftServesMarkedStale) {
+  StartRouter();
+  ASSERT_TRUE(WaitForAllHealthyInOrder()) << router_->StatusJson();
+  regions_[kUs]->set_status("catching_up");
+  regions_[kAp]->set_status("catching_up");
+  ASSERT_TRUE(WaitForHealthy(kUs, false)) << router_->StatusJson();
+  ASSERT_TRUE(WaitForHealthy(kAp, false)) << router_->StatusJson();
+  // eu is caught up: it serves, unmarked.
+  const HttpResponse fresh = Send("GET", "/profile/p");
+  EXPECT_EQ(HeaderOf(fresh, "X-Meridian-Region"), "eu");
+  EXPECT_EQ(HeaderOf(fresh, "X-Meridian-Stale"), "<absent>");
+  // eu gone: the nearest catching-up region serves, marked.
+  regions_[kEu]->Stop();
+  ASSERT_TRUE(WaitForHealthy(kEu, false)) << router_->StatusJson();
+  const HttpResponse stale = Send("GET", "/profile/p");
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(HeaderOf(stale, "X-Meridian-Region"), "us");
+  EXPECT_NE(HeaderOf(stale, "X-Meridian-Stale").find("catching up"), std::string::npos);
+  // A catching-up region that stops answering is not offered either: ap serves next.
+  regions_[kUs]->Stop();
+  ASSERT_TRUE(WaitFor([&] {
+    return PathStatus(kUs, kUs)["last_error"].get<std::string>().find("probe:") !=
+           std::string::npos;
+  })) << router_->StatusJson();
+  EXPECT_EQ(HeaderOf(Send("GET", "/profile/p"), "X-Meridian-Region"), "ap");
+  EXPECT_NE(router_->MetricsText().find("meridian_router_stale_answers_total 2"),
+            std::string::npos);
 }
 
 TEST_F(RouterTest, RestartedRegionServesAgain) {

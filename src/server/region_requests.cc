@@ -109,8 +109,19 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     });
   } else if (auto* read = std::get_if<ReadCommand>(&command)) {
     StateKey key = read->key;
-    Submit(std::move(*read), [this, answer = std::move(answer), key = std::move(key)](
-                                 NodeReply reply) { answer(FormatReply(reply, &key)); });
+    Submit(std::move(*read),
+           [this, answer = std::move(answer), key = std::move(key)](NodeReply reply) {
+             HttpResponse response = FormatReply(reply, &key);
+             // Contract 6: a region serves while catching up, and says what that means for a read.
+             if (response.status == 200 && node->health() == RegionHealth::kCatchingUp) {
+               response.headers.emplace_back(
+                   std::string(kStaleHeader),
+                   "region " + region_names[options.self] +
+                       " is catching up: it has not yet heard from its peers since it started, so "
+                       "writes made elsewhere may be missing");
+             }
+             answer(std::move(response));
+           });
   } else if (std::holds_alternative<HealthCommand>(command)) {
     answer(Healthz());
   } else if (std::holds_alternative<MetricsCommand>(command)) {

@@ -30,7 +30,8 @@
 //     every peer it heard from had when it first heard from it (Replica::catch_up; a region that
 //     hears from no peer stays catching_up), and, on new or restored storage, until it holds its
 //     own ops and its handles' records again; then "ok". "draining" once Stop() began; "failed"
-//     as in 5. While catching up it serves, and /healthz reports the state transfers in progress
+//     as in 5. While catching up it serves (a read's answer then carries X-Meridian-Stale), and
+//     /healthz reports the state transfers in progress
 //     (keys and bytes done and expected, rate, time to go); writes on new or restored storage
 //     are refused with 503 until the rejoin ends.
 //  7. Handles (/handle/{name}) go to the StrongNode: its promises and accepted values reach disk

@@ -1,6 +1,7 @@
 // What a region says while it cannot serve normally: during a restart it listens at once and
-// answers "loading" until its data is back; with no reachable majority a quorum read fails at
-// once, saying why.
+// answers "loading" until its data is back; restarted with no peer to hear from it stays
+// catching_up and marks its reads as possibly stale; with no reachable majority a quorum read
+// fails at once, saying why.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,44 @@ TEST(RegionRestartTest, ListensAtOnceAndAnswersLoadingUntilItsDataIsBack) {
   auto read = cluster.Call(0, "GET", "/counter/loading");
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(Json::parse(read->body).value("value", 0), 7) << read->body;
+}
+
+std::string HeaderOf(const HttpResponse& response, const std::string& name) {
+  for (const auto& [field, value] : response.headers) {
+    if (field == name) return value;
+  }
+  return "<absent>";
+}
+
+// Issue 19, item 1: a region restarted while it can reach no peer is not caught up, however long
+// it waits; it says so on /healthz and on every read, until it has heard from a peer.
+TEST(RegionRestartTest, ARegionThatHearsFromNoPeerStaysCatchingUpAndMarksItsReads) {
+  ClusterHarness cluster;
+  ASSERT_TRUE(cluster.StartAll().ok());
+  auto write = cluster.Call(0, "PUT", "/profile/mine", R"({"name":"before"})");
+  ASSERT_TRUE(write.ok());
+  ASSERT_EQ(write->status, 200) << write->body;
+  auto fresh = cluster.Call(0, "GET", "/profile/mine");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(HeaderOf(*fresh, "X-Meridian-Stale"), "<absent>");
+
+  ASSERT_TRUE(cluster.StopRegion(1).has_value());
+  ASSERT_TRUE(cluster.StopRegion(2).has_value());
+  ASSERT_TRUE(cluster.StopRegion(0).has_value());
+  ASSERT_TRUE(cluster.StartRegion(0).ok());
+  ASSERT_TRUE(cluster.WaitForStatus(0, "catching_up", seconds(30)).ok()) << cluster.ReadLog(0);
+  // Well past the 3 s after which a region used to call itself ok when nobody answered.
+  EXPECT_FALSE(cluster.WaitForStatus(0, "ok", seconds(5)).ok());
+  auto stale = cluster.Call(0, "GET", "/profile/mine");
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(stale->status, 200) << stale->body;
+  EXPECT_NE(HeaderOf(*stale, "X-Meridian-Stale").find("catching up"), std::string::npos);
+
+  ASSERT_TRUE(cluster.StartRegion(1).ok());
+  ASSERT_TRUE(cluster.WaitForStatus(0, "ok", seconds(30)).ok()) << cluster.ReadLog(0);
+  auto caught_up = cluster.Call(0, "GET", "/profile/mine");
+  ASSERT_TRUE(caught_up.ok());
+  EXPECT_EQ(HeaderOf(*caught_up, "X-Meridian-Stale"), "<absent>");
 }
 
 // A quorum read in a region that knows no majority is reachable answers 503 at once, naming
