@@ -91,6 +91,17 @@ Status Router::Impl::CreatePools() {
           std::make_shared<UpstreamPool>(ioc, address, *endpoint, probe_options));
     }
   }
+  if (!options.prometheus_address.empty()) {
+    Result<asio::ip::tcp::endpoint> endpoint = ResolveEndpoint(options.prometheus_address);
+    if (!endpoint.ok()) {
+      return Status(endpoint.status().code(), "router: --prometheus " + options.prometheus_address +
+                                                  ": " + endpoint.status().message());
+    }
+    UpstreamPoolOptions dashboard_options = options.pool;
+    dashboard_options.connections_max = 4;  // a few browsers' queries, not client traffic
+    prometheus_pool = std::make_shared<UpstreamPool>(ioc, options.prometheus_address, *endpoint,
+                                                     dashboard_options);
+  }
   return Status::Ok();
 }
 
@@ -282,6 +293,7 @@ void Router::Stop() {
       }
     }
   }
+  if (impl.prometheus_pool) impl.prometheus_pool->Close();
   impl.work.reset();
   {
     std::unique_lock<std::mutex> lock(impl.mu);

@@ -1,6 +1,7 @@
 // Router::Impl's forwarding: one client request through the regions, nearest healthy first.
 #include <algorithm>
 
+#include "dashboard/dashboard.h"
 #include "router/forward_policy.h"
 #include "router/router_impl.h"
 
@@ -22,6 +23,7 @@ void Router::Impl::Handle(HttpRequest request, HttpResponder respond) {
   if (request.path == "/router" || request.path.starts_with("/router/")) {
     return HandleOwn(request, respond);
   }
+  if (dashboard::IsDashboardPath(request.path)) return HandleDashboard(request, respond);
   Forward(std::move(request), std::move(respond));
 }
 

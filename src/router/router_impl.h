@@ -73,6 +73,11 @@ struct Router::Impl {
   // --- the router's endpoints (router_status.cc)
   void HandleOwn(const HttpRequest& request, const HttpResponder& respond);
   std::string StatusJson() const;
+
+  // --- the dashboard and its data (router_dashboard.cc)
+  void HandleDashboard(const HttpRequest& request, const HttpResponder& respond);
+  void ProxyForDashboard(const std::shared_ptr<UpstreamPool>& pool, HttpClientRequest upstream,
+                         const HttpResponder& respond);
   std::string Summary() const;
 
   const RouterTopology topology;
@@ -86,6 +91,7 @@ struct Router::Impl {
   std::vector<std::thread> threads;
   std::vector<std::vector<std::shared_ptr<UpstreamPool>>> forward_pools;  // [location][region]
   std::vector<std::vector<std::shared_ptr<UpstreamPool>>> probe_pools;    // [location][region]
+  std::shared_ptr<UpstreamPool> prometheus_pool;  // null without options.prometheus_address
   boost::asio::strand<boost::asio::io_context::executor_type> prober_strand;
   boost::asio::steady_timer probe_timer;
   UpstreamClock::time_point next_round;  // on prober_strand

@@ -70,6 +70,9 @@ struct RouterOptions {
   // probes while one jittered sample moves the estimate little.
   double rtt_ewma_alpha = 0.3;
   UpstreamPoolOptions pool;
+  // Prometheus' HTTP address ("host:port"), which /dashboard queries through the router; empty:
+  // the dashboard reads the regions' /metrics instead.
+  std::string prometheus_address;
 };
 
 // The production options for `config`: its router address and probe interval.

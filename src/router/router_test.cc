@@ -372,6 +372,48 @@ TEST_F(RouterTest, NoHealthyRegionIsA503FromTheRouter) {
   EXPECT_EQ(HeaderOf(response, "Retry-After"), "1");
 }
 
+// The dashboard's data paths: a region's /metrics through the router, and PromQL passed to
+// Prometheus (a fake here) as the page encoded it; without Prometheus the page is told to read
+// /metrics.
+TEST_F(RouterTest, DashboardProxiesMetricsAndPrometheusQueries) {
+  FakeRegion prometheus("prometheus", 0ms);
+  prometheus.Start();
+  RouterOptions options = TestRouterOptions();
+  options.prometheus_address = prometheus.address();
+  StartRouter({}, options);
+  ASSERT_TRUE(WaitForAllHealthyInOrder()) << router_->StatusJson();
+
+  const HttpResponse page = Send("GET", "/dashboard");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("panel-health"), std::string::npos);
+  const nlohmann::json config = nlohmann::json::parse(Send("GET", "/dashboard/api/config").body);
+  EXPECT_EQ(config["source"], "prometheus");
+  EXPECT_EQ(config["metrics_urls"]["eu"], "/dashboard/api/metrics/eu");
+
+  EXPECT_EQ(Send("GET", "/dashboard/api/metrics/eu").status, 200);
+  ASSERT_EQ(regions_[kEu]->seen().size(), 1u);
+  EXPECT_EQ(regions_[kEu]->seen()[0].target, "/metrics");
+  EXPECT_EQ(Send("GET", "/dashboard/api/metrics/mars").status, 404);
+
+  EXPECT_EQ(Send("GET", "/dashboard/api/query?query=up%7Bjob%3D%22r%22%7D").status, 200);
+  ASSERT_EQ(prometheus.seen().size(), 1u);
+  EXPECT_EQ(prometheus.seen()[0].target, "/api/v1/query?query=up%7Bjob%3D%22r%22%7D");
+  EXPECT_EQ(Send("GET", "/dashboard/api/query").status, 400);
+  EXPECT_EQ(Send("POST", "/dashboard/api/query?query=up").status, 405);
+  EXPECT_EQ(prometheus.seen().size(), 1u);  // refused requests reach nobody
+
+  prometheus.Stop();
+  EXPECT_EQ(Send("GET", "/dashboard/api/query?query=up").status, 502);
+}
+
+TEST_F(RouterTest, DashboardWithoutPrometheusReadsMetrics) {
+  StartRouter();
+  const nlohmann::json config = nlohmann::json::parse(Send("GET", "/dashboard/api/config").body);
+  EXPECT_EQ(config["source"], "metrics");
+  EXPECT_EQ(config["metrics_urls"]["router"], "/router/metrics");
+  EXPECT_EQ(Send("GET", "/dashboard/api/query?query=up").status, 404);
+}
+
 TEST_F(RouterTest, ConcurrentClientsOnSeveralThreads) {
   RouterOptions options = TestRouterOptions();
   options.threads = 3;

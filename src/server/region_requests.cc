@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "clock/clock_codec.h"
+#include "dashboard/dashboard.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
@@ -71,6 +72,7 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     HandleAdmin(request, std::move(respond));
     return;
   }
+  if (dashboard::IsDashboardPath(request.path)) return respond(Dashboard(request));
   // Wraps the responder so every answer is counted and timed under its route's labels.
   auto timed = [this, start, method = MethodLabel(request.method)](
                    HttpResponder inner, const std::string& data_class, const std::string& op) {
@@ -129,6 +131,25 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
   } else if (const auto* conflicts = std::get_if<ConflictsCommand>(&command)) {
     answer(FormatConflicts(node->replica().conflicts(), region_names, conflicts->limit));
   }
+}
+
+// The region's own view of the dashboard: the page reads this region's /metrics.
+HttpResponse RegionServer::Impl::Dashboard(const HttpRequest& request) const {
+  if (request.method != "GET") {
+    return FormatError({405, "method_not_allowed", request.path + " takes GET (or HEAD)", "GET"});
+  }
+  if (auto asset = dashboard::Asset(request.path)) return std::move(*asset);
+  if (request.path == dashboard::kConfigPath) {
+    dashboard::View view;
+    view.cluster = false;
+    view.regions = {region_names[options.self]};
+    view.metrics_urls = {{region_names[options.self], "/metrics"}};
+    return dashboard::ConfigResponse(view);
+  }
+  return FormatError({404, "not_found",
+                      "no dashboard resource " + request.path +
+                          " on a region (the page is /dashboard; the router's has the cluster)",
+                      ""});
 }
 
 void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {

@@ -113,6 +113,7 @@ struct RegionServer::Impl {
   HttpResponse FormatReply(const NodeReply& reply, const StateKey* key) const;
   // region_admin.cc: `meridian chaos skew` and `meridian backup`.
   void HandleAdmin(const HttpRequest& request, HttpResponder respond);
+  HttpResponse Dashboard(const HttpRequest& request) const;
   void HandleSkew(const HttpRequest& request, HttpResponder respond);
   void HandleBackup(const HttpRequest& request, HttpResponder respond);
 

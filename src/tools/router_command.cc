@@ -20,6 +20,7 @@ struct RouterFlags {
   std::string http;      // "": router.http of the config
   std::string resp;      // "": router.resp of the config (none if it names none)
   int threads = 1;
+  std::string prometheus;  // "": the dashboard reads the regions' /metrics
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -55,6 +56,7 @@ int RunRouter(const RouterFlags& flags) {
   if (!flags.http.empty()) options.http_address = flags.http;
   if (!flags.resp.empty()) options.resp_address = flags.resp;
   options.threads = flags.threads;
+  options.prometheus_address = flags.prometheus;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
@@ -100,6 +102,9 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
   command->add_option("--threads", flags->threads, "I/O threads for each side (listen, upstream)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  command->add_option("--prometheus", flags->prometheus,
+                      "Prometheus host:port that /dashboard queries through the router (default: "
+                      "none; the dashboard then reads the regions' /metrics)");
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
 

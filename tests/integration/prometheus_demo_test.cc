@@ -1,17 +1,21 @@
 // `meridian demo` with its Prometheus: Debian's real `prometheus` scraping the demo's regions
 // and router on free ports, the committed rules loaded, and a killed region seen as down, all
 // through Prometheus' own HTTP API (/api/v1/targets, /api/v1/query, /api/v1/rules,
-// /api/v1/alerts). Skipped, saying so, when the `prometheus` binary is not installed.
+// /api/v1/alerts). Skipped, saying so, when the `prometheus` binary is not installed. And the
+// router's /dashboard over it in headless Chromium (dashboard_browser.py), when installed.
 #include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/cluster_harness.h"
 #include "tools/process/local_cluster.h"
@@ -185,6 +189,36 @@ TEST_F(PrometheusDemoTest, ScrapesEveryTargetLoadsTheRulesAndSeesAKilledRegionDo
   HttpClientRequest ready;
   ready.target = "/-/ready";
   EXPECT_FALSE(HttpFetch(prometheus_, ready, seconds(2)).ok());
+}
+
+// The dashboard in a real browser: every panel shows data under load, and a killed region
+// shows as down. The checks are in dashboard_browser.py, which names each one; the screenshot
+// lands in the test's directory (docs/dashboard.png is one such, from a demo run).
+TEST_F(PrometheusDemoTest, TheDashboardShowsEveryPanelAndAKilledRegionInChromium) {
+  for (const char* needed : {"/usr/bin/chromium", "/usr/bin/chromedriver"}) {
+    if (::access(needed, X_OK) != 0) {
+      GTEST_SKIP() << needed
+                   << " is not installed (scripts/build installs chromium and chromium-driver)";
+    }
+  }
+  // MERIDIAN_DASHBOARD_PNG keeps the picture (the test's directory is removed afterwards).
+  const char* keep = std::getenv("MERIDIAN_DASHBOARD_PNG");
+  const std::string screenshot = keep ? keep : cluster_.dir() + "/dashboard.png";
+  const std::string log = cluster_.dir() + "/dashboard_browser.log";
+  ChildProcess script;
+  ASSERT_TRUE(
+      script
+          .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/dashboard_browser.py",
+                  endpoints_, MeridianBinary(), screenshot},
+                 log)
+          .ok());
+  const std::optional<int> code = script.Wait(seconds(300));
+  std::stringstream output;
+  output << std::ifstream(log).rdbuf();
+  EXPECT_EQ(code, std::optional<int>(0)) << output.str() << DemoLog();
+  EXPECT_NE(output.str().find("all dashboard checks passed"), std::string::npos) << output.str();
+  EXPECT_TRUE(std::filesystem::exists(screenshot));
+  std::cout << output.str();
 }
 
 }  // namespace

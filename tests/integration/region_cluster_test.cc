@@ -222,6 +222,19 @@ TEST_F(RegionClusterTest, MetricsAndConflictsAreServed) {
 
   Json conflicts = CallJson(cluster_, 0, "GET", "/conflicts");
   EXPECT_TRUE(conflicts.contains("recent"));
+
+  // The region's own dashboard: the page, and a config pointing it at this region's /metrics.
+  auto page = cluster_.Call(1, "GET", "/dashboard");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("panel-lag"), std::string::npos);
+  Json view = CallJson(cluster_, 1, "GET", "/dashboard/api/config");
+  EXPECT_EQ(view["scope"], "region");
+  EXPECT_EQ(view["regions"], Json({"eu"}));
+  EXPECT_EQ(view["metrics_urls"]["eu"], "/metrics");
+  auto missing = cluster_.Call(1, "GET", "/dashboard/api/query?query=up");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
 }
 
 TEST_F(RegionClusterTest, SigtermDrainsAndTheRegionComesBackWithItsData) {

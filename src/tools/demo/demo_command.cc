@@ -28,6 +28,7 @@ void PrintWelcome(const DemoSupervisor& demo) {
   std::cout << "\n"
             << "  WAN admin  http://" << c.wan.admin.ToString() << "  (toxiproxy API)\n"
             << "  control    http://" << demo.control_address() << "  (meridian chaos)\n";
+  std::cout << "  dashboard  http://" << c.router.http.ToString() << "/dashboard\n";
   if (!demo.prometheus_address().empty()) {
     std::cout << "  prometheus http://" << demo.prometheus_address()
               << "  (alerts: /alerts, targets: /targets)\n";

@@ -172,7 +172,12 @@ Status DemoSupervisor::Prepare() {
     regions_.push_back(child(region.name, "region", std::move(argv)));
     if (new_cluster) regions_.back().first_start_args = {"--initial-cluster-state", "new"};
   }
-  return PreparePrometheus();
+  if (Status prometheus = PreparePrometheus(); !prometheus.ok()) return prometheus;
+  // The router's /dashboard queries Prometheus through the router (same origin for the page).
+  if (prometheus_http_) {
+    router_.argv.insert(router_.argv.end(), {"--prometheus", prometheus_http_->ToString()});
+  }
+  return Status::Ok();
 }
 
 Status DemoSupervisor::StartChild(Child& child, bool first_start) {
@@ -306,6 +311,7 @@ std::string DemoSupervisor::EndpointsJson() const {
   // "router" stays the HTTP address (a string, as `meridian gen --endpoints-file` reads it).
   if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
   if (prometheus_http_) endpoints["prometheus"] = prometheus_http_->ToString();
+  endpoints["dashboard"] = "http://" + config_.router.http.ToString() + "/dashboard";
   return endpoints.dump(2);
 }
 
