@@ -22,6 +22,10 @@ enum class Consistency : uint8_t {
 
 struct WriteCommand {
   ClientWrite write;
+  // Regions that must hold the write durably before it is answered, this one included: 1 (the
+  // default, ?w=local), a majority (?w=majority) or every region (?w=all). See RegionNode's
+  // contract 5.
+  uint32_t replicas = 1;
 };
 struct ReadCommand {
   StateKey key;

@@ -113,6 +113,7 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
   Absorb(std::move(step), out);
   if (progressed) ServeSatisfiedWaits(now, out);
+  if (!replication_waits_.empty()) ServeReplicatedWrites(out);  // an acknowledgement came
 }
 
 void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out) {
@@ -222,6 +223,7 @@ void RegionNode::OnSynced(uint64_t step, NodeOutput* out) {
   synced_ = std::max(synced_, step);
   written_ = std::max(written_, synced_);
   Release(out);
+  if (!replication_waits_.empty()) ServeReplicatedWrites(out);
 }
 
 uint64_t RegionNode::durable_step() const {
@@ -308,6 +310,9 @@ void RegionNode::OnStorageFailed(const Status& error, NodeOutput* out) {
   for (const SessionWait& wait : session_waits_)
     out->replies.push_back({wait.id, Refusal()});
   session_waits_.clear();
+  for (const ReplicationWait& wait : replication_waits_)
+    out->replies.push_back({wait.id, lost});
+  replication_waits_.clear();
   for (const auto& [unused, read] : quorum_reads_)
     out->replies.push_back({read.id, Refusal()});
   quorum_reads_.clear();
@@ -342,6 +347,7 @@ NodeStats RegionNode::stats() const {
   }
   s.session_waits = session_waits_.size();
   s.quorum_reads = quorum_reads_.size();
+  s.replication_waits = replication_waits_.size();
   s.coalesced_messages = coalesced_messages_;
   return s;
 }

@@ -27,6 +27,12 @@
 //     "unavailable", held messages are dropped, and every later command is refused until the
 //     process restarts and recovers from what is on disk.
 //  4. Pure: no clock (events carry NodeTime), no threads, no sockets, no files.
+//  5. A write asking for `replicas` > 1 regions is refused at once, unapplied, when fewer regions
+//     than that are reachable (links up, this one included). Otherwise it is applied and answered
+//     once it is synced here and acknowledged by enough peers (a peer acknowledges an op only
+//     after syncing it), with the count in WriteReply::replicated_to; or, past write_wait_ms,
+//     with DeadlineExceeded saying how many regions hold it: the write stays applied and keeps
+//     replicating, and a retry with the same idempotency key waits again.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +86,9 @@ struct RegionNodeOptions {
   WalSync wal_sync = WalSync::kEveryCommit;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
+  // How long a w=majority / w=all write waits for its acknowledgements (contract 5): a few of
+  // the largest round trips, under the router's forward timeout.
+  int write_wait_ms = 3000;
   size_t max_waiting_reads = 10'000;
   // The cluster is being created (etcd's `--initial-cluster-state new`): storage found empty is
   // this region's first start, so nobody holds ops or votes of its own and it does not wait to
@@ -104,6 +113,7 @@ struct NodeStats {
   uint64_t held_messages = 0;
   uint64_t session_waits = 0;
   uint64_t quorum_reads = 0;
+  uint64_t replication_waits = 0;   // w=majority / w=all writes waiting for acknowledgements
   uint64_t coalesced_messages = 0;  // op batches merged into an earlier one to the same peer
 };
 
@@ -157,6 +167,13 @@ class RegionNode {
     ReadCommand command;
     uint64_t deadline_ms;
   };
+  struct ReplicationWait {  // contract 5
+    RequestId id;
+    WriteReply reply;
+    uint64_t step;  // the write's step: synced here first
+    uint32_t needed;
+    uint64_t deadline_ms;
+  };
   struct QuorumRead {
     RequestId id;
     StateKey key;
@@ -188,6 +205,9 @@ class RegionNode {
   void OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out);
   void ServeSatisfiedWaits(NodeTime now, NodeOutput* out);
   void ExpireWaits(NodeTime now, NodeOutput* out);
+  // Contract 5: answers the replication waits that enough regions now hold.
+  void ServeReplicatedWrites(NodeOutput* out);
+  uint32_t RegionsHolding(const ReplicationWait& wait, const std::vector<PeerStatus>& peers) const;
   void UpdateHealth();
   size_t ReachableRegions() const;
 
@@ -213,6 +233,7 @@ class RegionNode {
   VersionVector durable_applied_;
 
   std::vector<SessionWait> session_waits_;
+  std::vector<ReplicationWait> replication_waits_;
   std::map<uint64_t, QuorumRead> quorum_reads_;  // by the replica's read-request id
   uint64_t next_quorum_id_ = 1;
   std::set<RequestId> handle_requests_;  // handle commands not answered yet (the strong node's ids)

@@ -11,6 +11,27 @@ namespace meridian {
 
 void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime now,
                              NodeOutput* out) {
+  const size_t regions = options_.region_names.size();
+  if (command.replicas > regions) {
+    out->replies.push_back(
+        {id, InvalidArgument("the write asks for " + std::to_string(command.replicas) +
+                             " regions; the cluster has " + std::to_string(regions))});
+    return;
+  }
+  if (command.replicas > 1) {
+    // Contract 5: known at once, so say so before changing anything.
+    size_t reachable = 1;
+    for (RegionId peer : replica_->neighbors())
+      reachable += links_up_[peer] ? 1 : 0;
+    if (reachable < command.replicas) {
+      out->replies.push_back(
+          {id, Unavailable("the write needs " + std::to_string(command.replicas) + " of " +
+                           std::to_string(regions) + " regions; only " + std::to_string(reachable) +
+                           " reachable from " + options_.region_names[options_.replica.self] +
+                           " (directly replicating) right now; nothing was written")});
+      return;
+    }
+  }
   Output step;
   Result<WriteReply> reply = replica_->OnClientWrite(command.write, now.physical_ms, &step);
   if (!reply.ok()) {
@@ -19,8 +40,15 @@ void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime
   }
   const bool applied = !step.applied.empty();
   Absorb(std::move(step), out);
-  // A deduplicated retry waits too: the write it repeats may still be on its way to disk.
-  HoldReply({id, std::move(reply).value()}, /*needs_sync=*/false, out);
+  if (command.replicas > 1 && reply->dot.seq > 0) {
+    // Synced here and acknowledged by peers (contract 5), which implies durable here too.
+    replication_waits_.push_back({id, std::move(reply).value(), step_, command.replicas,
+                                  now.steady_ms + static_cast<uint64_t>(options_.write_wait_ms)});
+    ServeReplicatedWrites(out);
+  } else {
+    // A deduplicated retry waits too: the write it repeats may still be on its way to disk.
+    HoldReply({id, std::move(reply).value()}, /*needs_sync=*/false, out);
+  }
   if (applied && !session_waits_.empty()) ServeSatisfiedWaits(now, out);
 }
 
@@ -74,8 +102,42 @@ void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
     ServeRead(wait.id, wait.command, now, out);
 }
 
+uint32_t RegionNode::RegionsHolding(const ReplicationWait& wait,
+                                    const std::vector<PeerStatus>& peers) const {
+  // A write's dot names it in every region: a peer's acknowledged vector covers it once the
+  // peer has synced it.
+  uint32_t holding = synced_ >= wait.step ? 1 : 0;
+  for (const PeerStatus& peer : peers)
+    holding += peer.acked.Covers(wait.reply.dot) ? 1 : 0;
+  return holding;
+}
+
+void RegionNode::ServeReplicatedWrites(NodeOutput* out) {
+  const std::vector<PeerStatus> peers = replica_->Peers();
+  std::erase_if(replication_waits_, [&](ReplicationWait& wait) {
+    const uint32_t holding = RegionsHolding(wait, peers);
+    if (synced_ < wait.step || holding < wait.needed) return false;
+    wait.reply.replicated_to = holding;
+    out->replies.push_back({wait.id, std::move(wait.reply)});
+    return true;
+  });
+}
+
 void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
   const std::string& self = options_.region_names[options_.replica.self];
+  std::erase_if(replication_waits_, [&](const ReplicationWait& wait) {
+    if (now.steady_ms < wait.deadline_ms) return false;
+    const uint32_t holding = RegionsHolding(wait, replica_->Peers());
+    out->replies.push_back(
+        {wait.id,
+         DeadlineExceeded("the write is applied in " + std::to_string(holding) + " of " +
+                          std::to_string(options_.region_names.size()) + " regions (" + self +
+                          " took it) but needs " + std::to_string(wait.needed) + " within " +
+                          std::to_string(options_.write_wait_ms) +
+                          " ms; it stays applied and keeps replicating: retry with the same "
+                          "idempotency key to wait again")});
+    return true;
+  });
   std::erase_if(session_waits_, [&](const SessionWait& wait) {
     if (now.steady_ms < wait.deadline_ms) return false;
     out->replies.push_back(

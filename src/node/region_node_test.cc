@@ -247,6 +247,63 @@ TEST(RegionNodeTest, AQuorumReadCutOffFromAMajorityIsRefusedAtOnce) {
   EXPECT_EQ(status->code(), StatusCode::kUnavailable);
 }
 
+// Contract 5: w=majority (of two regions: both).
+TEST(RegionNodeTest, AMajorityWriteIsAnsweredOnceThePeerHoldsItAndNotBefore) {
+  Pair pair(WalSync::kPeriodic);  // where a plain write is answered as soon as it is written
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("likes", 3), 2});
+  pair.Persist(0, /*sync=*/false);
+  EXPECT_EQ(pair.reply(1), nullptr) << "written here is not enough";
+  pair.Persist(0, /*sync=*/true);
+  EXPECT_EQ(pair.reply(1), nullptr) << "eu has not acknowledged it yet";
+  EXPECT_EQ(pair.at(0).stats().replication_waits, 1u);
+  pair.Settle();
+  ASSERT_NE(pair.reply(1), nullptr);
+  const auto* write = std::get_if<WriteReply>(&pair.reply(1)->result);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->replicated_to, 2u);
+  EXPECT_EQ(pair.at(0).stats().replication_waits, 0u);
+  pair.Command(1, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(2)), 3);
+}
+
+TEST(RegionNodeTest, AMajorityWriteWithNoMajorityReachableIsRefusedUnapplied) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Link(false);
+  pair.Command(0, 1, WriteCommand{Incr("likes", 3), 2});
+  ASSERT_NE(pair.reply(1), nullptr);
+  const auto* status = std::get_if<Status>(&pair.reply(1)->result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kUnavailable);
+  EXPECT_NE(status->message().find("nothing was written"), std::string::npos) << status->ToString();
+  pair.Command(0, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(2)), 0);
+}
+
+TEST(RegionNodeTest, AMajorityWriteNotAcknowledgedInTimeSaysHowManyHoldIt) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pair.Command(0, 1, WriteCommand{Incr("likes", 2), 2});
+  pair.Link(false);  // the op never reaches eu
+  pair.Settle(400);  // 4 s, past write_wait_ms
+  ASSERT_NE(pair.reply(1), nullptr);
+  const auto* status = std::get_if<Status>(&pair.reply(1)->result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(status->message().find("applied in 1 of 2 regions"), std::string::npos)
+      << status->ToString();
+  // It stays applied here, as the answer says.
+  pair.Command(0, 2, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt});
+  ASSERT_NE(pair.reply(2), nullptr);
+  EXPECT_EQ(CounterIn(*pair.reply(2)), 2);
+}
+
 TEST(RegionNodeTest, AFailedDiskAnswersWhatWasHeldAndRefusesTheRest) {
   Pair pair(WalSync::kEveryCommit);
   pair.Link(true);

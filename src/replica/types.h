@@ -66,6 +66,9 @@ struct WriteReply {
   Dot dot;
   VersionVector applied;  // the region's vector after the write: the session token's content
   bool deduplicated = false;
+  // Regions known to hold the write durably when it was answered, this one included; 0 when
+  // the write asked only for this region (RegionNode fills it in for w=majority / w=all).
+  uint32_t replicated_to = 0;
 };
 
 // One replicated operation (decoded form of pb::Op).

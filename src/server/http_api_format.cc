@@ -171,10 +171,12 @@ HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>
   if (reply.dot.seq != 0) {
     dot = {{"region", RegionName(region_names, reply.dot.origin)}, {"seq", reply.dot.seq}};
   }
-  const Json body{{"version_vector", VectorJson(reply.applied, region_names)},
-                  {"session_token", EncodeSessionToken(reply.applied)},
-                  {"dot", std::move(dot)},
-                  {"deduplicated", reply.deduplicated}};
+  Json body{{"version_vector", VectorJson(reply.applied, region_names)},
+            {"session_token", EncodeSessionToken(reply.applied)},
+            {"dot", std::move(dot)},
+            {"deduplicated", reply.deduplicated}};
+  // Only a write that asked for more than its own region (?w=majority or all) says how many.
+  if (reply.replicated_to > 0) body["replicated_to"] = reply.replicated_to;
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -159,7 +159,7 @@ ApiCommand MakeWrite(const HttpRequest& request, Match& m, decltype(ClientWrite:
 }
 
 ApiCommand ParseCounterWrite(const HttpRequest& request, Match& m) {
-  if (auto error = CheckQuery(request, {"by"})) return *error;
+  if (auto error = CheckQuery(request, {"by", "w"})) return *error;
   if (!request.body.empty()) {
     return BadRequest(request.method + " " + std::string(m.pattern) +
                       " takes no request body; the amount goes in ?by=N");
@@ -175,13 +175,13 @@ ApiCommand ParseCounterWrite(const HttpRequest& request, Match& m) {
 
 // DELETE of a key of any class: observed-remove of everything this region shows of it.
 ApiCommand ParseKeyDelete(const HttpRequest& request, Match& m) {
-  if (auto error = CheckQuery(request, {})) return *error;
+  if (auto error = CheckQuery(request, {"w"})) return *error;
   if (auto error = CheckNoBody(request, m)) return *error;
   return MakeWrite(request, m, KeyDelete{});
 }
 
 ApiCommand ParseProfileWrite(const HttpRequest& request, Match& m) {
-  if (auto error = CheckQuery(request, {"mode"})) return *error;
+  if (auto error = CheckQuery(request, {"mode", "w"})) return *error;
   bool blob = false;
   if (request.query.count("mode")) {
     if (QueryValue(request, "mode") != "blob") {
@@ -208,10 +208,33 @@ ApiCommand ParseConflicts(const HttpRequest& request, const Match& m) {
   return command;
 }
 
+// ?w=local|majority|all on a write: how many regions must hold it before the answer
+// (RegionNode's contract 5).
+ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request,
+                          const ApiOptions& options) {
+  auto* write = std::get_if<WriteCommand>(&command);
+  if (!write || !request.query.count("w")) return command;
+  const std::string_view level = QueryValue(request, "w");
+  if (level == "majority") {
+    write->replicas = options.region_count / 2 + 1;
+  } else if (level == "all") {
+    write->replicas = options.region_count;
+  } else if (level != "local") {
+    return BadRequest("w must be 'local', 'majority' or 'all', not " + Quote(level));
+  }
+  return command;
+}
+
 // Dispatches a matched route whose method is allowed and whose key passed CheckKey.
+ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m);
+
 ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions& options) {
   // HEAD is a GET whose body the server leaves out (the HTTP server turns it into one).
   if (request.method == "GET" || request.method == "HEAD") return ParseRead(request, m, options);
+  return WithWriteLevel(ParseWriteRoute(request, m), request, options);
+}
+
+ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m) {
   if (request.method == "DELETE" && m.route != Route::kTagElement) {
     return ParseKeyDelete(request, m);
   }
@@ -222,19 +245,19 @@ ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions
     case Route::kCounterDecr:
       return ParseCounterWrite(request, m);
     case Route::kTags: {
-      if (auto error = CheckQuery(request, {})) return *error;
+      if (auto error = CheckQuery(request, {"w"})) return *error;
       TagsWrite tags;
       if (auto error = ParseTagsBody(request.body, &tags)) return *error;
       return MakeWrite(request, m, std::move(tags));
     }
     case Route::kTagElement: {
       if (auto error = CheckName(m.element, "tag element")) return *error;
-      if (auto error = CheckQuery(request, {})) return *error;
+      if (auto error = CheckQuery(request, {"w"})) return *error;
       if (auto error = CheckNoBody(request, m)) return *error;
       return MakeWrite(request, m, TagsWrite{{}, {m.element}});
     }
     case Route::kRegister: {
-      if (auto error = CheckQuery(request, {})) return *error;
+      if (auto error = CheckQuery(request, {"w"})) return *error;
       std::string value;
       if (auto error = ParseRegisterBody(request.body, &value)) return *error;
       return MakeWrite(request, m, std::move(value));

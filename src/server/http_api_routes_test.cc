@@ -41,6 +41,29 @@ TEST(HttpApiRoutesTest, ReadConsistencyAndSession) {
   EXPECT_EQ(bad_level.message, "consistency must be 'local' or 'quorum', not 'strong'");
 }
 
+// ?w= on every kind of write, in a cluster of three (ApiOptions{3}).
+TEST(HttpApiRoutesTest, WriteLevels) {
+  auto replicas = [](const ApiCommand& command) {
+    const auto* write = std::get_if<WriteCommand>(&command);
+    EXPECT_NE(write, nullptr);
+    return write ? write->replicas : 0u;
+  };
+  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?by=2")), 1u);
+  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?by=2&w=local")), 1u);
+  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?w=majority")), 2u);
+  EXPECT_EQ(replicas(Parse("PUT", "/profile/p?w=all", R"({"a":"1"})")), 3u);
+  EXPECT_EQ(replicas(Parse("POST", "/tags/t?w=majority", R"({"add":["x"]})")), 2u);
+  EXPECT_EQ(replicas(Parse("DELETE", "/tags/t/x?w=all")), 3u);
+  EXPECT_EQ(replicas(Parse("PUT", "/register/r?w=majority", R"({"value":"v"})")), 2u);
+  EXPECT_EQ(replicas(Parse("DELETE", "/profile/p?w=all")), 3u);
+
+  const ApiError bad = ErrorOf(Parse("POST", "/counter/c/incr?w=quorum"));
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_EQ(bad.message, "w must be 'local', 'majority' or 'all', not 'quorum'");
+  // A read takes consistency=, not w=.
+  EXPECT_EQ(ErrorOf(Parse("GET", "/counter/c?w=all")).message, "unknown query parameter 'w'");
+}
+
 TEST(HttpApiRoutesTest, BadSessionTokensAreRefused) {
   for (const std::string& token :
        std::vector<std::string>{"!!!", "AAAA=", "A", std::string(600, 'A'), "_w"}) {

@@ -25,6 +25,7 @@ Status CheckOptions(const RegionServerOptions& o) {
   if (o.tick_ms < 1 || o.tick_ms > 1000) return InvalidArgument("tick_ms must be 1..1000");
   if (o.session_wait_ms < 0) return InvalidArgument("session_wait_ms must be >= 0");
   if (o.quorum_timeout_ms < 1) return InvalidArgument("quorum_timeout_ms must be >= 1");
+  if (o.write_wait_ms < 1) return InvalidArgument("write_wait_ms must be >= 1");
   if (o.commit.sync_interval_ms < 1) return InvalidArgument("sync_interval_ms must be >= 1");
   return Status::Ok();
 }
@@ -114,6 +115,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   node.new_cluster = options.new_cluster;
   node.session_wait_ms = options.session_wait_ms;
   node.quorum_timeout_ms = options.quorum_timeout_ms;
+  node.write_wait_ms = options.write_wait_ms;
   node.max_waiting_reads = options.max_waiting_reads;
   auto recovered = RegionNode::Recover(std::move(node), *s.storage,
                                        [raw](uint64_t states) { raw->states_loaded = states; });

@@ -23,7 +23,9 @@
 //     waiting at once are bounded (max_waiting_reads; beyond it 503).
 //  4. ?consistency=quorum merges the key's state from a majority of regions (this one included),
 //     answered with the join of their vectors as the session token; 503 when no majority answers
-//     within quorum_timeout_ms.
+//     within quorum_timeout_ms. A write with ?w=majority or ?w=all is answered once that many
+//     regions hold it durably (RegionNode contract 5): 503 at once, unapplied, when too few are
+//     reachable; 504 past write_wait_ms, saying how many hold it (it stays applied).
 //  5. After a storage failure the region refuses every request with 503 (its memory is ahead of
 //     its disk) and reports "failed" on /healthz; a restart recovers from disk.
 //  6. /healthz status: "catching_up" after start until it has heard from a peer and applied what
@@ -76,6 +78,7 @@ struct RegionServerOptions {
   bool new_cluster = false;  // RegionNodeOptions::new_cluster (--initial-cluster-state new)
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
+  int write_wait_ms = 3000;  // RegionNodeOptions::write_wait_ms (?w=majority|all)
   size_t max_waiting_reads = 10'000;
 
   // self, region_count, topology and hub are filled from the cluster config.

@@ -24,6 +24,7 @@ struct RegionCommandOptions {
   std::string initial_cluster_state = "existing";
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
+  int write_wait_ms = 3000;
   std::string handles = "consensus";
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
@@ -56,6 +57,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.new_cluster = o.initial_cluster_state == "new";
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
+  options.write_wait_ms = o.write_wait_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
@@ -102,6 +104,10 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 60'000));
   cmd->add_option("--quorum-timeout-ms", o->quorum_timeout_ms,
                   "how long a quorum read waits for a majority")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--write-wait-ms", o->write_wait_ms,
+                  "how long a ?w=majority / ?w=all write waits for enough regions to hold it")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
   cmd->add_option("--handles", o->handles,

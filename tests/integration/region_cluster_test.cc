@@ -156,6 +156,23 @@ TEST_F(RegionClusterTest, QuorumReadMergesAMajority) {
   EXPECT_TRUE(read.contains("session_token"));
 }
 
+// ?w=all: answered only once every region holds the write durably, so a read anywhere right
+// after the answer finds it (with w=local that read may well come too early).
+TEST_F(RegionClusterTest, AWriteWithWAllIsInEveryRegionWhenAnswered) {
+  for (int i = 0; i < 5; ++i) {
+    const std::string target = "/counter/wall" + std::to_string(i) + "/incr?by=7&w=all";
+    Json write = CallJson(cluster_, i % 3, "POST", target);
+    EXPECT_EQ(write.value("replicated_to", 0), 3) << write.dump();
+    for (size_t r = 0; r < cluster_.regions().size(); ++r) {
+      EXPECT_EQ(CallJson(cluster_, r, "GET", "/counter/wall" + std::to_string(i))["value"], 7)
+          << cluster_.regions()[r];
+    }
+  }
+  Json majority = CallJson(cluster_, 1, "PUT", "/profile/wmaj?w=majority", R"({"a":"1"})");
+  EXPECT_GE(majority.value("replicated_to", 0), 2) << majority.dump();
+  CallJson(cluster_, 1, "PUT", "/profile/wmaj?w=most", R"({"a":"2"})", {}, 400);
+}
+
 TEST_F(RegionClusterTest, OneIdempotencyKeyTakesEffectOnceAcrossRegions) {
   for (size_t r = 0; r < cluster_.regions().size(); ++r) {
     CallJson(cluster_, r, "POST", "/counter/paid/incr?by=10", "", {{"Idempotency-Key", "pay-1"}});
