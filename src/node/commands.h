@@ -18,6 +18,7 @@ namespace meridian {
 enum class Consistency : uint8_t {
   kLocal,   // answer from this region's state
   kQuorum,  // answer after a majority of regions confirmed they hold at least this state
+  kAll,     // answer after every region did (unavailable while any region is unreachable)
 };
 
 struct WriteCommand {

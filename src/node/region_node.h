@@ -201,7 +201,8 @@ class RegionNode {
   void HandleRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void ServeRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
-  void StartQuorumRead(RequestId id, const StateKey& key, NodeTime now, NodeOutput* out);
+  // A read across `all` regions or a majority of them (this one included), merged.
+  void StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now, NodeOutput* out);
   void OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out);
   void ServeSatisfiedWaits(NodeTime now, NodeOutput* out);
   void ExpireWaits(NodeTime now, NodeOutput* out);

@@ -71,8 +71,8 @@ void RegionNode::HandleRead(RequestId id, const ReadCommand& command, NodeTime n
 
 void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime now,
                            NodeOutput* out) {
-  if (command.consistency == Consistency::kQuorum) {
-    StartQuorumRead(id, command.key, now, out);
+  if (command.consistency != Consistency::kLocal) {
+    StartQuorumRead(id, command.key, command.consistency == Consistency::kAll, now, out);
     return;
   }
   ReadResult result = replica_->Read(command.key);
@@ -165,13 +165,17 @@ size_t RegionNode::ReachableRegions() const {
   return 1 + static_cast<size_t>(std::count(links_up_.begin(), links_up_.end(), true));
 }
 
-void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, NodeTime now, NodeOutput* out) {
+void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now,
+                                 NodeOutput* out) {
   const size_t regions = options_.region_names.size();
   const bool bug = options_.bugs.quorum_read_local;  // seeded bug (self-check)
-  const size_t majority = bug ? 1 : regions / 2 + 1;
+  // `majority` is how many regions must answer: every one for consistency=all.
+  const size_t majority = bug ? 1 : all ? regions : regions / 2 + 1;
+  const char* what = all ? "every region" : "a majority";
   if (replica_->neighbors().size() + 1 < majority) {
-    out->replies.push_back({id, Unavailable("quorum read: this region replicates directly with "
-                                            "too few regions for a majority")});
+    out->replies.push_back({id, Unavailable(std::string("quorum read: this region replicates "
+                                                        "directly with too few regions for ") +
+                                            what)});
     return;
   }
   // Known at once: with too few peers connected no majority can answer, so say so now rather
@@ -183,7 +187,7 @@ void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, NodeTime now
     out->replies.push_back(
         {id, Unavailable("quorum read: only " + std::to_string(connected) + " of " +
                          std::to_string(regions) + " regions reachable from " +
-                         options_.region_names[options_.replica.self] + ", a majority needs " +
+                         options_.region_names[options_.replica.self] + ", " + what + " needs " +
                          std::to_string(majority))});
     return;
   }

@@ -245,6 +245,11 @@ TEST(RegionNodeTest, AQuorumReadCutOffFromAMajorityIsRefusedAtOnce) {
   const auto* status = std::get_if<Status>(&pair.reply(2)->result);
   ASSERT_NE(status, nullptr);
   EXPECT_EQ(status->code(), StatusCode::kUnavailable);
+  pair.Command(0, 3, ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kAll});
+  ASSERT_NE(pair.reply(3), nullptr);
+  const auto* all = std::get_if<Status>(&pair.reply(3)->result);
+  ASSERT_NE(all, nullptr);
+  EXPECT_NE(all->message().find("every region needs 2"), std::string::npos) << all->ToString();
 }
 
 // Contract 5: w=majority (of two regions: both).

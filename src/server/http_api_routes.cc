@@ -126,11 +126,17 @@ ApiCommand ParseRead(const HttpRequest& request, Match& m, const ApiOptions& opt
   if (auto error = CheckNoBody(request, m)) return *error;
   ReadCommand read{StateKey{m.data_class, std::move(m.key)}, std::nullopt, Consistency::kLocal};
   if (request.query.count("consistency")) {
+    // "eventual" and "strong" are the names seed 000 uses; docs/server.md says what each
+    // guarantees per class.
     const std::string_view level = QueryValue(request, "consistency");
-    if (level == "quorum") {
+    if (level == "quorum" || level == "strong") {
       read.consistency = Consistency::kQuorum;
-    } else if (level != "local") {
-      return BadRequest("consistency must be 'local' or 'quorum', not " + Quote(level));
+    } else if (level == "all") {
+      read.consistency = Consistency::kAll;
+    } else if (level != "local" && level != "eventual") {
+      return BadRequest(
+          "consistency must be 'local' (or 'eventual'), 'quorum' (or 'strong') or 'all', not " +
+          Quote(level));
     }
   }
   const std::string_view token = request.Header("x-session-token");

@@ -35,10 +35,15 @@ TEST(HttpApiRoutesTest, ReadConsistencyAndSession) {
   ASSERT_TRUE(read.session.has_value());
   EXPECT_EQ(*read.session, vv);
   EXPECT_EQ(ReadOf(Parse("GET", "/tags/k?consistency=local")).consistency, Consistency::kLocal);
+  EXPECT_EQ(ReadOf(Parse("GET", "/tags/k?consistency=eventual")).consistency, Consistency::kLocal);
+  EXPECT_EQ(ReadOf(Parse("GET", "/tags/k?consistency=strong")).consistency, Consistency::kQuorum);
+  EXPECT_EQ(ReadOf(Parse("GET", "/tags/k?consistency=all")).consistency, Consistency::kAll);
 
-  const ApiError bad_level = ErrorOf(Parse("GET", "/tags/k?consistency=strong"));
+  const ApiError bad_level = ErrorOf(Parse("GET", "/tags/k?consistency=linearizable"));
   EXPECT_EQ(bad_level.http_status, 400);
-  EXPECT_EQ(bad_level.message, "consistency must be 'local' or 'quorum', not 'strong'");
+  EXPECT_EQ(bad_level.message,
+            "consistency must be 'local' (or 'eventual'), 'quorum' (or 'strong') or 'all', not "
+            "'linearizable'");
 }
 
 // ?w= on every kind of write, in a cluster of three (ApiOptions{3}).

@@ -34,7 +34,9 @@ RouteLabels LabelsFor(const ApiCommand& command) {
     labels.op = "write";
   } else if (const auto* r = std::get_if<ReadCommand>(&command)) {
     labels.data_class = std::string(DataClassName(r->key.data_class));
-    labels.op = r->consistency == Consistency::kQuorum ? "quorum_read" : "read";
+    labels.op = r->consistency == Consistency::kQuorum ? "quorum_read"
+                : r->consistency == Consistency::kAll  ? "all_read"
+                                                       : "read";
   } else if (std::holds_alternative<MetricsCommand>(command)) {
     labels.op = "metrics";
   } else if (std::holds_alternative<HealthCommand>(command)) {
@@ -159,7 +161,7 @@ void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
   NodeOutput out;
   // Quorum reads and handles refuse at once when no majority is reachable: as of now.
   const auto* read = std::get_if<ReadCommand>(&command);
-  if ((read && read->consistency == Consistency::kQuorum) ||
+  if ((read && read->consistency != Consistency::kLocal) ||
       std::holds_alternative<HandleCommand>(command)) {
     RefreshLinks(now, &out);
   }

@@ -168,6 +168,9 @@ TEST_F(RegionClusterTest, AWriteWithWAllIsInEveryRegionWhenAnswered) {
           << cluster_.regions()[r];
     }
   }
+  // consistency=all merges every region's state (and "strong" is the quorum read).
+  EXPECT_EQ(CallJson(cluster_, 2, "GET", "/counter/wall0?consistency=all")["value"], 7);
+  EXPECT_EQ(CallJson(cluster_, 2, "GET", "/counter/wall0?consistency=strong")["value"], 7);
   Json majority = CallJson(cluster_, 1, "PUT", "/profile/wmaj?w=majority", R"({"a":"1"})");
   EXPECT_GE(majority.value("replicated_to", 0), 2) << majority.dump();
   CallJson(cluster_, 1, "PUT", "/profile/wmaj?w=most", R"({"a":"2"})", {}, 400);
