@@ -47,6 +47,9 @@ struct RegionConfig {
   std::string data_dir;  // RocksDB directory, relative to the working directory
   // The Redis protocol listener (RESP2/RESP3), when the config names one.
   std::optional<HostPort> resp;
+  // The admin listener (/admin/*: clock skew, backups; admin key required), when the config
+  // names one; without it those routes are reachable nowhere. Loopback in every shipped config.
+  std::optional<HostPort> admin;
 };
 
 std::string_view TopologyName(Topology topology);
@@ -74,6 +77,16 @@ struct RouterConfig {
   std::optional<HostPort> resp;
 };
 
+// Client authentication (docs/security.md). Absent from a config: authentication is off and
+// every process logs a warning at start.
+struct AuthConfig {
+  std::string keys_file;  // the hashed API keys (auth/key_store.h), relative to the working dir
+  // A file holding the plain key the router's RESP upstream connections AUTH with (a key with
+  // data grants for every class); empty: the router's RESP front end cannot reach regions.
+  std::string router_key_file;
+  bool operator==(const AuthConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::vector<RegionConfig> regions;
   Topology topology = Topology::kMesh;
@@ -81,6 +94,7 @@ struct ClusterConfig {
   std::vector<LinkConfig> links;
   WanConfig wan;
   RouterConfig router;
+  std::optional<AuthConfig> auth;
 
   // The id of the region called `name`, or nullopt.
   std::optional<RegionId> RegionIdByName(std::string_view name) const;

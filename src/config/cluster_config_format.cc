@@ -28,6 +28,7 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
       << "    http: " << r.http.ToString() << "\n"
       << "    replication: " << r.replication.ToString() << "\n";
     if (r.resp) y << "    resp: " << r.resp->ToString() << "\n";
+    if (r.admin) y << "    admin: " << r.admin->ToString() << "\n";
     y << "    data_dir: " << Quoted(r.data_dir) << "\n";
   }
   y << "topology: " << TopologyName(config.topology) << "\n";
@@ -48,6 +49,12 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     << "  http: " << config.router.http.ToString() << "\n";
   if (config.router.resp) y << "  resp: " << config.router.resp->ToString() << "\n";
   y << "  health_interval_ms: " << config.router.health_interval_ms << "\n";
+  if (config.auth) {
+    y << "auth:\n  keys_file: " << Quoted(config.auth->keys_file) << "\n";
+    if (!config.auth->router_key_file.empty()) {
+      y << "  router_key_file: " << Quoted(config.auth->router_key_file) << "\n";
+    }
+  }
   return y.str();
 }
 

@@ -61,8 +61,8 @@ Status CheckRegionName(const YamlReader& reader, const Field& field, const std::
 Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
                                  const ClusterConfig& config) {
   const YamlReader& r = state.reader;
-  MERIDIAN_ASSIGN_OR_RETURN(keys,
-                            r.Map(field, {"name", "http", "replication", "resp", "data_dir"}));
+  MERIDIAN_ASSIGN_OR_RETURN(
+      keys, r.Map(field, {"name", "http", "replication", "resp", "admin", "data_dir"}));
   MERIDIAN_ASSIGN_OR_RETURN(name_field, r.Required(field, keys, "name"));
   MERIDIAN_ASSIGN_OR_RETURN(name, r.String(name_field));
   MERIDIAN_RETURN_IF_ERROR(CheckRegionName(r, name_field, name));
@@ -78,6 +78,11 @@ Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
     MERIDIAN_ASSIGN_OR_RETURN(address, ReadListener(state, *resp_field));
     resp = address;
   }
+  std::optional<HostPort> admin;
+  if (const Field* admin_field = Optional(keys, "admin")) {
+    MERIDIAN_ASSIGN_OR_RETURN(address, ReadListener(state, *admin_field));
+    admin = address;
+  }
   MERIDIAN_ASSIGN_OR_RETURN(dir_field, r.Required(field, keys, "data_dir"));
   MERIDIAN_ASSIGN_OR_RETURN(data_dir, r.String(dir_field));
   for (const RegionConfig& other : config.regions) {
@@ -85,7 +90,7 @@ Result<RegionConfig> ParseRegion(ParseState& state, const Field& field,
       return r.Error(dir_field, "'" + data_dir + "' is also region " + other.name + "'s data_dir");
     }
   }
-  return RegionConfig{name, http, replication, data_dir, resp};
+  return RegionConfig{name, http, replication, data_dir, resp, admin};
 }
 
 Status ParseRegions(ParseState& state, const Field& field, ClusterConfig& config) {
@@ -241,6 +246,22 @@ Status ParseRouter(ParseState& state, const Field& field, ClusterConfig& config)
   return Status::Ok();
 }
 
+Status ParseAuth(ParseState& state, const Field& field, ClusterConfig& config) {
+  const YamlReader& r = state.reader;
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"keys_file", "router_key_file"}));
+  MERIDIAN_ASSIGN_OR_RETURN(keys_field, r.Required(field, keys, "keys_file"));
+  AuthConfig auth;
+  MERIDIAN_ASSIGN_OR_RETURN(keys_file, r.String(keys_field));
+  if (keys_file.empty()) return r.Error(keys_field, "must name the key file");
+  auth.keys_file = keys_file;
+  if (const Field* router_key = Optional(keys, "router_key_file")) {
+    MERIDIAN_ASSIGN_OR_RETURN(path, r.String(*router_key));
+    auth.router_key_file = path;
+  }
+  config.auth = std::move(auth);
+  return Status::Ok();
+}
+
 // Invariant 4: one machine, so any two listeners on the same port collide whatever the host.
 Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
   const Field& wan_base = state.wan_base_port;
@@ -264,8 +285,8 @@ Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
 Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   const YamlReader& r = state.reader;
   const Field root = YamlReader::Root(node);
-  MERIDIAN_ASSIGN_OR_RETURN(keys,
-                            r.Map(root, {"regions", "topology", "hub", "links", "wan", "router"}));
+  MERIDIAN_ASSIGN_OR_RETURN(
+      keys, r.Map(root, {"regions", "topology", "hub", "links", "wan", "router", "auth"}));
   ClusterConfig config;
   MERIDIAN_ASSIGN_OR_RETURN(regions, r.Required(root, keys, "regions"));
   MERIDIAN_RETURN_IF_ERROR(ParseRegions(state, regions, config));
@@ -276,6 +297,9 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   MERIDIAN_RETURN_IF_ERROR(ParseWan(state, wan, config));
   MERIDIAN_ASSIGN_OR_RETURN(router, r.Required(root, keys, "router"));
   MERIDIAN_RETURN_IF_ERROR(ParseRouter(state, router, config));
+  if (const Field* auth = Optional(keys, "auth")) {
+    MERIDIAN_RETURN_IF_ERROR(ParseAuth(state, *auth, config));
+  }
   MERIDIAN_RETURN_IF_ERROR(CheckPorts(state, config));
   return config;
 }

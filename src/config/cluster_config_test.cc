@@ -217,6 +217,39 @@ TEST(ClusterConfigTest, RouterRespListener) {
       << missing.status().message();
 }
 
+TEST(ClusterConfigTest, AuthAndAdminListeners) {
+  Result<ClusterConfig> off = ParseClusterConfig(kBase, "test.yaml");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->auth.has_value());  // no section: authentication off
+  EXPECT_FALSE(off->regions[0].admin.has_value());
+
+  std::string text = Replace(kBase, "replication: 127.0.0.1:7201",
+                             "replication: 127.0.0.1:7201\n    admin: 127.0.0.1:7301");
+  text += "auth:\n  keys_file: keys.txt\n  router_key_file: router.key\n";
+  Result<ClusterConfig> on = ParseClusterConfig(text, "test.yaml");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  ASSERT_TRUE(on->auth.has_value());
+  EXPECT_EQ(on->auth->keys_file, "keys.txt");
+  EXPECT_EQ(on->auth->router_key_file, "router.key");
+  ASSERT_TRUE(on->regions[0].admin.has_value());
+  EXPECT_EQ(on->regions[0].admin->ToString(), "127.0.0.1:7301");
+  Result<ClusterConfig> again = ParseClusterConfig(FormatClusterConfig(*on), "formatted");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->auth, on->auth);
+  EXPECT_EQ(again->regions[0].admin, on->regions[0].admin);
+
+  // The admin port is a listener like the others; the key file is required in the section.
+  Result<ClusterConfig> clash =
+      ParseClusterConfig(Replace(text, "admin: 127.0.0.1:7301", "admin: 127.0.0.1:7102"), "t");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("already used"), std::string::npos);
+  Result<ClusterConfig> no_file =
+      ParseClusterConfig(Replace(text, "  keys_file: keys.txt\n", ""), "t.yaml");
+  ASSERT_FALSE(no_file.ok());
+  EXPECT_NE(no_file.status().message().find("keys_file"), std::string::npos)
+      << no_file.status().message();
+}
+
 TEST(ClusterConfigTest, MoreThanMaxRegionsIsRejected) {
   std::string text = "regions:\n";
   for (int i = 0; i <= static_cast<int>(kMaxRegions); ++i) {

@@ -84,6 +84,8 @@ Result<Endpoints> ParseEndpoints(std::string_view json) {
       return InvalidArgument("endpoints: \"router\" must be an address string");
     }
   }
+  const auto key = parsed.find("client_key");
+  if (key != parsed.end() && key->is_string()) out.client_key = key->get<std::string>();
   return out;
 }
 

@@ -22,6 +22,7 @@ Result<std::vector<GenTarget>> LoadTargetsFromConfig(const std::string& path);
 struct Endpoints {
   std::vector<GenTarget> regions;  // in the file's order
   std::string router;              // "" when the file names none
+  std::string client_key;          // the demo's client API key; "" when the file has none
 };
 // Parses {"regions": {"us": {"http": "127.0.0.1:7101", ...}, ...}, "router": "127.0.0.1:7000"}
 // (what `meridian demo` prints). Regions keep the file's order.

@@ -56,6 +56,8 @@ struct GenOptions {
   // Non-empty: every request goes to this router address with X-Client-Region naming the region
   // the op was planned for; the targets then only name the regions.
   std::string router;
+  // Sent as `Authorization: Bearer api_key` on every request when set (docs/security.md).
+  std::string api_key;
   bool session = false;           // reads carry the client's last session token
   bool idempotency_keys = false;  // writes carry Idempotency-Key: gen-<seed>-<index>
   int threads = 1;

@@ -136,6 +136,9 @@ PoolRequest Shard::MakeRequest(const PlannedOp& op, std::string* token_sent) con
   if (!options_.router.empty()) {
     request.headers.emplace_back("X-Client-Region", options_.targets[op.region].name);
   }
+  if (!options_.api_key.empty()) {
+    request.headers.emplace_back("Authorization", "Bearer " + options_.api_key);
+  }
   if (options_.session && op.kind == OpKind::kRead) {
     auto token = tokens_.find(op.client);
     if (token != tokens_.end()) {

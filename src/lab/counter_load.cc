@@ -50,6 +50,7 @@ GenOptions CounterLoadOptions(const LabContext& context, const CounterLoad& load
   for (size_t r = 0; r < context.region_count(); ++r)
     options.targets.push_back(GenTarget{context.region_names[r], context.region_http[r]});
   options.threads = kCounterLoadThreads;
+  options.api_key = context.client_key;
   return options;
 }
 

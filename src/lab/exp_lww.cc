@@ -33,7 +33,7 @@ void RunSkewCase(const LabContext& context, int64_t skew_ms, ExperimentResult& r
   const std::string key = "lww-skew" + std::to_string(skew_ms) + "-" + std::to_string(context.seed);
   if (skew_ms > 0) {
     auto set =
-        LabCall(context.region_http[skewed], "POST", "/admin/skew?ms=" + std::to_string(skew_ms));
+        LabCall(context.region_admin[skewed], "POST", "/admin/skew?ms=" + std::to_string(skew_ms));
     if (!set.ok() || set->status != 200) {
       result.Assert(label + ": skew " + first_name, false,
                     set.ok() ? "HTTP " + std::to_string(set->status) : set.status().ToString());
@@ -52,7 +52,7 @@ void RunSkewCase(const LabContext& context, int64_t skew_ms, ExperimentResult& r
                                           return AllAgree(values);
                                         },
                                         kConvergeTimeout);
-  if (skew_ms > 0) (void)LabCall(context.region_http[skewed], "POST", "/admin/skew?ms=0");
+  if (skew_ms > 0) (void)LabCall(context.region_admin[skewed], "POST", "/admin/skew?ms=0");
   result.Assert(label + ": both writes acknowledged", written, "");
   result.Assert(label + ": all regions agree", converged,
                 values.empty() ? "reads failed" : values.front().dump());
@@ -73,6 +73,7 @@ ExperimentResult RunLwwExperiment(const LabContext& context) {
   options.workload.conflict_pairs = context.quick ? 20 : 200;
   options.workload.steps = {RateStep{20, 1'000'000'000}};  // pair spacing: 20 pairs per second
   options.workload.key_prefix = "lww-" + std::to_string(context.seed) + "-";
+  options.api_key = context.client_key;
   for (size_t r = 0; r < context.region_count(); ++r) {
     options.targets.push_back(GenTarget{context.region_names[r], context.region_http[r]});
   }

@@ -60,6 +60,7 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
     options.workload.zipf_exponent = 0.01;
     options.workload.mix.weights = {1, 1, 1, 0, 1};
     options.workload.read_fraction = 0;
+    options.api_key = context.client_key;
     options.workload.tags_remove_fraction = 0;
     options.workload.clients = 4;
     options.workload.steps = {RateStep{rate, duration_ns}};

@@ -1,5 +1,6 @@
 #include "lab/lab_context.h"
 
+#include <algorithm>
 #include <cctype>
 #include <thread>
 
@@ -32,6 +33,25 @@ ExperimentResult LabContext::NewResult(const std::string& experiment, std::strin
   return result;
 }
 
+namespace {
+
+struct LabCredentials {
+  std::string client_key;
+  std::string admin_key;
+  std::string control;
+};
+
+LabCredentials& Credentials() {
+  static LabCredentials credentials;
+  return credentials;
+}
+
+}  // namespace
+
+void SetLabCredentials(std::string client_key, std::string admin_key, std::string control) {
+  Credentials() = {std::move(client_key), std::move(admin_key), std::move(control)};
+}
+
 Result<LabReply> LabCall(const std::string& address, const std::string& method,
                          const std::string& target, const std::string& body, LabHeaders headers,
                          std::chrono::milliseconds timeout) {
@@ -40,6 +60,12 @@ Result<LabReply> LabCall(const std::string& address, const std::string& method,
   request.target = target;
   request.body = body;
   request.headers = std::move(headers);
+  const LabCredentials& keys = Credentials();
+  const bool admin = address == keys.control || target.starts_with("/admin/");
+  const std::string& key = admin ? keys.admin_key : keys.client_key;
+  const bool named = std::any_of(request.headers.begin(), request.headers.end(),
+                                 [](const auto& h) { return h.first == "Authorization"; });
+  if (!key.empty() && !named) request.headers.emplace_back("Authorization", "Bearer " + key);
   const auto start = Clock::now();
   auto response = HttpFetch(address, request, timeout);
   if (!response.ok()) return response.status();

@@ -23,7 +23,12 @@ struct LabContext {
   ClusterConfig config;
   std::vector<std::string> region_names;  // in RegionId order
   std::vector<std::string> region_http;   // "127.0.0.1:port", same order
+  std::vector<std::string> region_admin;  // each region's admin listener, same order
   std::string demo_control;               // the supervisor's control API
+  // The demo's API keys (its endpoints file's): LabCall sends them (SetLabCredentials), gen
+  // runs take client_key.
+  std::string client_key;
+  std::string admin_key;
   std::string cluster_dir;  // the cluster's data: one directory per region, named after it
   uint64_t seed = 1;
   bool quick = false;
@@ -48,6 +53,11 @@ struct LabReply {
 };
 
 using LabHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// The keys every later LabCall sends as `Authorization: Bearer KEY` unless the call names its own:
+// the admin key to `control` and to /admin/* targets, the client key to everything else. Set
+// once by RunLab before any experiment runs; experiments only read it.
+void SetLabCredentials(std::string client_key, std::string admin_key, std::string control);
 
 // One request; any HTTP status is a reply, a transport failure is an error.
 Result<LabReply> LabCall(const std::string& address, const std::string& method,

@@ -122,6 +122,7 @@ Result<Ledger> RunLab(const LabOptions& options) {
   for (const RegionConfig& region : context.config.regions) {
     context.region_names.push_back(region.name);
     context.region_http.push_back(region.http.ToString());
+    context.region_admin.push_back(region.admin ? region.admin->ToString() : std::string());
   }
   context.demo_control = addresses->control;
   context.cluster_dir = std::filesystem::absolute(options.out_dir + "/cluster").string();
@@ -143,6 +144,11 @@ Result<Ledger> RunLab(const LabOptions& options) {
     demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
     DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
     MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
+    if (supervisor.keys()) {
+      context.client_key = supervisor.keys()->client_key;
+      context.admin_key = supervisor.keys()->admin_key;
+    }
+    SetLabCredentials(context.client_key, context.admin_key, context.demo_control);
     for (const ExperimentEntry& entry : *experiments) {
       if (options.progress != nullptr) *options.progress << "lab: running " << entry.name << "\n";
       const auto started = std::chrono::steady_clock::now();

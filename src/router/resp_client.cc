@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "auth/resp_gate.h"
 #include "base/assert.h"
 #include "router/resp_front_impl.h"
 
@@ -115,6 +116,18 @@ void RespClient::Execute(std::span<const std::string_view> args) {
   command->seq = next_seq_++;
   command->kind = ClassifyRespCommand(args[0]);
   slots_.push_back(command);
+  const auth::RespGateDecision gate =
+      auth::GateRespCommand(front_.options.keys, auth_, args, front_.options.strong_prefix);
+  if (gate.kind != auth::RespGateDecision::Kind::kRun) {
+    if (gate.kind == auth::RespGateDecision::Kind::kReplyOk) {
+      RespWriter(&command->reply, state_.version).WriteSimpleString("OK");
+    } else {
+      command->reply = ErrorReply(state_.version, gate.error);
+    }
+    command->done = true;
+    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    return;
+  }
   if (command->kind == RespCommandKind::kRouter || command->kind == RespCommandKind::kRefused) {
     command->reply = AnswerOwnCommand(args, state_, front_.options.region_names);
     command->done = true;

@@ -100,11 +100,13 @@ Status RespFront::Start() {
                                                   address + ": " + endpoint.status().message());
     }
     std::vector<std::vector<std::shared_ptr<RespUpstream>>> by_version(2);
+    RespUpstreamOptions upstream_options;
+    upstream_options.auth_key = s.options.upstream_key;
     for (RespVersion version : {RespVersion::kResp2, RespVersion::kResp3}) {
       for (size_t i = 0; i < s.options.connections_per_region; ++i) {
         by_version[VersionIndex(version)].push_back(std::make_shared<RespUpstream>(
             s.strand, *endpoint, "region " + s.options.region_names[region] + " at " + address,
-            version, RespUpstreamOptions{}));
+            version, upstream_options));
       }
     }
     s.upstreams.push_back(std::move(by_version));

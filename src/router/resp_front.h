@@ -22,6 +22,9 @@
 //     max_output_bytes of replies unsent, or max_request_bytes of commands not yet answered; at
 //     most max_clients connections are served at once (more get -ERR max number of clients
 //     reached and are closed).
+//  8. With keys set, a client authenticates (AUTH / HELLO ... AUTH) before anything but AUTH,
+//     HELLO, PING and QUIT, and a command its key's grants do not cover is answered -NOPERM here
+//     and never forwarded (auth/resp_gate.h).
 //  7. Everything runs on one strand of the router's io_context: no locks of its own; the health
 //     table is read through the hooks, under the router's mutex. Stop() is asynchronous and
 //     idempotent; AbortRegion may be called from any thread.
@@ -36,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/key_store.h"
 #include "base/ids.h"
 #include "base/status.h"
 #include "router/router_metrics.h"
@@ -63,6 +67,14 @@ struct RespFrontOptions {
   size_t max_request_bytes = size_t{16} << 20;
   // Redis's maxclients default.
   size_t max_clients = 10'000;
+  // Client authentication (auth/resp_gate.h): the cluster's API keys, owned by the router and
+  // outliving the front end; nullptr: off. The router enforces a client's grants itself, since
+  // its upstream connections are shared and authenticated as the router.
+  const auth::KeyStore* keys = nullptr;
+  // The router's own key, sent as AUTH on every upstream connection; empty: none.
+  std::string upstream_key;
+  // The regions' handle keyspace (RespOptions::strong_prefix), for the grant check.
+  std::string strong_prefix = "handle:";
 };
 
 // What the front end needs from the router: routing decisions and idempotency keys.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/resp_gate.h"
 #include "resp/resp_parser.h"
 #include "router/resp_front.h"
 #include "router/resp_own_commands.h"
@@ -90,6 +91,7 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   const uint64_t id_;
   RespParser parser_;
   RespClientState state_;
+  auth::RespAuthState auth_;
   std::deque<CommandPtr> slots_;            // every unanswered or unsent reply, in order
   std::map<uint64_t, CommandPtr> waiting_;  // to be sent (again), oldest first
   std::shared_ptr<RespUpstream> bound_;     // invariant 3; null when nothing is in flight

@@ -78,6 +78,11 @@ void RespUpstream::Connect() {
     pending_.push_front({pending_.empty() ? RespClock::now() : pending_.front().deadline, {}});
     out_.insert(0, kHello3);
   }
+  if (!options_.auth_key.empty()) {
+    pending_.push_front({pending_.empty() ? RespClock::now() : pending_.front().deadline, {}});
+    out_.insert(0, "*2\r\n$4\r\nAUTH\r\n$" + std::to_string(options_.auth_key.size()) + "\r\n" +
+                       options_.auth_key + "\r\n");
+  }
   link_->socket.async_connect(
       endpoint_, [self = shared_from_this(), link = link_](boost::system::error_code ec) {
         if (link != self->link_) return;
@@ -137,7 +142,8 @@ void RespUpstream::OnReplies() {
     Pending done = std::move(pending_.front());
     pending_.pop_front();
     if (!done.callback) {
-      if (frame.starts_with('-')) return Fail(Unavailable(name_ + ": HELLO 3: " + frame));
+      if (frame.starts_with('-'))
+        return Fail(Unavailable(name_ + ": connection setup (AUTH / HELLO 3): " + frame));
       continue;
     }
     done.callback(std::move(frame));

@@ -49,6 +49,9 @@ struct RespUpstreamOptions {
   // growing.
   size_t max_in_flight = 65'536;
   RespReplyFramerOptions framer;
+  // Sent as `AUTH key` first on every new connection when set (the regions require a key); an
+  // error reply to it fails the connection, as HELLO 3's does.
+  std::string auth_key;
 };
 
 class RespUpstream : public std::enable_shared_from_this<RespUpstream> {

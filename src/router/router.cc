@@ -211,6 +211,8 @@ Status Router::Impl::StartResp() {
   resp.resp_dial = topology.resp_dial;
   resp.default_location = options.location;
   resp.forward_timeout_ms = options.forward_timeout_ms;
+  resp.keys = options.keys.get();
+  resp.upstream_key = options.upstream_key;
   RespFrontHooks hooks;
   hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
     std::lock_guard<std::mutex> lock(mu);

@@ -7,10 +7,13 @@
 //  2. link_rtt_ms[l][l] == 0: a client in a region reaches its own region without a WAN hop.
 #pragma once
 
+#include <memory>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "auth/key_store.h"
 
 #include "base/ids.h"
 #include "config/cluster_config.h"
@@ -73,6 +76,11 @@ struct RouterOptions {
   // Prometheus' HTTP address ("host:port"), which /dashboard queries through the router; empty:
   // the dashboard reads the regions' /metrics instead.
   std::string prometheus_address;
+  // Client authentication on the RESP listener (HTTP passes Authorization through to the
+  // regions, which check it): the cluster's keys, null when auth is off; the router's own key,
+  // which its upstream RESP connections AUTH with.
+  std::shared_ptr<const auth::KeyStore> keys;
+  std::string upstream_key;
 };
 
 // The production options for `config`: its router address and probe interval.

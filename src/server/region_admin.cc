@@ -1,6 +1,7 @@
 // The region's admin routes: the demo's chaos hook for its clock (`meridian chaos skew`) and
-// online backups (`meridian backup`). They are on the client listener for now (issue 13 moves
-// them to an admin listener with an admin role).
+// online backups (`meridian backup`). Served only on the admin listener (the config's `admin`,
+// loopback in every shipped config), and with auth on only to keys with the admin role: they
+// change the region's clock and copy its whole database.
 //
 // POST /admin/backup?to=DIR   DIR absolute; a backup of this region's database into DIR
 //   (incremental after the first there), consistent at one point between writes. Answers when
@@ -15,9 +16,27 @@
 #include <string>
 #include <utility>
 
+#include "server/http_auth.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
+
+void RegionServer::Impl::HandleAdminListener(HttpRequest request, HttpResponder respond) {
+  if (loading.load()) return respond(LoadingResponse(request));
+  if (keys) {
+    auto authenticated = AuthenticateHttp(*keys, request);
+    if (auto* refusal = std::get_if<HttpResponse>(&authenticated)) {
+      return respond(std::move(*refusal));
+    }
+    const auth::KeyEntry* key = std::get<const auth::KeyEntry*>(authenticated);
+    if (!auth::HasAdmin(key->grants)) return respond(NotAdmin(*key));
+  }
+  if (!request.path.starts_with("/admin/")) {
+    return respond(FormatError(
+        {404, "not_found", "the admin listener serves /admin/* only, not " + request.path, ""}));
+  }
+  HandleAdmin(request, std::move(respond));
+}
 
 void RegionServer::Impl::HandleAdmin(const HttpRequest& request, HttpResponder respond) {
   if (request.path == "/admin/skew") return HandleSkew(request, std::move(respond));

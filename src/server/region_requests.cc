@@ -8,6 +8,7 @@
 
 #include "clock/clock_codec.h"
 #include "dashboard/dashboard.h"
+#include "server/http_auth.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
@@ -70,11 +71,25 @@ HttpResponse RegionServer::Impl::LoadingResponse(const HttpRequest& request) con
 void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
   if (loading.load()) return respond(LoadingResponse(request));
   const SteadyTime start = std::chrono::steady_clock::now();
+  // Contract 9: nothing that changes a region's clock, data files or membership is reachable
+  // here, whatever the key.
   if (request.path.starts_with("/admin/")) {
-    HandleAdmin(request, std::move(respond));
-    return;
+    return respond(FormatError({404, "not_found",
+                                "no route " + request.path +
+                                    " on the client listener: admin routes are served on the "
+                                    "region's admin listener",
+                                ""}));
   }
+  // Open like /metrics, which is all it reads: the page and its config hold no data.
   if (dashboard::IsDashboardPath(request.path)) return respond(Dashboard(request));
+  const auth::KeyEntry* caller = nullptr;  // null: auth off, or an open route
+  if (keys && !IsOpenRoute(request)) {
+    auto authenticated = AuthenticateHttp(*keys, request);
+    if (auto* refusal = std::get_if<HttpResponse>(&authenticated)) {
+      return respond(std::move(*refusal));
+    }
+    caller = std::get<const auth::KeyEntry*>(authenticated);
+  }
   // Wraps the responder so every answer is counted and timed under its route's labels.
   auto timed = [this, start, method = MethodLabel(request.method)](
                    HttpResponder inner, const std::string& data_class, const std::string& op) {
@@ -96,6 +111,10 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     }
     HttpResponder answer = timed(std::move(respond), "handle", op);
     if (const auto* error = std::get_if<ApiError>(&*handle)) return answer(FormatError(*error));
+    if (caller != nullptr) {
+      const auth::Access access = *AccessFor(std::get<HandleCommand>(*handle));
+      if (!auth::Allows(caller->grants, access)) return answer(Forbidden(*caller, access));
+    }
     return Submit(std::get<HandleCommand>(std::move(*handle)),
                   [this, answer = std::move(answer)](NodeReply reply) {
                     answer(FormatReply(reply, nullptr));
@@ -105,6 +124,11 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
   const RouteLabels labels = LabelsFor(command);
   HttpResponder answer = timed(std::move(respond), labels.data_class, labels.op);
 
+  if (caller != nullptr) {
+    if (auto access = AccessFor(command); access && !auth::Allows(caller->grants, *access)) {
+      return answer(Forbidden(*caller, *access));
+    }
+  }
   if (const auto* error = std::get_if<ApiError>(&command)) {
     answer(FormatError(*error));
   } else if (auto* write = std::get_if<WriteCommand>(&command)) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <utility>
 
+#include "auth/key_store.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
@@ -40,6 +41,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   if (options.http_address.empty()) options.http_address = me.http.ToString();
   if (options.replication_address.empty()) options.replication_address = me.replication.ToString();
   if (options.resp_address.empty() && me.resp) options.resp_address = me.resp->ToString();
+  if (options.admin_address.empty() && me.admin) options.admin_address = me.admin->ToString();
   options.replica.self = options.self;
   options.replica.region_count = static_cast<RegionId>(cluster.regions.size());
   options.replica.topology = cluster.topology;
@@ -49,6 +51,16 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   Impl& s = *impl;
   Impl* raw = impl.get();
   s.options = options;
+  if (cluster.auth) {
+    auto keys = auth::KeyStore::Load(cluster.auth->keys_file);
+    if (!keys.ok()) return Status(keys.status().code(), "auth: " + keys.status().message());
+    s.keys = std::move(keys).value();
+  } else {
+    spdlog::warn(
+        "region {}: the cluster config has no `auth` section: client authentication is OFF, "
+        "any client may read and write everything (docs/security.md)",
+        me.name);
+  }
   for (const RegionConfig& region : cluster.regions)
     s.region_names.push_back(region.name);
   s.api_options.region_count = options.replica.region_count;
@@ -57,6 +69,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   s.loop_thread = std::thread([raw] { raw->loop.run(); });
   auto abandon = [&s](Status st) {
     if (s.http) s.http->Stop();
+    if (s.admin_http) s.admin_http->Stop();
     if (s.resp) s.RunOnLoop([&s] { s.resp->Stop(); });
     s.work.reset();
     s.loop.stop();
@@ -78,6 +91,17 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   if (Status st = s.http->Start(); !st.ok()) {
     return abandon(Status(st.code(), "HTTP listener: " + st.message()));
   }
+  if (!options.admin_address.empty()) {
+    s.admin_http = std::make_unique<HttpServer>(
+        options.admin_address,
+        [raw](HttpRequest request, HttpResponder respond) {
+          raw->HandleAdminListener(std::move(request), std::move(respond));
+        },
+        http_options);
+    if (Status st = s.admin_http->Start(); !st.ok()) {
+      return abandon(Status(st.code(), "admin listener: " + st.message()));
+    }
+  }
   if (!options.resp_address.empty()) {
     RespServer::Hooks hooks;
     hooks.loading = [raw] { return raw->loading.load(); };
@@ -86,6 +110,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       raw->Submit(std::move(command), std::move(done));
     };
     hooks.now_steady_ms = [raw] { return raw->Now().steady_ms; };
+    hooks.keys = s.keys ? &*s.keys : nullptr;
     s.resp =
         std::make_unique<RespServer>(s.loop, options.resp_address, options.resp, std::move(hooks));
     if (Status st = s.resp->Start(); !st.ok()) return abandon(st);
@@ -147,12 +172,15 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   s.RunOnLoop([raw, &me] {
     const Replica& replica = raw->node->replica();
     spdlog::info(
-        "region {}: serving http://{} resp {} replication {} data {} (applied {}{}; wal {})",
+        "region {}: serving http://{} resp {} admin {} replication {} data {} (applied {}{}; "
+        "wal {}; auth {})",
         me.name, raw->http->address(),
-        raw->resp ? std::to_string(raw->resp->port()) : std::string("off"), raw->transport->port(),
-        raw->options.data_dir, replica.applied().ToString(),
+        raw->resp ? std::to_string(raw->resp->port()) : std::string("off"),
+        raw->admin_http ? std::to_string(raw->admin_http->port()) : std::string("off"),
+        raw->transport->port(), raw->options.data_dir, replica.applied().ToString(),
         replica.rejoining() ? "; new or restored storage: rejoining its peers" : "",
-        WalSyncName(raw->options.commit.wal_sync));
+        WalSyncName(raw->options.commit.wal_sync),
+        raw->keys ? std::to_string(raw->keys->entries().size()) + " keys" : std::string("off"));
     raw->loading = false;
     raw->ScheduleTick();
   });
@@ -173,6 +201,7 @@ void RegionServer::Stop() {
   // Requests in flight are answered (the HTTP server waits for them, up to its grace period)
   // while ticks and peers still drive the node, so session waits and quorum reads can finish.
   s.http->Stop();
+  if (s.admin_http) s.admin_http->Stop();
   if (s.resp) s.RunOnLoop([&s] { s.resp->Stop(); });
   s.transport->Stop();  // no more peer messages; what the loop sends now is dropped
   s.RunOnLoop([&s] {
@@ -197,6 +226,9 @@ void RegionServer::Stop() {
 
 uint16_t RegionServer::http_port() const {
   return impl_->http->port();
+}
+uint16_t RegionServer::admin_port() const {
+  return impl_->admin_http ? impl_->admin_http->port() : 0;
 }
 uint16_t RegionServer::resp_port() const {
   return impl_->resp ? impl_->resp->port() : 0;

@@ -41,6 +41,10 @@
 //     dialled to every region, whatever the topology, because a majority may include any of them.
 //  8. Stop() drains: stops taking requests, answers those in flight, commits what the core
 //     emitted, stops replication and closes RocksDB. Idempotent.
+//  9. With `auth` in the cluster config, every request but GET /healthz and /metrics needs an API
+//     key whose grants cover it (server/http_auth.h; RESP: auth/resp_gate.h): 401 / 403 before
+//     the node sees it. /admin/* is served only on the admin listener, to keys with the admin
+//     role; on the client listener it is 404. Without `auth`, a warning at start, and all open.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +72,9 @@ struct RegionServerOptions {
   std::string replication_address;
   // The Redis protocol listener; empty: the cluster config's `resp` for this region, if any.
   std::string resp_address;
+  // The admin listener (/admin/*); empty: the cluster config's `admin` for this region, if any.
+  // Without one the admin routes are reachable nowhere.
+  std::string admin_address;
   RespOptions resp;
   // false: dial peers through the WAN emulator's proxies (the demo); true: dial their replication
   // listeners directly (tests and deployments without an emulator).
@@ -114,7 +121,8 @@ class RegionServer {
 
   uint16_t http_port() const;
   uint16_t replication_port() const;
-  uint16_t resp_port() const;  // 0 when no RESP listener
+  uint16_t resp_port() const;   // 0 when no RESP listener
+  uint16_t admin_port() const;  // 0 when no admin listener
   const std::string& name() const;
 
   struct Impl;

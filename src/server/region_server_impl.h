@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/key_store.h"
 #include "net/http_server.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
@@ -67,7 +68,10 @@ struct RegionServer::Impl {
   std::unique_ptr<WalSyncer> syncer;
   std::unique_ptr<ReplicationTransport> transport;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<HttpServer> admin_http;  // /admin/* only; null without an admin address
   std::unique_ptr<RespServer> resp;
+  // The API keys, loaded at start; nullopt: authentication off (the cluster config has no auth).
+  std::optional<auth::KeyStore> keys;
 
   // --- loop thread only (set before `loading` turns false) ---
   std::unique_ptr<RegionNode> node;
@@ -111,7 +115,9 @@ struct RegionServer::Impl {
   void Submit(NodeCommand command, PendingRequest request);
   void Answer(NodeReply reply);
   HttpResponse FormatReply(const NodeReply& reply, const StateKey* key) const;
-  // region_admin.cc: `meridian chaos skew` and `meridian backup`.
+  // region_admin.cc: `meridian chaos skew` and `meridian backup`. HandleAdminListener
+  // authenticates (admin role) and routes; HandleAdmin serves an allowed /admin/* request.
+  void HandleAdminListener(HttpRequest request, HttpResponder respond);
   void HandleAdmin(const HttpRequest& request, HttpResponder respond);
   HttpResponse Dashboard(const HttpRequest& request) const;
   void HandleSkew(const HttpRequest& request, HttpResponder respond);

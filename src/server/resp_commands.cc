@@ -299,7 +299,7 @@ class Planner {
       if (option == "SETNAME" && i + 1 < args_.size()) {
         session_.name = Arg(++i);
       } else if (option == "AUTH" && i + 2 < args_.size()) {
-        i += 2;  // no authentication configured: any credentials are accepted, as Redis does
+        i += 2;  // checked before planning, by the connection's auth gate (auth/resp_gate.h)
       } else {
         return Error(session_.version, "ERR syntax error in HELLO option '" + Arg(i) + "'");
       }

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/resp_gate.h"
 #include "net/endpoint.h"
 #include "resp/resp_parser.h"
 
@@ -163,6 +164,18 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
       slot->ready = true;
       return;
     }
+    const auth::RespGateDecision gate =
+        auth::GateRespCommand(server_.hooks.keys, auth_, args, server_.options.strong_prefix);
+    if (gate.kind != auth::RespGateDecision::Kind::kRun) {
+      RespWriter out(&slot->bytes, session_.version);
+      if (gate.kind == auth::RespGateDecision::Kind::kReplyOk) {
+        out.WriteSimpleString("OK");
+      } else {
+        out.WriteError(gate.error);
+      }
+      slot->ready = true;
+      return;
+    }
     RespContext context{server_.hooks.node(), server_.options, server_.hooks.now_steady_ms()};
     RespPlan plan = PlanCommand(args, session_, context);
     if (session_.quit) {
@@ -232,6 +245,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   const uint64_t id_;
   RespParser parser_;
   RespSession session_;
+  auth::RespAuthState auth_;
   std::deque<std::shared_ptr<Slot>> slots_;
   std::string output_;
   std::string in_flight_;

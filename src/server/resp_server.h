@@ -14,6 +14,9 @@
 //  4. A connection stops reading while it has kMaxPendingCommands unanswered or its output is
 //     past kMaxOutputBytes, so a client that pipelines without reading cannot grow our memory.
 //  5. Stop() closes the listener and every connection; replies still due are dropped.
+//  6. Before anything else a command passes the connection's auth gate (auth/resp_gate.h):
+//     AUTH / HELLO ... AUTH, -NOAUTH before them, -WRONGPASS, -NOPERM; a refused command runs
+//     nowhere.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/key_store.h"
 #include "base/status.h"
 #include "node/commands.h"
 #include "node/region_node.h"
@@ -39,6 +43,9 @@ class RespServer {
     // Hands `command` to the node; `done` gets its reply, on the loop.
     std::function<void(NodeCommand command, std::function<void(NodeReply)> done)> submit;
     std::function<uint64_t()> now_steady_ms;
+    // The API keys (auth/resp_gate.h), owned by the region and outliving this server; nullptr:
+    // authentication off.
+    const auth::KeyStore* keys = nullptr;
   };
 
   RespServer(boost::asio::io_context& loop, std::string address, RespOptions options, Hooks hooks);

@@ -1,6 +1,7 @@
 #include "tools/backup_command.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -31,6 +32,7 @@ struct BackupFlags {
   std::string config_path = "deploy/local.yaml";
   std::string region;
   std::string to;
+  std::string key;  // the admin key; "": $MERIDIAN_ADMIN_KEY
   int timeout_s = 3600;
 };
 
@@ -46,13 +48,23 @@ int RunBackup(const BackupFlags& f) {
                  config->RegionNames().c_str());
     return 2;
   }
+  const RegionConfig& region = config->regions[*id];
+  if (!region.admin) {
+    std::fprintf(stderr, "backup: region %s has no admin listener (`admin:` in the config)\n",
+                 f.region.c_str());
+    return 2;
+  }
+  std::string key = f.key;
+  if (key.empty()) {
+    if (const char* env = std::getenv("MERIDIAN_ADMIN_KEY")) key = env;
+  }
   // The region writes the files: it needs the path as this shell means it.
   const std::string dir = std::filesystem::absolute(f.to).lexically_normal().string();
   HttpClientRequest request;
   request.method = "POST";
   request.target = "/admin/backup?to=" + QueryValue(dir);
-  auto reply =
-      HttpFetch(config->regions[*id].http.ToString(), request, std::chrono::seconds(f.timeout_s));
+  if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
+  auto reply = HttpFetch(region.admin->ToString(), request, std::chrono::seconds(f.timeout_s));
   if (!reply.ok()) {
     std::fprintf(stderr, "backup: region %s: %s\n", f.region.c_str(),
                  reply.status().ToString().c_str());
@@ -91,6 +103,9 @@ void AddBackupCommands(CLI::App& app, int* exit_code) {
   backup->add_option("--region", b->region, "the region to back up")->required();
   backup->add_option("--to", b->to, "backup directory (the region's machine writes it)")
       ->required();
+  backup->add_option("--key", b->key,
+                     "an admin key (default: $MERIDIAN_ADMIN_KEY; the demo's is admin_key in its "
+                     "endpoints file)");
   backup->add_option("--timeout-s", b->timeout_s, "how long to wait for the copy")
       ->capture_default_str()
       ->check(CLI::Range(1, 86'400));

@@ -1,4 +1,5 @@
-// `meridian backup`: an online, incremental backup of a running region (its POST /admin/backup).
+// `meridian backup`: an online, incremental backup of a running region (its POST /admin/backup,
+// on the region's admin listener, with an admin key).
 // `meridian restore`: a region's data directory from the latest backup, as a new incarnation
 // that rejoins its peers when started (server/region_backup.h).
 #pragma once

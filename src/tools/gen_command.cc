@@ -26,6 +26,7 @@ struct GenFlags {
   std::vector<std::string> targets;
   std::string config;
   std::string endpoints_file;
+  std::string key;  // API key; "": the endpoints file's client_key, if any
   std::string via_router;
   uint64_t seed = 1;
   uint64_t keyspace = 10'000'000;
@@ -58,7 +59,8 @@ struct GenFlags {
 
 // The targets from whichever source the flags name (--target wins, then --endpoints-file, then
 // --config), plus a router address an endpoints file may name.
-Result<std::vector<GenTarget>> CollectTargets(const GenFlags& f, std::string* router) {
+Result<std::vector<GenTarget>> CollectTargets(const GenFlags& f, std::string* router,
+                                              std::string* key) {
   std::vector<GenTarget> targets;
   for (const std::string& text : f.targets) {
     Result<GenTarget> target = ParseTarget(text);
@@ -70,6 +72,7 @@ Result<std::vector<GenTarget>> CollectTargets(const GenFlags& f, std::string* ro
     Result<Endpoints> endpoints = LoadEndpointsFile(f.endpoints_file);
     if (!endpoints.ok()) return endpoints.status();
     if (router->empty()) *router = endpoints->router;
+    if (key->empty()) *key = endpoints->client_key;
     return endpoints->regions;
   }
   if (!f.config.empty()) return LoadTargetsFromConfig(f.config);
@@ -80,7 +83,8 @@ Result<std::vector<GenTarget>> CollectTargets(const GenFlags& f, std::string* ro
 Result<GenOptions> BuildOptions(const GenFlags& f) {
   GenOptions o;
   std::string endpoints_router;
-  Result<std::vector<GenTarget>> targets = CollectTargets(f, &endpoints_router);
+  o.api_key = f.key;
+  Result<std::vector<GenTarget>> targets = CollectTargets(f, &endpoints_router, &o.api_key);
   if (!targets.ok()) return targets.status();
   // Regions are ordered by name whatever the source (flags, the config's RegionId order, an
   // endpoints file's key order), so a seed sends the same ops to the same regions from any of them.
@@ -224,6 +228,9 @@ void AddGenCommand(CLI::App& app, int* exit_code) {
   gen->add_option("--endpoints-file", f->endpoints_file,
                   "Take the regions (and router) from this JSON: {\"regions\": {\"us\": "
                   "{\"http\": \"127.0.0.1:7101\"}}, \"router\": \"...\"}");
+  gen->add_option("--key", f->key,
+                  "API key sent as 'Authorization: Bearer KEY' (default: the endpoints file's "
+                  "client_key)");
   gen->add_option("--via-router", f->via_router,
                   "Send everything to this router address (or 'endpoints') with X-Client-Region");
   gen->add_option("--seed", f->seed, "Seed: the same seed sends the same operations");

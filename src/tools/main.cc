@@ -4,6 +4,7 @@
 #include "tools/backup_command.h"
 #include "tools/demo/demo_command.h"
 #include "tools/gen_command.h"
+#include "tools/keys_command.h"
 #include "tools/lab_command.h"
 #include "tools/region_command.h"
 #include "tools/router_command.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   meridian::AddGenCommand(app, &exit_code);
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);
+  meridian::AddKeysCommand(app, &exit_code);
   meridian::AddLabCommand(app, &exit_code);
   meridian::AddRegionCommand(app, &exit_code);
   meridian::AddRouterCommand(app, &exit_code);

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 
+#include "auth/key_store.h"
 #include "config/cluster_config.h"
 #include "router/router.h"
 #include "tools/stop_signals.h"
@@ -35,6 +37,31 @@ std::string RegionList(const ClusterConfig& config) {
 // routing starts at once either way.
 constexpr auto kFirstProbeWait = std::chrono::seconds(3);
 
+// The cluster's keys (the RESP front end checks clients' grants itself) and the router's own key
+// for its upstream RESP connections. HTTP needs neither: Authorization passes through.
+Status LoadRouterAuth(const ClusterConfig& config, router::RouterOptions* options) {
+  if (!config.auth) {
+    spdlog::warn(
+        "router: the cluster config has no `auth` section: client authentication is OFF "
+        "(docs/security.md)");
+    return Status::Ok();
+  }
+  auto keys = auth::KeyStore::Load(config.auth->keys_file);
+  if (!keys.ok()) return keys.status();
+  options->keys = std::make_shared<const auth::KeyStore>(std::move(keys).value());
+  if (config.auth->router_key_file.empty()) {
+    if (!options->resp_address.empty()) {
+      spdlog::warn("router: auth.router_key_file is not set: RESP commands cannot reach regions");
+    }
+    return Status::Ok();
+  }
+  std::ifstream in(config.auth->router_key_file);
+  std::string key;
+  if (!(in >> key)) return NotFound("cannot read the router key " + config.auth->router_key_file);
+  options->upstream_key = key;
+  return Status::Ok();
+}
+
 int RunRouter(const RouterFlags& flags) {
   BlockedStopSignals signals;  // first: before any thread starts, and no signal is missed
   Result<ClusterConfig> config = LoadClusterConfig(flags.config_path);
@@ -57,6 +84,10 @@ int RunRouter(const RouterFlags& flags) {
   if (!flags.resp.empty()) options.resp_address = flags.resp;
   options.threads = flags.threads;
   options.prometheus_address = flags.prometheus;
+  if (Status loaded = LoadRouterAuth(*config, &options); !loaded.ok()) {
+    spdlog::error("router: auth: {}", loaded.message());
+    return 2;
+  }
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "auth/key_store.h"
 #include "base/assert.h"
 
 namespace meridian::testing {
@@ -18,6 +19,19 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+void AddKey(auth::KeyStore& store, const std::string& name, const std::string& key,
+            const std::string& grant) {
+  MERIDIAN_ASSERT(store.Add({name, auth::HashApiKey(key), {*auth::ParseGrant(grant)}}).ok());
+}
+
+void Authorize(Headers& headers, const std::string& key) {
+  for (const auto& [name, value] : headers) {
+    if (name == "Authorization" || name == "authorization") return;
+  }
+  headers.emplace_back("Authorization", "Bearer " + key);
+}
 
 }  // namespace
 
@@ -32,12 +46,12 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
   dir_ = pattern;
   config_path_ = dir_ + "/cluster.yaml";
 
-  const std::vector<uint16_t> ports = PickFreePorts(3 * regions_.size() + 3);
+  const std::vector<uint16_t> ports = PickFreePorts(4 * regions_.size() + 3);
   for (size_t i = 0; i < regions_.size(); ++i)
-    ports_.push_back({ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]});
-  wan_admin_port_ = ports[3 * regions_.size()];
-  router_port_ = ports[3 * regions_.size() + 1];
-  router_resp_port_ = ports[3 * regions_.size() + 2];
+    ports_.push_back({ports[4 * i], ports[4 * i + 1], ports[4 * i + 2], ports[4 * i + 3]});
+  wan_admin_port_ = ports[4 * regions_.size()];
+  router_port_ = ports[4 * regions_.size() + 1];
+  router_resp_port_ = ports[4 * regions_.size() + 2];
   // The emulator's proxies take a block of ports above base_port, all free now.
   auto wan_base = PickWanBasePort(ports, static_cast<uint64_t>(::getpid()));
   MERIDIAN_ASSERT_MSG(wan_base.ok(), "no free port block for the WAN emulator");
@@ -50,6 +64,7 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
          << "    http: 127.0.0.1:" << ports_[i].http << "\n"
          << "    replication: 127.0.0.1:" << ports_[i].replication << "\n"
          << "    resp: 127.0.0.1:" << ports_[i].resp << "\n"
+         << "    admin: 127.0.0.1:" << ports_[i].admin << "\n"
          << "    data_dir: " << dir_ << "/data/" << regions_[i] << "\n";
   }
   yaml << "topology: " << topology << "\n";
@@ -68,6 +83,19 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
        << "\n  seed: 1\n"
        << "router:\n  http: 127.0.0.1:" << router_port_
        << "\n  resp: 127.0.0.1:" << router_resp_port_ << "\n  health_interval_ms: 100\n";
+  client_key_ = auth::GenerateApiKey();
+  admin_key_ = auth::GenerateApiKey();
+  reader_key_ = auth::GenerateApiKey();
+  const std::string router_key = auth::GenerateApiKey();
+  auth::KeyStore keys;
+  AddKey(keys, "client", client_key_, "*:rw");
+  AddKey(keys, "admin", admin_key_, "admin");
+  AddKey(keys, "reader", reader_key_, "*:r");
+  AddKey(keys, "router", router_key, "*:rw");
+  std::ofstream(dir_ + "/keys.txt") << keys.Format();
+  std::ofstream(dir_ + "/router.key") << router_key << "\n";
+  yaml << "auth:\n  keys_file: " << dir_ << "/keys.txt\n  router_key_file: " << dir_
+       << "/router.key\n";
   std::ofstream(config_path_) << yaml.str();
 }
 
@@ -201,8 +229,20 @@ Result<HttpResponse> ClusterHarness::Call(size_t i, const std::string& method,
   request.method = method;
   request.target = target;
   request.body = body;
+  Authorize(headers, client_key_);
   request.headers = std::move(headers);
   return HttpFetch(http_address(i), request, timeout);
+}
+
+Result<HttpResponse> ClusterHarness::AdminCall(size_t i, const std::string& method,
+                                               const std::string& target, Headers headers,
+                                               milliseconds timeout) {
+  HttpClientRequest request;
+  request.method = method;
+  request.target = target;
+  Authorize(headers, admin_key_);
+  request.headers = std::move(headers);
+  return HttpFetch("127.0.0.1:" + std::to_string(ports_.at(i).admin), request, timeout);
 }
 
 bool Eventually(const std::function<bool()>& probe, milliseconds timeout) {

@@ -4,6 +4,11 @@
 // regions as child processes (`meridian region --direct` unless told otherwise), and stops them
 // all (SIGKILL if SIGTERM does not end them within a bound) when destroyed, so a failing test
 // leaves no process behind. Every wait is bounded.
+//
+// Authentication is on, as in the demo: the config names a key file holding a client key (*:rw),
+// an admin key (admin), a reader key (*:r) and the router's key. Call() sends the client key
+// unless the caller passes its own Authorization header; AdminCall() goes to a region's admin
+// listener with the admin key.
 #pragma once
 
 #include <chrono>
@@ -26,6 +31,7 @@ struct RegionPorts {
   uint16_t http = 0;
   uint16_t replication = 0;
   uint16_t resp = 0;
+  uint16_t admin = 0;
 };
 
 class ClusterHarness {
@@ -41,6 +47,10 @@ class ClusterHarness {
   std::string http_address(size_t region) const;
   uint16_t http_port(size_t region) const { return ports_.at(region).http; }
   uint16_t resp_port(size_t region) const { return ports_.at(region).resp; }
+  uint16_t admin_port(size_t region) const { return ports_.at(region).admin; }
+  const std::string& client_key() const { return client_key_; }
+  const std::string& admin_key() const { return admin_key_; }
+  const std::string& reader_key() const { return reader_key_; }
   uint16_t wan_base_port() const { return wan_base_port_; }
   uint16_t wan_admin_port() const { return wan_admin_port_; }
   uint16_t router_port() const { return router_port_; }
@@ -74,7 +84,14 @@ class ClusterHarness {
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   std::string router_log() const;
 
-  // One request to region `i`'s HTTP API.
+  // One request to region `i`'s admin listener, with the admin key unless `headers` hold an
+  // Authorization.
+  Result<HttpResponse> AdminCall(size_t i, const std::string& method, const std::string& target,
+                                 std::vector<std::pair<std::string, std::string>> headers = {},
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // One request to region `i`'s HTTP API, with the client key unless `headers` hold an
+  // Authorization.
   Result<HttpResponse> Call(size_t i, const std::string& method, const std::string& target,
                             const std::string& body = "",
                             std::vector<std::pair<std::string, std::string>> headers = {},
@@ -82,6 +99,9 @@ class ClusterHarness {
 
  private:
   std::vector<std::string> region_flags_;
+  std::string client_key_;
+  std::string admin_key_;
+  std::string reader_key_;
   std::vector<std::string> regions_;
   std::string dir_;
   std::string config_path_;

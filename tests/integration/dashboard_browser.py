@@ -132,8 +132,8 @@ def main():
         driver.save_screenshot(screenshot)
         print(f"screenshot: {screenshot}", flush=True)
 
-        control = endpoints["control"]
-        kill = subprocess.run([meridian, "chaos", "--control", control, "kill", "eu"],
+        # The endpoints file names the control API and carries the admin key chaos needs.
+        kill = subprocess.run([meridian, "chaos", "--endpoints-file", endpoints_file, "kill", "eu"],
                               capture_output=True, text=True, timeout=60)
         if kill.returncode != 0:
             raise AssertionError(f"meridian chaos kill eu failed: {kill.stdout} {kill.stderr}")

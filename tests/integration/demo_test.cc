@@ -55,7 +55,8 @@ class DemoTest : public ::testing::Test {
 
   // Runs `meridian chaos --control ... args...`; returns its exit code.
   int Chaos(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {MeridianBinary(), "chaos", "--control", control_};
+    std::vector<std::string> argv = {MeridianBinary(), "chaos",       "--control",
+                                     control_,         "--admin-key", endpoints_json_["admin_key"]};
     argv.insert(argv.end(), args.begin(), args.end());
     ChildProcess chaos;
     EXPECT_TRUE(chaos.Start(argv, cluster_.dir() + "/chaos.log").ok());
@@ -70,6 +71,11 @@ class DemoTest : public ::testing::Test {
     request.target = target;
     request.body = body;
     request.headers = std::move(headers);
+    // The demo runs with auth on: its control API takes the admin key, regions the client key.
+    if (request.headers.empty() || request.headers[0].first != "Authorization") {
+      const std::string key = endpoints_json_[address == control_ ? "admin_key" : "client_key"];
+      request.headers.emplace_back("Authorization", "Bearer " + key);
+    }
     return HttpFetch(address, request, seconds(5));
   }
   std::string Region(const std::string& name) { return endpoints_json_["regions"][name]["http"]; }
@@ -220,7 +226,8 @@ TEST_F(DemoTest, EveryChildIsSupervisedListedAndRestartable) {
   EXPECT_NE(DemoLog().find("exited with code 137"), std::string::npos) << DemoLog();
   ChildProcess chaos_status;
   ASSERT_TRUE(chaos_status
-                  .Start({MeridianBinary(), "chaos", "--control", control_, "status"},
+                  .Start({MeridianBinary(), "chaos", "--control", control_, "--admin-key",
+                          endpoints_json_["admin_key"], "status"},
                          cluster_.dir() + "/chaos-status.log")
                   .ok());
   EXPECT_EQ(chaos_status.Wait(seconds(30)).value_or(-1), 0);
@@ -273,6 +280,7 @@ bool AllBindable(const ClusterConfig& config, const std::vector<uint16_t>& extra
     ports.push_back(r.http.port);
     ports.push_back(r.replication.port);
     if (r.resp) ports.push_back(r.resp->port);
+    if (r.admin) ports.push_back(r.admin->port);
   }
   ports.push_back(config.wan.admin.port);
   ports.push_back(config.router.http.port);
@@ -364,15 +372,18 @@ TEST_F(DemoTest, ASecondDemoOnBusyPortsFailsAndOneWithAPortOffsetRunsBeside) {
   const std::string us = endpoints["regions"]["us"]["http"];
   EXPECT_EQ(us, "127.0.0.1:" + std::to_string(base->regions[0].http.port + offset));
   // Two clusters: a write in one is not in the other.
-  auto w = Call(us, "PUT", "/profile/only-third", R"({"v":"3"})");
+  auto w = Call(us, "PUT", "/profile/only-third", R"({"v":"3"})",
+                {{"Authorization", "Bearer " + endpoints["client_key"].get<std::string>()}});
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->status, 200) << w->body;
   auto other = Call(Region("us"), "GET", "/profile/only-third");
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(Json::parse(other->body)["found"], false) << other->body;
   // `meridian chaos --port-offset N` finds the offset demo's control API from the default one.
-  std::vector<std::string> argv = {MeridianBinary(), "chaos",         "--control",
-                                   control,          "--port-offset", std::to_string(offset),
+  std::vector<std::string> argv = {MeridianBinary(), "chaos",
+                                   "--control",      control,
+                                   "--port-offset",  std::to_string(offset),
+                                   "--admin-key",    endpoints["admin_key"],
                                    "status"};
   ChildProcess chaos;
   ASSERT_TRUE(chaos.Start(argv, cluster_.dir() + "/chaos-third.log").ok());

@@ -95,6 +95,8 @@ class PrometheusDemoTest : public ::testing::Test {
     return Api("/api/v1/query?query=" + PercentEncoded(promql))["result"];
   }
 
+  std::string AdminKey() const { return endpoints_json_["admin_key"]; }
+
   ClusterHarness cluster_;  // config with free ports; the demo starts the processes
   ChildProcess demo_;
   std::string control_, prometheus_, endpoints_;
@@ -152,6 +154,7 @@ TEST_F(PrometheusDemoTest, ScrapesEveryTargetLoadsTheRulesAndSeesAKilledRegionDo
   HttpClientRequest kill;
   kill.method = "POST";
   kill.target = "/processes/eu/kill";
+  kill.headers.emplace_back("Authorization", "Bearer " + AdminKey());
   auto killed = HttpFetch(control_, kill, seconds(10));
   ASSERT_TRUE(killed.ok() && killed->status == 200);
   Json down;

@@ -220,16 +220,16 @@ TEST(RegionRejoinTest, BackupAndRestoreRefuseBadInput) {
   ClusterHarness cluster;
   ASSERT_TRUE(cluster.StartAll().ok());
   for (const char* target : {"/admin/backup", "/admin/backup?to=relative/dir"}) {
-    auto r = cluster.Call(kUs, "POST", target);
+    auto r = cluster.AdminCall(kUs, "POST", target);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->status, 400) << target << ": " << r->body;
     EXPECT_NE(r->body.find("absolute"), std::string::npos) << r->body;
   }
-  auto get = cluster.Call(kUs, "GET", "/admin/backup?to=/tmp/x");
+  auto get = cluster.AdminCall(kUs, "GET", "/admin/backup?to=/tmp/x");
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->status, 405);
   const std::string backups = cluster.dir() + "/backups-us";
-  auto made = cluster.Call(kUs, "POST", "/admin/backup?to=" + backups, "", {}, seconds(60));
+  auto made = cluster.AdminCall(kUs, "POST", "/admin/backup?to=" + backups, {}, seconds(60));
   ASSERT_TRUE(made.ok());
   ASSERT_EQ(made->status, 200) << made->body;
   EXPECT_EQ(Json::parse(made->body)["backup_id"], 1);

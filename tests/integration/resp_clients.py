@@ -14,24 +14,30 @@ import urllib.request
 
 import redis
 
-from resp_checks import check, eventually
+from resp_checks import check, connect, eventually
 
 RESP = [int(p) for p in sys.argv[1].split(",")]
 HTTP = [int(p) for p in sys.argv[2].split(",")]
+# The client API key (the harness runs with auth on); "" when none.
+KEY = sys.argv[3] if len(sys.argv) > 3 else ""
+CLI_AUTH = ["-a", KEY, "--no-auth-warning"] if KEY else []
 
 
 def client(region):
-    return redis.Redis(host="127.0.0.1", port=RESP[region], socket_timeout=10)
+    return redis.Redis(host="127.0.0.1", port=RESP[region], socket_timeout=10,
+                       password=KEY or None)
 
 
 def http_get(region, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{HTTP[region]}{path}", timeout=10) as r:
+    request = urllib.request.Request(f"http://127.0.0.1:{HTTP[region]}{path}",
+                                     headers={"Authorization": f"Bearer {KEY}"} if KEY else {})
+    with urllib.request.urlopen(request, timeout=10) as r:
         return json.loads(r.read())
 
 
 def raw(region, payload, read_until_close=False):
     """Sends raw bytes; returns what came back (until close, or the first reply)."""
-    with socket.create_connection(("127.0.0.1", RESP[region]), timeout=10) as s:
+    with connect(RESP[region], KEY) as s:
         s.sendall(payload)
         data = b""
         while True:
@@ -156,7 +162,7 @@ for bad, what in ((("MERIDIAN.IDEM", "", "INCR", "x"), "must be 1 to 128"),
 
 # --- a pipeline longer than a connection's bound (1024 unanswered) in one send: answered in full,
 # though the client sends nothing more (the router's shared connections do exactly this) ---
-with socket.create_connection(("127.0.0.1", RESP[0]), timeout=10) as s:
+with connect(RESP[0], KEY) as s:
     s.sendall(b"PING\r\n" * 3000)
     want = b"+PONG\r\n" * 3000
     data = b""
@@ -171,13 +177,13 @@ with socket.create_connection(("127.0.0.1", RESP[0]), timeout=10) as s:
     check(data == want, f"3000 pipelined PINGs in one send all answered ({data.count(b'PONG')} were)")
 
 # --- redis-cli and redis-benchmark ---
-out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "SET", "cli", "hello"], capture_output=True,
+out = subprocess.run(["redis-cli", "-p", str(RESP[2]), *CLI_AUTH, "SET", "cli", "hello"], capture_output=True,
                      text=True, timeout=30)
 check(out.stdout.strip() == "OK", "redis-cli SET")
-out = subprocess.run(["redis-cli", "-p", str(RESP[2]), "GET", "cli"], capture_output=True,
+out = subprocess.run(["redis-cli", "-p", str(RESP[2]), *CLI_AUTH, "GET", "cli"], capture_output=True,
                      text=True, timeout=30)
 check(out.stdout.strip() == "hello", "redis-cli GET")
-subprocess.run(["redis-benchmark", "-p", str(RESP[0]), "-c", "4", "-n", "2000", "-P", "16", "-t",
+subprocess.run(["redis-benchmark", "-p", str(RESP[0]), *CLI_AUTH[:2], "-c", "4", "-n", "2000", "-P", "16", "-t",
                 "incr", "-q"], capture_output=True, timeout=120, check=True)
 check(regions[0].get("counter:__rand_int__") == b"2000",
       "redis-benchmark's 2000 pipelined INCRs each counted once")

@@ -30,7 +30,7 @@ TEST(RespClientsTest, RealClientsOnThreeRegions) {
   ASSERT_TRUE(
       script
           .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_clients.py",
-                  Joined(cluster, true), Joined(cluster, false)},
+                  Joined(cluster, true), Joined(cluster, false), cluster.client_key()},
                  log)
           .ok());
   const std::optional<int> code = script.Wait(std::chrono::seconds(180));

@@ -14,20 +14,23 @@ import time
 
 import redis
 
-from resp_checks import DEADLINE_S, check, eventually
+from resp_checks import DEADLINE_S, check, connect, eventually
 
 ROUTER = int(sys.argv[1])
 RESP = [int(p) for p in sys.argv[2].split(",")]
+# The client API key (the harness runs with auth on); "" when none.
+KEY = sys.argv[3] if len(sys.argv) > 3 else ""
+CLI_AUTH = ["-a", KEY, "--no-auth-warning"] if KEY else []
 NAMES = ["us", "eu", "ap"]
 
 
 def router():
-    return redis.Redis(host="127.0.0.1", port=ROUTER, socket_timeout=10)
+    return redis.Redis(host="127.0.0.1", port=ROUTER, socket_timeout=10, password=KEY or None)
 
 
 def raw(payload, read_until_close=False):
     """Sends raw bytes to the router; returns what came back (until close, or the first line)."""
-    with socket.create_connection(("127.0.0.1", ROUTER), timeout=10) as s:
+    with connect(ROUTER, KEY) as s:
         s.sendall(payload)
         data = b""
         while True:
@@ -81,7 +84,8 @@ check(served(r) == "us", "every command was served by us")
 
 def everywhere():
     for port in RESP:
-        region = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10)
+        region = redis.Redis(host="127.0.0.1", port=port, socket_timeout=10,
+                             password=KEY or None)
         got = (region.get("s"), region.get("c"), region.hgetall("h"), region.mget("m1", "m2"))
         if got != (b"v1", b"6", {b"f2": b"y"}, [b"a", b"b"]):
             return got
@@ -107,13 +111,13 @@ check(r.execute_command("MERIDIAN.IDEM", "client-key", "INCR", "idem") == 1,
 check(r.get("idem") == b"1", "the client's keyed write counted once")
 
 # --- redis-cli through the router ---
-out = subprocess.run(["redis-cli", "-p", str(ROUTER), "SET", "cli", "hello"], capture_output=True,
+out = subprocess.run(["redis-cli", "-p", str(ROUTER), *CLI_AUTH, "SET", "cli", "hello"], capture_output=True,
                      text=True, timeout=30)
 check(out.stdout.strip() == "OK", "redis-cli SET through the router")
-out = subprocess.run(["redis-cli", "-p", str(ROUTER), "GET", "cli"], capture_output=True,
+out = subprocess.run(["redis-cli", "-p", str(ROUTER), *CLI_AUTH, "GET", "cli"], capture_output=True,
                      text=True, timeout=30)
 check(out.stdout.strip() == "hello", "redis-cli GET through the router")
-out = subprocess.run(["redis-cli", "-p", str(ROUTER), "WAIT", "1", "100"], capture_output=True,
+out = subprocess.run(["redis-cli", "-p", str(ROUTER), *CLI_AUTH, "WAIT", "1", "100"], capture_output=True,
                      text=True, timeout=30)
 check("not supported through the router" in out.stdout, "WAIT is refused through the router")
 
@@ -127,7 +131,7 @@ pipe.get("piped-after")
 results = pipe.execute()
 check(results[:500] == list(range(1, 501)) and results[500:] == [b"500", True, b"x"],
       "500 pipelined INCRs, a GET, a SET and a GET in order through the router")
-subprocess.run(["redis-benchmark", "-p", str(ROUTER), "-c", "4", "-n", "2000", "-P", "16", "-t",
+subprocess.run(["redis-benchmark", "-p", str(ROUTER), *CLI_AUTH[:2], "-c", "4", "-n", "2000", "-P", "16", "-t",
                 "incr", "-q"], capture_output=True, timeout=120, check=True)
 check(r.get("counter:__rand_int__") == b"2000",
       "redis-benchmark's 2000 pipelined INCRs through the router each counted once")
@@ -136,7 +140,7 @@ check(r.get("counter:__rand_int__") == b"2000",
 reply, _ = raw(b"HELLO 3\r\n")
 check(reply.startswith(b"%7\r\n") and b"meridian-router" in reply, "HELLO 3 answers a RESP3 map")
 end = time.monotonic() + DEADLINE_S
-with socket.create_connection(("127.0.0.1", ROUTER), timeout=10) as s:
+with connect(ROUTER, KEY) as s:
     s.sendall(b"HELLO 3\r\nHGETALL h\r\n")
     data = b""
     while b"%1\r\n$2\r\nf2\r\n$1\r\ny\r\n" not in data and time.monotonic() < end:

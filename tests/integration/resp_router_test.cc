@@ -54,7 +54,7 @@ TEST_F(RespRouterTest, RealClientsThroughTheRouter) {
   ASSERT_TRUE(
       script
           .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_router.py",
-                  std::to_string(cluster_.router_resp_port()), ports},
+                  std::to_string(cluster_.router_resp_port()), ports, cluster_.client_key()},
                  log)
           .ok());
   const std::optional<int> code = script.Wait(seconds(180));
@@ -75,8 +75,8 @@ struct Tally {
 };
 
 // INCRs `key` through the router until `stop`, one at a time, counting what was acknowledged.
-void IncrementUntilStopped(const std::string& router, const std::string& key,
-                           const std::atomic<bool>& stop, Tally& tally) {
+void IncrementUntilStopped(const std::string& router, const std::string& api_key,
+                           const std::string& key, const std::atomic<bool>& stop, Tally& tally) {
   std::optional<RespTestClient> client;
   while (!stop) {
     if (!client) {
@@ -87,6 +87,12 @@ void IncrementUntilStopped(const std::string& router, const std::string& key,
         return;
       }
       client.emplace(std::move(*connected));
+      Result<std::string> authed = client->Call({"AUTH", api_key});
+      if (!authed.ok() || *authed != "+OK\r\n") {
+        std::lock_guard<std::mutex> lock(tally.mu);
+        tally.errors.push_back("AUTH: " + (authed.ok() ? *authed : authed.status().ToString()));
+        return;
+      }
     }
     Result<std::string> reply = client->Call({"INCR", key});
     if (reply.ok() && reply->starts_with(":")) {
@@ -125,13 +131,15 @@ TEST_F(RespRouterTest, KillingTheServingRegionNeitherDoublesNorLosesAcknowledged
   const std::string key = "failover";
   Result<RespTestClient> probe = RespTestClient::Connect(RouterResp(), seconds(20));
   ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  ASSERT_TRUE(probe->Call({"AUTH", cluster_.client_key()}).ok());
   ASSERT_EQ(ServedBy(*probe), "us") << "the router's location is us, its nearest region";
 
   Tally tally;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.emplace_back([&] { IncrementUntilStopped(RouterResp(), key, stop, tally); });
+    clients.emplace_back(
+        [&] { IncrementUntilStopped(RouterResp(), cluster_.client_key(), key, stop, tally); });
   }
   auto grows_by = [&](int64_t from, int64_t by) {
     return Eventually([&] { return tally.acknowledged >= from + by; }, seconds(60));

@@ -2,6 +2,7 @@
 // (kill / restart a region, the router or the emulator), the WAN emulator's toxiproxy API
 // (partition, heal, latency) and a region's admin route (clock skew).
 #include <spdlog/spdlog.h>
+#include <cstdlib>
 
 #include <fstream>
 #include <iostream>
@@ -23,6 +24,9 @@ using Json = nlohmann::json;
 struct ChaosOptions {
   std::string control = kDefaultDemoControl;
   std::string endpoints_file;
+  // The demo's admin key (its control API and the regions' admin listeners need it): --admin-key,
+  // else MERIDIAN_ADMIN_KEY, else the endpoints file's admin_key.
+  std::string admin_key;
   int port_offset = 0;  // the demo's --port-offset: the control API moved up by it
   std::string action;
   std::vector<std::string> args;
@@ -30,8 +34,10 @@ struct ChaosOptions {
 };
 
 Result<Json> CallJson(const std::string& address, const std::string& method,
-                      const std::string& target, const std::string& body = "") {
+                      const std::string& target, const std::string& body = "",
+                      const std::string& key = "") {
   HttpClientRequest request;
+  if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
   request.method = method;
   request.target = target;
   request.body = body;
@@ -45,6 +51,10 @@ Result<Json> CallJson(const std::string& address, const std::string& method,
     if (!parsed.is_discarded() && parsed.contains("error") && parsed["error"].is_string()) {
       message = parsed["error"].get<std::string>();
     }
+    if (response->status == 401) {
+      message +=
+          " (pass the demo's admin key: --admin-key, MERIDIAN_ADMIN_KEY or --endpoints-file)";
+    }
     return FailedPrecondition(method + " " + target + ": " + std::to_string(response->status) +
                               " " + message);
   }
@@ -57,6 +67,14 @@ Result<Json> CallJson(const std::string& address, const std::string& method,
 struct Cluster {
   std::string control;
   Json status;  // GET /status of the control API
+  std::string admin_key;
+  // The region's admin listener ("" when it has none).
+  std::string RegionAdmin(const std::string& name) const {
+    for (const Json& r : status["regions"]) {
+      if (r["name"] == name && r.contains("admin")) return r["admin"];
+    }
+    return "";
+  }
   std::string RegionHttp(const std::string& name) const {
     for (const Json& r : status["regions"]) {
       if (r["name"] == name) return r["http"];
@@ -66,7 +84,10 @@ struct Cluster {
 };
 
 Result<Cluster> Connect(const ChaosOptions& o) {
-  Cluster cluster{o.control, {}};
+  Cluster cluster{o.control, {}, o.admin_key};
+  if (cluster.admin_key.empty()) {
+    if (const char* env = std::getenv("MERIDIAN_ADMIN_KEY")) cluster.admin_key = env;
+  }
   if (o.port_offset > 0) {
     Result<HostPort> control = ParseHostPort(o.control);
     if (!control.ok()) return InvalidArgument("--control: " + control.status().message());
@@ -81,8 +102,11 @@ Result<Cluster> Connect(const ChaosOptions& o) {
       return InvalidArgument("cannot read the control address from " + o.endpoints_file);
     }
     cluster.control = endpoints["control"];
+    if (cluster.admin_key.empty() && endpoints.contains("admin_key")) {
+      cluster.admin_key = endpoints["admin_key"];
+    }
   }
-  auto status = CallJson(cluster.control, "GET", "/status");
+  auto status = CallJson(cluster.control, "GET", "/status", "", cluster.admin_key);
   if (!status.ok()) {
     return Unavailable("no demo cluster is running: " + status.status().message() +
                        " (start one with `meridian demo`, or pass --control / --endpoints-file)");
@@ -216,15 +240,21 @@ Status RunChaos(const ChaosOptions& o) {
   const std::string& name = o.args[0];
   if (o.action == "skew") {
     MERIDIAN_RETURN_IF_ERROR(CheckRegions(*cluster, o.args));
-    auto r =
-        CallJson(cluster->RegionHttp(name), "POST", "/admin/skew?ms=" + std::to_string(o.value));
+    const std::string admin = cluster->RegionAdmin(name);
+    if (admin.empty()) {
+      return FailedPrecondition("region " + name +
+                                " has no admin listener (`admin:` in the config)");
+    }
+    auto r = CallJson(admin, "POST", "/admin/skew?ms=" + std::to_string(o.value), "",
+                      cluster->admin_key);
     if (!r.ok()) return r.status();
     std::cout << "skew " << name << ": clock shifted by " << o.value << " ms\n";
     return Status::Ok();
   }
   MERIDIAN_RETURN_IF_ERROR(CheckProcess(*cluster, name));
   const std::string route = cluster->status.contains("processes") ? "/processes/" : "/regions/";
-  auto r = CallJson(cluster->control, "POST", route + name + "/" + o.action);
+  auto r =
+      CallJson(cluster->control, "POST", route + name + "/" + o.action, "", cluster->admin_key);
   if (!r.ok()) return r.status();
   std::cout << o.action << " " << name << ": done\n";
   return Status::Ok();
@@ -239,7 +269,9 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
   auto common = std::make_shared<ChaosOptions>();
   chaos->add_option("--control", common->control, "the demo's control API")->capture_default_str();
   chaos->add_option("--endpoints-file", common->endpoints_file,
-                    "read the control address from the demo's endpoints file");
+                    "read the control address and admin key from the demo's endpoints file");
+  chaos->add_option("--admin-key", common->admin_key,
+                    "the demo's admin key (default: $MERIDIAN_ADMIN_KEY, or the endpoints file's)");
   chaos
       ->add_option("--port-offset", common->port_offset,
                    "the demo's --port-offset: its control API is moved up by N")
@@ -264,6 +296,7 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
       if (regions >= 2) o->args.push_back(*second);
       o->control = common->control;
       o->endpoints_file = common->endpoints_file;
+      o->admin_key = common->admin_key;
       o->port_offset = common->port_offset;
       o->action = name;
       if (Status done = RunChaos(*o); !done.ok()) {

@@ -37,13 +37,27 @@ void PrintWelcome(const DemoSupervisor& demo) {
   const std::string first = c.regions.front().http.ToString();
   const std::string last = c.regions.back().http.ToString();
   const std::string router = c.router.http.ToString();
-  std::cout << "Try:\n"
-            << "  curl -s -X PUT http://" << first << "/profile/alice -d '{\"name\":\"Alice\"}'\n"
-            << "  curl -s http://" << last << "/profile/alice\n"
-            << "  curl -s -X POST http://" << first << "/counter/visits/incr\n"
-            << "  curl -s -X POST http://" << last << "/tags/alice -d '{\"add\":[\"admin\"]}'\n"
-            << "  curl -s -H 'X-Client-Region: " << c.regions.back().name << "' http://" << router
-            << "/counter/visits\n"
+  // With auth on, every line carries the client key (docs/security.md); $KEY keeps them short.
+  std::string h;
+  if (demo.keys()) {
+    std::cout << "API keys (stored hashed in " << demo.data_dir() << "/keys.txt):\n"
+              << "  client " << demo.keys()->client_key << "  (read+write every class)\n"
+              << "  admin  " << demo.keys()->admin_key
+              << "  (admin listeners, control API: meridian chaos)\n\n";
+    h = "-H \"Authorization: Bearer $KEY\" ";
+  }
+  std::cout << "Try:\n";
+  if (demo.keys()) std::cout << "  KEY=" << demo.keys()->client_key << "\n";
+  std::cout << "  curl -s " << h << "-X PUT http://" << first
+            << "/profile/alice -d '{\"name\":\"Alice\"}'\n"
+            << "  curl -s " << h << "http://" << last << "/profile/alice\n"
+            << "  curl -s " << h << "-X POST http://" << first << "/counter/visits/incr\n"
+            << "  curl -s " << h << "-X POST http://" << last
+            << "/tags/alice -d '{\"add\":[\"admin\"]}'\n"
+            << "  curl -s " << h << "-H 'X-Client-Region: " << c.regions.back().name << "' http://"
+            << router << "/counter/visits\n"
+            << (demo.keys() ? "  export MERIDIAN_ADMIN_KEY=" + demo.keys()->admin_key + "\n"
+                            : std::string())
             << "  meridian chaos status            # and: partition, heal, kill, restart, latency, "
                "skew\n\n"
             << "Ctrl-C stops everything." << std::endl;
@@ -78,6 +92,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "regions acknowledge writes after their WAL fsync (always, the default) or "
                   "with an fsync every 100 ms (periodic); see meridian region --help")
       ->check(CLI::IsMember({"always", "periodic"}));
+  cmd->add_flag("!--no-auth", o->auth,
+                "run without client authentication (a warning at start): by default the demo "
+                "makes a client and an admin key at its first start and every region requires "
+                "one");
   cmd->add_flag("!--no-prometheus", o->prometheus,
                 "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
                 "when installed, scraping every region and the router)");

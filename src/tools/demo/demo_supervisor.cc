@@ -147,6 +147,19 @@ Status DemoSupervisor::Prepare() {
     region.data_dir = data_dir_ + "/" + region.name;
     if (std::filesystem::exists(region.data_dir)) new_cluster = false;
   }
+  if (options_.auth) {
+    Result<DemoKeys> keys = EnsureDemoKeys(data_dir_);
+    if (!keys.ok()) return keys.status();
+    keys_ = *std::move(keys);
+    config_.auth = keys_->auth;
+    auto store = auth::KeyStore::Load(keys_->auth.keys_file);
+    if (!store.ok()) return store.status();
+    control_keys_ = std::make_unique<auth::KeyStore>(*std::move(store));
+  } else if (!config_.auth) {
+    spdlog::warn(
+        "demo: authentication is off (--no-auth): anyone who reaches a port may do "
+        "anything, the control API included");
+  }
   config_file_ = data_dir_ + "/cluster.yaml";
   std::ofstream(config_file_) << FormatClusterConfig(config_);
   if (!ParseClusterConfig(FormatClusterConfig(config_), config_file_).ok()) {
@@ -301,6 +314,7 @@ std::string DemoSupervisor::EndpointsJson() const {
                        {"replication", r.replication.ToString()},
                        {"data_dir", r.data_dir}};
     if (r.resp) regions[r.name]["resp"] = r.resp->ToString();
+    if (r.admin) regions[r.name]["admin"] = r.admin->ToString();
   }
   Json endpoints = {{"regions", regions},
                     {"router", config_.router.http.ToString()},
@@ -312,6 +326,10 @@ std::string DemoSupervisor::EndpointsJson() const {
   if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
   if (prometheus_http_) endpoints["prometheus"] = prometheus_http_->ToString();
   endpoints["dashboard"] = "http://" + config_.router.http.ToString() + "/dashboard";
+  if (keys_) {
+    endpoints["client_key"] = keys_->client_key;
+    endpoints["admin_key"] = keys_->admin_key;
+  }
   return endpoints.dump(2);
 }
 
@@ -335,11 +353,13 @@ HttpResponse DemoSupervisor::StatusLocked() {
   Json regions = Json::array();
   for (size_t i = 0; i < regions_.size(); ++i) {
     const Child& child = regions_[i];
-    regions.push_back({{"name", child.name},
-                       {"http", config_.regions[i].http.ToString()},
-                       {"replication", config_.regions[i].replication.ToString()},
-                       {"running", child.process->running()},
-                       {"pid", child.process->running() ? child.process->pid() : 0}});
+    regions.push_back(
+        {{"name", child.name},
+         {"http", config_.regions[i].http.ToString()},
+         {"replication", config_.regions[i].replication.ToString()},
+         {"admin", config_.regions[i].admin ? config_.regions[i].admin->ToString() : std::string()},
+         {"running", child.process->running()},
+         {"pid", child.process->running() ? child.process->pid() : 0}});
   }
   Json processes = Json::array();
   for (const Child* child : ChildrenLocked()) {
@@ -395,9 +415,13 @@ HttpResponse DemoSupervisor::ActLocked(Child& child, const std::string& action) 
 HttpResponse DemoSupervisor::BackupRegion(const std::string& name) {
   std::string http;
   for (const RegionConfig& region : config_.regions) {
-    if (region.name == name) http = region.http.ToString();
+    if (region.name == name && region.admin) http = region.admin->ToString();
+  }
+  if (http.empty()) {
+    return JsonError(503, "region " + name + " has no admin listener (`admin:` in the config)");
   }
   HttpClientRequest request;
+  if (keys_) request.headers.emplace_back("Authorization", "Bearer " + keys_->admin_key);
   request.method = "POST";
   request.target = "/admin/backup?to=" + BackupDir(name);  // no characters that need escaping
   auto reply = HttpFetch(http, request, kBackupTimeout);
@@ -442,6 +466,23 @@ std::string DemoSupervisor::BackupDir(const std::string& region) const {
 }
 
 void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder respond) {
+  if (control_keys_) {
+    // The control API kills and restores regions: admin keys only.
+    const auth::KeyEntry* key =
+        control_keys_->Authenticate(auth::BearerToken(request.Header("authorization")));
+    if (key == nullptr) {
+      HttpResponse refused =
+          JsonError(401,
+                    "the control API needs 'Authorization: Bearer ADMIN_KEY' (admin_key of the "
+                    "endpoints file, or " +
+                        data_dir_ + "/demo-keys.json)");
+      refused.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"meridian-demo\"");
+      return respond(std::move(refused));
+    }
+    if (!auth::HasAdmin(key->grants)) {
+      return respond(JsonError(403, "key '" + key->name + "' lacks the admin role"));
+    }
+  }
   auto segments = SplitPath(request.path);
   if (!segments) return respond(JsonError(400, "malformed path"));
   // A backup runs for as long as the copy takes, without the lock: the supervision and other

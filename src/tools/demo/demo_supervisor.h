@@ -17,7 +17,8 @@
 //                                   replaced by `meridian restore`; restart it to rejoin
 //   POST /regions/{name}/{action}   the same, for regions only (what older chaos clients send)
 // {name} is "wan", "router", "prometheus" or a region. Unknown names get 404, unknown routes 404,
-// wrong methods 405.
+// wrong methods 405. With auth on (the default) every call needs `Authorization: Bearer
+// ADMIN_KEY` (the endpoints file's admin_key): 401 without a known key, 403 without the admin role.
 //
 // Contract:
 //  1. Start() binds the control API first, then returns only once the emulator answers, every
@@ -52,9 +53,11 @@
 #include <thread>
 #include <vector>
 
+#include "auth/key_store.h"
 #include "base/status.h"
 #include "config/cluster_config.h"
 #include "net/http_server.h"
+#include "tools/demo/demo_keys.h"
 #include "tools/process/child_process.h"
 
 namespace meridian {
@@ -84,6 +87,9 @@ struct DemoOptions {
   // alerts.yml and recording.yml; empty: the "prometheus" directory beside the config file
   // (deploy/local.yaml -> deploy/prometheus).
   std::string prometheus_rules_dir;
+  // Client authentication: keys made at the first start in the data directory (demo_keys.h)
+  // and the cluster config's `auth` pointed at them. false: the config's own `auth`, if any.
+  bool auth = true;
 };
 
 class DemoSupervisor {
@@ -101,8 +107,11 @@ class DemoSupervisor {
   std::string control_address() const;
   // host:port of the demo's Prometheus, or empty when it does not run (contract 6).
   std::string prometheus_address() const;
-  // The endpoints document (also written to options.endpoints_file).
+  // The endpoints document (also written to options.endpoints_file), with the plain client_key
+  // and admin_key when auth is on.
   std::string EndpointsJson() const;
+  // The demo's keys; nullopt when it runs without authentication.
+  const std::optional<DemoKeys>& keys() const { return keys_; }
 
  private:
   struct Child {
@@ -144,6 +153,9 @@ class DemoSupervisor {
   DemoOptions options_;
   ClusterConfig config_;
   std::string data_dir_;
+  std::optional<DemoKeys> keys_;
+  // keys_'s hashes: the control API serves admin keys only.
+  std::unique_ptr<auth::KeyStore> control_keys_;
   bool created_data_dir_ = false;
   std::string config_file_;
   std::mutex mu_;

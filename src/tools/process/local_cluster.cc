@@ -91,13 +91,15 @@ Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64
   RelocatedCluster out;
   out.config = base;
   ClusterConfig& config = out.config;
-  const std::vector<uint16_t> ports = PickFreePorts(3 * config.regions.size() + 4);
+  const std::vector<uint16_t> ports = PickFreePorts(4 * config.regions.size() + 4);
   size_t next = 0;
   for (RegionConfig& region : config.regions) {
     region.http = {"127.0.0.1", ports[next++]};
     region.replication = {"127.0.0.1", ports[next++]};
     const uint16_t resp = ports[next++];  // taken either way, so the layout stays simple
     if (region.resp) region.resp = HostPort{"127.0.0.1", resp};
+    const uint16_t admin = ports[next++];
+    if (region.admin) region.admin = HostPort{"127.0.0.1", admin};
   }
   config.wan.admin = {"127.0.0.1", ports[next++]};
   config.wan.proxy_host = "127.0.0.1";
@@ -137,6 +139,9 @@ Result<ClusterConfig> OffsetClusterPorts(const ClusterConfig& base, int offset) 
     MERIDIAN_RETURN_IF_ERROR(shift(region.replication, "region " + region.name + "'s replication"));
     if (region.resp) {
       MERIDIAN_RETURN_IF_ERROR(shift(*region.resp, "region " + region.name + "'s resp"));
+    }
+    if (region.admin) {
+      MERIDIAN_RETURN_IF_ERROR(shift(*region.admin, "region " + region.name + "'s admin"));
     }
   }
   MERIDIAN_RETURN_IF_ERROR(shift(config.wan.admin, "the WAN admin API"));

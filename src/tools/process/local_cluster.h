@@ -10,7 +10,7 @@
 //     [base, base + kWanPortSpan) could be bound on 127.0.0.1 and none is in `avoid`, or
 //     Unavailable after a bounded number of tries.
 //  3. RelocateClusterConfig keeps the regions, topology and links of `base`, and changes only
-//     addresses: every region's http, replication and resp (if any), the WAN admin and
+//     addresses: every region's http, replication, resp and admin (if any), the WAN admin and
 //     base_port, the router's http and resp (if any).
 //  4. OffsetClusterPorts moves every port of `base` (the same listeners as 3) up by `offset`,
 //     hosts unchanged, or InvalidArgument naming the first port that would pass 65535.
