@@ -48,6 +48,11 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     << "  http: " << config.router.http.ToString() << "\n";
   if (config.router.resp) y << "  resp: " << config.router.resp->ToString() << "\n";
   y << "  health_interval_ms: " << config.router.health_interval_ms << "\n";
+  if (config.tls && config.tls->plaintext) y << "tls:\n  plaintext: true\n";
+  if (config.tls && !config.tls->plaintext) {
+    y << "tls:\n  dir: " << Quoted(config.tls->dir) << "\n"
+      << "  client: " << (config.tls->client ? "true" : "false") << "\n";
+  }
   return y.str();
 }
 
