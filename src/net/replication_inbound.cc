@@ -83,9 +83,13 @@ void InboundStream::OnHello() {
       check.ok() ? acceptor_.CheckCertificate(context_, incoming_.hello().region()) : std::nullopt;
   if (!check.ok() || refusal) {
     if (refusal) {
-      // Rare (a misissued certificate or an intruder), and the dialer backs off: log each one.
-      spdlog::warn("replication: refused a peer from {}: {}", context_.peer(), refusal->second);
-      state_.CountAuthRefused(refusal->first, refusal->second);
+      // A refused dialer redials several times a second: log the 1st, 2nd, 4th, 8th... refusal
+      // of each reason, so the log shows it without being flooded (the metric counts them all).
+      const uint64_t n = state_.CountAuthRefused(refusal->first, refusal->second);
+      if ((n & (n - 1)) == 0) {
+        spdlog::warn("replication: refused a peer from {} ({} so far for {}): {}", context_.peer(),
+                     n, refusal->first, refusal->second);
+      }
     } else {
       state_.CountRefusedHandshake(check.message());
     }

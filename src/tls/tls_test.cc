@@ -8,6 +8,7 @@
 
 #include "tls/cert_files.h"
 #include "tls/certificate_authority.h"
+#include "tls/cluster_tls.h"
 #include "tls/peer_identity.h"
 
 namespace meridian {
@@ -106,6 +107,45 @@ TEST(CertFilesTest, WritesEveryRoleWithPrivateKeysAndRefusesToReplaceTheCa) {
   EXPECT_EQ(LoadTlsMaterial(dir, {PeerRole::kRegion, "ap"}).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(WriteClusterCertificates(dir + "/x", {"US"}, {}).code(), StatusCode::kInvalidArgument);
   std::filesystem::remove_all(dir);
+}
+
+// The demo's and the lab's default: certificates made once in DATA_DIR/certs and reused.
+TEST(ClusterTlsTest, MakesCertificatesOnceAndHonoursPlaintextAndTheConfigsOwn) {
+  Result<ClusterConfig> base = ParseClusterConfig(R"(regions:
+  - {name: us, http: 127.0.0.1:7101, replication: 127.0.0.1:7201, data_dir: d/us}
+  - {name: eu, http: 127.0.0.1:7102, replication: 127.0.0.1:7202, data_dir: d/eu}
+links:
+  - {between: [us, eu], rtt_ms: 80}
+wan: {admin: 127.0.0.1:8474, base_port: 9000}
+router: {http: 127.0.0.1:7000}
+)",
+                                                  "test");
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  const std::string data =
+      (std::filesystem::temp_directory_path() / ("cluster_tls_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(data);
+
+  ClusterConfig plain = *base;
+  ASSERT_TRUE(PrepareClusterTls(plain, data, /*plaintext=*/true).ok());
+  EXPECT_TRUE(plain.tls && plain.tls->plaintext);
+  EXPECT_FALSE(std::filesystem::exists(data + "/certs"));
+
+  ClusterConfig first = *base;
+  ASSERT_TRUE(PrepareClusterTls(first, data, false).ok());
+  ASSERT_TRUE(first.tls && !first.tls->plaintext);
+  EXPECT_TRUE(LoadTlsMaterial(first.tls->dir, {PeerRole::kRegion, "eu"}).ok());
+  const std::string ca = LoadTlsMaterial(first.tls->dir, {PeerRole::kRegion, "us"})->ca_pem;
+  ClusterConfig again = *base;
+  ASSERT_TRUE(PrepareClusterTls(again, data, false).ok());
+  EXPECT_EQ(again.tls, first.tls);
+  EXPECT_EQ(LoadTlsMaterial(again.tls->dir, {PeerRole::kRegion, "us"})->ca_pem, ca);
+
+  ClusterConfig own = *base;
+  own.tls = TlsConfig{.dir = "/etc/meridian/certs", .client = false, .plaintext = false};
+  ASSERT_TRUE(PrepareClusterTls(own, data, false).ok());
+  EXPECT_EQ(own.tls->dir, "/etc/meridian/certs");
+  std::filesystem::remove_all(data);
 }
 
 }  // namespace

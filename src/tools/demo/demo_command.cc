@@ -77,6 +77,9 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "regions acknowledge writes after their WAL fsync (always, the default) or "
                   "with an fsync every 100 ms (periodic); see meridian region --help")
       ->check(CLI::IsMember({"always", "periodic"}));
+  cmd->add_flag("--plaintext", o->plaintext,
+                "replicate without TLS (each region logs a warning); default: a CA and "
+                "certificates made in the data directory (docs/security.md)");
   cmd->add_flag("!--no-prometheus", o->prometheus,
                 "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
                 "when installed, scraping every region and the router)");

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tls/cluster_tls.h"
 #include "tools/process/listener.h"
 #include "tools/process/local_cluster.h"
 
@@ -147,6 +148,7 @@ Status DemoSupervisor::Prepare() {
     region.data_dir = data_dir_ + "/" + region.name;
     if (std::filesystem::exists(region.data_dir)) new_cluster = false;
   }
+  MERIDIAN_RETURN_IF_ERROR(PrepareClusterTls(config_, data_dir_, options_.plaintext));
   config_file_ = data_dir_ + "/cluster.yaml";
   std::ofstream(config_file_) << FormatClusterConfig(config_);
   if (!ParseClusterConfig(FormatClusterConfig(config_), config_file_).ok()) {
