@@ -55,7 +55,7 @@ wan:
 router:
   http: 127.0.0.1:$((PORT + 4))
 EOF
-      taskset -c "$SERVER_CPU" "$BIN" region --config "$dir/cluster.yaml" --region us --direct \
+      taskset -c "$SERVER_CPU" "$BIN" region --config "$dir/cluster.yaml" --region us --direct --plaintext \
         --wal-sync "${1#meridian-}" >"$dir/log" 2>&1 &
       ;;
   esac

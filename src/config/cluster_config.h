@@ -14,6 +14,7 @@
 //     proxy) share a non-zero port. Port 0 means "ephemeral" and is only useful in tests.
 //  5. topology == kHub iff hub is set, and hub names a region.
 //  6. When router.resp is set, every region has a resp listener.
+//  7. tls, when present, is either plaintext (nothing else set) or names a non-empty dir.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +88,20 @@ struct AuthConfig {
   bool operator==(const AuthConfig&) const = default;
 };
 
+// The optional `tls:` section. Absent: a process needs an explicit --plaintext to start.
+//   tls:
+//     dir: certs        # the layout of src/tls/cert_files.h: ca.pem, region-NAME.pem/.key, ...
+//     client: true      # also TLS on the regions' client listeners (HTTP, RESP); default false
+// or, to say in the file that links are plaintext on purpose:
+//   tls:
+//     plaintext: true
+struct TlsConfig {
+  std::string dir;  // relative to the working directory, like data_dir; empty iff plaintext
+  bool client = false;
+  bool plaintext = false;
+  bool operator==(const TlsConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::vector<RegionConfig> regions;
   Topology topology = Topology::kMesh;
@@ -95,6 +110,7 @@ struct ClusterConfig {
   WanConfig wan;
   RouterConfig router;
   std::optional<AuthConfig> auth;
+  std::optional<TlsConfig> tls;
 
   // The id of the region called `name`, or nullopt.
   std::optional<RegionId> RegionIdByName(std::string_view name) const;

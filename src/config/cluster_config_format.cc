@@ -55,6 +55,11 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
       y << "  router_key_file: " << Quoted(config.auth->router_key_file) << "\n";
     }
   }
+  if (config.tls && config.tls->plaintext) y << "tls:\n  plaintext: true\n";
+  if (config.tls && !config.tls->plaintext) {
+    y << "tls:\n  dir: " << Quoted(config.tls->dir) << "\n"
+      << "  client: " << (config.tls->client ? "true" : "false") << "\n";
+  }
   return y.str();
 }
 

@@ -262,6 +262,42 @@ Status ParseAuth(ParseState& state, const Field& field, ClusterConfig& config) {
   return Status::Ok();
 }
 
+// Invariant 7. Booleans are the words true/false only: "yes"/"on" are YAML 1.1 quirks.
+Result<bool> ReadBool(const YamlReader& r, const Field& field) {
+  MERIDIAN_ASSIGN_OR_RETURN(text, r.String(field));
+  if (text == "true") return true;
+  if (text == "false") return false;
+  return r.Error(field, "must be true or false, got '" + text + "'");
+}
+
+Status ParseTls(ParseState& state, const Field& field, ClusterConfig& config) {
+  const YamlReader& r = state.reader;
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"dir", "client", "plaintext"}));
+  TlsConfig tls;
+  if (const Field* plaintext = Optional(keys, "plaintext")) {
+    MERIDIAN_ASSIGN_OR_RETURN(value, ReadBool(r, *plaintext));
+    tls.plaintext = value;
+  }
+  const Field* dir = Optional(keys, "dir");
+  const Field* client = Optional(keys, "client");
+  if (tls.plaintext) {
+    if (dir != nullptr || client != nullptr) {
+      return r.Error(field, "plaintext: true excludes dir and client");
+    }
+    config.tls = tls;
+    return Status::Ok();
+  }
+  if (dir == nullptr) return r.Error(field, "needs dir (the certificates) or plaintext: true");
+  MERIDIAN_ASSIGN_OR_RETURN(dir_value, r.String(*dir));
+  tls.dir = dir_value;
+  if (client != nullptr) {
+    MERIDIAN_ASSIGN_OR_RETURN(value, ReadBool(r, *client));
+    tls.client = value;
+  }
+  config.tls = tls;
+  return Status::Ok();
+}
+
 // Invariant 4: one machine, so any two listeners on the same port collide whatever the host.
 Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
   const Field& wan_base = state.wan_base_port;
@@ -286,7 +322,7 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   const YamlReader& r = state.reader;
   const Field root = YamlReader::Root(node);
   MERIDIAN_ASSIGN_OR_RETURN(
-      keys, r.Map(root, {"regions", "topology", "hub", "links", "wan", "router", "auth"}));
+      keys, r.Map(root, {"regions", "topology", "hub", "links", "wan", "router", "auth", "tls"}));
   ClusterConfig config;
   MERIDIAN_ASSIGN_OR_RETURN(regions, r.Required(root, keys, "regions"));
   MERIDIAN_RETURN_IF_ERROR(ParseRegions(state, regions, config));
@@ -299,6 +335,9 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   MERIDIAN_RETURN_IF_ERROR(ParseRouter(state, router, config));
   if (const Field* auth = Optional(keys, "auth")) {
     MERIDIAN_RETURN_IF_ERROR(ParseAuth(state, *auth, config));
+  }
+  if (const Field* tls = Optional(keys, "tls")) {
+    MERIDIAN_RETURN_IF_ERROR(ParseTls(state, *tls, config));
   }
   MERIDIAN_RETURN_IF_ERROR(CheckPorts(state, config));
   return config;

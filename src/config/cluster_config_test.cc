@@ -327,3 +327,48 @@ TEST(ClusterConfigFormatTest, SubsetKeepsConfigOrderLinksAndTopology) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+// tls: optional; names a certificate directory, or says plaintext on purpose; round-trips.
+TEST(ClusterConfigTlsTest, ParsesFormatsAndRejectsBadSections) {
+  Result<ClusterConfig> none = ParseClusterConfig(kBase, "test.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->tls.has_value());
+
+  for (const char* section : {"tls:\n  dir: certs\n", "tls:\n  dir: \"my certs\"\n  client: true\n",
+                              "tls:\n  plaintext: true\n"}) {
+    Result<ClusterConfig> config = ParseClusterConfig(std::string(kBase) + section, "test.yaml");
+    ASSERT_TRUE(config.ok()) << section << config.status().ToString();
+    ASSERT_TRUE(config->tls.has_value());
+    Result<ClusterConfig> again = ParseClusterConfig(FormatClusterConfig(*config), "formatted");
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->tls, config->tls) << section;
+  }
+  Result<ClusterConfig> with =
+      ParseClusterConfig(std::string(kBase) + "tls:\n  dir: c\n  client: true\n", "t");
+  ASSERT_TRUE(with.ok());
+  EXPECT_EQ(with->tls->dir, "c");
+  EXPECT_TRUE(with->tls->client);
+  EXPECT_FALSE(with->tls->plaintext);
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"tls:\n  client: true\n", "needs dir"},
+      {"tls:\n  dir: certs\n  plaintext: true\n", "excludes dir"},
+      {"tls:\n  dir: certs\n  client: yes\n", "must be true or false"},
+      {"tls:\n  dir: certs\n  ca: ca.pem\n", "unknown key"},
+      {"tls: certs\n", "tls"},
+      {"tls:\n  dir: \"\"\n", "tls.dir"},
+  };
+  for (const auto& [section, message] : bad) {
+    Result<ClusterConfig> config = ParseClusterConfig(std::string(kBase) + section, "test.yaml");
+    ASSERT_FALSE(config.ok()) << "accepted: " << section;
+    EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(config.status().message().find(message), std::string::npos)
+        << config.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace meridian

@@ -135,12 +135,14 @@ Result<Ledger> RunLab(const LabOptions& options) {
 
   Ledger ledger;
   ledger.quick = options.quick;
-  ledger.cluster = DescribeCluster(context.config);
+  ledger.cluster = DescribeCluster(context.config) +
+                   (options.plaintext ? "; plaintext replication" : "; mutual-TLS replication");
   {
     DemoOptions demo;
     demo.config_path = config_file;
     demo.data_dir = options.out_dir + "/cluster";
     demo.control = addresses->control;
+    demo.plaintext = options.plaintext;
     demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
     DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
     MERIDIAN_RETURN_IF_ERROR(supervisor.Start());

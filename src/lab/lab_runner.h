@@ -48,6 +48,7 @@ struct LabOptions {
   double sustain_rate = kSustainRateDefault;
   uint64_t oplog_retention_ops = 0;  // 0: kOplogRetentionOpsFull or kOplogRetentionOpsQuick
   std::ostream* progress = nullptr;  // one line per experiment, when set
+  bool plaintext = false;            // replication without TLS (default: certificates made)
 };
 
 // The sustain duration the options give (the mode's default when not set).

@@ -1,6 +1,11 @@
 #include "net/replication_inbound.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <spdlog/spdlog.h>
+
 #include <string>
+
+#include "tls/peer_identity.h"
 
 namespace meridian::net_internal {
 
@@ -74,12 +79,24 @@ void InboundStream::OnRead(bool ok) {
 void InboundStream::OnHello() {
   if (alarm_in_flight_) hello_alarm_.Cancel();
   const Status check = acceptor_.CheckHello(incoming_);
-  if (!check.ok()) {
-    state_.CountRefusedHandshake(check.message());
+  const auto refusal =
+      check.ok() ? acceptor_.CheckCertificate(context_, incoming_.hello().region()) : std::nullopt;
+  if (!check.ok() || refusal) {
+    if (refusal) {
+      // A refused dialer redials several times a second: log the 1st, 2nd, 4th, 8th... refusal
+      // of each reason, so the log shows it without being flooded (the metric counts them all).
+      const uint64_t n = state_.CountAuthRefused(refusal->first, refusal->second);
+      if ((n & (n - 1)) == 0) {
+        spdlog::warn("replication: refused a peer from {} ({} so far for {}): {}", context_.peer(),
+                     n, refusal->first, refusal->second);
+      }
+    } else {
+      state_.CountRefusedHandshake(check.message());
+    }
+    const std::string why = refusal ? refusal->second : check.message();
     phase_ = Phase::kRefusing;
     ++ops_in_flight_;
-    stream_.Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, check.message()),
-                   &finish_tag_);
+    stream_.Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, why), &finish_tag_);
     return;
   }
   peer_ = incoming_.hello().region();
@@ -154,6 +171,46 @@ Status InboundAcceptor::CheckHello(const pb::PeerEnvelope& envelope) const {
                             self + " (misrouted)");
   }
   return Status::Ok();
+}
+
+std::optional<std::pair<std::string, std::string>> InboundAcceptor::CheckCertificate(
+    const grpc::ServerContext& context, RegionId region) const {
+  if (!state_.options.tls) return std::nullopt;
+  const std::vector<std::string>& names = state_.options.tls->region_names;
+  const std::string claimed = "region " + std::to_string(region) + " (" +
+                              (region < names.size() ? names[region] : std::string("?")) + ")";
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  const std::vector<grpc::string_ref> pems =
+      auth ? auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)
+           : std::vector<grpc::string_ref>{};
+  if (pems.empty()) {
+    return std::pair{"no_certificate", "a peer claiming " + claimed + " presented no certificate"};
+  }
+  Result<PeerIdentity> identity =
+      PeerIdentityFromPem(std::string_view(pems[0].data(), pems[0].size()));
+  if (!identity.ok()) {
+    return std::pair{"no_identity", "a peer claiming " + claimed + " presented a certificate " +
+                                        "without an identity: " + identity.status().message()};
+  }
+  const std::string named = IdentityUri(*identity);
+  if (identity->role != PeerRole::kRegion) {
+    return std::pair{"not_a_region",
+                     "a peer claiming " + claimed + " presented the certificate of " + named};
+  }
+  bool known = false;
+  for (const std::string& name : names) {
+    known = known || name == identity->name;
+  }
+  if (!known) {
+    return std::pair{"unknown_region", "a peer claiming " + claimed +
+                                           " presented the certificate of " + named +
+                                           ", not a region of this cluster"};
+  }
+  if (region >= names.size() || names[region] != identity->name) {
+    return std::pair{"region_mismatch",
+                     "a peer claiming " + claimed + " presented the certificate of " + named};
+  }
+  return std::nullopt;
 }
 
 void InboundAcceptor::Adopt(InboundStream* stream, RegionId peer) {

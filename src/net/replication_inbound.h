@@ -9,6 +9,8 @@
 //     the older stream (its dialer has given up on it), so one sender is read from one stream.
 //  3. A stream object is destroyed only when none of its operations is in flight; a done stream
 //     starts no operation (and none at all after stop_seen).
+//  4. With TLS, a stream is delivered from only when its client certificate names the region its
+//     hello claims (CheckCertificate; contract 7 of replication_transport.h).
 #pragma once
 
 #include <grpcpp/alarm.h>
@@ -16,7 +18,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "net/replication_state.h"
 
@@ -74,6 +79,10 @@ class InboundAcceptor {
 
   // For InboundStream. OK when `envelope` is a hello from a peer of this cluster meant for us.
   Status CheckHello(const pb::PeerEnvelope& envelope) const;
+  // Why `context`'s client certificate may not speak for `region`, or nullopt when it may (or
+  // links are plaintext). first: the metric label; second: the message.
+  std::optional<std::pair<std::string, std::string>> CheckCertificate(
+      const grpc::ServerContext& context, RegionId region) const;
   // `stream` handshook as `peer`: it becomes the peer's current stream (invariant 2).
   void Adopt(InboundStream* stream, RegionId peer);
   // `stream` is done and idle. It is destroyed on the next Release or with the acceptor, not

@@ -9,10 +9,28 @@
 #include <algorithm>
 
 #include "net/replication_grpc_args.h"
+#include "tls/peer_identity.h"
 
 namespace meridian::net_internal {
 
 namespace {
+
+// Contract 7 of replication_transport.h: the server must prove it is region `peer` of this
+// cluster's CA; the name checked is the peer's, whatever address (a WAN proxy) is dialled.
+std::shared_ptr<grpc::Channel> NewChannel(const TransportState& state, RegionId peer,
+                                          const std::string& address) {
+  grpc::ChannelArguments args = ClientArguments(state.options);
+  if (!state.options.tls) {
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+  const ReplicationTls& tls = *state.options.tls;
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls.ca_pem;
+  ssl.pem_cert_chain = tls.cert_pem;
+  ssl.pem_private_key = tls.key_pem;
+  args.SetSslTargetNameOverride(IdentityDnsName({PeerRole::kRegion, tls.region_names.at(peer)}));
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
 
 const char* ChannelStateName(grpc_connectivity_state state) {
   switch (state) {
@@ -57,8 +75,7 @@ OutboundLink::OutboundLink(TransportState& state, RegionId peer, const std::stri
     : state_(state),
       peer_(peer),
       address_(address),
-      channel_(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                         ClientArguments(state.options))),
+      channel_(NewChannel(state, peer, address)),
       stub_(pb::Replication::NewStub(channel_)),
       start_tag_([this](bool ok) { OnOpDone(Op::kStart, ok); }),
       write_tag_([this](bool ok) { OnOpDone(Op::kWrite, ok); }),

@@ -136,6 +136,13 @@ void TransportState::CountRefusedHandshake(const std::string& reason) {
   totals.last_refusal = reason;
 }
 
+uint64_t TransportState::CountAuthRefused(const std::string& label, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu);
+  ++totals.handshakes_refused;
+  totals.last_refusal = reason;
+  return ++totals.peer_auth_refused[label];
+}
+
 void TransportState::CountMisrouted() {
   std::lock_guard<std::mutex> lock(mu);
   ++totals.messages_misrouted;

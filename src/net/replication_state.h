@@ -79,6 +79,9 @@ struct TransportState {
   void CountSent(RegionId peer, size_t bytes);
   void CountReceived(RegionId peer, size_t bytes);
   void CountRefusedHandshake(const std::string& reason);
+  // An inbound stream refused by its certificate (contract 7); `label` is the metric's reason.
+  // Returns how many have been refused for that reason, this one included.
+  uint64_t CountAuthRefused(const std::string& label, const std::string& reason);
   void CountMisrouted();
   // Runs a callback, `mu` released; an exception it throws is logged and counted.
   void Deliver(RegionId from, pb::PeerMessage message);

@@ -11,6 +11,7 @@
 #include "net/replication_inbound.h"
 #include "net/replication_outbound.h"
 #include "net/replication_state.h"
+#include "tls/peer_identity.h"
 
 namespace meridian {
 
@@ -32,6 +33,15 @@ std::map<RegionId, PeerShared> NewPeerTable(const std::map<RegionId, std::string
   return table;
 }
 
+// Contract 7: a client certificate is required and must chain to the cluster CA.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const ReplicationTransportOptions& o) {
+  if (!o.tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = o.tls->ca_pem;
+  ssl.pem_key_cert_pairs.push_back({o.tls->key_pem, o.tls->cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
 Status ValidateOptions(const ReplicationTransportOptions& o) {
   if (o.max_queued_messages_per_peer == 0 || o.max_message_bytes == 0 ||
       o.max_queued_bytes_per_peer < o.max_message_bytes) {
@@ -45,6 +55,27 @@ Status ValidateOptions(const ReplicationTransportOptions& o) {
       o.reconnect_backoff_ms_max < o.reconnect_backoff_ms_max_after_connected) {
     return InvalidArgument(
         "replication transport: need 0 < backoff min <= max after connected <= backoff max");
+  }
+  if (o.tls && (o.tls->ca_pem.empty() || o.tls->cert_pem.empty() || o.tls->key_pem.empty())) {
+    return InvalidArgument("replication transport: TLS needs a CA, a certificate and a key");
+  }
+  return Status::Ok();
+}
+
+// With TLS every region, this one and each peer, needs a valid certificate name (contract 7).
+Status ValidateTlsNames(const ReplicationTransportOptions& o, RegionId self,
+                        const std::map<RegionId, std::string>& peers) {
+  if (!o.tls) return Status::Ok();
+  std::vector<RegionId> regions = {self};
+  for (const auto& [peer, address] : peers) {
+    regions.push_back(peer);
+  }
+  for (RegionId region : regions) {
+    if (region >= o.tls->region_names.size() ||
+        !CheckIdentityName(o.tls->region_names[region]).ok()) {
+      return InvalidArgument("replication transport: TLS needs a name for region " +
+                             std::to_string(region));
+    }
   }
   return Status::Ok();
 }
@@ -96,7 +127,7 @@ struct ReplicationTransport::Impl {
 
 Status ReplicationTransport::Impl::Listen() {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(listen_address, ServerCredentials(state.options), &bound_port);
   builder.RegisterService(&state.service);
   net_internal::ApplyServerArguments(state.options, &builder);
   state.cq = builder.AddCompletionQueue();
@@ -205,6 +236,8 @@ Status ReplicationTransport::Start() {
   MERIDIAN_ASSERT(!impl.started);
   impl.started = true;
   MERIDIAN_RETURN_IF_ERROR(ValidateOptions(impl.state.options));
+  MERIDIAN_RETURN_IF_ERROR(
+      ValidateTlsNames(impl.state.options, impl.state.self, impl.peer_addresses));
   MERIDIAN_RETURN_IF_ERROR(impl.Listen());
   impl.StartStreams();
   try {

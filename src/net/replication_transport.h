@@ -35,6 +35,16 @@
 //  5. Send() never blocks on the network; every queue has a bound (options below).
 //  6. Stop() is bounded whatever the peers do: it cancels every stream at once and joins the
 //     thread. Nothing is delivered after Stop() returns.
+//  7. With options.tls every link is mutual TLS (gRPC's SSL credentials over OpenSSL): the
+//     server requires a client certificate that chains to tls.ca_pem, and a dialer requires the
+//     server's certificate to chain to it and to carry the DNS name of the region it dialled
+//     (tls/peer_identity.h; set as the target name override, because the address dialled may be
+//     the WAN proxy's). On top of that, an inbound stream is accepted only when its client
+//     certificate names a region (meridian://region/NAME) and its hello claims that same region;
+//     otherwise it is refused, logged and counted in TransportStats::peer_auth_refused by
+//     reason. (Contract 1 then ties every message to that region.) A connection whose
+//     certificate fails the chain check never reaches this code: gRPC 1.51 ends it in the
+//     handshake and offers no hook to count it; gRPC logs it, and the dialer sees its dial fail.
 //
 // Threading: one thread of our own, the completion-queue (CQ) thread, runs every gRPC
 // operation (asynchronous API, one completion queue for the server and all dials) and both
@@ -53,6 +63,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +72,15 @@
 #include "meridian/replica.pb.h"
 
 namespace meridian {
+
+// Mutual TLS for every link (contract 7), in PEM (tls/cert_files.h reads them from files).
+struct ReplicationTls {
+  std::string ca_pem;    // the cluster CA: the only issuer trusted, both ways
+  std::string cert_pem;  // this region's certificate, presented as server and as client
+  std::string key_pem;
+  // The name each region's certificate must carry, by RegionId (the cluster config's order).
+  std::vector<std::string> region_names;
+};
 
 struct ReplicationTransportOptions {
   // Messages waiting for one peer's stream. The core emits per 10 ms tick about one op batch, an
@@ -100,6 +120,10 @@ struct ReplicationTransportOptions {
   int reconnect_backoff_ms_max = 2000;
   int reconnect_backoff_ms_max_after_connected = 100;
 
+  // Absent: plaintext links (tests in one process; a deployment must ask for it explicitly:
+  // `meridian region --plaintext`).
+  std::optional<ReplicationTls> tls;
+
   // Short timeouts for tests on loopback, where a round trip is microseconds.
   static ReplicationTransportOptions ForTests();
 };
@@ -132,6 +156,9 @@ struct TransportStats {
   uint64_t drops_unknown_peer = 0;   // Send() to a region that is not in `peers`
   uint64_t callback_exceptions = 0;  // exceptions thrown by callbacks (caught, logged, counted)
   std::string last_refusal;          // why the last inbound handshake was refused
+  // Inbound streams refused by their certificate (contract 7), by reason: no_certificate,
+  // no_identity, not_a_region, unknown_region, region_mismatch. Also in handshakes_refused.
+  std::map<std::string, uint64_t> peer_auth_refused;
 };
 
 class ReplicationTransport {

@@ -51,6 +51,11 @@ struct RegionMetrics {
       "meridian_replication_messages_dropped_total",
       "Replication messages dropped by the transport (the core resends), by peer and reason.",
       {"peer", "reason"});
+  CounterFamily& peer_auth_refused = registry.AddCounter(
+      "meridian_peer_auth_refused_total",
+      "Replication streams refused because the peer's TLS certificate does not name the region "
+      "it claims, by reason (net/replication_transport.h, contract 7).",
+      {"reason"});
   GaugeFamily& oplog_ops = registry.AddGauge(
       "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
   GaugeFamily& oplog_bytes = registry.AddGauge(

@@ -14,6 +14,7 @@
 
 #include "auth/key_store.h"
 #include "server/region_server_impl.h"
+#include "tls/cert_files.h"
 
 namespace meridian {
 
@@ -158,6 +159,16 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     peers[peer] = options.direct_replication
                       ? cluster.regions[peer].replication.ToString()
                       : ReplicationDialAddress(cluster, options.self, peer).ToString();
+  }
+  if (cluster.tls && !cluster.tls->plaintext) {
+    // The cluster config's certificates (tls/cert_files.h): this region's, and the CA's.
+    Result<TlsMaterial> material = LoadTlsMaterial(cluster.tls->dir, {PeerRole::kRegion, me.name});
+    if (!material.ok()) return abandon(material.status());
+    ReplicationTls tls{material->ca_pem, material->cert_pem, material->key_pem, {}};
+    for (const RegionConfig& region : cluster.regions) {
+      tls.region_names.push_back(region.name);
+    }
+    options.transport.tls = std::move(tls);
   }
   s.transport = std::make_unique<ReplicationTransport>(
       options.self, "meridian", options.replication_address, std::move(peers),

@@ -112,6 +112,9 @@ std::string RegionServer::Impl::RenderMetrics() {
     AdvanceTo(metrics.messages_dropped.WithLabels({name, "oversized"}),
               static_cast<double>(t.drops_oversized));
   }
+  for (const auto& [reason, count] : transport_stats.peer_auth_refused) {
+    AdvanceTo(metrics.peer_auth_refused.WithLabels({reason}), static_cast<double>(count));
+  }
   const ReplicaStats& stats = replica->stats();
   AdvanceTo(metrics.anti_entropy_repairs.Get(), static_cast<double>(stats.anti_entropy_repairs));
   AdvanceTo(metrics.anti_entropy_rounds.Get(), static_cast<double>(stats.anti_entropy_rounds));

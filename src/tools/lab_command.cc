@@ -22,6 +22,8 @@ void AddLabCommand(CLI::App& app, int* exit_code) {
   run->add_option("--out", options->out_dir, "Directory for the ledger, config and cluster logs")
       ->required();
   run->add_flag("--quick", options->quick, "CI-sized runs: seconds per experiment");
+  run->add_flag("--plaintext", options->plaintext,
+                "Replicate without TLS (default: a CA and certificates in the cluster directory)");
   run->add_option("--config", options->config_path,
                   "Base cluster config (its ports are replaced by free ones)");
   run->add_option("--seed", options->seed, "Seed of every experiment's workload");

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tools/backup_command.h"
+#include "tools/certs_command.h"
 #include "tools/demo/demo_command.h"
 #include "tools/gen_command.h"
 #include "tools/keys_command.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   meridian::AddBackupCommands(app, &exit_code);
+  meridian::AddCertsCommand(app, &exit_code);
   meridian::AddGenCommand(app, &exit_code);
   meridian::AddChaosCommand(app, &exit_code);
   meridian::AddDemoCommand(app, &exit_code);

@@ -21,6 +21,7 @@ struct RegionCommandOptions {
   std::string replication;
   std::string resp;
   bool direct = false;
+  bool plaintext = false;
   std::string initial_cluster_state = "existing";
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
@@ -39,6 +40,29 @@ int RunRegion(const RegionCommandOptions& o) {
   if (!config.ok()) {
     spdlog::error("region: {}", config.status().message());
     return 2;
+  }
+  // Plaintext replication must be asked for (docs/security.md); a forgotten `tls:` section must
+  // not quietly put a region's data on the wire in the clear.
+  const bool plaintext_config = config->tls && config->tls->plaintext;
+  if (!config->tls && !o.plaintext) {
+    spdlog::error(
+        "region: {} has no tls: section. Make certificates with `meridian certs --config {} --out "
+        "DIR` and add `tls: {{dir: DIR}}`, or pass --plaintext to replicate unencrypted",
+        o.config_path, o.config_path);
+    return 2;
+  }
+  if (config->tls && config->tls->client) {
+    // Client-listener TLS is not built yet: serving plaintext where the config asks for TLS
+    // would be worse than not starting.
+    spdlog::error("region: tls.client: true is not supported yet (docs/security.md)");
+    return 2;
+  }
+  if (o.plaintext || plaintext_config) {
+    config->tls = TlsConfig{.dir = "", .client = false, .plaintext = true};
+    spdlog::warn(
+        "region {}: PLAINTEXT replication: links to peers are neither encrypted nor "
+        "authenticated (--plaintext{})",
+        o.region, plaintext_config ? " / tls.plaintext in the config" : "");
   }
   std::optional<RegionId> self = config->RegionIdByName(o.region);
   if (!self) {
@@ -91,6 +115,9 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "replication listen address (default: the config's)");
   cmd->add_flag("--direct", o->direct,
                 "dial peers' replication listeners directly, not through the WAN emulator");
+  cmd->add_flag("--plaintext", o->plaintext,
+                "replicate without TLS (logs a warning): only when the config has no tls: "
+                "section on purpose, e.g. a benchmark of one machine");
   cmd->add_option("--initial-cluster-state", o->initial_cluster_state,
                   "new: an empty data directory is this region's first start in a cluster being "
                   "created (no rejoin wait); existing: an empty data directory is a lost or "

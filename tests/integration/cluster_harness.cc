@@ -12,6 +12,8 @@
 
 #include "auth/key_store.h"
 #include "base/assert.h"
+#include "tls/cert_files.h"
+#include "tls/cluster_tls.h"
 
 namespace meridian::testing {
 
@@ -39,7 +41,7 @@ std::string MeridianBinary() {
   return MERIDIAN_BINARY;
 }
 
-ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology)
+ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology, Links links)
     : regions_(std::move(regions)), processes_(regions_.size()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "meridian_it_XXXXXX").string();
   MERIDIAN_ASSERT_MSG(mkdtemp(pattern.data()) != nullptr, "mkdtemp failed");
@@ -96,6 +98,13 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
   std::ofstream(dir_ + "/router.key") << router_key << "\n";
   yaml << "auth:\n  keys_file: " << dir_ << "/keys.txt\n  router_key_file: " << dir_
        << "/router.key\n";
+  if (links == Links::kPlaintext) {
+    yaml << "tls:\n  plaintext: true\n";
+  } else {
+    const Status made = WriteClusterCertificates(certs_dir(), regions_, kDefaultClientRoles);
+    MERIDIAN_ASSERT_MSG(made.ok(), made.ToString().c_str());
+    yaml << "tls:\n  dir: " << certs_dir() << "\n";
+  }
   std::ofstream(config_path_) << yaml.str();
 }
 
@@ -127,8 +136,9 @@ std::string ClusterHarness::ReadLog(size_t i) const {
 }
 
 Status ClusterHarness::StartRegion(size_t i, const std::vector<std::string>& extra) {
-  std::vector<std::string> argv = {MeridianBinary(), "region",       "--config", config_path_,
-                                   "--region",       regions_.at(i), "--direct"};
+  std::vector<std::string> argv = {MeridianBinary(), "region",   "--config",
+                                   config_path_,     "--region", regions_.at(i)};
+  if (direct_) argv.push_back("--direct");
   argv.insert(argv.end(), region_flags_.begin(), region_flags_.end());
   argv.insert(argv.end(), extra.begin(), extra.end());
   started_once_.resize(regions_.size(), false);
@@ -157,8 +167,9 @@ std::optional<int> ClusterHarness::StopRegion(size_t i) {
 }
 
 Status ClusterHarness::StartWan(milliseconds timeout) {
-  MERIDIAN_RETURN_IF_ERROR(
-      wan_.Start({MeridianBinary(), "wan", "--config", config_path_}, dir_ + "/wan.log"));
+  std::vector<std::string> argv = {MeridianBinary(), "wan", "--config", config_path_};
+  argv.insert(argv.end(), wan_flags_.begin(), wan_flags_.end());
+  MERIDIAN_RETURN_IF_ERROR(wan_.Start(argv, dir_ + "/wan.log"));
   const std::string admin = "127.0.0.1:" + std::to_string(wan_admin_port_);
   const bool up = Eventually(
       [&] {

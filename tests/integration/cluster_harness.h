@@ -37,12 +37,16 @@ struct RegionPorts {
 class ClusterHarness {
  public:
   // `regions` names, e.g. {"us", "eu", "ap"}; RTTs for the config's links matrix.
+  // kTls (the default): a CA and certificates in DIR/certs, and the config's tls: names them,
+  // so every test runs over mutual TLS; kPlaintext: `tls: {plaintext: true}`.
+  enum class Links { kTls, kPlaintext };
   explicit ClusterHarness(std::vector<std::string> regions = {"us", "eu", "ap"},
-                          std::string topology = "mesh");
+                          std::string topology = "mesh", Links links = Links::kTls);
   ~ClusterHarness();
 
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
+  std::string certs_dir() const { return dir_ + "/certs"; }  // empty with kPlaintext
   const std::vector<std::string>& regions() const { return regions_; }
   std::string http_address(size_t region) const;
   uint16_t http_port(size_t region) const { return ports_.at(region).http; }
@@ -58,6 +62,11 @@ class ClusterHarness {
 
   // Flags every later StartRegion passes to every region (e.g. {"--wal-sync", "periodic"}).
   void set_region_flags(std::vector<std::string> flags) { region_flags_ = std::move(flags); }
+  // false: regions dial each other through the WAN emulator's proxies (StartWan first), not
+  // directly; every replication byte then crosses it.
+  void set_direct_replication(bool on) { direct_ = on; }
+  // Flags StartWan passes to `meridian wan` (e.g. {"--TEST-capture", FILE}).
+  void set_wan_flags(std::vector<std::string> flags) { wan_flags_ = std::move(flags); }
   // Whether a region's first start here passes `--initial-cluster-state new` (default: yes, the
   // harness creates the cluster; a later start of the same region never does, so a region
   // restarted on a deleted data directory rejoins).
@@ -102,6 +111,8 @@ class ClusterHarness {
   std::string client_key_;
   std::string admin_key_;
   std::string reader_key_;
+  std::vector<std::string> wan_flags_;
+  bool direct_ = true;
   std::vector<std::string> regions_;
   std::string dir_;
   std::string config_path_;

@@ -6,8 +6,9 @@
 // bytes pile up in kernel buffers exactly as behind a cut link that holds them; Release()
 // resumes. Cut() and Heal() do what `meridian wan` does to a proxy that is disabled and enabled
 // again: Cut() holds every connection and black-holes new ones; Heal() resets (RST) every
-// connection that saw the cut and forwards again. One thread, blocked in poll() (a pipe wakes
-// it); bounded by the destructor.
+// connection that saw the cut and forwards again. Captured() is every byte relayed so far, both
+// directions, up to kCaptureBytesMax (what an eavesdropper on the link would see). One thread,
+// blocked in poll() (a pipe wakes it); bounded by the destructor.
 #pragma once
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -90,6 +92,12 @@ class TcpForwarder {
     });
   }
   int connections_accepted() const { return accepted_.load(); }
+  std::string Captured() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return captured_;
+  }
+  // Enough for the handshakes and a few messages of a test; later bytes are not kept.
+  static constexpr size_t kCaptureBytesMax = size_t{4} << 20;
 
  private:
   struct Pair {
@@ -197,6 +205,11 @@ class TcpForwarder {
       const int to = fd == pair.client ? pair.upstream : pair.client;
       char buffer[65536];
       const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (n > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        const size_t room = kCaptureBytesMax - std::min(kCaptureBytesMax, captured_.size());
+        captured_.append(buffer, std::min(room, static_cast<size_t>(n)));
+      }
       if (n > 0 && SendAll(to, buffer, static_cast<size_t>(n))) return;
       ClosePair(pair);
       pairs_.erase(pairs_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -225,6 +238,7 @@ class TcpForwarder {
   bool held_ = false;           // GUARDED_BY(mu_)
   bool reset_pending_ = false;  // GUARDED_BY(mu_): Heal() asked the thread to reset every pair
   bool stopping_ = false;       // GUARDED_BY(mu_)
+  std::string captured_;        // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

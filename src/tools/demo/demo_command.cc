@@ -96,6 +96,9 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                 "run without client authentication (a warning at start): by default the demo "
                 "makes a client and an admin key at its first start and every region requires "
                 "one");
+  cmd->add_flag("--plaintext", o->plaintext,
+                "replicate without TLS (each region logs a warning); default: a CA and "
+                "certificates made in the data directory (docs/security.md)");
   cmd->add_flag("!--no-prometheus", o->prometheus,
                 "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
                 "when installed, scraping every region and the router)");

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tls/cluster_tls.h"
 #include "tools/process/listener.h"
 #include "tools/process/local_cluster.h"
 
@@ -160,6 +161,7 @@ Status DemoSupervisor::Prepare() {
         "demo: authentication is off (--no-auth): anyone who reaches a port may do "
         "anything, the control API included");
   }
+  MERIDIAN_RETURN_IF_ERROR(PrepareClusterTls(config_, data_dir_, options_.plaintext));
   config_file_ = data_dir_ + "/cluster.yaml";
   std::ofstream(config_file_) << FormatClusterConfig(config_);
   if (!ParseClusterConfig(FormatClusterConfig(config_), config_file_).ok()) {

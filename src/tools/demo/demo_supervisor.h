@@ -76,6 +76,9 @@ struct DemoOptions {
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
   std::vector<std::string> region_args;  // appended to every region's command line
+  // Replicate without TLS (each region warns). Default: certificates in DATA_DIR/certs
+  // (tls/cluster_tls.h), unless the config names its own.
+  bool plaintext = false;
   // Every port of the config and the control API's move up by this much, so a second cluster
   // runs beside the first without editing YAML. REQUIRES: >= 0.
   int port_offset = 0;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "tools/wan/proxy_server.h"
+#include "tools/wan/wan_capture.h"
 
 namespace meridian::wan {
 
@@ -130,6 +131,7 @@ void ProxyConnection::OnRead(Pipe& pipe, boost::system::error_code ec, size_t by
     return;
   }
   if (ec) return Close(/*reset=*/true);
+  TEST_Capture(std::string_view(pipe.buffer.data(), bytes));
   if (!dropped) Enqueue(pipe, std::string(pipe.buffer.data(), bytes), /*fin=*/false, *shape);
   StartRead(pipe);
 }

@@ -8,6 +8,7 @@
 #include "net/http_server.h"
 #include "tools/stop_signals.h"
 #include "tools/wan/wan_admin.h"
+#include "tools/wan/wan_capture.h"
 #include "tools/wan/wan_emulator.h"
 
 namespace meridian {
@@ -32,6 +33,12 @@ int RunWan(const WanCommandOptions& options) {
   if (!config.ok()) {
     spdlog::error("wan: {}", config.status().message());
     return 2;
+  }
+  if (!options.TEST_capture_path.empty()) {
+    if (Status st = wan::TEST_StartCapture(options.TEST_capture_path); !st.ok()) {
+      spdlog::error("wan: --TEST-capture: {}", st.message());
+      return 1;
+    }
   }
   wan::WanOptions wan_options;
   wan_options.threads = options.threads > 0 ? options.threads : config->wan.threads;
@@ -65,6 +72,8 @@ void AddWanCommand(CLI::App& app) {
   wan->add_option("--config", options->config_path, "cluster config (YAML)")->capture_default_str();
   wan->add_option("--threads", options->threads, "I/O threads (default: wan.threads in the config)")
       ->check(CLI::Range(1, 64));
+  wan->add_option("--TEST-capture", options->TEST_capture_path,
+                  "tests only: append every byte the proxies carry to this file");
   wan->callback([options] {
     const int code = RunWan(*options);
     // CLI11's way to set the exit code from a callback; CLI11_PARSE in main catches it.

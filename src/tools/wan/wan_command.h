@@ -10,7 +10,8 @@ namespace meridian {
 
 struct WanCommandOptions {
   std::string config_path = "deploy/local.yaml";
-  int threads = 0;  // 0: wan.threads from the config
+  int threads = 0;                // 0: wan.threads from the config
+  std::string TEST_capture_path;  // tests only: record every proxied byte here (wan_capture.h)
 };
 
 // Registers the `wan` subcommand on `app`.
