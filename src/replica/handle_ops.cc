@@ -74,8 +74,11 @@ void Replica::HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t ph
       Refuse(PeerRefusal::kOpOrigin);
       continue;
     }
-    if (!CheckVectorRegions(decoded->deps, options_.region_count).ok() ||
-        (decoded->compensates && decoded->compensates->origin != decoded->dot.origin)) {
+    if (decoded->compensates && decoded->compensates->origin != decoded->dot.origin) {
+      Refuse(PeerRefusal::kOpOrigin);  // a region cancels only its own writes (Compensate)
+      continue;
+    }
+    if (!CheckVectorRegions(decoded->deps, options_.region_count).ok()) {
       Refuse(PeerRefusal::kVector);
       continue;
     }

@@ -51,6 +51,10 @@ struct RegionMetrics {
       "meridian_replication_messages_dropped_total",
       "Replication messages dropped by the transport (the core resends), by peer and reason.",
       {"peer", "reason"});
+  CounterFamily& peer_messages_invalid = registry.AddCounter(
+      "meridian_peer_messages_invalid_total",
+      "Peer messages (or ops in them) refused as invalid, by reason (src/replica/peer_input.h).",
+      {"reason"});
   GaugeFamily& oplog_ops = registry.AddGauge(
       "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
   GaugeFamily& oplog_bytes = registry.AddGauge(
