@@ -7,6 +7,7 @@
 //  2. Reads are deterministic in the bytes: the same input replays the same decisions.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>

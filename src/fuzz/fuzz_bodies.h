@@ -22,7 +22,7 @@ FuzzOutcome RunStrongFuzz(const uint8_t* data, size_t size);        // strong_fu
 FuzzOutcome RunSessionTokenFuzz(const uint8_t* data, size_t size);  // session_token_fuzz.cc
 
 // Seed inputs built from real traffic (fuzz_test writes them to fuzz/corpus/ on request).
-std::vector<std::string> ReplicaSeeds();  // replica_seeds.cc
+std::vector<std::string> ReplicaSeeds();  // fuzz_seeds.cc
 std::vector<std::string> StrongSeeds();
 
 }  // namespace meridian::fuzz

@@ -3,9 +3,9 @@
 // it never made, or of a region that does not exist. Also compiled into fuzz_test, which runs it
 // over seeded random inputs (replica_fuzz_test.cc), so gcc builds check it too.
 //
-// Input layout: byte 0 picks the flavour (bit 0: structured), topology (bits 1-2) and whether
-// this region starts rejoining is left out (a rejoining region legitimately takes its own ops
-// back). Then a sequence of events until the bytes run out (at most kEventsMax):
+// Input layout: byte 0 picks the flavour (bit 0: structured) and the topology (bits 1-2). The
+// region never starts rejoining here: a rejoining region legitimately takes its own ops back,
+// which the invariant below forbids. Then events until the bytes run out (at most kEventsMax):
 //   raw:        [event byte][from byte][length: 2 bytes][that many bytes: a pb::PeerMessage]
 //   structured: [event byte][from byte][FillMessage's choices for a pb::PeerMessage]
 // The event byte also interleaves ticks, local writes, link changes and quorum reads, so hostile
