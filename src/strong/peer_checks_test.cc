@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "strong/handle_name.h"
 #include "strong/strong_node.h"
 
 namespace meridian {
