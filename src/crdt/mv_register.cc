@@ -1,5 +1,7 @@
 #include "crdt/or_set.h"
 
+#include <algorithm>
+
 #include "base/assert.h"
 #include "clock/clock_codec.h"
 #include "crdt/dot_kernel.h"
@@ -35,6 +37,29 @@ MvOp MvRegister::PrepareDelete() const {
   for (const auto& [dot, sibling] : values_)
     op.observed.push_back(dot);
   return op;
+}
+
+Status MvRegister::CheckApplicable(const MvOp& op) const {
+  if (!dot_kernel::AllCovered(op.observed, context_)) {
+    return InvalidArgument("mv register: observes a dot not delivered here");
+  }
+  if (op.remove) {
+    if (op.dot != Dot{} || !op.value.empty()) return InvalidArgument("mv register: bad delete");
+    return Status::Ok();
+  }
+  if (op.dot.seq < 1 || op.dot.origin >= kMaxRegions)
+    return InvalidArgument("mv register: bad dot");
+  if (op.dot.seq > context_.Get(op.dot.origin) + 1) {
+    return InvalidArgument("mv register: dot skips its origin's previous one");
+  }
+  if (context_.Covers(op.dot)) return Status::Ok();  // a duplicate: Apply ignores it
+  for (const auto& [dot, value] : values_) {
+    if (dot.origin == op.dot.origin &&
+        std::find(op.observed.begin(), op.observed.end(), dot) == op.observed.end()) {
+      return InvalidArgument("mv register: leaves its origin's earlier sibling unobserved");
+    }
+  }
+  return Status::Ok();
 }
 
 bool MvRegister::Apply(const MvOp& op) {

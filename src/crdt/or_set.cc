@@ -77,6 +77,25 @@ bool OrSet::Apply(const OrSetOp& op) {
   return changed;
 }
 
+Status OrSet::CheckApplicable(const std::vector<OrSetOp>& ops) const {
+  VersionVector context = context_;  // as Apply would advance it, op by op
+  for (const OrSetOp& op : ops) {
+    if (op.is_add) {
+      if (op.dot.seq < 1 || op.dot.origin >= kMaxRegions) return InvalidArgument("or-set: bad dot");
+      if (op.dot.seq > context.Get(op.dot.origin) + 1) {
+        return InvalidArgument("or-set: add dot skips its origin's previous one");
+      }
+    } else if (op.dot != Dot{}) {
+      return InvalidArgument("or-set: remove carries a dot");
+    }
+    if (!dot_kernel::AllCovered(op.observed, context)) {
+      return InvalidArgument("or-set: observes a dot not delivered here");
+    }
+    if (op.is_add && !context.Covers(op.dot)) context.Advance(op.dot);
+  }
+  return Status::Ok();
+}
+
 void OrSet::Merge(const OrSet& other) {
   static const std::vector<Dot> kNone;
   std::map<std::string, std::vector<Dot>> joined;

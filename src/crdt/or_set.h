@@ -55,6 +55,9 @@ class OrSet {
   // REQUIRES (causal delivery): every observed dot is covered; an add's dot is either covered or
   // the next one of its origin (seq == context().Get(origin) + 1).
   bool Apply(const OrSetOp& op);
+  // OK when Apply's preconditions hold for `ops` applied in this order: checked before applying
+  // ops from a peer, which is not trusted to keep them (src/replica/peer_input.h).
+  Status CheckApplicable(const std::vector<OrSetOp>& ops) const;
 
   void Merge(const OrSet& other);
 
@@ -95,6 +98,9 @@ class MvRegister {
   // finds nothing left to remove).
   // REQUIRES (causal delivery): as OrSet::Apply.
   bool Apply(const MvOp& op);
+  // OK when Apply's preconditions hold for `op` (as OrSet::CheckApplicable), including that no
+  // sibling of the op's origin survives it unobserved (it would no longer be its origin's latest).
+  Status CheckApplicable(const MvOp& op) const;
   void Merge(const MvRegister& other);
 
   // Siblings in dot order; one value when there is no unresolved concurrency.

@@ -92,6 +92,13 @@ Status PnCounter::CheckDelta(RegionId origin, int64_t delta) const {
   return Status::Ok();
 }
 
+Status PnCounter::CheckApply(RegionId origin, int64_t delta) const {
+  if (origin >= kMaxRegions) return InvalidArgument("counter: origin out of range");
+  const Total total = delta >= 0 ? p_[origin] : n_[origin];
+  if (Magnitude(delta) > kTotalMax - total) return OutOfRange("counter total would pass its bound");
+  return Status::Ok();
+}
+
 void PnCounter::Apply(RegionId origin, int64_t delta) {
   MERIDIAN_ASSERT(origin < kMaxRegions);
   Total& total = delta >= 0 ? p_[origin] : n_[origin];

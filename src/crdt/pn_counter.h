@@ -53,6 +53,9 @@ class PnCounter {
   static constexpr int kTotalBits = 124;
   static constexpr Total kTotalMax = (Total{1} << kTotalBits) - 1;
 
+  // OK when Apply(origin, delta) keeps the origin's total within kTotalMax: its precondition,
+  // checked before applying an op from a peer, which is not trusted to keep it.
+  Status CheckApply(RegionId origin, int64_t delta) const;
   // OK when `delta` may be applied at `origin` without overflow; otherwise OUT_OF_RANGE. The value
   // after the delta must be an int64, so once concurrent deltas left the range, only a delta that
   // brings it back is accepted. REQUIRES: origin < kMaxRegions.

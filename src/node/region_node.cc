@@ -98,7 +98,11 @@ void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, Node
 
 void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, NodeTime now,
                                NodeOutput* out) {
-  if (health_ == RegionHealth::kFailed || from >= options_.replica.region_count) return;
+  if (health_ == RegionHealth::kFailed) return;
+  if (from >= options_.replica.region_count) {  // the transport's word, yet not a region of ours
+    ++peer_messages_refused_;
+    return;
+  }
   if (message.has_strong()) {
     StrongOutput step;
     strong_->OnMessage(from, message.strong(), &step);
@@ -349,6 +353,8 @@ NodeStats RegionNode::stats() const {
   s.quorum_reads = quorum_reads_.size();
   s.replication_waits = replication_waits_.size();
   s.coalesced_messages = coalesced_messages_;
+  s.peer_messages_refused = peer_messages_refused_;
+  s.read_replies_refused = read_replies_refused_;
   return s;
 }
 

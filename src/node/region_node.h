@@ -115,6 +115,11 @@ struct NodeStats {
   uint64_t quorum_reads = 0;
   uint64_t replication_waits = 0;   // w=majority / w=all writes waiting for acknowledgements
   uint64_t coalesced_messages = 0;  // op batches merged into an earlier one to the same peer
+  // Peer messages refused here, before the replica or handle node saw them: from a region
+  // outside the cluster, or a quorum-read answer whose vector or state is invalid
+  // (src/replica/peer_input.h rules 1, 2 and 6; the replica and the handle node count theirs).
+  uint64_t peer_messages_refused = 0;
+  uint64_t read_replies_refused = 0;
 };
 
 class RegionNode {
@@ -237,6 +242,8 @@ class RegionNode {
   std::vector<ReplicationWait> replication_waits_;
   std::map<uint64_t, QuorumRead> quorum_reads_;  // by the replica's read-request id
   uint64_t next_quorum_id_ = 1;
+  uint64_t peer_messages_refused_ = 0;  // NodeStats
+  uint64_t read_replies_refused_ = 0;
   std::set<RequestId> handle_requests_;  // handle commands not answered yet (the strong node's ids)
 };
 

@@ -6,6 +6,7 @@
 
 #include "clock/clock_codec.h"
 #include "node/region_node.h"
+#include "replica/peer_input.h"
 
 namespace meridian {
 
@@ -217,11 +218,19 @@ void RegionNode::OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutp
   if (it == quorum_reads_.end()) return;  // answered or expired already
   QuorumRead& read = it->second;
   if (std::find(read.answered.begin(), read.answered.end(), from) != read.answered.end()) return;
+  // Rules 2 and 6 of src/replica/peer_input.h: the joined vector becomes the client's session
+  // token, so a region outside the cluster in it would follow the client everywhere.
   auto applied = Decode(reply.applied());
-  if (!applied.ok()) return;
+  if (!applied.ok() || !CheckVectorRegions(*applied, options_.replica.region_count).ok()) {
+    ++read_replies_refused_;
+    return;
+  }
   if (reply.found()) {
     auto state = DecodeState(reply.state(), read.key.data_class);
-    if (!state.ok()) return;
+    if (!state.ok()) {
+      ++read_replies_refused_;
+      return;
+    }
     if (read.merged) {
       MergeState(*read.merged, *state);
     } else {

@@ -364,3 +364,44 @@ TEST(RegionNodeTest, ANewClusterStartsCompleteOnlyOnEmptyStorage) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+// Peer input the node checks before the replica sees it (src/replica/peer_input.h): a message
+// from no region of the cluster, and a quorum-read answer whose vector names one (it would become
+// the client's session token). Refused, counted, and the read still completes with the real
+// answer.
+TEST(RegionNodeTest, InvalidPeerInputIsRefusedAndCounted) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  pb::PeerMessage from_nowhere;
+  from_nowhere.set_from(5);
+  from_nowhere.mutable_ack();
+  NodeOutput ignored;
+  pair.at(0).OnPeerMessage(5, from_nowhere, pair.now(), &ignored);
+  EXPECT_EQ(pair.at(0).stats().peer_messages_refused, 1u);
+
+  pair.Command(0, 1,
+               ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kQuorum});
+  pb::PeerMessage forged;
+  forged.set_from(1);
+  pb::ReadReply* reply = forged.mutable_read_reply();
+  reply->set_id(1);  // the node's first quorum read
+  reply->mutable_applied()->add_regions(5);
+  reply->mutable_applied()->add_values(9);
+  NodeOutput out;
+  pair.at(0).OnPeerMessage(1, forged, pair.now(), &out);
+  pair.Take(0, std::move(out));
+  EXPECT_EQ(pair.at(0).stats().read_replies_refused, 1u);
+  EXPECT_EQ(pair.reply(1), nullptr);
+  pair.Settle(5);
+  ASSERT_NE(pair.reply(1), nullptr);
+  const auto* result = std::get_if<ReadResult>(&pair.reply(1)->result);
+  ASSERT_NE(result, nullptr);
+  EXPECT_EQ(result->applied.Get(5), 0u);
+}
+
+}  // namespace
+}  // namespace meridian

@@ -26,7 +26,7 @@ void Replica::HandleSummaryRequest(RegionId from, const pb::SummaryRequest& requ
                                    uint64_t physical_ms, Output* out) {
   auto theirs = Decode(request.applied());
   if (!theirs.ok() || request.group_hashes_size() != static_cast<int>(RangeSummary::kGroups)) {
-    ++stats_.malformed_messages;
+    Refuse(PeerRefusal::kRepair);
     return;
   }
   if (!(*theirs == applied_)) return;  // ops in flight: differences are expected, not divergence
@@ -48,7 +48,7 @@ void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply, u
                                  Output* out) {
   auto theirs = Decode(reply.applied());
   if (!theirs.ok()) {
-    ++stats_.malformed_messages;
+    Refuse(PeerRefusal::kRepair);
     return;
   }
   if (!(*theirs == applied_)) return;
@@ -56,7 +56,7 @@ void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply, u
   for (const auto& group : reply.groups()) {
     if (group.group() >= RangeSummary::kGroups ||
         group.bucket_hashes_size() != static_cast<int>(RangeSummary::kBucketsPerGroup)) {
-      ++stats_.malformed_messages;
+      Refuse(PeerRefusal::kRepair);
       return;
     }
     for (uint32_t b = 0; b < RangeSummary::kBucketsPerGroup; ++b) {
@@ -91,7 +91,7 @@ void Replica::HandleRepair(RegionId from, const pb::RepairPush& push, uint64_t p
                            Output* out) {
   auto theirs = Decode(push.applied());
   if (!theirs.ok()) {
-    ++stats_.malformed_messages;
+    Refuse(PeerRefusal::kRepair);
     return;
   }
   if (!(*theirs == applied_)) return;
@@ -102,7 +102,7 @@ void Replica::HandleRepair(RegionId from, const pb::RepairPush& push, uint64_t p
   for (const auto& entry : push.entries()) {
     bool changed = false;
     if (!MergeEntry(entry, out, &changed).ok()) {
-      ++stats_.malformed_messages;
+      Refuse(PeerRefusal::kRepair);
       continue;
     }
     if (changed) ++stats_.anti_entropy_repairs;
@@ -119,6 +119,7 @@ void Replica::HandleRepair(RegionId from, const pb::RepairPush& push, uint64_t p
 Status Replica::MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* changed) {
   auto key = storage_keys::ParseState(entry.storage_key());
   if (!key.ok()) return key.status();
+  MERIDIAN_RETURN_IF_ERROR(CheckKeyBounds(*key));  // rule 6 of peer_input.h
   auto incoming = DecodeState(entry.state(), key->data_class);
   if (!incoming.ok()) return incoming.status();
   MergeKeyState(*key, *incoming, out, changed);

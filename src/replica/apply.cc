@@ -32,6 +32,20 @@ void DropTiedFields(const LwwMap& map, Op* mutated) {
 
 void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out) {
   MERIDIAN_ASSERT(local == (op.dot.origin == options_.self));
+  // The seeded delivery bugs skip the check as they skip causal delivery: the simulator's
+  // self-check must see what they break, not a refusal that hides it.
+  if (!local && !options_.bugs.no_causal_wait && !options_.bugs.apply_without_dedupe) {
+    // Rule 3 of peer_input.h, against the state the op meets (held ops meet a later one):
+    // refused, it stays unapplied and unacknowledged, and its origin's later ops wait for it.
+    const auto found = states_.find(op.target);
+    const Status fits = found != states_.end()
+                            ? CheckApplicable(op, found->second)
+                            : CheckApplicable(op, EmptyState(op.target.data_class));
+    if (!fits.ok()) {
+      Refuse(PeerRefusal::kOp);
+      return;
+    }
+  }
   FreezeForTransfers(op.target);  // the state changes in place below, before PutState
   auto [it, inserted] = states_.try_emplace(op.target, EmptyState(op.target.data_class));
   KeyState& state = it->second;

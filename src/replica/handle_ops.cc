@@ -13,7 +13,7 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
   last_physical_ms_ = physical_ms;
   auto peer = peers_.find(from);
   if (from >= options_.region_count || from != message.from() || peer == peers_.end()) {
-    ++stats_.malformed_messages;
+    Refuse(PeerRefusal::kEnvelope);  // rule 1 of peer_input.h (peers_ holds the neighbours)
     return;
   }
   BeginStep(out);
@@ -50,18 +50,36 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
       break;
     case pb::PeerMessage::kStrong:  // the shell hands these to the strong module, never here
     case pb::PeerMessage::BODY_NOT_SET:
-      ++stats_.malformed_messages;
+      Refuse(PeerRefusal::kEnvelope);
       break;
   }
 }
 
 void Replica::HandleOpBatch(RegionId from, const pb::OpBatch& batch, uint64_t physical_ms,
                             Output* out) {
+  // Rule 4 of peer_input.h: the whole batch, before any of it is applied.
+  if (static_cast<size_t>(batch.ops_size()) > options_.max_batch_ops) {
+    Refuse(PeerRefusal::kBatch);
+    return;
+  }
   for (const auto& encoded : batch.ops()) {
+    // Rules 2 and 3: a refused op is not acknowledged, and the ops after it of its origin wait
+    // for it in the buffer, so nothing of a bad op is applied.
     auto decoded = DecodeOp(encoded);
-    if (!decoded.ok() || decoded->dot.origin >= options_.region_count ||
-        decoded->dot.origin == options_.self) {
-      ++stats_.malformed_messages;
+    if (!decoded.ok() || !CheckOpBounds(*decoded).ok()) {
+      Refuse(PeerRefusal::kOp);
+      continue;
+    }
+    if (decoded->dot.origin >= options_.region_count || decoded->dot.origin == options_.self) {
+      Refuse(PeerRefusal::kOpOrigin);
+      continue;
+    }
+    if (decoded->compensates && decoded->compensates->origin != decoded->dot.origin) {
+      Refuse(PeerRefusal::kOpOrigin);  // a region cancels only its own writes (Compensate)
+      continue;
+    }
+    if (!CheckVectorRegions(decoded->deps, options_.region_count).ok()) {
+      Refuse(PeerRefusal::kVector);
       continue;
     }
     Op op = std::move(decoded).value();
@@ -90,8 +108,12 @@ void Replica::ApplyReadyBuffered(uint64_t physical_ms, Output* out) {
 
 void Replica::HandleAck(RegionId from, const pb::Ack& ack, uint64_t physical_ms, Output* out) {
   auto applied = Decode(ack.applied());
-  if (!applied.ok()) {
-    ++stats_.malformed_messages;
+  if (!applied.ok() || !CheckVectorRegions(*applied, options_.region_count).ok()) {
+    Refuse(PeerRefusal::kVector);
+    return;
+  }
+  if (ClaimsUnknownOwnOps(*applied)) {  // rule 5: it would never let us count as caught up
+    Refuse(PeerRefusal::kOwnOpsClaim);
     return;
   }
   PeerLink& link = peers_.at(from);
@@ -113,8 +135,9 @@ void Replica::HandleAck(RegionId from, const pb::Ack& ack, uint64_t physical_ms,
   stability_.OnReport(from, *applied, applied_);
   for (const auto& known : ack.known()) {
     auto vv = Decode(known.applied());
-    if (!vv.ok() || known.region() >= options_.region_count) {
-      ++stats_.malformed_messages;
+    if (!vv.ok() || known.region() >= options_.region_count ||
+        !CheckVectorRegions(*vv, options_.region_count).ok()) {
+      Refuse(PeerRefusal::kVector);
       continue;
     }
     stability_.OnReport(known.region(), *vv, applied_);

@@ -101,6 +101,28 @@ void MergeState(KeyState& into, const KeyState& other) {
       into);
 }
 
+Status CheckApplicable(const Op& op, const KeyState& state) {
+  if (!StateMatchesClass(state, op.target.data_class)) return InvalidArgument("class mismatch");
+  if (const auto* tags = std::get_if<std::vector<OrSetOp>>(&op.body)) {
+    for (const auto& t : *tags) {
+      if (t.is_add && t.dot.origin != op.dot.origin) {
+        return InvalidArgument("tag add's dot names another region than the op's origin");
+      }
+    }
+    return std::get<OrSet>(state).CheckApplicable(*tags);
+  }
+  if (const auto* mv = std::get_if<MvOp>(&op.body)) {
+    if (!mv->remove && mv->dot.origin != op.dot.origin) {
+      return InvalidArgument("register write's dot names another region than the op's origin");
+    }
+    return std::get<MvRegister>(state).CheckApplicable(*mv);
+  }
+  if (const auto* delta = std::get_if<int64_t>(&op.body); delta && op.counter_total == 0) {
+    return std::get<PnCounter>(state).CheckApply(op.dot.origin, *delta);
+  }
+  return Status::Ok();
+}
+
 void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
   switch (op.target.data_class) {

@@ -51,6 +51,12 @@ struct ApplyEffects {
   size_t siblings_after = 0;         // register siblings after the op
 };
 
+// OK when ApplyOpToState's preconditions hold for a peer's `op` on `state` (which matches its
+// class): per-key dots name the op's origin and follow causal delivery, observed dots were
+// delivered here, a counter total stays in bounds. A correct peer's ops always pass; the check
+// keeps a hostile one from tripping the CRDTs' asserts (src/replica/peer_input.h, rule 3).
+Status CheckApplicable(const Op& op, const KeyState& state);
+
 // REQUIRES: state matches op.target.data_class; for counters the delta passed CheckDelta at
 // the origin.
 void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects);

@@ -19,8 +19,8 @@ void Replica::RequestRead(uint64_t request_id, const StateKey& key, uint64_t phy
 void Replica::HandleReadRequest(RegionId from, const pb::ReadRequest& request, uint64_t physical_ms,
                                 Output* out) {
   std::optional<DataClass> data_class = DataClassFromNumber(request.data_class());
-  if (!data_class) {
-    ++stats_.malformed_messages;
+  if (!data_class || !CheckKeyBounds(StateKey{*data_class, request.key()}).ok()) {
+    Refuse(PeerRefusal::kReadRequest);
     return;
   }
   pb::PeerMessage m = NewMessage(physical_ms);

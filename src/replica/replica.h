@@ -32,6 +32,7 @@
 //     op its region's vector does not cover (snapshot.cc says why that matters).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,6 +51,7 @@
 #include "replica/key_state.h"
 #include "replica/oplog.h"
 #include "replica/options.h"
+#include "replica/peer_input.h"
 #include "replica/range_summary.h"
 #include "replica/stability.h"
 #include "replica/types.h"
@@ -61,7 +63,8 @@ struct ReplicaStats {
   uint64_t ops_applied_remote = 0;
   uint64_t duplicates_ignored = 0;
   uint64_t buffer_refusals = 0;
-  uint64_t malformed_messages = 0;
+  uint64_t malformed_messages = 0;                // peer messages (or ops) refused, all reasons
+  std::array<uint64_t, kPeerRefusals> refused{};  // the same, per reason (peer_input.h)
   uint64_t resends = 0;
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_applied = 0;
@@ -253,6 +256,17 @@ class Replica {
     uint64_t transfer_retry_tick = 0;  // no new transfer before this tick (after a decline)
   };
   static constexpr size_t kRetiredIncarnations = 8;  // a few restarts' worth of stragglers
+
+  // Counts a peer message (or op) dropped for breaking a rule of peer_input.h.
+  void Refuse(PeerRefusal reason) {
+    ++stats_.malformed_messages;
+    ++stats_.refused[static_cast<size_t>(reason)];
+  }
+  // Rule 5 of peer_input.h: `claimed` holds no more of our own ops than we applied (unless we
+  // are rejoining, when peers legitimately do).
+  bool ClaimsUnknownOwnOps(const VersionVector& claimed) const {
+    return !rejoining_ && claimed.Get(options_.self) > applied_.Get(options_.self);
+  }
 
   // Persists the incarnation with the first step (and the rejoin mark with it).
   void BeginStep(Output* out);

@@ -208,9 +208,13 @@ void Replica::SendSnapshotAck(RegionId to, uint64_t transfer_id, uint32_t applie
 Status Replica::ValidateChunk(const pb::SnapshotChunk& chunk) const {
   auto vv = Decode(chunk.applied());
   if (!vv.ok()) return vv.status();
+  // Rules 2, 5 and 6 of peer_input.h: the base is adopted whole when the transfer ends.
+  MERIDIAN_RETURN_IF_ERROR(CheckVectorRegions(*vv, options_.region_count));
+  if (ClaimsUnknownOwnOps(*vv)) return InvalidArgument("chunk base claims ops of ours we lack");
   for (const auto& entry : chunk.entries()) {
     auto key = storage_keys::ParseState(entry.storage_key());
     if (!key.ok()) return key.status();
+    MERIDIAN_RETURN_IF_ERROR(CheckKeyBounds(*key));
     if (!DecodeState(entry.state(), key->data_class).ok()) return InvalidArgument("bad state");
   }
   for (const auto& entry : chunk.idempotency()) {
@@ -224,7 +228,7 @@ Status Replica::ValidateChunk(const pb::SnapshotChunk& chunk) const {
 void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
                                   uint64_t physical_ms, Output* out) {
   if (!ValidateChunk(chunk).ok()) {
-    ++stats_.malformed_messages;
+    Refuse(PeerRefusal::kSnapshot);
     return;
   }
   const uint64_t id = chunk.transfer_id();

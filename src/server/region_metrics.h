@@ -56,6 +56,10 @@ struct RegionMetrics {
       "Replication streams refused because the peer's TLS certificate does not name the region "
       "it claims, by reason (net/replication_transport.h, contract 7).",
       {"reason"});
+  CounterFamily& peer_messages_invalid = registry.AddCounter(
+      "meridian_peer_messages_invalid_total",
+      "Peer messages (or ops in them) refused as invalid, by reason (src/replica/peer_input.h).",
+      {"reason"});
   GaugeFamily& oplog_ops = registry.AddGauge(
       "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
   GaugeFamily& oplog_bytes = registry.AddGauge(

@@ -1,9 +1,16 @@
 // The region's status documents: /healthz (for the router and operators) and /metrics.
 #include <nlohmann/json.hpp>
 
+#include "replica/peer_input.h"
+#include "server/http_api.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {
+
+// What a client may write, a peer may send: the core's bounds on peer input must admit every op
+// the API can make (src/replica/peer_input.h, rule 3).
+static_assert(kKeyBytesMax <= kPeerKeyBytesMax && kValueBytesMax <= kPeerValueBytesMax &&
+              kIdempotencyKeyBytesMax <= kPeerIdempotencyKeyBytesMax);
 
 namespace {
 
@@ -132,6 +139,18 @@ std::string RegionServer::Impl::RenderMetrics() {
   metrics.oplog_bytes.Get().Set(static_cast<double>(replica->oplog_bytes()));
   AdvanceTo(metrics.peer_incarnation_changes.Get(),
             static_cast<double>(stats.peer_incarnation_changes));
+  for (size_t reason = 0; reason < kPeerRefusals; ++reason) {
+    AdvanceTo(metrics.peer_messages_invalid.WithLabels(
+                  {std::string(PeerRefusalName(static_cast<PeerRefusal>(reason)))}),
+              static_cast<double>(stats.refused[reason]));
+  }
+  const NodeStats node_stats = node->stats();
+  AdvanceTo(metrics.peer_messages_invalid.WithLabels({"handle"}),
+            static_cast<double>(node->strong().stats().malformed_messages));
+  AdvanceTo(metrics.peer_messages_invalid.WithLabels({"read_reply"}),
+            static_cast<double>(node_stats.read_replies_refused));
+  AdvanceTo(metrics.peer_messages_invalid.WithLabels({"not_a_region"}),
+            static_cast<double>(node_stats.peer_messages_refused));
   const CatchUpStatus catch_up = replica->catch_up();
   metrics.rejoining.WithLabels({"data"}).Set(catch_up.rejoining ? 1 : 0);
   metrics.rejoining.WithLabels({"handles"}).Set(node->strong().rejoining() ? 1 : 0);

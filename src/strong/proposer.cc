@@ -30,7 +30,9 @@ void StrongNode::StartNext(const std::string& name, StrongOutput* out) {
     busy_.erase(name);
     return;
   }
-  slot.active.emplace();
+  // Not emplace(): clang 14 takes a nested struct with member initializers for not default
+  // constructible inside its enclosing class (LLVM bug 36684), and the fuzz build is clang's.
+  slot.active = Proposal{};
   while (!slot.queue.empty() && slot.active->batch.size() < options_.max_batch) {
     Batched b;
     b.request = std::move(slot.queue.front());

@@ -2,6 +2,7 @@
 #include "strong/strong_node.h"
 
 #include "strong/handle_name.h"
+#include "strong/peer_checks.h"
 
 namespace meridian {
 namespace {
@@ -119,8 +120,9 @@ Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleReque
 }
 
 void StrongNode::OnMessage(RegionId from, const pb::StrongMessage& message, StrongOutput* out) {
-  if (from >= options_.region_count || from == options_.self || from != message.from()) {
-    ++stats_.malformed_messages;
+  if (from >= options_.region_count || from == options_.self || from != message.from() ||
+      !CheckPeerMessage(message, options_.region_count).ok()) {
+    ++stats_.malformed_messages;  // peer_checks.h
     return;
   }
   BeginStep(out);
