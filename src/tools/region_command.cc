@@ -30,6 +30,7 @@ struct RegionCommandOptions {
   int test_recovery_delay_ms = 0;
   size_t oplog_retention_ops = ReplicaOptions{}.oplog_retention_ops;
   size_t oplog_retention_mib = ReplicaOptions{}.oplog_retention_bytes >> 20;
+  RegionServerOptions::Limits limits;
 };
 
 int RunRegion(const RegionCommandOptions& o) {
@@ -62,6 +63,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
   options.replica.oplog_retention_ops = o.oplog_retention_ops;
   options.replica.oplog_retention_bytes = o.oplog_retention_mib << 20;
+  options.limits = o.limits;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -127,6 +129,36 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "memory the oplog may hold for lagging peers, in MiB")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  // Bounds (docs/security.md "Bounds"; the table in docs/server.md).
+  cmd->add_option("--max-connections", o->limits.max_connections,
+                  "client connections served at once per listener (HTTP, RESP); past it a new "
+                  "one is answered 503 / -ERR max number of clients reached, and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  cmd->add_option("--max-inflight-requests", o->limits.max_inflight_requests,
+                  "requests handed to the region and not yet answered; past it 503 with "
+                  "Retry-After (RESP: an error)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  cmd->add_option("--max-pipelined-commands", o->limits.max_pipelined_commands,
+                  "RESP commands read and not yet answered per connection; past it the "
+                  "connection is not read until answers drain")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  cmd->add_option("--http-idle-timeout-ms", o->limits.http_idle_timeout_ms,
+                  "an HTTP connection with no request for this long is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86'400'000));
+  cmd->add_option("--resp-idle-timeout-ms", o->limits.resp_idle_timeout_ms,
+                  "a RESP connection with nothing read or written for this long is closed (0: "
+                  "never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400'000));
+  cmd->add_option("--request-timeout-ms", o->limits.request_timeout_ms,
+                  "a request (HTTP) or command (RESP) whose first byte arrived must be complete "
+                  "within this, or the connection gets 408 (HTTP) / is closed (RESP)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3'600'000));
   cmd->add_option("--TEST-recovery-delay-ms", o->test_recovery_delay_ms,
                   "tests only: wait this long, listening and answering \"loading\", before "
                   "loading the data")
