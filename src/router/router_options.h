@@ -70,6 +70,9 @@ struct RouterOptions {
   // probes while one jittered sample moves the estimate little.
   double rtt_ewma_alpha = 0.3;
   UpstreamPoolOptions pool;
+  // Client connections per listener (HTTP and RESP each), as a region's (Redis's maxclients):
+  // past it a new connection gets 503 / "-ERR max number of clients reached" and is closed.
+  size_t max_connections = 10'000;
 };
 
 // The production options for `config`: its router address and probe interval.

@@ -20,6 +20,7 @@ struct RouterFlags {
   std::string http;      // "": router.http of the config
   std::string resp;      // "": router.resp of the config (none if it names none)
   int threads = 1;
+  size_t max_connections = router::RouterOptions{}.max_connections;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -55,6 +56,7 @@ int RunRouter(const RouterFlags& flags) {
   if (!flags.http.empty()) options.http_address = flags.http;
   if (!flags.resp.empty()) options.resp_address = flags.resp;
   options.threads = flags.threads;
+  options.max_connections = flags.max_connections;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
@@ -99,6 +101,11 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
                       "config; every region needs a resp listener)");
   command->add_option("--threads", flags->threads, "I/O threads for each side (listen, upstream)")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  command->add_option("--max-connections", flags->max_connections,
+                      "client connections served at once per listener (HTTP, RESP); past it a "
+                      "new one is answered 503 / -ERR max number of clients reached, and closed")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
