@@ -5,8 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 

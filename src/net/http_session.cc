@@ -176,8 +176,7 @@ void ServerCore::Unregister(uint64_t session) {
   if (doomed->refusing()) --refusing;
 }
 
-HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket,
-                         bool refusing)
+HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket, bool refusing)
     : core_(core),
       id_(id),
       refusing_(refusing),

@@ -48,13 +48,13 @@ struct ServerCore {
   std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
 
   std::mutex mu;
-  std::condition_variable changed;  // in_flight or threads_running dropped
-  bool stopping = false;            // GUARDED_BY(mu)
-  int in_flight = 0;                // GUARDED_BY(mu)
-  int threads_running = 0;          // GUARDED_BY(mu)
-  size_t refusing = 0;              // GUARDED_BY(mu): registered sessions that are refusing
+  std::condition_variable changed;   // in_flight or threads_running dropped
+  bool stopping = false;             // GUARDED_BY(mu)
+  int in_flight = 0;                 // GUARDED_BY(mu)
+  int threads_running = 0;           // GUARDED_BY(mu)
+  size_t refusing = 0;               // GUARDED_BY(mu): registered sessions that are refusing
   uint64_t connections_refused = 0;  // GUARDED_BY(mu)
-  uint64_t next_session_id = 0;     // GUARDED_BY(mu)
+  uint64_t next_session_id = 0;      // GUARDED_BY(mu)
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
 
   // Declared last so that it is destroyed first, while the fields above still exist.

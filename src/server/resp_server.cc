@@ -45,15 +45,16 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   ~Refusal() { --*refusing_; }
 
   void Start() {
-    asio::async_write(socket_, asio::buffer(kMaxClientsError.data(), kMaxClientsError.size()),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (ec) return self->Close();
-                        boost::system::error_code ignored;
-                        self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
-                        self->timer_.expires_after(kRefusalLinger);
-                        self->timer_.async_wait([self](boost::system::error_code) { self->Close(); });
-                        self->Drain();
-                      });
+    asio::async_write(
+        socket_, asio::buffer(kMaxClientsError.data(), kMaxClientsError.size()),
+        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+          if (ec) return self->Close();
+          boost::system::error_code ignored;
+          self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+          self->timer_.expires_after(kRefusalLinger);
+          self->timer_.async_wait([self](boost::system::error_code) { self->Close(); });
+          self->Drain();
+        });
   }
 
  private:
@@ -191,8 +192,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
  private:
   void Read() {
     if (reading_ || closed_ || stop_reading_) return;
-    if (slots_.size() >= server_.limits.max_pending_commands ||
-        output_.size() >= kMaxOutputBytes) {
+    if (slots_.size() >= server_.limits.max_pending_commands || output_.size() >= kMaxOutputBytes) {
       return;
     }
     reading_ = true;

@@ -102,9 +102,10 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
   command->add_option("--threads", flags->threads, "I/O threads for each side (listen, upstream)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  command->add_option("--max-connections", flags->max_connections,
-                      "client connections served at once per listener (HTTP, RESP); past it a "
-                      "new one is answered 503 / -ERR max number of clients reached, and closed")
+  command
+      ->add_option("--max-connections", flags->max_connections,
+                   "client connections served at once per listener (HTTP, RESP); past it a "
+                   "new one is answered 503 / -ERR max number of clients reached, and closed")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });

@@ -107,7 +107,8 @@ TEST_F(BoundsTest, ConnectionsPastTheLimitAreRefusedAndTheRegionStillAnswers) {
     EXPECT_TRUE(extra.closed_by_peer());
   }
   // A connection within the limit is served as before.
-  ASSERT_TRUE(http[0]->Send("PUT /register/held HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n\"v\""));
+  ASSERT_TRUE(
+      http[0]->Send("PUT /register/held HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n\"v\""));
   EXPECT_EQ(http[0]->ReadHttpResponse(kWait).rfind("HTTP/1.1 200", 0), 0u);
   ASSERT_TRUE(resp[0]->Send("SET held-resp v\r\n"));
   EXPECT_EQ(ReadLines(*resp[0], 1, kWait), "+OK\r\n");
@@ -161,7 +162,8 @@ TEST_F(BoundsTest, HttpRequestsPastTheInflightLimitGet503) {
   // The waiting read ends (504, its bound), and then the region answers a normal client.
   EXPECT_EQ(waiting.ReadHttpResponse(kWait).rfind("HTTP/1.1 504", 0), 0u);
   EXPECT_TRUE(AnswersANormalClient(cluster_, 0, "after-inflight"));
-  EXPECT_NE(Metrics(cluster_, 0).find(R"(meridian_requests_refused_total{listener="http",reason="inflight"})"),
+  EXPECT_NE(Metrics(cluster_, 0)
+                .find(R"(meridian_requests_refused_total{listener="http",reason="inflight"})"),
             std::string::npos);
 }
 
@@ -184,7 +186,8 @@ TEST_F(BoundsTest, RespCommandsPastTheInflightLimitAreRefused) {
   EXPECT_TRUE(AnswersANormalClient(cluster_, 0, "after-pipeline"));
   ASSERT_TRUE(socket.Send("SET after v\r\nGET after\r\n"));
   EXPECT_EQ(ReadLines(socket, 3, kWait), "+OK\r\n$1\r\nv\r\n");
-  EXPECT_NE(Metrics(cluster_, 0).find(R"(meridian_requests_refused_total{listener="resp",reason="inflight"})"),
+  EXPECT_NE(Metrics(cluster_, 0)
+                .find(R"(meridian_requests_refused_total{listener="resp",reason="inflight"})"),
             std::string::npos);
 }
 
