@@ -38,12 +38,12 @@
 //     synced before any peer or client hears of them. Replication links are
 //     dialled to every region, whatever the topology, because a majority may include any of them.
 //  8. Stop() drains: stops taking requests, answers those in flight, commits what the core
+//     emitted, stops replication and closes RocksDB. Idempotent.
 //  9. Bounded (options.limits, docs/security.md "Bounds"): past max_connections a new client
 //     connection is answered 503 / "-ERR max number of clients reached" and closed; past
 //     max_inflight_requests (requests handed to the node and not answered) a request is
 //     answered 503 with Retry-After, a RESP command an error, changing nothing; idle and
 //     slow connections are closed after their timeouts.
-//     emitted, stops replication and closes RocksDB. Idempotent.
 #pragma once
 
 #include <cstdint>
