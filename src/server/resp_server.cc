@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-
 #include <deque>
 #include <map>
 #include <utility>
