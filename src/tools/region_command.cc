@@ -38,20 +38,21 @@ struct RegionCommandOptions {
 // Two client listeners of max_connections each, plus RocksDB's files and the peers' streams: a
 // soft open-file limit below that would make accept fail (EMFILE) before the limit answers 503.
 // Raises the soft limit towards the hard one, as redis-server does for maxclients, and warns
-// when even that is short.
+// when even one listener's worth does not fit.
 void RaiseOpenFileLimit(size_t max_connections) {
   constexpr rlim_t kOtherFiles = 1024;  // RocksDB's table files, gRPC, logs
   const rlim_t wanted = static_cast<rlim_t>(max_connections) * 2 + kOtherFiles;
+  const rlim_t needed = static_cast<rlim_t>(max_connections) + kOtherFiles;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
   const rlim_t old = limit.rlim_cur;
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = old;
-  if (limit.rlim_cur < wanted) {
+  if (limit.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = old;
+  if (limit.rlim_cur < needed) {
     spdlog::warn(
-        "region: --max-connections {} wants {} open files, the limit is {}: connections past "
-        "the limit wait in the listen backlog unanswered (raise ulimit -n / LimitNOFILE)",
-        max_connections, wanted, limit.rlim_cur);
+        "region: --max-connections {} needs about {} open files, the limit is {}: connections "
+        "past it wait in the listen backlog unanswered (raise ulimit -n / LimitNOFILE)",
+        max_connections, needed, limit.rlim_cur);
   }
 }
 
