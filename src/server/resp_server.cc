@@ -282,7 +282,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (server_.hooks.admit) {
       if (std::optional<std::string> refusal = server_.hooks.admit(plan.commands.size())) {
         RespWriter out(&slot->bytes, session_.version);
-        out.WriteError(*refusal);
+        out.WriteError("ERR " + *refusal);
         slot->ready = true;
         return;
       }
