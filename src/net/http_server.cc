@@ -28,6 +28,9 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 // After the in-flight grace, closing every socket ends all I/O almost at once; this bounds the
 // wait for the threads before the io_context is stopped outright.
 constexpr auto kThreadExitWait = std::chrono::seconds(1);
+// Refusals answered at once (each lingers up to a second); a flood beyond this is closed without
+// an answer, so refusing costs at most this many sockets more than max_connections.
+constexpr size_t kRefusingMax = 64;
 
 }  // namespace
 
@@ -78,12 +81,15 @@ void HttpServer::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket
     // Registering under the same lock that Stop() sets `stopping` with means Stop() sees every
     // session it has to close.
     std::lock_guard<std::mutex> lock(core->mu);
-    if (!core->stopping) {
+    const bool refuse = core->sessions.size() - core->refusing >= core->options.max_connections;
+    if (refuse) ++core->connections_refused;
+    if (!core->stopping && (!refuse || core->refusing < kRefusingMax)) {
       const uint64_t id = core->next_session_id++;
-      session = std::make_shared<HttpSession>(*core, id, std::move(socket));
+      session = std::make_shared<HttpSession>(*core, id, std::move(socket), refuse);
       core->sessions.emplace(id, session);
+      if (refuse) ++core->refusing;
     }
-  }
+  }  // a socket not handed to a session closes here
   if (session) session->Start();
   DoAccept();
 }
@@ -199,6 +205,11 @@ void HttpServer::Stop() {
 uint16_t HttpServer::port() const {
   MERIDIAN_ASSERT(impl_->started);
   return impl_->bound.port();
+}
+
+uint64_t HttpServer::connections_refused() const {
+  std::lock_guard<std::mutex> lock(impl_->core->mu);
+  return impl_->core->connections_refused;
 }
 
 std::string HttpServer::address() const {

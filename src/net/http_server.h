@@ -15,6 +15,10 @@
 //  4. Stop() stops accepting, waits up to stop_grace_ms for in-flight requests to be answered,
 //     closes every connection and joins the threads. Responders called after Stop() do nothing.
 //     No thread ever busy-waits.
+//  6. At most max_connections connections are served at once. One more is accepted, answered
+//     503 with Retry-After (a JSON error, code "unavailable") before any request is read, and
+//     closed after a bounded linger; past kRefusingMax such answers in progress, further ones
+//     are closed at once. Each refusal counts in connections_refused().
 //  5. HEAD is served wherever GET is: the handler sees the request as a GET, and the client gets
 //     that answer's status and header fields (its Content-Length included) without the body.
 //
@@ -51,6 +55,10 @@ struct HttpServerOptions {
   // a connection for the idle timeout. 10 s is a 1 MiB body at under 1 Mbit/s.
   int request_timeout_ms = 10'000;
   int stop_grace_ms = 2'000;  // Stop() waits this long for in-flight requests
+  // Contract 6. Redis's maxclients default: each connection costs a socket, a session and its
+  // buffers (tens of KiB at most), so 10,000 stay within a few hundred MiB, while a client that
+  // opens connections in a loop cannot exhaust file descriptors or memory.
+  size_t max_connections = 10'000;
 };
 
 class HttpServer {
@@ -72,6 +80,8 @@ class HttpServer {
   uint16_t port() const;
   // "host:port" with the bound port.
   std::string address() const;
+  // Connections refused for max_connections since Start() (contract 6); any thread.
+  uint64_t connections_refused() const;
 
  private:
   struct Impl;

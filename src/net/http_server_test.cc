@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "net/http_client.h"
 #include "net/testing/test_socket.h"
@@ -326,6 +328,68 @@ TEST_F(HttpServerTest, HeadAnswersAsGetWithoutTheBody) {
   EXPECT_NE(head.find("X-Reply: yes\r\n"), std::string::npos) << head;
   EXPECT_EQ(head.find("\r\n\r\n"), head.size() - 4) << head;
   EXPECT_EQ(calls_.load(), 2);
+}
+
+// Contract 6: past max_connections a new connection gets 503 with Retry-After at once; the
+// connections already served keep being served, and a freed slot serves a new client.
+TEST_F(HttpServerTest, ConnectionsPastTheLimitGet503AndTheServerStillAnswers) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  StartServer(EchoHandler{&calls_}, options);
+  // Each served once, so both are registered before the third connects.
+  std::vector<std::unique_ptr<TestSocket>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<TestSocket>(server_->port()));
+    ASSERT_TRUE(held.back()->Send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const std::string reply = held.back()->ReadHttpResponse(5s);
+    ASSERT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  }
+  for (int i = 0; i < 3; ++i) {
+    TestSocket extra(server_->port());
+    ASSERT_TRUE(extra.Send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const std::string reply = extra.ReadAll(10s);
+    ExpectJsonError(reply, 503, "maximum of 2 connections");
+    EXPECT_NE(reply.find("Retry-After: 1"), std::string::npos) << reply;
+    EXPECT_TRUE(extra.closed_by_peer());
+  }
+  EXPECT_EQ(server_->connections_refused(), 3u);
+  EXPECT_EQ(calls_.load(), 2);  // the refused requests never reached the handler
+  // The connections within the limit are still served.
+  ASSERT_TRUE(held[1]->Send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(held[1]->ReadHttpResponse(5s).rfind("HTTP/1.1 200", 0), 0u);
+  // A slot freed by a client that left serves a new client (the server sees the close
+  // asynchronously: retry, bounded).
+  held[0]->Close();
+  HttpClientRequest request;
+  request.target = "/echo";
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    Result<HttpResponse> response = HttpFetch(server_->address(), request);
+    served = response.ok() && response->status == 200;
+    if (!served) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(served);
+}
+
+// Slowloris: a header block trickled a byte at a time does not hold the connection past
+// request_timeout_ms: it gets 408 and is closed.
+TEST_F(HttpServerTest, AHeaderTrickledSlowerThanTheRequestTimeoutGets408) {
+  HttpServerOptions options;
+  options.request_timeout_ms = 200;  // short, so the test is fast; nothing asserts the time
+  StartServer(EchoHandler{&calls_}, options);
+  TestSocket socket(server_->port());
+  const std::string header = "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(400, 'a');
+  std::string reply;
+  // Never ends the header block; stops once the server answers (bounded by the header's size).
+  for (char c : header) {
+    if (!socket.Send(std::string_view(&c, 1))) break;
+    reply += socket.Read(SIZE_MAX, 20ms);
+    if (!reply.empty() || socket.closed_by_peer()) break;
+  }
+  reply += socket.ReadAll(10s);
+  ExpectJsonError(reply, 408, "within 200 ms");
+  EXPECT_TRUE(socket.closed_by_peer());
+  EXPECT_EQ(calls_.load(), 0);
 }
 
 TEST(HttpFetchTest, NothingListeningIsUnavailable) {

@@ -173,18 +173,30 @@ void ServerCore::Unregister(uint64_t session) {
   if (it == sessions.end()) return;
   doomed = std::move(it->second);
   sessions.erase(it);
+  if (doomed->refusing()) --refusing;
 }
 
-HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket)
+HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket, bool refusing)
     : core_(core),
       id_(id),
+      refusing_(refusing),
       stream_(std::move(socket)),
       remote_(RemoteOf(stream_.socket())),
       linger_timer_(stream_.get_executor()),
       request_timer_(stream_.get_executor()) {}
 
 void HttpSession::Start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (!self->refusing_) return self->DoRead();
+    // Answered before the request is read: reading it would spend what the limit protects.
+    // Lingering afterwards lets the client read the answer instead of a reset.
+    HttpResponse response = HttpResponse::Error(
+        503, "unavailable",
+        "this server already serves its maximum of " +
+            std::to_string(self->core_.options.max_connections) + " connections; retry shortly");
+    response.headers.emplace_back("Retry-After", "1");
+    self->WriteResponse(std::move(response), /*after_handler=*/false);
+  });
 }
 
 void HttpSession::Close() {

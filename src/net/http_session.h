@@ -7,6 +7,8 @@
 //  3. in_flight counts requests handed to the handler whose response is not yet written; Stop()
 //     waits on it. The server's registry holds every live session strongly; a responder holds
 //     a session only weakly, and only while the ResponseGate is open.
+//  4. A refusing session (one over max_connections) reads no request: it writes its 503, lingers
+//     and closes. `refusing` counts those registered, so sessions.size() - refusing are served.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -46,11 +48,13 @@ struct ServerCore {
   std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
 
   std::mutex mu;
-  std::condition_variable changed;  // in_flight or threads_running dropped
-  bool stopping = false;            // GUARDED_BY(mu)
-  int in_flight = 0;                // GUARDED_BY(mu)
-  int threads_running = 0;          // GUARDED_BY(mu)
-  uint64_t next_session_id = 0;     // GUARDED_BY(mu)
+  std::condition_variable changed;   // in_flight or threads_running dropped
+  bool stopping = false;             // GUARDED_BY(mu)
+  int in_flight = 0;                 // GUARDED_BY(mu)
+  int threads_running = 0;           // GUARDED_BY(mu)
+  size_t refusing = 0;               // GUARDED_BY(mu): registered sessions that are refusing
+  uint64_t connections_refused = 0;  // GUARDED_BY(mu)
+  uint64_t next_session_id = 0;      // GUARDED_BY(mu)
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
 
   // Declared last so that it is destroyed first, while the fields above still exist.
@@ -64,12 +68,14 @@ struct ServerCore {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(ServerCore& core, uint64_t id, boost::asio::ip::tcp::socket socket);
+  HttpSession(ServerCore& core, uint64_t id, boost::asio::ip::tcp::socket socket,
+              bool refusing = false);
 
-  void Start();  // any thread
+  void Start();  // any thread: serves requests, or refuses the connection (invariant 4)
   void Close();  // any thread; idempotent
   // Any thread: queues the response for the request in flight.
   void PostResponse(HttpResponse response);
+  bool refusing() const { return refusing_; }
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -92,6 +98,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   ServerCore& core_;
   const uint64_t id_;
+  const bool refusing_;
   boost::beast::tcp_stream stream_;
   std::string remote_;
   boost::beast::flat_buffer buffer_;

@@ -213,6 +213,7 @@ Status Router::Impl::StartResp() {
   resp.forward_timeout_ms = options.forward_timeout_ms;
   resp.keys = options.keys.get();
   resp.upstream_key = options.upstream_key;
+  resp.max_clients = options.max_connections;
   RespFrontHooks hooks;
   hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
     std::lock_guard<std::mutex> lock(mu);
@@ -264,6 +265,7 @@ Status Router::Start() {
   });
   HttpServerOptions server_options;
   server_options.threads = impl.options.threads;
+  server_options.max_connections = impl.options.max_connections;
   impl.server = std::make_unique<HttpServer>(
       impl.options.http_address,
       [&impl](HttpRequest request, HttpResponder respond) {

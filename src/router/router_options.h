@@ -81,6 +81,9 @@ struct RouterOptions {
   // which its upstream RESP connections AUTH with.
   std::shared_ptr<const auth::KeyStore> keys;
   std::string upstream_key;
+  // Client connections per listener (HTTP and RESP each), as a region's (Redis's maxclients):
+  // past it a new connection gets 503 / "-ERR max number of clients reached" and is closed.
+  size_t max_connections = 10'000;
 };
 
 // The production options for `config`: its router address and probe interval.

@@ -22,6 +22,17 @@ struct RegionMetrics {
       "meridian_http_requests_total", "Client requests answered, by response status code.",
       {"method", "class", "op", "code"});
 
+  // Bounds (docs/security.md "Bounds"). reason: "connections" (max_connections), "inflight"
+  // (max_inflight_requests).
+  CounterFamily& refused = registry.AddCounter(
+      "meridian_requests_refused_total",
+      "Client connections and requests refused at a bound, by listener and reason.",
+      {"listener", "reason"});
+  CounterFamily& connections_timed_out = registry.AddCounter(
+      "meridian_connections_timed_out_total",
+      "Client connections closed for a timeout: idle, or a command not completed in time.",
+      {"listener", "reason"});
+
   // Replication.
   HistogramFamily& lag_seconds = registry.AddHistogram(
       "meridian_replication_lag_seconds",

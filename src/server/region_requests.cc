@@ -178,7 +178,20 @@ HttpResponse RegionServer::Impl::Dashboard(const HttpRequest& request) const {
                       ""});
 }
 
+std::optional<std::string> RegionServer::Impl::Admit(size_t commands, const char* listener) {
+  const size_t max = options.limits.max_inflight_requests;
+  if (pending.size() + commands <= max) return std::nullopt;
+  metrics.refused.WithLabels({listener, "inflight"}).Increment();
+  return "region " + region_names[options.self] + " already has its maximum of " +
+         std::to_string(max) + " requests in flight; retry shortly";
+}
+
 void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
+  // RESP admits a command's node commands together before submitting them (no partial MSET):
+  // this refuses HTTP requests only.
+  if (std::optional<std::string> refusal = Admit(1, "http")) {
+    return request(NodeReply{0, Unavailable(*std::move(refusal))});
+  }
   const RequestId id = next_request++;
   pending.emplace(id, std::move(request));
   const NodeTime now = Now();

@@ -83,6 +83,9 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   HttpServerOptions http_options;
   http_options.io_context = &s.loop;
   http_options.body_bytes_max = kBodyBytesMax;
+  http_options.max_connections = options.limits.max_connections;
+  http_options.idle_timeout_ms = options.limits.http_idle_timeout_ms;
+  http_options.request_timeout_ms = options.limits.request_timeout_ms;
   s.http = std::make_unique<HttpServer>(
       options.http_address,
       [raw](HttpRequest request, HttpResponder respond) {
@@ -112,8 +115,14 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     };
     hooks.now_steady_ms = [raw] { return raw->Now().steady_ms; };
     hooks.keys = s.keys ? &*s.keys : nullptr;
-    s.resp =
-        std::make_unique<RespServer>(s.loop, options.resp_address, options.resp, std::move(hooks));
+    hooks.admit = [raw](size_t commands) { return raw->Admit(commands, "resp"); };
+    RespServerLimits limits;
+    limits.max_connections = options.limits.max_connections;
+    limits.max_pending_commands = options.limits.max_pipelined_commands;
+    limits.idle_timeout_ms = options.limits.resp_idle_timeout_ms;
+    limits.command_timeout_ms = options.limits.request_timeout_ms;
+    s.resp = std::make_unique<RespServer>(s.loop, options.resp_address, options.resp,
+                                          std::move(hooks), limits);
     if (Status st = s.resp->Start(); !st.ok()) return abandon(st);
   }
   if (options.TEST_recovery_delay_ms > 0) {

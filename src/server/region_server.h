@@ -45,6 +45,11 @@
 //     key whose grants cover it (server/http_auth.h; RESP: auth/resp_gate.h): 401 / 403 before
 //     the node sees it. /admin/* is served only on the admin listener, to keys with the admin
 //     role; on the client listener it is 404. Without `auth`, a warning at start, and all open.
+// 10. Bounded (options.limits, docs/security.md "Bounds"): past max_connections a new client
+//     connection is answered 503 / "-ERR max number of clients reached" and closed; past
+//     max_inflight_requests (requests handed to the node and not answered) a request is
+//     answered 503 with Retry-After, a RESP command an error, changing nothing; idle and
+//     slow connections are closed after their timeouts.
 #pragma once
 
 #include <cstdint>
@@ -87,6 +92,21 @@ struct RegionServerOptions {
   int quorum_timeout_ms = 2000;
   int write_wait_ms = 3000;  // RegionNodeOptions::write_wait_ms (?w=majority|all)
   size_t max_waiting_reads = 10'000;
+
+  // What clients can make the region hold (contract 9); each number's reason is beside the
+  // listener's own option (HttpServerOptions, RespServerLimits) or here.
+  struct Limits {
+    size_t max_connections = 10'000;  // per client listener: HTTP and RESP each
+    // Requests submitted to the node and not answered, from both listeners: writes waiting for
+    // their fsync, reads waiting for their session or a quorum. As many as max_connections, so
+    // one request per connection always fits; deep RESP pipelines are what it refuses.
+    size_t max_inflight_requests = 10'000;
+    size_t max_pipelined_commands = 1024;  // per RESP connection (backpressure, not refusal)
+    int http_idle_timeout_ms = 30'000;
+    int resp_idle_timeout_ms = 300'000;  // 0: never
+    // A request (HTTP) or command (RESP) whose first byte arrived must be complete within this.
+    int request_timeout_ms = 10'000;
+  } limits;
 
   // self, region_count, topology and hub are filled from the cluster config.
   ReplicaOptions replica;

@@ -112,7 +112,12 @@ struct RegionServer::Impl {
   void Handle(HttpRequest request, HttpResponder respond);
   // The answer to every request while `loading`: /healthz says "loading" with the progress.
   HttpResponse LoadingResponse(const HttpRequest& request) const;
+  // Hands `command` to the node; answers `request` at once with 503 when max_inflight_requests
+  // are pending (contract 9).
   void Submit(NodeCommand command, PendingRequest request);
+  // Whether `commands` more fit under max_inflight_requests: nullopt when they do, else the
+  // refusal's message, counted under `listener`.
+  std::optional<std::string> Admit(size_t commands, const char* listener);
   void Answer(NodeReply reply);
   HttpResponse FormatReply(const NodeReply& reply, const StateKey* key) const;
   // region_admin.cc: `meridian chaos skew` and `meridian backup`. HandleAdminListener

@@ -103,6 +103,19 @@ std::string RegionServer::Impl::RenderMetrics() {
                          RegionHealth::kFailed}) {
     metrics.healthy.WithLabels({std::string(RegionHealthName(h))}).Set(h == health ? 1 : 0);
   }
+  AdvanceTo(metrics.refused.WithLabels({"http", "connections"}),
+            static_cast<double>(http->connections_refused()));
+  // Created even without a RESP listener, so the inflight series exist for alerts from the start.
+  metrics.refused.WithLabels({"http", "inflight"});
+  if (resp) {
+    AdvanceTo(metrics.refused.WithLabels({"resp", "connections"}),
+              static_cast<double>(resp->connections_refused()));
+    metrics.refused.WithLabels({"resp", "inflight"});
+    AdvanceTo(metrics.connections_timed_out.WithLabels({"resp", "idle"}),
+              static_cast<double>(resp->idle_timeouts()));
+    AdvanceTo(metrics.connections_timed_out.WithLabels({"resp", "command"}),
+              static_cast<double>(resp->command_timeouts()));
+  }
   const TransportStats transport_stats = transport->Stats();
   for (const PeerStatus& peer : replica->Peers()) {
     const std::string& name = region_names[peer.region];

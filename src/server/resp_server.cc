@@ -2,8 +2,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <utility>
@@ -20,9 +24,59 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr size_t kMaxPendingCommands = 1024;
 constexpr size_t kMaxOutputBytes = 4 << 20;
 constexpr size_t kReadChunk = 16 << 10;
+// Refusals in progress (each lingers up to kRefusalLinger so the client reads the error rather
+// than a reset); a flood beyond this is closed at once.
+constexpr size_t kRefusingMax = 64;
+constexpr auto kRefusalLinger = std::chrono::seconds(1);
+// Timeouts are checked by a sweep over the connections at most this often (and at least twice
+// per the shorter timeout), rather than by a timer per connection.
+constexpr uint64_t kSweepIntervalMsMax = 1000;
+constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
+
+// An over-limit connection: the error, a half-close, and a bounded drain of what the client sent.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  Refusal(tcp::socket socket, std::shared_ptr<size_t> refusing)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), refusing_(std::move(refusing)) {
+    ++*refusing_;
+  }
+  ~Refusal() { --*refusing_; }
+
+  void Start() {
+    asio::async_write(
+        socket_, asio::buffer(kMaxClientsError.data(), kMaxClientsError.size()),
+        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+          if (ec) return self->Close();
+          boost::system::error_code ignored;
+          self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+          self->timer_.expires_after(kRefusalLinger);
+          self->timer_.async_wait([self](boost::system::error_code) { self->Close(); });
+          self->Drain();
+        });
+  }
+
+ private:
+  void Drain() {
+    socket_.async_read_some(asio::buffer(drain_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
+  }
+  void Close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  // Shared: a refusal still lingering on the loop may outlive the server.
+  std::shared_ptr<size_t> refusing_;
+  std::array<char, 4096> drain_{};
+};
 
 // One command's reply, filled when ready.
 struct Slot {
@@ -42,20 +96,34 @@ struct Slot {
 struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   class Connection;
 
-  Impl(asio::io_context& l, std::string a, RespOptions o, Hooks h)
-      : loop(l), address(std::move(a)), options(std::move(o)), hooks(std::move(h)), acceptor(l) {}
+  Impl(asio::io_context& l, std::string a, RespOptions o, Hooks h, RespServerLimits lim)
+      : loop(l),
+        address(std::move(a)),
+        options(std::move(o)),
+        hooks(std::move(h)),
+        limits(lim),
+        acceptor(l) {}
 
   void Accept();
+  void OnAccepted(tcp::socket socket);
+  // Closes the connections past a timeout (contract 8).
+  void Sweep(uint64_t now_ms);
 
   asio::io_context& loop;
   const std::string address;
   const RespOptions options;
   const Hooks hooks;
+  const RespServerLimits limits;
   tcp::acceptor acceptor;
   uint16_t bound_port = 0;
   uint64_t next_client = 1;
   bool stopped = false;
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
+  std::shared_ptr<size_t> refusing = std::make_shared<size_t>(0);  // Refusals alive
+  uint64_t connections_refused = 0;
+  uint64_t idle_timeouts = 0;
+  uint64_t command_timeouts = 0;
+  uint64_t next_sweep_ms = 0;
 };
 
 class RespServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
@@ -74,7 +142,27 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     return o;
   }
 
-  void Start() { Read(); }
+  void Start() {
+    last_activity_ms_ = server_.hooks.now_steady_ms();
+    Read();
+  }
+
+  // Contract 7: which timeout, if any, this connection is past at `now_ms`.
+  enum class Expiry { kNone, kIdle, kCommand };
+  Expiry Expired(uint64_t now_ms) const {
+    if (closed_) return Expiry::kNone;
+    if (partial_since_ms_ != 0 &&
+        now_ms - partial_since_ms_ >= static_cast<uint64_t>(server_.limits.command_timeout_ms)) {
+      return Expiry::kCommand;
+    }
+    // A connection whose commands wait on the region (a WAIT, a durability wait) is not idle.
+    const bool waiting_on_us = !slots_.empty() && output_.empty() && !writing_;
+    if (!waiting_on_us && server_.limits.idle_timeout_ms > 0 &&
+        now_ms - last_activity_ms_ >= static_cast<uint64_t>(server_.limits.idle_timeout_ms)) {
+      return Expiry::kIdle;
+    }
+    return Expiry::kNone;
+  }
 
   void Close() {
     if (closed_) return;
@@ -104,7 +192,9 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
  private:
   void Read() {
     if (reading_ || closed_ || stop_reading_) return;
-    if (slots_.size() >= kMaxPendingCommands || output_.size() >= kMaxOutputBytes) return;
+    if (slots_.size() >= server_.limits.max_pending_commands || output_.size() >= kMaxOutputBytes) {
+      return;
+    }
     reading_ = true;
     if (parse_pending_) {
       // Commands already read wait in the parser: run them before reading more, since the
@@ -126,6 +216,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
                               self->reading_ = false;
                               if (self->closed_) return;
                               if (ec) return self->Close();
+                              self->last_activity_ms_ = self->server_.hooks.now_steady_ms();
                               self->parser_.CommitAppend(n);
                               self->Parse();
                               self->Read();
@@ -133,7 +224,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   void Parse() {
-    while (!stop_reading_ && slots_.size() < kMaxPendingCommands) {
+    while (!stop_reading_ && slots_.size() < server_.limits.max_pending_commands) {
       const RespParser::Outcome outcome = parser_.Next();
       if (outcome == RespParser::Outcome::kNeedMore) break;
       if (outcome == RespParser::Outcome::kError) {
@@ -149,9 +240,17 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
       Execute(parser_.args());
     }
     // Stopped on the bound with commands possibly left in the buffer: Read() parses them first.
-    parse_pending_ = !stop_reading_ && slots_.size() >= kMaxPendingCommands;
+    parse_pending_ = !stop_reading_ && slots_.size() >= server_.limits.max_pending_commands;
     // Views into the buffer are dead once planned: every plan copied what it keeps.
     parser_.Compact();
+    // What is left unparsed is the start of a command the client has not finished sending
+    // (unless parsing stopped on the bound): it must be finished within command_timeout_ms.
+    const bool partial = !parse_pending_ && parser_.buffered_bytes() > 0;
+    if (!partial) {
+      partial_since_ms_ = 0;
+    } else if (partial_since_ms_ == 0) {
+      partial_since_ms_ = std::max<uint64_t>(1, server_.hooks.now_steady_ms());
+    }
     Pump();
   }
 
@@ -192,6 +291,14 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
       slot->bytes = std::move(plan.reply);
       slot->ready = true;
       return;
+    }
+    if (server_.hooks.admit) {
+      if (std::optional<std::string> refusal = server_.hooks.admit(plan.commands.size())) {
+        RespWriter out(&slot->bytes, session_.version);
+        out.WriteError("ERR " + *refusal);
+        slot->ready = true;
+        return;
+      }
     }
     slot->compose = std::move(plan.compose);
     slot->replies.resize(plan.commands.size());
@@ -235,6 +342,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
                         self->in_flight_.clear();
                         if (self->closed_) return;
                         if (ec) return self->Close();
+                        self->last_activity_ms_ = self->server_.hooks.now_steady_ms();
                         self->Write();
                         self->Read();  // reading may have paused on the backlog
                       });
@@ -255,27 +363,61 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool parse_pending_ = false;  // Parse stopped on the bound, not for want of bytes
   bool close_after_ = false;
   bool closed_ = false;
+  uint64_t last_activity_ms_ = 0;  // the last read or write that completed
+  uint64_t partial_since_ms_ = 0;  // when an incomplete command began; 0: none
 };
 
 void RespServer::Impl::Accept() {
   acceptor.async_accept(
       [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (self->stopped || !self->acceptor.is_open()) return;
-        if (!ec) {
-          socket.set_option(tcp::no_delay(true), ec);
-          const uint64_t id = self->next_client++;
-          auto connection = std::make_shared<Connection>(*self, std::move(socket), id);
-          self->connections.emplace(id, connection);
-          connection->Start();
-        }
+        if (!ec) self->OnAccepted(std::move(socket));
         self->Accept();
       });
 }
 
+void RespServer::Impl::OnAccepted(tcp::socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (connections.size() >= limits.max_connections) {
+    ++connections_refused;
+    // Past kRefusingMax the socket closes here, unanswered.
+    if (*refusing < kRefusingMax) std::make_shared<Refusal>(std::move(socket), refusing)->Start();
+    return;
+  }
+  const uint64_t id = next_client++;
+  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
+  connections.emplace(id, connection);
+  connection->Start();
+}
+
+void RespServer::Impl::Sweep(uint64_t now_ms) {
+  if (now_ms < next_sweep_ms) return;
+  const int idle = limits.idle_timeout_ms > 0 ? limits.idle_timeout_ms : limits.command_timeout_ms;
+  const auto shorter = static_cast<uint64_t>(std::min(idle, limits.command_timeout_ms));
+  next_sweep_ms = now_ms + std::clamp<uint64_t>(shorter / 2, 1, kSweepIntervalMsMax);
+  std::vector<std::shared_ptr<Connection>> expired;
+  for (auto& [id, connection] : connections) {
+    switch (connection->Expired(now_ms)) {
+      case Connection::Expiry::kNone:
+        continue;
+      case Connection::Expiry::kIdle:
+        ++idle_timeouts;
+        break;
+      case Connection::Expiry::kCommand:
+        ++command_timeouts;
+        break;
+    }
+    expired.push_back(connection);
+  }
+  for (auto& connection : expired)
+    connection->Close();  // erases from `connections`
+}
+
 RespServer::RespServer(asio::io_context& loop, std::string address, RespOptions options,
-                       Hooks hooks)
-    : impl_(
-          std::make_shared<Impl>(loop, std::move(address), std::move(options), std::move(hooks))) {}
+                       Hooks hooks, RespServerLimits limits)
+    : impl_(std::make_shared<Impl>(loop, std::move(address), std::move(options), std::move(hooks),
+                                   limits)) {}
 
 RespServer::~RespServer() = default;
 
@@ -309,8 +451,10 @@ void RespServer::Stop() {
 }
 
 void RespServer::OnTick() {
-  if (impl_->stopped || impl_->hooks.loading()) return;
+  if (impl_->stopped) return;
   const uint64_t now = impl_->hooks.now_steady_ms();
+  impl_->Sweep(now);
+  if (impl_->hooks.loading()) return;
   auto connections = impl_->connections;
   for (auto& [id, connection] : connections)
     connection->CheckWaits(now);
@@ -318,6 +462,18 @@ void RespServer::OnTick() {
 
 uint16_t RespServer::port() const {
   return impl_->bound_port;
+}
+
+uint64_t RespServer::connections_refused() const {
+  return impl_->connections_refused;
+}
+
+uint64_t RespServer::idle_timeouts() const {
+  return impl_->idle_timeouts;
+}
+
+uint64_t RespServer::command_timeouts() const {
+  return impl_->command_timeouts;
 }
 
 }  // namespace meridian

@@ -11,12 +11,20 @@
 //     connections are not disturbed. A bad command (unknown, wrong arity, WRONGTYPE, bad data)
 //     gets its error and changes nothing.
 //  3. While the region loads, every command is answered "-LOADING ...", as Redis does.
-//  4. A connection stops reading while it has kMaxPendingCommands unanswered or its output is
-//     past kMaxOutputBytes, so a client that pipelines without reading cannot grow our memory.
+//  4. A connection stops reading while it has limits.max_pending_commands unanswered or its
+//     output is past kMaxOutputBytes, so a client that pipelines without reading cannot grow our
+//     memory (backpressure: TCP holds the rest in the client's socket).
 //  5. Stop() closes the listener and every connection; replies still due are dropped.
 //  6. Before anything else a command passes the connection's auth gate (auth/resp_gate.h):
 //     AUTH / HELLO ... AUTH, -NOAUTH before them, -WRONGPASS, -NOPERM; a refused command runs
 //     nowhere.
+//  7. At most limits.max_connections connections are served; one more is answered
+//     "-ERR max number of clients reached" (Redis's words) and closed.
+//  8. A connection is closed without a reply when nothing was read from or written to it for
+//     limits.idle_timeout_ms, or when a command whose first byte arrived is still incomplete
+//     limits.command_timeout_ms later (slowloris).
+//  9. A command whose node commands the region will not take now (Hooks::admit false) is
+//     answered with an error and changes nothing.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "auth/key_store.h"
@@ -33,6 +42,22 @@
 #include "server/resp_commands.h"
 
 namespace meridian {
+
+// Every bound of the listener, with the reason for its default.
+struct RespServerLimits {
+  // Redis's maxclients default; see HttpServerOptions::max_connections.
+  size_t max_connections = 10'000;
+  // Parsed commands not yet answered, per connection: enough for any client's pipeline window
+  // (redis-benchmark -P 1000) while bounding what one connection can queue in the region.
+  size_t max_pending_commands = 1024;
+  // Redis's `timeout` defaults to 0 (never): we close after 5 minutes of silence instead, so
+  // abandoned connections do not accumulate up to max_connections. Client pools reconnect on
+  // their own; 5 minutes is far beyond any pool's health-check interval. 0: never.
+  int idle_timeout_ms = 300'000;
+  // A started command must be complete within this: 10 s is a 1 MiB value at under 1 Mbit/s,
+  // the same bound as the HTTP listener's request_timeout_ms.
+  int command_timeout_ms = 10'000;
+};
 
 class RespServer {
  public:
@@ -46,9 +71,13 @@ class RespServer {
     // The API keys (auth/resp_gate.h), owned by the region and outliving this server; nullptr:
     // authentication off.
     const auth::KeyStore* keys = nullptr;
+    // Whether the region takes `commands` more node commands now (contract 9); the refusal's
+    // message when it does not. Unset: always.
+    std::function<std::optional<std::string>(size_t commands)> admit;
   };
 
-  RespServer(boost::asio::io_context& loop, std::string address, RespOptions options, Hooks hooks);
+  RespServer(boost::asio::io_context& loop, std::string address, RespOptions options, Hooks hooks,
+             RespServerLimits limits = {});
   ~RespServer();
   RespServer(const RespServer&) = delete;
   RespServer& operator=(const RespServer&) = delete;
@@ -60,6 +89,10 @@ class RespServer {
   // On the loop thread, every tick: answers WAITs that are satisfied or timed out.
   void OnTick();
   uint16_t port() const;
+  // On the loop thread: connections refused for max_connections, and closed for each timeout.
+  uint64_t connections_refused() const;
+  uint64_t idle_timeouts() const;
+  uint64_t command_timeouts() const;
 
   struct Impl;
 

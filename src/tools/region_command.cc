@@ -1,7 +1,9 @@
 #include "tools/region_command.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -32,9 +34,32 @@ struct RegionCommandOptions {
   int test_recovery_delay_ms = 0;
   size_t oplog_retention_ops = ReplicaOptions{}.oplog_retention_ops;
   size_t oplog_retention_mib = ReplicaOptions{}.oplog_retention_bytes >> 20;
+  RegionServerOptions::Limits limits;
 };
 
+// Two client listeners of max_connections each, plus RocksDB's files and the peers' streams: a
+// soft open-file limit below that would make accept fail (EMFILE) before the limit answers 503.
+// Raises the soft limit towards the hard one, as redis-server does for maxclients, and warns
+// when even one listener's worth does not fit.
+void RaiseOpenFileLimit(size_t max_connections) {
+  constexpr rlim_t kOtherFiles = 1024;  // RocksDB's table files, gRPC, logs
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) * 2 + kOtherFiles;
+  const rlim_t needed = static_cast<rlim_t>(max_connections) + kOtherFiles;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  const rlim_t old = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (limit.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = old;
+  if (limit.rlim_cur < needed) {
+    spdlog::warn(
+        "region: --max-connections {} needs about {} open files, the limit is {}: connections "
+        "past it wait in the listen backlog unanswered (raise ulimit -n / LimitNOFILE)",
+        max_connections, needed, limit.rlim_cur);
+  }
+}
+
 int RunRegion(const RegionCommandOptions& o) {
+  RaiseOpenFileLimit(o.limits.max_connections);
   BlockedStopSignals signals;  // before any thread starts
   Result<ClusterConfig> config = LoadClusterConfig(o.config_path);
   if (!config.ok()) {
@@ -88,6 +113,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
   options.replica.oplog_retention_ops = o.oplog_retention_ops;
   options.replica.oplog_retention_bytes = o.oplog_retention_mib << 20;
+  options.limits = o.limits;
   auto server = RegionServer::Start(std::move(options));
   if (!server.ok()) {
     spdlog::error("region {}: {}", o.region, server.status().ToString());
@@ -160,6 +186,36 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "memory the oplog may hold for lagging peers, in MiB")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  // Bounds (docs/security.md "Bounds"; the table in docs/server.md).
+  cmd->add_option("--max-connections", o->limits.max_connections,
+                  "client connections served at once per listener (HTTP, RESP); past it a new "
+                  "one is answered 503 / -ERR max number of clients reached, and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  cmd->add_option("--max-inflight-requests", o->limits.max_inflight_requests,
+                  "requests handed to the region and not yet answered; past it 503 with "
+                  "Retry-After (RESP: an error)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}));
+  cmd->add_option("--max-pipelined-commands", o->limits.max_pipelined_commands,
+                  "RESP commands read and not yet answered per connection; past it the "
+                  "connection is not read until answers drain")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}));
+  cmd->add_option("--http-idle-timeout-ms", o->limits.http_idle_timeout_ms,
+                  "an HTTP connection with no request for this long is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86'400'000));
+  cmd->add_option("--resp-idle-timeout-ms", o->limits.resp_idle_timeout_ms,
+                  "a RESP connection with nothing read or written for this long is closed (0: "
+                  "never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400'000));
+  cmd->add_option("--request-timeout-ms", o->limits.request_timeout_ms,
+                  "a request (HTTP) or command (RESP) whose first byte arrived must be complete "
+                  "within this, or the connection gets 408 (HTTP) / is closed (RESP)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3'600'000));
   cmd->add_option("--TEST-recovery-delay-ms", o->test_recovery_delay_ms,
                   "tests only: wait this long, listening and answering \"loading\", before "
                   "loading the data")

@@ -23,6 +23,7 @@ struct RouterFlags {
   std::string resp;      // "": router.resp of the config (none if it names none)
   int threads = 1;
   std::string prometheus;  // "": the dashboard reads the regions' /metrics
+  size_t max_connections = router::RouterOptions{}.max_connections;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -88,6 +89,7 @@ int RunRouter(const RouterFlags& flags) {
     spdlog::error("router: auth: {}", loaded.message());
     return 2;
   }
+  options.max_connections = flags.max_connections;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
@@ -136,6 +138,12 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
   command->add_option("--prometheus", flags->prometheus,
                       "Prometheus host:port that /dashboard queries through the router (default: "
                       "none; the dashboard then reads the regions' /metrics)");
+  command
+      ->add_option("--max-connections", flags->max_connections,
+                   "client connections served at once per listener (HTTP, RESP); past it a "
+                   "new one is answered 503 / -ERR max number of clients reached, and closed")
+      ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
 
