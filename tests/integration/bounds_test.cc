@@ -76,6 +76,15 @@ class BoundsTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started.ToString() << "\n" << cluster_.ReadLog(0);
   }
 
+  // The harness runs with API keys: raw connections name the client key like any client.
+  std::string AuthHeader() const {
+    return "Authorization: Bearer " + cluster_.client_key() + "\r\n";
+  }
+  void Authenticate(TestSocket& socket) {
+    ASSERT_TRUE(socket.Send("AUTH " + cluster_.client_key() + "\r\n"));
+    ASSERT_EQ(ReadLines(socket, 1, kWait), "+OK\r\n");
+  }
+
   ClusterHarness cluster_{std::vector<std::string>{"us", "eu"}};
 };
 
@@ -113,9 +122,10 @@ TEST_F(BoundsTest, ConnectionsPastTheLimitAreRefusedAndTheRegionStillAnswers) {
     EXPECT_TRUE(extra.closed_by_peer());
   }
   // A connection within the limit is served as before.
-  ASSERT_TRUE(http[0]->Send(
-      "PUT /register/held HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n{\"value\":\"v\"}"));
+  ASSERT_TRUE(http[0]->Send("PUT /register/held HTTP/1.1\r\nHost: x\r\n" + AuthHeader() +
+                            "Content-Length: 13\r\n\r\n{\"value\":\"v\"}"));
   EXPECT_EQ(http[0]->ReadHttpResponse(kWait).rfind("HTTP/1.1 200", 0), 0u);
+  Authenticate(*resp[0]);
   ASSERT_TRUE(resp[0]->Send("SET held-resp v\r\n"));
   EXPECT_EQ(ReadLines(*resp[0], 1, kWait), "+OK\r\n");
   // The held clients leave; new ones are served.
@@ -147,8 +157,8 @@ TEST_F(BoundsTest, HttpRequestsPastTheInflightLimitGet503) {
   VersionVector future;
   future.Set(1, 1'000'000);
   TestSocket waiting(cluster_.http_port(0));
-  ASSERT_TRUE(waiting.Send("GET /register/x HTTP/1.1\r\nHost: x\r\nX-Session-Token: " +
-                           EncodeSessionToken(future) + "\r\n\r\n"));
+  ASSERT_TRUE(waiting.Send("GET /register/x HTTP/1.1\r\nHost: x\r\n" + AuthHeader() +
+                           "X-Session-Token: " + EncodeSessionToken(future) + "\r\n\r\n"));
   std::string refusal;
   const bool refused = Eventually(
       [&] {
@@ -177,6 +187,7 @@ TEST_F(BoundsTest, HttpRequestsPastTheInflightLimitGet503) {
 TEST_F(BoundsTest, RespCommandsPastTheInflightLimitAreRefused) {
   Start({"--max-inflight-requests", "8"});
   TestSocket socket(cluster_.resp_port(0));
+  Authenticate(socket);
   std::string pipeline;
   constexpr size_t kCommands = 200;  // about 6 KB: one read, so the whole pipeline meets the limit
   for (size_t i = 0; i < kCommands; ++i)
@@ -201,6 +212,7 @@ TEST_F(BoundsTest, RespCommandsPastTheInflightLimitAreRefused) {
 TEST_F(BoundsTest, ALongRespPipelineIsReadOnlyAsFastAsItIsAnswered) {
   Start({"--max-pipelined-commands", "4", "--max-inflight-requests", "8"});
   TestSocket socket(cluster_.resp_port(0));
+  Authenticate(socket);
   std::string pipeline;
   constexpr size_t kCommands = 2000;
   for (size_t i = 0; i < kCommands; ++i)
@@ -234,6 +246,7 @@ TEST_F(BoundsTest, SlowAndIdleRespConnectionsAreClosed) {
             1);
   // A client that keeps talking is served.
   TestSocket busy(cluster_.resp_port(0));
+  Authenticate(busy);
   ASSERT_TRUE(busy.Send("SET k v\r\nGET k\r\n"));
   EXPECT_EQ(ReadLines(busy, 3, kWait), "+OK\r\n$1\r\nv\r\n");
 }
