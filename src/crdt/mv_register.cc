@@ -1,6 +1,7 @@
 #include "crdt/or_set.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "base/assert.h"
 #include "clock/clock_codec.h"
@@ -9,7 +10,7 @@
 namespace meridian {
 namespace {
 
-using Sibling = std::pair<const Dot, std::string>;
+using Sibling = std::pair<const Dot, MvSibling>;
 
 Dot DotOf(const Sibling& s) {
   return s.first;
@@ -62,7 +63,7 @@ Status MvRegister::CheckApplicable(const MvOp& op) const {
   return Status::Ok();
 }
 
-bool MvRegister::Apply(const MvOp& op) {
+bool MvRegister::Apply(const MvOp& op, WriteStamp stamp) {
   if (op.remove) {
     MERIDIAN_ASSERT(op.dot == Dot{} && op.value.empty());
     MERIDIAN_ASSERT(dot_kernel::AllCovered(op.observed, context_));
@@ -74,14 +75,14 @@ bool MvRegister::Apply(const MvOp& op) {
   MERIDIAN_ASSERT(dot_kernel::AllCovered(op.observed, context_));
   dot_kernel::EraseObserved(values_, op.observed, DotOf);
   context_.Advance(op.dot);
-  values_.emplace(op.dot, op.value);
+  values_.emplace(op.dot, MvSibling{op.value, stamp});
   for (const auto& [dot, value] : values_)
     MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
   return true;
 }
 
 void MvRegister::Merge(const MvRegister& other) {
-  std::map<Dot, std::string> joined;
+  std::map<Dot, MvSibling> joined;
   dot_kernel::Join(values_, context_, other.values_, other.context_, DotOf,
                    [&](const Sibling& s) { joined.emplace_hint(joined.end(), s); });
   values_ = std::move(joined);
@@ -93,18 +94,32 @@ void MvRegister::Merge(const MvRegister& other) {
 std::vector<std::string> MvRegister::Values() const {
   std::vector<std::string> out;
   out.reserve(values_.size());
-  for (const auto& [dot, value] : values_)
-    out.push_back(value);
+  for (const auto& [dot, sibling] : values_)
+    out.push_back(sibling.value);
   return out;
+}
+
+std::optional<std::string> MvRegister::Latest() const {
+  const Sibling* latest = nullptr;
+  for (const Sibling& s : values_) {
+    // Stamps are unique per write; the dot only keeps the choice total if a peer reused one.
+    if (latest == nullptr ||
+        std::tie(s.second.stamp, s.first) > std::tie(latest->second.stamp, latest->first)) {
+      latest = &s;
+    }
+  }
+  if (latest == nullptr) return std::nullopt;
+  return latest->second.value;
 }
 
 void MvRegister::Encode(pb::MvRegister* out) const {
   out->Clear();
-  for (const auto& [dot, value] : values_) {
+  for (const auto& [dot, s] : values_) {
     MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
     pb::MvRegister::Sibling* sibling = out->add_siblings();
     meridian::Encode(dot, sibling->mutable_dot());
-    sibling->set_value(value);
+    sibling->set_value(s.value);
+    meridian::Encode(s.stamp, sibling->mutable_stamp());
   }
   meridian::Encode(context_, out->mutable_context());
 }
@@ -130,7 +145,15 @@ Result<MvRegister> MvRegister::Decode(const pb::MvRegister& in) {
       return InvalidArgument(what + ": dot " + dot->ToString() +
                              " is not its origin's latest in the context");
     }
-    reg.values_.emplace_hint(reg.values_.end(), *dot, sibling.value());
+    // A sibling stored before stamps were kept decodes with the zero stamp: Latest() then
+    // prefers any stamped sibling, and the next write replaces it anyway.
+    WriteStamp stamp;
+    if (sibling.has_stamp()) {
+      auto decoded = meridian::Decode(sibling.stamp());
+      if (!decoded.ok()) return InvalidArgument(what + ": " + decoded.status().message());
+      stamp = *decoded;
+    }
+    reg.values_.emplace_hint(reg.values_.end(), *dot, MvSibling{sibling.value(), stamp});
   }
   return reg;
 }

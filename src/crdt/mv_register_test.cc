@@ -12,9 +12,14 @@ using crdt_testing::Script;
 using crdt_testing::Sim;
 using Values = std::vector<std::string>;
 
+// A stamp that grows with the write's per-key sequence, ties broken by origin (as WriteStamp's).
+WriteStamp StampOf(const MvOp& op) {
+  return WriteStamp{{op.dot.seq, 0}, op.dot.origin};
+}
+
 MvOp Write(MvRegister& r, const std::string& value, RegionId origin) {
   MvOp op = r.PrepareWrite(value, origin);
-  EXPECT_TRUE(r.Apply(op));
+  EXPECT_TRUE(r.Apply(op, StampOf(op)));
   return op;
 }
 
@@ -30,23 +35,60 @@ TEST(MvRegisterTest, ConcurrentWritesBecomeSiblings) {
   MvRegister us, eu;
   const MvOp a = Write(us, "from-us", 0);
   const MvOp b = Write(eu, "from-eu", 1);
-  us.Apply(b);
-  eu.Apply(a);
+  us.Apply(b, StampOf(b));
+  eu.Apply(a, StampOf(a));
   EXPECT_EQ(us.Values(), (Values{"from-us", "from-eu"}));  // dot order
   EXPECT_EQ(us.sibling_count(), 2u);
   EXPECT_EQ(us, eu);
+}
+
+// Strings read as last-writer-wins: the sibling with the highest stamp, whatever its dot, in
+// every replica; the loser stays visible as a sibling until a write replaces both.
+TEST(MvRegisterTest, LatestIsTheSiblingWithTheHighestStamp) {
+  MvRegister us, eu;
+  EXPECT_EQ(us.Latest(), std::nullopt);
+  const MvOp early = us.PrepareWrite("us-later", 0);
+  ASSERT_TRUE(us.Apply(early, WriteStamp{{200, 0}, 0}));
+  const MvOp late = eu.PrepareWrite("eu-earlier", 1);
+  ASSERT_TRUE(eu.Apply(late, WriteStamp{{100, 0}, 1}));
+  us.Apply(late, WriteStamp{{100, 0}, 1});
+  eu.Apply(early, WriteStamp{{200, 0}, 0});
+  EXPECT_EQ(us.Values(), (Values{"us-later", "eu-earlier"}));
+  EXPECT_EQ(us.Latest(), "us-later");
+  EXPECT_EQ(eu.Latest(), "us-later");
+  // Equal times: the region breaks the tie, as in every LWW comparison.
+  MvRegister tie;
+  tie.Apply(tie.PrepareWrite("from-0", 0), WriteStamp{{300, 0}, 0});
+  MvRegister other;
+  const MvOp from1 = other.PrepareWrite("from-1", 1);
+  tie.Apply(from1, WriteStamp{{300, 0}, 1});
+  EXPECT_EQ(tie.Latest(), "from-1");
+  // The stamps survive the codec and a merge.
+  pb::MvRegister encoded;
+  us.Encode(&encoded);
+  auto decoded = MvRegister::Decode(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, us);
+  MvRegister merged;
+  merged.Merge(eu);
+  EXPECT_EQ(merged.Latest(), "us-later");
+  // The next write observed both and replaces them.
+  const MvOp resolved = us.PrepareWrite("resolved", 0);
+  us.Apply(resolved, WriteStamp{{150, 0}, 0});
+  EXPECT_EQ(us.Latest(), "resolved");
+  EXPECT_EQ(us.sibling_count(), 1u);
 }
 
 TEST(MvRegisterTest, WriteThatObservedSiblingsCollapsesThem) {
   MvRegister us, eu, ap;
   const MvOp a = Write(us, "a", 0);
   const MvOp b = Write(eu, "b", 1);
-  us.Apply(b);
+  us.Apply(b, StampOf(b));
   const MvOp resolved = Write(us, "resolved", 0);  // saw both siblings
   EXPECT_EQ(resolved.observed, (std::vector<Dot>{{0, 1}, {1, 1}}));
   EXPECT_EQ(us.Values(), (Values{"resolved"}));
   for (const MvOp& op : {b, a, resolved})
-    ap.Apply(op);  // another causal order
+    ap.Apply(op, StampOf(op));  // another causal order
   EXPECT_EQ(ap, us);
   eu.Merge(us);  // state transfer agrees
   EXPECT_EQ(eu, us);
@@ -55,10 +97,10 @@ TEST(MvRegisterTest, WriteThatObservedSiblingsCollapsesThem) {
 TEST(MvRegisterTest, DuplicateWriteIsIgnored) {
   MvRegister us, eu;
   const MvOp a = Write(us, "a", 0);
-  EXPECT_TRUE(eu.Apply(a));
-  EXPECT_FALSE(eu.Apply(a));
+  EXPECT_TRUE(eu.Apply(a, StampOf(a)));
+  EXPECT_FALSE(eu.Apply(a, StampOf(a)));
   Write(eu, "b", 1);
-  EXPECT_FALSE(eu.Apply(a));  // overwritten, then redelivered: stays overwritten
+  EXPECT_FALSE(eu.Apply(a, StampOf(a)));  // overwritten, then redelivered: stays overwritten
   EXPECT_EQ(eu.Values(), (Values{"b"}));
 }
 
@@ -67,16 +109,16 @@ TEST(MvRegisterTest, DuplicateWriteIsIgnored) {
 TEST(MvRegisterTest, DeleteRemovesWhatItSawAndAConcurrentWriteSurvives) {
   MvRegister us, eu;
   const MvOp a = Write(us, "a", 0);
-  eu.Apply(a);
+  eu.Apply(a, StampOf(a));
   const MvOp deleted = eu.PrepareDelete();
   EXPECT_TRUE(deleted.remove);
   EXPECT_EQ(deleted.observed, (std::vector<Dot>{{0, 1}}));
-  EXPECT_TRUE(eu.Apply(deleted));
+  EXPECT_TRUE(eu.Apply(deleted, StampOf(deleted)));
   EXPECT_EQ(eu.sibling_count(), 0u);
-  EXPECT_FALSE(eu.Apply(deleted));            // nothing left to remove
-  const MvOp concurrent = Write(us, "b", 0);  // us had not seen the delete
-  us.Apply(deleted);
-  eu.Apply(concurrent);
+  EXPECT_FALSE(eu.Apply(deleted, StampOf(deleted)));  // nothing left to remove
+  const MvOp concurrent = Write(us, "b", 0);          // us had not seen the delete
+  us.Apply(deleted, StampOf(deleted));
+  eu.Apply(concurrent, StampOf(concurrent));
   EXPECT_EQ(us, eu);
   EXPECT_EQ(eu.Values(), (Values{"b"}));
   // The codec: no dot, no value, the remove flag.
@@ -93,9 +135,9 @@ TEST(MvRegisterTest, DeleteRemovesWhatItSawAndAConcurrentWriteSurvives) {
 
 TEST(MvRegisterCodecTest, RejectsMalformed) {
   MvRegister us, eu, ap;
-  us.Apply(Write(eu, "e", 1));
-  Write(us, "u", 0);            // (0,1) replaces (1,1)
-  us.Apply(Write(ap, "p", 2));  // (2,1) concurrent: a sibling
+  us.Apply(Write(eu, "e", 1), WriteStamp{{1, 0}, 1});
+  Write(us, "u", 0);                                   // (0,1) replaces (1,1)
+  us.Apply(Write(ap, "p", 2), WriteStamp{{1, 0}, 2});  // (2,1) concurrent: a sibling
   ASSERT_EQ(us.sibling_count(), 2u);
   pb::MvRegister good;
   us.Encode(&good);
@@ -137,7 +179,7 @@ struct MvModel {
     return s.PrepareWrite("r" + std::to_string(r) + "#" + std::to_string(dot.seq), r);
   }
 
-  void Apply(State& s, const Op& op) { (void)s.Apply(op); }
+  void Apply(State& s, const Op& op) { (void)s.Apply(op, StampOf(op)); }
 };
 
 RC_GTEST_PROP(MvRegisterProp, MergeIsCommutativeAssociativeIdempotent,

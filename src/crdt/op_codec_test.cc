@@ -43,7 +43,9 @@ struct MvModel {
   std::optional<Op> Make(const State& s, RegionId r, Dot dot, uint8_t, uint8_t) {
     return s.PrepareWrite(std::string(dot.seq % 3, '\0'), r);
   }
-  void Apply(State& s, const Op& op) { (void)s.Apply(op); }
+  void Apply(State& s, const Op& op) {
+    (void)s.Apply(op, WriteStamp{{op.dot.seq, 0}, op.dot.origin});
+  }
 };
 
 RC_GTEST_PROP(OpCodecProp, LwwMapOpRoundTrips,
@@ -127,7 +129,7 @@ TEST(OpCodecTest, OrSetOpRejectsMalformed) {
 
 TEST(OpCodecTest, MvOpRejectsMalformed) {
   MvRegister r;
-  r.Apply(r.PrepareWrite("a", 1));
+  r.Apply(r.PrepareWrite("a", 1), WriteStamp{{1, 0}, 1});
   pb::MvOp good;
   Encode(r.PrepareWrite("b", 0), &good);  // dot (0,1), observes (1,1)
   ASSERT_TRUE(Decode(good).ok());

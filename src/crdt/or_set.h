@@ -19,12 +19,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/ids.h"
 #include "base/status.h"
 #include "clock/dot.h"
+#include "clock/hlc.h"
 #include "clock/version_vector.h"
 #include "meridian/crdt.pb.h"
 
@@ -80,12 +82,24 @@ class OrSet {
 // siblings until a later write, which observed them, covers them. Same dot kernel as OrSet.
 // A delete removes the siblings it observed and writes nothing, so it needs no dot and leaves no
 // tombstone (the context remembers what was removed); a concurrent write survives it.
+//
+// Each sibling keeps the stamp of the write that made it, so the register also reads as a
+// last-writer-wins register: Latest() is the sibling with the highest stamp, the same in every
+// replica holding the same siblings (Redis strings read this way; the losers stay visible as
+// siblings until the next write replaces them, so no overwrite is silent).
 struct MvOp {
   std::string value;          // empty for a delete
   Dot dot;                    // per-key dot of this write; unset for a delete
   std::vector<Dot> observed;  // sibling dots the writer saw (and so replaces)
   bool remove = false;        // a delete of the register
   bool operator==(const MvOp&) const = default;
+};
+
+// One sibling: a value and the stamp of the write that made it.
+struct MvSibling {
+  std::string value;
+  WriteStamp stamp;
+  auto operator<=>(const MvSibling&) const = default;
 };
 
 class MvRegister {
@@ -95,9 +109,10 @@ class MvRegister {
   // The delete of every sibling (does not apply it).
   MvOp PrepareDelete() const;
   // Returns true when the state changed; a covered dot is a duplicate (a delete applied twice
-  // finds nothing left to remove).
+  // finds nothing left to remove). `stamp` is the write's stamp (the op envelope's); a delete
+  // ignores it.
   // REQUIRES (causal delivery): as OrSet::Apply.
-  bool Apply(const MvOp& op);
+  bool Apply(const MvOp& op, WriteStamp stamp);
   // OK when Apply's preconditions hold for `op` (as OrSet::CheckApplicable), including that no
   // sibling of the op's origin survives it unobserved (it would no longer be its origin's latest).
   Status CheckApplicable(const MvOp& op) const;
@@ -105,6 +120,8 @@ class MvRegister {
 
   // Siblings in dot order; one value when there is no unresolved concurrency.
   std::vector<std::string> Values() const;
+  // The value of the sibling with the highest (stamp, dot); nullopt when there is none.
+  std::optional<std::string> Latest() const;
   size_t sibling_count() const { return values_.size(); }
   const VersionVector& context() const { return context_; }
 
@@ -117,7 +134,7 @@ class MvRegister {
   // Invariants: every sibling's dot is covered by the context, and is its origin's latest
   // (dot.seq == context_.Get(dot.origin)): an origin's later write either observed the earlier
   // one or causally follows the write that replaced it.
-  std::map<Dot, std::string> values_;
+  std::map<Dot, MvSibling> values_;
   VersionVector context_;
 };
 

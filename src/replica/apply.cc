@@ -50,6 +50,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   auto [it, inserted] = states_.try_emplace(op.target, EmptyState(op.target.data_class));
   KeyState& state = it->second;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
+  const bool was_present = !inserted && KeyPresent(state);
 
   auto last = last_writer_.find(op.target);
   const bool concurrent = !local && last != last_writer_.end() && !op.deps.Covers(last->second);
@@ -73,6 +74,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   ApplyEffects effects;
   ApplyOpToState(*effective, state, &effects);
   RecordConflicts(op, concurrent, effects);
+  if (!local && !was_present && KeyPresent(state)) RecordTypeClashes(op);
   last_writer_[op.target] = op.dot;
 
   if (options_.bugs.apply_without_dedupe || options_.bugs.no_causal_wait) {
@@ -111,7 +113,7 @@ void Replica::RecordConflicts(const Op& op, bool concurrent, const ApplyEffects&
       if (incoming_won && op.deps.Covers(contest.loser.writer)) continue;
       conflicts_.Add({c, op.target.key, contest.field, ConflictOutcome::kLwwOverwrite,
                       contest.winner.stamp, contest.loser.stamp, contest.winner.value,
-                      contest.loser.value});
+                      contest.loser.value, std::nullopt});
     }
     return;
   }
@@ -119,7 +121,31 @@ void Replica::RecordConflicts(const Op& op, bool concurrent, const ApplyEffects&
   const ConflictOutcome outcome = (c == DataClass::kRegister && effects.siblings_after > 1)
                                       ? ConflictOutcome::kSibling
                                       : ConflictOutcome::kCrdtMerge;
-  conflicts_.Add({c, op.target.key, "", outcome, op.stamp, {}, std::nullopt, std::nullopt});
+  conflicts_.Add(
+      {c, op.target.key, "", outcome, op.stamp, {}, std::nullopt, std::nullopt, std::nullopt});
+}
+
+void Replica::RecordTypeClashes(const Op& op) {
+  for (const DataClass other : kAllDataClasses) {
+    if (other == op.target.data_class) continue;
+    const StateKey other_key{other, op.target.key};
+    auto state = states_.find(other_key);
+    if (state == states_.end() || !KeyPresent(state->second)) continue;
+    // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
+    // a clash. The last writer is volatile: after a restart, a key the other class has not
+    // written to since is not compared.
+    auto last = last_writer_.find(other_key);
+    if (last == last_writer_.end() || op.deps.Covers(last->second)) continue;
+    conflicts_.Add({op.target.data_class,
+                    op.target.key,
+                    "",
+                    ConflictOutcome::kTypeClash,
+                    op.stamp,
+                    {},
+                    std::nullopt,
+                    std::nullopt,
+                    other});
+  }
 }
 
 void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) {

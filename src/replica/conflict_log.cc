@@ -10,6 +10,8 @@ std::string_view ConflictOutcomeName(ConflictOutcome o) {
       return "crdt_merge";
     case ConflictOutcome::kSibling:
       return "sibling";
+    case ConflictOutcome::kTypeClash:
+      return "type_clash";
   }
   return "unknown";
 }

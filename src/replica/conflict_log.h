@@ -20,7 +20,11 @@ enum class ConflictOutcome : uint8_t {
   kLwwOverwrite,  // two writes met on one LWW field; the lower stamp's value is gone
   kCrdtMerge,     // concurrent CRDT ops merged; nothing lost
   kSibling,       // concurrent register writes kept side by side
+  kTypeClash,     // one key created concurrently in two classes (two Redis types); both kept
 };
+inline constexpr ConflictOutcome kAllConflictOutcomes[] = {
+    ConflictOutcome::kLwwOverwrite, ConflictOutcome::kCrdtMerge, ConflictOutcome::kSibling,
+    ConflictOutcome::kTypeClash};
 std::string_view ConflictOutcomeName(ConflictOutcome o);
 
 struct ConflictEntry {
@@ -32,6 +36,7 @@ struct ConflictEntry {
   WriteStamp loser_stamp;
   std::optional<std::string> winner_value;  // LWW only; nullopt for a delete
   std::optional<std::string> loser_value;
+  std::optional<DataClass> clashes_with;  // type clash only: the other class holding the key
 };
 
 class ConflictLog {

@@ -146,7 +146,7 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
       return;
     case DataClass::kRegister: {
       auto& reg = std::get<MvRegister>(state);
-      reg.Apply(std::get<MvOp>(op.body));
+      reg.Apply(std::get<MvOp>(op.body), op.stamp);
       effects->siblings_after = reg.sibling_count();
       return;
     }

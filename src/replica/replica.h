@@ -274,6 +274,9 @@ class Replica {
   // --- applying ops (apply.cc) ---
   void ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out);
   void RecordConflicts(const Op& op, bool concurrent, const ApplyEffects& effects);
+  // A remote op that made its key present in its class while another class holds the key live,
+  // written by an op it had not seen: two regions created one key as two Redis types.
+  void RecordTypeClashes(const Op& op);
   void PutState(const StateKey& key, const KeyState& state, Output* out);
   void AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out);
   void PersistIdempotency(const std::string& key, Output* out);

@@ -140,6 +140,38 @@ TEST(ReplicaTest, ConcurrentLwwWritesAreLoggedAsConflicts) {
   EXPECT_EQ(a.conflicts().recent().front().loser_value, "ann");
 }
 
+// One keyspace over RESP: two regions creating one key as two types at once is a conflict both
+// record; a region that creates it over a type it had seen (HTTP allows that) made a choice.
+TEST(ReplicaTest, OneKeyCreatedConcurrentlyAsTwoTypesIsATypeClash) {
+  Replica a(Options(0)), b(Options(1));
+  Output from_a, from_b;
+  ASSERT_TRUE(
+      a.OnClientWrite({{DataClass::kRegister, "k"}, "", std::string("v")}, 1000, &from_a).ok());
+  ASSERT_TRUE(b.OnClientWrite(Incr("k", 1), 1000, &from_b).ok());
+  Deliver(from_b, a);
+  Deliver(from_a, b);
+  for (const Replica* r : {&a, &b}) {
+    const DataClass mine = r == &a ? DataClass::kRegister : DataClass::kCounter;
+    const DataClass theirs = r == &a ? DataClass::kCounter : DataClass::kRegister;
+    EXPECT_EQ(r->conflicts().count(theirs, ConflictOutcome::kTypeClash), 1u);
+    ASSERT_EQ(r->conflicts().recent().size(), 1u);
+    const ConflictEntry& entry = r->conflicts().recent().front();
+    EXPECT_EQ(entry.key, "k");
+    EXPECT_EQ(entry.clashes_with, mine);
+  }
+
+  // b saw a's string before writing a set over it: no clash anywhere.
+  Output seen_a, seen_b;
+  ASSERT_TRUE(
+      a.OnClientWrite({{DataClass::kRegister, "s"}, "", std::string("v")}, 1000, &seen_a).ok());
+  Deliver(seen_a, b);
+  ASSERT_TRUE(
+      b.OnClientWrite({{DataClass::kTags, "s"}, "", TagsWrite{{"m"}, {}}}, 1000, &seen_b).ok());
+  Deliver(seen_b, a);
+  EXPECT_EQ(a.conflicts().count(DataClass::kTags, ConflictOutcome::kTypeClash), 0u);
+  EXPECT_EQ(b.conflicts().count(DataClass::kTags, ConflictOutcome::kTypeClash), 0u);
+}
+
 TEST(ReplicaTest, AntiEntropyRepairsDivergenceAtEqualVectors) {
   Replica a(Options(0)), b(Options(1));
   PnCounter bogus;

@@ -85,6 +85,7 @@ Json ConflictJson(const ConflictEntry& entry, const std::vector<std::string>& na
            {"key", entry.key},
            {"outcome", ConflictOutcomeName(entry.outcome)}};
   if (lww) out["field"] = entry.field;
+  if (entry.clashes_with) out["clashes_with"] = DataClassName(*entry.clashes_with);
   out["winner"] = ConflictSideJson(entry.winner_stamp, entry.winner_value, lww, names);
   out["loser"] = ConflictSideJson(entry.loser_stamp, entry.loser_value, lww, names);
   return out;
@@ -185,8 +186,7 @@ HttpResponse FormatConflicts(const ConflictLog& log, const std::vector<std::stri
   Json counts = Json::object();
   for (const DataClass c : kAllDataClasses) {
     Json by_outcome = Json::object();
-    for (const ConflictOutcome o :
-         {ConflictOutcome::kLwwOverwrite, ConflictOutcome::kCrdtMerge, ConflictOutcome::kSibling}) {
+    for (const ConflictOutcome o : kAllConflictOutcomes) {
       by_outcome[std::string(ConflictOutcomeName(o))] = log.count(c, o);
     }
     counts[std::string(DataClassName(c))] = std::move(by_outcome);

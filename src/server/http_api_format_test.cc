@@ -60,8 +60,8 @@ TEST(HttpApiFormatTest, ReadsOfEveryClass) {
   set.Apply(set.PrepareAdd("b", 0));
   set.Apply(set.PrepareAdd("a", 1));
   MvRegister reg;
-  reg.Apply(MvOp{"v1", Dot{0, 1}, {}});
-  reg.Apply(MvOp{"v2", Dot{1, 1}, {}});  // concurrent: two siblings
+  reg.Apply(MvOp{"v1", Dot{0, 1}, {}}, WriteStamp{{100, 0}, 0});
+  reg.Apply(MvOp{"v2", Dot{1, 1}, {}}, WriteStamp{{101, 0}, 1});  // concurrent: two siblings
   const std::pair<KeyState, Json> cases[] = {{KeyState(counter), Json(3)},
                                              {KeyState(set), Json{"a", "b"}},
                                              {KeyState(reg), Json{"v1", "v2"}}};
@@ -107,8 +107,8 @@ TEST(HttpApiFormatTest, DeletedKeysReadAsNotFound) {
   for (const OrSetOp& t : set.PrepareRemoveAll())
     set.Apply(t);
   MvRegister reg;
-  reg.Apply(MvOp{"v1", Dot{0, 1}, {}});
-  reg.Apply(reg.PrepareDelete());
+  reg.Apply(MvOp{"v1", Dot{0, 1}, {}}, WriteStamp{{100, 0}, 0});
+  reg.Apply(reg.PrepareDelete(), WriteStamp{});
   const std::tuple<DataClass, KeyState, Json> cases[] = {
       {DataClass::kProfile, KeyState(profile), Json::object()},
       {DataClass::kCounter, KeyState(counter), Json(0)},
@@ -193,10 +193,12 @@ TEST(HttpApiFormatTest, ApiErrors) {
 TEST(HttpApiFormatTest, Conflicts) {
   ConflictLog log(10);
   log.Add(ConflictEntry{DataClass::kCounter, "c", "", ConflictOutcome::kCrdtMerge,
-                        WriteStamp{{5, 0}, 0}, WriteStamp{{4, 0}, 1}, std::nullopt, std::nullopt});
+                        WriteStamp{{5, 0}, 0}, WriteStamp{{4, 0}, 1}, std::nullopt, std::nullopt,
+                        std::nullopt});
   const std::string long_value = std::string(kConflictValueBytesShown - 1, 'x') + "\xC3\xA9zz";
   log.Add(ConflictEntry{DataClass::kProfile, "p", "bio", ConflictOutcome::kLwwOverwrite,
-                        WriteStamp{{9, 1}, 2}, WriteStamp{{9, 0}, 0}, long_value, std::nullopt});
+                        WriteStamp{{9, 1}, 2}, WriteStamp{{9, 0}, 0}, long_value, std::nullopt,
+                        std::nullopt});
   const Json body = BodyOf(FormatConflicts(log, kRegions));
   EXPECT_EQ(body["total"], 2);
   EXPECT_EQ(body["counts"]["profile"]["lww_overwrite"], 1);
@@ -216,6 +218,23 @@ TEST(HttpApiFormatTest, Conflicts) {
   EXPECT_FALSE(body["recent"][1].contains("field"));
   EXPECT_FALSE(body["recent"][1]["winner"].contains("value"));
   EXPECT_EQ(BodyOf(FormatConflicts(log, kRegions, 1))["recent"].size(), 1u);
+
+  // A type clash names the other class holding the key.
+  log.Add(ConflictEntry{DataClass::kCounter,
+                        "k",
+                        "",
+                        ConflictOutcome::kTypeClash,
+                        WriteStamp{{12, 0}, 1},
+                        {},
+                        std::nullopt,
+                        std::nullopt,
+                        DataClass::kRegister});
+  const Json clash = BodyOf(FormatConflicts(log, kRegions));
+  EXPECT_EQ(clash["counts"]["counter"]["type_clash"], 1);
+  EXPECT_EQ(clash["recent"][0]["outcome"], "type_clash");
+  EXPECT_EQ(clash["recent"][0]["class"], "counter");
+  EXPECT_EQ(clash["recent"][0]["clashes_with"], "register");
+  EXPECT_FALSE(clash["recent"][1].contains("clashes_with"));
 }
 
 TEST(HttpApiFormatTest, Metrics) {

@@ -139,8 +139,7 @@ std::string RegionServer::Impl::RenderMetrics() {
   AdvanceTo(metrics.anti_entropy_repairs.Get(), static_cast<double>(stats.anti_entropy_repairs));
   AdvanceTo(metrics.anti_entropy_rounds.Get(), static_cast<double>(stats.anti_entropy_rounds));
   for (DataClass c : kAllDataClasses) {
-    for (ConflictOutcome o :
-         {ConflictOutcome::kLwwOverwrite, ConflictOutcome::kCrdtMerge, ConflictOutcome::kSibling}) {
+    for (ConflictOutcome o : kAllConflictOutcomes) {
       const uint64_t n = replica->conflicts().count(c, o);
       if (n == 0) continue;  // only combinations that occur, not a grid of zeros
       AdvanceTo(metrics.conflicts.WithLabels(

@@ -111,11 +111,8 @@ const KeyState* StateOf(const NodeReply& reply) {
 // The string answer of a register or counter state; nullopt for nil.
 std::optional<std::string> StringValue(const KeyState* state) {
   if (state == nullptr) return std::nullopt;
-  if (const auto* reg = std::get_if<MvRegister>(state)) {
-    std::vector<std::string> values = reg->Values();
-    if (values.empty()) return std::nullopt;
-    return values.back();  // the highest dot: the same sibling in every region
-  }
+  // A string is last-writer-wins: the sibling of the highest stamp, the same in every region.
+  if (const auto* reg = std::get_if<MvRegister>(state)) return reg->Latest();
   if (const auto* counter = std::get_if<PnCounter>(state)) {
     auto value = counter->Value();
     return value.ok() ? std::to_string(*value) : std::string("ERR-out-of-range");

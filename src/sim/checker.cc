@@ -316,20 +316,29 @@ void Checker::CheckProfiles(const Replica& replica, const std::vector<LogicalWri
 void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWrite>& history) {
   for (const auto& [key, ops] : OpsByKey(history, DataClass::kRegister)) {
     std::multiset<std::string> expected;
+    std::optional<std::pair<WriteStamp, std::string>> latest;  // what a string read must answer
     for (const auto& [write, op] : ops) {
       bool covered = false;
       for (const auto& [other, later] : ops) {
         if (later != op && later->deps.Covers(op->dot)) covered = true;
       }
       // A delete covers what it had applied and shows no value of its own.
-      if (!covered && !IsDelete(*write)) expected.insert(std::get<std::string>(write->write.body));
+      if (covered || IsDelete(*write)) continue;
+      const std::string& value = std::get<std::string>(write->write.body);
+      expected.insert(value);
+      if (!latest || op->stamp > latest->first) latest.emplace(op->stamp, value);
     }
     auto state = replica.Read({DataClass::kRegister, key}).state;
-    auto values = state ? std::get<MvRegister>(*state).Values() : std::vector<std::string>{};
+    const MvRegister empty;
+    const MvRegister& reg = state ? std::get<MvRegister>(*state) : empty;
+    auto values = reg.Values();
+    const std::string where = "region " + std::to_string(replica.self()) + " register " + key;
     if (std::multiset<std::string>(values.begin(), values.end()) != expected) {
-      Violation("region " + std::to_string(replica.self()) + " register " + key +
-                " siblings differ from the reference");
+      Violation(where + " siblings differ from the reference");
     }
+    const std::optional<std::string> want =
+        latest ? std::optional<std::string>(latest->second) : std::nullopt;
+    if (reg.Latest() != want) Violation(where + " reads another value than the last writer's");
   }
 }
 
