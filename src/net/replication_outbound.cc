@@ -210,7 +210,11 @@ void OutboundLink::Established() {
   trusted_ = true;
   LogEstablished();
   BeginRead();  // invariant 2
-  if (!call.sending) OpenForSending(/*early=*/false);
+  if (call.sending) {
+    state_.MarkVerified(peer_);  // opened early, behind the hello: verified only now
+  } else {
+    OpenForSending(/*early=*/false);  // connected and verified at once
+  }
 }
 
 void OutboundLink::OpenForSending(bool early) {

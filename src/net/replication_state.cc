@@ -84,8 +84,16 @@ void TransportState::MarkConnected(RegionId peer, bool early) {
   PeerTransportStats& stats = peers.at(peer).stats;
   MERIDIAN_ASSERT(!stats.connected);
   stats.connected = true;
+  stats.verified = !early;
   ++stats.connects;
   if (early) ++stats.early_connects;
+}
+
+void TransportState::MarkVerified(RegionId peer) {
+  std::lock_guard<std::mutex> lock(mu);
+  PeerTransportStats& stats = peers.at(peer).stats;
+  MERIDIAN_ASSERT(stats.connected);
+  stats.verified = true;
 }
 
 void TransportState::MarkFailed(RegionId peer, bool was_connected, const std::string& why) {
@@ -99,6 +107,7 @@ void TransportState::MarkFailed(RegionId peer, bool was_connected, const std::st
     ++stats.dial_failures;
   }
   stats.connected = false;
+  stats.verified = false;
   stats.drops_disconnected += shared.queue.size();
   shared.queue.clear();
   stats.queued_messages = 0;

@@ -70,8 +70,11 @@ struct TransportState {
 
   // --- the rest is called on the CQ thread; each takes `mu` briefly ---
   std::optional<QueuedMessage> PopQueued(RegionId peer);
-  // `early`: open before the hello reply (a trusted link; PeerTransportStats::early_connects).
+  // `early`: open before the hello reply (a trusted link; PeerTransportStats::early_connects);
+  // otherwise the reply came, and the link is verified too.
   void MarkConnected(RegionId peer, bool early);
+  // The peer answered the hello of the connected stream (PeerTransportStats::verified).
+  void MarkVerified(RegionId peer);
   // The outbound stream failed; `was_connected` says whether it had completed its handshake.
   void MarkFailed(RegionId peer, bool was_connected, const std::string& why);
   void SetLastError(RegionId peer, std::string error);

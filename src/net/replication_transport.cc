@@ -290,6 +290,12 @@ bool ReplicationTransport::Connected(RegionId peer) const {
   return it != impl_->state.peers.end() && it->second.stats.connected;
 }
 
+bool ReplicationTransport::Verified(RegionId peer) const {
+  std::lock_guard<std::mutex> lock(impl_->state.mu);
+  auto it = impl_->state.peers.find(peer);
+  return it != impl_->state.peers.end() && it->second.stats.verified;
+}
+
 TransportStats ReplicationTransport::Stats() const {
   const TransportState& state = impl_->state;
   std::lock_guard<std::mutex> lock(state.mu);

@@ -130,7 +130,9 @@ struct ReplicationTransportOptions {
 
 struct PeerTransportStats {
   RegionId peer = 0;
-  bool connected = false;          // our outbound stream to the peer is open (contract 3)
+  bool connected = false;  // our outbound stream to the peer is open (contract 3)
+  bool verified = false;   // ...and the peer answered its hello: it is alive and who we dialled
+                           // (an early-opened stream is connected before it is verified)
   bool inbound_connected = false;  // the peer's stream into us has completed its handshake
   uint64_t messages_sent = 0;      // written to the outbound stream
   uint64_t bytes_sent = 0;         // serialized PeerMessage bytes, framing excluded
@@ -191,6 +193,11 @@ class ReplicationTransport {
 
   // True while the outbound stream to `peer` is open (contract 3) and not known to have failed.
   bool Connected(RegionId peer) const;
+  // Connected and the peer has answered this stream's hello. A trusted redial opens for sending
+  // before the reply (contract 3), so Connected() alone says nothing about whether the peer is
+  // alive: a dead peer's redial looks connected until its handshake times out. Whoever counts
+  // reachable regions (quorums, write levels) must count only verified links.
+  bool Verified(RegionId peer) const;
 
   TransportStats Stats() const;
 

@@ -45,8 +45,9 @@ struct Inbox {
   std::condition_variable changed;
   std::map<RegionId, std::vector<uint64_t>> received;  // message numbers, per reported sender
   std::map<RegionId, int> connects;
-  int from_mismatches = 0;        // reported sender != the message's own `from`
-  int notified_disconnected = 0;  // on_connected while Connected() was still false
+  std::map<RegionId, int> verified_at_connect;  // connects whose link was verified already
+  int from_mismatches = 0;                      // reported sender != the message's own `from`
+  int notified_disconnected = 0;                // on_connected while Connected() was still false
 
   bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(mu);
@@ -84,8 +85,10 @@ struct Region {
             ++box->notified_disconnected;
           }
           if (greet_on_connect) transport->Send(peer, Numbered(self_, kGreeting));
+          const bool verified = transport->Verified(peer);
           std::lock_guard<std::mutex> lock(box->mu);
           ++box->connects[peer];
+          if (verified) ++box->verified_at_connect[peer];
           box->changed.notify_all();
         },
         options);
@@ -418,6 +421,8 @@ TEST(ReplicationTransportTest, HealedCutIsRedialledWithoutALongBackoff) {
               static_cast<long long>(Since(healed).count()));
   EXPECT_EQ(a.Peer(1).connects, 2u);
   EXPECT_EQ(a.Peer(1).early_connects, 1u);
+  // Opened early, it becomes verified once b answers the hello.
+  EXPECT_TRUE(Eventually([&] { return a.transport->Verified(1); }, 5s));
 }
 
 // A link that was up sends behind its hello; if the region it now reaches refuses it, nothing
@@ -445,6 +450,11 @@ TEST(ReplicationTransportTest, ATrustedLinkThatIsRefusedStopsSendingEarly) {
   EXPECT_EQ(stats.early_connects, 1u);  // once, then no more
   EXPECT_EQ(stats.connects, 2u);
   EXPECT_FALSE(a.transport->Connected(1));
+  // The early-opened stream was connected, never verified: a region counting reachable peers
+  // (quorums, write levels) never counted the refusing peer.
+  EXPECT_FALSE(stats.verified);
+  std::lock_guard<std::mutex> verified_lock(a.inbox->mu);
+  EXPECT_EQ(a.inbox->verified_at_connect[1], 1) << "only the first, non-early open was verified";
   std::lock_guard<std::mutex> lock(other.inbox->mu);
   EXPECT_TRUE(other.inbox->received.empty());
 }

@@ -80,6 +80,7 @@ RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> repli
       replica_(std::move(replica)),
       strong_(std::move(strong)),
       links_up_(options_.replica.region_count, false),
+      links_verified_(options_.replica.region_count, false),
       durable_applied_(replica_->applied()) {}  // everything recovered is on disk
 
 void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, NodeOutput* out) {
@@ -123,6 +124,7 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
 void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out) {
   if (peer >= links_up_.size() || peer == options_.replica.self) return;
   links_up_[peer] = up;
+  if (!up) links_verified_[peer] = false;
   if (!up) replica_->OnPeerDisconnected(peer);
   if (!up || health_ == RegionHealth::kFailed) return;
   StrongOutput strong_step;
@@ -131,6 +133,11 @@ void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput*
   Output step;
   replica_->OnPeerConnected(peer, &step);  // a no-op for non-neighbours (handles only)
   Absorb(std::move(step), out);
+}
+
+void RegionNode::OnLinkVerified(RegionId peer, bool verified) {
+  if (peer >= links_up_.size() || peer == options_.replica.self) return;
+  links_verified_[peer] = verified && links_up_[peer];
 }
 
 void RegionNode::OnTick(NodeTime now, NodeOutput* out) {

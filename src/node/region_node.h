@@ -28,11 +28,11 @@
 //     process restarts and recovers from what is on disk.
 //  4. Pure: no clock (events carry NodeTime), no threads, no sockets, no files.
 //  5. A write asking for `replicas` > 1 regions is refused at once, unapplied, when fewer regions
-//     than that are reachable (links up, this one included). Otherwise it is applied and answered
-//     once it is synced here and acknowledged by enough peers (a peer acknowledges an op only
-//     after syncing it), with the count in WriteReply::replicated_to; or, past write_wait_ms,
-//     with DeadlineExceeded saying how many regions hold it: the write stays applied and keeps
-//     replicating, and a retry with the same idempotency key waits again.
+//     than that are reachable (links up and verified, this one included). Otherwise it is applied
+//     and answered once it is synced here and acknowledged by enough peers (a peer acknowledges an
+//     op only after syncing it), with the count in WriteReply::replicated_to; or, past
+//     write_wait_ms, with DeadlineExceeded saying how many regions hold it: the write stays applied
+//     and keeps replicating, and a retry with the same idempotency key waits again.
 #pragma once
 
 #include <cstdint>
@@ -134,8 +134,13 @@ class RegionNode {
   // --- events ---
   void OnCommand(RequestId id, NodeCommand command, NodeTime now, NodeOutput* out);
   void OnPeerMessage(RegionId from, const pb::PeerMessage& message, NodeTime now, NodeOutput* out);
-  // A link to `peer` came up (true) or went down (false).
+  // A link to `peer` came up (true: a new connection, open for sending) or went down (false).
   void OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out);
+  // Whether the up link's peer has answered its handshake. A link can come up before that (the
+  // shell's transport sends right behind its hello on a redial); until verified it carries
+  // traffic but does not count as a reachable region for quorum reads and write levels, since a
+  // dead peer's redial looks up until its handshake times out. Going down clears it.
+  void OnLinkVerified(RegionId peer, bool verified);
   void OnTick(NodeTime now, NodeOutput* out);
   // Every step <= `step` is written (process-crash durable) / synced (power-loss durable).
   void OnWritten(uint64_t step, NodeOutput* out);
@@ -156,6 +161,7 @@ class RegionNode {
   RegionHealth health() const { return health_; }
   const Status& storage_failure() const { return failure_; }
   bool link_up(RegionId peer) const { return links_up_[peer]; }
+  bool link_verified(RegionId peer) const { return links_verified_[peer]; }
   const Replica& replica() const { return *replica_; }
   const StrongNode& strong() const { return *strong_; }
   const RegionNodeOptions& options() const { return options_; }
@@ -223,6 +229,7 @@ class RegionNode {
   RegionHealth health_ = RegionHealth::kCatchingUp;
   Status failure_;
   std::vector<bool> links_up_;
+  std::vector<bool> links_verified_;  // up, and the peer answered (OnLinkVerified)
 
   uint64_t step_ = 0;
   uint64_t written_ = 0;

@@ -23,7 +23,7 @@ void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime
     // Contract 5: known at once, so say so before changing anything.
     size_t reachable = 1;
     for (RegionId peer : replica_->neighbors())
-      reachable += links_up_[peer] ? 1 : 0;
+      reachable += links_verified_[peer] ? 1 : 0;
     if (reachable < command.replicas) {
       out->replies.push_back(
           {id, Unavailable("the write needs " + std::to_string(command.replicas) + " of " +
@@ -163,7 +163,7 @@ void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
 }
 
 size_t RegionNode::ReachableRegions() const {
-  return 1 + static_cast<size_t>(std::count(links_up_.begin(), links_up_.end(), true));
+  return 1 + static_cast<size_t>(std::count(links_verified_.begin(), links_verified_.end(), true));
 }
 
 void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now,
@@ -183,7 +183,7 @@ void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, No
   // than after quorum_timeout_ms (as a handle claim in the same spot does).
   size_t connected = 1;
   for (RegionId peer : replica_->neighbors())
-    connected += links_up_[peer] ? 1 : 0;
+    connected += links_verified_[peer] ? 1 : 0;
   if (connected < majority) {
     out->replies.push_back(
         {id, Unavailable("quorum read: only " + std::to_string(connected) + " of " +

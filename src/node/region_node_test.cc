@@ -92,10 +92,12 @@ class Pair {
     }
   }
 
-  void Link(bool up) {
+  // `verified`: the peer has answered the link's handshake (RegionNode::OnLinkVerified).
+  void Link(bool up, bool verified = true) {
     for (RegionId r = 0; r < 2; ++r) {
       NodeOutput out;
       at(r).OnLinkChanged(1 - r, up, now(), &out);
+      at(r).OnLinkVerified(1 - r, verified);
       Take(r, std::move(out));
     }
     cut_ = !up;
@@ -250,6 +252,36 @@ TEST(RegionNodeTest, AQuorumReadCutOffFromAMajorityIsRefusedAtOnce) {
   const auto* all = std::get_if<Status>(&pair.reply(3)->result);
   ASSERT_NE(all, nullptr);
   EXPECT_NE(all->message().find("every region needs 2"), std::string::npos) << all->ToString();
+}
+
+// A redial opens for sending before the peer answers its hello, so a dead peer's link looks up
+// until the handshake times out: such a link carries traffic but counts as no reachable region.
+TEST(RegionNodeTest, ALinkUpButNotYetVerifiedCountsAsNoReachableRegion) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true, /*verified=*/false);
+  pair.Command(0, 1,
+               ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kQuorum});
+  ASSERT_NE(pair.reply(1), nullptr) << "refused at once, not after the quorum timeout";
+  const auto* read = std::get_if<Status>(&pair.reply(1)->result);
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->code(), StatusCode::kUnavailable);
+  pair.Command(0, 2, WriteCommand{Incr("likes", 1), 2});
+  ASSERT_NE(pair.reply(2), nullptr);
+  const auto* write = std::get_if<Status>(&pair.reply(2)->result);
+  ASSERT_NE(write, nullptr);
+  EXPECT_EQ(write->code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(pair.at(0).link_up(1));
+  EXPECT_FALSE(pair.at(0).link_verified(1));
+
+  pair.Link(true, /*verified=*/true);  // the hello reply came
+  pair.Settle();
+  pair.Command(0, 3,
+               ReadCommand{{DataClass::kCounter, "likes"}, std::nullopt, Consistency::kQuorum});
+  pair.Settle(5);
+  ASSERT_NE(pair.reply(3), nullptr);
+  EXPECT_TRUE(std::holds_alternative<ReadResult>(pair.reply(3)->result));
+  pair.Link(false);
+  EXPECT_FALSE(pair.at(0).link_verified(1)) << "a link that went down is no longer verified";
 }
 
 // Contract 5: w=majority (of two regions: both).

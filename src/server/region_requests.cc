@@ -196,9 +196,11 @@ void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
   pending.emplace(id, std::move(request));
   const NodeTime now = Now();
   NodeOutput out;
-  // Quorum reads and handles refuse at once when no majority is reachable: as of now.
+  // Quorum reads, write levels and handles refuse at once when too few regions are reachable:
+  // as of now.
   const auto* read = std::get_if<ReadCommand>(&command);
-  if ((read && read->consistency != Consistency::kLocal) ||
+  const auto* write = std::get_if<WriteCommand>(&command);
+  if ((read && read->consistency != Consistency::kLocal) || (write && write->replicas > 1) ||
       std::holds_alternative<HandleCommand>(command)) {
     RefreshLinks(now, &out);
   }

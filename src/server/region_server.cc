@@ -353,6 +353,7 @@ void RegionServer::Impl::OnPeerConnected(RegionId peer) {
     if (transport->Connected(peer)) {
       link_seen[peer] = true;
       node->OnLinkChanged(peer, true, Now(), &out);  // a new connection, even if it was up
+      node->OnLinkVerified(peer, transport->Verified(peer));
     } else {
       RefreshLinks(Now(), &out);  // stale: that connection already died
     }
@@ -364,9 +365,11 @@ void RegionServer::Impl::RefreshLinks(NodeTime now, NodeOutput* out) {
   for (RegionId peer = 0; peer < link_seen.size(); ++peer) {
     if (peer == options.self) continue;
     const bool up = transport->Connected(peer);
-    if (up == link_seen[peer]) continue;
-    link_seen[peer] = up;
-    node->OnLinkChanged(peer, up, now, out);
+    if (up != link_seen[peer]) {
+      link_seen[peer] = up;
+      node->OnLinkChanged(peer, up, now, out);
+    }
+    node->OnLinkVerified(peer, transport->Verified(peer));
   }
 }
 

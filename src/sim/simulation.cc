@@ -180,7 +180,10 @@ void Simulation::SetLink(RegionId a, RegionId b, bool up) {
   for (auto [x, y] : {std::pair{a, b}, std::pair{b, a}}) {
     if (!regions_[x].node) continue;
     if (up && !regions_[y].node) continue;  // nobody to connect to
-    Drive(x, [&](RegionNode& node, NodeOutput* out) { node.OnLinkChanged(y, up, Now(x), out); });
+    Drive(x, [&](RegionNode& node, NodeOutput* out) {
+      node.OnLinkChanged(y, up, Now(x), out);
+      node.OnLinkVerified(y, up);  // a simulated link is up only once both ends are alive
+    });
   }
 }
 
