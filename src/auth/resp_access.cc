@@ -68,7 +68,7 @@ Needs NeedsOf(std::span<const std::string_view> args, std::string_view strong_pr
     AddKeys(needs, rest, 1, "*", Op::kWrite);
   } else if (name == "EXISTS" || name == "TYPE") {
     AddKeys(needs, rest, 1, "*", Op::kRead);
-  } else if (name == "DBSIZE") {
+  } else if (name == "DBSIZE" || name == "SCAN") {
     needs.all.push_back({"*", Op::kRead, "", true});
   } else {
     needs.all.push_back({"*", Op::kRead, "", true});

@@ -36,8 +36,27 @@ struct ReadCommand {
 struct HandleCommand {
   HandleRequest request;
 };
+// A page of the keys this region shows (KeyPresent), in key order: of one class, or of every
+// class in class order (the Redis keyspace); only keys starting with `prefix`; after `after`
+// (exclusive) when set. At most `limit` keys, and at most kScanExaminedMax states examined, so a
+// page costs bounded work however many deleted keys lie in the range. A key written after a
+// page was cut appears in a later page if it sorts after the cursor: pages never repeat or skip
+// a key that stays present throughout.
+inline constexpr size_t kScanLimitMax = 1000;
+inline constexpr size_t kScanExaminedMax = 10'000;
+struct ScanCommand {
+  std::optional<DataClass> data_class;  // nullopt: every class
+  std::string prefix;
+  std::optional<StateKey> after;
+  size_t limit = 100;  // 1..kScanLimitMax
+};
+struct ScanResult {
+  std::vector<std::pair<StateKey, KeyState>> entries;
+  std::optional<StateKey> next;  // where the next page starts (exclusive); nullopt at the end
+  VersionVector applied;         // what the page reflects, as a read's
+};
 
-using NodeCommand = std::variant<WriteCommand, ReadCommand, HandleCommand>;
+using NodeCommand = std::variant<WriteCommand, ReadCommand, HandleCommand, ScanCommand>;
 
 // Chosen by the front end, unique among its requests in flight; the node hands it back.
 using RequestId = uint64_t;
@@ -47,7 +66,7 @@ using RequestId = uint64_t;
 // the command's result.
 struct NodeReply {
   RequestId id = 0;
-  std::variant<Status, WriteReply, ReadResult, HandleReply> result;
+  std::variant<Status, WriteReply, ReadResult, HandleReply, ScanResult> result;
 };
 
 }  // namespace meridian

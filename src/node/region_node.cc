@@ -92,6 +92,8 @@ void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, Node
     HandleWrite(id, *write, now, out);
   } else if (auto* read = std::get_if<ReadCommand>(&command)) {
     HandleRead(id, *read, now, out);
+  } else if (auto* scan = std::get_if<ScanCommand>(&command)) {
+    ServeScan(id, *scan, out);
   } else {
     HandleHandle(id, std::get<HandleCommand>(command), now, out);
   }

@@ -211,6 +211,7 @@ class RegionNode {
   void HandleWrite(RequestId id, const WriteCommand& command, NodeTime now, NodeOutput* out);
   void HandleRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void ServeRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
+  void ServeScan(RequestId id, const ScanCommand& command, NodeOutput* out);
   void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
   // A read across `all` regions or a majority of them (this one included), merged.
   void StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now, NodeOutput* out);

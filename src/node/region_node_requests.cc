@@ -91,6 +91,59 @@ void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime no
   HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
 }
 
+void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput* out) {
+  if (command.limit < 1 || command.limit > kScanLimitMax) {
+    out->replies.push_back(
+        {id, InvalidArgument("a scan's limit must be from 1 to " + std::to_string(kScanLimitMax))});
+    return;
+  }
+  const auto& states = replica_->states();
+  const DataClass first = command.data_class.value_or(DataClass::kProfile);  // lowest in order
+  auto it = command.after ? states.upper_bound(*command.after)
+                          : states.lower_bound({first, command.prefix});
+  // The next class in the map's order, for a scan of every class.
+  auto next_class = [](DataClass c) { return DataClassFromNumber(static_cast<uint32_t>(c) + 1); };
+  ScanResult result;
+  bool undurable = false;
+  size_t examined = 0;
+  std::optional<StateKey> last;
+  while (it != states.end()) {
+    const auto& [key, state] = *it;
+    if (command.data_class && key.data_class != *command.data_class) break;
+    if (!key.key.starts_with(command.prefix)) {
+      if (key.key < command.prefix) {
+        it = states.lower_bound({key.data_class, command.prefix});
+        continue;
+      }
+      const auto next = command.data_class ? std::nullopt : next_class(key.data_class);
+      if (!next) break;
+      it = states.lower_bound({*next, command.prefix});
+      continue;
+    }
+    if (result.entries.size() == command.limit || examined == kScanExaminedMax) {
+      result.next = last;  // more may follow: the client asks again from here
+      break;
+    }
+    ++examined;
+    last = key;
+    if (KeyPresent(state)) {
+      result.entries.emplace_back(key, state);
+      auto pending = undurable_keys_.find(key);
+      undurable = undurable || (pending != undurable_keys_.end() &&
+                                pending->second > durable_step() && !options_.bugs.read_undurable);
+    }
+    ++it;
+  }
+  if (!undurable) {
+    result.applied = durable_applied_;
+    out->replies.push_back({id, std::move(result)});
+    return;
+  }
+  // As a read of one key: a page that shows a write not yet durable waits until it is.
+  result.applied = replica_->applied();
+  HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
+}
+
 void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
   if (session_waits_.empty()) return;
   std::vector<SessionWait> ready;

@@ -437,3 +437,61 @@ TEST(RegionNodeTest, InvalidPeerInputIsRefusedAndCounted) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+// Keys of a scan page, as "class/key".
+std::vector<std::string> ScanKeys(const NodeReply* reply) {
+  std::vector<std::string> keys;
+  if (reply == nullptr) return {"<no reply>"};
+  const auto* page = std::get_if<ScanResult>(&reply->result);
+  if (page == nullptr) return {"<not a page>"};
+  for (const auto& [key, state] : page->entries)
+    keys.push_back(std::string(DataClassName(key.data_class)) + "/" + key.key);
+  return keys;
+}
+
+// Scans: key order, prefix, pages that resume after their cursor, deleted keys left out, every
+// class in class order, and a page showing an undurable write held like a read of it.
+TEST(RegionNodeScanTest, PagesThroughPresentKeysByPrefixInOrder) {
+  Pair pair(WalSync::kEveryCommit);
+  pair.Link(true);
+  pair.Settle();
+  RequestId id = 1;
+  for (const char* key : {"user:3", "user:1", "user:2", "other", "user:4"})
+    pair.Command(0, id++, WriteCommand{Incr(key)});
+  pair.Command(0, id++,
+               WriteCommand{ClientWrite{{DataClass::kCounter, "user:2"}, "", KeyDelete{}}});
+  pair.Command(0, id++,
+               WriteCommand{ClientWrite{{DataClass::kRegister, "user:0"}, "", std::string("v")}});
+  pair.Persist(0, /*sync=*/true);
+
+  pair.Command(0, 100, ScanCommand{DataClass::kCounter, "user:", std::nullopt, 2});
+  EXPECT_EQ(ScanKeys(pair.reply(100)),
+            (std::vector<std::string>{"counter/user:1", "counter/user:3"}));
+  const auto& first = std::get<ScanResult>(pair.reply(100)->result);
+  ASSERT_TRUE(first.next.has_value());
+  pair.Command(0, 101, ScanCommand{DataClass::kCounter, "user:", first.next, 2});
+  EXPECT_EQ(ScanKeys(pair.reply(101)), (std::vector<std::string>{"counter/user:4"}));
+  EXPECT_FALSE(std::get<ScanResult>(pair.reply(101)->result).next.has_value());
+
+  // Every class, in class order (profile, counter, tags, register), with the prefix.
+  pair.Command(0, 102, ScanCommand{std::nullopt, "user:", std::nullopt, 10});
+  EXPECT_EQ(ScanKeys(pair.reply(102)),
+            (std::vector<std::string>{"counter/user:1", "counter/user:3", "counter/user:4",
+                                      "register/user:0"}));
+  pair.Command(0, 103, ScanCommand{DataClass::kCounter, "", std::nullopt, 0});
+  ASSERT_NE(pair.reply(103), nullptr);
+  EXPECT_TRUE(std::holds_alternative<Status>(pair.reply(103)->result)) << "limit 0 is refused";
+
+  // A page showing a write not yet synced waits for the sync, as a read of that key does.
+  pair.Command(0, id++, WriteCommand{Incr("user:5")});
+  pair.Command(0, 104, ScanCommand{DataClass::kCounter, "user:5", std::nullopt, 10});
+  EXPECT_EQ(pair.reply(104), nullptr);
+  pair.Persist(0, /*sync=*/true);
+  EXPECT_EQ(ScanKeys(pair.reply(104)), (std::vector<std::string>{"counter/user:5"}));
+}
+
+}  // namespace
+}  // namespace meridian

@@ -13,6 +13,8 @@
 //                                          siblings
 //   GET             /metrics /healthz      Prometheus text; liveness for the router
 //   GET             /conflicts             recent conflicts, newest first, ?limit=N
+//   GET             /{class}               a page of the class's keys in key order (ScanCommand):
+//                                          ?prefix=P&limit=N (1..1000, default 100)&cursor=C
 // DELETE of a key deletes it whatever its class, observed-remove: it removes what this region
 // shows of the key, and a write it has not seen survives it (docs/replication.md section 2).
 // HEAD is served wherever GET is. Writes take an optional Idempotency-Key header (one key, one
@@ -87,8 +89,8 @@ struct ApiError {
   std::string allow;    // 405 only: the route's methods, for the Allow header
 };
 
-using ApiCommand = std::variant<WriteCommand, ReadCommand, MetricsCommand, HealthCommand,
-                                ConflictsCommand, ApiError>;
+using ApiCommand = std::variant<WriteCommand, ReadCommand, ScanCommand, MetricsCommand,
+                                HealthCommand, ConflictsCommand, ApiError>;
 
 struct ApiOptions {
   // Regions of the cluster: a session token naming a region beyond them is refused up front
@@ -112,6 +114,10 @@ HttpResponse FormatError(const ApiError& error);
 // 200 JSON {"total", "counts": {class: {outcome: n}}, "recent": [newest first, at most limit]}.
 HttpResponse FormatConflicts(const ConflictLog& log, const std::vector<std::string>& region_names,
                              size_t limit = kConflictsShownDefault);
+// 200 JSON {"keys": [{"key", "class", "value"}...], "cursor": the next page's or null at the end,
+// "version_vector", "session_token"}. A counter out of the int64 range shows "value": null and
+// "error".
+HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names);
 // 200 in the Prometheus text format 0.0.4.
 HttpResponse FormatMetrics(std::string exposition);
 

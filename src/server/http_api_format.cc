@@ -5,6 +5,7 @@
 
 #include "clock/hlc.h"
 #include "replica/key_state.h"
+#include "server/base64url.h"
 #include "server/http_api.h"
 #include "server/session_token.h"
 #include "server/utf8.h"
@@ -164,6 +165,28 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
                   {"found", result.state.has_value() && KeyPresent(*result.state)},
                   {"version_vector", VectorJson(result.applied, region_names)},
                   {"session_token", EncodeSessionToken(result.applied)}};
+  return HttpResponse::Json(200, Dump(body));
+}
+
+HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names) {
+  Json keys = Json::array();
+  for (const auto& [key, state] : page.entries) {
+    Json entry{{"key", key.key}, {"class", DataClassName(key.data_class)}};
+    Result<Json> value = ValueJson(state);
+    if (value.ok()) {
+      entry["value"] = std::move(*value);
+    } else {
+      entry["value"] = nullptr;
+      entry["error"] = value.status().message();
+    }
+    keys.push_back(std::move(entry));
+  }
+  Json cursor = nullptr;
+  if (page.next) cursor = Base64UrlEncode(page.next->key);
+  const Json body{{"keys", std::move(keys)},
+                  {"cursor", std::move(cursor)},
+                  {"version_vector", VectorJson(page.applied, region_names)},
+                  {"session_token", EncodeSessionToken(page.applied)}};
   return HttpResponse::Json(200, Dump(body));
 }
 

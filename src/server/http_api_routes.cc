@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "server/base64url.h"
 #include "server/http_api.h"
 #include "server/http_api_bodies.h"
 #include "server/http_api_validation.h"
@@ -23,6 +24,7 @@ enum class Route {
   kMetrics,
   kHealth,
   kConflicts,
+  kScan,
 };
 
 struct Match {
@@ -65,6 +67,11 @@ std::optional<Match> MatchRoute(std::vector<std::string>& s) {
   if (n == 1 && s[0] == "metrics") return MakeMatch(Route::kMetrics, "/metrics", "GET, HEAD");
   if (n == 1 && s[0] == "healthz") return MakeMatch(Route::kHealth, "/healthz", "GET, HEAD");
   if (n == 1 && s[0] == "conflicts") return MakeMatch(Route::kConflicts, "/conflicts", "GET, HEAD");
+  if (n == 1) {
+    for (DataClass c : kAllDataClasses) {
+      if (s[0] == DataClassName(c)) return MakeMatch(Route::kScan, "/{class}", "GET, HEAD", c);
+    }
+  }
   if (n < 2) return std::nullopt;
   std::optional<Match> m;
   if (n == 2 && s[0] == "profile") {
@@ -214,6 +221,38 @@ ApiCommand ParseConflicts(const HttpRequest& request, const Match& m) {
   return command;
 }
 
+// GET /{class}?prefix=P&cursor=C&limit=N: a page of the class's keys (ScanCommand). The cursor is
+// the previous page's, opaque to the client (base64url of the last key it covered).
+ApiCommand ParseScan(const HttpRequest& request, const Match& m) {
+  if (auto error = CheckQuery(request, {"prefix", "cursor", "limit"})) return *error;
+  if (auto error = CheckNoBody(request, m)) return *error;
+  ScanCommand command;
+  command.data_class = m.data_class;
+  command.prefix = std::string(QueryValue(request, "prefix"));
+  if (!command.prefix.empty()) {
+    if (auto error = CheckKey(command.prefix)) {
+      return BadRequest("prefix: " + error->message);
+    }
+  }
+  if (request.query.count("cursor")) {
+    std::optional<std::string> after = Base64UrlDecode(QueryValue(request, "cursor"));
+    if (!after || after->empty() || after->size() > kKeyBytesMax) {
+      return BadRequest(
+          "cursor is not one this API handed out (pass the previous page's "
+          "\"cursor\" as it was)");
+    }
+    command.after = StateKey{m.data_class, std::move(*after)};
+  }
+  if (request.query.count("limit")) {
+    const auto limit = ParsePositive(QueryValue(request, "limit"), kScanLimitMax);
+    if (!limit) {
+      return BadRequest("limit must be an integer from 1 to " + std::to_string(kScanLimitMax));
+    }
+    command.limit = *limit;
+  }
+  return command;
+}
+
 // ?w=local|majority|all on a write: how many regions must hold it before the answer
 // (RegionNode's contract 5).
 ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request,
@@ -302,6 +341,8 @@ ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options
     }
     case Route::kConflicts:
       return ParseConflicts(request, *m);
+    case Route::kScan:
+      return ParseScan(request, *m);
     default:
       break;
   }

@@ -166,9 +166,30 @@ TEST(HttpApiRoutesTest, AdminRoutes) {
   EXPECT_EQ(ErrorOf(Parse("GET", "/metrics?x=1")).message, "unknown query parameter 'x'");
 }
 
+TEST(HttpApiRoutesTest, Scans) {
+  const ApiCommand plain = Parse("GET", "/counter");
+  ASSERT_TRUE(std::holds_alternative<ScanCommand>(plain));
+  EXPECT_EQ(std::get<ScanCommand>(plain).data_class, DataClass::kCounter);
+  EXPECT_EQ(std::get<ScanCommand>(plain).prefix, "");
+  EXPECT_EQ(std::get<ScanCommand>(plain).limit, 100u);
+  EXPECT_FALSE(std::get<ScanCommand>(plain).after.has_value());
+  const ApiCommand page = Parse("GET", "/profile?prefix=user%3A&limit=5&cursor=dXNlcjox");
+  ASSERT_TRUE(std::holds_alternative<ScanCommand>(page)) << ErrorOf(page).message;
+  const auto& scan = std::get<ScanCommand>(page);
+  EXPECT_EQ(scan.prefix, "user:");
+  EXPECT_EQ(scan.limit, 5u);
+  EXPECT_EQ(scan.after, (StateKey{DataClass::kProfile, "user:1"}));  // base64url of "user:1"
+  EXPECT_EQ(ErrorOf(Parse("GET", "/tags?limit=0")).message,
+            "limit must be an integer from 1 to 1000");
+  EXPECT_EQ(ErrorOf(Parse("GET", "/tags?cursor=%21%21")).http_status, 400);
+  EXPECT_EQ(ErrorOf(Parse("GET", "/tags?from=a")).message, "unknown query parameter 'from'");
+  EXPECT_EQ(ErrorOf(Parse("PUT", "/register")).http_status, 405);
+  EXPECT_EQ(ErrorOf(Parse("GET", "/register?prefix=a%2Fb")).http_status, 400);
+}
+
 TEST(HttpApiRoutesTest, UnknownRoutesAre404) {
   for (const char* path :
-       {"/", "", "*", "/profile", "/profile/k/extra", "/counter/k/add", "/counter/k/incr/x",
+       {"/", "", "*", "/profiles", "/profile/k/extra", "/counter/k/add", "/counter/k/incr/x",
         "/tags/k/e/x", "/handle/bob", "/metrics/", "/PROFILE/k", "/register/k/x"}) {
     const ApiError error = ErrorOf(Parse("GET", path));
     EXPECT_EQ(error.http_status, 404) << path;

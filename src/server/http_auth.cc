@@ -46,6 +46,10 @@ std::optional<auth::Access> AccessFor(const ApiCommand& command) {
   if (const auto* r = std::get_if<ReadCommand>(&command)) {
     return auth::Access{DataClassName(r->key.data_class), auth::Op::kRead, r->key.key};
   }
+  // A scan reads the keys under its prefix: a grant's prefix must cover it.
+  if (const auto* s = std::get_if<ScanCommand>(&command)) {
+    return auth::Access{DataClassName(*s->data_class), auth::Op::kRead, s->prefix};
+  }
   // Recent conflicts show keys and values of every class.
   if (std::holds_alternative<ConflictsCommand>(command)) {
     return auth::Access{"*", auth::Op::kRead, "", true};

@@ -38,6 +38,9 @@ RouteLabels LabelsFor(const ApiCommand& command) {
     labels.op = r->consistency == Consistency::kQuorum ? "quorum_read"
                 : r->consistency == Consistency::kAll  ? "all_read"
                                                        : "read";
+  } else if (const auto* s = std::get_if<ScanCommand>(&command)) {
+    labels.data_class = std::string(DataClassName(*s->data_class));
+    labels.op = "scan";
   } else if (std::holds_alternative<MetricsCommand>(command)) {
     labels.op = "metrics";
   } else if (std::holds_alternative<HealthCommand>(command)) {
@@ -150,6 +153,10 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
              }
              answer(std::move(response));
            });
+  } else if (auto* scan = std::get_if<ScanCommand>(&command)) {
+    Submit(std::move(*scan), [this, answer = std::move(answer)](NodeReply reply) {
+      answer(FormatReply(reply, nullptr));
+    });
   } else if (std::holds_alternative<HealthCommand>(command)) {
     answer(Healthz());
   } else if (std::holds_alternative<MetricsCommand>(command)) {
@@ -226,6 +233,8 @@ HttpResponse RegionServer::Impl::FormatReply(const NodeReply& reply, const State
           return FormatWrite(result, region_names);
         } else if constexpr (std::is_same_v<T, ReadResult>) {
           return FormatRead(*key, result, region_names);
+        } else if constexpr (std::is_same_v<T, ScanResult>) {
+          return FormatScan(result, region_names);
         } else {
           return FormatHandleReply(result, region_names[options.self]);
         }

@@ -1,5 +1,6 @@
 #include "server/resp_commands.h"
 
+#include <fnmatch.h>
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -202,6 +203,7 @@ class Planner {
         {"SISMEMBER", {3, &Planner::SetRead}}, {"SCARD", {2, &Planner::SetRead}},
         {"DEL", {-2, &Planner::Del}},          {"EXISTS", {-2, &Planner::Exists}},
         {"TYPE", {2, &Planner::Type}},         {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
+        {"SCAN", {-2, &Planner::Scan}},
     };
     return table;
   }
@@ -763,6 +765,76 @@ class Planner {
     plan.compose = [type](std::span<const NodeReply> replies, RespSession&, RespWriter& out) {
       if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
       out.WriteSimpleString(StateOf(replies[0]) ? TypeName(type) : "none");
+    };
+    return plan;
+  }
+
+  RespPlan Scan() {
+    ScanCommand command;
+    command.limit = 10;  // Redis' default COUNT
+    if (args_[1] != "0") {
+      const auto id = ParseInt(args_[1]);
+      auto it =
+          id ? session_.scan_cursors.find(static_cast<uint64_t>(*id)) : session_.scan_cursors.end();
+      if (it == session_.scan_cursors.end()) {
+        return Error(version_,
+                     "ERR invalid cursor (unknown on this connection, or forgotten: start again "
+                     "with 0)");
+      }
+      command.after = it->second;
+      session_.scan_cursors.erase(it);
+    }
+    std::optional<std::string> pattern;
+    std::optional<std::string> type_filter;
+    for (size_t i = 2; i < args_.size(); i += 2) {
+      const std::string option = CommandName(args_[i]);
+      if (i + 1 >= args_.size()) return Error(version_, "ERR syntax error");
+      if (option == "MATCH") {
+        pattern = Arg(i + 1);
+      } else if (option == "COUNT") {
+        const auto count = ParseInt(args_[i + 1]);
+        if (!count || *count < 1)
+          return Error(version_, "ERR value is out of range, must be positive");
+        command.limit = static_cast<size_t>(std::min<int64_t>(*count, kScanLimitMax));
+      } else if (option == "TYPE") {
+        type_filter = Arg(i + 1);
+        std::transform(type_filter->begin(), type_filter->end(), type_filter->begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      } else {
+        return Error(version_, "ERR syntax error");
+      }
+    }
+    // The pattern's literal beginning narrows the range; the glob itself filters the page.
+    if (pattern) command.prefix = pattern->substr(0, pattern->find_first_of("*?[\\"));
+    RespPlan plan;
+    plan.commands.push_back(std::move(command));
+    plan.compose = [&replica = replica_, pattern = std::move(pattern),
+                    type_filter = std::move(type_filter)](std::span<const NodeReply> replies,
+                                                          RespSession& session, RespWriter& out) {
+      if (const Status* error = FirstError(replies)) return WriteStatusError(*error, out);
+      const auto& page = std::get<ScanResult>(replies[0].result);
+      std::vector<const std::string*> keys;
+      for (const auto& [key, state] : page.entries) {
+        const KeyType type = TypeOf(replica, key.key);
+        if (ClassOf(type) != key.data_class) continue;  // listed under the class that types it
+        if (type_filter && *type_filter != TypeName(type)) continue;
+        if (pattern && ::fnmatch(pattern->c_str(), key.key.c_str(), 0) != 0) continue;
+        keys.push_back(&key.key);
+      }
+      std::string cursor = "0";
+      if (page.next) {
+        if (session.scan_cursors.size() >= RespSession::kScanCursorsMax) {
+          session.scan_cursors.erase(session.scan_cursors.begin());
+        }
+        const uint64_t id = session.next_scan_cursor++;
+        session.scan_cursors.emplace(id, *page.next);
+        cursor = std::to_string(id);
+      }
+      out.WriteArrayHeader(2);
+      out.WriteBulk(cursor);
+      out.WriteArrayHeader(keys.size());
+      for (const std::string* key : keys)
+        out.WriteBulk(*key);
     };
     return plan;
   }

@@ -1,9 +1,10 @@
 // The Redis protocol's commands as region-node commands, the way Redis Enterprise Active-Active
 // maps Redis types onto CRDTs (docs/resp.md):
 //
-//   string   SET GET MSET MGET           register (class "register"); concurrent SETs keep
-//                                        siblings, GET answers the one of the highest dot (the
-//                                        same in every region) and the next SET replaces them
+//   string   SET GET MSET MGET           register (class "register"); last writer wins: GET
+//                                        answers the value of the highest write stamp (the same
+//                                        in every region); concurrent SETs stay visible as
+//                                        siblings over HTTP until the next SET replaces them
 //   counter  INCR INCRBY DECR DECRBY     PN-counter; GET answers the number
 //   hash     HSET HGET HMGET HGETALL HDEL  LWW map (class "profile"), last writer per field
 //   set      SADD SREM SMEMBERS SISMEMBER SCARD  OR-set (class "tags"), adds win
@@ -15,6 +16,9 @@
 // another type answers WRONGTYPE. Two regions creating one key with different types concurrently
 // leave both states; the key's type is then the first of string, counter, hash, set that is
 // live (deterministic, the same in every region), the others stay reachable over HTTP.
+// SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] pages through the keyspace in key order per
+// class (ScanCommand; a key is listed once, under its type; MATCH is a glob as Redis', its literal
+// prefix narrows the range; COUNT bounds the keys examined, 1..1000, default 10).
 // Connection commands: PING ECHO HELLO SELECT(0) CLIENT(SETNAME GETNAME ID) COMMAND INFO DBSIZE
 // QUIT CONFIG GET, WAIT n timeout, and MERIDIAN.SESSION [token] (read-your-writes across regions:
 // the connection's token, or a token another connection or region handed out, to wait for).
@@ -31,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,7 +64,13 @@ struct RespSession {
   // reach has applied it (read-your-writes, also after a failover to another region).
   VersionVector token;
   std::optional<Dot> last_write;  // for WAIT
-  bool quit = false;              // QUIT: close after the reply
+  // SCAN's cursors: a number handed to the client for where its scan resumes (Redis clients
+  // parse the cursor as an integer, so it cannot carry the key itself). Bounded: the oldest is
+  // forgotten past kScanCursorsMax, and resuming it answers an error.
+  static constexpr size_t kScanCursorsMax = 1024;
+  std::map<uint64_t, StateKey> scan_cursors;
+  uint64_t next_scan_cursor = 1;
+  bool quit = false;  // QUIT: close after the reply
 };
 
 // What to do for one command: either an immediate reply, or node commands whose replies are

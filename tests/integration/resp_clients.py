@@ -213,6 +213,44 @@ check(regions[0].set("handle:alice", "owner-us", nx=True) is True, "handle claim
 check(regions[1].set("handle:alice", "owner-eu", nx=True) is None, "a taken handle answers nil")
 check(regions[2].get("handle:alice") == b"owner-us", "the handle's owner read in region 2")
 
+# --- SCAN and HTTP scans: every key once, by pattern and type, across pages ---
+scanner = regions[1]
+for n in range(25):
+    scanner.set(f"scan:s:{n:02}", "v")
+for n in range(5):
+    scanner.incr(f"scan:c:{n}")
+    scanner.sadd(f"scan:t:{n}", "m")
+scanner.hset("scan:h:0", "f", "v")
+scanner.delete("scan:s:00")  # deleted keys are not listed
+everything = {f"scan:s:{n:02}".encode() for n in range(1, 25)}
+everything |= {f"scan:c:{n}".encode() for n in range(5)}
+everything |= {f"scan:t:{n}".encode() for n in range(5)} | {b"scan:h:0"}
+listed = list(scanner.scan_iter(match="scan:*", count=7))
+check(len(listed) == len(set(listed)) and set(listed) == everything,
+      f"SCAN MATCH lists every key once across pages ({len(listed)} listed)")
+check(set(scanner.scan_iter(match="scan:s:1?")) == {f"scan:s:1{d}".encode() for d in range(10)},
+      "SCAN MATCH with ? and a literal prefix")
+check(set(scanner.scan_iter(match="scan:*", _type="set")) == {f"scan:t:{n}".encode() for n in range(5)},
+      "SCAN TYPE set")
+check(b"scan:c:0" in set(scanner.scan_iter(match="scan:c*", _type="string")),
+      "SCAN TYPE string lists counters (as Redis types them)")
+try:
+    scanner.execute_command("SCAN", "987654")
+    check(False, "an unknown cursor is an error")
+except redis.ResponseError as e:
+    check("invalid cursor" in str(e), "an unknown cursor is an error")
+pages, cursor, keys = 0, None, []
+while pages < 20:
+    query = "/register?prefix=scan%3As%3A&limit=10" + (f"&cursor={cursor}" if cursor else "")
+    page = http_get(1, query)
+    keys += [entry["key"] for entry in page["keys"]]
+    pages += 1
+    cursor = page["cursor"]
+    if cursor is None:
+        break
+check(keys == [f"scan:s:{n:02}" for n in range(1, 25)] and pages == 3,
+      f"HTTP scan pages in key order ({pages} pages)")
+
 # --- bad input: errors, the server unharmed ---
 reply, closed = raw(0, b"*1\r\n$abc\r\nPING\r\n", read_until_close=True)
 check(reply.startswith(b"-ERR Protocol error") and closed, "broken framing: error, then closed")
