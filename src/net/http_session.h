@@ -61,9 +61,10 @@ struct ServerCore {
   int threads_running = 0;           // GUARDED_BY(mu)
   size_t refusing = 0;               // GUARDED_BY(mu): registered sessions that are refusing
   uint64_t connections_refused = 0;  // GUARDED_BY(mu)
-  std::atomic<uint64_t> tls_handshakes_failed{0};
-  uint64_t next_session_id = 0;                               // GUARDED_BY(mu)
+  uint64_t next_session_id = 0;      // GUARDED_BY(mu)
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
+
+  std::atomic<uint64_t> tls_handshakes_failed{0};  // HttpServer contract 7
 
   // Declared last so that it is destroyed first, while the fields above still exist.
   boost::asio::io_context own_ioc;  // unless options.io_context names another
