@@ -63,7 +63,7 @@ TEST(ClientTlsTest, RealClientsOverTlsToARegionAndTheRouter) {
 // The harness's own HTTPS client (HttpFetch with tls_ca_file) also refuses a listener whose
 // certificate it cannot verify, and plain HTTP gets nothing from a TLS listener.
 TEST(ClientTlsTest, HttpFetchVerifiesTheListenerAndPlainHttpGetsNothing) {
-  ClusterHarness cluster({"us"}, "mesh", ClusterHarness::Links::kClientTls);
+  ClusterHarness cluster({"us", "eu"}, "mesh", ClusterHarness::Links::kClientTls);
   Status started = cluster.StartAll();
   ASSERT_TRUE(started.ok()) << started.ToString();
   const std::string rogue = cluster.dir() + "/rogue";
