@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "net/testing/test_socket.h"
 #include "tests/integration/cluster_harness.h"
 #include "tls/cert_files.h"
 
@@ -81,6 +82,28 @@ TEST(ClientTlsTest, HttpFetchVerifiesTheListenerAndPlainHttpGetsNothing) {
   Result<HttpResponse> plain = HttpFetch(cluster.http_address(0), request, seconds(5));
   EXPECT_FALSE(plain.ok()) << "a plaintext request got an answer: " << plain->status;
 
+  Result<HttpResponse> fine = cluster.Call(0, "GET", "/healthz");
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  EXPECT_EQ(fine->status, 200);
+}
+
+// A connection that never starts its TLS handshake is closed by the region on both listeners
+// (HTTP: within the request timeout; RESP: by the sweep, at the same bound), and the region goes
+// on serving.
+TEST(ClientTlsTest, HandshakesNeverStartedAreClosedByTheRegion) {
+  ClusterHarness cluster({"us", "eu"}, "mesh", ClusterHarness::Links::kClientTls);
+  cluster.set_region_flags({"--request-timeout-ms", "500"});
+  Status started = cluster.StartAll();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  TestSocket http(cluster.http_port(0));
+  TestSocket resp(cluster.resp_port(0));
+  ASSERT_TRUE(http.valid() && resp.valid());
+  // Bounds far above the 500 ms (plus the sweep's period): only a server that never closes
+  // reaches them.
+  EXPECT_EQ(http.ReadAll(seconds(15)), "");
+  EXPECT_TRUE(http.closed_by_peer());
+  EXPECT_EQ(resp.ReadAll(seconds(15)), "");
+  EXPECT_TRUE(resp.closed_by_peer());
   Result<HttpResponse> fine = cluster.Call(0, "GET", "/healthz");
   ASSERT_TRUE(fine.ok()) << fine.status().ToString();
   EXPECT_EQ(fine->status, 200);
