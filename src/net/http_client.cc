@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "net/endpoint.h"
+#include "net/tls_context.h"
 
 namespace meridian {
 
@@ -26,8 +27,15 @@ namespace {
 // bounds the whole exchange, connect included.
 class FetchOp {
  public:
-  FetchOp(asio::io_context& ioc, const HttpClientRequest& request, const std::string& host)
+  // `tls`: the client context for HTTPS, verifying that the server is `tls_host`; null: HTTP.
+  FetchOp(asio::io_context& ioc, const HttpClientRequest& request, const std::string& host,
+          asio::ssl::context* tls, const std::string& tls_host)
       : stream_(ioc) {
+    if (tls != nullptr) {
+      tls_ = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(stream_, *tls);
+      if (!VerifyPeerHost(*tls_, tls_host)) tls_.reset();  // then Start fails
+    }
+    wants_tls_ = tls != nullptr;
     request_.method_string(request.method);
     request_.target(request.target);
     request_.version(11);
@@ -43,14 +51,13 @@ class FetchOp {
   }
 
   void Start(const tcp::endpoint& endpoint) {
+    if (wants_tls_ && !tls_) return Fail("TLS setup", asio::error::invalid_argument);
     stream_.async_connect(endpoint, [this](beast::error_code ec) {
       if (ec) return Fail("connect", ec);
-      http::async_write(stream_, request_, [this](beast::error_code write_ec, size_t) {
-        if (write_ec) return Fail("write", write_ec);
-        http::async_read(stream_, buffer_, parser_, [this](beast::error_code read_ec, size_t) {
-          if (read_ec) return Fail("read", read_ec);
-          Finish();
-        });
+      if (!tls_) return Exchange(stream_);
+      tls_->async_handshake(asio::ssl::stream_base::client, [this](beast::error_code tls_ec) {
+        if (tls_ec) return Fail("TLS handshake", tls_ec);
+        Exchange(*tls_);
       });
     });
   }
@@ -58,6 +65,17 @@ class FetchOp {
   std::optional<Result<HttpResponse>> result;
 
  private:
+  template <typename Stream>
+  void Exchange(Stream& stream) {
+    http::async_write(stream, request_, [this, &stream](beast::error_code write_ec, size_t) {
+      if (write_ec) return Fail("write", write_ec);
+      http::async_read(stream, buffer_, parser_, [this](beast::error_code read_ec, size_t) {
+        if (read_ec) return Fail("read", read_ec);
+        Finish();
+      });
+    });
+  }
+
   void Fail(const char* step, beast::error_code ec) {
     const bool parse = ec.category() == http::make_error_code(http::error::bad_method).category() &&
                        ec != http::error::end_of_stream && ec != http::error::partial_message;
@@ -81,6 +99,8 @@ class FetchOp {
   }
 
   beast::tcp_stream stream_;
+  std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls_;  // over stream_, for HTTPS
+  bool wants_tls_ = false;
   http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
@@ -92,9 +112,19 @@ Result<HttpResponse> HttpFetch(const std::string& address, const HttpClientReque
                                std::chrono::milliseconds timeout) {
   Result<tcp::endpoint> endpoint = ResolveEndpoint(address);
   if (!endpoint.ok()) return endpoint.status();
+  TlsContextPtr tls;
+  std::string tls_host;
+  if (!request.tls_ca_file.empty()) {
+    Result<TlsContextPtr> context = MakeClientTlsContext(request.tls_ca_file);
+    if (!context.ok()) return context.status();
+    tls = *context;
+    Result<std::pair<std::string, uint16_t>> host_port = SplitHostPort(address);
+    if (!host_port.ok()) return host_port.status();
+    tls_host = host_port->first;
+  }
   try {
     asio::io_context ioc;
-    FetchOp op(ioc, request, address);
+    FetchOp op(ioc, request, address, tls.get(), tls_host);
     op.Start(*endpoint);
     ioc.run_for(timeout);
     if (!op.result) {

@@ -21,6 +21,9 @@ struct HttpClientRequest {
   std::string body;
   std::string content_type = "application/json";  // sent only with a body
   std::vector<std::pair<std::string, std::string>> headers;
+  // Non-empty: HTTPS (TLS 1.3), verifying the server's certificate against this CA file and
+  // against the host of the address (net/tls_context.h); a failed verification is Unavailable.
+  std::string tls_ca_file;
 };
 
 // Largest response body HttpFetch accepts; tools fetch JSON documents, not bulk data.

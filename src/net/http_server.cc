@@ -19,6 +19,8 @@ namespace meridian {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using net_internal::HttpSession;
+using net_internal::HttpSessionOn;
+namespace beast = boost::beast;
 using net_internal::ServerCore;
 
 namespace {
@@ -85,7 +87,14 @@ void HttpServer::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket
     if (refuse) ++core->connections_refused;
     if (!core->stopping && (!refuse || core->refusing < kRefusingMax)) {
       const uint64_t id = core->next_session_id++;
-      session = std::make_shared<HttpSession>(*core, id, std::move(socket), refuse);
+      // Contract 7: the stream type is chosen here, once per connection.
+      if (core->options.tls) {
+        session = std::make_shared<HttpSessionOn<net_internal::TlsStream>>(
+            *core, id, std::move(socket), core->options.tls.get(), refuse);
+      } else {
+        session = std::make_shared<HttpSessionOn<beast::tcp_stream>>(*core, id, std::move(socket),
+                                                                     nullptr, refuse);
+      }
       core->sessions.emplace(id, session);
       if (refuse) ++core->refusing;
     }
@@ -210,6 +219,10 @@ uint16_t HttpServer::port() const {
 uint64_t HttpServer::connections_refused() const {
   std::lock_guard<std::mutex> lock(impl_->core->mu);
   return impl_->core->connections_refused;
+}
+
+uint64_t HttpServer::tls_handshakes_failed() const {
+  return impl_->core->tls_handshakes_failed.load();
 }
 
 std::string HttpServer::address() const {

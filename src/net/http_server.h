@@ -21,6 +21,11 @@
 //     are closed at once. Each refusal counts in connections_refused().
 //  5. HEAD is served wherever GET is: the handler sees the request as a GET, and the client gets
 //     that answer's status and header fields (its Content-Length included) without the body.
+//  7. With options.tls, every connection is TLS (net/tls_context.h: TLS 1.3 only): a connection
+//     whose handshake fails or does not finish within request_timeout_ms (a plaintext client, a
+//     client that does not trust the certificate) is closed without an answer and counted in
+//     tls_handshakes_failed(); the server and its other connections carry on. Without it, plain
+//     TCP, served by a separate session type (nothing of TLS on that path).
 //
 // Thread-safety: Start/Stop/port from one owning thread; the responder from any thread.
 #pragma once
@@ -35,7 +40,10 @@
 
 namespace boost::asio {
 class io_context;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace meridian {
 
@@ -59,6 +67,8 @@ struct HttpServerOptions {
   // buffers (tens of KiB at most), so 10,000 stay within a few hundred MiB, while a client that
   // opens connections in a loop cannot exhaust file descriptors or memory.
   size_t max_connections = 10'000;
+  // Contract 7: the TLS server context (net/tls_context.h MakeServerTlsContext); null: plaintext.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 class HttpServer {
@@ -82,6 +92,8 @@ class HttpServer {
   std::string address() const;
   // Connections refused for max_connections since Start() (contract 6); any thread.
   uint64_t connections_refused() const;
+  // TLS handshakes that failed or timed out since Start() (contract 7); any thread.
+  uint64_t tls_handshakes_failed() const;
 
  private:
   struct Impl;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "net/endpoint.h"
@@ -152,6 +153,18 @@ std::optional<Refusal> CheckTransferCodings(const HttpFieldMap& headers) {
   return std::nullopt;
 }
 
+// The stream a session of type Stream serves `socket` on (HttpSessionOn's constructor).
+template <typename Stream>
+Stream NewStream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    MERIDIAN_ASSERT(tls != nullptr);
+    return Stream(std::move(socket), *tls);
+  } else {
+    MERIDIAN_ASSERT(tls == nullptr);
+    return Stream(std::move(socket));
+  }
+}
+
 }  // namespace
 
 bool ServerCore::Stopping() {
@@ -176,41 +189,62 @@ void ServerCore::Unregister(uint64_t session) {
   if (doomed->refusing()) --refusing;
 }
 
-HttpSession::HttpSession(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket, bool refusing)
+template <typename Stream>
+HttpSessionOn<Stream>::HttpSessionOn(ServerCore& core, uint64_t id, asio::ip::tcp::socket socket,
+                                     asio::ssl::context* tls, bool refusing)
     : core_(core),
       id_(id),
       refusing_(refusing),
-      stream_(std::move(socket)),
-      remote_(RemoteOf(stream_.socket())),
+      stream_(NewStream<Stream>(std::move(socket), tls)),
+      remote_(RemoteOf(Tcp().socket())),
       linger_timer_(stream_.get_executor()),
       request_timer_(stream_.get_executor()) {}
 
-void HttpSession::Start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    if (!self->refusing_) return self->DoRead();
-    // Answered before the request is read: reading it would spend what the limit protects.
-    // Lingering afterwards lets the client read the answer instead of a reset.
-    HttpResponse response = HttpResponse::Error(
-        503, "unavailable",
-        "this server already serves its maximum of " +
-            std::to_string(self->core_.options.max_connections) + " connections; retry shortly");
-    response.headers.emplace_back("Retry-After", "1");
-    self->WriteResponse(std::move(response), /*after_handler=*/false);
+template <typename Stream>
+void HttpSessionOn<Stream>::Start() {
+  asio::dispatch(stream_.get_executor(), [self = Self()] {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      // Invariant 5: the handshake is bounded like the rest of a request.
+      self->Tcp().expires_after(std::chrono::milliseconds(self->core_.options.request_timeout_ms));
+      self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) ++self->core_.tls_handshakes_failed;
+        if (ec || self->closed_) return self->CloseNow();
+        self->Tcp().expires_never();
+        self->Serve();
+      });
+    } else {
+      self->Serve();
+    }
   });
 }
 
-void HttpSession::Close() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->CloseNow(); });
+template <typename Stream>
+void HttpSessionOn<Stream>::Serve() {
+  if (!refusing_) return DoRead();
+  // Answered before the request is read: reading it would spend what the limit protects.
+  // Lingering afterwards lets the client read the answer instead of a reset.
+  HttpResponse response = HttpResponse::Error(503, "unavailable",
+                                              "this server already serves its maximum of " +
+                                                  std::to_string(core_.options.max_connections) +
+                                                  " connections; retry shortly");
+  response.headers.emplace_back("Retry-After", "1");
+  WriteResponse(std::move(response), /*after_handler=*/false);
 }
 
-void HttpSession::PostResponse(HttpResponse response) {
-  asio::post(stream_.get_executor(),
-             [self = shared_from_this(), r = std::move(response)]() mutable {
-               self->WriteResponse(std::move(r), /*after_handler=*/true);
-             });
+template <typename Stream>
+void HttpSessionOn<Stream>::Close() {
+  asio::post(stream_.get_executor(), [self = Self()] { self->CloseNow(); });
 }
 
-void HttpSession::DoRead() {
+template <typename Stream>
+void HttpSessionOn<Stream>::PostResponse(HttpResponse response) {
+  asio::post(stream_.get_executor(), [self = Self(), r = std::move(response)]() mutable {
+    self->WriteResponse(std::move(r), /*after_handler=*/true);
+  });
+}
+
+template <typename Stream>
+void HttpSessionOn<Stream>::DoRead() {
   if (closed_) return;
   if (core_.Stopping()) return CloseNow();
   parser_.emplace();
@@ -218,14 +252,14 @@ void HttpSession::DoRead() {
   parser_->header_limit(static_cast<uint32_t>(core_.options.header_bytes_max));
   head_ = false;
   if (buffer_.size() > 0) return ReadRest();  // the next request began in the previous read
-  stream_.expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
-  stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                          [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-                            self->OnFirstBytes(ec, bytes);
-                          });
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
+  stream_.async_read_some(
+      buffer_.prepare(kFirstReadBytes),
+      [self = Self()](beast::error_code ec, size_t bytes) { self->OnFirstBytes(ec, bytes); });
 }
 
-void HttpSession::OnFirstBytes(beast::error_code ec, size_t bytes) {
+template <typename Stream>
+void HttpSessionOn<Stream>::OnFirstBytes(beast::error_code ec, size_t bytes) {
   if (closed_) return;
   // Idle past the bound, or the client left: there is no request to answer.
   if (ec) return CloseNow();
@@ -233,30 +267,33 @@ void HttpSession::OnFirstBytes(beast::error_code ec, size_t bytes) {
   ReadRest();
 }
 
-void HttpSession::ReadRest() {
+template <typename Stream>
+void HttpSessionOn<Stream>::ReadRest() {
   // The stream's own timeout would close the socket, leaving no way to answer 408; a timer that
   // cancels the read keeps it open for the answer.
-  stream_.expires_never();
+  Tcp().expires_never();
   const uint64_t generation = ++read_generation_;
   reading_rest_ = true;
   request_timed_out_ = false;
   request_timer_.expires_after(std::chrono::milliseconds(core_.options.request_timeout_ms));
-  request_timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+  request_timer_.async_wait([self = Self(), generation](beast::error_code ec) {
     if (!ec) self->OnRequestTimeout(generation);
   });
   http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                   [self = Self()](beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
-void HttpSession::OnRequestTimeout(uint64_t generation) {
+template <typename Stream>
+void HttpSessionOn<Stream>::OnRequestTimeout(uint64_t generation) {
   // A timer that fired as its read completed must not cancel what comes next (the answer).
   if (closed_ || !reading_rest_ || generation != read_generation_) return;
   request_timed_out_ = true;
   beast::error_code ignored;
-  stream_.socket().cancel(ignored);
+  Tcp().socket().cancel(ignored);
 }
 
-void HttpSession::OnRead(beast::error_code ec) {
+template <typename Stream>
+void HttpSessionOn<Stream>::OnRead(beast::error_code ec) {
   reading_rest_ = false;
   request_timer_.cancel();
   if (closed_) return;
@@ -288,7 +325,8 @@ void HttpSession::OnRead(beast::error_code ec) {
   RejectAndClose(400, "invalid_argument", "malformed request: " + ec.message());
 }
 
-void HttpSession::Dispatch(Request request) {
+template <typename Stream>
+void HttpSessionOn<Stream>::Dispatch(Request request) {
   HttpRequest out;
   head_ = request.method() == http::verb::head;
   // Contract 5: the handler answers a HEAD as the GET it stands for.
@@ -326,7 +364,8 @@ void HttpSession::Dispatch(Request request) {
   }
 }
 
-void HttpSession::WriteResponse(HttpResponse response, bool after_handler) {
+template <typename Stream>
+void HttpSessionOn<Stream>::WriteResponse(HttpResponse response, bool after_handler) {
   if (closed_) {
     if (after_handler) core_.RequestDone();
     return;
@@ -349,61 +388,68 @@ void HttpSession::WriteResponse(HttpResponse response, bool after_handler) {
     response_.body() = std::move(response.body);
     response_.prepare_payload();
   }
-  stream_.expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
-  http::async_write(
-      stream_, response_,
-      [self = shared_from_this(), keep_alive, after_handler](beast::error_code ec, size_t) {
-        self->OnWrite(ec, keep_alive, after_handler);
-      });
+  Tcp().expires_after(std::chrono::milliseconds(core_.options.idle_timeout_ms));
+  http::async_write(stream_, response_,
+                    [self = Self(), keep_alive, after_handler](beast::error_code ec, size_t) {
+                      self->OnWrite(ec, keep_alive, after_handler);
+                    });
 }
 
-void HttpSession::OnWrite(beast::error_code ec, bool keep_alive, bool after_handler) {
+template <typename Stream>
+void HttpSessionOn<Stream>::OnWrite(beast::error_code ec, bool keep_alive, bool after_handler) {
   if (after_handler) core_.RequestDone();
   if (!after_handler) return LingeringClose();
   if (ec || !keep_alive) {
     beast::error_code ignored;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     return CloseNow();
   }
   DoRead();
 }
 
-void HttpSession::RejectAndClose(int status, std::string_view code, std::string message) {
+template <typename Stream>
+void HttpSessionOn<Stream>::RejectAndClose(int status, std::string_view code, std::string message) {
   WriteResponse(HttpResponse::Error(status, code, message), /*after_handler=*/false);
 }
 
-void HttpSession::LingeringClose() {
+template <typename Stream>
+void HttpSessionOn<Stream>::LingeringClose() {
   if (closed_) return;
   beast::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.expires_never();
+  Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  Tcp().expires_never();
   linger_timer_.expires_after(kLingerTime);
-  linger_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+  linger_timer_.async_wait([self = Self()](beast::error_code ec) {
     if (!ec) self->CloseNow();
   });
   Drain();
 }
 
-void HttpSession::Drain() {
-  stream_.socket().async_read_some(asio::buffer(drain_buffer_),
-                                   [self = shared_from_this()](beast::error_code ec, size_t n) {
-                                     self->drained_bytes_ += n;
-                                     if (ec || self->drained_bytes_ > kLingerBytesMax) {
-                                       return self->CloseNow();
-                                     }
-                                     self->Drain();
-                                   });
+template <typename Stream>
+void HttpSessionOn<Stream>::Drain() {
+  Tcp().socket().async_read_some(asio::buffer(drain_buffer_),
+                                 [self = Self()](beast::error_code ec, size_t n) {
+                                   self->drained_bytes_ += n;
+                                   if (ec || self->drained_bytes_ > kLingerBytesMax) {
+                                     return self->CloseNow();
+                                   }
+                                   self->Drain();
+                                 });
 }
 
-void HttpSession::CloseNow() {
+template <typename Stream>
+void HttpSessionOn<Stream>::CloseNow() {
   if (closed_) return;
   closed_ = true;
   linger_timer_.cancel();
   request_timer_.cancel();
   beast::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  Tcp().close();
   core_.Unregister(id_);
 }
+
+template class HttpSessionOn<beast::tcp_stream>;
+template class HttpSessionOn<TlsStream>;
 
 }  // namespace meridian::net_internal

@@ -9,16 +9,23 @@
 //     a session only weakly, and only while the ResponseGate is open.
 //  4. A refusing session (one over max_connections) reads no request: it writes its 503, lingers
 //     and closes. `refusing` counts those registered, so sessions.size() - refusing are served.
+//  5. A session is an HttpSessionOn<Stream>: plain TCP (beast::tcp_stream) or TLS
+//     (beast::ssl_stream over it), chosen at accept. The TLS one completes its handshake within
+//     request_timeout_ms before it reads (or refuses) anything, and is closed when it fails; the
+//     plaintext one pays nothing for TLS existing (no virtual call or branch per read or write).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -57,6 +64,8 @@ struct ServerCore {
   uint64_t next_session_id = 0;      // GUARDED_BY(mu)
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
 
+  std::atomic<uint64_t> tls_handshakes_failed{0};  // HttpServer contract 7
+
   // Declared last so that it is destroyed first, while the fields above still exist.
   boost::asio::io_context own_ioc;  // unless options.io_context names another
   boost::asio::io_context& ioc;
@@ -66,18 +75,38 @@ struct ServerCore {
   void Unregister(uint64_t session);  // the session closed itself
 };
 
+// What the server and responders hold of a session, whatever its stream (invariant 5).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(ServerCore& core, uint64_t id, boost::asio::ip::tcp::socket socket,
-              bool refusing = false);
-
-  void Start();  // any thread: serves requests, or refuses the connection (invariant 4)
-  void Close();  // any thread; idempotent
+  virtual ~HttpSession() = default;
+  virtual void Start() = 0;  // any thread: serves requests, or refuses the connection (invariant 4)
+  virtual void Close() = 0;  // any thread; idempotent
   // Any thread: queues the response for the request in flight.
-  void PostResponse(HttpResponse response);
-  bool refusing() const { return refusing_; }
+  virtual void PostResponse(HttpResponse response) = 0;
+  virtual bool refusing() const = 0;
+};
+
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+// Stream: boost::beast::tcp_stream or TlsStream (explicitly instantiated for those two).
+template <typename Stream>
+class HttpSessionOn final : public HttpSession {
+ public:
+  // `tls` is the server's context: REQUIRES non-null exactly when Stream is TlsStream.
+  HttpSessionOn(ServerCore& core, uint64_t id, boost::asio::ip::tcp::socket socket,
+                boost::asio::ssl::context* tls, bool refusing = false);
+
+  void Start() override;
+  void Close() override;
+  void PostResponse(HttpResponse response) override;
+  bool refusing() const override { return refusing_; }
 
  private:
+  std::shared_ptr<HttpSessionOn> Self() {
+    return std::static_pointer_cast<HttpSessionOn>(shared_from_this());
+  }
+  boost::beast::tcp_stream& Tcp() { return boost::beast::get_lowest_layer(stream_); }
+  void Serve();  // after the TLS handshake, if any: reads requests or refuses (invariant 4)
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   // A request is read in two phases: waiting for its first byte (bounded by idle_timeout_ms,
@@ -99,7 +128,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   ServerCore& core_;
   const uint64_t id_;
   const bool refusing_;
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   std::string remote_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

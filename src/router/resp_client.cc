@@ -42,6 +42,19 @@ RespClient::RespClient(RespFront::Impl& front, tcp::socket socket, uint64_t id)
   parser_.set_authenticated(true);  // no AUTH configured: Redis' pre-AUTH limits do not apply
   state_.id = id;
   state_.location = front_.options.default_location;
+  if (front_.options.listener_tls) {
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *front_.options.listener_tls);
+  }
+}
+
+void RespClient::Start() {
+  if (!tls_) return Read();
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](boost::system::error_code ec) {
+                          if (self->closed_) return;
+                          if (ec) return self->Close();  // contract 9: this connection only
+                          self->Read();
+                        });
 }
 
 void RespClient::Close() {
@@ -76,15 +89,17 @@ void RespClient::Read() {
     return;
   }
   const auto buffer = parser_.PrepareAppend(kReadChunk);
-  socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                          [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                            self->reading_ = false;
-                            if (self->closed_) return;
-                            if (ec) return self->Close();
-                            self->parser_.CommitAppend(n);
-                            self->Parse();
-                            self->Read();
-                          });
+  auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    self->reading_ = false;
+    if (self->closed_) return;
+    if (ec) return self->Close();
+    self->parser_.CommitAppend(n);
+    self->Parse();
+    self->Read();
+  };
+  WithStream([&](auto& stream) {
+    stream.async_read_some(asio::buffer(buffer.data(), buffer.size()), std::move(on_read));
+  });
 }
 
 void RespClient::Parse() {
@@ -256,15 +271,17 @@ void RespClient::Write() {
   writing_ = true;
   in_write_.swap(output_);
   output_.clear();
-  asio::async_write(socket_, asio::buffer(in_write_),
-                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                      self->writing_ = false;
-                      self->in_write_.clear();
-                      if (self->closed_) return;
-                      if (ec) return self->Close();
-                      self->Write();
-                      self->Read();
-                    });
+  auto on_write = [self = shared_from_this()](boost::system::error_code ec, size_t) {
+    self->writing_ = false;
+    self->in_write_.clear();
+    if (self->closed_) return;
+    if (ec) return self->Close();
+    self->Write();
+    self->Read();
+  };
+  WithStream([&](auto& stream) {
+    asio::async_write(stream, asio::buffer(in_write_), std::move(on_write));
+  });
 }
 
 }  // namespace meridian::router

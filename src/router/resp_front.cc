@@ -47,7 +47,9 @@ void RespFront::Impl::Accept() {
         if (self->stopped || !self->acceptor.is_open()) return;
         if (!ec) {
           socket.set_option(tcp::no_delay(true), ec);
-          if (self->clients.size() >= self->options.max_clients) {
+          if (self->clients.size() >= self->options.max_clients && self->options.listener_tls) {
+            socket.close(ec);  // contract 9: a TLS client cannot read a plaintext refusal
+          } else if (self->clients.size() >= self->options.max_clients) {
             // As redis-server past maxclients: say so, then close.
             auto refused = std::make_shared<tcp::socket>(std::move(socket));
             asio::async_write(*refused, asio::buffer(kTooManyClients),
@@ -102,6 +104,12 @@ Status RespFront::Start() {
     std::vector<std::vector<std::shared_ptr<RespUpstream>>> by_version(2);
     RespUpstreamOptions upstream_options;
     upstream_options.auth_key = s.options.upstream_key;
+    upstream_options.tls = s.options.upstream_tls;
+    if (upstream_options.tls) {
+      Result<std::pair<std::string, uint16_t>> host_port = SplitHostPort(address);
+      if (!host_port.ok()) return host_port.status();
+      upstream_options.tls_host = host_port->first;
+    }
     for (RespVersion version : {RespVersion::kResp2, RespVersion::kResp3}) {
       for (size_t i = 0; i < s.options.connections_per_region; ++i) {
         by_version[VersionIndex(version)].push_back(std::make_shared<RespUpstream>(

@@ -28,6 +28,10 @@
 //  7. Everything runs on one strand of the router's io_context: no locks of its own; the health
 //     table is read through the hooks, under the router's mutex. Stop() is asynchronous and
 //     idempotent; AbortRegion may be called from any thread.
+//  9. With listener_tls every client connection is TLS (handshake first; a failed one closes
+//     that connection only; past max_clients a TLS client is closed unanswered); with
+//     upstream_tls every upstream connection is TLS and verifies the region's certificate
+//     against the cluster CA and the host it dials (resp_upstream.h contract 6).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +47,10 @@
 #include "base/ids.h"
 #include "base/status.h"
 #include "router/router_metrics.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace meridian::router {
 
@@ -75,6 +83,10 @@ struct RespFrontOptions {
   std::string upstream_key;
   // The regions' handle keyspace (RespOptions::strong_prefix), for the grant check.
   std::string strong_prefix = "handle:";
+  // Client TLS (net/tls_context.h; null: plaintext): what the listener serves, and what the
+  // upstream connections verify the regions with (contract 9).
+  std::shared_ptr<boost::asio::ssl::context> listener_tls;
+  std::shared_ptr<boost::asio::ssl::context> upstream_tls;
 };
 
 // What the front end needs from the router: routing decisions and idempotency keys.

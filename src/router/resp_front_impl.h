@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <deque>
 #include <map>
@@ -54,7 +55,7 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
  public:
   RespClient(RespFront::Impl& front, boost::asio::ip::tcp::socket socket, uint64_t id);
 
-  void Start() { Read(); }
+  void Start();  // after the TLS handshake, if the front end serves TLS (contract 9)
   // Closes the socket and leaves the front's table; commands in flight are answered to no one.
   void Close();
 
@@ -85,9 +86,17 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   void Pump();
   void Write();
   bool Paused() const;
+  // `f(stream)` with the TLS stream when there is one, else the socket.
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_) return f(*tls_);
+    f(socket_);
+  }
 
   RespFront::Impl& front_;
   boost::asio::ip::tcp::socket socket_;
+  // Over socket_ when the front end serves TLS (options.listener_tls), else null.
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   const uint64_t id_;
   RespParser parser_;
   RespClientState state_;

@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/tls_context.h"
+
 #include <utility>
 
 #include "base/assert.h"
@@ -26,8 +28,15 @@ constexpr std::string_view kHello3 = "*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n";
 // whose link is no longer the upstream's current one belongs to a failed connection and returns.
 struct RespUpstream::Link {
   explicit Link(const RespStrand& strand) : socket(strand) {}
+  // `f(stream)` with the TLS stream when there is one, else the socket (contract 6).
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls) return f(*tls);
+    f(socket);
+  }
   tcp::socket socket;
-  std::string writing;  // the bytes async_write is sending
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // over `socket`, once connected
+  std::string writing;                                   // the bytes async_write is sending
   char chunk[kReadChunk];
 };
 
@@ -89,6 +98,23 @@ void RespUpstream::Connect() {
         if (ec) return self->Fail(Unavailable(self->name_ + ": connect: " + ec.message()));
         boost::system::error_code ignored;
         link->socket.set_option(tcp::no_delay(true), ignored);
+        if (self->options_.tls) return self->Handshake();
+        self->open_ = true;
+        self->Write();
+        self->Read();
+      });
+}
+
+void RespUpstream::Handshake() {
+  link_->tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(link_->socket, *options_.tls);
+  if (!VerifyPeerHost(*link_->tls, options_.tls_host)) {
+    return Fail(Unavailable(name_ + ": TLS: cannot name host " + options_.tls_host));
+  }
+  link_->tls->async_handshake(
+      asio::ssl::stream_base::client,
+      [self = shared_from_this(), link = link_](boost::system::error_code ec) {
+        if (link != self->link_) return;
+        if (ec) return self->Fail(Unavailable(self->name_ + ": TLS handshake: " + ec.message()));
         self->open_ = true;
         self->Write();
         self->Read();
@@ -100,31 +126,34 @@ void RespUpstream::Write() {
   writing_ = true;
   link_->writing.swap(out_);
   out_.clear();
-  asio::async_write(
-      link_->socket, asio::buffer(link_->writing),
-      [self = shared_from_this(), link = link_](boost::system::error_code ec, size_t) {
-        if (link != self->link_) return;
-        self->writing_ = false;
-        link->writing.clear();
-        if (ec) return self->Fail(Unavailable(self->name_ + ": write: " + ec.message()));
-        self->Write();
-      });
+  link_->WithStream([&](auto& stream) {
+    asio::async_write(
+        stream, asio::buffer(link_->writing),
+        [self = shared_from_this(), link = link_](boost::system::error_code ec, size_t) {
+          if (link != self->link_) return;
+          self->writing_ = false;
+          link->writing.clear();
+          if (ec) return self->Fail(Unavailable(self->name_ + ": write: " + ec.message()));
+          self->Write();
+        });
+  });
 }
 
 void RespUpstream::Read() {
-  link_->socket.async_read_some(
-      asio::buffer(link_->chunk, kReadChunk),
-      [self = shared_from_this(), link = link_](boost::system::error_code ec, size_t n) {
-        if (link != self->link_) return;
-        if (ec) {
-          const std::string what =
-              ec == asio::error::eof ? "the region closed the connection" : ec.message();
-          return self->Fail(Unavailable(self->name_ + ": read: " + what));
-        }
-        self->in_.append(link->chunk, n);
-        self->OnReplies();
-        if (link == self->link_) self->Read();
-      });
+  auto on_read = [self = shared_from_this(), link = link_](boost::system::error_code ec, size_t n) {
+    if (link != self->link_) return;
+    if (ec) {
+      const std::string what =
+          ec == asio::error::eof ? "the region closed the connection" : ec.message();
+      return self->Fail(Unavailable(self->name_ + ": read: " + what));
+    }
+    self->in_.append(link->chunk, n);
+    self->OnReplies();
+    if (link == self->link_) self->Read();
+  };
+  link_->WithStream([&](auto& stream) {
+    stream.async_read_some(asio::buffer(link_->chunk, kReadChunk), std::move(on_read));
+  });
 }
 
 void RespUpstream::OnReplies() {
@@ -189,7 +218,7 @@ void RespUpstream::OnTimer() {
 }
 
 void RespUpstream::Fail(const Status& status) {
-  if (link_) {
+  if (link_) {  // the TLS stream, if any, goes with the link: no close_notify, as after a reset
     boost::system::error_code ignored;
     link_->socket.shutdown(tcp::socket::shutdown_both, ignored);
     link_->socket.close(ignored);

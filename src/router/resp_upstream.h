@@ -19,6 +19,10 @@
 //  5. Everything runs on the strand given at construction; Send and Abort are called on it. At
 //     most max_in_flight requests wait at once; Send refuses more (ResourceExhausted), which the
 //     router's per-client bounds keep from happening in practice.
+//  6. With options.tls, every connection is TLS 1.3 and nothing is written before its handshake
+//     verified the region's certificate against the context's CA and against tls_host; a failed
+//     verification or handshake fails the connection as a failed connect does (Unavailable,
+//     "TLS handshake: ...").
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -37,6 +41,10 @@
 #include "resp/resp_reply_framer.h"
 #include "resp/resp_writer.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace meridian::router {
 
 using RespStrand = boost::asio::strand<boost::asio::io_context::executor_type>;
@@ -52,6 +60,10 @@ struct RespUpstreamOptions {
   // Sent as `AUTH key` first on every new connection when set (the regions require a key); an
   // error reply to it fails the connection, as HELLO 3's does.
   std::string auth_key;
+  // Contract 6: the client context (net/tls_context.h MakeClientTlsContext), null: plaintext;
+  // and the host the region's certificate must name (the host part of the address dialled).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::string tls_host;
 };
 
 class RespUpstream : public std::enable_shared_from_this<RespUpstream> {
@@ -80,6 +92,7 @@ class RespUpstream : public std::enable_shared_from_this<RespUpstream> {
   };
 
   void Connect();
+  void Handshake();  // contract 6
   void Write();
   void Read();
   void OnReplies();

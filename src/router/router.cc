@@ -99,6 +99,7 @@ Status Router::Impl::CreatePools() {
     }
     UpstreamPoolOptions dashboard_options = options.pool;
     dashboard_options.connections_max = 4;  // a few browsers' queries, not client traffic
+    dashboard_options.tls = nullptr;        // Prometheus serves plain HTTP
     prometheus_pool = std::make_shared<UpstreamPool>(ioc, options.prometheus_address, *endpoint,
                                                      dashboard_options);
   }
@@ -214,6 +215,8 @@ Status Router::Impl::StartResp() {
   resp.keys = options.keys.get();
   resp.upstream_key = options.upstream_key;
   resp.max_clients = options.max_connections;
+  resp.listener_tls = options.listener_tls;
+  resp.upstream_tls = options.upstream_tls;
   RespFrontHooks hooks;
   hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
     std::lock_guard<std::mutex> lock(mu);
@@ -266,6 +269,7 @@ Status Router::Start() {
   HttpServerOptions server_options;
   server_options.threads = impl.options.threads;
   server_options.max_connections = impl.options.max_connections;
+  server_options.tls = impl.options.listener_tls;
   impl.server = std::make_unique<HttpServer>(
       impl.options.http_address,
       [&impl](HttpRequest request, HttpResponder respond) {

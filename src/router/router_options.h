@@ -18,6 +18,10 @@
 #include "base/ids.h"
 #include "config/cluster_config.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace meridian::router {
 
 struct RouterTopology {
@@ -48,6 +52,10 @@ struct UpstreamPoolOptions {
   // Largest response body accepted from a region (the same cap as HttpFetch): a profile may
   // hold many values of up to 1 MiB each.
   size_t response_body_bytes_max = 64 << 20;
+  // Client TLS towards the upstream (net/tls_context.h MakeClientTlsContext: the cluster CA);
+  // each connection verifies that the certificate names the host of the pool's address. Null:
+  // plaintext.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 struct RouterOptions {
@@ -84,6 +92,10 @@ struct RouterOptions {
   // Client connections per listener (HTTP and RESP each), as a region's (Redis's maxclients):
   // past it a new connection gets 503 / "-ERR max number of clients reached" and is closed.
   size_t max_connections = 10'000;
+  // Client TLS (docs/security.md): the server context of the HTTP and RESP listeners
+  // (net/tls_context.h), null: plaintext. Towards the regions: pool.tls (HTTP) and this for RESP.
+  std::shared_ptr<boost::asio::ssl::context> listener_tls;
+  std::shared_ptr<boost::asio::ssl::context> upstream_tls;
 };
 
 // The production options for `config`: its router address and probe interval.

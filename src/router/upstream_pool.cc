@@ -14,6 +14,9 @@
 #include <optional>
 #include <utility>
 
+#include "net/endpoint.h"
+#include "net/tls_context.h"
+
 namespace meridian::router {
 
 namespace asio = boost::asio;
@@ -24,7 +27,14 @@ using tcp = asio::ip::tcp;
 struct UpstreamPool::Connection {
   explicit Connection(const asio::strand<asio::io_context::executor_type>& strand)
       : stream(strand) {}
-  beast::tcp_stream stream;
+  // `f(stream)` with the TLS stream when there is one, else the TCP stream (contract 5).
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls) return f(*tls);
+    f(stream);
+  }
+  beast::tcp_stream stream;  // its timeouts bound the TLS operations over it too
+  std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls;  // over `stream`, once connected
   beast::flat_buffer buffer;
   UpstreamClock::time_point idle_since;
 };
@@ -69,6 +79,11 @@ UpstreamPool::UpstreamPool(asio::io_context& ioc, std::string address, tcp::endp
       options_(options),
       strand_(asio::make_strand(ioc)) {
   MERIDIAN_ASSERT(options_.connections_max >= 1);
+  if (options_.tls) {
+    // Contract 5: the certificate must name the host of the address (validated at startup).
+    Result<std::pair<std::string, uint16_t>> host_port = SplitHostPort(address_);
+    tls_host_ = host_port.ok() ? host_port->first : address_;  // unparsable: never verifies
+  }
 }
 
 UpstreamPool::~UpstreamPool() = default;
@@ -127,8 +142,24 @@ void UpstreamPool::Connect(const ExchangePtr& exchange) {
   stream.expires_at(exchange->deadline);
   stream.async_connect(endpoint_, [self = shared_from_this(), exchange](beast::error_code ec) {
     if (ec) return self->OnFailure(exchange, "connect", ec);
+    if (self->options_.tls) return self->Handshake(exchange);
     self->Run(exchange, std::move(exchange->connection), /*reused=*/false);
   });
+}
+
+void UpstreamPool::Handshake(const ExchangePtr& exchange) {
+  Connection& connection = *exchange->connection;
+  connection.tls =
+      std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(connection.stream, *options_.tls);
+  if (!VerifyPeerHost(*connection.tls, tls_host_)) {
+    return OnFailure(exchange, "TLS setup", asio::error::invalid_argument);
+  }
+  connection.tls->async_handshake(asio::ssl::stream_base::client,
+                                  [self = shared_from_this(), exchange](beast::error_code ec) {
+                                    if (ec) return self->OnFailure(exchange, "TLS handshake", ec);
+                                    self->Run(exchange, std::move(exchange->connection),
+                                              /*reused=*/false);
+                                  });
 }
 
 void UpstreamPool::Run(const ExchangePtr& exchange, std::unique_ptr<Connection> connection,
@@ -140,23 +171,26 @@ void UpstreamPool::Run(const ExchangePtr& exchange, std::unique_ptr<Connection> 
   exchange->parser->body_limit(options_.response_body_bytes_max);
   // A HEAD answer announces a body length but carries no body.
   exchange->parser->skip(exchange->request.method() == http::verb::head);
-  beast::tcp_stream& stream = exchange->connection->stream;
-  stream.expires_at(exchange->deadline);
-  http::async_write(stream, exchange->request,
-                    [self = shared_from_this(), exchange](beast::error_code ec, size_t) {
-                      if (ec) return self->OnFailure(exchange, "write", ec);
-                      self->Read(exchange);
-                    });
+  exchange->connection->stream.expires_at(exchange->deadline);
+  exchange->connection->WithStream([&](auto& stream) {
+    http::async_write(stream, exchange->request,
+                      [self = shared_from_this(), exchange](beast::error_code ec, size_t) {
+                        if (ec) return self->OnFailure(exchange, "write", ec);
+                        self->Read(exchange);
+                      });
+  });
 }
 
 void UpstreamPool::Read(const ExchangePtr& exchange) {
   Connection& connection = *exchange->connection;
   connection.stream.expires_at(exchange->deadline);
-  http::async_read(connection.stream, connection.buffer, *exchange->parser,
-                   [self = shared_from_this(), exchange](beast::error_code ec, size_t) {
-                     if (ec) return self->OnFailure(exchange, "read", ec);
-                     self->OnResponse(exchange);
-                   });
+  connection.WithStream([&](auto& stream) {
+    http::async_read(stream, connection.buffer, *exchange->parser,
+                     [self = shared_from_this(), exchange](beast::error_code ec, size_t) {
+                       if (ec) return self->OnFailure(exchange, "read", ec);
+                       self->OnResponse(exchange);
+                     });
+  });
 }
 
 void UpstreamPool::OnResponse(const ExchangePtr& exchange) {

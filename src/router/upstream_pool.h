@@ -15,6 +15,10 @@
 //     idle connection just as we wrote (writes carry an idempotency key, so this is safe).
 //  4. Abort(reason) fails every request in flight or waiting now, and closes idle connections;
 //     Close() also refuses every later Send. Both are asynchronous and callable from any thread.
+//  5. With options.tls, every new connection is TLS 1.3 and no request is written before its
+//     handshake verified the upstream's certificate against the context's CA and against the
+//     host of `address`; a failed handshake or verification fails like a failed connect
+//     (Unavailable "TLS handshake: ..."), so the router treats the path as down.
 //
 // Lifetime: owned by shared_ptr; operations in flight keep the pool alive. The io_context must
 // run until every callback has been called (Close() then lets it drain).
@@ -70,6 +74,7 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
 
   void Start(const ExchangePtr& exchange);
   void Connect(const ExchangePtr& exchange);
+  void Handshake(const ExchangePtr& exchange);  // contract 5
   void Run(const ExchangePtr& exchange, std::unique_ptr<Connection> connection, bool reused);
   void Read(const ExchangePtr& exchange);
   void OnResponse(const ExchangePtr& exchange);
@@ -86,6 +91,7 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   const std::string address_;
   const boost::asio::ip::tcp::endpoint endpoint_;
   const UpstreamPoolOptions options_;
+  std::string tls_host_;  // the host part of address_, which a TLS upstream must be named for
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
 
   // Everything below is touched only on strand_.

@@ -4,6 +4,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <filesystem>
 #include <future>
 #include <mutex>
 #include <set>
@@ -11,6 +12,8 @@
 
 #include "net/endpoint.h"
 #include "net/http_server.h"
+#include "net/tls_context.h"
+#include "tls/cert_files.h"
 
 namespace meridian::router {
 namespace {
@@ -179,6 +182,65 @@ TEST_F(UpstreamPoolTest, ClosedPoolRefuses) {
   Result<HttpResponse> response = Get(Send("/ok"));
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
+}
+
+// Contract 5: TLS towards an upstream, verified against the cluster CA. Two CAs, each with its
+// listener certificate; the pool trusts the first.
+class UpstreamPoolTlsTest : public UpstreamPoolTest {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("pool_tls_" + std::to_string(::getpid())))
+               .string();
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(WriteClusterCertificates(dir_ + "/ca", {"us"}, {}).ok());
+    ASSERT_TRUE(WriteClusterCertificates(dir_ + "/rogue", {"us"}, {}).ok());
+    Result<TlsContextPtr> client = MakeClientTlsContext(CaCertPath(dir_ + "/ca"));
+    ASSERT_TRUE(client.ok()) << client.status().ToString();
+    options_.tls = *client;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  HttpServerOptions ServerOptions(const std::string& ca) const {
+    HttpServerOptions options;
+    Result<TlsContextPtr> tls =
+        MakeServerTlsContext(ListenerCertPath(dir_ + "/" + ca), ListenerKeyPath(dir_ + "/" + ca));
+    EXPECT_TRUE(tls.ok()) << tls.status().ToString();
+    if (tls.ok()) options.tls = *tls;
+    return options;
+  }
+
+  std::string dir_;
+  UpstreamPoolOptions options_;
+};
+
+TEST_F(UpstreamPoolTlsTest, TalksTlsToAnUpstreamItsCaSignedAndReusesTheConnection) {
+  Upstream upstream(ServerOptions("ca"));
+  MakePool(upstream.address(), options_);
+  for (int i = 0; i < 3; ++i) {
+    Result<HttpResponse> response = Get(Send("/ok?i=" + std::to_string(i)));
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->body, "GET /ok?i=" + std::to_string(i));
+  }
+  EXPECT_EQ(upstream.sources(), 1u);
+}
+
+TEST_F(UpstreamPoolTlsTest, RefusesAnUpstreamWhoseCertificateAnotherCaSigned) {
+  Upstream upstream(ServerOptions("rogue"));
+  MakePool(upstream.address(), options_);
+  Result<HttpResponse> response = Get(Send("/ok"));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(response.status().message().find("TLS handshake"), std::string::npos)
+      << response.status().ToString();
+  EXPECT_EQ(upstream.sources(), 0u);  // no request reached it
+}
+
+TEST_F(UpstreamPoolTlsTest, RefusesAPlaintextUpstream) {
+  Upstream upstream;
+  MakePool(upstream.address(), options_);
+  Result<HttpResponse> response = Get(Send("/ok"));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(upstream.sources(), 0u);
 }
 
 }  // namespace

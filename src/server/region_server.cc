@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "auth/key_store.h"
+#include "net/tls_context.h"
 #include "server/region_server_impl.h"
 #include "tls/cert_files.h"
 
@@ -86,6 +87,18 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   http_options.max_connections = options.limits.max_connections;
   http_options.idle_timeout_ms = options.limits.http_idle_timeout_ms;
   http_options.request_timeout_ms = options.limits.request_timeout_ms;
+  HttpServerOptions admin_options = http_options;  // loopback, plaintext (docs/security.md)
+  if (cluster.tls && cluster.tls->client) {
+    // Client TLS: the HTTP and RESP listeners serve the certificate directory's listener.pem.
+    Result<TlsContextPtr> tls =
+        MakeServerTlsContext(ListenerCertPath(cluster.tls->dir), ListenerKeyPath(cluster.tls->dir));
+    if (!tls.ok()) {
+      return abandon(Status(tls.status().code(), "client TLS: " + tls.status().message()));
+    }
+    http_options.tls = *tls;
+    spdlog::info("region {}: client TLS (1.3) on the HTTP and RESP listeners, certificate {}",
+                 me.name, ListenerCertPath(cluster.tls->dir));
+  }
   s.http = std::make_unique<HttpServer>(
       options.http_address,
       [raw](HttpRequest request, HttpResponder respond) {
@@ -101,7 +114,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
         [raw](HttpRequest request, HttpResponder respond) {
           raw->HandleAdminListener(std::move(request), std::move(respond));
         },
-        http_options);
+        admin_options);
     if (Status st = s.admin_http->Start(); !st.ok()) {
       return abandon(Status(st.code(), "admin listener: " + st.message()));
     }
@@ -122,7 +135,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
     limits.idle_timeout_ms = options.limits.resp_idle_timeout_ms;
     limits.command_timeout_ms = options.limits.request_timeout_ms;
     s.resp = std::make_unique<RespServer>(s.loop, options.resp_address, options.resp,
-                                          std::move(hooks), limits);
+                                          std::move(hooks), limits, http_options.tls);
     if (Status st = s.resp->Start(); !st.ok()) return abandon(st);
   }
   if (options.TEST_recovery_delay_ms > 0) {

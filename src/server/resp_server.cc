@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,7 @@ namespace meridian {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using TlsSocket = asio::ssl::stream<tcp::socket>;
 
 namespace {
 
@@ -34,6 +37,14 @@ constexpr auto kRefusalLinger = std::chrono::seconds(1);
 // per the shorter timeout), rather than by a timer per connection.
 constexpr uint64_t kSweepIntervalMsMax = 1000;
 constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
+
+// The TCP socket under either kind of connection (contract 10).
+tcp::socket& Tcp(tcp::socket& socket) {
+  return socket;
+}
+tcp::socket& Tcp(TlsSocket& stream) {
+  return stream.next_layer();
+}
 
 // An over-limit connection: the error, a half-close, and a bounded drain of what the client sent.
 class Refusal : public std::enable_shared_from_this<Refusal> {
@@ -95,13 +106,17 @@ struct Slot {
 
 struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   class Connection;
+  template <typename Socket>
+  class ConnectionOn;
 
-  Impl(asio::io_context& l, std::string a, RespOptions o, Hooks h, RespServerLimits lim)
+  Impl(asio::io_context& l, std::string a, RespOptions o, Hooks h, RespServerLimits lim,
+       std::shared_ptr<asio::ssl::context> t)
       : loop(l),
         address(std::move(a)),
         options(std::move(o)),
         hooks(std::move(h)),
         limits(lim),
+        tls(std::move(t)),
         acceptor(l) {}
 
   void Accept();
@@ -114,6 +129,7 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   const RespOptions options;
   const Hooks hooks;
   const RespServerLimits limits;
+  const std::shared_ptr<asio::ssl::context> tls;  // null: plaintext (contract 10)
   tcp::acceptor acceptor;
   uint16_t bound_port = 0;
   uint64_t next_client = 1;
@@ -123,13 +139,27 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   uint64_t connections_refused = 0;
   uint64_t idle_timeouts = 0;
   uint64_t command_timeouts = 0;
+  uint64_t tls_handshakes_failed = 0;
   uint64_t next_sweep_ms = 0;
 };
 
+// What the server holds of a connection, whatever its socket (contract 10).
 class RespServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, tcp::socket socket, uint64_t id)
-      : server_(server), socket_(std::move(socket)), id_(id), parser_(ParserOptions()) {
+  virtual ~Connection() = default;
+  enum class Expiry { kNone, kIdle, kCommand };
+  virtual void Start() = 0;
+  virtual Expiry Expired(uint64_t now_ms) const = 0;
+  virtual void Close() = 0;
+  virtual void CheckWaits(uint64_t now_ms) = 0;
+};
+
+// Socket: tcp::socket or TlsSocket, chosen at accept; the plaintext one pays nothing for TLS.
+template <typename Socket>
+class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection {
+ public:
+  ConnectionOn(Impl& server, tcp::socket socket, uint64_t id)
+      : server_(server), socket_(NewSocket(std::move(socket))), id_(id), parser_(ParserOptions()) {
     session_.client_id = id;
     parser_.set_authenticated(true);  // no AUTH configured: Redis' pre-AUTH limits do not apply
   }
@@ -142,14 +172,29 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     return o;
   }
 
-  void Start() {
+  void Start() override {
     last_activity_ms_ = server_.hooks.now_steady_ms();
-    Read();
+    if constexpr (std::is_same_v<Socket, TlsSocket>) {
+      // Contract 10: the handshake must finish within command_timeout_ms like a started command
+      // (the sweep closes the connection otherwise, which ends the handshake).
+      partial_since_ms_ = std::max<uint64_t>(1, last_activity_ms_);
+      socket_.async_handshake(asio::ssl::stream_base::server,
+                              [self = Self()](boost::system::error_code ec) {
+                                if (self->closed_) return;
+                                if (ec) {
+                                  ++self->server_.tls_handshakes_failed;
+                                  return self->Close();
+                                }
+                                self->partial_since_ms_ = 0;
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
   }
 
-  // Contract 7: which timeout, if any, this connection is past at `now_ms`.
-  enum class Expiry { kNone, kIdle, kCommand };
-  Expiry Expired(uint64_t now_ms) const {
+  // Contract 8: which timeout, if any, this connection is past at `now_ms`.
+  Expiry Expired(uint64_t now_ms) const override {
     if (closed_) return Expiry::kNone;
     if (partial_since_ms_ != 0 &&
         now_ms - partial_since_ms_ >= static_cast<uint64_t>(server_.limits.command_timeout_ms)) {
@@ -164,17 +209,17 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     return Expiry::kNone;
   }
 
-  void Close() {
+  void Close() override {
     if (closed_) return;
     closed_ = true;
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    Tcp(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp(socket_).close(ignored);
     server_.connections.erase(id_);  // may release the last reference: touch nothing after
   }
 
   // WAITs: answers each that is satisfied or past its deadline.
-  void CheckWaits(uint64_t now_ms) {
+  void CheckWaits(uint64_t now_ms) override {
     bool changed = false;
     for (auto& slot : slots_) {
       if (slot->ready || !slot->wait_regions) continue;
@@ -190,6 +235,17 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
  private:
+  std::shared_ptr<ConnectionOn> Self() {
+    return std::static_pointer_cast<ConnectionOn>(shared_from_this());
+  }
+  Socket NewSocket(tcp::socket socket) {
+    if constexpr (std::is_same_v<Socket, TlsSocket>) {
+      return Socket(std::move(socket), *server_.tls);
+    } else {
+      return socket;
+    }
+  }
+
   void Read() {
     if (reading_ || closed_ || stop_reading_) return;
     if (slots_.size() >= server_.limits.max_pending_commands || output_.size() >= kMaxOutputBytes) {
@@ -202,7 +258,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
       // one read, or the router's shared connections). Posted: no Parse -> Pump -> Read
       // recursion through a long pipeline of immediate replies.
       parse_pending_ = false;
-      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      asio::post(socket_.get_executor(), [self = Self()] {
         self->reading_ = false;
         if (self->closed_) return;
         self->Parse();
@@ -212,7 +268,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     }
     auto buffer = parser_.PrepareAppend(kReadChunk);
     socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                            [self = Self()](boost::system::error_code ec, size_t n) {
                               self->reading_ = false;
                               if (self->closed_) return;
                               if (ec) return self->Close();
@@ -304,7 +360,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     slot->replies.resize(plan.commands.size());
     for (size_t i = 0; i < plan.commands.size(); ++i) {
       server_.hooks.submit(std::move(plan.commands[i]),
-                           [weak = weak_from_this(), slot, i](NodeReply reply) {
+                           [weak = std::weak_ptr<ConnectionOn>(Self()), slot, i](NodeReply reply) {
                              slot->replies[i] = std::move(reply);
                              if (++slot->answered < slot->replies.size()) return;
                              auto self = weak.lock();
@@ -337,7 +393,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
     in_flight_.swap(output_);
     output_.clear();
     asio::async_write(socket_, asio::buffer(in_flight_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      [self = Self()](boost::system::error_code ec, size_t) {
                         self->writing_ = false;
                         self->in_flight_.clear();
                         if (self->closed_) return;
@@ -349,7 +405,7 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   Impl& server_;
-  tcp::socket socket_;
+  Socket socket_;
   const uint64_t id_;
   RespParser parser_;
   RespSession session_;
@@ -381,12 +437,20 @@ void RespServer::Impl::OnAccepted(tcp::socket socket) {
   socket.set_option(tcp::no_delay(true), ec);
   if (connections.size() >= limits.max_connections) {
     ++connections_refused;
-    // Past kRefusingMax the socket closes here, unanswered.
-    if (*refusing < kRefusingMax) std::make_shared<Refusal>(std::move(socket), refusing)->Start();
+    // Past kRefusingMax the socket closes here, unanswered; so does every refused TLS client
+    // (its handshake would cost what the limit protects, and it cannot read a plain answer).
+    if (*refusing < kRefusingMax && !tls) {
+      std::make_shared<Refusal>(std::move(socket), refusing)->Start();
+    }
     return;
   }
   const uint64_t id = next_client++;
-  auto connection = std::make_shared<Connection>(*this, std::move(socket), id);
+  std::shared_ptr<Connection> connection;
+  if (tls) {
+    connection = std::make_shared<ConnectionOn<TlsSocket>>(*this, std::move(socket), id);
+  } else {
+    connection = std::make_shared<ConnectionOn<tcp::socket>>(*this, std::move(socket), id);
+  }
   connections.emplace(id, connection);
   connection->Start();
 }
@@ -415,9 +479,10 @@ void RespServer::Impl::Sweep(uint64_t now_ms) {
 }
 
 RespServer::RespServer(asio::io_context& loop, std::string address, RespOptions options,
-                       Hooks hooks, RespServerLimits limits)
+                       Hooks hooks, RespServerLimits limits,
+                       std::shared_ptr<boost::asio::ssl::context> tls)
     : impl_(std::make_shared<Impl>(loop, std::move(address), std::move(options), std::move(hooks),
-                                   limits)) {}
+                                   limits, std::move(tls))) {}
 
 RespServer::~RespServer() = default;
 
@@ -474,6 +539,10 @@ uint64_t RespServer::idle_timeouts() const {
 
 uint64_t RespServer::command_timeouts() const {
   return impl_->command_timeouts;
+}
+
+uint64_t RespServer::tls_handshakes_failed() const {
+  return impl_->tls_handshakes_failed;
 }
 
 }  // namespace meridian

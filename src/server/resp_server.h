@@ -25,6 +25,11 @@
 //     limits.command_timeout_ms later (slowloris).
 //  9. A command whose node commands the region will not take now (Hooks::admit false) is
 //     answered with an error and changes nothing.
+// 10. With a TLS context every connection is TLS (net/tls_context.h: TLS 1.3 only), its socket
+//     type chosen at accept, so the plaintext path has no TLS in it. A handshake must finish
+//     within limits.command_timeout_ms; one that fails (a plaintext client, a client that does
+//     not trust the certificate) closes that connection only and counts in
+//     tls_handshakes_failed(). Past max_connections a TLS client is closed unanswered.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -40,6 +45,10 @@
 #include "node/commands.h"
 #include "node/region_node.h"
 #include "server/resp_commands.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace meridian {
 
@@ -76,8 +85,9 @@ class RespServer {
     std::function<std::optional<std::string>(size_t commands)> admit;
   };
 
+  // `tls`: the server context of contract 10; null: plaintext.
   RespServer(boost::asio::io_context& loop, std::string address, RespOptions options, Hooks hooks,
-             RespServerLimits limits = {});
+             RespServerLimits limits = {}, std::shared_ptr<boost::asio::ssl::context> tls = {});
   ~RespServer();
   RespServer(const RespServer&) = delete;
   RespServer& operator=(const RespServer&) = delete;
@@ -93,6 +103,7 @@ class RespServer {
   uint64_t connections_refused() const;
   uint64_t idle_timeouts() const;
   uint64_t command_timeouts() const;
+  uint64_t tls_handshakes_failed() const;  // contract 10
 
   struct Impl;
 

@@ -62,9 +62,16 @@ std::string CertPath(const std::string& dir, const PeerIdentity& identity) {
 std::string KeyPath(const std::string& dir, const PeerIdentity& identity) {
   return Stem(dir, identity) + ".key";
 }
+std::string ListenerCertPath(const std::string& dir) {
+  return dir + "/listener.pem";
+}
+std::string ListenerKeyPath(const std::string& dir) {
+  return dir + "/listener.key";
+}
 
 Status WriteClusterCertificates(const std::string& dir, const std::vector<std::string>& regions,
-                                const std::vector<std::string>& clients) {
+                                const std::vector<std::string>& clients,
+                                const std::vector<std::string>& listener_hosts) {
   std::vector<PeerIdentity> identities;
   for (const std::string& name : regions) {
     identities.push_back({PeerRole::kRegion, name});
@@ -75,6 +82,10 @@ Status WriteClusterCertificates(const std::string& dir, const std::vector<std::s
   }
   for (const PeerIdentity& identity : identities) {
     MERIDIAN_RETURN_IF_ERROR(CheckIdentityName(identity.name));
+  }
+  if (listener_hosts.empty()) return InvalidArgument("the listener certificate needs a host");
+  for (const std::string& host : listener_hosts) {
+    MERIDIAN_RETURN_IF_ERROR(CheckListenerHost(host));
   }
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -90,8 +101,27 @@ Status WriteClusterCertificates(const std::string& dir, const std::vector<std::s
     if (!pair.ok()) return pair.status();
     MERIDIAN_RETURN_IF_ERROR(WritePair(CertPath(dir, identity), KeyPath(dir, identity), *pair));
   }
+  Result<PemPair> listener = ca->IssueServer(listener_hosts, kCertificateValidDays);
+  if (!listener.ok()) return listener.status();
+  MERIDIAN_RETURN_IF_ERROR(WritePair(ListenerCertPath(dir), ListenerKeyPath(dir), *listener));
   // The CA last: its presence says the directory is complete (contract 2 keys on it).
   return WritePair(CaCertPath(dir), CaKeyPath(dir), ca->pem());
+}
+
+Status EnsureListenerCertificate(const std::string& dir, const std::vector<std::string>& hosts) {
+  if (std::filesystem::exists(ListenerCertPath(dir))) return Status::Ok();
+  Result<std::string> cert = ReadTextFile(CaCertPath(dir));
+  if (!cert.ok()) return cert.status();
+  Result<std::string> key = ReadTextFile(CaKeyPath(dir));
+  if (!key.ok()) {
+    return NotFound(ListenerCertPath(dir) + " is missing and " + CaKeyPath(dir) +
+                    " is not here to issue it: run `meridian certs` where the CA key is");
+  }
+  Result<CertificateAuthority> ca = CertificateAuthority::FromPem({*cert, *key});
+  if (!ca.ok()) return ca.status();
+  Result<PemPair> listener = ca->IssueServer(hosts, kCertificateValidDays);
+  if (!listener.ok()) return listener.status();
+  return WritePair(ListenerCertPath(dir), ListenerKeyPath(dir), *listener);
 }
 
 Result<std::string> ReadTextFile(const std::string& path) {

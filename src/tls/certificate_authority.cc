@@ -6,6 +6,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
+
+#include <cctype>
 #include <memory>
 
 #include "base/assert.h"
@@ -104,7 +107,69 @@ Result<Key> NewKey() {
   return key;
 }
 
+// 1-253 characters of [A-Za-z0-9.-], labels of 1-63 that neither start nor end with '-'.
+bool IsDnsName(const std::string& host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t label = 0;
+  for (size_t i = 0; i <= host.size(); ++i) {
+    const char c = i < host.size() ? host[i] : '.';
+    if (c == '.') {
+      if (label == 0 || label > 63 || host[i - 1] == '-' || host[i - label] == '-') return false;
+      label = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-') {
+      ++label;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char address[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), address) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), address) == 1;
+}
+
+// A new key and a certificate for it, named `common_name`, with subjectAltName `san` and
+// extendedKeyUsage `usage`, signed by the CA `ca_pem` (contract 2).
+Result<PemPair> IssueSigned(const PemPair& ca_pem, const std::string& common_name,
+                            const std::string& san, const char* usage, int valid_days) {
+  Bio cert_bio(BIO_new_mem_buf(ca_pem.cert_pem.data(), static_cast<int>(ca_pem.cert_pem.size())));
+  Bio key_bio(BIO_new_mem_buf(ca_pem.key_pem.data(), static_cast<int>(ca_pem.key_pem.size())));
+  if (!cert_bio || !key_bio) return OpenSslError("reading the CA");
+  Cert ca(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  Key ca_key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!ca || !ca_key) return OpenSslError("reading the CA");  // FromPem/Create checked both
+
+  Result<Key> key = NewKey();
+  if (!key.ok()) return key.status();
+  Result<Cert> cert = NewCertificate(key->get(), common_name, valid_days);
+  if (!cert.ok()) return cert.status();
+  X509* x = cert->get();
+  if (X509_set_issuer_name(x, X509_get_subject_name(ca.get())) != 1) {
+    return OpenSslError("certificate issuer");
+  }
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_basic_constraints, "critical,CA:FALSE"));
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_key_usage, "critical,digitalSignature"));
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_ext_key_usage, usage));
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_subject_alt_name, san.c_str()));
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_subject_key_identifier, "hash"));
+  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_authority_key_identifier, "keyid:always"));
+  if (X509_sign(x, ca_key.get(), EVP_sha256()) == 0) return OpenSslError("signing a certificate");
+  Result<std::string> cert_pem = CertPem(x);
+  Result<std::string> key_pem = KeyPem(key->get());
+  if (!cert_pem.ok()) return cert_pem.status();
+  if (!key_pem.ok()) return key_pem.status();
+  return PemPair{*cert_pem, *key_pem};
+}
+
 }  // namespace
+
+Status CheckListenerHost(const std::string& host) {
+  if (IsIpLiteral(host) || IsDnsName(host)) return Status::Ok();
+  return InvalidArgument("listener host '" + host + "' is neither an IP address nor a DNS name");
+}
 
 Result<CertificateAuthority> CertificateAuthority::Create(const std::string& common_name,
                                                           int valid_days) {
@@ -142,35 +207,20 @@ Result<CertificateAuthority> CertificateAuthority::FromPem(PemPair pem) {
 }
 
 Result<PemPair> CertificateAuthority::Issue(const PeerIdentity& identity, int valid_days) const {
-  Bio cert_bio(BIO_new_mem_buf(pem_.cert_pem.data(), static_cast<int>(pem_.cert_pem.size())));
-  Bio key_bio(BIO_new_mem_buf(pem_.key_pem.data(), static_cast<int>(pem_.key_pem.size())));
-  if (!cert_bio || !key_bio) return OpenSslError("reading the CA");
-  Cert ca(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  Key ca_key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!ca || !ca_key) return OpenSslError("reading the CA");  // FromPem/Create checked both
-
-  Result<Key> key = NewKey();
-  if (!key.ok()) return key.status();
   const std::string uri = IdentityUri(identity);
-  Result<Cert> cert = NewCertificate(key->get(), uri, valid_days);
-  if (!cert.ok()) return cert.status();
-  X509* x = cert->get();
-  if (X509_set_issuer_name(x, X509_get_subject_name(ca.get())) != 1) {
-    return OpenSslError("certificate issuer");
-  }
   const std::string san = "URI:" + uri + ",DNS:" + IdentityDnsName(identity);
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_basic_constraints, "critical,CA:FALSE"));
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_key_usage, "critical,digitalSignature"));
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_ext_key_usage, "serverAuth,clientAuth"));
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_subject_alt_name, san.c_str()));
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_subject_key_identifier, "hash"));
-  MERIDIAN_RETURN_IF_ERROR(AddExtension(x, ca.get(), NID_authority_key_identifier, "keyid:always"));
-  if (X509_sign(x, ca_key.get(), EVP_sha256()) == 0) return OpenSslError("signing a certificate");
-  Result<std::string> cert_pem = CertPem(x);
-  Result<std::string> key_pem = KeyPem(key->get());
-  if (!cert_pem.ok()) return cert_pem.status();
-  if (!key_pem.ok()) return key_pem.status();
-  return PemPair{*cert_pem, *key_pem};
+  return IssueSigned(pem_, uri, san, "serverAuth,clientAuth", valid_days);
+}
+
+Result<PemPair> CertificateAuthority::IssueServer(const std::vector<std::string>& hosts,
+                                                  int valid_days) const {
+  if (hosts.empty()) return InvalidArgument("a listener certificate needs at least one host");
+  std::string san;
+  for (const std::string& host : hosts) {
+    MERIDIAN_RETURN_IF_ERROR(CheckListenerHost(host));
+    san += (san.empty() ? "" : ",") + std::string(IsIpLiteral(host) ? "IP:" : "DNS:") + host;
+  }
+  return IssueSigned(pem_, "Meridian client listener", san, "serverAuth", valid_days);
 }
 
 }  // namespace meridian

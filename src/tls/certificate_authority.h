@@ -12,14 +12,27 @@
 //     does not reject a fresh certificate.
 //  4. Nothing here touches files; PEM text in, PEM text out. Errors are Status values carrying
 //     OpenSSL's reason.
+//  5. IssueServer makes a plain server certificate for client listeners: CA:FALSE,
+//     extendedKeyUsage serverAuth only, subjectAltName exactly the given hosts (an IP literal as
+//     an IP SAN, anything else as a DNS SAN) and no meridian:// identity, so it can never pass as
+//     a region, router or client in the mutual-TLS checks.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "tls/peer_identity.h"
 
 namespace meridian {
+
+// OK when `host` can be named in a listener certificate (contract 5): an IPv4 or IPv6 literal,
+// or a DNS name (labels of [A-Za-z0-9-]); InvalidArgument naming it otherwise.
+Status CheckListenerHost(const std::string& host);
+
+// OK when `host` can be named in a listener certificate (contract 5): an IPv4 or IPv6 literal,
+// or a DNS name (labels of [A-Za-z0-9-]); InvalidArgument naming it otherwise.
+Status CheckListenerHost(const std::string& host);
 
 struct PemPair {
   std::string cert_pem;
@@ -37,6 +50,9 @@ class CertificateAuthority {
   // A new key and a certificate naming `identity`, signed by this CA, valid for `valid_days`.
   // REQUIRES: valid_days > 0; CheckIdentityName(identity.name).ok().
   Result<PemPair> Issue(const PeerIdentity& identity, int valid_days) const;
+  // Contract 5. InvalidArgument when `hosts` is empty or holds a name that is neither an IP
+  // literal nor a DNS name. REQUIRES: valid_days > 0.
+  Result<PemPair> IssueServer(const std::vector<std::string>& hosts, int valid_days) const;
 
   const PemPair& pem() const { return pem_; }
 

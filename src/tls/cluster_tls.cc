@@ -24,4 +24,16 @@ Status PrepareClusterTls(ClusterConfig& config, const std::string& data_dir, boo
   return Status::Ok();
 }
 
+Status ApplyClientTls(ClusterConfig& config, bool client_tls_flag) {
+  const bool asked = client_tls_flag || (config.tls && config.tls->client);
+  if (!asked) return Status::Ok();
+  if (!config.tls || config.tls->plaintext || config.tls->dir.empty()) {
+    return InvalidArgument(
+        "client TLS (--client-tls or tls.client) needs certificates: a `tls: {dir: DIR}` section "
+        "(`meridian certs`), not plaintext");
+  }
+  config.tls->client = true;
+  return EnsureListenerCertificate(config.tls->dir);
+}
+
 }  // namespace meridian

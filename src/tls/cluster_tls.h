@@ -22,4 +22,12 @@ inline const std::vector<std::string> kDefaultClientRoles = {"admin", "app"};
 
 Status PrepareClusterTls(ClusterConfig& config, const std::string& data_dir, bool plaintext);
 
+// `--client-tls` (regions, the router, the demo): TLS on the client listeners, as
+// `tls: {client: true}` asks in the config. With the flag, sets config.tls->client; then, when
+// client TLS is on either way, makes sure the certificate directory has its listener
+// certificate (EnsureListenerCertificate: a directory made before it existed gets one).
+// InvalidArgument when client TLS is asked for without certificates (no tls: dir, or
+// plaintext), so a listener never serves plaintext where TLS was asked for.
+Status ApplyClientTls(ClusterConfig& config, bool client_tls_flag);
+
 }  // namespace meridian

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "tls/cert_files.h"
 #include "tls/certificate_authority.h"
@@ -146,6 +148,102 @@ router: {http: 127.0.0.1:7000}
   ASSERT_TRUE(PrepareClusterTls(own, data, false).ok());
   EXPECT_EQ(own.tls->dir, "/etc/meridian/certs");
   std::filesystem::remove_all(data);
+}
+
+// The names a certificate's subjectAltName holds, as "IP:..." / "DNS:..." / "URI:...".
+std::vector<std::string> SanNames(const std::string& pem) {
+  std::vector<std::string> out;
+  X509* cert = ReadCert(pem);
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      out.push_back("DNS:" + std::string(reinterpret_cast<const char*>(
+                                 ASN1_STRING_get0_data(name->d.dNSName))));
+    } else if (name->type == GEN_IPADD) {
+      out.push_back("IP:" + std::to_string(ASN1_STRING_length(name->d.iPAddress)) + " bytes");
+    } else if (name->type == GEN_URI) {
+      out.push_back("URI");
+    }
+  }
+  GENERAL_NAMES_free(names);
+  X509_free(cert);
+  return out;
+}
+
+std::string TempDir(const std::string& name) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// `meridian certs` also issues the client listeners' certificate: 127.0.0.1, ::1 and localhost,
+// chaining to the cluster CA and to no other, naming no meridian:// identity (so it can never
+// pass for a region in the replication checks), its key 0600.
+TEST(CertFilesTest, ListenerCertificateNamesLoopbackAndChainsToTheClusterCa) {
+  const std::string dir = TempDir("tls_listener");
+  ASSERT_TRUE(WriteClusterCertificates(dir, {"us"}, {"app"}).ok());
+  Result<std::string> cert = ReadTextFile(ListenerCertPath(dir));
+  Result<std::string> ca = ReadTextFile(CaCertPath(dir));
+  ASSERT_TRUE(cert.ok() && ca.ok());
+  EXPECT_TRUE(Verifies(*ca, *cert));
+  Result<CertificateAuthority> other = CertificateAuthority::Create("other", 1);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(Verifies(other->pem().cert_pem, *cert));
+  EXPECT_EQ(SanNames(*cert),
+            (std::vector<std::string>{"IP:4 bytes", "IP:16 bytes", "DNS:localhost"}));
+  EXPECT_FALSE(PeerIdentityFromPem(*cert).ok());
+  X509* x = ReadCert(*cert);
+  EXPECT_EQ(X509_check_ip_asc(x, "127.0.0.1", 0), 1);
+  EXPECT_EQ(X509_check_host(x, "localhost", 9, 0, nullptr), 1);
+  EXPECT_NE(X509_check_host(x, "us.region.meridian", 18, 0, nullptr), 1);
+  X509_free(x);
+  struct stat key_stat {};
+  ASSERT_EQ(::stat(ListenerKeyPath(dir).c_str(), &key_stat), 0);
+  EXPECT_EQ(key_stat.st_mode & 0777, 0600u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CertFilesTest, BadListenerHostsAreRefusedBeforeAnythingIsWritten) {
+  const std::string dir = TempDir("tls_bad_host");
+  EXPECT_EQ(WriteClusterCertificates(dir, {"us"}, {}, {"127.0.0.1", "bad host!"}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(WriteClusterCertificates(dir, {"us"}, {}, {}).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  ASSERT_TRUE(WriteClusterCertificates(dir, {"us"}, {}, {"db.example.com", "10.0.0.7"}).ok());
+  EXPECT_EQ(SanNames(*ReadTextFile(ListenerCertPath(dir))),
+            (std::vector<std::string>{"DNS:db.example.com", "IP:4 bytes"}));
+  std::filesystem::remove_all(dir);
+}
+
+// --client-tls: refused without certificates; a directory made before listener certificates
+// existed gets one from its CA key, and one without the key is a clear error.
+TEST(ClusterTlsTest, ClientTlsNeedsCertificatesAndAddsAMissingListenerCertificate) {
+  ClusterConfig none;
+  EXPECT_TRUE(ApplyClientTls(none, /*client_tls_flag=*/false).ok());
+  EXPECT_FALSE(none.tls);
+  EXPECT_EQ(ApplyClientTls(none, true).code(), StatusCode::kInvalidArgument);
+  ClusterConfig plain;
+  plain.tls = TlsConfig{.dir = "", .client = false, .plaintext = true};
+  EXPECT_EQ(ApplyClientTls(plain, true).code(), StatusCode::kInvalidArgument);
+
+  const std::string dir = TempDir("tls_old_dir");
+  ASSERT_TRUE(WriteClusterCertificates(dir, {"us"}, {}).ok());
+  std::filesystem::remove(ListenerCertPath(dir));
+  std::filesystem::remove(ListenerKeyPath(dir));
+  ClusterConfig config;
+  config.tls = TlsConfig{.dir = dir, .client = false, .plaintext = false};
+  ASSERT_TRUE(ApplyClientTls(config, true).ok());
+  EXPECT_TRUE(config.tls->client);
+  EXPECT_TRUE(Verifies(*ReadTextFile(CaCertPath(dir)), *ReadTextFile(ListenerCertPath(dir))));
+
+  std::filesystem::remove(ListenerCertPath(dir));
+  std::filesystem::remove(CaKeyPath(dir));
+  config.tls->client = false;
+  EXPECT_EQ(ApplyClientTls(config, true).code(), StatusCode::kNotFound);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

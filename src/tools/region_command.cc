@@ -9,6 +9,7 @@
 
 #include "config/cluster_config.h"
 #include "server/region_server.h"
+#include "tls/cluster_tls.h"
 #include "tools/stop_signals.h"
 
 namespace meridian {
@@ -24,6 +25,7 @@ struct RegionCommandOptions {
   std::string resp;
   bool direct = false;
   bool plaintext = false;
+  bool client_tls = false;
   std::string initial_cluster_state = "existing";
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
@@ -76,10 +78,13 @@ int RunRegion(const RegionCommandOptions& o) {
         o.config_path, o.config_path);
     return 2;
   }
-  if (config->tls && config->tls->client) {
-    // Client-listener TLS is not built yet: serving plaintext where the config asks for TLS
-    // would be worse than not starting.
-    spdlog::error("region: tls.client: true is not supported yet (docs/security.md)");
+  if ((o.client_tls || (config->tls && config->tls->client)) && o.plaintext) {
+    spdlog::error("region: --client-tls / tls.client needs certificates; drop --plaintext");
+    return 2;
+  }
+  if (Status st = ApplyClientTls(*config, o.client_tls); !st.ok()) {
+    // Serving plaintext where TLS was asked for would be worse than not starting.
+    spdlog::error("region: {}", st.message());
     return 2;
   }
   if (o.plaintext || plaintext_config) {
@@ -144,6 +149,9 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--plaintext", o->plaintext,
                 "replicate without TLS (logs a warning): only when the config has no tls: "
                 "section on purpose, e.g. a benchmark of one machine");
+  cmd->add_flag("--client-tls", o->client_tls,
+                "TLS 1.3 on the HTTP and RESP client listeners, with the certificate directory's "
+                "listener.pem (as `tls: {client: true}`); needs the config's tls: dir");
   cmd->add_option("--initial-cluster-state", o->initial_cluster_state,
                   "new: an empty data directory is this region's first start in a cluster being "
                   "created (no rejoin wait); existing: an empty data directory is a lost or "

@@ -9,7 +9,10 @@
 
 #include "auth/key_store.h"
 #include "config/cluster_config.h"
+#include "net/tls_context.h"
 #include "router/router.h"
+#include "tls/cert_files.h"
+#include "tls/cluster_tls.h"
 #include "tools/stop_signals.h"
 
 namespace meridian {
@@ -24,6 +27,7 @@ struct RouterFlags {
   int threads = 1;
   std::string prometheus;  // "": the dashboard reads the regions' /metrics
   size_t max_connections = router::RouterOptions{}.max_connections;
+  bool client_tls = false;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -63,6 +67,24 @@ Status LoadRouterAuth(const ClusterConfig& config, router::RouterOptions* option
   return Status::Ok();
 }
 
+// Client TLS (`tls: {client: true}` or --client-tls): the listeners serve the certificate
+// directory's listener.pem, and the links to the regions' client listeners verify them against
+// its ca.pem (they serve the same listener certificate).
+Status LoadRouterTls(ClusterConfig& config, bool flag, router::RouterOptions* options) {
+  MERIDIAN_RETURN_IF_ERROR(ApplyClientTls(config, flag));
+  if (!config.tls || !config.tls->client) return Status::Ok();
+  const std::string& dir = config.tls->dir;
+  Result<TlsContextPtr> listener =
+      MakeServerTlsContext(ListenerCertPath(dir), ListenerKeyPath(dir));
+  if (!listener.ok()) return listener.status();
+  Result<TlsContextPtr> upstream = MakeClientTlsContext(CaCertPath(dir));
+  if (!upstream.ok()) return upstream.status();
+  options->listener_tls = *listener;
+  options->upstream_tls = *upstream;
+  options->pool.tls = *upstream;
+  return Status::Ok();
+}
+
 int RunRouter(const RouterFlags& flags) {
   BlockedStopSignals signals;  // first: before any thread starts, and no signal is missed
   Result<ClusterConfig> config = LoadClusterConfig(flags.config_path);
@@ -90,16 +112,24 @@ int RunRouter(const RouterFlags& flags) {
     return 2;
   }
   options.max_connections = flags.max_connections;
+  if (Status tls = LoadRouterTls(*config, flags.client_tls, &options); !tls.ok()) {
+    spdlog::error("router: client TLS: {}", tls.message());
+    return 2;
+  }
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
     return 1;
   }
   spdlog::info(
-      "router: http://{} for clients in {} (X-Client-Region overrides); probing every "
+      "router: {}://{} for clients in {} (X-Client-Region overrides); probing every "
       "{} ms; {} I/O threads per side; Ctrl-C stops",
-      router.address(), config->regions[location].name, options.health_interval_ms,
-      options.threads);
+      options.listener_tls ? "https" : "http", router.address(), config->regions[location].name,
+      options.health_interval_ms, options.threads);
+  if (options.listener_tls) {
+    spdlog::info("router: client TLS (1.3) on its listeners and towards the regions (CA {})",
+                 CaCertPath(config->tls->dir));
+  }
   if (!options.resp_address.empty()) {
     spdlog::info("router: resp {} for Redis clients (MERIDIAN.REGION names a client's region)",
                  router.resp_address());
@@ -144,6 +174,9 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
                    "new one is answered 503 / -ERR max number of clients reached, and closed")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
       ->capture_default_str();
+  command->add_flag("--client-tls", flags->client_tls,
+                    "TLS 1.3 on the HTTP and RESP listeners and towards the regions' client "
+                    "listeners (as `tls: {client: true}`); needs the config's tls: dir");
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
 

@@ -104,6 +104,8 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
     const Status made = WriteClusterCertificates(certs_dir(), regions_, kDefaultClientRoles);
     MERIDIAN_ASSERT_MSG(made.ok(), made.ToString().c_str());
     yaml << "tls:\n  dir: " << certs_dir() << "\n";
+    client_tls_ = links == Links::kClientTls;
+    if (client_tls_) yaml << "  client: true\n";
   }
   std::ofstream(config_path_) << yaml.str();
 }
@@ -194,6 +196,7 @@ Status ClusterHarness::StartRouter(const std::string& location, milliseconds tim
       [&] {
         HttpClientRequest request;
         request.target = "/router/status";
+        if (client_tls_) request.tls_ca_file = CaCertPath(certs_dir());
         auto r = HttpFetch(address, request, milliseconds(500));
         if (!r.ok() || r->status != 200) return false;
         last = r->body;
@@ -242,6 +245,7 @@ Result<HttpResponse> ClusterHarness::Call(size_t i, const std::string& method,
   request.body = body;
   Authorize(headers, client_key_);
   request.headers = std::move(headers);
+  if (client_tls_) request.tls_ca_file = CaCertPath(certs_dir());
   return HttpFetch(http_address(i), request, timeout);
 }
 

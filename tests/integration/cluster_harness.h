@@ -38,8 +38,10 @@ class ClusterHarness {
  public:
   // `regions` names, e.g. {"us", "eu", "ap"}; RTTs for the config's links matrix.
   // kTls (the default): a CA and certificates in DIR/certs, and the config's tls: names them,
-  // so every test runs over mutual TLS; kPlaintext: `tls: {plaintext: true}`.
-  enum class Links { kTls, kPlaintext };
+  // so every test runs over mutual TLS; kPlaintext: `tls: {plaintext: true}`; kClientTls: as
+  // kTls plus `client: true` (HTTPS and TLS RESP on every client listener; Call and the
+  // readiness checks then verify against certs_dir()/ca.pem).
+  enum class Links { kTls, kPlaintext, kClientTls };
   explicit ClusterHarness(std::vector<std::string> regions = {"us", "eu", "ap"},
                           std::string topology = "mesh", Links links = Links::kTls);
   ~ClusterHarness();
@@ -47,6 +49,7 @@ class ClusterHarness {
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
   std::string certs_dir() const { return dir_ + "/certs"; }  // empty with kPlaintext
+  bool client_tls() const { return client_tls_; }
   const std::vector<std::string>& regions() const { return regions_; }
   std::string http_address(size_t region) const;
   uint16_t http_port(size_t region) const { return ports_.at(region).http; }
@@ -113,6 +116,7 @@ class ClusterHarness {
   std::string reader_key_;
   std::vector<std::string> wan_flags_;
   bool direct_ = true;
+  bool client_tls_ = false;
   std::vector<std::string> regions_;
   std::string dir_;
   std::string config_path_;

@@ -14,21 +14,28 @@ namespace {
 
 void PrintWelcome(const DemoSupervisor& demo) {
   const ClusterConfig& c = demo.config();
+  // Client TLS: https, and every curl line names the CA to verify with.
+  const bool tls = !demo.client_ca_file().empty();
+  const std::string http = tls ? "https://" : "http://";
   std::cout << "\nMeridian demo: " << c.regions.size() << " regions, " << TopologyName(c.topology)
             << " topology, data in " << demo.data_dir() << "\n\n";
   for (const RegionConfig& r : c.regions) {
-    std::cout << "  region " << r.name << "  http://" << r.http.ToString() << "  replication "
+    std::cout << "  region " << r.name << "  " << http << r.http.ToString() << "  replication "
               << r.replication.ToString();
     if (r.resp) std::cout << "  resp " << r.resp->ToString();
     std::cout << "\n";
   }
-  std::cout << "  router     http://" << c.router.http.ToString()
+  std::cout << "  router     " << http << c.router.http.ToString()
             << "  (X-Client-Region: " << c.regions[0].name << " ...)";
   if (c.router.resp) std::cout << "  resp " << c.router.resp->ToString() << " (MERIDIAN.REGION)";
   std::cout << "\n"
             << "  WAN admin  http://" << c.wan.admin.ToString() << "  (toxiproxy API)\n"
             << "  control    http://" << demo.control_address() << "  (meridian chaos)\n";
-  std::cout << "  dashboard  http://" << c.router.http.ToString() << "/dashboard\n";
+  std::cout << "  dashboard  " << http << c.router.http.ToString() << "/dashboard\n";
+  if (tls) {
+    std::cout << "  client TLS on: verify with --cacert " << demo.client_ca_file()
+              << " (redis-cli --tls --cacert, python redis ssl_ca_certs=)\n";
+  }
   if (!demo.prometheus_address().empty()) {
     std::cout << "  prometheus http://" << demo.prometheus_address()
               << "  (alerts: /alerts, targets: /targets)\n";
@@ -46,15 +53,16 @@ void PrintWelcome(const DemoSupervisor& demo) {
               << "  (admin listeners, control API: meridian chaos)\n\n";
     h = "-H \"Authorization: Bearer $KEY\" ";
   }
+  if (tls) h += "--cacert " + demo.client_ca_file() + " ";
   std::cout << "Try:\n";
   if (demo.keys()) std::cout << "  KEY=" << demo.keys()->client_key << "\n";
-  std::cout << "  curl -s " << h << "-X PUT http://" << first
+  std::cout << "  curl -s " << h << "-X PUT " << http << first
             << "/profile/alice -d '{\"name\":\"Alice\"}'\n"
-            << "  curl -s " << h << "http://" << last << "/profile/alice\n"
-            << "  curl -s " << h << "-X POST http://" << first << "/counter/visits/incr\n"
-            << "  curl -s " << h << "-X POST http://" << last
+            << "  curl -s " << h << http << last << "/profile/alice\n"
+            << "  curl -s " << h << "-X POST " << http << first << "/counter/visits/incr\n"
+            << "  curl -s " << h << "-X POST " << http << last
             << "/tags/alice -d '{\"add\":[\"admin\"]}'\n"
-            << "  curl -s " << h << "-H 'X-Client-Region: " << c.regions.back().name << "' http://"
+            << "  curl -s " << h << "-H 'X-Client-Region: " << c.regions.back().name << "' " << http
             << router << "/counter/visits\n"
             << (demo.keys() ? "  export MERIDIAN_ADMIN_KEY=" + demo.keys()->admin_key + "\n"
                             : std::string())
@@ -99,6 +107,10 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--plaintext", o->plaintext,
                 "replicate without TLS (each region logs a warning); default: a CA and "
                 "certificates made in the data directory (docs/security.md)");
+  cmd->add_flag("--client-tls", o->client_tls,
+                "TLS 1.3 on the regions' and the router's HTTP and RESP listeners (https, "
+                "rediss; CA in DATA_DIR/certs/ca.pem, named in the endpoints file); needs TLS "
+                "(not --plaintext). Prometheus is then not started");
   cmd->add_flag("!--no-prometheus", o->prometheus,
                 "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
                 "when installed, scraping every region and the router)");

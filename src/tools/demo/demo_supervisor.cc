@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tls/cert_files.h"
 #include "tls/cluster_tls.h"
 #include "tools/process/listener.h"
 #include "tools/process/local_cluster.h"
@@ -35,17 +36,21 @@ constexpr milliseconds kReapWait{1'000};
 // of keys.
 constexpr milliseconds kBackupTimeout{600'000};
 
-bool Answers(const HostPort& address, const std::string& target, const std::string& needle) {
+// `ca_file`: HTTPS verified against it (client TLS); empty: HTTP.
+bool Answers(const HostPort& address, const std::string& target, const std::string& needle,
+             const std::string& ca_file = "") {
   HttpClientRequest request;
   request.target = target;
+  request.tls_ca_file = ca_file;
   auto response = HttpFetch(address.ToString(), request, milliseconds(1000));
   return response.ok() && response->status == 200 &&
          response->body.find(needle) != std::string::npos;
 }
 
-bool RouterSeesAllHealthy(const HostPort& router) {
+bool RouterSeesAllHealthy(const HostPort& router, const std::string& ca_file) {
   HttpClientRequest request;
   request.target = "/router/status";
+  request.tls_ca_file = ca_file;
   auto response = HttpFetch(router.ToString(), request, milliseconds(1000));
   if (!response.ok() || response->status != 200) return false;
   const Json status = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
@@ -162,6 +167,16 @@ Status DemoSupervisor::Prepare() {
         "anything, the control API included");
   }
   MERIDIAN_RETURN_IF_ERROR(PrepareClusterTls(config_, data_dir_, options_.plaintext));
+  MERIDIAN_RETURN_IF_ERROR(ApplyClientTls(config_, options_.client_tls));
+  if (config_.tls && config_.tls->client) {
+    client_ca_file_ = CaCertPath(config_.tls->dir);
+    if (options_.prometheus) {
+      spdlog::warn(
+          "demo: client TLS is on and the demo's Prometheus is not set up to scrape "
+          "https: Prometheus is not started");
+      options_.prometheus = false;
+    }
+  }
   config_file_ = data_dir_ + "/cluster.yaml";
   std::ofstream(config_file_) << FormatClusterConfig(config_);
   if (!ParseClusterConfig(FormatClusterConfig(config_), config_file_).ok()) {
@@ -297,13 +312,14 @@ Status DemoSupervisor::WaitReady() {
   for (size_t i = 0; i < regions_.size(); ++i) {
     const RegionConfig& region = config_.regions[i];
     MERIDIAN_RETURN_IF_ERROR(WaitFor("region " + region.name, regions_[i], region.http.port, [&] {
-      return Answers(region.http, "/healthz", "\"status\":\"ok\"");
+      return Answers(region.http, "/healthz", "\"status\":\"ok\"", client_ca_file_);
     }));
   }
   // The router is ready once it has probed every region healthy from every client location;
   // before that it would answer clients 503 "no healthy region".
-  MERIDIAN_RETURN_IF_ERROR(WaitFor("the router", router_, config_.router.http.port,
-                                   [&] { return RouterSeesAllHealthy(config_.router.http); }));
+  MERIDIAN_RETURN_IF_ERROR(WaitFor("the router", router_, config_.router.http.port, [&] {
+    return RouterSeesAllHealthy(config_.router.http, client_ca_file_);
+  }));
   if (!prometheus_.process) return Status::Ok();
   return WaitFor("Prometheus", prometheus_, prometheus_http_->port,
                  [&] { return Answers(*prometheus_http_, "/-/ready", "Ready"); });
@@ -327,7 +343,13 @@ std::string DemoSupervisor::EndpointsJson() const {
   // "router" stays the HTTP address (a string, as `meridian gen --endpoints-file` reads it).
   if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
   if (prometheus_http_) endpoints["prometheus"] = prometheus_http_->ToString();
-  endpoints["dashboard"] = "http://" + config_.router.http.ToString() + "/dashboard";
+  // How clients reach the client listeners: https / rediss and the CA with client TLS.
+  const bool tls = !client_ca_file_.empty();
+  endpoints["http_scheme"] = tls ? "https" : "http";
+  endpoints["resp_scheme"] = tls ? "rediss" : "redis";
+  if (tls) endpoints["ca_file"] = client_ca_file_;
+  endpoints["dashboard"] =
+      std::string(tls ? "https://" : "http://") + config_.router.http.ToString() + "/dashboard";
   if (keys_) {
     endpoints["client_key"] = keys_->client_key;
     endpoints["admin_key"] = keys_->admin_key;

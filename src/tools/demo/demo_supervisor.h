@@ -79,6 +79,11 @@ struct DemoOptions {
   // Replicate without TLS (each region warns). Default: certificates in DATA_DIR/certs
   // (tls/cluster_tls.h), unless the config names its own.
   bool plaintext = false;
+  // TLS on the regions' and the router's client listeners (`--client-tls`, or the config's
+  // `tls: {client: true}`): https / rediss, verified against DATA_DIR/certs/ca.pem (the endpoints
+  // file's ca_file). Off by default, so the README's curl and redis-cli lines work as printed.
+  // Prometheus is not wired for it: it is skipped, with a warning.
+  bool client_tls = false;
   // Every port of the config and the control API's move up by this much, so a second cluster
   // runs beside the first without editing YAML. REQUIRES: >= 0.
   int port_offset = 0;
@@ -115,6 +120,8 @@ class DemoSupervisor {
   std::string EndpointsJson() const;
   // The demo's keys; nullopt when it runs without authentication.
   const std::optional<DemoKeys>& keys() const { return keys_; }
+  // The CA that client listeners are verified with when client TLS is on; empty otherwise.
+  const std::string& client_ca_file() const { return client_ca_file_; }
 
  private:
   struct Child {
@@ -157,6 +164,7 @@ class DemoSupervisor {
   ClusterConfig config_;
   std::string data_dir_;
   std::optional<DemoKeys> keys_;
+  std::string client_ca_file_;  // set when client TLS is on
   // keys_'s hashes: the control API serves admin keys only.
   std::unique_ptr<auth::KeyStore> control_keys_;
   bool created_data_dir_ = false;
