@@ -13,7 +13,7 @@ namespace meridian {
 
 namespace {
 
-void PrintWelcome(const DemoSupervisor& demo) {
+void PrintWelcome(const DemoSupervisor& demo, int port_offset) {
   const ClusterConfig& c = demo.config();
   std::cout << "\nMeridian demo: " << c.regions.size() << " regions, " << TopologyName(c.topology)
             << " topology, data in " << demo.data_dir() << "\n\n";
@@ -40,7 +40,9 @@ void PrintWelcome(const DemoSupervisor& demo) {
                  "alerts` lists them)\n";
   }
   std::cout << "  logs       " << demo.data_dir() << "/logs/\n";
-  std::cout << "  status     meridian status [--watch]  (reads the endpoints file "
+  const std::string offset =
+      port_offset > 0 ? " --port-offset " + std::to_string(port_offset) : std::string();
+  std::cout << "  status     meridian status" << offset << " [--watch]  (reads "
             << demo.endpoints_file() << ")\n\n";
   const std::string first = c.regions.front().http.ToString();
   const std::string last = c.regions.back().http.ToString();
@@ -144,7 +146,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    PrintWelcome(demo);
+    PrintWelcome(demo, o->port_offset);
     const int signal = signals.Wait();
     spdlog::info("demo: signal {}; stopping everything", signal);
     demo.Stop();

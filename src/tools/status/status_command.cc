@@ -81,6 +81,20 @@ Result<Endpoints> ReadEndpoints(const StatusOptions& o) {
   }
   if (endpoints.contains("router") && endpoints["router"].is_string())
     out.router = endpoints["router"];
+  // The file's regions are by name; the demo's config gives their order (invariant 3 of
+  // status_report.h), when it is still there.
+  if (endpoints.contains("config") && endpoints["config"].is_string()) {
+    Result<ClusterConfig> config = LoadClusterConfig(endpoints["config"].get<std::string>());
+    if (config.ok()) {
+      std::vector<std::pair<std::string, std::string>> ordered;
+      for (const RegionConfig& r : config->regions) {
+        for (const auto& region : out.regions) {
+          if (region.first == r.name) ordered.push_back(region);
+        }
+      }
+      if (ordered.size() == out.regions.size()) out.regions = std::move(ordered);
+    }
+  }
   return out;
 }
 
