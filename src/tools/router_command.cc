@@ -24,6 +24,7 @@ struct RouterFlags {
   int threads = 1;
   std::string prometheus;  // "": the dashboard reads the regions' /metrics
   size_t max_connections = router::RouterOptions{}.max_connections;
+  int64_t slow_request_ms = router::RouterOptions{}.slow_request_ms;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -90,6 +91,7 @@ int RunRouter(const RouterFlags& flags) {
     return 2;
   }
   options.max_connections = flags.max_connections;
+  options.slow_request_ms = flags.slow_request_ms;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
@@ -143,6 +145,12 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
                    "client connections served at once per listener (HTTP, RESP); past it a "
                    "new one is answered 503 / -ERR max number of clients reached, and closed")
       ->check(CLI::Range(size_t{1}, size_t{1'000'000}))
+      ->capture_default_str();
+  command
+      ->add_option("--slow-request-ms", flags->slow_request_ms,
+                   "log a request answered after this many ms as one JSON line with its "
+                   "X-Request-Id (0: every request, -1: none)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}))
       ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
