@@ -74,7 +74,8 @@ void FakeRegion::Handle(HttpRequest request, HttpResponder respond) {
   }
   seen_.push_back(Seen{request.method, request.target,
                        std::string(request.Header("idempotency-key")),
-                       std::string(request.Header("x-session-token")), request.remote_address});
+                       std::string(request.Header("x-session-token")), request.remote_address,
+                       std::string(request.Header("x-request-id"))});
   switch (mode_) {
     case DataMode::kServe:
       return respond(HttpResponse::Json(200, R"({"served_by":")" + name_ + R"("})"));

@@ -33,6 +33,7 @@ class FakeRegion {
     std::string idempotency_key;
     std::string session_token;
     std::string remote_address;
+    std::string request_id;  // X-Request-Id
   };
 
   FakeRegion(std::string name, std::chrono::milliseconds healthz_delay);

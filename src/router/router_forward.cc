@@ -1,13 +1,24 @@
 // Router::Impl's forwarding: one client request through the regions, nearest healthy first.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cctype>
 
 #include "dashboard/dashboard.h"
 #include "router/forward_policy.h"
 #include "router/router_impl.h"
+#include "server/request_log.h"
 
 namespace meridian::router {
 
 namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
@@ -46,16 +57,47 @@ void Router::Impl::Forward(HttpRequest request, HttpResponder respond) {
     location = static_cast<RegionId>(it - names.begin());
   }
   std::string key;
-  if (IsWriteMethod(request.method)) {
+  std::string request_id(request.Header("x-request-id"));
+  {
     std::lock_guard<std::mutex> lock(mu);
-    const uint64_t high = random.Next();
-    key = FormatIdempotencyKey(high, random.Next());
+    if (IsWriteMethod(request.method)) {
+      const uint64_t high = random.Next();
+      key = FormatIdempotencyKey(high, random.Next());
+    }
+    // A client's id is passed on when it is plain (contract 1 of server/request_log.h).
+    if (!IsValidRequestId(request_id)) request_id = FormatRequestId(random.Next());
   }
   auto call = std::make_shared<ForwardCall>();
   call->request = BuildUpstreamRequest(request, key);
+  std::erase_if(call->request.headers,
+                [](const auto& field) { return EqualsIgnoreCase(field.first, kRequestIdHeader); });
+  call->request.headers.emplace_back(std::string(kRequestIdHeader), request_id);
   call->location = location;
-  call->respond = std::move(respond);
+  call->respond = WithRequestId(std::move(respond), request, std::move(request_id));
   NextAttempt(call);
+}
+
+HttpResponder Router::Impl::WithRequestId(HttpResponder respond, const HttpRequest& request,
+                                          std::string request_id) {
+  return [respond = std::move(respond), request_id = std::move(request_id), method = request.method,
+          target = request.target, started = UpstreamClock::now(),
+          threshold_ms = options.slow_request_ms](HttpResponse response) {
+    std::erase_if(response.headers, [](const auto& field) {
+      return EqualsIgnoreCase(field.first, kRequestIdHeader);
+    });
+    response.headers.emplace_back(std::string(kRequestIdHeader), request_id);
+    const double ms =
+        std::chrono::duration<double, std::milli>(UpstreamClock::now() - started).count();
+    if (threshold_ms >= 0 && ms >= static_cast<double>(threshold_ms)) {
+      std::string region;
+      for (const auto& [name, value] : response.headers) {
+        if (EqualsIgnoreCase(name, kServedByHeader)) region = value;
+      }
+      spdlog::warn("{}", SlowRequestJson({"router", region, request_id, method, target,
+                                          response.status, ms, threshold_ms}));
+    }
+    respond(std::move(response));
+  };
 }
 
 void Router::Impl::NextAttempt(const std::shared_ptr<ForwardCall>& call) {

@@ -62,6 +62,10 @@ struct Router::Impl {
   // --- forwarding (router_forward.cc)
   void Handle(HttpRequest request, HttpResponder respond);
   void Forward(HttpRequest request, HttpResponder respond);
+  // `respond`, answering with X-Request-Id: `request_id` and logging the request when it took
+  // options.slow_request_ms or longer (server/request_log.h).
+  HttpResponder WithRequestId(HttpResponder respond, const HttpRequest& request,
+                              std::string request_id);
   void NextAttempt(const std::shared_ptr<ForwardCall>& call);
   void OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId region,
                  UpstreamClock::time_point sent_at, Result<HttpResponse> result);

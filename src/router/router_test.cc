@@ -16,6 +16,11 @@
 #include "net/http_client.h"
 #include "net/testing/test_socket.h"
 #include "router/fake_region.h"
+#include "server/request_log.h"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sstream>
 
 namespace meridian::router {
 namespace {
@@ -155,6 +160,44 @@ TEST_F(RouterTest, NearestHealthyRegionServes) {
   EXPECT_EQ(seen[0].idempotency_key, "");            // reads get no key
   EXPECT_TRUE(regions_[kEu]->seen().empty());
   EXPECT_TRUE(regions_[kAp]->seen().empty());
+}
+
+// X-Request-Id: generated when the client sends none (or one that is not plain), passed on
+// when it is plain; the region sees it and the client gets it back; with slow_request_ms 0 the
+// router logs every request as one JSON line naming it.
+TEST_F(RouterTest, RequestIdsArePassedOnReturnedAndLoggedWhenSlow) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  RouterOptions options = TestRouterOptions();
+  options.slow_request_ms = 0;
+  StartRouter({}, options);
+  ASSERT_TRUE(WaitForAllHealthyInOrder()) << router_->StatusJson();
+
+  const HttpResponse generated = Send("GET", "/profile/alice");
+  const std::string id = HeaderOf(generated, "X-Request-Id");
+  EXPECT_TRUE(IsValidRequestId(id)) << id;
+  EXPECT_EQ(id.size(), 16u);
+  const HttpResponse passed = Send("GET", "/profile/bob", {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(HeaderOf(passed, "X-Request-Id"), "trace-42");
+  const HttpResponse replaced = Send("GET", "/profile/eve", {{"X-Request-Id", "two words"}});
+  EXPECT_TRUE(IsValidRequestId(HeaderOf(replaced, "X-Request-Id")));
+  const auto seen = regions_[kUs]->seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].request_id, id);
+  EXPECT_EQ(seen[1].request_id, "trace-42");
+  EXPECT_EQ(seen[2].request_id, HeaderOf(replaced, "X-Request-Id"));
+
+  router_->Stop();  // the last responder has run: the log is complete
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  std::printf("the router's log:\n%s", text.c_str());
+  EXPECT_NE(text.find(R"({"duration_ms":)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("request_id":"trace-42")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("region":"us")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("slow_request":"router")"), std::string::npos) << text;
+  EXPECT_EQ(text.find("two words"), std::string::npos) << text;
 }
 
 TEST_F(RouterTest, ConnectionsToARegionAreReused) {

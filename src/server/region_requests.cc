@@ -1,5 +1,7 @@
 // The region's HTTP handler: each parsed command becomes a step of the core (writes), a read of
 // its state (reads, possibly after a session wait or across a quorum), or a status document.
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -10,6 +12,7 @@
 #include "dashboard/dashboard.h"
 #include "server/http_auth.h"
 #include "server/region_server_impl.h"
+#include "server/request_log.h"
 
 namespace meridian {
 
@@ -93,15 +96,28 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     }
     caller = std::get<const auth::KeyEntry*>(authenticated);
   }
-  // Wraps the responder so every answer is counted and timed under its route's labels.
-  auto timed = [this, start, method = MethodLabel(request.method)](
-                   HttpResponder inner, const std::string& data_class, const std::string& op) {
+  // Wraps the responder so every answer is counted and timed under its route's labels, carries
+  // the caller's X-Request-Id back (the router's, when it forwarded it) and is logged when slow.
+  std::string request_id(request.Header("x-request-id"));
+  if (!IsValidRequestId(request_id)) request_id.clear();  // never logged nor echoed as is
+  auto timed = [this, start, method = MethodLabel(request.method), request_id,
+                target = request.target](HttpResponder inner, const std::string& data_class,
+                                         const std::string& op) {
     Histogram* latency = &metrics.request_seconds.WithLabels({method, data_class, op});
-    return HttpResponder([this, inner = std::move(inner), latency, start, method, data_class,
-                          op](HttpResponse response) {
-      latency->Observe(SecondsSince(start));
+    return HttpResponder([this, inner = std::move(inner), latency, start, method, data_class, op,
+                          request_id, target](HttpResponse response) {
+      const double seconds = SecondsSince(start);
+      latency->Observe(seconds);
       metrics.requests.WithLabels({method, data_class, op, std::to_string(response.status)})
           .Increment();
+      if (!request_id.empty())
+        response.headers.emplace_back(std::string(kRequestIdHeader), request_id);
+      const int64_t threshold_ms = options.slow_request_ms;
+      if (threshold_ms >= 0 && seconds * 1000 >= static_cast<double>(threshold_ms)) {
+        spdlog::warn(
+            "{}", SlowRequestJson({"region", region_names[options.self], request_id, method, target,
+                                   response.status, seconds * 1000, threshold_ms}));
+      }
       inner(std::move(response));
     });
   };

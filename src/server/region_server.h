@@ -91,6 +91,9 @@ struct RegionServerOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   int write_wait_ms = 3000;  // RegionNodeOptions::write_wait_ms (?w=majority|all)
+  // A client request answered after this long is logged as one JSON line with its X-Request-Id
+  // (server/request_log.h); 0 logs every request, -1 none. Same reasoning as the router's.
+  int64_t slow_request_ms = 1'000;
   size_t max_waiting_reads = 10'000;
 
   // What clients can make the region hold (contract 9); each number's reason is beside the

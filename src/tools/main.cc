@@ -10,6 +10,7 @@
 #include "tools/region_command.h"
 #include "tools/router_command.h"
 #include "tools/sim_command.h"
+#include "tools/status/status_command.h"
 #include "tools/wan/wan_command.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   meridian::AddRegionCommand(app, &exit_code);
   meridian::AddRouterCommand(app, &exit_code);
   meridian::AddSimCommand(app, &exit_code);
+  meridian::AddStatusCommand(app, &exit_code);
   meridian::AddWanCommand(app);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

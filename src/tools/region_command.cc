@@ -30,6 +30,7 @@ struct RegionCommandOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   int write_wait_ms = 3000;
+  int64_t slow_request_ms = 1'000;
   std::string handles = "consensus";
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
@@ -112,6 +113,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
   options.write_wait_ms = o.write_wait_ms;
+  options.slow_request_ms = o.slow_request_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
@@ -167,6 +169,11 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "how long a quorum read waits for a majority")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
+  cmd->add_option("--slow-request-ms", o->slow_request_ms,
+                  "log a request answered after this many ms as one JSON line with its "
+                  "X-Request-Id (0: every request, -1: none)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}))
+      ->capture_default_str();
   cmd->add_option("--write-wait-ms", o->write_wait_ms,
                   "how long a ?w=majority / ?w=all write waits for enough regions to hold it")
       ->capture_default_str()

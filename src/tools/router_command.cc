@@ -28,6 +28,7 @@ struct RouterFlags {
   std::string prometheus;  // "": the dashboard reads the regions' /metrics
   size_t max_connections = router::RouterOptions{}.max_connections;
   bool client_tls = false;
+  int64_t slow_request_ms = router::RouterOptions{}.slow_request_ms;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -116,6 +117,7 @@ int RunRouter(const RouterFlags& flags) {
     spdlog::error("router: client TLS: {}", tls.message());
     return 2;
   }
+  options.slow_request_ms = flags.slow_request_ms;
   router::Router router(router::RouterTopologyFromConfig(*config), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
@@ -177,6 +179,12 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
   command->add_flag("--client-tls", flags->client_tls,
                     "TLS 1.3 on the HTTP and RESP listeners and towards the regions' client "
                     "listeners (as `tls: {client: true}`); needs the config's tls: dir");
+  command
+      ->add_option("--slow-request-ms", flags->slow_request_ms,
+                   "log a request answered after this many ms as one JSON line with its "
+                   "X-Request-Id (0: every request, -1: none)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}))
+      ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }
 

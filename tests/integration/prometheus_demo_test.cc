@@ -1,7 +1,9 @@
-// `meridian demo` with its Prometheus: Debian's real `prometheus` scraping the demo's regions
-// and router on free ports, the committed rules loaded, and a killed region seen as down, all
-// through Prometheus' own HTTP API (/api/v1/targets, /api/v1/query, /api/v1/rules,
-// /api/v1/alerts). Skipped, saying so, when the `prometheus` binary is not installed. And the
+// `meridian demo` with its Prometheus: Debian's real `prometheus` scraping the demo's regions,
+// router and WAN emulator on free ports, the committed rules loaded, and a killed region seen as
+// down, all through Prometheus' own HTTP API (/api/v1/targets, /api/v1/query, /api/v1/rules,
+// /api/v1/alerts); then Debian's `prometheus-alertmanager` delivering the firing and the resolved
+// MeridianRegionDown to the demo's webhook (GET /alerts on the control API, and its log).
+// Skipped, saying so, when the `prometheus` binary is not installed. And the
 // router's /dashboard over it in headless Chromium (dashboard_browser.py), when installed.
 #include <signal.h>
 #include <unistd.h>
@@ -47,17 +49,20 @@ class PrometheusDemoTest : public ::testing::Test {
     if (::access("/usr/bin/prometheus", X_OK) != 0) {
       GTEST_SKIP() << "Debian's prometheus is not installed (scripts/build installs it)";
     }
-    const std::vector<uint16_t> ports = PickFreePorts(2);
+    const std::vector<uint16_t> ports = PickFreePorts(3);
     control_ = "127.0.0.1:" + std::to_string(ports[0]);
     prometheus_ = "127.0.0.1:" + std::to_string(ports[1]);
+    alertmanager_ = "127.0.0.1:" + std::to_string(ports[2]);
+    alertmanager_installed_ = ::access("/usr/bin/prometheus-alertmanager", X_OK) == 0;
     endpoints_ = cluster_.dir() + "/endpoints.json";
-    ASSERT_TRUE(demo_
-                    .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(),
-                            "--data-dir", cluster_.dir() + "/demo", "--endpoints-file", endpoints_,
-                            "--control", control_, "--prometheus", prometheus_,
-                            "--prometheus-rules", MERIDIAN_SOURCE_DIR "/deploy/prometheus"},
-                           cluster_.dir() + "/demo.log")
-                    .ok());
+    ASSERT_TRUE(
+        demo_
+            .Start({MeridianBinary(), "demo", "--config", cluster_.config_path(), "--data-dir",
+                    cluster_.dir() + "/demo", "--endpoints-file", endpoints_, "--control", control_,
+                    "--prometheus", prometheus_, "--alertmanager", alertmanager_,
+                    "--prometheus-rules", MERIDIAN_SOURCE_DIR "/deploy/prometheus"},
+                   cluster_.dir() + "/demo.log")
+            .ok());
     const bool ready =
         Eventually([&] { return std::filesystem::exists(endpoints_) || demo_.Poll().has_value(); },
                    seconds(90));
@@ -99,19 +104,43 @@ class PrometheusDemoTest : public ::testing::Test {
 
   ClusterHarness cluster_;  // config with free ports; the demo starts the processes
   ChildProcess demo_;
-  std::string control_, prometheus_, endpoints_;
+  // The alerts the demo's webhook received (GET /alerts on the control API), or null.
+  Json ReceivedAlerts() {
+    HttpClientRequest request;
+    request.target = "/alerts";
+    request.headers.emplace_back("Authorization", "Bearer " + AdminKey());
+    auto response = HttpFetch(control_, request, seconds(5));
+    if (!response.ok() || response->status != 200) return Json();
+    return Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  }
+
+  // Whether the webhook received `alert` for region `region` with `status`.
+  bool Received(const Json& alerts, const std::string& alert, const std::string& region,
+                const std::string& status) {
+    if (!alerts.is_array()) return false;
+    for (const Json& a : alerts) {
+      if (a.value("alert", "") == alert && a.value("status", "") == status &&
+          a["labels"].value("region", "") == region) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::string control_, prometheus_, alertmanager_, endpoints_;
+  bool alertmanager_installed_ = false;
   Json endpoints_json_;
 };
 
 TEST_F(PrometheusDemoTest, ScrapesEveryTargetLoadsTheRulesAndSeesAKilledRegionDown) {
   EXPECT_EQ(endpoints_json_.value("prometheus", ""), prometheus_);
 
-  // 1. Every target (three regions and the router) is scraped and up.
+  // 1. Every target (three regions, the router and the WAN emulator) is scraped and up.
   Json active;
   const bool all_up = Eventually(
       [&] {
         active = Api("/api/v1/targets")["activeTargets"];
-        if (!active.is_array() || active.size() != 4) return false;
+        if (!active.is_array() || active.size() != 5) return false;
         for (const Json& target : active) {
           if (target.value("health", "") != "up") return false;
         }
@@ -129,6 +158,15 @@ TEST_F(PrometheusDemoTest, ScrapesEveryTargetLoadsTheRulesAndSeesAKilledRegionDo
       },
       seconds(30)))
       << ok.dump(1);
+  // The WAN emulator's link counters, through Prometheus (replication crosses it).
+  Json wan;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        wan = Query("meridian_wan_bytes_forwarded_total{link=\"us->eu\"} > 0");
+        return wan.is_array() && wan.size() == 2;  // both directions
+      },
+      seconds(30)))
+      << wan.dump(1);
   std::set<std::string> regions;
   for (const Json& sample : ok)
     regions.insert(sample["metric"].value("region", ""));
@@ -187,11 +225,41 @@ TEST_F(PrometheusDemoTest, ScrapesEveryTargetLoadsTheRulesAndSeesAKilledRegionDo
     }
   }
 
-  // 5. Ctrl-C stops Prometheus with the rest.
+  // 5. Once the alert fires (its `for` is 30 s), Alertmanager delivers it to the demo's webhook,
+  // which keeps it (GET /alerts) and logs it as one line; a restart of eu resolves it.
+  if (alertmanager_installed_) {
+    EXPECT_EQ(endpoints_json_.value("alertmanager", ""), alertmanager_);
+    Json received;
+    ASSERT_TRUE(Eventually(
+        [&] {
+          received = ReceivedAlerts();
+          return Received(received, "MeridianRegionDown", "eu", "firing");
+        },
+        seconds(120)))
+        << received.dump(1) << DemoLog();
+    EXPECT_NE(DemoLog().find("demo: alert {\"alert\":\"MeridianRegionDown\""), std::string::npos)
+        << DemoLog();
+    HttpClientRequest restart = kill;
+    restart.target = "/processes/eu/restart";
+    auto restarted = HttpFetch(control_, restart, seconds(30));
+    ASSERT_TRUE(restarted.ok() && restarted->status == 200);
+    ASSERT_TRUE(Eventually(
+        [&] {
+          received = ReceivedAlerts();
+          return Received(received, "MeridianRegionDown", "eu", "resolved");
+        },
+        seconds(120)))
+        << received.dump(1) << DemoLog();
+  } else {
+    std::cout << "Alertmanager not installed (package prometheus-alertmanager): its part skipped\n";
+  }
+
+  // 6. Ctrl-C stops Prometheus and Alertmanager with the rest.
   EXPECT_EQ(demo_.Stop(SIGINT, seconds(60)).value_or(-1), 0);
   HttpClientRequest ready;
   ready.target = "/-/ready";
   EXPECT_FALSE(HttpFetch(prometheus_, ready, seconds(2)).ok());
+  EXPECT_FALSE(HttpFetch(alertmanager_, ready, seconds(2)).ok());
 }
 
 // The dashboard in a real browser: every panel shows data under load, and a killed region

@@ -229,10 +229,27 @@ Status PrintStatus(const Cluster& cluster) {
   return Status::Ok();
 }
 
+// The alerts the demo's Alertmanager has sent it, oldest first: one line each.
+Status PrintAlerts(const Cluster& cluster) {
+  auto alerts = CallJson(cluster.control, "GET", "/alerts", "", cluster.admin_key);
+  if (!alerts.ok()) return alerts.status();
+  if (alerts->empty()) std::cout << "no alert received (yet)\n";
+  for (const Json& a : *alerts) {
+    std::string labels;
+    for (const auto& [name, value] : a["labels"].items()) {
+      if (name != "alertname") labels += " " + name + "=" + value.get<std::string>();
+    }
+    std::cout << a["received_at"].get<std::string>() << "  " << a["status"].get<std::string>()
+              << "  " << a["alert"].get<std::string>() << labels << "\n";
+  }
+  return Status::Ok();
+}
+
 Status RunChaos(const ChaosOptions& o) {
   auto cluster = Connect(o);
   if (!cluster.ok()) return cluster.status();
   if (o.action == "status") return PrintStatus(*cluster);
+  if (o.action == "alerts") return PrintAlerts(*cluster);
   if (o.action == "partition" || o.action == "heal" || o.action == "latency") {
     return Pair(o, *cluster);
   }
@@ -315,6 +332,7 @@ void AddChaosCommand(CLI::App& app, int* exit_code) {
   add("latency", "set the round trip between two regions", 2, "MS_RTT");
   add("skew", "shift a region's physical clock by MS (negative: behind)", 1, "MS");
   add("status", "regions, their health and the links", 0, "");
+  add("alerts", "the alerts the demo's Alertmanager sent it (firing and resolved)", 0, "");
 }
 
 }  // namespace meridian

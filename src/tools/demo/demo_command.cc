@@ -6,13 +6,14 @@
 #include <memory>
 
 #include "tools/demo/demo_supervisor.h"
+#include "tools/process/local_cluster.h"
 #include "tools/stop_signals.h"
 
 namespace meridian {
 
 namespace {
 
-void PrintWelcome(const DemoSupervisor& demo) {
+void PrintWelcome(const DemoSupervisor& demo, int port_offset) {
   const ClusterConfig& c = demo.config();
   // Client TLS: https, and every curl line names the CA to verify with.
   const bool tls = !demo.client_ca_file().empty();
@@ -40,7 +41,16 @@ void PrintWelcome(const DemoSupervisor& demo) {
     std::cout << "  prometheus http://" << demo.prometheus_address()
               << "  (alerts: /alerts, targets: /targets)\n";
   }
-  std::cout << "  logs       " << demo.data_dir() << "/logs/\n\n";
+  if (!demo.alertmanager_address().empty()) {
+    std::cout << "  alertmgr   http://" << demo.alertmanager_address()
+              << "  (every alert lands in this log as `demo: alert {...}`; `meridian chaos "
+                 "alerts` lists them)\n";
+  }
+  std::cout << "  logs       " << demo.data_dir() << "/logs/\n";
+  const std::string offset =
+      port_offset > 0 ? " --port-offset " + std::to_string(port_offset) : std::string();
+  std::cout << "  status     meridian status" << offset << " [--watch]  (reads "
+            << demo.endpoints_file() << ")\n\n";
   const std::string first = c.regions.front().http.ToString();
   const std::string last = c.regions.back().http.ToString();
   const std::string router = c.router.http.ToString();
@@ -88,7 +98,9 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "temporary directory, removed at exit)");
   cmd->add_flag("--keep", o->keep, "keep the temporary data directory at exit");
   cmd->add_option("--endpoints-file", o->endpoints_file,
-                  "write every endpoint as JSON here once the cluster is ready");
+                  "write every endpoint as JSON here once the cluster is ready (default: "
+                  "meridian-demo-CONTROLPORT.json in the temporary directory, removed at exit; "
+                  "`meridian status` reads it)");
   cmd->add_option("--control", o->control, "address of the control API for meridian chaos")
       ->capture_default_str();
   cmd->add_option("--port-offset", o->port_offset,
@@ -112,16 +124,33 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                 "rediss; CA in DATA_DIR/certs/ca.pem, named in the endpoints file); needs TLS "
                 "(not --plaintext). Prometheus is then not started");
   cmd->add_flag("!--no-prometheus", o->prometheus,
-                "do not start Prometheus (by default the demo runs Debian's `prometheus`, "
-                "when installed, scraping every region and the router)");
+                "do not start Prometheus nor Alertmanager (by default the demo runs Debian's "
+                "`prometheus`, when installed, scraping every region and the router)");
   cmd->add_option("--prometheus", o->prometheus_address,
                   "Prometheus' listen address (moved by --port-offset too)")
+      ->capture_default_str();
+  cmd->add_flag("!--no-alertmanager", o->alertmanager,
+                "do not start Alertmanager (by default Debian's `prometheus-alertmanager` runs "
+                "beside Prometheus, when installed, and sends every alert to this demo's log)");
+  cmd->add_option("--alertmanager", o->alertmanager_address,
+                  "Alertmanager's listen address (moved by --port-offset too)")
       ->capture_default_str();
   cmd->add_option("--prometheus-rules", o->prometheus_rules_dir,
                   "directory holding alerts.yml and recording.yml (default: prometheus/ beside "
                   "the config file)");
   cmd->callback([o, exit_code] {
     BlockedStopSignals signals;  // before any thread starts
+    if (o->endpoints_file.empty()) {
+      // `meridian status` finds the demo here (per control port, after --port-offset).
+      Result<HostPort> control = ParseHostPort(o->control);
+      if (control.ok() && o->port_offset > 0) {
+        control = OffsetPort(*control, o->port_offset, "the control API");
+      }
+      if (control.ok()) {
+        o->endpoints_file = DefaultDemoEndpointsFile(*control);
+        o->remove_endpoints_file = true;
+      }
+    }
     DemoSupervisor demo(*o);
     spdlog::info("demo: starting (logs under the data directory's logs/)");
     if (Status started = demo.Start(); !started.ok()) {
@@ -129,7 +158,7 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    PrintWelcome(demo);
+    PrintWelcome(demo, o->port_offset);
     const int signal = signals.Wait();
     spdlog::info("demo: signal {}; stopping everything", signal);
     demo.Stop();

@@ -1,13 +1,15 @@
-// DemoSupervisor's Prometheus child (contract 6 of demo_supervisor.h): where the binary is, the
-// files it is given, and its command line.
+// DemoSupervisor's monitoring children (contracts 6 and 7 of demo_supervisor.h), Prometheus and
+// Alertmanager: where their binaries are, the files they are given, and their command lines.
 #include <spdlog/spdlog.h>
-#include <unistd.h>  // access
+#include <sys/stat.h>  // chmod
+#include <unistd.h>    // access
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "tools/demo/alertmanager_config.h"
 #include "tools/demo/demo_supervisor.h"
 #include "tools/demo/prometheus_config.h"
 #include "tools/process/local_cluster.h"
@@ -36,6 +38,59 @@ std::string DemoSupervisor::prometheus_address() const {
   return prometheus_http_ ? prometheus_http_->ToString() : "";
 }
 
+std::string DemoSupervisor::alertmanager_address() const {
+  return alertmanager_http_ ? alertmanager_http_->ToString() : "";
+}
+
+Status DemoSupervisor::PrepareAlertmanager() {
+  if (!options_.alertmanager) return Status::Ok();
+  Result<HostPort> address = ParseHostPort(options_.alertmanager_address);
+  if (!address.ok()) return InvalidArgument("--alertmanager: " + address.status().message());
+  if (options_.port_offset > 0) {
+    address = OffsetPort(*address, options_.port_offset, "Alertmanager");
+    if (!address.ok()) return address.status();
+  }
+  const std::string binary = FindExecutable(options_.alertmanager_binary);
+  if (binary.empty()) {
+    spdlog::warn(
+        "demo: no `{}` executable found, so the demo runs without Alertmanager (Debian's "
+        "`prometheus-alertmanager` package provides it; scripts/build installs it)",
+        options_.alertmanager_binary);
+    return Status::Ok();
+  }
+  const std::filesystem::path dir = std::filesystem::path(data_dir_) / "alertmanager";
+  std::error_code error;
+  std::filesystem::create_directories(dir / "data", error);
+  if (error) return Internal(dir.string() + ": " + error.message());
+
+  AlertmanagerFiles files;
+  files.webhook_url = "http://" + options_.control + "/alerts";
+  if (keys_) {
+    // The control API takes admin keys only; the file is as private as demo-keys.json.
+    files.token_file = (dir / "webhook-token").string();
+    std::ofstream(files.token_file) << keys_->admin_key;
+    if (!std::ofstream(files.token_file, std::ios::app) ||
+        ::chmod(files.token_file.c_str(), 0600) != 0) {
+      return Internal("cannot write " + files.token_file);
+    }
+  }
+  const std::string config_file = (dir / "alertmanager.yml").string();
+  std::ofstream(config_file) << AlertmanagerConfig(files);
+  if (!std::ofstream(config_file, std::ios::app)) return Internal("cannot write " + config_file);
+
+  alertmanager_.name = "alertmanager";
+  alertmanager_.kind = "alertmanager";
+  alertmanager_.argv = {binary, "--config.file=" + config_file,
+                        "--storage.path=" + (dir / "data").string(),
+                        "--web.listen-address=" + address->ToString(),
+                        // One instance: no gossip port (its default, 9094, would clash between
+                        // two demos and with an operator's own Alertmanager).
+                        "--cluster.listen-address="};
+  alertmanager_.process = std::make_unique<ChildProcess>();
+  alertmanager_http_ = *address;
+  return Status::Ok();
+}
+
 Status DemoSupervisor::PreparePrometheus() {
   if (!options_.prometheus) return Status::Ok();
   Result<HostPort> address = ParseHostPort(options_.prometheus_address);
@@ -58,6 +113,8 @@ Status DemoSupervisor::PreparePrometheus() {
   if (error) return Internal(dir.string() + ": " + error.message());
 
   PrometheusFiles files;
+  MERIDIAN_RETURN_IF_ERROR(PrepareAlertmanager());
+  if (alertmanager_http_) files.alertmanager = alertmanager_http_->ToString();
   std::filesystem::path rules = options_.prometheus_rules_dir;
   if (rules.empty())
     rules = std::filesystem::path(options_.config_path).parent_path() / "prometheus";

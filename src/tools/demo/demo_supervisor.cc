@@ -87,6 +87,13 @@ HttpResponse JsonError(int status, const std::string& message) {
 
 }  // namespace
 
+std::string DefaultDemoEndpointsFile(const HostPort& control) {
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(error);
+  if (error) dir = "/tmp";
+  return (dir / ("meridian-demo-" + std::to_string(control.port) + ".json")).string();
+}
+
 DemoSupervisor::DemoSupervisor(DemoOptions options) : options_(std::move(options)) {}
 
 DemoSupervisor::~DemoSupervisor() {
@@ -251,8 +258,12 @@ Status DemoSupervisor::Start() {
     const std::string tmp = options_.endpoints_file + ".tmp";
     std::ofstream(tmp) << EndpointsJson() << "\n";
     std::error_code error;
+    // It holds the admin key: readable by this user only, like demo-keys.json.
+    std::filesystem::permissions(
+        tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
     std::filesystem::rename(tmp, options_.endpoints_file, error);  // appears whole or not at all
     if (error) return Internal("--endpoints-file: " + error.message());
+    endpoints_written_ = true;
   }
   supervisor_ = std::thread([this] { Supervise(); });
   return Status::Ok();
@@ -320,6 +331,11 @@ Status DemoSupervisor::WaitReady() {
   MERIDIAN_RETURN_IF_ERROR(WaitFor("the router", router_, config_.router.http.port, [&] {
     return RouterSeesAllHealthy(config_.router.http, client_ca_file_);
   }));
+  if (alertmanager_.process) {
+    MERIDIAN_RETURN_IF_ERROR(WaitFor("Alertmanager", alertmanager_, alertmanager_http_->port, [&] {
+      return Answers(*alertmanager_http_, "/-/ready", "OK");
+    }));
+  }
   if (!prometheus_.process) return Status::Ok();
   return WaitFor("Prometheus", prometheus_, prometheus_http_->port,
                  [&] { return Answers(*prometheus_http_, "/-/ready", "Ready"); });
@@ -343,6 +359,10 @@ std::string DemoSupervisor::EndpointsJson() const {
   // "router" stays the HTTP address (a string, as `meridian gen --endpoints-file` reads it).
   if (config_.router.resp) endpoints["router_resp"] = config_.router.resp->ToString();
   if (prometheus_http_) endpoints["prometheus"] = prometheus_http_->ToString();
+  if (alertmanager_http_) {
+    endpoints["alertmanager"] = alertmanager_http_->ToString();
+    endpoints["alert_webhook"] = "http://" + control_address() + "/alerts";
+  }
   // How clients reach the client listeners: https / rediss and the CA with client TLS.
   const bool tls = !client_ca_file_.empty();
   endpoints["http_scheme"] = tls ? "https" : "http";
@@ -362,6 +382,7 @@ std::vector<DemoSupervisor::Child*> DemoSupervisor::ChildrenLocked() {
   for (Child& region : regions_)
     out.push_back(&region);
   out.push_back(&router_);
+  if (alertmanager_.process) out.push_back(&alertmanager_);
   if (prometheus_.process) out.push_back(&prometheus_);
   return out;
 }
@@ -400,6 +421,7 @@ HttpResponse DemoSupervisor::StatusLocked() {
                                       {"wan_admin", config_.wan.admin.ToString()},
                                       {"router", config_.router.http.ToString()},
                                       {"prometheus", prometheus_address()},
+                                      {"alertmanager", alertmanager_address()},
                                       {"data_dir", data_dir_},
                                       {"config", config_file_}}
                                      .dump());
@@ -509,6 +531,15 @@ void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder res
   }
   auto segments = SplitPath(request.path);
   if (!segments) return respond(JsonError(400, "malformed path"));
+  // Alertmanager's webhook and its readers: the receiver has its own lock (contract 7).
+  if (segments->size() == 1 && (*segments)[0] == "alerts") {
+    if (request.method == "GET") return respond(HttpResponse::Json(200, alerts_.Recent()));
+    if (request.method != "POST") return respond(JsonError(405, "use GET or POST"));
+    Result<std::vector<AlertEvent>> events = ParseAlertmanagerWebhook(request.body);
+    if (!events.ok()) return respond(JsonError(400, events.status().message()));
+    alerts_.Record(*std::move(events), NowRfc3339());
+    return respond(HttpResponse::Json(200, "{}"));
+  }
   // A backup runs for as long as the copy takes, without the lock: the supervision and other
   // control calls go on meanwhile (the region serves throughout).
   if (segments->size() == 3 && (*segments)[2] == "backup" &&
@@ -570,6 +601,7 @@ void DemoSupervisor::Stop() {
   // The observer first (its last scrapes would only log the others going), then clients, then
   // the regions (they drain), then the links between them.
   if (prometheus_.process) prometheus_.process->Stop(SIGTERM, kStopTimeout);
+  if (alertmanager_.process) alertmanager_.process->Stop(SIGTERM, kStopTimeout);
   if (router_.process) router_.process->Stop(SIGTERM, kStopTimeout);
   for (Child& region : regions_) {
     if (region.process->running()) ::kill(region.process->pid(), SIGTERM);
@@ -577,6 +609,10 @@ void DemoSupervisor::Stop() {
   for (Child& region : regions_)
     region.process->Stop(SIGTERM, kStopTimeout);
   if (wan_.process) wan_.process->Stop(SIGTERM, kStopTimeout);
+  if (options_.remove_endpoints_file && endpoints_written_) {
+    std::error_code ignored;
+    std::filesystem::remove(options_.endpoints_file, ignored);
+  }
   if (created_data_dir_ && !options_.keep && !data_dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(data_dir_, ignored);

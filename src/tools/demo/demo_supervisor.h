@@ -16,9 +16,12 @@
 //   POST /processes/{region}/restore the region (stopped) from that backup: its data directory
 //                                   replaced by `meridian restore`; restart it to rejoin
 //   POST /regions/{name}/{action}   the same, for regions only (what older chaos clients send)
-// {name} is "wan", "router", "prometheus" or a region. Unknown names get 404, unknown routes 404,
-// wrong methods 405. With auth on (the default) every call needs `Authorization: Bearer
-// ADMIN_KEY` (the endpoints file's admin_key): 401 without a known key, 403 without the admin role.
+//   POST /alerts                    Alertmanager's webhook (contract 7)  -> 200; 400 bad payload
+//   GET  /alerts                    the alerts received, oldest first (at most kAlertsKeptMax)
+// {name} is "wan", "router", "prometheus", "alertmanager" or a region. Unknown names get 404,
+// unknown routes 404, wrong methods 405. With auth on (the default) every call needs
+// `Authorization: Bearer ADMIN_KEY` (the endpoints file's admin_key): 401 without a known key, 403
+// without the admin role.
 //
 // Contract:
 //  1. Start() binds the control API first, then returns only once the emulator answers, every
@@ -42,6 +45,11 @@
 //  6. Prometheus is optional: off unless DemoOptions::prometheus; when its binary is not found
 //     the demo logs so and runs without it (prometheus_address() is then empty). Its data lives
 //     in <data dir>/prometheus, its generated config and link rules beside it.
+//  7. Alertmanager runs only with Prometheus (and DemoOptions::alertmanager), found and skipped
+//     like it; Prometheus sends it every alert, and it sends every alert, firing and resolved,
+//     to the control API's POST /alerts (tools/demo/alertmanager_config.h), which logs each as
+//     one line `demo: alert {json}` and keeps the recent ones for GET /alerts
+//     (tools/demo/alert_receiver.h). Its files live in <data dir>/alertmanager.
 #pragma once
 
 #include <condition_variable>
@@ -57,6 +65,7 @@
 #include "base/status.h"
 #include "config/cluster_config.h"
 #include "net/http_server.h"
+#include "tools/demo/alert_receiver.h"
 #include "tools/demo/demo_keys.h"
 #include "tools/process/child_process.h"
 
@@ -65,6 +74,12 @@ namespace meridian {
 inline constexpr char kDefaultDemoControl[] = "127.0.0.1:7400";
 // Beside the control API, away from Prometheus' own 9090 (an operator's may already run there).
 inline constexpr char kDefaultDemoPrometheus[] = "127.0.0.1:7490";
+// Beside Prometheus (Alertmanager's own default, 9093, may be an operator's).
+inline constexpr char kDefaultDemoAlertmanager[] = "127.0.0.1:7491";
+
+// Where `meridian demo` writes its endpoints file when not told (`meridian status` reads it):
+// one per control port, so demos moved by --port-offset do not overwrite each other's.
+std::string DefaultDemoEndpointsFile(const HostPort& control);
 
 struct DemoOptions {
   std::string config_path = "deploy/local.yaml";
@@ -72,7 +87,9 @@ struct DemoOptions {
   std::string topology;              // empty: the config's
   std::string data_dir;              // empty: a fresh temporary directory
   bool keep = false;                 // keep a temporary data directory after stopping
-  std::string endpoints_file;        // written once everything is ready
+  std::string endpoints_file;        // written once everything is ready (mode 0600: keys)
+  // Remove endpoints_file at Stop() (`meridian demo`'s default file; a given one stays).
+  bool remove_endpoints_file = false;
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
   std::vector<std::string> region_args;  // appended to every region's command line
@@ -92,6 +109,10 @@ struct DemoOptions {
   bool prometheus = false;
   std::string prometheus_address = kDefaultDemoPrometheus;  // moved by port_offset too
   std::string prometheus_binary = "prometheus";             // a path, or a name found in PATH
+  // Alertmanager, with Prometheus only (contract 7).
+  bool alertmanager = true;
+  std::string alertmanager_address = kDefaultDemoAlertmanager;  // moved by port_offset too
+  std::string alertmanager_binary = "prometheus-alertmanager";  // Debian's name for it
   // alerts.yml and recording.yml; empty: the "prometheus" directory beside the config file
   // (deploy/local.yaml -> deploy/prometheus).
   std::string prometheus_rules_dir;
@@ -112,9 +133,12 @@ class DemoSupervisor {
 
   const ClusterConfig& config() const { return config_; }
   const std::string& data_dir() const { return data_dir_; }
+  const std::string& endpoints_file() const { return options_.endpoints_file; }
   std::string control_address() const;
   // host:port of the demo's Prometheus, or empty when it does not run (contract 6).
   std::string prometheus_address() const;
+  // host:port of the demo's Alertmanager, or empty when it does not run (contract 7).
+  std::string alertmanager_address() const;
   // The endpoints document (also written to options.endpoints_file), with the plain client_key
   // and admin_key when auth is on.
   std::string EndpointsJson() const;
@@ -140,6 +164,8 @@ class DemoSupervisor {
   // Writes Prometheus' config and link rules and sets up prometheus_, or leaves it unset when
   // the binary is missing (contract 6). Fails only on an unusable address or directory.
   Status PreparePrometheus();
+  // The same for Alertmanager (contract 7); called by PreparePrometheus, which points at it.
+  Status PrepareAlertmanager();
   Status StartChild(Child& child, bool first_start = false);
   Status StartControl();
   // The control API's backup and restore of a region (see the header comment).
@@ -155,7 +181,7 @@ class DemoSupervisor {
   HttpResponse StatusLocked();                                      // REQUIRES: mu_ held
   HttpResponse ActLocked(Child& child, const std::string& action);  // REQUIRES: mu_ held
   Child* ChildNamed(const std::string& name, bool regions_only);    // REQUIRES: mu_ held
-  // wan, regions, router, prometheus (when it runs).                    REQUIRES: mu_ held
+  // wan, regions, router, alertmanager and prometheus (when they run).  REQUIRES: mu_ held
   std::vector<Child*> ChildrenLocked();
   void ReapLocked(Child& child);  // notes and logs a child that exited by itself
   void Supervise();               // the supervision thread's loop (contract 4)
@@ -175,12 +201,16 @@ class DemoSupervisor {
   Child router_;
   Child prometheus_;  // process is null when Prometheus does not run
   std::optional<HostPort> prometheus_http_;
+  Child alertmanager_;  // process is null when Alertmanager does not run
+  std::optional<HostPort> alertmanager_http_;
+  AlertReceiver alerts_;
   std::vector<Child> regions_;
   std::unique_ptr<HttpServer> control_;
   std::condition_variable supervise_wake_;
   bool supervise_stop_ = false;  // GUARDED_BY(mu_)
   std::thread supervisor_;
   bool stopped_ = false;
+  bool endpoints_written_ = false;  // so a demo that failed to start leaves another's file alone
 };
 
 }  // namespace meridian

@@ -64,6 +64,7 @@ std::string PrometheusScrapeConfig(const ClusterConfig& config, const Prometheus
     regions.emplace_back(region.http, region.name);
   Job(out, "meridian_region", "/metrics", regions);
   Job(out, "meridian_router", "/router/metrics", {{config.router.http, ""}});
+  Job(out, "meridian_wan", "/metrics", {{config.wan.admin, ""}});
   return out.str();
 }
 

@@ -3,13 +3,12 @@
 // server.
 //
 // Invariants:
-//  1. The scrape config names one target per region (job "meridian_region", /metrics) and the
-//     router (job "meridian_router", /router/metrics). The WAN emulator exports no /metrics, so
-//     it has no target (its admin API is toxiproxy's, not Prometheus').
+//  1. The scrape config names one target per region (job "meridian_region", /metrics), the
+//     router (job "meridian_router", /router/metrics) and the WAN emulator (job "meridian_wan",
+//     /metrics on its admin address; tools/wan/wan_metrics.h).
 //  2. A region's target carries the label region="<name>", so alerts and dashboards name the
-//     region; the router's carries none, since its own series use `region` for the region they
-//     are about (a target label would rename those to exported_region). `instance` stays the
-//     host:port Prometheus scraped.
+//     region; the router's and the emulator's carry none, since their series use `region` or
+//     `link` for what they are about. `instance` stays the host:port Prometheus scraped.
 //  3. The link rules record meridian:link_one_way_delay_seconds{region, origin} for every ordered
 //     pair of distinct regions: the emulated one-way delay an op from `origin` crosses to reach
 //     `region`, over the shortest chain of direct replication links (mesh: rtt_ms / 2; hub and

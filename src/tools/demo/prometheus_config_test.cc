@@ -41,6 +41,10 @@ TEST(PrometheusConfigTest, ScrapesEveryRegionAndTheRouterWithRegionLabels) {
         "      - targets: ['127.0.0.1:7000']\n"}) {
     EXPECT_NE(text.find(target), std::string::npos) << target << "\n" << text;
   }
+  EXPECT_NE(text.find("job_name: meridian_wan\n    metrics_path: /metrics\n    static_configs:\n"
+                      "      - targets: ['127.0.0.1:8474']\n"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(text.find("region: router"), std::string::npos);  // its series own `region`
   EXPECT_EQ(text.find("alerting:"), std::string::npos);       // no Alertmanager unless given
 }

@@ -123,8 +123,16 @@ void ProxyConnection::OnRead(Pipe& pipe, boost::system::error_code ec, size_t by
   if (closed_) return;
   const std::shared_ptr<const ProxyShape> shape = proxy_.Shape();
   if (!shape->enabled) SeverNow();  // the cut happened; Sever() is on its way
-  if (severed_) return;             // bytes read during a cut are lost, as on the wire
+  LinkTraffic& traffic = proxy_.traffic();
+  const auto direction = static_cast<size_t>(pipe.stream);
+  if (severed_) {  // bytes read during a cut are lost, as on the wire
+    if (!ec) traffic.bytes_dropped_partition[direction].fetch_add(bytes, std::memory_order_relaxed);
+    return;
+  }
   const bool dropped = TimesOut(*shape, pipe.stream);
+  if (dropped && !ec) {
+    traffic.bytes_dropped_timeout[direction].fetch_add(bytes, std::memory_order_relaxed);
+  }
   if (ec == asio::error::eof) {
     pipe.source_done = true;
     if (!dropped) Enqueue(pipe, std::string(), /*fin=*/true, *shape);
@@ -193,6 +201,11 @@ void ProxyConnection::OnWrite(Pipe& pipe, boost::system::error_code ec) {
   pipe.writing = false;
   if (closed_) return;
   if (ec) return Close(/*reset=*/true);
+  LinkTraffic& traffic = proxy_.traffic();
+  const auto direction = static_cast<size_t>(pipe.stream);
+  traffic.bytes_forwarded[direction].fetch_add(pipe.queue.front().bytes.size(),
+                                               std::memory_order_relaxed);
+  traffic.chunks_forwarded[direction].fetch_add(1, std::memory_order_relaxed);
   pipe.queued_bytes -= pipe.queue.front().bytes.size();
   pipe.queue.pop_front();
   StartRead(pipe);  // resumes a read paused by a full queue (invariant 2)
@@ -210,9 +223,13 @@ void ProxyConnection::DropQueue(Pipe& pipe) {
   pipe.timer.cancel();
   // A chunk being written stays alive until its write completes; everything else is dropped.
   const size_t keep = pipe.writing ? 1 : 0;
+  uint64_t dropped = 0;
   while (pipe.queue.size() > keep) {
+    dropped += pipe.queue.back().bytes.size();
     pipe.queue.pop_back();
   }
+  proxy_.traffic().bytes_dropped_partition[static_cast<size_t>(pipe.stream)].fetch_add(
+      dropped, std::memory_order_relaxed);
   pipe.queued_bytes = keep == 1 ? pipe.queue.front().bytes.size() : 0;
 }
 

@@ -103,10 +103,20 @@ void ProxyServer::Shutdown() {
 }
 
 ProxyInfo ProxyServer::Info() const {
+  TrafficSnapshot traffic;
+  for (size_t d = 0; d < 2; ++d) {
+    traffic.bytes_forwarded[d] = traffic_.bytes_forwarded[d].load(std::memory_order_relaxed);
+    traffic.chunks_forwarded[d] = traffic_.chunks_forwarded[d].load(std::memory_order_relaxed);
+    traffic.bytes_dropped_timeout[d] =
+        traffic_.bytes_dropped_timeout[d].load(std::memory_order_relaxed);
+    traffic.bytes_dropped_partition[d] =
+        traffic_.bytes_dropped_partition[d].load(std::memory_order_relaxed);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   return ProxyInfo{spec_.name,     bound_.empty() ? spec_.listen : bound_,
                    spec_.upstream, shape_->enabled,
-                   shape_->toxics, connections_.size()};
+                   shape_->toxics, connections_.size(),
+                   traffic};
 }
 
 ProxyServer::ConnectionList ProxyServer::PublishLocked(bool enabled, std::vector<Toxic> toxics) {

@@ -14,6 +14,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,6 +42,24 @@ struct ProxySpec {
   std::vector<Toxic> baseline_toxics;  // restored by Reset(); the config's latency matrix
 };
 
+// What one link carried, per direction (index: ToxicStream, upstream 0, downstream 1), counted
+// by its connections on their strands and read by /metrics (wan_metrics.h): relaxed atomic
+// totals, no ordering between them.
+struct LinkTraffic {
+  std::array<std::atomic<uint64_t>, 2> bytes_forwarded{};
+  std::array<std::atomic<uint64_t>, 2> chunks_forwarded{};         // writes of a chunk read as one
+  std::array<std::atomic<uint64_t>, 2> bytes_dropped_timeout{};    // by a timeout toxic
+  std::array<std::atomic<uint64_t>, 2> bytes_dropped_partition{};  // queued or read during a cut
+};
+
+// A copy of LinkTraffic at one moment.
+struct TrafficSnapshot {
+  std::array<uint64_t, 2> bytes_forwarded{};
+  std::array<uint64_t, 2> chunks_forwarded{};
+  std::array<uint64_t, 2> bytes_dropped_timeout{};
+  std::array<uint64_t, 2> bytes_dropped_partition{};
+};
+
 struct ProxyShape {
   bool enabled = true;
   std::vector<Toxic> toxics;
@@ -52,6 +72,7 @@ struct ProxyInfo {
   bool enabled = true;
   std::vector<Toxic> toxics;
   size_t connections = 0;
+  TrafficSnapshot traffic;
 };
 
 class ProxyServer {
@@ -81,6 +102,7 @@ class ProxyServer {
 
   // For ProxyConnection.
   std::shared_ptr<const ProxyShape> Shape() const;
+  LinkTraffic& traffic() { return traffic_; }
   void Forget(uint64_t connection_id);
 
  private:
@@ -100,6 +122,7 @@ class ProxyServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::endpoint upstream_;
   std::string bound_;
+  LinkTraffic traffic_;
 
   mutable std::mutex mu_;
   std::shared_ptr<const ProxyShape> shape_;                           // GUARDED_BY(mu_)

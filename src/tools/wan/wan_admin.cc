@@ -1,5 +1,8 @@
 #include "tools/wan/wan_admin.h"
 
+#include "server/metrics.h"
+#include "tools/wan/wan_metrics.h"
+
 #include <nlohmann/json.hpp>
 
 #include <vector>
@@ -137,6 +140,12 @@ HttpResponse Route(WanEmulator& emulator, const HttpRequest& request,
   if (n == 1 && path[0] == "version") {
     if (request.method != "GET") return MethodNotAllowed("GET, HEAD");
     return Ok(json{{"version", kWanVersion}});
+  }
+  if (n == 1 && path[0] == "metrics") {
+    if (request.method != "GET") return MethodNotAllowed("GET, HEAD");
+    HttpResponse response = HttpResponse::Text(200, RenderWanMetrics(emulator.ListProxies()));
+    response.content_type = std::string(kPrometheusContentType);
+    return response;
   }
   if (n == 1 && path[0] == "reset") {
     if (request.method != "POST") return MethodNotAllowed("POST");

@@ -10,6 +10,8 @@
 //   POST   /proxies/{proxy}/toxics/{toxic}   {"attributes": {...}} -> toxic
 //   DELETE /proxies/{proxy}/toxics/{toxic}   204
 //   POST   /reset                            204: all enabled, back to the config's matrix
+//   GET    /metrics                          Prometheus text: traffic, drops, impairments per
+//                                            link (wan_metrics.h; not part of toxiproxy's API)
 //
 // A proxy is {"name", "listen", "upstream", "enabled", "toxics": [...], "connections"}; the
 // matrix baseline appears as the latency toxics "matrix_upstream" / "matrix_downstream".

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "net/testing/test_socket.h"
 #include "tools/wan/wan_admin.h"
 #include "tools/wan/wan_emulator.h"
+#include "tools/wan/wan_metrics.h"
 
 namespace meridian::wan {
 namespace {
@@ -318,6 +320,94 @@ TEST(WanLayoutTest, CommittedConfigGivesMatrixBaselines) {
   const std::vector<Toxic> odd = MatrixToxics(75, 7);
   EXPECT_EQ(odd[0].latency_ms + odd[1].latency_ms, 75);
   EXPECT_EQ(odd[0].jitter_ms + odd[1].jitter_ms, 7);
+}
+
+}  // namespace
+}  // namespace meridian::wan
+
+namespace meridian::wan {
+namespace {
+
+// Polls `done` every 10 ms until it holds or `timeout` passes (counters are bumped on the
+// emulator's thread just after the bytes leave it).
+bool Within(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+bool Contains(const std::string& text, const std::string& line) {
+  return text.find(line + "\n") != std::string::npos;
+}
+
+TEST_F(WanTest, MetricsCountForwardedAndTimeoutDroppedBytesPerDirection) {
+  StartWan(MatrixToxics(/*rtt_ms=*/20, /*jitter_ms=*/4));
+  TestSocket socket(ProxyPort());
+  ASSERT_GE(PingMs(socket), 0);  // 32 bytes each way
+  ASSERT_TRUE(Within(2s, [&] {
+    const TrafficSnapshot t = emulator_->GetProxy("us->eu")->traffic;
+    return t.bytes_forwarded[0] == 32 && t.bytes_forwarded[1] == 32;
+  }));
+  const TrafficSnapshot t = emulator_->GetProxy("us->eu")->traffic;
+  EXPECT_GE(t.chunks_forwarded[0], 1u);
+  EXPECT_EQ(t.bytes_dropped_timeout[0] + t.bytes_dropped_partition[0], 0u);
+
+  ASSERT_EQ(Admin("POST", "/proxies/us->eu/toxics",
+                  R"({"type":"timeout","stream":"upstream","attributes":{"timeout":0}})")
+                ->status,
+            200);
+  ASSERT_TRUE(socket.Send("dropped"));
+  ASSERT_TRUE(Within(
+      2s, [&] { return emulator_->GetProxy("us->eu")->traffic.bytes_dropped_timeout[0] == 7; }));
+
+  const std::string text = RenderWanMetrics(emulator_->ListProxies());
+  for (
+      const std::string line :
+      {R"(meridian_wan_bytes_forwarded_total{link="us->eu",direction="upstream"} 32)",
+       R"(meridian_wan_bytes_forwarded_total{link="us->eu",direction="downstream"} 32)",
+       R"(meridian_wan_bytes_dropped_total{link="us->eu",direction="upstream",reason="timeout"} 7)",
+       R"(meridian_wan_bytes_dropped_total{link="us->eu",direction="upstream",reason="partition"} 0)",
+       R"(meridian_wan_delay_seconds{link="us->eu",direction="upstream"} 0.01)",
+       R"(meridian_wan_jitter_seconds{link="us->eu",direction="downstream"} 0.002)",
+       R"(meridian_wan_blackholed{link="us->eu",direction="upstream"} 1)",
+       R"(meridian_wan_blackholed{link="us->eu",direction="downstream"} 0)",
+       R"(meridian_wan_link_enabled{link="us->eu"} 1)", "meridian_wan_partitions_active 0"}) {
+    EXPECT_TRUE(Contains(text, line)) << line << "\n" << text;
+  }
+}
+
+TEST_F(WanTest, MetricsCountACutAndItsDroppedBytes) {
+  StartWan({});
+  TestSocket before(ProxyPort());
+  ASSERT_GE(PingMs(before), 0);
+  ASSERT_TRUE(Admin("POST", "/proxies/us->eu", R"({"enabled": false})").ok());
+  ASSERT_TRUE(before.Send("lost"));
+  ASSERT_TRUE(Within(
+      2s, [&] { return emulator_->GetProxy("us->eu")->traffic.bytes_dropped_partition[0] == 4; }));
+  const std::string text = RenderWanMetrics(emulator_->ListProxies());
+  EXPECT_TRUE(Contains(text, "meridian_wan_partitions_active 1")) << text;
+  EXPECT_TRUE(Contains(text, R"(meridian_wan_link_enabled{link="us->eu"} 0)")) << text;
+  EXPECT_TRUE(Contains(
+      text,
+      R"(meridian_wan_bytes_dropped_total{link="us->eu",direction="upstream",reason="partition"} 4)"))
+      << text;
+}
+
+TEST_F(WanTest, TheAdminApiServesTheMetrics) {
+  StartWan(MatrixToxics(80, 10));
+  Result<HttpResponse> metrics = Admin("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("# TYPE meridian_wan_bytes_forwarded_total counter"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_TRUE(Contains(metrics->body,
+                       R"(meridian_wan_delay_seconds{link="us->eu",direction="upstream"} 0.04)"))
+      << metrics->body;
+  EXPECT_EQ(Admin("POST", "/metrics")->status, 405);
 }
 
 }  // namespace
