@@ -2,6 +2,7 @@
 # pinned to $SERVER_CPU. The caller sets BIN, PORT, SERVER_CPU and WORK before sourcing.
 #   redis-everysec | redis-always       redis-server --appendonly yes --appendfsync everysec|always
 #   meridian-periodic | meridian-always a one-region cluster (nothing to replicate), --wal-sync ...
+#   before-periodic | before-always    the same with $BIN_BEFORE (another build, for before/after)
 server_pid=""
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -40,7 +41,9 @@ start_server() {
       taskset -c "$SERVER_CPU" redis-server --port "$PORT" --dir "$dir" --save "" \
         --appendonly yes --appendfsync "${1#redis-}" --daemonize no >"$dir/log" 2>&1 &
       ;;
-    meridian-periodic|meridian-always)
+    meridian-periodic|meridian-always|before-periodic|before-always)
+      local bin=$BIN
+      [[ "$1" == before-* ]] && bin=$BIN_BEFORE
       cat >"$dir/cluster.yaml" <<EOF
 regions:
   - name: us
@@ -55,8 +58,8 @@ wan:
 router:
   http: 127.0.0.1:$((PORT + 4))
 EOF
-      taskset -c "$SERVER_CPU" "$BIN" region --config "$dir/cluster.yaml" --region us --direct --plaintext \
-        --wal-sync "${1#meridian-}" >"$dir/log" 2>&1 &
+      taskset -c "$SERVER_CPU" "$bin" region --config "$dir/cluster.yaml" --region us --direct --plaintext \
+        --wal-sync "${1#*-}" >"$dir/log" 2>&1 &
       ;;
   esac
   server_pid=$!

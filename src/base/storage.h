@@ -11,6 +11,9 @@
 //     survives kill -9 and power loss.
 //  3. Scan visits keys with the given prefix in ascending byte order.
 //  4. Implementations are thread-safe; concurrent Writes may be committed as one group.
+//  5. A batch's mutations apply in order: a later one overrides an earlier one of the same key,
+//     and a range delete removes what earlier mutations of the batch put in its range, never
+//     what later ones put. A range delete is a record like any other: unsynced, it may be lost.
 #pragma once
 
 #include <functional>
@@ -25,8 +28,14 @@ namespace meridian {
 
 struct Mutation {
   std::string key;
-  std::optional<std::string> value;  // nullopt: delete the key
+  std::optional<std::string> value;  // nullopt: delete the key (or the range, see range_end)
+  // Set (value is then nullopt): deletes every key k with key <= k < *range_end in unsigned byte
+  // order, as one record however many keys it removes (RocksDB's DeleteRange). An empty range
+  // (*range_end <= key) deletes nothing.
+  std::optional<std::string> range_end;
   bool operator==(const Mutation&) const = default;
+
+  bool is_range_delete() const { return range_end.has_value(); }
 };
 
 // Everything one step of the core wants persisted, atomically.
@@ -34,9 +43,17 @@ struct RecordBatch {
   std::vector<Mutation> mutations;
 
   void Put(std::string key, std::string value) {
-    mutations.push_back({std::move(key), std::move(value)});
+    mutations.push_back({std::move(key), std::move(value), std::nullopt});
   }
-  void Delete(std::string key) { mutations.push_back({std::move(key), std::nullopt}); }
+  void Delete(std::string key) {
+    mutations.push_back({std::move(key), std::nullopt, std::nullopt});
+  }
+  // Deletes every key in [begin, end) (Mutation::range_end). Nothing is recorded for an empty
+  // range, so callers may pass one.
+  void DeleteRange(std::string begin, std::string end) {
+    if (!(begin < end)) return;
+    mutations.push_back({std::move(begin), std::nullopt, std::move(end)});
+  }
   bool empty() const { return mutations.empty(); }
   void Append(RecordBatch&& other) {
     for (auto& m : other.mutations)

@@ -66,6 +66,8 @@ inline Result<StateKey> ParseState(std::string_view storage_key) {
   return StateKey{*c, std::string(storage_key.substr(2))};
 }
 
+// Big-endian, so the records of indexes [a, b) are exactly the keys in [Oplog(a), Oplog(b)):
+// the log is trimmed with one range delete (Replica::TruncateOplog).
 inline std::string Oplog(uint64_t index) {
   return std::string(kOplogPrefix) + EncodeU64(index);
 }

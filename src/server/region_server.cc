@@ -251,6 +251,10 @@ void RegionServer::Stop() {
   s.work.reset();
   s.loop.stop();
   s.loop_thread.join();
+  // What this run appended to the WAL: scripts/bench-vs-redis divides it by the writes it sent.
+  const RocksDbWalBytes wal = s.storage->WalBytes();
+  spdlog::info("region {}: wrote {} bytes to the WAL in {} batches", name(), wal.bytes,
+               wal.batches);
   if (Status closed = s.storage->Close(); !closed.ok()) {
     spdlog::error("region {}: closing storage: {}", name(), closed.message());
   }

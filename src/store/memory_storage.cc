@@ -11,6 +11,17 @@ void MemoryStorage::Apply(Contents& contents, const std::string& key,
   }
 }
 
+void MemoryStorage::DeleteRange(const std::string& begin, const std::string& end, UndoBatch* undo) {
+  auto first = visible_.lower_bound(begin);
+  auto last = first;
+  while (last != visible_.end() && last->first < end) {
+    // The undo log keeps each removed key's value, so a crash brings the range back whole.
+    if (undo != nullptr) undo->emplace_back(last->first, last->second);
+    ++last;
+  }
+  visible_.erase(first, last);
+}
+
 void MemoryStorage::Undo(Contents& contents, const std::vector<UndoBatch>& tail) {
   // Newest batch first and, within a batch, last mutation first: a key written twice gets back
   // the value it had before its first write.
@@ -32,6 +43,10 @@ Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
   UndoBatch undo;
   if (!sync) undo.reserve(batch.mutations.size());
   for (const Mutation& m : batch.mutations) {
+    if (m.is_range_delete()) {
+      DeleteRange(m.key, *m.range_end, sync ? nullptr : &undo);
+      continue;
+    }
     if (!sync) {
       auto it = visible_.find(m.key);
       undo.emplace_back(

@@ -9,7 +9,8 @@
 //  1. Visible contents = durable contents + the unsynced tail: the batches written with
 //     sync=false since the last synced write, in order.
 //  2. A synced Write makes itself and the whole unsynced tail durable, as syncing a WAL does.
-//  3. SimulateCrash() drops exactly the unsynced tail, whole batches only (contract 1).
+//  3. SimulateCrash() drops exactly the unsynced tail, whole batches only (contract 1); a range
+//     delete in it is undone with the batch, every key it removed coming back.
 //  4. A failed Write (injected) changes nothing, neither visible nor durable contents.
 //  5. The unsynced tail holds at most kMaxUnsyncedBatches batches; see there.
 #pragma once
@@ -96,6 +97,9 @@ class MemoryStorage final : public Storage {
   static void Apply(Contents& contents, const std::string& key,
                     const std::optional<std::string>& value);
   static void Undo(Contents& contents, const std::vector<UndoBatch>& tail);
+  // Erases the visible keys in [begin, end); with `undo`, records each one's value there first.
+  // REQUIRES: mu_ held.
+  void DeleteRange(const std::string& begin, const std::string& end, UndoBatch* undo);
 
   mutable std::mutex mu_;
   // Everything below is guarded by mu_.

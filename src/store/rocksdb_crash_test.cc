@@ -8,6 +8,9 @@
 // its background thread pools without their threads (and perhaps a mutex one of them held), so
 // its flushes could hang.
 //
+// Each batch also range-deletes the previous batches' marker keys, so recovery checks range
+// deletes replay with their batch.
+//
 // kill -9 leaves the kernel's page cache intact, so this proves atomicity and acknowledgement
 // order, not fsync; losing unsynced data to power loss is modelled by MemoryStorage.
 #include <fcntl.h>
@@ -61,12 +64,22 @@ std::string BatchValue(uint64_t counter, char part) {
   return std::to_string(counter) + part + std::string(kValueBytes, part);
 }
 
+// A key each batch puts while it range-deletes every earlier batch's, so exactly the recovered
+// batch's one survives: a range delete replays from the WAL with its batch, whole or not at all.
+std::string TrashKey(uint64_t counter) {
+  char key[32];
+  std::snprintf(key, sizeof key, "trash/%010" PRIu64, counter);
+  return key;
+}
+
 // One batch: the counter record plus three keys that must appear and disappear with it.
 RecordBatch CrashBatch(uint64_t counter) {
   RecordBatch batch;
   batch.Put("counter", std::to_string(counter));
   for (char part : {'a', 'b', 'c'})
     batch.Put(BatchKey(counter, part), BatchValue(counter, part));
+  batch.DeleteRange("trash/", TrashKey(counter));
+  batch.Put(TrashKey(counter), "");
   return batch;
 }
 
@@ -246,6 +259,13 @@ uint64_t CheckWholeBatches(Storage& db) {
                   return Status::Ok();
                 }).ok());
   EXPECT_EQ(keys, 3 * counter) << "keys of a batch beyond the counter survived";
+  std::vector<std::string> trash;
+  EXPECT_TRUE(db.Scan("trash/", [&](std::string_view key, std::string_view) {
+                  trash.emplace_back(key);
+                  return Status::Ok();
+                }).ok());
+  EXPECT_EQ(trash, std::vector<std::string>{TrashKey(counter)})
+      << "a range delete was lost, half applied or applied beyond its batch";
   return counter;
 }
 

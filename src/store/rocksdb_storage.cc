@@ -12,8 +12,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace meridian {
 namespace {
@@ -151,17 +154,50 @@ Status RocksDbStorage::Close() {
 
 Status RocksDbStorage::Write(const RecordBatch& batch, WriteOptions options) {
   MERIDIAN_ASSERT_MSG(db_ != nullptr, "RocksDbStorage::Write after Close");
+  // A point mutation that a later point mutation of the same key overrides changes nothing the
+  // batch leaves behind (it is atomic), so it is not written: a pass that writes one hot key
+  // fifty times writes its state once (invariant 5). Range deletes are always written.
+  std::unordered_set<std::string_view> later_keys;
+  std::vector<bool> superseded(batch.mutations.size(), false);
+  if (batch.mutations.size() > 1) {
+    later_keys.reserve(batch.mutations.size());
+    for (size_t i = batch.mutations.size(); i-- > 0;) {
+      const Mutation& m = batch.mutations[i];
+      if (m.is_range_delete()) continue;
+      superseded[i] = !later_keys.insert(m.key).second;
+    }
+  }
   rocksdb::WriteBatch rocks_batch;
-  for (const Mutation& m : batch.mutations) {
-    rocksdb::Status s = m.value.has_value() ? rocks_batch.Put(ToSlice(m.key), ToSlice(*m.value))
-                                            : rocks_batch.Delete(ToSlice(m.key));
+  for (size_t i = 0; i < batch.mutations.size(); ++i) {
+    if (superseded[i]) continue;
+    const Mutation& m = batch.mutations[i];
+    rocksdb::Status s;
+    if (m.is_range_delete()) {
+      MERIDIAN_ASSERT(!m.value.has_value());
+      // RocksDB refuses a range whose end sorts before its begin; an empty one deletes nothing.
+      if (!(m.key < *m.range_end)) continue;
+      s = rocks_batch.DeleteRange(ToSlice(m.key), ToSlice(*m.range_end));
+    } else if (m.value.has_value()) {
+      s = rocks_batch.Put(ToSlice(m.key), ToSlice(*m.value));
+    } else {
+      s = rocks_batch.Delete(ToSlice(m.key));
+    }
     if (!s.ok()) return FromRocks(s, "batch", path_);
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = options.sync;
   rocksdb::Status s = db_->Write(write_options, &rocks_batch);
   if (!s.ok()) return FromRocks(s, "write", path_);
+  // The batch's encoding is what RocksDB appends to the WAL, plus a 7-byte record header (a
+  // group of concurrent Writes shares one record, so this counts a few bytes high then).
+  batch_bytes_.fetch_add(rocks_batch.GetDataSize() + kWalRecordHeaderBytes,
+                         std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
+}
+
+RocksDbWalBytes RocksDbStorage::WalBytes() const {
+  return {batches_.load(std::memory_order_relaxed), batch_bytes_.load(std::memory_order_relaxed)};
 }
 
 Status RocksDbStorage::Sync() {
@@ -209,6 +245,7 @@ Result<RocksDbWriteStats> RocksDbStorage::WriteStats() const {
   stats.writes_by_self = statistics_->getTickerCount(rocksdb::WRITE_DONE_BY_SELF);
   stats.writes_by_other = statistics_->getTickerCount(rocksdb::WRITE_DONE_BY_OTHER);
   stats.wal_syncs = statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+  stats.wal_bytes = statistics_->getTickerCount(rocksdb::WAL_FILE_BYTES);
   return stats;
 }
 

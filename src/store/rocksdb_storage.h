@@ -10,8 +10,11 @@
 //     leave the write path at RocksDB's grouping defaults (see rocksdb_storage.cc).
 //  4. Every RocksDB failure becomes a Status naming the database path and RocksDB's message;
 //     nothing throws.
+//  5. A point mutation that a later point mutation of the same batch overrides is not written
+//     (the result is the same, the batch being atomic); range deletes map to DeleteRange.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -86,6 +89,13 @@ struct RocksDbWriteStats {
   uint64_t writes_by_self = 0;   // Writes committed by their own thread (as group leader)
   uint64_t writes_by_other = 0;  // Writes committed by another thread's group
   uint64_t wal_syncs = 0;        // WAL fsyncs; less than synced Writes means groups formed
+  uint64_t wal_bytes = 0;        // bytes of write batches appended to the WAL (no headers)
+};
+
+// What the Writes so far appended to the WAL: evidence for the bytes a client write costs.
+struct RocksDbWalBytes {
+  uint64_t batches = 0;  // Writes (an empty one still appends its 12-byte header)
+  uint64_t bytes = 0;    // their WAL records: each batch's encoding plus the record header
 };
 
 class RocksDbStorage final : public Storage {
@@ -124,6 +134,8 @@ class RocksDbStorage final : public Storage {
 
   // FAILED_PRECONDITION unless opened with collect_statistics.
   Result<RocksDbWriteStats> WriteStats() const;
+  // Counted on every Write, statistics or not (two relaxed atomic adds).
+  RocksDbWalBytes WalBytes() const;
 
   const std::string& path() const { return path_; }
 
@@ -140,6 +152,10 @@ class RocksDbStorage final : public Storage {
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;                  // null once closed
   std::shared_ptr<rocksdb::Statistics> statistics_;  // null unless collect_statistics
+  // log::Writer's header: checksum (4), length (2), type (1).
+  static constexpr uint64_t kWalRecordHeaderBytes = 7;
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> batch_bytes_{0};
 };
 
 }  // namespace meridian

@@ -99,6 +99,48 @@ TYPED_TEST(StorageConformanceTest, BatchAppliesInOrderLastMutationWins) {
   EXPECT_EQ(this->ScanAll(""), (Entries{{"b", "2"}, {"c", "3"}}));
 }
 
+TYPED_TEST(StorageConformanceTest, DeleteRangeRemovesExactlyTheHalfOpenRange) {
+  for (const std::string& key : {"a"s, "b"s, "b\0"s, "b\x01"s, "bz\xff"s, "c"s, "c\0"s, "\xff"s})
+    this->Put(key, "v");
+  RecordBatch batch;
+  batch.DeleteRange("b", "c");  // b, b\0, b\x01 and bz\xff; not c, the end, nor c\0 after it
+  ASSERT_EQ(batch.mutations.size(), 1u);
+  ASSERT_TRUE(this->storage_->Write(batch).ok());
+  Entries left = {{"a", "v"}, {"c", "v"}, {"c\0"s, "v"}, {"\xff", "v"}};
+  EXPECT_EQ(this->ScanAll(""), left);
+  EXPECT_EQ(this->Get("b"), std::nullopt);
+
+  RecordBatch nothing;
+  nothing.DeleteRange("c", "c");  // empty
+  nothing.DeleteRange("z", "a");  // reversed: empty too
+  EXPECT_TRUE(nothing.empty());   // RecordBatch records no empty range ...
+  // ... and a Storage given one anyway deletes nothing and does not fail.
+  nothing.mutations.push_back({"z", std::nullopt, "a"});
+  nothing.mutations.push_back({"c", std::nullopt, "c"});
+  EXPECT_TRUE(this->storage_->Write(nothing).ok());
+  EXPECT_EQ(this->ScanAll(""), left);
+
+  RecordBatch everything;
+  everything.DeleteRange(""s, "\xff\xff"s);
+  ASSERT_TRUE(this->storage_->Write(everything, {.sync = false}).ok());
+  EXPECT_EQ(this->ScanAll(""), Entries{});
+}
+
+TYPED_TEST(StorageConformanceTest, DeleteRangeAppliesInBatchOrder) {
+  this->Put("r/1", "old");
+  this->Put("r/4", "old");
+  RecordBatch batch;
+  batch.Put("r/2", "before");  // put before the range delete: removed by it
+  batch.Put("r/3", "before");
+  batch.DeleteRange("r/", "r/4");
+  batch.Put("r/3", "after");  // put after it: kept
+  batch.Put("r/1", "after");
+  ASSERT_TRUE(this->storage_->Write(batch, {.sync = false}).ok());
+  EXPECT_EQ(this->ScanAll("r/"), (Entries{{"r/1", "after"}, {"r/3", "after"}, {"r/4", "old"}}));
+  EXPECT_TRUE(this->storage_->Sync().ok());
+  EXPECT_EQ(this->ScanAll("r/"), (Entries{{"r/1", "after"}, {"r/3", "after"}, {"r/4", "old"}}));
+}
+
 TYPED_TEST(StorageConformanceTest, EmptyBatchIsOkAndChangesNothing) {
   this->Put("k", "v");
   EXPECT_TRUE(this->storage_->Write(RecordBatch{}, {.sync = true}).ok());
@@ -221,13 +263,21 @@ TYPED_TEST(StorageConformanceTest, MatchesMapModel) {
     std::map<std::string, std::string> model;
     const auto batches = *rc::gen::container<std::vector<std::vector<std::pair<int, int>>>>(
         rc::gen::container<std::vector<std::pair<int, int>>>(
-            rc::gen::pair(rc::gen::inRange(0, 6), rc::gen::inRange(-1, 3))));
+            rc::gen::pair(rc::gen::inRange(0, 6), rc::gen::inRange(-3, 3))));
+    auto key_of = [&](int k) {
+      return root + std::string(1, "\0a\xff"[k % 3]) + std::to_string(k);
+    };
     for (const auto& mutations : batches) {
       RecordBatch batch;
       for (auto [k, v] : mutations) {
-        // Keys include NUL and 0xff bytes; v == -1 deletes.
-        std::string key = root + std::string(1, "\0a\xff"[k % 3]) + std::to_string(k);
-        if (v < 0) {
+        // Keys include NUL and 0xff bytes; v == -1 deletes; v == -2 and -3 delete a range from
+        // the key to another key (empty when that one sorts first) or to the end of the case.
+        std::string key = key_of(k);
+        if (v <= -2) {
+          const std::string end = v == -2 ? key_of((k + 2) % 6) : root + "\xff\xff";
+          batch.DeleteRange(key, end);
+          if (key < end) model.erase(model.lower_bound(key), model.lower_bound(end));
+        } else if (v < 0) {
           batch.Delete(key);
           model.erase(key);
         } else {
