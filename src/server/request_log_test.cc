@@ -20,8 +20,8 @@ TEST(RequestLogTest, RequestIdsAreShortAndPlain) {
 
 TEST(RequestLogTest, TheSlowLineIsOneLineOfJsonWhateverTheTarget) {
   const std::string target = "/profile/a\"b\n{\"forged\":1}\xff" + std::string(1000, 'x');
-  const std::string line = SlowRequestJson(
-      {"region", "eu", "0000000000000abc", "GET", target, 200, 812.34, 500});
+  const std::string line =
+      SlowRequestJson({"region", "eu", "0000000000000abc", "GET", target, 200, 812.34, 500});
   EXPECT_EQ(line.find('\n'), std::string::npos) << line;
   const nlohmann::json parsed = nlohmann::json::parse(line);
   EXPECT_EQ(parsed["slow_request"], "region");
