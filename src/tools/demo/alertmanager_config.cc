@@ -2,21 +2,9 @@
 
 #include <sstream>
 
+#include "tools/demo/prometheus_config.h"
+
 namespace meridian {
-
-namespace {
-
-// A YAML single-quoted scalar (a quote is doubled, nothing else is special).
-std::string Quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
-}  // namespace
 
 std::string AlertmanagerConfig(const AlertmanagerFiles& files) {
   std::ostringstream out;
@@ -30,13 +18,13 @@ std::string AlertmanagerConfig(const AlertmanagerFiles& files) {
       << "receivers:\n"
       << "  - name: meridian-demo\n"
       << "    webhook_configs:\n"
-      << "      - url: " << Quoted(files.webhook_url) << "\n"
+      << "      - url: " << YamlQuoted(files.webhook_url) << "\n"
       << "        send_resolved: true\n";
   if (!files.token_file.empty()) {
     out << "        http_config:\n"
         << "          authorization:\n"
         << "            type: Bearer\n"
-        << "            credentials_file: " << Quoted(files.token_file) << "\n";
+        << "            credentials_file: " << YamlQuoted(files.token_file) << "\n";
   }
   return out.str();
 }

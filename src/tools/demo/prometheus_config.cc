@@ -9,16 +9,6 @@ namespace meridian {
 
 namespace {
 
-// A YAML single-quoted scalar: safe for any path (a quote is doubled, nothing else is special).
-std::string Quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 std::string Seconds(int64_t ms) {
   std::ostringstream out;
   out << static_cast<double>(ms) / 1000.0;
@@ -32,7 +22,7 @@ void Job(std::ostringstream& out, const std::string& job, const std::string& pat
       << "    static_configs:\n";
   // One static config per target, so each region's carries its own `region` label.
   for (const auto& [address, region] : targets) {
-    out << "      - targets: [" << Quoted(address.ToString()) << "]\n";
+    out << "      - targets: [" << YamlQuoted(address.ToString()) << "]\n";
     if (!region.empty()) out << "        labels: {region: " << region << "}\n";
   }
 }
@@ -50,13 +40,13 @@ std::string PrometheusScrapeConfig(const ClusterConfig& config, const Prometheus
   if (!files.rule_files.empty()) {
     out << "rule_files:\n";
     for (const std::string& file : files.rule_files)
-      out << "  - " << Quoted(file) << "\n";
+      out << "  - " << YamlQuoted(file) << "\n";
   }
   if (!files.alertmanager.empty()) {
     out << "alerting:\n"
         << "  alertmanagers:\n"
         << "    - static_configs:\n"
-        << "        - targets: [" << Quoted(files.alertmanager) << "]\n";
+        << "        - targets: [" << YamlQuoted(files.alertmanager) << "]\n";
   }
   out << "scrape_configs:\n";
   std::vector<std::pair<HostPort, std::string>> regions;
@@ -66,6 +56,15 @@ std::string PrometheusScrapeConfig(const ClusterConfig& config, const Prometheus
   Job(out, "meridian_router", "/router/metrics", {{config.router.http, ""}});
   Job(out, "meridian_wan", "/metrics", {{config.wan.admin, ""}});
   return out.str();
+}
+
+std::string YamlQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
 }
 
 int64_t OneWayDelayMs(const ClusterConfig& config, RegionId origin, RegionId region) {

@@ -38,6 +38,10 @@ std::string LinkDelayRules(const ClusterConfig& config);
 
 // The one-way delay in ms from `origin` to `region` over direct replication links; 0 when they
 // are the same region. REQUIRES: both are regions of `config`, connected by its topology.
+// A YAML single-quoted scalar: safe for any path or URL (a quote is doubled, nothing else is
+// special). Alertmanager's generated config uses it too.
+std::string YamlQuoted(const std::string& text);
+
 int64_t OneWayDelayMs(const ClusterConfig& config, RegionId origin, RegionId region);
 
 }  // namespace meridian
