@@ -36,6 +36,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "UNAVAILABLE";
     case StatusCode::kDataLoss:
       return "DATA_LOSS";
+    case StatusCode::kMisdirected:
+      return "MISDIRECTED";
   }
   return "UNKNOWN";
 }

@@ -35,6 +35,9 @@ enum class StatusCode : int {
   kInternal = 13,
   kUnavailable = 14,
   kDataLoss = 15,
+  // The request is for data this region may not hold (a key pinned to other regions by a
+  // residency rule): the message names the regions to ask. HTTP 421 Misdirected Request.
+  kMisdirected = 16,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -86,6 +89,9 @@ inline Status Unavailable(std::string m) {
 }
 inline Status DeadlineExceeded(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
+inline Status Misdirected(std::string m) {
+  return Status(StatusCode::kMisdirected, std::move(m));
 }
 inline Status Internal(std::string m) {
   return {StatusCode::kInternal, std::move(m)};

@@ -15,6 +15,8 @@
 //  5. topology == kHub iff hub is set, and hub names a region.
 //  6. When router.resp is set, every region has a resp listener.
 //  7. tls, when present, is either plaintext (nothing else set) or names a non-empty dir.
+//  8. residency rules have non-empty prefixes, a known class or none, at least one region, and no
+//     two share prefix and class.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +104,18 @@ struct TlsConfig {
   bool operator==(const TlsConfig&) const = default;
 };
 
+// One rule of the optional `residency:` section (docs/residency.md):
+//   residency:
+//     - prefix: "gdpr:"     # keys starting with it
+//       regions: [eu, eu2]  # may be held by these regions only
+//       class: profile      # optional: only keys of this class (default: every class)
+struct ResidencyRuleConfig {
+  std::string prefix;
+  std::string data_class;         // "" (every class), "profile", "counter", "tags" or "register"
+  std::vector<RegionId> regions;  // ascending, unique
+  bool operator==(const ResidencyRuleConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::vector<RegionConfig> regions;
   Topology topology = Topology::kMesh;
@@ -111,6 +125,7 @@ struct ClusterConfig {
   RouterConfig router;
   std::optional<AuthConfig> auth;
   std::optional<TlsConfig> tls;
+  std::vector<ResidencyRuleConfig> residency;
 
   // The id of the region called `name`, or nullopt.
   std::optional<RegionId> RegionIdByName(std::string_view name) const;
@@ -135,7 +150,8 @@ std::string FormatClusterConfig(const ClusterConfig& config);
 
 // A copy of `config` with only the regions named in `names` (in the order of `config`), their
 // links, and `topology` (hub: the first region kept, when the config's hub is not among them).
-// InvalidArgument naming an unknown region, or when fewer than one remains.
+// A residency rule keeps its regions that remain. InvalidArgument naming an unknown region, when
+// fewer than one remains, or when a residency rule would keep none of its regions.
 Result<ClusterConfig> SubsetClusterConfig(const ClusterConfig& config,
                                           const std::vector<std::string>& names, Topology topology);
 

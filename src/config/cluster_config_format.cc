@@ -60,6 +60,14 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     y << "tls:\n  dir: " << Quoted(config.tls->dir) << "\n"
       << "  client: " << (config.tls->client ? "true" : "false") << "\n";
   }
+  if (!config.residency.empty()) y << "residency:\n";
+  for (const ResidencyRuleConfig& rule : config.residency) {
+    y << "  - prefix: " << Quoted(rule.prefix) << "\n    regions: [";
+    for (size_t i = 0; i < rule.regions.size(); ++i)
+      y << (i > 0 ? ", " : "") << config.regions[rule.regions[i]].name;
+    y << "]\n";
+    if (!rule.data_class.empty()) y << "    class: " << rule.data_class << "\n";
+  }
   return y.str();
 }
 
@@ -91,6 +99,19 @@ Result<ClusterConfig> SubsetClusterConfig(const ClusterConfig& config,
   for (const LinkConfig& l : config.links) {
     auto a = new_id(l.a), b = new_id(l.b);
     if (a && b) out.links.push_back({*a, *b, l.rtt_ms, l.jitter_ms});
+  }
+  out.residency.clear();
+  for (const ResidencyRuleConfig& rule : config.residency) {
+    ResidencyRuleConfig kept_rule = rule;
+    kept_rule.regions.clear();
+    for (RegionId r : rule.regions) {
+      if (auto id = new_id(r)) kept_rule.regions.push_back(*id);
+    }
+    if (kept_rule.regions.empty()) {
+      return InvalidArgument("the residency rule for '" + rule.prefix +
+                             "' would keep none of its regions");
+    }
+    out.residency.push_back(std::move(kept_rule));
   }
   out.topology = topology;
   out.hub.reset();

@@ -4,6 +4,7 @@
 // one try block is in ParseClusterConfig). It is fuzzed by config_fuzz.cc.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -298,6 +299,45 @@ Status ParseTls(ParseState& state, const Field& field, ClusterConfig& config) {
   return Status::Ok();
 }
 
+// Invariant 8.
+Status ParseResidency(ParseState& state, const Field& field, ClusterConfig& config) {
+  const YamlReader& r = state.reader;
+  MERIDIAN_ASSIGN_OR_RETURN(items, r.Sequence(field));
+  for (const Field& item : items) {
+    MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(item, {"prefix", "regions", "class"}));
+    ResidencyRuleConfig rule;
+    MERIDIAN_ASSIGN_OR_RETURN(prefix_field, r.Required(item, keys, "prefix"));
+    MERIDIAN_ASSIGN_OR_RETURN(prefix, r.String(prefix_field));
+    rule.prefix = prefix;
+    if (const Field* data_class = Optional(keys, "class")) {
+      MERIDIAN_ASSIGN_OR_RETURN(name, r.String(*data_class));
+      if (name != "profile" && name != "counter" && name != "tags" && name != "register") {
+        return r.Error(*data_class,
+                       "must be profile, counter, tags or register, got '" + name + "'");
+      }
+      rule.data_class = name;
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(regions_field, r.Required(item, keys, "regions"));
+    MERIDIAN_ASSIGN_OR_RETURN(regions, r.Sequence(regions_field));
+    if (regions.empty()) return r.Error(regions_field, "must name at least one region");
+    for (const Field& region : regions) {
+      MERIDIAN_ASSIGN_OR_RETURN(id, ReadRegionRef(state, region, config));
+      if (std::find(rule.regions.begin(), rule.regions.end(), id) != rule.regions.end()) {
+        return r.Error(region, "region named twice");
+      }
+      rule.regions.push_back(id);
+    }
+    std::sort(rule.regions.begin(), rule.regions.end());
+    for (const ResidencyRuleConfig& other : config.residency) {
+      if (other.prefix == rule.prefix && other.data_class == rule.data_class) {
+        return r.Error(prefix_field, "another rule has the prefix '" + rule.prefix + "'");
+      }
+    }
+    config.residency.push_back(std::move(rule));
+  }
+  return Status::Ok();
+}
+
 // Invariant 4: one machine, so any two listeners on the same port collide whatever the host.
 Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
   const Field& wan_base = state.wan_base_port;
@@ -321,8 +361,8 @@ Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
 Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   const YamlReader& r = state.reader;
   const Field root = YamlReader::Root(node);
-  MERIDIAN_ASSIGN_OR_RETURN(
-      keys, r.Map(root, {"regions", "topology", "hub", "links", "wan", "router", "auth", "tls"}));
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(root, {"regions", "topology", "hub", "links", "wan",
+                                               "router", "auth", "tls", "residency"}));
   ClusterConfig config;
   MERIDIAN_ASSIGN_OR_RETURN(regions, r.Required(root, keys, "regions"));
   MERIDIAN_RETURN_IF_ERROR(ParseRegions(state, regions, config));
@@ -338,6 +378,9 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   }
   if (const Field* tls = Optional(keys, "tls")) {
     MERIDIAN_RETURN_IF_ERROR(ParseTls(state, *tls, config));
+  }
+  if (const Field* residency = Optional(keys, "residency")) {
+    MERIDIAN_RETURN_IF_ERROR(ParseResidency(state, *residency, config));
   }
   MERIDIAN_RETURN_IF_ERROR(CheckPorts(state, config));
   return config;

@@ -21,12 +21,14 @@ enum class Consistency : uint8_t {
   kAll,     // answer after every region did (unavailable while any region is unreachable)
 };
 
+// How many regions must hold a write durably before it is answered, this one included (see
+// RegionNode's contract 5): `replicas` (1 is the default, ?w=local), or a majority (?w=majority)
+// or every one (?w=all) of the regions that may hold the key (its residency set, contract 6).
+enum class WriteLevel : uint8_t { kCount, kMajority, kAll };
 struct WriteCommand {
   ClientWrite write;
-  // Regions that must hold the write durably before it is answered, this one included: 1 (the
-  // default, ?w=local), a majority (?w=majority) or every region (?w=all). See RegionNode's
-  // contract 5.
-  uint32_t replicas = 1;
+  uint32_t replicas = 1;  // kCount only
+  WriteLevel level = WriteLevel::kCount;
 };
 struct ReadCommand {
   StateKey key;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/assert.h"
+#include "node/prefixed_storage.h"
 #include "replica/storage_keys.h"
 
 namespace meridian {
@@ -41,6 +42,28 @@ Result<bool> StorageIsEmpty(const Storage& storage) {
   return true;
 }
 
+// A pinned group's records: "g" and its mask in hex, apart from every other record kind.
+std::string GroupStoragePrefix(RegionMask mask) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "g";
+  for (int shift = 28; shift >= 0; shift -= 4)
+    out.push_back(kHex[(mask >> shift) & 0xF]);
+  out.push_back('/');
+  return out;
+}
+
+// The replica options of `group`: ids are member indexes, and members replicate as a mesh.
+ReplicaOptions GroupReplicaOptions(const ReplicaOptions& base, const ReplicationGroupLayout& group,
+                                   RegionId self) {
+  ReplicaOptions o = base;
+  const auto it = std::find(group.members.begin(), group.members.end(), self);
+  o.self = static_cast<RegionId>(it - group.members.begin());
+  o.region_count = static_cast<RegionId>(group.members.size());
+  o.topology = Topology::kMesh;
+  o.hub = 0;
+  return o;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
@@ -49,18 +72,45 @@ Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
   if (options.region_names.size() != options.replica.region_count) {
     return InvalidArgument("region node: one name per region needed");
   }
+  if (options.residency.empty()) options.residency = Residency(options.replica.region_count);
+  const Residency& residency = options.residency;
+  if (residency.groups().front().members.size() != options.replica.region_count) {
+    return InvalidArgument("region node: the residency rules are for another cluster size");
+  }
+  bool fresh = false;  // a cluster's birth: every replica starts complete (no rejoin wait)
   if (options.new_cluster) {
     auto empty = StorageIsEmpty(storage);
     if (!empty.ok()) return empty.status();
-    if (*empty) {
-      // A cluster's birth: the replica and the handle node start complete (no rejoin wait) and
-      // persist their incarnation and marker with the first step.
-      options.strong.rejoining = false;
-      auto replica = std::make_unique<Replica>(options.replica);
-      auto strong = std::make_unique<StrongNode>(options.strong);
-      return std::unique_ptr<RegionNode>(
-          new RegionNode(std::move(options), std::move(replica), std::move(strong)));
+    fresh = *empty;
+  }
+  std::vector<PinnedGroup> pinned;
+  for (size_t g = 1; g < residency.groups().size(); ++g) {
+    const ReplicationGroupLayout& layout = residency.groups()[g];
+    if (!Residency::Holds(layout.mask, options.replica.self)) continue;
+    PinnedGroup group{g, GroupStoragePrefix(layout.mask), nullptr};
+    const ReplicaOptions group_options =
+        GroupReplicaOptions(options.replica, layout, options.replica.self);
+    if (fresh) {
+      group.replica = std::make_unique<Replica>(group_options);
+    } else {
+      auto replica =
+          Replica::Recover(group_options, PrefixedStorage(storage, group.storage_prefix));
+      if (!replica.ok()) {
+        return Status(replica.status().code(), "residency group " +
+                                                   MaskNames(layout.mask, options.region_names) +
+                                                   ": " + replica.status().message());
+      }
+      group.replica = std::move(replica).value();
     }
+    pinned.push_back(std::move(group));
+  }
+  if (fresh) {
+    // The replica and the handle node persist their incarnation and marker with the first step.
+    options.strong.rejoining = false;
+    auto replica = std::make_unique<Replica>(options.replica);
+    auto strong = std::make_unique<StrongNode>(options.strong);
+    return std::unique_ptr<RegionNode>(new RegionNode(std::move(options), std::move(replica),
+                                                      std::move(pinned), std::move(strong)));
   }
   auto replica = Replica::Recover(options.replica, storage, progress);
   if (!replica.ok()) return replica.status();
@@ -70,18 +120,102 @@ Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
   if (!strong.ok()) {
     return Status(strong.status().code(), "handles: " + strong.status().message());
   }
-  return std::unique_ptr<RegionNode>(
-      new RegionNode(std::move(options), std::move(replica).value(), std::move(strong).value()));
+  return std::unique_ptr<RegionNode>(new RegionNode(std::move(options), std::move(replica).value(),
+                                                    std::move(pinned), std::move(strong).value()));
 }
 
 RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> replica,
-                       std::unique_ptr<StrongNode> strong)
+                       std::vector<PinnedGroup> pinned, std::unique_ptr<StrongNode> strong)
     : options_(std::move(options)),
       replica_(std::move(replica)),
+      pinned_(std::move(pinned)),
       strong_(std::move(strong)),
       links_up_(options_.replica.region_count, false),
-      links_verified_(options_.replica.region_count, false),
-      durable_applied_(replica_->applied()) {}  // everything recovered is on disk
+      links_verified_(options_.replica.region_count, false) {
+  durable_applied_ = SlotApplied();  // everything recovered is on disk
+}
+
+// --- residency groups (contract 6) ---
+
+Replica* RegionNode::MutableGroupReplica(size_t group) {
+  if (group == 0) return replica_.get();
+  for (PinnedGroup& g : pinned_) {
+    if (g.index == group) return g.replica.get();
+  }
+  return nullptr;
+}
+
+const Replica* RegionNode::group_replica(size_t group) const {
+  return const_cast<RegionNode*>(this)->MutableGroupReplica(group);
+}
+
+std::vector<std::pair<size_t, const Replica*>> RegionNode::replicas() const {
+  std::vector<std::pair<size_t, const Replica*>> out{{0, replica_.get()}};
+  for (const PinnedGroup& g : pinned_)
+    out.emplace_back(g.index, g.replica.get());
+  return out;
+}
+
+uint32_t RegionNode::GroupSize(size_t group) const {
+  return static_cast<uint32_t>(options_.residency.groups()[group].members.size());
+}
+
+std::optional<RegionId> RegionNode::LocalId(size_t group, RegionId region) const {
+  const std::vector<RegionId>& members = options_.residency.groups()[group].members;
+  const auto it = std::find(members.begin(), members.end(), region);
+  if (it == members.end()) return std::nullopt;
+  return static_cast<RegionId>(it - members.begin());
+}
+
+RegionId RegionNode::GlobalId(size_t group, RegionId local) const {
+  return options_.residency.groups()[group].members[local];
+}
+
+VersionVector RegionNode::ToSlots(size_t group, const VersionVector& local) const {
+  const ReplicationGroupLayout& layout = options_.residency.groups()[group];
+  VersionVector slots;
+  for (RegionId i = 0; i < layout.members.size(); ++i)
+    slots.Set(layout.slot_base + i, local.Get(i));
+  return slots;
+}
+
+VersionVector RegionNode::FromSlots(size_t group, const VersionVector& slots) const {
+  const ReplicationGroupLayout& layout = options_.residency.groups()[group];
+  VersionVector local;
+  for (RegionId i = 0; i < layout.members.size(); ++i)
+    local.Set(i, slots.Get(layout.slot_base + i));
+  return local;
+}
+
+Dot RegionNode::ToSlot(size_t group, Dot local) const {
+  if (local.seq == 0) return local;
+  return Dot{options_.residency.groups()[group].slot_base + local.origin, local.seq};
+}
+
+VersionVector RegionNode::SlotApplied() const {
+  VersionVector slots = ToSlots(0, replica_->applied());
+  for (const PinnedGroup& g : pinned_)
+    slots.Merge(ToSlots(g.index, g.replica->applied()));
+  return slots;
+}
+
+bool RegionNode::HasApplied(size_t group, const VersionVector& token) const {
+  return group_replica(group)->HasApplied(FromSlots(group, token));
+}
+
+Result<size_t> RegionNode::GroupHere(const StateKey& key) {
+  if (options_.bugs.residency_ignored) return size_t{0};  // seeded bug (self-check)
+  const size_t group = options_.residency.GroupOf(key);
+  if (group == 0 || group_replica(group) != nullptr) return group;
+  ++misdirected_;
+  // The key itself stays out of the message: a region outside the set does not log it.
+  const ResidencyRule* rule = options_.residency.RuleFor(key);
+  return Misdirected("this key is pinned to regions " +
+                     MaskNames(options_.residency.groups()[group].mask, options_.region_names) +
+                     " (residency rule for prefix '" + rule->prefix + "'); region " +
+                     options_.region_names[options_.replica.self] +
+                     " does not hold it: send it to one of those");
+}
 
 void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, NodeOutput* out) {
   if (Status refused = Refusal(); !refused.ok()) {
@@ -107,18 +241,34 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
     return;
   }
   if (message.has_strong()) {
+    if (message.group() != 0) {
+      ++peer_messages_refused_;
+      return;
+    }
     StrongOutput step;
     strong_->OnMessage(from, message.strong(), &step);
     AbsorbStrong(std::move(step), now, out);
     return;
   }
+  // Contract 6: a group's message comes from a member, to a member.
+  size_t group = 0;
+  if (message.group() != 0) {
+    const std::optional<size_t> found = options_.residency.GroupByMask(message.group());
+    group = found.value_or(0);
+  }
+  Replica* replica = message.group() == 0 || group != 0 ? MutableGroupReplica(group) : nullptr;
+  const std::optional<RegionId> local = LocalId(group, from);
+  if (replica == nullptr || !local) {
+    ++peer_messages_refused_;
+    return;
+  }
   Output step;
-  replica_->OnMessage(from, message, now.physical_ms, &step);
+  replica->OnMessage(*local, message, now.physical_ms, &step);
   for (const auto& [peer, reply] : step.read_replies)
-    OnReadReply(peer, reply, out);
+    OnReadReply(group, peer, reply, out);
   step.read_replies.clear();
   const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
-  Absorb(std::move(step), out);
+  Absorb(group, std::move(step), out);
   if (progressed) ServeSatisfiedWaits(now, out);
   if (!replication_waits_.empty()) ServeReplicatedWrites(out);  // an acknowledgement came
 }
@@ -127,14 +277,23 @@ void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput*
   if (peer >= links_up_.size() || peer == options_.replica.self) return;
   links_up_[peer] = up;
   if (!up) links_verified_[peer] = false;
-  if (!up) replica_->OnPeerDisconnected(peer);
-  if (!up || health_ == RegionHealth::kFailed) return;
-  StrongOutput strong_step;
-  strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any region
-  AbsorbStrong(std::move(strong_step), now, out);
-  Output step;
-  replica_->OnPeerConnected(peer, &step);  // a no-op for non-neighbours (handles only)
-  Absorb(std::move(step), out);
+  for (auto [group, unused] : replicas()) {
+    const std::optional<RegionId> local = LocalId(group, peer);
+    if (!local) continue;
+    Replica* replica = MutableGroupReplica(group);
+    if (!up) {
+      replica->OnPeerDisconnected(*local);
+    } else if (health_ != RegionHealth::kFailed) {
+      if (group == 0) {
+        StrongOutput strong_step;
+        strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any
+        AbsorbStrong(std::move(strong_step), now, out);
+      }
+      Output step;
+      replica->OnPeerConnected(*local, &step);  // a no-op for non-neighbours (handles only)
+      Absorb(group, std::move(step), out);
+    }
+  }
 }
 
 void RegionNode::OnLinkVerified(RegionId peer, bool verified) {
@@ -145,10 +304,13 @@ void RegionNode::OnLinkVerified(RegionId peer, bool verified) {
 void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
   ExpireWaits(now, out);
   if (health_ == RegionHealth::kFailed) return;
-  Output step;
-  replica_->Tick(now.physical_ms, &step);
-  const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
-  Absorb(std::move(step), out);
+  bool progressed = false;
+  for (auto [group, unused] : replicas()) {
+    Output step;
+    MutableGroupReplica(group)->Tick(now.physical_ms, &step);
+    progressed = progressed || !step.applied.empty() || step.merged_snapshot.has_value();
+    Absorb(group, std::move(step), out);
+  }
   StrongOutput strong_step;
   strong_->Tick(&strong_step);
   AbsorbStrong(std::move(strong_step), now, out);
@@ -166,16 +328,21 @@ uint64_t RegionNode::TakeRecords(RecordBatch& records, NodeOutput* out) {
   if (records.empty()) return step_;
   ++step_;
   out->records.Append(std::move(records));
-  step_applied_.emplace_back(step_, replica_->applied());
+  step_applied_.emplace_back(step_, SlotApplied());
   return step_;
 }
 
-void RegionNode::Absorb(Output step, NodeOutput* out) {
+void RegionNode::Absorb(size_t group, Output step, NodeOutput* out) {
   const uint64_t before = step_;
   // The keys whose state the step writes (ops applied, a state transfer merged): a read of them
-  // waits until the step is durable.
+  // waits until the step is durable. Keys are unique across groups (a key has one group).
   for (const Mutation& m : step.records.mutations) {
     if (auto key = storage_keys::ParseState(m.key); key.ok()) pending_keys_.push_back(*key);
+  }
+  if (group != 0) {
+    for (const PinnedGroup& g : pinned_) {
+      if (g.index == group) PrefixRecords(g.storage_prefix, step.records);
+    }
   }
   TakeRecords(step.records, out);
   if (step_ != before) {
@@ -183,10 +350,28 @@ void RegionNode::Absorb(Output step, NodeOutput* out) {
       undurable_keys_[std::move(key)] = step_;
   }
   pending_keys_.clear();
-  for (auto& op : step.applied)
-    out->applied.push_back(std::move(op));
-  for (auto& [to, message] : step.messages)
-    HoldMessage(to, std::move(message), out);
+  if (group == 0) {
+    for (auto& op : step.applied)
+      out->applied.push_back(std::move(op));
+  }
+  const RegionMask mask = group == 0 ? 0 : options_.residency.groups()[group].mask;
+  for (auto& [to, message] : step.messages) {
+    message.set_group(mask);
+    if (group == 0 && message.has_snapshot() && options_.bugs.snapshot_includes_pinned) {
+      AddPinnedStates(message.mutable_snapshot());  // seeded bug (self-check)
+    }
+    HoldMessage(GlobalId(group, to), std::move(message), out);
+  }
+}
+
+void RegionNode::AddPinnedStates(pb::SnapshotChunk* chunk) const {
+  for (const PinnedGroup& g : pinned_) {
+    for (const auto& [key, state] : g.replica->states()) {
+      pb::KeyStateEntry* entry = chunk->add_entries();
+      entry->set_storage_key(storage_keys::State(key));
+      EncodeState(state, entry->mutable_state());
+    }
+  }
 }
 
 void RegionNode::AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out) {
@@ -248,9 +433,10 @@ void RegionNode::Release(NodeOutput* out) {
   // leave as one message, within the replica's batch bounds: a pass of fifty writes costs each
   // link one message, not fifty. Only consecutive batches of a peer merge, so per-peer order
   // is kept.
-  std::map<RegionId, std::pair<size_t, size_t>> open_batch;  // peer -> (index in out, bytes)
+  // (peer, group) -> (index in out, bytes): batches of different groups never merge.
+  std::map<std::pair<RegionId, uint32_t>, std::pair<size_t, size_t>> open_batch;
   auto send = [&](std::pair<RegionId, pb::PeerMessage> message) {
-    const RegionId to = message.first;
+    const std::pair<RegionId, uint32_t> to{message.first, message.second.group()};
     if (!message.second.has_ops()) {
       open_batch.erase(to);
       out->messages.push_back(std::move(message));
@@ -364,6 +550,7 @@ NodeStats RegionNode::stats() const {
   s.coalesced_messages = coalesced_messages_;
   s.peer_messages_refused = peer_messages_refused_;
   s.read_replies_refused = read_replies_refused_;
+  s.misdirected = misdirected_;
   return s;
 }
 

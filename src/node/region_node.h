@@ -33,6 +33,13 @@
 //     op only after syncing it), with the count in WriteReply::replicated_to; or, past
 //     write_wait_ms, with DeadlineExceeded saying how many regions hold it: the write stays applied
 //     and keeps replicating, and a retry with the same idempotency key waits again.
+//  6. Residency (src/replica/residency.h): a key pinned by a rule lives in the replica of its
+//     group, one per set of allowed regions this region belongs to, with its own storage prefix
+//     and peer messages tagged with the group. Nothing of a group reaches a region outside it:
+//     its messages go to members only, and a command for a key of a group this region is not
+//     in is answered Misdirected, naming the allowed regions, before anything changes. Write
+//     levels and quorum reads of a pinned key count the group's members. Vectors handed to
+//     clients (write replies, read tokens) are in the residency's slot space.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +57,7 @@
 #include "base/storage.h"
 #include "node/commands.h"
 #include "replica/replica.h"
+#include "replica/residency.h"
 #include "strong/strong_node.h"
 
 namespace meridian {
@@ -77,12 +85,16 @@ struct NodeBugs {
   bool forget_storage_failure = false;      // OnStorageFailed counts the steps as durable instead
   bool session_wait_ignores_token = false;  // a session read answers without waiting
   bool quorum_read_local = false;           // a quorum read answers from this region alone
+  bool residency_ignored = false;           // pinned keys are written to the group of every region
+  // A state transfer of every region's group carries the pinned keys' states too.
+  bool snapshot_includes_pinned = false;
 };
 
 struct RegionNodeOptions {
   ReplicaOptions replica;  // self, region_count, topology, hub filled by the caller
   StrongOptions strong;
   std::vector<std::string> region_names;
+  Residency residency;  // nothing pinned by default
   WalSync wal_sync = WalSync::kEveryCommit;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
@@ -103,7 +115,9 @@ struct NodeOutput {
   RecordBatch records;  // this step's records, to be written after every earlier step's
   std::vector<std::pair<RegionId, pb::PeerMessage>> messages;  // send now
   std::vector<NodeReply> replies;                              // answer now
-  std::vector<AppliedOp> applied;  // ops applied by the event (replication-lag metrics)
+  // Ops of every region's group applied by the event (replication-lag metrics; pinned groups'
+  // ops are not listed: their ids are member indexes).
+  std::vector<AppliedOp> applied;
   bool empty() const { return records.empty() && messages.empty() && replies.empty(); }
 };
 
@@ -120,6 +134,8 @@ struct NodeStats {
   // (src/replica/peer_input.h rules 1, 2 and 6; the replica and the handle node count theirs).
   uint64_t peer_messages_refused = 0;
   uint64_t read_replies_refused = 0;
+  // Commands for a key pinned to regions this one is not among (answered Misdirected).
+  uint64_t misdirected = 0;
 };
 
 class RegionNode {
@@ -162,7 +178,14 @@ class RegionNode {
   const Status& storage_failure() const { return failure_; }
   bool link_up(RegionId peer) const { return links_up_[peer]; }
   bool link_verified(RegionId peer) const { return links_verified_[peer]; }
+  // The replica of every region's group (the keys no residency rule pins).
   const Replica& replica() const { return *replica_; }
+  // The replica of residency group `group` here, or null when this region is not a member.
+  const Replica* group_replica(size_t group) const;
+  // Every replica here with its group: group 0 first.
+  std::vector<std::pair<size_t, const Replica*>> replicas() const;
+  // The applied vectors of every group here, in slot space (Residency).
+  VersionVector SlotApplied() const;
   const StrongNode& strong() const { return *strong_; }
   const RegionNodeOptions& options() const { return options_; }
   NodeStats stats() const;
@@ -178,8 +201,16 @@ class RegionNode {
     ReadCommand command;
     uint64_t deadline_ms;
   };
+  // A residency group this region is a member of (contract 6), other than every region's.
+  struct PinnedGroup {
+    size_t index = 0;  // in options_.residency.groups()
+    std::string storage_prefix;
+    std::unique_ptr<Replica> replica;
+  };
   struct ReplicationWait {  // contract 5
     RequestId id;
+    size_t group;
+    Dot local_dot;  // the write's dot inside its group (reply.dot is in slot space)
     WriteReply reply;
     uint64_t step;  // the write's step: synced here first
     uint32_t needed;
@@ -187,6 +218,7 @@ class RegionNode {
   };
   struct QuorumRead {
     RequestId id;
+    size_t group;
     StateKey key;
     uint64_t deadline_ms;
     size_t needed;
@@ -196,10 +228,26 @@ class RegionNode {
   };
 
   RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> replica,
-             std::unique_ptr<StrongNode> strong);
+             std::vector<PinnedGroup> pinned, std::unique_ptr<StrongNode> strong);
 
-  // Takes a replica step's output: numbers it, holds its messages until synced.
-  void Absorb(Output step, NodeOutput* out);
+  // Takes a replica step's output (of residency group `group`): numbers it, prefixes its
+  // records, holds its messages until synced.
+  void Absorb(Output step, NodeOutput* out) { Absorb(0, std::move(step), out); }
+  void Absorb(size_t group, Output step, NodeOutput* out);
+  Replica* MutableGroupReplica(size_t group);
+  void AddPinnedStates(pb::SnapshotChunk* chunk) const;  // NodeBugs::snapshot_includes_pinned
+  // Contract 6: the group of `key` when this region holds it, else Misdirected.
+  Result<size_t> GroupHere(const StateKey& key);
+  // A group-local vector or dot of `group` in slot space, and back (nullopt: a slot of another
+  // group is set).
+  VersionVector ToSlots(size_t group, const VersionVector& local) const;
+  VersionVector FromSlots(size_t group, const VersionVector& slots) const;
+  Dot ToSlot(size_t group, Dot local) const;
+  // The member index of region `region` in `group`, or nullopt.
+  std::optional<RegionId> LocalId(size_t group, RegionId region) const;
+  RegionId GlobalId(size_t group, RegionId local) const;
+  bool HasApplied(size_t group, const VersionVector& token) const;
+  uint32_t GroupSize(size_t group) const;
   void AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out);
   // Opens a new step when `records` is not empty; returns the step the held items wait for.
   uint64_t TakeRecords(RecordBatch& records, NodeOutput* out);
@@ -208,14 +256,17 @@ class RegionNode {
   void Release(NodeOutput* out);
   Status Refusal() const;
 
-  void HandleWrite(RequestId id, const WriteCommand& command, NodeTime now, NodeOutput* out);
+  void HandleWrite(RequestId id, WriteCommand command, NodeTime now, NodeOutput* out);
   void HandleRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void ServeRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void ServeScan(RequestId id, const ScanCommand& command, NodeOutput* out);
+  // One group's page of a scan (ServeScan merges the groups').
+  ScanResult ScanGroup(const Replica& replica, const ScanCommand& command, bool* undurable) const;
   void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
   // A read across `all` regions or a majority of them (this one included), merged.
-  void StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now, NodeOutput* out);
-  void OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out);
+  void StartQuorumRead(RequestId id, size_t group, const StateKey& key, bool all, NodeTime now,
+                       NodeOutput* out);
+  void OnReadReply(size_t group, RegionId from, const pb::ReadReply& reply, NodeOutput* out);
   void ServeSatisfiedWaits(NodeTime now, NodeOutput* out);
   void ExpireWaits(NodeTime now, NodeOutput* out);
   // Contract 5: answers the replication waits that enough regions now hold.
@@ -225,7 +276,8 @@ class RegionNode {
   size_t ReachableRegions() const;
 
   RegionNodeOptions options_;
-  std::unique_ptr<Replica> replica_;
+  std::unique_ptr<Replica> replica_;  // group 0
+  std::vector<PinnedGroup> pinned_;   // ascending group index
   std::unique_ptr<StrongNode> strong_;
   RegionHealth health_ = RegionHealth::kCatchingUp;
   Status failure_;
@@ -242,7 +294,8 @@ class RegionNode {
   // step is durable, so a read looks it up only while writes are in flight.
   std::map<StateKey, uint64_t> undurable_keys_;
   std::vector<StateKey> pending_keys_;  // scratch for Absorb
-  // The applied vector after each step not yet durable, and as of the last durable one.
+  // The applied vector (slot space) after each step not yet durable, and as of the last durable
+  // one.
   std::deque<std::pair<uint64_t, VersionVector>> step_applied_;
   VersionVector durable_applied_;
 
@@ -252,6 +305,7 @@ class RegionNode {
   uint64_t next_quorum_id_ = 1;
   uint64_t peer_messages_refused_ = 0;  // NodeStats
   uint64_t read_replies_refused_ = 0;
+  uint64_t misdirected_ = 0;
   std::set<RequestId> handle_requests_;  // handle commands not answered yet (the strong node's ids)
 };
 

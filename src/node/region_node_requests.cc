@@ -10,20 +10,28 @@
 
 namespace meridian {
 
-void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime now,
-                             NodeOutput* out) {
-  const size_t regions = options_.region_names.size();
+void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, NodeOutput* out) {
+  const Result<size_t> group = GroupHere(command.write.target);
+  if (!group.ok()) {
+    out->replies.push_back({id, group.status()});
+    return;
+  }
+  Replica& replica = *MutableGroupReplica(*group);
+  const uint32_t regions = GroupSize(*group);
+  if (command.level == WriteLevel::kMajority) command.replicas = regions / 2 + 1;
+  if (command.level == WriteLevel::kAll) command.replicas = regions;
+  const char* scope = *group == 0 ? "the cluster has " : "the key's residency set has ";
   if (command.replicas > regions) {
     out->replies.push_back(
         {id, InvalidArgument("the write asks for " + std::to_string(command.replicas) +
-                             " regions; the cluster has " + std::to_string(regions))});
+                             " regions; " + scope + std::to_string(regions))});
     return;
   }
   if (command.replicas > 1) {
     // Contract 5: known at once, so say so before changing anything.
     size_t reachable = 1;
-    for (RegionId peer : replica_->neighbors())
-      reachable += links_verified_[peer] ? 1 : 0;
+    for (RegionId peer : replica.neighbors())
+      reachable += links_verified_[GlobalId(*group, peer)] ? 1 : 0;
     if (reachable < command.replicas) {
       out->replies.push_back(
           {id, Unavailable("the write needs " + std::to_string(command.replicas) + " of " +
@@ -34,16 +42,20 @@ void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime
     }
   }
   Output step;
-  Result<WriteReply> reply = replica_->OnClientWrite(command.write, now.physical_ms, &step);
+  Result<WriteReply> reply = replica.OnClientWrite(command.write, now.physical_ms, &step);
   if (!reply.ok()) {
     out->replies.push_back({id, reply.status()});
     return;
   }
   const bool applied = !step.applied.empty();
-  Absorb(std::move(step), out);
-  if (command.replicas > 1 && reply->dot.seq > 0) {
+  Absorb(*group, std::move(step), out);
+  const Dot local_dot = reply->dot;
+  reply->dot = ToSlot(*group, reply->dot);
+  reply->applied = ToSlots(*group, reply->applied);
+  if (command.replicas > 1 && local_dot.seq > 0) {
     // Synced here and acknowledged by peers (contract 5), which implies durable here too.
-    replication_waits_.push_back({id, std::move(reply).value(), step_, command.replicas,
+    replication_waits_.push_back({id, *group, local_dot, std::move(reply).value(), step_,
+                                  command.replicas,
                                   now.steady_ms + static_cast<uint64_t>(options_.write_wait_ms)});
     ServeReplicatedWrites(out);
   } else {
@@ -55,8 +67,13 @@ void RegionNode::HandleWrite(RequestId id, const WriteCommand& command, NodeTime
 
 void RegionNode::HandleRead(RequestId id, const ReadCommand& command, NodeTime now,
                             NodeOutput* out) {
+  const Result<size_t> group = GroupHere(command.key);
+  if (!group.ok()) {
+    out->replies.push_back({id, group.status()});
+    return;
+  }
   const bool bug = options_.bugs.session_wait_ignores_token;  // seeded bug (self-check)
-  if (command.session && !replica_->HasApplied(*command.session) && !bug) {
+  if (command.session && !HasApplied(*group, *command.session) && !bug) {
     if (session_waits_.size() >= options_.max_waiting_reads) {
       out->replies.push_back(
           {id, ResourceExhausted(
@@ -72,11 +89,14 @@ void RegionNode::HandleRead(RequestId id, const ReadCommand& command, NodeTime n
 
 void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime now,
                            NodeOutput* out) {
+  // HandleRead checked the group is here.
+  const size_t group =
+      options_.bugs.residency_ignored ? 0 : options_.residency.GroupOf(command.key);
   if (command.consistency != Consistency::kLocal) {
-    StartQuorumRead(id, command.key, command.consistency == Consistency::kAll, now, out);
+    StartQuorumRead(id, group, command.key, command.consistency == Consistency::kAll, now, out);
     return;
   }
-  ReadResult result = replica_->Read(command.key);
+  ReadResult result = group_replica(group)->Read(command.key);
   auto pending = undurable_keys_.find(command.key);
   const bool bug = options_.bugs.read_undurable;  // seeded bug (self-check)
   if (pending == undurable_keys_.end() || pending->second <= durable_step() || bug) {
@@ -84,7 +104,11 @@ void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime no
     // covers every op this key's state holds, and the client's own past, which stays in its
     // token even when not all of it is durable here yet.
     result.applied = durable_applied_;
-    if (command.session) result.applied.Merge(*command.session);
+  } else {
+    result.applied = SlotApplied();
+  }
+  if (command.session) result.applied.Merge(*command.session);
+  if (pending == undurable_keys_.end() || pending->second <= durable_step() || bug) {
     out->replies.push_back({id, std::move(result)});
     return;
   }
@@ -97,14 +121,48 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput*
         {id, InvalidArgument("a scan's limit must be from 1 to " + std::to_string(kScanLimitMax))});
     return;
   }
-  const auto& states = replica_->states();
+  // Every group held here, merged in key order. A group's page that was cut (limit or examined
+  // bound) ends the merged page at its cursor, since keys past it were not looked at there.
+  ScanResult result;
+  std::optional<StateKey> cut;
+  bool undurable = false;
+  for (auto [group, replica] : replicas()) {
+    ScanResult page = ScanGroup(*replica, command, &undurable);
+    if (page.next && (!cut || *page.next < *cut)) cut = page.next;
+    for (auto& entry : page.entries)
+      result.entries.push_back(std::move(entry));
+  }
+  if (pinned_.size() > 0) {
+    std::sort(result.entries.begin(), result.entries.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (cut) {
+      std::erase_if(result.entries, [&cut](const auto& e) { return e.first > *cut; });
+    }
+  }
+  result.next = cut;
+  if (result.entries.size() > command.limit) {
+    result.entries.resize(command.limit);
+    result.next = result.entries.back().first;
+  }
+  if (!undurable) {
+    result.applied = durable_applied_;
+    out->replies.push_back({id, std::move(result)});
+    return;
+  }
+  // As a read of one key: a page that shows a write not yet durable waits until it is.
+  result.applied = SlotApplied();
+  HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
+}
+
+ScanResult RegionNode::ScanGroup(const Replica& replica, const ScanCommand& command,
+                                 bool* undurable) const {
+  const auto& states = replica.states();
   const DataClass first = command.data_class.value_or(DataClass::kProfile);  // lowest in order
   auto it = command.after ? states.upper_bound(*command.after)
                           : states.lower_bound({first, command.prefix});
   // The next class in the map's order, for a scan of every class.
   auto next_class = [](DataClass c) { return DataClassFromNumber(static_cast<uint32_t>(c) + 1); };
   ScanResult result;
-  bool undurable = false;
   size_t examined = 0;
   std::optional<StateKey> last;
   while (it != states.end()) {
@@ -129,26 +187,22 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput*
     if (KeyPresent(state)) {
       result.entries.emplace_back(key, state);
       auto pending = undurable_keys_.find(key);
-      undurable = undurable || (pending != undurable_keys_.end() &&
-                                pending->second > durable_step() && !options_.bugs.read_undurable);
+      *undurable =
+          *undurable || (pending != undurable_keys_.end() && pending->second > durable_step() &&
+                         !options_.bugs.read_undurable);
     }
     ++it;
   }
-  if (!undurable) {
-    result.applied = durable_applied_;
-    out->replies.push_back({id, std::move(result)});
-    return;
-  }
-  // As a read of one key: a page that shows a write not yet durable waits until it is.
-  result.applied = replica_->applied();
-  HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
+  return result;
 }
 
 void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
   if (session_waits_.empty()) return;
   std::vector<SessionWait> ready;
   std::erase_if(session_waits_, [&](SessionWait& wait) {
-    if (!replica_->HasApplied(*wait.command.session)) return false;
+    const size_t group =
+        options_.bugs.residency_ignored ? 0 : options_.residency.GroupOf(wait.command.key);
+    if (!HasApplied(group, *wait.command.session)) return false;
     ready.push_back(std::move(wait));
     return true;
   });
@@ -158,18 +212,20 @@ void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
 
 uint32_t RegionNode::RegionsHolding(const ReplicationWait& wait,
                                     const std::vector<PeerStatus>& peers) const {
-  // A write's dot names it in every region: a peer's acknowledged vector covers it once the
-  // peer has synced it.
+  // A write's dot names it in every region of its group: a peer's acknowledged vector covers it
+  // once the peer has synced it.
   uint32_t holding = synced_ >= wait.step ? 1 : 0;
   for (const PeerStatus& peer : peers)
-    holding += peer.acked.Covers(wait.reply.dot) ? 1 : 0;
+    holding += peer.acked.Covers(wait.local_dot) ? 1 : 0;
   return holding;
 }
 
 void RegionNode::ServeReplicatedWrites(NodeOutput* out) {
-  const std::vector<PeerStatus> peers = replica_->Peers();
+  std::map<size_t, std::vector<PeerStatus>> peers;  // per group, as needed
   std::erase_if(replication_waits_, [&](ReplicationWait& wait) {
-    const uint32_t holding = RegionsHolding(wait, peers);
+    auto it = peers.find(wait.group);
+    if (it == peers.end()) it = peers.emplace(wait.group, group_replica(wait.group)->Peers()).first;
+    const uint32_t holding = RegionsHolding(wait, it->second);
     if (synced_ < wait.step || holding < wait.needed) return false;
     wait.reply.replicated_to = holding;
     out->replies.push_back({wait.id, std::move(wait.reply)});
@@ -181,11 +237,11 @@ void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
   const std::string& self = options_.region_names[options_.replica.self];
   std::erase_if(replication_waits_, [&](const ReplicationWait& wait) {
     if (now.steady_ms < wait.deadline_ms) return false;
-    const uint32_t holding = RegionsHolding(wait, replica_->Peers());
+    const uint32_t holding = RegionsHolding(wait, group_replica(wait.group)->Peers());
     out->replies.push_back(
         {wait.id,
          DeadlineExceeded("the write is applied in " + std::to_string(holding) + " of " +
-                          std::to_string(options_.region_names.size()) + " regions (" + self +
+                          std::to_string(GroupSize(wait.group)) + " regions (" + self +
                           " took it) but needs " + std::to_string(wait.needed) + " within " +
                           std::to_string(options_.write_wait_ms) +
                           " ms; it stays applied and keeps replicating: retry with the same "
@@ -197,18 +253,17 @@ void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
     out->replies.push_back(
         {wait.id, DeadlineExceeded("session token not satisfied within " +
                                    std::to_string(options_.session_wait_ms) + " ms: region " +
-                                   self + " has applied " + replica_->applied().ToString() +
+                                   self + " has applied " + SlotApplied().ToString() +
                                    " but the token needs " + wait.command.session->ToString() +
                                    "; retry, or read in the region that took the write")});
     return true;
   });
-  const size_t regions = options_.region_names.size();
   std::erase_if(quorum_reads_, [&](const auto& entry) {
     const QuorumRead& read = entry.second;
     if (now.steady_ms < read.deadline_ms) return false;
     out->replies.push_back(
         {read.id, Unavailable("quorum read: " + std::to_string(read.answered.size()) + " of " +
-                              std::to_string(regions) + " regions answered within " +
+                              std::to_string(GroupSize(read.group)) + " regions answered within " +
                               std::to_string(options_.quorum_timeout_ms) +
                               " ms; a majority needs " + std::to_string(read.needed))});
     return true;
@@ -219,14 +274,15 @@ size_t RegionNode::ReachableRegions() const {
   return 1 + static_cast<size_t>(std::count(links_verified_.begin(), links_verified_.end(), true));
 }
 
-void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, NodeTime now,
-                                 NodeOutput* out) {
-  const size_t regions = options_.region_names.size();
+void RegionNode::StartQuorumRead(RequestId id, size_t group, const StateKey& key, bool all,
+                                 NodeTime now, NodeOutput* out) {
+  Replica& replica = *MutableGroupReplica(group);
+  const size_t regions = GroupSize(group);
   const bool bug = options_.bugs.quorum_read_local;  // seeded bug (self-check)
   // `majority` is how many regions must answer: every one for consistency=all.
   const size_t majority = bug ? 1 : all ? regions : regions / 2 + 1;
   const char* what = all ? "every region" : "a majority";
-  if (replica_->neighbors().size() + 1 < majority) {
+  if (replica.neighbors().size() + 1 < majority) {
     out->replies.push_back({id, Unavailable(std::string("quorum read: this region replicates "
                                                         "directly with too few regions for ") +
                                             what)});
@@ -235,8 +291,8 @@ void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, No
   // Known at once: with too few peers connected no majority can answer, so say so now rather
   // than after quorum_timeout_ms (as a handle claim in the same spot does).
   size_t connected = 1;
-  for (RegionId peer : replica_->neighbors())
-    connected += links_verified_[peer] ? 1 : 0;
+  for (RegionId peer : replica.neighbors())
+    connected += links_verified_[GlobalId(group, peer)] ? 1 : 0;
   if (connected < majority) {
     out->replies.push_back(
         {id, Unavailable("quorum read: only " + std::to_string(connected) + " of " +
@@ -245,16 +301,13 @@ void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, No
                          std::to_string(majority))});
     return;
   }
-  QuorumRead read{id,
-                  key,
-                  now.steady_ms + static_cast<uint64_t>(options_.quorum_timeout_ms),
-                  majority,
-                  {options_.replica.self},
-                  std::nullopt,
-                  {}};
-  ReadResult local = replica_->Read(key);
+  QuorumRead read{id,           group,
+                  key,          now.steady_ms + static_cast<uint64_t>(options_.quorum_timeout_ms),
+                  majority,     {replica.self()},
+                  std::nullopt, {}};
+  ReadResult local = replica.Read(key);
   read.merged = std::move(local.state);
-  read.joined = std::move(local.applied);
+  read.joined = ToSlots(group, local.applied);
   if (majority == 1) {
     HoldReply({id, ReadResult{std::move(read.merged), read.joined}}, false, out);
     return;
@@ -262,19 +315,24 @@ void RegionNode::StartQuorumRead(RequestId id, const StateKey& key, bool all, No
   const uint64_t quorum_id = next_quorum_id_++;
   quorum_reads_.emplace(quorum_id, std::move(read));
   Output step;
-  replica_->RequestRead(quorum_id, key, now.physical_ms, &step);
-  Absorb(std::move(step), out);
+  replica.RequestRead(quorum_id, key, now.physical_ms, &step);
+  Absorb(group, std::move(step), out);
 }
 
-void RegionNode::OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutput* out) {
+void RegionNode::OnReadReply(size_t group, RegionId from, const pb::ReadReply& reply,
+                             NodeOutput* out) {
   auto it = quorum_reads_.find(reply.id());
   if (it == quorum_reads_.end()) return;  // answered or expired already
   QuorumRead& read = it->second;
+  if (read.group != group) {  // an answer from another group's replica: not for this read
+    ++read_replies_refused_;
+    return;
+  }
   if (std::find(read.answered.begin(), read.answered.end(), from) != read.answered.end()) return;
   // Rules 2 and 6 of src/replica/peer_input.h: the joined vector becomes the client's session
-  // token, so a region outside the cluster in it would follow the client everywhere.
+  // token, so a region outside the group in it would follow the client everywhere.
   auto applied = Decode(reply.applied());
-  if (!applied.ok() || !CheckVectorRegions(*applied, options_.replica.region_count).ok()) {
+  if (!applied.ok() || !CheckVectorRegions(*applied, GroupSize(group)).ok()) {
     ++read_replies_refused_;
     return;
   }
@@ -290,7 +348,7 @@ void RegionNode::OnReadReply(RegionId from, const pb::ReadReply& reply, NodeOutp
       read.merged = std::move(state).value();
     }
   }
-  read.joined.Merge(*applied);
+  read.joined.Merge(ToSlots(group, *applied));
   read.answered.push_back(from);
   if (read.answered.size() < read.needed) return;
   // Held behind every step so far: the local state read at the start is durable by then.

@@ -171,7 +171,7 @@ router: {http: 127.0.0.1:7000, health_interval_ms: 250}
 )",
                                                     "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  const RouterTopology topology = RouterTopologyFromConfig(*config);
+  const RouterTopology topology = RouterTopologyFromConfig(*config).value();
   EXPECT_EQ(topology.region_names, (std::vector<std::string>{"us", "eu"}));
   EXPECT_EQ(topology.dial[0][0], "127.0.0.1:7101");
   EXPECT_EQ(topology.dial[0][1], ClientDialAddress(*config, 0, 1).ToString());

@@ -7,6 +7,7 @@
 #include "dashboard/dashboard.h"
 #include "router/forward_policy.h"
 #include "router/router_impl.h"
+#include "server/http_api.h"
 #include "server/request_log.h"
 
 namespace meridian::router {
@@ -73,6 +74,7 @@ void Router::Impl::Forward(HttpRequest request, HttpResponder respond) {
                 [](const auto& field) { return EqualsIgnoreCase(field.first, kRequestIdHeader); });
   call->request.headers.emplace_back(std::string(kRequestIdHeader), request_id);
   call->location = location;
+  BarRegionsOutsideResidency(request, *call);
   call->respond = WithRequestId(std::move(respond), request, std::move(request_id));
   NextAttempt(call);
 }
@@ -100,16 +102,34 @@ HttpResponder Router::Impl::WithRequestId(HttpResponder respond, const HttpReque
   };
 }
 
+void Router::Impl::BarRegionsOutsideResidency(const HttpRequest& request, ForwardCall& call) const {
+  const Residency& residency = topology.residency;
+  if (residency.empty()) return;
+  // The region's own parser finds the key: the router and the region agree on it by construction.
+  const ApiCommand command = ParseApiRequest(request);
+  const StateKey* key = nullptr;
+  if (const auto* write = std::get_if<WriteCommand>(&command)) key = &write->write.target;
+  if (const auto* read = std::get_if<ReadCommand>(&command)) key = &read->key;
+  if (key == nullptr || residency.RuleFor(*key) == nullptr) return;
+  const RegionMask allowed = residency.groups()[residency.GroupOf(*key)].mask;
+  for (RegionId r = 0; r < region_count(); ++r) {
+    if (!Residency::Holds(allowed, r)) call.barred.push_back(r);
+  }
+  call.allowed_names = MaskNames(allowed, topology.region_names);
+}
+
 void Router::Impl::NextAttempt(const std::shared_ptr<ForwardCall>& call) {
   std::optional<RegionId> region;
   {
     std::lock_guard<std::mutex> lock(mu);
     if (!stopping) {
-      region = table.ChooseNext(call->location, call->tried);
+      std::vector<RegionId> skip = call->tried;
+      skip.insert(skip.end(), call->barred.begin(), call->barred.end());
+      region = table.ChooseNext(call->location, skip);
       // With no caught-up region left, a catching-up one that answers beats no answer; Deliver
       // marks what it serves as possibly stale.
       if (!region) {
-        region = table.ChooseCatchingUp(call->location, call->tried);
+        region = table.ChooseCatchingUp(call->location, skip);
         if (region) call->catching_up.push_back(*region);
       }
     }
@@ -174,9 +194,12 @@ void Router::Impl::FinishWithoutRegion(const std::shared_ptr<ForwardCall>& call)
   if (call->fallback) return Deliver(call, *call->fallback_region, std::move(*call->fallback));
   const std::string& location = topology.region_names[call->location];
   if (call->tried.empty()) {
-    return Answer(call->respond,
-                  RouterError(503, "unavailable",
-                              "no healthy region for clients in " + location + " right now"));
+    const std::string allowed =
+        call->barred.empty() ? ""
+                             : " among those that may hold this key (" + call->allowed_names + ")";
+    return Answer(call->respond, RouterError(503, "unavailable",
+                                             "no healthy region" + allowed + " for clients in " +
+                                                 location + " right now"));
   }
   Answer(call->respond,
          RouterError(503, "unavailable", "every region tried failed: " + call->errors));

@@ -37,6 +37,9 @@ struct ForwardCall {
   RegionId location = 0;
   HttpResponder respond;
   std::vector<RegionId> tried;
+  // Regions that may not hold the request's key (residency): never tried.
+  std::vector<RegionId> barred;
+  std::string allowed_names;          // "eu, eu2" when some are barred, for the 503 message
   std::vector<RegionId> catching_up;  // tried as a last resort (HealthTable::ChooseCatchingUp)
   std::optional<RegionId> fallback_region;  // the last retryable answer, delivered if all fail
   std::optional<HttpResponse> fallback;
@@ -66,6 +69,8 @@ struct Router::Impl {
   // options.slow_request_ms or longer (server/request_log.h).
   HttpResponder WithRequestId(HttpResponder respond, const HttpRequest& request,
                               std::string request_id);
+  // Residency: the regions that may not hold the request's key are never tried.
+  void BarRegionsOutsideResidency(const HttpRequest& request, ForwardCall& call) const;
   void NextAttempt(const std::shared_ptr<ForwardCall>& call);
   void OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId region,
                  UpstreamClock::time_point sent_at, Result<HttpResponse> result);

@@ -1,12 +1,17 @@
 #include "router/router_options.h"
 
+#include "config/residency_config.h"
+
 #include <algorithm>
 
 namespace meridian::router {
 
-RouterTopology RouterTopologyFromConfig(const ClusterConfig& config) {
+Result<RouterTopology> RouterTopologyFromConfig(const ClusterConfig& config) {
   const auto count = static_cast<RegionId>(config.regions.size());
   RouterTopology topology;
+  auto residency = ResidencyFromConfig(config);
+  if (!residency.ok()) return residency.status();
+  topology.residency = std::move(residency).value();
   topology.dial.assign(count, std::vector<std::string>(count));
   topology.link_rtt_ms.assign(count, std::vector<int64_t>(count, 0));
   const bool resp = std::all_of(config.regions.begin(), config.regions.end(),

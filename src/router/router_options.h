@@ -17,6 +17,7 @@
 
 #include "base/ids.h"
 #include "config/cluster_config.h"
+#include "replica/residency.h"
 
 namespace boost::asio::ssl {
 class context;
@@ -32,10 +33,14 @@ struct RouterTopology {
   // Each region's resp listener, by RegionId; empty when the regions have none. The router's
   // RESP front end dials them directly: the WAN emulator proxies only HTTP client paths.
   std::vector<std::string> resp_dial;
+  // Which regions may hold a key (src/replica/residency.h): a request for a pinned key goes only
+  // to the nearest healthy region of its set, never elsewhere (docs/residency.md).
+  Residency residency;
 };
 
 // Dials through ClientDialAddress, so a client in `location` sees its continent's RTTs.
-RouterTopology RouterTopologyFromConfig(const ClusterConfig& config);
+// InvalidArgument when the residency rules do not fit (ResidencyFromConfig).
+Result<RouterTopology> RouterTopologyFromConfig(const ClusterConfig& config);
 
 struct UpstreamPoolOptions {
   // Concurrent connections to one upstream: enough for a lab's concurrent clients on one path;

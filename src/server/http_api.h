@@ -93,9 +93,10 @@ using ApiCommand = std::variant<WriteCommand, ReadCommand, ScanCommand, MetricsC
                                 HealthCommand, ConflictsCommand, ApiError>;
 
 struct ApiOptions {
-  // Regions of the cluster: a session token naming a region beyond them is refused up front
-  // (it could never be satisfied, so the read would only time out).
-  RegionId region_count = kMaxRegions;
+  // Slots of the cluster's session tokens (regions, and the members of each residency set: see
+  // src/replica/residency.h): a token naming a slot beyond them is refused up front (it could
+  // never be satisfied, so the read would only time out).
+  RegionId token_slots = kMaxRegions;
 };
 
 ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options = {});

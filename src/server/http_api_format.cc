@@ -115,6 +115,9 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kFailedPrecondition:
     case StatusCode::kOutOfRange:
       return 422;
+    // A key pinned to other regions (a residency rule): the message names them.
+    case StatusCode::kMisdirected:
+      return 421;
     case StatusCode::kResourceExhausted:
       return 429;
     case StatusCode::kUnimplemented:

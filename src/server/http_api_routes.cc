@@ -150,7 +150,7 @@ ApiCommand ParseRead(const HttpRequest& request, Match& m, const ApiOptions& opt
   if (!token.empty()) {
     Result<VersionVector> session = DecodeSessionToken(token);
     if (!session.ok()) return BadRequest("X-Session-Token: " + session.status().message());
-    for (RegionId r = options.region_count; r < kMaxRegions; ++r) {
+    for (RegionId r = options.token_slots; r < kMaxRegions; ++r) {
       if (session->Get(r) != 0) {
         return BadRequest("X-Session-Token names region " + std::to_string(r) +
                           ", which is not in this cluster");
@@ -255,15 +255,14 @@ ApiCommand ParseScan(const HttpRequest& request, const Match& m) {
 
 // ?w=local|majority|all on a write: how many regions must hold it before the answer
 // (RegionNode's contract 5).
-ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request,
-                          const ApiOptions& options) {
+ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request) {
   auto* write = std::get_if<WriteCommand>(&command);
   if (!write || !request.query.count("w")) return command;
   const std::string_view level = QueryValue(request, "w");
   if (level == "majority") {
-    write->replicas = options.region_count / 2 + 1;
+    write->level = WriteLevel::kMajority;
   } else if (level == "all") {
-    write->replicas = options.region_count;
+    write->level = WriteLevel::kAll;
   } else if (level != "local") {
     return BadRequest("w must be 'local', 'majority' or 'all', not " + Quote(level));
   }
@@ -276,7 +275,7 @@ ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m);
 ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions& options) {
   // HEAD is a GET whose body the server leaves out (the HTTP server turns it into one).
   if (request.method == "GET" || request.method == "HEAD") return ParseRead(request, m, options);
-  return WithWriteLevel(ParseWriteRoute(request, m), request, options);
+  return WithWriteLevel(ParseWriteRoute(request, m), request);
 }
 
 ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m) {

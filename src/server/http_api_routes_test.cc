@@ -46,21 +46,23 @@ TEST(HttpApiRoutesTest, ReadConsistencyAndSession) {
             "'linearizable'");
 }
 
-// ?w= on every kind of write, in a cluster of three (ApiOptions{3}).
+// ?w= on every kind of write: a level the region resolves against the key's residency set.
 TEST(HttpApiRoutesTest, WriteLevels) {
-  auto replicas = [](const ApiCommand& command) {
+  auto level = [](const ApiCommand& command) {
     const auto* write = std::get_if<WriteCommand>(&command);
     EXPECT_NE(write, nullptr);
-    return write ? write->replicas : 0u;
+    EXPECT_TRUE(write == nullptr || write->replicas == 1u);
+    return write ? write->level : WriteLevel::kCount;
   };
-  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?by=2")), 1u);
-  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?by=2&w=local")), 1u);
-  EXPECT_EQ(replicas(Parse("POST", "/counter/c/incr?w=majority")), 2u);
-  EXPECT_EQ(replicas(Parse("PUT", "/profile/p?w=all", R"({"a":"1"})")), 3u);
-  EXPECT_EQ(replicas(Parse("POST", "/tags/t?w=majority", R"({"add":["x"]})")), 2u);
-  EXPECT_EQ(replicas(Parse("DELETE", "/tags/t/x?w=all")), 3u);
-  EXPECT_EQ(replicas(Parse("PUT", "/register/r?w=majority", R"({"value":"v"})")), 2u);
-  EXPECT_EQ(replicas(Parse("DELETE", "/profile/p?w=all")), 3u);
+  EXPECT_EQ(level(Parse("POST", "/counter/c/incr?by=2")), WriteLevel::kCount);
+  EXPECT_EQ(level(Parse("POST", "/counter/c/incr?by=2&w=local")), WriteLevel::kCount);
+  EXPECT_EQ(level(Parse("POST", "/counter/c/incr?w=majority")), WriteLevel::kMajority);
+  EXPECT_EQ(level(Parse("PUT", "/profile/p?w=all", R"({"a":"1"})")), WriteLevel::kAll);
+  EXPECT_EQ(level(Parse("POST", "/tags/t?w=majority", R"({"add":["x"]})")), WriteLevel::kMajority);
+  EXPECT_EQ(level(Parse("DELETE", "/tags/t/x?w=all")), WriteLevel::kAll);
+  EXPECT_EQ(level(Parse("PUT", "/register/r?w=majority", R"({"value":"v"})")),
+            WriteLevel::kMajority);
+  EXPECT_EQ(level(Parse("DELETE", "/profile/p?w=all")), WriteLevel::kAll);
 
   const ApiError bad = ErrorOf(Parse("POST", "/counter/c/incr?w=quorum"));
   EXPECT_EQ(bad.http_status, 400);

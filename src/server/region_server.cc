@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "auth/key_store.h"
+#include "config/residency_config.h"
 #include "net/tls_context.h"
 #include "server/region_server_impl.h"
 #include "tls/cert_files.h"
@@ -65,7 +66,10 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   }
   for (const RegionConfig& region : cluster.regions)
     s.region_names.push_back(region.name);
-  s.api_options.region_count = options.replica.region_count;
+  auto residency = ResidencyFromConfig(cluster);
+  if (!residency.ok()) return residency.status();
+  s.slot_names = SlotNames(*residency, s.region_names);
+  s.api_options.token_slots = residency->slot_count();
   s.link_seen.assign(s.region_names.size(), false);
   s.work.emplace(s.loop.get_executor());
   s.loop_thread = std::thread([raw] { raw->loop.run(); });
@@ -159,6 +163,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   node.strong.region_count = options.replica.region_count;
   node.strong.random_seed = entropy();
   node.region_names = s.region_names;
+  node.residency = *ResidencyFromConfig(cluster);  // checked above
   node.wal_sync = options.commit.wal_sync;
   node.new_cluster = options.new_cluster;
   node.session_wait_ms = options.session_wait_ms;

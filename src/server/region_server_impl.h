@@ -44,6 +44,7 @@ struct RegionServer::Impl {
 
   RegionServerOptions options;
   std::vector<std::string> region_names;
+  std::vector<std::string> slot_names;  // of session-token vectors (residency.h)
   ApiOptions api_options;
   RegionMetrics metrics;
   const SteadyTime started = std::chrono::steady_clock::now();

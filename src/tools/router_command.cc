@@ -118,7 +118,12 @@ int RunRouter(const RouterFlags& flags) {
     return 2;
   }
   options.slow_request_ms = flags.slow_request_ms;
-  router::Router router(router::RouterTopologyFromConfig(*config), options);
+  auto topology = router::RouterTopologyFromConfig(*config);
+  if (!topology.ok()) {
+    spdlog::error("router: {}", topology.status().message());
+    return 2;
+  }
+  router::Router router(std::move(topology).value(), options);
   if (Status started = router.Start(); !started.ok()) {
     spdlog::error("router: {}", started.message());
     return 1;

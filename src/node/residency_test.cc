@@ -1,0 +1,208 @@
+// Residency in the region node (contract 6): three regions us, eu, eu2 and a rule pinning
+// "gdpr:" to eu and eu2. Every message us receives and every byte us stores is inspected.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <memory>
+#include <tuple>
+
+#include "node/region_node.h"
+#include "store/memory_storage.h"
+
+namespace meridian {
+namespace {
+
+constexpr RegionId kUs = 0, kEu = 1, kEu2 = 2;
+
+class Trio {
+ public:
+  Trio() {
+    residency_ = Residency::Make({{"gdpr:", std::nullopt, {kEu, kEu2}}}, 3).value();
+    for (RegionId r = 0; r < 3; ++r) {
+      disks_.push_back(std::make_unique<MemoryStorage>());
+      nodes_.push_back(Start(r));
+    }
+    for (RegionId r = 0; r < 3; ++r) {
+      for (RegionId p = 0; p < 3; ++p) {
+        if (p == r) continue;
+        NodeOutput out;
+        nodes_[r]->OnLinkChanged(p, true, now(), &out);
+        nodes_[r]->OnLinkVerified(p, true);
+        Take(r, std::move(out));
+      }
+    }
+  }
+
+  std::unique_ptr<RegionNode> Start(RegionId r) {
+    RegionNodeOptions o;
+    o.replica.self = r;
+    o.replica.region_count = 3;
+    o.replica.incarnation = 100 + r;
+    o.strong.self = r;
+    o.strong.region_count = 3;
+    o.region_names = {"us", "eu", "eu2"};
+    o.residency = residency_;
+    o.new_cluster = true;
+    auto node = RegionNode::Recover(o, *disks_[r]);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    return std::move(node).value();
+  }
+
+  NodeTime now() const { return {1'000'000 + now_ms_, now_ms_}; }
+
+  void Take(RegionId r, NodeOutput out) {
+    EXPECT_TRUE(disks_[r]->Write(out.records, {.sync = true}).ok());
+    NodeOutput synced;
+    nodes_[r]->OnSynced(nodes_[r]->last_step(), &synced);
+    for (auto& [to, m] : out.messages)
+      network_.emplace_back(r, to, std::move(m));
+    for (auto& reply : out.replies)
+      replies_.push_back(std::move(reply));
+    if (!synced.empty()) Take(r, std::move(synced));
+  }
+
+  NodeReply Command(RegionId r, NodeCommand command) {
+    NodeOutput out;
+    nodes_[r]->OnCommand(next_id_, std::move(command), now(), &out);
+    Take(r, std::move(out));
+    for (int i = 0; i < 300; ++i) {
+      for (NodeReply& reply : replies_) {
+        if (reply.id == next_id_) {
+          ++next_id_;
+          return reply;
+        }
+      }
+      Step();
+    }
+    ADD_FAILURE() << "no reply";
+    return {};
+  }
+
+  void Step() {
+    now_ms_ += 10;
+    for (RegionId r = 0; r < 3; ++r) {
+      NodeOutput out;
+      nodes_[r]->OnTick(now(), &out);
+      Take(r, std::move(out));
+    }
+    std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> batch;
+    batch.swap(network_);
+    for (auto& [from, to, m] : batch) {
+      if (to == kUs) seen_by_us_ += m.SerializeAsString();
+      NodeOutput out;
+      nodes_[to]->OnPeerMessage(from, m, now(), &out);
+      Take(to, std::move(out));
+    }
+  }
+  void Settle() {
+    for (int i = 0; i < 300; ++i)
+      Step();
+  }
+
+  std::string StoredBytes(RegionId r) const {
+    std::string all;
+    EXPECT_TRUE(disks_[r]
+                    ->Scan("",
+                           [&all](std::string_view k, std::string_view v) {
+                             all.append(k).append(v);
+                             return Status::Ok();
+                           })
+                    .ok());
+    return all;
+  }
+
+  Residency residency_;
+  std::vector<std::unique_ptr<MemoryStorage>> disks_;
+  std::vector<std::unique_ptr<RegionNode>> nodes_;
+  std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> network_;
+  std::vector<NodeReply> replies_;
+  std::string seen_by_us_;
+  RequestId next_id_ = 1;
+  uint64_t now_ms_ = 0;
+};
+
+WriteCommand Incr(const std::string& key, int64_t by, WriteLevel level = WriteLevel::kCount) {
+  WriteCommand w{ClientWrite{{DataClass::kCounter, key}, "", by}};
+  w.level = level;
+  return w;
+}
+
+ReadCommand Read(const std::string& key, std::optional<VersionVector> session = std::nullopt) {
+  return ReadCommand{{DataClass::kCounter, key}, std::move(session), Consistency::kLocal};
+}
+
+int64_t CounterAt(const NodeReply& reply) {
+  const auto* read = std::get_if<ReadResult>(&reply.result);
+  EXPECT_NE(read, nullptr);
+  if (read == nullptr || !read->state) return 0;
+  auto value = std::get<PnCounter>(*read->state).Value();
+  return value.ok() ? *value : -1;
+}
+
+TEST(ResidencyTest, APinnedKeyStaysInItsRegionsAndIsMisdirectedElsewhere) {
+  Trio t;
+  t.Settle();
+  // eu takes a pinned write at w=majority: both members of {eu, eu2} hold it.
+  NodeReply wrote = t.Command(kEu, Incr("gdpr:alice", 5, WriteLevel::kMajority));
+  const auto* reply = std::get_if<WriteReply>(&wrote.result);
+  ASSERT_NE(reply, nullptr) << std::get<Status>(wrote.result).ToString();
+  EXPECT_EQ(reply->replicated_to, 2u);
+  // The dot and token are in slot space: eu in the pinned group is slot 3 + 0.
+  EXPECT_EQ(reply->dot.origin, 3u);
+  const VersionVector token = reply->applied;
+  t.Command(kUs, Incr("plain", 2));
+  t.Settle();
+
+  // eu2 reads it with the writer's token; us is told where to go and changes nothing.
+  EXPECT_EQ(CounterAt(t.Command(kEu2, Read("gdpr:alice", token))), 5);
+  const NodeReply refused = t.Command(kUs, Incr("gdpr:alice", 1));
+  const auto* status = std::get_if<Status>(&refused.result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kMisdirected);
+  EXPECT_NE(status->message().find("eu, eu2"), std::string::npos) << status->message();
+  EXPECT_EQ(status->message().find("alice"), std::string::npos) << "the key is not echoed";
+  const NodeReply read_refused = t.Command(kUs, Read("gdpr:alice"));
+  EXPECT_EQ(std::get<Status>(read_refused.result).code(), StatusCode::kMisdirected);
+  EXPECT_EQ(t.nodes_[kUs]->stats().misdirected, 2u);
+
+  // Unpinned keys reach every region; nothing of the pinned key ever reached us.
+  EXPECT_EQ(CounterAt(t.Command(kEu2, Read("plain"))), 2);
+  EXPECT_EQ(t.seen_by_us_.find("gdpr:"), std::string::npos);
+  EXPECT_EQ(t.StoredBytes(kUs).find("gdpr:"), std::string::npos);
+  EXPECT_NE(t.StoredBytes(kEu2).find("gdpr:alice"), std::string::npos);
+
+  // eu2 restarts from its disk: the pinned group recovers from its own records.
+  t.nodes_[kEu2] = t.Start(kEu2);
+  for (RegionId p : {kUs, kEu}) {
+    NodeOutput out;
+    t.nodes_[kEu2]->OnLinkChanged(p, true, t.now(), &out);
+    t.nodes_[kEu2]->OnLinkVerified(p, true);
+    t.Take(kEu2, std::move(out));
+  }
+  t.Settle();
+  EXPECT_EQ(CounterAt(t.Command(kEu2, Read("gdpr:alice"))), 5);
+  // A scan in eu2 shows both groups' keys, in key order.
+  const NodeReply page = t.Command(kEu2, ScanCommand{DataClass::kCounter, "", std::nullopt, 10});
+  const auto& entries = std::get<ScanResult>(page.result).entries;
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].first.key, "gdpr:alice");
+  EXPECT_EQ(entries[1].first.key, "plain");
+}
+
+TEST(ResidencyTest, RulesAreValidated) {
+  EXPECT_FALSE(Residency::Make({{"", std::nullopt, {1}}}, 3).ok());
+  EXPECT_FALSE(Residency::Make({{"a", std::nullopt, {}}}, 3).ok());
+  EXPECT_FALSE(Residency::Make({{"a", std::nullopt, {5}}}, 3).ok());
+  EXPECT_FALSE(Residency::Make({{"a", std::nullopt, {0}}, {"a", std::nullopt, {1}}}, 3).ok());
+  // Longest prefix wins; a class rule wins over an every-class rule of the same prefix.
+  auto r = Residency::Make(
+      {{"a", std::nullopt, {0}}, {"ab", std::nullopt, {1}}, {"ab", DataClass::kTags, {2}}}, 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->RuleFor({DataClass::kCounter, "abc"})->regions, std::vector<RegionId>{1});
+  EXPECT_EQ(r->RuleFor({DataClass::kTags, "abc"})->regions, std::vector<RegionId>{2});
+  EXPECT_EQ(r->RuleFor({DataClass::kTags, "b"}), nullptr);
+  EXPECT_EQ(r->slot_count(), 6u);
+}
+
+}  // namespace
+}  // namespace meridian
