@@ -17,9 +17,11 @@ constexpr std::string_view kSyncedMarkerValue = "1";
 // the higher promise. Both are states some acceptor really held, so ours stays one an acceptor
 // could reach by receiving delayed messages. Equal accepted ballots carry one value (invariant
 // 2), so a tie changes nothing. Returns whether `ours` changed.
+// A round-1 vote of theirs is not adopted here: it was their vote, not necessarily ours
+// (invariant 9; AdoptRound1Votes decides once every region has answered).
 bool StrongNode::Adopt(const AcceptorState& theirs, AcceptorState& ours) {
   bool changed = false;
-  if (theirs.accepted > ours.accepted) {
+  if (theirs.accepted.counter >= kFirstClassicCounter && theirs.accepted > ours.accepted) {
     ours.accepted = theirs.accepted;
     ours.value = theirs.value;
     changed = true;
@@ -170,6 +172,9 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
     const AcceptorState theirs = DecodeRecord(e.record()).value();
     AcceptorState& ours = Acceptor(e.name());
     if (Adopt(theirs, ours)) Persist(e.name(), ours, out);
+    if (theirs.accepted.counter == kRound1Counter) {
+      round1_reports_[e.name()].emplace(theirs.accepted, theirs.value);
+    }
   }
   ++stats_.sync_pages;
   if (m.last()) {
@@ -183,12 +188,36 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
   if (!complete) return;
   // Every adoption is in this step's records or an earlier step's, so the marker (in this step's
   // records) is durable no earlier than they are; the first vote comes in a later step.
+  AdoptRound1Votes(out);
   for (const auto& [name, st] : acceptors_)
     MERIDIAN_ASSERT(!(st.promised < st.accepted));
   out->records.Put(std::string(kSyncedMarkerKey), std::string(kSyncedMarkerValue));
   marker_durable_ = true;
   rejoining_ = false;
   sync_peers_.clear();
+}
+
+// Invariant 9 after a loss of records. Where our records still hold a classic ballot or our own
+// round-1 vote (a restored backup: a round-1 vote never changes), they tell the truth. Otherwise
+// our lost vote, if any, was for a value another region reported (any value a client may have
+// been told was chosen is held by another voter), or for one only we held (never chosen). With
+// exactly one such value reported, taking it for our vote is safe: a vote for a value that was
+// not chosen and is the only one in round 1 cannot make two values chosen. With two or more, we
+// may have made either one chosen: our vote is unknown, and we never vote in round 1 again.
+void StrongNode::AdoptRound1Votes(StrongOutput* out) {
+  for (const auto& [name, reported] : round1_reports_) {
+    AcceptorState& st = Acceptor(name);
+    if (!st.accepted.IsZero() || st.round1_unknown) continue;
+    if (reported.size() == 1) {
+      st.accepted = reported.begin()->first;
+      st.value = reported.begin()->second;
+    } else {
+      st.round1_unknown = true;
+    }
+    st.promised = std::max({st.promised, st.accepted, Ballot{kFirstClassicCounter, 0}});
+    Persist(name, st, out);
+  }
+  round1_reports_.clear();
 }
 
 void StrongNode::OnPeerConnected(RegionId peer, StrongOutput* out) {

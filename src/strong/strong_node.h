@@ -79,6 +79,33 @@
 //     holds for one region losing its records at a time: records lost at a majority of regions
 //     lose what only they held. Owner mode keeps one copy per handle and has nothing to sync.
 //
+//  9. Round 1 (one round trip for a never-written handle; docs/strong.md "Round 1"). Counter 1
+//     is reserved: ballot (1, P) is region P's round-1 ballot, used only while P's own acceptor
+//     has never promised nor accepted anything for the handle (its implicit standing promise of
+//     round 1), and P's own acceptor votes for P's value in the step that sends it, durably,
+//     before anyone else can. P skips Prepare and sends Accept((1, P), value, next = (2, P)).
+//     An acceptor votes in round 1 at most once, only while it has promised nothing (a promise of
+//     a ballot >= 2 supersedes the standing promise for good), and promises (2, P) with its
+//     vote. Two values cannot both collect a majority of single votes, so at most one value is
+//     chosen in round 1. Classic rounds use counters >= 2. Their phase 1 picks the value of the
+//     highest classic ballot reported if there is one (standard Paxos); otherwise a round-1 value
+//     that may have been chosen: counting, for each value, the acceptors that reported voting
+//     for it, plus its proposer's acceptor if it did not answer (it voted for its own value),
+//     plus every acceptor whose vote is unknown (no answer, or round1_vote_unknown). If a value
+//     it has not seen could have a majority, or two values could, it waits for more answers.
+//     A region that lost its records (inv. 8) adopts a round-1 vote only when the other regions
+//     report exactly one round-1 value (its own vote was that, or one nobody else holds); with
+//     two or more it marks its vote unknown and never votes in round 1 for that handle.
+// 10. No duels. A proposer whose round is refused because a region W holds a higher ballot
+//     (W != self) hands its batch's unanswered requests to W (Forward) instead of retrying with a
+//     still higher ballot, which would pre-empt W and invite W to pre-empt it in turn. W serves
+//     them in its next round, which has a ballot above the refused one (W's ballots only grow),
+//     and relays each answer (ForwardReply); the requests stay pending here until then or their
+//     deadline. Each carries its op id and the versions it was already proposed at, so W's
+//     phase 1 value tells whether an earlier attempt was chosen (invariant 5): at most once holds
+//     across the hand-off. W answers a duplicated Forward once. A request is handed on at most
+//     region_count - 1 times; after that its proposer retries with a higher ballot, as before.
+//
 // Owner mode (HandleMode::kOwner) is the comparison baseline: the owner region of a handle
 // (StableHash(name) % regions) applies requests to its durable copy alone and answers; other
 // regions forward. Forwards are not retransmitted (a lost forward or reply times out as
@@ -105,8 +132,12 @@ namespace meridian {
 
 struct StrongStats {
   uint64_t requests = 0;
-  uint64_t fast_rounds = 0;  // rounds that skipped Prepare (1-RTT path)
-  uint64_t slow_rounds = 0;  // rounds that began with Prepare
+  uint64_t fast_rounds = 0;    // rounds that skipped Prepare (1-RTT path, round 1 included)
+  uint64_t round1_rounds = 0;  // of which round 1 of a never-written handle (invariant 9)
+  uint64_t phase1_waits = 0;   // promises a quorum of which could not tell round 1's value
+  uint64_t handed_off = 0;     // requests handed to the region ahead after a lost round
+  uint64_t handed_in = 0;      // requests other regions handed to us
+  uint64_t slow_rounds = 0;    // rounds that began with Prepare
   uint64_t nacks = 0;
   uint64_t resends = 0;
   uint64_t unavailable = 0;
@@ -181,12 +212,26 @@ class StrongNode {
     Ballot promised;
     Ballot accepted;
     HandleValue value;
+    bool round1_unknown = false;  // invariant 9: lost which round-1 value it voted for
+  };
+  // One acceptor's answer to a Prepare.
+  struct Vote {
+    Ballot accepted;
+    HandleValue value;
+    bool round1_unknown = false;
   };
   struct Request {
     uint64_t request_id = 0;
     HandleRequest request;  // name canonical
     uint64_t physical_ms = 0;
     uint64_t deadline_tick = 0;
+    // Handed to us by another region (invariant 10): answered with a ForwardReply to `origin`
+    // (region, forward id) instead of a client reply, applied under `op_id`, and already
+    // proposed at `tried_versions` there.
+    std::optional<std::pair<RegionId, uint64_t>> origin;
+    std::optional<OpId> op_id;
+    std::vector<uint64_t> tried_versions;
+    uint32_t hops = 0;
   };
   enum class Phase : uint8_t { kPreparing, kAccepting, kBackoff };
   // One request of a proposal's batch.
@@ -204,9 +249,8 @@ class StrongNode {
     Ballot op_ballot;            // ballot of its first round (invariant 5)
     Phase phase = Phase::kPreparing;
     Ballot ballot;
-    std::set<RegionId> answered;  // promises or accepts for `ballot`
-    Ballot highest_accepted;      // among the promises
-    HandleValue highest_value;
+    std::set<RegionId> answered;     // promises or accepts for `ballot`
+    std::map<RegionId, Vote> votes;  // the promises' reports (phase 1)
     HandleValue proposed;
     uint64_t started_tick = 0;  // when the batch's first round began
     uint64_t phase_started_tick = 0;
@@ -229,10 +273,11 @@ class StrongNode {
     bool done = false;        // the region has answered in full
     uint64_t asked_tick = 0;  // when the page after `after` was last asked for
   };
+  // A request sent to another region (owner mode: the owner; consensus mode: a region that was
+  // ahead), answered when that region replies or at the request's deadline.
   struct PendingForward {
-    uint64_t request_id = 0;
-    std::string name;
-    uint64_t deadline_tick = 0;
+    Request request;
+    RegionId to = 0;
   };
 
   // --- dispatch (strong_node.cc) ---
@@ -260,6 +305,11 @@ class StrongNode {
   void SendAccept(const std::string& name, const Proposal& p, RegionId to, StrongOutput* out);
   void Propose(const std::string& name, const HandleValue& base, StrongOutput* out);
   void HandlePromise(RegionId from, const pb::Promise& m, StrongOutput* out);
+  // Phase 1's choice of the value to build on from `votes` (invariant 9), or nullopt while more
+  // answers are needed to tell which round-1 value may have been chosen.
+  std::optional<HandleValue> ChooseBase(const Proposal& p) const;
+  // Round 1's standing promise still holds at this acceptor state (invariant 9).
+  static bool StandingPromiseHolds(const AcceptorState& st);
   void HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out);
   void HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out);
   void Finish(const std::string& name, std::optional<std::string> unavailable, StrongOutput* out);
@@ -275,8 +325,16 @@ class StrongNode {
   void HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOutput* out);
   Status ValidateSyncReply(const pb::SyncReply& m) const;
   static bool Adopt(const AcceptorState& theirs, AcceptorState& ours);
+  void AdoptRound1Votes(StrongOutput* out);
   void TickSync(StrongOutput* out);
   std::string RejoiningMessage() const;
+
+  // --- handing a lost round's requests to the region ahead (hand_off.cc, invariant 10) ---
+  bool HandOff(const std::string& name, Proposal& p, RegionId to, StrongOutput* out);
+  void HandleHandedOff(RegionId from, const pb::Forward& m, StrongOutput* out);
+  void SendForwardReply(const Request& r, HandleOutcome outcome, const HandleRecord& record,
+                        const std::string& message, StrongOutput* out);
+  void RememberForwardReply(std::pair<RegionId, uint64_t> key, const pb::ForwardReply& reply);
 
   // --- owner mode (owner_mode.cc) ---
   RegionId OwnerOf(const std::string& name) const;
@@ -297,6 +355,9 @@ class StrongNode {
   // in the deque, so that a duplicated forward is answered again instead of applied again.
   std::map<std::pair<RegionId, uint64_t>, pb::ForwardReply> forward_replies_;
   std::deque<std::pair<RegionId, uint64_t>> forward_reply_order_;
+  // Consensus mode: requests handed to us and not answered yet, by (sender, forward id), so a
+  // duplicated Forward is not served twice (invariant 10).
+  std::set<std::pair<RegionId, uint64_t>> handed_in_;
   uint64_t next_forward_id_;
   std::deque<pb::StrongMessage> self_inbox_;  // messages to our own acceptor / proposer
   size_t pending_ = 0;
@@ -310,6 +371,9 @@ class StrongNode {
   bool marker_durable_ = false;
   uint64_t sync_id_ = 0;
   std::map<RegionId, PeerSync> sync_peers_;
+  // Round-1 votes other regions reported during this sync, by name, then ballot (invariant 9);
+  // at most one per region and name, so bounded like acceptors_.
+  std::map<std::string, std::map<Ballot, HandleValue>> round1_reports_;
 };
 
 }  // namespace meridian

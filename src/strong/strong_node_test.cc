@@ -200,7 +200,8 @@ TEST(StrongNodeTest, RepeatedRequestsAtOneRegionTakeOneRoundTrip) {
   c.Request(0, 1, HandleOpKind::kClaim, "carol", "u1");
   c.DeliverAll();
   ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
-  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().round1_rounds, 1u);  // a first claim: round 1, Accept only
+  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 0u);
   c.Request(0, 2, HandleOpKind::kRead, "carol");
   // The 1-RTT path: the request goes straight to Accept, no Prepare.
   ASSERT_EQ(c.wire.size(), 2u);
@@ -208,8 +209,130 @@ TEST(StrongNodeTest, RepeatedRequestsAtOneRegionTakeOneRoundTrip) {
     EXPECT_TRUE(w.message.has_accept());
   c.DeliverAll();
   EXPECT_EQ(c.Outcome(2), HandleOutcome::kValue);
-  EXPECT_EQ(c.nodes[0]->stats().fast_rounds, 1u);
-  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().fast_rounds, 2u);
+  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 0u);
+}
+
+// Invariant 9: a never-written handle is claimed in round 1, Accept only, and the nearest other
+// region's vote (with our own) is a majority: one round trip to the nearest majority.
+TEST(StrongNodeTest, FirstClaimTakesOneRoundTripToTheNearestMajority) {
+  Cluster c(3);
+  c.Request(2, 1, HandleOpKind::kClaim, "olga", "u1");
+  ASSERT_EQ(c.wire.size(), 2u);
+  for (const auto& w : c.wire) {
+    ASSERT_TRUE(w.message.has_accept());
+    EXPECT_EQ(Decode(w.message.accept().ballot()), (Ballot{1, 2}));
+  }
+  // Region 0 never hears of it: region 1's vote alone completes the majority.
+  c.DeliverAll(
+      [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 0 || to == 0; });
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
+  EXPECT_EQ(c.nodes[2]->stats().round1_rounds, 1u);
+  EXPECT_EQ(c.nodes[2]->stats().slow_rounds, 0u);
+  // Region 0 claims it for someone else: it learns the claim, whatever path it takes.
+  c.Request(0, 2, HandleOpKind::kClaim, "olga", "u2");
+  c.DeliverAll();
+  c.Tick(100);
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kTaken);
+  EXPECT_EQ(c.replies[2].record.owner, "u1");
+}
+
+// Phase 1 after round 1: regions 0 and 1 both proposed in round 1, and region 2 voted for region
+// 0's value, which was chosen. Region 1, hearing only region 0 (region 2 is cut off), sees one
+// vote for each value and cannot tell which one region 2 made chosen: it must wait, never claim.
+TEST(StrongNodeTest, PhaseOneWaitsWhenTwoRoundOneValuesMayHaveBeenChosen) {
+  Cluster c(3, HandleMode::kConsensus, [](StrongOptions& o) { o.hand_off = false; });
+  c.Request(0, 1, HandleOpKind::kClaim, "pia", "u0");
+  c.Request(1, 2, HandleOpKind::kClaim, "pia", "u1");
+  c.DeliverAll(
+      [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 1 || to == 1; });
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
+  c.cut = {2};
+  c.Tick(150);  // region 1 resends, is refused by region 0, prepares, and waits
+  EXPECT_FALSE(c.replies.count(2));
+  EXPECT_GT(c.nodes[1]->stats().phase1_waits, 0u);
+  c.cut = {};
+  c.Tick(40);  // its resent Prepare reaches region 2, which tells
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kTaken);
+  EXPECT_EQ(c.replies[2].record.owner, "u0");
+}
+
+// The seeded bug round1_after_promise really breaks round 1: an acceptor that promised a
+// classic ballot still votes in round 1 (which could make a value chosen behind the back of
+// that classic round's phase 1).
+TEST(StrongNodeTest, RoundOneVoteAfterAPromiseIsRefusedUnlessTheBugIsBuiltIn) {
+  for (bool bug : {false, true}) {
+    Cluster c(3, HandleMode::kConsensus,
+              [bug](StrongOptions& o) { o.bugs.round1_after_promise = bug; });
+    pb::StrongMessage prepare;
+    prepare.set_from(2);
+    prepare.mutable_prepare()->set_name("rex");
+    Encode(Ballot{3, 2}, prepare.mutable_prepare()->mutable_ballot());
+    StrongOutput out;
+    c.nodes[1]->OnMessage(2, prepare, &out);
+    ASSERT_EQ(out.messages.size(), 1u);
+    ASSERT_TRUE(out.messages[0].second.has_promise());
+    pb::StrongMessage accept;
+    accept.set_from(0);
+    accept.mutable_accept()->set_name("rex");
+    Encode(Ballot{1, 0}, accept.mutable_accept()->mutable_ballot());
+    Encode(Ballot{2, 0}, accept.mutable_accept()->mutable_next());
+    accept.mutable_accept()->mutable_value()->set_owner("u0");
+    accept.mutable_accept()->mutable_value()->set_version(0);
+    StrongOutput out2;
+    c.nodes[1]->OnMessage(0, accept, &out2);
+    ASSERT_EQ(out2.messages.size(), 1u);
+    EXPECT_EQ(out2.messages[0].second.has_accepted(), bug) << "bug " << bug;
+    EXPECT_EQ(out2.messages[0].second.has_nack(), !bug) << "bug " << bug;
+  }
+}
+
+// Invariant 10: in a three-way race on a handle every region already wrote, the losers hand
+// their requests to the region ahead: one winner, two "taken", no 503, and fewer rounds.
+TEST(StrongNodeTest, LosersHandTheirRequestsToTheRegionAhead) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "sam", "u0");
+  c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRelease, "sam", "u0");
+  c.DeliverAll();
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kReleased);
+  for (RegionId r = 0; r < 3; ++r)
+    c.Request(r, 10 + r, HandleOpKind::kClaim, "sam", "v" + std::to_string(r));
+  c.DeliverAll();
+  c.Tick(300);
+  int claimed = 0, taken = 0;
+  for (uint64_t id = 10; id < 13; ++id) {
+    claimed += c.Outcome(id) == HandleOutcome::kClaimed;
+    taken += c.Outcome(id) == HandleOutcome::kTaken;
+  }
+  EXPECT_EQ(claimed, 1);
+  EXPECT_EQ(taken, 2);
+  uint64_t handed = 0;
+  for (const auto& n : c.nodes)
+    handed += n->stats().handed_off;
+  EXPECT_GT(handed, 0u);
+}
+
+// A request handed to a region is served once even when the Forward arrives twice.
+TEST(StrongNodeTest, DuplicatedHandOffIsServedOnce) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "tia", "u0");
+  c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRelease, "tia", "u0");
+  c.Request(1, 3, HandleOpKind::kRelease, "tia", "u0");
+  // Duplicate every Forward on the wire.
+  c.on_send = [&c](RegionId from, RegionId to, const pb::StrongMessage& m) {
+    if (m.has_forward()) c.wire.push_back({from, to, m});
+  };
+  c.DeliverAll();
+  c.Tick(300);
+  // One release worked; the other found the handle free, never "released" twice.
+  const int released =
+      (c.Outcome(2) == HandleOutcome::kReleased) + (c.Outcome(3) == HandleOutcome::kReleased);
+  const int not_found =
+      (c.Outcome(2) == HandleOutcome::kNotFound) + (c.Outcome(3) == HandleOutcome::kNotFound);
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(not_found, 1);
 }
 
 TEST(StrongNodeTest, FastPathFallsBackWhenAnotherRegionIntervenes) {
@@ -259,7 +382,7 @@ TEST(StrongNodeTest, PromisesSurviveARestart) {
   pb::StrongMessage stale;
   stale.set_from(0);
   stale.mutable_accept()->set_name("frank");
-  stale.mutable_accept()->mutable_ballot()->set_counter(1);
+  stale.mutable_accept()->mutable_ballot()->set_counter(2);  // below its promise (2, 1)
   stale.mutable_accept()->mutable_ballot()->set_region(0);
   StrongOutput out;
   c.nodes[2]->OnMessage(0, stale, &out);
@@ -287,12 +410,12 @@ TEST(StrongNodeTest, RetryFindsItsEarlierAttemptChosen) {
   c.DeliverAll(
       [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 2 || to == 2; });
   ASSERT_EQ(c.Outcome(3), HandleOutcome::kNotFound);
-  // Region 2 stays away, so region 0's resent Accept cannot win: it must start a new round,
-  // which finds its release already chosen.
+  // Region 2 stays away, so region 0's resent Accept cannot win: region 1, ahead, refuses it
+  // and serves the request (invariant 10) in a round that finds the release already chosen.
   c.cut = {2};
   c.Tick(150);
   EXPECT_EQ(c.Outcome(2), HandleOutcome::kReleased);
-  EXPECT_EQ(c.nodes[0]->stats().reapplied_checks, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().reapplied_checks + c.nodes[1]->stats().reapplied_checks, 1u);
 }
 
 TEST(StrongNodeTest, QuorumOfOneBugLetsTwoRegionsClaim) {
@@ -551,6 +674,8 @@ TEST(StrongNodeTest, MalformedSyncRepliesAreDroppedAndCounted) {
   Cluster c(3);
   c.Request(0, 1, HandleOpKind::kClaim, "lee", "u1");
   c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRead, "lee");  // a classic ballot (round 1 is adopted last)
+  c.DeliverAll();
   const pb::AcceptorRecord good_record = DiskRecord(*c.disks[0], "lee");
   c.LoseDisk(1);
   c.cut = {0, 2};
@@ -661,6 +786,24 @@ TEST(StrongNodeTest, FirstBallotAfterRejoiningIsAboveEverythingLearned) {
 
   const Ballot reused = FirstBallotAfterADiskLoss(true, &highest_learned);
   EXPECT_EQ(reused, (Ballot{1, 1}));  // the ballot it claimed "max" with before the loss
+}
+
+// Invariant 9 after a loss of records: with two round-1 values reported, the rebuilt region
+// cannot tell which it voted for; it marks its vote unknown and never votes in round 1 there.
+TEST(StrongNodeTest, RejoinWithTwoRoundOneValuesMarksTheVoteUnknown) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "quin", "u0");
+  c.Request(2, 2, HandleOpKind::kClaim, "quin", "u2");
+  c.wire.clear();  // nobody hears of either
+  c.LoseDisk(1);
+  c.Tick(1);
+  ASSERT_FALSE(c.nodes[1]->rejoining());
+  EXPECT_TRUE(DiskRecord(*c.disks[1], "quin").round1_vote_unknown());
+  // Region 1 might have made either value chosen: the handle stays unavailable (never a wrong
+  // answer), the price docs/strong.md names.
+  c.Tick(250);
+  EXPECT_EQ(c.Outcome(1), HandleOutcome::kUnavailable);
+  EXPECT_EQ(c.Outcome(2), HandleOutcome::kUnavailable);
 }
 
 // Two regions rejoining at once answer each other (else each would wait for the other forever).

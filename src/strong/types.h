@@ -25,6 +25,11 @@ struct Ballot {
   std::string ToString() const;
 };
 
+// Round 1 of a never-written handle has counter 1 and no phase 1; classic rounds (Prepare, then
+// Accept) use counters from 2 (StrongNode invariant 9).
+inline constexpr uint64_t kRound1Counter = 1;
+inline constexpr uint64_t kFirstClassicCounter = 2;
+
 // Numeric values are on the wire and on disk: never renumber.
 enum class HandleOpKind : uint8_t {
   kClaim = 1,
