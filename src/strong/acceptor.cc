@@ -53,8 +53,8 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
   const Ballot next = Decode(m.next());
   auto value = Decode(m.value());
   const bool round1 = b.counter == kRound1Counter;
-  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.region != from || !value.ok() ||
-      (!next.IsZero() && (next <= b || next.region != from)) ||
+  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.counter == kRound1ChosenCounter ||
+      b.region != from || !value.ok() || (!next.IsZero() && (next <= b || next.region != from)) ||
       (round1 && next != Ballot{kFirstClassicCounter, from})) {
     ++stats_.malformed_messages;
     return;

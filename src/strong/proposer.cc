@@ -6,6 +6,13 @@
 
 namespace meridian {
 
+// The ballot an Accept of `b` asks its acceptors to promise: the proposer's next round skips
+// Prepare with it. After round 1 that is (3, self), above the chosen marker (2, self).
+Ballot StrongNode::NextBallot(Ballot b) const {
+  if (b.counter == kRound1Counter) return {kFirstClassicCounter, options_.self};
+  return {b.counter + 1, options_.self};
+}
+
 StrongNode::Proposal* StrongNode::ActiveFor(const std::string& name, Ballot ballot) {
   auto it = slots_.find(name);
   if (it == slots_.end() || !it->second.active || it->second.active->ballot != ballot) {
@@ -107,7 +114,7 @@ void StrongNode::SendAccept(const std::string& name, const Proposal& p, RegionId
   a->set_name(name);
   Encode(p.ballot, a->mutable_ballot());
   Encode(p.proposed, a->mutable_value());
-  Encode(Ballot{p.ballot.counter + 1, options_.self}, a->mutable_next());
+  Encode(NextBallot(p.ballot), a->mutable_next());
   Send(to, std::move(m), out);
 }
 
@@ -197,7 +204,7 @@ std::optional<HandleValue> StrongNode::ChooseBase(const Proposal& p) const {
   const Vote* classic = nullptr;
   std::map<RegionId, const HandleValue*> round1_values;  // by proposer
   for (const auto& [region, vote] : p.votes) {
-    if (vote.accepted.counter >= kFirstClassicCounter) {
+    if (vote.accepted.counter >= kRound1ChosenCounter) {
       if (classic == nullptr || vote.accepted > classic->accepted) classic = &vote;
     } else if (vote.accepted.counter == kRound1Counter) {
       round1_values[vote.accepted.region] = &vote.value;
@@ -209,10 +216,14 @@ std::optional<HandleValue> StrongNode::ChooseBase(const Proposal& p) const {
   // heard of that did not answer); or unknown (anything, including a value we never saw).
   std::map<RegionId, size_t> votes_for;  // by proposer
   size_t unknown = 0;
-  for (RegionId a = 0; a < options_.region_count; ++a) {
+  auto answered = [&p](RegionId a) {
     auto it = p.votes.find(a);
-    if (it != p.votes.end() && !it->second.round1_unknown) {
-      if (it->second.accepted.counter == kRound1Counter) ++votes_for[it->second.accepted.region];
+    return it != p.votes.end() && !it->second.round1_unknown;
+  };
+  for (RegionId a = 0; a < options_.region_count; ++a) {
+    if (answered(a)) {
+      const Vote& v = p.votes.at(a);
+      if (v.accepted.counter == kRound1Counter) ++votes_for[v.accepted.region];
     } else if (round1_values.count(a) != 0) {
       ++votes_for[a];
     } else {
@@ -220,22 +231,46 @@ std::optional<HandleValue> StrongNode::ChooseBase(const Proposal& p) const {
     }
   }
   if (unknown >= quorum()) return std::nullopt;  // a value we never saw may have a majority
+  // A value counts as chosen only once its proposer recorded so (the classic ballot (2, P)
+  // above); a proposer that answered us without that record promised our ballot and never will:
+  // its value can be passed over. A round-1 value that changed nothing (reads, releases of the
+  // free handle) is the initial value, which every other value extends: it never needs a pick.
   std::optional<RegionId> possible;
   for (const auto& [proposer, count] : votes_for) {
-    if (count + unknown < quorum()) continue;
-    if (possible) return std::nullopt;  // two values may have a majority: ask the rest
+    if (answered(proposer) || count + unknown < quorum() ||
+        round1_values.at(proposer)->version == 0) {
+      continue;
+    }
+    if (possible) return std::nullopt;  // two values may have been chosen: ask the rest
     possible = proposer;
   }
   if (possible) return *round1_values.at(*possible);
-  return HandleValue{};  // nothing was chosen in round 1: the handle is free
+  return HandleValue{};  // nothing but the free handle was chosen in round 1
 }
 
 void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out) {
   Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
   if (p == nullptr || p->phase != Phase::kAccepting) return;
   if (!p->answered.insert(from).second || p->answered.size() < quorum()) return;
+  Slot& slot = slots_.at(m.name());
+  if (p->ballot.counter == kRound1Counter) {
+    // Round 1 (invariant 9): our value has a majority; it counts as chosen once our own acceptor
+    // records so at (2, self), durably before the reply. It can only while it still promises
+    // nothing above (3, self): an acceptor that answered someone's phase 1 since has told them
+    // it holds no such record, and they may have built on another value.
+    AcceptorState& own = Acceptor(m.name());
+    const Ballot next = NextBallot(p->ballot);
+    if (own.promised != next || own.accepted != p->ballot) {
+      slot.fast.reset();
+      BackOff(*p);
+      return;
+    }
+    MERIDIAN_ASSERT(own.value == p->proposed);
+    own.accepted = {kRound1ChosenCounter, options_.self};
+    Persist(m.name(), own, out);
+  }
   // Chosen (invariant 3). Each Accepted also promised next: cache it for the 1-RTT path.
-  slots_.at(m.name()).fast = FastPath{{p->ballot.counter + 1, options_.self}, p->proposed};
+  slot.fast = FastPath{NextBallot(p->ballot), p->proposed};
   Finish(m.name(), std::nullopt, out);
 }
 

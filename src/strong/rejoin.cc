@@ -21,7 +21,7 @@ constexpr std::string_view kSyncedMarkerValue = "1";
 // (invariant 9; AdoptRound1Votes decides once every region has answered).
 bool StrongNode::Adopt(const AcceptorState& theirs, AcceptorState& ours) {
   bool changed = false;
-  if (theirs.accepted.counter >= kFirstClassicCounter && theirs.accepted > ours.accepted) {
+  if (theirs.accepted.counter >= kRound1ChosenCounter && theirs.accepted > ours.accepted) {
     ours.accepted = theirs.accepted;
     ours.value = theirs.value;
     changed = true;
@@ -202,15 +202,26 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
 // our lost vote, if any, was for a value another region reported (any value a client may have
 // been told was chosen is held by another voter), or for one only we held (never chosen). With
 // exactly one such value reported, taking it for our vote is safe: a vote for a value that was
-// not chosen and is the only one in round 1 cannot make two values chosen. With two or more, we
-// may have made either one chosen: our vote is unknown, and we never vote in round 1 again.
+// not chosen and is the only one in round 1 cannot make two values chosen. Values that changed
+// nothing (version 0) are the initial value, which every other value extends, so they do not
+// count. With two or more values that changed something, we may have made either one chosen:
+// our vote is unknown, and we never vote in round 1 again.
 void StrongNode::AdoptRound1Votes(StrongOutput* out) {
   for (const auto& [name, reported] : round1_reports_) {
     AcceptorState& st = Acceptor(name);
     if (!st.accepted.IsZero() || st.round1_unknown) continue;
-    if (reported.size() == 1) {
-      st.accepted = reported.begin()->first;
-      st.value = reported.begin()->second;
+    // Values that changed nothing are the initial value, which any other value extends.
+    std::optional<std::pair<Ballot, HandleValue>> adopt;
+    size_t changed = 0;
+    for (const auto& [ballot, value] : reported) {
+      if (value.version == 0 && changed > 0) continue;
+      if (value.version != 0) ++changed;
+      if (!adopt || value.version != 0) adopt = {ballot, value};
+    }
+    // A value of our own proposer: we may have recorded it chosen (invariant 9) and lost that.
+    if (changed <= 1 && adopt->first.region != options_.self) {
+      st.accepted = adopt->first;
+      st.value = adopt->second;
     } else {
       st.round1_unknown = true;
     }

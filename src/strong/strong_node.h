@@ -310,6 +310,7 @@ class StrongNode {
   std::optional<HandleValue> ChooseBase(const Proposal& p) const;
   // Round 1's standing promise still holds at this acceptor state (invariant 9).
   static bool StandingPromiseHolds(const AcceptorState& st);
+  Ballot NextBallot(Ballot b) const;
   void HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out);
   void HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out);
   void Finish(const std::string& name, std::optional<std::string> unavailable, StrongOutput* out);
