@@ -13,22 +13,20 @@ constexpr int kTriedVersionsMax = 64;
 
 }  // namespace
 
-// Returns false (and changes nothing) when `to` has been silent since the batch began or a
-// request of the batch was handed on too often already; the caller then retries itself.
-bool StrongNode::HandOff(const std::string& name, Proposal& p, RegionId to, StrongOutput* out) {
-  // Only to a region that spoke to us since this batch began: handing requests to a region cut
-  // off from us would turn a request a majority could serve into a 503.
-  if (!options_.hand_off || to >= options_.region_count || last_heard_tick_[to] < p.started_tick) {
+// Returns false (and changes nothing) unless `to` has a higher region id than ours and spoke to
+// us at or after tick `heard_since`; the caller then proposes itself.
+bool StrongNode::HandOff(const std::string& name, Proposal& p, RegionId to, uint64_t heard_since,
+                         StrongOutput* out) {
+  if (!options_.hand_off || to <= options_.self || to >= options_.region_count ||
+      last_heard_tick_[to] < heard_since) {
     return false;
-  }
-  for (const Batched& b : p.batch) {
-    if (!b.answered && b.request.hops + 1 >= options_.region_count) return false;
   }
   for (Batched& b : p.batch) {
     if (b.answered) continue;
     Request r = std::move(b.request);
-    r.op_id = r.op_id ? *r.op_id : OpId{p.op_ballot, b.index};
     r.tried_versions = std::move(b.tried_versions);
+    // A request never proposed needs no op id of ours: the region ahead gives it its own.
+    if (!r.op_id && !p.op_ballot.IsZero()) r.op_id = OpId{p.op_ballot, b.index};
     pb::StrongMessage m;
     pb::Forward* f = m.mutable_forward();
     const uint64_t id = next_forward_id_++;
@@ -37,8 +35,10 @@ bool StrongNode::HandOff(const std::string& name, Proposal& p, RegionId to, Stro
     f->mutable_op()->set_name(name);
     f->mutable_op()->set_owner(r.request.owner);
     f->set_physical_ms(r.physical_ms);
-    Encode(r.op_id->ballot, f->mutable_op_ballot());
-    f->set_op_index(r.op_id->index);
+    if (r.op_id) {
+      Encode(r.op_id->ballot, f->mutable_op_ballot());
+      f->set_op_index(r.op_id->index);
+    }
     for (uint64_t v : r.tried_versions)
       f->add_tried_versions(v);
     f->set_ticks_left(static_cast<uint32_t>(r.deadline_tick > tick_ ? r.deadline_tick - tick_ : 0));
@@ -49,6 +49,8 @@ bool StrongNode::HandOff(const std::string& name, Proposal& p, RegionId to, Stro
   }
   Slot& slot = slots_.at(name);
   slot.active.reset();
+  slot.defer_to = to;
+  slot.defer_until_tick = tick_ + options_.request_timeout_ticks;
   StartNext(name, out);
   return true;
 }
@@ -60,7 +62,9 @@ void StrongNode::HandleHandedOff(RegionId from, const pb::Forward& m, StrongOutp
   const Ballot op_ballot = Decode(m.op_ballot());
   const bool kind_ok = kind >= static_cast<uint32_t>(HandleOpKind::kClaim) &&
                        kind <= static_cast<uint32_t>(HandleOpKind::kRead);
-  if (!kind_ok || !name.ok() || *name != m.op().name() || op_ballot.IsZero() || m.hops() == 0 ||
+  // Requests move only to higher region ids (invariant 10).
+  if (!kind_ok || !name.ok() || *name != m.op().name() || from >= options_.self ||
+      (op_ballot.IsZero() && m.tried_versions_size() > 0) || m.hops() == 0 ||
       m.hops() >= options_.region_count || m.tried_versions_size() > kTriedVersionsMax ||
       (kind != static_cast<uint32_t>(HandleOpKind::kRead) &&
        !ValidateHandleOwner(m.op().owner()).ok())) {
@@ -82,7 +86,7 @@ void StrongNode::HandleHandedOff(RegionId from, const pb::Forward& m, StrongOutp
   r.physical_ms = m.physical_ms();
   r.deadline_tick = tick_ + std::min(m.ticks_left(), options_.request_timeout_ticks);
   r.origin = key;
-  r.op_id = OpId{op_ballot, m.op_index()};
+  if (!op_ballot.IsZero()) r.op_id = OpId{op_ballot, m.op_index()};
   r.tried_versions.assign(m.tried_versions().begin(), m.tried_versions().end());
   r.hops = m.hops();
   handed_in_.insert(key);

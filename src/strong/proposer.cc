@@ -50,6 +50,11 @@ void StrongNode::StartNext(const std::string& name, StrongOutput* out) {
   }
   slot.active->started_tick = tick_;
   busy_.insert(name);
+  // Invariant 10: a region ahead of us on this handle lately serves it while it stays in touch.
+  if (slot.defer_until_tick > tick_ && tick_ >= options_.unreachable_ticks &&
+      HandOff(name, *slot.active, slot.defer_to, tick_ - options_.unreachable_ticks, out)) {
+    return;
+  }
   StartRound(name, out);
 }
 
@@ -288,7 +293,7 @@ void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out)
   // Someone is running a higher ballot: this round could still win without the refuser, but
   // it would most likely be overtaken. The region ahead serves our requests in its next round
   // (invariant 10); failing that, a higher ballot after a short backoff.
-  if (promised.region != options_.self && HandOff(m.name(), *p, promised.region, out)) return;
+  if (HandOff(m.name(), *p, promised.region, p->started_tick, out)) return;
   BackOff(*p);
 }
 

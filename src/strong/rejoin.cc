@@ -207,6 +207,14 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
 // count. With two or more values that changed something, we may have made either one chosen:
 // our vote is unknown, and we never vote in round 1 again.
 void StrongNode::AdoptRound1Votes(StrongOutput* out) {
+  // Our own round-1 value in our records (a restored backup): we may have recorded it chosen,
+  // at (2, self), after the backup was taken, and lost that record.
+  for (auto& [name, st] : acceptors_) {
+    if (st.accepted == Ballot{kRound1Counter, options_.self} && !st.round1_unknown) {
+      st.round1_unknown = true;
+      Persist(name, st, out);
+    }
+  }
   for (const auto& [name, reported] : round1_reports_) {
     AcceptorState& st = Acceptor(name);
     if (!st.accepted.IsZero() || st.round1_unknown) continue;

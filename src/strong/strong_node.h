@@ -96,15 +96,17 @@
 //     A region that lost its records (inv. 8) adopts a round-1 vote only when the other regions
 //     report exactly one round-1 value (its own vote was that, or one nobody else holds); with
 //     two or more it marks its vote unknown and never votes in round 1 for that handle.
-// 10. No duels. A proposer whose round is refused because a region W holds a higher ballot
-//     (W != self) hands its batch's unanswered requests to W (Forward) instead of retrying with a
-//     still higher ballot, which would pre-empt W and invite W to pre-empt it in turn. W serves
-//     them in its next round, which has a ballot above the refused one (W's ballots only grow),
-//     and relays each answer (ForwardReply); the requests stay pending here until then or their
+// 10. No duels. A proposer whose round is refused because a region W with a higher region id
+//     holds a higher ballot hands its batch's unanswered requests to W (Forward) instead of
+//     retrying with a still higher ballot, which would pre-empt W and invite W to pre-empt it in
+//     turn; for request_timeout_ticks after, it sends W its new requests for that handle too.
+//     Requests only ever move to a higher region id, so they never bounce, and among regions
+//     contending for a handle one, the highest, keeps proposing. W serves them in its rounds
+//     and relays each answer (ForwardReply); they stay pending here until then or their
 //     deadline. Each carries its op id and the versions it was already proposed at, so W's
 //     phase 1 value tells whether an earlier attempt was chosen (invariant 5): at most once holds
-//     across the hand-off. W answers a duplicated Forward once. A request is handed on at most
-//     region_count - 1 times; after that its proposer retries with a higher ballot, as before.
+//     across the hand-off. W answers a duplicated Forward once. Only to a W heard from lately:
+//     handing requests to a region cut off from us would turn them into 503s.
 //
 // Owner mode (HandleMode::kOwner) is the comparison baseline: the owner region of a handle
 // (StableHash(name) % regions) applies requests to its durable copy alone and answers; other
@@ -266,6 +268,10 @@ class StrongNode {
     std::deque<Request> queue;
     std::optional<FastPath> fast;
     uint64_t highest_seen_counter = 0;  // from Nacks: new ballots go above it
+    // Invariant 10: until defer_until_tick, requests for this handle go to region defer_to,
+    // which is ahead on it, instead of into rounds of ours that would pre-empt it.
+    RegionId defer_to = 0;
+    uint64_t defer_until_tick = 0;
   };
   // How far a rejoining region got with one other region's acceptor states.
   struct PeerSync {
@@ -331,7 +337,8 @@ class StrongNode {
   std::string RejoiningMessage() const;
 
   // --- handing a lost round's requests to the region ahead (hand_off.cc, invariant 10) ---
-  bool HandOff(const std::string& name, Proposal& p, RegionId to, StrongOutput* out);
+  bool HandOff(const std::string& name, Proposal& p, RegionId to, uint64_t heard_since,
+               StrongOutput* out);
   void HandleHandedOff(RegionId from, const pb::Forward& m, StrongOutput* out);
   void SendForwardReply(const Request& r, HandleOutcome outcome, const HandleRecord& record,
                         const std::string& message, StrongOutput* out);
