@@ -71,8 +71,7 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
   // was promised. A classic ballot: at or above the promise (invariant 1).
   bool vote;
   if (round1) {
-    vote = st.accepted == b || StandingPromiseHolds(st) ||
-           (options_.bugs.round1_after_promise && st.accepted.IsZero() && !st.round1_unknown);
+    vote = st.accepted == b || StandingPromiseHolds(st);
   } else {
     vote = st.accepted == b || b >= st.promised || options_.bugs.accept_without_promise;
   }

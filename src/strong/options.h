@@ -26,9 +26,10 @@ struct StrongBugs {
   bool quorum_of_one = false;           // the proposer takes its own region for a majority
   bool reapply_on_retry = false;        // a retry re-applies a request already chosen (inv. 5)
   bool vote_while_rejoining = false;    // a region that lost its records votes at once (inv. 8)
-  // An acceptor reuses its standing round-1 promise after a higher promise superseded it: it
-  // votes in round 1 although it promised a classic ballot (invariant 9).
-  bool round1_after_promise = false;
+  // A proposer whose round-1 value got a majority of votes tells its client "chosen" although
+  // its own acceptor can no longer record so: it relies on its standing promise (3, self) after
+  // it promised a higher ballot, whose phase 1 has passed its value over (invariant 9).
+  bool round1_chosen_after_promise = false;
 };
 
 struct StrongOptions {

@@ -265,14 +265,17 @@ void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutp
     // it holds no such record, and they may have built on another value.
     AcceptorState& own = Acceptor(m.name());
     const Ballot next = NextBallot(p->ballot);
-    if (own.promised != next || own.accepted != p->ballot) {
+    const bool recordable = own.promised == next && own.accepted == p->ballot;
+    if (!recordable && !options_.bugs.round1_chosen_after_promise) {
       slot.fast.reset();
       BackOff(*p);
       return;
     }
-    MERIDIAN_ASSERT(own.value == p->proposed);
-    own.accepted = {kRound1ChosenCounter, options_.self};
-    Persist(m.name(), own, out);
+    if (recordable) {
+      MERIDIAN_ASSERT(own.value == p->proposed);
+      own.accepted = {kRound1ChosenCounter, options_.self};
+      Persist(m.name(), own, out);
+    }
   }
   // Chosen (invariant 3). Each Accepted also promised next: cache it for the 1-RTT path.
   slot.fast = FastPath{NextBallot(p->ballot), p->proposed};

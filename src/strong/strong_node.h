@@ -81,21 +81,24 @@
 //
 //  9. Round 1 (one round trip for a never-written handle; docs/strong.md "Round 1"). Counter 1
 //     is reserved: ballot (1, P) is region P's round-1 ballot, used only while P's own acceptor
-//     has never promised nor accepted anything for the handle (its implicit standing promise of
-//     round 1), and P's own acceptor votes for P's value in the step that sends it, durably,
-//     before anyone else can. P skips Prepare and sends Accept((1, P), value, next = (2, P)).
-//     An acceptor votes in round 1 at most once, only while it has promised nothing (a promise of
-//     a ballot >= 2 supersedes the standing promise for good), and promises (2, P) with its
-//     vote. Two values cannot both collect a majority of single votes, so at most one value is
-//     chosen in round 1. Classic rounds use counters >= 2. Their phase 1 picks the value of the
-//     highest classic ballot reported if there is one (standard Paxos); otherwise a round-1 value
-//     that may have been chosen: counting, for each value, the acceptors that reported voting
-//     for it, plus its proposer's acceptor if it did not answer (it voted for its own value),
-//     plus every acceptor whose vote is unknown (no answer, or round1_vote_unknown). If a value
-//     it has not seen could have a majority, or two values could, it waits for more answers.
-//     A region that lost its records (inv. 8) adopts a round-1 vote only when the other regions
-//     report exactly one round-1 value (its own vote was that, or one nobody else holds); with
-//     two or more it marks its vote unknown and never votes in round 1 for that handle.
+//     has never promised nor accepted anything for the handle (the standing promise of round 1
+//     every acceptor holds), and P's own acceptor votes for P's value in the step that sends it,
+//     durably, before anyone else can. P skips Prepare: Accept((1, P), value, next = (3, P)).
+//     An acceptor votes in round 1 at most once, only under the standing promise (any promise
+//     supersedes it for good), and promises (3, P) with its vote; so at most one value gets a
+//     majority. P tells its client "chosen" only after its own acceptor recorded so by accepting
+//     the value again at (2, P) (counter 2 is only ever this record), which it may only while it
+//     still promises (3, P); else it retries as after a lost round. Classic rounds use counters
+//     >= 3. Their phase 1 picks the highest ballot >= 2 reported (standard Paxos; a (2, P) record
+//     included); with only round-1 votes reported, the value of a proposer that did not answer
+//     (or answered round1_vote_unknown) if the votes reported for it, its proposer's own, and
+//     the unknown votes could make a majority: a proposer that answered without the record
+//     promised our ballot and never records it. If two values, or one never seen, could, it
+//     waits for more answers. A value that changed nothing is the initial value and never
+//     needs a pick. After a loss of records (inv. 8) a region marks its round-1 vote unknown
+//     where it cannot tell it: its own round-1 values (their record may be lost), and names
+//     where others report two or more values that changed something; with one, it takes it
+//     for its vote. An unknown vote never votes in round 1 again.
 // 10. No duels. A proposer whose round is refused because a region W with a higher region id
 //     holds a higher ballot hands its batch's unanswered requests to W (Forward) instead of
 //     retrying with a still higher ballot, which would pre-empt W and invite W to pre-empt it in
