@@ -66,8 +66,9 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
     options.workload.steps = {RateStep{rate, duration_ns}};
     options.workload.key_prefix = "tax-" + region + "-";
     options.targets = {GenTarget{region, context.region_http[r]}};
-    // One request per connection at a time (HTTP/1.1): a claim holds its connection for two
-    // WAN round trips (150-250 ms), so at 200 ops/s a quarter of them claims keeps ~13 busy.
+    // One request per connection at a time (HTTP/1.1): a claim holds its connection for a round
+    // trip to the nearest majority (80-130 ms, round 1 of docs/strong.md; twice that when claims
+    // contend), so at 200 ops/s a quarter of them claims keeps ~7-13 busy.
     // Too few connections would queue local writes behind claims and measure the queue.
     options.connections_per_target = 64;
     // Connections and caches warm before measuring: a quick run has ~20 ops per class, so a

@@ -6,9 +6,16 @@
 
 namespace meridian {
 
+// The standing promise of round 1 every acceptor holds for every handle until it promises a
+// classic ballot, votes, or loses track of its vote (invariant 9).
+bool StrongNode::StandingPromiseHolds(const AcceptorState& st) {
+  return st.promised.IsZero() && st.accepted.IsZero() && !st.round1_unknown;
+}
+
 void StrongNode::HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput* out) {
   const Ballot b = Decode(m.ballot());
-  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.region != from) {
+  // Counter 1 is round 1, which has no phase 1 (invariant 9).
+  if (!IsCanonicalHandleName(m.name()) || b.counter < kFirstClassicCounter || b.region != from) {
     ++stats_.malformed_messages;
     return;
   }
@@ -31,6 +38,7 @@ void StrongNode::HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput
     Encode(b, p->mutable_ballot());
     Encode(st.accepted, p->mutable_accepted());
     Encode(st.value, p->mutable_value());
+    p->set_round1_vote_unknown(st.round1_unknown);
   } else {
     pb::Nack* n = reply.mutable_nack();
     n->set_name(m.name());
@@ -44,8 +52,10 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
   const Ballot b = Decode(m.ballot());
   const Ballot next = Decode(m.next());
   auto value = Decode(m.value());
-  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.region != from || !value.ok() ||
-      (!next.IsZero() && (next <= b || next.region != from))) {
+  const bool round1 = b.counter == kRound1Counter;
+  if (!IsCanonicalHandleName(m.name()) || b.IsZero() || b.counter == kRound1ChosenCounter ||
+      b.region != from || !value.ok() || (!next.IsZero() && (next <= b || next.region != from)) ||
+      (round1 && next != Ballot{kFirstClassicCounter, from})) {
     ++stats_.malformed_messages;
     return;
   }
@@ -57,7 +67,15 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
   pb::StrongMessage reply;
   // st.accepted == b: a resend after a lost Accepted. A ballot carries one value only
   // (invariant 2), so accepting it again changes nothing; answering again is truthful.
-  if (st.accepted == b || b >= st.promised || options_.bugs.accept_without_promise) {
+  // Round 1 (invariant 9): one vote, and only under the standing promise, i.e. while nothing
+  // was promised. A classic ballot: at or above the promise (invariant 1).
+  bool vote;
+  if (round1) {
+    vote = st.accepted == b || StandingPromiseHolds(st);
+  } else {
+    vote = st.accepted == b || b >= st.promised || options_.bugs.accept_without_promise;
+  }
+  if (vote) {
     if (st.accepted != b) {
       st.accepted = b;
       st.value = std::move(value).value();
@@ -71,7 +89,9 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
     pb::Nack* n = reply.mutable_nack();
     n->set_name(m.name());
     Encode(b, n->mutable_ballot());
-    Encode(st.promised, n->mutable_promised());
+    // Round 1 refused with nothing promised (a vote lost with the records): a classic ballot
+    // is what the proposer needs, so name the lowest one.
+    Encode(std::max(st.promised, Ballot{kFirstClassicCounter, 0}), n->mutable_promised());
   }
   Send(from, std::move(reply), out);
 }

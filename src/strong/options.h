@@ -26,6 +26,10 @@ struct StrongBugs {
   bool quorum_of_one = false;           // the proposer takes its own region for a majority
   bool reapply_on_retry = false;        // a retry re-applies a request already chosen (inv. 5)
   bool vote_while_rejoining = false;    // a region that lost its records votes at once (inv. 8)
+  // A proposer whose round-1 value got a majority of votes tells its client "chosen" although
+  // its own acceptor can no longer record so: it relies on its standing promise (3, self) after
+  // it promised a higher ballot, whose phase 1 has passed its value over (invariant 9).
+  bool round1_chosen_after_promise = false;
 };
 
 struct StrongOptions {
@@ -56,6 +60,14 @@ struct StrongOptions {
   // in turn; the jitter, ~one more, separates the losers from each other.
   uint32_t backoff_ticks_min = 10;
   uint32_t backoff_ticks_max = 15;
+  // Round 1 (StrongNode invariant 9): a never-written handle is claimed with one round trip to
+  // the nearest majority (Accept only) instead of two (Prepare, Accept). Off only to measure
+  // the classic protocol against it (`meridian sim --handles-classic`).
+  bool round1 = true;
+  // Invariant 10: a proposer that lost a round hands its requests to the region ahead instead
+  // of duelling with it. Off only to measure what it saves (`meridian sim --handles-classic`).
+  bool hand_off = true;
+
   // Requests waiting in this region (in flight or queued behind another request for the same
   // handle). Beyond it a request is refused with RESOURCE_EXHAUSTED; 4096 is far above what
   // one region's clients keep in flight at WAN latency.

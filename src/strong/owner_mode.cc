@@ -50,40 +50,54 @@ void StrongNode::HandleForward(RegionId from, const pb::Forward& m, StrongOutput
   r->set_forward_id(m.forward_id());
   r->set_outcome(static_cast<uint32_t>(a.outcome));
   Encode(a.value, r->mutable_value());
-  forward_replies_[key] = *r;
+  RememberForwardReply(key, *r);
+  Send(from, std::move(reply), out);
+}
+
+void StrongNode::RememberForwardReply(std::pair<RegionId, uint64_t> key,
+                                      const pb::ForwardReply& reply) {
+  forward_replies_[key] = reply;
   forward_reply_order_.push_back(key);
   if (forward_reply_order_.size() > options_.max_forward_replies) {
     forward_replies_.erase(forward_reply_order_.front());
     forward_reply_order_.pop_front();
   }
-  Send(from, std::move(reply), out);
 }
 
+// Both modes: the answer to a request this region forwarded (owner mode) or handed off
+// (consensus mode, invariant 10). Only consensus mode relays `unavailable`: a region that was
+// ahead may itself fail to reach a majority in time.
 void StrongNode::HandleForwardReply(RegionId from, const pb::ForwardReply& m, StrongOutput* out) {
   auto it = forwards_.find(m.forward_id());
   if (it == forwards_.end()) return;  // answered already (timed out): the client heard 503
   auto value = Decode(m.value());
   const uint32_t outcome = m.outcome();
-  if (!value.ok() || OwnerOf(it->second.name) != from ||
+  const auto last =
+      options_.mode == HandleMode::kConsensus ? HandleOutcome::kUnavailable : HandleOutcome::kValue;
+  if (!value.ok() || it->second.to != from ||
       outcome < static_cast<uint32_t>(HandleOutcome::kClaimed) ||
-      outcome >= static_cast<uint32_t>(HandleOutcome::kUnavailable)) {
+      outcome > static_cast<uint32_t>(last)) {
     ++stats_.malformed_messages;
     return;
   }
-  Request r{it->second.request_id, {HandleOpKind::kRead, it->second.name, ""}, 0, 0};
+  const Request r = std::move(it->second.request);
   forwards_.erase(it);
-  Reply(r, static_cast<HandleOutcome>(outcome), RecordOf(r.request.name, *value), "", out);
+  Reply(r, static_cast<HandleOutcome>(outcome), RecordOf(r.request.name, *value), m.message(), out);
 }
 
 void StrongNode::TickForwards(StrongOutput* out) {
   for (auto it = forwards_.begin(); it != forwards_.end();) {
-    if (it->second.deadline_tick > tick_) {
+    if (it->second.request.deadline_tick > tick_) {
       ++it;
       continue;
     }
-    Request r{it->second.request_id, {HandleOpKind::kRead, it->second.name, ""}, 0, 0};
-    Reply(r, HandleOutcome::kUnavailable, {it->second.name, "", 0, 0},
-          "the handle's owner region did not answer within " +
+    const std::string who =
+        options_.mode == HandleMode::kConsensus
+            ? "region " + std::to_string(it->second.to) + ", which was ahead on this handle,"
+            : "the handle's owner region";
+    Reply(it->second.request, HandleOutcome::kUnavailable,
+          {it->second.request.request.name, "", 0, 0},
+          who + " did not answer within " +
               std::to_string(options_.request_timeout_ticks * options_.tick_ms) + " ms",
           out);
     it = forwards_.erase(it);

@@ -48,7 +48,7 @@ Status CheckPeerMessage(const pb::StrongMessage& m, RegionId n) {
       if (m.forward().op().owner().size() > kMaxHandleOwnerBytes) {
         return InvalidArgument("owner too long");
       }
-      return Status::Ok();
+      return CheckBallot(m.forward().op_ballot(), n);  // a handed-off request's op id
     case pb::StrongMessage::kForwardReply:
       return CheckValue(m.forward_reply().value(), n);
     case pb::StrongMessage::kSyncReply:

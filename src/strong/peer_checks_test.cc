@@ -54,11 +54,12 @@ TEST(StrongPeerChecksTest, Rule2BallotCountersNearTheTopAreRefused) {
   // And the handle stays writable: this region's own round still gets a majority ballot.
   StrongOutput out;
   ASSERT_TRUE(node.OnClientRequest(1, {HandleOpKind::kClaim, "alice", "u1"}, 1000, &out).ok());
-  bool prepared = false;
+  bool proposed = false;  // round 1 (Accept) for a never-written handle
   for (const auto& [to, m] : out.messages) {
-    if (m.has_prepare()) prepared = m.prepare().ballot().counter() >= 1;
+    if (m.has_prepare()) proposed = m.prepare().ballot().counter() >= 1;
+    if (m.has_accept()) proposed = m.accept().ballot().counter() >= 1;
   }
-  EXPECT_TRUE(prepared);
+  EXPECT_TRUE(proposed);
 }
 
 TEST(StrongPeerChecksTest, Rule1BallotsNameRegionsOfTheCluster) {

@@ -6,6 +6,13 @@
 
 namespace meridian {
 
+// The ballot an Accept of `b` asks its acceptors to promise: the proposer's next round skips
+// Prepare with it. After round 1 that is (3, self), above the chosen marker (2, self).
+Ballot StrongNode::NextBallot(Ballot b) const {
+  if (b.counter == kRound1Counter) return {kFirstClassicCounter, options_.self};
+  return {b.counter + 1, options_.self};
+}
+
 StrongNode::Proposal* StrongNode::ActiveFor(const std::string& name, Ballot ballot) {
   auto it = slots_.find(name);
   if (it == slots_.end() || !it->second.active || it->second.active->ballot != ballot) {
@@ -37,11 +44,17 @@ void StrongNode::StartNext(const std::string& name, StrongOutput* out) {
     Batched b;
     b.request = std::move(slot.queue.front());
     b.index = static_cast<uint32_t>(slot.active->batch.size());
+    b.tried_versions = b.request.tried_versions;  // handed to us: tried at the origin already
     slot.active->batch.push_back(std::move(b));
     slot.queue.pop_front();
   }
   slot.active->started_tick = tick_;
   busy_.insert(name);
+  // Invariant 10: a region ahead of us on this handle lately serves it while it stays in touch.
+  if (slot.defer_until_tick > tick_ && tick_ >= options_.unreachable_ticks &&
+      HandOff(name, *slot.active, slot.defer_to, tick_ - options_.unreachable_ticks, out)) {
+    return;
+  }
   StartRound(name, out);
 }
 
@@ -50,9 +63,22 @@ void StrongNode::StartRound(const std::string& name, StrongOutput* out) {
   Proposal& p = *slot.active;
   const AcceptorState& own = Acceptor(name);
   p.answered.clear();
-  p.highest_accepted = {};
-  p.highest_value = {};
+  p.votes.clear();
   p.phase_started_tick = tick_;
+  // Round 1 (invariant 9): nobody ever asked our acceptor for a promise on this handle, so
+  // round 1's standing promise holds here, and no Nack told us of a competitor. Our acceptor
+  // votes for our value in this step (the Accept to ourselves is drained before anything else
+  // can reach it), then the nearest other acceptor's vote makes a majority of three: one round
+  // trip to the nearest majority for a first claim.
+  if (options_.round1 && StandingPromiseHolds(own) && slot.highest_seen_counter == 0) {
+    slot.fast.reset();
+    p.ballot = {kRound1Counter, options_.self};
+    if (p.op_ballot.IsZero()) p.op_ballot = p.ballot;
+    ++stats_.fast_rounds;
+    ++stats_.round1_rounds;
+    Propose(name, HandleValue{}, out);
+    return;
+  }
   // 1-RTT path: a majority promised `fast->next` when it accepted our last value, and our own
   // acceptor still holds exactly that promise (anything else means someone else came by).
   if (slot.fast && own.promised == slot.fast->next && own.accepted < slot.fast->next) {
@@ -67,8 +93,9 @@ void StrongNode::StartRound(const std::string& name, StrongOutput* out) {
   slot.fast.reset();
   // Above every ballot our acceptor promised or saw accepted (so never one we used before,
   // invariant 2) and above every ballot a Nack told us about (so it can win).
-  const uint64_t counter =
-      std::max({own.promised.counter, own.accepted.counter, slot.highest_seen_counter}) + 1;
+  const uint64_t counter = std::max(
+      kFirstClassicCounter,
+      std::max({own.promised.counter, own.accepted.counter, slot.highest_seen_counter}) + 1);
   p.ballot = {counter, options_.self};
   if (p.op_ballot.IsZero()) p.op_ballot = p.ballot;
   p.phase = Phase::kPreparing;
@@ -92,7 +119,7 @@ void StrongNode::SendAccept(const std::string& name, const Proposal& p, RegionId
   a->set_name(name);
   Encode(p.ballot, a->mutable_ballot());
   Encode(p.proposed, a->mutable_value());
-  Encode(Ballot{p.ballot.counter + 1, options_.self}, a->mutable_next());
+  Encode(NextBallot(p.ballot), a->mutable_next());
   Send(to, std::move(m), out);
 }
 
@@ -105,10 +132,14 @@ void StrongNode::Propose(const std::string& name, const HandleValue& base, Stron
   p.phase_started_tick = tick_;
   HandleValue value = base;
   bool any_open = false;
+  // A request handed to us keeps the op id it was first proposed under (invariant 10).
+  auto request_op_id = [&p](const Batched& b) {
+    return b.request.op_id ? *b.request.op_id : OpId{p.op_ballot, b.index};
+  };
   for (Batched& b : p.batch) {
     if (b.answered) continue;
     const HandleRequest& request = b.request.request;
-    const OpId op_id{p.op_ballot, b.index};
+    const OpId op_id = request_op_id(b);
     // Invariant 5: did an earlier round get this request's mutation chosen after all? `base`
     // is the chosen history up to now, as far as a majority knows it.
     bool applied = false, unknown = false;
@@ -159,24 +190,95 @@ void StrongNode::HandlePromise(RegionId from, const pb::Promise& m, StrongOutput
     return;
   }
   if (!p->answered.insert(from).second) return;
-  if (accepted > p->highest_accepted) {
-    p->highest_accepted = accepted;
-    p->highest_value = std::move(value).value();
-  }
+  p->votes[from] = Vote{accepted, std::move(value).value(), m.round1_vote_unknown()};
   Slot& slot = slots_.at(m.name());
   slot.highest_seen_counter = std::max(slot.highest_seen_counter, accepted.counter);
-  if (p->answered.size() >= quorum()) {
-    const HandleValue base = p->highest_value;
-    Propose(m.name(), base, out);
+  if (p->answered.size() < quorum()) return;
+  std::optional<HandleValue> base = ChooseBase(*p);
+  if (!base) {  // round 1 is undecided among these answers: wait for more (resends ask again)
+    ++stats_.phase1_waits;
+    return;
   }
+  Propose(m.name(), *base, out);
+}
+
+// Invariant 9. A classic ballot's value, if any was reported, is built upon as in Paxos: every
+// value chosen below it (round 1 included) is that value. Otherwise only round-1 votes were
+// reported, each naming its proposer's region (the ballot's), whose own acceptor voted for it.
+std::optional<HandleValue> StrongNode::ChooseBase(const Proposal& p) const {
+  const Vote* classic = nullptr;
+  std::map<RegionId, const HandleValue*> round1_values;  // by proposer
+  for (const auto& [region, vote] : p.votes) {
+    if (vote.accepted.counter >= kRound1ChosenCounter) {
+      if (classic == nullptr || vote.accepted > classic->accepted) classic = &vote;
+    } else if (vote.accepted.counter == kRound1Counter) {
+      round1_values[vote.accepted.region] = &vote.value;
+    }
+  }
+  if (classic != nullptr) return classic->value;
+  // Each acceptor's round-1 vote as far as we can tell: reported; none (it answered with no
+  // vote, and having promised our ballot it can no longer vote); its own value (a proposer we
+  // heard of that did not answer); or unknown (anything, including a value we never saw).
+  std::map<RegionId, size_t> votes_for;  // by proposer
+  size_t unknown = 0;
+  auto answered = [&p](RegionId a) {
+    auto it = p.votes.find(a);
+    return it != p.votes.end() && !it->second.round1_unknown;
+  };
+  for (RegionId a = 0; a < options_.region_count; ++a) {
+    if (answered(a)) {
+      const Vote& v = p.votes.at(a);
+      if (v.accepted.counter == kRound1Counter) ++votes_for[v.accepted.region];
+    } else if (round1_values.count(a) != 0) {
+      ++votes_for[a];
+    } else {
+      ++unknown;
+    }
+  }
+  if (unknown >= quorum()) return std::nullopt;  // a value we never saw may have a majority
+  // A value counts as chosen only once its proposer recorded so (the classic ballot (2, P)
+  // above); a proposer that answered us without that record promised our ballot and never will:
+  // its value can be passed over. A round-1 value that changed nothing (reads, releases of the
+  // free handle) is the initial value, which every other value extends: it never needs a pick.
+  std::optional<RegionId> possible;
+  for (const auto& [proposer, count] : votes_for) {
+    if (answered(proposer) || count + unknown < quorum() ||
+        round1_values.at(proposer)->version == 0) {
+      continue;
+    }
+    if (possible) return std::nullopt;  // two values may have been chosen: ask the rest
+    possible = proposer;
+  }
+  if (possible) return *round1_values.at(*possible);
+  return HandleValue{};  // nothing but the free handle was chosen in round 1
 }
 
 void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out) {
   Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
   if (p == nullptr || p->phase != Phase::kAccepting) return;
   if (!p->answered.insert(from).second || p->answered.size() < quorum()) return;
+  Slot& slot = slots_.at(m.name());
+  if (p->ballot.counter == kRound1Counter) {
+    // Round 1 (invariant 9): our value has a majority; it counts as chosen once our own acceptor
+    // records so at (2, self), durably before the reply. It can only while it still promises
+    // nothing above (3, self): an acceptor that answered someone's phase 1 since has told them
+    // it holds no such record, and they may have built on another value.
+    AcceptorState& own = Acceptor(m.name());
+    const Ballot next = NextBallot(p->ballot);
+    const bool recordable = own.promised == next && own.accepted == p->ballot;
+    if (!recordable && !options_.bugs.round1_chosen_after_promise) {
+      slot.fast.reset();
+      BackOff(*p);
+      return;
+    }
+    if (recordable) {
+      MERIDIAN_ASSERT(own.value == p->proposed);
+      own.accepted = {kRound1ChosenCounter, options_.self};
+      Persist(m.name(), own, out);
+    }
+  }
   // Chosen (invariant 3). Each Accepted also promised next: cache it for the 1-RTT path.
-  slots_.at(m.name()).fast = FastPath{{p->ballot.counter + 1, options_.self}, p->proposed};
+  slot.fast = FastPath{NextBallot(p->ballot), p->proposed};
   Finish(m.name(), std::nullopt, out);
 }
 
@@ -192,9 +294,10 @@ void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out)
   slot.fast.reset();
   if (p->answered.count(from) != 0) return;
   // Someone is running a higher ballot: this round could still win without the refuser, but
-  // it would most likely be overtaken; a higher ballot after a short backoff wins sooner.
+  // it would most likely be overtaken. The region ahead serves our requests in its next round
+  // (invariant 10); failing that, a higher ballot after a short backoff.
+  if (HandOff(m.name(), *p, promised.region, p->started_tick, out)) return;
   BackOff(*p);
-  (void)out;
 }
 
 // Randomised exponential backoff: at least backoff_ticks_min (time for the winner to finish its

@@ -17,9 +17,11 @@ constexpr std::string_view kSyncedMarkerValue = "1";
 // the higher promise. Both are states some acceptor really held, so ours stays one an acceptor
 // could reach by receiving delayed messages. Equal accepted ballots carry one value (invariant
 // 2), so a tie changes nothing. Returns whether `ours` changed.
+// A round-1 vote of theirs is not adopted here: it was their vote, not necessarily ours
+// (invariant 9; AdoptRound1Votes decides once every region has answered).
 bool StrongNode::Adopt(const AcceptorState& theirs, AcceptorState& ours) {
   bool changed = false;
-  if (theirs.accepted > ours.accepted) {
+  if (theirs.accepted.counter >= kRound1ChosenCounter && theirs.accepted > ours.accepted) {
     ours.accepted = theirs.accepted;
     ours.value = theirs.value;
     changed = true;
@@ -170,6 +172,9 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
     const AcceptorState theirs = DecodeRecord(e.record()).value();
     AcceptorState& ours = Acceptor(e.name());
     if (Adopt(theirs, ours)) Persist(e.name(), ours, out);
+    if (theirs.accepted.counter == kRound1Counter) {
+      round1_reports_[e.name()].emplace(theirs.accepted, theirs.value);
+    }
   }
   ++stats_.sync_pages;
   if (m.last()) {
@@ -183,12 +188,55 @@ void StrongNode::HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOu
   if (!complete) return;
   // Every adoption is in this step's records or an earlier step's, so the marker (in this step's
   // records) is durable no earlier than they are; the first vote comes in a later step.
+  AdoptRound1Votes(out);
   for (const auto& [name, st] : acceptors_)
     MERIDIAN_ASSERT(!(st.promised < st.accepted));
   out->records.Put(std::string(kSyncedMarkerKey), std::string(kSyncedMarkerValue));
   marker_durable_ = true;
   rejoining_ = false;
   sync_peers_.clear();
+}
+
+// Invariant 9 after a loss of records. Where our records still hold a classic ballot or our own
+// round-1 vote (a restored backup: a round-1 vote never changes), they tell the truth. Otherwise
+// our lost vote, if any, was for a value another region reported (any value a client may have
+// been told was chosen is held by another voter), or for one only we held (never chosen). With
+// exactly one such value reported, taking it for our vote is safe: a vote for a value that was
+// not chosen and is the only one in round 1 cannot make two values chosen. Values that changed
+// nothing (version 0) are the initial value, which every other value extends, so they do not
+// count. With two or more values that changed something, we may have made either one chosen:
+// our vote is unknown, and we never vote in round 1 again.
+void StrongNode::AdoptRound1Votes(StrongOutput* out) {
+  // Our own round-1 value in our records (a restored backup): we may have recorded it chosen,
+  // at (2, self), after the backup was taken, and lost that record.
+  for (auto& [name, st] : acceptors_) {
+    if (st.accepted == Ballot{kRound1Counter, options_.self} && !st.round1_unknown) {
+      st.round1_unknown = true;
+      Persist(name, st, out);
+    }
+  }
+  for (const auto& [name, reported] : round1_reports_) {
+    AcceptorState& st = Acceptor(name);
+    if (!st.accepted.IsZero() || st.round1_unknown) continue;
+    // Values that changed nothing are the initial value, which any other value extends.
+    std::optional<std::pair<Ballot, HandleValue>> adopt;
+    size_t changed = 0;
+    for (const auto& [ballot, value] : reported) {
+      if (value.version == 0 && changed > 0) continue;
+      if (value.version != 0) ++changed;
+      if (!adopt || value.version != 0) adopt = {ballot, value};
+    }
+    // A value of our own proposer: we may have recorded it chosen (invariant 9) and lost that.
+    if (changed <= 1 && adopt->first.region != options_.self) {
+      st.accepted = adopt->first;
+      st.value = adopt->second;
+    } else {
+      st.round1_unknown = true;
+    }
+    st.promised = std::max({st.promised, st.accepted, Ballot{kFirstClassicCounter, 0}});
+    Persist(name, st, out);
+  }
+  round1_reports_.clear();
 }
 
 void StrongNode::OnPeerConnected(RegionId peer, StrongOutput* out) {

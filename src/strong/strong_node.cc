@@ -82,7 +82,11 @@ Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleReque
     return ResourceExhausted("too many handle requests pending in this region");
   }
   request.name = *name;
-  Request r{request_id, std::move(request), physical_ms, tick_ + options_.request_timeout_ticks};
+  Request r;
+  r.request_id = request_id;
+  r.request = std::move(request);
+  r.physical_ms = physical_ms;
+  r.deadline_tick = tick_ + options_.request_timeout_ticks;
   ++stats_.requests;
   BeginStep(out);
   if (rejoining_) {
@@ -98,7 +102,7 @@ Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleReque
       return *name;
     }
     const uint64_t id = next_forward_id_++;
-    forwards_[id] = {request_id, *name, r.deadline_tick};
+    forwards_[id] = {r, OwnerOf(*name)};
     ++pending_;
     pb::StrongMessage m;
     pb::Forward* f = m.mutable_forward();
@@ -180,11 +184,10 @@ void StrongNode::Dispatch(RegionId from, const pb::StrongMessage& message, Stron
       if (consensus) return HandleNack(from, message.nack(), out);
       break;
     case pb::StrongMessage::kForward:
-      if (!consensus) return HandleForward(from, message.forward(), out);
-      break;
+      if (consensus) return HandleHandedOff(from, message.forward(), out);
+      return HandleForward(from, message.forward(), out);
     case pb::StrongMessage::kForwardReply:
-      if (!consensus) return HandleForwardReply(from, message.forward_reply(), out);
-      break;
+      return HandleForwardReply(from, message.forward_reply(), out);
     case pb::StrongMessage::kSyncRequest:
       if (consensus) return HandleSyncRequest(from, message.sync_request(), out);
       break;
@@ -199,9 +202,10 @@ void StrongNode::Dispatch(RegionId from, const pb::StrongMessage& message, Stron
 
 void StrongNode::Reply(const Request& r, HandleOutcome outcome, HandleRecord record,
                        std::string message, StrongOutput* out) {
-  if (outcome == HandleOutcome::kUnavailable) ++stats_.unavailable;
   MERIDIAN_ASSERT(pending_ > 0);
   --pending_;
+  if (r.origin) return SendForwardReply(r, outcome, record, message, out);
+  if (outcome == HandleOutcome::kUnavailable) ++stats_.unavailable;
   out->replies.push_back({r.request_id, outcome, std::move(record), std::move(message)});
 }
 
@@ -220,12 +224,14 @@ void StrongNode::EncodeRecord(const AcceptorState& state, pb::AcceptorRecord* ou
   Encode(state.promised, out->mutable_promised());
   Encode(state.accepted, out->mutable_accepted());
   Encode(state.value, out->mutable_value());
+  out->set_round1_vote_unknown(state.round1_unknown);
 }
 
 Result<StrongNode::AcceptorState> StrongNode::DecodeRecord(const pb::AcceptorRecord& record) {
   auto value = Decode(record.value());
   if (!value.ok()) return value.status();
-  AcceptorState state{Decode(record.promised()), Decode(record.accepted()), *value};
+  AcceptorState state{Decode(record.promised()), Decode(record.accepted()), *value,
+                      record.round1_vote_unknown()};
   if (state.promised < state.accepted) return DataLoss("handle record accepted > promised");
   return state;
 }

@@ -79,6 +79,38 @@
 //     holds for one region losing its records at a time: records lost at a majority of regions
 //     lose what only they held. Owner mode keeps one copy per handle and has nothing to sync.
 //
+//  9. Round 1 (one round trip for a never-written handle; docs/strong.md "Round 1"). Counter 1
+//     is reserved: ballot (1, P) is region P's round-1 ballot, used only while P's own acceptor
+//     has never promised nor accepted anything for the handle (the standing promise of round 1
+//     every acceptor holds), and P's own acceptor votes for P's value in the step that sends it,
+//     durably, before anyone else can. P skips Prepare: Accept((1, P), value, next = (3, P)).
+//     An acceptor votes in round 1 at most once, only under the standing promise (any promise
+//     supersedes it for good), and promises (3, P) with its vote; so at most one value gets a
+//     majority. P tells its client "chosen" only after its own acceptor recorded so by accepting
+//     the value again at (2, P) (counter 2 is only ever this record), which it may only while it
+//     still promises (3, P); else it retries as after a lost round. Classic rounds use counters
+//     >= 3. Their phase 1 picks the highest ballot >= 2 reported (standard Paxos; a (2, P) record
+//     included); with only round-1 votes reported, the value of a proposer that did not answer
+//     (or answered round1_vote_unknown) if the votes reported for it, its proposer's own, and
+//     the unknown votes could make a majority: a proposer that answered without the record
+//     promised our ballot and never records it. If two values, or one never seen, could, it
+//     waits for more answers. A value that changed nothing is the initial value and never
+//     needs a pick. After a loss of records (inv. 8) a region marks its round-1 vote unknown
+//     where it cannot tell it: its own round-1 values (their record may be lost), and names
+//     where others report two or more values that changed something; with one, it takes it
+//     for its vote. An unknown vote never votes in round 1 again.
+// 10. No duels. A proposer whose round is refused because a region W with a higher region id
+//     holds a higher ballot hands its batch's unanswered requests to W (Forward) instead of
+//     retrying with a still higher ballot, which would pre-empt W and invite W to pre-empt it in
+//     turn; for request_timeout_ticks after, it sends W its new requests for that handle too.
+//     Requests only ever move to a higher region id, so they never bounce, and among regions
+//     contending for a handle one, the highest, keeps proposing. W serves them in its rounds
+//     and relays each answer (ForwardReply); they stay pending here until then or their
+//     deadline. Each carries its op id and the versions it was already proposed at, so W's
+//     phase 1 value tells whether an earlier attempt was chosen (invariant 5): at most once holds
+//     across the hand-off. W answers a duplicated Forward once. Only to a W heard from lately:
+//     handing requests to a region cut off from us would turn them into 503s.
+//
 // Owner mode (HandleMode::kOwner) is the comparison baseline: the owner region of a handle
 // (StableHash(name) % regions) applies requests to its durable copy alone and answers; other
 // regions forward. Forwards are not retransmitted (a lost forward or reply times out as
@@ -105,8 +137,12 @@ namespace meridian {
 
 struct StrongStats {
   uint64_t requests = 0;
-  uint64_t fast_rounds = 0;  // rounds that skipped Prepare (1-RTT path)
-  uint64_t slow_rounds = 0;  // rounds that began with Prepare
+  uint64_t fast_rounds = 0;    // rounds that skipped Prepare (1-RTT path, round 1 included)
+  uint64_t round1_rounds = 0;  // of which round 1 of a never-written handle (invariant 9)
+  uint64_t phase1_waits = 0;   // promises a quorum of which could not tell round 1's value
+  uint64_t handed_off = 0;     // requests handed to the region ahead after a lost round
+  uint64_t handed_in = 0;      // requests other regions handed to us
+  uint64_t slow_rounds = 0;    // rounds that began with Prepare
   uint64_t nacks = 0;
   uint64_t resends = 0;
   uint64_t unavailable = 0;
@@ -181,12 +217,26 @@ class StrongNode {
     Ballot promised;
     Ballot accepted;
     HandleValue value;
+    bool round1_unknown = false;  // invariant 9: lost which round-1 value it voted for
+  };
+  // One acceptor's answer to a Prepare.
+  struct Vote {
+    Ballot accepted;
+    HandleValue value;
+    bool round1_unknown = false;
   };
   struct Request {
     uint64_t request_id = 0;
     HandleRequest request;  // name canonical
     uint64_t physical_ms = 0;
     uint64_t deadline_tick = 0;
+    // Handed to us by another region (invariant 10): answered with a ForwardReply to `origin`
+    // (region, forward id) instead of a client reply, applied under `op_id`, and already
+    // proposed at `tried_versions` there.
+    std::optional<std::pair<RegionId, uint64_t>> origin;
+    std::optional<OpId> op_id;
+    std::vector<uint64_t> tried_versions;
+    uint32_t hops = 0;
   };
   enum class Phase : uint8_t { kPreparing, kAccepting, kBackoff };
   // One request of a proposal's batch.
@@ -204,9 +254,8 @@ class StrongNode {
     Ballot op_ballot;            // ballot of its first round (invariant 5)
     Phase phase = Phase::kPreparing;
     Ballot ballot;
-    std::set<RegionId> answered;  // promises or accepts for `ballot`
-    Ballot highest_accepted;      // among the promises
-    HandleValue highest_value;
+    std::set<RegionId> answered;     // promises or accepts for `ballot`
+    std::map<RegionId, Vote> votes;  // the promises' reports (phase 1)
     HandleValue proposed;
     uint64_t started_tick = 0;  // when the batch's first round began
     uint64_t phase_started_tick = 0;
@@ -222,6 +271,10 @@ class StrongNode {
     std::deque<Request> queue;
     std::optional<FastPath> fast;
     uint64_t highest_seen_counter = 0;  // from Nacks: new ballots go above it
+    // Invariant 10: until defer_until_tick, requests for this handle go to region defer_to,
+    // which is ahead on it, instead of into rounds of ours that would pre-empt it.
+    RegionId defer_to = 0;
+    uint64_t defer_until_tick = 0;
   };
   // How far a rejoining region got with one other region's acceptor states.
   struct PeerSync {
@@ -229,10 +282,11 @@ class StrongNode {
     bool done = false;        // the region has answered in full
     uint64_t asked_tick = 0;  // when the page after `after` was last asked for
   };
+  // A request sent to another region (owner mode: the owner; consensus mode: a region that was
+  // ahead), answered when that region replies or at the request's deadline.
   struct PendingForward {
-    uint64_t request_id = 0;
-    std::string name;
-    uint64_t deadline_tick = 0;
+    Request request;
+    RegionId to = 0;
   };
 
   // --- dispatch (strong_node.cc) ---
@@ -260,6 +314,12 @@ class StrongNode {
   void SendAccept(const std::string& name, const Proposal& p, RegionId to, StrongOutput* out);
   void Propose(const std::string& name, const HandleValue& base, StrongOutput* out);
   void HandlePromise(RegionId from, const pb::Promise& m, StrongOutput* out);
+  // Phase 1's choice of the value to build on from `votes` (invariant 9), or nullopt while more
+  // answers are needed to tell which round-1 value may have been chosen.
+  std::optional<HandleValue> ChooseBase(const Proposal& p) const;
+  // Round 1's standing promise still holds at this acceptor state (invariant 9).
+  static bool StandingPromiseHolds(const AcceptorState& st);
+  Ballot NextBallot(Ballot b) const;
   void HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out);
   void HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out);
   void Finish(const std::string& name, std::optional<std::string> unavailable, StrongOutput* out);
@@ -275,8 +335,17 @@ class StrongNode {
   void HandleSyncReply(RegionId from, const pb::SyncReply& m, StrongOutput* out);
   Status ValidateSyncReply(const pb::SyncReply& m) const;
   static bool Adopt(const AcceptorState& theirs, AcceptorState& ours);
+  void AdoptRound1Votes(StrongOutput* out);
   void TickSync(StrongOutput* out);
   std::string RejoiningMessage() const;
+
+  // --- handing a lost round's requests to the region ahead (hand_off.cc, invariant 10) ---
+  bool HandOff(const std::string& name, Proposal& p, RegionId to, uint64_t heard_since,
+               StrongOutput* out);
+  void HandleHandedOff(RegionId from, const pb::Forward& m, StrongOutput* out);
+  void SendForwardReply(const Request& r, HandleOutcome outcome, const HandleRecord& record,
+                        const std::string& message, StrongOutput* out);
+  void RememberForwardReply(std::pair<RegionId, uint64_t> key, const pb::ForwardReply& reply);
 
   // --- owner mode (owner_mode.cc) ---
   RegionId OwnerOf(const std::string& name) const;
@@ -297,6 +366,9 @@ class StrongNode {
   // in the deque, so that a duplicated forward is answered again instead of applied again.
   std::map<std::pair<RegionId, uint64_t>, pb::ForwardReply> forward_replies_;
   std::deque<std::pair<RegionId, uint64_t>> forward_reply_order_;
+  // Consensus mode: requests handed to us and not answered yet, by (sender, forward id), so a
+  // duplicated Forward is not served twice (invariant 10).
+  std::set<std::pair<RegionId, uint64_t>> handed_in_;
   uint64_t next_forward_id_;
   std::deque<pb::StrongMessage> self_inbox_;  // messages to our own acceptor / proposer
   size_t pending_ = 0;
@@ -310,6 +382,9 @@ class StrongNode {
   bool marker_durable_ = false;
   uint64_t sync_id_ = 0;
   std::map<RegionId, PeerSync> sync_peers_;
+  // Round-1 votes other regions reported during this sync, by name, then ballot (invariant 9);
+  // at most one per region and name, so bounded like acceptors_.
+  std::map<std::string, std::map<Ballot, HandleValue>> round1_reports_;
 };
 
 }  // namespace meridian

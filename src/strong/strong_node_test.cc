@@ -200,7 +200,8 @@ TEST(StrongNodeTest, RepeatedRequestsAtOneRegionTakeOneRoundTrip) {
   c.Request(0, 1, HandleOpKind::kClaim, "carol", "u1");
   c.DeliverAll();
   ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
-  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().round1_rounds, 1u);  // a first claim: round 1, Accept only
+  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 0u);
   c.Request(0, 2, HandleOpKind::kRead, "carol");
   // The 1-RTT path: the request goes straight to Accept, no Prepare.
   ASSERT_EQ(c.wire.size(), 2u);
@@ -208,8 +209,162 @@ TEST(StrongNodeTest, RepeatedRequestsAtOneRegionTakeOneRoundTrip) {
     EXPECT_TRUE(w.message.has_accept());
   c.DeliverAll();
   EXPECT_EQ(c.Outcome(2), HandleOutcome::kValue);
-  EXPECT_EQ(c.nodes[0]->stats().fast_rounds, 1u);
-  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().fast_rounds, 2u);
+  EXPECT_EQ(c.nodes[0]->stats().slow_rounds, 0u);
+}
+
+// Invariant 9: a never-written handle is claimed in round 1, Accept only, and the nearest other
+// region's vote (with our own) is a majority: one round trip to the nearest majority.
+TEST(StrongNodeTest, FirstClaimTakesOneRoundTripToTheNearestMajority) {
+  Cluster c(3);
+  c.Request(2, 1, HandleOpKind::kClaim, "olga", "u1");
+  ASSERT_EQ(c.wire.size(), 2u);
+  for (const auto& w : c.wire) {
+    ASSERT_TRUE(w.message.has_accept());
+    EXPECT_EQ(Decode(w.message.accept().ballot()), (Ballot{1, 2}));
+  }
+  // Region 0 never hears of it: region 1's vote alone completes the majority.
+  c.DeliverAll(
+      [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 0 || to == 0; });
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
+  EXPECT_EQ(c.nodes[2]->stats().round1_rounds, 1u);
+  EXPECT_EQ(c.nodes[2]->stats().slow_rounds, 0u);
+  // Region 0 claims it for someone else: it learns the claim, whatever path it takes.
+  c.Request(0, 2, HandleOpKind::kClaim, "olga", "u2");
+  c.DeliverAll();
+  c.Tick(100);
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kTaken);
+  EXPECT_EQ(c.replies[2].record.owner, "u1");
+}
+
+// Phase 1 after round 1: regions 0 and 1 both proposed in round 1, and region 2 voted for region
+// 0's value, which was chosen. Region 1 hears only region 0 (region 2 is cut off): one vote for
+// each value, so the votes alone cannot tell which one region 2 made chosen; region 0's record
+// of its chosen value (2, 0) does. Without that record region 1 would have to wait for region 2.
+TEST(StrongNodeTest, PhaseOneFindsTheRoundOneValueItsProposerRecordedChosen) {
+  Cluster c(3, HandleMode::kConsensus, [](StrongOptions& o) { o.hand_off = false; });
+  c.Request(0, 1, HandleOpKind::kClaim, "pia", "u0");
+  c.Request(1, 2, HandleOpKind::kClaim, "pia", "u1");
+  c.DeliverAll(
+      [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 1 || to == 1; });
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kClaimed);
+  EXPECT_EQ(Decode(DiskRecord(*c.disks[0], "pia").accepted()), (Ballot{2, 0}));
+  c.cut = {2};
+  c.Tick(150);  // region 1 resends, is refused by region 0, prepares with region 0
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kTaken);
+  EXPECT_EQ(c.replies[2].record.owner, "u0");
+}
+
+// An acceptor that promised a classic ballot never votes in round 1 (its standing promise is
+// superseded for good).
+TEST(StrongNodeTest, RoundOneVoteAfterAPromiseIsRefused) {
+  Cluster c(3);
+  pb::StrongMessage prepare;
+  prepare.set_from(2);
+  prepare.mutable_prepare()->set_name("rex");
+  Encode(Ballot{4, 2}, prepare.mutable_prepare()->mutable_ballot());
+  StrongOutput out;
+  c.nodes[1]->OnMessage(2, prepare, &out);
+  ASSERT_EQ(out.messages.size(), 1u);
+  ASSERT_TRUE(out.messages[0].second.has_promise());
+  pb::StrongMessage accept;
+  accept.set_from(0);
+  accept.mutable_accept()->set_name("rex");
+  Encode(Ballot{1, 0}, accept.mutable_accept()->mutable_ballot());
+  Encode(Ballot{3, 0}, accept.mutable_accept()->mutable_next());
+  accept.mutable_accept()->mutable_value()->set_owner("u0");
+  StrongOutput out2;
+  c.nodes[1]->OnMessage(0, accept, &out2);
+  ASSERT_EQ(out2.messages.size(), 1u);
+  EXPECT_TRUE(out2.messages[0].second.has_nack());
+}
+
+// Region 0's round-1 value gets region 2's vote, but that answer is late: meanwhile region 1
+// prepared with regions 0 and 1, saw region 0's value without its chosen record (so passed it
+// over) and claimed the name. Region 0 must not answer "claimed" when the late vote arrives; with
+// the seeded bug round1_chosen_after_promise it does, and the name has two owners.
+std::pair<HandleOutcome, HandleOutcome> LateRoundOneVote(bool bug) {
+  Cluster c(3, HandleMode::kConsensus, [bug](StrongOptions& o) {
+    o.bugs.round1_chosen_after_promise = bug;
+    o.resend_ticks = 1000;  // no resends: the late vote is the only one
+  });
+  c.Request(0, 1, HandleOpKind::kClaim, "vic", "u0");
+  // Region 1 never hears region 0's round 1; region 2 votes, and its Accepted is held back.
+  std::vector<Cluster::Wire> held;
+  c.DeliverAll([&](const pb::StrongMessage& m, RegionId from, RegionId to) {
+    if (from == 2 && to == 0) held.push_back({from, to, m});
+    return (from == 0 && to == 1) || (from == 2 && to == 0);
+  });
+  // Region 1's round reaches region 0 only.
+  c.drop_if = [](const pb::StrongMessage& m, RegionId from, RegionId to) {
+    return (from == 2 && to == 0 && m.has_accepted()) || (from == 1 && to == 2) ||
+           (from == 2 && to == 1);
+  };
+  c.Request(1, 2, HandleOpKind::kClaim, "vic", "u1");
+  c.Tick(100);
+  c.drop_if = nullptr;
+  for (auto& w : held)
+    c.wire.push_back(w);
+  c.DeliverAll();
+  c.Tick(300);
+  return {c.Outcome(1), c.Outcome(2)};
+}
+
+TEST(StrongNodeTest, LateRoundOneVoteAfterAHigherPromiseIsNotAnsweredChosen) {
+  const auto [first, second] = LateRoundOneVote(false);
+  EXPECT_EQ(second, HandleOutcome::kClaimed);
+  EXPECT_EQ(first, HandleOutcome::kTaken);
+  const auto [buggy_first, buggy_second] = LateRoundOneVote(true);
+  EXPECT_EQ(buggy_second, HandleOutcome::kClaimed);
+  EXPECT_EQ(buggy_first, HandleOutcome::kClaimed);  // two owners: the test above can fail
+}
+
+// Invariant 10: in a three-way race on a handle every region already wrote, the losers hand
+// their requests to the region ahead: one winner, two "taken", no 503, and fewer rounds.
+TEST(StrongNodeTest, LosersHandTheirRequestsToTheRegionAhead) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "sam", "u0");
+  c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRelease, "sam", "u0");
+  c.DeliverAll();
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kReleased);
+  for (RegionId r = 0; r < 3; ++r)
+    c.Request(r, 10 + r, HandleOpKind::kClaim, "sam", "v" + std::to_string(r));
+  c.DeliverAll();
+  c.Tick(300);
+  int claimed = 0, taken = 0;
+  for (uint64_t id = 10; id < 13; ++id) {
+    claimed += c.Outcome(id) == HandleOutcome::kClaimed;
+    taken += c.Outcome(id) == HandleOutcome::kTaken;
+  }
+  EXPECT_EQ(claimed, 1);
+  EXPECT_EQ(taken, 2);
+  uint64_t handed = 0;
+  for (const auto& n : c.nodes)
+    handed += n->stats().handed_off;
+  EXPECT_GT(handed, 0u);
+}
+
+// A request handed to a region is served once even when the Forward arrives twice.
+TEST(StrongNodeTest, DuplicatedHandOffIsServedOnce) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "tia", "u0");
+  c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRelease, "tia", "u0");
+  c.Request(1, 3, HandleOpKind::kRelease, "tia", "u0");
+  // Duplicate every Forward on the wire.
+  c.on_send = [&c](RegionId from, RegionId to, const pb::StrongMessage& m) {
+    if (m.has_forward()) c.wire.push_back({from, to, m});
+  };
+  c.DeliverAll();
+  c.Tick(300);
+  // One release worked; the other found the handle free, never "released" twice.
+  const int released =
+      (c.Outcome(2) == HandleOutcome::kReleased) + (c.Outcome(3) == HandleOutcome::kReleased);
+  const int not_found =
+      (c.Outcome(2) == HandleOutcome::kNotFound) + (c.Outcome(3) == HandleOutcome::kNotFound);
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(not_found, 1);
 }
 
 TEST(StrongNodeTest, FastPathFallsBackWhenAnotherRegionIntervenes) {
@@ -259,7 +414,7 @@ TEST(StrongNodeTest, PromisesSurviveARestart) {
   pb::StrongMessage stale;
   stale.set_from(0);
   stale.mutable_accept()->set_name("frank");
-  stale.mutable_accept()->mutable_ballot()->set_counter(1);
+  stale.mutable_accept()->mutable_ballot()->set_counter(3);  // below its promise (3, 1)
   stale.mutable_accept()->mutable_ballot()->set_region(0);
   StrongOutput out;
   c.nodes[2]->OnMessage(0, stale, &out);
@@ -287,12 +442,12 @@ TEST(StrongNodeTest, RetryFindsItsEarlierAttemptChosen) {
   c.DeliverAll(
       [](const pb::StrongMessage&, RegionId from, RegionId to) { return from == 2 || to == 2; });
   ASSERT_EQ(c.Outcome(3), HandleOutcome::kNotFound);
-  // Region 2 stays away, so region 0's resent Accept cannot win: it must start a new round,
-  // which finds its release already chosen.
+  // Region 2 stays away, so region 0's resent Accept cannot win: region 1, ahead, refuses it
+  // and serves the request (invariant 10) in a round that finds the release already chosen.
   c.cut = {2};
   c.Tick(150);
   EXPECT_EQ(c.Outcome(2), HandleOutcome::kReleased);
-  EXPECT_EQ(c.nodes[0]->stats().reapplied_checks, 1u);
+  EXPECT_EQ(c.nodes[0]->stats().reapplied_checks + c.nodes[1]->stats().reapplied_checks, 1u);
 }
 
 TEST(StrongNodeTest, QuorumOfOneBugLetsTwoRegionsClaim) {
@@ -551,6 +706,8 @@ TEST(StrongNodeTest, MalformedSyncRepliesAreDroppedAndCounted) {
   Cluster c(3);
   c.Request(0, 1, HandleOpKind::kClaim, "lee", "u1");
   c.DeliverAll();
+  c.Request(0, 2, HandleOpKind::kRead, "lee");  // a classic ballot (round 1 is adopted last)
+  c.DeliverAll();
   const pb::AcceptorRecord good_record = DiskRecord(*c.disks[0], "lee");
   c.LoseDisk(1);
   c.cut = {0, 2};
@@ -661,6 +818,27 @@ TEST(StrongNodeTest, FirstBallotAfterRejoiningIsAboveEverythingLearned) {
 
   const Ballot reused = FirstBallotAfterADiskLoss(true, &highest_learned);
   EXPECT_EQ(reused, (Ballot{1, 1}));  // the ballot it claimed "max" with before the loss
+}
+
+// Invariant 9 after a loss of records: with two round-1 values reported, the rebuilt region
+// cannot tell which it voted for; it marks its vote unknown and never votes in round 1 there.
+// Neither proposer recorded its value chosen, so the handle still gets one owner.
+TEST(StrongNodeTest, RejoinWithTwoRoundOneValuesMarksTheVoteUnknown) {
+  Cluster c(3);
+  c.Request(0, 1, HandleOpKind::kClaim, "quin", "u0");
+  c.Request(2, 2, HandleOpKind::kClaim, "quin", "u2");
+  c.wire.clear();  // nobody hears of either
+  c.LoseDisk(1);
+  c.Tick(1);
+  ASSERT_FALSE(c.nodes[1]->rejoining());
+  EXPECT_TRUE(DiskRecord(*c.disks[1], "quin").round1_vote_unknown());
+  c.Tick(250);
+  const int claimed =
+      (c.Outcome(1) == HandleOutcome::kClaimed) + (c.Outcome(2) == HandleOutcome::kClaimed);
+  const int taken =
+      (c.Outcome(1) == HandleOutcome::kTaken) + (c.Outcome(2) == HandleOutcome::kTaken);
+  EXPECT_EQ(claimed, 1);
+  EXPECT_EQ(taken, 1);
 }
 
 // Two regions rejoining at once answer each other (else each would wait for the other forever).

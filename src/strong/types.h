@@ -25,6 +25,13 @@ struct Ballot {
   std::string ToString() const;
 };
 
+// Round 1 of a never-written handle has counter 1 and no phase 1. Counter 2 is the proposer's
+// own record that its round-1 value was chosen (it accepts it again at (2, self) before telling
+// its client). Classic rounds (Prepare, then Accept) use counters from 3. StrongNode invariant 9.
+inline constexpr uint64_t kRound1Counter = 1;
+inline constexpr uint64_t kRound1ChosenCounter = 2;
+inline constexpr uint64_t kFirstClassicCounter = 3;
+
 // Numeric values are on the wire and on disk: never renumber.
 enum class HandleOpKind : uint8_t {
   kClaim = 1,

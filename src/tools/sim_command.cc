@@ -26,7 +26,9 @@ struct SimFlags {
   bool trace = false;
   bool self_check = false;
   uint64_t self_check_seeds = 500;
-  std::string bug;  // replay with this seeded bug built in
+  std::string bug;               // replay with this seeded bug built in
+  bool handles_classic = false;  // handles without round 1 and hand-offs (to compare)
+  bool no_faults = false;        // the busy workload alone: no loss, partitions, crashes, ...
 };
 
 Topology ParseTopology(const std::string& name) {
@@ -38,6 +40,12 @@ Topology ParseTopology(const std::string& name) {
 SimOptions OptionsFor(const SimFlags& f, uint64_t seed) {
   SimOptions o = SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology));
   o.handle_mode = f.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
+  o.handles_classic = f.handles_classic;
+  if (f.no_faults) {
+    o.loss = o.duplication = o.reply_loss = o.slow_syncs = 0.0;
+    o.partitions = o.crashes = o.reconnects = o.disk_losses = o.restores = 0;
+    o.write_crashes = o.write_failures = o.sync_failures = 0;
+  }
   return o;
 }
 
@@ -175,6 +183,10 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
   sim->add_option("--threads", flags->threads, "Worker threads for --seeds")
       ->check(CLI::Range(1, 64));
   sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");
+  sim->add_flag("--handles-classic", flags->handles_classic,
+                "Handles without round 1 and hand-offs (two round trips, duels), to compare");
+  sim->add_flag("--no-faults", flags->no_faults,
+                "No message loss, partitions, crashes or disk faults: the workload alone");
   std::vector<std::string> bug_ids;
   for (const SeededBug& bug : KnownBugs())
     bug_ids.push_back(bug.id);
