@@ -60,20 +60,20 @@ void PrintProgress(const GenOptions& options, RunShared& shared, uint64_t start_
 
 void GenStop::Request() {
   // The callback runs under mu_, so OnRequest() replacing it waits until it has returned.
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (requested_) return;
   requested_ = true;
   if (callback_) callback_();
 }
 
 bool GenStop::requested() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return requested_;
 }
 
 void GenStop::OnRequest(std::function<void()> callback) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!requested_) {
       callback_ = std::move(callback);
       return;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "gen/histogram.h"
 #include "gen/workload.h"
 
@@ -45,9 +46,9 @@ class GenStop {
   void OnRequest(std::function<void()> callback);
 
  private:
-  mutable std::mutex mu_;
-  bool requested_ = false;          // GUARDED_BY(mu_)
-  std::function<void()> callback_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  bool requested_ MERIDIAN_GUARDED_BY(mu_) = false;
+  std::function<void()> callback_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 struct GenOptions {

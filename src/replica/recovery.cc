@@ -67,7 +67,9 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
   if (hlc_bytes->has_value()) {
     auto encoded = ParseRecord<pb::HlcTimestamp>(**hlc_bytes, "clock");
     if (!encoded.ok()) return encoded.status();
-    r.clock_.Restore(*Decode(*encoded));
+    auto high_water = Decode(*encoded);
+    if (!high_water.ok()) return high_water.status();
+    r.clock_.Restore(*high_water);
   }
 
   MERIDIAN_RETURN_IF_ERROR(

@@ -34,32 +34,32 @@ void FakeRegion::Start() {
 void FakeRegion::Stop() {
   if (server_) server_->Stop();
   server_.reset();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   held_.clear();
 }
 
 void FakeRegion::set_status(std::string status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   status_ = std::move(status);
 }
 
 void FakeRegion::set_data_mode(DataMode mode) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   mode_ = mode;
 }
 
 void FakeRegion::set_healthz_hangs(bool hangs) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   healthz_hangs_ = hangs;
 }
 
 std::vector<FakeRegion::Seen> FakeRegion::seen() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return seen_;
 }
 
 void FakeRegion::Handle(HttpRequest request, HttpResponder respond) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (request.path == "/healthz") {
     if (healthz_hangs_) {
       held_.push_back(std::move(respond));

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "net/http_server.h"
 
 namespace meridian::router::testing {
@@ -60,12 +61,12 @@ class FakeRegion {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread delay_thread_;
 
-  mutable std::mutex mu_;
-  std::string status_ = "ok";         // GUARDED_BY(mu_)
-  DataMode mode_ = DataMode::kServe;  // GUARDED_BY(mu_)
-  bool healthz_hangs_ = false;        // GUARDED_BY(mu_)
-  std::vector<Seen> seen_;            // GUARDED_BY(mu_)
-  std::vector<HttpResponder> held_;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::string status_ MERIDIAN_GUARDED_BY(mu_) = "ok";
+  DataMode mode_ MERIDIAN_GUARDED_BY(mu_) = DataMode::kServe;
+  bool healthz_hangs_ MERIDIAN_GUARDED_BY(mu_) = false;
+  std::vector<Seen> seen_ MERIDIAN_GUARDED_BY(mu_);
+  std::vector<HttpResponder> held_ MERIDIAN_GUARDED_BY(mu_);
   std::unique_ptr<HttpServer> server_;
 };
 

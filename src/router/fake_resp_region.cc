@@ -100,7 +100,7 @@ void FakeRespRegion::Start() {
   const std::string address = bound.get_future().get();
   ASSERT_FALSE(address.empty()) << name_ << ": cannot listen on " << address_;
   address_ = address;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   dead_ = false;
 }
 
@@ -135,28 +135,28 @@ void FakeRespRegion::CloseAll() {
 }
 
 void FakeRespRegion::set_mode(Mode mode) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   mode_ = mode;
 }
 
 void FakeRespRegion::DieAfter(size_t commands) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   die_after_ = commands;
 }
 
 std::vector<FakeRespRegion::Seen> FakeRespRegion::seen() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return seen_;
 }
 
 int64_t FakeRespRegion::counter(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = counters_.find(key);
   return it == counters_.end() ? 0 : it->second;
 }
 
 bool FakeRespRegion::dead() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dead_;
 }
 
@@ -164,7 +164,7 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
                                                    uint64_t connection) {
   std::string reply;
   RespWriter out(&reply);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (dead_) return std::nullopt;
   Seen seen;
   seen.connection = connection;

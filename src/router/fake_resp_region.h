@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread_annotations.h"
+
 namespace meridian::router::testing {
 
 class FakeRespRegion {
@@ -69,13 +71,13 @@ class FakeRespRegion {
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;  // on the I/O thread
   uint64_t next_connection_ = 1;
 
-  mutable std::mutex mu_;
-  Mode mode_ = Mode::kServe;                 // GUARDED_BY(mu_)
-  std::optional<size_t> die_after_;          // GUARDED_BY(mu_)
-  bool dead_ = false;                        // GUARDED_BY(mu_)
-  std::vector<Seen> seen_;                   // GUARDED_BY(mu_)
-  std::map<std::string, int64_t> counters_;  // GUARDED_BY(mu_)
-  std::set<std::string> idempotency_keys_;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  Mode mode_ MERIDIAN_GUARDED_BY(mu_) = Mode::kServe;
+  std::optional<size_t> die_after_ MERIDIAN_GUARDED_BY(mu_);
+  bool dead_ MERIDIAN_GUARDED_BY(mu_) = false;
+  std::vector<Seen> seen_ MERIDIAN_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> counters_ MERIDIAN_GUARDED_BY(mu_);
+  std::set<std::string> idempotency_keys_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 }  // namespace meridian::router::testing

@@ -12,6 +12,7 @@
 
 #include "net/endpoint.h"
 #include "net/http_server.h"
+#include "net/testing/test_socket.h"
 #include "net/tls_context.h"
 #include "tls/cert_files.h"
 
@@ -46,6 +47,7 @@ class Upstream {
   ~Upstream() { server_->Stop(); }
 
   std::string address() const { return server_->address(); }
+  uint16_t port() const { return server_->port(); }
   size_t sources() {
     std::lock_guard<std::mutex> lock(mu_);
     return sources_.size();
@@ -113,7 +115,12 @@ TEST_F(UpstreamPoolTest, AConnectionTheServerClosedWhileIdleIsReplacedTransparen
   Upstream upstream(options);
   MakePool(upstream.address());
   ASSERT_TRUE(Get(Send("/ok")).ok());
-  std::this_thread::sleep_for(200ms);  // outcome only: the idle connection is gone by now
+  // The event, not a sleep: a connection opened after the pool's has been closed for idleness,
+  // so the pool's older idle one has been too.
+  testing::TestSocket later(upstream.port());
+  ASSERT_TRUE(later.valid());
+  later.ReadAll(kPatience);
+  ASSERT_TRUE(later.closed_by_peer()) << "the upstream never closed an idle connection";
   Result<HttpResponse> response = Get(Send("/ok"));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->status, 200);

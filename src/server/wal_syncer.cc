@@ -12,46 +12,47 @@ WalSyncer::~WalSyncer() {
 }
 
 void WalSyncer::Request(uint64_t step) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (step <= requested_) return;
   requested_ = step;
-  wake_.notify_one();
+  wake_.Signal();
 }
 
 uint64_t WalSyncer::syncs() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return syncs_;
 }
 
 void WalSyncer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
-    wake_.notify_one();
+    wake_.Signal();
   }
   if (thread_.joinable()) thread_.join();
 }
 
 void WalSyncer::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || (!failed_ && requested_ > covered_); });
+    while (!stopping_ && (failed_ || requested_ <= covered_))
+      wake_.Wait(&mu_);
     if (stopping_) return;
     // Everything requested so far was written before its request: one sync covers it all.
     const uint64_t target = requested_;
-    lock.unlock();
+    mu_.Unlock();
     const Status synced = storage_->Sync();
-    lock.lock();
+    mu_.Lock();
     ++syncs_;
     if (synced.ok()) {
       covered_ = target;
     } else {
       failed_ = true;
     }
-    lock.unlock();
+    mu_.Unlock();
     done_(target, synced);
-    lock.lock();
+    mu_.Lock();
   }
 }
 

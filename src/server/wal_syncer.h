@@ -14,14 +14,13 @@
 //  3. Stop() finishes a sync in progress, runs none more, and joins. Never busy-waits.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "base/status.h"
 #include "base/storage.h"
+#include "base/thread_annotations.h"
 
 namespace meridian {
 
@@ -36,22 +35,22 @@ class WalSyncer {
   WalSyncer& operator=(const WalSyncer&) = delete;
 
   // Any thread: every write of steps <= `step` has returned; sync them.
-  void Request(uint64_t step);
-  uint64_t syncs() const;
-  void Stop();
+  void Request(uint64_t step) MERIDIAN_EXCLUDES(mu_);
+  uint64_t syncs() const MERIDIAN_EXCLUDES(mu_);
+  void Stop() MERIDIAN_EXCLUDES(mu_);
 
  private:
-  void Run();
+  void Run() MERIDIAN_EXCLUDES(mu_);
 
   Storage* const storage_;
   const Done done_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  uint64_t requested_ = 0;  // GUARDED_BY(mu_)
-  uint64_t covered_ = 0;    // GUARDED_BY(mu_): the highest step a finished sync covered
-  uint64_t syncs_ = 0;      // GUARDED_BY(mu_)
-  bool failed_ = false;     // GUARDED_BY(mu_)
-  bool stopping_ = false;   // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar wake_;
+  uint64_t requested_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  uint64_t covered_ MERIDIAN_GUARDED_BY(mu_) = 0;  // the highest step a finished sync covered
+  uint64_t syncs_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  bool failed_ MERIDIAN_GUARDED_BY(mu_) = false;
+  bool stopping_ MERIDIAN_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -33,7 +33,7 @@ void MemoryStorage::Undo(Contents& contents, const std::vector<UndoBatch>& tail)
 }
 
 Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (writes_to_fail_ > 0) {
     --writes_to_fail_;
     ++counters_.failed_writes;
@@ -66,7 +66,7 @@ Status MemoryStorage::Write(const RecordBatch& batch, WriteOptions options) {
 }
 
 Status MemoryStorage::Sync() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (syncs_to_fail_ > 0) {
     --syncs_to_fail_;
     return Unavailable("MemoryStorage: injected I/O error (FailNextSyncs); nothing was synced");
@@ -77,7 +77,7 @@ Status MemoryStorage::Sync() {
 }
 
 Result<std::optional<std::string>> MemoryStorage::Get(std::string_view key) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = visible_.find(key);
   if (it == visible_.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
@@ -88,7 +88,7 @@ Status MemoryStorage::Scan(
     const std::function<Status(std::string_view key, std::string_view value)>& visit) const {
   std::vector<std::pair<std::string, std::string>> matches;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto it = visible_.lower_bound(prefix);
          it != visible_.end() && std::string_view(it->first).starts_with(prefix); ++it) {
       matches.emplace_back(it->first, it->second);
@@ -101,36 +101,36 @@ Status MemoryStorage::Scan(
 }
 
 void MemoryStorage::FailNextWrites(uint64_t count) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   writes_to_fail_ = count;
 }
 
 void MemoryStorage::FailNextSyncs(uint64_t count) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   syncs_to_fail_ = count;
 }
 
 void MemoryStorage::SimulateCrash() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Undo(visible_, unsynced_tail_);
   unsynced_tail_.clear();
   ++counters_.crashes;
 }
 
 MemoryStorage::Contents MemoryStorage::DurableContents() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Contents durable = visible_;
   Undo(durable, unsynced_tail_);
   return durable;
 }
 
 size_t MemoryStorage::UnsyncedBatches() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return unsynced_tail_.size();
 }
 
 MemoryStorage::Counters MemoryStorage::counters() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return counters_;
 }
 

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +26,7 @@
 
 #include "base/status.h"
 #include "base/storage.h"
+#include "base/thread_annotations.h"
 
 namespace meridian {
 
@@ -98,16 +98,16 @@ class MemoryStorage final : public Storage {
                     const std::optional<std::string>& value);
   static void Undo(Contents& contents, const std::vector<UndoBatch>& tail);
   // Erases the visible keys in [begin, end); with `undo`, records each one's value there first.
-  // REQUIRES: mu_ held.
-  void DeleteRange(const std::string& begin, const std::string& end, UndoBatch* undo);
+  void DeleteRange(const std::string& begin, const std::string& end, UndoBatch* undo)
+      MERIDIAN_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  // Everything below is guarded by mu_.
-  Contents visible_;
-  std::vector<UndoBatch> unsynced_tail_;  // oldest first; size <= kMaxUnsyncedBatches
-  uint64_t writes_to_fail_ = 0;
-  uint64_t syncs_to_fail_ = 0;
-  Counters counters_;
+  mutable Mutex mu_;
+  Contents visible_ MERIDIAN_GUARDED_BY(mu_);
+  // Oldest first; size <= kMaxUnsyncedBatches.
+  std::vector<UndoBatch> unsynced_tail_ MERIDIAN_GUARDED_BY(mu_);
+  uint64_t writes_to_fail_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  uint64_t syncs_to_fail_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  Counters counters_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 }  // namespace meridian

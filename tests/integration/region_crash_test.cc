@@ -84,15 +84,39 @@ TEST_P(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleApplies
         return acked.size() >= 300;
       },
       seconds(30));
+  size_t uncertain_at_kill = 0;
+  {
+    std::lock_guard lock(mu);
+    uncertain_at_kill = uncertain.size();
+  }
   cluster.KillRegion(0);
-  std::this_thread::sleep_for(milliseconds(300));
+  // Events, not sleeps: every client has hit the dead port, then the new incarnation has
+  // acknowledged another 100 writes.
+  const bool hit_dead_port = Eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return uncertain.size() >= uncertain_at_kill + kClients;
+      },
+      seconds(30));
   ASSERT_TRUE(cluster.StartRegion(0).ok());
   ASSERT_TRUE(cluster.WaitForStatus(0, "ok", seconds(30)).ok());
-  std::this_thread::sleep_for(milliseconds(300));
+  size_t acked_at_restart = 0;
+  {
+    std::lock_guard lock(mu);
+    acked_at_restart = acked.size();
+  }
+  const bool wrote_after_restart = Eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return acked.size() >= acked_at_restart + 100;
+      },
+      seconds(30));
   stop = true;
   for (std::thread& t : clients)
     t.join();
   ASSERT_TRUE(loaded) << "the load never reached 300 acknowledged writes";
+  ASSERT_TRUE(hit_dead_port) << "the clients never saw the killed region";
+  ASSERT_TRUE(wrote_after_restart) << "the restarted region acknowledged no new writes";
 
   // Retry every uncertain write with its idempotency key until it is acknowledged.
   for (const LoggedWrite& w : uncertain) {

@@ -65,7 +65,7 @@ void ProxyServer::OnAccept(boost::system::error_code ec, tcp::socket socket, Str
   }
   std::shared_ptr<ProxyConnection> connection;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (shutting_down_) return;
     if (connections_.size() < kConnectionsPerProxyMax) {
       const uint64_t id = next_connection_id_++;
@@ -91,7 +91,7 @@ void ProxyServer::Shutdown() {
   ConnectionList connections;
   {
     // Under the lock OnAccept registers with, so no connection slips past the snapshot.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     shutting_down_ = true;
     for (const auto& [id, connection] : connections_) {
       connections.push_back(connection);
@@ -112,7 +112,7 @@ ProxyInfo ProxyServer::Info() const {
     traffic.bytes_dropped_partition[d] =
         traffic_.bytes_dropped_partition[d].load(std::memory_order_relaxed);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return ProxyInfo{spec_.name,     bound_.empty() ? spec_.listen : bound_,
                    spec_.upstream, shape_->enabled,
                    shape_->toxics, connections_.size(),
@@ -138,7 +138,7 @@ void ProxyServer::SetEnabled(bool enabled) {
   ConnectionList connections;
   bool was_enabled = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     was_enabled = shape_->enabled;
     connections = PublishLocked(enabled, shape_->toxics);
   }
@@ -155,7 +155,7 @@ void ProxyServer::SetEnabled(bool enabled) {
 Status ProxyServer::AddToxic(Toxic toxic) {
   ConnectionList connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const Toxic& existing : shape_->toxics) {
       if (existing.name == toxic.name) {
         return AlreadyExists("toxic '" + toxic.name + "' already exists on proxy " + spec_.name);
@@ -172,7 +172,7 @@ Status ProxyServer::AddToxic(Toxic toxic) {
 Status ProxyServer::ReplaceToxic(Toxic toxic) {
   ConnectionList connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<Toxic> toxics = shape_->toxics;
     auto it = std::find_if(toxics.begin(), toxics.end(),
                            [&](const Toxic& t) { return t.name == toxic.name; });
@@ -187,7 +187,7 @@ Status ProxyServer::ReplaceToxic(Toxic toxic) {
 Status ProxyServer::RemoveToxic(std::string_view name) {
   ConnectionList connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<Toxic> toxics = shape_->toxics;
     const auto removed = std::erase_if(toxics, [&](const Toxic& t) { return t.name == name; });
     if (removed == 0) {
@@ -200,7 +200,7 @@ Status ProxyServer::RemoveToxic(std::string_view name) {
 }
 
 std::optional<Toxic> ProxyServer::FindToxic(std::string_view name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const Toxic& toxic : shape_->toxics) {
     if (toxic.name == name) return toxic;
   }
@@ -210,7 +210,7 @@ std::optional<Toxic> ProxyServer::FindToxic(std::string_view name) const {
 void ProxyServer::Reset() {
   ConnectionList connections;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     connections = PublishLocked(shape_->enabled, spec_.baseline_toxics);
   }
   NotifyToxicsChanged(connections);
@@ -218,13 +218,13 @@ void ProxyServer::Reset() {
 }
 
 std::shared_ptr<const ProxyShape> ProxyServer::Shape() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return shape_;
 }
 
 void ProxyServer::Forget(uint64_t connection_id) {
   std::shared_ptr<ProxyConnection> doomed;  // released after the lock
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = connections_.find(connection_id);
   if (it == connections_.end()) return;
   doomed = std::move(it->second);

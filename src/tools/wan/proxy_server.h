@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "tools/wan/toxic.h"
 
 namespace meridian::wan {
@@ -112,7 +113,7 @@ class ProxyServer {
   void DoAccept();
   void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket, Strand strand);
   // REQUIRES: mu_ held. Publishes a new shape; returns the connections to notify.
-  ConnectionList PublishLocked(bool enabled, std::vector<Toxic> toxics);
+  ConnectionList PublishLocked(bool enabled, std::vector<Toxic> toxics) MERIDIAN_REQUIRES(mu_);
   static void NotifyToxicsChanged(const ConnectionList& connections);
 
   boost::asio::io_context& ioc_;
@@ -124,11 +125,11 @@ class ProxyServer {
   std::string bound_;
   LinkTraffic traffic_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<const ProxyShape> shape_;                           // GUARDED_BY(mu_)
-  std::map<uint64_t, std::shared_ptr<ProxyConnection>> connections_;  // GUARDED_BY(mu_)
-  uint64_t next_connection_id_ = 0;                                   // GUARDED_BY(mu_)
-  bool shutting_down_ = false;                                        // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::shared_ptr<const ProxyShape> shape_ MERIDIAN_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<ProxyConnection>> connections_ MERIDIAN_GUARDED_BY(mu_);
+  uint64_t next_connection_id_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ MERIDIAN_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace meridian::wan
