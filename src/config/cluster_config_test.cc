@@ -78,6 +78,51 @@ TEST(ClusterConfigTest, CommittedDefaultParses) {
   EXPECT_FALSE(config->RegionIdByName("mars").has_value());
 }
 
+// The EU residency config: four regions and a rule keeping "gdpr:" in eu and eu2; the rule
+// survives a format round trip, and a subset keeps the rule's regions that remain.
+TEST(ClusterConfigTest, CommittedResidencyConfigParses) {
+  Result<ClusterConfig> config = LoadClusterConfig(MERIDIAN_SOURCE_DIR "/deploy/local-eu2.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->regions.size(), 4u);
+  EXPECT_EQ(config->LinkBetween(1, 3).rtt_ms, 20);
+  ASSERT_EQ(config->residency.size(), 1u);
+  EXPECT_EQ(config->residency[0].prefix, "gdpr:");
+  EXPECT_EQ(config->residency[0].regions, (std::vector<RegionId>{1, 3}));
+  auto again = ParseClusterConfig(FormatClusterConfig(*config), "formatted");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->residency, config->residency);
+  auto three = SubsetClusterConfig(*config, {"us", "eu", "ap"}, Topology::kMesh);
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(three->residency[0].regions, (std::vector<RegionId>{1}));
+  EXPECT_FALSE(SubsetClusterConfig(*config, {"us", "ap"}, Topology::kMesh).ok());
+}
+
+TEST(ClusterConfigTest, BadResidencyRulesAreRefusedWithTheirLine) {
+  const std::string base = R"(regions:
+  - {name: us, http: 127.0.0.1:7101, replication: 127.0.0.1:7201, data_dir: d/us}
+  - {name: eu, http: 127.0.0.1:7102, replication: 127.0.0.1:7202, data_dir: d/eu}
+links:
+  - {between: [us, eu], rtt_ms: 80}
+wan: {admin: 127.0.0.1:8474, base_port: 9000}
+router: {http: 127.0.0.1:7000}
+)";
+  for (const char* bad :
+       {"residency:\n  - {prefix: a, regions: [mars]}\n",
+        "residency:\n  - {prefix: a, regions: []}\n",
+        "residency:\n  - {prefix: a, regions: [eu], class: blob}\n",
+        "residency:\n  - {prefix: a, regions: [eu, eu]}\n",
+        "residency:\n  - {prefix: a, regions: [eu]}\n  - {prefix: a, regions: [us]}\n"}) {
+    auto config = ParseClusterConfig(base + bad, "t.yaml");
+    EXPECT_FALSE(config.ok()) << bad;
+    if (!config.ok()) {
+      EXPECT_NE(config.status().message().find("residency"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(ParseClusterConfig(base + "residency:\n  - {prefix: a, regions: [eu], class: tags}\n",
+                                 "t.yaml")
+                  .ok());
+}
+
 TEST(ClusterConfigTest, ProxyLayoutIsDerivedFromBasePort) {
   Result<ClusterConfig> config = ParseClusterConfig(kBase, "test.yaml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
