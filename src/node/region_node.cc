@@ -263,7 +263,15 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
     return;
   }
   Output step;
-  replica->OnMessage(*local, message, now.physical_ms, &step);
+  if (group == 0) {
+    replica->OnMessage(*local, message, now.physical_ms, &step);
+  } else {
+    // On the wire a group's message names its sender by region id, as the transport checks
+    // against the authenticated peer; inside the group it is the member index.
+    pb::PeerMessage inner = message;
+    inner.set_from(*local);
+    replica->OnMessage(*local, inner, now.physical_ms, &step);
+  }
   for (const auto& [peer, reply] : step.read_replies)
     OnReadReply(group, peer, reply, out);
   step.read_replies.clear();
@@ -357,6 +365,7 @@ void RegionNode::Absorb(size_t group, Output step, NodeOutput* out) {
   const RegionMask mask = group == 0 ? 0 : options_.residency.groups()[group].mask;
   for (auto& [to, message] : step.messages) {
     message.set_group(mask);
+    if (group != 0) message.set_from(options_.replica.self);  // OnPeerMessage says why
     if (group == 0 && message.has_snapshot() && options_.bugs.snapshot_includes_pinned) {
       AddPinnedStates(message.mutable_snapshot());  // seeded bug (self-check)
     }

@@ -235,6 +235,10 @@ Status ClusterHarness::WaitForStatus(size_t i, const std::string& status, millis
                           "\n--- log ---\n" + ReadLog(i));
 }
 
+void ClusterHarness::AppendConfig(const std::string& yaml) {
+  std::ofstream(config_path_, std::ios::app) << yaml;
+}
+
 Result<HttpResponse> ClusterHarness::Call(size_t i, const std::string& method,
                                           const std::string& target, const std::string& body,
                                           std::vector<std::pair<std::string, std::string>> headers,

@@ -63,6 +63,8 @@ class ClusterHarness {
   uint16_t router_port() const { return router_port_; }
   uint16_t router_resp_port() const { return router_resp_port_; }
 
+  // Appends YAML (a top-level section, e.g. `residency:`) to the config. Before any start.
+  void AppendConfig(const std::string& yaml);
   // Flags every later StartRegion passes to every region (e.g. {"--wal-sync", "periodic"}).
   void set_region_flags(std::vector<std::string> flags) { region_flags_ = std::move(flags); }
   // false: regions dial each other through the WAN emulator's proxies (StartWan first), not

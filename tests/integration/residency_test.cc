@@ -1,0 +1,133 @@
+// Residency on real processes (docs/residency.md): us, eu, ap, eu2 with "gdpr:" pinned to eu and
+// eu2. Pinned writes through a router in eu are readable in eu2; with eu killed the router sends
+// them to eu2; a region outside the set refuses them with 421; and afterwards the raw bytes of
+// every file of us's and ap's data directories hold none of the pinned keys or values.
+#include <gtest/gtest.h>
+
+#include <strings.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "net/http_client.h"
+#include "tests/integration/cluster_harness.h"
+
+namespace meridian::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr size_t kUs = 0, kEu = 1, kAp = 2, kEu2 = 3;
+
+// Every byte of every file under `dir`, concatenated.
+std::string RawBytes(const std::string& dir) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return all;
+}
+
+class ResidencyTest : public ::testing::Test {
+ protected:
+  ResidencyTest() : cluster_({"us", "eu", "ap", "eu2"}) {
+    cluster_.AppendConfig("residency:\n  - prefix: \"gdpr:\"\n    regions: [eu, eu2]\n");
+  }
+
+  Result<HttpResponse> ViaRouter(const std::string& method, const std::string& target,
+                                 const std::string& body = "") {
+    HttpClientRequest request;
+    request.method = method;
+    request.target = target;
+    request.body = body;
+    request.headers = {{"Authorization", "Bearer " + cluster_.client_key()}};
+    return HttpFetch("127.0.0.1:" + std::to_string(cluster_.router_port()), request, seconds(10));
+  }
+
+  static std::string ServedBy(const HttpResponse& response) {
+    for (const auto& [name, value] : response.headers) {
+      if (strcasecmp(name.c_str(), "X-Meridian-Region") == 0) return value;
+    }
+    return "";
+  }
+
+  bool ReadsBack(size_t region, int i) {
+    auto got = cluster_.Call(region, "GET", "/register/gdpr:user" + std::to_string(i));
+    return got.ok() && got->status == 200 &&
+           got->body.find("secret-value-" + std::to_string(i)) != std::string::npos;
+  }
+
+  ClusterHarness cluster_;
+};
+
+TEST_F(ResidencyTest, PinnedKeysStayInTheirRegionsAlsoAfterFailover) {
+  ASSERT_TRUE(cluster_.StartAll(seconds(60)).ok());
+  ASSERT_TRUE(cluster_.StartWan().ok());
+  ASSERT_TRUE(cluster_.StartRouter("eu", seconds(60)).ok()) << cluster_.router_log();
+
+  auto write = [&](int i) {
+    return ViaRouter("PUT", "/register/gdpr:user" + std::to_string(i),
+                     R"({"value":"secret-value-)" + std::to_string(i) + R"("})");
+  };
+  for (int i = 0; i < 10; ++i) {
+    auto wrote = write(i);
+    ASSERT_TRUE(wrote.ok()) << wrote.status().ToString();
+    ASSERT_EQ(wrote->status, 200) << wrote->body;
+    EXPECT_EQ(ServedBy(*wrote), "eu");
+  }
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(Eventually([&] { return ReadsBack(kEu2, i); }, seconds(20)))
+        << i << ": " << cluster_.Call(kEu2, "GET", "/register/gdpr:user" + std::to_string(i))->body
+        << cluster_.ReadLog(kEu2);
+  }
+  // A region outside the set, reached directly, refuses and names the set.
+  auto refused = cluster_.Call(kUs, "PUT", "/register/gdpr:user0", R"({"value":"elsewhere"})");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->status, 421) << refused->body;
+  EXPECT_NE(refused->body.find("eu, eu2"), std::string::npos) << refused->body;
+  // Unpinned keys replicate everywhere as before.
+  auto plain = ViaRouter("PUT", "/register/plain", R"({"value":"everywhere"})");
+  ASSERT_TRUE(plain.ok() && plain->status == 200);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto got = cluster_.Call(kAp, "GET", "/register/plain");
+        return got.ok() && got->body.find("everywhere") != std::string::npos;
+      },
+      seconds(20)));
+
+  // eu dies: the router sends pinned writes to eu2, never to us or ap.
+  cluster_.KillRegion(kEu);
+  for (int i = 10; i < 20; ++i) {
+    Result<HttpResponse> wrote = Unavailable("not tried");
+    EXPECT_TRUE(Eventually(
+        [&] {
+          wrote = write(i);
+          return wrote.ok() && wrote->status == 200;
+        },
+        seconds(20)))
+        << (wrote.ok() ? wrote->body : wrote.status().ToString());
+    if (wrote.ok()) {
+      EXPECT_EQ(ServedBy(*wrote), "eu2");
+    }
+  }
+  for (int i = 0; i < 20; ++i)
+    EXPECT_TRUE(ReadsBack(kEu2, i)) << i;
+
+  for (size_t r : {kUs, kAp, kEu2})
+    cluster_.StopRegion(r);
+  for (size_t r : {kUs, kAp}) {
+    const std::string raw = RawBytes(cluster_.dir() + "/data/" + cluster_.regions()[r]);
+    EXPECT_FALSE(raw.empty());
+    EXPECT_EQ(raw.find("gdpr:"), std::string::npos) << cluster_.regions()[r];
+    EXPECT_EQ(raw.find("secret-value-"), std::string::npos) << cluster_.regions()[r];
+  }
+  EXPECT_NE(RawBytes(cluster_.dir() + "/data/eu2").find("secret-value-19"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meridian::testing
