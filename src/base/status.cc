@@ -38,6 +38,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "DATA_LOSS";
     case StatusCode::kMisdirected:
       return "MISDIRECTED";
+    case StatusCode::kGone:
+      return "GONE";
   }
   return "UNKNOWN";
 }

@@ -38,6 +38,8 @@ enum class StatusCode : int {
   // The request is for data this region may not hold (a key pinned to other regions by a
   // residency rule): the message names the regions to ask. HTTP 421 Misdirected Request.
   kMisdirected = 16,
+  // The data existed and was erased for good (a subject's erasure): HTTP 410 Gone.
+  kGone = 17,
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -92,6 +94,9 @@ inline Status DeadlineExceeded(std::string m) {
 }
 inline Status Misdirected(std::string m) {
   return Status(StatusCode::kMisdirected, std::move(m));
+}
+inline Status Gone(std::string m) {
+  return Status(StatusCode::kGone, std::move(m));
 }
 inline Status Internal(std::string m) {
   return {StatusCode::kInternal, std::move(m)};

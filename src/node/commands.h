@@ -58,7 +58,15 @@ struct ScanResult {
   VersionVector applied;         // what the page reflects, as a read's
 };
 
-using NodeCommand = std::variant<WriteCommand, ReadCommand, HandleCommand, ScanCommand>;
+// Erases a subject (src/node/subject_vault.h): its data keys are destroyed here and, through
+// replication, in every region that may hold its keys; its keys are deleted. Answered (a
+// WriteReply without a dot) once the erasure is durable here.
+struct EraseCommand {
+  std::string subject;
+};
+
+using NodeCommand =
+    std::variant<WriteCommand, ReadCommand, HandleCommand, ScanCommand, EraseCommand>;
 
 // Chosen by the front end, unique among its requests in flight; the node hands it back.
 using RequestId = uint64_t;

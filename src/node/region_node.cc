@@ -73,6 +73,9 @@ Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
     return InvalidArgument("region node: one name per region needed");
   }
   if (options.residency.empty()) options.residency = Residency(options.replica.region_count);
+  if (!options.subject_patterns.empty() && !options.random_bytes) {
+    return InvalidArgument("region node: subject patterns need a source of random bytes");
+  }
   const Residency& residency = options.residency;
   if (residency.groups().front().members.size() != options.replica.region_count) {
     return InvalidArgument("region node: the residency rules are for another cluster size");
@@ -120,8 +123,12 @@ Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
   if (!strong.ok()) {
     return Status(strong.status().code(), "handles: " + strong.status().message());
   }
-  return std::unique_ptr<RegionNode>(new RegionNode(std::move(options), std::move(replica).value(),
-                                                    std::move(pinned), std::move(strong).value()));
+  std::unique_ptr<RegionNode> node(new RegionNode(std::move(options), std::move(replica).value(),
+                                                  std::move(pinned), std::move(strong).value()));
+  if (Status loaded = node->vault_.Load(storage); !loaded.ok()) {
+    return Status(loaded.code(), "subject keys: " + loaded.message());
+  }
+  return node;
 }
 
 RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> replica,
@@ -130,6 +137,7 @@ RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> repli
       replica_(std::move(replica)),
       pinned_(std::move(pinned)),
       strong_(std::move(strong)),
+      vault_(options_.subject_patterns, options_.random_bytes),
       links_up_(options_.replica.region_count, false),
       links_verified_(options_.replica.region_count, false) {
   durable_applied_ = SlotApplied();  // everything recovered is on disk
@@ -228,6 +236,8 @@ void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, Node
     HandleRead(id, *read, now, out);
   } else if (auto* scan = std::get_if<ScanCommand>(&command)) {
     ServeScan(id, *scan, out);
+  } else if (auto* erase = std::get_if<EraseCommand>(&command)) {
+    HandleErase(id, *erase, now, out);
   } else {
     HandleHandle(id, std::get<HandleCommand>(command), now, out);
   }
@@ -238,6 +248,14 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   if (health_ == RegionHealth::kFailed) return;
   if (from >= options_.replica.region_count) {  // the transport's word, yet not a region of ours
     ++peer_messages_refused_;
+    return;
+  }
+  if (message.has_subject_keys()) {
+    if (message.group() != 0) {
+      ++peer_messages_refused_;
+      return;
+    }
+    OnSubjectKeys(from, message.subject_keys(), now, out);
     return;
   }
   if (message.has_strong()) {
@@ -285,6 +303,11 @@ void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput*
   if (peer >= links_up_.size() || peer == options_.replica.self) return;
   links_up_[peer] = up;
   if (!up) links_verified_[peer] = false;
+  // Contract 7: a peer back from a partition or a restart learns every keyring it may hold
+  // (an erasure it missed among them), and answers with what it knows more of.
+  if (up && vault_.enabled() && health_ != RegionHealth::kFailed) {
+    SendSubjectKeys(peer, {}, now, out);
+  }
   for (auto [group, unused] : replicas()) {
     const std::optional<RegionId> local = LocalId(group, peer);
     if (!local) continue;
@@ -323,6 +346,12 @@ void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
   strong_->Tick(&strong_step);
   AbsorbStrong(std::move(strong_step), now, out);
   if (progressed) ServeSatisfiedWaits(now, out);
+  if (vault_.enabled() && now.steady_ms >= next_subject_sync_ms_) {
+    // A keyring message lost on a live link (a full queue drops) is repaired here.
+    next_subject_sync_ms_ = now.steady_ms + static_cast<uint64_t>(options_.subject_sync_ms);
+    for (RegionId peer = 0; peer < options_.replica.region_count; ++peer)
+      if (peer != options_.replica.self && links_up_[peer]) SendSubjectKeys(peer, {}, now, out);
+  }
   UpdateHealth();
 }
 
@@ -560,6 +589,8 @@ NodeStats RegionNode::stats() const {
   s.peer_messages_refused = peer_messages_refused_;
   s.read_replies_refused = read_replies_refused_;
   s.misdirected = misdirected_;
+  s.subjects_erased = subjects_erased_;
+  s.subject_keys_refused = subject_keys_refused_;
   return s;
 }
 

@@ -40,6 +40,11 @@
 //     in is answered Misdirected, naming the allowed regions, before anything changes. Write
 //     levels and quorum reads of a pinned key count the group's members. Vectors handed to
 //     clients (write replies, read tokens) are in the residency's slot space.
+//  7. Subjects (src/node/subject_vault.h): values of a subject's keys are sealed under the
+//     subject's data key before the replica sees them and opened only for a reader's reply; the
+//     keyring goes to the regions that may hold the subject's keys (on every change, and whole
+//     to a peer whose link comes up or every subject_sync_ms). An erasure destroys the keys
+//     here and there, and deletes the subject's keys; reads and writes then answer Gone.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +63,7 @@
 #include "node/commands.h"
 #include "replica/replica.h"
 #include "replica/residency.h"
+#include "node/subject_vault.h"
 #include "strong/strong_node.h"
 
 namespace meridian {
@@ -95,6 +101,11 @@ struct RegionNodeOptions {
   StrongOptions strong;
   std::vector<std::string> region_names;
   Residency residency;  // nothing pinned by default
+  // Contract 7: the key patterns naming subjects (none: no key is a subject's), and where new
+  // data keys' random bytes come from (required with patterns).
+  std::vector<SubjectPattern> subject_patterns;
+  RandomBytes random_bytes;
+  int subject_sync_ms = 60'000;
   WalSync wal_sync = WalSync::kEveryCommit;
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
@@ -118,6 +129,9 @@ struct NodeOutput {
   // Ops of every region's group applied by the event (replication-lag metrics; pinned groups'
   // ops are not listed: their ids are member indexes).
   std::vector<AppliedOp> applied;
+  // A subject was erased here: the shell should rewrite its vault store now, so the destroyed
+  // keys' bytes leave its files (RocksDB keeps them in old WAL and table files until then).
+  bool vault_erased = false;
   bool empty() const { return records.empty() && messages.empty() && replies.empty(); }
 };
 
@@ -136,6 +150,9 @@ struct NodeStats {
   uint64_t read_replies_refused = 0;
   // Commands for a key pinned to regions this one is not among (answered Misdirected).
   uint64_t misdirected = 0;
+  uint64_t subjects_erased = 0;  // erasures applied here (asked here or learnt from a peer)
+  // Keyring entries refused: malformed, or from a region the subject's keys may not reach.
+  uint64_t subject_keys_refused = 0;
 };
 
 class RegionNode {
@@ -187,6 +204,7 @@ class RegionNode {
   // The applied vectors of every group here, in slot space (Residency).
   VersionVector SlotApplied() const;
   const StrongNode& strong() const { return *strong_; }
+  const SubjectVault& vault() const { return vault_; }
   const RegionNodeOptions& options() const { return options_; }
   NodeStats stats() const;
 
@@ -275,10 +293,28 @@ class RegionNode {
   void UpdateHealth();
   size_t ReachableRegions() const;
 
+  // --- subjects (contract 7; region_node_subjects.cc) ---
+  // The regions that may hold a key of `subject`: the residency sets of its key prefixes.
+  RegionMask SubjectRegions(std::string_view subject) const;
+  // Seals a write of a subject's key; a new data key's record becomes a step of its own, and the
+  // keyring goes to the subject's regions.
+  Status SealSubjectWrite(WriteCommand* command, NodeTime now, NodeOutput* out);
+  // Opens a state for a reader's reply when `key` is a subject's.
+  Status OpenForReader(const StateKey& key, std::optional<KeyState>* state) const;
+  void HandleErase(RequestId id, const EraseCommand& command, NodeTime now, NodeOutput* out);
+  void OnSubjectKeys(RegionId from, const pb::SubjectKeys& keys, NodeTime now, NodeOutput* out);
+  // Sends the keyring entries of `subjects` that `peer` may hold (all when empty).
+  void SendSubjectKeys(RegionId peer, const std::vector<std::string>& subjects, NodeTime now,
+                       NodeOutput* out);
+
   RegionNodeOptions options_;
   std::unique_ptr<Replica> replica_;  // group 0
   std::vector<PinnedGroup> pinned_;   // ascending group index
   std::unique_ptr<StrongNode> strong_;
+  SubjectVault vault_;
+  uint64_t next_subject_sync_ms_ = 0;
+  uint64_t subjects_erased_ = 0;
+  uint64_t subject_keys_refused_ = 0;
   RegionHealth health_ = RegionHealth::kCatchingUp;
   Status failure_;
   std::vector<bool> links_up_;

@@ -16,6 +16,10 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
     out->replies.push_back({id, group.status()});
     return;
   }
+  if (Status sealed = SealSubjectWrite(&command, now, out); !sealed.ok()) {
+    out->replies.push_back({id, sealed});
+    return;
+  }
   Replica& replica = *MutableGroupReplica(*group);
   const uint32_t regions = GroupSize(*group);
   if (command.level == WriteLevel::kMajority) command.replicas = regions / 2 + 1;
@@ -97,6 +101,10 @@ void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime no
     return;
   }
   ReadResult result = group_replica(group)->Read(command.key);
+  if (Status opened = OpenForReader(command.key, &result.state); !opened.ok()) {
+    out->replies.push_back({id, opened});
+    return;
+  }
   auto pending = undurable_keys_.find(command.key);
   const bool bug = options_.bugs.read_undurable;  // seeded bug (self-check)
   if (pending == undurable_keys_.end() || pending->second <= durable_step() || bug) {
@@ -143,6 +151,21 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput*
   if (result.entries.size() > command.limit) {
     result.entries.resize(command.limit);
     result.next = result.entries.back().first;
+  }
+  // Contract 7: a subject's values are opened; an erased subject's keys are left out.
+  for (auto it = result.entries.begin(); it != result.entries.end();) {
+    std::optional<KeyState> state = std::move(it->second);
+    const Status opened = OpenForReader(it->first, &state);
+    if (opened.code() == StatusCode::kGone) {
+      it = result.entries.erase(it);
+      continue;
+    }
+    if (!opened.ok()) {
+      out->replies.push_back({id, opened});
+      return;
+    }
+    it->second = std::move(*state);
+    ++it;
   }
   if (!undurable) {
     result.applied = durable_applied_;
@@ -309,6 +332,10 @@ void RegionNode::StartQuorumRead(RequestId id, size_t group, const StateKey& key
   read.merged = std::move(local.state);
   read.joined = ToSlots(group, local.applied);
   if (majority == 1) {
+    if (Status opened = OpenForReader(key, &read.merged); !opened.ok()) {
+      out->replies.push_back({id, opened});
+      return;
+    }
     HoldReply({id, ReadResult{std::move(read.merged), read.joined}}, false, out);
     return;
   }
@@ -352,7 +379,11 @@ void RegionNode::OnReadReply(size_t group, RegionId from, const pb::ReadReply& r
   read.answered.push_back(from);
   if (read.answered.size() < read.needed) return;
   // Held behind every step so far: the local state read at the start is durable by then.
-  HoldReply({read.id, ReadResult{std::move(read.merged), std::move(read.joined)}}, false, out);
+  if (Status opened = OpenForReader(read.key, &read.merged); !opened.ok()) {
+    out->replies.push_back({read.id, opened});
+  } else {
+    HoldReply({read.id, ReadResult{std::move(read.merged), std::move(read.joined)}}, false, out);
+  }
   quorum_reads_.erase(it);
 }
 

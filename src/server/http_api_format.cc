@@ -118,6 +118,9 @@ int HttpStatusFor(StatusCode code) {
     // A key pinned to other regions (a residency rule): the message names them.
     case StatusCode::kMisdirected:
       return 421;
+    // A subject's key after its erasure: never coming back, unlike 404.
+    case StatusCode::kGone:
+      return 410;
     case StatusCode::kResourceExhausted:
       return 429;
     case StatusCode::kUnimplemented:
