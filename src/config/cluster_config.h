@@ -116,6 +116,17 @@ struct ResidencyRuleConfig {
   bool operator==(const ResidencyRuleConfig&) const = default;
 };
 
+// The optional `subjects:` section (docs/residency.md, erasure):
+//   subjects:
+//     patterns: ["user:{subject}:"]  # keys naming a subject; its values are sealed under its key
+//     master_key_dir: keys           # region NAME's master key: <dir>/NAME.master.key (32 bytes,
+//                                    # made at the region's first start when missing)
+struct SubjectsConfig {
+  std::vector<std::string> patterns;  // each valid for ParseSubjectPattern, unique
+  std::string master_key_dir;         // relative to the working directory, like data_dir
+  bool operator==(const SubjectsConfig&) const = default;
+};
+
 struct ClusterConfig {
   std::vector<RegionConfig> regions;
   Topology topology = Topology::kMesh;
@@ -126,6 +137,7 @@ struct ClusterConfig {
   std::optional<AuthConfig> auth;
   std::optional<TlsConfig> tls;
   std::vector<ResidencyRuleConfig> residency;
+  std::optional<SubjectsConfig> subjects;
 
   // The id of the region called `name`, or nullopt.
   std::optional<RegionId> RegionIdByName(std::string_view name) const;

@@ -68,6 +68,12 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     y << "]\n";
     if (!rule.data_class.empty()) y << "    class: " << rule.data_class << "\n";
   }
+  if (config.subjects) {
+    y << "subjects:\n  patterns: [";
+    for (size_t i = 0; i < config.subjects->patterns.size(); ++i)
+      y << (i > 0 ? ", " : "") << Quoted(config.subjects->patterns[i]);
+    y << "]\n  master_key_dir: " << Quoted(config.subjects->master_key_dir) << "\n";
+  }
   return y.str();
 }
 

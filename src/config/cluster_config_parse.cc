@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/subject_pattern.h"
 #include "config/cluster_config.h"
 #include "config/yaml_reader.h"
 
@@ -338,6 +339,32 @@ Status ParseResidency(ParseState& state, const Field& field, ClusterConfig& conf
   return Status::Ok();
 }
 
+Status ParseSubjects(ParseState& state, const Field& field, ClusterConfig& config) {
+  const YamlReader& r = state.reader;
+  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(field, {"patterns", "master_key_dir"}));
+  SubjectsConfig subjects;
+  MERIDIAN_ASSIGN_OR_RETURN(patterns_field, r.Required(field, keys, "patterns"));
+  MERIDIAN_ASSIGN_OR_RETURN(patterns, r.Sequence(patterns_field));
+  if (patterns.empty()) return r.Error(patterns_field, "must name at least one pattern");
+  for (const Field& item : patterns) {
+    MERIDIAN_ASSIGN_OR_RETURN(text, r.String(item));
+    if (Result<SubjectPattern> parsed = ParseSubjectPattern(text); !parsed.ok()) {
+      return r.Error(item, parsed.status().message());
+    }
+    if (std::find(subjects.patterns.begin(), subjects.patterns.end(), text) !=
+        subjects.patterns.end()) {
+      return r.Error(item, "pattern named twice");
+    }
+    subjects.patterns.push_back(text);
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(dir_field, r.Required(field, keys, "master_key_dir"));
+  MERIDIAN_ASSIGN_OR_RETURN(dir, r.String(dir_field));
+  if (dir.empty()) return r.Error(dir_field, "must name the master keys' directory");
+  subjects.master_key_dir = dir;
+  config.subjects = std::move(subjects);
+  return Status::Ok();
+}
+
 // Invariant 4: one machine, so any two listeners on the same port collide whatever the host.
 Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
   const Field& wan_base = state.wan_base_port;
@@ -362,7 +389,7 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   const YamlReader& r = state.reader;
   const Field root = YamlReader::Root(node);
   MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(root, {"regions", "topology", "hub", "links", "wan",
-                                               "router", "auth", "tls", "residency"}));
+                                               "router", "auth", "tls", "residency", "subjects"}));
   ClusterConfig config;
   MERIDIAN_ASSIGN_OR_RETURN(regions, r.Required(root, keys, "regions"));
   MERIDIAN_RETURN_IF_ERROR(ParseRegions(state, regions, config));
@@ -381,6 +408,9 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   }
   if (const Field* residency = Optional(keys, "residency")) {
     MERIDIAN_RETURN_IF_ERROR(ParseResidency(state, *residency, config));
+  }
+  if (const Field* subjects = Optional(keys, "subjects")) {
+    MERIDIAN_RETURN_IF_ERROR(ParseSubjects(state, *subjects, config));
   }
   MERIDIAN_RETURN_IF_ERROR(CheckPorts(state, config));
   return config;

@@ -91,13 +91,16 @@ TEST(ClusterConfigTest, CommittedResidencyConfigParses) {
   auto again = ParseClusterConfig(FormatClusterConfig(*config), "formatted");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->residency, config->residency);
+  ASSERT_TRUE(config->subjects.has_value());
+  EXPECT_EQ(config->subjects->patterns.size(), 2u);
+  EXPECT_EQ(again->subjects, config->subjects);
   auto three = SubsetClusterConfig(*config, {"us", "eu", "ap"}, Topology::kMesh);
   ASSERT_TRUE(three.ok());
   EXPECT_EQ(three->residency[0].regions, (std::vector<RegionId>{1}));
   EXPECT_FALSE(SubsetClusterConfig(*config, {"us", "ap"}, Topology::kMesh).ok());
 }
 
-TEST(ClusterConfigTest, BadResidencyRulesAreRefusedWithTheirLine) {
+TEST(ClusterConfigTest, BadResidencyRulesAndSubjectPatternsAreRefusedWithTheirLine) {
   const std::string base = R"(regions:
   - {name: us, http: 127.0.0.1:7101, replication: 127.0.0.1:7201, data_dir: d/us}
   - {name: eu, http: 127.0.0.1:7102, replication: 127.0.0.1:7202, data_dir: d/eu}
@@ -116,6 +119,18 @@ router: {http: 127.0.0.1:7000}
     EXPECT_FALSE(config.ok()) << bad;
     if (!config.ok()) {
       EXPECT_NE(config.status().message().find("residency"), std::string::npos);
+    }
+  }
+  for (const char* bad :
+       {"subjects: {patterns: [], master_key_dir: k}\n",
+        "subjects: {patterns: ['user:'], master_key_dir: k}\n",
+        "subjects: {patterns: ['{subject}:'], master_key_dir: k}\n",
+        "subjects: {patterns: ['u:{subject}', 'u:{subject}'], master_key_dir: k}\n",
+        "subjects: {patterns: ['u:{subject}']}\n"}) {
+    auto config = ParseClusterConfig(base + bad, "t.yaml");
+    EXPECT_FALSE(config.ok()) << bad;
+    if (!config.ok()) {
+      EXPECT_NE(config.status().message().find("subjects"), std::string::npos);
     }
   }
   EXPECT_TRUE(ParseClusterConfig(base + "residency:\n  - {prefix: a, regions: [eu], class: tags}\n",

@@ -45,38 +45,6 @@ bool IsSealed(std::string_view value) {
 
 }  // namespace
 
-Result<SubjectPattern> ParseSubjectPattern(std::string_view text) {
-  constexpr std::string_view kPlaceholder = "{subject}";
-  const size_t at = text.find(kPlaceholder);
-  if (at == std::string_view::npos || text.find(kPlaceholder, at + 1) != std::string_view::npos) {
-    return InvalidArgument("subject pattern '" + std::string(text) +
-                           "' must contain {subject} exactly once");
-  }
-  SubjectPattern pattern{std::string(text.substr(0, at)),
-                         std::string(text.substr(at + kPlaceholder.size()))};
-  if (pattern.prefix.empty()) {
-    return InvalidArgument("subject pattern '" + std::string(text) +
-                           "' must start with a fixed prefix before {subject}");
-  }
-  return pattern;
-}
-
-std::string FormatSubjectPattern(const SubjectPattern& pattern) {
-  return pattern.prefix + "{subject}" + pattern.suffix;
-}
-
-Status CheckSubjectId(std::string_view subject) {
-  if (subject.empty()) return InvalidArgument("subject id is empty");
-  if (subject.size() > kSubjectBytesMax) {
-    return InvalidArgument("subject id is longer than " + std::to_string(kSubjectBytesMax) +
-                           " bytes");
-  }
-  if (subject.find('\0') != std::string_view::npos) {
-    return InvalidArgument("subject id contains a NUL byte");
-  }
-  return Status::Ok();
-}
-
 SubjectVault::SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes random)
     : patterns_(std::move(patterns)), random_(std::move(random)) {
   MERIDIAN_ASSERT(patterns_.empty() || random_);
@@ -187,8 +155,8 @@ Result<std::string> SubjectVault::Open(const Keyring& ring, std::string_view con
   return plain;
 }
 
-Status SubjectVault::SealWrite(const std::string& subject, ClientWrite* write,
-                               RecordBatch* records, bool* created) {
+Status SubjectVault::SealWrite(const std::string& subject, ClientWrite* write, RecordBatch* records,
+                               bool* created) {
   Keyring& ring = rings_[subject];
   if (ring.erased) {
     return Gone("subject '" + subject + "' was erased: its keys can no longer be written or read");

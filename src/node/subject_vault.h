@@ -34,6 +34,7 @@
 
 #include "base/status.h"
 #include "base/storage.h"
+#include "base/subject_pattern.h"
 #include "meridian/replica.pb.h"
 #include "replica/key_state.h"
 #include "replica/types.h"
@@ -41,21 +42,9 @@
 namespace meridian {
 
 inline constexpr size_t kDataKeyBytes = 32;
-inline constexpr size_t kSubjectBytesMax = 128;
 // What sealing adds to a value: the format byte, the key id, the nonce and the tag.
 inline constexpr size_t kSealOverheadBytes = 1 + 8 + 24 + 16;
 inline constexpr std::string_view kVaultPrefix = "v";
-
-// "user:{subject}:" -> prefix "user:", suffix ":". The suffix ends the subject id (it may be
-// empty only at the end of a pattern, then the subject runs to the key's end).
-struct SubjectPattern {
-  std::string prefix;
-  std::string suffix;
-  bool operator==(const SubjectPattern&) const = default;
-};
-Result<SubjectPattern> ParseSubjectPattern(std::string_view text);
-std::string FormatSubjectPattern(const SubjectPattern& pattern);
-Status CheckSubjectId(std::string_view subject);
 
 using RandomBytes = std::function<void(uint8_t* out, size_t size)>;
 

@@ -29,7 +29,8 @@ void WithPinnedSubjects(RegionNodeOptions& o) {
 }
 
 WriteCommand SetField(const std::string& key, const std::string& field, const std::string& value) {
-  return WriteCommand{ClientWrite{{DataClass::kProfile, key}, "", LwwMapOp{false, {{field, value}}}}};
+  return WriteCommand{
+      ClientWrite{{DataClass::kProfile, key}, "", LwwMapOp{false, {{field, value}}}}};
 }
 WriteCommand Tags(const std::string& key, std::vector<std::string> add,
                   std::vector<std::string> remove = {}) {
@@ -107,8 +108,8 @@ TEST(SubjectsTest, AnErasureReachesARegionThatWasCutOffAndDestroysTheKeysEverywh
   Trio t(WithSubjects);
   t.Settle();
   ExpectOk(t.Command(kUs, SetField("user:alice:profile", "email", "alice@example.com")));
-  ExpectOk(t.Command(kUs, WriteCommand{ClientWrite{{DataClass::kCounter, "user:alice:visits"},
-                                                   "", int64_t{7}}}));
+  ExpectOk(t.Command(
+      kUs, WriteCommand{ClientWrite{{DataClass::kCounter, "user:alice:visits"}, "", int64_t{7}}}));
   t.Settle();
   t.Cut(kEu2);
   const NodeReply erased = t.Command(kUs, EraseCommand{"alice"});
@@ -182,6 +183,35 @@ TEST(SubjectsTest, APinnedSubjectsKeyringNeverLeavesItsRegions) {
   EXPECT_EQ(CodeOf(t.Command(kEu, Read(DataClass::kProfile, "gdpr:erin:profile"))),
             StatusCode::kGone);
   EXPECT_EQ(t.nodes_[kUs]->stats().subject_keys_refused, 0u);
+}
+
+TEST(SubjectsTest, KeyringsFromOutsideTheSubjectsRegionsOrMalformedAreRefused) {
+  Trio t(WithPinnedSubjects);
+  t.Settle();
+  auto send = [&](RegionId from, pb::SubjectKeyEntry entry) {
+    pb::PeerMessage m;
+    m.set_from(from);
+    *m.mutable_subject_keys()->add_entries() = std::move(entry);
+    NodeOutput out;
+    t.nodes_[kEu]->OnPeerMessage(from, m, t.now(), &out);
+    t.Take(kEu, std::move(out));
+  };
+  pb::SubjectKeyEntry erase;
+  erase.set_subject("frank");
+  erase.set_erased(true);
+  send(kUs, erase);  // us may not hold gdpr:frank: -> its word does not count
+  EXPECT_EQ(t.nodes_[kEu]->stats().subject_keys_refused, 1u);
+  EXPECT_FALSE(t.nodes_[kEu]->vault().erased("frank"));
+  pb::SubjectKeyEntry bad;
+  bad.set_subject("frank");
+  auto* key = bad.add_keys();
+  key->set_id(7);
+  key->set_key("short");
+  send(kEu2, bad);
+  EXPECT_EQ(t.nodes_[kEu]->stats().subject_keys_refused, 2u);
+  send(kEu2, erase);  // a member's erasure is taken
+  EXPECT_TRUE(t.nodes_[kEu]->vault().erased("frank"));
+  EXPECT_EQ(t.nodes_[kEu]->stats().subjects_erased, 1u);
 }
 
 TEST(SubjectsTest, PatternsAndSubjectIdsAreValidated) {

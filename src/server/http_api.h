@@ -15,6 +15,7 @@
 //   GET             /conflicts             recent conflicts, newest first, ?limit=N
 //   GET             /{class}               a page of the class's keys in key order (ScanCommand):
 //                                          ?prefix=P&limit=N (1..1000, default 100)&cursor=C
+//   DELETE          /subjects/{id}         erases a subject (EraseCommand; docs/residency.md)
 // DELETE of a key deletes it whatever its class, observed-remove: it removes what this region
 // shows of the key, and a write it has not seen survives it (docs/replication.md section 2).
 // HEAD is served wherever GET is. Writes take an optional Idempotency-Key header (one key, one
@@ -89,8 +90,8 @@ struct ApiError {
   std::string allow;    // 405 only: the route's methods, for the Allow header
 };
 
-using ApiCommand = std::variant<WriteCommand, ReadCommand, ScanCommand, MetricsCommand,
-                                HealthCommand, ConflictsCommand, ApiError>;
+using ApiCommand = std::variant<WriteCommand, ReadCommand, ScanCommand, EraseCommand,
+                                MetricsCommand, HealthCommand, ConflictsCommand, ApiError>;
 
 struct ApiOptions {
   // Slots of the cluster's session tokens (regions, and the members of each residency set: see

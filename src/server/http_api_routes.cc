@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <initializer_list>
 
+#include "base/subject_pattern.h"
 #include "server/base64url.h"
 #include "server/http_api.h"
 #include "server/http_api_bodies.h"
@@ -25,6 +26,7 @@ enum class Route {
   kHealth,
   kConflicts,
   kScan,
+  kSubject,
 };
 
 struct Match {
@@ -87,6 +89,8 @@ std::optional<Match> MatchRoute(std::vector<std::string>& s) {
   } else if (n == 3 && s[0] == "tags") {
     m = MakeMatch(Route::kTagElement, "/tags/{key}/{element}", "DELETE", DataClass::kTags);
     m->element = std::move(s[2]);
+  } else if (n == 2 && s[0] == "subjects") {
+    m = MakeMatch(Route::kSubject, "/subjects/{id}", "DELETE");
   } else if (n == 2 && s[0] == "register") {
     m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT, DELETE",
                   DataClass::kRegister);
@@ -342,6 +346,12 @@ ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options
       return ParseConflicts(request, *m);
     case Route::kScan:
       return ParseScan(request, *m);
+    case Route::kSubject: {
+      if (auto error = CheckQuery(request, {})) return *error;
+      if (auto error = CheckNoBody(request, *m)) return *error;
+      if (Status valid = CheckSubjectId(m->key); !valid.ok()) return BadRequest(valid.message());
+      return EraseCommand{std::move(m->key)};
+    }
     default:
       break;
   }

@@ -50,6 +50,10 @@ std::optional<auth::Access> AccessFor(const ApiCommand& command) {
   if (const auto* s = std::get_if<ScanCommand>(&command)) {
     return auth::Access{DataClassName(*s->data_class), auth::Op::kRead, s->prefix};
   }
+  // An erasure deletes keys of every class under every pattern: a key that may write them all.
+  if (std::holds_alternative<EraseCommand>(command)) {
+    return auth::Access{"*", auth::Op::kWrite, "", true};
+  }
   // Recent conflicts show keys and values of every class.
   if (std::holds_alternative<ConflictsCommand>(command)) {
     return auth::Access{"*", auth::Op::kRead, "", true};

@@ -109,6 +109,12 @@ struct RegionMetrics {
   CounterFamily& wal_syncs =
       registry.AddCounter("meridian_wal_syncs_total",
                           "WAL fsyncs; each covers every event-loop pass written before it began.");
+  CounterFamily& subjects_erased = registry.AddCounter(
+      "meridian_subjects_erased_total",
+      "Subject erasures applied here: asked here (DELETE /subjects/{id}) or learnt from a peer.");
+  CounterFamily& misdirected = registry.AddCounter(
+      "meridian_requests_misdirected_total",
+      "Requests for keys or subjects pinned to regions this one is not among (answered 421).");
   CounterFamily& commit_steps = registry.AddCounter(
       "meridian_commit_steps_total", "Steps of the region node made durable (per --wal-sync).");
 };

@@ -50,6 +50,8 @@ RouteLabels LabelsFor(const ApiCommand& command) {
     labels.op = "healthz";
   } else if (std::holds_alternative<ConflictsCommand>(command)) {
     labels.op = "conflicts";
+  } else if (std::holds_alternative<EraseCommand>(command)) {
+    labels.op = "erase";
   } else {
     labels.op = "rejected";
   }
@@ -171,6 +173,10 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
            });
   } else if (auto* scan = std::get_if<ScanCommand>(&command)) {
     Submit(std::move(*scan), [this, answer = std::move(answer)](NodeReply reply) {
+      answer(FormatReply(reply, nullptr));
+    });
+  } else if (auto* erase = std::get_if<EraseCommand>(&command)) {
+    Submit(std::move(*erase), [this, answer = std::move(answer)](NodeReply reply) {
       answer(FormatReply(reply, nullptr));
     });
   } else if (std::holds_alternative<HealthCommand>(command)) {

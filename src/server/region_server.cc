@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include <malloc.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <future>
@@ -148,6 +149,12 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
   if (!storage.ok()) return abandon(storage.status());
   s.storage = std::move(storage).value();
+  if (cluster.subjects) {
+    auto vault = VaultStore::Open(options.data_dir + "/vault",
+                                  cluster.subjects->master_key_dir + "/" + me.name + ".master.key");
+    if (!vault.ok()) return abandon(vault.status());
+    s.vault = std::move(vault).value();
+  }
 
   RegionNodeOptions node;
   node.replica = options.replica;
@@ -170,8 +177,16 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   node.quorum_timeout_ms = options.quorum_timeout_ms;
   node.write_wait_ms = options.write_wait_ms;
   node.max_waiting_reads = options.max_waiting_reads;
-  auto recovered = RegionNode::Recover(std::move(node), *s.storage,
-                                       [raw](uint64_t states) { raw->states_loaded = states; });
+  if (cluster.subjects) {
+    for (const std::string& pattern : cluster.subjects->patterns)
+      node.subject_patterns.push_back(*ParseSubjectPattern(pattern));  // checked by the parser
+    node.random_bytes = [](uint8_t* out, size_t size) { randombytes_buf(out, size); };
+  }
+  std::optional<VaultRoutedView> with_vault;
+  if (s.vault) with_vault.emplace(*s.storage, *s.vault);
+  auto recovered = RegionNode::Recover(
+      std::move(node), with_vault ? static_cast<const Storage&>(*with_vault) : *s.storage,
+      [raw](uint64_t states) { raw->states_loaded = states; });
   if (!recovered.ok()) {
     return abandon(Status(recovered.status().code(), "recovering from " + options.data_dir + ": " +
                                                          recovered.status().message()));
@@ -263,6 +278,11 @@ void RegionServer::Stop() {
   if (Status closed = s.storage->Close(); !closed.ok()) {
     spdlog::error("region {}: closing storage: {}", name(), closed.message());
   }
+  if (s.vault) {
+    if (Status closed = s.vault->Close(); !closed.ok()) {
+      spdlog::error("region {}: closing the vault: {}", name(), closed.message());
+    }
+  }
   spdlog::info("region {}: stopped", name());
 }
 
@@ -305,6 +325,7 @@ NodeTime RegionServer::Impl::Now() const {
 
 void RegionServer::Impl::Process(NodeOutput out) {
   if (!out.applied.empty()) ObserveApplied(out.applied, NowMs());
+  vault_purge = vault_purge || out.vault_erased;
   if (!out.records.empty()) {
     pass_records.Append(std::move(out.records));
     if (!flush_posted) {
@@ -329,7 +350,22 @@ void RegionServer::Impl::Flush() {
   flush_posted = false;
   NodeOutput out;
   if (!pass_records.empty()) {
-    const Status written = storage->Write(pass_records, WriteOptions{.sync = false});
+    // Subjects' keys first, synced: durable before any value sealed under them (vault_store.h).
+    Status written;
+    if (RecordBatch vault_part = SplitVaultRecords(pass_records); !vault_part.empty()) {
+      written = vault ? vault->Write(vault_part, WriteOptions{.sync = true})
+                      : Internal("a subject's key record without a vault store");
+      if (written.ok() && vault_purge) {
+        vault_purge = false;
+        if (Status purged = vault->Purge(); !purged.ok()) {
+          spdlog::error("region {}: rewriting the vault after an erasure: {}",
+                        region_names[options.self], purged.message());
+        }
+      }
+    }
+    if (written.ok() && !pass_records.empty()) {
+      written = storage->Write(pass_records, WriteOptions{.sync = false});
+    }
     pass_records = {};
     if (written.ok()) {
       node->OnWritten(node->last_step(), &out);

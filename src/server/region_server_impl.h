@@ -33,6 +33,7 @@
 #include "server/resp_server.h"
 #include "server/wal_syncer.h"
 #include "store/rocksdb_storage.h"
+#include "server/vault_store.h"
 
 namespace meridian {
 
@@ -62,6 +63,8 @@ struct RegionServer::Impl {
   boost::asio::steady_timer tick_timer{loop};
 
   std::unique_ptr<RocksDbStorage> storage;
+  // Subjects' data keys (vault_store.h); null when the cluster config names no subjects.
+  std::unique_ptr<VaultStore> vault;
   // One online backup at a time (POST /admin/backup), off the loop: it copies files for as
   // long as that takes. Joined by Stop before the storage closes.
   std::thread backup_thread;
@@ -80,6 +83,7 @@ struct RegionServer::Impl {
   RequestId next_request = 1;
   RecordBatch pass_records;  // the records of steps (written, last], for the end-of-pass write
   bool flush_posted = false;
+  bool vault_purge = false;  // a subject was erased: rewrite the vault after the next write
   std::vector<bool> link_seen;  // the link state the node was last told of, per region
   RegionHealth reported_health = RegionHealth::kCatchingUp;  // for the log
   SteadyTime last_sync_request = started;

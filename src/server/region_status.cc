@@ -163,6 +163,10 @@ std::string RegionServer::Impl::RenderMetrics() {
             static_cast<double>(node_stats.read_replies_refused));
   AdvanceTo(metrics.peer_messages_invalid.WithLabels({"not_a_region"}),
             static_cast<double>(node_stats.peer_messages_refused));
+  AdvanceTo(metrics.peer_messages_invalid.WithLabels({"subject_keys"}),
+            static_cast<double>(node_stats.subject_keys_refused));
+  AdvanceTo(metrics.subjects_erased.Get(), static_cast<double>(node_stats.subjects_erased));
+  AdvanceTo(metrics.misdirected.Get(), static_cast<double>(node_stats.misdirected));
   const CatchUpStatus catch_up = replica->catch_up();
   metrics.rejoining.WithLabels({"data"}).Set(catch_up.rejoining ? 1 : 0);
   metrics.rejoining.WithLabels({"handles"}).Set(node->strong().rejoining() ? 1 : 0);

@@ -141,6 +141,22 @@ RocksDbStorage::~RocksDbStorage() {
   if (!s.ok()) std::fprintf(stderr, "meridian: closing storage: %s\n", s.ToString().c_str());
 }
 
+Status RocksDbStorage::Purge() {
+  MERIDIAN_ASSERT_MSG(db_ != nullptr, "RocksDbStorage::Purge after Close");
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (rocksdb::Status s = db_->Flush(flush); !s.ok()) return FromRocks(s, "flush", path_);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  compact.exclusive_manual_compaction = true;
+  if (rocksdb::Status s = db_->CompactRange(compact, nullptr, nullptr); !s.ok()) {
+    return FromRocks(s, "compact", path_);
+  }
+  // Obsolete WAL and table files are deleted by the flush and the compaction themselves (no
+  // WAL archive: WAL_ttl_seconds and WAL_size_limit_MB are 0).
+  return Status::Ok();
+}
+
 Status RocksDbStorage::Close() {
   if (db_ == nullptr) return Status::Ok();
   Status result;

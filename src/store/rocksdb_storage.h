@@ -121,6 +121,12 @@ class RocksDbStorage final : public Storage {
               const std::function<Status(std::string_view key, std::string_view value)>& visit)
       const override;
 
+  // Rewrites the whole database so that what was deleted leaves its files: flushes the
+  // memtable (the old WAL file is then deleted), compacts every level down to the bottommost
+  // (dropping deleted keys and range-deleted ranges), and lets RocksDB delete the obsolete
+  // files. For small databases (the vault store of subjects' keys); blocks while it runs.
+  Status Purge();
+
   // Syncs the WAL (so a clean shutdown keeps even unsynced writes), then closes the database
   // and releases its lock. Idempotent.
   // REQUIRES: no other call on this object is running or follows, except the destructor.
