@@ -57,12 +57,6 @@ class RestartGuard {
   bool armed_ = false;
 };
 
-std::string HealthStatus(const std::string& address) {
-  auto reply = LabCall(address, "GET", "/healthz", "", {}, std::chrono::seconds(1));
-  if (!reply.ok() || reply->status != 200) return "";
-  return JsonString(reply->body, "status");
-}
-
 // Failback times since the restart: /healthz "ok", backlog 0 everywhere, counters equal.
 struct Failback {
   double healthy_s = -1;
@@ -76,7 +70,7 @@ Failback AwaitFailback(const LabContext& context, size_t victim_id, const KillPl
   const auto restart_at = Clock::now();
   WaitUntil(
       [&] {
-        if (times.healthy_s < 0 && HealthStatus(context.region_http[victim_id]) == "ok")
+        if (times.healthy_s < 0 && LabHealthStatus(context.region_http[victim_id]) == "ok")
           times.healthy_s = SecondsSince(restart_at);
         if (times.healthy_s >= 0 && times.drained_s < 0) {
           auto scrape = ScrapeCluster(context);

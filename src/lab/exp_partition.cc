@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lab/experiments.h"
+#include "lab/wan_links.h"
 
 namespace meridian {
 
@@ -24,27 +25,6 @@ constexpr auto kConvergeTimeout = std::chrono::seconds(30);
 // Between rounds of the convergence probe: a round is three loopback GETs (about 1-3 ms), so the
 // figure's resolution is a few ms, and the probe stays a small load beside the cluster.
 constexpr auto kConvergePoll = std::chrono::milliseconds(5);
-
-std::string ProxyTarget(const std::string& proxy) {
-  std::string out = "/proxies/";
-  for (char c : proxy)
-    out += c == '>' ? std::string("%3E") : std::string(1, c);
-  return out;
-}
-
-// Cuts (enabled = false) or restores every proxy between a and b: replication both ways and
-// the router's client paths. Returns how many of the four calls failed.
-int SetLinks(const LabContext& context, const std::string& a, const std::string& b, bool enabled) {
-  int failed = 0;
-  const std::string admin = context.config.wan.admin.ToString();
-  for (const std::string& proxy :
-       {a + "->" + b, b + "->" + a, "client-" + a + "->" + b, "client-" + b + "->" + a}) {
-    auto reply =
-        LabCall(admin, "POST", ProxyTarget(proxy), nlohmann::json{{"enabled", enabled}}.dump());
-    if (!reply.ok() || reply->status != 200) ++failed;
-  }
-  return failed;
-}
 
 // How long each cut lasts: the 60 s in full mode.
 std::chrono::milliseconds CutHold(const LabContext& context) {
@@ -118,7 +98,7 @@ void RunCut(const LabContext& context, const std::string& label,
   const std::string counter_key = prefix + "counter";
   int cut_failures = 0;
   for (const auto& [a, b] : cuts)
-    cut_failures += SetLinks(context, a, b, /*enabled=*/false);
+    cut_failures += SetWanLinks(context, a, b, /*enabled=*/false);
   result.Assert(label + ": cut via the WAN admin API", cut_failures == 0,
                 std::to_string(cut_failures) + " proxy calls failed");
   const auto cut_at = std::chrono::steady_clock::now();
@@ -170,7 +150,7 @@ void RunCut(const LabContext& context, const std::string& label,
 
   int heal_failures = 0;
   for (const auto& [x, y] : cuts)
-    heal_failures += SetLinks(context, x, y, /*enabled=*/true);
+    heal_failures += SetWanLinks(context, x, y, /*enabled=*/true);
   result.Assert(label + ": heal", heal_failures == 0,
                 std::to_string(heal_failures) + " proxy calls failed");
   const auto healed_at = std::chrono::steady_clock::now();

@@ -16,10 +16,13 @@ using ExperimentFn = ExperimentResult (*)(const LabContext&);
 struct ExperimentEntry {
   const char* name;
   ExperimentFn run;
+  // The experiment needs residency rules in the cluster config: when the run's config has none,
+  // it runs on a cluster of its own made from kResidencyConfigName beside it (lab_runner.h).
+  bool needs_residency;
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
-// rejoin (issue 20), restore (issue 15), kill (5 and 8).
+// rejoin (issue 20), restore (issue 15), kill (5 and 8), residency (issue 14).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -48,5 +51,11 @@ ExperimentResult RunRestoreExperiment(const LabContext& context);
 // failback and backlog drain time; zero lost, zero double-applied writes and no resurrected
 // deletes asserted. Restarts the victim on every path, so it runs last.
 ExperimentResult RunKillExperiment(const LabContext& context);
+// (issue 14) Pinned and unpinned writes of every class from every region through the router;
+// an allowed region killed under load (failover to the other), partitions, heal; then the raw
+// bytes of every file of every region outside the set scanned for every pinned key and value
+// (0 asserted), and every acknowledged write asserted present where it belongs. Stops and
+// restarts every region (the scan reads files at rest).
+ExperimentResult RunResidencyExperiment(const LabContext& context);
 
 }  // namespace meridian

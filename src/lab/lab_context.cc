@@ -78,6 +78,12 @@ Result<LabReply> LabCall(const std::string& address, const std::string& method,
   return reply;
 }
 
+std::string LabHealthStatus(const std::string& address) {
+  auto reply = LabCall(address, "GET", "/healthz", "", {}, std::chrono::seconds(1));
+  if (!reply.ok() || reply->status != 200) return "";
+  return JsonString(reply->body, "status");
+}
+
 std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
                                                   const std::string& key) {
   std::vector<nlohmann::json> values;

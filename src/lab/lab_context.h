@@ -65,6 +65,10 @@ Result<LabReply> LabCall(const std::string& address, const std::string& method,
                          LabHeaders headers = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// The "status" of GET /healthz at `address` ("ok", "degraded", ...), "" when it did not answer
+// 200 within a second.
+std::string LabHealthStatus(const std::string& address);
+
 // The "value" of GET /profile/{key} in every region, in region order; empty if any read failed.
 std::vector<nlohmann::json> ReadProfileEverywhere(const LabContext& context,
                                                   const std::string& key);

@@ -38,16 +38,17 @@ ExperimentResult RunGuarded(const ExperimentEntry& entry, const LabContext& cont
 
 const std::vector<ExperimentEntry>& BuiltExperiments() {
   static const std::vector<ExperimentEntry> kBuilt = {
-      {"tax", &RunTaxExperiment},
-      {"lww", &RunLwwExperiment},
-      {"crdt", &RunCrdtExperiment},
-      {"lag", &RunLagExperiment},
-      {"sustain", &RunSustainExperiment},
-      {"ryw", &RunRywExperiment},
-      {"partition", &RunPartitionExperiment},
-      {"rejoin", &RunRejoinExperiment},
-      {"restore", &RunRestoreExperiment},
-      {"kill", &RunKillExperiment},
+      {"tax", &RunTaxExperiment, false},
+      {"lww", &RunLwwExperiment, false},
+      {"crdt", &RunCrdtExperiment, false},
+      {"lag", &RunLagExperiment, false},
+      {"sustain", &RunSustainExperiment, false},
+      {"ryw", &RunRywExperiment, false},
+      {"partition", &RunPartitionExperiment, false},
+      {"rejoin", &RunRejoinExperiment, false},
+      {"restore", &RunRestoreExperiment, false},
+      {"kill", &RunKillExperiment, false},
+      {"residency", &RunResidencyExperiment, true},
   };
   return kBuilt;
 }
@@ -97,24 +98,38 @@ std::string DescribeCluster(const ClusterConfig& config) {
   return text;
 }
 
-Result<Ledger> RunLab(const LabOptions& options) {
-  auto experiments = ResolveExperiments(options.names, BuiltExperiments());
-  if (!experiments.ok()) return experiments.status();
-  if (SustainMinutes(options) * 60 < 1 || !(options.sustain_rate > 0)) {
-    return InvalidArgument("--sustain-minutes must give at least 1 s and --sustain-rate be > 0");
+std::vector<ClusterPlan> PlanClusters(const std::vector<ExperimentEntry>& experiments,
+                                      const std::string& config_path, bool config_has_residency) {
+  const std::filesystem::path beside =
+      std::filesystem::path(config_path).parent_path() / kResidencyConfigName;
+  std::vector<ClusterPlan> plans;
+  for (const ExperimentEntry& entry : experiments) {
+    const bool own = entry.needs_residency && !config_has_residency;
+    const std::string path = own ? beside.string() : config_path;
+    if (plans.empty() || plans.back().config_path != path) {
+      const std::string suffix = own ? "-" + beside.stem().string() : "";
+      plans.push_back(ClusterPlan{path, suffix, {}});
+    }
+    plans.back().experiments.push_back(entry);
   }
-  auto base = LoadClusterConfig(options.config_path);
-  if (!base.ok()) return base.status();
-  if (base->regions.size() < 2) return InvalidArgument("the lab needs at least two regions");
+  return plans;
+}
+
+namespace {
+
+// Starts one cluster of `plan` (its config already read as `base`), runs its experiments into
+// `ledger`, and stops it on every path (contract 1). `salt` keeps its ports apart from an
+// earlier cluster's of the same run.
+Status RunCluster(const LabOptions& options, const ClusterPlan& plan, const ClusterConfig& base,
+                  uint64_t salt, Ledger& ledger) {
+  const std::string cluster_dir = options.out_dir + "/cluster" + plan.suffix;
   std::error_code error;
   // DIR/cluster is the lab's own: a previous run's data there would change this run's counts.
-  std::filesystem::remove_all(options.out_dir + "/cluster", error);
-  if (error) return Internal(options.out_dir + "/cluster: " + error.message());
-  std::filesystem::create_directories(options.out_dir, error);
-  if (error) return InvalidArgument("--out " + options.out_dir + ": " + error.message());
-  auto addresses = RelocateClusterConfig(*base, static_cast<uint64_t>(::getpid()));
+  std::filesystem::remove_all(cluster_dir, error);
+  if (error) return Internal(cluster_dir + ": " + error.message());
+  auto addresses = RelocateClusterConfig(base, salt);
   if (!addresses.ok()) return addresses.status();
-  const std::string config_file = options.out_dir + "/lab-cluster.yaml";
+  const std::string config_file = options.out_dir + "/lab-cluster" + plan.suffix + ".yaml";
   MERIDIAN_RETURN_IF_ERROR(WriteFile(config_file, FormatClusterConfig(addresses->config)));
 
   LabContext context;
@@ -125,43 +140,84 @@ Result<Ledger> RunLab(const LabOptions& options) {
     context.region_admin.push_back(region.admin ? region.admin->ToString() : std::string());
   }
   context.demo_control = addresses->control;
-  context.cluster_dir = std::filesystem::absolute(options.out_dir + "/cluster").string();
+  context.cluster_dir = std::filesystem::absolute(cluster_dir).string();
   context.seed = options.seed;
   context.quick = options.quick;
-  context.config_arg = options.config_path == "deploy/local.yaml" ? "" : options.config_path;
+  // A reproducing command names the config only when the default would not choose it.
+  context.config_arg = options.config_path == "deploy/local.yaml" ? "" : plan.config_path;
   context.sustain_minutes = SustainMinutes(options);
   context.sustain_rate = options.sustain_rate;
   context.oplog_retention_ops = OplogRetentionOps(options);
 
+  const std::string cluster =
+      DescribeCluster(context.config) +
+      (options.plaintext ? "; plaintext replication" : "; mutual-TLS replication");
+  if (ledger.cluster.empty()) ledger.cluster = cluster;
+  DemoOptions demo;
+  demo.config_path = config_file;
+  demo.data_dir = cluster_dir;
+  demo.control = addresses->control;
+  demo.plaintext = options.plaintext;
+  demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
+  DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
+  MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
+  if (supervisor.keys()) {
+    context.client_key = supervisor.keys()->client_key;
+    context.admin_key = supervisor.keys()->admin_key;
+  }
+  SetLabCredentials(context.client_key, context.admin_key, context.demo_control);
+  for (const ExperimentEntry& entry : plan.experiments) {
+    if (options.progress != nullptr) *options.progress << "lab: running " << entry.name << "\n";
+    const auto started = std::chrono::steady_clock::now();
+    ledger.experiments.push_back(RunGuarded(entry, context));
+    if (cluster != ledger.cluster) {
+      ledger.experiments.back().notes.push_back("Ran on a cluster of its own (" + plan.config_path +
+                                                "): " + cluster + ".");
+    }
+    if (options.progress != nullptr) {
+      *options.progress << "lab: " << entry.name << " "
+                        << (ledger.experiments.back().Passed() ? "passed" : "FAILED") << " in "
+                        << FormatLabNumber(SecondsSince(started)) << " s\n";
+    }
+  }
+  supervisor.Stop();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Ledger> RunLab(const LabOptions& options) {
+  auto experiments = ResolveExperiments(options.names, BuiltExperiments());
+  if (!experiments.ok()) return experiments.status();
+  if (SustainMinutes(options) * 60 < 1 || !(options.sustain_rate > 0)) {
+    return InvalidArgument("--sustain-minutes must give at least 1 s and --sustain-rate be > 0");
+  }
+  auto base = LoadClusterConfig(options.config_path);
+  if (!base.ok()) return base.status();
+  const std::vector<ClusterPlan> plans =
+      PlanClusters(*experiments, options.config_path, !base->residency.empty());
+  // Every config is read before any cluster starts: a bad one fails the run up front.
+  std::vector<ClusterConfig> configs;
+  for (const ClusterPlan& plan : plans) {
+    auto config =
+        plan.config_path == options.config_path ? base : LoadClusterConfig(plan.config_path);
+    if (!config.ok()) return config.status();
+    if (config->regions.size() < 2) {
+      return InvalidArgument(plan.config_path + ": the lab needs at least two regions");
+    }
+    configs.push_back(*std::move(config));
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.out_dir, error);
+  if (error) return InvalidArgument("--out " + options.out_dir + ": " + error.message());
+
   Ledger ledger;
   ledger.quick = options.quick;
-  ledger.cluster = DescribeCluster(context.config) +
-                   (options.plaintext ? "; plaintext replication" : "; mutual-TLS replication");
-  {
-    DemoOptions demo;
-    demo.config_path = config_file;
-    demo.data_dir = options.out_dir + "/cluster";
-    demo.control = addresses->control;
-    demo.plaintext = options.plaintext;
-    demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
-    DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
-    MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
-    if (supervisor.keys()) {
-      context.client_key = supervisor.keys()->client_key;
-      context.admin_key = supervisor.keys()->admin_key;
-    }
-    SetLabCredentials(context.client_key, context.admin_key, context.demo_control);
-    for (const ExperimentEntry& entry : *experiments) {
-      if (options.progress != nullptr) *options.progress << "lab: running " << entry.name << "\n";
-      const auto started = std::chrono::steady_clock::now();
-      ledger.experiments.push_back(RunGuarded(entry, context));
-      if (options.progress != nullptr) {
-        *options.progress << "lab: " << entry.name << " "
-                          << (ledger.experiments.back().Passed() ? "passed" : "FAILED") << " in "
-                          << FormatLabNumber(SecondsSince(started)) << " s\n";
-      }
-    }
-    supervisor.Stop();
+  ledger.cluster.clear();
+  for (size_t i = 0; i < plans.size(); ++i) {
+    // Ports of the next cluster differ from the last one's (its sockets may linger).
+    const uint64_t salt = static_cast<uint64_t>(::getpid()) + 7919 * i;
+    MERIDIAN_RETURN_IF_ERROR(RunCluster(options, plans[i], configs[i], salt, ledger));
   }
   WritePlots(options.out_dir, FindGnuplot(), ledger);
   MERIDIAN_RETURN_IF_ERROR(WriteFile(options.out_dir + "/ledger.json", RenderLedgerJson(ledger)));

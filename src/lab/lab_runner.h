@@ -10,6 +10,11 @@
 //     and Ledger::Passed() says so.
 //  3. DIR/cluster (the cluster's data and logs) is emptied first, so each run starts from empty
 //     regions; DIR/lab-cluster.yaml, ledger.json, ledger.md and DIR/plots/* are overwritten.
+//  5. Experiments that need residency rules (ExperimentEntry::needs_residency) run on the run's
+//     cluster when its config has rules; otherwise on a cluster of their own from
+//     kResidencyConfigName beside the run's config, in DIR/cluster-<stem> with its config in
+//     DIR/lab-cluster-<stem>.yaml (PlanClusters). Clusters run one after the other, never two
+//     at once; every config is read before the first starts.
 //  4. Plots are written after the cluster stops (plot_writer.h): a missing gnuplot is a note in
 //     the ledger, never an error.
 #pragma once
@@ -60,6 +65,23 @@ uint64_t OplogRetentionOps(const LabOptions& options);
 // empty). InvalidArgument naming an unknown or repeated experiment.
 Result<std::vector<ExperimentEntry>> ResolveExperiments(const std::vector<std::string>& names,
                                                         const std::vector<ExperimentEntry>& built);
+
+// The config residency experiments use when the run's has no residency rules, looked up in the
+// directory of the run's config (deploy/local.yaml -> deploy/local-eu2.yaml).
+inline constexpr char kResidencyConfigName[] = "local-eu2.yaml";
+
+// One cluster of a run: its config, the suffix of its files in DIR ("" for the run's own
+// config, "-local-eu2" for another), and the experiments it runs, in order.
+struct ClusterPlan {
+  std::string config_path;
+  std::string suffix;
+  std::vector<ExperimentEntry> experiments;
+};
+
+// The clusters a run starts, in order (contract 5): consecutive experiments on the same config
+// share one cluster. `config_has_residency`: the run's config declares residency rules.
+std::vector<ClusterPlan> PlanClusters(const std::vector<ExperimentEntry>& experiments,
+                                      const std::string& config_path, bool config_has_residency);
 
 // "us, eu, ap; us-eu 80 ms, ...": the ledger's one-line cluster description.
 std::string DescribeCluster(const ClusterConfig& config);

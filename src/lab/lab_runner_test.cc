@@ -13,7 +13,8 @@ ExperimentResult Noop(const LabContext&) {
   return {};
 }
 
-const std::vector<ExperimentEntry> kBuilt = {{"a", &Noop}, {"b", &Noop}, {"c", &Noop}};
+const std::vector<ExperimentEntry> kBuilt = {{"a", &Noop, false}, {"b", &Noop, false},
+                                              {"c", &Noop, false}};
 
 TEST(ResolveExperimentsTest, EmptyMeansAllInOrder) {
   auto chosen = ResolveExperiments({}, kBuilt);
@@ -41,7 +42,7 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 10u);
+  ASSERT_EQ(built.size(), 11u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
@@ -51,7 +52,50 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[6].name, "partition");
   EXPECT_STREQ(built[7].name, "rejoin");   // issue 20
   EXPECT_STREQ(built[8].name, "restore");  // issue 15
-  EXPECT_STREQ(built[9].name, "kill");     // restarts its victim: last
+  EXPECT_STREQ(built[9].name, "kill");     // restarts its victim
+  EXPECT_STREQ(built[10].name, "residency");  // issue 14: on a cluster with residency rules
+  for (size_t i = 0; i < built.size(); ++i)
+    EXPECT_EQ(built[i].needs_residency, i == 10) << built[i].name;
+}
+
+const std::vector<ExperimentEntry> kMixed = {
+    {"a", &Noop, false}, {"r", &Noop, true}, {"s", &Noop, true}, {"b", &Noop, false}};
+
+TEST(PlanClustersTest, ResidencyExperimentsGetTheirOwnClusterWithoutRules) {
+  const auto plans = PlanClusters(kMixed, "deploy/local.yaml", /*config_has_residency=*/false);
+  ASSERT_EQ(plans.size(), 3u);
+  EXPECT_EQ(plans[0].config_path, "deploy/local.yaml");
+  EXPECT_EQ(plans[0].suffix, "");
+  EXPECT_EQ(plans[1].config_path, "deploy/local-eu2.yaml");
+  EXPECT_EQ(plans[1].suffix, "-local-eu2");
+  ASSERT_EQ(plans[1].experiments.size(), 2u);  // consecutive ones share a cluster
+  EXPECT_STREQ(plans[1].experiments[1].name, "s");
+  EXPECT_EQ(plans[2].config_path, "deploy/local.yaml");
+  EXPECT_STREQ(plans[2].experiments[0].name, "b");
+}
+
+TEST(PlanClustersTest, OneClusterWhenTheConfigHasRules) {
+  const auto plans = PlanClusters(kMixed, "/etc/m/prod.yaml", /*config_has_residency=*/true);
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0].config_path, "/etc/m/prod.yaml");
+  EXPECT_EQ(plans[0].experiments.size(), 4u);
+}
+
+TEST(PlanClustersTest, TheResidencyConfigIsLookedUpBesideTheRunsConfig) {
+  const auto plans = PlanClusters({kMixed[1]}, "/src/deploy/local.yaml", false);
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_EQ(plans[0].config_path, "/src/deploy/local-eu2.yaml");
+}
+
+// The committed config the residency experiment uses has the rule it needs.
+TEST(PlanClustersTest, CommittedResidencyConfigPinsGdprToEuAndEu2) {
+  auto config = LoadClusterConfig(std::string(MERIDIAN_SOURCE_DIR) + "/deploy/" +
+                                  kResidencyConfigName);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->residency.size(), 1u);
+  EXPECT_EQ(config->residency[0].prefix, "gdpr:");
+  EXPECT_EQ(config->residency[0].regions.size(), 2u);
+  EXPECT_EQ(config->regions.size(), 4u);
 }
 
 TEST(LabOptionsTest, SustainDurationDefaultsByMode) {

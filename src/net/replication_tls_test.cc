@@ -176,9 +176,10 @@ void ExpectIntruderRefused(const std::function<ReplicationTls(Fixture&)>& intrud
   ASSERT_TRUE(eu.Deliver(us_real, 1, 0)) << "and the other way";
 }
 
-TEST(ReplicationTlsTest, CertificateFromAnotherCaIsRefused) {
+TEST(ReplicationTlsTest, CertificateFromAnotherCaIsRefusedAndCounted) {
   // The intruder trusts the cluster's CA (so it would accept us) and presents a certificate for
-  // ap that a rogue CA issued: only us's check of the client certificate can stop it.
+  // ap that a rogue CA issued: only us's check of the client certificate can stop it, in the TLS
+  // handshake (cluster_chain_verifier.h), which counts it.
   ExpectIntruderRefused(
       [](Fixture& f) {
         Result<CertificateAuthority> rogue = CertificateAuthority::Create("rogue CA", 1);
@@ -187,7 +188,7 @@ TEST(ReplicationTlsTest, CertificateFromAnotherCaIsRefused) {
         tls.ca_pem = f.ca->pem().cert_pem;
         return tls;
       },
-      2, "");
+      2, "untrusted_certificate");
 }
 
 TEST(ReplicationTlsTest, CertificateNamingAnotherRegionIsRefusedAndCounted) {

@@ -1,12 +1,15 @@
 #include "net/replication_transport.h"
 
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
 #include <set>
 #include <thread>
 
+#include "net/cluster_chain_verifier.h"
 #include "net/replication_grpc_args.h"
 #include "net/replication_inbound.h"
 #include "net/replication_outbound.h"
@@ -15,6 +18,8 @@
 
 namespace meridian {
 
+using net_internal::ChainRefusals;
+using net_internal::ClusterChainVerifier;
 using net_internal::DeadlineAfterMs;
 using net_internal::InboundAcceptor;
 using net_internal::OpTag;
@@ -33,13 +38,22 @@ std::map<RegionId, PeerShared> NewPeerTable(const std::map<RegionId, std::string
   return table;
 }
 
-// Contract 7: a client certificate is required and must chain to the cluster CA.
-std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const ReplicationTransportOptions& o) {
+// Contract 7: a client certificate is required and must chain to the cluster CA. gRPC is told
+// to require one but not to verify it, and ClusterChainVerifier verifies it in the handshake,
+// counting what it refuses in `refusals`.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+    const ReplicationTransportOptions& o, const std::shared_ptr<ChainRefusals>& refusals) {
   if (!o.tls) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = o.tls->ca_pem;
-  ssl.pem_key_cert_pairs.push_back({o.tls->key_pem, o.tls->cert_pem});
-  return grpc::SslServerCredentials(ssl);
+  auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+      o.tls->ca_pem,
+      std::vector<grpc::experimental::IdentityKeyCertPair>{{o.tls->key_pem, o.tls->cert_pem}});
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  tls.set_certificate_verifier(
+      grpc::experimental::ExternalCertificateVerifier::Create<ClusterChainVerifier>(o.tls->ca_pem,
+                                                                                    refusals));
+  return grpc::experimental::TlsServerCredentials(tls);
 }
 
 Status ValidateOptions(const ReplicationTransportOptions& o) {
@@ -111,6 +125,8 @@ struct ReplicationTransport::Impl {
   void Teardown();
 
   TransportState state;
+  // Client chains refused in the TLS handshake (contract 7); shared with the verifier.
+  std::shared_ptr<ChainRefusals> chain_refusals = std::make_shared<ChainRefusals>();
   OpTag wake_tag{[this](bool) { OnWake(); }};
   const std::string listen_address;
   const std::map<RegionId, std::string> peer_addresses;
@@ -127,7 +143,8 @@ struct ReplicationTransport::Impl {
 
 Status ReplicationTransport::Impl::Listen() {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen_address, ServerCredentials(state.options), &bound_port);
+  builder.AddListeningPort(listen_address, ServerCredentials(state.options, chain_refusals),
+                           &bound_port);
   builder.RegisterService(&state.service);
   net_internal::ApplyServerArguments(state.options, &builder);
   state.cq = builder.AddCompletionQueue();
@@ -302,6 +319,12 @@ TransportStats ReplicationTransport::Stats() const {
   TransportStats stats = state.totals;
   for (const auto& [peer, shared] : state.peers) {
     stats.peers.push_back(shared.stats);
+  }
+  std::lock_guard<std::mutex> refused_lock(impl_->chain_refusals->mu);
+  if (impl_->chain_refusals->count > 0) {
+    stats.peer_auth_refused["untrusted_certificate"] = impl_->chain_refusals->count;
+    stats.handshakes_refused += impl_->chain_refusals->count;
+    if (stats.last_refusal.empty()) stats.last_refusal = impl_->chain_refusals->last_reason;
   }
   return stats;
 }

@@ -42,9 +42,11 @@
 //     the WAN proxy's). On top of that, an inbound stream is accepted only when its client
 //     certificate names a region (meridian://region/NAME) and its hello claims that same region;
 //     otherwise it is refused, logged and counted in TransportStats::peer_auth_refused by
-//     reason. (Contract 1 then ties every message to that region.) A connection whose
-//     certificate fails the chain check never reaches this code: gRPC 1.51 ends it in the
-//     handshake and offers no hook to count it; gRPC logs it, and the dialer sees its dial fail.
+//     reason. (Contract 1 then ties every message to that region.) The client certificate's
+//     chain is checked inside the TLS handshake by our verifier (cluster_chain_verifier.h, in
+//     place of gRPC's check, which offers no hook to count): a connection whose chain does not
+//     lead to tls.ca_pem fails the handshake, never reaches this code, and is counted in
+//     TransportStats::peer_auth_refused["untrusted_certificate"].
 //
 // Threading: one thread of our own, the completion-queue (CQ) thread, runs every gRPC
 // operation (asynchronous API, one completion queue for the server and all dials) and both
@@ -159,7 +161,8 @@ struct TransportStats {
   uint64_t callback_exceptions = 0;  // exceptions thrown by callbacks (caught, logged, counted)
   std::string last_refusal;          // why the last inbound handshake was refused
   // Inbound streams refused by their certificate (contract 7), by reason: no_certificate,
-  // no_identity, not_a_region, unknown_region, region_mismatch. Also in handshakes_refused.
+  // no_identity, not_a_region, unknown_region, region_mismatch, untrusted_certificate (refused
+  // in the TLS handshake). Also in handshakes_refused.
   std::map<std::string, uint64_t> peer_auth_refused;
 };
 

@@ -48,13 +48,36 @@ RespClient::RespClient(RespFront::Impl& front, tcp::socket socket, uint64_t id)
 }
 
 void RespClient::Start() {
+  last_activity_ = RespClock::now();
   if (!tls_) return Read();
+  handshaking_ = true;  // the sweep closes it past handshake_timeout_ms (contract 10)
   tls_->async_handshake(asio::ssl::stream_base::server,
                         [self = shared_from_this()](boost::system::error_code ec) {
-                          if (self->closed_) return;
-                          if (ec) return self->Close();  // contract 9: this connection only
+                          if (self->closed_) return;  // the sweep counted it
+                          self->handshaking_ = false;
+                          self->last_activity_ = RespClock::now();
+                          if (ec) {
+                            self->front_.metrics.resp_tls_handshakes_failed.Increment();
+                            return self->Close();  // contract 9: this connection only
+                          }
                           self->Read();
                         });
+}
+
+const char* RespClient::TimedOut(RespClock::time_point now) const {
+  const RespFrontOptions& options = front_.options;
+  const auto quiet = now - last_activity_;
+  if (handshaking_) {
+    const bool late = options.handshake_timeout_ms > 0 &&
+                      quiet >= std::chrono::milliseconds(options.handshake_timeout_ms);
+    return late ? "handshake" : nullptr;
+  }
+  // A command waiting on a region is the router's wait, not the client's silence; a reply the
+  // client does not read is its silence.
+  const bool waiting_on_us = !slots_.empty();
+  const bool idle = options.idle_timeout_ms > 0 && !waiting_on_us &&
+                    quiet >= std::chrono::milliseconds(options.idle_timeout_ms);
+  return idle ? "idle" : nullptr;
 }
 
 void RespClient::Close() {
@@ -92,6 +115,7 @@ void RespClient::Read() {
   auto on_read = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
     self->reading_ = false;
     if (self->closed_) return;
+    self->last_activity_ = RespClock::now();
     if (ec) return self->Close();
     self->parser_.CommitAppend(n);
     self->Parse();
@@ -275,6 +299,7 @@ void RespClient::Write() {
     self->writing_ = false;
     self->in_write_.clear();
     if (self->closed_) return;
+    self->last_activity_ = RespClock::now();
     if (ec) return self->Close();
     self->Write();
     self->Read();

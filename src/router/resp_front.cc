@@ -2,6 +2,8 @@
 #include "router/resp_front.h"
 
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
 #include <boost/asio/write.hpp>
 
 #include "base/assert.h"
@@ -28,11 +30,13 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
       hooks(std::move(h)),
       metrics(m),
       strand(asio::make_strand(ioc)),
-      acceptor(strand) {
+      acceptor(strand),
+      sweep_timer(strand) {
   MERIDIAN_ASSERT(!options.region_names.empty());
   MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
   MERIDIAN_ASSERT(options.default_location < options.region_names.size());
   MERIDIAN_ASSERT(options.connections_per_region >= 1);
+  MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.idle_timeout_ms >= 0);
 }
 
 const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, RespVersion version,
@@ -68,11 +72,35 @@ void RespFront::Impl::Accept() {
       });
 }
 
+void RespFront::Impl::Sweep() {
+  if (stopped) return;
+  const RespClock::time_point now = RespClock::now();
+  std::vector<std::pair<std::shared_ptr<RespClient>, const char*>> expired;
+  for (const auto& [id, client] : clients) {
+    if (const char* reason = client->TimedOut(now)) expired.emplace_back(client, reason);
+  }
+  for (const auto& [client, reason] : expired) {  // Close() erases from `clients`
+    metrics.resp_connections_timed_out.WithLabels({reason}).Increment();
+    if (std::string_view(reason) == "handshake") metrics.resp_tls_handshakes_failed.Increment();
+    client->Close();
+  }
+  int64_t shortest = kRespSweepIntervalMsMax * 2;
+  for (int64_t timeout : {options.handshake_timeout_ms, options.idle_timeout_ms}) {
+    if (timeout > 0) shortest = std::min(shortest, timeout);
+  }
+  sweep_timer.expires_after(
+      std::chrono::milliseconds(std::clamp<int64_t>(shortest / 2, 1, kRespSweepIntervalMsMax)));
+  sweep_timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->Sweep();
+  });
+}
+
 void RespFront::Impl::StopOnStrand() {
   if (stopped) return;
   stopped = true;
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  sweep_timer.cancel();
   auto open = clients;  // Close() erases from the map
   for (auto& [id, client] : open)
     client->Close();
@@ -133,7 +161,10 @@ Status RespFront::Start() {
   const tcp::endpoint local = s.acceptor.local_endpoint(ec);
   if (ec) return fail("local_endpoint");
   s.bound_address = EndpointToString(local);
-  asio::post(s.strand, [impl = impl_] { impl->Accept(); });
+  asio::post(s.strand, [impl = impl_] {
+    impl->Accept();
+    if (impl->options.handshake_timeout_ms > 0 || impl->options.idle_timeout_ms > 0) impl->Sweep();
+  });
   return Status::Ok();
 }
 

@@ -32,6 +32,14 @@
 //     that connection only; past max_clients a TLS client is closed unanswered); with
 //     upstream_tls every upstream connection is TLS and verifies the region's certificate
 //     against the cluster CA and the host it dials (resp_upstream.h contract 6).
+// 10. Slow and idle clients do not hold a slot of max_clients forever: a TLS handshake not
+//     finished within handshake_timeout_ms, and a connection with nothing read or written for
+//     idle_timeout_ms while none of its commands is unanswered (one waiting on a region is not
+//     idle), are closed without a reply and counted in
+//     meridian_router_resp_connections_timed_out_total{reason="handshake"|"idle"}. A sweep
+//     checks them at most every kRespSweepIntervalMsMax, so a close comes up to that late.
+//     Failed handshakes (timed out or not) are counted in
+//     meridian_router_resp_tls_handshakes_failed_total.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -54,6 +62,10 @@ class context;
 
 namespace meridian::router {
 
+// The timeout sweep's longest period (contract 10): it runs every min(timeouts) / 2, at most
+// this, so a timeout fires at most this much late, and an idle front end wakes once a second.
+inline constexpr int64_t kRespSweepIntervalMsMax = 1'000;
+
 struct RespFrontOptions {
   std::string address;                    // where clients connect ("127.0.0.1:6400")
   std::vector<std::string> region_names;  // by RegionId
@@ -75,6 +87,13 @@ struct RespFrontOptions {
   size_t max_request_bytes = size_t{16} << 20;
   // Redis's maxclients default.
   size_t max_clients = 10'000;
+  // Contract 10. As a region's RESP listener: its handshake limit is its request timeout
+  // (`region --request-timeout-ms`, 10 s), plenty for a handshake across the widest WAN link;
+  // its idle limit is `--resp-idle-timeout-ms` (300 s, where Redis never closes), long enough
+  // for a pooled client between bursts, short enough that abandoned connections go.
+  // 0 disables either.
+  int64_t handshake_timeout_ms = 10'000;
+  int64_t idle_timeout_ms = 300'000;
   // Client authentication (auth/resp_gate.h): the cluster's API keys, owned by the router and
   // outliving the front end; nullptr: off. The router enforces a client's grants itself, since
   // its upstream connections are shared and authenticated as the router.

@@ -10,6 +10,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 #include <map>
@@ -33,6 +34,8 @@ struct RespFront::Impl : std::enable_shared_from_this<RespFront::Impl> {
 
   void Accept();
   void StopOnStrand();
+  // Closes the clients past a timeout (contract 10) and schedules the next sweep.
+  void Sweep();
   // The upstream connection for client `client_id`'s commands to `region` in `version`.
   const std::shared_ptr<RespUpstream>& Upstream(RegionId region, RespVersion version,
                                                 uint64_t client_id) const;
@@ -42,6 +45,7 @@ struct RespFront::Impl : std::enable_shared_from_this<RespFront::Impl> {
   RouterMetrics& metrics;
   RespStrand strand;
   boost::asio::ip::tcp::acceptor acceptor;
+  boost::asio::steady_timer sweep_timer;
   std::string bound_address;
   // [region][0: RESP2, 1: RESP3][i]
   std::vector<std::vector<std::vector<std::shared_ptr<RespUpstream>>>> upstreams;
@@ -56,6 +60,9 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   RespClient(RespFront::Impl& front, boost::asio::ip::tcp::socket socket, uint64_t id);
 
   void Start();  // after the TLS handshake, if the front end serves TLS (contract 9)
+  // "handshake" or "idle" when the connection is past that timeout at `now` (contract 10),
+  // else nullptr.
+  const char* TimedOut(RespClock::time_point now) const;
   // Closes the socket and leaves the front's table; commands in flight are answered to no one.
   void Close();
 
@@ -115,6 +122,8 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   bool parse_pending_ = false;  // Parse stopped on a bound, not for want of bytes
   bool close_after_ = false;
   bool closed_ = false;
+  bool handshaking_ = false;               // a TLS handshake is under way (contract 10)
+  RespClock::time_point last_activity_{};  // accept, or the last read or write completed
 };
 
 }  // namespace meridian::router

@@ -25,6 +25,8 @@ expect_usage_error 2 --config "$config" --location mars
 expect_usage_error 2 --config /nonexistent/meridian.yaml
 expect_usage_error nonzero --config "$config" --threads 0
 expect_usage_error nonzero --config "$config" --no-such-flag
+expect_usage_error nonzero --config "$config" --resp-idle-timeout-ms -1
+expect_usage_error nonzero --config "$config" --resp-handshake-timeout-ms x
 
 # Exited (or a zombie waiting for us): the process no longer runs.
 gone() { [[ ! -e /proc/$1 ]] || [[ $(ps -o stat= -p "$1") == Z* ]]; }

@@ -41,6 +41,16 @@ RouterMetrics::RouterMetrics()
                             .Get()),
       upstream_latency(registry.AddHistogram("meridian_router_upstream_latency_seconds",
                                              "Round trip of forwarded requests, by region",
-                                             {"region"}, LatencyBucketsSeconds())) {}
+                                             {"region"}, LatencyBucketsSeconds())),
+      resp_connections_timed_out(
+          registry.AddCounter("meridian_router_resp_connections_timed_out_total",
+                              "RESP client connections closed by a timeout, by reason "
+                              "(handshake, idle)",
+                              {"reason"})),
+      resp_tls_handshakes_failed(registry
+                                     .AddCounter("meridian_router_resp_tls_handshakes_failed_total",
+                                                 "TLS handshakes of RESP clients that failed or "
+                                                 "timed out")
+                                     .Get()) {}
 
 }  // namespace meridian::router

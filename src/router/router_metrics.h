@@ -33,6 +33,11 @@ struct RouterMetrics {
   Histogram& failure_detection;
   // Round trip of each answered forward, by region.
   HistogramFamily& upstream_latency;
+  // RESP client connections closed by a timeout (resp_front.h contract 10), by reason:
+  // "handshake" (TLS not finished in time) or "idle".
+  CounterFamily& resp_connections_timed_out;
+  // TLS handshakes of RESP clients that failed or timed out.
+  Counter& resp_tls_handshakes_failed;
 };
 
 }  // namespace meridian::router

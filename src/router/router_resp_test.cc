@@ -9,11 +9,20 @@
 #include <set>
 #include <thread>
 
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+
+#include <filesystem>
+
+#include "net/endpoint.h"
+#include "net/tls_context.h"
 #include "resp/testing/resp_test_client.h"
 #include "router/fake_region.h"
 #include "router/fake_resp_region.h"
 #include "router/resp_front.h"
 #include "router/router.h"
+#include "tls/cert_files.h"
 
 namespace meridian::router {
 namespace {
@@ -376,6 +385,149 @@ TEST(RespFrontTest, ConnectionsPastMaxClientsAreRefused) {
   front.Stop();
   work.reset();
   loop.join();
+}
+
+// A RespFront of its own on one region, with options the test chooses (resp_front.h
+// contract 10's timeouts): started on construction, stopped on destruction.
+class FrontUnderTest {
+ public:
+  FrontUnderTest(FakeRespRegion& region, const std::function<void(RespFrontOptions&)>& adjust) {
+    RespFrontOptions options;
+    options.address = "127.0.0.1:0";
+    options.region_names = {"us"};
+    options.resp_dial = {region.address()};
+    adjust(options);
+    RespFrontHooks hooks;
+    hooks.choose = [](RegionId, const std::vector<RegionId>& tried) {
+      return tried.empty() ? std::optional<RegionId>(0) : std::nullopt;
+    };
+    hooks.forward_failed = [](RegionId, RegionId, const std::string&) {};
+    hooks.new_key = [] { return std::string("key"); };
+    front_ = std::make_unique<RespFront>(ioc_, options, hooks, metrics_);
+    started_ = front_->Start();
+    loop_ = std::thread([this] { ioc_.run(); });
+  }
+  ~FrontUnderTest() {
+    front_->Stop();
+    work_.reset();
+    loop_.join();
+  }
+  const Status& started() const { return started_; }
+  std::string address() const { return front_->address(); }
+  double TimedOut(const std::string& reason) {
+    return metrics_.resp_connections_timed_out.WithLabels({reason}).Value();
+  }
+  double HandshakesFailed() const { return metrics_.resp_tls_handshakes_failed.Value(); }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(ioc_);
+  RouterMetrics metrics_;
+  std::unique_ptr<RespFront> front_;
+  Status started_;
+  std::thread loop_;
+};
+
+// An idle connection is closed without a reply and counted; one whose command waits on a
+// region longer than the idle timeout is not idle: it gets its reply first.
+TEST(RespFrontTest, IdleConnectionsAreClosedButNotWhileACommandWaits) {
+  FakeRespRegion region("us");
+  region.Start();
+  FrontUnderTest front(region, [](RespFrontOptions& o) {
+    o.idle_timeout_ms = 100;
+    o.forward_timeout_ms = 1'000;  // the stalled command's wait: ten idle timeouts
+  });
+  ASSERT_TRUE(front.started().ok()) << front.started().ToString();
+
+  Result<RespTestClient> idle = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_EQ(idle->Call({"PING"}).value(), "+PONG\r\n");
+  std::string bytes;
+  EXPECT_TRUE(idle->ReadUntilClosed(&bytes));  // bounded by kPatience
+  EXPECT_EQ(bytes, "");
+  EXPECT_EQ(front.TimedOut("idle"), 1);
+
+  region.set_mode(FakeRespRegion::Mode::kHang);
+  Result<RespTestClient> waiting = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+  Result<std::string> reply = waiting->Call({"INCR", "n"});
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();  // answered, not closed
+  EXPECT_EQ(reply->rfind("-TRYAGAIN", 0), 0u) << *reply;
+  EXPECT_TRUE(waiting->ReadUntilClosed(&bytes));  // idle once answered
+  EXPECT_EQ(front.TimedOut("idle"), 2);
+}
+
+TEST(RespFrontTest, ZeroTimeoutsNeverClose) {
+  FakeRespRegion region("us");
+  region.Start();
+  FrontUnderTest front(region, [](RespFrontOptions& o) {
+    o.idle_timeout_ms = 0;
+    o.handshake_timeout_ms = 0;
+  });
+  ASSERT_TRUE(front.started().ok());
+  Result<RespTestClient> client = RespTestClient::Connect(front.address(), 300ms);
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(client->Call({"PING"}).value(), "+PONG\r\n");
+  std::string bytes;
+  EXPECT_FALSE(client->ReadUntilClosed(&bytes));  // still open when the read gives up
+  EXPECT_EQ(client->Call({"PING"}).value(), "+PONG\r\n");
+  EXPECT_EQ(front.TimedOut("idle"), 0);
+}
+
+// A client that connects to the TLS listener and never finishes a handshake (here: sends
+// nothing) is closed and counted; a failed handshake (plaintext RESP) is counted too; a real TLS
+// client is served.
+TEST(RespFrontTest, AStalledTlsHandshakeIsClosedAndCounted) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("resp_front_tls_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WriteClusterCertificates(dir, {"us"}, {}).ok());
+  Result<TlsContextPtr> tls = MakeServerTlsContext(ListenerCertPath(dir), ListenerKeyPath(dir));
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  FakeRespRegion region("us");
+  region.Start();
+  FrontUnderTest front(region, [&](RespFrontOptions& o) {
+    o.listener_tls = *tls;
+    o.handshake_timeout_ms = 100;
+    o.idle_timeout_ms = 0;
+  });
+  ASSERT_TRUE(front.started().ok());
+
+  Result<RespTestClient> silent = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(silent.ok());
+  std::string bytes;
+  EXPECT_TRUE(silent->ReadUntilClosed(&bytes));
+  EXPECT_EQ(bytes, "");
+  EXPECT_EQ(front.TimedOut("handshake"), 1);
+  EXPECT_EQ(front.HandshakesFailed(), 1);
+
+  Result<RespTestClient> plain = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(plain->Send({"PING"}).ok());
+  EXPECT_TRUE(plain->ReadUntilClosed(&bytes));
+  EXPECT_EQ(front.HandshakesFailed(), 2);
+  EXPECT_EQ(front.TimedOut("handshake"), 1);  // that one failed, it did not time out
+
+  Result<TlsContextPtr> client_tls = MakeClientTlsContext(CaCertPath(dir));
+  ASSERT_TRUE(client_tls.ok()) << client_tls.status().ToString();
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  auto endpoint = ResolveEndpoint(front.address());
+  ASSERT_TRUE(endpoint.ok());
+  socket.connect(*endpoint);
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> stream(socket, **client_tls);
+  boost::system::error_code ec;
+  stream.handshake(boost::asio::ssl::stream_base::client, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  boost::asio::write(stream, boost::asio::buffer(std::string("*1\r\n$4\r\nPING\r\n")), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  char reply[7] = {};
+  boost::asio::read(stream, boost::asio::buffer(reply, sizeof reply), ec);
+  EXPECT_EQ(std::string(reply, sizeof reply), "+PONG\r\n");
+  EXPECT_EQ(front.HandshakesFailed(), 2);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "tls/cert_files.h"
 #include "tls/certificate_authority.h"
+#include "tls/chain_verify.h"
 #include "tls/cluster_tls.h"
 #include "tls/peer_identity.h"
 
@@ -71,6 +72,28 @@ TEST(CertificateAuthorityTest, IssuedCertificateNamesItsIdentityAndChainsToItsCa
   // The CA itself names no identity: it cannot pose as a peer.
   EXPECT_FALSE(PeerIdentityFromPem(ca->pem().cert_pem).ok());
   EXPECT_FALSE(PeerIdentityFromPem("not a certificate").ok());
+}
+
+// The replication server's in-handshake check (net/cluster_chain_verifier.h).
+TEST(ChainVerifyTest, AcceptsOnlyClientCertificatesOfTheClusterCa) {
+  Result<CertificateAuthority> ca = CertificateAuthority::Create("test CA", 1);
+  Result<CertificateAuthority> other = CertificateAuthority::Create("other CA", 1);
+  ASSERT_TRUE(ca.ok() && other.ok());
+  Result<PemPair> eu = ca->Issue({PeerRole::kRegion, "eu"}, 1);
+  Result<PemPair> rogue = other->Issue({PeerRole::kRegion, "eu"}, 1);
+  Result<PemPair> listener = ca->IssueServer({"127.0.0.1"}, 1);  // serverAuth only
+  ASSERT_TRUE(eu.ok() && rogue.ok() && listener.ok());
+  EXPECT_TRUE(VerifyChainToCa(ca->pem().cert_pem, eu->cert_pem).ok());
+  const Status refused = VerifyChainToCa(ca->pem().cert_pem, rogue->cert_pem);
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.message().find("certificate verify failed"), std::string::npos)
+      << refused.message();
+  EXPECT_FALSE(VerifyChainToCa(ca->pem().cert_pem, listener->cert_pem).ok());
+  EXPECT_FALSE(VerifyChainToCa(ca->pem().cert_pem, "").ok());
+  EXPECT_FALSE(VerifyChainToCa(ca->pem().cert_pem, "not a certificate").ok());
+  EXPECT_EQ(VerifyChainToCa("", eu->cert_pem).code(), StatusCode::kInvalidArgument);
+  // A trusted bundle of two CAs accepts either's.
+  EXPECT_TRUE(VerifyChainToCa(ca->pem().cert_pem + other->pem().cert_pem, rogue->cert_pem).ok());
 }
 
 TEST(CertificateAuthorityTest, FromPemChecksThatKeyMatchesCertificate) {

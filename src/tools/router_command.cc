@@ -29,6 +29,8 @@ struct RouterFlags {
   size_t max_connections = router::RouterOptions{}.max_connections;
   bool client_tls = false;
   int64_t slow_request_ms = router::RouterOptions{}.slow_request_ms;
+  int64_t resp_handshake_timeout_ms = router::RouterOptions{}.resp_handshake_timeout_ms;
+  int64_t resp_idle_timeout_ms = router::RouterOptions{}.resp_idle_timeout_ms;
 };
 
 std::string RegionList(const ClusterConfig& config) {
@@ -118,6 +120,8 @@ int RunRouter(const RouterFlags& flags) {
     return 2;
   }
   options.slow_request_ms = flags.slow_request_ms;
+  options.resp_handshake_timeout_ms = flags.resp_handshake_timeout_ms;
+  options.resp_idle_timeout_ms = flags.resp_idle_timeout_ms;
   auto topology = router::RouterTopologyFromConfig(*config);
   if (!topology.ok()) {
     spdlog::error("router: {}", topology.status().message());
@@ -189,6 +193,18 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
                    "log a request answered after this many ms as one JSON line with its "
                    "X-Request-Id (0: every request, -1: none)")
       ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}))
+      ->capture_default_str();
+  command
+      ->add_option("--resp-handshake-timeout-ms", flags->resp_handshake_timeout_ms,
+                   "close a RESP client whose TLS handshake has not finished after this many "
+                   "ms (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}))
+      ->capture_default_str();
+  command
+      ->add_option("--resp-idle-timeout-ms", flags->resp_idle_timeout_ms,
+                   "close a RESP client connection with nothing read or written for this many "
+                   "ms and no command unanswered (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{86'400'000}))
       ->capture_default_str();
   command->callback([flags, exit_code] { *exit_code = RunRouter(*flags); });
 }

@@ -7,11 +7,10 @@
 #include <strings.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
+#include <vector>
 
+#include "lab/raw_scan.h"
 #include "net/http_client.h"
 #include "tests/integration/cluster_harness.h"
 
@@ -22,15 +21,13 @@ using std::chrono::seconds;
 
 constexpr size_t kUs = 0, kEu = 1, kAp = 2, kEu2 = 3;
 
-// Every byte of every file under `dir`, concatenated.
-std::string RawBytes(const std::string& dir) {
-  std::string all;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return all;
+// Occurrences of each needle in the raw bytes of every file under `dir` (and in its SSTs'
+// decoded entries): lab/raw_scan.h, the scan the lab's `residency` experiment runs.
+RawScanReport Scan(const std::string& dir, const std::vector<std::string>& needles) {
+  auto scan = ScanForNeedles({dir}, needles);
+  EXPECT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_TRUE(scan.ok() && scan->unreadable.empty());
+  return scan.ok() ? *scan : RawScanReport{};
 }
 
 class ResidencyTest : public ::testing::Test {
@@ -121,12 +118,12 @@ TEST_F(ResidencyTest, PinnedKeysStayInTheirRegionsAlsoAfterFailover) {
   for (size_t r : {kUs, kAp, kEu2})
     cluster_.StopRegion(r);
   for (size_t r : {kUs, kAp}) {
-    const std::string raw = RawBytes(cluster_.dir() + "/data/" + cluster_.regions()[r]);
-    EXPECT_FALSE(raw.empty());
-    EXPECT_EQ(raw.find("gdpr:"), std::string::npos) << cluster_.regions()[r];
-    EXPECT_EQ(raw.find("secret-value-"), std::string::npos) << cluster_.regions()[r];
+    const RawScanReport scan =
+        Scan(cluster_.dir() + "/data/" + cluster_.regions()[r], {"gdpr:", "secret-value-"});
+    EXPECT_GT(scan.files, 0u);
+    EXPECT_EQ(scan.TotalHits(), 0u) << cluster_.regions()[r];
   }
-  EXPECT_NE(RawBytes(cluster_.dir() + "/data/eu2").find("secret-value-19"), std::string::npos);
+  EXPECT_GT(Scan(cluster_.dir() + "/data/eu2", {"secret-value-19"}).TotalHits(), 0u);
 }
 
 }  // namespace

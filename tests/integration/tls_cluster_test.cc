@@ -79,8 +79,8 @@ double MetricValue(ClusterHarness& c, size_t region, const std::string& series) 
 }
 
 // ap's certificate and key are replaced with those at impostor(certs dir, scratch dir) + ".pem"
-// and ".key"; us and eu are genuine. counted_reason: what us must count ("" when the TLS
-// handshake itself fails, which gRPC does not let us count).
+// and ".key"; us and eu are genuine. counted_reason: what us must count in its /metrics
+// ("" to check nothing there).
 void ExpectImpostorRefused(
     const std::function<std::string(const std::string&, const std::string&)>& impostor,
     const std::string& counted_reason) {
@@ -127,16 +127,17 @@ TEST(TlsClusterTest, RegionWithAnotherRegionsCertificateIsRefusedAndCounted) {
       "region_mismatch");
 }
 
-TEST(TlsClusterTest, RegionWithACertificateFromAnotherCaIsRefused) {
+TEST(TlsClusterTest, RegionWithACertificateFromAnotherCaIsRefusedAndCounted) {
   // A certificate for ap from a rogue CA; ap still trusts the cluster's CA, so only the
-  // acceptors' check of client certificates stops it.
+  // acceptors' check of client certificates stops it, in the TLS handshake, which counts it
+  // (net/cluster_chain_verifier.h).
   ExpectImpostorRefused(
       [](const std::string&, const std::string& scratch) {
         const std::string rogue = scratch + "/rogue";
         EXPECT_TRUE(WriteClusterCertificates(rogue, {"ap"}, {}).ok());
         return rogue + "/region-ap";
       },
-      "");
+      "untrusted_certificate");
 }
 
 }  // namespace
