@@ -52,8 +52,9 @@ bool ResidencyChecker::Allowed(const StateKey& key, RegionId region) const {
   return group == 0 || Residency::Holds(residency_.groups()[group].mask, region);
 }
 
-void ResidencyChecker::Violation(std::string what) {
-  if (violations_.size() < 20) violations_.push_back(std::move(what));
+void ResidencyChecker::Violation(bool storage, std::string what) {
+  size_t& count = storage ? storage_violations_ : message_violations_;
+  if (count++ < 10) violations_.push_back(std::move(what));
 }
 
 void ResidencyChecker::CheckKey(const StateKey& key, RegionMask mask, RegionId from, RegionId to,
@@ -63,14 +64,14 @@ void ResidencyChecker::CheckKey(const StateKey& key, RegionMask mask, RegionId f
   const RegionMask pinned = residency_.groups()[group].mask;
   const std::string route = std::to_string(from) + "->" + std::to_string(to);
   if (!Residency::Holds(pinned, to)) {
-    Violation("residency: " + std::string(carried_in) + " of pinned key " + KeyName(key) +
-              " (allowed in " + MaskName(pinned) + ") was delivered to region " +
-              std::to_string(to) + " (" + route + ", group " + MaskName(mask) + ")");
+    Violation(false, "residency: " + std::string(carried_in) + " of pinned key " + KeyName(key) +
+                         " (allowed in " + MaskName(pinned) + ") was delivered to region " +
+                         std::to_string(to) + " (" + route + ", group " + MaskName(mask) + ")");
   } else if (mask != pinned) {
-    Violation("residency: " + std::string(carried_in) + " of pinned key " + KeyName(key) +
-              " travelled in the messages of group " +
-              (mask == 0 ? "every region" : MaskName(mask)) + " instead of its own " +
-              MaskName(pinned) + " (" + route + ")");
+    Violation(false, "residency: " + std::string(carried_in) + " of pinned key " + KeyName(key) +
+                         " travelled in the messages of group " +
+                         (mask == 0 ? "every region" : MaskName(mask)) + " instead of its own " +
+                         MaskName(pinned) + " (" + route + ")");
   }
 }
 
@@ -87,9 +88,9 @@ void ResidencyChecker::OnDeliver(RegionId from, RegionId to, const pb::PeerMessa
   if (mask != 0) {
     ++pinned_messages_;
     if (!Residency::Holds(mask, to)) {
-      Violation("residency: a message of pinned group " + MaskName(mask) + " (body case " +
-                std::to_string(m.body_case()) + ") was delivered to region " + std::to_string(to) +
-                " from " + std::to_string(from));
+      Violation(false, "residency: a message of pinned group " + MaskName(mask) + " (body case " +
+                           std::to_string(m.body_case()) + ") was delivered to region " +
+                           std::to_string(to) + " from " + std::to_string(from));
     }
   }
   auto check = [&](uint32_t data_class, const std::string& key, const char* what) {
@@ -121,9 +122,9 @@ void ResidencyChecker::OnDeliver(RegionId from, RegionId to, const pb::PeerMessa
   // The backstop: no name of a key the receiver may not hold, anywhere in the bytes.
   for (const std::string& name : forbidden_[to]) {
     if (bytes.find(name) != std::string_view::npos) {
-      Violation("residency: the bytes of a message " + std::to_string(from) + "->" +
-                std::to_string(to) + " (group " + MaskName(mask) + ", body case " +
-                std::to_string(m.body_case()) + ") contain pinned key " + name);
+      Violation(false, "residency: the bytes of a message " + std::to_string(from) + "->" +
+                           std::to_string(to) + " (group " + MaskName(mask) + ", body case " +
+                           std::to_string(m.body_case()) + ") contain pinned key " + name);
       break;
     }
   }
@@ -134,15 +135,14 @@ void ResidencyChecker::CheckStorage(RegionId region, const MemoryStorage::Conten
   for (const auto& [key, value] : contents) {
     ++records_checked_;
     if (auto mask = GroupOfRecord(key); mask && !Residency::Holds(*mask, region)) {
-      Violation("residency: region " + std::to_string(region) + " holds a record of pinned group " +
-                MaskName(*mask) + " in " + what);
+      Violation(true, "residency: region " + std::to_string(region) +
+                          " holds a record of pinned group " + MaskName(*mask) + " in " + what);
       return;
     }
     for (const std::string& name : forbidden_[region]) {
       if (key.find(name) != std::string::npos || value.find(name) != std::string::npos) {
-        Violation("residency: region " + std::to_string(region) + " holds pinned key " + name +
-                  " in " + what + " (record of " + std::to_string(key.size()) + "-byte key '" +
-                  key.substr(0, 1) + "...')");
+        Violation(true, "residency: region " + std::to_string(region) + " holds pinned key " +
+                            name + " in " + what + " (in a '" + key.substr(0, 1) + "' record)");
         return;
       }
     }

@@ -55,7 +55,8 @@ class ResidencyChecker {
   const std::vector<std::string>& violations() const { return violations_; }
 
  private:
-  void Violation(std::string what);
+  // At most a few per kind (messages, storage), so that a flood of one cannot hide the other.
+  void Violation(bool storage, std::string what);
   // R1 for one key named in a message of group `mask` delivered to `to`.
   void CheckKey(const StateKey& key, RegionMask mask, RegionId from, RegionId to,
                 const char* carried_in);
@@ -68,6 +69,8 @@ class ResidencyChecker {
   uint64_t messages_checked_ = 0;
   uint64_t pinned_messages_ = 0;
   uint64_t records_checked_ = 0;
+  size_t message_violations_ = 0;
+  size_t storage_violations_ = 0;
   std::vector<std::string> violations_;
 };
 
