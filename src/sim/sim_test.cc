@@ -174,7 +174,7 @@ TEST(SimulationTest, ResidencyIsExercisedAndChecked) {
     pinned_messages += r.pinned_group_messages;
     records += r.residency_records;
   }
-  EXPECT_GE(pinned, 20u * 40u);  // a twin may follow the last
+  EXPECT_GE(pinned, 20u * 40u);              // a twin may follow the last
   EXPECT_GT(acknowledged * 10, pinned * 8);  // most pinned writes are acknowledged in their set
   EXPECT_GT(misdirected, 100u);              // a third of the homes are outside the set
   EXPECT_GT(pinned_messages, 1000u);

@@ -157,6 +157,12 @@ void Simulation::CheckResidency() {
   result_.residency_messages = residency_.messages_checked();
   result_.pinned_group_messages = residency_.pinned_messages();
   result_.residency_records = residency_.records_checked();
+  Trace("residency: pinned writes " + std::to_string(result_.pinned_writes) + " (acknowledged " +
+        std::to_string(result_.pinned_acknowledged) + "), misdirected answers " +
+        std::to_string(result_.misdirected) + ", delivered messages inspected " +
+        std::to_string(result_.residency_messages) + " (of pinned groups " +
+        std::to_string(result_.pinned_group_messages) + "), stored records scanned " +
+        std::to_string(result_.residency_records));
 }
 
 uint64_t Simulation::NewHandleOp(HandleRequest request, RegionId region) {
