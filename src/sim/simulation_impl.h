@@ -225,8 +225,11 @@ class Simulation {
   void PlanPinnedWork();
   // ResidencyChecker R2 over region r's disk as its process sees it; `when` for the message.
   void CheckStorage(RegionId r, const std::string& when);
-  // After the run: R2 over every disk and backup, R3, and nothing left waiting.
+  // After the run: R2 over every disk and backup.
   void CheckResidency();
+  // After the run: R3 (pinned groups converged) and nothing left waiting: no session wait,
+  // quorum read or replication wait at any region, every read of a pinned key answered.
+  void CheckNothingWaits();
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
   // Handle messages draw their fates from strong_random_, the replica's from random_.
   void Transmit(RegionId from, RegionId to, std::string bytes, Random& random);
