@@ -174,7 +174,12 @@ void Replica::OnPeerIncarnationChanged(RegionId peer, uint64_t incarnation, Outp
   }
   link.incarnation = incarnation;
   PersistPeerIncarnation(peer, out);
+  // Forgotten in the same step as the incarnation is persisted: otherwise a restart before the
+  // next housekeeping pairs the new incarnation with the old one's cursor (persisted then), and
+  // the op stream resumes past ops the new incarnation never had: it waits for them forever.
   link.acked = VersionVector();
+  link.persisted_acked = VersionVector();
+  out->records.Delete(storage_keys::PeerAcked(peer));
   link.ack_seen = false;
   // What its old incarnation had is no target any more: hear from the new one.
   if (link.first_heard) {

@@ -16,6 +16,15 @@ Result<RocksDbBackupInfo> RestoreRegion(const std::string& backup_dir,
   RecordBatch forget;
   forget.Delete(std::string(storage_keys::kIncarnation));
   forget.Delete(std::string(StrongNode::kSyncedMarkerKey));
+  // Each residency group's replica is an incarnation of its own, under "g<mask>/" (RegionNode
+  // contract 6): kept, its peers would take the copy for the replica that acknowledged more.
+  const Status scanned = (*storage)->Scan("g", [&forget](std::string_view key, std::string_view) {
+    if (key.size() > 10 && key[9] == '/' && key.substr(10) == storage_keys::kIncarnation) {
+      forget.Delete(std::string(key));
+    }
+    return Status::Ok();
+  });
+  if (!scanned.ok()) return scanned;
   if (Status st = (*storage)->Write(forget, {.sync = true}); !st.ok()) return st;
   if (Status st = (*storage)->Close(); !st.ok()) return st;
   return restored;

@@ -32,6 +32,9 @@ struct LogicalWrite {
   ClientWrite write;
   uint32_t attempts = 0;
   bool acknowledged = false;  // some attempt's reply reached the client
+  // Attempts answered Misdirected: sent to a region outside the key's residency set, which
+  // applied nothing (a pinned key's ops are not in `created`: those are of every region's group).
+  uint32_t misdirected = 0;
   std::vector<CreatedOp> created;
 };
 

@@ -42,6 +42,11 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.node_bugs.session_wait_ignores_token = true; }},
       {"quorum-read-local", "a quorum read answers from its own region alone",
        [](SimOptions& o) { o.node_bugs.quorum_read_local = true; }},
+      // Residency (docs/residency.md): caught by ResidencyChecker and the clients' checks.
+      {"residency-ignored", "pinned keys are written to, and relayed by, every region's group",
+       [](SimOptions& o) { o.node_bugs.residency_ignored = true; }},
+      {"snapshot-includes-pinned", "a state transfer of every region's group carries pinned keys",
+       [](SimOptions& o) { o.node_bugs.snapshot_includes_pinned = true; }},
   };
 }
 

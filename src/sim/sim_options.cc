@@ -44,7 +44,29 @@ SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topolog
   o.write_crashes = static_cast<uint32_t>(shell.Uniform(3));
   o.write_failures = shell.Chance(0.2) ? 1 : 0;
   o.sync_failures = shell.Chance(0.2) ? 1 : 0;
+  // Residency draws nothing here: the rules are fixed, the pinned workload has its own generator.
+  o.residency = DefaultResidencyRules(regions);
+  if (!o.residency.empty()) {
+    o.pinned_writes = 40;
+    o.pinned_reads = 20;
+  }
   return o;
+}
+
+std::string PinnedKey(DataClass c, uint64_t n) {
+  return std::string(kPinnedPrefix) + std::string(DataClassName(c)) + std::to_string(n);
+}
+
+std::vector<ResidencyRule> DefaultResidencyRules(RegionId regions) {
+  if (regions < 2) return {};
+  std::vector<ResidencyRule> rules;
+  rules.push_back({kPinnedPrefix, std::nullopt, {0}});
+  if (regions >= 3) rules.back().regions.push_back(1);
+  rules.push_back({kPinnedPrefix, DataClass::kCounter, {1}});
+  if (regions >= 3) rules.back().regions.push_back(2);
+  while (!rules.empty() && !Residency::Make(rules, regions).ok())
+    rules.pop_back();
+  return rules;
 }
 
 }  // namespace meridian

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "base/ids.h"
 #include "node/region_node.h"
@@ -71,13 +73,33 @@ struct SimOptions {
   uint32_t quorum_reads = 15;
   double session_reads = 0.3;
 
+  // Residency (docs/residency.md): rules pinning keys to subsets of the regions, and the client
+  // writes and reads of pinned keys (PinnedKey below), drawn from generators of their own so that
+  // every other draw of a seed stays as it was. Empty rules: nothing pinned.
+  std::vector<ResidencyRule> residency;
+  uint32_t pinned_writes = 0;  // logical client writes of pinned keys, from every region
+  uint32_t pinned_reads = 0;   // local and quorum reads of pinned keys, from every region
+
   ReplicaBugs bugs;
   StrongBugs strong_bugs;
   NodeBugs node_bugs;
   bool trace = false;
 
-  // Fills the fault rates and schedule sizes from `seed` (a different mix every seed).
+  // Fills the fault rates and schedule sizes from `seed` (a different mix every seed), with the
+  // default residency rules and pinned workload.
   static SimOptions ForSeed(uint64_t seed, RegionId regions, Topology topology);
 };
+
+// The pinned keyspace of the simulator's workload.
+inline constexpr const char* kPinnedPrefix = "gdpr:";
+// Pinned key n of class c: "gdpr:<class><n>", one name per class, so that a raw scan for it is
+// unambiguous about which rule (and so which regions) it belongs to.
+std::string PinnedKey(DataClass c, uint64_t n);
+
+// The default rules: `gdpr:` keys of every class pinned to regions {0, 1}, and (a per-class rule
+// over the same prefix, which wins for its class) `gdpr:` counters pinned to {1, 2}: two groups
+// of two regions out of three, overlapping in region 1. Rules that do not fit are left out
+// (fewer than two regions: none; the slots of all groups must fit in kMaxRegions).
+std::vector<ResidencyRule> DefaultResidencyRules(RegionId regions);
 
 }  // namespace meridian

@@ -70,6 +70,11 @@ TEST(SimulationTest, RegressionSeeds) {
       // same dot again; the reference dropped both copies (ops lost were known by write and dot).
       {1393, Topology::kMesh},
       {1013, Topology::kMesh},
+      // A pinned group's replica restarted right after meeting a peer's new incarnation: the
+      // incarnation was on disk, the reset of the peer's cursor was not, and the op stream
+      // resumed past ops the new incarnation never had.
+      {116, Topology::kMesh},
+      {150, Topology::kMesh},
   };
   for (const Case& c : cases) {
     SimResult r = RunSimulation(SimOptions::ForSeed(c.seed, 3, c.topology), nullptr);
@@ -138,6 +143,8 @@ TEST(SimulationTest, SelfCheckCatchesEverySeededBug) {
       {"forget-storage-failure", "after its storage failed"},
       {"session-ignores-token", "a session read"},
       {"quorum-read-local", "a quorum read"},
+      {"residency-ignored", "residency: "},
+      {"snapshot-includes-pinned", "residency: a state-transfer chunk of pinned key"},
   };
   for (const auto& outcome : RunSelfCheck(3, Topology::kMesh, 300)) {
     EXPECT_TRUE(outcome.caught_by_seed.has_value()) << outcome.bug << " was not caught";
@@ -147,6 +154,70 @@ TEST(SimulationTest, SelfCheckCatchesEverySeededBug) {
           << outcome.bug << " was caught by another check: " << outcome.first_violation;
     }
   }
+}
+
+// Residency (docs/residency.md, "In the simulator"): pinned keys are written and read from every
+// region, outside their set answered Misdirected, and every delivered message, every disk and
+// backup and every pinned group is checked: nothing found in a correct cluster.
+TEST(SimulationTest, ResidencyIsExercisedAndChecked) {
+  uint64_t pinned = 0, acknowledged = 0, misdirected = 0, messages = 0, pinned_messages = 0;
+  uint64_t records = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SimOptions o = SimOptions::ForSeed(seed, 3, Topology::kMesh);
+    ASSERT_EQ(o.residency.size(), 2u);
+    SimResult r = RunSimulation(o, nullptr);
+    ASSERT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front();
+    pinned += r.pinned_writes;
+    acknowledged += r.pinned_acknowledged;
+    misdirected += r.misdirected;
+    messages += r.residency_messages;
+    pinned_messages += r.pinned_group_messages;
+    records += r.residency_records;
+  }
+  EXPECT_GE(pinned, 20u * 40u);              // a twin may follow the last
+  EXPECT_GT(acknowledged * 10, pinned * 8);  // most pinned writes are acknowledged in their set
+  EXPECT_GT(misdirected, 100u);              // a third of the homes are outside the set
+  EXPECT_GT(pinned_messages, 1000u);
+  EXPECT_GT(messages, pinned_messages);
+  EXPECT_GT(records, 1000u);
+}
+
+TEST(SimulationTest, ResidencyRunsInFiveRegionsAndWithoutRules) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SimOptions five = SimOptions::ForSeed(seed, 5, Topology::kMesh);
+    ASSERT_EQ(five.residency.size(), 1u);  // the per-class group's slots would not fit
+    SimResult r = RunSimulation(five, nullptr);
+    ASSERT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front();
+    EXPECT_GT(r.pinned_group_messages, 0u);
+    SimOptions none = SimOptions::ForSeed(seed, 3, Topology::kMesh);
+    none.residency.clear();
+    r = RunSimulation(none, nullptr);
+    ASSERT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front();
+    EXPECT_EQ(r.pinned_writes + r.pinned_group_messages + r.misdirected, 0u);
+  }
+}
+
+// Each seeded residency bug is reported by each residency check that can see it: the messages
+// (R1), the disks (R2), and the clients (a region outside the set serving a pinned key).
+TEST(SimulationTest, ResidencyBugsAreReportedByEachCheck) {
+  auto found = [](const SimResult& r, const std::string& what) {
+    for (const auto& v : r.violations) {
+      if (v.find(what) != std::string::npos) return true;
+    }
+    return false;
+  };
+  SimOptions o = SimOptions::ForSeed(1, 3, Topology::kMesh);
+  o.node_bugs.residency_ignored = true;
+  SimResult r = RunSimulation(o, nullptr);
+  EXPECT_TRUE(found(r, "was delivered to region")) << r.violations.front();
+  EXPECT_TRUE(found(r, "outside the key's set, was served")) << r.violations.front();
+  EXPECT_TRUE(found(r, "holds pinned key")) << r.violations.front();
+  // Seed 3: region 2 merges a chunk of every region's group that carries pinned states.
+  o = SimOptions::ForSeed(3, 3, Topology::kMesh);
+  o.node_bugs.snapshot_includes_pinned = true;
+  r = RunSimulation(o, nullptr);
+  EXPECT_TRUE(found(r, "a state-transfer chunk of pinned key")) << r.violations.front();
+  EXPECT_TRUE(found(r, "holds pinned key")) << r.violations.front();
 }
 
 }  // namespace

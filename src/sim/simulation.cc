@@ -7,6 +7,15 @@
 
 namespace meridian {
 namespace sim_internal {
+namespace {
+
+Residency MakeResidency(const SimOptions& o) {
+  auto residency = Residency::Make(o.residency, o.regions);
+  MERIDIAN_ASSERT_MSG(residency.ok(), "the simulator's residency rules are invalid");
+  return std::move(residency).value();
+}
+
+}  // namespace
 
 Simulation::Simulation(const SimOptions& options, std::ostream* trace)
     : o_(options),
@@ -17,7 +26,9 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       strong_random_(options.seed ^ 0x57a0'9d5eedULL),
       shell_random_(options.seed ^ 0x5e11'5e11ULL),
       reads_random_(options.seed ^ 0x4ead'4eadULL),
+      pinned_random_(options.seed ^ 0x9d9e'0000'9d9eULL),
       checker_(options.regions),
+      residency_(MakeResidency(options), options.regions, PinnedKeys(options)),
       regions_(options.regions) {
   checker_.SetWalSync(o_.wal_sync);
   for (RegionId r = 0; r < o_.regions; ++r) {
@@ -42,6 +53,7 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
     for (RegionId b = a + 1; b < o_.regions; ++b)
       SetLink(a, b, true);
   }
+  PlanPinnedWork();  // last: every earlier event keeps its place in the queue
   result_.seed = o_.seed;
   result_.writes = history_.size();
 }
@@ -76,7 +88,86 @@ RegionNodeOptions Simulation::NodeFor(RegionId r) const {
   o.session_wait_ms = kSessionWaitMs;
   o.quorum_timeout_ms = kQuorumTimeoutMs;
   o.bugs = o_.node_bugs;
+  o.residency = residency_.residency();
   return o;
+}
+
+void Simulation::PlanPinnedWork() {
+  const uint64_t first = history_.size();
+  for (PlannedWrite& p : GeneratePinnedWorkload(o_, pinned_random_, first))
+    history_.push_back(std::move(p));
+  for (uint64_t i = first; i < history_.size(); ++i)
+    Schedule(history_[i].first_at_ms, ClientEvent{history_[i].write.id});
+  result_.pinned_writes = history_.size() - first;
+  const std::vector<StateKey> keys = PinnedKeys(o_);
+  for (uint32_t i = 0; i < o_.pinned_reads && !keys.empty(); ++i) {
+    SimRead read;
+    read.key = keys[pinned_random_.Uniform(keys.size())];
+    read.region = static_cast<RegionId>(pinned_random_.Uniform(o_.regions));
+    read.at_ms = pinned_random_.Uniform(o_.workload_ms);
+    read.consistency = pinned_random_.Chance(0.4) ? Consistency::kQuorum : Consistency::kLocal;
+    reads_.push_back(std::move(read));
+    Schedule(reads_.back().at_ms, ReadEvent{reads_.size() - 1});
+  }
+}
+
+void Simulation::CheckStorage(RegionId r, const std::string& when) {
+  if (residency_.residency().empty()) return;
+  MemoryStorage::Contents contents;
+  const Status scanned = regions_[r].disk->Scan("", [&](std::string_view key, std::string_view v) {
+    contents.emplace(std::string(key), std::string(v));
+    return Status::Ok();
+  });
+  MERIDIAN_ASSERT(scanned.ok());
+  residency_.CheckStorage(r, contents, "its disk " + when);
+}
+
+void Simulation::CheckResidency() {
+  if (residency_.residency().empty()) return;
+  for (RegionId r = 0; r < o_.regions; ++r) {
+    CheckStorage(r, "at the end");
+    if (regions_[r].backup) residency_.CheckStorage(r, *regions_[r].backup, "its backup");
+  }
+  for (uint64_t i = 0; i < history_.size(); ++i) {
+    const LogicalWrite& w = history_[i].write;
+    if (Pinned(w.write.target) && w.acknowledged) ++result_.pinned_acknowledged;
+  }
+  result_.residency_messages = residency_.messages_checked();
+  result_.pinned_group_messages = residency_.pinned_messages();
+  result_.residency_records = residency_.records_checked();
+  Trace("residency: pinned writes " + std::to_string(result_.pinned_writes) + " (acknowledged " +
+        std::to_string(result_.pinned_acknowledged) + "), misdirected answers " +
+        std::to_string(result_.misdirected) + ", delivered messages inspected " +
+        std::to_string(result_.residency_messages) + " (of pinned groups " +
+        std::to_string(result_.pinned_group_messages) + "), stored records scanned " +
+        std::to_string(result_.residency_records));
+}
+
+void Simulation::CheckNothingWaits() {
+  std::vector<const RegionNode*> nodes;
+  for (RegionId r = 0; r < o_.regions; ++r) {
+    const Region& region = regions_[r];
+    nodes.push_back(region.node.get());
+    // Nothing waits forever (for an op of a group it is not in, or of a member it cannot reach
+    // once healed): every session wait, quorum read and replication wait was answered.
+    const NodeStats stats = region.node->stats();
+    if (stats.session_waits + stats.quorum_reads + stats.replication_waits > 0) {
+      checker_.Violation("region " + std::to_string(r) + " still waits at the end: " +
+                         std::to_string(stats.session_waits) + " session reads, " +
+                         std::to_string(stats.quorum_reads) + " quorum reads, " +
+                         std::to_string(stats.replication_waits) + " w=majority writes");
+    }
+  }
+  if (auto difference = residency_.GroupDifference(nodes))
+    checker_.Violation("residency: " + *difference);
+  for (const auto& [id, request] : requests_) {
+    if (request.orphaned || request.kind != Request::Kind::kRead) continue;
+    const SimRead& read = reads_[request.index];
+    if (Pinned(read.key)) {
+      checker_.Violation("a read of pinned key " + read.key.key + " at region " +
+                         std::to_string(request.region) + " was never answered");
+    }
+  }
 }
 
 uint64_t Simulation::NewHandleOp(HandleRequest request, RegionId region) {
@@ -154,6 +245,11 @@ void Simulation::Send(RegionId from, RegionId to, const pb::PeerMessage& m) {
     Transmit(from, to, m.SerializeAsString(), strong_random_);
     return;
   }
+  if (m.group() != 0) {
+    ++result_.messages;
+    Transmit(from, to, m.SerializeAsString(), pinned_random_);
+    return;
+  }
   ++result_.messages;
   Transmit(from, to, m.SerializeAsString(), random_);
 }
@@ -207,6 +303,11 @@ void Simulation::Handle(const DeliverEvent& e) {
   if (!region.node || !regions_[e.from].node || epochs_[pair] != e.epoch) return;
   pb::PeerMessage m;
   MERIDIAN_ASSERT(m.ParseFromString(e.bytes));
+  residency_.OnDeliver(e.from, e.to, m, e.bytes);
+  if (trace_ && m.group() != 0) {
+    Trace("deliver " + std::to_string(e.from) + "->" + std::to_string(e.to) + " group " +
+          std::to_string(m.group()) + " " + m.ShortDebugString().substr(0, 300));
+  }
   if (trace_ && m.has_strong()) {
     Trace("deliver " + std::to_string(e.from) + "->" + std::to_string(e.to) + " " +
           m.strong().ShortDebugString());
@@ -281,7 +382,9 @@ bool Simulation::RequestsSettled() const {
   }
   for (const Region& region : regions_) {
     const NodeStats stats = region.node->stats();
-    if (stats.held_replies + stats.held_messages + stats.session_waits + stats.quorum_reads > 0)
+    if (stats.held_replies + stats.held_messages + stats.session_waits + stats.quorum_reads +
+            stats.replication_waits >
+        0)
       return false;
   }
   return true;
@@ -337,6 +440,12 @@ bool Simulation::Quiescent() const {
       if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second))
         return false;
     }
+  }
+  if (residency_.residency().groups().size() > 1) {
+    std::vector<const RegionNode*> nodes;
+    for (const Region& region : regions_)
+      nodes.push_back(region.node.get());
+    if (residency_.GroupDifference(nodes)) return false;
   }
   return true;
 }
@@ -394,7 +503,27 @@ SimResult Simulation::Run() {
           std::to_string(st.snapshot_declined) + " resends " + std::to_string(st.resends) +
           " malformed " + std::to_string(st.malformed_messages) + peers);
   }
+  for (RegionId r = 0; r < o_.regions && trace_; ++r) {
+    for (const auto& [group, replica] : regions_[r].node->replicas()) {
+      if (group == 0) continue;
+      std::string peers;
+      for (const auto& p : replica->Peers()) {
+        peers += " peer " + std::to_string(p.region) + " acked " + p.acked.ToString() +
+                 " backlog " + std::to_string(p.backlog_ops);
+      }
+      Trace("region " + std::to_string(r) + " group " + std::to_string(group) + " applied " +
+            replica->applied().ToString() + " buffered " + std::to_string(replica->buffered_ops()) +
+            " oplog " + std::to_string(replica->oplog_size()) + " rejoining " +
+            std::to_string(replica->rejoining()) + " refused " +
+            std::to_string(regions_[r].node->stats().peer_messages_refused) + peers);
+    }
+  }
+  // Residency leaks first (R1, R2: only a residency bug makes them), then the rest in order.
+  CheckResidency();
+  for (const auto& v : residency_.violations())
+    result_.violations.push_back(v);
   checker_.CheckQuiescent(replicas, writes);
+  CheckNothingWaits();  // after every region's group: a bug there is named by its own check first
   for (const Replica* r : replicas) {
     if (r->rejoining()) {
       result_.violations.push_back("region " + std::to_string(r->self()) +

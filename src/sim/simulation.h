@@ -56,6 +56,13 @@ struct SimResult {
   uint64_t handle_latency_ms = 0;    // summed over the answered ones (simulated time)
   uint64_t handle_fast_rounds = 0;   // consensus rounds that skipped Prepare (1-RTT path)
   uint64_t handle_slow_rounds = 0;   // consensus rounds that began with Prepare
+  // Residency (pinned keys; ResidencyChecker).
+  uint64_t pinned_writes = 0;          // logical client writes of pinned keys
+  uint64_t pinned_acknowledged = 0;    // ... whose client got a reply
+  uint64_t misdirected = 0;            // answers Misdirected (writes and reads outside the set)
+  uint64_t residency_messages = 0;     // delivered messages inspected
+  uint64_t pinned_group_messages = 0;  // ... of them, of pinned groups
+  uint64_t residency_records = 0;      // stored records scanned (disks and backups)
   std::vector<std::string> violations;
 };
 

@@ -33,7 +33,7 @@ void Simulation::Handle(const ClientEvent& e) {
   NodeOutput out;
   const uint64_t snapshots = region.node->replica().stats().snapshots_applied;
   issuing_ = id;
-  region.node->OnCommand(id, WriteCommand{w.write}, Now(r), &out);
+  region.node->OnCommand(id, WriteCommand{w.write, 1, planned.level}, Now(r), &out);
   bool applied = false;
   for (const AppliedOp& op : out.applied) {
     if (applied || op.dot.origin != r || !(op.target == w.write.target)) continue;
@@ -42,6 +42,12 @@ void Simulation::Handle(const ClientEvent& e) {
     Trace("write " + std::to_string(w.id) + " " +
           std::string(DataClassName(w.write.target.data_class)) + "/" + w.write.target.key +
           " at " + std::to_string(r) + " -> " + op.dot.ToString());
+  }
+  if (applied && Pinned(w.write.target)) {
+    // A pinned key's ops live in its own group's replica, never in every region's.
+    checker_.Violation("residency: a write of pinned key " + w.write.target.key +
+                       " was applied in the group of every region at region " + std::to_string(r) +
+                       (Allowed(w.write.target, r) ? "" : ", outside the key's set"));
   }
   Process(r, out, snapshots);
   issuing_ = 0;
@@ -104,15 +110,58 @@ void Simulation::OnReply(RegionId r, NodeReply reply) {
   }
 }
 
+bool Simulation::CheckMisdirected(const StateKey& key, RegionId r, const NodeReply& reply,
+                                  bool immediate, const std::string& what) {
+  const auto* status = std::get_if<Status>(&reply.result);
+  const bool misdirected = status != nullptr && status->code() == StatusCode::kMisdirected;
+  const std::string which = what + " of " + std::string(DataClassName(key.data_class)) + " " +
+                            key.key + " at region " + std::to_string(r);
+  if (Allowed(key, r)) {
+    if (misdirected) {
+      checker_.Violation("residency: " + which +
+                         ", in the key's set, was answered Misdirected: " + status->ToString());
+    }
+    return !misdirected;
+  }
+  if (misdirected) {
+    ++result_.misdirected;
+    if (!immediate) {
+      checker_.Violation("residency: " + which + " was answered Misdirected only after a wait");
+    }
+    return false;
+  }
+  // Refused for another reason (a rejoining or failed region): allowed, nothing was served.
+  if (status == nullptr) {
+    checker_.Violation("residency: " + which + ", outside the key's set, was served");
+  }
+  return false;
+}
+
 void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   LogicalWrite& w = history_[request.index].write;
+  const bool pinned = Pinned(w.write.target);
   auto retry = [&]() {
     if (w.attempts < kClientMaxAttempts) Schedule(now_ + kClientRetryMs, ClientEvent{w.id});
   };
+  if (pinned &&
+      !CheckMisdirected(w.write.target, request.region, reply, reply.id == issuing_, "a write")) {
+    // Outside the set: nothing applied (the client, like the router, tries the next region).
+    if (const auto* status = std::get_if<Status>(&reply.result)) {
+      if (status->code() == StatusCode::kMisdirected) ++w.misdirected;
+      Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": " +
+            status->ToString());
+      if (w.attempts < kClientMaxAttempts) Schedule(now_ + 1, ClientEvent{w.id});
+    }
+    return;
+  }
   if (const auto* status = std::get_if<Status>(&reply.result)) {
     Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": " +
           status->ToString());
-    if (status->code() != StatusCode::kUnavailable) {
+    // A w=majority write of a pinned key that its set did not acknowledge in time stays applied
+    // and keeps replicating (RegionNode contract 5): like a late refusal, its outcome is open.
+    const bool late =
+        pinned && status->code() == StatusCode::kDeadlineExceeded && reply.id != issuing_;
+    if (status->code() != StatusCode::kUnavailable && !late) {
       checker_.Violation("a valid write was refused: " + status->ToString());
     }
     // Refused at once (a rejoining or failed region): nothing was applied. Answered later (its
@@ -121,7 +170,8 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
     return;
   }
   const WriteReply& written = std::get<WriteReply>(reply.result);
-  if (!w.write.idempotency_key.empty() && random_.Chance(o_.reply_loss)) {
+  Random& fates = pinned ? pinned_random_ : random_;
+  if (!w.write.idempotency_key.empty() && fates.Chance(o_.reply_loss)) {
     ++result_.faults;
     return retry();  // the reply was lost; only a write with a key may be retried safely
   }
@@ -135,9 +185,10 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   }
   Trace("write " + std::to_string(w.id) + " acknowledged by " + std::to_string(request.region) +
         " as " + written.dot.ToString() + (written.deduplicated ? " (deduplicated)" : ""));
+  Random& fates_reads = pinned ? pinned_random_ : reads_random_;
   if (w.write.target.data_class == DataClass::kCounter && o_.regions > 1 &&
-      std::holds_alternative<int64_t>(w.write.body) && reads_random_.Chance(o_.session_reads)) {
-    ScheduleSessionRead(w, written, request.region, serial);
+      std::holds_alternative<int64_t>(w.write.body) && fates_reads.Chance(o_.session_reads)) {
+    ScheduleSessionRead(w, written, request.region, serial, fates_reads);
   }
 }
 
@@ -159,18 +210,20 @@ void Simulation::PlanReads() {
 }
 
 void Simulation::ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply,
-                                     RegionId wrote_at, std::optional<uint64_t> serial) {
-  // The client reads its write back in another region, soon: often before it has arrived.
+                                     RegionId wrote_at, std::optional<uint64_t> serial,
+                                     Random& random) {
+  // The client reads its write back in another region, soon: often before it has arrived (and,
+  // for a pinned key, sometimes outside its set: Misdirected).
   SimRead read;
   read.key = w.write.target;
-  read.region =
-      static_cast<RegionId>((wrote_at + 1 + reads_random_.Uniform(o_.regions - 1)) % o_.regions);
-  read.at_ms = now_ + reads_random_.Uniform(60);
+  read.region = static_cast<RegionId>((wrote_at + 1 + random.Uniform(o_.regions - 1)) % o_.regions);
+  read.at_ms = now_ + random.Uniform(60);
   read.session = reply.applied;
   read.write_id = w.id;
   read.write_dot = reply.dot;
   read.write_serial = serial;
-  read.write_disk = regions_[reply.dot.origin].disks;
+  // A pinned write's dot is in slot space (residency.h), past the region ids: no serial names it.
+  read.write_disk = reply.dot.origin < o_.regions ? regions_[reply.dot.origin].disks : 0;
   reads_.push_back(std::move(read));
   Schedule(reads_.back().at_ms, ReadEvent{reads_.size() - 1});
 }
@@ -217,6 +270,21 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
   if (now_ - read.at_ms > bound_ms) {
     checker_.Violation(what + " was answered after " + std::to_string(now_ - read.at_ms) +
                        " ms, more than its bound of " + std::to_string(bound_ms) + " ms");
+  }
+  if (Pinned(read.key)) {
+    // Served in the key's set only; its content is judged by the group's convergence (R3), and a
+    // session read's token must still cover the write's.
+    if (!CheckMisdirected(read.key, request.region, reply, reply.id == issuing_,
+                          std::string("a ") + kind + " read"))
+      return;
+    const auto* result = std::get_if<ReadResult>(&reply.result);
+    if (result == nullptr) return;  // timed out or refused: allowed
+    ++result_.reads_answered;
+    if (read.session && !result->applied.Dominates(*read.session)) {
+      checker_.Violation(what + ": its token " + result->applied.ToString() +
+                         " does not cover the session's " + read.session->ToString());
+    }
+    return;
   }
   const auto* result = std::get_if<ReadResult>(&reply.result);
   if (result == nullptr) return;  // timed out or refused: allowed

@@ -22,6 +22,7 @@
 #include "base/random.h"
 #include "node/region_node.h"
 #include "sim/checker.h"
+#include "sim/checker_residency.h"
 #include "sim/history.h"
 #include "sim/linearizability.h"
 #include "sim/simulation.h"
@@ -218,6 +219,17 @@ class Simulation {
   void Handle(const PartitionEvent& e);
   void Handle(const HealEvent& e);
   void Handle(const ReconnectEvent& e);
+  // --- residency (simulation.cc) ---
+  bool Pinned(const StateKey& key) const { return residency_.residency().GroupOf(key) != 0; }
+  bool Allowed(const StateKey& key, RegionId r) const { return residency_.Allowed(key, r); }
+  void PlanPinnedWork();
+  // ResidencyChecker R2 over region r's disk as its process sees it; `when` for the message.
+  void CheckStorage(RegionId r, const std::string& when);
+  // After the run: R2 over every disk and backup.
+  void CheckResidency();
+  // After the run: R3 (pinned groups converged) and nothing left waiting: no session wait,
+  // quorum read or replication wait at any region, every read of a pinned key answered.
+  void CheckNothingWaits();
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
   // Handle messages draw their fates from strong_random_, the replica's from random_.
   void Transmit(RegionId from, RegionId to, std::string bytes, Random& random);
@@ -278,7 +290,10 @@ class Simulation {
                       const std::string& message = "");
   void PlanReads();
   void ScheduleSessionRead(const LogicalWrite& w, const WriteReply& reply, RegionId wrote_at,
-                           std::optional<uint64_t> serial);
+                           std::optional<uint64_t> serial, Random& random);
+  // A pinned key's answer: Misdirected exactly outside its set (false: judged, stop there).
+  bool CheckMisdirected(const StateKey& key, RegionId r, const NodeReply& reply, bool immediate,
+                        const std::string& what);
   // The op a session read's token names was lost since (allowed: see Checker invariant 7).
   bool WriteOpLost(const SimRead& read) const {
     for (const CreatedOp& op : history_[read.write_id].write.created) {
@@ -293,7 +308,11 @@ class Simulation {
   Random strong_random_;
   Random shell_random_;  // the shell's draws: write delays, fsync latencies, aimed crashes
   Random reads_random_;  // client reads
+  // Pinned keys: their workload, reads, and network fates (messages of pinned groups), so that
+  // turning residency on left every other draw of a seed as it was.
+  Random pinned_random_;
   Checker checker_;
+  ResidencyChecker residency_;
   std::vector<Region> regions_;
   std::vector<PlannedWrite> history_;
   std::vector<HandleOperation> handle_ops_;

@@ -180,6 +180,7 @@ void Simulation::Down(RegionId r, uint32_t down_ms, bool power_loss) {
   Region& region = regions_[r];
   Trace((power_loss ? "power loss " : "crash ") + std::to_string(r) +
         (region.storage_failed ? " (its storage failed)" : ""));
+  CheckStorage(r, "when it went down");  // before a disk loss replaces it
   if (power_loss) region.disk->SimulateCrash();
   region.tail_lost = power_loss;
   region.applied_at_crash = region.node->replica().applied();
@@ -232,6 +233,12 @@ void Simulation::Handle(const DiskLossEvent& e) {
     // As the restore procedure does: the copy is a new incarnation, and its handle records may
     // be behind promises the region made since.
     contents.erase(std::string(storage_keys::kIncarnation));
+    // Each pinned group's replica too ("g<mask>/m:inc"): each is a replica incarnation of its own.
+    std::erase_if(contents, [](const auto& record) {
+      const std::string& key = record.first;
+      return key.size() > 10 && key[0] == 'g' && key[9] == '/' &&
+             key.compare(10, std::string::npos, storage_keys::kIncarnation) == 0;
+    });
     contents.erase(std::string(StrongNode::kSyncedMarkerKey));
   }
   region.disk = std::make_unique<MemoryStorage>(std::move(contents));

@@ -104,6 +104,44 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
   return out;
 }
 
+std::vector<StateKey> PinnedKeys(const SimOptions& o) {
+  std::vector<StateKey> keys;
+  if (o.residency.empty()) return keys;
+  for (DataClass c : kAllDataClasses) {
+    for (uint64_t n = 0; n < std::max<uint64_t>(1, o.keys_per_class / 2); ++n)
+      keys.push_back({c, PinnedKey(c, n)});
+  }
+  return keys;
+}
+
+std::vector<PlannedWrite> GeneratePinnedWorkload(const SimOptions& o, Random& random,
+                                                 uint64_t first_id) {
+  std::vector<PlannedWrite> out;
+  const std::vector<StateKey> keys = PinnedKeys(o);
+  if (keys.empty()) return out;
+  auto add = [&](DataClass c, const std::string& key, RegionId home, uint64_t at) {
+    PlannedWrite p;
+    p.write.id = first_id + out.size();
+    p.write.write = MakeWrite(random, c, key, p.write.id);
+    p.home = home;
+    p.first_at_ms = at;
+    out.push_back(std::move(p));
+  };
+  while (out.size() < o.pinned_writes) {
+    const auto& [c, key] = keys[random.Uniform(keys.size())];
+    const RegionId home = static_cast<RegionId>(random.Uniform(o.regions));
+    const uint64_t at = random.Uniform(o.workload_ms);
+    add(c, key, home, at);
+    if (random.Chance(0.3)) out.back().level = WriteLevel::kMajority;
+    if (o.regions > 1 && random.Chance(0.25)) {
+      const RegionId other =
+          static_cast<RegionId>((home + 1 + random.Uniform(o.regions - 1)) % o.regions);
+      add(c, key, other, at + random.Uniform(o.rtt_ms[home][other] / 2));
+    }
+  }
+  return out;
+}
+
 std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random& random) {
   std::vector<PlannedHandleOp> out;
   const char* const owners[] = {"ann", "ben", "cat"};
