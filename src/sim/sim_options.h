@@ -32,6 +32,9 @@ struct SimOptions {
   HandleMode handle_mode = HandleMode::kConsensus;
   uint32_t handle_ops = 30;   // client claims, releases and reads per run (bursts included)
   uint32_t handle_names = 4;  // few names: contention is the point
+  // Series of kReadsPerSeries reads of one name at one region (workload.cc), to use and outlive
+  // read leases (StrongNode invariant 11).
+  uint32_t handle_read_series = 3;
   // The classic protocol (Prepare and Accept for a first claim, duels settled by backoff), to
   // measure round 1 and hand-offs against it (StrongOptions::round1, hand_off).
   bool handles_classic = false;

@@ -56,6 +56,7 @@ struct SimResult {
   uint64_t handle_latency_ms = 0;    // summed over the answered ones (simulated time)
   uint64_t handle_fast_rounds = 0;   // consensus rounds that skipped Prepare (1-RTT path)
   uint64_t handle_slow_rounds = 0;   // consensus rounds that began with Prepare
+  uint64_t handle_lease_reads = 0;   // reads answered locally under a read lease
   std::vector<std::string> violations;
 };
 

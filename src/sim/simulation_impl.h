@@ -231,6 +231,7 @@ class Simulation {
   void AddStrongStats(const StrongNode& node) {
     result_.handle_fast_rounds += node.stats().fast_rounds;
     result_.handle_slow_rounds += node.stats().slow_rounds;
+    result_.handle_lease_reads += node.stats().lease_reads;
   }
   std::vector<LogicalWrite> Writes() const {
     std::vector<LogicalWrite> writes;

@@ -105,6 +105,7 @@ int RunMany(const SimFlags& f) {
       total.handle_latency_ms += r.handle_latency_ms;
       total.handle_fast_rounds += r.handle_fast_rounds;
       total.handle_slow_rounds += r.handle_slow_rounds;
+      total.handle_lease_reads += r.handle_lease_reads;
       total.process_crashes += r.process_crashes;
       total.power_losses += r.power_losses;
       total.storage_failures += r.storage_failures;
@@ -129,13 +130,13 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)total.conflicts, failures.size(), seconds, f.topology.c_str(), f.regions);
   std::printf(
       "  handles (%s): requests %llu, answered %llu (mean %.0f ms), unavailable %llu, unanswered "
-      "%llu, rounds 1-RTT %llu / 2-RTT %llu, inconclusive checks %llu\n",
+      "%llu, rounds 1-RTT %llu / 2-RTT %llu, lease reads %llu, inconclusive checks %llu\n",
       f.handles.c_str(), (unsigned long long)total.handle_requests,
       (unsigned long long)total.handle_answered,
       total.handle_answered ? double(total.handle_latency_ms) / double(total.handle_answered) : 0.0,
       (unsigned long long)total.handle_unavailable, (unsigned long long)total.handle_unanswered,
       (unsigned long long)total.handle_fast_rounds, (unsigned long long)total.handle_slow_rounds,
-      (unsigned long long)total.handle_inconclusive);
+      (unsigned long long)total.handle_lease_reads, (unsigned long long)total.handle_inconclusive);
   std::printf(
       "  region nodes: process crashes %llu, power losses %llu, storage failures %llu, "
       "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
