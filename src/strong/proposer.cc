@@ -69,6 +69,7 @@ void StrongNode::StartRound(const std::string& name, StrongOutput* out) {
   // Our own acceptor would refuse the Accept for another region's read lease (or after a
   // restart): wait that out before sending anything (invariant 11).
   if (const uint64_t wait_ms = LeaseWaitMs(options_.self, name); wait_ms > 0) {
+    NoteLeaseRefusal(name);  // the holder may not renew it meanwhile: we would starve
     WaitForLease(p, wait_ms);
     return;
   }
@@ -138,6 +139,7 @@ void StrongNode::Propose(const std::string& name, const HandleValue& base, Stron
   p.phase = Phase::kAccepting;
   p.answered.clear();
   p.lease_votes.clear();
+  p.lease_refused.clear();
   p.phase_started_tick = tick_;
   p.accept_sent_ms = now_ms_;
   HandleValue value = base;
@@ -300,11 +302,21 @@ void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out)
   // Refused for another region's read lease (invariant 11): no one is ahead to hand off to and
   // no higher ballot helps; retry once the lease is over. Our own acceptor may have accepted
   // already (its Nack comes first, in the sending step): the round is abandoned either way.
+  // Only once the round cannot get a majority any more, or our own acceptor refused (a value is
+  // chosen only with our own acceptor's vote, see rejoin.cc), since the others may still accept:
+  // two regions that each hold a lease at their own acceptor would otherwise both give up.
   if (m.lease_ms_left() > 0) {
-    if (p == nullptr || p->phase == Phase::kBackoff || p->answered.count(from) != 0) return;
+    if (p == nullptr || p->phase != Phase::kAccepting || p->answered.count(from) != 0) return;
     ++stats_.nacks;
+    p->lease_refused[from] = std::max(p->lease_refused[from], m.lease_ms_left());
+    if (from != options_.self && options_.region_count - p->lease_refused.size() >= quorum()) {
+      return;
+    }
     slots_.at(m.name()).fast.reset();
-    WaitForLease(*p, m.lease_ms_left());
+    uint64_t wait_ms = 0;
+    for (const auto& [acceptor, left_ms] : p->lease_refused)
+      wait_ms = std::max(wait_ms, left_ms);
+    WaitForLease(*p, wait_ms);
     return;
   }
   // A Nack naming a promise not above our ballot is a late answer to a resend we no longer need

@@ -293,6 +293,7 @@ class StrongNode {
     uint64_t reach_since_tick = 0;
     bool lease_wait = false;
     std::set<RegionId> lease_votes;  // acceptors whose Accepted granted a lease (inv. 11)
+    std::map<RegionId, uint64_t> lease_refused;  // acceptors that refused it for a lease: ms left
   };
   struct FastPath {
     Ballot next;  // promised by a majority, together with `value` as their highest accepted
