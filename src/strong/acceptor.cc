@@ -71,7 +71,8 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
     pb::Nack* n = reply.mutable_nack();
     n->set_name(m.name());
     Encode(b, n->mutable_ballot());
-    Encode(Acceptor(m.name()).promised, n->mutable_promised());
+    auto known = acceptors_.find(m.name());  // (a refusal creates no state)
+    Encode(known == acceptors_.end() ? Ballot{} : known->second.promised, n->mutable_promised());
     n->set_lease_ms_left(wait_ms);
     Send(from, std::move(reply), out);
     return;
