@@ -981,6 +981,32 @@ TEST(StrongNodeTest, RestartedAcceptorWaitsOutTheLeasesItMayHaveGranted) {
   EXPECT_EQ(c.Outcome(1), HandleOutcome::kReleased);
 }
 
+// Beyond the assumption of invariant 11: the holder's clock runs at half the rate of the others'
+// (they differ by far more than read_lease_margin_ms over a lease). The acceptors' leases end,
+// a release from region 1 is acknowledged, and the holder, whose clock says its lease still has
+// time, answers a read with the old owner: a stale read. This is what the assumption rules out.
+TEST(StrongNodeTest, BeyondTheClockRateAssumptionALeaseReadCanBeStale) {
+  Cluster c(3);
+  TakeLease(c, "lena");  // every clock at 10 ms; the lease's Accept left region 0 then
+  const uint64_t start_ms = c.now_ms;
+  c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+  for (int t = 0; t < 40 && c.Outcome(1) == HandleOutcome{}; ++t) {
+    c.now_ms += 10;
+    for (RegionId r = 0; r < 3; ++r) {
+      c.nodes[r]->AdvanceClock(r == 0 ? start_ms + (c.now_ms - start_ms) / 2 : c.now_ms);
+      StrongOutput out;
+      c.nodes[r]->Tick(&out);
+      c.Commit(r, out);
+    }
+    c.DeliverAll();
+  }
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+  c.Request(0, 2, HandleOpKind::kRead, "lena");
+  EXPECT_TRUE(c.wire.empty());
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kValue);
+  EXPECT_EQ(c.replies[2].record.owner, "u1");  // stale: the release was acknowledged before
+}
+
 // The seeded bug of `meridian sim --self-check`: the holder keeps using an expired lease and
 // answers a read with the owner a release (acknowledged elsewhere) already removed.
 TEST(StrongNodeTest, ExpiredLeaseBugAnswersAStaleRead) {
