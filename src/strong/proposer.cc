@@ -300,11 +300,10 @@ void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out)
   Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
   const Ballot promised = Decode(m.promised());
   // Refused for another region's read lease (invariant 11): no one is ahead to hand off to and
-  // no higher ballot helps; retry once the lease is over. Our own acceptor may have accepted
-  // already (its Nack comes first, in the sending step): the round is abandoned either way.
-  // Only once the round cannot get a majority any more, or our own acceptor refused (a value is
-  // chosen only with our own acceptor's vote, see rejoin.cc), since the others may still accept:
-  // two regions that each hold a lease at their own acceptor would otherwise both give up.
+  // no higher ballot helps. The round goes on while the others can still make a majority (two
+  // regions whose own acceptors each granted themselves a lease would otherwise both give up);
+  // once they cannot, or our own acceptor refused (a value is chosen only with our own
+  // acceptor's vote, invariant 8), it is abandoned and retried when the leases are over.
   if (m.lease_ms_left() > 0) {
     if (p == nullptr || p->phase != Phase::kAccepting || p->answered.count(from) != 0) return;
     ++stats_.nacks;
