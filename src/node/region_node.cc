@@ -263,6 +263,7 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
       ++peer_messages_refused_;
       return;
     }
+    strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
     StrongOutput step;
     strong_->OnMessage(from, message.strong(), &step);
     AbsorbStrong(std::move(step), now, out);
@@ -316,6 +317,7 @@ void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput*
       replica->OnPeerDisconnected(*local);
     } else if (health_ != RegionHealth::kFailed) {
       if (group == 0) {
+        strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
         StrongOutput strong_step;
         strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any
         AbsorbStrong(std::move(strong_step), now, out);
@@ -342,6 +344,7 @@ void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
     progressed = progressed || !step.applied.empty() || step.merged_snapshot.has_value();
     Absorb(group, std::move(step), out);
   }
+  strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
   StrongOutput strong_step;
   strong_->Tick(&strong_step);
   AbsorbStrong(std::move(strong_step), now, out);

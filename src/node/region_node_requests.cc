@@ -401,6 +401,7 @@ void RegionNode::HandleHandle(RequestId id, const HandleCommand& command, NodeTi
     return;
   }
   handle_requests_.insert(id);
+  strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode invariant 11)
   StrongOutput step;
   Result<std::string> accepted =
       strong_->OnClientRequest(id, command.request, now.physical_ms, &step);

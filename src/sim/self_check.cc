@@ -25,6 +25,8 @@ std::vector<SeededBug> KnownBugs() {
       {"round1-chosen-after-promise",
        "a round-1 value is answered chosen after a higher promise superseded (3, P)",
        [](SimOptions& o) { o.strong_bugs.round1_chosen_after_promise = true; }},
+      {"read-on-expired-lease", "a handle read is answered from a read lease that expired",
+       [](SimOptions& o) { o.strong_bugs.read_on_expired_lease = true; }},
       {"acks-never-go-back", "a region that lost its disk is believed to hold what it acknowledged",
        [](SimOptions& o) { o.bugs.acks_never_go_backwards = true; }},
       {"lost-chunk", "a state transfer carries on past a lost chunk",

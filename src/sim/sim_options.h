@@ -34,9 +34,14 @@ struct SimOptions {
   HandleMode handle_mode = HandleMode::kConsensus;
   uint32_t handle_ops = 30;   // client claims, releases and reads per run (bursts included)
   uint32_t handle_names = 4;  // few names: contention is the point
+  // Series of kReadsPerSeries reads of one name at one region (workload.cc), to use and outlive
+  // read leases (StrongNode invariant 11).
+  uint32_t handle_read_series = 3;
   // The classic protocol (Prepare and Accept for a first claim, duels settled by backoff), to
   // measure round 1 and hand-offs against it (StrongOptions::round1, hand_off).
   bool handles_classic = false;
+  // StrongOptions::read_lease_ms (invariant 11), to measure leases against none (0).
+  uint32_t read_lease_ms = StrongOptions{}.read_lease_ms;
 
   // Fault rates; Randomize() draws them per seed.
   double loss = 0.0;
@@ -52,6 +57,12 @@ struct SimOptions {
   uint32_t disk_losses = 0;
   uint32_t restores = 0;
   std::array<int64_t, kMaxRegions> skew_ms{};
+  // How fast each region's monotonic clock runs, in parts per million off the true rate (the
+  // read leases of StrongNode invariant 11 rest on it; skew_ms, the wall clock's offset, does not
+  // touch them). ForSeed draws within +-kSteadyDriftPpmMax; the lease margin covers a relative
+  // rate difference of 2 % (read_lease_margin_ms / read_lease_ms), so tests go beyond on purpose.
+  std::array<int32_t, kMaxRegions> steady_drift_ppm{};
+  static constexpr int32_t kSteadyDriftPpmMax = 2000;
 
   // The region node's shell and its disk (simulation.h): the WAL mode, the fsync latency and
   // the disk's faults. Drawn from their own generator, like the disk losses.

@@ -82,6 +82,7 @@ RegionNodeOptions Simulation::NodeFor(RegionId r) const {
   so.random_seed = o_.seed * 1000 + regions_[r].incarnation;
   so.bugs = o_.strong_bugs;
   so.round1 = so.hand_off = !o_.handles_classic;
+  so.read_lease_ms = o_.read_lease_ms;
   for (RegionId i = 0; i < o_.regions; ++i)
     o.region_names.push_back("r" + std::to_string(i));
   o.wal_sync = o_.wal_sync;

@@ -63,6 +63,7 @@ struct SimResult {
   uint64_t residency_messages = 0;     // delivered messages inspected
   uint64_t pinned_group_messages = 0;  // ... of them, of pinned groups
   uint64_t residency_records = 0;      // stored records scanned (disks and backups)
+  uint64_t handle_lease_reads = 0;     // reads answered locally under a read lease
   std::vector<std::string> violations;
 };
 

@@ -208,7 +208,12 @@ class Simulation {
   uint64_t Physical(RegionId r) const {
     return static_cast<uint64_t>(static_cast<int64_t>(now_) + 1'000'000 + o_.skew_ms[r]);
   }
-  NodeTime Now(RegionId r) const { return {Physical(r), now_}; }
+  // The monotonic clock runs at the region's drifted rate (SimOptions::steady_drift_ppm).
+  uint64_t Steady(RegionId r) const {
+    return now_ +
+           static_cast<uint64_t>(static_cast<int64_t>(now_) * o_.steady_drift_ppm[r] / 1'000'000);
+  }
+  NodeTime Now(RegionId r) const { return {Physical(r), Steady(r)}; }
   void Schedule(uint64_t at, Event e) { queue_.push({at, next_seq_++, std::move(e)}); }
   void Trace(const std::string& line) {
     if (trace_) *trace_ << now_ << "ms " << line << "\n";
@@ -243,6 +248,7 @@ class Simulation {
   void AddStrongStats(const StrongNode& node) {
     result_.handle_fast_rounds += node.stats().fast_rounds;
     result_.handle_slow_rounds += node.stats().slow_rounds;
+    result_.handle_lease_reads += node.stats().lease_reads;
   }
   std::vector<LogicalWrite> Writes() const {
     std::vector<LogicalWrite> writes;

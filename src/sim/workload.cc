@@ -11,6 +11,8 @@ const char* const kTags[] = {"a", "b", "c", "d", "e", "f"};
 // Writes that delete their whole key (any class): often enough that, with the twins, deletes
 // meet concurrent writes on every class in most seeds; rarely enough that keys keep a value.
 constexpr double kDeleteShare = 0.08;
+// Reads in one read series: the first takes a lease, the next ones use it, the last outlive it.
+constexpr uint32_t kReadsPerSeries = 4;
 
 LwwMapOp ProfileBody(Random& random, uint64_t id) {
   LwwMapOp op;
@@ -169,6 +171,20 @@ std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random&
     }
     if (request.kind != HandleOpKind::kRead) request.owner = owners[random.Uniform(3)];
     out.push_back({request, static_cast<RegionId>(random.Uniform(o.regions)), at});
+  }
+  // Read series (read leases, StrongNode invariant 11): one region reads one name a few times,
+  // 50-450 ms apart, so that its later reads fall inside the lease its first read took and then
+  // beyond it, while the rest of the workload claims and releases around them. From a generator
+  // of its own, so the draws above (and what the existing regression seeds replay) are unchanged.
+  Random series(o.seed ^ 0x1ea5'e5ea'd5ULL);
+  for (uint32_t s = 0; s < o.handle_read_series && o.handle_names > 0; ++s) {
+    const auto region = static_cast<RegionId>(series.Uniform(o.regions));
+    const std::string n = "h" + std::to_string(series.Uniform(o.handle_names));
+    uint64_t at = series.Uniform(o.workload_ms);
+    for (uint32_t i = 0; i < kReadsPerSeries; ++i) {
+      out.push_back({{HandleOpKind::kRead, n, ""}, region, at});
+      at += 50 + series.Uniform(400);
+    }
   }
   return out;
 }

@@ -63,8 +63,21 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
     ++stats_.votes_withheld;
     return;
   }
-  AcceptorState& st = Acceptor(m.name());
   pb::StrongMessage reply;
+  // Another region holds a read lease here, or we restarted and wait out the leases we may
+  // have forgotten (invariant 11): refuse, saying how long, before anything else.
+  if (const uint64_t wait_ms = LeaseWaitMs(from, m.name()); wait_ms > 0) {
+    NoteLeaseRefusal(m.name());
+    pb::Nack* n = reply.mutable_nack();
+    n->set_name(m.name());
+    Encode(b, n->mutable_ballot());
+    auto known = acceptors_.find(m.name());  // (a refusal creates no state)
+    Encode(known == acceptors_.end() ? Ballot{} : known->second.promised, n->mutable_promised());
+    n->set_lease_ms_left(wait_ms);
+    Send(from, std::move(reply), out);
+    return;
+  }
+  AcceptorState& st = Acceptor(m.name());
   // st.accepted == b: a resend after a lost Accepted. A ballot carries one value only
   // (invariant 2), so accepting it again changes nothing; answering again is truthful.
   // Round 1 (invariant 9): one vote, and only under the standing promise, i.e. while nothing
@@ -85,6 +98,7 @@ void StrongNode::HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* 
     pb::Accepted* a = reply.mutable_accepted();
     a->set_name(m.name());
     Encode(b, a->mutable_ballot());
+    a->set_lease(GrantLease(from, m.name(), m.want_lease()));
   } else {
     pb::Nack* n = reply.mutable_nack();
     n->set_name(m.name());

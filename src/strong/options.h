@@ -30,6 +30,8 @@ struct StrongBugs {
   // its own acceptor can no longer record so: it relies on its standing promise (3, self) after
   // it promised a higher ballot, whose phase 1 has passed its value over (invariant 9).
   bool round1_chosen_after_promise = false;
+  // A region keeps answering reads from its read lease after the lease expired (invariant 11).
+  bool read_on_expired_lease = false;
 };
 
 struct StrongOptions {
@@ -67,6 +69,23 @@ struct StrongOptions {
   // Invariant 10: a proposer that lost a round hands its requests to the region ahead instead
   // of duelling with it. Off only to measure what it saves (`meridian sim --handles-classic`).
   bool hand_off = true;
+
+  // Read leases (StrongNode invariant 11). A round that serves a read asks every acceptor for a
+  // lease; each that votes for it promises to accept no other region's value for the handle for
+  // read_lease_ms + read_lease_margin_ms from when the Accept arrived, and the proposer answers
+  // reads locally, without a message, for read_lease_ms from when it sent the Accept, while a
+  // majority's leases last. Both ends measure on their own monotonic clock (AdvanceClock), so
+  // clock offsets between regions do not matter; the margin must cover how much two clocks'
+  // rates can differ over one lease (2 * read_lease_ms * drift) plus how late the shell may read
+  // its clock for an event. 300 ms: a read-mostly handle costs a region one quorum round per
+  // 300 ms instead of one per read, while a write (or read) from another region to a leased
+  // handle waits at most 320 ms, about two WAN round trips, and a minority region still answers
+  // 503 within 1 s (unreachable_ticks plus one lease). 1 s was measured too: 0.9 % of the
+  // simulator's busy workload answered 503 against 0.01 % (docs/strong.md). 20 ms covers a rate
+  // difference of 6 % (NTP-disciplined clocks are within 0.05 %) and a 10 ms late reading.
+  // 0 turns leases off: every read is a quorum round.
+  uint32_t read_lease_ms = 300;
+  uint32_t read_lease_margin_ms = 20;
 
   // Requests waiting in this region (in flight or queued behind another request for the same
   // handle). Beyond it a request is refused with RESOURCE_EXHAUSTED; 4096 is far above what

@@ -49,6 +49,7 @@ void StrongNode::StartNext(const std::string& name, StrongOutput* out) {
     slot.queue.pop_front();
   }
   slot.active->started_tick = tick_;
+  slot.active->reach_since_tick = tick_;
   busy_.insert(name);
   // Invariant 10: a region ahead of us on this handle lately serves it while it stays in touch.
   if (slot.defer_until_tick > tick_ && tick_ >= options_.unreachable_ticks &&
@@ -65,6 +66,13 @@ void StrongNode::StartRound(const std::string& name, StrongOutput* out) {
   p.answered.clear();
   p.votes.clear();
   p.phase_started_tick = tick_;
+  // Our own acceptor would refuse the Accept for another region's read lease (or after a
+  // restart): wait that out before sending anything (invariant 11).
+  if (const uint64_t wait_ms = LeaseWaitMs(options_.self, name); wait_ms > 0) {
+    NoteLeaseRefusal(name);  // the holder may not renew it meanwhile: we would starve
+    WaitForLease(p, wait_ms);
+    return;
+  }
   // Round 1 (invariant 9): nobody ever asked our acceptor for a promise on this handle, so
   // round 1's standing promise holds here, and no Nack told us of a competitor. Our acceptor
   // votes for our value in this step (the Accept to ourselves is drained before anything else
@@ -120,6 +128,7 @@ void StrongNode::SendAccept(const std::string& name, const Proposal& p, RegionId
   Encode(p.ballot, a->mutable_ballot());
   Encode(p.proposed, a->mutable_value());
   Encode(NextBallot(p.ballot), a->mutable_next());
+  a->set_want_lease(WantsLease(p));
   Send(to, std::move(m), out);
 }
 
@@ -129,7 +138,10 @@ void StrongNode::Propose(const std::string& name, const HandleValue& base, Stron
   Proposal& p = *slots_.at(name).active;
   p.phase = Phase::kAccepting;
   p.answered.clear();
+  p.lease_votes.clear();
+  p.lease_refused.clear();
   p.phase_started_tick = tick_;
+  p.accept_sent_ms = now_ms_;
   HandleValue value = base;
   bool any_open = false;
   // A request handed to us keeps the op id it was first proposed under (invariant 10).
@@ -256,6 +268,7 @@ std::optional<HandleValue> StrongNode::ChooseBase(const Proposal& p) const {
 void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutput* out) {
   Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
   if (p == nullptr || p->phase != Phase::kAccepting) return;
+  if (m.lease()) p->lease_votes.insert(from);
   if (!p->answered.insert(from).second || p->answered.size() < quorum()) return;
   Slot& slot = slots_.at(m.name());
   if (p->ballot.counter == kRound1Counter) {
@@ -279,12 +292,32 @@ void StrongNode::HandleAccepted(RegionId from, const pb::Accepted& m, StrongOutp
   }
   // Chosen (invariant 3). Each Accepted also promised next: cache it for the 1-RTT path.
   slot.fast = FastPath{NextBallot(p->ballot), p->proposed};
+  NoteChosen(m.name(), *p);
   Finish(m.name(), std::nullopt, out);
 }
 
 void StrongNode::HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out) {
   Proposal* p = ActiveFor(m.name(), Decode(m.ballot()));
   const Ballot promised = Decode(m.promised());
+  // Refused for another region's read lease (invariant 11): no one is ahead to hand off to and
+  // no higher ballot helps. The round goes on while the others can still make a majority (two
+  // regions whose own acceptors each granted themselves a lease would otherwise both give up);
+  // once they cannot, or our own acceptor refused (a value is chosen only with our own
+  // acceptor's vote, invariant 8), it is abandoned and retried when the leases are over.
+  if (m.lease_ms_left() > 0) {
+    if (p == nullptr || p->phase != Phase::kAccepting || p->answered.count(from) != 0) return;
+    ++stats_.nacks;
+    p->lease_refused[from] = std::max(p->lease_refused[from], m.lease_ms_left());
+    if (from != options_.self && options_.region_count - p->lease_refused.size() >= quorum()) {
+      return;
+    }
+    slots_.at(m.name()).fast.reset();
+    uint64_t wait_ms = 0;
+    for (const auto& [acceptor, left_ms] : p->lease_refused)
+      wait_ms = std::max(wait_ms, left_ms);
+    WaitForLease(*p, wait_ms);
+    return;
+  }
   // A Nack naming a promise not above our ballot is a late answer to a resend we no longer need
   // (e.g. our own acceptor, which promised this very ballot).
   if (p == nullptr || p->phase == Phase::kBackoff || !(promised > p->ballot)) return;
@@ -308,6 +341,13 @@ void StrongNode::BackOff(Proposal& p) {
   const uint32_t doublings = std::min<uint32_t>(p.rounds_lost++, 2);
   p.retry_tick = tick_ + options_.backoff_ticks_min +
                  random_.Uniform(uint64_t{options_.backoff_ticks_max} << doublings);
+}
+
+// Waits out a read lease of another region (invariant 11): a backoff until just after it ends.
+void StrongNode::WaitForLease(Proposal& p, uint64_t wait_ms) {
+  p.phase = Phase::kBackoff;
+  p.retry_tick = tick_ + (wait_ms + options_.tick_ms - 1) / options_.tick_ms + 1;
+  p.lease_wait = true;
 }
 
 // Answers every request of the active batch not yet answered: with its outcome once the
@@ -348,10 +388,16 @@ void StrongNode::TickProposals(StrongOutput* out) {
              out);
       continue;
     }
-    if (tick_ - p.started_tick >= options_.unreachable_ticks) {
+    // Waiting out a lease sends nothing: reachability counts from the round after it.
+    if (p.lease_wait) {
+      if (tick_ < p.retry_tick) continue;
+      p.lease_wait = false;
+      p.reach_since_tick = tick_;
+    }
+    if (tick_ - p.reach_since_tick >= options_.unreachable_ticks) {
       size_t heard = 1;  // ourselves
       for (RegionId r = 0; r < options_.region_count; ++r) {
-        if (r != options_.self && last_heard_tick_[r] > p.started_tick) ++heard;
+        if (r != options_.self && last_heard_tick_[r] > p.reach_since_tick) ++heard;
       }
       if (heard < quorum()) {
         slot.fast.reset();

@@ -25,6 +25,7 @@ StrongNode::StrongNode(StrongOptions options)
       last_heard_tick_(options.region_count, 0),
       next_forward_id_(random_.Next() >> 1),
       rejoining_(options.rejoining && RejoinApplies(options)) {
+  lease_quiet_pending_ = rejoining_;
   MERIDIAN_ASSERT(options_.region_count >= 1 && options_.region_count <= kMaxRegions);
   MERIDIAN_ASSERT(options_.self < options_.region_count);
   MERIDIAN_ASSERT(options_.request_timeout_ticks > 0 && options_.resend_ticks > 0);
@@ -55,6 +56,8 @@ Result<std::unique_ptr<StrongNode>> StrongNode::Recover(StrongOptions options,
   if (!marker.ok()) return marker.status();
   node->marker_durable_ = marker->has_value();
   node->rejoining_ = (options.rejoining || !node->marker_durable_) && RejoinApplies(options);
+  // Invariant 11: an acceptor with records may have granted read leases it no longer knows of.
+  node->lease_quiet_pending_ = node->rejoining_ || !node->acceptors_.empty();
   return node;
 }
 
@@ -118,6 +121,7 @@ Result<std::string> StrongNode::OnClientRequest(uint64_t request_id, HandleReque
   if (slot.queue.size() >= options_.max_queued_per_handle) {
     return ResourceExhausted("too many requests queued for handle " + *name);
   }
+  if (ServeFromLease(r, out)) return *name;  // invariant 11: no message, no record
   Enqueue(std::move(r), out);
   DrainSelf(out);
   return *name;

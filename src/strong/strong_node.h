@@ -110,6 +110,21 @@
 //     phase 1 value tells whether an earlier attempt was chosen (invariant 5): at most once holds
 //     across the hand-off. W answers a duplicated Forward once. Only to a W heard from lately:
 //     handing requests to a region cut off from us would turn them into 503s.
+// 11. Read leases (docs/strong.md "Read leases"). A round whose batch holds a read asks for a
+//     lease (Accept.want_lease). An acceptor voting for it grants the proposer H a lease on the
+//     handle: until L + M ms (read_lease_ms, read_lease_margin_ms) after the Accept arrived, by
+//     its own monotonic clock, it accepts no ballot of any other region for that handle (it
+//     answers Nack with the ms left; the refused proposer waits that long). H answers a read
+//     locally, with no message, while the acceptors of a majority granted it leases that H counts
+//     as lasting L ms from when it sent their Accept (before they arrived), with the value of
+//     H's last chosen round. While that lasts no other region's value can get a majority (each
+//     majority includes a granting acceptor), and a value of H's own reaches a client only
+//     through H, which then serves it: H's value is the latest any client can observe. This
+//     holds whatever the clocks' offsets; it assumes the two monotonic clocks' rates differ by
+//     less than M over L. Leases are volatile: a region that restarts with acceptor records, or
+//     rejoins, accepts nothing for L + M ms after its first step (it may have granted leases it
+//     forgot). An acceptor that refused a region for a lease extends it no further and grants
+//     none on that handle for L after it ends, so a writer is not starved by lease renewals.
 //
 // Owner mode (HandleMode::kOwner) is the comparison baseline: the owner region of a handle
 // (StableHash(name) % regions) applies requests to its durable copy alone and answers; other
@@ -151,6 +166,8 @@ struct StrongStats {
   uint64_t votes_withheld = 0;  // Prepares and Accepts left unanswered while rejoining
   uint64_t sync_pages = 0;      // sync answers adopted while rejoining
   uint64_t sync_resends = 0;    // sync requests sent again (timeout, or a link came up)
+  uint64_t lease_reads = 0;     // reads answered locally under a read lease (invariant 11)
+  uint64_t lease_refusals = 0;  // Accepts refused for another region's lease, or after a restart
 };
 
 class StrongNode {
@@ -196,6 +213,15 @@ class StrongNode {
 
   // Time passes by one tick: resends (sync requests too), backoff retries, timeouts.
   void Tick(StrongOutput* out);
+
+  // The shell's monotonic clock (ms; steady, never stepped; it need not survive a restart), read
+  // when the event about to be passed in happened, or later. Read leases (invariant 11) are
+  // measured on it; nothing else is. Call it before each OnClientRequest, OnMessage,
+  // OnPeerConnected and Tick; until the first call no lease is granted or used. A reading
+  // below an earlier one is ignored.
+  void AdvanceClock(uint64_t steady_ms);
+  // Whether a read of `name` (canonical) would be answered locally now (invariant 11).
+  bool HoldsReadLease(const std::string& name) const;
 
   // The value this region's acceptor holds for `name` (canonical): a local, possibly stale view,
   // for debugging and the simulator; linearizable reads go through OnClientRequest.
@@ -259,8 +285,15 @@ class StrongNode {
     HandleValue proposed;
     uint64_t started_tick = 0;  // when the batch's first round began
     uint64_t phase_started_tick = 0;
-    uint64_t retry_tick = 0;   // kBackoff: when to start the next round
-    uint32_t rounds_lost = 0;  // rounds of this batch that lost to a higher ballot
+    uint64_t retry_tick = 0;      // kBackoff: when to start the next round
+    uint32_t rounds_lost = 0;     // rounds of this batch that lost to a higher ballot
+    uint64_t accept_sent_ms = 0;  // when the current ballot's Accept was first sent
+    // Unreachability (invariant 6) counts from here: the batch's start, or the end of a wait for
+    // a lease (invariant 11), which sends nothing.
+    uint64_t reach_since_tick = 0;
+    bool lease_wait = false;
+    std::set<RegionId> lease_votes;  // acceptors whose Accepted granted a lease (inv. 11)
+    std::map<RegionId, uint64_t> lease_refused;  // acceptors that refused it for a lease: ms left
   };
   struct FastPath {
     Ballot next;  // promised by a majority, together with `value` as their highest accepted
@@ -275,6 +308,16 @@ class StrongNode {
     // which is ahead on it, instead of into rounds of ours that would pre-empt it.
     RegionId defer_to = 0;
     uint64_t defer_until_tick = 0;
+    // Invariant 11, as a lease holder: the value of our last chosen round, and per acceptor the
+    // end of the lease it granted us (our clock, from when we sent it the Accept).
+    std::optional<HandleValue> chosen;
+    std::map<RegionId, uint64_t> lease_until_ms;
+  };
+  // Invariant 11, as an acceptor: the lease granted on a handle, in our clock.
+  struct Grant {
+    RegionId holder = 0;
+    uint64_t until_ms = 0;
+    bool contended = false;  // another region was refused for it: extend no further
   };
   // How far a rejoining region got with one other region's acceptor states.
   struct PeerSync {
@@ -306,6 +349,17 @@ class StrongNode {
   void HandlePrepare(RegionId from, const pb::Prepare& m, StrongOutput* out);
   void HandleAccept(RegionId from, const pb::Accept& m, StrongOutput* out);
 
+  // --- read leases (read_lease.cc, invariant 11) ---
+  // Answers a read from our lease if we hold one; false if the read needs a round.
+  bool ServeFromLease(const Request& r, StrongOutput* out);
+  // The ms an Accept from `from` for `name` must wait for a lease of another region, or 0.
+  uint64_t LeaseWaitMs(RegionId from, const std::string& name) const;
+  // Called when our acceptor votes for `from`'s Accept; returns whether it grants a lease.
+  bool GrantLease(RegionId from, const std::string& name, bool wanted);
+  void NoteLeaseRefusal(const std::string& name);
+  void NoteChosen(const std::string& name, const Proposal& p);
+  static bool WantsLease(const Proposal& p);
+
   // --- proposer (proposer.cc) ---
   void Enqueue(Request request, StrongOutput* out);
   void StartNext(const std::string& name, StrongOutput* out);
@@ -324,6 +378,7 @@ class StrongNode {
   void HandleNack(RegionId from, const pb::Nack& m, StrongOutput* out);
   void Finish(const std::string& name, std::optional<std::string> unavailable, StrongOutput* out);
   void BackOff(Proposal& p);
+  void WaitForLease(Proposal& p, uint64_t wait_ms);
   void TickProposals(StrongOutput* out);
   Proposal* ActiveFor(const std::string& name, Ballot ballot);
 
@@ -371,6 +426,13 @@ class StrongNode {
   std::set<std::pair<RegionId, uint64_t>> handed_in_;
   uint64_t next_forward_id_;
   std::deque<pb::StrongMessage> self_inbox_;  // messages to our own acceptor / proposer
+  // Invariant 11: the shell's monotonic clock, leases granted by our acceptor, and the end of
+  // the wait after a restart (set at the first clock reading when `lease_quiet_pending_`).
+  uint64_t now_ms_ = 0;
+  bool clock_started_ = false;
+  bool lease_quiet_pending_ = false;
+  uint64_t lease_quiet_until_ms_ = 0;
+  std::map<std::string, Grant> grants_;
   size_t pending_ = 0;
   uint64_t tick_ = 0;
   StrongStats stats_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "store/memory_storage.h"
@@ -72,7 +73,9 @@ struct Cluster {
   }
   void Tick(int ticks) {
     for (int i = 0; i < ticks; ++i) {
+      now_ms += 10;  // the server's tick
       for (RegionId r = 0; r < nodes.size(); ++r) {
+        nodes[r]->AdvanceClock(now_ms);
         StrongOutput out;
         nodes[r]->Tick(&out);
         Commit(r, out);
@@ -112,6 +115,7 @@ struct Cluster {
   };
   std::vector<std::unique_ptr<MemoryStorage>> disks;
   std::vector<std::unique_ptr<StrongNode>> nodes;
+  uint64_t now_ms = 0;  // every node's monotonic clock (read leases), advanced by Tick
   std::vector<Wire> wire;
   std::set<RegionId> cut;
   std::map<uint64_t, HandleReply> replies;
@@ -804,7 +808,7 @@ Ballot FirstBallotAfterADiskLoss(bool vote_while_rejoining, uint64_t* highest_le
   };
   c.Request(1, 4, HandleOpKind::kClaim, "max", "u2");
   c.DeliverAll();
-  c.Tick(100);
+  c.Tick(150);  // a rebuilt region waits out the read leases it may have granted (inv. 11)
   EXPECT_EQ(c.Outcome(4), HandleOutcome::kClaimed);
   return first;
 }
@@ -853,7 +857,7 @@ TEST(StrongNodeTest, TwoRegionsRejoiningAtOnceBothFinish) {
   EXPECT_FALSE(c.nodes[2]->rejoining());
   c.Request(2, 2, HandleOpKind::kClaim, "ned", "u2");
   c.DeliverAll();
-  c.Tick(100);
+  c.Tick(150);  // after the wait for forgotten read leases (invariant 11)
   EXPECT_EQ(c.Outcome(2), HandleOutcome::kTaken);  // region 0 still held it
 }
 
@@ -864,6 +868,161 @@ TEST(StrongNodeTest, OwnerModeDoesNotRejoin) {
   EXPECT_FALSE(c.nodes[0]->rejoining());
   c.Tick(1);
   EXPECT_TRUE(c.wire.empty());
+}
+
+// --- Read leases (invariant 11) ---
+
+// Region 0 claims `name` for u1 and reads it back: the read's round takes a lease from every
+// region (none dropped unless `drop_to` names one whose Accept is lost).
+void TakeLease(Cluster& c, const std::string& name, std::optional<RegionId> drop_to = {}) {
+  c.Tick(1);  // every node has read its clock
+  c.Request(0, 100, HandleOpKind::kClaim, name, "u1");
+  c.DeliverAll();
+  ASSERT_EQ(c.Outcome(100), HandleOutcome::kClaimed);
+  c.Request(0, 101, HandleOpKind::kRead, name);
+  c.DeliverAll([&](const pb::StrongMessage& m, RegionId, RegionId to) {
+    return drop_to && to == *drop_to && m.has_accept();
+  });
+  ASSERT_EQ(c.Outcome(101), HandleOutcome::kValue);
+  ASSERT_TRUE(c.nodes[0]->HoldsReadLease(name));
+}
+
+TEST(StrongNodeTest, ReadUnderAValidLeaseIsAnsweredLocallyWithoutMessages) {
+  Cluster c(3);
+  TakeLease(c, "lena");
+  c.Tick(15);  // half the lease (read_lease_ms: 300 ms, 30 ticks)
+  c.Request(0, 1, HandleOpKind::kRead, "Lena");
+  // Answered in the request's own step, with nothing sent and nothing persisted.
+  EXPECT_TRUE(c.wire.empty());
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kValue);
+  EXPECT_EQ(c.replies[1].record.owner, "u1");
+  EXPECT_EQ(c.nodes[0]->stats().lease_reads, 1u);
+  // Other regions hold no lease: their reads need a round, which waits for the lease too.
+  EXPECT_FALSE(c.nodes[1]->HoldsReadLease("lena"));
+}
+
+TEST(StrongNodeTest, ReadAfterTheLeaseExpiredGoesToAQuorum) {
+  Cluster c(3);
+  TakeLease(c, "lena");
+  c.Tick(30);  // read_lease_ms (300 ms) since the lease's Accept was sent
+  EXPECT_FALSE(c.nodes[0]->HoldsReadLease("lena"));
+  c.Request(0, 1, HandleOpKind::kRead, "lena");
+  EXPECT_FALSE(c.wire.empty());
+  EXPECT_EQ(c.Outcome(1), HandleOutcome{});  // not answered yet: it waits for a majority
+  c.DeliverAll();
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kValue);
+  EXPECT_EQ(c.nodes[0]->stats().lease_reads, 0u);
+  EXPECT_TRUE(c.nodes[0]->HoldsReadLease("lena"));  // and that round renewed the lease
+}
+
+// Region 1 releases the handle region 0 holds a lease on. Region 1's own acceptor missed the
+// lease's Accept, so region 1 gets to send its Accept: regions 0 and 2 refuse it for the lease,
+// saying how long it lasts. The release is not acknowledged, and region 0 keeps answering its
+// reads locally with the old owner, until the lease is over; then it goes through, and region 0
+// reads the new state from a quorum.
+TEST(StrongNodeTest, WriteToALeasedHandleWaitsUntilTheLeaseIsOver) {
+  Cluster c(3);
+  TakeLease(c, "lena", /*drop_to=*/1);
+  uint64_t lease_refusals = 0;
+  c.on_send = [&](RegionId, RegionId to, const pb::StrongMessage& m) {
+    if (to == 1 && m.has_nack() && m.nack().lease_ms_left() > 0) ++lease_refusals;
+  };
+  c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+  c.DeliverAll();
+  EXPECT_EQ(lease_refusals, 2u);
+  for (int t = 0; t < 25; ++t) {
+    c.Tick(1);
+    ASSERT_EQ(c.Outcome(1), HandleOutcome{}) << "acknowledged under the lease, tick " << t;
+  }
+  c.Request(0, 2, HandleOpKind::kRead, "lena");
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kValue);
+  EXPECT_EQ(c.replies[2].record.owner, "u1");
+  EXPECT_EQ(c.nodes[0]->stats().lease_reads, 1u);
+  c.Tick(30);  // the lease (300 ms + 20 ms margin at the acceptors) is over
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+  EXPECT_FALSE(c.nodes[0]->HoldsReadLease("lena"));
+  c.Request(0, 3, HandleOpKind::kRead, "lena");
+  c.DeliverAll();
+  EXPECT_EQ(c.Outcome(3), HandleOutcome::kNotFound);
+  EXPECT_EQ(c.nodes[0]->stats().lease_reads, 1u);
+}
+
+// The same release, where region 1's own acceptor granted the lease: region 1 sends nothing
+// until it is over, and is not answered "unavailable" meanwhile.
+TEST(StrongNodeTest, WriterWhoseOwnAcceptorGrantedTheLeaseWaitsWithoutSending) {
+  Cluster c(3);
+  TakeLease(c, "lena");
+  c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+  EXPECT_TRUE(c.wire.empty());
+  c.Tick(25);
+  EXPECT_EQ(c.Outcome(1), HandleOutcome{});
+  c.Tick(30);
+  EXPECT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+}
+
+// A region that restarts with acceptor records may have granted leases it forgot: for a lease
+// and its margin it accepts nobody's value.
+TEST(StrongNodeTest, RestartedAcceptorWaitsOutTheLeasesItMayHaveGranted) {
+  Cluster c(3);
+  TakeLease(c, "lena", /*drop_to=*/1);  // granted by regions 0 and 2
+  c.Crash(2);
+  // Region 0 still answers reads from its lease, but is cut off: regions 1 and 2 are a majority
+  // without it, and region 2 no longer knows of the lease it granted.
+  c.cut.insert(0);
+  c.Tick(1);
+  c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+  c.DeliverAll();
+  EXPECT_GT(c.nodes[2]->stats().lease_refusals, 0u);
+  for (int t = 0; t < 25; ++t) {
+    c.Tick(1);
+    ASSERT_EQ(c.Outcome(1), HandleOutcome{}) << "acknowledged under the lease, tick " << t;
+  }
+  c.Tick(30);
+  EXPECT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+}
+
+// Beyond the assumption of invariant 11: the holder's clock runs at half the rate of the others'
+// (they differ by far more than read_lease_margin_ms over a lease). The acceptors' leases end,
+// a release from region 1 is acknowledged, and the holder, whose clock says its lease still has
+// time, answers a read with the old owner: a stale read. This is what the assumption rules out.
+TEST(StrongNodeTest, BeyondTheClockRateAssumptionALeaseReadCanBeStale) {
+  Cluster c(3);
+  TakeLease(c, "lena");  // every clock at 10 ms; the lease's Accept left region 0 then
+  const uint64_t start_ms = c.now_ms;
+  c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+  for (int t = 0; t < 40 && c.Outcome(1) == HandleOutcome{}; ++t) {
+    c.now_ms += 10;
+    for (RegionId r = 0; r < 3; ++r) {
+      c.nodes[r]->AdvanceClock(r == 0 ? start_ms + (c.now_ms - start_ms) / 2 : c.now_ms);
+      StrongOutput out;
+      c.nodes[r]->Tick(&out);
+      c.Commit(r, out);
+    }
+    c.DeliverAll();
+  }
+  ASSERT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+  c.Request(0, 2, HandleOpKind::kRead, "lena");
+  EXPECT_TRUE(c.wire.empty());
+  ASSERT_EQ(c.Outcome(2), HandleOutcome::kValue);
+  EXPECT_EQ(c.replies[2].record.owner, "u1");  // stale: the release was acknowledged before
+}
+
+// The seeded bug of `meridian sim --self-check`: the holder keeps using an expired lease and
+// answers a read with the owner a release (acknowledged elsewhere) already removed.
+TEST(StrongNodeTest, ExpiredLeaseBugAnswersAStaleRead) {
+  for (bool bug : {false, true}) {
+    Cluster c(3, HandleMode::kConsensus,
+              [bug](StrongOptions& o) { o.bugs.read_on_expired_lease = bug; });
+    TakeLease(c, "lena");
+    c.Tick(35);
+    c.Request(1, 1, HandleOpKind::kRelease, "lena", "u1");
+    c.DeliverAll();
+    c.Tick(1);
+    ASSERT_EQ(c.Outcome(1), HandleOutcome::kReleased);
+    c.Request(0, 2, HandleOpKind::kRead, "lena");
+    c.DeliverAll();
+    EXPECT_EQ(c.Outcome(2), bug ? HandleOutcome::kValue : HandleOutcome::kNotFound) << bug;
+  }
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ struct SimFlags {
   std::string bug;               // replay with this seeded bug built in
   bool handles_classic = false;  // handles without round 1 and hand-offs (to compare)
   bool no_faults = false;        // the busy workload alone: no loss, partitions, crashes, ...
+  uint32_t read_lease_ms = StrongOptions{}.read_lease_ms;  // 0: every handle read is a round
+  int32_t lease_clock_drift_ppm = 0;  // not 0: monotonic clocks run +-this fast (beyond bound)
 };
 
 Topology ParseTopology(const std::string& name) {
@@ -41,6 +43,12 @@ SimOptions OptionsFor(const SimFlags& f, uint64_t seed) {
   SimOptions o = SimOptions::ForSeed(seed, f.regions, ParseTopology(f.topology));
   o.handle_mode = f.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   o.handles_classic = f.handles_classic;
+  o.read_lease_ms = f.read_lease_ms;
+  if (f.lease_clock_drift_ppm != 0) {
+    // Region r's clock runs fast, slow, or true in turn: rates that differ by up to twice this.
+    for (RegionId r = 0; r < o.regions; ++r)
+      o.steady_drift_ppm[r] = f.lease_clock_drift_ppm * (r % 3 == 0 ? 1 : r % 3 == 1 ? -1 : 0);
+  }
   if (f.no_faults) {
     o.loss = o.duplication = o.reply_loss = o.slow_syncs = 0.0;
     o.partitions = o.crashes = o.reconnects = o.disk_losses = o.restores = 0;
@@ -105,6 +113,7 @@ int RunMany(const SimFlags& f) {
       total.handle_latency_ms += r.handle_latency_ms;
       total.handle_fast_rounds += r.handle_fast_rounds;
       total.handle_slow_rounds += r.handle_slow_rounds;
+      total.handle_lease_reads += r.handle_lease_reads;
       total.process_crashes += r.process_crashes;
       total.power_losses += r.power_losses;
       total.storage_failures += r.storage_failures;
@@ -129,13 +138,13 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)total.conflicts, failures.size(), seconds, f.topology.c_str(), f.regions);
   std::printf(
       "  handles (%s): requests %llu, answered %llu (mean %.0f ms), unavailable %llu, unanswered "
-      "%llu, rounds 1-RTT %llu / 2-RTT %llu, inconclusive checks %llu\n",
+      "%llu, rounds 1-RTT %llu / 2-RTT %llu, lease reads %llu, inconclusive checks %llu\n",
       f.handles.c_str(), (unsigned long long)total.handle_requests,
       (unsigned long long)total.handle_answered,
       total.handle_answered ? double(total.handle_latency_ms) / double(total.handle_answered) : 0.0,
       (unsigned long long)total.handle_unavailable, (unsigned long long)total.handle_unanswered,
       (unsigned long long)total.handle_fast_rounds, (unsigned long long)total.handle_slow_rounds,
-      (unsigned long long)total.handle_inconclusive);
+      (unsigned long long)total.handle_lease_reads, (unsigned long long)total.handle_inconclusive);
   std::printf(
       "  region nodes: process crashes %llu, power losses %llu, storage failures %llu, "
       "periodic-acknowledged writes lost with the unsynced tail %llu, reads %llu (answered %llu)\n",
@@ -185,6 +194,12 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
   sim->add_flag("--trace", flags->trace, "With --seed: print the run's events");
   sim->add_flag("--handles-classic", flags->handles_classic,
                 "Handles without round 1 and hand-offs (two round trips, duels), to compare");
+  sim->add_option("--read-lease-ms", flags->read_lease_ms,
+                  "Handle read leases' length (StrongOptions::read_lease_ms); 0 turns them off");
+  sim->add_option("--lease-clock-drift-ppm", flags->lease_clock_drift_ppm,
+                  "Monotonic clocks run this much fast / slow / true (ppm), overriding the drawn "
+                  "drift: beyond 10000 the read leases' assumption is broken on purpose")
+      ->check(CLI::Range(0, 500000));
   sim->add_flag("--no-faults", flags->no_faults,
                 "No message loss, partitions, crashes or disk faults: the workload alone");
   std::vector<std::string> bug_ids;
