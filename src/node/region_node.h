@@ -61,9 +61,9 @@
 #include "base/status.h"
 #include "base/storage.h"
 #include "node/commands.h"
+#include "node/subject_vault.h"
 #include "replica/replica.h"
 #include "replica/residency.h"
-#include "node/subject_vault.h"
 #include "strong/strong_node.h"
 
 namespace meridian {
@@ -94,6 +94,7 @@ struct NodeBugs {
   bool residency_ignored = false;           // pinned keys are written to the group of every region
   // A state transfer of every region's group carries the pinned keys' states too.
   bool snapshot_includes_pinned = false;
+  bool subject_keys_unsent = false;  // keyrings never leave the region that made them
 };
 
 struct RegionNodeOptions {
@@ -298,7 +299,8 @@ class RegionNode {
   RegionMask SubjectRegions(std::string_view subject) const;
   // Seals a write of a subject's key; a new data key's record becomes a step of its own, and the
   // keyring goes to the subject's regions.
-  Status SealSubjectWrite(WriteCommand* command, NodeTime now, NodeOutput* out);
+  Status SealSubjectWrite(WriteCommand* command, const Replica& replica, NodeTime now,
+                          NodeOutput* out);
   // Opens a state for a reader's reply when `key` is a subject's.
   Status OpenForReader(const StateKey& key, std::optional<KeyState>* state) const;
   void HandleErase(RequestId id, const EraseCommand& command, NodeTime now, NodeOutput* out);

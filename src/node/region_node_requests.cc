@@ -16,11 +16,11 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
     out->replies.push_back({id, group.status()});
     return;
   }
-  if (Status sealed = SealSubjectWrite(&command, now, out); !sealed.ok()) {
+  Replica& replica = *MutableGroupReplica(*group);
+  if (Status sealed = SealSubjectWrite(&command, replica, now, out); !sealed.ok()) {
     out->replies.push_back({id, sealed});
     return;
   }
-  Replica& replica = *MutableGroupReplica(*group);
   const uint32_t regions = GroupSize(*group);
   if (command.level == WriteLevel::kMajority) command.replicas = regions / 2 + 1;
   if (command.level == WriteLevel::kAll) command.replicas = regions;

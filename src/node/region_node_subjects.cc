@@ -28,10 +28,20 @@ RegionMask RegionNode::SubjectRegions(std::string_view subject) const {
   return mask;
 }
 
-Status RegionNode::SealSubjectWrite(WriteCommand* command, NodeTime now, NodeOutput* out) {
+Status RegionNode::SealSubjectWrite(WriteCommand* command, const Replica& replica, NodeTime now,
+                                    NodeOutput* out) {
   if (!vault_.enabled()) return Status::Ok();
   const std::optional<std::string> subject = vault_.SubjectOf(command->write.target.key);
   if (!subject) return Status::Ok();
+  if (const auto* tags = std::get_if<TagsWrite>(&command->write.body);
+      tags != nullptr && !tags->remove.empty() && !vault_.erased(*subject)) {
+    const std::optional<KeyState> state = replica.Read(command->write.target).state;
+    if (state && !vault_.HoldsKeysOf(*subject, *state)) {
+      return Unavailable(
+          "an element of this key is sealed under a data key that has not reached this region "
+          "yet, so a remove could miss it; retry shortly (nothing was written)");
+    }
+  }
   RecordBatch records;
   bool created = false;
   if (Status sealed = vault_.SealWrite(*subject, &command->write, &records, &created);
@@ -165,6 +175,7 @@ void RegionNode::OnSubjectKeys(RegionId from, const pb::SubjectKeys& keys, NodeT
 
 void RegionNode::SendSubjectKeys(RegionId peer, const std::vector<std::string>& subjects,
                                  NodeTime now, NodeOutput* out) {
+  if (options_.bugs.subject_keys_unsent) return;  // seeded bug (self-check)
   const std::vector<std::string> all = subjects.empty() ? vault_.Subjects() : subjects;
   pb::PeerMessage message;
   auto flush = [&] {

@@ -178,6 +178,7 @@ Status SubjectVault::SealWrite(const std::string& subject, ClientWrite* write, R
   }
   const auto& [id, key] = *ring.keys.begin();  // the lowest id: every region picks the same one
   const StateKey& target = write->target;
+  write->body_sealed = true;
   if (auto* map = std::get_if<LwwMapOp>(&write->body)) {
     for (auto& [field, value] : map->fields)
       if (value) *value = Seal(id, key, Context(target, field), *value);
@@ -244,6 +245,20 @@ Result<KeyState> SubjectVault::OpenState(const std::string& subject, const State
     }
   }
   return DecodeState(encoded, key.data_class);
+}
+
+bool SubjectVault::HoldsKeysOf(const std::string& subject, const KeyState& state) const {
+  auto found = rings_.find(subject);
+  auto holds = [&](std::string_view value) {
+    if (!IsSealed(value)) return true;
+    const uint64_t id = *storage_keys::DecodeU64(value.substr(1, 8));
+    return found != rings_.end() && found->second.keys.contains(id);
+  };
+  if (const auto* set = std::get_if<OrSet>(&state)) {
+    for (const auto& [element, dots] : set->entries())
+      if (!holds(element)) return false;
+  }
+  return true;
 }
 
 bool SubjectVault::Erase(const std::string& subject, RecordBatch* records) {

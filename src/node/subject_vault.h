@@ -82,6 +82,10 @@ class SubjectVault {
   pb::SubjectKeyEntry Entry(const std::string& subject) const;
   // Every subject's keyring (for a peer that (re)connects).
   std::vector<std::string> Subjects() const;
+  // Whether every sealed value of `state` names a data key this region holds (a value's op can
+  // arrive before its key). A tag remove needs it: it must seal its element under every key
+  // the state's elements were sealed under.
+  bool HoldsKeysOf(const std::string& subject, const KeyState& state) const;
   // Merges a peer's entry (contract 4). Returns true when something changed here; `erased_now`
   // is set when this merge erased the subject. InvalidArgument for a malformed entry.
   Result<bool> Merge(const pb::SubjectKeyEntry& entry, RecordBatch* records, bool* erased_now);

@@ -168,6 +168,26 @@ TEST(SubjectsTest, KeysMadeOnBothSidesOfAPartitionBothOpenAndARemoveFindsEither)
             (std::vector<std::string>{"y", "z"}));
 }
 
+TEST(SubjectsTest, AValueWhoseKeyHasNotArrivedIsNeitherShownNorMissedByARemove) {
+  // us never sends its keyrings (the self-check's seeded bug): its ops reach eu without the key.
+  Trio t([](RegionNodeOptions& o) {
+    WithSubjects(o);
+    o.bugs.subject_keys_unsent = o.replica.self == kUs;
+  });
+  t.Settle();
+  ExpectOk(t.Command(kUs, Tags("user:gus:tags", {"x"})));
+  t.Settle();
+  EXPECT_EQ(CodeOf(t.Command(kEu, Read(DataClass::kTags, "user:gus:tags"))),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(CodeOf(t.Command(kEu, Tags("user:gus:tags", {}, {"x"}))), StatusCode::kUnavailable);
+  // An add needs no other key: eu seals under its own.
+  ExpectOk(t.Command(kEu, Tags("user:gus:tags", {"y"})));
+  t.Settle();
+  EXPECT_EQ(ElementsOf(t.Command(kUs, Read(DataClass::kTags, "user:gus:tags"))),
+            (std::vector<std::string>{"x", "y"}))
+      << "eu's key reached us, so us opens both";
+}
+
 TEST(SubjectsTest, APinnedSubjectsKeyringNeverLeavesItsRegions) {
   Trio t(WithPinnedSubjects);
   t.Settle();

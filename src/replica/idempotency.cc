@@ -154,7 +154,7 @@ Status CheckIdempotentRetry(const std::string& idempotency_key, const Idempotenc
     return FailedPrecondition(refused + "another class or key" + advice);
   }
   const uint64_t recorded = record.Winner().fingerprint;
-  if (recorded != 0 && recorded != RequestFingerprint(write)) {
+  if (recorded != 0 && !write.body_sealed && recorded != RequestFingerprint(write)) {
     return FailedPrecondition(refused + "a request with different parameters" + advice);
   }
   return Status::Ok();

@@ -58,6 +58,10 @@ struct ClientWrite {
   // Profile: fields to set/delete (and clear for blob mode); counter: signed delta; tags: adds
   // and removes; register: the new value; any class: KeyDelete.
   std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete> body;
+  // The body's values are sealed (a subject's key, src/node/subject_vault.h): regions seal one
+  // request differently (each under the keys it holds), so a retry's body is not compared with
+  // the original's, only its class and key (CheckIdempotentRetry). Local; never replicated.
+  bool body_sealed = false;
 };
 
 struct WriteReply {

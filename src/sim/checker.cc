@@ -188,6 +188,19 @@ void Checker::OnRestart(RegionId region, const VersionVector& recovered,
   tracked_[region] = recovered;  // what was persisted is what it has applied
 }
 
+std::optional<KeyState> Checker::Shown(const Replica& replica, const StateKey& key) {
+  std::optional<KeyState> state = replica.Read(key).state;
+  if (!open_) return state;
+  auto opened = open_(replica.self(), key, std::move(state));
+  if (!opened.ok()) {
+    Violation("region " + std::to_string(replica.self()) + " " +
+              std::string(DataClassName(key.data_class)) + " " + key.key +
+              " does not open for a reader at quiescence: " + opened.status().ToString());
+    return std::nullopt;
+  }
+  return std::move(opened).value();
+}
+
 void Checker::CheckQuiescent(const std::vector<const Replica*>& replicas,
                              const std::vector<LogicalWrite>& history) {
   CheckConverged(replicas);
@@ -281,7 +294,7 @@ void Checker::CheckTags(const Replica& replica, const std::vector<LogicalWrite>&
         if (!removed) expected.insert(e);
       }
     }
-    auto state = replica.Read({DataClass::kTags, key}).state;
+    auto state = Shown(replica, {DataClass::kTags, key});
     std::vector<std::string> actual =
         state ? std::get<OrSet>(*state).Elements() : std::vector<std::string>{};
     if (std::set<std::string>(actual.begin(), actual.end()) != expected) {
@@ -297,7 +310,7 @@ void Checker::CheckProfiles(const Replica& replica, const std::vector<LogicalWri
     ProfileReference reference(ops);
     const std::map<std::string, std::string> expected =
         reference.Visible([](const CreatedOp&) { return true; });
-    auto state = replica.Read({DataClass::kProfile, key}).state;
+    auto state = Shown(replica, {DataClass::kProfile, key});
     auto actual = state ? std::get<LwwMap>(*state).Visible() : std::map<std::string, std::string>{};
     if (actual != expected) {
       auto show = [](const std::map<std::string, std::string>& m) {
@@ -328,7 +341,7 @@ void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWr
       expected.insert(value);
       if (!latest || op->stamp > latest->first) latest.emplace(op->stamp, value);
     }
-    auto state = replica.Read({DataClass::kRegister, key}).state;
+    auto state = Shown(replica, {DataClass::kRegister, key});
     const MvRegister empty;
     const MvRegister& reg = state ? std::get<MvRegister>(*state) : empty;
     auto values = reg.Values();

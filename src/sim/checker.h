@@ -97,11 +97,19 @@ class Checker {
   uint64_t acked_lost_allowed() const { return acked_lost_allowed_; }
   void SetWalSync(WalSync mode) { wal_sync_ = mode; }
 
+  // How the quiescence checks see a key's state: opened for a reader (subjects' sealed values,
+  // src/node/subject_vault.h) by `open`, which returns an error when a value does not open.
+  using StateOpener = std::function<Result<std::optional<KeyState>>(
+      RegionId region, const StateKey& key, std::optional<KeyState> state)>;
+  void set_opener(StateOpener open) { open_ = std::move(open); }
+
   void Violation(std::string what);
   const std::vector<std::string>& violations() const { return violations_; }
 
  private:
   void CheckConverged(const std::vector<const Replica*>& replicas);
+  // The state of `key` a reader of `replica` would be shown (set_opener).
+  std::optional<KeyState> Shown(const Replica& replica, const StateKey& key);
   void CheckCounters(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckTags(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history);
@@ -119,6 +127,7 @@ class Checker {
   };
 
   RegionId regions_;
+  StateOpener open_;
   std::vector<Compensation> compensations_;
   std::set<uint64_t> lost_;                  // serials of created ops lost with a disk or a crash
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists

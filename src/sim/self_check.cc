@@ -49,6 +49,12 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.node_bugs.residency_ignored = true; }},
       {"snapshot-includes-pinned", "a state transfer of every region's group carries pinned keys",
        [](SimOptions& o) { o.node_bugs.snapshot_includes_pinned = true; }},
+      // Subjects: values sealed under a key no other region ever gets do not open there.
+      {"subject-keys-unsent", "a subject's data keys never leave the region that made them",
+       [](SimOptions& o) {
+         o.subject_patterns = {kSimSubjectPattern};
+         o.node_bugs.subject_keys_unsent = true;
+       }},
   };
 }
 

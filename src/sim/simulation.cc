@@ -31,6 +31,16 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       residency_(MakeResidency(options), options.regions, PinnedKeys(options)),
       regions_(options.regions) {
   checker_.SetWalSync(o_.wal_sync);
+  // The quiescence checks read as a client would: subjects' sealed values opened by the node.
+  checker_.set_opener([this](RegionId r, const StateKey& key,
+                             std::optional<KeyState> state) -> Result<std::optional<KeyState>> {
+    const SubjectVault& vault = regions_[r].node->vault();
+    const std::optional<std::string> subject = vault.SubjectOf(key.key);
+    if (!subject || !state) return state;
+    auto opened = vault.OpenState(*subject, key, *state);
+    if (!opened.ok()) return opened.status();
+    return std::optional<KeyState>(std::move(opened).value());
+  });
   for (RegionId r = 0; r < o_.regions; ++r) {
     // The cluster's birth (--initial-cluster-state new): no region starts out rejoining, as new
     // storage in a running cluster does (see DiskLossEvent). Restarts never pass it.
@@ -90,6 +100,21 @@ RegionNodeOptions Simulation::NodeFor(RegionId r) const {
   o.quorum_timeout_ms = kQuorumTimeoutMs;
   o.bugs = o_.node_bugs;
   o.residency = residency_.residency();
+  // Keyrings lost on the wire are repaired by the periodic full sync: often, in simulated time.
+  o.subject_sync_ms = 1000;
+  for (const std::string& pattern : o_.subject_patterns)
+    o.subject_patterns.push_back(ParseSubjectPattern(pattern).value());
+  // Deterministic "random" data keys: a SplitMix64 stream per seed, region and incarnation.
+  auto state = std::make_shared<uint64_t>(o_.seed * 0x9E3779B97F4A7C15ULL ^ (uint64_t{r} << 48) ^
+                                          regions_[r].incarnation);
+  o.random_bytes = [state](uint8_t* out, size_t size) {
+    for (size_t i = 0; i < size; ++i) {
+      uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      out[i] = static_cast<uint8_t>(z ^ (z >> 31));
+    }
+  };
   return o;
 }
 
