@@ -13,8 +13,8 @@ ExperimentResult Noop(const LabContext&) {
   return {};
 }
 
-const std::vector<ExperimentEntry> kBuilt = {{"a", &Noop, false}, {"b", &Noop, false},
-                                              {"c", &Noop, false}};
+const std::vector<ExperimentEntry> kBuilt = {
+    {"a", &Noop, false}, {"b", &Noop, false}, {"c", &Noop, false}};
 
 TEST(ResolveExperimentsTest, EmptyMeansAllInOrder) {
   auto chosen = ResolveExperiments({}, kBuilt);
@@ -50,9 +50,9 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[4].name, "sustain");
   EXPECT_STREQ(built[5].name, "ryw");
   EXPECT_STREQ(built[6].name, "partition");
-  EXPECT_STREQ(built[7].name, "rejoin");   // issue 20
-  EXPECT_STREQ(built[8].name, "restore");  // issue 15
-  EXPECT_STREQ(built[9].name, "kill");     // restarts its victim
+  EXPECT_STREQ(built[7].name, "rejoin");      // issue 20
+  EXPECT_STREQ(built[8].name, "restore");     // issue 15
+  EXPECT_STREQ(built[9].name, "kill");        // restarts its victim
   EXPECT_STREQ(built[10].name, "residency");  // issue 14: on a cluster with residency rules
   for (size_t i = 0; i < built.size(); ++i)
     EXPECT_EQ(built[i].needs_residency, i == 10) << built[i].name;
@@ -89,8 +89,8 @@ TEST(PlanClustersTest, TheResidencyConfigIsLookedUpBesideTheRunsConfig) {
 
 // The committed config the residency experiment uses has the rule it needs.
 TEST(PlanClustersTest, CommittedResidencyConfigPinsGdprToEuAndEu2) {
-  auto config = LoadClusterConfig(std::string(MERIDIAN_SOURCE_DIR) + "/deploy/" +
-                                  kResidencyConfigName);
+  auto config =
+      LoadClusterConfig(std::string(MERIDIAN_SOURCE_DIR) + "/deploy/" + kResidencyConfigName);
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->residency.size(), 1u);
   EXPECT_EQ(config->residency[0].prefix, "gdpr:");

@@ -48,7 +48,7 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
     case pb::PeerMessage::kSnapshotAck:
       HandleSnapshotAck(from, message.snapshot_ack(), physical_ms, out);
       break;
-    case pb::PeerMessage::kStrong:  // the node hands these to the strong module, never here
+    case pb::PeerMessage::kStrong:       // the node hands these to the strong module, never here
     case pb::PeerMessage::kSubjectKeys:  // and these to its subject vault
     case pb::PeerMessage::BODY_NOT_SET:
       Refuse(PeerRefusal::kEnvelope);

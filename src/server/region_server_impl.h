@@ -31,9 +31,9 @@
 #include "server/region_metrics.h"
 #include "server/region_server.h"
 #include "server/resp_server.h"
+#include "server/vault_store.h"
 #include "server/wal_syncer.h"
 #include "store/rocksdb_storage.h"
-#include "server/vault_store.h"
 
 namespace meridian {
 
@@ -83,7 +83,7 @@ struct RegionServer::Impl {
   RequestId next_request = 1;
   RecordBatch pass_records;  // the records of steps (written, last], for the end-of-pass write
   bool flush_posted = false;
-  bool vault_purge = false;  // a subject was erased: rewrite the vault after the next write
+  bool vault_purge = false;     // a subject was erased: rewrite the vault after the next write
   std::vector<bool> link_seen;  // the link state the node was last told of, per region
   RegionHealth reported_health = RegionHealth::kCatchingUp;  // for the log
   SteadyTime last_sync_request = started;
