@@ -9,6 +9,7 @@
 
 #include "base/assert.h"
 #include "replica/key_state.h"
+#include "replica/peer_input.h"
 #include "replica/storage_keys.h"
 
 namespace meridian {
@@ -19,6 +20,7 @@ constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 static_assert(kSealOverheadBytes == 1 + 8 + kNonceBytes + kTagBytes);
 static_assert(kDataKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kSealOverheadBytes <= kPeerSealMarginBytes, "peers must take a sealed value");
 
 std::string RingPrefix(std::string_view subject) {
   std::string out(kVaultPrefix);

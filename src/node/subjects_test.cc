@@ -234,6 +234,19 @@ TEST(SubjectsTest, KeyringsFromOutsideTheSubjectsRegionsOrMalformedAreRefused) {
   EXPECT_EQ(t.nodes_[kEu]->stats().subjects_erased, 1u);
 }
 
+TEST(SubjectsTest, ValuesAndTagsAtTheApisLimitsStillReplicateOnceSealed) {
+  Trio t(WithSubjects);
+  t.Settle();
+  const std::string element(512, 'e');            // the API's longest tag element
+  const std::string value(size_t{1} << 20, 'v');  // and longest value
+  ExpectOk(t.Command(kUs, Tags("user:hal:tags", {element})));
+  ExpectOk(t.Command(kUs, SetField("user:hal:profile", "f", value)));
+  t.Settle();
+  EXPECT_EQ(ElementsOf(t.Command(kEu, Read(DataClass::kTags, "user:hal:tags"))),
+            std::vector<std::string>{element});
+  EXPECT_EQ(FieldOf(t.Command(kEu, Read(DataClass::kProfile, "user:hal:profile")), "f"), value);
+}
+
 TEST(SubjectsTest, PatternsAndSubjectIdsAreValidated) {
   EXPECT_FALSE(ParseSubjectPattern("user:").ok());
   EXPECT_FALSE(ParseSubjectPattern("{subject}:x").ok());

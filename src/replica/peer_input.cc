@@ -66,8 +66,11 @@ Status CheckOpBounds(const Op& op) {
       }
     }
   } else if (const auto* tags = std::get_if<std::vector<OrSetOp>>(&op.body)) {
-    for (const auto& t : *tags)
-      MERIDIAN_RETURN_IF_ERROR(CheckName(t.element, "tag"));
+    for (const auto& t : *tags) {
+      if (t.element.size() > kPeerTagBytesMax) {
+        return InvalidArgument("tag is longer than the API allows");
+      }
+    }
   } else if (const auto* mv = std::get_if<MvOp>(&op.body)) {
     if (mv->value.size() > kPeerValueBytesMax) {
       return InvalidArgument("register value is larger than the API allows");

@@ -44,7 +44,11 @@ namespace meridian {
 // do not exceed these): no correct peer sends more, since every op began as a client write.
 inline constexpr size_t kPeerKeyBytesMax = 512;
 inline constexpr size_t kPeerIdempotencyKeyBytesMax = 128;
-inline constexpr size_t kPeerValueBytesMax = size_t{1} << 20;
+// Values and tag elements of a subject's key arrive sealed (src/node/subject_vault.h), longer
+// than the client wrote them by at most this much.
+inline constexpr size_t kPeerSealMarginBytes = 64;
+inline constexpr size_t kPeerValueBytesMax = (size_t{1} << 20) + kPeerSealMarginBytes;
+inline constexpr size_t kPeerTagBytesMax = kPeerKeyBytesMax + kPeerSealMarginBytes;
 
 // Why a peer's message (or one op of a batch) was refused. Names are metric label values.
 enum class PeerRefusal : uint8_t {
