@@ -98,7 +98,7 @@ class Trio {
     std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> batch;
     batch.swap(network_);
     for (auto& [from, to, m] : batch) {
-      if (cut_.contains(from) || cut_.contains(to)) continue;
+      if (cut_.contains(from) || cut_.contains(to) || (drop_ && drop_(m))) continue;
       if (to == kUs) seen_by_us_ += m.SerializeAsString();
       NodeOutput out;
       nodes_[to]->OnPeerMessage(from, m, now(), &out);
@@ -142,6 +142,7 @@ class Trio {
   }
 
   std::function<void(RegionNodeOptions&)> configure_;
+  std::function<bool(const pb::PeerMessage&)> drop_;  // messages the network loses
   std::set<RegionId> cut_;
   Residency residency_;
   std::vector<std::unique_ptr<MemoryStorage>> disks_;

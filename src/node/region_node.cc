@@ -137,7 +137,8 @@ RegionNode::RegionNode(RegionNodeOptions options, std::unique_ptr<Replica> repli
       replica_(std::move(replica)),
       pinned_(std::move(pinned)),
       strong_(std::move(strong)),
-      vault_(options_.subject_patterns, options_.random_bytes),
+      vault_(options_.subject_patterns, options_.random_bytes,
+             options_.bugs.erasure_keeps_key_records),
       links_up_(options_.replica.region_count, false),
       links_verified_(options_.replica.region_count, false) {
   durable_applied_ = SlotApplied();  // everything recovered is on disk
@@ -249,6 +250,10 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   if (from >= options_.replica.region_count) {  // the transport's word, yet not a region of ours
     ++peer_messages_refused_;
     return;
+  }
+  if (message.has_keyrings()) {           // before the body: its sealed values' keys (contract 7)
+    std::vector<std::string> unanswered;  // the periodic keyring sync answers; a batch does not
+    MergeKeyrings(from, message.keyrings(), kKeyringsPerMessage, out, &unanswered);
   }
   if (message.has_subject_keys()) {
     if (message.group() != 0) {
@@ -401,6 +406,7 @@ void RegionNode::Absorb(size_t group, Output step, NodeOutput* out) {
     if (group == 0 && message.has_snapshot() && options_.bugs.snapshot_includes_pinned) {
       AddPinnedStates(message.mutable_snapshot());  // seeded bug (self-check)
     }
+    AttachKeyrings(GlobalId(group, to), &message);
     HoldMessage(GlobalId(group, to), std::move(message), out);
   }
 }

@@ -43,7 +43,9 @@
 //  7. Subjects (src/node/subject_vault.h): values of a subject's keys are sealed under the
 //     subject's data key before the replica sees them and opened only for a reader's reply; the
 //     keyring goes to the regions that may hold the subject's keys (on every change, and whole
-//     to a peer whose link comes up or every subject_sync_ms). An erasure destroys the keys
+//     to a peer whose link comes up or every subject_sync_ms), and rides along with every
+//     replication message carrying a subject's sealed value (ops, repairs, snapshot chunks), so
+//     a region gets a key no later than a value sealed under it. An erasure destroys the keys
 //     here and there, and deletes the subject's keys; reads and writes then answer Gone.
 #pragma once
 
@@ -94,7 +96,8 @@ struct NodeBugs {
   bool residency_ignored = false;           // pinned keys are written to the group of every region
   // A state transfer of every region's group carries the pinned keys' states too.
   bool snapshot_includes_pinned = false;
-  bool subject_keys_unsent = false;  // keyrings never leave the region that made them
+  bool subject_keys_unsent = false;        // keyrings never leave the region that made them
+  bool erasure_keeps_key_records = false;  // an erasure forgets the keys, its disk keeps them
 };
 
 struct RegionNodeOptions {
@@ -305,6 +308,17 @@ class RegionNode {
   Status OpenForReader(const StateKey& key, std::optional<KeyState>* state) const;
   void HandleErase(RequestId id, const EraseCommand& command, NodeTime now, NodeOutput* out);
   void OnSubjectKeys(RegionId from, const pb::SubjectKeys& keys, NodeTime now, NodeOutput* out);
+  // Merges a peer's keyring entries (at most `max_entries`), refusing and counting those the
+  // sender or this region may not hold; `answer` gets the subjects this region knows more of.
+  void MergeKeyrings(RegionId from, const pb::SubjectKeys& keys, size_t max_entries,
+                     NodeOutput* out, std::vector<std::string>* answer);
+  // Adds to a replication message bound for `peer` the keyrings of the subjects whose keys its
+  // body carries (PeerMessage.keyrings).
+  void AttachKeyrings(RegionId peer, pb::PeerMessage* message) const;
+  // Keyrings riding along with a replication message: one per subject its body carries, so at
+  // most its keys (a snapshot chunk holds snapshot_chunk_keys, 1024 by default). A body naming
+  // more subjects than this leaves the rest to the keyring messages.
+  static constexpr size_t kKeyringsPerMessage = 4096;
   // Sends the keyring entries of `subjects` that `peer` may hold (all when empty).
   void SendSubjectKeys(RegionId peer, const std::vector<std::string>& subjects, NodeTime now,
                        NodeOutput* out);

@@ -2,11 +2,13 @@
 // opened on the way out; keyrings travel to the regions that may hold the subject's keys; an
 // erasure destroys the keys everywhere and deletes what the subject's keys hold here.
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 
 #include "node/region_node.h"
 #include "replica/residency.h"
+#include "replica/storage_keys.h"
 
 namespace meridian {
 namespace {
@@ -137,12 +139,18 @@ void RegionNode::HandleErase(RequestId id, const EraseCommand& command, NodeTime
 
 void RegionNode::OnSubjectKeys(RegionId from, const pb::SubjectKeys& keys, NodeTime now,
                                NodeOutput* out) {
-  if (!vault_.enabled() || keys.entries_size() > static_cast<int>(kSubjectsPerMessage)) {
+  std::vector<std::string> answer;
+  MergeKeyrings(from, keys, kSubjectsPerMessage, out, &answer);
+  if (!answer.empty()) SendSubjectKeys(from, answer, now, out);
+}
+
+void RegionNode::MergeKeyrings(RegionId from, const pb::SubjectKeys& keys, size_t max_entries,
+                               NodeOutput* out, std::vector<std::string>* answer) {
+  if (!vault_.enabled() || keys.entries_size() > static_cast<int>(max_entries)) {
     ++subject_keys_refused_;
     return;
   }
   RecordBatch records;
-  std::vector<std::string> answer;  // subjects this region knows more of than the sender
   for (const pb::SubjectKeyEntry& entry : keys.entries()) {
     if (!CheckSubjectId(entry.subject()).ok()) {
       ++subject_keys_refused_;
@@ -166,11 +174,42 @@ void RegionNode::OnSubjectKeys(RegionId from, const pb::SubjectKeys& keys, NodeT
     }
     const pb::SubjectKeyEntry mine = vault_.Entry(entry.subject());
     if (mine.erased() != entry.erased() || mine.keys_size() != entry.keys_size()) {
-      answer.push_back(entry.subject());
+      answer->push_back(entry.subject());
     }
   }
-  TakeRecords(records, out);
-  if (!answer.empty()) SendSubjectKeys(from, answer, now, out);
+  TakeRecords(records, out);  // a step before the body's: the keys are durable first
+}
+
+void RegionNode::AttachKeyrings(RegionId peer, pb::PeerMessage* message) const {
+  if (!vault_.enabled() || options_.bugs.subject_keys_unsent) return;
+  std::set<std::string> subjects;
+  auto note = [&](std::string_view key) {
+    if (std::optional<std::string> subject = vault_.SubjectOf(key)) {
+      subjects.insert(std::move(*subject));
+    }
+  };
+  auto note_states = [&](const auto& entries) {
+    for (const pb::KeyStateEntry& entry : entries) {
+      if (auto key = storage_keys::ParseState(entry.storage_key()); key.ok()) note(key->key);
+    }
+  };
+  if (message->has_ops()) {
+    for (const pb::Op& op : message->ops().ops())
+      note(op.key());
+  } else if (message->has_repair()) {
+    note_states(message->repair().entries());
+  } else if (message->has_snapshot()) {
+    note_states(message->snapshot().entries());
+  }
+  // A quorum read's reply names no key: the asker answers Unavailable until the keyring message
+  // brings the key (region_node_requests.cc).
+  for (const std::string& subject : subjects) {
+    if (message->keyrings().entries_size() == static_cast<int>(kKeyringsPerMessage)) break;
+    if (!Residency::Holds(SubjectRegions(subject), peer)) continue;
+    pb::SubjectKeyEntry entry = vault_.Entry(subject);
+    if (entry.keys_size() == 0 && !entry.erased()) continue;  // nothing sealed yet
+    *message->mutable_keyrings()->add_entries() = std::move(entry);
+  }
 }
 
 void RegionNode::SendSubjectKeys(RegionId peer, const std::vector<std::string>& subjects,

@@ -47,8 +47,11 @@ bool IsSealed(std::string_view value) {
 
 }  // namespace
 
-SubjectVault::SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes random)
-    : patterns_(std::move(patterns)), random_(std::move(random)) {
+SubjectVault::SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes random,
+                           bool keep_erased_key_records)
+    : patterns_(std::move(patterns)),
+      random_(std::move(random)),
+      keep_erased_key_records_(keep_erased_key_records) {
   MERIDIAN_ASSERT(patterns_.empty() || random_);
   MERIDIAN_ASSERT(sodium_init() >= 0);
 }
@@ -275,7 +278,7 @@ bool SubjectVault::Erase(const std::string& subject, RecordBatch* records) {
   // Every "v" <subject> NUL <id>: from the smallest id to the first key past the subject's.
   std::string end = prefix;
   end.back() = '\x01';
-  records->DeleteRange(prefix + std::string(1, '\0'), end);
+  if (!keep_erased_key_records_) records->DeleteRange(prefix + std::string(1, '\0'), end);
   records->Put(prefix, "erased");
   return true;
 }

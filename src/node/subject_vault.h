@@ -51,7 +51,10 @@ using RandomBytes = std::function<void(uint8_t* out, size_t size)>;
 class SubjectVault {
  public:
   SubjectVault() = default;
-  SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes random);
+  // `keep_erased_key_records`: a seeded bug (RegionNode's NodeBugs), the disk keeps an erased
+  // subject's key records.
+  SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes random,
+               bool keep_erased_key_records = false);
 
   bool enabled() const { return !patterns_.empty(); }
   const std::vector<SubjectPattern>& patterns() const { return patterns_; }
@@ -102,6 +105,7 @@ class SubjectVault {
 
   std::vector<SubjectPattern> patterns_;
   RandomBytes random_;
+  bool keep_erased_key_records_ = false;
   std::map<std::string, Keyring, std::less<>> rings_;
 };
 

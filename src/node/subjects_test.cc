@@ -168,6 +168,30 @@ TEST(SubjectsTest, KeysMadeOnBothSidesOfAPartitionBothOpenAndARemoveFindsEither)
             (std::vector<std::string>{"y", "z"}));
 }
 
+TEST(SubjectsTest, KeysRideAlongWithTheValuesSealedUnderThem) {
+  // Every keyring message is lost: the ops carry the keys of the values they hold.
+  Trio t(WithSubjects);
+  t.drop_ = [](const pb::PeerMessage& m) { return m.has_subject_keys(); };
+  t.Settle();
+  ExpectOk(t.Command(kUs, SetField("user:hal:profile", "email", "hal@example.com")));
+  ExpectOk(t.Command(kUs, Tags("user:hal:tags", {"x"})));
+  t.Settle();
+  for (RegionId r : {kEu, kEu2}) {
+    EXPECT_EQ(FieldOf(t.Command(r, Read(DataClass::kProfile, "user:hal:profile")), "email"),
+              "hal@example.com");
+    EXPECT_EQ(ElementsOf(t.Command(r, Read(DataClass::kTags, "user:hal:tags"))),
+              std::vector<std::string>{"x"});
+  }
+  // An erasure rides along with its deletes too.
+  ExpectOk(t.Command(kEu, EraseCommand{"hal"}));
+  t.Settle();
+  for (RegionId r : {kUs, kEu, kEu2}) {
+    EXPECT_EQ(CodeOf(t.Command(r, Read(DataClass::kProfile, "user:hal:profile"))),
+              StatusCode::kGone);
+    EXPECT_EQ(VaultRecords(t, r), 0u);
+  }
+}
+
 TEST(SubjectsTest, AValueWhoseKeyHasNotArrivedIsNeitherShownNorMissedByARemove) {
   // us never sends its keyrings (the self-check's seeded bug): its ops reach eu without the key.
   Trio t([](RegionNodeOptions& o) {

@@ -77,12 +77,12 @@ class ProfileReference {
 }  // namespace
 
 // The created ops of every logical write to keys of class `c`, grouped by key; ops lost with a
-// disk are left out.
+// disk, and keys of erased subjects, are left out.
 std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>>
 Checker::OpsByKey(const std::vector<LogicalWrite>& history, DataClass c) const {
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> out;
   for (const auto& w : history) {
-    if (w.write.target.data_class != c) continue;
+    if (w.write.target.data_class != c || (erased_ && erased_(w.write.target.key))) continue;
     for (const auto& op : w.created) {
       if (lost_.count(op.serial) == 0) out[w.write.target.key].push_back({&w, &op});
     }

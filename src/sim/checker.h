@@ -39,6 +39,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,11 @@ class Checker {
   using StateOpener = std::function<Result<std::optional<KeyState>>(
       RegionId region, const StateKey& key, std::optional<KeyState> state)>;
   void set_opener(StateOpener open) { open_ = std::move(open); }
+  // Whether `key`'s subject has been asked to be erased: the reference models (invariants 4-6)
+  // leave it out, as the erasure's deletes are no client's and the writes racing it are lost by
+  // design; the simulation judges erasures itself (simulation_erasures.cc). Deletes move no
+  // counter total, so invariants 7-9 still hold for its counters.
+  void set_erased(std::function<bool(std::string_view key)> erased) { erased_ = std::move(erased); }
 
   void Violation(std::string what);
   const std::vector<std::string>& violations() const { return violations_; }
@@ -128,6 +134,7 @@ class Checker {
 
   RegionId regions_;
   StateOpener open_;
+  std::function<bool(std::string_view key)> erased_;
   std::vector<Compensation> compensations_;
   std::set<uint64_t> lost_;                  // serials of created ops lost with a disk or a crash
   std::vector<VersionVector> tracked_;       // ops each region applied, per the Output lists

@@ -49,12 +49,12 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.node_bugs.residency_ignored = true; }},
       {"snapshot-includes-pinned", "a state transfer of every region's group carries pinned keys",
        [](SimOptions& o) { o.node_bugs.snapshot_includes_pinned = true; }},
-      // Subjects: values sealed under a key no other region ever gets do not open there.
+      // Subjects: values sealed under a key no other region ever gets do not open there; an
+      // erasure must leave no data key on any disk (simulation_erasures.cc, E3).
       {"subject-keys-unsent", "a subject's data keys never leave the region that made them",
-       [](SimOptions& o) {
-         o.subject_patterns = {kSimSubjectPattern};
-         o.node_bugs.subject_keys_unsent = true;
-       }},
+       [](SimOptions& o) { o.node_bugs.subject_keys_unsent = true; }},
+      {"erasure-keeps-key-records", "an erasure forgets the subject's keys but its disk keeps them",
+       [](SimOptions& o) { o.node_bugs.erasure_keeps_key_records = true; }},
   };
 }
 

@@ -58,6 +58,10 @@ SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topolog
     o.pinned_writes = 40;
     o.pinned_reads = 20;
   }
+  // Subjects draw nothing either: every unpinned workload key is a subject's (sealed values,
+  // keyrings on the wire, opened for the checks).
+  o.subject_patterns = {kSimSubjectPattern};
+  o.erasures = 1;
   return o;
 }
 

@@ -93,9 +93,12 @@ struct SimOptions {
 
   // Subjects (docs/residency.md, erasure): key patterns whose values the nodes seal under
   // per-subject data keys. kSimSubjectPattern makes every unpinned workload key a subject's, so
-  // the quiescence checks compare opened values with the reference models. Off by default
-  // until the open bug docs/residency.md names (a key lost with its only holder) is fixed.
+  // the quiescence checks compare opened values with the reference models.
   std::vector<std::string> subject_patterns;
+  // Erasures of subjects (DELETE /subjects/{id}) during the workload, each at a drawn region and
+  // time (and sometimes a second, concurrent one of the same subject elsewhere), drawn from a
+  // generator of their own. Needs subject_patterns.
+  uint32_t erasures = 0;
 
   ReplicaBugs bugs;
   StrongBugs strong_bugs;

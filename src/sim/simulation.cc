@@ -15,6 +15,16 @@ Residency MakeResidency(const SimOptions& o) {
   return std::move(residency).value();
 }
 
+std::vector<SubjectPattern> ParsePatterns(const std::vector<std::string>& texts) {
+  std::vector<SubjectPattern> patterns;
+  for (const std::string& text : texts) {
+    auto pattern = ParseSubjectPattern(text);
+    MERIDIAN_ASSERT_MSG(pattern.ok(), "the simulator's subject patterns are invalid");
+    patterns.push_back(std::move(pattern).value());
+  }
+  return patterns;
+}
+
 }  // namespace
 
 Simulation::Simulation(const SimOptions& options, std::ostream* trace)
@@ -27,10 +37,15 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       shell_random_(options.seed ^ 0x5e11'5e11ULL),
       reads_random_(options.seed ^ 0x4ead'4eadULL),
       pinned_random_(options.seed ^ 0x9d9e'0000'9d9eULL),
+      erase_random_(options.seed ^ 0xe7a5'e000'0e7aULL),
+      // Only to tell which subject a key belongs to: it never makes a key.
+      subjects_(ParsePatterns(options.subject_patterns),
+                [](uint8_t*, size_t) { MERIDIAN_ASSERT_MSG(false, "the simulator made a key"); }),
       checker_(options.regions),
       residency_(MakeResidency(options), options.regions, PinnedKeys(options)),
       regions_(options.regions) {
   checker_.SetWalSync(o_.wal_sync);
+  checker_.set_erased([this](std::string_view key) { return ErasureAsked(key); });
   // The quiescence checks read as a client would: subjects' sealed values opened by the node.
   checker_.set_opener([this](RegionId r, const StateKey& key,
                              std::optional<KeyState> state) -> Result<std::optional<KeyState>> {
@@ -64,6 +79,7 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       SetLink(a, b, true);
   }
   PlanPinnedWork();  // last: every earlier event keeps its place in the queue
+  PlanErasures();
   result_.seed = o_.seed;
   result_.writes = history_.size();
 }
@@ -102,8 +118,7 @@ RegionNodeOptions Simulation::NodeFor(RegionId r) const {
   o.residency = residency_.residency();
   // Keyrings lost on the wire are repaired by the periodic full sync: often, in simulated time.
   o.subject_sync_ms = 1000;
-  for (const std::string& pattern : o_.subject_patterns)
-    o.subject_patterns.push_back(ParseSubjectPattern(pattern).value());
+  o.subject_patterns = subjects_.patterns();
   // Deterministic "random" data keys: a SplitMix64 stream per seed, region and incarnation.
   auto state = std::make_shared<uint64_t>(o_.seed * 0x9E3779B97F4A7C15ULL ^ (uint64_t{r} << 48) ^
                                           regions_[r].incarnation);
@@ -473,7 +488,7 @@ bool Simulation::Quiescent() const {
       nodes.push_back(region.node.get());
     if (residency_.GroupDifference(nodes)) return false;
   }
-  return true;
+  return ErasuresSettled();
 }
 
 SimResult Simulation::Run() {
@@ -549,6 +564,7 @@ SimResult Simulation::Run() {
   for (const auto& v : residency_.violations())
     result_.violations.push_back(v);
   checker_.CheckQuiescent(replicas, writes);
+  CheckErasures();
   CheckNothingWaits();  // after every region's group: a bug there is named by its own check first
   for (const Replica* r : replicas) {
     if (r->rejoining()) {

@@ -64,6 +64,11 @@ struct SimResult {
   uint64_t pinned_group_messages = 0;  // ... of them, of pinned groups
   uint64_t residency_records = 0;      // stored records scanned (disks and backups)
   uint64_t handle_lease_reads = 0;     // reads answered locally under a read lease
+  // Subjects (SimOptions::erasures).
+  uint64_t erasures = 0;                 // erasure requests sent (retries included)
+  uint64_t erasures_acknowledged = 0;    // ... answered done
+  uint64_t erasures_lost_with_disk = 0;  // acknowledged, lost with the only disk holding them
+  uint64_t gone = 0;                     // writes and reads answered Gone (an erased subject)
   std::vector<std::string> violations;
 };
 

@@ -73,6 +73,7 @@ void Simulation::Handle(const ClientTimeoutEvent& e) {
   if (it == requests_.end()) return;  // answered
   const Request request = it->second;
   requests_.erase(it);  // a reply after this finds no one waiting
+  if (request.kind == Request::Kind::kErase) return RetryErasure(request.index);
   LogicalWrite& w = history_[request.index].write;
   Trace("write " + std::to_string(w.id) + ": no reply from " + std::to_string(request.region));
   // It may or may not have been applied: only a write with a key may be retried safely.
@@ -97,6 +98,8 @@ void Simulation::OnReply(RegionId r, NodeReply reply) {
       return OnWriteReply(request, reply);
     case Request::Kind::kRead:
       return OnReadReply(request, reply);
+    case Request::Kind::kErase:
+      return OnEraseReply(request, reply);
     case Request::Kind::kHandle:
       if (const auto* answer = std::get_if<HandleReply>(&reply.result)) {
         return OnHandleAnswer(request.index, answer->outcome, answer->record.owner,
@@ -153,6 +156,10 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
       if (w.attempts < kClientMaxAttempts) Schedule(now_ + 1, ClientEvent{w.id});
     }
     return;
+  }
+  if (JudgeGone(request.region, w.write.target, reply, "a write")) {
+    Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": Gone");
+    return;  // refused at once, for good: the subject was erased
   }
   if (const auto* status = std::get_if<Status>(&reply.result)) {
     Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": " +
@@ -286,6 +293,7 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
     }
     return;
   }
+  if (JudgeGone(request.region, read.key, reply, std::string("a ") + kind + " read")) return;
   const auto* result = std::get_if<ReadResult>(&reply.result);
   if (result == nullptr) return;  // timed out or refused: allowed
   ++result_.reads_answered;

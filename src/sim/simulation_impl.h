@@ -100,10 +100,14 @@ struct StorageFaultEvent {
 struct ArmWriteCrashEvent {
   RegionId region;
 };
+// A client asks for erasure `erasure` (an index into erasures_), or asks again.
+struct EraseEvent {
+  uint64_t erasure;
+};
 using Event = std::variant<TickEvent, DeliverEvent, ClientEvent, ClientTimeoutEvent, ReadEvent,
                            CrashEvent, RestartEvent, PartitionEvent, HealEvent, ReconnectEvent,
                            HandleClientEvent, BackupEvent, DiskLossEvent, WriteEvent, SyncDoneEvent,
-                           StorageFaultEvent, ArmWriteCrashEvent>;
+                           StorageFaultEvent, ArmWriteCrashEvent, EraseEvent>;
 
 struct Scheduled {
   uint64_t at_ms;
@@ -145,8 +149,8 @@ struct Region {
 
 // A client request the simulation sent to a region's node and has not had answered.
 struct Request {
-  enum class Kind : uint8_t { kWrite, kRead, kHandle } kind;
-  uint64_t index;  // write id, read id or handle op id
+  enum class Kind : uint8_t { kWrite, kRead, kHandle, kErase } kind;
+  uint64_t index;  // write id, read id, handle op id or erasure
   RegionId region;
   uint64_t sent_ms;
   bool orphaned = false;  // its region crashed: it will never be answered
@@ -166,6 +170,19 @@ struct SimRead {
   // Quorum reads: per origin, the ops a majority of regions had synced when it was asked.
   VersionVector majority_synced;
   std::optional<uint64_t> answered_ms;
+};
+
+// A client's erasure of a subject (DELETE /subjects/{id}); tried at the next region when refused
+// or unanswered, like a write with an idempotency key (an erasure is idempotent).
+struct SimErasure {
+  std::string subject;
+  RegionId home = 0;
+  uint64_t at_ms = 0;
+  uint32_t attempts = 0;
+  bool acknowledged = false;
+  // Acknowledged, then lost with the disk of the only region that held it (allowed, like a w=1
+  // write's op: the erasure's reply promises it durable there, not yet elsewhere).
+  bool lost_with_disk = false;
 };
 
 constexpr uint32_t kClientRetryMs = 300;  // a client gives up on a region after this
@@ -258,6 +275,25 @@ class Simulation {
   }
   bool Quiescent() const;
 
+  // --- erasures (simulation_erasures.cc) ---
+  void PlanErasures();
+  void Handle(const EraseEvent& e);
+  void OnEraseReply(const Request& request, const NodeReply& reply);
+  void RetryErasure(uint64_t erasure);
+  // Whether a client asked to erase the subject `key` belongs to: from then on its reference
+  // models no longer hold (Checker::set_erased), and it answers Gone once the erasure arrives.
+  bool ErasureAsked(std::string_view key) const;
+  // A reply of Gone for `key` at region r is right only where the subject is erased (false:
+  // the reply is not Gone).
+  bool JudgeGone(RegionId r, const StateKey& key, const NodeReply& reply, const std::string& what);
+  // Region r's disk is lost: the acknowledged erasures no other region holds go with it.
+  void NoteErasuresLostWithDisk(RegionId r);
+  // Every region agrees on which subjects are erased (part of Quiescent()).
+  bool ErasuresSettled() const;
+  // After the run: an acknowledged erasure holds everywhere; an erased subject's keys answer
+  // Gone in every region, and no disk keeps a data key of it.
+  void CheckErasures();
+
   // --- simulation_shell.cc ---
   // Runs one event of region r's node and does what its output asks.
   template <typename Fn>
@@ -317,6 +353,10 @@ class Simulation {
   // Pinned keys: their workload, reads, and network fates (messages of pinned groups), so that
   // turning residency on left every other draw of a seed as it was.
   Random pinned_random_;
+  Random erase_random_;    // erasures: their subjects, regions and times
+  SubjectVault subjects_;  // the nodes' subject patterns: which subject a key belongs to
+  std::vector<SimErasure> erasures_;
+  std::set<std::string> erasures_asked_;  // subjects
   Checker checker_;
   ResidencyChecker residency_;
   std::vector<Region> regions_;

@@ -223,6 +223,7 @@ void Simulation::Handle(const DiskLossEvent& e) {
   }
   Trace(std::string(e.restore && region.backup ? "restore " : "disk loss ") +
         std::to_string(e.region));
+  NoteErasuresLostWithDisk(e.region);
   // A second loss before it rejoined: what the first one lost is still to be accounted for.
   region.own_ops_had =
       std::max(region.own_ops_had.value_or(0), region.node->replica().applied().Get(e.region));

@@ -31,6 +31,7 @@ struct SimFlags {
   bool no_faults = false;        // the busy workload alone: no loss, partitions, crashes, ...
   uint32_t read_lease_ms = StrongOptions{}.read_lease_ms;  // 0: every handle read is a round
   int32_t lease_clock_drift_ppm = 0;  // not 0: monotonic clocks run +-this fast (beyond bound)
+  bool no_subjects = false;           // values stay unsealed (no subject patterns)
 };
 
 Topology ParseTopology(const std::string& name) {
@@ -49,12 +50,24 @@ SimOptions OptionsFor(const SimFlags& f, uint64_t seed) {
     for (RegionId r = 0; r < o.regions; ++r)
       o.steady_drift_ppm[r] = f.lease_clock_drift_ppm * (r % 3 == 0 ? 1 : r % 3 == 1 ? -1 : 0);
   }
+  if (f.no_subjects) {
+    o.subject_patterns.clear();
+    o.erasures = 0;
+  }
   if (f.no_faults) {
     o.loss = o.duplication = o.reply_loss = o.slow_syncs = 0.0;
     o.partitions = o.crashes = o.reconnects = o.disk_losses = o.restores = 0;
     o.write_crashes = o.write_failures = o.sync_failures = 0;
   }
   return o;
+}
+
+void PrintSubjects(const SimResult& r) {
+  std::printf(
+      "  subjects: erasures %llu (acknowledged %llu, lost with the only disk holding them %llu), "
+      "writes and reads answered Gone %llu\n",
+      (unsigned long long)r.erasures, (unsigned long long)r.erasures_acknowledged,
+      (unsigned long long)r.erasures_lost_with_disk, (unsigned long long)r.gone);
 }
 
 int ReplayOne(const SimFlags& f) {
@@ -84,6 +97,7 @@ int ReplayOne(const SimFlags& f) {
       (unsigned long long)r.power_losses, (unsigned long long)r.storage_failures,
       (unsigned long long)r.acked_lost_allowed, (unsigned long long)r.reads,
       (unsigned long long)r.reads_answered);
+  PrintSubjects(r);
   for (const auto& v : r.violations)
     std::printf("  violation: %s\n", v.c_str());
   return r.violations.empty() ? 0 : 1;
@@ -120,6 +134,10 @@ int RunMany(const SimFlags& f) {
       total.acked_lost_allowed += r.acked_lost_allowed;
       total.reads += r.reads;
       total.reads_answered += r.reads_answered;
+      total.erasures += r.erasures;
+      total.erasures_acknowledged += r.erasures_acknowledged;
+      total.erasures_lost_with_disk += r.erasures_lost_with_disk;
+      total.gone += r.gone;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };
@@ -151,6 +169,7 @@ int RunMany(const SimFlags& f) {
       (unsigned long long)total.process_crashes, (unsigned long long)total.power_losses,
       (unsigned long long)total.storage_failures, (unsigned long long)total.acked_lost_allowed,
       (unsigned long long)total.reads, (unsigned long long)total.reads_answered);
+  PrintSubjects(total);
   for (const auto& [seed, violation] : failures) {
     std::printf("  seed %llu: %s  (replay: meridian sim --seed %llu --handles %s --trace)\n",
                 (unsigned long long)seed, violation.c_str(), (unsigned long long)seed,
@@ -202,6 +221,8 @@ void AddSimCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0, 500000));
   sim->add_flag("--no-faults", flags->no_faults,
                 "No message loss, partitions, crashes or disk faults: the workload alone");
+  sim->add_flag("--no-subjects", flags->no_subjects,
+                "Leave values unsealed: no subject patterns, no keyrings, no erasures");
   std::vector<std::string> bug_ids;
   for (const SeededBug& bug : KnownBugs())
     bug_ids.push_back(bug.id);
