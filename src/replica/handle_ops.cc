@@ -133,7 +133,11 @@ void Replica::HandleAck(RegionId from, const pb::Ack& ack, uint64_t physical_ms,
   auto covered = [&](const Dot& d) { return link.acked.Covers(d); };
   link.unacked.erase(std::remove_if(link.unacked.begin(), link.unacked.end(), covered),
                      link.unacked.end());
-  stability_.OnReport(from, *applied, applied_);
+  // A peer that lost its storage reports a vector below ops of its own that still exist (held
+  // by a third region, or waiting in a causal buffer): its own entry no longer bounds the ops it
+  // made before it saw a tombstone, which stability needs (stability.h). Heard again once it
+  // rejoined.
+  if (!ack.rejoining()) stability_.OnReport(from, *applied, applied_);
   for (const auto& known : ack.known()) {
     auto vv = Decode(known.applied());
     if (!vv.ok() || known.region() >= options_.region_count ||
@@ -193,6 +197,7 @@ void Replica::OnPeerIncarnationChanged(RegionId peer, uint64_t incarnation, Outp
   }
   link.transfer.reset();
   link.transfer_retry_tick = 0;
+  link.finished_inbound.reset();
   if (inbound_ && inbound_->from == peer) inbound_.reset();
   // Ops of its old incarnation that no region applied are gone with its disk: the new
   // incarnation will reuse their sequence numbers for other writes (invariant 8).

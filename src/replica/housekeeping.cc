@@ -58,6 +58,9 @@ void Replica::Tick(uint64_t physical_ms, Output* out) {
 }
 
 void Replica::CollectGarbage(Output* out) {
+  // While rejoining, our own vector (our report to ourselves) is below ops of ours that exist
+  // elsewhere: see HandleAck.
+  if (rejoining_) return;
   const VersionVector& stable = stability_.stable();
   size_t visited = 0;
   for (auto it = garbage_keys_.begin();

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 
+#include "clock/clock_codec.h"
 #include "replica/replica.h"
 #include "store/memory_storage.h"
 
@@ -275,6 +276,41 @@ TEST(RejoinTest, NoTransferBeginsToAPeerWhoseLinkIsDown) {
   }
 }
 
+// The receiver merged a whole transfer, its last acknowledgement was lost, and a late duplicate
+// of the first chunk arrived: taken for the start of a new transfer, it made the receiver answer
+// "only chunk 0" to every resend of the last chunk, so the sender resent it forever and sent no
+// op again (the simulator found it). A duplicate of a finished transfer is answered "all applied".
+TEST(RejoinTest, ALateDuplicateOfAFinishedTransfersFirstChunkDoesNotStallTheSender) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 10;
+  o.snapshot_chunk_keys = 10;
+  Cluster c(2, o);
+  c.CutOff(1, 50, [&] {
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+  });
+  std::optional<pb::PeerMessage> first_chunk;
+  bool last_sent = false;
+  for (int tick = 0; tick < 3000 && !last_sent; ++tick) {
+    for (const auto& m : c.in_flight()) {
+      if (!m.m.has_snapshot()) continue;
+      if (m.m.snapshot().index() == 0 && !first_chunk) first_chunk = m.m;
+      last_sent = last_sent || m.m.snapshot().last();
+    }
+    if (!last_sent) {
+      c.DeliverAll();
+      c.Tick();
+    }
+  }
+  ASSERT_TRUE(first_chunk && last_sent);
+  c.DeliverAll();  // the receiver merges the last chunk and acknowledges it...
+  std::erase_if(c.in_flight(), [](const auto& m) { return m.m.has_snapshot_ack(); });  // lost
+  c.in_flight().push_back({0, 1, *first_chunk});  // ... and a duplicate of chunk 0 arrives
+  ASSERT_TRUE(c.Write(0, Incr("late", 1)).ok());
+  EXPECT_TRUE(c.RunUntil([&] { return Converged(c, 2) && CounterValue(c.at(1), "late") == 1; }));
+  EXPECT_EQ(c.at(1).stats().snapshots_applied, 1u);
+}
+
 TEST(RejoinTest, TransferResumesFromTheLastAcknowledgedChunkAfterAReconnect) {
   ReplicaOptions o;
   o.oplog_retention_ops = 10;
@@ -360,6 +396,52 @@ TEST(RejoinTest, MalformedChunksAreCountedAndChangeNothing) {
   EXPECT_EQ(r.stats().malformed_messages, 1u);
   EXPECT_EQ(r.key_count(), 0u);
   EXPECT_TRUE(r.applied().IsZero());
+}
+
+}  // namespace
+}  // namespace meridian
+
+namespace meridian {
+namespace {
+
+pb::PeerMessage AckFrom(RegionId from, uint64_t incarnation, const VersionVector& applied,
+                        bool rejoining) {
+  pb::PeerMessage m;
+  m.set_from(from);
+  m.set_incarnation(incarnation);
+  Encode(applied, m.mutable_ack()->mutable_applied());
+  m.mutable_ack()->set_rejoining(rejoining);
+  return m;
+}
+
+TEST(RejoinTest, ARejoiningPeersAcksDoNotMakeTombstonesStable) {
+  // A region that lost its disk reports a vector below ops of its own that may still exist
+  // elsewhere (a causal buffer): a tombstone collected on its word could let one of them, older
+  // and concurrent, resurrect a deleted field. The simulator found it.
+  ReplicaOptions o;
+  o.self = 0;
+  o.region_count = 3;
+  Replica r0(o);
+  Output out;
+  const StateKey key{DataClass::kProfile, "p"};
+  ASSERT_TRUE(r0.OnClientWrite({key, "", LwwMapOp{false, {{"email", "a"}}}}, 1'000'000, &out).ok());
+  ASSERT_TRUE(
+      r0.OnClientWrite({key, "", LwwMapOp{false, {{"email", std::nullopt}}}}, 1'000'001, &out)
+          .ok());
+  const VersionVector all = r0.applied();
+  auto tick = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      Output step;
+      r0.Tick(1'000'100 + i, &step);
+    }
+  };
+  r0.OnMessage(1, AckFrom(1, 11, all, /*rejoining=*/true), 1'000'010, &out);
+  r0.OnMessage(2, AckFrom(2, 12, all, /*rejoining=*/false), 1'000'010, &out);
+  tick(50);
+  EXPECT_EQ(r0.stats().garbage_collected, 0u) << "collected on a rejoining peer's word";
+  r0.OnMessage(1, AckFrom(1, 11, all, /*rejoining=*/false), 1'000'200, &out);
+  tick(50);
+  EXPECT_EQ(r0.stats().garbage_collected, 1u) << "once it rejoined, the tombstone is stable";
 }
 
 }  // namespace

@@ -232,6 +232,11 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
     return;
   }
   const uint64_t id = chunk.transfer_id();
+  if (const auto& finished = peers_.at(from).finished_inbound; finished && finished->first == id) {
+    // A late duplicate of a transfer we merged whole: its sender may still wait for the last
+    // acknowledgement (lost on the way).
+    return SendSnapshotAck(from, id, finished->second, false, physical_ms, out);
+  }
   if (inbound_ && inbound_->from != from) {
     if (tick_ - inbound_->last_chunk_tick < options_.inbound_idle_ticks) {
       ++stats_.snapshot_declined;
@@ -272,6 +277,7 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
   if (!chunk.last()) return;
   InboundTransfer done = std::move(in);
   inbound_.reset();
+  peers_.at(from).finished_inbound = {id, chunk.index()};
   FinishInbound(done, *Decode(chunk.applied()), physical_ms, out);
   SendAck(from, physical_ms, out);
 }

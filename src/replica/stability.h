@@ -7,7 +7,11 @@
 // applied j's ops up to R[j], none of them can still arrive. So a report R from j becomes
 // *effective* only when our own applied[j] >= R[j]; the stable vector is the entry-wise minimum of
 // every region's effective report (our own is our applied vector). Reports may reach us directly
-// or as gossip through a neighbour; the rule is the same.
+// or as gossip through a neighbour; the rule is the same. A region that lost its storage is not
+// heard until it has rejoined (Replica::HandleAck): until then its own entry may be below ops it
+// made earlier that still exist, so its report proves nothing about them (the simulator found a
+// field resurrected that way: a clear mark collected while an older concurrent write of the
+// rejoining region still waited in a peer's causal buffer).
 //
 // Invariants:
 //  1. stable() never goes backwards and is always dominated by our applied vector.
