@@ -35,4 +35,27 @@ Status CheckSubjectId(std::string_view subject) {
   return Status::Ok();
 }
 
+std::optional<std::string> SubjectOfKey(const std::vector<SubjectPattern>& patterns,
+                                        std::string_view key) {
+  for (const SubjectPattern& pattern : patterns) {
+    if (!key.starts_with(pattern.prefix)) continue;
+    std::string_view rest = key.substr(pattern.prefix.size());
+    if (!pattern.suffix.empty()) {
+      const size_t end = rest.find(pattern.suffix);
+      if (end == std::string_view::npos) continue;
+      rest = rest.substr(0, end);
+    }
+    if (CheckSubjectId(rest).ok()) return std::string(rest);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> SubjectKeyPrefixes(const std::vector<SubjectPattern>& patterns,
+                                            std::string_view subject) {
+  std::vector<std::string> out;
+  for (const SubjectPattern& pattern : patterns)
+    out.push_back(pattern.prefix + std::string(subject) + pattern.suffix);
+  return out;
+}
+
 }  // namespace meridian

@@ -2,8 +2,10 @@
 // "user:{subject}:" (src/node/subject_vault.h; the config's `subjects:` section). Pure strings.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -22,5 +24,11 @@ Result<SubjectPattern> ParseSubjectPattern(std::string_view text);
 std::string FormatSubjectPattern(const SubjectPattern& pattern);
 // A subject id: non-empty, at most kSubjectBytesMax bytes, no NUL.
 Status CheckSubjectId(std::string_view subject);
+// The subject `key` belongs to under the first pattern that names one, or nullopt.
+std::optional<std::string> SubjectOfKey(const std::vector<SubjectPattern>& patterns,
+                                        std::string_view key);
+// The start of the subject's keys under each pattern ("user:alice:"), for residency lookups.
+std::vector<std::string> SubjectKeyPrefixes(const std::vector<SubjectPattern>& patterns,
+                                            std::string_view subject);
 
 }  // namespace meridian

@@ -20,14 +20,7 @@ constexpr size_t kSubjectsPerMessage = 512;
 }  // namespace
 
 RegionMask RegionNode::SubjectRegions(std::string_view subject) const {
-  RegionMask mask = 0;
-  for (const std::string& prefix : vault_.KeyPrefixes(subject)) {
-    for (DataClass data_class : kAllDataClasses) {
-      const size_t group = options_.residency.GroupOf(StateKey{data_class, prefix});
-      mask |= options_.residency.groups()[group].mask;
-    }
-  }
-  return mask;
+  return options_.residency.SubjectRegions(vault_.patterns(), subject);
 }
 
 Status RegionNode::SealSubjectWrite(WriteCommand* command, const Replica& replica, NodeTime now,

@@ -57,24 +57,11 @@ SubjectVault::SubjectVault(std::vector<SubjectPattern> patterns, RandomBytes ran
 }
 
 std::optional<std::string> SubjectVault::SubjectOf(std::string_view key) const {
-  for (const SubjectPattern& pattern : patterns_) {
-    if (!key.starts_with(pattern.prefix)) continue;
-    std::string_view rest = key.substr(pattern.prefix.size());
-    if (!pattern.suffix.empty()) {
-      const size_t end = rest.find(pattern.suffix);
-      if (end == std::string_view::npos) continue;
-      rest = rest.substr(0, end);
-    }
-    if (CheckSubjectId(rest).ok()) return std::string(rest);
-  }
-  return std::nullopt;
+  return SubjectOfKey(patterns_, key);
 }
 
 std::vector<std::string> SubjectVault::KeyPrefixes(std::string_view subject) const {
-  std::vector<std::string> out;
-  for (const SubjectPattern& pattern : patterns_)
-    out.push_back(pattern.prefix + std::string(subject) + pattern.suffix);
-  return out;
+  return SubjectKeyPrefixes(patterns_, subject);
 }
 
 Status SubjectVault::Load(const Storage& storage) {

@@ -128,4 +128,14 @@ std::string MaskNames(RegionMask mask, const std::vector<std::string>& region_na
   return out;
 }
 
+RegionMask Residency::SubjectRegions(const std::vector<SubjectPattern>& patterns,
+                                     std::string_view subject) const {
+  RegionMask mask = 0;
+  for (const std::string& prefix : SubjectKeyPrefixes(patterns, subject)) {
+    for (DataClass data_class : kAllDataClasses)
+      mask |= groups_[GroupOf(StateKey{data_class, prefix})].mask;
+  }
+  return mask;
+}
+
 }  // namespace meridian

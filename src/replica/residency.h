@@ -27,6 +27,7 @@
 
 #include "base/ids.h"
 #include "base/status.h"
+#include "base/subject_pattern.h"
 #include "replica/types.h"
 
 namespace meridian {
@@ -64,6 +65,11 @@ class Residency {
   RegionId slot_count() const { return slot_count_; }
   // The group and region of `slot`. REQUIRES: slot < slot_count().
   std::pair<size_t, RegionId> SlotOwner(RegionId slot) const;
+  // The regions that may hold a key of `subject` (docs/residency.md, erasure): the union of the
+  // sets of its keys' prefixes under `patterns`, in every class. Where its keyring goes, and
+  // where its erasure is served.
+  RegionMask SubjectRegions(const std::vector<SubjectPattern>& patterns,
+                            std::string_view subject) const;
 
  private:
   std::vector<ResidencyRule> rules_;

@@ -110,8 +110,13 @@ void Router::Impl::BarRegionsOutsideResidency(const HttpRequest& request, Forwar
   const StateKey* key = nullptr;
   if (const auto* write = std::get_if<WriteCommand>(&command)) key = &write->write.target;
   if (const auto* read = std::get_if<ReadCommand>(&command)) key = &read->key;
-  if (key == nullptr || residency.RuleFor(*key) == nullptr) return;
-  const RegionMask allowed = residency.groups()[residency.GroupOf(*key)].mask;
+  RegionMask allowed = 0;
+  if (const auto* erase = std::get_if<EraseCommand>(&command)) {
+    allowed = residency.SubjectRegions(topology.subject_patterns, erase->subject);
+  } else if (key != nullptr && residency.RuleFor(*key) != nullptr) {
+    allowed = residency.groups()[residency.GroupOf(*key)].mask;
+  }
+  if (allowed == 0) return;
   for (RegionId r = 0; r < region_count(); ++r) {
     if (!Residency::Holds(allowed, r)) call.barred.push_back(r);
   }

@@ -12,6 +12,13 @@ Result<RouterTopology> RouterTopologyFromConfig(const ClusterConfig& config) {
   auto residency = ResidencyFromConfig(config);
   if (!residency.ok()) return residency.status();
   topology.residency = std::move(residency).value();
+  if (config.subjects) {
+    for (const std::string& pattern : config.subjects->patterns) {
+      auto parsed = ParseSubjectPattern(pattern);
+      if (!parsed.ok()) return parsed.status();
+      topology.subject_patterns.push_back(std::move(parsed).value());
+    }
+  }
   topology.dial.assign(count, std::vector<std::string>(count));
   topology.link_rtt_ms.assign(count, std::vector<int64_t>(count, 0));
   const bool resp = std::all_of(config.regions.begin(), config.regions.end(),

@@ -36,6 +36,9 @@ struct RouterTopology {
   // Which regions may hold a key (src/replica/residency.h): a request for a pinned key goes only
   // to the nearest healthy region of its set, never elsewhere (docs/residency.md).
   Residency residency;
+  // The config's subject patterns: `DELETE /subjects/{id}` goes only to the subject's regions
+  // (Residency::SubjectRegions), as the regions outside them answer 421.
+  std::vector<SubjectPattern> subject_patterns;
 };
 
 // Dials through ClientDialAddress, so a client in `location` sees its continent's RTTs.

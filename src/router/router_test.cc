@@ -63,7 +63,8 @@ class RouterTest : public ::testing::Test {
 
   // Every location dials every region directly, except the paths listed in `cut`.
   void StartRouter(std::vector<std::pair<RegionId, RegionId>> cut = {},
-                   RouterOptions options = TestRouterOptions()) {
+                   RouterOptions options = TestRouterOptions(),
+                   const std::function<void(RouterTopology&)>& adjust = nullptr) {
     RouterTopology topology;
     topology.region_names = {"us", "eu", "ap"};
     topology.dial.assign(3, {});
@@ -79,6 +80,7 @@ class RouterTest : public ::testing::Test {
         topology.dial[location][region] = refused;
       }
     }
+    if (adjust) adjust(topology);
     router_ = std::make_unique<Router>(std::move(topology), std::move(options));
     Status started = router_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
@@ -165,6 +167,23 @@ TEST_F(RouterTest, NearestHealthyRegionServes) {
 // X-Request-Id: generated when the client sends none (or one that is not plain), passed on
 // when it is plain; the region sees it and the client gets it back; with slow_request_ms 0 the
 // router logs every request as one JSON line naming it.
+TEST_F(RouterTest, PinnedKeysAndTheirSubjectsErasuresGoOnlyToTheirRegions) {
+  StartRouter({}, TestRouterOptions(), [](RouterTopology& topology) {
+    topology.residency = Residency::Make({{"gdpr:", std::nullopt, {kEu, kAp}}}, 3).value();
+    topology.subject_patterns = {ParseSubjectPattern("gdpr:{subject}:").value()};
+  });
+  ASSERT_TRUE(WaitForAllHealthyInOrder());
+  auto served_by = [](const HttpResponse& response) {
+    return nlohmann::json::parse(response.body, nullptr, false).value("served_by", "?");
+  };
+  EXPECT_EQ(served_by(Send("PUT", "/register/plain", {}, R"({"value":"x"})")), "us");
+  EXPECT_EQ(served_by(Send("PUT", "/register/gdpr:bob:name", {}, R"({"value":"x"})")), "eu");
+  EXPECT_EQ(served_by(Send("DELETE", "/subjects/bob")), "eu");
+  for (const auto& seen : regions_[kUs]->seen()) {
+    EXPECT_EQ(seen.target.find("bob"), std::string::npos) << seen.method << " " << seen.target;
+  }
+}
+
 TEST_F(RouterTest, RequestIdsArePassedOnReturnedAndLoggedWhenSlow) {
   std::ostringstream log;
   auto previous = spdlog::default_logger();
