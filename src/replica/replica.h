@@ -254,10 +254,12 @@ class Replica {
     std::optional<VersionVector> first_heard;
     std::optional<OutboundTransfer> transfer;
     uint64_t transfer_retry_tick = 0;  // no new transfer before this tick (after a decline)
-    // The last transfer we took from this peer's incarnation (id, last chunk index): a late
-    // duplicate of one of its chunks is answered "all applied" rather than taken for the start
-    // of a new transfer, which would leave the sender resending its last chunk forever.
-    std::optional<std::pair<uint64_t, uint32_t>> finished_inbound;
+    // The last transfer we took from this peer's incarnation (id, base vector): a late duplicate
+    // of one of its chunks is answered "applied" rather than taken for the start of a new
+    // transfer, which would leave the sender resending its last chunk forever. Matched by base
+    // too: a sender that lost its unsynced tail may hand out an id again, for another base (for
+    // the same base, possibly cut into other chunks, every chunk is in what we merged).
+    std::optional<std::pair<uint64_t, VersionVector>> finished_inbound;
   };
   static constexpr size_t kRetiredIncarnations = 8;  // a few restarts' worth of stragglers
 

@@ -232,10 +232,18 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
     return;
   }
   const uint64_t id = chunk.transfer_id();
-  if (const auto& finished = peers_.at(from).finished_inbound; finished && finished->first == id) {
-    // A late duplicate of a transfer we merged whole: its sender may still wait for the last
-    // acknowledgement (lost on the way).
-    return SendSnapshotAck(from, id, finished->second, false, physical_ms, out);
+  if (const auto& finished = peers_.at(from).finished_inbound;
+      finished && finished->first == id && finished->second == *Decode(chunk.applied())) {
+    // A chunk of a transfer we merged whole: its sender may still wait for an acknowledgement
+    // lost on the way. Everything up to this chunk is in what we merged.
+    return SendSnapshotAck(from, id, chunk.index(), false, physical_ms, out);
+  }
+  if ((inbound_ && inbound_->from == from && id < inbound_->transfer_id) ||
+      (peers_.at(from).finished_inbound && id < peers_.at(from).finished_inbound->first)) {
+    // A straggler of an older transfer of this sender (its ids only grow, m:xferid): taking its
+    // first chunk for a new transfer would drop the newer one we are in the middle of, and
+    // leave its sender resending chunks we then call a gap forever.
+    return;
   }
   if (inbound_ && inbound_->from != from) {
     if (tick_ - inbound_->last_chunk_tick < options_.inbound_idle_ticks) {
@@ -277,7 +285,7 @@ void Replica::HandleSnapshotChunk(RegionId from, const pb::SnapshotChunk& chunk,
   if (!chunk.last()) return;
   InboundTransfer done = std::move(in);
   inbound_.reset();
-  peers_.at(from).finished_inbound = {id, chunk.index()};
+  peers_.at(from).finished_inbound = {id, *Decode(chunk.applied())};
   FinishInbound(done, *Decode(chunk.applied()), physical_ms, out);
   SendAck(from, physical_ms, out);
 }
