@@ -311,6 +311,34 @@ TEST(RejoinTest, ALateDuplicateOfAFinishedTransfersFirstChunkDoesNotStallTheSend
   EXPECT_EQ(c.at(1).stats().snapshots_applied, 1u);
 }
 
+// A straggler of an older transfer's first chunk arrives in the middle of a newer transfer from
+// the same sender: taken for a new transfer, it dropped the newer one, and the receiver answered
+// every later chunk as a gap while the sender waited past what it had already been acknowledged.
+TEST(RejoinTest, AStragglerOfAnOlderTransferDoesNotReplaceTheNewerOne) {
+  ReplicaOptions o;
+  o.oplog_retention_ops = 10;
+  o.snapshot_chunk_keys = 10;
+  Cluster c(2, o);
+  c.CutOff(1, 50, [&] {
+    for (int i = 0; i < 200; ++i)
+      ASSERT_TRUE(c.Write(0, Incr("k" + std::to_string(i), 1)).ok());
+  });
+  std::optional<pb::PeerMessage> old_first_chunk;
+  ASSERT_TRUE(c.RunUntil([&] {
+    for (const auto& m : c.in_flight()) {
+      if (m.m.has_snapshot() && m.m.snapshot().index() == 0) old_first_chunk = m.m;
+    }
+    return old_first_chunk.has_value();
+  }));
+  c.Wipe(1, 2);  // its new incarnation gets a new transfer
+  ASSERT_TRUE(c.RunUntil([&] {
+    auto in = c.at(1).catch_up().inbound;
+    return in && in->transfer_id > old_first_chunk->snapshot().transfer_id() && in->keys_done >= 30;
+  }));
+  c.in_flight().push_back({0, 1, *old_first_chunk});
+  EXPECT_TRUE(c.RunUntil([&] { return Converged(c, 2) && CounterValue(c.at(1), "k199") == 1; }));
+}
+
 TEST(RejoinTest, TransferResumesFromTheLastAcknowledgedChunkAfterAReconnect) {
   ReplicaOptions o;
   o.oplog_retention_ops = 10;
