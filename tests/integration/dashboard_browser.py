@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 PANELS = ["panel-health", "panel-latency", "panel-lag", "panel-conflicts", "panel-handles",
-          "panel-router", "panel-clock"]
+          "panel-router", "panel-clock", "panel-wan"]
 
 
 def request(address, method, path, body=None, headers=None):
