@@ -29,9 +29,9 @@ TEST(DemoArgvTest, SlowRequestThresholdReachesRegionsAndRouter) {
     EXPECT_EQ(ValueOf(argv, "--wal-sync"), "periodic");
     EXPECT_EQ(Argv(argv.end() - 2, argv.end()), (Argv{"--extra", "x"})) << "region_args last";
   }
-  EXPECT_EQ(RouterArgv(options, "/bin/meridian", "/d/cluster.yaml"),
-            (Argv{"/bin/meridian", "router", "--config", "/d/cluster.yaml", "--slow-request-ms",
-                  "250"}));
+  EXPECT_EQ(
+      RouterArgv(options, "/bin/meridian", "/d/cluster.yaml"),
+      (Argv{"/bin/meridian", "router", "--config", "/d/cluster.yaml", "--slow-request-ms", "250"}));
 }
 
 TEST(DemoArgvTest, ZeroAndMinusOneArePassedAsGiven) {
