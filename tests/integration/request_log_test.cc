@@ -4,8 +4,8 @@
 // admin routes, on the client and the admin listener, carry the id back too.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -68,28 +68,30 @@ TEST(RegionRequestLogTest, RefusalsAndAdminNotFoundCarryTheRequestId) {
   };
   const std::string reader = "Bearer " + cluster.reader_key();
   std::vector<Case> cases;
-  cases.push_back({"unknown key", cluster.Call(0, "GET", "/profile/ids", "",
-                                               {{"Authorization", "Bearer nope"},
-                                                {"X-Request-Id", "trace-401"}}),
+  cases.push_back({"unknown key",
+                   cluster.Call(0, "GET", "/profile/ids", "",
+                                {{"Authorization", "Bearer nope"}, {"X-Request-Id", "trace-401"}}),
                    401});
-  cases.push_back({"reader writes", cluster.Call(0, "PUT", "/profile/ids", R"({"name":"x"})",
-                                                 {{"Authorization", reader},
-                                                  {"X-Request-Id", "trace-403"}}),
+  cases.push_back({"reader writes",
+                   cluster.Call(0, "PUT", "/profile/ids", R"({"name":"x"})",
+                                {{"Authorization", reader}, {"X-Request-Id", "trace-403"}}),
                    403});
   cases.push_back({"admin route on the client listener",
                    cluster.Call(0, "POST", "/admin/skew", "", {{"X-Request-Id", "trace-404"}}),
                    404});
-  cases.push_back({"unknown admin route",
-                   cluster.AdminCall(0, "GET", "/admin/nothing", {{"X-Request-Id", "trace-admin-404"}}),
-                   404});
-  cases.push_back({"admin listener, reader key",
-                   cluster.AdminCall(0, "POST", "/admin/skew", {{"Authorization", reader},
-                                      {"X-Request-Id", "trace-admin-403"}}),
-                   403});
-  cases.push_back({"admin listener, unknown key",
-                   cluster.AdminCall(0, "POST", "/admin/skew", {{"Authorization", "Bearer nope"},
-                                      {"X-Request-Id", "trace-admin-401"}}),
-                   401});
+  cases.push_back(
+      {"unknown admin route",
+       cluster.AdminCall(0, "GET", "/admin/nothing", {{"X-Request-Id", "trace-admin-404"}}), 404});
+  cases.push_back(
+      {"admin listener, reader key",
+       cluster.AdminCall(0, "POST", "/admin/skew",
+                         {{"Authorization", reader}, {"X-Request-Id", "trace-admin-403"}}),
+       403});
+  cases.push_back(
+      {"admin listener, unknown key",
+       cluster.AdminCall(0, "POST", "/admin/skew",
+                         {{"Authorization", "Bearer nope"}, {"X-Request-Id", "trace-admin-401"}}),
+       401});
   for (const Case& c : cases) {
     ASSERT_TRUE(c.response.ok()) << c.what;
     EXPECT_EQ(c.response->status, c.status) << c.what << ": " << c.response->body;
@@ -98,7 +100,8 @@ TEST(RegionRequestLogTest, RefusalsAndAdminNotFoundCarryTheRequestId) {
     EXPECT_EQ(std::count_if(c.response->headers.begin(), c.response->headers.end(),
                             [](const auto& field) {
                               std::string name = field.first;
-                              for (char& ch : name) ch = static_cast<char>(std::tolower(ch));
+                              for (char& ch : name)
+                                ch = static_cast<char>(std::tolower(ch));
                               return name == "x-request-id";
                             }),
               1)
