@@ -12,8 +12,9 @@ TEST(DashboardTest, ServesTheEmbeddedFilesAndNothingElse) {
   ASSERT_TRUE(page.has_value());
   EXPECT_EQ(page->content_type, "text/html; charset=utf-8");
   // Every panel the browser test checks is in the page, and the page loads the script.
-  for (const char* id : {"panel-health", "panel-latency", "panel-lag", "panel-conflicts",
-                         "panel-handles", "panel-router", "panel-clock", "/dashboard/app.js"}) {
+  for (const char* id :
+       {"panel-health", "panel-latency", "panel-lag", "panel-conflicts", "panel-handles",
+        "panel-router", "panel-clock", "panel-wan", "/dashboard/app.js"}) {
     EXPECT_NE(page->body.find(id), std::string::npos) << id;
   }
   ASSERT_TRUE(Asset("/dashboard/").has_value());

@@ -18,10 +18,12 @@
 
 #include "server/http_auth.h"
 #include "server/region_server_impl.h"
+#include "server/request_log.h"
 
 namespace meridian {
 
 void RegionServer::Impl::HandleAdminListener(HttpRequest request, HttpResponder respond) {
+  respond = WithRequestId(request, std::move(respond));  // on refusals and 404s too
   if (loading.load()) return respond(LoadingResponse(request));
   if (keys) {
     auto authenticated = AuthenticateHttp(*keys, request);

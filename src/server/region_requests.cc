@@ -77,6 +77,9 @@ HttpResponse RegionServer::Impl::LoadingResponse(const HttpRequest& request) con
 }
 
 void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
+  // Every answer below, refusals and 404s included, carries the caller's X-Request-Id back (the
+  // router's, when it forwarded it).
+  respond = WithRequestId(request, std::move(respond));
   if (loading.load()) return respond(LoadingResponse(request));
   const SteadyTime start = std::chrono::steady_clock::now();
   // Contract 9: nothing that changes a region's clock, data files or membership is reachable
@@ -98,10 +101,9 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
     }
     caller = std::get<const auth::KeyEntry*>(authenticated);
   }
-  // Wraps the responder so every answer is counted and timed under its route's labels, carries
-  // the caller's X-Request-Id back (the router's, when it forwarded it) and is logged when slow.
-  std::string request_id(request.Header("x-request-id"));
-  if (!IsValidRequestId(request_id)) request_id.clear();  // never logged nor echoed as is
+  // Wraps the responder so every answer is counted and timed under its route's labels and is
+  // logged when slow, with the caller's X-Request-Id when it is valid (never logged as is).
+  const std::string request_id = RequestIdOf(request);
   auto timed = [this, start, method = MethodLabel(request.method), request_id,
                 target = request.target](HttpResponder inner, const std::string& data_class,
                                          const std::string& op) {
@@ -112,8 +114,6 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
       latency->Observe(seconds);
       metrics.requests.WithLabels({method, data_class, op, std::to_string(response.status)})
           .Increment();
-      if (!request_id.empty())
-        response.headers.emplace_back(std::string(kRequestIdHeader), request_id);
       const int64_t threshold_ms = options.slow_request_ms;
       if (threshold_ms >= 0 && seconds * 1000 >= static_cast<double>(threshold_ms)) {
         spdlog::warn(

@@ -15,6 +15,20 @@ bool IsValidRequestId(std::string_view id) {
   return true;
 }
 
+std::string RequestIdOf(const HttpRequest& request) {
+  std::string id(request.Header("x-request-id"));
+  return IsValidRequestId(id) ? id : std::string();
+}
+
+HttpResponder WithRequestId(const HttpRequest& request, HttpResponder respond) {
+  std::string id = RequestIdOf(request);
+  if (id.empty()) return respond;
+  return [id = std::move(id), respond = std::move(respond)](HttpResponse response) {
+    response.headers.emplace_back(std::string(kRequestIdHeader), id);
+    respond(std::move(response));
+  };
+}
+
 std::string FormatRequestId(uint64_t random) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(random));

@@ -4,7 +4,10 @@
 // Contract:
 //  1. A request id is 1 to kRequestIdBytesMax bytes of [A-Za-z0-9._:-]: safe to log as is and to
 //     send on. A client's X-Request-Id that is not one is replaced, never logged.
-//  2. SlowRequestJson() is one line of JSON (no newline), the fields of SlowRequest; method and
+//  2. WithRequestId() wraps a responder so every answer through it carries the request's valid
+//     X-Request-Id back (none when the request had no valid one), whichever path answers:
+//     the routes, an auth refusal (401/403), an admin 404, a region still loading.
+//  3. SlowRequestJson() is one line of JSON (no newline), the fields of SlowRequest; method and
 //     target are escaped, so a client's bytes cannot forge another line or field.
 #pragma once
 
@@ -12,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "net/http_message.h"
 
 namespace meridian {
 
@@ -26,6 +31,12 @@ bool IsValidRequestId(std::string_view id);
 
 // 16 hex digits of `random` (the router draws it from its seeded generator).
 std::string FormatRequestId(uint64_t random);
+
+// The request's X-Request-Id when it is valid (contract 1), else "".
+std::string RequestIdOf(const HttpRequest& request);
+
+// Contract 2.
+HttpResponder WithRequestId(const HttpRequest& request, HttpResponder respond);
 
 struct SlowRequest {
   std::string_view component;  // "router" or "region"

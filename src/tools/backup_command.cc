@@ -1,5 +1,8 @@
 #include "tools/backup_command.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -9,9 +12,34 @@
 #include "config/cluster_config.h"
 #include "net/http_client.h"
 #include "server/region_backup.h"
+#include "tools/progress_line.h"
 
 namespace meridian {
 namespace {
+
+constexpr std::chrono::milliseconds kProgressInterval{500};
+
+// The progress line while `what` runs (tools/progress_line.h): elapsed time and the bytes `dir`
+// gained since it started, when `dir` is visible from here.
+std::unique_ptr<ProgressTicker> StartProgress(ProgressMode mode, std::string what,
+                                              std::string dir) {
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t before = DirectoryBytes(dir);
+  return std::make_unique<ProgressTicker>(
+      ShowProgress(mode, tty), tty, stderr, kProgressInterval,
+      [what = std::move(what), dir = std::move(dir), start, before] {
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::optional<uint64_t> written;
+        std::error_code error;
+        if (std::filesystem::is_directory(dir, error)) {
+          const uint64_t now = DirectoryBytes(dir);
+          written = now > before ? now - before : 0;
+        }
+        return FormatProgress(what, elapsed, written);
+      });
+}
 
 // A path as a query value: RFC 3986 unreserved characters and '/' pass, the rest is %XX.
 std::string QueryValue(const std::string& text) {
@@ -34,6 +62,8 @@ struct BackupFlags {
   std::string to;
   std::string key;  // the admin key; "": $MERIDIAN_ADMIN_KEY
   int timeout_s = 3600;
+  bool progress = false;
+  bool no_progress = false;
 };
 
 int RunBackup(const BackupFlags& f) {
@@ -64,7 +94,10 @@ int RunBackup(const BackupFlags& f) {
   request.method = "POST";
   request.target = "/admin/backup?to=" + QueryValue(dir);
   if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
+  auto progress =
+      StartProgress(ProgressModeFromFlags(f.progress, f.no_progress), "backup " + f.region, dir);
   auto reply = HttpFetch(region.admin->ToString(), request, std::chrono::seconds(f.timeout_s));
+  progress->Stop();  // its line erased before the answer is printed
   if (!reply.ok()) {
     std::fprintf(stderr, "backup: region %s: %s\n", f.region.c_str(),
                  reply.status().ToString().c_str());
@@ -77,10 +110,15 @@ int RunBackup(const BackupFlags& f) {
 struct RestoreFlags {
   std::string from;
   std::string data_dir;
+  bool progress = false;
+  bool no_progress = false;
 };
 
 int RunRestore(const RestoreFlags& f) {
+  auto progress = StartProgress(ProgressModeFromFlags(f.progress, f.no_progress),
+                                "restore into " + f.data_dir, f.data_dir);
   auto restored = RestoreRegion(f.from, f.data_dir);
+  progress->Stop();
   if (!restored.ok()) {
     std::fprintf(stderr, "restore: %s\n", restored.status().ToString().c_str());
     return 1;
@@ -91,6 +129,15 @@ int RunRestore(const RestoreFlags& f) {
       restored->backup_id, static_cast<unsigned long long>(restored->size_bytes), restored->files,
       f.data_dir.c_str());
   return 0;
+}
+
+void AddProgressFlags(CLI::App& command, bool& progress, bool& no_progress) {
+  CLI::Option* on = command.add_flag(
+      "--progress", progress,
+      "a progress line on stderr (elapsed, bytes written so far) even when it is not a terminal");
+  CLI::Option* off =
+      command.add_flag("--no-progress", no_progress, "no progress line, even on a terminal");
+  on->excludes(off);
 }
 
 }  // namespace
@@ -109,6 +156,7 @@ void AddBackupCommands(CLI::App& app, int* exit_code) {
   backup->add_option("--timeout-s", b->timeout_s, "how long to wait for the copy")
       ->capture_default_str()
       ->check(CLI::Range(1, 86'400));
+  AddProgressFlags(*backup, b->progress, b->no_progress);
   backup->callback([b, exit_code] { *exit_code = RunBackup(*b); });
 
   auto r = std::make_shared<RestoreFlags>();
@@ -118,6 +166,7 @@ void AddBackupCommands(CLI::App& app, int* exit_code) {
   restore
       ->add_option("--data-dir", r->data_dir, "the region's data directory (must hold no database)")
       ->required();
+  AddProgressFlags(*restore, r->progress, r->no_progress);
   restore->callback([r, exit_code] { *exit_code = RunRestore(*r); });
 }
 

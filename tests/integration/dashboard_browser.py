@@ -23,7 +23,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 PANELS = ["panel-health", "panel-latency", "panel-lag", "panel-conflicts", "panel-handles",
-          "panel-router", "panel-clock"]
+          "panel-router", "panel-clock", "panel-wan"]
 
 
 def request(address, method, path, body=None, headers=None):
@@ -111,7 +111,7 @@ def main():
 
     options = Options()
     for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1500,1420"]:
+                 "--window-size=1500,1900"]:
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)

@@ -234,9 +234,15 @@ async function modelFromPrometheus() {
     query('sum(rate(meridian_router_stale_answers_total[1m]))'),
     query('meridian_router_region_healthy'),
     query('meridian_clock_offset_seconds'),
+    query('meridian_wan_link_enabled'),
+    query('meridian_wan_delay_seconds'),
+    query('meridian_wan_jitter_seconds'),
+    query('sum by (link) (rate(meridian_wan_bytes_forwarded_total[1m]))'),
+    query('sum by (link) (rate(meridian_wan_bytes_dropped_total[1m]))'),
   ]);
   const [status, up, peersUp, peersAll, p50, p99, rates, lag50, lag99, backlog, conflicts,
-         claim50, claim99, claim503, reroutes, stale, routerHealthy, clock] = q;
+         claim50, claim99, claim503, reroutes, stale, routerHealthy, clock, wanEnabled, wanDelay,
+         wanJitter, wanCarried, wanDropped] = q;
   const model = emptyModel('prometheus');
   const by = (rows, ...names) => new Map(rows.map((r) => [names.map((n) => r.labels[n]).join('/'),
                                                            r.value]));
@@ -298,14 +304,37 @@ async function modelFromPrometheus() {
   for (const r of clock) {
     model.clock.push({region: r.labels.region, peer: r.labels.peer, offset: r.value});
   }
+  model.wan = wanLinks(wanEnabled, wanDelay, wanJitter, wanCarried, wanDropped);
   return model;
+}
+
+// One row per emulated link: cut or not, delay and jitter per direction, bytes/s carried and
+// dropped (both directions). Rows come from meridian_wan_link_enabled, which every link has.
+function wanLinks(enabled, delay, jitter, carried, dropped) {
+  const perDirection = (rows) => {
+    const out = new Map();
+    for (const r of rows) out.set(r.labels.link + '/' + r.labels.direction, r.value);
+    return out;
+  };
+  const delayOf = perDirection(delay);
+  const jitterOf = perDirection(jitter);
+  const carriedOf = new Map(carried.map((r) => [r.labels.link, r.value]));
+  const droppedOf = new Map(dropped.map((r) => [r.labels.link, r.value]));
+  return enabled.map((r) => {
+    const link = r.labels.link;
+    return {link, up: r.value === 1,
+            delayUp: delayOf.get(link + '/upstream'), delayDown: delayOf.get(link + '/downstream'),
+            jitterUp: jitterOf.get(link + '/upstream'),
+            jitterDown: jitterOf.get(link + '/downstream'),
+            carried: carriedOf.get(link), dropped: droppedOf.get(link)};
+  });
 }
 
 // ---- Rendering -------------------------------------------------------------------------------
 
 function emptyModel(source) {
   return {source, health: [], latency: [], lag: [], conflicts: [], handles: [],
-          router: {available: false, regions: []}, clock: []};
+          router: {available: false, regions: []}, clock: [], wan: []};
 }
 
 const ms = (seconds) => (seconds === undefined || !isFinite(seconds) ? '–'
@@ -464,6 +493,17 @@ function render(model) {
   document.querySelector('#panel-router .facts').textContent = router.available
       ? 'reroutes: ' + num(router.reroutes, 2) + '/s; stale answers: ' + num(router.stale, 2) + '/s'
       : '';
+
+  // The emulator's figures come through Prometheus only (the /metrics fallback reads the
+  // regions and the router, not the emulator).
+  sortBy(model.wan, 'link');
+  fill('panel-wan', model.wan.map((r) => [
+    r.link, cell(r.up ? 'up' : 'cut', r.up ? 'ok' : 'bad'),
+    cell(ms(r.delayUp) + ' / ' + ms(r.delayDown), 'num'),
+    cell(ms(r.jitterUp) + ' / ' + ms(r.jitterDown), 'num'), cell(num(r.carried, 0), 'num'),
+    cell(num(r.dropped, 0), r.dropped > 0 ? 'num bad' : 'num')]),
+       model.source === 'prometheus' ? 'no WAN emulator scraped'
+                                     : 'WAN emulator figures need Prometheus');
 
   sortBy(model.clock, 'region', 'peer');
   fill('panel-clock', model.clock.map((r) => [r.region, r.peer, cell(ms(r.offset), 'num')]),

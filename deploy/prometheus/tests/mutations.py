@@ -24,6 +24,11 @@ MUTATIONS = [
     ('code="503"}[1m])) > 0', 'code="503"}[1m])) >= 0'),
     (', code="503"', ''),
     ('[1m]) > 0.2', '[1m]) > 0.05'),
+    ('up{job="meridian_wan"} == 0', 'up{job="meridian_wan"} >= 0'),
+    ('meridian_wan_link_enabled == 0', 'meridian_wan_link_enabled <= 1'),
+    ('[5m])) > 0\n', '[5m])) >= 0\n'),
+    ('rate(meridian_wan_bytes_dropped_total[5m])', 'increase(meridian_wan_bytes_dropped_total[1h])'),
+    ('        for: 2m\n', '        for: 0s\n'),
 ]
 
 

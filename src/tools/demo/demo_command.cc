@@ -112,6 +112,11 @@ void AddDemoCommand(CLI::App& app, int* exit_code) {
                   "regions acknowledge writes after their WAL fsync (always, the default) or "
                   "with an fsync every 100 ms (periodic); see meridian region --help")
       ->check(CLI::IsMember({"always", "periodic"}));
+  cmd->add_option("--slow-request-ms", o->slow_request_ms,
+                  "passed to every region and the router: log a request answered after this "
+                  "many ms as one JSON line with its X-Request-Id (0: every request, -1: none; "
+                  "default: theirs, 1000)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}));
   cmd->add_flag("!--no-auth", o->auth,
                 "run without client authentication (a warning at start): by default the demo "
                 "makes a client and an admin key at its first start and every region requires "

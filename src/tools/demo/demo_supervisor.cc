@@ -14,6 +14,7 @@
 #include "net/http_client.h"
 #include "tls/cert_files.h"
 #include "tls/cluster_tls.h"
+#include "tools/demo/demo_argv.h"
 #include "tools/process/listener.h"
 #include "tools/process/local_cluster.h"
 
@@ -200,13 +201,10 @@ Status DemoSupervisor::Prepare() {
     return out;
   };
   wan_ = child("wan", "wan", {self, "wan", "--config", config_file_});
-  router_ = child("router", "router", {self, "router", "--config", config_file_});
+  router_ = child("router", "router", RouterArgv(options_, self, config_file_));
   for (const RegionConfig& region : config_.regions) {
-    std::vector<std::string> argv = {self,         "region",   "--config",
-                                     config_file_, "--region", region.name};
-    if (!options_.wal_sync.empty()) argv.insert(argv.end(), {"--wal-sync", options_.wal_sync});
-    argv.insert(argv.end(), options_.region_args.begin(), options_.region_args.end());
-    regions_.push_back(child(region.name, "region", std::move(argv)));
+    regions_.push_back(
+        child(region.name, "region", RegionArgv(options_, self, config_file_, region.name)));
     if (new_cluster) regions_.back().first_start_args = {"--initial-cluster-state", "new"};
   }
   if (Status prometheus = PreparePrometheus(); !prometheus.ok()) return prometheus;

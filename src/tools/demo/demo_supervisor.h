@@ -93,6 +93,9 @@ struct DemoOptions {
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
   std::vector<std::string> region_args;  // appended to every region's command line
+  // `--slow-request-ms N` for every region and the router (tools/demo/demo_argv.h); unset: their
+  // own default (1000 ms).
+  std::optional<int64_t> slow_request_ms;
   // Replicate without TLS (each region warns). Default: certificates in DATA_DIR/certs
   // (tls/cluster_tls.h), unless the config names its own.
   bool plaintext = false;
