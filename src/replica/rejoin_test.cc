@@ -312,8 +312,9 @@ TEST(RejoinTest, ALateDuplicateOfAFinishedTransfersFirstChunkDoesNotStallTheSend
 }
 
 // A straggler of an older transfer's first chunk arrives in the middle of a newer transfer from
-// the same sender: taken for a new transfer, it dropped the newer one, and the receiver answered
-// every later chunk as a gap while the sender waited past what it had already been acknowledged.
+// the same sender, then a duplicate of the newer one's first chunk: taken for new transfers, they
+// restarted the newer one at chunk 1, and the receiver answered every later chunk as a gap while
+// the sender waited past what it had already been acknowledged (the simulator found it).
 TEST(RejoinTest, AStragglerOfAnOlderTransferDoesNotReplaceTheNewerOne) {
   ReplicaOptions o;
   o.oplog_retention_ops = 10;
@@ -331,11 +332,19 @@ TEST(RejoinTest, AStragglerOfAnOlderTransferDoesNotReplaceTheNewerOne) {
     return old_first_chunk.has_value();
   }));
   c.Wipe(1, 2);  // its new incarnation gets a new transfer
+  std::optional<pb::PeerMessage> new_first_chunk;
   ASSERT_TRUE(c.RunUntil([&] {
+    for (const auto& m : c.in_flight()) {
+      if (m.m.has_snapshot() && m.m.snapshot().index() == 0 &&
+          m.m.snapshot().transfer_id() > old_first_chunk->snapshot().transfer_id()) {
+        new_first_chunk = m.m;
+      }
+    }
     auto in = c.at(1).catch_up().inbound;
-    return in && in->transfer_id > old_first_chunk->snapshot().transfer_id() && in->keys_done >= 30;
+    return new_first_chunk && in && in->keys_done >= 30;
   }));
   c.in_flight().push_back({0, 1, *old_first_chunk});
+  c.in_flight().push_back({0, 1, *new_first_chunk});
   EXPECT_TRUE(c.RunUntil([&] { return Converged(c, 2) && CounterValue(c.at(1), "k199") == 1; }));
 }
 
