@@ -221,8 +221,12 @@ uint64_t HttpServer::connections_refused() const {
   return impl_->core->connections_refused;
 }
 
+const TlsHandshakeFailures& HttpServer::tls_handshake_failures() const {
+  return impl_->core->tls_handshake_failures;
+}
+
 uint64_t HttpServer::tls_handshakes_failed() const {
-  return impl_->core->tls_handshakes_failed.load();
+  return impl_->core->tls_handshake_failures.Total();
 }
 
 std::string HttpServer::address() const {

@@ -24,8 +24,9 @@
 //  7. With options.tls, every connection is TLS (net/tls_context.h: TLS 1.3 only): a connection
 //     whose handshake fails or does not finish within request_timeout_ms (a plaintext client, a
 //     client that does not trust the certificate) is closed without an answer and counted in
-//     tls_handshakes_failed(); the server and its other connections carry on. Without it, plain
-//     TCP, served by a separate session type (nothing of TLS on that path).
+//     tls_handshakes_failed(), and by reason in tls_handshake_failures()
+//     (net/tls_handshake_failure.h); the server and its other connections carry on. Without it,
+//     plain TCP, served by a separate session type (nothing of TLS on that path).
 //
 // Thread-safety: Start/Stop/port from one owning thread; the responder from any thread.
 #pragma once
@@ -37,6 +38,7 @@
 
 #include "base/status.h"
 #include "net/http_message.h"
+#include "net/tls_handshake_failure.h"
 
 namespace boost::asio {
 class io_context;
@@ -94,6 +96,8 @@ class HttpServer {
   uint64_t connections_refused() const;
   // TLS handshakes that failed or timed out since Start() (contract 7); any thread.
   uint64_t tls_handshakes_failed() const;
+  // The same, by reason (contract 7); any thread; lives as long as the server.
+  const TlsHandshakeFailures& tls_handshake_failures() const;
 
  private:
   struct Impl;

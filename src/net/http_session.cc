@@ -207,7 +207,7 @@ void HttpSessionOn<Stream>::Start() {
       // Invariant 5: the handshake is bounded like the rest of a request.
       self->Tcp().expires_after(std::chrono::milliseconds(self->core_.options.request_timeout_ms));
       self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
-        if (ec) ++self->core_.tls_handshakes_failed;
+        if (ec) self->core_.tls_handshake_failures.Count(ClassifyTlsHandshakeError(ec));
         if (ec || self->closed_) return self->CloseNow();
         self->Tcp().expires_never();
         self->Serve();

@@ -35,6 +35,7 @@
 
 #include "net/http_message.h"
 #include "net/http_server.h"
+#include "net/tls_handshake_failure.h"
 
 namespace meridian::net_internal {
 
@@ -64,7 +65,7 @@ struct ServerCore {
   uint64_t next_session_id = 0;      // GUARDED_BY(mu)
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
 
-  std::atomic<uint64_t> tls_handshakes_failed{0};  // HttpServer contract 7
+  TlsHandshakeFailures tls_handshake_failures;  // HttpServer contract 7
 
   // Declared last so that it is destroyed first, while the fields above still exist.
   boost::asio::io_context own_ioc;  // unless options.io_context names another

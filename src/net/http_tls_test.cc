@@ -106,6 +106,45 @@ TEST_F(HttpTlsTest, AHandshakeNeverStartedIsClosedWithinTheRequestTimeout) {
   EXPECT_EQ(server_->tls_handshakes_failed(), 1u);
 }
 
+// Failures are counted by reason (net/tls_handshake_failure.h): plaintext, a client refusing the
+// certificate, a handshake never started; each under its own reason only.
+TEST_F(HttpTlsTest, FailedHandshakesAreCountedByReason) {
+  const TlsHandshakeFailures& failures = server_->tls_handshake_failures();
+  auto wait_for = [&](TlsHandshakeFailure reason, uint64_t at_least) {
+    // The server counts when it reads the client's alert or close, maybe after the client
+    // returned: polled, bounded.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (failures.Get(reason) < at_least && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return failures.Get(reason);
+  };
+  auto counts = [&] {
+    std::string out;
+    for (size_t i = 0; i < kTlsHandshakeFailureCount; ++i) {
+      const auto reason = static_cast<TlsHandshakeFailure>(i);
+      out += std::string(TlsHandshakeFailureName(reason)) + "=" +
+             std::to_string(failures.Get(reason)) + " ";
+    }
+    return out;
+  };
+  {
+    testing::TestSocket plain(server_->port());
+    plain.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(plain.ReadAll(5s).find("HTTP/1."), std::string::npos);
+  }
+  EXPECT_EQ(wait_for(TlsHandshakeFailure::kNotTls, 1), 1u) << counts();
+  ASSERT_FALSE(Fetch(CaCertPath(dir_ + "/rogue")).ok());
+  EXPECT_EQ(wait_for(TlsHandshakeFailure::kCertRejected, 1), 1u) << counts();
+  {
+    testing::TestSocket silent(server_->port());
+    EXPECT_EQ(silent.ReadAll(10s), "");
+  }
+  EXPECT_EQ(wait_for(TlsHandshakeFailure::kTimeout, 1), 1u) << counts();
+  EXPECT_EQ(failures.Total(), 3u) << counts();
+  EXPECT_EQ(server_->tls_handshakes_failed(), 3u);
+}
+
 TEST(TlsContextTest, BadFilesAreRefusedNamingTheFile) {
   Result<TlsContextPtr> server = MakeServerTlsContext("/nonexistent.pem", "/nonexistent.key");
   ASSERT_FALSE(server.ok());

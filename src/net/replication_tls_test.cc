@@ -130,7 +130,8 @@ TEST(ReplicationTlsTest, PlaintextControlShowsTheValue) {
 
 // us and eu replicate; a third process dials us as `intruder_claims` with `intruder_tls`.
 void ExpectIntruderRefused(const std::function<ReplicationTls(Fixture&)>& intruder_tls,
-                           RegionId intruder_claims, const std::string& counted_reason) {
+                           RegionId intruder_claims, const std::string& counted_reason,
+                           const std::string& dialer_sees) {
   Fixture f;
   TcpForwarder nowhere;  // refuses: ap is not running
   TcpForwarder to_us;    // eu starts before us's port is known
@@ -166,6 +167,16 @@ void ExpectIntruderRefused(const std::function<ReplicationTls(Fixture&)>& intrud
   for (int i = 0; i < 20; ++i) {
     intruder.transport->Send(0, Carrying(intruder_claims, "forged"));
   }
+  // What the refused dialer learns (docs/security.md "Between regions"): the peer's reason when
+  // the refusal came after the TLS handshake, only a failing channel when it came inside it.
+  auto intruder_error = [&] {
+    for (const PeerTransportStats& p : intruder.transport->Stats().peers) {
+      if (p.peer == 0) return p.last_error;
+    }
+    return std::string();
+  };
+  ASSERT_TRUE(Eventually([&] { return !intruder_error().empty(); }, kWait));
+  EXPECT_NE(intruder_error().find(dialer_sees), std::string::npos) << intruder_error();
   EXPECT_FALSE(intruder.transport->Connected(0));
   EXPECT_EQ(us_real.Count(intruder_claims), 0u);
   for (const PeerTransportStats& p : us_real.transport->Stats().peers) {
@@ -188,17 +199,18 @@ TEST(ReplicationTlsTest, CertificateFromAnotherCaIsRefusedAndCounted) {
         tls.ca_pem = f.ca->pem().cert_pem;
         return tls;
       },
-      2, "untrusted_certificate");
+      2, "untrusted_certificate", "channel failing");
 }
 
 TEST(ReplicationTlsTest, CertificateNamingAnotherRegionIsRefusedAndCounted) {
   // eu's genuine certificate, used by a process that claims to be ap.
-  ExpectIntruderRefused([](Fixture& f) { return TlsFor(*f.ca, "eu"); }, 2, "region_mismatch");
+  ExpectIntruderRefused([](Fixture& f) { return TlsFor(*f.ca, "eu"); }, 2, "region_mismatch",
+                        "presented the certificate of meridian://region/eu");
 }
 
 TEST(ReplicationTlsTest, RouterCertificateCannotReplicate) {
   ExpectIntruderRefused([](Fixture& f) { return TlsFor(*f.ca, "ap", PeerRole::kRouter); }, 2,
-                        "not_a_region");
+                        "not_a_region", "presented the certificate of meridian://router/ap");
 }
 
 }  // namespace

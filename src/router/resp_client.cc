@@ -72,6 +72,12 @@ const char* RespClient::TimedOut(RespClock::time_point now) const {
                       quiet >= std::chrono::milliseconds(options.handshake_timeout_ms);
     return late ? "handshake" : nullptr;
   }
+  // Judged by when the command began, not by the last byte: a trickle keeps last_activity_
+  // fresh.
+  if (partial_since_ && options.command_timeout_ms > 0 &&
+      now - *partial_since_ >= std::chrono::milliseconds(options.command_timeout_ms)) {
+    return "command";
+  }
   // A command waiting on a region is the router's wait, not the client's silence; a reply the
   // client does not read is its silence.
   const bool waiting_on_us = !slots_.empty();
@@ -146,6 +152,14 @@ void RespClient::Parse() {
   parse_pending_ = !stop_reading_ && Paused();
   // Every command copied what it keeps (its encoded request), so the views may die.
   parser_.Compact();
+  // What is left unparsed is the start of a command the client has not finished sending
+  // (unless parsing stopped on a bound, or on a framing error): contract 10's command limit.
+  const bool partial = !parse_pending_ && !stop_reading_ && parser_.buffered_bytes() > 0;
+  if (!partial) {
+    partial_since_.reset();
+  } else if (!partial_since_) {
+    partial_since_ = RespClock::now();
+  }
   Dispatch();
   Pump();
 }

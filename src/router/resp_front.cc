@@ -36,7 +36,8 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
   MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
   MERIDIAN_ASSERT(options.default_location < options.region_names.size());
   MERIDIAN_ASSERT(options.connections_per_region >= 1);
-  MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.idle_timeout_ms >= 0);
+  MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.command_timeout_ms >= 0 &&
+                  options.idle_timeout_ms >= 0);
 }
 
 const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, RespVersion version,
@@ -85,7 +86,8 @@ void RespFront::Impl::Sweep() {
     client->Close();
   }
   int64_t shortest = kRespSweepIntervalMsMax * 2;
-  for (int64_t timeout : {options.handshake_timeout_ms, options.idle_timeout_ms}) {
+  for (int64_t timeout :
+       {options.handshake_timeout_ms, options.command_timeout_ms, options.idle_timeout_ms}) {
     if (timeout > 0) shortest = std::min(shortest, timeout);
   }
   sweep_timer.expires_after(
@@ -163,7 +165,10 @@ Status RespFront::Start() {
   s.bound_address = EndpointToString(local);
   asio::post(s.strand, [impl = impl_] {
     impl->Accept();
-    if (impl->options.handshake_timeout_ms > 0 || impl->options.idle_timeout_ms > 0) impl->Sweep();
+    const RespFrontOptions& o = impl->options;
+    if (o.handshake_timeout_ms > 0 || o.command_timeout_ms > 0 || o.idle_timeout_ms > 0) {
+      impl->Sweep();
+    }
   });
   return Status::Ok();
 }

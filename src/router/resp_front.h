@@ -33,11 +33,13 @@
 //     upstream_tls every upstream connection is TLS and verifies the region's certificate
 //     against the cluster CA and the host it dials (resp_upstream.h contract 6).
 // 10. Slow and idle clients do not hold a slot of max_clients forever: a TLS handshake not
-//     finished within handshake_timeout_ms, and a connection with nothing read or written for
-//     idle_timeout_ms while none of its commands is unanswered (one waiting on a region is not
-//     idle), are closed without a reply and counted in
-//     meridian_router_resp_connections_timed_out_total{reason="handshake"|"idle"}. A sweep
-//     checks them at most every kRespSweepIntervalMsMax, so a close comes up to that late.
+//     finished within handshake_timeout_ms, a command whose first byte arrived but which is
+//     still incomplete command_timeout_ms later (slowloris: a command trickled a byte at a time
+//     is closed however steadily the bytes come), and a connection with nothing read or
+//     written for idle_timeout_ms while none of its commands is unanswered (one waiting on a
+//     region is not idle), are closed without a reply and counted in
+//     meridian_router_resp_connections_timed_out_total{reason="handshake"|"command"|"idle"}. A
+//     sweep checks them at most every kRespSweepIntervalMsMax, so a close comes up to that late.
 //     Failed handshakes (timed out or not) are counted in
 //     meridian_router_resp_tls_handshakes_failed_total.
 #pragma once
@@ -91,8 +93,12 @@ struct RespFrontOptions {
   // (`region --request-timeout-ms`, 10 s), plenty for a handshake across the widest WAN link;
   // its idle limit is `--resp-idle-timeout-ms` (300 s, where Redis never closes), long enough
   // for a pooled client between bursts, short enough that abandoned connections go.
-  // 0 disables either.
+  // Its command limit is the region's too (`region --request-timeout-ms`, 10 s): a region
+  // would drop a command that took longer to arrive anyway, and 10 s carries the largest
+  // value (1 MiB) over a link of 1 Mbit/s. Between commands only the idle limit applies.
+  // 0 disables any of them.
   int64_t handshake_timeout_ms = 10'000;
+  int64_t command_timeout_ms = 10'000;
   int64_t idle_timeout_ms = 300'000;
   // Client authentication (auth/resp_gate.h): the cluster's API keys, owned by the router and
   // outliving the front end; nullptr: off. The router enforces a client's grants itself, since

@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,8 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   RespClient(RespFront::Impl& front, boost::asio::ip::tcp::socket socket, uint64_t id);
 
   void Start();  // after the TLS handshake, if the front end serves TLS (contract 9)
-  // "handshake" or "idle" when the connection is past that timeout at `now` (contract 10),
+  // "handshake", "command" or "idle" when the connection is past that timeout at `now`
+  // (contract 10),
   // else nullptr.
   const char* TimedOut(RespClock::time_point now) const;
   // Closes the socket and leaves the front's table; commands in flight are answered to no one.
@@ -124,6 +126,8 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   bool closed_ = false;
   bool handshaking_ = false;               // a TLS handshake is under way (contract 10)
   RespClock::time_point last_activity_{};  // accept, or the last read or write completed
+  // When the incomplete command left in the parser began; nullopt: none (contract 10).
+  std::optional<RespClock::time_point> partial_since_;
 };
 
 }  // namespace meridian::router

@@ -216,6 +216,7 @@ Status Router::Impl::StartResp() {
   resp.upstream_key = options.upstream_key;
   resp.max_clients = options.max_connections;
   resp.handshake_timeout_ms = options.resp_handshake_timeout_ms;
+  resp.command_timeout_ms = options.resp_command_timeout_ms;
   resp.idle_timeout_ms = options.resp_idle_timeout_ms;
   resp.listener_tls = options.listener_tls;
   resp.upstream_tls = options.upstream_tls;

@@ -45,7 +45,7 @@ RouterMetrics::RouterMetrics()
       resp_connections_timed_out(
           registry.AddCounter("meridian_router_resp_connections_timed_out_total",
                               "RESP client connections closed by a timeout, by reason "
-                              "(handshake, idle)",
+                              "(handshake, command, idle)",
                               {"reason"})),
       resp_tls_handshakes_failed(registry
                                      .AddCounter("meridian_router_resp_tls_handshakes_failed_total",

@@ -104,9 +104,10 @@ struct RouterOptions {
   // Client connections per listener (HTTP and RESP each), as a region's (Redis's maxclients):
   // past it a new connection gets 503 / "-ERR max number of clients reached" and is closed.
   size_t max_connections = 10'000;
-  // The RESP listener's TLS handshake and idle timeouts (resp_front.h contract 10: the regions'
-  // own defaults, 10 s and 300 s); 0 disables either.
+  // The RESP listener's TLS handshake, command and idle timeouts (resp_front.h contract 10: the
+  // regions' own defaults, 10 s, 10 s and 300 s); 0 disables any of them.
   int64_t resp_handshake_timeout_ms = 10'000;
+  int64_t resp_command_timeout_ms = 10'000;
   int64_t resp_idle_timeout_ms = 300'000;
   // Client TLS (docs/security.md): the server context of the HTTP and RESP listeners
   // (net/tls_context.h), null: plaintext. Towards the regions: pool.tls (HTTP) and this for RESP.

@@ -464,6 +464,7 @@ TEST(RespFrontTest, ZeroTimeoutsNeverClose) {
   FrontUnderTest front(region, [](RespFrontOptions& o) {
     o.idle_timeout_ms = 0;
     o.handshake_timeout_ms = 0;
+    o.command_timeout_ms = 0;
   });
   ASSERT_TRUE(front.started().ok());
   Result<RespTestClient> client = RespTestClient::Connect(front.address(), 300ms);
@@ -473,6 +474,43 @@ TEST(RespFrontTest, ZeroTimeoutsNeverClose) {
   EXPECT_FALSE(client->ReadUntilClosed(&bytes));  // still open when the read gives up
   EXPECT_EQ(client->Call({"PING"}).value(), "+PONG\r\n");
   EXPECT_EQ(front.TimedOut("idle"), 0);
+}
+
+// Slowloris: a client trickling one command a byte at a time keeps the connection busy (never
+// idle), yet is closed once the command is still incomplete command_timeout_ms after its first
+// byte, and counted as "command". Between commands only the idle timeout applies.
+TEST(RespFrontTest, ATrickledCommandIsClosedButAQuietConnectionOnlyByIdle) {
+  FakeRespRegion region("us");
+  region.Start();
+  FrontUnderTest front(region, [](RespFrontOptions& o) {
+    o.command_timeout_ms = 200;
+    o.idle_timeout_ms = 400;  // longer than the command limit, far longer than a byte's gap
+  });
+  ASSERT_TRUE(front.started().ok()) << front.started().ToString();
+
+  // Each ReadUntilClosed waits at most the socket's 20 ms receive timeout: the trickle's pace.
+  Result<RespTestClient> trickle = RespTestClient::Connect(front.address(), 20ms);
+  ASSERT_TRUE(trickle.ok()) << trickle.status().ToString();
+  const std::string command = "*2\r\n$4\r\nECHO\r\n$100000\r\n" + std::string(100'000, 'x');
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  bool closed = false;
+  size_t sent = 0;
+  std::string bytes;
+  while (!closed && sent < command.size() && std::chrono::steady_clock::now() < give_up) {
+    closed = !trickle->SendRaw(command.substr(sent++, 1)).ok() || trickle->ReadUntilClosed(&bytes);
+  }
+  EXPECT_TRUE(closed) << "still open after " << sent << " bytes";
+  EXPECT_EQ(bytes, "");  // closed without a reply
+  EXPECT_EQ(front.TimedOut("command"), 1);
+  EXPECT_EQ(front.TimedOut("idle"), 0);
+
+  // A connection quiet between commands outlives the command limit and goes only when idle.
+  Result<RespTestClient> quiet = RespTestClient::Connect(front.address(), kPatience);
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  EXPECT_EQ(quiet->Call({"PING"}).value(), "+PONG\r\n");
+  EXPECT_TRUE(quiet->ReadUntilClosed(&bytes));  // bounded by kPatience
+  EXPECT_EQ(front.TimedOut("idle"), 1);
+  EXPECT_EQ(front.TimedOut("command"), 1);
 }
 
 // A client that connects to the TLS listener and never finishes a handshake (here: sends

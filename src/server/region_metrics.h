@@ -32,6 +32,12 @@ struct RegionMetrics {
       "meridian_connections_timed_out_total",
       "Client connections closed for a timeout: idle, or a command not completed in time.",
       {"listener", "reason"});
+  // Client TLS (net/tls_handshake_failure.h): listener "http" | "resp"; reason "timeout",
+  // "not_tls", "version", "cert_rejected", "closed", "other". Only with client TLS on.
+  CounterFamily& client_tls_handshake_failures = registry.AddCounter(
+      "meridian_client_tls_handshake_failures_total",
+      "TLS handshakes on the client listeners that failed or timed out, by listener and reason.",
+      {"listener", "reason"});
 
   // Replication.
   HistogramFamily& lag_seconds = registry.AddHistogram(

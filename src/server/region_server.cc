@@ -101,6 +101,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
       return abandon(Status(tls.status().code(), "client TLS: " + tls.status().message()));
     }
     http_options.tls = *tls;
+    s.client_tls = true;
     spdlog::info("region {}: client TLS (1.3) on the HTTP and RESP listeners, certificate {}",
                  me.name, ListenerCertPath(cluster.tls->dir));
   }

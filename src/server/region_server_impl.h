@@ -72,6 +72,7 @@ struct RegionServer::Impl {
   std::unique_ptr<WalSyncer> syncer;
   std::unique_ptr<ReplicationTransport> transport;
   std::unique_ptr<HttpServer> http;
+  bool client_tls = false;                 // the client listeners (HTTP, RESP) serve TLS
   std::unique_ptr<HttpServer> admin_http;  // /admin/* only; null without an admin address
   std::unique_ptr<RespServer> resp;
   // The API keys, loaded at start; nullopt: authentication off (the cluster config has no auth).

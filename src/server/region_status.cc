@@ -1,6 +1,7 @@
 // The region's status documents: /healthz (for the router and operators) and /metrics.
 #include <nlohmann/json.hpp>
 
+#include "net/tls_handshake_failure.h"
 #include "replica/peer_input.h"
 #include "server/http_api.h"
 #include "server/region_server_impl.h"
@@ -115,6 +116,18 @@ std::string RegionServer::Impl::RenderMetrics() {
               static_cast<double>(resp->idle_timeouts()));
     AdvanceTo(metrics.connections_timed_out.WithLabels({"resp", "command"}),
               static_cast<double>(resp->command_timeouts()));
+  }
+  if (client_tls) {
+    auto export_failures = [&](const char* listener, const TlsHandshakeFailures& failures) {
+      for (size_t i = 0; i < kTlsHandshakeFailureCount; ++i) {
+        const auto reason = static_cast<TlsHandshakeFailure>(i);
+        AdvanceTo(metrics.client_tls_handshake_failures.WithLabels(
+                      {listener, std::string(TlsHandshakeFailureName(reason))}),
+                  static_cast<double>(failures.Get(reason)));
+      }
+    };
+    export_failures("http", http->tls_handshake_failures());
+    if (resp) export_failures("resp", resp->tls_handshake_failures());
   }
   const TransportStats transport_stats = transport->Stats();
   for (const PeerStatus& peer : replica->Peers()) {

@@ -17,6 +17,7 @@
 
 #include "auth/resp_gate.h"
 #include "net/endpoint.h"
+#include "net/tls_handshake_failure.h"
 #include "resp/resp_parser.h"
 
 namespace meridian {
@@ -139,7 +140,7 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   uint64_t connections_refused = 0;
   uint64_t idle_timeouts = 0;
   uint64_t command_timeouts = 0;
-  uint64_t tls_handshakes_failed = 0;
+  TlsHandshakeFailures tls_handshake_failures;
   uint64_t next_sweep_ms = 0;
 };
 
@@ -147,7 +148,7 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
 class RespServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   virtual ~Connection() = default;
-  enum class Expiry { kNone, kIdle, kCommand };
+  enum class Expiry { kNone, kIdle, kCommand, kHandshake };
   virtual void Start() = 0;
   virtual Expiry Expired(uint64_t now_ms) const = 0;
   virtual void Close() = 0;
@@ -178,16 +179,18 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
       // Contract 10: the handshake must finish within command_timeout_ms like a started command
       // (the sweep closes the connection otherwise, which ends the handshake).
       partial_since_ms_ = std::max<uint64_t>(1, last_activity_ms_);
-      socket_.async_handshake(asio::ssl::stream_base::server,
-                              [self = Self()](boost::system::error_code ec) {
-                                if (self->closed_) return;
-                                if (ec) {
-                                  ++self->server_.tls_handshakes_failed;
-                                  return self->Close();
-                                }
-                                self->partial_since_ms_ = 0;
-                                self->Read();
-                              });
+      handshaking_ = true;
+      socket_.async_handshake(
+          asio::ssl::stream_base::server, [self = Self()](boost::system::error_code ec) {
+            if (self->closed_) return;
+            if (ec) {
+              self->server_.tls_handshake_failures.Count(ClassifyTlsHandshakeError(ec));
+              return self->Close();
+            }
+            self->handshaking_ = false;
+            self->partial_since_ms_ = 0;
+            self->Read();
+          });
     } else {
       Read();
     }
@@ -198,7 +201,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     if (closed_) return Expiry::kNone;
     if (partial_since_ms_ != 0 &&
         now_ms - partial_since_ms_ >= static_cast<uint64_t>(server_.limits.command_timeout_ms)) {
-      return Expiry::kCommand;
+      return handshaking_ ? Expiry::kHandshake : Expiry::kCommand;
     }
     // A connection whose commands wait on the region (a WAIT, a durability wait) is not idle.
     const bool waiting_on_us = !slots_.empty() && output_.empty() && !writing_;
@@ -421,6 +424,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
   bool closed_ = false;
   uint64_t last_activity_ms_ = 0;  // the last read or write that completed
   uint64_t partial_since_ms_ = 0;  // when an incomplete command began; 0: none
+  bool handshaking_ = false;       // a TLS handshake is under way (contract 10)
 };
 
 void RespServer::Impl::Accept() {
@@ -470,6 +474,9 @@ void RespServer::Impl::Sweep(uint64_t now_ms) {
         break;
       case Connection::Expiry::kCommand:
         ++command_timeouts;
+        break;
+      case Connection::Expiry::kHandshake:
+        tls_handshake_failures.Count(TlsHandshakeFailure::kTimeout);
         break;
     }
     expired.push_back(connection);
@@ -542,7 +549,11 @@ uint64_t RespServer::command_timeouts() const {
 }
 
 uint64_t RespServer::tls_handshakes_failed() const {
-  return impl_->tls_handshakes_failed;
+  return impl_->tls_handshake_failures.Total();
+}
+
+const TlsHandshakeFailures& RespServer::tls_handshake_failures() const {
+  return impl_->tls_handshake_failures;
 }
 
 }  // namespace meridian

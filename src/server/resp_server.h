@@ -29,7 +29,9 @@
 //     type chosen at accept, so the plaintext path has no TLS in it. A handshake must finish
 //     within limits.command_timeout_ms; one that fails (a plaintext client, a client that does
 //     not trust the certificate) closes that connection only and counts in
-//     tls_handshakes_failed(). Past max_connections a TLS client is closed unanswered.
+//     tls_handshakes_failed(), by reason in tls_handshake_failures() (one timed out counts
+//     as "timeout" there, not in command_timeouts()). Past max_connections a TLS client is closed
+//     unanswered.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -42,6 +44,7 @@
 
 #include "auth/key_store.h"
 #include "base/status.h"
+#include "net/tls_handshake_failure.h"
 #include "node/commands.h"
 #include "node/region_node.h"
 #include "server/resp_commands.h"
@@ -104,6 +107,8 @@ class RespServer {
   uint64_t idle_timeouts() const;
   uint64_t command_timeouts() const;
   uint64_t tls_handshakes_failed() const;  // contract 10
+  // The same by reason (net/tls_handshake_failure.h); lives as long as the server.
+  const TlsHandshakeFailures& tls_handshake_failures() const;
 
   struct Impl;
 

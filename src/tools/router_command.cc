@@ -30,6 +30,7 @@ struct RouterFlags {
   bool client_tls = false;
   int64_t slow_request_ms = router::RouterOptions{}.slow_request_ms;
   int64_t resp_handshake_timeout_ms = router::RouterOptions{}.resp_handshake_timeout_ms;
+  int64_t resp_command_timeout_ms = router::RouterOptions{}.resp_command_timeout_ms;
   int64_t resp_idle_timeout_ms = router::RouterOptions{}.resp_idle_timeout_ms;
 };
 
@@ -121,6 +122,7 @@ int RunRouter(const RouterFlags& flags) {
   }
   options.slow_request_ms = flags.slow_request_ms;
   options.resp_handshake_timeout_ms = flags.resp_handshake_timeout_ms;
+  options.resp_command_timeout_ms = flags.resp_command_timeout_ms;
   options.resp_idle_timeout_ms = flags.resp_idle_timeout_ms;
   auto topology = router::RouterTopologyFromConfig(*config);
   if (!topology.ok()) {
@@ -198,6 +200,12 @@ void AddRouterCommand(CLI::App& app, int* exit_code) {
       ->add_option("--resp-handshake-timeout-ms", flags->resp_handshake_timeout_ms,
                    "close a RESP client whose TLS handshake has not finished after this many "
                    "ms (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}))
+      ->capture_default_str();
+  command
+      ->add_option("--resp-command-timeout-ms", flags->resp_command_timeout_ms,
+                   "close a RESP client whose command has begun but is still incomplete after "
+                   "this many ms, however steadily its bytes trickle in (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}))
       ->capture_default_str();
   command
