@@ -8,6 +8,11 @@
 // every key in every region each round instead (600 requests) took about half a second a round,
 // which was then the resolution of the figure. After convergence every key is read once in every
 // region, and that read is what the agreement assertion checks.
+//
+// Handles (issue 18): through each cut a probe per region claims new names and reads one shared
+// name (lab/partition_handles.h). The majority side must answer every op without a stall, a
+// region cut off from every majority must answer 503 within 1 s: the issue's verdict, asserted in
+// full mode and reported with --quick (a loaded CI machine is no measure of a timing).
 #include <optional>
 #include <string>
 #include <thread>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "lab/experiments.h"
+#include "lab/partition_handles.h"
 #include "lab/wan_links.h"
 
 namespace meridian {
@@ -83,6 +89,56 @@ bool AllCover(const std::vector<RegionView>& views, const std::vector<WrittenDot
   return true;
 }
 
+// The issue's verdict: asserted in full mode, a note with --quick (see the file comment).
+void Verdict(const LabContext& context, const std::string& name, bool passed,
+             const std::string& detail, ExperimentResult& result) {
+  if (!context.quick) {
+    result.Assert(name, passed, detail);
+    return;
+  }
+  result.notes.push_back("Issue 18 verdict, reported and not asserted with --quick: " + name +
+                         ": " + (passed ? "PASS" : "FAIL") + " (" + detail + ").");
+}
+
+// The handle figures of one cut per region, and issue 18's verdict on them.
+void ReportHandles(const LabContext& context, const std::string& label,
+                   const std::vector<bool>& minority, const HandleProbe& handles,
+                   ExperimentResult& result) {
+  for (size_t r = 0; r < context.region_count(); ++r) {
+    const HandleProbeSummary s = handles.Summary(r);
+    const std::string side = minority[r] ? " (minority side)" : " (majority side)";
+    const std::string prefix = label + ": " + context.region_names[r] + side + " handle ";
+    result.Metric(prefix + "ops during the cut", s.ops, "ops");
+    result.Metric(prefix + "ops answered 201/200", s.ok, "ops");
+    result.Metric(prefix + "ops answered 503", s.unavailable, "ops");
+    result.Metric(prefix + "ops answered otherwise or not at all", s.other, "ops");
+    result.Metric(prefix + "op p50", s.latency_ms_p50, "ms");
+    result.Metric(prefix + "op p99", s.latency_ms_p99, "ms");
+    result.Metric(prefix + "op max", s.latency_ms_max, "ms");
+    const std::string seen = std::to_string(s.ops) + " ops: " + std::to_string(s.ok) + " ok, " +
+                             std::to_string(s.unavailable) + " 503, " + std::to_string(s.other) +
+                             " other; max " + FormatLabNumber(s.latency_ms_max) + " ms";
+    if (minority[r]) {
+      // Safety, whatever the timing: a claim needs a majority the region cannot reach.
+      result.Assert(label + ": " + context.region_names[r] + ", cut off, acknowledged no claim",
+                    s.claims_acknowledged == 0,
+                    std::to_string(s.claims_acknowledged) + " claims answered 201");
+      // A read answered 200 from a lease still valid is linearizable (docs/strong.md); anything
+      // else must be a 503, and every answer must come within 1 s.
+      Verdict(context,
+              label + ": " + context.region_names[r] +
+                  " (minority) answers every handle claim 503 and every op within 1 s",
+              s.ops > 0 && s.other == 0 && s.claims_acknowledged == 0 && s.slower_than_stall == 0,
+              seen, result);
+    } else {
+      Verdict(context,
+              label + ": " + context.region_names[r] +
+                  " (majority side) zero stall: every handle op answered 201/200 within 1 s",
+              s.ops > 0 && s.ok == s.ops && s.slower_than_stall == 0, seen, result);
+    }
+  }
+}
+
 // One cut: disables the links between every pair in `cuts`, writes `keys` profile keys and a
 // counter on regions 0 and 1, holds, measures divergence, heals, and waits for agreement; the
 // share of keys agreed over time since the heal becomes a series of `plot`.
@@ -96,12 +152,16 @@ void RunCut(const LabContext& context, const std::string& label,
     c = c == ' ' ? '_' : c;
   const std::string prefix = "part-" + slug + "-" + std::to_string(context.seed) + "-";
   const std::string counter_key = prefix + "counter";
+  HandleProbe handles(context, prefix + "h-");
+  result.Assert(label + ": a handle claimed before the cut", handles.ClaimShared(),
+                "PUT /handle/" + prefix + "h-shared at " + context.region_names[0]);
   int cut_failures = 0;
   for (const auto& [a, b] : cuts)
     cut_failures += SetWanLinks(context, a, b, /*enabled=*/false);
   result.Assert(label + ": cut via the WAN admin API", cut_failures == 0,
                 std::to_string(cut_failures) + " proxy calls failed");
   const auto cut_at = std::chrono::steady_clock::now();
+  handles.Start();
   int64_t acked_sum = 0;
   uint64_t write_failures = 0;
   std::vector<std::vector<WrittenDot>> key_dots(static_cast<size_t>(keys));
@@ -138,6 +198,7 @@ void RunCut(const LabContext& context, const std::string& label,
       ++diverged;
     }
   }
+  handles.Stop();
   const std::string& a = context.region_names[0];
   const std::string& b = context.region_names[1];
   result.Metric(label + ": cut held", SecondsSince(cut_at), "s");
@@ -147,6 +208,8 @@ void RunCut(const LabContext& context, const std::string& label,
   result.Metric(label + ": local reads refused or failed at heal time", read_failures, "reads");
   result.Metric(label + ": keys on which " + a + " and " + b + " disagreed at heal time", diverged,
                 "keys");
+
+  ReportHandles(context, label, MinoritySide(context, cuts), handles, result);
 
   int heal_failures = 0;
   for (const auto& [x, y] : cuts)
@@ -218,6 +281,14 @@ ExperimentResult RunPartitionExperiment(const LabContext& context) {
     isolate.push_back({a, context.region_names[r]});
   RunCut(context, a + " isolated", isolate, result, plot);
   result.plots.push_back(std::move(plot));
+  result.notes.push_back(
+      "Handles: from the cut to the heal, one client per region sends a handle op every 100 ms "
+      "(in turn a claim of a new name and a read of one name claimed at " +
+      a +
+      " before the cut; lab/partition_handles.h). A majority-side op slower than 1 s counts as a "
+      "stall. A region is on the minority side when the cut leaves it fewer than a majority of "
+      "regions: none in the " +
+      a + "-" + b + " cut, " + a + " when isolated.");
   result.notes.push_back(
       "Each cut holds " + FormatLabNumber(static_cast<double>(CutHold(context).count()) / 1000) +
       " s, with the writes (one key on both sides, then the next) spread evenly over it. "

@@ -1,11 +1,15 @@
 // (1) The strong-consistency tax: the same open-loop mix sent to one region at a time through
 // the gen library; the local classes answer from that region, a handle claim waits for a
-// majority across the WAN.
+// majority across the WAN. Then, per region, sequential reads of one handle it claimed: under a
+// read lease (docs/strong.md) they are answered by the region alone.
+#include <algorithm>
+#include <chrono>
 #include <map>
 #include <string>
 
 #include "gen/runner.h"
 #include "lab/experiments.h"
+#include "lab/lab_context.h"
 
 namespace meridian {
 
@@ -39,6 +43,44 @@ LabPlot LatencyCdfPlot(const std::map<std::string, LatencyHistogram>& by_class) 
     plot.series.push_back(std::move(series));
   }
   return plot;
+}
+
+// The ms at quantile q of `sorted_ms` (nearest rank), 0 when empty.
+double NearestRank(const std::vector<double>& sorted_ms, double q) {
+  if (sorted_ms.empty()) return 0;
+  const auto rank = static_cast<size_t>(q * static_cast<double>(sorted_ms.size()) + 0.999999);
+  return sorted_ms[std::min(rank == 0 ? 0 : rank - 1, sorted_ms.size() - 1)];
+}
+
+// `reads` sequential GETs of a handle claimed at region r, by a client beside it (loopback): the
+// first read's round takes a lease, reads under it are answered locally, and the first read after
+// it ends renews it with a round to the nearest majority.
+void MeasureHandleReads(const LabContext& context, size_t r, int reads, ExperimentResult& result) {
+  const std::string& region = context.region_names[r];
+  const std::string target = "/handle/tax-read-" + region + "-" + std::to_string(context.seed);
+  auto claim =
+      LabCall(context.region_http[r], "PUT", target, nlohmann::json{{"owner", "lab"}}.dump());
+  // 409: claimed by an earlier run of the same seed on this cluster; a read serves it all the same.
+  if (!claim.ok() || (claim->status != 201 && claim->status != 409)) {
+    result.Assert(
+        "handle claimed for the reads in " + region, false,
+        claim.ok() ? "answered " + std::to_string(claim->status) : claim.status().ToString());
+    return;
+  }
+  std::vector<double> latencies;
+  int failed = 0;
+  for (int i = 0; i < reads; ++i) {
+    auto read = LabCall(context.region_http[r], "GET", target);
+    if (read.ok() && read->status == 200) {
+      latencies.push_back(read->latency_ms);
+    } else {
+      ++failed;
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  result.Metric(region + " handle read p50", NearestRank(latencies, 0.5), "ms");
+  result.Metric(region + " handle read p99", NearestRank(latencies, 0.99), "ms");
+  result.Metric(region + " handle reads failed", failed, "reads");
 }
 
 }  // namespace
@@ -97,6 +139,9 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
     }
   }
   result.Metric("failed or dropped ops (all regions)", static_cast<double>(failures_total), "ops");
+  const int reads = context.quick ? 50 : 300;
+  for (size_t r = 0; r < context.region_count(); ++r)
+    MeasureHandleReads(context, r, reads, result);
   result.plots.push_back(LatencyCdfPlot(by_class));
   result.notes.push_back(
       "Open loop at " + std::to_string(static_cast<int>(rate)) +
@@ -110,6 +155,12 @@ ExperimentResult RunTaxExperiment(const LabContext& context) {
       std::to_string(duration_ns / 1'000'000'000ULL) +
       "s --warmup 1s --key-prefix tax-REGION- --seed " + std::to_string(context.seed) +
       "+region index (tags removes 0 is lab-only).");
+  result.notes.push_back(
+      "Handle reads: per region, " + std::to_string(reads) +
+      " sequential GET /handle/NAME of one name that region claimed, after its load; latency is "
+      "the HTTP round trip on loopback (LabReply::latency_ms). A read under the region's read "
+      "lease is answered locally; the read that renews the lease is a round to the nearest "
+      "majority (docs/strong.md, Read leases).");
   result.notes.push_back(
       "A handle claim that collides with an earlier claim answers 409 and "
       "counts as failed; failures are figures here, not assertions.");

@@ -39,7 +39,8 @@ ExperimentResult RunSustainExperiment(const LabContext& context);
 // (7) Read-your-writes: pinned, hopping without a token (stale shown), hopping with the token.
 ExperimentResult RunRywExperiment(const LabContext& context);
 // (6) Partition the first two regions (60 s in full mode), conflicting writes on both sides,
-// heal, converge; then the first region cut from every other.
+// heal, converge; then the first region cut from every other. Through each cut, handle claims and
+// reads in every region: issue 18's majority zero stall and minority 503 within 1 s.
 ExperimentResult RunPartitionExperiment(const LabContext& context);
 // (issue 20) A region whose data directory is deleted rejoins: time to ok, the senders' CPU share
 // and read latency during it, memory; every key arrives (asserted).

@@ -3,7 +3,9 @@
 //
 // Invariants:
 //  1. An experiment passes iff every one of its assertions passed; a ledger passes iff every
-//     experiment passed. Figures (metrics) never decide pass or fail: timings are reported only.
+//     experiment passed. Figures (metrics) never decide pass or fail: timings are reported only,
+//     except a time bound an issue states as its claim, asserted by its experiment in full mode
+//     (partition: issue 18's handle verdicts).
 //  2. Rendering is deterministic: experiments, metrics and assertions keep the order they were
 //     recorded in, so two equal ledgers render byte for byte the same.
 //  3. Plots are data here (series of points); plots.h renders them for gnuplot and RunLab writes
