@@ -111,7 +111,7 @@ struct TlsConfig {
 //       class: profile      # optional: only keys of this class (default: every class)
 struct ResidencyRuleConfig {
   std::string prefix;
-  std::string data_class;         // "" (every class), "profile", "counter", "tags" or "register"
+  std::string data_class;  // "" (every class), "profile", "counter", "tags", "register", "handle"
   std::vector<RegionId> regions;  // ascending, unique
   bool operator==(const ResidencyRuleConfig&) const = default;
 };

@@ -312,11 +312,23 @@ Status ParseResidency(ParseState& state, const Field& field, ClusterConfig& conf
     rule.prefix = prefix;
     if (const Field* data_class = Optional(keys, "class")) {
       MERIDIAN_ASSIGN_OR_RETURN(name, r.String(*data_class));
-      if (name != "profile" && name != "counter" && name != "tags" && name != "register") {
+      if (name != "profile" && name != "counter" && name != "tags" && name != "register" &&
+          name != "handle") {
         return r.Error(*data_class,
-                       "must be profile, counter, tags or register, got '" + name + "'");
+                       "must be profile, counter, tags, register or handle, got '" + name + "'");
       }
       rule.data_class = name;
+      // Handle names are canonical [a-z0-9_.-] (src/strong/handle_name.h): any other prefix
+      // would never match one.
+      if (name == "handle" &&
+          !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                   c == '-';
+          })) {
+        return r.Error(prefix_field,
+                       "a handle rule's prefix must be lower-case letters, digits, '_', '.' or "
+                       "'-' (a handle name's alphabet), got '" + prefix + "'");
+      }
     }
     MERIDIAN_ASSIGN_OR_RETURN(regions_field, r.Required(item, keys, "regions"));
     MERIDIAN_ASSIGN_OR_RETURN(regions, r.Sequence(regions_field));

@@ -85,9 +85,11 @@ TEST(ClusterConfigTest, CommittedResidencyConfigParses) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->regions.size(), 4u);
   EXPECT_EQ(config->LinkBetween(1, 3).rtt_ms, 20);
-  ASSERT_EQ(config->residency.size(), 1u);
+  ASSERT_EQ(config->residency.size(), 2u);
   EXPECT_EQ(config->residency[0].prefix, "gdpr:");
   EXPECT_EQ(config->residency[0].regions, (std::vector<RegionId>{1, 3}));
+  EXPECT_EQ(config->residency[1].prefix, "eu.");
+  EXPECT_EQ(config->residency[1].data_class, "handle");
   auto again = ParseClusterConfig(FormatClusterConfig(*config), "formatted");
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->residency, config->residency);
@@ -113,6 +115,7 @@ router: {http: 127.0.0.1:7000}
        {"residency:\n  - {prefix: a, regions: [mars]}\n",
         "residency:\n  - {prefix: a, regions: []}\n",
         "residency:\n  - {prefix: a, regions: [eu], class: blob}\n",
+        "residency:\n  - {prefix: 'eu:', regions: [eu], class: handle}\n",
         "residency:\n  - {prefix: a, regions: [eu, eu]}\n",
         "residency:\n  - {prefix: a, regions: [eu]}\n  - {prefix: a, regions: [us]}\n"}) {
     auto config = ParseClusterConfig(base + bad, "t.yaml");

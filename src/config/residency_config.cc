@@ -5,7 +5,7 @@ namespace meridian {
 Result<Residency> ResidencyFromConfig(const ClusterConfig& config) {
   std::vector<ResidencyRule> rules;
   for (const ResidencyRuleConfig& rule : config.residency) {
-    ResidencyRule out{rule.prefix, std::nullopt, rule.regions};
+    ResidencyRule out{rule.prefix, std::nullopt, rule.regions, rule.data_class == "handle"};
     for (DataClass c : kAllDataClasses) {
       if (DataClassName(c) == rule.data_class) out.data_class = c;
     }

@@ -44,18 +44,30 @@ struct HandleCommand {
 // page costs bounded work however many deleted keys lie in the range. A key written after a
 // page was cut appears in a later page if it sorts after the cursor: pages never repeat or skip
 // a key that stays present throughout.
+//
+// A global scan (ScanScope::kGlobal, RegionNode contract 8) merges the same page of every
+// reachable region that holds the keys (CRDT merge per key): each region's page holds the first
+// `limit` keys after the cursor it has, so the first `limit` keys of the merged pages are the
+// first of the union, and the page ends at the earliest cut among them. Bounded in time
+// (quorum_timeout_ms); a region that did not answer is named in missing_regions (a partial page).
 inline constexpr size_t kScanLimitMax = 1000;
 inline constexpr size_t kScanExaminedMax = 10'000;
+enum class ScanScope : uint8_t { kLocal, kGlobal };
 struct ScanCommand {
   std::optional<DataClass> data_class;  // nullopt: every class
   std::string prefix;
   std::optional<StateKey> after;
   size_t limit = 100;  // 1..kScanLimitMax
+  ScanScope scope = ScanScope::kLocal;
 };
 struct ScanResult {
   std::vector<std::pair<StateKey, KeyState>> entries;
   std::optional<StateKey> next;  // where the next page starts (exclusive); nullopt at the end
-  VersionVector applied;         // what the page reflects, as a read's
+  VersionVector applied;         // what the page reflects, as a read's (this region's part)
+  ScanScope scope = ScanScope::kLocal;
+  // kGlobal: the regions whose page is not in this one (unreachable, or no answer in time), by
+  // name; empty when every region holding the keys answered.
+  std::vector<std::string> missing_regions;
 };
 
 // Erases a subject (src/node/subject_vault.h): its data keys are destroyed here and, through

@@ -64,6 +64,18 @@ ReplicaOptions GroupReplicaOptions(const ReplicaOptions& base, const Replication
   return o;
 }
 
+// The handle node options of `group`: ids are member indexes, a majority of members decides.
+StrongOptions GroupStrongOptions(const StrongOptions& base, const ReplicationGroupLayout& group,
+                                 RegionId self) {
+  StrongOptions o = base;
+  const auto it = std::find(group.members.begin(), group.members.end(), self);
+  MERIDIAN_ASSERT(it != group.members.end());
+  o.self = static_cast<RegionId>(it - group.members.begin());
+  o.region_count = static_cast<RegionId>(group.members.size());
+  o.random_seed = base.random_seed ^ (uint64_t{group.mask} << 32);  // its own backoff draws
+  return o;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
@@ -90,20 +102,29 @@ Result<std::unique_ptr<RegionNode>> RegionNode::Recover(
   for (size_t g = 1; g < residency.groups().size(); ++g) {
     const ReplicationGroupLayout& layout = residency.groups()[g];
     if (!Residency::Holds(layout.mask, options.replica.self)) continue;
-    PinnedGroup group{g, GroupStoragePrefix(layout.mask), nullptr};
+    PinnedGroup group{g, GroupStoragePrefix(layout.mask), nullptr, nullptr};
     const ReplicaOptions group_options =
         GroupReplicaOptions(options.replica, layout, options.replica.self);
+    StrongOptions strong_options = GroupStrongOptions(options.strong, layout, options.replica.self);
+    const std::string name = "residency group " + MaskNames(layout.mask, options.region_names);
     if (fresh) {
       group.replica = std::make_unique<Replica>(group_options);
+      strong_options.rejoining = false;
+      group.strong = std::make_unique<StrongNode>(strong_options);
     } else {
-      auto replica =
-          Replica::Recover(group_options, PrefixedStorage(storage, group.storage_prefix));
+      const PrefixedStorage group_storage(storage, group.storage_prefix);
+      auto replica = Replica::Recover(group_options, group_storage);
       if (!replica.ok()) {
-        return Status(replica.status().code(), "residency group " +
-                                                   MaskNames(layout.mask, options.region_names) +
-                                                   ": " + replica.status().message());
+        return Status(replica.status().code(), name + ": " + replica.status().message());
       }
       group.replica = std::move(replica).value();
+      // As for every region's group below: new or restored storage rejoins.
+      strong_options.rejoining = group.replica->rejoining();
+      auto strong = StrongNode::Recover(strong_options, group_storage);
+      if (!strong.ok()) {
+        return Status(strong.status().code(), name + " handles: " + strong.status().message());
+      }
+      group.strong = std::move(strong).value();
     }
     pinned.push_back(std::move(group));
   }
@@ -152,6 +173,25 @@ Replica* RegionNode::MutableGroupReplica(size_t group) {
     if (g.index == group) return g.replica.get();
   }
   return nullptr;
+}
+
+StrongNode* RegionNode::MutableGroupStrong(size_t group) {
+  if (group == 0) return strong_.get();
+  for (PinnedGroup& g : pinned_) {
+    if (g.index == group) return g.strong.get();
+  }
+  return nullptr;
+}
+
+const StrongNode* RegionNode::group_strong(size_t group) const {
+  return const_cast<RegionNode*>(this)->MutableGroupStrong(group);
+}
+
+std::vector<std::pair<size_t, const StrongNode*>> RegionNode::strong_nodes() const {
+  std::vector<std::pair<size_t, const StrongNode*>> out{{0, strong_.get()}};
+  for (const PinnedGroup& g : pinned_)
+    out.emplace_back(g.index, g.strong.get());
+  return out;
 }
 
 const Replica* RegionNode::group_replica(size_t group) const {
@@ -236,7 +276,7 @@ void RegionNode::OnCommand(RequestId id, NodeCommand command, NodeTime now, Node
   } else if (auto* read = std::get_if<ReadCommand>(&command)) {
     HandleRead(id, *read, now, out);
   } else if (auto* scan = std::get_if<ScanCommand>(&command)) {
-    ServeScan(id, *scan, out);
+    ServeScan(id, *scan, now, out);
   } else if (auto* erase = std::get_if<EraseCommand>(&command)) {
     HandleErase(id, *erase, now, out);
   } else {
@@ -264,14 +304,22 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
     return;
   }
   if (message.has_strong()) {
-    if (message.group() != 0) {
+    // Contract 6: a pinned group's handle messages come from a member, to a member.
+    const std::optional<size_t> group =
+        message.group() == 0 ? std::optional<size_t>(0)
+                             : options_.residency.GroupByMask(message.group());
+    StrongNode* strong = group && (*group == 0 || message.group() != 0)
+                             ? MutableGroupStrong(*group)
+                             : nullptr;
+    const std::optional<RegionId> local = group ? LocalId(*group, from) : std::nullopt;
+    if (strong == nullptr || !local) {
       ++peer_messages_refused_;
       return;
     }
-    strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
+    strong->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
     StrongOutput step;
-    strong_->OnMessage(from, message.strong(), &step);
-    AbsorbStrong(std::move(step), now, out);
+    strong->OnMessage(*local, message.strong(), &step);
+    AbsorbStrong(*group, std::move(step), now, out);
     return;
   }
   // Contract 6: a group's message comes from a member, to a member.
@@ -284,6 +332,14 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   const std::optional<RegionId> local = LocalId(group, from);
   if (replica == nullptr || !local) {
     ++peer_messages_refused_;
+    return;
+  }
+  if (message.has_scan_request()) {  // contract 8: the node answers, from the group's replica
+    OnScanRequest(group, from, message.scan_request(), now, out);
+    return;
+  }
+  if (message.has_scan_reply()) {
+    OnScanReply(group, from, message.scan_reply(), out);
     return;
   }
   Output step;
@@ -321,12 +377,11 @@ void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput*
     if (!up) {
       replica->OnPeerDisconnected(*local);
     } else if (health_ != RegionHealth::kFailed) {
-      if (group == 0) {
-        strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
-        StrongOutput strong_step;
-        strong_->OnPeerConnected(peer, &strong_step);  // every link: a majority may include any
-        AbsorbStrong(std::move(strong_step), now, out);
-      }
+      StrongNode* strong = MutableGroupStrong(group);
+      strong->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
+      StrongOutput strong_step;
+      strong->OnPeerConnected(*local, &strong_step);  // every link: a majority may include any
+      AbsorbStrong(group, std::move(strong_step), now, out);
       Output step;
       replica->OnPeerConnected(*local, &step);  // a no-op for non-neighbours (handles only)
       Absorb(group, std::move(step), out);
@@ -349,10 +404,13 @@ void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
     progressed = progressed || !step.applied.empty() || step.merged_snapshot.has_value();
     Absorb(group, std::move(step), out);
   }
-  strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
-  StrongOutput strong_step;
-  strong_->Tick(&strong_step);
-  AbsorbStrong(std::move(strong_step), now, out);
+  for (auto [group, unused] : strong_nodes()) {
+    StrongNode* strong = MutableGroupStrong(group);
+    strong->AdvanceClock(now.steady_ms);  // read leases (StrongNode inv. 11)
+    StrongOutput strong_step;
+    strong->Tick(&strong_step);
+    AbsorbStrong(group, std::move(strong_step), now, out);
+  }
   if (progressed) ServeSatisfiedWaits(now, out);
   if (vault_.enabled() && now.steady_ms >= next_subject_sync_ms_) {
     // A keyring message lost on a live link (a full queue drops) is repaired here.
@@ -421,14 +479,21 @@ void RegionNode::AddPinnedStates(pb::SnapshotChunk* chunk) const {
   }
 }
 
-void RegionNode::AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out) {
+void RegionNode::AbsorbStrong(size_t group, StrongOutput step, NodeTime now, NodeOutput* out) {
+  if (group != 0) {
+    for (const PinnedGroup& g : pinned_) {
+      if (g.index == group) PrefixRecords(g.storage_prefix, step.records);
+    }
+  }
   TakeRecords(step.records, out);
+  const RegionMask mask = group == 0 ? 0 : options_.residency.groups()[group].mask;
   for (auto& [to, strong_message] : step.messages) {
     pb::PeerMessage m;
     m.set_from(options_.replica.self);
+    m.set_group(mask);
     m.set_sent_physical_ms(now.physical_ms);
     *m.mutable_strong() = std::move(strong_message);
-    HoldMessage(to, std::move(m), out);
+    HoldMessage(GlobalId(group, to), std::move(m), out);
   }
   for (HandleReply& reply : step.replies) {
     const RequestId id = reply.request_id;
@@ -562,6 +627,9 @@ void RegionNode::OnStorageFailed(const Status& error, NodeOutput* out) {
   for (const auto& [unused, read] : quorum_reads_)
     out->replies.push_back({read.id, Refusal()});
   quorum_reads_.clear();
+  for (const auto& [unused, scan] : global_scans_)
+    out->replies.push_back({scan.id, Refusal()});
+  global_scans_.clear();
 }
 
 Status RegionNode::Refusal() const {
@@ -593,6 +661,7 @@ NodeStats RegionNode::stats() const {
   }
   s.session_waits = session_waits_.size();
   s.quorum_reads = quorum_reads_.size();
+  s.global_scans = global_scans_.size();
   s.replication_waits = replication_waits_.size();
   s.coalesced_messages = coalesced_messages_;
   s.peer_messages_refused = peer_messages_refused_;

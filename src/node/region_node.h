@@ -39,7 +39,9 @@
 //     its messages go to members only, and a command for a key of a group this region is not
 //     in is answered Misdirected, naming the allowed regions, before anything changes. Write
 //     levels and quorum reads of a pinned key count the group's members. Vectors handed to
-//     clients (write replies, read tokens) are in the residency's slot space.
+//     clients (write replies, read tokens) are in the residency's slot space. A handle pinned
+//     by a rule lives in the group's own handle node: its acceptors are the members, its
+//     quorum a majority of them, its records under the group's prefix.
 //  7. Subjects (src/node/subject_vault.h): values of a subject's keys are sealed under the
 //     subject's data key before the replica sees them and opened only for a reader's reply; the
 //     keyring goes to the regions that may hold the subject's keys (on every change, and whole
@@ -47,6 +49,13 @@
 //     replication message carrying a subject's sealed value (ops, repairs, snapshot chunks), so
 //     a region gets a key no later than a value sealed under it. An erasure destroys the keys
 //     here and there, and deletes the subject's keys; reads and writes then answer Gone.
+//  8. Global scans (ScanScope::kGlobal, commands.h): the page is asked of every reachable member
+//     of every group held here, each answering from that group's replica alone (a region never
+//     sends a key of a group the asker is not in), tombstones included so that a delete seen
+//     by one region hides the key; the answers are merged per key with this region's own
+//     pages and cut at the earliest cut of any page. Unreachable members and those that have
+//     not answered within quorum_timeout_ms are named in the reply (partial), never waited for
+//     longer.
 #pragma once
 
 #include <cstdint>
@@ -93,11 +102,12 @@ struct NodeBugs {
   bool forget_storage_failure = false;      // OnStorageFailed counts the steps as durable instead
   bool session_wait_ignores_token = false;  // a session read answers without waiting
   bool quorum_read_local = false;           // a quorum read answers from this region alone
-  bool residency_ignored = false;           // pinned keys are written to the group of every region
+  bool residency_ignored = false;  // pinned keys and handles live in the group of every region
   // A state transfer of every region's group carries the pinned keys' states too.
   bool snapshot_includes_pinned = false;
   bool subject_keys_unsent = false;        // keyrings never leave the region that made them
   bool erasure_keeps_key_records = false;  // an erasure forgets the keys, its disk keeps them
+  bool write_level_counts_one_more = false;  // a w=majority/all write is answered one region early
 };
 
 struct RegionNodeOptions {
@@ -145,6 +155,7 @@ struct NodeStats {
   uint64_t held_messages = 0;
   uint64_t session_waits = 0;
   uint64_t quorum_reads = 0;
+  uint64_t global_scans = 0;  // waiting for their peers' pages now
   uint64_t replication_waits = 0;   // w=majority / w=all writes waiting for acknowledgements
   uint64_t coalesced_messages = 0;  // op batches merged into an earlier one to the same peer
   // Peer messages refused here, before the replica or handle node saw them: from a region
@@ -207,7 +218,12 @@ class RegionNode {
   std::vector<std::pair<size_t, const Replica*>> replicas() const;
   // The applied vectors of every group here, in slot space (Residency).
   VersionVector SlotApplied() const;
+  // The handle node of every region's group, and of pinned group `group` (null when this region
+  // is not a member).
   const StrongNode& strong() const { return *strong_; }
+  const StrongNode* group_strong(size_t group) const;
+  // Every handle node here with its group: group 0 first.
+  std::vector<std::pair<size_t, const StrongNode*>> strong_nodes() const;
   const SubjectVault& vault() const { return vault_; }
   const RegionNodeOptions& options() const { return options_; }
   NodeStats stats() const;
@@ -228,6 +244,9 @@ class RegionNode {
     size_t index = 0;  // in options_.residency.groups()
     std::string storage_prefix;
     std::unique_ptr<Replica> replica;
+    // The group's handle node: the handles a rule pins to the group, with its members as the
+    // acceptors (a majority of them is the quorum) and member indexes as region ids.
+    std::unique_ptr<StrongNode> strong;
   };
   struct ReplicationWait {  // contract 5
     RequestId id;
@@ -237,6 +256,16 @@ class RegionNode {
     uint64_t step;  // the write's step: synced here first
     uint32_t needed;
     uint64_t deadline_ms;
+  };
+  struct GlobalScan {  // contract 8
+    RequestId id;
+    ScanCommand command;
+    uint64_t deadline_ms;
+    std::set<std::pair<size_t, RegionId>> awaited;  // (group, region) pages not yet answered
+    std::set<RegionId> missing;                     // regions whose page is not in the merge
+    std::map<StateKey, KeyState> merged;            // every page's states, merged per key
+    std::optional<StateKey> cut;                    // the earliest cut of any page
+    bool undurable = false;                         // a local page shows a step not yet durable
   };
   struct QuorumRead {
     RequestId id;
@@ -257,6 +286,7 @@ class RegionNode {
   void Absorb(Output step, NodeOutput* out) { Absorb(0, std::move(step), out); }
   void Absorb(size_t group, Output step, NodeOutput* out);
   Replica* MutableGroupReplica(size_t group);
+  StrongNode* MutableGroupStrong(size_t group);
   void AddPinnedStates(pb::SnapshotChunk* chunk) const;  // NodeBugs::snapshot_includes_pinned
   // Contract 6: the group of `key` when this region holds it, else Misdirected.
   Result<size_t> GroupHere(const StateKey& key);
@@ -270,7 +300,12 @@ class RegionNode {
   RegionId GlobalId(size_t group, RegionId local) const;
   bool HasApplied(size_t group, const VersionVector& token) const;
   uint32_t GroupSize(size_t group) const;
-  void AbsorbStrong(StrongOutput step, NodeTime now, NodeOutput* out);
+  void AbsorbStrong(size_t group, StrongOutput step, NodeTime now, NodeOutput* out);
+  // Contract 6 for handles: the group of handle `name` when this region holds it, else
+  // Misdirected (an invalid name: the handle node's own refusal, in group 0).
+  Result<size_t> HandleGroupHere(std::string_view name);
+  // How many of `group`'s members are reachable (links up and verified), this one included.
+  size_t ReachableMembers(size_t group) const;
   // Opens a new step when `records` is not empty; returns the step the held items wait for.
   uint64_t TakeRecords(RecordBatch& records, NodeOutput* out);
   void HoldReply(NodeReply reply, bool needs_sync, NodeOutput* out);
@@ -281,9 +316,20 @@ class RegionNode {
   void HandleWrite(RequestId id, WriteCommand command, NodeTime now, NodeOutput* out);
   void HandleRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
   void ServeRead(RequestId id, const ReadCommand& command, NodeTime now, NodeOutput* out);
-  void ServeScan(RequestId id, const ScanCommand& command, NodeOutput* out);
-  // One group's page of a scan (ServeScan merges the groups').
-  ScanResult ScanGroup(const Replica& replica, const ScanCommand& command, bool* undurable) const;
+  void ServeScan(RequestId id, const ScanCommand& command, NodeTime now, NodeOutput* out);
+  // One group's page of a scan (ServeScan merges the groups'); with `absent`, the states of the
+  // deleted keys examined too (a global scan's page: contract 8).
+  ScanResult ScanGroup(const Replica& replica, const ScanCommand& command, bool* undurable,
+                       bool absent = false) const;
+  // A merged page's reply: subjects' values opened, erased subjects' keys left out, held while
+  // it shows a step not yet durable (as a read).
+  void AnswerScanPage(RequestId id, ScanResult result, bool undurable, NodeOutput* out);
+  // --- global scans (contract 8; region_node_global_scan.cc) ---
+  void StartGlobalScan(RequestId id, const ScanCommand& command, NodeTime now, NodeOutput* out);
+  void OnScanRequest(size_t group, RegionId from, const pb::ScanRequest& request, NodeTime now,
+                     NodeOutput* out);
+  void OnScanReply(size_t group, RegionId from, const pb::ScanReply& reply, NodeOutput* out);
+  void FinishGlobalScan(GlobalScan& scan, NodeOutput* out);
   void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
   // A read across `all` regions or a majority of them (this one included), merged.
   void StartQuorumRead(RequestId id, size_t group, const StateKey& key, bool all, NodeTime now,
@@ -354,6 +400,8 @@ class RegionNode {
   std::vector<SessionWait> session_waits_;
   std::vector<ReplicationWait> replication_waits_;
   std::map<uint64_t, QuorumRead> quorum_reads_;  // by the replica's read-request id
+  std::map<uint64_t, GlobalScan> global_scans_;  // by scan id (ScanRequest.id)
+  uint64_t next_scan_id_ = 1;
   uint64_t next_quorum_id_ = 1;
   uint64_t peer_messages_refused_ = 0;  // NodeStats
   uint64_t read_replies_refused_ = 0;

@@ -6,6 +6,7 @@
 
 #include "clock/clock_codec.h"
 #include "node/region_node.h"
+#include "strong/handle_name.h"
 #include "replica/peer_input.h"
 
 namespace meridian {
@@ -123,12 +124,14 @@ void RegionNode::ServeRead(RequestId id, const ReadCommand& command, NodeTime no
   HoldReply({id, std::move(result)}, /*needs_sync=*/false, out);
 }
 
-void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput* out) {
+void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeTime now,
+                           NodeOutput* out) {
   if (command.limit < 1 || command.limit > kScanLimitMax) {
     out->replies.push_back(
         {id, InvalidArgument("a scan's limit must be from 1 to " + std::to_string(kScanLimitMax))});
     return;
   }
+  if (command.scope == ScanScope::kGlobal) return StartGlobalScan(id, command, now, out);
   // Every group held here, merged in key order. A group's page that was cut (limit or examined
   // bound) ends the merged page at its cursor, since keys past it were not looked at there.
   ScanResult result;
@@ -152,6 +155,11 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput*
     result.entries.resize(command.limit);
     result.next = result.entries.back().first;
   }
+  AnswerScanPage(id, std::move(result), undurable, out);
+}
+
+void RegionNode::AnswerScanPage(RequestId id, ScanResult result, bool undurable,
+                                NodeOutput* out) {
   // Contract 7: a subject's values are opened; an erased subject's keys are left out.
   for (auto it = result.entries.begin(); it != result.entries.end();) {
     std::optional<KeyState> state = std::move(it->second);
@@ -178,7 +186,7 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeOutput*
 }
 
 ScanResult RegionNode::ScanGroup(const Replica& replica, const ScanCommand& command,
-                                 bool* undurable) const {
+                                 bool* undurable, bool absent) const {
   const auto& states = replica.states();
   const DataClass first = command.data_class.value_or(DataClass::kProfile);  // lowest in order
   auto it = command.after ? states.upper_bound(*command.after)
@@ -187,6 +195,7 @@ ScanResult RegionNode::ScanGroup(const Replica& replica, const ScanCommand& comm
   auto next_class = [](DataClass c) { return DataClassFromNumber(static_cast<uint32_t>(c) + 1); };
   ScanResult result;
   size_t examined = 0;
+  size_t absent_entries = 0;
   std::optional<StateKey> last;
   while (it != states.end()) {
     const auto& [key, state] = *it;
@@ -201,13 +210,16 @@ ScanResult RegionNode::ScanGroup(const Replica& replica, const ScanCommand& comm
       it = states.lower_bound({*next, command.prefix});
       continue;
     }
-    if (result.entries.size() == command.limit || examined == kScanExaminedMax) {
+    if (result.entries.size() - absent_entries == command.limit || examined == kScanExaminedMax) {
       result.next = last;  // more may follow: the client asks again from here
       break;
     }
     ++examined;
     last = key;
-    if (KeyPresent(state)) {
+    const bool present = KeyPresent(state);
+    if (present || absent) {
+      // Only present keys count towards the limit: a page holds `limit` of them.
+      if (!present) ++absent_entries;
       result.entries.emplace_back(key, state);
       auto pending = undurable_keys_.find(key);
       *undurable =
@@ -248,7 +260,8 @@ void RegionNode::ServeReplicatedWrites(NodeOutput* out) {
   std::erase_if(replication_waits_, [&](ReplicationWait& wait) {
     auto it = peers.find(wait.group);
     if (it == peers.end()) it = peers.emplace(wait.group, group_replica(wait.group)->Peers()).first;
-    const uint32_t holding = RegionsHolding(wait, it->second);
+    uint32_t holding = RegionsHolding(wait, it->second);
+    if (options_.bugs.write_level_counts_one_more) ++holding;  // seeded bug (self-check)
     if (synced_ < wait.step || holding < wait.needed) return false;
     wait.reply.replicated_to = holding;
     out->replies.push_back({wait.id, std::move(wait.reply)});
@@ -281,6 +294,14 @@ void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
                                    "; retry, or read in the region that took the write")});
     return true;
   });
+  for (auto it = global_scans_.begin(); it != global_scans_.end();) {
+    if (now.steady_ms < it->second.deadline_ms) {
+      ++it;
+      continue;
+    }
+    FinishGlobalScan(it->second, out);  // partial: the regions still awaited are named
+    it = global_scans_.erase(it);
+  }
   std::erase_if(quorum_reads_, [&](const auto& entry) {
     const QuorumRead& read = entry.second;
     if (now.steady_ms < read.deadline_ms) return false;
@@ -387,29 +408,66 @@ void RegionNode::OnReadReply(size_t group, RegionId from, const pb::ReadReply& r
   quorum_reads_.erase(it);
 }
 
+Result<size_t> RegionNode::HandleGroupHere(std::string_view name) {
+  if (options_.residency.empty() || options_.bugs.residency_ignored) return size_t{0};
+  // An invalid name gets the handle node's own refusal (400 naming the problem), in group 0.
+  const Result<std::string> canonical = CanonicalHandleName(name);
+  if (!canonical.ok()) return size_t{0};
+  const size_t group = options_.residency.GroupOfHandle(*canonical);
+  if (group == 0 || group_strong(group) != nullptr) return group;
+  ++misdirected_;
+  // As for keys (GroupHere): the name stays out of the message.
+  return Misdirected("this handle is pinned to regions " +
+                     MaskNames(options_.residency.groups()[group].mask, options_.region_names) +
+                     " (residency rule for prefix '" +
+                     options_.residency.RuleForHandle(*canonical)->prefix + "'); region " +
+                     options_.region_names[options_.replica.self] +
+                     " does not hold it: send it to one of those");
+}
+
+size_t RegionNode::ReachableMembers(size_t group) const {
+  if (group == 0) return ReachableRegions();
+  size_t reachable = 0;
+  for (RegionId member : options_.residency.groups()[group].members) {
+    reachable += member == options_.replica.self || links_verified_[member] ? 1 : 0;
+  }
+  return reachable;
+}
+
 void RegionNode::HandleHandle(RequestId id, const HandleCommand& command, NodeTime now,
                               NodeOutput* out) {
-  const size_t regions = options_.region_names.size();
-  if (options_.strong.mode == HandleMode::kConsensus && ReachableRegions() < strong_->quorum()) {
+  const Result<size_t> group = HandleGroupHere(command.request.name);
+  if (!group.ok()) {
+    out->replies.push_back({id, group.status()});
+    return;
+  }
+  StrongNode& strong = *MutableGroupStrong(*group);
+  if (options_.strong.mode == HandleMode::kConsensus &&
+      ReachableMembers(*group) < strong.quorum()) {
     // Known to be cut off from a majority: say so now rather than after the request timeout.
     // (A link that just died may still look up; then the timeout answers.)
     out->replies.push_back(
         {id, Unavailable("region " + options_.region_names[options_.replica.self] + " reaches " +
-                         std::to_string(ReachableRegions()) + " of " + std::to_string(regions) +
-                         " regions; a handle needs a majority of " +
-                         std::to_string(strong_->quorum()))});
+                         std::to_string(ReachableMembers(*group)) + " of " +
+                         std::to_string(GroupSize(*group)) + " regions" +
+                         (*group == 0 ? std::string()
+                                      : " of the handle's set (" +
+                                            MaskNames(options_.residency.groups()[*group].mask,
+                                                      options_.region_names) +
+                                            ")") +
+                         "; a handle needs a majority of " + std::to_string(strong.quorum()))});
     return;
   }
   handle_requests_.insert(id);
-  strong_->AdvanceClock(now.steady_ms);  // read leases (StrongNode invariant 11)
+  strong.AdvanceClock(now.steady_ms);  // read leases (StrongNode invariant 11)
   StrongOutput step;
   Result<std::string> accepted =
-      strong_->OnClientRequest(id, command.request, now.physical_ms, &step);
+      strong.OnClientRequest(id, command.request, now.physical_ms, &step);
   if (!accepted.ok()) {
     handle_requests_.erase(id);
     out->replies.push_back({id, accepted.status()});
   }
-  AbsorbStrong(std::move(step), now, out);
+  AbsorbStrong(*group, std::move(step), now, out);
 }
 
 }  // namespace meridian

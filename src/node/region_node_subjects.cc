@@ -193,6 +193,8 @@ void RegionNode::AttachKeyrings(RegionId peer, pb::PeerMessage* message) const {
     note_states(message->repair().entries());
   } else if (message->has_snapshot()) {
     note_states(message->snapshot().entries());
+  } else if (message->has_scan_reply()) {
+    note_states(message->scan_reply().entries());
   }
   // A quorum read's reply names no key: the asker answers Unavailable until the keyring message
   // brings the key (region_node_requests.cc).

@@ -88,6 +88,92 @@ TEST(ResidencyTest, RulesAreValidated) {
   EXPECT_EQ(r->RuleFor({DataClass::kTags, "abc"})->regions, std::vector<RegionId>{2});
   EXPECT_EQ(r->RuleFor({DataClass::kTags, "b"}), nullptr);
   EXPECT_EQ(r->slot_count(), 6u);
+  // Handles: every-class rules and handle rules apply, a handle rule wins over an every-class
+  // rule of the same prefix, and a handle rule pins no key.
+  auto h = Residency::Make({{"a", std::nullopt, {0}},
+                            {"ab", std::nullopt, {1}},
+                            {"ab", std::nullopt, {2}, /*handle=*/true},
+                            {"x", std::nullopt, {0, 1}, /*handle=*/true}},
+                           3);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->RuleForHandle("abc")->regions, std::vector<RegionId>{2});
+  EXPECT_EQ(h->RuleForHandle("a1")->regions, std::vector<RegionId>{0});
+  EXPECT_EQ(h->RuleForHandle("b"), nullptr);
+  EXPECT_EQ(h->GroupOfHandle("b"), 0u);
+  EXPECT_EQ(h->groups()[h->GroupOfHandle("xy")].mask, 0b011u);
+  EXPECT_EQ(h->RuleFor({DataClass::kCounter, "x"}), nullptr);
+  EXPECT_EQ(h->RuleFor({DataClass::kCounter, "abc"})->regions, std::vector<RegionId>{1});
+  EXPECT_FALSE(Residency::Make({{"a", DataClass::kTags, {0}, /*handle=*/true}}, 3).ok());
+  EXPECT_FALSE(Residency::Make({{"a", std::nullopt, {0}, true}, {"a", std::nullopt, {1}, true}}, 3)
+                   .ok());
+}
+
+HandleCommand Handle(HandleOpKind kind, const std::string& name, const std::string& owner = "") {
+  return HandleCommand{HandleRequest{kind, name, owner}};
+}
+
+HandleOutcome OutcomeOf(const NodeReply& reply) {
+  const auto* handle = std::get_if<HandleReply>(&reply.result);
+  EXPECT_NE(handle, nullptr) << std::get<Status>(reply.result).ToString();
+  return handle == nullptr ? HandleOutcome::kUnavailable : handle->outcome;
+}
+
+// A handle pinned to eu and eu2 is decided by both (a majority of two), lives only in their
+// records and messages, survives a member's restart, and is misdirected at us; an unpinned
+// handle still takes a majority of all three.
+TEST(ResidencyTest, APinnedHandleIsDecidedByItsRegionsAlone) {
+  Trio t([](RegionNodeOptions& o) {
+    o.residency = Residency::Make({{"gdpr:", std::nullopt, {kEu, kEu2}},
+                                   {"eu.", std::nullopt, {kEu, kEu2}, /*handle=*/true}},
+                                  3)
+                      .value();
+  });
+  t.Settle();
+  EXPECT_EQ(OutcomeOf(t.Command(kEu, Handle(HandleOpKind::kClaim, "eu.alice", "ann"))),
+            HandleOutcome::kClaimed);
+  const NodeReply read = t.Command(kEu2, Handle(HandleOpKind::kRead, "EU.Alice"));
+  EXPECT_EQ(OutcomeOf(read), HandleOutcome::kValue);
+  EXPECT_EQ(std::get<HandleReply>(read.result).record.owner, "ann");
+
+  const NodeReply refused = t.Command(kUs, Handle(HandleOpKind::kClaim, "eu.alice", "ben"));
+  const auto* status = std::get_if<Status>(&refused.result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->code(), StatusCode::kMisdirected);
+  EXPECT_NE(status->message().find("eu, eu2"), std::string::npos) << status->message();
+  EXPECT_EQ(status->message().find("alice"), std::string::npos) << "the name is not echoed";
+  EXPECT_EQ(t.nodes_[kUs]->stats().misdirected, 1u);
+  EXPECT_EQ(t.nodes_[kUs]->group_strong(1), nullptr);
+  // An unpinned handle is everyone's: us claims it with a majority of three.
+  EXPECT_EQ(OutcomeOf(t.Command(kUs, Handle(HandleOpKind::kClaim, "plain", "cat"))),
+            HandleOutcome::kClaimed);
+  t.Settle();
+  EXPECT_EQ(t.seen_by_us_.find("eu.alice"), std::string::npos);
+  EXPECT_EQ(t.StoredBytes(kUs).find("eu.alice"), std::string::npos);
+  EXPECT_NE(t.StoredBytes(kEu2).find("eu.alice"), std::string::npos);
+
+  // Without eu2 the pinned handle has no majority (at once, not after a timeout), while the
+  // unpinned one still has us and eu.
+  t.Cut(kEu2);
+  const NodeReply alone = t.Command(kEu, Handle(HandleOpKind::kClaim, "eu.bob", "ann"));
+  ASSERT_NE(std::get_if<Status>(&alone.result), nullptr);
+  EXPECT_EQ(std::get<Status>(alone.result).code(), StatusCode::kUnavailable);
+  EXPECT_NE(std::get<Status>(alone.result).message().find("eu, eu2"), std::string::npos);
+  EXPECT_EQ(OutcomeOf(t.Command(kEu, Handle(HandleOpKind::kRelease, "plain", "cat"))),
+            HandleOutcome::kReleased);
+
+  // eu2 restarts from its disk and still knows whose the pinned handle is.
+  t.Heal(kEu2);
+  t.nodes_[kEu2] = t.Start(kEu2);
+  for (RegionId p : {kUs, kEu}) {
+    NodeOutput out;
+    t.nodes_[kEu2]->OnLinkChanged(p, true, t.now(), &out);
+    t.nodes_[kEu2]->OnLinkVerified(p, true);
+    t.Take(kEu2, std::move(out));
+  }
+  t.Settle();
+  EXPECT_EQ(OutcomeOf(t.Command(kEu2, Handle(HandleOpKind::kClaim, "eu.alice", "ben"))),
+            HandleOutcome::kTaken);
+  EXPECT_EQ(t.seen_by_us_.find("eu.alice"), std::string::npos);
 }
 
 }  // namespace

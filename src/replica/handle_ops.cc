@@ -50,6 +50,8 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
       break;
     case pb::PeerMessage::kStrong:       // the node hands these to the strong module, never here
     case pb::PeerMessage::kSubjectKeys:  // and these to its subject vault
+    case pb::PeerMessage::kScanRequest:  // and these to its global scans
+    case pb::PeerMessage::kScanReply:
     case pb::PeerMessage::BODY_NOT_SET:
       Refuse(PeerRefusal::kEnvelope);
       break;

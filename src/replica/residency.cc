@@ -37,6 +37,10 @@ Result<Residency> Residency::Make(std::vector<ResidencyRule> rules, RegionId reg
   for (size_t i = 0; i < rules.size(); ++i) {
     ResidencyRule& rule = rules[i];
     if (rule.prefix.empty()) return InvalidArgument("residency: a rule's prefix is empty");
+    if (rule.handle && rule.data_class) {
+      return InvalidArgument("residency: the rule for '" + rule.prefix +
+                             "' is for handles and a data class at once");
+    }
     if (rule.regions.empty()) {
       return InvalidArgument("residency: the rule for '" + rule.prefix + "' allows no region");
     }
@@ -46,7 +50,8 @@ Result<Residency> Residency::Make(std::vector<ResidencyRule> rules, RegionId reg
       mask |= RegionMask{1} << r;
     }
     for (size_t j = 0; j < i; ++j) {
-      if (rules[j].prefix == rule.prefix && rules[j].data_class == rule.data_class) {
+      if (rules[j].prefix == rule.prefix && rules[j].data_class == rule.data_class &&
+          rules[j].handle == rule.handle) {
         return InvalidArgument("residency: two rules for the prefix '" + rule.prefix + "'");
       }
     }
@@ -72,7 +77,7 @@ Result<Residency> Residency::Make(std::vector<ResidencyRule> rules, RegionId reg
 const ResidencyRule* Residency::RuleFor(const StateKey& key) const {
   const ResidencyRule* best = nullptr;
   for (const ResidencyRule& rule : rules_) {
-    if (rule.data_class && *rule.data_class != key.data_class) continue;
+    if (rule.handle || (rule.data_class && *rule.data_class != key.data_class)) continue;
     if (!key.key.starts_with(rule.prefix)) continue;
     if (best == nullptr || rule.prefix.size() > best->prefix.size() ||
         (rule.prefix.size() == best->prefix.size() && rule.data_class)) {
@@ -84,6 +89,24 @@ const ResidencyRule* Residency::RuleFor(const StateKey& key) const {
 
 size_t Residency::GroupOf(const StateKey& key) const {
   const ResidencyRule* rule = RuleFor(key);
+  if (rule == nullptr) return 0;
+  return group_of_rule_[static_cast<size_t>(rule - rules_.data())];
+}
+
+const ResidencyRule* Residency::RuleForHandle(std::string_view name) const {
+  const ResidencyRule* best = nullptr;
+  for (const ResidencyRule& rule : rules_) {
+    if (rule.data_class || !name.starts_with(rule.prefix)) continue;
+    if (best == nullptr || rule.prefix.size() > best->prefix.size() ||
+        (rule.prefix.size() == best->prefix.size() && rule.handle)) {
+      best = &rule;
+    }
+  }
+  return best;
+}
+
+size_t Residency::GroupOfHandle(std::string_view name) const {
+  const ResidencyRule* rule = RuleForHandle(name);
   if (rule == nullptr) return 0;
   return group_of_rule_[static_cast<size_t>(rule - rules_.data())];
 }

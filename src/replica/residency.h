@@ -1,7 +1,8 @@
 // Residency: which regions may hold a key (docs/residency.md).
 //
 // A rule pins the keys starting with a prefix (of one class, or of every class) to a set of
-// regions. Every distinct set of regions that a rule names is a replication group of its own:
+// regions; a rule of every class, or a rule for handles only, pins the handle names (class D)
+// starting with its prefix too. Every distinct set of regions that a rule names is a replication group of its own:
 // its own replica in each member region, with its own dots, vectors, oplog, anti-entropy and state
 // transfers, so that a region outside the set never holds, and never waits for, an op of a pinned
 // key. Group 0 is every region (the keys no rule pins).
@@ -13,9 +14,10 @@
 //
 // Invariants of a Residency returned by Make:
 //  1. Every rule's prefix is non-empty and its regions are a non-empty set of valid region ids.
-//  2. No two rules have the same prefix and class scope.
-//  3. Every key matches at most one rule: the longest prefix wins, and a rule of the key's class
-//     wins over an every-class rule of the same prefix.
+//  2. No two rules have the same prefix and class scope (every class, one class, handles).
+//  3. Every key and every handle name matches at most one rule: the longest prefix wins, and a
+//     rule of the key's class (of handles, for a name) wins over an every-class rule of the same
+//     prefix. A handle rule has no data class.
 //  4. Group 0's mask is every region; groups 1.. are the distinct rule sets other than that, in
 //     rule order; the slots of all groups fit in kMaxRegions.
 #pragma once
@@ -36,8 +38,9 @@ using RegionMask = uint32_t;  // bit r: region r
 
 struct ResidencyRule {
   std::string prefix;
-  std::optional<DataClass> data_class;  // nullopt: every class
+  std::optional<DataClass> data_class;  // nullopt: every class (handles included) unless `handle`
   std::vector<RegionId> regions;        // allowed, any order
+  bool handle = false;                  // a rule for handle names only (config `class: handle`)
 };
 
 struct ReplicationGroupLayout {
@@ -56,6 +59,10 @@ class Residency {
   const ResidencyRule* RuleFor(const StateKey& key) const;
   // The group holding `key`: 0 unless a rule pins it.
   size_t GroupOf(const StateKey& key) const;
+  // The same for a handle name (canonical, handle_name.h): its handle node runs in that group,
+  // with a majority of the group's members as its quorum.
+  const ResidencyRule* RuleForHandle(std::string_view name) const;
+  size_t GroupOfHandle(std::string_view name) const;
   const std::vector<ReplicationGroupLayout>& groups() const { return groups_; }
   // The group whose mask is `mask`, or nullopt.
   std::optional<size_t> GroupByMask(RegionMask mask) const;

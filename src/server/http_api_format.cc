@@ -189,10 +189,16 @@ HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& 
   }
   Json cursor = nullptr;
   if (page.next) cursor = Base64UrlEncode(page.next->key);
-  const Json body{{"keys", std::move(keys)},
-                  {"cursor", std::move(cursor)},
-                  {"version_vector", VectorJson(page.applied, region_names)},
-                  {"session_token", EncodeSessionToken(page.applied)}};
+  Json body{{"keys", std::move(keys)},
+            {"cursor", std::move(cursor)},
+            {"version_vector", VectorJson(page.applied, region_names)},
+            {"session_token", EncodeSessionToken(page.applied)}};
+  if (page.scope == ScanScope::kGlobal) {
+    // Which regions' pages are in this one: a partial page may miss keys only they hold.
+    body["scope"] = "global";
+    body["partial"] = !page.missing_regions.empty();
+    body["missing_regions"] = page.missing_regions;
+  }
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -225,10 +225,11 @@ ApiCommand ParseConflicts(const HttpRequest& request, const Match& m) {
   return command;
 }
 
-// GET /{class}?prefix=P&cursor=C&limit=N: a page of the class's keys (ScanCommand). The cursor is
-// the previous page's, opaque to the client (base64url of the last key it covered).
+// GET /{class}?prefix=P&cursor=C&limit=N&scope=local|global: a page of the class's keys
+// (ScanCommand). The cursor is the previous page's, opaque to the client (base64url of the last
+// key it covered); global merges every reachable region's page (RegionNode contract 8).
 ApiCommand ParseScan(const HttpRequest& request, const Match& m) {
-  if (auto error = CheckQuery(request, {"prefix", "cursor", "limit"})) return *error;
+  if (auto error = CheckQuery(request, {"prefix", "cursor", "limit", "scope"})) return *error;
   if (auto error = CheckNoBody(request, m)) return *error;
   ScanCommand command;
   command.data_class = m.data_class;
@@ -253,6 +254,14 @@ ApiCommand ParseScan(const HttpRequest& request, const Match& m) {
       return BadRequest("limit must be an integer from 1 to " + std::to_string(kScanLimitMax));
     }
     command.limit = *limit;
+  }
+  if (request.query.count("scope")) {
+    const std::string_view scope = QueryValue(request, "scope");
+    if (scope == "global") {
+      command.scope = ScanScope::kGlobal;
+    } else if (scope != "local") {
+      return BadRequest("scope must be 'local' or 'global', not " + Quote(scope));
+    }
   }
   return command;
 }

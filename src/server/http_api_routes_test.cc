@@ -187,6 +187,13 @@ TEST(HttpApiRoutesTest, Scans) {
   EXPECT_EQ(ErrorOf(Parse("GET", "/tags?from=a")).message, "unknown query parameter 'from'");
   EXPECT_EQ(ErrorOf(Parse("PUT", "/register")).http_status, 405);
   EXPECT_EQ(ErrorOf(Parse("GET", "/register?prefix=a%2Fb")).http_status, 400);
+  EXPECT_EQ(scan.scope, ScanScope::kLocal);
+  const ApiCommand global = Parse("GET", "/tags?prefix=a&scope=global");
+  ASSERT_TRUE(std::holds_alternative<ScanCommand>(global)) << ErrorOf(global).message;
+  EXPECT_EQ(std::get<ScanCommand>(global).scope, ScanScope::kGlobal);
+  EXPECT_EQ(std::get<ScanCommand>(Parse("GET", "/tags?scope=local")).scope, ScanScope::kLocal);
+  EXPECT_EQ(ErrorOf(Parse("GET", "/tags?scope=everywhere")).message,
+            "scope must be 'local' or 'global', not 'everywhere'");
 }
 
 TEST(HttpApiRoutesTest, UnknownRoutesAre404) {

@@ -101,7 +101,11 @@ void Checker::OnOpsLost(RegionId origin, uint64_t first, uint64_t last,
   for (const auto& w : history) {
     for (const auto& op : w.created) {
       if (op.dot.origin == origin && op.dot.seq >= first && op.dot.seq <= last) {
-        lost_.insert(op.serial);
+        if (lost_.insert(op.serial).second && op.acknowledged && w.needs_majority) {
+          Violation("acknowledged w=majority/all write " + std::to_string(w.id) + " (" +
+                    op.dot.ToString() + ") was lost with the disk of region " +
+                    std::to_string(origin) + ", the only one that held it");
+        }
       }
     }
   }

@@ -38,11 +38,21 @@ std::optional<RegionMask> GroupOfRecord(std::string_view key) {
 }  // namespace
 
 ResidencyChecker::ResidencyChecker(Residency residency, RegionId regions,
-                                   const std::vector<StateKey>& pinned_keys)
-    : residency_(std::move(residency)), regions_(regions), forbidden_(regions) {
+                                   const std::vector<StateKey>& pinned_keys,
+                                   std::vector<std::string> pinned_handles)
+    : residency_(std::move(residency)),
+      regions_(regions),
+      pinned_handles_(std::move(pinned_handles)),
+      forbidden_(regions) {
   for (const StateKey& key : pinned_keys) {
     for (RegionId r = 0; r < regions_; ++r) {
       if (!Allowed(key, r)) forbidden_[r].push_back(key.key);
+    }
+  }
+  for (const std::string& name : pinned_handles_) {
+    const RegionMask mask = residency_.groups()[residency_.GroupOfHandle(name)].mask;
+    for (RegionId r = 0; r < regions_; ++r) {
+      if (!Residency::Holds(mask, r)) forbidden_[r].push_back(name);
     }
   }
 }
@@ -114,6 +124,21 @@ void ResidencyChecker::OnDeliver(RegionId from, RegionId to, const pb::PeerMessa
     case pb::PeerMessage::kReadRequest:
       check(m.read_request().data_class(), m.read_request().key(), "a quorum-read request");
       break;
+    case pb::PeerMessage::kStrong: {
+      // Every handle message names its handle (or, a sync page, several): a pinned one only in
+      // its group's messages.
+      const std::string body = m.strong().SerializeAsString();
+      for (const std::string& name : pinned_handles_) {
+        const size_t group = residency_.GroupOfHandle(name);
+        if (body.find(name) != std::string::npos && residency_.groups()[group].mask != mask &&
+            group != 0) {
+          Violation(false, "residency: pinned handle " + name + " travelled in a message of group " +
+                               MaskName(mask) + " " + std::to_string(from) + "->" +
+                               std::to_string(to));
+        }
+      }
+      break;
+    }
     default:
       // Acks, summaries, snapshot acks and read replies name no key: their group says whose
       // they are (checked above). Handle messages carry no key of the replica.

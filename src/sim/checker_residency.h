@@ -4,8 +4,8 @@
 //  R1. Every message the simulated network delivers (as the receiver parses it off the wire):
 //      a message of a pinned group (PeerMessage.group) reaches only the group's members; no op of
 //      an op batch, state of a repair or a state-transfer chunk, idempotency record or quorum-read
-//      request names a key pinned to a set without the receiver; and a pinned key travels only
-//      in its own group's messages (a pinned key in every region's group is a leak waiting for a
+//      request names a key pinned to a set without the receiver; and a pinned key (a pinned
+//      handle's name, in a handle message) travels only in its own group's messages (a pinned key in every region's group is a leak waiting for a
 //      receiver). Decoded field by field; then, as a backstop for fields added later, the raw
 //      bytes are searched for the name of every key the receiver may not hold.
 //  R2. Storage: no record of a region (its disk as the process sees it, and each backup taken of
@@ -32,8 +32,10 @@ namespace meridian {
 
 class ResidencyChecker {
  public:
-  // `pinned_keys`: every pinned key the workload may write or read.
-  ResidencyChecker(Residency residency, RegionId regions, const std::vector<StateKey>& pinned_keys);
+  // `pinned_keys`: every pinned key the workload may write or read; `pinned_handles`: every
+  // pinned handle name (canonical) it may claim, release or read.
+  ResidencyChecker(Residency residency, RegionId regions, const std::vector<StateKey>& pinned_keys,
+                   std::vector<std::string> pinned_handles = {});
 
   // R1. `bytes`: the message as it was on the wire.
   void OnDeliver(RegionId from, RegionId to, const pb::PeerMessage& message,
@@ -65,6 +67,7 @@ class ResidencyChecker {
 
   Residency residency_;
   RegionId regions_;
+  std::vector<std::string> pinned_handles_;
   std::vector<std::vector<std::string>> forbidden_;  // per region: names of keys it may not hold
   uint64_t messages_checked_ = 0;
   uint64_t pinned_messages_ = 0;

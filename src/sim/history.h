@@ -35,6 +35,9 @@ struct LogicalWrite {
   // Attempts answered Misdirected: sent to a region outside the key's residency set, which
   // applied nothing (a pinned key's ops are not in `created`: those are of every region's group).
   uint32_t misdirected = 0;
+  // Asked for ?w=majority or ?w=all: acknowledged only once a majority holds it, so an
+  // acknowledged op of it survives the loss of any one disk.
+  bool needs_majority = false;
   std::vector<CreatedOp> created;
 };
 

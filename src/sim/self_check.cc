@@ -44,6 +44,8 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.node_bugs.session_wait_ignores_token = true; }},
       {"quorum-read-local", "a quorum read answers from its own region alone",
        [](SimOptions& o) { o.node_bugs.quorum_read_local = true; }},
+      {"majority-ack-early", "a w=majority write is acknowledged before a majority holds it",
+       [](SimOptions& o) { o.node_bugs.write_level_counts_one_more = true; }},
       // Residency (docs/residency.md): caught by ResidencyChecker and the clients' checks.
       {"residency-ignored", "pinned keys are written to, and relayed by, every region's group",
        [](SimOptions& o) { o.node_bugs.residency_ignored = true; }},

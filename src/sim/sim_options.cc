@@ -69,6 +69,17 @@ std::string PinnedKey(DataClass c, uint64_t n) {
   return std::string(kPinnedPrefix) + std::string(DataClassName(c)) + std::to_string(n);
 }
 
+std::string HandleName(const SimOptions& o, uint64_t n) {
+  std::string name = "h" + std::to_string(n);
+  if (n == 1 && !o.residency.empty()) name = kPinnedHandlePrefix + name;
+  return name;
+}
+
+std::vector<std::string> PinnedHandleNames(const SimOptions& o) {
+  if (o.residency.empty() || o.handle_names < 2) return {};
+  return {HandleName(o, 1)};
+}
+
 std::vector<ResidencyRule> DefaultResidencyRules(RegionId regions) {
   if (regions < 2) return {};
   std::vector<ResidencyRule> rules;
@@ -76,6 +87,8 @@ std::vector<ResidencyRule> DefaultResidencyRules(RegionId regions) {
   if (regions >= 3) rules.back().regions.push_back(1);
   rules.push_back({kPinnedPrefix, DataClass::kCounter, {1}});
   if (regions >= 3) rules.back().regions.push_back(2);
+  rules.push_back({kPinnedHandlePrefix, std::nullopt, {0}, /*handle=*/true});
+  if (regions >= 3) rules.back().regions.push_back(1);
   while (!rules.empty() && !Residency::Make(rules, regions).ok())
     rules.pop_back();
   return rules;

@@ -81,6 +81,11 @@ struct SimOptions {
   // Client reads of counters: local reads, quorum reads, and the share of acknowledged counter
   // writes that the client reads back in another region with its session token.
   uint32_t local_reads = 40;
+  // Percent of the (unpinned) client writes that ask for ?w=majority, and for ?w=all: each is
+  // acknowledged only once that many regions hold it (checked when its reply arrives), and an
+  // acknowledged one survives the loss of any one disk (checked when a disk is lost).
+  uint32_t majority_writes_percent = 8;
+  uint32_t all_writes_percent = 2;
   uint32_t quorum_reads = 15;
   double session_reads = 0.3;
 
@@ -118,9 +123,18 @@ inline constexpr const char* kPinnedPrefix = "gdpr:";
 // unambiguous about which rule (and so which regions) it belongs to.
 std::string PinnedKey(DataClass c, uint64_t n);
 
+// The pinned handles: names starting "gdpr." (handle names have no ':'). The workload's handle
+// "h1" is "gdpr.h1" when rules are set (HandleName), so a quarter of the default four names'
+// requests go to a pinned group's handle node.
+inline constexpr const char* kPinnedHandlePrefix = "gdpr.";
+std::string HandleName(const SimOptions& o, uint64_t n);
+// The names of the workload's pinned handles (their case-folded form).
+std::vector<std::string> PinnedHandleNames(const SimOptions& o);
+
 // The default rules: `gdpr:` keys of every class pinned to regions {0, 1}, and (a per-class rule
 // over the same prefix, which wins for its class) `gdpr:` counters pinned to {1, 2}: two groups
-// of two regions out of three, overlapping in region 1. Rules that do not fit are left out
+// of two regions out of three, overlapping in region 1; and handles named `gdpr.` pinned to
+// {0, 1} too, decided by a majority of those two. Rules that do not fit are left out
 // (fewer than two regions: none; the slots of all groups must fit in kMaxRegions).
 std::vector<ResidencyRule> DefaultResidencyRules(RegionId regions);
 

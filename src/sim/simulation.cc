@@ -42,7 +42,8 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       subjects_(ParsePatterns(options.subject_patterns),
                 [](uint8_t*, size_t) { MERIDIAN_ASSERT_MSG(false, "the simulator made a key"); }),
       checker_(options.regions),
-      residency_(MakeResidency(options), options.regions, PinnedKeys(options)),
+      residency_(MakeResidency(options), options.regions, PinnedKeys(options),
+                 PinnedHandleNames(options)),
       regions_(options.regions) {
   checker_.SetWalSync(o_.wal_sync);
   checker_.set_erased([this](std::string_view key) { return ErasureAsked(key); });
@@ -411,7 +412,9 @@ bool Simulation::HandlesSettled() const {
     if (!handle_ops_[id].complete_ms) return false;
   }
   for (const Region& region : regions_) {
-    if (region.node->strong().pending_requests() > 0) return false;
+    for (auto [group, strong] : region.node->strong_nodes()) {
+      if (strong->pending_requests() > 0) return false;
+    }
   }
   return true;
 }
@@ -436,7 +439,8 @@ void Simulation::CheckHandles() {
   for (const HandleOperation& op : handle_ops_) {
     if (!op.complete_ms) ++result_.handle_unanswered;
     if (op.complete_ms && op.outcome == HandleOutcome::kUnavailable) ++result_.handle_unavailable;
-    by_name[op.request.name].push_back(op);
+    // One history per handle: "H0" and "h0" name the same one (handle_name.h).
+    by_name[CanonicalHandleName(op.request.name).value()].push_back(op);
   }
   result_.handle_requests = handle_ops_.size();
   for (const HandleOperation& op : handle_ops_) {
@@ -444,8 +448,10 @@ void Simulation::CheckHandles() {
     ++result_.handle_answered;
     result_.handle_latency_ms += *op.complete_ms - op.invoke_ms;
   }
-  for (const Region& region : regions_)
-    AddStrongStats(region.node->strong());
+  for (const Region& region : regions_) {
+    for (auto [group, strong] : region.node->strong_nodes())
+      AddStrongStats(*strong);
+  }
   for (const auto& [name, ops] : by_name) {
     LinearizabilityResult r = CheckHandleHistory(ops, kMaxCheckerStates);
     result_.checker_states += r.states;
@@ -588,8 +594,9 @@ SimResult Simulation::Run() {
   // refused as invalid (src/replica/peer_input.h, src/strong/peer_checks.h) is a check that
   // refuses correct traffic. Last, so a seeded bug is still reported by its own check first.
   for (const Region& region : regions_) {
-    const uint64_t refused = region.node->replica().stats().malformed_messages +
-                             region.node->strong().stats().malformed_messages;
+    uint64_t refused = region.node->replica().stats().malformed_messages;
+    for (auto [group, strong] : region.node->strong_nodes())
+      refused += strong->stats().malformed_messages;
     if (refused > 0) {
       result_.violations.push_back("region " + std::to_string(region.node->replica().self()) +
                                    " refused " + std::to_string(refused) +

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "sim/simulation_impl.h"
+#include "strong/handle_name.h"
 
 namespace meridian::sim_internal {
 namespace {
@@ -106,7 +107,15 @@ void Simulation::OnReply(RegionId r, NodeReply reply) {
                               answer->message);
       }
       const Status& status = std::get<Status>(reply.result);
-      if (status.code() != StatusCode::kUnavailable) {
+      const bool allowed = HandleAllowed(handle_ops_[request.index].request.name, r);
+      if (status.code() == StatusCode::kMisdirected && !allowed) {
+        // Outside the handle's set, refused before anything changed: try the next region.
+        ++result_.misdirected;
+        if (reply.id != issuing_) {
+          checker_.Violation("residency: a handle request at region " + std::to_string(r) +
+                             " was answered Misdirected only after a wait");
+        }
+      } else if (status.code() != StatusCode::kUnavailable) {
         handle_violations_.push_back("a valid handle request was refused: " + status.ToString());
       }
       return OnHandleAnswer(request.index, HandleOutcome::kUnavailable, "", status.message());
@@ -164,10 +173,10 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   if (const auto* status = std::get_if<Status>(&reply.result)) {
     Trace("write " + std::to_string(w.id) + " at " + std::to_string(request.region) + ": " +
           status->ToString());
-    // A w=majority write of a pinned key that its set did not acknowledge in time stays applied
-    // and keeps replicating (RegionNode contract 5): like a late refusal, its outcome is open.
-    const bool late =
-        pinned && status->code() == StatusCode::kDeadlineExceeded && reply.id != issuing_;
+    // A w=majority or w=all write that too few regions acknowledged in time stays applied and
+    // keeps replicating (RegionNode contract 5): like a late refusal, its outcome is open.
+    const bool late = history_[request.index].level != WriteLevel::kCount &&
+                      status->code() == StatusCode::kDeadlineExceeded && reply.id != issuing_;
     if (status->code() != StatusCode::kUnavailable && !late) {
       checker_.Violation("a valid write was refused: " + status->ToString());
     }
@@ -192,11 +201,37 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   }
   Trace("write " + std::to_string(w.id) + " acknowledged by " + std::to_string(request.region) +
         " as " + written.dot.ToString() + (written.deduplicated ? " (deduplicated)" : ""));
+  if (!pinned) CheckWriteLevel(history_[request.index], written);
   Random& fates_reads = pinned ? pinned_random_ : reads_random_;
   if (w.write.target.data_class == DataClass::kCounter && o_.regions > 1 &&
       std::holds_alternative<int64_t>(w.write.body) && fates_reads.Chance(o_.session_reads)) {
     ScheduleSessionRead(w, written, request.region, serial, fates_reads);
   }
+}
+
+void Simulation::CheckWriteLevel(const PlannedWrite& planned, const WriteReply& written) {
+  if (planned.level == WriteLevel::kCount || written.dot.seq == 0) return;
+  const uint32_t needed =
+      planned.level == WriteLevel::kMajority ? o_.regions / 2 + 1 : uint32_t{o_.regions};
+  // The regions that applied the op at some point (a region that has since crashed or lost its
+  // disk had it when it acknowledged), or hold it now (a state transfer applies no op).
+  std::set<RegionId> holding;
+  if (auto it = holders_.find(written.dot); it != holders_.end()) holding = it->second;
+  for (RegionId r = 0; r < o_.regions; ++r) {
+    const Region& region = regions_[r];
+    const VersionVector& applied =
+        region.node ? region.node->replica().applied() : region.applied_at_crash;
+    if (applied.Get(written.dot.origin) >= written.dot.seq) holding.insert(r);
+  }
+  if (holding.size() < needed || written.replicated_to < needed) {
+    checker_.Violation("write " + std::to_string(planned.write.id) + " asked for " +
+                       (planned.level == WriteLevel::kMajority ? "w=majority" : "w=all") +
+                       " and was acknowledged as " + written.dot.ToString() + " held by " +
+                       std::to_string(written.replicated_to) + " regions, while " +
+                       std::to_string(holding.size()) + " had applied it; it needs " +
+                       std::to_string(needed));
+  }
+  ++result_.leveled_writes_acknowledged;
 }
 
 void Simulation::PlanReads() {
@@ -327,6 +362,13 @@ void Simulation::OnReadReply(const Request& request, NodeReply& reply) {
         result->state,
         [&floor](const CreatedOp& op) { return op.dot.seq <= floor.Get(op.dot.origin); }, Writes());
   }
+}
+
+bool Simulation::HandleAllowed(const std::string& name, RegionId r) const {
+  const Residency& residency = residency_.residency();
+  const Result<std::string> canonical = CanonicalHandleName(name);
+  MERIDIAN_ASSERT(canonical.ok());  // the workload names only valid handles
+  return Residency::Holds(residency.groups()[residency.GroupOfHandle(*canonical)].mask, r);
 }
 
 void Simulation::Handle(const HandleClientEvent& e) {

@@ -244,6 +244,10 @@ class Simulation {
   // --- residency (simulation.cc) ---
   bool Pinned(const StateKey& key) const { return residency_.residency().GroupOf(key) != 0; }
   bool Allowed(const StateKey& key, RegionId r) const { return residency_.Allowed(key, r); }
+  // A w=majority / w=all write's acknowledgement: enough regions held its op (contract 5).
+  void CheckWriteLevel(const PlannedWrite& planned, const WriteReply& written);
+  // Whether region r may serve handle `name` (any case: the node folds it).
+  bool HandleAllowed(const std::string& name, RegionId r) const;
   void PlanPinnedWork();
   // ResidencyChecker R2 over region r's disk as its process sees it; `when` for the message.
   void CheckStorage(RegionId r, const std::string& when);
@@ -361,6 +365,8 @@ class Simulation {
   ResidencyChecker residency_;
   std::vector<Region> regions_;
   std::vector<PlannedWrite> history_;
+  // Every op of every region's group, with the regions that applied it (CheckWriteLevel).
+  std::map<Dot, std::set<RegionId>> holders_;
   std::vector<HandleOperation> handle_ops_;
   // Op id -> which attempt of its request it is (0: the first).
   std::map<uint64_t, uint32_t> handle_attempts_;

@@ -39,6 +39,7 @@ void Simulation::Process(RegionId r, NodeOutput& out, uint64_t snapshots_before)
   checker_.OnStep(r, out.applied, merged, replica.applied());
   for (const AppliedOp& op : out.applied) {
     if (op.compensates && op.dot.origin == r) checker_.OnCompensation(op, region.disks);
+    holders_[op.dot].insert(r);
   }
   if (merged) checker_.CheckReflectsVector(replica, Writes());
   result_.ops += out.applied.size();
@@ -64,6 +65,8 @@ void Simulation::CheckRejoined(RegionId r) {
   Trace("rejoined " + std::to_string(r) + " holding " + std::to_string(kept) + " of the " +
         std::to_string(*region.own_ops_had) + " ops of its own it had before the disk loss");
   if (*region.own_ops_had > kept) checker_.OnOpsLost(r, kept + 1, *region.own_ops_had, Writes());
+  // Those dots go to new ops now: who held the old ones says nothing about them.
+  holders_.erase(holders_.upper_bound(Dot{r, kept}), holders_.lower_bound(Dot{r + 1, 0}));
   region.own_ops_had.reset();
 }
 
@@ -184,7 +187,8 @@ void Simulation::Down(RegionId r, uint32_t down_ms, bool power_loss) {
   if (power_loss) region.disk->SimulateCrash();
   region.tail_lost = power_loss;
   region.applied_at_crash = region.node->replica().applied();
-  AddStrongStats(region.node->strong());
+  for (auto [group, strong] : region.node->strong_nodes())
+    AddStrongStats(*strong);
   region.node.reset();  // its requests in flight are never answered: outcome unknown
   region.pass = {};
   region.write_scheduled = false;
@@ -210,13 +214,22 @@ void Simulation::Handle(const BackupEvent& e) {
   region.backup = region.disk->DurableContents();
 }
 
+namespace {
+bool AnyHandleNodeRejoining(const RegionNode& node) {
+  for (auto [group, strong] : node.strong_nodes()) {
+    if (strong->rejoining()) return true;
+  }
+  return false;
+}
+}  // namespace
+
 void Simulation::Handle(const DiskLossEvent& e) {
   Region& region = regions_[e.region];
   if (!region.node || healed_) return;
   for (const Region& other : regions_) {
     // One lost disk at a time (the failure model of docs/strong.md): a second region losing its
     // records before the first has rebuilt its handles could lose a majority's votes.
-    if (other.own_ops_had || (other.node && other.node->strong().rejoining())) {
+    if (other.own_ops_had || (other.node && AnyHandleNodeRejoining(*other.node))) {
       Trace("disk loss of " + std::to_string(e.region) + " skipped: another region is rejoining");
       return;
     }

@@ -103,6 +103,20 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
       add(c, key, other, at + gap);
     }
   }
+  // Write levels (RegionNode contract 5), from a generator of their own so that every draw
+  // above stays as it was: some writes wait for a majority or for every region.
+  if (o.regions > 1) {
+    Random levels(o.seed ^ 0x1e7e'15ea'd5ULL);
+    for (PlannedWrite& p : out) {
+      const uint64_t roll = levels.Uniform(100);
+      if (roll < o.majority_writes_percent) {
+        p.level = WriteLevel::kMajority;
+      } else if (roll < o.majority_writes_percent + o.all_writes_percent) {
+        p.level = WriteLevel::kAll;
+      }
+      p.write.needs_majority = p.level != WriteLevel::kCount;
+    }
+  }
   return out;
 }
 
@@ -148,7 +162,7 @@ std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random&
   std::vector<PlannedHandleOp> out;
   const char* const owners[] = {"ann", "ben", "cat"};
   auto name = [&]() {
-    std::string n = "h" + std::to_string(random.Uniform(std::max(1u, o.handle_names)));
+    std::string n = HandleName(o, random.Uniform(std::max(1u, o.handle_names)));
     if (random.Chance(0.2)) n[0] = 'H';  // the same handle, case-folded by the node
     return n;
   };
@@ -179,7 +193,7 @@ std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random&
   Random series(o.seed ^ 0x1ea5'e5ea'd5ULL);
   for (uint32_t s = 0; s < o.handle_read_series && o.handle_names > 0; ++s) {
     const auto region = static_cast<RegionId>(series.Uniform(o.regions));
-    const std::string n = "h" + std::to_string(series.Uniform(o.handle_names));
+    const std::string n = HandleName(o, series.Uniform(o.handle_names));
     uint64_t at = series.Uniform(o.workload_ms);
     for (uint32_t i = 0; i < kReadsPerSeries; ++i) {
       out.push_back({{HandleOpKind::kRead, n, ""}, region, at});

@@ -68,6 +68,8 @@ void PrintSubjects(const SimResult& r) {
       "writes and reads answered Gone %llu\n",
       (unsigned long long)r.erasures, (unsigned long long)r.erasures_acknowledged,
       (unsigned long long)r.erasures_lost_with_disk, (unsigned long long)r.gone);
+  std::printf("  write levels: w=majority / w=all writes acknowledged as held %llu\n",
+              (unsigned long long)r.leveled_writes_acknowledged);
 }
 
 int ReplayOne(const SimFlags& f) {
@@ -138,6 +140,7 @@ int RunMany(const SimFlags& f) {
       total.erasures_acknowledged += r.erasures_acknowledged;
       total.erasures_lost_with_disk += r.erasures_lost_with_disk;
       total.gone += r.gone;
+      total.leveled_writes_acknowledged += r.leveled_writes_acknowledged;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };

@@ -156,6 +156,37 @@ TEST_F(RegionClusterTest, QuorumReadMergesAMajority) {
   EXPECT_TRUE(read.contains("session_token"));
 }
 
+// scope=global merges every region's page: each key is in the region that took it when its write
+// is answered, so the global page lists all three however far replication got; a stopped region
+// is named missing, and a bad scope is a 400.
+TEST_F(RegionClusterTest, AGlobalScanListsEveryRegionsKeysAndNamesTheMissing) {
+  CallJson(cluster_, 0, "PUT", "/register/g:1", Json{{"value", "us"}}.dump());
+  CallJson(cluster_, 1, "PUT", "/register/g:2", Json{{"value", "eu"}}.dump());
+  CallJson(cluster_, 2, "PUT", "/register/g:3", Json{{"value", "ap"}}.dump());
+  auto keys = [](const Json& page) {
+    std::vector<std::string> out;
+    for (const Json& entry : page["keys"])
+      out.push_back(entry["key"]);
+    return out;
+  };
+  Json first = CallJson(cluster_, 0, "GET", "/register?prefix=g%3A&limit=2&scope=global");
+  EXPECT_EQ(keys(first), (std::vector<std::string>{"g:1", "g:2"})) << first.dump();
+  EXPECT_EQ(first["scope"], "global");
+  EXPECT_EQ(first["partial"], false);
+  ASSERT_TRUE(first["cursor"].is_string()) << first.dump();
+  Json second = CallJson(cluster_, 0, "GET",
+                         "/register?prefix=g%3A&limit=2&scope=global&cursor=" +
+                             first["cursor"].get<std::string>());
+  EXPECT_EQ(keys(second), std::vector<std::string>{"g:3"}) << second.dump();
+
+  ASSERT_TRUE(cluster_.StopRegion(2).has_value());
+  Json partial = CallJson(cluster_, 0, "GET", "/register?prefix=g%3A&scope=global");
+  EXPECT_EQ(partial["partial"], true) << partial.dump();
+  EXPECT_EQ(partial["missing_regions"], Json::array({"ap"}));
+  Json bad = CallJson(cluster_, 0, "GET", "/register?scope=planet", "", {}, 400);
+  EXPECT_NE(bad.dump().find("scope"), std::string::npos) << bad.dump();
+}
+
 // ?w=all: answered only once every region holds the write durably, so a read anywhere right
 // after the answer finds it (with w=local that read may well come too early).
 TEST_F(RegionClusterTest, AWriteWithWAllIsInEveryRegionWhenAnswered) {
