@@ -136,9 +136,8 @@ TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailove
   ASSERT_TRUE(cluster_.StartAll(seconds(60)).ok());
   ASSERT_TRUE(cluster_.StartWan().ok());
   ASSERT_TRUE(cluster_.StartRouter("us", seconds(60)).ok()) << cluster_.router_log();
-  auto connected =
-      RespTestClient::Connect("127.0.0.1:" + std::to_string(cluster_.router_resp_port()),
-                              seconds(10));
+  auto connected = RespTestClient::Connect(
+      "127.0.0.1:" + std::to_string(cluster_.router_resp_port()), seconds(10));
   ASSERT_TRUE(connected.ok()) << connected.status().ToString();
   RespTestClient client = std::move(*connected);
   auto call = [&](const std::vector<std::string>& args) {
@@ -176,7 +175,8 @@ TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailove
     EXPECT_TRUE(Eventually(
         [&] {
           auto got = cluster_.Call(second_region, "GET", "/register/gdpr:resp" + std::to_string(i));
-          return got.ok() && got->body.find("secret-resp-" + std::to_string(i)) != std::string::npos;
+          return got.ok() &&
+                 got->body.find("secret-resp-" + std::to_string(i)) != std::string::npos;
         },
         seconds(20)))
         << i;
