@@ -57,7 +57,7 @@ void RespClient::Start() {
                           self->handshaking_ = false;
                           self->last_activity_ = RespClock::now();
                           if (ec) {
-                            self->front_.metrics.resp_tls_handshakes_failed.Increment();
+                            self->front_.metrics.CountRespTlsFailure(ClassifyTlsHandshakeError(ec));
                             return self->Close();  // contract 9: this connection only
                           }
                           self->Read();
@@ -191,6 +191,22 @@ void RespClient::Execute(std::span<const std::string_view> args) {
     }
     return;
   }
+  // Contract 11: the regions outside the keys' residency set are never tried.
+  const Result<std::optional<RegionMask>> allowed = RespAllowedRegions(
+      args, front_.options.residency, front_.options.strong_prefix, front_.options.region_names);
+  if (!allowed.ok()) {
+    command->reply = ErrorReply(state_.version, "ERR " + allowed.status().message());
+    command->done = true;
+    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    return;
+  }
+  if (allowed->has_value()) {
+    const RegionMask mask = **allowed;
+    for (RegionId r = 0; r < front_.options.region_names.size(); ++r) {
+      if (!Residency::Holds(mask, r)) command->barred.push_back(r);
+    }
+    command->allowed_names = MaskNames(mask, front_.options.region_names);
+  }
   const std::string key =
       command->kind == RespCommandKind::kWrite ? front_.hooks.new_key() : std::string();
   command->request = EncodeRespRequest(args, key);
@@ -204,7 +220,9 @@ void RespClient::Execute(std::span<const std::string_view> args) {
 void RespClient::Dispatch() {
   while (!waiting_.empty() && !closed_) {
     const CommandPtr command = waiting_.begin()->second;
-    const std::optional<RegionId> region = front_.hooks.choose(command->location, command->tried);
+    std::vector<RegionId> skip = command->tried;
+    skip.insert(skip.end(), command->barred.begin(), command->barred.end());
+    const std::optional<RegionId> region = front_.hooks.choose(command->location, skip);
     if (!region) {
       waiting_.erase(waiting_.begin());
       FinishWithoutRegion(command);
@@ -265,6 +283,20 @@ void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std:
 void RespClient::FinishWithoutRegion(const CommandPtr& command) {
   if (command->fallback) return Finish(command, std::move(*command->fallback), std::nullopt);
   const std::string& location = front_.options.region_names[command->location];
+  if (!command->allowed_names.empty()) {
+    // Contract 11: never a region outside the set, however many are healthy.
+    const std::string allowed = "no allowed region (" + command->allowed_names +
+                                ", by residency) is reachable for this key";
+    if (command->tried.empty()) {
+      return Finish(
+          command,
+          ErrorReply(command->version, "CLUSTERDOWN " + allowed + " from clients in " + location),
+          std::nullopt);
+    }
+    return Finish(command,
+                  ErrorReply(command->version, "TRYAGAIN " + allowed + ": " + command->errors),
+                  std::nullopt);
+  }
   if (command->tried.empty()) {
     return Finish(command,
                   ErrorReply(command->version, "CLUSTERDOWN no healthy region for clients in " +

@@ -82,7 +82,9 @@ void RespFront::Impl::Sweep() {
   }
   for (const auto& [client, reason] : expired) {  // Close() erases from `clients`
     metrics.resp_connections_timed_out.WithLabels({reason}).Increment();
-    if (std::string_view(reason) == "handshake") metrics.resp_tls_handshakes_failed.Increment();
+    if (std::string_view(reason) == "handshake") {
+      metrics.CountRespTlsFailure(TlsHandshakeFailure::kTimeout);
+    }
     client->Close();
   }
   int64_t shortest = kRespSweepIntervalMsMax * 2;

@@ -41,7 +41,14 @@
 //     meridian_router_resp_connections_timed_out_total{reason="handshake"|"command"|"idle"}. A
 //     sweep checks them at most every kRespSweepIntervalMsMax, so a close comes up to that late.
 //     Failed handshakes (timed out or not) are counted in
-//     meridian_router_resp_tls_handshakes_failed_total.
+//     meridian_router_resp_tls_handshakes_failed_total, and by reason
+//     (net/tls_handshake_failure.h) in
+//     meridian_router_client_tls_handshake_failures_total{listener="resp"}.
+// 11. Residency: a command naming a key pinned by a residency rule goes only to the regions of
+//     the key's set (resp_route.h rule 6), nearest healthy first, and fails over within the set
+//     only; with none of them left the client gets -CLUSTERDOWN (none was healthy) or -TRYAGAIN
+//     (each one tried failed) naming the allowed regions, never a region outside the set. A
+//     command whose keys share no allowed region is answered -ERR and sent nowhere.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -56,6 +63,7 @@
 #include "auth/key_store.h"
 #include "base/ids.h"
 #include "base/status.h"
+#include "replica/residency.h"
 #include "router/router_metrics.h"
 
 namespace boost::asio::ssl {
@@ -112,6 +120,8 @@ struct RespFrontOptions {
   // upstream connections verify the regions with (contract 9).
   std::shared_ptr<boost::asio::ssl::context> listener_tls;
   std::shared_ptr<boost::asio::ssl::context> upstream_tls;
+  // Which regions may hold a key (contract 11; router_options.h); empty: every region.
+  Residency residency;
 };
 
 // What the front end needs from the router: routing decisions and idempotency keys.

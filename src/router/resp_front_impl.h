@@ -77,6 +77,8 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
     RegionId location = 0;
     std::string request;                  // identical on every attempt, idempotency key included
     std::vector<RegionId> tried;          // each region at most once
+    std::vector<RegionId> barred;         // outside the keys' residency set: never tried
+    std::string allowed_names;            // "eu, eu2" when some are barred, for errors
     std::optional<std::string> fallback;  // the last retryable error reply of a region
     std::string errors;                   // what each failed attempt said
     bool done = false;

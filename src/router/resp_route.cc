@@ -1,5 +1,6 @@
 #include "router/resp_route.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -43,7 +44,77 @@ void AppendBulk(std::string& out, std::string_view bytes) {
   out += "\r\n";
 }
 
+// Rule 6: the classes a key named by a command may be of, and which arguments are keys.
+struct KeySpec {
+  std::span<const DataClass> classes;  // empty: the command names no key
+  size_t last = 0;                     // keys are args[1, last), every `step`-th
+  size_t step = 1;
+};
+
+constexpr DataClass kRegisterOnly[] = {DataClass::kRegister};
+constexpr DataClass kCounterOnly[] = {DataClass::kCounter};
+constexpr DataClass kProfileOnly[] = {DataClass::kProfile};
+constexpr DataClass kTagsOnly[] = {DataClass::kTags};
+// GET and MGET answer a string or a counter (server/resp_commands.h).
+constexpr DataClass kStringOrCounter[] = {DataClass::kRegister, DataClass::kCounter};
+
+constexpr std::array<std::string_view, 4> kCounterWrites = {"INCR", "INCRBY", "DECR", "DECRBY"};
+constexpr std::array<std::string_view, 5> kHashCommands = {"HSET", "HGET", "HMGET", "HGETALL",
+                                                           "HDEL"};
+constexpr std::array<std::string_view, 5> kSetCommands = {"SADD", "SREM", "SMEMBERS", "SISMEMBER",
+                                                          "SCARD"};
+
+KeySpec KeysOf(const std::string& name, size_t argc) {
+  const size_t first_only = std::min<size_t>(argc, 2);
+  if (name == "SET") return {kRegisterOnly, first_only};
+  if (name == "MSET") return {kRegisterOnly, argc, 2};
+  if (name == "GET") return {kStringOrCounter, first_only};
+  if (name == "MGET") return {kStringOrCounter, argc};
+  if (OneOf(name, kCounterWrites)) return {kCounterOnly, first_only};
+  if (OneOf(name, kHashCommands)) return {kProfileOnly, first_only};
+  if (OneOf(name, kSetCommands)) return {kTagsOnly, first_only};
+  if (name == "DEL" || name == "EXISTS") return {kAllDataClasses, argc};
+  if (name == "TYPE") return {kAllDataClasses, first_only};
+  return {};
+}
+
 }  // namespace
+
+Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string_view> args,
+                                                     const Residency& residency,
+                                                     std::string_view strong_prefix,
+                                                     const std::vector<std::string>& region_names) {
+  if (residency.empty() || args.empty()) return std::optional<RegionMask>();
+  const std::string name = CommandName(args[0]);
+  if (name == "MERIDIAN.IDEM") {
+    if (args.size() < 3) return std::optional<RegionMask>();
+    return RespAllowedRegions(args.subspan(2), residency, strong_prefix, region_names);
+  }
+  const KeySpec spec = KeysOf(name, args.size());
+  const RegionMask every = residency.groups()[0].mask;
+  RegionMask allowed = every;
+  std::string sets;  // each distinct pinned set, for the error
+  for (size_t i = 1; i < spec.last; i += spec.step) {
+    const std::string_view key = args[i];
+    if (!strong_prefix.empty() && key.starts_with(strong_prefix)) continue;  // a handle
+    for (DataClass data_class : spec.classes) {
+      const StateKey state_key{data_class, std::string(key)};
+      if (residency.RuleFor(state_key) == nullptr) continue;
+      const RegionMask mask = residency.groups()[residency.GroupOf(state_key)].mask;
+      const std::string names = "[" + MaskNames(mask, region_names) + "]";
+      if (sets.find(names) == std::string::npos) sets += (sets.empty() ? "" : " and ") + names;
+      allowed &= mask;
+    }
+  }
+  if (allowed == every) return std::optional<RegionMask>();
+  if (allowed == 0) {
+    return FailedPrecondition(
+        "the keys of this command (or the classes a key may be of) are "
+        "pinned to region sets that share no region: " +
+        sets + "; send them in separate commands");
+  }
+  return std::optional<RegionMask>(allowed);
+}
 
 RespCommandKind ClassifyRespCommand(std::string_view name) {
   const std::string upper = CommandName(name);

@@ -21,12 +21,28 @@
 //  5. A region's reply is delivered verbatim, unless it is a retryable error (TRYAGAIN, LOADING,
 //     CLUSTERDOWN, MASTERDOWN): then the next region is tried, and the reply is kept to deliver
 //     if no region serves.
+//  6. Residency (docs/residency.md): a command naming keys may go only to the regions that may
+//     hold every one of them (RespAllowedRegions), as an HTTP request for a pinned key does. The
+//     command's name gives the key's class where it fixes it (SET MSET: register; INCR INCRBY
+//     DECR DECRBY: counter; H*: profile; S*: tags); where it does not (GET and MGET: register or
+//     counter; DEL EXISTS TYPE: any class), the key may be of any of those classes, and the
+//     command goes only to the regions allowed for all of them: a possibly pinned key never
+//     leaves any set it may belong to. A region holds every unpinned key, so a command is
+//     served by the regions in the intersection of its keys' sets; when that is empty (two keys,
+//     or two classes of one key, pinned to disjoint sets) the router answers an error and sends
+//     the command nowhere. Handles cannot be pinned (docs/residency.md), so a handle key
+//     restricts nothing.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "replica/residency.h"
 
 namespace meridian::router {
 
@@ -53,5 +69,14 @@ std::string EncodeRespRequest(std::span<const std::string_view> args,
 // Rule 5: whether the reply `frame` (one whole RESP reply) says another region may serve the
 // command: an error (simple or blob) whose code is TRYAGAIN, LOADING, CLUSTERDOWN or MASTERDOWN.
 bool IsRetryableRespReply(std::string_view frame);
+
+// Rule 6: the regions that may serve `args` (a client command, MERIDIAN.IDEM looked through)
+// under `residency`; nullopt when no rule pins any of its keys (every region may). Keys starting
+// with `strong_prefix` (non-empty) are handles. FailedPrecondition, naming the sets, when the
+// keys' sets share no region.
+Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string_view> args,
+                                                     const Residency& residency,
+                                                     std::string_view strong_prefix,
+                                                     const std::vector<std::string>& region_names);
 
 }  // namespace meridian::router

@@ -94,5 +94,70 @@ TEST(RespOwnCommandsTest, ConnectionStateLivesInTheRouter) {
   EXPECT_TRUE(answer({"WAIT", "1", "0"}).starts_with("-ERR WAIT is not supported through"));
 }
 
+// Rule 6: regions 0 us, 1 eu, 2 ap; `gdpr:` in eu and ap, registers under `reg:` in ap, `us:` in
+// us.
+class RespResidencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<Residency> made = Residency::Make({{"gdpr:", std::nullopt, {1, 2}},
+                                              {"reg:", DataClass::kRegister, {2}},
+                                              {"us:", std::nullopt, {0}}},
+                                             3);
+    ASSERT_TRUE(made.ok()) << made.status().ToString();
+    residency_ = std::move(*made);
+  }
+  // The allowed mask, 7 (every region) when unrestricted, 0 for a refusal.
+  RegionMask Allowed(std::vector<std::string_view> args) const {
+    auto allowed = RespAllowedRegions(args, residency_, "handle:", names_);
+    if (!allowed.ok()) return 0;
+    return allowed->value_or(7);
+  }
+
+  Residency residency_{3};
+  const std::vector<std::string> names_ = {"us", "eu", "ap"};
+};
+
+TEST_F(RespResidencyTest, CommandsGoOnlyWhereEveryKeyInEveryClassItMayBeOfMayLive) {
+  EXPECT_EQ(Allowed({"GET", "plain"}), 7u);
+  EXPECT_EQ(Allowed({"PING"}), 7u);
+  EXPECT_EQ(Allowed({"SCAN", "0", "MATCH", "gdpr:*"}), 7u);  // no key: each region scans its own
+  EXPECT_EQ(Allowed({"incr", "gdpr:a"}), 0b110u);
+  EXPECT_EQ(Allowed({"HSET", "gdpr:a", "f", "v"}), 0b110u);
+  EXPECT_EQ(Allowed({"SMEMBERS", "us:a"}), 0b001u);
+  EXPECT_EQ(Allowed({"MERIDIAN.IDEM", "k", "SADD", "gdpr:a", "m"}), 0b110u);
+  // The class decides where it can: a counter under reg: is free, a register is pinned, and
+  // GET, DEL, EXISTS, TYPE may name either.
+  EXPECT_EQ(Allowed({"INCR", "reg:x"}), 7u);
+  EXPECT_EQ(Allowed({"HGETALL", "reg:x"}), 7u);
+  EXPECT_EQ(Allowed({"SET", "reg:x", "v"}), 0b100u);
+  EXPECT_EQ(Allowed({"GET", "reg:x"}), 0b100u);
+  EXPECT_EQ(Allowed({"TYPE", "reg:x"}), 0b100u);
+  EXPECT_EQ(Allowed({"EXISTS", "plain", "reg:x"}), 0b100u);
+  // Several keys: where all may live; values are not keys.
+  EXPECT_EQ(Allowed({"MSET", "plain", "us:v", "gdpr:a", "us:w"}), 0b110u);
+  EXPECT_EQ(Allowed({"MGET", "gdpr:a", "reg:x"}), 0b100u);
+  EXPECT_EQ(Allowed({"HMGET", "plain", "gdpr:a", "us:b"}), 7u);  // fields, not keys
+  // Handles cannot be pinned.
+  EXPECT_EQ(Allowed({"SET", "handle:gdpr:a", "me", "NX"}), 7u);
+}
+
+TEST_F(RespResidencyTest, KeysOfSetsWithoutACommonRegionAreRefusedNamingTheSets) {
+  auto refused = RespAllowedRegions(std::vector<std::string_view>{"DEL", "gdpr:a", "us:b"},
+                                    residency_, "handle:", names_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("[eu, ap] and [us]"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("gdpr:a"), std::string::npos) << "never the key";
+  EXPECT_EQ(Allowed({"MGET", "reg:x", "us:b"}), 0u);
+}
+
+TEST_F(RespResidencyTest, NoRulesRestrictNothing) {
+  const Residency none(3);
+  auto allowed =
+      RespAllowedRegions(std::vector<std::string_view>{"GET", "gdpr:a"}, none, "handle:", names_);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_FALSE(allowed->has_value());
+}
+
 }  // namespace
 }  // namespace meridian::router

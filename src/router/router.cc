@@ -220,6 +220,7 @@ Status Router::Impl::StartResp() {
   resp.idle_timeout_ms = options.resp_idle_timeout_ms;
   resp.listener_tls = options.listener_tls;
   resp.upstream_tls = options.upstream_tls;
+  resp.residency = topology.residency;
   RespFrontHooks hooks;
   hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
     std::lock_guard<std::mutex> lock(mu);
@@ -341,7 +342,7 @@ std::string Router::Summary() const {
 }
 
 std::string Router::MetricsText() const {
-  return impl_->metrics.registry.Render();
+  return impl_->RenderMetrics();
 }
 
 }  // namespace meridian::router

@@ -82,6 +82,8 @@ struct Router::Impl {
   // --- the router's endpoints (router_status.cc)
   void HandleOwn(const HttpRequest& request, const HttpResponder& respond);
   std::string StatusJson() const;
+  // GET /router/metrics: the registry, with the HTTP listener's TLS failures brought up to date.
+  std::string RenderMetrics() const;
 
   // --- the dashboard and its data (router_dashboard.cc)
   void HandleDashboard(const HttpRequest& request, const HttpResponder& respond);

@@ -51,6 +51,28 @@ RouterMetrics::RouterMetrics()
                                      .AddCounter("meridian_router_resp_tls_handshakes_failed_total",
                                                  "TLS handshakes of RESP clients that failed or "
                                                  "timed out")
-                                     .Get()) {}
+                                     .Get()),
+      client_tls_handshake_failures(registry.AddCounter(
+          "meridian_router_client_tls_handshake_failures_total",
+          "TLS handshakes on the router's client listeners that failed or timed out, by "
+          "listener and reason",
+          {"listener", "reason"})) {}
+
+void RouterMetrics::CountRespTlsFailure(TlsHandshakeFailure reason) {
+  resp_tls_handshakes_failed.Increment();
+  client_tls_handshake_failures.WithLabels({"resp", std::string(TlsHandshakeFailureName(reason))})
+      .Increment();
+}
+
+void RouterMetrics::ExportHttpTlsFailures(const TlsHandshakeFailures& failures) const {
+  for (size_t i = 0; i < kTlsHandshakeFailureCount; ++i) {
+    const auto reason = static_cast<TlsHandshakeFailure>(i);
+    Counter& counter = client_tls_handshake_failures.WithLabels(
+        {"http", std::string(TlsHandshakeFailureName(reason))});
+    // The server's count only grows; the counter follows it.
+    const double total = static_cast<double>(failures.Get(reason));
+    if (total > counter.Value()) counter.Increment(total - counter.Value());
+  }
+}
 
 }  // namespace meridian::router

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "net/tls_handshake_failure.h"
 #include "server/metrics.h"
 
 namespace meridian::router {
@@ -36,8 +37,17 @@ struct RouterMetrics {
   // RESP client connections closed by a timeout (resp_front.h contract 10), by reason:
   // "handshake" (TLS not finished in time) or "idle".
   CounterFamily& resp_connections_timed_out;
-  // TLS handshakes of RESP clients that failed or timed out.
+  // TLS handshakes of RESP clients that failed or timed out (every reason below, "resp").
   Counter& resp_tls_handshakes_failed;
+  // Failed TLS handshakes on the router's client listeners by listener ("http" | "resp") and
+  // reason (net/tls_handshake_failure.h: "timeout", "not_tls", "version", "cert_rejected",
+  // "closed", "other"), the regions' meridian_client_tls_handshake_failures_total for the router.
+  // "resp" is counted as it happens; "http" is the router's HTTP server's count, brought up to
+  // date by ExportHttpTlsFailures when the metrics are read.
+  CounterFamily& client_tls_handshake_failures;
+
+  void CountRespTlsFailure(TlsHandshakeFailure reason);
+  void ExportHttpTlsFailures(const TlsHandshakeFailures& failures) const;
 };
 
 }  // namespace meridian::router

@@ -45,6 +45,16 @@ bool IsRouterKey(const std::string& key) {
   return key.size() == 32 && key.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+// Polls `done` until it holds or kPatience passes; whether it held.
+bool WaitFor(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
 class RouterRespTest : public ::testing::Test {
  protected:
   // As router_test: us, eu, ap answer /healthz after 0, 60 and 150 ms, so us is nearest.
@@ -70,6 +80,7 @@ class RouterRespTest : public ::testing::Test {
     // Clients in ap reach only ap (the fakes' RTTs are the same from every location, so without
     // the cut us would be nearest from everywhere).
     topology.dial[kAp][kUs] = topology.dial[kAp][kEu] = RefusingAddress();
+    Configure(topology);
     RouterOptions options = TestRouterOptions();
     options.resp_address = "127.0.0.1:0";
     router_ = std::make_unique<Router>(std::move(topology), std::move(options));
@@ -80,15 +91,8 @@ class RouterRespTest : public ::testing::Test {
   void TearDown() override {
     if (router_) router_->Stop();
   }
-
-  static bool WaitFor(const std::function<bool()>& done) {
-    const auto give_up = std::chrono::steady_clock::now() + kPatience;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > give_up) return false;
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
-  }
+  // A fixture's changes to the topology before the router starts.
+  virtual void Configure(RouterTopology&) {}
 
   bool AllHealthyInOrder() const {
     const nlohmann::json regions = nlohmann::json::parse(router_->StatusJson())["regions"];
@@ -300,6 +304,71 @@ TEST_F(RouterRespTest, NoHealthyRegionIsClusterDownAndTheConnectionStaysUsable) 
             "-CLUSTERDOWN no healthy region for clients in eu right now\r\n");
 }
 
+// Residency (RespFront contract 11): `gdpr:` keys live in eu and ap, registers under `reg:` in
+// ap only, `us:` keys in us only.
+class RouterRespResidencyTest : public RouterRespTest {
+ protected:
+  void Configure(RouterTopology& topology) override {
+    Result<Residency> residency = Residency::Make({{"gdpr:", std::nullopt, {kEu, kAp}},
+                                                   {"reg:", DataClass::kRegister, {kAp}},
+                                                   {"us:", std::nullopt, {kUs}}},
+                                                  3);
+    ASSERT_TRUE(residency.ok()) << residency.status().ToString();
+    topology.residency = std::move(*residency);
+  }
+};
+
+TEST_F(RouterRespResidencyTest, APinnedKeyGoesOnlyToItsSetNearestFirstAndFailsOverWithinIt) {
+  RespTestClient client = Connect();
+  EXPECT_EQ(Call(client, {"INCR", "gdpr:a"}), ":1\r\n");  // eu: us is nearer but outside
+  EXPECT_EQ(Call(client, {"INCR", "plain"}), ":1\r\n");   // us, the nearest
+  EXPECT_EQ(Call(client, {"MERIDIAN.IDEM", "mine", "INCR", "gdpr:a"}), ":2\r\n");
+  // The class decides: a counter under reg: is not pinned, a register is; GET may name either,
+  // so it goes where both may be.
+  EXPECT_EQ(Call(client, {"INCR", "reg:x"}), ":1\r\n");
+  Call(client, {"SET", "reg:x", "v"});
+  Call(client, {"GET", "reg:x"});
+  // Keys of several sets go where all may be; sets without a common region go nowhere.
+  Call(client, {"MGET", "plain", "gdpr:a"});
+  const std::string disjoint = Call(client, {"DEL", "gdpr:a", "us:b"});
+  EXPECT_TRUE(disjoint.starts_with("-ERR the keys of this command")) << disjoint;
+  EXPECT_NE(disjoint.find("[eu, ap] and [us]"), std::string::npos) << disjoint;
+  EXPECT_EQ(Commands(kUs), (std::vector<std::string>{"INCR plain", "INCR reg:x"}));
+  EXPECT_EQ(Commands(kEu),
+            (std::vector<std::string>{"INCR gdpr:a", "INCR gdpr:a", "MGET plain gdpr:a"}));
+  EXPECT_EQ(Commands(kAp), (std::vector<std::string>{"SET reg:x v", "GET reg:x"}));
+
+  // eu goes away: the pinned key fails over to ap, never to the healthy, nearer us.
+  resp_[kEu]->Stop();
+  EXPECT_EQ(Call(client, {"INCR", "gdpr:b"}), ":1\r\n");
+  EXPECT_EQ(Commands(kAp).back(), "INCR gdpr:b");
+  // ap too: no allowed region left, and the client hears which ones those are.
+  resp_[kAp]->Stop();
+  const std::string none = Call(client, {"GET", "gdpr:b"});
+  EXPECT_TRUE(
+      none.starts_with("-TRYAGAIN no allowed region (eu, ap, by residency) is reachable "
+                       "for this key: "))
+      << none;
+  EXPECT_EQ(Call(client, {"INCR", "plain"}), ":2\r\n");  // unpinned keys still go to us
+  EXPECT_EQ(Commands(kUs), (std::vector<std::string>{"INCR plain", "INCR reg:x", "INCR plain"}));
+}
+
+TEST_F(RouterRespResidencyTest, NoHealthyRegionOfTheSetIsClusterDownNamingTheSet) {
+  RespTestClient client = Connect();
+  health_[kEu]->Stop();
+  health_[kAp]->Stop();
+  std::string reply;
+  EXPECT_TRUE(WaitFor([&] {
+    reply = Call(client, {"GET", "gdpr:a"});
+    return reply.starts_with("-CLUSTERDOWN");
+  })) << reply;
+  EXPECT_EQ(reply,
+            "-CLUSTERDOWN no allowed region (eu, ap, by residency) is reachable for this key from "
+            "clients in us\r\n");
+  EXPECT_TRUE(Commands(kUs).empty());
+  EXPECT_EQ(Call(client, {"GET", "plain"}), "$-1\r\n");
+}
+
 TEST_F(RouterRespTest, BadFramingClosesOnlyThatConnection) {
   RespTestClient bad = Connect();
   RespTestClient good = Connect();
@@ -418,6 +487,9 @@ class FrontUnderTest {
     return metrics_.resp_connections_timed_out.WithLabels({reason}).Value();
   }
   double HandshakesFailed() const { return metrics_.resp_tls_handshakes_failed.Value(); }
+  double TlsFailures(const std::string& reason) {
+    return metrics_.client_tls_handshake_failures.WithLabels({"resp", reason}).Value();
+  }
 
  private:
   boost::asio::io_context ioc_;
@@ -540,6 +612,7 @@ TEST(RespFrontTest, AStalledTlsHandshakeIsClosedAndCounted) {
   EXPECT_EQ(bytes, "");
   EXPECT_EQ(front.TimedOut("handshake"), 1);
   EXPECT_EQ(front.HandshakesFailed(), 1);
+  EXPECT_EQ(front.TlsFailures("timeout"), 1);
 
   Result<RespTestClient> plain = RespTestClient::Connect(front.address(), kPatience);
   ASSERT_TRUE(plain.ok());
@@ -547,6 +620,8 @@ TEST(RespFrontTest, AStalledTlsHandshakeIsClosedAndCounted) {
   EXPECT_TRUE(plain->ReadUntilClosed(&bytes));
   EXPECT_EQ(front.HandshakesFailed(), 2);
   EXPECT_EQ(front.TimedOut("handshake"), 1);  // that one failed, it did not time out
+  EXPECT_EQ(front.TlsFailures("not_tls"), 1);
+  EXPECT_EQ(front.TlsFailures("timeout"), 1);
 
   Result<TlsContextPtr> client_tls = MakeClientTlsContext(CaCertPath(dir));
   ASSERT_TRUE(client_tls.ok()) << client_tls.status().ToString();
@@ -565,6 +640,82 @@ TEST(RespFrontTest, AStalledTlsHandshakeIsClosedAndCounted) {
   boost::asio::read(stream, boost::asio::buffer(reply, sizeof reply), ec);
   EXPECT_EQ(std::string(reply, sizeof reply), "+PONG\r\n");
   EXPECT_EQ(front.HandshakesFailed(), 2);
+  std::filesystem::remove_all(dir);
+}
+
+// A TLS client trusting `ca` only, against `address`: the handshake's error.
+boost::system::error_code HandshakeTrusting(const std::string& address, const std::string& ca) {
+  Result<TlsContextPtr> context = MakeClientTlsContext(ca);
+  if (!context.ok()) return boost::asio::error::invalid_argument;
+  auto endpoint = ResolveEndpoint(address);
+  if (!endpoint.ok()) return boost::asio::error::invalid_argument;
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket socket(ioc);
+  boost::system::error_code ec;
+  socket.connect(*endpoint, ec);
+  if (ec) return ec;
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket&> stream(socket, **context);
+  stream.set_verify_mode(boost::asio::ssl::verify_peer);
+  stream.handshake(boost::asio::ssl::stream_base::client, ec);
+  return ec;
+}
+
+// The router's two client listeners count failed handshakes by reason, as a region's do
+// (net/tls_handshake_failure.h): a plaintext client is "not_tls", a client trusting another CA
+// "cert_rejected", each under its listener in /router/metrics.
+TEST(RouterTlsTest, FailedHandshakesOnBothListenersAreCountedByReason) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("router_tls_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WriteClusterCertificates(dir + "/cluster", {"us"}, {}).ok());
+  ASSERT_TRUE(WriteClusterCertificates(dir + "/other", {"us"}, {}).ok());
+  Result<TlsContextPtr> tls =
+      MakeServerTlsContext(ListenerCertPath(dir + "/cluster"), ListenerKeyPath(dir + "/cluster"));
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  FakeRegion health("us", 0ms);
+  health.Start();
+  FakeRespRegion resp("us");
+  resp.Start();
+  RouterTopology topology;
+  topology.region_names = {"us"};
+  topology.dial = {{health.address()}};
+  topology.link_rtt_ms = {{0}};
+  topology.resp_dial = {resp.address()};
+  RouterOptions options = TestRouterOptions();
+  options.resp_address = "127.0.0.1:0";
+  options.listener_tls = *tls;
+  Router router(std::move(topology), std::move(options));
+  ASSERT_TRUE(router.Start().ok());
+
+  for (const std::string& address : {router.address(), router.resp_address()}) {
+    Result<RespTestClient> plain = RespTestClient::Connect(address, kPatience);
+    ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+    ASSERT_TRUE(plain->SendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    std::string bytes;
+    EXPECT_TRUE(plain->ReadUntilClosed(&bytes));
+    EXPECT_TRUE(HandshakeTrusting(address, CaCertPath(dir + "/other")));  // refused by the client
+  }
+  auto series = [](const std::string& listener, const std::string& reason) {
+    return "meridian_router_client_tls_handshake_failures_total{listener=\"" + listener +
+           "\",reason=\"" + reason + "\"} 1\n";
+  };
+  const std::vector<std::string> expected = {
+      series("http", "not_tls"), series("http", "cert_rejected"), series("resp", "not_tls"),
+      series("resp", "cert_rejected")};
+  // The listeners count when they finish with the connection, after the client saw it fail.
+  std::string text;
+  const bool counted = WaitFor([&] {
+    text = router.MetricsText();
+    for (const std::string& line : expected) {
+      if (text.find(line) == std::string::npos) return false;
+    }
+    return true;
+  });
+  EXPECT_TRUE(counted) << text;
+  EXPECT_NE(text.find("meridian_router_resp_tls_handshakes_failed_total 2\n"), std::string::npos)
+      << text;
+  router.Stop();
   std::filesystem::remove_all(dir);
 }
 

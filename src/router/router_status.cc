@@ -63,6 +63,12 @@ std::string Router::Impl::Summary() const {
   return out;
 }
 
+std::string Router::Impl::RenderMetrics() const {
+  if (options.listener_tls && server)
+    metrics.ExportHttpTlsFailures(server->tls_handshake_failures());
+  return metrics.registry.Render();
+}
+
 void Router::Impl::HandleOwn(const HttpRequest& request, const HttpResponder& respond) {
   const bool status = request.path == "/router/status";
   const bool metrics_route = request.path == "/router/metrics";
@@ -78,7 +84,7 @@ void Router::Impl::HandleOwn(const HttpRequest& request, const HttpResponder& re
     return respond(std::move(refused));
   }
   if (status) return respond(HttpResponse::Json(200, StatusJson()));
-  HttpResponse exposition{200, std::string(kPrometheusContentType), metrics.registry.Render(), {}};
+  HttpResponse exposition{200, std::string(kPrometheusContentType), RenderMetrics(), {}};
   respond(std::move(exposition));
 }
 

@@ -4,6 +4,7 @@
 // every file of us's and ap's data directories hold none of the pinned keys or values.
 #include <gtest/gtest.h>
 
+#include <string.h>
 #include <strings.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "lab/raw_scan.h"
 #include "net/http_client.h"
+#include "resp/testing/resp_test_client.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
@@ -124,6 +126,95 @@ TEST_F(ResidencyTest, PinnedKeysStayInTheirRegionsAlsoAfterFailover) {
     EXPECT_EQ(scan.TotalHits(), 0u) << cluster_.regions()[r];
   }
   EXPECT_GT(Scan(cluster_.dir() + "/data/eu2", {"secret-value-19"}).TotalHits(), 0u);
+}
+
+// The same through the router's Redis-protocol port (docs/resp.md, "Through the router"), with
+// the router in us, nearest to itself but outside the set: pinned keys go to eu or eu2 only,
+// fail over to the other when the one serving dies, and with both dead the client is told no
+// allowed region is reachable; unpinned keys still go to us. us and ap never store a pinned byte.
+TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailover) {
+  ASSERT_TRUE(cluster_.StartAll(seconds(60)).ok());
+  ASSERT_TRUE(cluster_.StartWan().ok());
+  ASSERT_TRUE(cluster_.StartRouter("us", seconds(60)).ok()) << cluster_.router_log();
+  auto connected = RespTestClient::Connect(
+      "127.0.0.1:" + std::to_string(cluster_.router_resp_port()), seconds(10));
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  RespTestClient client = std::move(*connected);
+  auto call = [&](const std::vector<std::string>& args) {
+    Result<std::string> reply = client.Call(args);
+    return reply.ok() ? *reply : "<" + reply.status().ToString() + ">";
+  };
+  ASSERT_EQ(call({"AUTH", cluster_.client_key()}), "+OK\r\n");
+  auto served_by = [&] {
+    const std::string reply = call({"MERIDIAN.REGION"});
+    for (const char* name : {"us", "eu", "ap", "eu2"}) {
+      const std::string bulk = "$" + std::to_string(strlen(name)) + "\r\n" + name + "\r\n";
+      if (reply.ends_with(bulk)) return std::string(name);
+    }
+    return reply;
+  };
+  auto set = [&](int i) {
+    return call({"SET", "gdpr:resp" + std::to_string(i), "secret-resp-" + std::to_string(i)});
+  };
+
+  ASSERT_EQ(set(0), "+OK\r\n");
+  const std::string first = served_by();
+  ASSERT_TRUE(first == "eu" || first == "eu2") << first;
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_EQ(set(i), "+OK\r\n");
+    EXPECT_EQ(served_by(), first);
+  }
+  EXPECT_EQ(call({"SET", "plain-resp", "everywhere"}), "+OK\r\n");
+  EXPECT_EQ(served_by(), "us");
+
+  // The serving region dies: the other member of the set serves, never us or ap.
+  const size_t first_region = first == "eu" ? kEu : kEu2;
+  const std::string second = first == "eu" ? "eu2" : "eu";
+  const size_t second_region = first == "eu" ? kEu2 : kEu;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(Eventually(
+        [&] {
+          auto got = cluster_.Call(second_region, "GET", "/register/gdpr:resp" + std::to_string(i));
+          return got.ok() &&
+                 got->body.find("secret-resp-" + std::to_string(i)) != std::string::npos;
+        },
+        seconds(20)))
+        << i;
+  }
+  cluster_.KillRegion(first_region);
+  std::string reply;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        reply = set(5);
+        return reply == "+OK\r\n";
+      },
+      seconds(20)))
+      << reply;
+  EXPECT_EQ(served_by(), second);
+  EXPECT_EQ(call({"GET", "gdpr:resp5"}), "$13\r\nsecret-resp-5\r\n");
+
+  // None of the set left: an error naming it, and still nothing elsewhere.
+  cluster_.KillRegion(second_region);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        reply = set(6);
+        return reply.find("no allowed region (eu, eu2, by residency) is reachable") !=
+               std::string::npos;
+      },
+      seconds(20)))
+      << reply;
+  EXPECT_TRUE(reply.starts_with("-CLUSTERDOWN") || reply.starts_with("-TRYAGAIN")) << reply;
+  EXPECT_EQ(call({"SET", "plain-resp", "still"}), "+OK\r\n");
+  EXPECT_EQ(served_by(), "us");
+
+  for (size_t r : {kUs, kAp})
+    cluster_.StopRegion(r);
+  for (size_t r : {kUs, kAp}) {
+    const RawScanReport scan =
+        Scan(cluster_.dir() + "/data/" + cluster_.regions()[r], {"gdpr:resp", "secret-resp-"});
+    EXPECT_GT(scan.files, 0u);
+    EXPECT_EQ(scan.TotalHits(), 0u) << cluster_.regions()[r];
+  }
 }
 
 }  // namespace
