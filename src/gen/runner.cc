@@ -120,6 +120,9 @@ Status ValidateGenOptions(const GenOptions& options) {
   if (options.warmup_ns > 0 && options.workload.conflict_pairs > 0) {
     return InvalidArgument("a warm-up does not go with conflict pairs");
   }
+  if (options.protocol == GenProtocol::kResp && (options.session || options.idempotency_keys)) {
+    return InvalidArgument("session tokens and idempotency keys are HTTP headers: not over RESP");
+  }
   if (!(options.ramp_stop_drop_share >= 0 && options.ramp_stop_drop_share <= 1)) {
     return InvalidArgument("ramp stop drop share must be in [0, 1]");
   }

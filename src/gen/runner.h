@@ -33,7 +33,7 @@ namespace meridian {
 
 struct GenTarget {
   std::string name;     // region name: "us"
-  std::string address;  // its HTTP API: "127.0.0.1:7101"
+  std::string address;  // its HTTP API: "127.0.0.1:7101" (its resp listener, over RESP)
 };
 
 // Ends a run early from another thread (Ctrl-C): the schedule stops, sent ops finish or time out,
@@ -51,13 +51,22 @@ class GenStop {
   std::function<void()> callback_ MERIDIAN_GUARDED_BY(mu_);
 };
 
+// What the generator speaks: HTTP to the regions' APIs, or RESP2 to any Redis-protocol server
+// (a region's or the router's resp listener, redis-server), commands as gen/resp_request.h maps
+// the classes.
+enum class GenProtocol { kHttp, kResp };
+
 struct GenOptions {
-  WorkloadSpec workload;  // RunGen sets workload.regions to the number of targets
+  WorkloadSpec workload;
+  GenProtocol protocol =
+      GenProtocol::kHttp;  // RunGen sets workload.regions to the number of targets
   std::vector<GenTarget> targets;
   // Non-empty: every request goes to this router address with X-Client-Region naming the region
-  // the op was planned for; the targets then only name the regions.
+  // the op was planned for; the targets then only name the regions. Over RESP the router is told
+  // nothing (RESP has no headers): it picks the region itself.
   std::string router;
-  // Sent as `Authorization: Bearer api_key` on every request when set (docs/security.md).
+  // Sent as `Authorization: Bearer api_key` on every request when set (docs/security.md); over
+  // RESP, as `AUTH api_key` first on every connection.
   std::string api_key;
   bool session = false;           // reads carry the client's last session token
   bool idempotency_keys = false;  // writes carry Idempotency-Key: gen-<seed>-<index>

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "gen/resp_request.h"
+
 namespace meridian {
 
 namespace asio = boost::asio;
@@ -44,8 +46,17 @@ Shard::Shard(const GenOptions& options, const std::vector<asio::ip::tcp::endpoin
   HttpPoolOptions pool_options;
   pool_options.connections_max = std::max<size_t>(1, options.connections_per_target / threads);
   pool_options.timeout_ms = options.timeout_ms;
-  for (size_t i = 0; i < endpoints.size(); ++i)
-    pools_.push_back(std::make_unique<HttpPool>(io_, endpoints[i], hosts[i], pool_options));
+  RespPoolOptions resp_options;
+  resp_options.connections_max = pool_options.connections_max;
+  resp_options.timeout_ms = options.timeout_ms;
+  resp_options.auth_key = options.api_key;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    if (options.protocol == GenProtocol::kResp) {
+      resp_pools_.push_back(std::make_unique<RespPool>(io_, endpoints[i], resp_options));
+    } else {
+      pools_.push_back(std::make_unique<HttpPool>(io_, endpoints[i], hosts[i], pool_options));
+    }
+  }
 }
 
 void Shard::Run() {
@@ -96,6 +107,8 @@ void Shard::FinishScheduling() {
   done_scheduling_ = true;
   for (auto& pool : pools_)
     pool->CloseIdle();  // busy connections are closed by the last completion
+  for (auto& pool : resp_pools_)
+    pool->CloseIdle();
 }
 
 OpStats& Shard::StatsFor(const PlannedOp& op) {
@@ -112,11 +125,19 @@ void Shard::Issue(PlannedOp op) {
   shared_->sent.fetch_add(1, std::memory_order_relaxed);
   std::string token_sent;
   PoolRequest request = MakeRequest(op, &token_sent);
-  HttpPool& pool = *pools_[options_.router.empty() ? op.region : 0];
-  pool.Send(std::move(request), [this, op = std::move(op), token_sent = std::move(token_sent)](
-                                    PoolResponse response) mutable {
-    Complete(std::move(op), std::move(response), std::move(token_sent));
-  });
+  const size_t pool = options_.router.empty() ? op.region : 0;  // op moves into the callback
+  Send(pool, std::move(request),
+       [this, op = std::move(op),
+        token_sent = std::move(token_sent)](PoolResponse response) mutable {
+         Complete(std::move(op), std::move(response), std::move(token_sent));
+       });
+}
+
+void Shard::Send(size_t pool, PoolRequest request, PoolCallback callback) {
+  if (options_.protocol == GenProtocol::kResp) {
+    return resp_pools_[pool]->Send(std::move(request.body), std::move(callback));
+  }
+  pools_[pool]->Send(std::move(request), std::move(callback));
 }
 
 void Shard::Drop(const PlannedOp& op, OpStats& stats) {
@@ -131,6 +152,10 @@ void Shard::Drop(const PlannedOp& op, OpStats& stats) {
 }
 
 PoolRequest Shard::MakeRequest(const PlannedOp& op, std::string* token_sent) const {
+  // Over RESP the command travels as the body; the HTTP fields stay empty (RespPool::Send).
+  if (options_.protocol == GenProtocol::kResp) {
+    return {{}, {}, EncodeRespCommand(BuildRespCommand(op)), {}};
+  }
   GenRequest built = BuildRequest(op);
   PoolRequest request{std::move(built.method), std::move(built.target), std::move(built.body), {}};
   if (!options_.router.empty()) {

@@ -27,6 +27,7 @@
 
 #include "gen/http_pool.h"
 #include "gen/request.h"
+#include "gen/resp_pool.h"
 #include "gen/runner.h"
 #include "gen/workload.h"
 
@@ -86,6 +87,8 @@ class Shard {
   void Issue(PlannedOp op);
   void Drop(const PlannedOp& op, OpStats& stats);
   PoolRequest MakeRequest(const PlannedOp& op, std::string* token_sent) const;
+  // Sends on the pool of endpoint `pool`, over the run's protocol.
+  void Send(size_t pool, PoolRequest request, PoolCallback callback);
   void Complete(PlannedOp op, PoolResponse response, std::string token_sent);
   void RememberToken(uint32_t client, const std::string& body);
   void RecordHistory(const PlannedOp& op, const OpOutcome& outcome);
@@ -99,9 +102,10 @@ class Shard {
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_;
   Planner planner_;
-  std::optional<PlannedOp> next_;  // this shard's next op, not yet due
-  std::vector<std::unique_ptr<HttpPool>> pools_;
-  std::map<uint32_t, std::string> tokens_;  // client -> its last session token
+  std::optional<PlannedOp> next_;                      // this shard's next op, not yet due
+  std::vector<std::unique_ptr<HttpPool>> pools_;       // over HTTP, one per endpoint
+  std::vector<std::unique_ptr<RespPool>> resp_pools_;  // over RESP, one per endpoint
+  std::map<uint32_t, std::string> tokens_;             // client -> its last session token
   size_t in_flight_ = 0;
   size_t in_flight_max_ = 1;
   bool done_scheduling_ = false;

@@ -24,6 +24,7 @@ namespace {
 
 struct GenFlags {
   std::vector<std::string> targets;
+  std::string protocol = "http";
   std::string config;
   std::string endpoints_file;
   std::string key;  // API key; "": the endpoints file's client_key, if any
@@ -82,6 +83,18 @@ Result<std::vector<GenTarget>> CollectTargets(const GenFlags& f, std::string* ro
 
 Result<GenOptions> BuildOptions(const GenFlags& f) {
   GenOptions o;
+  if (f.protocol == "resp") {
+    // A config and an endpoints file name the regions' HTTP addresses.
+    if (f.targets.empty() && f.via_router.empty()) {
+      return InvalidArgument(
+          "--protocol resp: give each resp listener as --target REGION=HOST:PORT (or --via-router "
+          "HOST:PORT with the router's)");
+    }
+    if (f.via_router == "endpoints") {
+      return InvalidArgument("--protocol resp: give the router's resp address to --via-router");
+    }
+    o.protocol = GenProtocol::kResp;
+  }
   std::string endpoints_router;
   o.api_key = f.key;
   Result<std::vector<GenTarget>> targets = CollectTargets(f, &endpoints_router, &o.api_key);
@@ -223,14 +236,20 @@ void AddGenCommand(CLI::App& app, int* exit_code) {
   CLI::App* gen = app.add_subcommand(
       "gen", "Send a seeded workload to the regions open-loop; record its history and latencies");
   gen->option_defaults()->always_capture_default();
-  gen->add_option("--target", f->targets, "REGION=HOST:PORT of a region's HTTP API (repeatable)");
+  gen->add_option("--target", f->targets,
+                  "REGION=HOST:PORT of a region's HTTP API, or its resp listener (repeatable)");
+  gen->add_option("--protocol", f->protocol,
+                  "http: the regions' HTTP API; resp: RESP2 to any Redis-protocol server (a "
+                  "region's or router's resp listener, redis-server), classes mapped to commands "
+                  "as docs/resp.md maps them")
+      ->check(CLI::IsMember({"http", "resp"}));
   gen->add_option("--config", f->config, "Take every region's HTTP address from this cluster YAML");
   gen->add_option("--endpoints-file", f->endpoints_file,
                   "Take the regions (and router) from this JSON: {\"regions\": {\"us\": "
                   "{\"http\": \"127.0.0.1:7101\"}}, \"router\": \"...\"}");
   gen->add_option("--key", f->key,
-                  "API key sent as 'Authorization: Bearer KEY' (default: the endpoints file's "
-                  "client_key)");
+                  "API key sent as 'Authorization: Bearer KEY', over RESP as 'AUTH KEY' (default: "
+                  "the endpoints file's client_key)");
   gen->add_option("--via-router", f->via_router,
                   "Send everything to this router address (or 'endpoints') with X-Client-Region");
   gen->add_option("--seed", f->seed, "Seed: the same seed sends the same operations");
