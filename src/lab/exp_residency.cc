@@ -25,6 +25,7 @@
 
 #include "lab/experiments.h"
 #include "lab/raw_scan.h"
+#include "lab/region_control.h"
 #include "lab/residency_load.h"
 #include "lab/residency_verify.h"
 #include "lab/wan_links.h"
@@ -88,16 +89,6 @@ std::optional<Roles> ResolveRoles(const LabContext& context, ExperimentResult& r
   return roles;
 }
 
-bool Control(const LabContext& context, const std::string& region, const std::string& action) {
-  auto reply = LabCall(context.demo_control, "POST", "/processes/" + region + "/" + action, "", {},
-                       std::chrono::seconds(60));
-  return reply.ok() && (reply->status == 200 || (action == "restart" && reply->status == 409));
-}
-
-bool WaitHealthy(const LabContext& context, size_t region, std::chrono::milliseconds timeout) {
-  return WaitUntil([&] { return LabHealthStatus(context.region_http[region]) == "ok"; }, timeout);
-}
-
 // Leaves the cluster whole on every path: every link healed, the victim running.
 class WholeAgain {
  public:
@@ -107,7 +98,7 @@ class WholeAgain {
     for (size_t o : roles_.outside)
       SetWanLinks(context_, names[roles_.partner], names[o], true);
     SetWanLinks(context_, names[roles_.victim], names[roles_.partner], true);
-    Control(context_, names[roles_.victim], "restart");
+    ControlRegion(context_, names[roles_.victim], "restart");
   }
   WholeAgain(const WholeAgain&) = delete;
   WholeAgain& operator=(const WholeAgain&) = delete;
@@ -128,8 +119,8 @@ void DrivePhases(const LabContext& context, const Roles& roles, const ResidencyP
   std::this_thread::sleep_for(hold);
 
   kill_s = SecondsSince(plan.start);
-  result.Assert("kill -9 " + victim + " under load (supervisor)", Control(context, victim, "kill"),
-                "");
+  result.Assert("kill -9 " + victim + " under load (supervisor)",
+                ControlRegion(context, victim, "kill"), "");
   phase = 1;
   std::this_thread::sleep_for(hold);
 
@@ -139,9 +130,10 @@ void DrivePhases(const LabContext& context, const Roles& roles, const ResidencyP
   phase = 2;
   std::this_thread::sleep_for(hold);
 
-  result.Assert("restart " + victim + " (supervisor)", Control(context, victim, "restart"), "");
+  result.Assert("restart " + victim + " (supervisor)", ControlRegion(context, victim, "restart"),
+                "");
   const auto restart_at = Clock::now();
-  const bool healthy = WaitHealthy(context, roles.victim, settle);
+  const bool healthy = WaitRegionHealthy(context, roles.victim, settle);
   result.Assert(victim + " reports ok after its restart", healthy, "");
   if (healthy) result.Metric(victim + ": restart to /healthz ok", SecondsSince(restart_at), "s");
   phase = 3;
@@ -280,11 +272,11 @@ void ScanAtRest(const LabContext& context, const Roles& roles,
                 const std::vector<ResidencyWrite>& writes, ExperimentResult& result) {
   for (size_t r = 0; r < context.region_count(); ++r) {
     result.Assert("online backup of " + context.region_names[r],
-                  Control(context, context.region_names[r], "backup"), "");
+                  ControlRegion(context, context.region_names[r], "backup"), "");
   }
   for (size_t r = 0; r < context.region_count(); ++r) {
     result.Assert("stop " + context.region_names[r] + " (SIGTERM, drained) before the scan",
-                  Control(context, context.region_names[r], "stop"), "");
+                  ControlRegion(context, context.region_names[r], "stop"), "");
   }
   const std::vector<std::string> needles = PinnedNeedles(writes);
   const std::vector<std::string> acked = AckedPinnedNeedles(writes);
@@ -378,15 +370,15 @@ ExperimentResult RunResidencyExperiment(const LabContext& context) {
     RunResidencyLoad(plan, phase, writes,
                      [&] { DrivePhases(context, *roles, plan, phase, kill_s, result); });
   }
-  WaitHealthy(context, roles->victim, settle);
+  WaitRegionHealthy(context, roles->victim, settle);
   ReportPhases(context, *roles, writes, kill_s, result);
   CheckAcknowledged(context, *roles, writes, result);
   CheckMisdirected(context, *roles, writes, result);
   ScanAtRest(context, *roles, writes, result);
   for (size_t r = 0; r < context.region_count(); ++r)
-    Control(context, context.region_names[r], "restart");
+    ControlRegion(context, context.region_names[r], "restart");
   for (size_t r = 0; r < context.region_count(); ++r)
-    WaitHealthy(context, r, settle);
+    WaitRegionHealthy(context, r, settle);
 
   std::string classes, allowed, outside;
   for (ResidencyClass kind : roles->classes)

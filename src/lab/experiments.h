@@ -22,7 +22,7 @@ struct ExperimentEntry {
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
-// rejoin (issue 20), restore (issue 15), kill (5 and 8), residency (issue 14).
+// rejoin (issue 20), restore (issue 15), kill (5 and 8), residency and erasure (issue 14).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -58,5 +58,10 @@ ExperimentResult RunKillExperiment(const LabContext& context);
 // (0 asserted), and every acknowledged write asserted present where it belongs. Stops and
 // restarts every region (the scan reads files at rest).
 ExperimentResult RunResidencyExperiment(const LabContext& context);
+// (issue 14) A subject with data in every class erased while a region that may hold its keys is
+// cut off; after the heal every region answers 410 for its keys, and no file of any region
+// (backups taken before included) holds its values, its data keys or their wrapped vault
+// records; a control subject stays intact. Stops and restarts every region twice (scans).
+ExperimentResult RunErasureExperiment(const LabContext& context);
 
 }  // namespace meridian

@@ -49,6 +49,7 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"restore", &RunRestoreExperiment, false},
       {"kill", &RunKillExperiment, false},
       {"residency", &RunResidencyExperiment, true},
+      {"erasure", &RunErasureExperiment, true},
   };
   return kBuilt;
 }

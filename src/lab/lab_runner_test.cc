@@ -42,7 +42,7 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 11u);
+  ASSERT_EQ(built.size(), 12u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
@@ -54,8 +54,18 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[8].name, "restore");     // issue 15
   EXPECT_STREQ(built[9].name, "kill");        // restarts its victim
   EXPECT_STREQ(built[10].name, "residency");  // issue 14: on a cluster with residency rules
+  EXPECT_STREQ(built[11].name, "erasure");    // issue 14: needs that config's subject patterns
   for (size_t i = 0; i < built.size(); ++i)
-    EXPECT_EQ(built[i].needs_residency, i == 10) << built[i].name;
+    EXPECT_EQ(built[i].needs_residency, i >= 10) << built[i].name;
+}
+
+// residency and erasure follow each other, so a default run starts one second cluster for both.
+TEST(PlanClustersTest, ResidencyAndErasureShareTheSecondCluster) {
+  const auto plans = PlanClusters(BuiltExperiments(), "deploy/local.yaml", false);
+  ASSERT_EQ(plans.size(), 2u);
+  ASSERT_EQ(plans[1].experiments.size(), 2u);
+  EXPECT_STREQ(plans[1].experiments[0].name, "residency");
+  EXPECT_STREQ(plans[1].experiments[1].name, "erasure");
 }
 
 const std::vector<ExperimentEntry> kMixed = {
@@ -96,6 +106,10 @@ TEST(PlanClustersTest, CommittedResidencyConfigPinsGdprToEuAndEu2) {
   EXPECT_EQ(config->residency[0].prefix, "gdpr:");
   EXPECT_EQ(config->residency[0].regions.size(), 2u);
   EXPECT_EQ(config->regions.size(), 4u);
+  // erasure: a pinned pattern under the rule and an unpinned one.
+  ASSERT_TRUE(config->subjects.has_value());
+  EXPECT_EQ(config->subjects->patterns,
+            (std::vector<std::string>{"gdpr:user:{subject}:", "user:{subject}:"}));
 }
 
 TEST(LabOptionsTest, SustainDurationDefaultsByMode) {

@@ -102,30 +102,35 @@ ResidencyWrite MakeResidencyWrite(const ResidencyPlan& plan, ResidencyClass kind
 }
 
 void SendResidencyWrite(const ResidencyPlan& plan, ResidencyWrite& write) {
+  SendResidencyWriteTo(plan.router, plan.start, write);
+}
+
+void SendResidencyWriteTo(const std::string& address, std::chrono::steady_clock::time_point start,
+                          ResidencyWrite& write) {
   LabHeaders headers = {{"X-Client-Region", write.client}};
   Result<LabReply> reply = Unavailable("not sent");
   switch (write.kind) {
     case ResidencyClass::kRegister:
-      reply = LabCall(plan.router, "PUT", "/register/" + write.key,
+      reply = LabCall(address, "PUT", "/register/" + write.key,
                       nlohmann::json{{"value", write.value}}.dump(), std::move(headers),
                       kResidencyWriteTimeout);
       break;
     case ResidencyClass::kProfile:
-      reply = LabCall(plan.router, "PUT", "/profile/" + write.key,
+      reply = LabCall(address, "PUT", "/profile/" + write.key,
                       nlohmann::json{{write.field, write.value}}.dump(), std::move(headers),
                       kResidencyWriteTimeout);
       break;
     case ResidencyClass::kCounter:
-      reply = LabCall(plan.router, "POST", "/counter/" + write.key + "/incr", "",
-                      std::move(headers), kResidencyWriteTimeout);
+      reply = LabCall(address, "POST", "/counter/" + write.key + "/incr", "", std::move(headers),
+                      kResidencyWriteTimeout);
       break;
     case ResidencyClass::kTags:
-      reply = LabCall(plan.router, "POST", "/tags/" + write.key,
+      reply = LabCall(address, "POST", "/tags/" + write.key,
                       nlohmann::json{{"add", {write.value}}}.dump(), std::move(headers),
                       kResidencyWriteTimeout);
       break;
   }
-  write.done_s = SecondsSince(plan.start);
+  write.done_s = SecondsSince(start);
   if (!reply.ok()) {
     write.failure = reply.status().ToString();
     return;

@@ -59,6 +59,9 @@ ResidencyWrite MakeResidencyWrite(const ResidencyPlan& plan, ResidencyClass kind
 
 // Sends `write` through the router as a client in write.client; fills in the outcome.
 void SendResidencyWrite(const ResidencyPlan& plan, ResidencyWrite& write);
+// The same to any HTTP address (a region directly, or the router); done_s counts from `start`.
+void SendResidencyWriteTo(const std::string& address, std::chrono::steady_clock::time_point start,
+                          ResidencyWrite& write);
 
 // Runs one client thread per plan.clients entry while `during` runs on this thread, each
 // writing every class (pinned where the rule covers it, then unpinned) every kResidencyPacing,

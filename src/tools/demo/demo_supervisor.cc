@@ -161,6 +161,7 @@ Status DemoSupervisor::Prepare() {
     region.data_dir = data_dir_ + "/" + region.name;
     if (std::filesystem::exists(region.data_dir)) new_cluster = false;
   }
+  if (config_.subjects) config_.subjects->master_key_dir = data_dir_ + "/" + kDemoMasterKeyDir;
   if (options_.auth) {
     Result<DemoKeys> keys = EnsureDemoKeys(data_dir_);
     if (!keys.ok()) return keys.status();

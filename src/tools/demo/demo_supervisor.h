@@ -50,6 +50,10 @@
 //     to the control API's POST /alerts (tools/demo/alertmanager_config.h), which logs each as
 //     one line `demo: alert {json}` and keeps the recent ones for GET /alerts
 //     (tools/demo/alert_receiver.h). Its files live in <data dir>/alertmanager.
+//  8. Like each region's data directory, the regions' master keys (subjects, docs/residency.md)
+//     live under the data dir, in <data dir>/kDemoMasterKeyDir, whatever `master_key_dir` the
+//     config names: a relative one would otherwise be made in the working directory of whoever
+//     started the demo, and outlive the cluster.
 #pragma once
 
 #include <condition_variable>
@@ -72,6 +76,8 @@
 namespace meridian {
 
 inline constexpr char kDefaultDemoControl[] = "127.0.0.1:7400";
+// Where the regions' master keys go under the data dir (contract 8): REGION.master.key each.
+inline constexpr char kDemoMasterKeyDir[] = "master-keys";
 // Beside the control API, away from Prometheus' own 9090 (an operator's may already run there).
 inline constexpr char kDefaultDemoPrometheus[] = "127.0.0.1:7490";
 // Beside Prometheus (Alertmanager's own default, 9093, may be an operator's).
