@@ -320,14 +320,14 @@ Status ParseResidency(ParseState& state, const Field& field, ClusterConfig& conf
       rule.data_class = name;
       // Handle names are canonical [a-z0-9_.-] (src/strong/handle_name.h): any other prefix
       // would never match one.
-      if (name == "handle" &&
-          !std::all_of(prefix.begin(), prefix.end(), [](char c) {
+      if (name == "handle" && !std::all_of(prefix.begin(), prefix.end(), [](char c) {
             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
                    c == '-';
           })) {
         return r.Error(prefix_field,
                        "a handle rule's prefix must be lower-case letters, digits, '_', '.' or "
-                       "'-' (a handle name's alphabet), got '" + prefix + "'");
+                       "'-' (a handle name's alphabet), got '" +
+                           prefix + "'");
       }
     }
     MERIDIAN_ASSIGN_OR_RETURN(regions_field, r.Required(item, keys, "regions"));

@@ -59,14 +59,13 @@ TEST(GlobalScanTest, MergesEveryRegionsPageInKeyOrderWithStableCursors) {
   ExpectWritten(t.Command(kUs, Set("a4", "us")));
   ExpectWritten(t.Command(kUs, Incr("c", 2)));
   ExpectWritten(t.Command(kEu, Incr("c", 3)));
-  ExpectWritten(t.Command(kEu, WriteCommand{ClientWrite{{DataClass::kRegister, "z"}, "",
-                                                        KeyDelete{}}}));
+  ExpectWritten(
+      t.Command(kEu, WriteCommand{ClientWrite{{DataClass::kRegister, "z"}, "", KeyDelete{}}}));
 
   // Locally us shows its own keys, and z, whose delete it has not seen.
   ScanCommand local = Global(DataClass::kRegister);
   local.scope = ScanScope::kLocal;
-  EXPECT_EQ(Keys(PageOf(t.Command(kUs, local))),
-            (std::vector<std::string>{"a1", "a4", "z"}));
+  EXPECT_EQ(Keys(PageOf(t.Command(kUs, local))), (std::vector<std::string>{"a1", "a4", "z"}));
 
   // Globally: every region's keys in order, two per page, the cursor carried between pages; z
   // is hidden by eu's delete.
@@ -78,8 +77,8 @@ TEST(GlobalScanTest, MergesEveryRegionsPageInKeyOrderWithStableCursors) {
   const ScanResult second = PageOf(t.Command(kUs, Global(DataClass::kRegister, "", 2, first.next)));
   EXPECT_EQ(Keys(second), (std::vector<std::string>{"a3", "a4"}));
   if (second.next) {
-    EXPECT_TRUE(Keys(PageOf(t.Command(kUs, Global(DataClass::kRegister, "", 2, second.next))))
-                    .empty());
+    EXPECT_TRUE(
+        Keys(PageOf(t.Command(kUs, Global(DataClass::kRegister, "", 2, second.next)))).empty());
   }
   // A counter's increments in two regions add up.
   const ScanResult counters = PageOf(t.Command(kEu2, Global(DataClass::kCounter)));

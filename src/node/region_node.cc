@@ -305,12 +305,11 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   }
   if (message.has_strong()) {
     // Contract 6: a pinned group's handle messages come from a member, to a member.
-    const std::optional<size_t> group =
-        message.group() == 0 ? std::optional<size_t>(0)
-                             : options_.residency.GroupByMask(message.group());
-    StrongNode* strong = group && (*group == 0 || message.group() != 0)
-                             ? MutableGroupStrong(*group)
-                             : nullptr;
+    const std::optional<size_t> group = message.group() == 0
+                                            ? std::optional<size_t>(0)
+                                            : options_.residency.GroupByMask(message.group());
+    StrongNode* strong =
+        group && (*group == 0 || message.group() != 0) ? MutableGroupStrong(*group) : nullptr;
     const std::optional<RegionId> local = group ? LocalId(*group, from) : std::nullopt;
     if (strong == nullptr || !local) {
       ++peer_messages_refused_;

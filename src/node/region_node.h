@@ -105,8 +105,8 @@ struct NodeBugs {
   bool residency_ignored = false;  // pinned keys and handles live in the group of every region
   // A state transfer of every region's group carries the pinned keys' states too.
   bool snapshot_includes_pinned = false;
-  bool subject_keys_unsent = false;        // keyrings never leave the region that made them
-  bool erasure_keeps_key_records = false;  // an erasure forgets the keys, its disk keeps them
+  bool subject_keys_unsent = false;          // keyrings never leave the region that made them
+  bool erasure_keeps_key_records = false;    // an erasure forgets the keys, its disk keeps them
   bool write_level_counts_one_more = false;  // a w=majority/all write is answered one region early
 };
 
@@ -155,7 +155,7 @@ struct NodeStats {
   uint64_t held_messages = 0;
   uint64_t session_waits = 0;
   uint64_t quorum_reads = 0;
-  uint64_t global_scans = 0;  // waiting for their peers' pages now
+  uint64_t global_scans = 0;        // waiting for their peers' pages now
   uint64_t replication_waits = 0;   // w=majority / w=all writes waiting for acknowledgements
   uint64_t coalesced_messages = 0;  // op batches merged into an earlier one to the same peer
   // Peer messages refused here, before the replica or handle node saw them: from a region

@@ -6,8 +6,8 @@
 
 #include "clock/clock_codec.h"
 #include "node/region_node.h"
-#include "strong/handle_name.h"
 #include "replica/peer_input.h"
+#include "strong/handle_name.h"
 
 namespace meridian {
 
@@ -158,8 +158,7 @@ void RegionNode::ServeScan(RequestId id, const ScanCommand& command, NodeTime no
   AnswerScanPage(id, std::move(result), undurable, out);
 }
 
-void RegionNode::AnswerScanPage(RequestId id, ScanResult result, bool undurable,
-                                NodeOutput* out) {
+void RegionNode::AnswerScanPage(RequestId id, ScanResult result, bool undurable, NodeOutput* out) {
   // Contract 7: a subject's values are opened; an erased subject's keys are left out.
   for (auto it = result.entries.begin(); it != result.entries.end();) {
     std::optional<KeyState> state = std::move(it->second);

@@ -104,8 +104,8 @@ TEST(ResidencyTest, RulesAreValidated) {
   EXPECT_EQ(h->RuleFor({DataClass::kCounter, "x"}), nullptr);
   EXPECT_EQ(h->RuleFor({DataClass::kCounter, "abc"})->regions, std::vector<RegionId>{1});
   EXPECT_FALSE(Residency::Make({{"a", DataClass::kTags, {0}, /*handle=*/true}}, 3).ok());
-  EXPECT_FALSE(Residency::Make({{"a", std::nullopt, {0}, true}, {"a", std::nullopt, {1}, true}}, 3)
-                   .ok());
+  EXPECT_FALSE(
+      Residency::Make({{"a", std::nullopt, {0}, true}, {"a", std::nullopt, {1}, true}}, 3).ok());
 }
 
 HandleCommand Handle(HandleOpKind kind, const std::string& name, const std::string& owner = "") {

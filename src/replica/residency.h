@@ -2,10 +2,10 @@
 //
 // A rule pins the keys starting with a prefix (of one class, or of every class) to a set of
 // regions; a rule of every class, or a rule for handles only, pins the handle names (class D)
-// starting with its prefix too. Every distinct set of regions that a rule names is a replication group of its own:
-// its own replica in each member region, with its own dots, vectors, oplog, anti-entropy and state
-// transfers, so that a region outside the set never holds, and never waits for, an op of a pinned
-// key. Group 0 is every region (the keys no rule pins).
+// starting with its prefix too. Every distinct set of regions that a rule names is a replication
+// group of its own: its own replica in each member region, with its own dots, vectors, oplog,
+// anti-entropy and state transfers, so that a region outside the set never holds, and never waits
+// for, an op of a pinned key. Group 0 is every region (the keys no rule pins).
 //
 // Session tokens and write dots name ops across groups in one vector of "slots": slot r (r <
 // region_count) is region r in group 0; a pinned group's members follow in group order, member

@@ -132,9 +132,9 @@ void ResidencyChecker::OnDeliver(RegionId from, RegionId to, const pb::PeerMessa
         const size_t group = residency_.GroupOfHandle(name);
         if (body.find(name) != std::string::npos && residency_.groups()[group].mask != mask &&
             group != 0) {
-          Violation(false, "residency: pinned handle " + name + " travelled in a message of group " +
-                               MaskName(mask) + " " + std::to_string(from) + "->" +
-                               std::to_string(to));
+          Violation(false, "residency: pinned handle " + name +
+                               " travelled in a message of group " + MaskName(mask) + " " +
+                               std::to_string(from) + "->" + std::to_string(to));
         }
       }
       break;

@@ -5,9 +5,10 @@
 //      a message of a pinned group (PeerMessage.group) reaches only the group's members; no op of
 //      an op batch, state of a repair or a state-transfer chunk, idempotency record or quorum-read
 //      request names a key pinned to a set without the receiver; and a pinned key (a pinned
-//      handle's name, in a handle message) travels only in its own group's messages (a pinned key in every region's group is a leak waiting for a
-//      receiver). Decoded field by field; then, as a backstop for fields added later, the raw
-//      bytes are searched for the name of every key the receiver may not hold.
+//      handle's name, in a handle message) travels only in its own group's messages (a pinned key
+//      in every region's group is a leak waiting for a receiver). Decoded field by field; then, as
+//      a backstop for fields added later, the raw bytes are searched for the name of every key the
+//      receiver may not hold.
 //  R2. Storage: no record of a region (its disk as the process sees it, and each backup taken of
 //      it) lies under the storage prefix of a group the region is not in, or holds the name of a
 //      key pinned to a set without it, in its key or its value.

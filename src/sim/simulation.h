@@ -57,8 +57,8 @@ struct SimResult {
   uint64_t handle_fast_rounds = 0;   // consensus rounds that skipped Prepare (1-RTT path)
   uint64_t handle_slow_rounds = 0;   // consensus rounds that began with Prepare
   // Residency (pinned keys; ResidencyChecker).
-  uint64_t pinned_writes = 0;          // logical client writes of pinned keys
-  uint64_t pinned_acknowledged = 0;    // ... whose client got a reply
+  uint64_t pinned_writes = 0;                // logical client writes of pinned keys
+  uint64_t pinned_acknowledged = 0;          // ... whose client got a reply
   uint64_t leveled_writes_acknowledged = 0;  // w=majority / w=all writes answered as held
   uint64_t misdirected = 0;            // answers Misdirected (writes and reads outside the set)
   uint64_t residency_messages = 0;     // delivered messages inspected

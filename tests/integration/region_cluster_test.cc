@@ -174,9 +174,9 @@ TEST_F(RegionClusterTest, AGlobalScanListsEveryRegionsKeysAndNamesTheMissing) {
   EXPECT_EQ(first["scope"], "global");
   EXPECT_EQ(first["partial"], false);
   ASSERT_TRUE(first["cursor"].is_string()) << first.dump();
-  Json second = CallJson(cluster_, 0, "GET",
-                         "/register?prefix=g%3A&limit=2&scope=global&cursor=" +
-                             first["cursor"].get<std::string>());
+  Json second = CallJson(
+      cluster_, 0, "GET",
+      "/register?prefix=g%3A&limit=2&scope=global&cursor=" + first["cursor"].get<std::string>());
   EXPECT_EQ(keys(second), std::vector<std::string>{"g:3"}) << second.dump();
 
   ASSERT_TRUE(cluster_.StopRegion(2).has_value());
