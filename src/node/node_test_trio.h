@@ -60,6 +60,18 @@ class Trio {
 
   NodeTime now() const { return {1'000'000 + now_ms_, now_ms_}; }
 
+  // Region r's process restarts from its disk, and its links come up again.
+  void Restart(RegionId r) {
+    nodes_[r] = Start(r);
+    for (RegionId p = 0; p < 3; ++p) {
+      if (p == r) continue;
+      NodeOutput out;
+      nodes_[r]->OnLinkChanged(p, true, now(), &out);
+      nodes_[r]->OnLinkVerified(p, true);
+      Take(r, std::move(out));
+    }
+  }
+
   void Take(RegionId r, NodeOutput out) {
     EXPECT_TRUE(disks_[r]->Write(out.records, {.sync = true}).ok());
     NodeOutput synced;

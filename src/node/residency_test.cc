@@ -58,13 +58,7 @@ TEST(ResidencyTest, APinnedKeyStaysInItsRegionsAndIsMisdirectedElsewhere) {
   EXPECT_NE(t.StoredBytes(kEu2).find("gdpr:alice"), std::string::npos);
 
   // eu2 restarts from its disk: the pinned group recovers from its own records.
-  t.nodes_[kEu2] = t.Start(kEu2);
-  for (RegionId p : {kUs, kEu}) {
-    NodeOutput out;
-    t.nodes_[kEu2]->OnLinkChanged(p, true, t.now(), &out);
-    t.nodes_[kEu2]->OnLinkVerified(p, true);
-    t.Take(kEu2, std::move(out));
-  }
+  t.Restart(kEu2);
   t.Settle();
   EXPECT_EQ(CounterAt(t.Command(kEu2, Read("gdpr:alice"))), 5);
   // A scan in eu2 shows both groups' keys, in key order.
@@ -163,13 +157,7 @@ TEST(ResidencyTest, APinnedHandleIsDecidedByItsRegionsAlone) {
 
   // eu2 restarts from its disk and still knows whose the pinned handle is.
   t.Heal(kEu2);
-  t.nodes_[kEu2] = t.Start(kEu2);
-  for (RegionId p : {kUs, kEu}) {
-    NodeOutput out;
-    t.nodes_[kEu2]->OnLinkChanged(p, true, t.now(), &out);
-    t.nodes_[kEu2]->OnLinkVerified(p, true);
-    t.Take(kEu2, std::move(out));
-  }
+  t.Restart(kEu2);
   t.Settle();
   EXPECT_EQ(OutcomeOf(t.Command(kEu2, Handle(HandleOpKind::kClaim, "eu.alice", "ben"))),
             HandleOutcome::kTaken);
