@@ -43,7 +43,7 @@ class RespPool {
   RespPool(const RespPool&) = delete;
   RespPool& operator=(const RespPool&) = delete;
 
-  // `request`: one whole RESP command (EncodeRespCommand).
+  // `request`: one whole RESP command (resp/resp_writer.h EncodeCommand).
   void Send(std::string request, PoolCallback callback);
   // Closes the connections with nothing in flight. Call when the run is over (and again after
   // the last completion: busy connections stay open until then).

@@ -27,16 +27,6 @@ std::vector<std::string> BuildRespCommand(const PlannedOp& op) {
   return {"PING"};  // unreachable: every class is handled above
 }
 
-std::string EncodeRespCommand(const std::vector<std::string>& args) {
-  // A request is the same frame as an array reply of bulk strings.
-  std::string out;
-  RespWriter writer(&out);
-  writer.WriteArrayHeader(args.size());
-  for (const std::string& arg : args)
-    writer.WriteBulk(arg);
-  return out;
-}
-
 std::string RespErrorCode(std::string_view reply) {
   if (reply.empty() || reply.front() != '-') return "";
   reply.remove_prefix(1);

@@ -18,14 +18,12 @@
 #include <vector>
 
 #include "gen/workload.h"
+#include "resp/resp_writer.h"  // EncodeCommand: a command as its request frame
 
 namespace meridian {
 
 // The command's arguments, name first. REQUIRES: op came from a Planner.
 std::vector<std::string> BuildRespCommand(const PlannedOp& op);
-
-// `args` as one RESP2 request: an array of bulk strings.
-std::string EncodeRespCommand(const std::vector<std::string>& args);
 
 // The failure a reply stands for, "" when it is not an error reply: the error's code, its first
 // word ("ERR", "WRONGTYPE", "NOAUTH"), so that failures group by kind and not by message text.

@@ -51,7 +51,7 @@ TEST(RespRequestTest, TheSameKeyInTwoClassesIsTwoRedisKeys) {
 }
 
 TEST(RespRequestTest, EncodesAnArrayOfBulkStrings) {
-  EXPECT_EQ(EncodeRespCommand({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+  EXPECT_EQ(EncodeCommand({"SET", "k", ""}), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
 }
 
 TEST(RespRequestTest, ErrorRepliesAreNamedByTheirCode) {

@@ -154,7 +154,7 @@ void Shard::Drop(const PlannedOp& op, OpStats& stats) {
 PoolRequest Shard::MakeRequest(const PlannedOp& op, std::string* token_sent) const {
   // Over RESP the command travels as the body; the HTTP fields stay empty (RespPool::Send).
   if (options_.protocol == GenProtocol::kResp) {
-    return {{}, {}, EncodeRespCommand(BuildRespCommand(op)), {}};
+    return {{}, {}, EncodeCommand(BuildRespCommand(op)), {}};
   }
   GenRequest built = BuildRequest(op);
   PoolRequest request{std::move(built.method), std::move(built.target), std::move(built.body), {}};

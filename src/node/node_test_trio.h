@@ -31,14 +31,18 @@ class Trio {
       disks_.push_back(std::make_unique<MemoryStorage>());
       nodes_.push_back(Start(r));
     }
-    for (RegionId r = 0; r < 3; ++r) {
-      for (RegionId p = 0; p < 3; ++p) {
-        if (p == r) continue;
-        NodeOutput out;
-        nodes_[r]->OnLinkChanged(p, true, now(), &out);
-        nodes_[r]->OnLinkVerified(p, true);
-        Take(r, std::move(out));
-      }
+    for (RegionId r = 0; r < 3; ++r)
+      LinksUp(r);
+  }
+
+  // Region r's links to every other region come up (on r's side).
+  void LinksUp(RegionId r) {
+    for (RegionId p = 0; p < 3; ++p) {
+      if (p == r) continue;
+      NodeOutput out;
+      nodes_[r]->OnLinkChanged(p, true, now(), &out);
+      nodes_[r]->OnLinkVerified(p, true);
+      Take(r, std::move(out));
     }
   }
 
@@ -63,13 +67,7 @@ class Trio {
   // Region r's process restarts from its disk, and its links come up again.
   void Restart(RegionId r) {
     nodes_[r] = Start(r);
-    for (RegionId p = 0; p < 3; ++p) {
-      if (p == r) continue;
-      NodeOutput out;
-      nodes_[r]->OnLinkChanged(p, true, now(), &out);
-      nodes_[r]->OnLinkVerified(p, true);
-      Take(r, std::move(out));
-    }
+    LinksUp(r);
   }
 
   void Take(RegionId r, NodeOutput out) {

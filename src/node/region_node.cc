@@ -256,12 +256,15 @@ Result<size_t> RegionNode::GroupHere(const StateKey& key) {
   if (options_.bugs.residency_ignored) return size_t{0};  // seeded bug (self-check)
   const size_t group = options_.residency.GroupOf(key);
   if (group == 0 || group_replica(group) != nullptr) return group;
+  return MisdirectedTo(group, "key", *options_.residency.RuleFor(key));
+}
+
+Status RegionNode::MisdirectedTo(size_t group, const char* what, const ResidencyRule& rule) {
   ++misdirected_;
-  // The key itself stays out of the message: a region outside the set does not log it.
-  const ResidencyRule* rule = options_.residency.RuleFor(key);
-  return Misdirected("this key is pinned to regions " +
+  // The key or name itself stays out of the message: a region outside the set does not log it.
+  return Misdirected(std::string("this ") + what + " is pinned to regions " +
                      MaskNames(options_.residency.groups()[group].mask, options_.region_names) +
-                     " (residency rule for prefix '" + rule->prefix + "'); region " +
+                     " (residency rule for prefix '" + rule.prefix + "'); region " +
                      options_.region_names[options_.replica.self] +
                      " does not hold it: send it to one of those");
 }

@@ -258,9 +258,9 @@ class RegionNode {
     uint64_t deadline_ms;
   };
   struct GlobalScan {  // contract 8
-    RequestId id;
+    RequestId id = 0;
     ScanCommand command;
-    uint64_t deadline_ms;
+    uint64_t deadline_ms = 0;
     std::set<std::pair<size_t, RegionId>> awaited;  // (group, region) pages not yet answered
     std::set<RegionId> missing;                     // regions whose page is not in the merge
     std::map<StateKey, KeyState> merged;            // every page's states, merged per key
@@ -290,6 +290,8 @@ class RegionNode {
   void AddPinnedStates(pb::SnapshotChunk* chunk) const;  // NodeBugs::snapshot_includes_pinned
   // Contract 6: the group of `key` when this region holds it, else Misdirected.
   Result<size_t> GroupHere(const StateKey& key);
+  // Counts and words the refusal of a key or handle ("key", "handle") of `group` under `rule`.
+  Status MisdirectedTo(size_t group, const char* what, const ResidencyRule& rule);
   // A group-local vector or dot of `group` in slot space, and back (nullopt: a slot of another
   // group is set).
   VersionVector ToSlots(size_t group, const VersionVector& local) const;

@@ -47,10 +47,10 @@ bool OnPage(const ScanCommand& command, const StateKey& key) {
 void RegionNode::StartGlobalScan(RequestId id, const ScanCommand& command, NodeTime now,
                                  NodeOutput* out) {
   const uint64_t scan_id = next_scan_id_++;
-  GlobalScan scan{
-      id,           command, now.steady_ms + static_cast<uint64_t>(options_.quorum_timeout_ms),
-      {},           {},      {},
-      std::nullopt, false};
+  GlobalScan scan;
+  scan.id = id;
+  scan.command = command;
+  scan.deadline_ms = now.steady_ms + static_cast<uint64_t>(options_.quorum_timeout_ms);
   pb::ScanRequest request;
   request.set_id(scan_id);
   request.set_data_class(command.data_class ? static_cast<uint32_t>(*command.data_class) : 0);

@@ -414,14 +414,7 @@ Result<size_t> RegionNode::HandleGroupHere(std::string_view name) {
   if (!canonical.ok()) return size_t{0};
   const size_t group = options_.residency.GroupOfHandle(*canonical);
   if (group == 0 || group_strong(group) != nullptr) return group;
-  ++misdirected_;
-  // As for keys (GroupHere): the name stays out of the message.
-  return Misdirected("this handle is pinned to regions " +
-                     MaskNames(options_.residency.groups()[group].mask, options_.region_names) +
-                     " (residency rule for prefix '" +
-                     options_.residency.RuleForHandle(*canonical)->prefix + "'); region " +
-                     options_.region_names[options_.replica.self] +
-                     " does not hold it: send it to one of those");
+  return MisdirectedTo(group, "handle", *options_.residency.RuleForHandle(*canonical));
 }
 
 size_t RegionNode::ReachableMembers(size_t group) const {

@@ -118,4 +118,13 @@ void RespWriter::WriteVerbatim(std::string_view format, std::string_view text) {
   out_->append(kCrlf);
 }
 
+std::string EncodeCommand(const std::vector<std::string>& args) {
+  std::string out;
+  RespWriter writer(&out);
+  writer.WriteArrayHeader(args.size());
+  for (const std::string& arg : args)
+    writer.WriteBulk(arg);
+  return out;
+}
+
 }  // namespace meridian

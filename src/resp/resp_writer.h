@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace meridian {
 
@@ -70,5 +71,8 @@ class RespWriter {
   std::string* out_;
   RespVersion version_;
 };
+
+// A client's command as a request frame: an array of bulk strings (what redis-cli sends).
+std::string EncodeCommand(const std::vector<std::string>& args);
 
 }  // namespace meridian

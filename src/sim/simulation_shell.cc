@@ -12,6 +12,18 @@
 
 namespace meridian::sim_internal {
 
+namespace {
+
+// A disk loss waits while any handle node of any region is rebuilding its acceptor records.
+bool AnyHandleNodeRejoining(const RegionNode& node) {
+  for (auto [group, strong] : node.strong_nodes()) {
+    if (strong->rejoining()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void Simulation::Process(RegionId r, NodeOutput& out, uint64_t snapshots_before) {
   Region& region = regions_[r];
   if (!out.records.empty()) {
@@ -213,15 +225,6 @@ void Simulation::Handle(const BackupEvent& e) {
   Trace("backup " + std::to_string(e.region));
   region.backup = region.disk->DurableContents();
 }
-
-namespace {
-bool AnyHandleNodeRejoining(const RegionNode& node) {
-  for (auto [group, strong] : node.strong_nodes()) {
-    if (strong->rejoining()) return true;
-  }
-  return false;
-}
-}  // namespace
 
 void Simulation::Handle(const DiskLossEvent& e) {
   Region& region = regions_[e.region];

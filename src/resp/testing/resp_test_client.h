@@ -64,14 +64,7 @@ class RespTestClient {
   }
 
   // The command as a multibulk request.
-  static std::string Encode(const std::vector<std::string>& args) {
-    std::string out;
-    RespWriter writer(&out);
-    writer.WriteArrayHeader(args.size());
-    for (const std::string& arg : args)
-      writer.WriteBulk(arg);
-    return out;
-  }
+  static std::string Encode(const std::vector<std::string>& args) { return EncodeCommand(args); }
 
   Status SendRaw(std::string_view bytes) {
     while (!bytes.empty()) {
