@@ -248,6 +248,19 @@ VersionVector RegionNode::SlotApplied() const {
   return slots;
 }
 
+uint32_t RegionNode::PeersHolding(Dot slot_dot) const {
+  if (slot_dot.seq == 0 || slot_dot.origin >= options_.residency.slot_count()) return 0;
+  const size_t group = options_.residency.SlotOwner(slot_dot.origin).first;
+  const Replica* replica = group_replica(group);
+  if (replica == nullptr) return 0;
+  // Inside its group the write's origin is the member index (ToSlot's inverse).
+  const Dot local{slot_dot.origin - options_.residency.groups()[group].slot_base, slot_dot.seq};
+  uint32_t holding = 0;
+  for (const PeerStatus& peer : replica->Peers())
+    holding += peer.acked.Covers(local) ? 1 : 0;
+  return holding;
+}
+
 bool RegionNode::HasApplied(size_t group, const VersionVector& token) const {
   return group_replica(group)->HasApplied(FromSlots(group, token));
 }

@@ -218,6 +218,9 @@ class RegionNode {
   std::vector<std::pair<size_t, const Replica*>> replicas() const;
   // The applied vectors of every group here, in slot space (Residency).
   VersionVector SlotApplied() const;
+  // How many other regions of its group have acknowledged the write whose reply dot (slot space)
+  // is `slot_dot`: what RESP's WAIT answers. 0 for Dot{} or a group this region is not in.
+  uint32_t PeersHolding(Dot slot_dot) const;
   // The handle node of every region's group, and of pinned group `group` (null when this region
   // is not a member).
   const StrongNode& strong() const { return *strong_; }

@@ -25,6 +25,23 @@ int64_t CounterAt(const NodeReply& reply) {
   return value.ok() ? *value : -1;
 }
 
+// WAIT counts the peers of the write's own group: a pinned write's reply dot is in slot space,
+// and only eu2 can hold eu's pinned write; an unpinned one, both other regions.
+TEST(ResidencyTest, PeersHoldingCountsTheWritesOwnGroup) {
+  Trio t;
+  t.Settle();
+  const NodeReply pinned = t.Command(kEu, Incr("gdpr:wait", 1));
+  const NodeReply plain = t.Command(kEu, Incr("plain-wait", 1));
+  const auto* pinned_reply = std::get_if<WriteReply>(&pinned.result);
+  const auto* plain_reply = std::get_if<WriteReply>(&plain.result);
+  ASSERT_NE(pinned_reply, nullptr);
+  ASSERT_NE(plain_reply, nullptr);
+  t.Settle();
+  EXPECT_EQ(t.nodes_[kEu]->PeersHolding(pinned_reply->dot), 1u);
+  EXPECT_EQ(t.nodes_[kEu]->PeersHolding(plain_reply->dot), 2u);
+  EXPECT_EQ(t.nodes_[kEu]->PeersHolding(Dot{}), 0u);
+}
+
 TEST(ResidencyTest, APinnedKeyStaysInItsRegionsAndIsMisdirectedElsewhere) {
   Trio t;
   t.Settle();

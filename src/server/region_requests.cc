@@ -229,7 +229,8 @@ void RegionServer::Impl::Submit(NodeCommand command, PendingRequest request) {
   // as of now.
   const auto* read = std::get_if<ReadCommand>(&command);
   const auto* write = std::get_if<WriteCommand>(&command);
-  if ((read && read->consistency != Consistency::kLocal) || (write && write->replicas > 1) ||
+  if ((read && read->consistency != Consistency::kLocal) ||
+      (write && (write->replicas > 1 || write->level != WriteLevel::kCount)) ||
       std::holds_alternative<HandleCommand>(command)) {
     RefreshLinks(now, &out);
   }

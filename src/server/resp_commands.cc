@@ -410,7 +410,7 @@ class Planner {
     }
     if (!session_.last_write || *regions == 0) {
       const uint64_t held =
-          session_.last_write ? RegionsHolding(context_.node, *session_.last_write) : 0;
+          session_.last_write ? context_.node.PeersHolding(*session_.last_write) : 0;
       return Immediate(version_,
                        [&](RespWriter& out) { out.WriteInteger(static_cast<int64_t>(held)); });
     }
@@ -852,13 +852,6 @@ class Planner {
 RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
                      const RespContext& context) {
   return Planner(args, session, context).Plan();
-}
-
-uint64_t RegionsHolding(const RegionNode& node, const Dot& write) {
-  uint64_t n = 0;
-  for (const PeerStatus& peer : node.replica().Peers())
-    n += peer.acked.Covers(write) ? 1 : 0;
-  return n;
 }
 
 void WriteStatusError(const Status& status, RespWriter& out) {

@@ -95,9 +95,6 @@ struct RespContext {
 RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
                      const RespContext& context);
 
-// WAIT's answer: how many regions other than this one have applied `write`.
-uint64_t RegionsHolding(const RegionNode& node, const Dot& write);
-
 // The RESP error for a failed node reply ("-TRYAGAIN ..." when it may succeed on retry).
 void WriteStatusError(const Status& status, RespWriter& out);
 

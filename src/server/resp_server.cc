@@ -227,7 +227,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     for (auto& slot : slots_) {
       if (slot->ready || !slot->wait_regions) continue;
       const uint64_t held =
-          session_.last_write ? RegionsHolding(server_.hooks.node(), *session_.last_write) : 0;
+          session_.last_write ? server_.hooks.node().PeersHolding(*session_.last_write) : 0;
       if (held < *slot->wait_regions && now_ms < slot->wait_deadline_ms) continue;
       RespWriter out(&slot->bytes, session_.version);
       out.WriteInteger(static_cast<int64_t>(held));
