@@ -63,8 +63,10 @@ struct RecordBatch {
 };
 
 struct WriteOptions {
-  // true: durable on return (WAL synced; with it, every earlier write too). false: may be lost by
-  // a crash until a later synced write; only for records that can be rebuilt (e.g. peer cursors).
+  // true: durable on return (WAL synced; with it, every earlier write too). false: survives a
+  // process crash but may be lost by a power loss until a later Sync() or synced write; the
+  // region and the simulator write every batch so and sync per their WAL mode, answering only
+  // what that mode makes durable (RegionNode contract 2).
   bool sync = true;
 };
 

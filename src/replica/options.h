@@ -11,7 +11,8 @@
 namespace meridian {
 
 // Deliberate bugs for `meridian sim --self-check`: each one must be caught by the simulator's
-// checkers. All false in every real configuration.
+// checkers. All false in every real configuration (`meridian region --TEST-plain-eventual-delivery`
+// sets no_causal_wait, for the lab's causal control only, and says so in its log).
 struct ReplicaBugs {
   bool apply_without_dedupe = false;
   bool no_causal_wait = false;

@@ -2,8 +2,8 @@
 // conventions: base units, _total for counters, _seconds for durations).
 //
 // Request metrics are updated on the request path; everything derived from the replica, the
-// transport and the pipeline is sampled when /metrics is scraped, under the replica's mutex, so a
-// scrape sees one consistent step.
+// transport and the pipeline is sampled when /metrics is scraped, on the region's loop thread
+// (region_server_impl.h), between two events, so a scrape sees one consistent step.
 #pragma once
 
 #include "server/metrics.h"
