@@ -19,8 +19,6 @@ struct ExperimentEntry {
   // The experiment needs residency rules in the cluster config: when the run's config has none,
   // it runs on a cluster of its own made from kResidencyConfigName beside it (lab_runner.h).
   bool needs_residency;
-  // Run by `lab run` without names; an experiment not yet passing runs only when named.
-  bool in_default_run = true;
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
