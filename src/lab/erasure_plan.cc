@@ -23,7 +23,11 @@ ResidencyWrite MakeWrite(const ErasureSubject& subject, ResidencyClass kind, boo
   const std::string value = subject.value_stem + "-" + ResidencyClassName(kind) + "-" +
                             (pinned ? "p" : "o") + "-" + Padded(index);
   switch (kind) {
-    case ResidencyClass::kRegister:  // a key per two writes: both siblings and overwrites
+    // A key per two writes, the second sent (to another address) once the first is answered:
+    // it replaces the first where its accepting region had seen it, else the two stay siblings,
+    // as replication lag has it. Either is right, so the check owes only the second's value
+    // (CheckKeyRead in lab/residency_verify.h), while the scans look for both.
+    case ResidencyClass::kRegister:
       write.key = prefix + "note-" + Padded(index / 2);
       write.value = value;
       break;

@@ -12,6 +12,8 @@
 //     regions[i % n] when i is even, else directly to a region: a pinned write only to a region
 //     of `allowed` (another region would refuse it with 421), an unpinned one to any.
 //  3. A subject without a pinned prefix gets unpinned writes only.
+//  4. The writes come in the order they are to be sent, one at a time (a register key's second
+//     write must follow its first: CheckKeyRead's requirement).
 #pragma once
 
 #include <string>

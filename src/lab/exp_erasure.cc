@@ -6,7 +6,9 @@
 // pinned prefix ("gdpr:user:ID:", the residency rule's regions only) and their unpinned one
 // ("user:ID:", every region), written through the router from every client location and directly
 // to regions (lab/erasure_plan.h): one is erased, the other (the control) is not. Once every
-// region shows every write, every region is backed up online and stopped, and its vault is read
+// region shows every write (of a register key written twice, the second value: the first may
+// have been overwritten, lab/residency_verify.h), every region is backed up online and stopped,
+// and its vault is read
 // (read-only) for both subjects' wrapped data key records, unwrapped with the region's master key
 // (lab/vault_records.h); every file is scanned for the values and the raw data keys (none may be
 // there in the clear). The regions restart; the second region of the rule's set is cut from every
@@ -18,8 +20,8 @@
 // Asserted: the erasure answered 200; a write at the erasing region answers 410; after the heal
 // every key of the erased subject (the late write's included) answers 410 in every region that
 // may hold it; the control subject's every acknowledged write is still shown everywhere it
-// belongs; no file of any region (data directory with the vault, backups taken before the
-// erasure, process logs; SSTs decoded too) holds a value of either subject or a data key in the
+// belongs (as above); no file of any region (data directory with the vault, backups taken before
+// the erasure, process logs; SSTs decoded too) holds a value of either subject or a data key in the
 // clear, before or after, nor, after, any wrapped record of the erased subject's keys; no vault
 // holds a key record of the erased subject, every vault its erased marker; every vault still holds
 // the control's records, and the scan finds them in the region's files (it sees what it looks

@@ -19,8 +19,6 @@ struct ExperimentEntry {
   // The experiment needs residency rules in the cluster config: when the run's config has none,
   // it runs on a cluster of its own made from kResidencyConfigName beside it (lab_runner.h).
   bool needs_residency;
-  // Run by `lab run` without names; an experiment not yet passing runs only when named.
-  bool in_default_run = true;
   // A `meridian region` flag the experiment needs: it runs on a cluster of its own whose regions
   // are started with it (lab_runner.h, contract 5). nullptr: none.
   const char* region_flag = nullptr;

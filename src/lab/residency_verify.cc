@@ -19,47 +19,75 @@ std::string Describe(const ResidencyWrite& write) {
          ", served by " + write.served_by + ")";
 }
 
-// Checks one key's writes against its read; adds to `seen`.
-void CheckKey(const nlohmann::json& value, const std::vector<const ResidencyWrite*>& writes,
-              Visibility& seen) {
-  const ResidencyWrite& first = *writes.front();
-  size_t acked = 0;
-  for (const ResidencyWrite* write : writes) {
-    if (!write->acked) continue;
-    ++acked;
-    bool shown = true;
-    switch (write->kind) {
-      case ResidencyClass::kRegister:  // a multi-value register: its siblings
-      case ResidencyClass::kTags:      // the set's members
-        shown = value.is_array() &&
-                std::find(value.begin(), value.end(), nlohmann::json(write->value)) != value.end();
-        break;
-      case ResidencyClass::kProfile:
-        shown = JsonString(value, write->field) == write->value;
-        break;
-      case ResidencyClass::kCounter:
-        continue;  // counted below, as a sum
-    }
-    if (!shown) {
-      if (seen.missing == 0) seen.first_missing = Describe(*write);
-      ++seen.missing;
-    }
+// Whether `value` shows `write` (not for counters).
+bool Shows(const nlohmann::json& value, const ResidencyWrite& write) {
+  switch (write.kind) {
+    case ResidencyClass::kRegister:  // a multi-value register: its siblings
+    case ResidencyClass::kTags:      // the set's members
+      return value.is_array() &&
+             std::find(value.begin(), value.end(), nlohmann::json(write.value)) != value.end();
+    case ResidencyClass::kProfile:
+      return JsonString(value, write.field) == write.value;
+    case ResidencyClass::kCounter:
+      break;  // counted as a sum
   }
+  return false;
+}
+
+void AddMissing(const ResidencyWrite& write, const std::string& detail, size_t count,
+                Visibility& seen) {
+  if (seen.missing == 0) seen.first_missing = Describe(write) + detail;
+  seen.missing += count;
+}
+
+// A register key: its last acknowledged write's value, or a later write's (CheckKeyRead).
+void CheckRegister(const nlohmann::json& value, const std::vector<const ResidencyWrite*>& writes,
+                   Visibility& seen) {
+  const auto last_acked = std::find_if(writes.rbegin(), writes.rend(),
+                                       [](const ResidencyWrite* write) { return write->acked; });
+  if (last_acked == writes.rend()) return;
+  ++seen.checked;
+  const bool shown = std::any_of(writes.rbegin(), last_acked + 1,
+                                 [&](const ResidencyWrite* write) { return Shows(value, *write); });
+  if (!shown) AddMissing(**last_acked, " (the key's last acknowledged write)", 1, seen);
+}
+
+void CheckCounter(const nlohmann::json& value, const std::vector<const ResidencyWrite*>& writes,
+                  Visibility& seen) {
+  const auto acked = static_cast<size_t>(std::count_if(
+      writes.begin(), writes.end(), [](const ResidencyWrite* write) { return write->acked; }));
   seen.checked += acked;
-  if (first.kind != ResidencyClass::kCounter) return;
   const int64_t count = value.is_number_integer() ? value.get<int64_t>() : -1;
   const auto sent = static_cast<int64_t>(writes.size());
   if (count < static_cast<int64_t>(acked)) {
-    if (seen.missing == 0) {
-      seen.first_missing = Describe(first) + ": reads " + std::to_string(count) + " after " +
-                           std::to_string(acked) + " acknowledged increments";
-    }
-    seen.missing += acked - static_cast<size_t>(std::max<int64_t>(count, 0));
+    AddMissing(*writes.front(),
+               ": reads " + std::to_string(count) + " after " + std::to_string(acked) +
+                   " acknowledged increments",
+               acked - static_cast<size_t>(std::max<int64_t>(count, 0)), seen);
   }
   if (count > sent) seen.doubled += static_cast<size_t>(count - sent);
 }
 
 }  // namespace
+
+void CheckKeyRead(const nlohmann::json& value, const std::vector<const ResidencyWrite*>& writes,
+                  Visibility& seen) {
+  if (writes.empty()) return;
+  switch (writes.front()->kind) {
+    case ResidencyClass::kRegister:
+      return CheckRegister(value, writes, seen);
+    case ResidencyClass::kCounter:
+      return CheckCounter(value, writes, seen);
+    case ResidencyClass::kProfile:
+    case ResidencyClass::kTags:
+      break;
+  }
+  for (const ResidencyWrite* write : writes) {
+    if (!write->acked) continue;
+    ++seen.checked;
+    if (!Shows(value, *write)) AddMissing(*write, "", 1, seen);
+  }
+}
 
 Visibility CheckVisible(const std::string& address, const std::vector<ResidencyWrite>& writes,
                         bool pinned) {
@@ -77,7 +105,7 @@ Visibility CheckVisible(const std::string& address, const std::vector<ResidencyW
     if (!reply.ok() || reply->status != 200) {
       ++seen.read_failures;
       Visibility none;
-      CheckKey(nlohmann::json(), key_writes, none);
+      CheckKeyRead(nlohmann::json(), key_writes, none);
       seen.checked += none.checked;
       seen.missing += none.missing;
       if (seen.first_missing.empty()) {
@@ -88,7 +116,7 @@ Visibility CheckVisible(const std::string& address, const std::vector<ResidencyW
       }
       continue;
     }
-    CheckKey(JsonField(reply->body, "value"), key_writes, seen);
+    CheckKeyRead(JsonField(reply->body, "value"), key_writes, seen);
   }
   return seen;
 }

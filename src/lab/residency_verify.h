@@ -5,6 +5,7 @@
 // its key as not shown (a region that cannot answer cannot prove it holds them).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,27 @@ struct Visibility {
   std::string first_missing;  // a description of the first write missing, for the ledger
 };
 
-// Which acknowledged writes with pinned == `pinned` the region at `address` shows: a register
-// (multi-value) holds its value among its siblings, a profile its field's value, a set its member;
-// a counter reads at least the increments acknowledged and at most those sent. One GET per key.
+// Which acknowledged writes with pinned == `pinned` the region at `address` shows (the rules of
+// CheckKeyRead). One GET per key. REQUIRES: as CheckKeyRead's, per key.
 Visibility CheckVisible(const std::string& address, const std::vector<ResidencyWrite>& writes,
                         bool pinned);
+
+// Adds to `seen` what `value` (the "value" of one read of a key) shows of `writes`, every write
+// of that one key (same class and key), acknowledged or not:
+//  - a profile shows each acknowledged write's field value; a set each acknowledged member;
+//  - a counter reads at least the increments acknowledged (fewer: the difference is missing) and
+//    at most those sent (more: `doubled`);
+//  - a register (multi-value) shows the value of its last acknowledged write among its siblings,
+//    or the value of a write sent after it (one that timed out may still have been applied).
+//    Earlier values are not looked for: a register write replaces every sibling its accepting
+//    region had seen when it took it, so a write that region had seen is overwritten (only a
+//    write it had not seen, a concurrent one, stays beside it as a sibling), and whether it had
+//    depends on replication lag. The last acknowledged value is never replaced by an earlier
+//    write, which could not have seen it; so each register key counts one write in `checked`.
+// REQUIRES: a register key's writes are in the order they were sent, each sent after the
+// previous one was answered (or timed out), so that none of them could observe a later one.
+void CheckKeyRead(const nlohmann::json& value, const std::vector<const ResidencyWrite*>& writes,
+                  Visibility& seen);
 
 // Every distinct key and value of the pinned writes, acknowledged or not (a write that timed out
 // may have been applied somewhere): what no region outside the set may hold a byte of.
