@@ -373,6 +373,17 @@ size_t Rga::TombstoneCount() const {
   return elements_.size() - Length();
 }
 
+bool Rga::HasCollectableTombstones() const {
+  std::map<RgaId, bool> live_below;
+  for (size_t i = elements_.size(); i-- > 0;) {  // subtrees before their roots
+    const Element& el = elements_[i];
+    const bool below = live_below[el.id];
+    if (el.deleted_by && !below) return true;
+    if (!el.deleted_by || below) live_below[el.anchor] = true;
+  }
+  return false;
+}
+
 // --- Codecs -----------------------------------------------------------------------------------
 
 namespace {

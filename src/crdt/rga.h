@@ -137,6 +137,10 @@ class Rga {
   std::string Text() const;  // the live code points, UTF-8
   size_t Length() const;     // live code points
   size_t TombstoneCount() const;
+  // Whether some tombstone has no live element after it (in its subtree): what CollectGarbage
+  // may drop once the deletes are stable. A tombstone that a live element hangs after waits for
+  // a later delete, which changes the state anyway.
+  bool HasCollectableTombstones() const;
   size_t ElementCount() const { return elements_.size(); }
   const VersionVector& context() const { return context_; }
   uint64_t max_lamport() const { return max_lamport_; }
