@@ -108,14 +108,13 @@ Result<RgaOp> Rga::Prepare(const TextWrite& write, RegionId origin) const {
       if (!text) return InvalidArgument(which + "insert text is not valid UTF-8");
       if (text->empty()) return InvalidArgument(which + "insert text is empty");
       if (e.pos > live.size()) {
-        return OutOfRange(which + "insert position " + std::to_string(e.pos) +
-                          " is past the end of the text (length " + std::to_string(live.size()) +
-                          ")");
+        return InvalidArgument(which + "insert position " + std::to_string(e.pos) +
+                               " is past the end of the text (length " +
+                               std::to_string(live.size()) + ")");
       }
       if (scratch.elements_.size() + text->size() > kMaxElements) {
-        return ResourceExhausted(which + "the text would hold more than " +
-                                 std::to_string(kMaxElements) +
-                                 " code points (deleted ones included until collected)");
+        return OutOfRange(which + "the text would hold more than " + std::to_string(kMaxElements) +
+                          " code points (deleted ones included until collected)");
       }
       edit.dot = dot_kernel::NextDot(scratch.context_, origin);
       edit.lamport = scratch.max_lamport_ + 1;
@@ -124,9 +123,9 @@ Result<RgaOp> Rga::Prepare(const TextWrite& write, RegionId origin) const {
     } else {
       if (e.len == 0) return InvalidArgument(which + "delete length is 0");
       if (e.pos >= live.size() || e.len > live.size() - e.pos) {
-        return OutOfRange(which + "delete of " + std::to_string(e.len) + " at position " +
-                          std::to_string(e.pos) + " passes the end of the text (length " +
-                          std::to_string(live.size()) + ")");
+        return InvalidArgument(which + "delete of " + std::to_string(e.len) + " at position " +
+                               std::to_string(e.pos) + " passes the end of the text (length " +
+                               std::to_string(live.size()) + ")");
       }
       edit.removed.assign(live.begin() + static_cast<ptrdiff_t>(e.pos),
                           live.begin() + static_cast<ptrdiff_t>(e.pos + e.len));

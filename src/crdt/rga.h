@@ -112,8 +112,8 @@ class Rga {
 
   // Translates `write`'s edits, one after another on this state's view, into an op of `origin`
   // (not applied). INVALID_ARGUMENT: no edit, an empty insert or delete, text that is not
-  // UTF-8; OUT_OF_RANGE: a position (or pos + len) past the text's length at that edit;
-  // RESOURCE_EXHAUSTED: the text would pass kMaxElements.
+  // UTF-8, a position (or pos + len) past the text's length at that edit (HTTP 400: the request
+  // does not fit the text); OUT_OF_RANGE: the text would pass kMaxElements.
   Result<RgaOp> Prepare(const TextWrite& write, RegionId origin) const;
   // One delete of every live element; no edit when there is none.
   RgaOp PrepareDeleteAll() const;

@@ -56,15 +56,15 @@ TEST(RgaTest, RefusesBadEditsAndChangesNothing) {
     return s.Prepare(TextWrite{std::move(edits)}, 0).status().code();
   };
   EXPECT_EQ(code({}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({Insert(4, "x")}), StatusCode::kOutOfRange);
+  EXPECT_EQ(code({Insert(4, "x")}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({Insert(0, "")}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({Insert(0, "\xC3")}), StatusCode::kInvalidArgument);
   EXPECT_EQ(code({Insert(0, "\xED\xA0\x80")}), StatusCode::kInvalidArgument);  // a surrogate
   EXPECT_EQ(code({Delete(0, 0)}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({Delete(3, 1)}), StatusCode::kOutOfRange);
-  EXPECT_EQ(code({Delete(1, 3)}), StatusCode::kOutOfRange);
+  EXPECT_EQ(code({Delete(3, 1)}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({Delete(1, 3)}), StatusCode::kInvalidArgument);
   // Positions of a later edit count in the text the earlier ones left.
-  EXPECT_EQ(code({Delete(0, 2), Insert(2, "x")}), StatusCode::kOutOfRange);
+  EXPECT_EQ(code({Delete(0, 2), Insert(2, "x")}), StatusCode::kInvalidArgument);
   EXPECT_TRUE(s.Prepare(TextWrite{{Delete(0, 2), Insert(1, "x")}}, 0).ok());
   EXPECT_EQ(s, before);
 }

@@ -54,7 +54,7 @@ TEST(TextTest, ABadEditIsRefusedAndChangesNothing) {
     auto reply = net.Write(0, bad);
     EXPECT_FALSE(reply.ok());
   }
-  EXPECT_EQ(net.Write(0, Edit({Insert(4, "x")})).status().code(), StatusCode::kOutOfRange);
+  EXPECT_EQ(net.Write(0, Edit({Insert(4, "x")})).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(net.at(0).applied(), before);
   EXPECT_EQ(Text(net.at(0)).Text(), "abc");
 }
