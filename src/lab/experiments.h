@@ -21,10 +21,14 @@ struct ExperimentEntry {
   bool needs_residency;
   // Run by `lab run` without names; an experiment not yet passing runs only when named.
   bool in_default_run = true;
+  // A `meridian region` flag the experiment needs: it runs on a cluster of its own whose regions
+  // are started with it (lab_runner.h, contract 5). nullptr: none.
+  const char* region_flag = nullptr;
 };
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
-// rejoin (issue 20), restore (issue 15), kill (5 and 8), residency and erasure (issue 14).
+// rejoin (issue 20), restore (issue 15), kill (5 and 8), residency and erasure (issue 14),
+// causal and causal-control (issue 16).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -60,6 +64,13 @@ ExperimentResult RunKillExperiment(const LabContext& context);
 // (0 asserted), and every acknowledged write asserted present where it belongs. Stops and
 // restarts every region (the scan reads files at rest).
 ExperimentResult RunResidencyExperiment(const LabContext& context);
+// (issue 16) Causal+ reads: a session writes A in the first region, reads it in the second with
+// its token and writes B there, while the first region's link to the third is cut; the third
+// must never show B without A (asserted), and shows both after the heal.
+ExperimentResult RunCausalExperiment(const LabContext& context);
+// The same run as its control, on regions started with --TEST-plain-eventual-delivery (ops
+// applied on arrival): the anomaly must show (asserted), or the check above proves nothing.
+ExperimentResult RunCausalControlExperiment(const LabContext& context);
 // (issue 14) A subject with data in every class erased while a region that may hold its keys is
 // cut off; after the heal every region answers 410 for its keys, and no file of any region
 // (backups taken before included) holds its values, its data keys or their wrapped vault

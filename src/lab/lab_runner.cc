@@ -47,11 +47,14 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"partition", &RunPartitionExperiment, false},
       {"rejoin", &RunRejoinExperiment, false},
       {"restore", &RunRestoreExperiment, false},
+      {"causal", &RunCausalExperiment, false},
       {"kill", &RunKillExperiment, false},
       {"residency", &RunResidencyExperiment, true},
       // Not in the default run until it passes: its first run found its own check wrong (it
       // expects every write of a key to show, where only the latest register value does).
       {"erasure", &RunErasureExperiment, true, false},
+      {"causal-control", &RunCausalControlExperiment, false, true,
+       "--TEST-plain-eventual-delivery"},
   };
   return kBuilt;
 }
@@ -115,9 +118,11 @@ std::vector<ClusterPlan> PlanClusters(const std::vector<ExperimentEntry>& experi
   for (const ExperimentEntry& entry : experiments) {
     const bool own = entry.needs_residency && !config_has_residency;
     const std::string path = own ? beside.string() : config_path;
-    if (plans.empty() || plans.back().config_path != path) {
-      const std::string suffix = own ? "-" + beside.stem().string() : "";
-      plans.push_back(ClusterPlan{path, suffix, {}});
+    const std::string flag = entry.region_flag == nullptr ? "" : entry.region_flag;
+    if (plans.empty() || plans.back().config_path != path || plans.back().region_flag != flag) {
+      std::string suffix = own ? "-" + beside.stem().string() : "";
+      if (!flag.empty()) suffix += "-" + flag.substr(flag.find_first_not_of('-'));
+      plans.push_back(ClusterPlan{path, suffix, flag, {}});
     }
     plans.back().experiments.push_back(entry);
   }
@@ -168,6 +173,7 @@ Status RunCluster(const LabOptions& options, const ClusterPlan& plan, const Clus
   demo.control = addresses->control;
   demo.plaintext = options.plaintext;
   demo.region_args = {"--oplog-retention-ops", std::to_string(context.oplog_retention_ops)};
+  if (!plan.region_flag.empty()) demo.region_args.push_back(plan.region_flag);
   DemoSupervisor supervisor(demo);  // its destructor stops the cluster on every path
   MERIDIAN_RETURN_IF_ERROR(supervisor.Start());
   if (supervisor.keys()) {

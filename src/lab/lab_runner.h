@@ -13,8 +13,11 @@
 //  5. Experiments that need residency rules (ExperimentEntry::needs_residency) run on the run's
 //     cluster when its config has rules; otherwise on a cluster of their own from
 //     kResidencyConfigName beside the run's config, in DIR/cluster-<stem> with its config in
-//     DIR/lab-cluster-<stem>.yaml (PlanClusters). Clusters run one after the other, never two
-//     at once; every config is read before the first starts.
+//     DIR/lab-cluster-<stem>.yaml (PlanClusters). An experiment with a region flag
+//     (ExperimentEntry::region_flag) runs on a cluster of its own whose regions take that flag,
+//     in DIR/cluster-<flag> (with the stem before it when it is also on the residency config).
+//     Clusters run one after the other, never two at once; every config is read before the
+//     first starts.
 //  4. Plots are written after the cluster stops (plot_writer.h): a missing gnuplot is a note in
 //     the ledger, never an error.
 #pragma once
@@ -75,6 +78,7 @@ inline constexpr char kResidencyConfigName[] = "local-eu2.yaml";
 struct ClusterPlan {
   std::string config_path;
   std::string suffix;
+  std::string region_flag;  // given to every region of the cluster; empty: none
   std::vector<ExperimentEntry> experiments;
 };
 

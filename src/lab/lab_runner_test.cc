@@ -42,7 +42,7 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 12u);
+  ASSERT_EQ(built.size(), 14u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
@@ -50,22 +50,33 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[4].name, "sustain");
   EXPECT_STREQ(built[5].name, "ryw");
   EXPECT_STREQ(built[6].name, "partition");
-  EXPECT_STREQ(built[7].name, "rejoin");      // issue 20
-  EXPECT_STREQ(built[8].name, "restore");     // issue 15
-  EXPECT_STREQ(built[9].name, "kill");        // restarts its victim
-  EXPECT_STREQ(built[10].name, "residency");  // issue 14: on a cluster with residency rules
-  EXPECT_STREQ(built[11].name, "erasure");    // issue 14: needs that config's subject patterns
-  for (size_t i = 0; i < built.size(); ++i)
-    EXPECT_EQ(built[i].needs_residency, i >= 10) << built[i].name;
+  EXPECT_STREQ(built[7].name, "rejoin");           // issue 20
+  EXPECT_STREQ(built[8].name, "restore");          // issue 15
+  EXPECT_STREQ(built[9].name, "causal");           // issue 16
+  EXPECT_STREQ(built[10].name, "kill");            // restarts its victim
+  EXPECT_STREQ(built[11].name, "residency");       // issue 14: on a cluster with residency rules
+  EXPECT_STREQ(built[12].name, "erasure");         // issue 14: needs that config's subject patterns
+  EXPECT_STREQ(built[13].name, "causal-control");  // issue 16: regions with a testing flag
+  for (size_t i = 0; i < built.size(); ++i) {
+    EXPECT_EQ(built[i].needs_residency, i == 11 || i == 12) << built[i].name;
+    EXPECT_EQ(built[i].region_flag != nullptr, i == 13) << built[i].name;
+  }
 }
 
-// residency and erasure follow each other, so a default run starts one second cluster for both.
-TEST(PlanClustersTest, ResidencyAndErasureShareTheSecondCluster) {
+// residency and erasure follow each other, so a default run starts one second cluster for both;
+// the causal control runs last, on regions started with its flag.
+TEST(PlanClustersTest, ResidencyAndErasureShareTheSecondClusterAndTheControlHasTheThird) {
   const auto plans = PlanClusters(BuiltExperiments(), "deploy/local.yaml", false);
-  ASSERT_EQ(plans.size(), 2u);
+  ASSERT_EQ(plans.size(), 3u);
   ASSERT_EQ(plans[1].experiments.size(), 2u);
   EXPECT_STREQ(plans[1].experiments[0].name, "residency");
   EXPECT_STREQ(plans[1].experiments[1].name, "erasure");
+  ASSERT_EQ(plans[2].experiments.size(), 1u);
+  EXPECT_STREQ(plans[2].experiments[0].name, "causal-control");
+  EXPECT_EQ(plans[2].config_path, "deploy/local.yaml");
+  EXPECT_EQ(plans[2].region_flag, "--TEST-plain-eventual-delivery");
+  EXPECT_EQ(plans[2].suffix, "-TEST-plain-eventual-delivery");
+  EXPECT_EQ(plans[0].region_flag, "");
 }
 
 const std::vector<ExperimentEntry> kMixed = {

@@ -14,15 +14,18 @@ std::string ProxyTarget(const std::string& proxy) {
 
 }  // namespace
 
+bool SetWanProxy(const LabContext& context, const std::string& proxy, bool enabled) {
+  auto reply = LabCall(context.config.wan.admin.ToString(), "POST", ProxyTarget(proxy),
+                       nlohmann::json{{"enabled", enabled}}.dump());
+  return reply.ok() && reply->status == 200;
+}
+
 int SetWanLinks(const LabContext& context, const std::string& a, const std::string& b,
                 bool enabled) {
   int failed = 0;
-  const std::string admin = context.config.wan.admin.ToString();
   for (const std::string& proxy :
        {a + "->" + b, b + "->" + a, "client-" + a + "->" + b, "client-" + b + "->" + a}) {
-    auto reply =
-        LabCall(admin, "POST", ProxyTarget(proxy), nlohmann::json{{"enabled", enabled}}.dump());
-    if (!reply.ok() || reply->status != 200) ++failed;
+    if (!SetWanProxy(context, proxy, enabled)) ++failed;
   }
   return failed;
 }

@@ -14,4 +14,8 @@ namespace meridian {
 int SetWanLinks(const LabContext& context, const std::string& a, const std::string& b,
                 bool enabled);
 
+// The same for one proxy by its name ("us->ap": us's replication link to ap, one direction).
+// True when the emulator answered 200.
+bool SetWanProxy(const LabContext& context, const std::string& proxy, bool enabled);
+
 }  // namespace meridian

@@ -34,7 +34,9 @@
 //     handshake (two round trips).
 //  5. Send() never blocks on the network; every queue has a bound (options below).
 //  6. Stop() is bounded whatever the peers do: it cancels every stream at once and joins the
-//     thread. Nothing is delivered after Stop() returns.
+//     thread. A stream whose bytes a stalled link holds finishes its cancellation only when
+//     keepalive finds the link dead (contract 4), so then Stop() takes up to about
+//     keepalive_interval_ms + keepalive_timeout_ms. Nothing is delivered after Stop() returns.
 //  7. With options.tls every link is mutual TLS (gRPC's SSL credentials over OpenSSL): the
 //     server requires a client certificate that chains to tls.ca_pem, and a dialer requires the
 //     server's certificate to chain to it and to carry the DNS name of the region it dialled

@@ -107,13 +107,20 @@ class Trio {
     }
     std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> batch;
     batch.swap(network_);
+    std::deque<std::tuple<RegionId, RegionId, pb::PeerMessage>> held;
     for (auto& [from, to, m] : batch) {
       if (cut_.contains(from) || cut_.contains(to) || (drop_ && drop_(m))) continue;
+      if (hold_ && hold_(from, to)) {
+        held.emplace_back(from, to, std::move(m));
+        continue;
+      }
       if (to == kUs) seen_by_us_ += m.SerializeAsString();
       NodeOutput out;
       nodes_[to]->OnPeerMessage(from, m, now(), &out);
       Take(to, std::move(out));
     }
+    for (auto& message : held)
+      network_.push_back(std::move(message));
   }
   void SetLinks(RegionId r, bool up) {
     for (RegionId p = 0; p < 3; ++p) {
@@ -153,6 +160,8 @@ class Trio {
 
   std::function<void(RegionNodeOptions&)> configure_;
   std::function<bool(const pb::PeerMessage&)> drop_;  // messages the network loses
+  // Links whose messages the network holds (delivered, in order, once it returns false).
+  std::function<bool(RegionId from, RegionId to)> hold_;
   std::set<RegionId> cut_;
   Residency residency_;
   std::vector<std::unique_ptr<MemoryStorage>> disks_;

@@ -254,6 +254,10 @@ class RegionNode {
     Dot local_dot;  // the write's dot inside its group (reply.dot is in slot space)
     WriteReply reply;
     uint64_t step;  // the write's step: synced here first
+    // This region has applied the op. Not so for a deduplicated retry whose idempotency record
+    // came with a state transfer ahead of the op: then it counts once the op is applied (`step`
+    // moves to that step), never on the record's word.
+    bool applied_here;
     uint32_t needed;
     uint64_t deadline_ms;
   };

@@ -59,8 +59,9 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
   reply->applied = ToSlots(*group, reply->applied);
   if (command.replicas > 1 && local_dot.seq > 0) {
     // Synced here and acknowledged by peers (contract 5), which implies durable here too.
+    const bool applied_here = replica.applied().Covers(local_dot);
     replication_waits_.push_back({id, *group, local_dot, std::move(reply).value(), step_,
-                                  command.replicas,
+                                  applied_here, command.replicas,
                                   now.steady_ms + static_cast<uint64_t>(options_.write_wait_ms)});
     ServeReplicatedWrites(out);
   } else {
@@ -248,7 +249,7 @@ uint32_t RegionNode::RegionsHolding(const ReplicationWait& wait,
                                     const std::vector<PeerStatus>& peers) const {
   // A write's dot names it in every region of its group: a peer's acknowledged vector covers it
   // once the peer has synced it.
-  uint32_t holding = synced_ >= wait.step ? 1 : 0;
+  uint32_t holding = wait.applied_here && synced_ >= wait.step ? 1 : 0;
   for (const PeerStatus& peer : peers)
     holding += peer.acked.Covers(wait.local_dot) ? 1 : 0;
   return holding;
@@ -259,6 +260,10 @@ void RegionNode::ServeReplicatedWrites(NodeOutput* out) {
   std::erase_if(replication_waits_, [&](ReplicationWait& wait) {
     auto it = peers.find(wait.group);
     if (it == peers.end()) it = peers.emplace(wait.group, group_replica(wait.group)->Peers()).first;
+    if (!wait.applied_here && group_replica(wait.group)->applied().Covers(wait.local_dot)) {
+      wait.applied_here = true;  // in this step or an earlier one since the wait began
+      wait.step = step_;
+    }
     uint32_t holding = RegionsHolding(wait, it->second);
     if (options_.bugs.write_level_counts_one_more) ++holding;  // seeded bug (self-check)
     if (synced_ < wait.step || holding < wait.needed) return false;

@@ -6,6 +6,7 @@
 
 #include "base/assert.h"
 #include "resp/command_name.h"
+#include "strong/handle_name.h"
 
 namespace meridian::router {
 
@@ -96,14 +97,23 @@ Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string
   std::string sets;  // each distinct pinned set, for the error
   for (size_t i = 1; i < spec.last; i += spec.step) {
     const std::string_view key = args[i];
-    if (!strong_prefix.empty() && key.starts_with(strong_prefix)) continue;  // a handle
-    for (DataClass data_class : spec.classes) {
-      const StateKey state_key{data_class, std::string(key)};
-      if (residency.RuleFor(state_key) == nullptr) continue;
-      const RegionMask mask = residency.groups()[residency.GroupOf(state_key)].mask;
+    auto pin = [&](RegionMask mask) {
       const std::string names = "[" + MaskNames(mask, region_names) + "]";
       if (sets.find(names) == std::string::npos) sets += (sets.empty() ? "" : " and ") + names;
       allowed &= mask;
+    };
+    if (!strong_prefix.empty() && key.starts_with(strong_prefix)) {  // a handle
+      // A name that is not canonical is refused by the region, whichever it is.
+      const Result<std::string> handle = CanonicalHandleName(key.substr(strong_prefix.size()));
+      if (handle.ok() && residency.RuleForHandle(*handle) != nullptr) {
+        pin(residency.groups()[residency.GroupOfHandle(*handle)].mask);
+      }
+      continue;
+    }
+    for (DataClass data_class : spec.classes) {
+      const StateKey state_key{data_class, std::string(key)};
+      if (residency.RuleFor(state_key) == nullptr) continue;
+      pin(residency.groups()[residency.GroupOf(state_key)].mask);
     }
   }
   if (allowed == every) return std::optional<RegionMask>();

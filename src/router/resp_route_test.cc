@@ -95,13 +95,14 @@ TEST(RespOwnCommandsTest, ConnectionStateLivesInTheRouter) {
 }
 
 // Rule 6: regions 0 us, 1 eu, 2 ap; `gdpr:` in eu and ap, registers under `reg:` in ap, `us:` in
-// us.
+// us, handles under `eu.` in eu.
 class RespResidencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Result<Residency> made = Residency::Make({{"gdpr:", std::nullopt, {1, 2}},
                                               {"reg:", DataClass::kRegister, {2}},
-                                              {"us:", std::nullopt, {0}}},
+                                              {"us:", std::nullopt, {0}},
+                                              {"eu.", std::nullopt, {1}, /*handle=*/true}},
                                              3);
     ASSERT_TRUE(made.ok()) << made.status().ToString();
     residency_ = std::move(*made);
@@ -137,8 +138,14 @@ TEST_F(RespResidencyTest, CommandsGoOnlyWhereEveryKeyInEveryClassItMayBeOfMayLiv
   EXPECT_EQ(Allowed({"MSET", "plain", "us:v", "gdpr:a", "us:w"}), 0b110u);
   EXPECT_EQ(Allowed({"MGET", "gdpr:a", "reg:x"}), 0b100u);
   EXPECT_EQ(Allowed({"HMGET", "plain", "gdpr:a", "us:b"}), 7u);  // fields, not keys
-  // Handles cannot be pinned.
+  // A handle goes where its set is, by its canonical name; a name no rule pins goes anywhere
+  // (`gdpr:a` is no handle name: every region refuses it alike).
+  EXPECT_EQ(Allowed({"SET", "handle:eu.a", "me", "NX"}), 0b010u);
+  EXPECT_EQ(Allowed({"GET", "handle:EU.a"}), 0b010u);
+  EXPECT_EQ(Allowed({"GET", "handle:us.a"}), 7u);
   EXPECT_EQ(Allowed({"SET", "handle:gdpr:a", "me", "NX"}), 7u);
+  EXPECT_EQ(Allowed({"MGET", "handle:eu.a", "gdpr:b"}), 0b010u);
+  EXPECT_EQ(Allowed({"MGET", "handle:eu.a", "us:b"}), 0u);
 }
 
 TEST_F(RespResidencyTest, KeysOfSetsWithoutACommonRegionAreRefusedNamingTheSets) {

@@ -8,6 +8,7 @@
 #include "router/forward_policy.h"
 #include "router/router_impl.h"
 #include "server/http_api.h"
+#include "server/http_api_handles.h"
 #include "server/request_log.h"
 
 namespace meridian::router {
@@ -111,7 +112,13 @@ void Router::Impl::BarRegionsOutsideResidency(const HttpRequest& request, Forwar
   if (const auto* write = std::get_if<WriteCommand>(&command)) key = &write->write.target;
   if (const auto* read = std::get_if<ReadCommand>(&command)) key = &read->key;
   RegionMask allowed = 0;
-  if (const auto* erase = std::get_if<EraseCommand>(&command)) {
+  if (auto handle = ParseHandleRequest(request)) {
+    // A pinned handle is decided by its set alone (RegionNode contract 6): only its regions.
+    if (const auto* claim = std::get_if<HandleCommand>(&*handle);
+        claim != nullptr && residency.RuleForHandle(claim->request.name) != nullptr) {
+      allowed = residency.groups()[residency.GroupOfHandle(claim->request.name)].mask;
+    }
+  } else if (const auto* erase = std::get_if<EraseCommand>(&command)) {
     allowed = residency.SubjectRegions(topology.subject_patterns, erase->subject);
   } else if (key != nullptr && residency.RuleFor(*key) != nullptr) {
     allowed = residency.groups()[residency.GroupOf(*key)].mask;

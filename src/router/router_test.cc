@@ -164,12 +164,14 @@ TEST_F(RouterTest, NearestHealthyRegionServes) {
   EXPECT_TRUE(regions_[kAp]->seen().empty());
 }
 
-// X-Request-Id: generated when the client sends none (or one that is not plain), passed on
-// when it is plain; the region sees it and the client gets it back; with slow_request_ms 0 the
-// router logs every request as one JSON line naming it.
-TEST_F(RouterTest, PinnedKeysAndTheirSubjectsErasuresGoOnlyToTheirRegions) {
+// Pinned keys, pinned handles (by their canonical name) and a pinned subject's erasure go only
+// to their set, nearest first; the rest to the nearest region.
+TEST_F(RouterTest, PinnedKeysHandlesAndSubjectsErasuresGoOnlyToTheirRegions) {
   StartRouter({}, TestRouterOptions(), [](RouterTopology& topology) {
-    topology.residency = Residency::Make({{"gdpr:", std::nullopt, {kEu, kAp}}}, 3).value();
+    topology.residency =
+        Residency::Make(
+            {{"gdpr:", std::nullopt, {kEu, kAp}}, {"ap.", std::nullopt, {kAp}, /*handle=*/true}}, 3)
+            .value();
     topology.subject_patterns = {ParseSubjectPattern("gdpr:{subject}:").value()};
   });
   ASSERT_TRUE(WaitForAllHealthyInOrder());
@@ -179,11 +181,17 @@ TEST_F(RouterTest, PinnedKeysAndTheirSubjectsErasuresGoOnlyToTheirRegions) {
   EXPECT_EQ(served_by(Send("PUT", "/register/plain", {}, R"({"value":"x"})")), "us");
   EXPECT_EQ(served_by(Send("PUT", "/register/gdpr:bob:name", {}, R"({"value":"x"})")), "eu");
   EXPECT_EQ(served_by(Send("DELETE", "/subjects/bob")), "eu");
+  EXPECT_EQ(served_by(Send("PUT", "/handle/ap.bob", {}, R"({"owner":"o"})")), "ap");
+  EXPECT_EQ(served_by(Send("GET", "/handle/AP.bob")), "ap");
+  EXPECT_EQ(served_by(Send("PUT", "/handle/carol", {}, R"({"owner":"o"})")), "us");
   for (const auto& seen : regions_[kUs]->seen()) {
     EXPECT_EQ(seen.target.find("bob"), std::string::npos) << seen.method << " " << seen.target;
   }
 }
 
+// X-Request-Id: generated when the client sends none (or one that is not plain), passed on
+// when it is plain; the region sees it and the client gets it back; with slow_request_ms 0 the
+// router logs every request as one JSON line naming it.
 TEST_F(RouterTest, RequestIdsArePassedOnReturnedAndLoggedWhenSlow) {
   std::ostringstream log;
   auto previous = spdlog::default_logger();

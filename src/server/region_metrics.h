@@ -79,6 +79,11 @@ struct RegionMetrics {
       {"reason"});
   GaugeFamily& oplog_ops = registry.AddGauge(
       "meridian_oplog_ops", "Ops kept in the oplog for peers that have not acknowledged them.");
+  GaugeFamily& collection_held_back = registry.AddGauge(
+      "meridian_collection_held_back",
+      "1 while this peer's acknowledgement lags the ops this region applied, so that tombstones "
+      "and idempotency records cannot be collected yet (replica/stability.h).",
+      {"peer"});
   GaugeFamily& oplog_bytes = registry.AddGauge(
       "meridian_oplog_bytes", "Encoded size of the ops kept in the oplog (bounded by retention).");
   CounterFamily& peer_incarnation_changes = registry.AddCounter(

@@ -1,6 +1,9 @@
 // The region's status documents: /healthz (for the router and operators) and /metrics.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <vector>
+
 #include "net/tls_handshake_failure.h"
 #include "replica/peer_input.h"
 #include "server/http_api.h"
@@ -84,11 +87,17 @@ HttpResponse RegionServer::Impl::Healthz() const {
     }
     peers.push_back(std::move(p));
   }
+  // Who keeps tombstones and idempotency records alive: an operator's first question when the
+  // store grows although keys are deleted.
+  Json holding_back = Json::array();
+  for (RegionId r : replica->RegionsHoldingBackCollection())
+    holding_back.push_back(region_names[r]);
   Json body{{"region", region_names[options.self]},
             {"status", RegionHealthName(health)},
             {"catch_up", CatchUpJson()},
             {"version_vector", VectorByName(replica->applied(), region_names)},
             {"peers", std::move(peers)},
+            {"holding_back_collection", std::move(holding_back)},
             {"clock_skew_ms", clock_skew_ms.load()},
             {"wal_sync", WalSyncName(options.commit.wal_sync)}};
   if (health == RegionHealth::kFailed) body["error"] = node->storage_failure().ToString();
@@ -161,6 +170,12 @@ std::string RegionServer::Impl::RenderMetrics() {
     }
   }
   metrics.oplog_ops.Get().Set(static_cast<double>(replica->oplog_size()));
+  const std::vector<RegionId> holding_back = replica->RegionsHoldingBackCollection();
+  for (RegionId r = 0; r < region_names.size(); ++r) {  // every region, neighbour or not
+    if (r == options.self) continue;
+    const bool holds = std::find(holding_back.begin(), holding_back.end(), r) != holding_back.end();
+    metrics.collection_held_back.WithLabels({region_names[r]}).Set(holds ? 1 : 0);
+  }
   metrics.oplog_bytes.Get().Set(static_cast<double>(replica->oplog_bytes()));
   AdvanceTo(metrics.peer_incarnation_changes.Get(),
             static_cast<double>(stats.peer_incarnation_changes));

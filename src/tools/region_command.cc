@@ -35,6 +35,7 @@ struct RegionCommandOptions {
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
   int test_recovery_delay_ms = 0;
+  bool test_plain_eventual_delivery = false;
   size_t oplog_retention_ops = ReplicaOptions{}.oplog_retention_ops;
   size_t oplog_retention_mib = ReplicaOptions{}.oplog_retention_bytes >> 20;
   RegionServerOptions::Limits limits;
@@ -118,6 +119,14 @@ int RunRegion(const RegionCommandOptions& o) {
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
   options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
+  if (o.test_plain_eventual_delivery) {
+    // The lab's causal control only (docs/lab.md, causal-control): causal+ reads broken on purpose.
+    spdlog::warn(
+        "region {}: --TEST-plain-eventual-delivery: replicated ops are applied on "
+        "arrival, without their causal dependencies; reads are NOT causally consistent",
+        o.region);
+    options.replica.bugs.no_causal_wait = true;
+  }
   options.replica.oplog_retention_ops = o.oplog_retention_ops;
   options.replica.oplog_retention_bytes = o.oplog_retention_mib << 20;
   options.limits = o.limits;
@@ -235,6 +244,10 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "tests only: wait this long, listening and answering \"loading\", before "
                   "loading the data")
       ->check(CLI::Range(0, 60'000));
+  cmd->add_flag("--TEST-plain-eventual-delivery", o->test_plain_eventual_delivery,
+                "tests only (the lab's causal control): apply every replicated op on arrival, "
+                "without waiting for the ops it depends on, as plain eventual consistency would; "
+                "breaks causal+ reads on purpose");
   cmd->callback([o, exit_code] { *exit_code = RunRegion(*o); });
 }
 

@@ -288,6 +288,39 @@ TEST_F(RegionClusterTest, MetricsAndConflictsAreServed) {
   EXPECT_EQ(missing->status, 404);
 }
 
+// /healthz and /metrics name the regions that hold garbage collection back: none once a write
+// has gone round, the dead one while it is down, none again once it is back.
+TEST_F(RegionClusterTest, HealthzAndMetricsNameTheRegionsHoldingBackCollection) {
+  auto holding_back = [&] {
+    auto r = cluster_.Call(0, "GET", "/healthz");
+    if (!r.ok()) return Json();
+    Json body = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    return body.is_object() ? body["holding_back_collection"] : Json();
+  };
+  CallJson(cluster_, 0, "PUT", "/profile/gc", Json{{"f", "1"}}.dump());
+  EXPECT_TRUE(Eventually([&] { return holding_back() == Json::array(); }, seconds(20)))
+      << holding_back();
+
+  const std::string& dead = cluster_.regions()[2];
+  cluster_.KillRegion(2);
+  CallJson(cluster_, 0, "PUT", "/profile/gc", Json{{"f", "2"}}.dump());
+  EXPECT_TRUE(Eventually([&] { return holding_back() == Json({dead}); }, seconds(20)))
+      << holding_back();
+  auto metrics = cluster_.Call(0, "GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("meridian_collection_held_back{peer=\"" + dead + "\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(
+      metrics->body.find("meridian_collection_held_back{peer=\"" + cluster_.regions()[1] + "\"} 0"),
+      std::string::npos)
+      << metrics->body;
+
+  ASSERT_TRUE(cluster_.StartRegion(2).ok());
+  EXPECT_TRUE(Eventually([&] { return holding_back() == Json::array(); }, seconds(30)))
+      << holding_back();
+}
+
 TEST_F(RegionClusterTest, SigtermDrainsAndTheRegionComesBackWithItsData) {
   CallJson(cluster_, 2, "POST", "/counter/restart/incr?by=7");
   std::optional<int> code = cluster_.StopRegion(2);

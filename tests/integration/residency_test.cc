@@ -35,7 +35,9 @@ RawScanReport Scan(const std::string& dir, const std::vector<std::string>& needl
 class ResidencyTest : public ::testing::Test {
  protected:
   ResidencyTest() : cluster_({"us", "eu", "ap", "eu2"}) {
-    cluster_.AppendConfig("residency:\n  - prefix: \"gdpr:\"\n    regions: [eu, eu2]\n");
+    cluster_.AppendConfig(
+        "residency:\n  - prefix: \"gdpr:\"\n    regions: [eu, eu2]\n"
+        "  - prefix: \"eu.\"\n    class: handle\n    regions: [eu, eu2]\n");
   }
 
   Result<HttpResponse> ViaRouter(const std::string& method, const std::string& target,
@@ -131,7 +133,8 @@ TEST_F(ResidencyTest, PinnedKeysStayInTheirRegionsAlsoAfterFailover) {
 // The same through the router's Redis-protocol port (docs/resp.md, "Through the router"), with
 // the router in us, nearest to itself but outside the set: pinned keys go to eu or eu2 only,
 // fail over to the other when the one serving dies, and with both dead the client is told no
-// allowed region is reachable; unpinned keys still go to us. us and ap never store a pinned byte.
+// allowed region is reachable; unpinned keys still go to us. Pinned handles, through either port,
+// go only to eu or eu2 as well. us and ap never store a pinned byte.
 TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailover) {
   ASSERT_TRUE(cluster_.StartAll(seconds(60)).ok());
   ASSERT_TRUE(cluster_.StartWan().ok());
@@ -166,6 +169,15 @@ TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailove
   }
   EXPECT_EQ(call({"SET", "plain-resp", "everywhere"}), "+OK\r\n");
   EXPECT_EQ(served_by(), "us");
+  // A pinned handle too, on either port: claimed by eu and eu2 alone (us would answer 421).
+  EXPECT_EQ(call({"SET", "handle:eu.resp", "owner-resp", "NX"}), "+OK\r\n");
+  const std::string claimed_by = served_by();
+  EXPECT_TRUE(claimed_by == "eu" || claimed_by == "eu2") << claimed_by;
+  auto http_claim = ViaRouter("PUT", "/handle/EU.http", R"({"owner":"owner-http"})");
+  ASSERT_TRUE(http_claim.ok()) << http_claim.status().ToString();
+  EXPECT_EQ(http_claim->status, 201) << http_claim->body;
+  EXPECT_TRUE(ServedBy(*http_claim) == "eu" || ServedBy(*http_claim) == "eu2")
+      << ServedBy(*http_claim);
 
   // The serving region dies: the other member of the set serves, never us or ap.
   const size_t first_region = first == "eu" ? kEu : kEu2;
@@ -210,8 +222,8 @@ TEST_F(ResidencyTest, PinnedKeysThroughTheRespPortStayInTheirSetAlsoAfterFailove
   for (size_t r : {kUs, kAp})
     cluster_.StopRegion(r);
   for (size_t r : {kUs, kAp}) {
-    const RawScanReport scan =
-        Scan(cluster_.dir() + "/data/" + cluster_.regions()[r], {"gdpr:resp", "secret-resp-"});
+    const RawScanReport scan = Scan(cluster_.dir() + "/data/" + cluster_.regions()[r],
+                                    {"gdpr:resp", "secret-resp-", "owner-resp", "owner-http"});
     EXPECT_GT(scan.files, 0u);
     EXPECT_EQ(scan.TotalHits(), 0u) << cluster_.regions()[r];
   }

@@ -1,14 +1,7 @@
 #include <gtest/gtest.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -19,6 +12,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/testing/test_socket.h"
+#include "tools/wan/testing/echo_server.h"
 #include "tools/wan/wan_admin.h"
 #include "tools/wan/wan_emulator.h"
 #include "tools/wan/wan_metrics.h"
@@ -26,56 +20,10 @@
 namespace meridian::wan {
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::TestSocket;
 using Clock = std::chrono::steady_clock;
-
-// An echo server on 127.0.0.1, ephemeral port, one Asio thread; stopped by its destructor.
-class EchoServer {
- public:
-  EchoServer() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    Accept();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~EchoServer() {
-    ioc_.stop();
-    thread_.join();
-  }
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  struct Session : std::enable_shared_from_this<Session> {
-    explicit Session(tcp::socket s) : socket(std::move(s)) {}
-    void Read() {
-      socket.async_read_some(asio::buffer(buffer), [self = shared_from_this()](
-                                                       boost::system::error_code ec, size_t n) {
-        if (ec) return;
-        asio::async_write(self->socket, asio::buffer(self->buffer, n),
-                          [self](boost::system::error_code write_ec, size_t) {
-                            if (!write_ec) self->Read();
-                          });
-      });
-    }
-    tcp::socket socket;
-    std::array<char, 65536> buffer{};
-  };
-
-  void Accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      socket.set_option(tcp::no_delay(true));
-      std::make_shared<Session>(std::move(socket))->Read();
-      Accept();
-    });
-  }
-
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
 
 class WanTest : public ::testing::Test {
  protected:
@@ -121,29 +69,18 @@ double PingMs(TestSocket& socket) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// The fastest round trip of `rounds` pings on one connection; -1 if any ping failed.
-double FastestPingMs(uint16_t port, int rounds) {
-  TestSocket socket(port);
-  std::vector<double> samples;
-  for (int i = 0; i < rounds; ++i) {
-    samples.push_back(PingMs(socket));
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples.front();
-}
-
-TEST_F(WanTest, RoundTripMatchesConfiguredRtt) {
+// The link's delay is a floor: no round trip through an 80 ms link comes back sooner (load can
+// only add to it, so no upper bound is asserted). How close to 80 ms it comes is a measurement:
+// wan_benchmark (README, "Measured").
+TEST_F(WanTest, ALinkNeverDeliversSoonerThanItsRtt) {
   StartWan(MatrixToxics(/*rtt_ms=*/80, /*jitter_ms=*/0));
-  // The fastest of 20 round trips: with zero jitter the link's delay is fixed and machine load
-  // can only add to it, so the minimum is the estimate least disturbed by a busy machine.
-  const double direct_ms = FastestPingMs(echo_.port(), 20);
-  const double proxied_ms = FastestPingMs(ProxyPort(), 20);
-  std::printf("direct rtt %.3f ms, through an 80 ms link %.3f ms, link adds %.3f ms\n", direct_ms,
-              proxied_ms, proxied_ms - direct_ms);
-  ASSERT_GE(direct_ms, 0);
-  // Only the lower bound is asserted: the link must never deliver sooner than its RTT (load can
-  // only add delay). How close to 80 ms it comes is a measurement, printed above (README).
-  EXPECT_GE(proxied_ms, 80.0);
+  TestSocket socket(ProxyPort());
+  ASSERT_TRUE(socket.valid());
+  for (int i = 0; i < 3; ++i) {
+    const double rtt_ms = PingMs(socket);
+    ASSERT_GE(rtt_ms, 0) << "no echo came back";
+    EXPECT_GE(rtt_ms, 80.0);
+  }
 }
 
 TEST_F(WanTest, JitterNeverReordersBytes) {
