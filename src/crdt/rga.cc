@@ -159,11 +159,26 @@ Status Rga::CheckApplicable(const RgaOp& op, RegionId origin) const {
   if (op.edits.empty()) return InvalidArgument("text op has no edit");
   VersionVector context = context_;
   std::map<Dot, std::pair<uint64_t, size_t>> fresh;  // this op's inserts: lamport, length
+  // An op naming many elements (a delete of a long text) looks them up in an index, built once;
+  // one naming a few scans for them.
+  size_t named = 0;
+  for (const RgaEdit& edit : op.edits)
+    named += 1 + edit.removed.size();
+  std::map<RgaId, uint64_t> index;
+  if (named > 8) {
+    for (const Element& el : elements_)
+      index.emplace(el.id, el.lamport);
+  }
   auto lamport_of = [&](RgaId id) -> std::optional<uint64_t> {
     if (id.is_head()) return 0;
     if (auto it = fresh.find(id.dot); it != fresh.end()) {
       if (id.index < it->second.second) return it->second.first + id.index;
       return std::nullopt;
+    }
+    if (named > 8) {
+      auto it = index.find(id);
+      if (it == index.end()) return std::nullopt;
+      return it->second;
     }
     const size_t at = Find(id);
     if (at == elements_.size()) return std::nullopt;
