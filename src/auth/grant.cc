@@ -7,8 +7,8 @@ namespace meridian::auth {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kClasses = {"profile",  "counter", "tags",
-                                                      "register", "handle",  "*"};
+constexpr std::array<std::string_view, 7> kClasses = {"profile", "counter", "tags", "register",
+                                                      "text",    "handle",  "*"};
 
 bool KnownClass(std::string_view c) {
   for (std::string_view known : kClasses) {
@@ -46,7 +46,7 @@ Result<Grant> ParseGrant(std::string_view text) {
   grant.data_class = std::string(text.substr(0, first));
   if (!KnownClass(grant.data_class)) {
     return InvalidArgument("grant \"" + std::string(text) + "\": class \"" + grant.data_class +
-                           "\" is not one of profile, counter, tags, register, handle, *");
+                           "\" is not one of profile, counter, tags, register, text, handle, *");
   }
   std::string_view rest = text.substr(first + 1);
   const size_t second = rest.find(':');

@@ -2,7 +2,7 @@
 // region, RESP on the router), so the three cannot disagree about a permission.
 //
 // A grant is written `CLASS:OPS[:PREFIX]` or `admin`:
-//   CLASS   profile | counter | tags | register | handle | *   (* = every class)
+//   CLASS   profile | counter | tags | register | text | handle | *   (* = every class)
 //   OPS     r | w | rw
 //   PREFIX  the grant covers only keys starting with it (empty: every key); may hold ':'
 // e.g. `*:rw` (all data), `profile:r:user/` (read profiles whose key starts with "user/"),

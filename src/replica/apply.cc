@@ -28,6 +28,17 @@ void DropTiedFields(const LwwMap& map, Op* mutated) {
   });
 }
 
+// The seeded RGA bug: a peer's inserts take lamports above everything here, as if each were the
+// newest insert at its position, so concurrent inserts are ordered by arrival.
+void OrderTextByArrival(const Rga& text, Op* mutated) {
+  uint64_t lamport = text.max_lamport();
+  for (RgaEdit& edit : std::get<RgaOp>(mutated->body).edits) {
+    if (!edit.is_insert() || text.context().Covers(edit.dot)) continue;
+    edit.lamport = lamport + 1;
+    lamport += edit.text.size();
+  }
+}
+
 }  // namespace
 
 void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* out) {
@@ -69,6 +80,11 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
              std::holds_alternative<PnCounterDelete>(op.body)) {
     mutated = op;
     mutated.body = std::get<PnCounter>(state).PrepareDelete();  // what is here, not what it saw
+    effective = &mutated;
+  } else if (options_.bugs.rga_arrival_order && !local &&
+             op.target.data_class == DataClass::kText) {
+    mutated = op;
+    OrderTextByArrival(std::get<Rga>(state), &mutated);
     effective = &mutated;
   }
   ApplyEffects effects;

@@ -17,6 +17,8 @@ bool BodyMatchesClass(const ClientWrite& w) {
       return std::holds_alternative<TagsWrite>(w.body);
     case DataClass::kRegister:
       return std::holds_alternative<std::string>(w.body);
+    case DataClass::kText:
+      return std::holds_alternative<TextWrite>(w.body);
   }
   return false;
 }
@@ -26,6 +28,7 @@ decltype(Op::body) DeleteBody(const KeyState& state) {
   if (const auto* map = std::get_if<LwwMap>(&state)) return map->PrepareDeleteAll();
   if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->PrepareDelete();
   if (const auto* set = std::get_if<OrSet>(&state)) return set->PrepareRemoveAll();
+  if (const auto* text = std::get_if<Rga>(&state)) return text->PrepareDeleteAll();
   return std::get<MvRegister>(state).PrepareDelete();
 }
 
@@ -54,6 +57,13 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
         return InvalidArgument("tag '" + e + "' is both added and removed in one write");
       }
     }
+  }
+  if (const auto* text = std::get_if<TextWrite>(&write.body)) {
+    // Positions are checked against this region's text now; BuildOp translates them again.
+    const KeyState* state = Find(write.target);
+    const Rga empty;
+    MERIDIAN_RETURN_IF_ERROR(
+        (state ? std::get<Rga>(*state) : empty).Prepare(*text, options_.self).status());
   }
   return Status::Ok();
 }
@@ -135,6 +145,10 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     for (const auto& e : tags->remove)
       prepare(scratch.PrepareRemove(e));
     op.body = std::move(ops);
+  } else if (const auto* text = std::get_if<TextWrite>(&write.body)) {
+    auto prepared = std::get<Rga>(current).Prepare(*text, options_.self);
+    MERIDIAN_ASSERT(prepared.ok());  // ValidateWrite prepared it on the same state
+    op.body = *std::move(prepared);
   } else {
     op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
                                                          options_.self);

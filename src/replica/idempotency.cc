@@ -68,7 +68,19 @@ class CanonicalRequest {
         return Number(0);
       case DataClass::kRegister:
         return Number(UINT64_MAX);
+      case DataClass::kText:
+        return Number(0);  // a text write has at least one edit
     }
+  }
+  // Text edits as both forms show them: an insert's text, a delete's length. Not positions: the
+  // op holds element ids, which name the same request wherever it was made.
+  void Inserted(std::string_view text) {
+    Byte('i');
+    String(text);
+  }
+  void Deleted(uint64_t length) {
+    Byte('d');
+    Number(length);
   }
   // As a set: sorted, duplicates once.
   void Elements(std::vector<std::string_view> elements) {
@@ -117,6 +129,10 @@ uint64_t RequestFingerprint(const ClientWrite& write) {
   } else if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
     c.Elements({tags->add.begin(), tags->add.end()});
     c.Elements({tags->remove.begin(), tags->remove.end()});
+  } else if (const auto* text = std::get_if<TextWrite>(&write.body)) {
+    c.Number(text->edits.size());
+    for (const TextEdit& e : text->edits)
+      e.insert ? c.Inserted(e.text) : c.Deleted(e.len);
   } else {
     c.String(std::get<std::string>(write.body));
   }
@@ -138,6 +154,10 @@ uint64_t RequestFingerprint(const Op& op) {
       (t.is_add ? add : remove).push_back(t.element);
     c.Elements(std::move(add));
     c.Elements(std::move(remove));
+  } else if (const auto* text = std::get_if<RgaOp>(&op.body)) {
+    c.Number(text->edits.size());
+    for (const RgaEdit& e : text->edits)
+      e.is_insert() ? c.Inserted(EncodeUtf8(e.text)) : c.Deleted(e.removed.size());
   } else {
     c.String(std::get<MvOp>(op.body).value);
   }

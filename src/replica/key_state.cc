@@ -12,6 +12,8 @@ KeyState EmptyState(DataClass data_class) {
       return OrSet{};
     case DataClass::kRegister:
       return MvRegister{};
+    case DataClass::kText:
+      return Rga{};
   }
   MERIDIAN_ASSERT(false);
   return LwwMap{};
@@ -25,6 +27,7 @@ bool KeyPresent(const KeyState& state) {
   if (const auto* map = std::get_if<LwwMap>(&state)) return map->HasLiveField();
   if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->Present();
   if (const auto* set = std::get_if<OrSet>(&state)) return !set->entries().empty();
+  if (const auto* text = std::get_if<Rga>(&state)) return text->Length() > 0;
   return std::get<MvRegister>(state).sibling_count() > 0;
 }
 
@@ -37,6 +40,7 @@ void EncodeState(const KeyState& state, pb::KeyState* out) {
         if constexpr (std::is_same_v<T, PnCounter>) s.Encode(out->mutable_counter());
         if constexpr (std::is_same_v<T, OrSet>) s.Encode(out->mutable_tags());
         if constexpr (std::is_same_v<T, MvRegister>) s.Encode(out->mutable_register_());
+        if constexpr (std::is_same_v<T, Rga>) s.Encode(out->mutable_text());
       },
       state);
 }
@@ -63,6 +67,9 @@ Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class) {
       break;
     case DataClass::kRegister:
       if (in.state_case() == pb::KeyState::kRegister) return Wrap<MvRegister>(in.register_());
+      break;
+    case DataClass::kText:
+      if (in.state_case() == pb::KeyState::kText) return Wrap<Rga>(in.text());
       break;
   }
   return InvalidArgument("key state does not match the key's data class");
@@ -117,6 +124,9 @@ Status CheckApplicable(const Op& op, const KeyState& state) {
     }
     return std::get<MvRegister>(state).CheckApplicable(*mv);
   }
+  if (const auto* text = std::get_if<RgaOp>(&op.body)) {
+    return std::get<Rga>(state).CheckApplicable(*text, op.dot.origin);
+  }
   if (const auto* delta = std::get_if<int64_t>(&op.body); delta && op.counter_total == 0) {
     return std::get<PnCounter>(state).CheckApply(op.dot.origin, *delta);
   }
@@ -150,16 +160,21 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
       effects->siblings_after = reg.sibling_count();
       return;
     }
+    case DataClass::kText:
+      std::get<Rga>(state).Apply(std::get<RgaOp>(op.body), op.dot);
+      return;
   }
 }
 
 size_t CollectStateGarbage(KeyState& state, const VersionVector& stable,
                            const VersionVector& reflected) {
   if (auto* map = std::get_if<LwwMap>(&state)) return map->CollectGarbage(stable, reflected);
+  if (auto* text = std::get_if<Rga>(&state)) return text->CollectGarbage(stable, reflected);
   return 0;  // counters, OR-sets and MV-registers keep no tombstones
 }
 
 bool HasCollectableGarbage(const KeyState& state) {
+  if (const auto* text = std::get_if<Rga>(&state)) return text->HasCollectableTombstones();
   const auto* map = std::get_if<LwwMap>(&state);
   return map != nullptr && (map->TombstoneCount() > 0 || map->clear_mark().has_value());
 }

@@ -14,17 +14,19 @@
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
 #include "crdt/pn_counter.h"
+#include "crdt/rga.h"
 #include "meridian/replica.pb.h"
 #include "replica/types.h"
 
 namespace meridian {
 
-using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister>;
+using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister, Rga>;
 
 KeyState EmptyState(DataClass data_class);
 bool StateMatchesClass(const KeyState& state, DataClass data_class);
 // Whether the key shows anything, i.e. reads as found: a profile with a live field, a counter
-// with something past its deleted baseline, a set with a member, a register with a value. A key
+// with something past its deleted baseline, a set with a member, a register with a value, a
+// text with a live code point. A key
 // that was written and then deleted keeps its state (the delete's record) but is not present.
 bool KeyPresent(const KeyState& state);
 

@@ -17,6 +17,8 @@ bool BodyFitsClass(DataClass c, pb::Op::BodyCase body) {
       return body == pb::Op::kTags;
     case DataClass::kRegister:
       return body == pb::Op::kRegister;
+    case DataClass::kText:
+      return body == pb::Op::kText;
   }
   return false;
 }
@@ -69,6 +71,12 @@ Status DecodeBody(const pb::Op& in, Op* out) {
       out->body = std::move(body).value();
       return Status::Ok();
     }
+    case pb::Op::kText: {
+      auto body = Decode(in.text());
+      if (!body.ok()) return body.status();
+      out->body = std::move(body).value();
+      return Status::Ok();
+    }
     case pb::Op::BODY_NOT_SET:
       break;
   }
@@ -101,6 +109,8 @@ void EncodeOp(const Op& op, pb::Op* out) {
             Encode(t, out->mutable_tags()->add_ops());
         } else if constexpr (std::is_same_v<T, PnCounterDelete>) {
           Encode(body, out->mutable_counter_delete());
+        } else if constexpr (std::is_same_v<T, RgaOp>) {
+          Encode(body, out->mutable_text());
         } else {
           Encode(body, out->mutable_register_());
         }

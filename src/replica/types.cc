@@ -12,6 +12,8 @@ std::string_view DataClassName(DataClass c) {
       return "tags";
     case DataClass::kRegister:
       return "register";
+    case DataClass::kText:
+      return "text";
   }
   return "unknown";
 }

@@ -17,6 +17,7 @@
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
 #include "crdt/pn_counter.h"
+#include "crdt/rga.h"
 #include "meridian/replica.pb.h"
 
 namespace meridian {
@@ -28,11 +29,13 @@ enum class DataClass : uint8_t {
   kCounter = 2,   // B: PN-counter
   kTags = 3,      // C: OR-set
   kRegister = 4,  // MV-register (siblings)
+  kText = 5,      // RGA text (a collaborative text field)
 };
 inline constexpr DataClass kAllDataClasses[] = {DataClass::kProfile, DataClass::kCounter,
-                                                DataClass::kTags, DataClass::kRegister};
+                                                DataClass::kTags, DataClass::kRegister,
+                                                DataClass::kText};
 
-std::string_view DataClassName(DataClass c);  // "profile", "counter", "tags", "register"
+std::string_view DataClassName(DataClass c);  // "profile", "counter", "tags", "register", "text"
 std::optional<DataClass> DataClassFromNumber(uint32_t n);
 
 // The key a state lives under: class and user key together (one namespace per class).
@@ -56,8 +59,8 @@ struct ClientWrite {
   StateKey target;
   std::string idempotency_key;  // empty: none
   // Profile: fields to set/delete (and clear for blob mode); counter: signed delta; tags: adds
-  // and removes; register: the new value; any class: KeyDelete.
-  std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete> body;
+  // and removes; register: the new value; text: edits by position; any class: KeyDelete.
+  std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete, TextWrite> body;
   // The body's values are sealed (a subject's key, src/node/subject_vault.h): regions seal one
   // request differently (each under the keys it holds), so a retry's body is not compared with
   // the original's, only its class and key (CheckIdempotentRetry). Local; never replicated.
@@ -84,7 +87,7 @@ struct Op {
   std::string idempotency_key;
   std::optional<Dot> compensates;
   // Counter: a delta or a delete; the other classes' deletes use their own bodies (KeyDelete).
-  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp, PnCounterDelete> body;
+  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp, PnCounterDelete, RgaOp> body;
   // Counter ops: the origin's increment (delta > 0) or decrement total after this op, which
   // makes applying it idempotent (PnCounter::ApplyTotal). 0 in ops logged before it existed.
   PnCounter::Total counter_total = 0;

@@ -11,6 +11,10 @@
 //   DELETE          /tags/{key}/{element}  removes one element
 //   GET PUT DELETE  /register/{key}        MV-register. PUT body {"value": "..."}; GET shows
 //                                          siblings
+//   GET POST DELETE /text/{key}            RGA text. POST body {"insert": {"pos": N, "text":
+//   ".."}},
+//                                          {"delete": {"pos": N, "len": M}} or {"edits": [..]};
+//                                          positions in code points; GET adds "length"
 //   GET             /metrics /healthz      Prometheus text; liveness for the router
 //   GET             /conflicts             recent conflicts, newest first, ?limit=N
 //   GET             /{class}               a page of the class's keys in key order (ScanCommand):
@@ -28,15 +32,16 @@
 //     the server acts only on the other alternatives.
 //  2. Every ClientWrite it returns passes the edge checks the replica relies on: key 1..512 bytes
 //     of UTF-8 without '/', field names and tag elements 1..512 bytes of UTF-8, values at most
-//     1 MiB, at most kWriteItemsMax fields or elements, a non-zero counter delta, tag adds and
-//     removes disjoint.
+//     1 MiB, at most kWriteItemsMax fields or elements (or text edits), a non-zero counter
+//     delta, tag adds and removes disjoint, text edits well formed (insert text non-empty UTF-8,
+//     delete length >= 1; whether a position fits the text is the region's check, also 400).
 //  3. Unknown route -> 404; known route, wrong method -> 405 with an Allow header; a body or a
 //     value over its limit -> 413; anything else malformed (JSON syntax, JSON types, unknown
 //     query parameters, bad headers) -> 400.
 //  4. Formatters render version vectors by region name: `region_names[id]`, or the decimal id
 //     for an id the list does not cover.
 //  5. A key that shows nothing here (never written here, or deleted: KeyPresent is false) reads
-//     as 200 with "found": false and the class's value, empty ({} / 0 / [] / []) unless a
+//     as 200 with "found": false and the class's value, empty ({} / 0 / [] / [] / "") unless a
 //     deleted counter's remainder, not 404: under async replication "not here yet" is not "does
 //     not exist", and a 404 would be confused with an unknown route.
 //  6. A DELETE that finds nothing to remove makes no op and answers 200 with "dot": null.

@@ -37,7 +37,72 @@ std::optional<ApiError> ParseElements(const Json& list, std::string_view member,
   return std::nullopt;
 }
 
+// Positions and lengths: JSON integers, 0 or more (lengths 1 or more), at most 2^53 so that
+// every JSON client states them exactly.
+std::optional<ApiError> ParseCount(const Json& edit, std::string_view member, uint64_t min,
+                                   std::string_view where, uint64_t* out) {
+  constexpr uint64_t kCountMax = uint64_t{1} << 53;
+  const auto it = edit.find(member);
+  const std::string what = std::string(where) + "\"" + std::string(member) + "\"";
+  if (it == edit.end()) return BadRequest(what + " is missing");
+  if (!it->is_number_integer() ||
+      (it->is_number_integer() && !it->is_number_unsigned() && it->get<int64_t>() < 0)) {
+    return BadRequest(what + " must be an integer from " + std::to_string(min));
+  }
+  const uint64_t value = it->get<uint64_t>();
+  if (value < min || value > kCountMax) {
+    return BadRequest(what + " must be an integer from " + std::to_string(min) + " to 2^53");
+  }
+  *out = value;
+  return std::nullopt;
+}
+
+// {"insert": {...}} or {"delete": {...}}; `where` prefixes messages ("edits[2]: ").
+std::optional<ApiError> ParseTextEdit(const Json& json, const std::string& where, TextEdit* out) {
+  if (!json.is_object() || json.size() != 1 ||
+      (!json.contains("insert") && !json.contains("delete"))) {
+    return BadRequest(where + "an edit must be {\"insert\": {...}} or {\"delete\": {...}}");
+  }
+  out->insert = json.contains("insert");
+  const Json& edit = json.begin().value();
+  const std::string in = where + (out->insert ? "insert " : "delete ");
+  if (!edit.is_object()) return BadRequest(in + "must be an object");
+  for (auto it = edit.begin(); it != edit.end(); ++it) {
+    const bool known = it.key() == "pos" || it.key() == (out->insert ? "text" : "len");
+    if (!known) return BadRequest(in + "has an unknown member " + Quote(it.key()));
+  }
+  if (auto error = ParseCount(edit, "pos", 0, in, &out->pos)) return error;
+  if (!out->insert) return ParseCount(edit, "len", 1, in, &out->len);
+  const auto text = edit.find("text");
+  if (text == edit.end() || !text->is_string()) return BadRequest(in + "\"text\" must be a string");
+  out->text = text->get<std::string>();
+  if (out->text.empty()) return BadRequest(in + "\"text\" is empty");
+  return CheckValue(out->text, in + "\"text\"");
+}
+
 }  // namespace
+
+std::optional<ApiError> ParseTextBody(std::string_view body, TextWrite* out) {
+  Json json;
+  if (auto error = ParseObject(body, "a JSON object: an edit, or {\"edits\": [...]}", &json)) {
+    return error;
+  }
+  if (!json.contains("edits")) {
+    out->edits.emplace_back();
+    return ParseTextEdit(json, "", &out->edits.back());
+  }
+  if (json.size() != 1) return BadRequest("\"edits\" comes alone in the body");
+  const Json& edits = json["edits"];
+  if (!edits.is_array()) return BadRequest("\"edits\" must be an array of edits");
+  if (edits.empty()) return BadRequest("\"edits\" is empty: a text write needs an edit");
+  if (auto error = CheckItemCount(edits.size())) return error;
+  for (size_t i = 0; i < edits.size(); ++i) {
+    out->edits.emplace_back();
+    const std::string where = "edits[" + std::to_string(i) + "]: ";
+    if (auto error = ParseTextEdit(edits[i], where, &out->edits.back())) return error;
+  }
+  return std::nullopt;
+}
 
 std::optional<ApiError> ParseProfileBody(std::string_view body, bool blob, LwwMapOp* out) {
   Json json;

@@ -19,5 +19,9 @@ std::optional<ApiError> ParseProfileBody(std::string_view body, bool blob, LwwMa
 std::optional<ApiError> ParseTagsBody(std::string_view body, TagsWrite* out);
 // PUT /register: {"value": "..."}.
 std::optional<ApiError> ParseRegisterBody(std::string_view body, std::string* out);
+// POST /text: one edit, {"insert": {"pos": N, "text": "..."}} or {"delete": {"pos": N, "len": M}},
+// or several applied in order, {"edits": [edit, ...]}. Positions and lengths count Unicode code
+// points; whether a position lies inside the text is the region's to check (its view).
+std::optional<ApiError> ParseTextBody(std::string_view body, TextWrite* out);
 
 }  // namespace meridian::api_internal

@@ -106,6 +106,43 @@ TEST(HttpApiBodiesTest, Register) {
             "");
 }
 
+TEST(HttpApiBodiesTest, Text) {
+  const auto text = [](const std::string& body) {
+    return std::get<TextWrite>(WriteOf(Parse("POST", "/text/k", body)).body);
+  };
+  EXPECT_EQ(text(R"({"insert":{"pos":0,"text":"h\u00e9"}})"),
+            (TextWrite{{TextEdit{true, 0, "h\xC3\xA9", 0}}}));
+  EXPECT_EQ(text(R"({"delete":{"pos":3,"len":2}})"), (TextWrite{{TextEdit{false, 3, "", 2}}}));
+  EXPECT_EQ(text(R"({"edits":[{"delete":{"pos":0,"len":1}},{"insert":{"text":"x","pos":9}}]})"),
+            (TextWrite{{TextEdit{false, 0, "", 1}, TextEdit{true, 9, "x", 0}}}));
+  const std::string edit = R"(an edit must be {"insert": {...}} or {"delete": {...}})";
+  ExpectRefused(Parse("POST", "/text/k", "{}"), 400, edit);
+  ExpectRefused(Parse("POST", "/text/k", R"({"insert":{"pos":0,"text":"a"},"delete":{}})"), 400,
+                edit);
+  ExpectRefused(Parse("POST", "/text/k", R"({"edits":[]})"), 400,
+                "\"edits\" is empty: a text write needs an edit");
+  ExpectRefused(Parse("POST", "/text/k", R"({"edits":{}})"), 400,
+                "\"edits\" must be an array of edits");
+  ExpectRefused(Parse("POST", "/text/k", R"({"edits":[1]})"), 400, "edits[0]: " + edit);
+  ExpectRefused(Parse("POST", "/text/k", R"({"insert":{"pos":0,"text":""}})"), 400,
+                "insert \"text\" is empty");
+  ExpectRefused(Parse("POST", "/text/k", R"({"insert":{"pos":0,"text":7}})"), 400,
+                "insert \"text\" must be a string");
+  ExpectRefused(Parse("POST", "/text/k", R"({"insert":{"text":"a"}})"), 400,
+                "insert \"pos\" is missing");
+  for (const char* pos : {"-1", "1.5", "\"1\"", "null", "9007199254740993"}) {
+    const ApiError error = ErrorOf(
+        Parse("POST", "/text/k", std::string(R"({"insert":{"text":"a","pos":)") + pos + "}}"));
+    EXPECT_EQ(error.http_status, 400) << pos;
+  }
+  ExpectRefused(Parse("POST", "/text/k", R"({"delete":{"pos":0,"len":0}})"), 400,
+                "delete \"len\" must be an integer from 1 to 2^53");
+  ExpectRefused(Parse("POST", "/text/k", R"({"delete":{"pos":0,"len":1,"text":"a"}})"), 400,
+                "delete has an unknown member 'text'");
+  ExpectRefused(Parse("POST", "/text/k", "[]"), 400,
+                "request body must be a JSON object: an edit, or {\"edits\": [...]}");
+}
+
 TEST(HttpApiBodiesTest, MessagesQuoteClientTextSafely) {
   // A long field name is cut in the message; one that is not UTF-8 is not echoed at all.
   const std::string long_name(300, 'n');

@@ -56,6 +56,7 @@ Result<Json> ValueJson(const KeyState& state) {
     return Json(*value);
   }
   if (const auto* set = std::get_if<OrSet>(&state)) return Json(set->Elements());
+  if (const auto* text = std::get_if<Rga>(&state)) return Json(text->Text());
   return Json(std::get<MvRegister>(state).Values());  // siblings, in dot order
 }
 
@@ -165,12 +166,14 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
   MERIDIAN_ASSERT(StateMatchesClass(state, key.data_class));
   Result<Json> value = ValueJson(state);
   if (!value.ok()) return FormatStatus(value.status());
-  const Json body{{"key", key.key},
-                  {"class", DataClassName(key.data_class)},
-                  {"value", std::move(*value)},
-                  {"found", result.state.has_value() && KeyPresent(*result.state)},
-                  {"version_vector", VectorJson(result.applied, region_names)},
-                  {"session_token", EncodeSessionToken(result.applied)}};
+  Json body{{"key", key.key},
+            {"class", DataClassName(key.data_class)},
+            {"value", std::move(*value)},
+            {"found", result.state.has_value() && KeyPresent(*result.state)},
+            {"version_vector", VectorJson(result.applied, region_names)},
+            {"session_token", EncodeSessionToken(result.applied)}};
+  // Positions of POST /text count code points: the length the next edit may use.
+  if (const auto* text = std::get_if<Rga>(&state)) body["length"] = text->Length();
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -22,6 +22,7 @@ enum class Route {
   kTags,
   kTagElement,
   kRegister,
+  kText,
   kMetrics,
   kHealth,
   kConflicts,
@@ -91,6 +92,8 @@ std::optional<Match> MatchRoute(std::vector<std::string>& s) {
     m->element = std::move(s[2]);
   } else if (n == 2 && s[0] == "subjects") {
     m = MakeMatch(Route::kSubject, "/subjects/{id}", "DELETE");
+  } else if (n == 2 && s[0] == "text") {
+    m = MakeMatch(Route::kText, "/text/{key}", "GET, HEAD, POST, DELETE", DataClass::kText);
   } else if (n == 2 && s[0] == "register") {
     m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT, DELETE",
                   DataClass::kRegister);
@@ -318,6 +321,12 @@ ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m) {
       std::string value;
       if (auto error = ParseRegisterBody(request.body, &value)) return *error;
       return MakeWrite(request, m, std::move(value));
+    }
+    case Route::kText: {
+      if (auto error = CheckQuery(request, {"w"})) return *error;
+      TextWrite text;
+      if (auto error = ParseTextBody(request.body, &text)) return *error;
+      return MakeWrite(request, m, std::move(text));
     }
     default:
       break;

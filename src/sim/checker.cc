@@ -213,6 +213,7 @@ void Checker::CheckQuiescent(const std::vector<const Replica*>& replicas,
     CheckTags(*r, history);
     CheckProfiles(*r, history);
     CheckRegisters(*r, history);
+    CheckTexts(*r, history);
   }
 }
 

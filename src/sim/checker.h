@@ -30,6 +30,9 @@
 //     reflects every op a majority of regions had synced when it was asked.
 // 10. A region restarts with at least what it reported durable (written, for a process crash;
 //     synced, for a power loss): the shell's records and the node's reports agree.
+// At quiescence, again:
+// 11. Every text reads as the text of its created ops, each re-derived from its client's edits
+//     by position on the text of its causal past (checker_text.cc).
 // (And the simulation: a region whose storage failed answers nothing but refusals and sends
 // nothing; every read is answered within its bound, or its region crashed.)
 #pragma once
@@ -120,6 +123,7 @@ class Checker {
   void CheckTags(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckRegisters(const Replica& replica, const std::vector<LogicalWrite>& history);
+  void CheckTexts(const Replica& replica, const std::vector<LogicalWrite>& history);
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
       const std::vector<LogicalWrite>& history, DataClass c) const;
 

@@ -14,6 +14,8 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.bugs.or_set_remove_wins = true; }},
       {"counter-delete-baseline", "a counter delete removes what it finds, not what it saw",
        [](SimOptions& o) { o.bugs.counter_delete_ignores_baseline = true; }},
+      {"rga-arrival-order", "an RGA merge orders concurrent text inserts by their arrival",
+       [](SimOptions& o) { o.bugs.rga_arrival_order = true; }},
       {"forget-vv", "version vector forgets on restart",
        [](SimOptions& o) { o.bugs.forget_vv_on_restart = true; }},
       {"accept-without-promise", "handle acceptor accepts below its promise",

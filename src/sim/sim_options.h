@@ -24,10 +24,13 @@ struct SimOptions {
   std::array<std::array<uint32_t, kMaxRegions>, kMaxRegions> rtt_ms{};
   uint32_t jitter_ms = 10;
 
-  uint32_t tick_ms = 10;                 // how often each region's Tick runs
-  uint32_t workload_ms = 3000;           // client writes are issued in [0, workload_ms)
-  uint32_t client_writes = 150;          // logical client writes per run
-  uint32_t keys_per_class = 6;           // few keys: conflicts are the point
+  uint32_t tick_ms = 10;         // how often each region's Tick runs
+  uint32_t workload_ms = 3000;   // client writes are issued in [0, workload_ms)
+  uint32_t client_writes = 150;  // logical client writes per run
+  uint32_t keys_per_class = 6;   // few keys: conflicts are the point
+  // Logical writes of class text, beside client_writes, from a generator of their own (so the
+  // other classes' draws stay as they were): edits by position and deletes of text keys.
+  uint32_t text_writes = 30;
   uint32_t quiesce_deadline_ms = 60000;  // after healing, convergence must come before this
 
   // Class D (handles): a StrongNode per region beside the replica.

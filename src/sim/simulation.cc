@@ -533,6 +533,10 @@ SimResult Simulation::Run() {
   for (const auto& p : history_) {
     writes.push_back(p.write);
     if (p.write.acknowledged) ++result_.acknowledged;
+    if (p.write.write.target.data_class == DataClass::kText) {
+      ++result_.text_writes;
+      if (p.write.acknowledged) ++result_.text_acknowledged;
+    }
   }
   for (const Replica* r : replicas) {
     const ReplicaStats& st = r->stats();

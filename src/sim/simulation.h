@@ -70,6 +70,10 @@ struct SimResult {
   uint64_t erasures_acknowledged = 0;    // ... answered done
   uint64_t erasures_lost_with_disk = 0;  // acknowledged, lost with the only disk holding them
   uint64_t gone = 0;                     // writes and reads answered Gone (an erased subject)
+  // Class text (checker invariant 11).
+  uint64_t text_writes = 0;         // logical writes of text keys
+  uint64_t text_acknowledged = 0;   // ... whose client got a reply naming an op
+  uint64_t text_edits_refused = 0;  // refused for a position past the text where they arrived
   std::vector<std::string> violations;
 };
 

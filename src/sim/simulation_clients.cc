@@ -177,6 +177,13 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
     // keeps replicating (RegionNode contract 5): like a late refusal, its outcome is open.
     const bool late = history_[request.index].level != WriteLevel::kCount &&
                       status->code() == StatusCode::kDeadlineExceeded && reply.id != issuing_;
+    // A text edit at a position past the text where it arrived (the client cannot see the
+    // text): refused, nothing applied, and not retried. The workload makes no other bad edit.
+    if (status->code() == StatusCode::kInvalidArgument &&
+        w.write.target.data_class == DataClass::kText) {
+      ++result_.text_edits_refused;
+      return;
+    }
     if (status->code() != StatusCode::kUnavailable && !late) {
       checker_.Violation("a valid write was refused: " + status->ToString());
     }

@@ -48,6 +48,25 @@ TagsWrite TagsBody(Random& random) {
   return t;
 }
 
+// One or two edits, by code point position, of a text the client cannot see: a position past
+// the text where the write arrives is refused there (400 over HTTP) and changes nothing. Texts
+// with several-byte code points, so that positions and bytes differ.
+TextWrite TextBody(Random& random) {
+  const char* const kTexts[] = {"a", "bc", "\u00e9", "\u4e2d\u6587", "xyz", "\U0001F642"};
+  TextWrite t;
+  const uint64_t edits = random.Chance(0.15) ? 2 : 1;
+  for (uint64_t i = 0; i < edits; ++i) {
+    // Mostly inserts near the start, so that most edits fit the few code points a text holds.
+    if (random.Chance(0.8)) {
+      t.edits.push_back(
+          {true, random.Chance(0.5) ? 0 : random.Uniform(4), kTexts[random.Uniform(6)], 0});
+    } else {
+      t.edits.push_back({false, random.Uniform(3), "", 1 + random.Uniform(2)});
+    }
+  }
+  return t;
+}
+
 ClientWrite MakeWrite(Random& random, DataClass c, std::string key, uint64_t id) {
   ClientWrite w;
   w.target = {c, std::move(key)};
@@ -70,6 +89,9 @@ ClientWrite MakeWrite(Random& random, DataClass c, std::string key, uint64_t id)
       break;
     case DataClass::kRegister:
       w.body = "r" + std::to_string(id);
+      break;
+    case DataClass::kText:
+      w.body = TextBody(random);
       break;
   }
   if (random.Chance(0.7)) w.idempotency_key = "req-" + std::to_string(id);
@@ -103,6 +125,32 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
       add(c, key, other, at + gap);
     }
   }
+  // Text writes, appended, from a generator of their own so that every draw above stays as it
+  // was. Twins as above: concurrent edits of one text are the point.
+  Random texts(o.seed ^ 0x7e47'7e47'5eedULL);
+  const size_t text_end = out.size() + o.text_writes;
+  while (out.size() < text_end) {
+    // Three texts at most: edits of one text must meet.
+    const std::string key = "k" + std::to_string(texts.Uniform(std::min(3u, o.keys_per_class)));
+    const RegionId home = static_cast<RegionId>(texts.Uniform(o.regions));
+    const uint64_t at = texts.Uniform(o.workload_ms);
+    PlannedWrite p;
+    p.write.id = out.size();
+    p.write.write = MakeWrite(texts, DataClass::kText, key, p.write.id);
+    p.home = home;
+    p.first_at_ms = at;
+    out.push_back(std::move(p));
+    if (o.regions > 1 && texts.Chance(0.3) && out.size() < text_end) {
+      const RegionId other =
+          static_cast<RegionId>((home + 1 + texts.Uniform(o.regions - 1)) % o.regions);
+      PlannedWrite twin;
+      twin.write.id = out.size();
+      twin.write.write = MakeWrite(texts, DataClass::kText, key, twin.write.id);
+      twin.home = other;
+      twin.first_at_ms = at + texts.Uniform(o.rtt_ms[home][other] / 2);
+      out.push_back(std::move(twin));
+    }
+  }
   // Write levels (RegionNode contract 5), from a generator of their own so that every draw
   // above stays as it was: some writes wait for a majority or for every region.
   if (o.regions > 1) {
@@ -124,6 +172,7 @@ std::vector<StateKey> PinnedKeys(const SimOptions& o) {
   std::vector<StateKey> keys;
   if (o.residency.empty()) return keys;
   for (DataClass c : kAllDataClasses) {
+    if (c == DataClass::kText) continue;  // pinned texts: not yet (their draws would shift)
     for (uint64_t n = 0; n < std::max<uint64_t>(1, o.keys_per_class / 2); ++n)
       keys.push_back({c, PinnedKey(c, n)});
   }

@@ -1,4 +1,4 @@
-// The simulator's seeded client workload over classes A-C (and the MV-register).
+// The simulator's seeded client workload over classes A-C (and the MV-register and text).
 //
 // Few keys per class, so that writes meet; a quarter of the writes come with a twin: the same key
 // written in another region less than one RTT later, so conflicts are certain, not incidental.

@@ -70,6 +70,10 @@ void PrintSubjects(const SimResult& r) {
       (unsigned long long)r.erasures_lost_with_disk, (unsigned long long)r.gone);
   std::printf("  write levels: w=majority / w=all writes acknowledged as held %llu\n",
               (unsigned long long)r.leveled_writes_acknowledged);
+  std::printf(
+      "  text: writes %llu (acknowledged %llu, refused for a position past the text %llu)\n",
+      (unsigned long long)r.text_writes, (unsigned long long)r.text_acknowledged,
+      (unsigned long long)r.text_edits_refused);
 }
 
 int ReplayOne(const SimFlags& f) {
@@ -141,6 +145,9 @@ int RunMany(const SimFlags& f) {
       total.erasures_lost_with_disk += r.erasures_lost_with_disk;
       total.gone += r.gone;
       total.leveled_writes_acknowledged += r.leveled_writes_acknowledged;
+      total.text_writes += r.text_writes;
+      total.text_acknowledged += r.text_acknowledged;
+      total.text_edits_refused += r.text_edits_refused;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };
