@@ -20,6 +20,7 @@
 
 #include "base/assert.h"
 #include "clock/version_vector.h"
+#include "crdt/bounded_counter.h"
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
 #include "crdt/pn_counter.h"
@@ -200,6 +201,10 @@ struct ProtoOf<OrSet> {
 template <>
 struct ProtoOf<MvRegister> {
   using type = pb::MvRegister;
+};
+template <>
+struct ProtoOf<BoundedCounter> {
+  using type = pb::BoundedCounter;
 };
 
 template <typename State>

@@ -357,6 +357,10 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
     OnScanReply(group, from, message.scan_reply(), out);
     return;
   }
+  if (message.has_stock_rights()) {  // contract 9: the node lends, through the group's replica
+    OnStockRightsRequest(group, from, message.stock_rights(), now, out);
+    return;
+  }
   Output step;
   if (group == 0) {
     replica->OnMessage(*local, message, now.physical_ms, &step);
@@ -373,7 +377,8 @@ void RegionNode::OnPeerMessage(RegionId from, const pb::PeerMessage& message, No
   const bool progressed = !step.applied.empty() || step.merged_snapshot.has_value();
   Absorb(group, std::move(step), out);
   if (progressed) ServeSatisfiedWaits(now, out);
-  if (!replication_waits_.empty()) ServeReplicatedWrites(out);  // an acknowledgement came
+  if (progressed && !stock_waits_.empty()) ServeStockWaits(now, out);  // a lend came
+  if (!replication_waits_.empty()) ServeReplicatedWrites(out);         // an acknowledgement came
 }
 
 void RegionNode::OnLinkChanged(RegionId peer, bool up, NodeTime now, NodeOutput* out) {
@@ -427,6 +432,7 @@ void RegionNode::OnTick(NodeTime now, NodeOutput* out) {
     AbsorbStrong(group, std::move(strong_step), now, out);
   }
   if (progressed) ServeSatisfiedWaits(now, out);
+  if (progressed && !stock_waits_.empty()) ServeStockWaits(now, out);
   if (vault_.enabled() && now.steady_ms >= next_subject_sync_ms_) {
     // A keyring message lost on a live link (a full queue drops) is repaired here.
     next_subject_sync_ms_ = now.steady_ms + static_cast<uint64_t>(options_.subject_sync_ms);
@@ -645,6 +651,9 @@ void RegionNode::OnStorageFailed(const Status& error, NodeOutput* out) {
   for (const auto& [unused, scan] : global_scans_)
     out->replies.push_back({scan.id, Refusal()});
   global_scans_.clear();
+  for (const StockWait& wait : stock_waits_)  // nothing was taken for them
+    out->replies.push_back({wait.id, Refusal()});
+  stock_waits_.clear();
 }
 
 Status RegionNode::Refusal() const {
@@ -684,6 +693,10 @@ NodeStats RegionNode::stats() const {
   s.misdirected = misdirected_;
   s.subjects_erased = subjects_erased_;
   s.subject_keys_refused = subject_keys_refused_;
+  s.stock_waits = stock_waits_.size();
+  s.rights_requests = rights_requests_;
+  s.rights_lent = rights_lent_;
+  s.stock_refused = stock_refused_;
   return s;
 }
 

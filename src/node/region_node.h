@@ -56,6 +56,13 @@
 //     pages and cut at the earliest cut of any page. Unreachable members and those that have
 //     not answered within quorum_timeout_ms are named in the reply (partial), never waited for
 //     longer.
+//  9. Stocks (src/crdt/bounded_counter.h): a take beyond the rights this region holds, of a
+//     stock whose value as this region shows it covers it, asks the group's reachable members
+//     for rights (those its view shows holding some first) and waits up to stock_wait_ms for
+//     lends to arrive; each lender lends what it can spare, up to the amount asked, as a stock
+//     op of its own that replicates like any other. Served in arrival order once the rights are
+//     here, else answered Aborted (409) naming the value and the rights here; a take the value
+//     does not cover is answered Aborted at once. Nothing is taken before it is answered OK.
 #pragma once
 
 #include <cstdint>
@@ -126,6 +133,9 @@ struct RegionNodeOptions {
   // How long a w=majority / w=all write waits for its acknowledgements (contract 5): a few of
   // the largest round trips, under the router's forward timeout.
   int write_wait_ms = 3000;
+  // Contract 9: how long a take waits for rights lent by peers (a few of the largest round trips
+  // and an fsync each way).
+  int stock_wait_ms = 1000;
   size_t max_waiting_reads = 10'000;
   // The cluster is being created (etcd's `--initial-cluster-state new`): storage found empty is
   // this region's first start, so nobody holds ops or votes of its own and it does not wait to
@@ -168,6 +178,12 @@ struct NodeStats {
   uint64_t subjects_erased = 0;  // erasures applied here (asked here or learnt from a peer)
   // Keyring entries refused: malformed, or from a region the subject's keys may not reach.
   uint64_t subject_keys_refused = 0;
+  // Contract 9: takes waiting for rights now; rights requests sent and units lent to peers, and
+  // takes refused for want of stock or rights (all since start).
+  uint64_t stock_waits = 0;
+  uint64_t rights_requests = 0;
+  uint64_t rights_lent = 0;
+  uint64_t stock_refused = 0;
 };
 
 class RegionNode {
@@ -264,6 +280,12 @@ class RegionNode {
     uint32_t needed;
     uint64_t deadline_ms;
   };
+  struct StockWait {  // contract 9
+    RequestId id;
+    size_t group;
+    WriteCommand command;
+    uint64_t deadline_ms;
+  };
   struct GlobalScan {  // contract 8
     RequestId id = 0;
     ScanCommand command;
@@ -339,6 +361,15 @@ class RegionNode {
                      NodeOutput* out);
   void OnScanReply(size_t group, RegionId from, const pb::ScanReply& reply, NodeOutput* out);
   void FinishGlobalScan(GlobalScan& scan, NodeOutput* out);
+  // --- stocks (contract 9; region_node_stock.cc) ---
+  // A take of `command` (of `group`) was refused for want of rights here: true when it now waits
+  // for lends (rights asked of peers), false when it is to be answered with `refusal` at once.
+  bool WaitForStockRights(RequestId id, size_t group, const WriteCommand& command,
+                          const Status& refusal, NodeTime now, NodeOutput* out);
+  void OnStockRightsRequest(size_t group, RegionId from, const pb::StockRightsRequest& request,
+                            NodeTime now, NodeOutput* out);
+  void ServeStockWaits(NodeTime now, NodeOutput* out);
+  void ExpireStockWaits(NodeTime now, NodeOutput* out);
   void HandleHandle(RequestId id, const HandleCommand& command, NodeTime now, NodeOutput* out);
   // A read across `all` regions or a majority of them (this one included), merged.
   void StartQuorumRead(RequestId id, size_t group, const StateKey& key, bool all, NodeTime now,
@@ -410,6 +441,10 @@ class RegionNode {
   std::vector<ReplicationWait> replication_waits_;
   std::map<uint64_t, QuorumRead> quorum_reads_;  // by the replica's read-request id
   std::map<uint64_t, GlobalScan> global_scans_;  // by scan id (ScanRequest.id)
+  std::deque<StockWait> stock_waits_;            // in arrival order
+  uint64_t rights_requests_ = 0;                 // NodeStats
+  uint64_t rights_lent_ = 0;
+  uint64_t stock_refused_ = 0;
   uint64_t next_scan_id_ = 1;
   uint64_t next_quorum_id_ = 1;
   uint64_t peer_messages_refused_ = 0;  // NodeStats

@@ -49,6 +49,8 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
   Output step;
   Result<WriteReply> reply = replica.OnClientWrite(command.write, now.physical_ms, &step);
   if (!reply.ok()) {
+    if (WaitForStockRights(id, *group, command, reply.status(), now, out)) return;  // contract 9
+    if (reply.status().code() == StatusCode::kAborted) ++stock_refused_;
     out->replies.push_back({id, reply.status()});
     return;
   }
@@ -274,6 +276,7 @@ void RegionNode::ServeReplicatedWrites(NodeOutput* out) {
 }
 
 void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
+  ExpireStockWaits(now, out);
   const std::string& self = options_.region_names[options_.replica.self];
   std::erase_if(replication_waits_, [&](const ReplicationWait& wait) {
     if (now.steady_ms < wait.deadline_ms) return false;

@@ -105,6 +105,7 @@ void RegionNode::HandleErase(RequestId id, const EraseCommand& command, NodeTime
   // already): replicated deletes, like a client's, so the other regions drop them too.
   for (const std::string& prefix : vault_.KeyPrefixes(command.subject)) {
     for (DataClass data_class : kAllDataClasses) {
+      if (data_class == DataClass::kStock) continue;  // no delete: a stock holds only a number
       const StateKey start{data_class, prefix};
       const size_t group = options_.residency.GroupOf(start);
       if (group_replica(group) == nullptr) continue;  // this class's keys are not held here

@@ -113,9 +113,8 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   // clock's high-water mark are checkpointed per tick (CheckpointMarks) and recovered from the
   // log's tail beyond the checkpoint.
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
-  const int64_t* delta = std::get_if<int64_t>(&op.body);
   out->applied.push_back(
-      {op.dot, op.deps, op.stamp, op.target, op.compensates, delta ? *delta : 0});
+      {op.dot, op.deps, op.stamp, op.target, op.compensates, CompensableDelta(op)});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);
 }
 
@@ -223,10 +222,28 @@ void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRe
                          uint64_t physical_ms, Output* out) {
   MERIDIAN_ASSERT(loser.dot.origin == options_.self && loser.delta != 0);
   const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
+  const KeyState& state = states_.at(record->target);
+  decltype(Op::body) body = -loser.delta;
+  PnCounter::Total counter_total = 0;
+  if (const auto* stock = std::get_if<BoundedCounter>(&state)) {
+    // A duplicate take gives its units back; a duplicate add takes them back, which needs the
+    // rights here: if they were spent meanwhile it stays pending (tried again whenever
+    // compensations are), and the stock counts the units twice till then, never below zero.
+    const uint64_t units = loser.delta < 0 ? 0 - static_cast<uint64_t>(loser.delta)
+                                           : static_cast<uint64_t>(loser.delta);
+    auto cancel = stock->Prepare(loser.delta < 0 ? StockOpKind::kAdd : StockOpKind::kTake, units,
+                                 options_.self);
+    if (!cancel.ok()) {
+      ++stats_.compensations_waiting;
+      return;
+    }
+    body = *cancel;
+  } else {
+    counter_total = std::get<PnCounter>(state).TotalAfter(options_.self, -loser.delta);
+  }
   Op op = NewLocalOp(record->target, physical_ms);
-  op.body = -loser.delta;
-  op.counter_total =
-      std::get<PnCounter>(states_.at(record->target)).TotalAfter(options_.self, -loser.delta);
+  op.body = std::move(body);
+  op.counter_total = counter_total;
   op.compensates = loser.dot;
   op.idempotency_key = idempotency_key;  // so every region that applies it records it
   ++stats_.compensations;

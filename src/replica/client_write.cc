@@ -7,7 +7,8 @@ namespace meridian {
 namespace {
 
 bool BodyMatchesClass(const ClientWrite& w) {
-  if (std::holds_alternative<KeyDelete>(w.body)) return true;  // any class can be deleted
+  // Any class but stock can be deleted (a stock reset to zero would race a concurrent take).
+  if (std::holds_alternative<KeyDelete>(w.body)) return w.target.data_class != DataClass::kStock;
   switch (w.target.data_class) {
     case DataClass::kProfile:
       return std::holds_alternative<LwwMapOp>(w.body);
@@ -19,6 +20,8 @@ bool BodyMatchesClass(const ClientWrite& w) {
       return std::holds_alternative<std::string>(w.body);
     case DataClass::kText:
       return std::holds_alternative<TextWrite>(w.body);
+    case DataClass::kStock:
+      return std::holds_alternative<StockWrite>(w.body);
   }
   return false;
 }
@@ -36,6 +39,10 @@ decltype(Op::body) DeleteBody(const KeyState& state) {
 
 Status Replica::ValidateWrite(const ClientWrite& write) const {
   if (write.target.key.empty()) return InvalidArgument("key is empty");
+  if (std::holds_alternative<KeyDelete>(write.body) &&
+      write.target.data_class == DataClass::kStock) {
+    return InvalidArgument("a stock cannot be deleted: take what is left of it");
+  }
   if (!BodyMatchesClass(write)) return InvalidArgument("write body does not match the class");
   if (const auto* op = std::get_if<LwwMapOp>(&write.body)) {
     if (!op->clear && op->fields.empty()) return InvalidArgument("profile write sets no field");
@@ -65,7 +72,23 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
     MERIDIAN_RETURN_IF_ERROR(
         (state ? std::get<Rga>(*state) : empty).Prepare(*text, options_.self).status());
   }
+  if (const auto* stock = std::get_if<StockWrite>(&write.body)) {
+    MERIDIAN_RETURN_IF_ERROR(PrepareStock(*stock, write.target).status());
+  }
   return Status::Ok();
+}
+
+Result<StockOp> Replica::PrepareStock(const StockWrite& write, const StateKey& key) const {
+  if (write.amount == 0) return InvalidArgument("stock amount is zero");
+  if (write.kind == StockOpKind::kLend &&
+      (write.to >= options_.region_count || write.to == options_.self)) {
+    return InvalidArgument("stock lend to region " + std::to_string(write.to) +
+                           ", which is this one or not in the cluster");
+  }
+  const KeyState* state = Find(key);
+  const BoundedCounter empty;
+  return (state ? std::get<BoundedCounter>(*state) : empty)
+      .Prepare(write.kind, write.amount, options_.self, write.to, options_.bugs.escrow_double_lend);
 }
 
 Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t physical_ms,
@@ -149,6 +172,10 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     auto prepared = std::get<Rga>(current).Prepare(*text, options_.self);
     MERIDIAN_ASSERT(prepared.ok());  // ValidateWrite prepared it on the same state
     op.body = *std::move(prepared);
+  } else if (const auto* stock = std::get_if<StockWrite>(&write.body)) {
+    auto prepared = PrepareStock(*stock, write.target);
+    MERIDIAN_ASSERT(prepared.ok());  // ValidateWrite prepared it on the same state
+    op.body = *prepared;
   } else {
     op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
                                                          options_.self);

@@ -52,6 +52,7 @@ void Replica::OnMessage(RegionId from, const pb::PeerMessage& message, uint64_t 
     case pb::PeerMessage::kSubjectKeys:  // and these to its subject vault
     case pb::PeerMessage::kScanRequest:  // and these to its global scans
     case pb::PeerMessage::kScanReply:
+    case pb::PeerMessage::kStockRights:  // and these to its stocks' lenders
     case pb::PeerMessage::BODY_NOT_SET:
       Refuse(PeerRefusal::kEnvelope);
       break;

@@ -70,10 +70,18 @@ class CanonicalRequest {
         return Number(UINT64_MAX);
       case DataClass::kText:
         return Number(0);  // a text write has at least one edit
+      case DataClass::kStock:
+        return Byte(0);  // never made: a stock has no delete
     }
   }
   // Text edits as both forms show them: an insert's text, a delete's length. Not positions: the
   // op holds element ids, which name the same request wherever it was made.
+  // A stock write as both forms show it: its kind, amount and (a lend's) region.
+  void Stock(StockOpKind kind, uint64_t amount, RegionId to) {
+    Byte(static_cast<uint8_t>(kind));
+    Number(amount);
+    Number(to);
+  }
   void Inserted(std::string_view text) {
     Byte('i');
     String(text);
@@ -133,6 +141,8 @@ uint64_t RequestFingerprint(const ClientWrite& write) {
     c.Number(text->edits.size());
     for (const TextEdit& e : text->edits)
       e.insert ? c.Inserted(e.text) : c.Deleted(e.len);
+  } else if (const auto* stock = std::get_if<StockWrite>(&write.body)) {
+    c.Stock(stock->kind, stock->amount, stock->to);
   } else {
     c.String(std::get<std::string>(write.body));
   }
@@ -158,6 +168,8 @@ uint64_t RequestFingerprint(const Op& op) {
     c.Number(text->edits.size());
     for (const RgaEdit& e : text->edits)
       e.is_insert() ? c.Inserted(EncodeUtf8(e.text)) : c.Deleted(e.removed.size());
+  } else if (const auto* stock = std::get_if<StockOp>(&op.body)) {
+    c.Stock(stock->kind, stock->amount, stock->to);
   } else {
     c.String(std::get<MvOp>(op.body).value);
   }
@@ -180,12 +192,22 @@ Status CheckIdempotentRetry(const std::string& idempotency_key, const Idempotenc
   return Status::Ok();
 }
 
+int64_t CompensableDelta(const Op& op) {
+  if (const auto* delta = std::get_if<int64_t>(&op.body)) return *delta;
+  if (const auto* stock = std::get_if<StockOp>(&op.body)) {
+    const auto units = static_cast<int64_t>(stock->amount);  // < 2^62
+    if (stock->kind == StockOpKind::kAdd) return units;
+    if (stock->kind == StockOpKind::kTake) return -units;
+  }
+  return 0;
+}
+
 const IdempotencyRecord& IdempotencyTable::Record(const Op& op) {
   MERIDIAN_ASSERT(!op.idempotency_key.empty());
   auto& record = records_[op.idempotency_key];
   if (record.writes.empty()) record.target = op.target;
-  const int64_t* delta = std::get_if<int64_t>(&op.body);
-  InsertWrite(record, {op.dot, op.stamp, delta ? *delta : 0, std::nullopt, RequestFingerprint(op)});
+  InsertWrite(record,
+              {op.dot, op.stamp, CompensableDelta(op), std::nullopt, RequestFingerprint(op)});
   return record;
 }
 

@@ -47,7 +47,7 @@ struct IdempotencyRecord {
   struct Write {
     Dot dot;
     WriteStamp stamp;
-    int64_t delta = 0;                  // counters only
+    int64_t delta = 0;                  // CompensableDelta of its op
     std::optional<Dot> compensated_by;  // the op that cancelled it (a losing own write)
     // RequestFingerprint of the request that made this write; 0 for a record persisted before
     // fingerprints existed (nothing to compare then).
@@ -66,6 +66,10 @@ struct IdempotencyRecord {
 // request that made `op` at its origin: equal to the ClientWrite's for every op BuildOp makes.
 uint64_t RequestFingerprint(const ClientWrite& write);
 uint64_t RequestFingerprint(const Op& op);
+
+// What a duplicate of `op` (a retry applied in a second region) adds to a value and must be
+// cancelled: a counter's delta; a stock add's units (+) or take's (-); 0 for every other op.
+int64_t CompensableDelta(const Op& op);
 
 // OK when `write` may be answered as a retry of the request recorded under `idempotency_key`
 // (the same class, key and body as the record's winning write, or a legacy record without a

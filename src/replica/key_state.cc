@@ -14,6 +14,8 @@ KeyState EmptyState(DataClass data_class) {
       return MvRegister{};
     case DataClass::kText:
       return Rga{};
+    case DataClass::kStock:
+      return BoundedCounter{};
   }
   MERIDIAN_ASSERT(false);
   return LwwMap{};
@@ -28,6 +30,7 @@ bool KeyPresent(const KeyState& state) {
   if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->Present();
   if (const auto* set = std::get_if<OrSet>(&state)) return !set->entries().empty();
   if (const auto* text = std::get_if<Rga>(&state)) return text->Length() > 0;
+  if (const auto* stock = std::get_if<BoundedCounter>(&state)) return stock->Present();
   return std::get<MvRegister>(state).sibling_count() > 0;
 }
 
@@ -41,6 +44,7 @@ void EncodeState(const KeyState& state, pb::KeyState* out) {
         if constexpr (std::is_same_v<T, OrSet>) s.Encode(out->mutable_tags());
         if constexpr (std::is_same_v<T, MvRegister>) s.Encode(out->mutable_register_());
         if constexpr (std::is_same_v<T, Rga>) s.Encode(out->mutable_text());
+        if constexpr (std::is_same_v<T, BoundedCounter>) s.Encode(out->mutable_stock());
       },
       state);
 }
@@ -70,6 +74,9 @@ Result<KeyState> DecodeState(const pb::KeyState& in, DataClass data_class) {
       break;
     case DataClass::kText:
       if (in.state_case() == pb::KeyState::kText) return Wrap<Rga>(in.text());
+      break;
+    case DataClass::kStock:
+      if (in.state_case() == pb::KeyState::kStock) return Wrap<BoundedCounter>(in.stock());
       break;
   }
   return InvalidArgument("key state does not match the key's data class");
@@ -127,6 +134,9 @@ Status CheckApplicable(const Op& op, const KeyState& state) {
   if (const auto* text = std::get_if<RgaOp>(&op.body)) {
     return std::get<Rga>(state).CheckApplicable(*text, op.dot.origin);
   }
+  if (const auto* stock = std::get_if<StockOp>(&op.body)) {
+    return std::get<BoundedCounter>(state).CheckApplicable(*stock, op.dot.origin);
+  }
   if (const auto* delta = std::get_if<int64_t>(&op.body); delta && op.counter_total == 0) {
     return std::get<PnCounter>(state).CheckApply(op.dot.origin, *delta);
   }
@@ -162,6 +172,9 @@ void ApplyOpToState(const Op& op, KeyState& state, ApplyEffects* effects) {
     }
     case DataClass::kText:
       std::get<Rga>(state).Apply(std::get<RgaOp>(op.body), op.dot);
+      return;
+    case DataClass::kStock:
+      std::get<BoundedCounter>(state).Apply(std::get<StockOp>(op.body), op.dot.origin);
       return;
   }
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crdt/bounded_counter.h"
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
 #include "crdt/pn_counter.h"
@@ -20,13 +21,13 @@
 
 namespace meridian {
 
-using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister, Rga>;
+using KeyState = std::variant<LwwMap, PnCounter, OrSet, MvRegister, Rga, BoundedCounter>;
 
 KeyState EmptyState(DataClass data_class);
 bool StateMatchesClass(const KeyState& state, DataClass data_class);
 // Whether the key shows anything, i.e. reads as found: a profile with a live field, a counter
 // with something past its deleted baseline, a set with a member, a register with a value, a
-// text with a live code point. A key
+// text with a live code point, a stock once anything was added to it (0 is a value). A key
 // that was written and then deleted keeps its state (the delete's record) but is not present.
 bool KeyPresent(const KeyState& state);
 

@@ -19,6 +19,8 @@ bool BodyFitsClass(DataClass c, pb::Op::BodyCase body) {
       return body == pb::Op::kRegister;
     case DataClass::kText:
       return body == pb::Op::kText;
+    case DataClass::kStock:
+      return body == pb::Op::kStock;
   }
   return false;
 }
@@ -77,6 +79,13 @@ Status DecodeBody(const pb::Op& in, Op* out) {
       out->body = std::move(body).value();
       return Status::Ok();
     }
+    case pb::Op::kStock: {
+      if (in.key_delete()) return InvalidArgument("op: a stock op is never a key delete");
+      auto body = Decode(in.stock());
+      if (!body.ok()) return body.status();
+      out->body = *body;
+      return Status::Ok();
+    }
     case pb::Op::BODY_NOT_SET:
       break;
   }
@@ -111,6 +120,8 @@ void EncodeOp(const Op& op, pb::Op* out) {
           Encode(body, out->mutable_counter_delete());
         } else if constexpr (std::is_same_v<T, RgaOp>) {
           Encode(body, out->mutable_text());
+        } else if constexpr (std::is_same_v<T, StockOp>) {
+          Encode(body, out->mutable_stock());
         } else {
           Encode(body, out->mutable_register_());
         }

@@ -35,6 +35,9 @@ struct ReplicaBugs {
   // the lamport its origin gave it: concurrent inserts at one position land in different orders
   // in regions that received them in different orders.
   bool rga_arrival_order = false;
+  // Stock (bounded counter): a region counting its rights forgets the rights it lent, so it
+  // lends or takes the same units twice and the value can go below zero.
+  bool escrow_double_lend = false;
 };
 
 struct ReplicaOptions {

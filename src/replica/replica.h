@@ -71,6 +71,8 @@ struct ReplicaStats {
   uint64_t anti_entropy_rounds = 0;
   uint64_t anti_entropy_repairs = 0;  // keys whose state a repair changed
   uint64_t compensations = 0;
+  // Stock compensations put off: a duplicate add whose units were taken meanwhile (retried).
+  uint64_t compensations_waiting = 0;
   uint64_t garbage_collected = 0;
   uint64_t idempotent_retries = 0;
   uint64_t peer_incarnation_changes = 0;  // a peer came back with new (possibly less) state
@@ -159,6 +161,9 @@ class Replica {
     auto it = states_.find(key);
     return it == states_.end() ? nullptr : &it->second;
   }
+  // A stock add, take or lend at this region, on the key's state as it is here (not applied):
+  // what OnClientWrite would make of it, or why it would refuse it.
+  Result<StockOp> PrepareStock(const StockWrite& write, const StateKey& key) const;
   // Catch-up state and the state transfers in progress.
   CatchUpStatus catch_up() const;
   bool rejoining() const { return rejoining_; }

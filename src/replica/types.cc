@@ -14,6 +14,8 @@ std::string_view DataClassName(DataClass c) {
       return "register";
     case DataClass::kText:
       return "text";
+    case DataClass::kStock:
+      return "stock";
   }
   return "unknown";
 }

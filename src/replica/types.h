@@ -14,6 +14,7 @@
 #include "clock/dot.h"
 #include "clock/hlc.h"
 #include "clock/version_vector.h"
+#include "crdt/bounded_counter.h"
 #include "crdt/lww_map.h"
 #include "crdt/or_set.h"
 #include "crdt/pn_counter.h"
@@ -30,12 +31,14 @@ enum class DataClass : uint8_t {
   kTags = 3,      // C: OR-set
   kRegister = 4,  // MV-register (siblings)
   kText = 5,      // RGA text (a collaborative text field)
+  kStock = 6,     // bounded counter (escrow): never below zero
 };
 inline constexpr DataClass kAllDataClasses[] = {DataClass::kProfile, DataClass::kCounter,
-                                                DataClass::kTags, DataClass::kRegister,
-                                                DataClass::kText};
+                                                DataClass::kTags,    DataClass::kRegister,
+                                                DataClass::kText,    DataClass::kStock};
 
-std::string_view DataClassName(DataClass c);  // "profile", "counter", "tags", "register", "text"
+// "profile", "counter", "tags", "register", "text", "stock"
+std::string_view DataClassName(DataClass c);
 std::optional<DataClass> DataClassFromNumber(uint32_t n);
 
 // The key a state lives under: class and user key together (one namespace per class).
@@ -52,6 +55,14 @@ struct TagsWrite {
 };
 // A delete of the whole key, whatever its class: observed-remove (docs/replication.md section 2).
 // It removes what this region shows of the key; a write it did not see survives it.
+// A stock write: units added or taken by the client (a lend is the region node's, to a peer
+// that asked for rights; src/crdt/bounded_counter.h).
+struct StockWrite {
+  StockOpKind kind = StockOpKind::kAdd;
+  uint64_t amount = 0;  // > 0
+  RegionId to = 0;      // kLend only
+  bool operator==(const StockWrite&) const = default;
+};
 struct KeyDelete {
   bool operator==(const KeyDelete&) const = default;
 };
@@ -59,8 +70,9 @@ struct ClientWrite {
   StateKey target;
   std::string idempotency_key;  // empty: none
   // Profile: fields to set/delete (and clear for blob mode); counter: signed delta; tags: adds
-  // and removes; register: the new value; text: edits by position; any class: KeyDelete.
-  std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete, TextWrite> body;
+  // and removes; register: the new value; text: edits by position; stock: an add, take or lend;
+  // any class but stock: KeyDelete.
+  std::variant<LwwMapOp, int64_t, TagsWrite, std::string, KeyDelete, TextWrite, StockWrite> body;
   // The body's values are sealed (a subject's key, src/node/subject_vault.h): regions seal one
   // request differently (each under the keys it holds), so a retry's body is not compared with
   // the original's, only its class and key (CheckIdempotentRetry). Local; never replicated.
@@ -87,7 +99,7 @@ struct Op {
   std::string idempotency_key;
   std::optional<Dot> compensates;
   // Counter: a delta or a delete; the other classes' deletes use their own bodies (KeyDelete).
-  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp, PnCounterDelete, RgaOp> body;
+  std::variant<LwwMapOp, int64_t, std::vector<OrSetOp>, MvOp, PnCounterDelete, RgaOp, StockOp> body;
   // Counter ops: the origin's increment (delta > 0) or decrement total after this op, which
   // makes applying it idempotent (PnCounter::ApplyTotal). 0 in ops logged before it existed.
   PnCounter::Total counter_total = 0;
@@ -104,10 +116,10 @@ struct AppliedOp {
   VersionVector deps;
   WriteStamp stamp;  // its physical part against local time gives the replication lag
   StateKey target;
-  // A counter op that cancels a duplicate idempotent write: that write's dot, and its own delta
-  // (the simulator's counter reference needs both when a delete covers one and not the other).
+  // A counter or stock op that cancels a duplicate idempotent write: that write's dot, and its
+  // own delta (the simulator's references need both when a delete covers one and not the other).
   std::optional<Dot> compensates;
-  int64_t counter_delta = 0;
+  int64_t counter_delta = 0;  // CompensableDelta (src/replica/idempotency.h): counters and stocks
 };
 
 // Everything a step of the replica asks the shell to do, in this order: persist `records`

@@ -15,6 +15,10 @@
 //   ".."}},
 //                                          {"delete": {"pos": N, "len": M}} or {"edits": [..]};
 //                                          positions in code points; GET adds "length"
+//   GET POST        /stock/{key}           bounded counter (escrow), never below zero. POST body
+//                                          {"add": N} or {"take": N}: 409 when the stock (or
+//                                          the rights reachable in time) does not cover a take;
+//                                          GET adds "rights" per region. No DELETE.
 //   GET             /metrics /healthz      Prometheus text; liveness for the router
 //   GET             /conflicts             recent conflicts, newest first, ?limit=N
 //   GET             /{class}               a page of the class's keys in key order (ScanCommand):

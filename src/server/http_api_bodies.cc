@@ -174,4 +174,24 @@ std::optional<ApiError> ParseRegisterBody(std::string_view body, std::string* ou
   return std::nullopt;
 }
 
+std::optional<ApiError> ParseStockBody(std::string_view body, StockWrite* out) {
+  Json json;
+  if (auto error = ParseObject(body, "a JSON object {\"add\": N} or {\"take\": N}", &json)) {
+    return error;
+  }
+  if (json.size() != 1 || (!json.contains("add") && !json.contains("take"))) {
+    return BadRequest("a stock write is one of {\"add\": N} or {\"take\": N}");
+  }
+  const bool add = json.contains("add");
+  const Json& amount = add ? json["add"] : json["take"];
+  if (!amount.is_number_integer() || amount.get<int64_t>() < 1 ||
+      static_cast<uint64_t>(amount.get<int64_t>()) > BoundedCounter::kTotalMax) {
+    return BadRequest(std::string(add ? "\"add\"" : "\"take\"") +
+                      " must be an integer from 1 to 2^62-1");
+  }
+  out->kind = add ? StockOpKind::kAdd : StockOpKind::kTake;
+  out->amount = amount.get<uint64_t>();
+  return std::nullopt;
+}
+
 }  // namespace meridian::api_internal

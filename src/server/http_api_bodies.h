@@ -23,5 +23,7 @@ std::optional<ApiError> ParseRegisterBody(std::string_view body, std::string* ou
 // or several applied in order, {"edits": [edit, ...]}. Positions and lengths count Unicode code
 // points; whether a position lies inside the text is the region's to check (its view).
 std::optional<ApiError> ParseTextBody(std::string_view body, TextWrite* out);
+// POST /stock: {"add": N} or {"take": N}, N a JSON integer from 1 to 2^62-1.
+std::optional<ApiError> ParseStockBody(std::string_view body, StockWrite* out);
 
 }  // namespace meridian::api_internal

@@ -106,6 +106,25 @@ TEST(HttpApiBodiesTest, Register) {
             "");
 }
 
+TEST(HttpApiBodiesTest, Stock) {
+  const auto stock = [](const std::string& body) {
+    return std::get<StockWrite>(WriteOf(Parse("POST", "/stock/k", body)).body);
+  };
+  EXPECT_EQ(stock(R"({"add":5})"), (StockWrite{StockOpKind::kAdd, 5, 0}));
+  EXPECT_EQ(stock(R"({"take":4611686018427387903})"),
+            (StockWrite{StockOpKind::kTake, 4611686018427387903ULL, 0}));
+  const std::string one = R"(a stock write is one of {"add": N} or {"take": N})";
+  ExpectRefused(Parse("POST", "/stock/k", "{}"), 400, one);
+  ExpectRefused(Parse("POST", "/stock/k", R"({"add":1,"take":1})"), 400, one);
+  ExpectRefused(Parse("POST", "/stock/k", R"({"lend":1})"), 400, one);
+  for (const char* n : {"0", "-1", "1.5", "\"3\"", "null", "4611686018427387904"}) {
+    ExpectRefused(Parse("POST", "/stock/k", std::string(R"({"take":)") + n + "}"), 400,
+                  "\"take\" must be an integer from 1 to 2^62-1");
+  }
+  EXPECT_EQ(ErrorOf(Parse("DELETE", "/stock/k")).http_status, 405);  // a stock has no delete
+  EXPECT_EQ(ErrorOf(Parse("POST", "/stock/k?by=1", R"({"add":1})")).http_status, 400);
+}
+
 TEST(HttpApiBodiesTest, Text) {
   const auto text = [](const std::string& body) {
     return std::get<TextWrite>(WriteOf(Parse("POST", "/text/k", body)).body);

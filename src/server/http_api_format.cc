@@ -57,6 +57,7 @@ Result<Json> ValueJson(const KeyState& state) {
   }
   if (const auto* set = std::get_if<OrSet>(&state)) return Json(set->Elements());
   if (const auto* text = std::get_if<Rga>(&state)) return Json(text->Text());
+  if (const auto* stock = std::get_if<BoundedCounter>(&state)) return Json(stock->Value());
   return Json(std::get<MvRegister>(state).Values());  // siblings, in dot order
 }
 
@@ -174,6 +175,13 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
             {"session_token", EncodeSessionToken(result.applied)}};
   // Positions of POST /text count code points: the length the next edit may use.
   if (const auto* text = std::get_if<Rga>(&state)) body["length"] = text->Length();
+  // Where the stock may be taken from without asking: each region's rights as this one sees them.
+  if (const auto* stock = std::get_if<BoundedCounter>(&state)) {
+    Json rights = Json::object();
+    for (RegionId r = 0; r < region_names.size(); ++r)
+      rights[RegionName(region_names, r)] = stock->Rights(r);
+    body["rights"] = std::move(rights);
+  }
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -23,6 +23,7 @@ enum class Route {
   kTagElement,
   kRegister,
   kText,
+  kStock,
   kMetrics,
   kHealth,
   kConflicts,
@@ -94,6 +95,9 @@ std::optional<Match> MatchRoute(std::vector<std::string>& s) {
     m = MakeMatch(Route::kSubject, "/subjects/{id}", "DELETE");
   } else if (n == 2 && s[0] == "text") {
     m = MakeMatch(Route::kText, "/text/{key}", "GET, HEAD, POST, DELETE", DataClass::kText);
+  } else if (n == 2 && s[0] == "stock") {
+    // No DELETE: a stock reset to zero would race a concurrent take (bounded_counter.h).
+    m = MakeMatch(Route::kStock, "/stock/{key}", "GET, HEAD, POST", DataClass::kStock);
   } else if (n == 2 && s[0] == "register") {
     m = MakeMatch(Route::kRegister, "/register/{key}", "GET, HEAD, PUT, DELETE",
                   DataClass::kRegister);
@@ -327,6 +331,12 @@ ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m) {
       TextWrite text;
       if (auto error = ParseTextBody(request.body, &text)) return *error;
       return MakeWrite(request, m, std::move(text));
+    }
+    case Route::kStock: {
+      if (auto error = CheckQuery(request, {"w"})) return *error;
+      StockWrite stock;
+      if (auto error = ParseStockBody(request.body, &stock)) return *error;
+      return MakeWrite(request, m, stock);
     }
     default:
       break;

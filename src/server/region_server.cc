@@ -31,6 +31,7 @@ Status CheckOptions(const RegionServerOptions& o) {
   if (o.session_wait_ms < 0) return InvalidArgument("session_wait_ms must be >= 0");
   if (o.quorum_timeout_ms < 1) return InvalidArgument("quorum_timeout_ms must be >= 1");
   if (o.write_wait_ms < 1) return InvalidArgument("write_wait_ms must be >= 1");
+  if (o.stock_wait_ms < 0) return InvalidArgument("stock_wait_ms must be >= 0");
   if (o.commit.sync_interval_ms < 1) return InvalidArgument("sync_interval_ms must be >= 1");
   return Status::Ok();
 }
@@ -177,6 +178,7 @@ Result<std::unique_ptr<RegionServer>> RegionServer::Start(RegionServerOptions op
   node.session_wait_ms = options.session_wait_ms;
   node.quorum_timeout_ms = options.quorum_timeout_ms;
   node.write_wait_ms = options.write_wait_ms;
+  node.stock_wait_ms = options.stock_wait_ms;
   node.max_waiting_reads = options.max_waiting_reads;
   if (cluster.subjects) {
     for (const std::string& pattern : cluster.subjects->patterns)

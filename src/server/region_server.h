@@ -91,6 +91,7 @@ struct RegionServerOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   int write_wait_ms = 3000;  // RegionNodeOptions::write_wait_ms (?w=majority|all)
+  int stock_wait_ms = 1000;  // RegionNodeOptions::stock_wait_ms (a take waiting for rights)
   // A client request answered after this long is logged as one JSON line with its X-Request-Id
   // (server/request_log.h); 0 logs every request, -1 none. Same reasoning as the router's.
   int64_t slow_request_ms = 1'000;

@@ -725,6 +725,7 @@ class Planner {
       const std::string key = Arg(i);
       bool any = false;
       for (const DataClass c : kAllDataClasses) {
+        if (c == DataClass::kStock) continue;  // a stock has no delete (bounded_counter.h)
         const KeyState* s = replica_.Find({c, key});
         if (s == nullptr || !KeyPresent(*s)) continue;
         writes.push_back(WriteCommand{{{c, key}, "", KeyDelete{}}});

@@ -214,6 +214,7 @@ void Checker::CheckQuiescent(const std::vector<const Replica*>& replicas,
     CheckProfiles(*r, history);
     CheckRegisters(*r, history);
     CheckTexts(*r, history);
+    CheckStockTotals(*r, history);
   }
 }
 

@@ -33,6 +33,8 @@
 // At quiescence, again:
 // 11. Every text reads as the text of its created ops, each re-derived from its client's edits
 //     by position on the text of its causal past (checker_text.cc).
+// 12. Stocks never show a value or a region's rights below zero, in any region after any step,
+//     and at quiescence equal their created adds less takes (checker_stock.cc).
 // (And the simulation: a region whose storage failed answers nothing but refusals and sends
 // nothing; every read is answered within its bound, or its region crashed.)
 #pragma once
@@ -77,6 +79,8 @@ class Checker {
   // After a state transfer: the region's counters reflect every op its vector covers (a chunk
   // lost on the way would leave keys behind the vector the region now claims).
   void CheckReflectsVector(const Replica& replica, const std::vector<LogicalWrite>& history);
+  // Invariant 12, after every step of `region` that applied a stock op or merged a state.
+  void CheckStocks(RegionId region, const Replica& replica);
   void CheckQuiescent(const std::vector<const Replica*>& replicas,
                       const std::vector<LogicalWrite>& history);
 
@@ -124,6 +128,7 @@ class Checker {
   void CheckProfiles(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckRegisters(const Replica& replica, const std::vector<LogicalWrite>& history);
   void CheckTexts(const Replica& replica, const std::vector<LogicalWrite>& history);
+  void CheckStockTotals(const Replica& replica, const std::vector<LogicalWrite>& history);
   std::map<std::string, std::vector<std::pair<const LogicalWrite*, const CreatedOp*>>> OpsByKey(
       const std::vector<LogicalWrite>& history, DataClass c) const;
 

@@ -16,6 +16,8 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.bugs.counter_delete_ignores_baseline = true; }},
       {"rga-arrival-order", "an RGA merge orders concurrent text inserts by their arrival",
        [](SimOptions& o) { o.bugs.rga_arrival_order = true; }},
+      {"escrow-double-lend", "a stock region forgets what it lent and lends or takes it again",
+       [](SimOptions& o) { o.bugs.escrow_double_lend = true; }},
       {"forget-vv", "version vector forgets on restart",
        [](SimOptions& o) { o.bugs.forget_vv_on_restart = true; }},
       {"accept-without-promise", "handle acceptor accepts below its promise",

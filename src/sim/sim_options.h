@@ -31,6 +31,9 @@ struct SimOptions {
   // Logical writes of class text, beside client_writes, from a generator of their own (so the
   // other classes' draws stay as they were): edits by position and deletes of text keys.
   uint32_t text_writes = 30;
+  // Logical writes of class stock (adds and takes of two stocks), likewise on their own
+  // generator; takes outnumber adds so that rights run short and move between regions.
+  uint32_t stock_writes = 30;
   uint32_t quiesce_deadline_ms = 60000;  // after healing, convergence must come before this
 
   // Class D (handles): a StrongNode per region beside the replica.

@@ -537,7 +537,13 @@ SimResult Simulation::Run() {
       ++result_.text_writes;
       if (p.write.acknowledged) ++result_.text_acknowledged;
     }
+    if (p.write.write.target.data_class == DataClass::kStock) {
+      ++result_.stock_writes;
+      if (p.write.acknowledged) ++result_.stock_acknowledged;
+    }
   }
+  for (const Region& region : regions_)
+    result_.rights_lent += region.node->stats().rights_lent;
   for (const Replica* r : replicas) {
     const ReplicaStats& st = r->stats();
     std::string peers;

@@ -74,6 +74,11 @@ struct SimResult {
   uint64_t text_writes = 0;         // logical writes of text keys
   uint64_t text_acknowledged = 0;   // ... whose client got a reply naming an op
   uint64_t text_edits_refused = 0;  // refused for a position past the text where they arrived
+  // Class stock (checker invariant 12).
+  uint64_t stock_writes = 0;         // logical writes (adds and takes) of stocks
+  uint64_t stock_acknowledged = 0;   // ... whose client got a reply naming an op
+  uint64_t stock_takes_refused = 0;  // takes answered 409 (not enough stock or rights in time)
+  uint64_t rights_lent = 0;          // units lent between regions, summed over regions
   std::vector<std::string> violations;
 };
 

@@ -50,6 +50,10 @@ void Simulation::Handle(const ClientEvent& e) {
                        " was applied in the group of every region at region " + std::to_string(r) +
                        (Allowed(w.write.target, r) ? "" : ", outside the key's set"));
   }
+  if (const auto* stock = std::get_if<StockWrite>(&w.write.body);
+      !applied && stock && stock->kind == StockOpKind::kTake) {
+    stock_takes_waiting_[id] = requests_[id];  // answered in this Process unless it waits
+  }
   Process(r, out, snapshots);
   issuing_ = 0;
   if (requests_.count(id) != 0) Schedule(now_ + kClientRetryMs, ClientTimeoutEvent{id});
@@ -89,6 +93,7 @@ void Simulation::OnReply(RegionId r, NodeReply reply) {
     checker_.Violation("region " + std::to_string(r) +
                        " answered a request successfully after its storage failed");
   }
+  stock_takes_waiting_.erase(reply.id);
   auto it = requests_.find(reply.id);
   if (it == requests_.end()) return;  // the client stopped waiting
   const Request request = it->second;
@@ -149,6 +154,40 @@ bool Simulation::CheckMisdirected(const StateKey& key, RegionId r, const NodeRep
   return false;
 }
 
+void Simulation::AttributeServedStockTakes(RegionId r, const std::vector<AppliedOp>& applied) {
+  const uint32_t disk = regions_[r].disks;
+  for (const AppliedOp& op : applied) {
+    if (op.dot.origin != r || op.target.data_class != DataClass::kStock || op.compensates ||
+        op.counter_delta == 0) {
+      continue;  // not a client's add or take made here (a lend, a compensation, a peer's)
+    }
+    const auto made_by = [&](const LogicalWrite& w) {
+      return std::any_of(w.created.begin(), w.created.end(), [&](const CreatedOp& c) {
+        return c.dot == op.dot && c.disk == disk && !checker_.lost(c);
+      });
+    };
+    bool known = false;
+    for (const PlannedWrite& p : history_) {
+      known = known || (p.write.write.target == op.target && made_by(p.write));
+    }
+    if (known) continue;  // attributed when its command ran
+    for (auto it = stock_takes_waiting_.begin(); it != stock_takes_waiting_.end(); ++it) {
+      if (it->second.region != r) continue;
+      LogicalWrite& w = history_[it->second.index].write;
+      const auto* take = std::get_if<StockWrite>(&w.write.body);
+      if (!(w.write.target == op.target) || take == nullptr || take->kind != StockOpKind::kTake ||
+          -static_cast<int64_t>(take->amount) != op.counter_delta) {
+        continue;
+      }
+      stock_takes_waiting_.erase(it);
+      w.created.push_back({w.id, next_serial_++, op.dot, op.deps, op.stamp, disk, false});
+      Trace("write " + std::to_string(w.id) + " stock/" + op.target.key + " served at " +
+            std::to_string(r) + " after waiting for rights -> " + op.dot.ToString());
+      break;
+    }
+  }
+}
+
 void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
   LogicalWrite& w = history_[request.index].write;
   const bool pinned = Pinned(w.write.target);
@@ -182,6 +221,12 @@ void Simulation::OnWriteReply(const Request& request, NodeReply& reply) {
     if (status->code() == StatusCode::kInvalidArgument &&
         w.write.target.data_class == DataClass::kText) {
       ++result_.text_edits_refused;
+      return;
+    }
+    // A stock take that neither the rights here nor those lent in time covered (contract 9):
+    // refused, nothing taken, and not retried (the stock is sold out as far as it knows).
+    if (status->code() == StatusCode::kAborted && w.write.target.data_class == DataClass::kStock) {
+      ++result_.stock_takes_refused;
       return;
     }
     if (status->code() != StatusCode::kUnavailable && !late) {

@@ -331,6 +331,9 @@ class Simulation {
   RequestId Issue(RegionId r, Request::Kind kind, uint64_t index, NodeCommand command);
   void OnReply(RegionId r, NodeReply reply);
   void OnWriteReply(const Request& request, NodeReply& reply);
+  // A stock take that waited for rights (RegionNode contract 9) makes its op in a later event
+  // than its command: attributes such ops of region r to their requests, oldest first.
+  void AttributeServedStockTakes(RegionId r, const std::vector<AppliedOp>& applied);
   void OnReadReply(const Request& request, NodeReply& reply);
   void OnHandleAnswer(uint64_t op_id, HandleOutcome outcome, const std::string& owner,
                       const std::string& message = "");
@@ -377,6 +380,9 @@ class Simulation {
   RequestId next_request_ = 1;
   uint64_t next_serial_ = 1;  // CreatedOp::serial
   RequestId issuing_ = 0;     // the request whose OnCommand is running (its immediate reply)
+  // Stock takes whose command made no op: they may be waiting for rights in their region, and
+  // stay here (the client may have stopped waiting) until answered, matched or crashed.
+  std::map<RequestId, Request> stock_takes_waiting_;
   std::vector<std::string> handle_violations_;
   std::priority_queue<Scheduled, std::vector<Scheduled>, std::greater<>> queue_;
   uint64_t next_seq_ = 0;

@@ -48,7 +48,13 @@ void Simulation::Process(RegionId r, NodeOutput& out, uint64_t snapshots_before)
     for (RegionId origin = 0; origin < o_.regions; ++origin)
       merged->Set(origin, base[origin]);
   }
+  AttributeServedStockTakes(r, out.applied);
   checker_.OnStep(r, out.applied, merged, replica.applied());
+  if (merged || std::any_of(out.applied.begin(), out.applied.end(), [](const AppliedOp& op) {
+        return op.target.data_class == DataClass::kStock;
+      })) {
+    checker_.CheckStocks(r, replica);
+  }
   for (const AppliedOp& op : out.applied) {
     if (op.compensates && op.dot.origin == r) checker_.OnCompensation(op, region.disks);
     holders_[op.dot].insert(r);
@@ -208,6 +214,7 @@ void Simulation::Down(RegionId r, uint32_t down_ms, bool power_loss) {
   region.sync_requested = 0;
   region.writes_unsynced.clear();
   ++region.process;
+  std::erase_if(stock_takes_waiting_, [r](const auto& entry) { return entry.second.region == r; });
   for (auto& [id, request] : requests_) {
     if (request.region == r) request.orphaned = true;
   }

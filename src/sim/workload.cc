@@ -93,6 +93,9 @@ ClientWrite MakeWrite(Random& random, DataClass c, std::string key, uint64_t id)
     case DataClass::kText:
       w.body = TextBody(random);
       break;
+    case DataClass::kStock:
+      MERIDIAN_ASSERT_MSG(false, "stock writes come from StockWrite");
+      break;
   }
   if (random.Chance(0.7)) w.idempotency_key = "req-" + std::to_string(id);
   return w;
@@ -151,6 +154,21 @@ std::vector<PlannedWrite> GenerateWorkload(const SimOptions& o, Random& random) 
       out.push_back(std::move(twin));
     }
   }
+  // Stock writes, likewise on a generator of their own. Two stocks: adds of 1-6 units, takes of
+  // 1-4, twice as many takes, so that stocks sell out and rights must move to be used.
+  Random stocks(o.seed ^ 0x5e0c'4b0a'11ULL);
+  for (uint32_t i = 0; i < o.stock_writes; ++i) {
+    PlannedWrite p;
+    p.write.id = out.size();
+    p.write.write.target = {DataClass::kStock, "k" + std::to_string(stocks.Uniform(2))};
+    const bool adds = stocks.Chance(0.35);
+    p.write.write.body = StockWrite{adds ? StockOpKind::kAdd : StockOpKind::kTake,
+                                    adds ? 1 + stocks.Uniform(6) : 1 + stocks.Uniform(4), 0};
+    if (stocks.Chance(0.7)) p.write.write.idempotency_key = "req-" + std::to_string(p.write.id);
+    p.home = static_cast<RegionId>(stocks.Uniform(o.regions));
+    p.first_at_ms = stocks.Uniform(o.workload_ms);
+    out.push_back(std::move(p));
+  }
   // Write levels (RegionNode contract 5), from a generator of their own so that every draw
   // above stays as it was: some writes wait for a majority or for every region.
   if (o.regions > 1) {
@@ -172,7 +190,8 @@ std::vector<StateKey> PinnedKeys(const SimOptions& o) {
   std::vector<StateKey> keys;
   if (o.residency.empty()) return keys;
   for (DataClass c : kAllDataClasses) {
-    if (c == DataClass::kText) continue;  // pinned texts: not yet (their draws would shift)
+    // Pinned texts and stocks: not yet (their draws would shift).
+    if (c == DataClass::kText || c == DataClass::kStock) continue;
     for (uint64_t n = 0; n < std::max<uint64_t>(1, o.keys_per_class / 2); ++n)
       keys.push_back({c, PinnedKey(c, n)});
   }

@@ -30,6 +30,7 @@ struct RegionCommandOptions {
   int session_wait_ms = 1000;
   int quorum_timeout_ms = 2000;
   int write_wait_ms = 3000;
+  int stock_wait_ms = 1000;
   int64_t slow_request_ms = 1'000;
   std::string handles = "consensus";
   std::string wal_sync = "always";
@@ -114,6 +115,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.session_wait_ms = o.session_wait_ms;
   options.quorum_timeout_ms = o.quorum_timeout_ms;
   options.write_wait_ms = o.write_wait_ms;
+  options.stock_wait_ms = o.stock_wait_ms;
   options.slow_request_ms = o.slow_request_ms;
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
@@ -183,6 +185,11 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "X-Request-Id (0: every request, -1: none)")
       ->check(CLI::Range(int64_t{-1}, int64_t{3'600'000}))
       ->capture_default_str();
+  cmd->add_option("--stock-wait-ms", o->stock_wait_ms,
+                  "how long a stock take beyond this region's rights waits for peers to lend "
+                  "rights before it is answered 409 (0: never wait)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60'000));
   cmd->add_option("--write-wait-ms", o->write_wait_ms,
                   "how long a ?w=majority / ?w=all write waits for enough regions to hold it")
       ->capture_default_str()

@@ -74,6 +74,11 @@ void PrintSubjects(const SimResult& r) {
       "  text: writes %llu (acknowledged %llu, refused for a position past the text %llu)\n",
       (unsigned long long)r.text_writes, (unsigned long long)r.text_acknowledged,
       (unsigned long long)r.text_edits_refused);
+  std::printf(
+      "  stock: writes %llu (acknowledged %llu, takes refused 409 %llu), units lent between "
+      "regions %llu\n",
+      (unsigned long long)r.stock_writes, (unsigned long long)r.stock_acknowledged,
+      (unsigned long long)r.stock_takes_refused, (unsigned long long)r.rights_lent);
 }
 
 int ReplayOne(const SimFlags& f) {
@@ -148,6 +153,10 @@ int RunMany(const SimFlags& f) {
       total.text_writes += r.text_writes;
       total.text_acknowledged += r.text_acknowledged;
       total.text_edits_refused += r.text_edits_refused;
+      total.stock_writes += r.stock_writes;
+      total.stock_acknowledged += r.stock_acknowledged;
+      total.stock_takes_refused += r.stock_takes_refused;
+      total.rights_lent += r.rights_lent;
       if (!r.violations.empty()) failures[seed] = r.violations.front();
     }
   };
