@@ -42,6 +42,7 @@ struct SentWrite {
   std::string key;
   Level level = Level::kLocal;
   bool acked = false;  // answered 200
+  int status = 0;      // the HTTP status; 0: no answer
   Clock::time_point sent;
   Clock::time_point answered;
   double latency_ms = 0;
@@ -70,7 +71,8 @@ void Write(const LabContext& context, Level level, const std::string& prefix, mi
     auto reply = LabCall(context.region_http[0], "PUT", "/profile/" + write.key + query,
                          R"({"f0":"v"})", {}, std::chrono::seconds(5));
     write.answered = Clock::now();
-    write.acked = reply.ok() && reply->status == 200;
+    write.status = reply.ok() ? reply->status : 0;
+    write.acked = write.status == 200;
     write.latency_ms = reply.ok() ? reply->latency_ms : 0;
     const Clock::time_point next = write.sent + pace;
     log.Add(std::move(write));
@@ -194,10 +196,13 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
     const std::string name = LevelName(level);
     std::vector<const SentWrite*> acked;
     std::vector<double> open_latency;
-    uint64_t sent = 0, acked_in_hold = 0;
+    uint64_t sent = 0, acked_in_hold = 0, refused = 0, timed_out = 0, unanswered = 0;
     for (const SentWrite& write : log.writes) {
       if (write.level != level) continue;
       ++sent;
+      refused += write.status == 503 ? 1 : 0;
+      timed_out += write.status == 504 ? 1 : 0;
+      unanswered += write.status == 0 ? 1 : 0;
       if (!write.acked) continue;
       acked.push_back(&write);
       if (write.answered <= held_at) {
@@ -211,6 +216,10 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
     result.Metric(name + " acknowledged", static_cast<double>(acked.size()), "writes");
     result.Metric(name + " acknowledged during the hold", static_cast<double>(acked_in_hold),
                   "writes");
+    result.Metric(name + " refused at once (503: too few regions reachable)",
+                  static_cast<double>(refused), "writes");
+    result.Metric(name + " timed out (504)", static_cast<double>(timed_out), "writes");
+    result.Metric(name + " unanswered (the kill)", static_cast<double>(unanswered), "writes");
     result.Metric(name + " acknowledged and lost", static_cast<double>(tally.lost), "writes");
     result.Metric(name + " ack latency p50 (open phase)", SampleQuantile(open_latency, 0.5), "ms");
     result.Metric(name + " ack latency p99 (open phase)", SampleQuantile(open_latency, 0.99), "ms");
