@@ -35,7 +35,9 @@ using Clock = std::chrono::steady_clock;
 
 enum class Level { kLocal, kMajority };
 
-const char* LevelName(Level level) { return level == Level::kLocal ? "w=local" : "w=majority"; }
+const char* LevelName(Level level) {
+  return level == Level::kLocal ? "w=local" : "w=majority";
+}
 
 // One write a writer sent.
 struct SentWrite {
@@ -138,7 +140,8 @@ SurvivorTally ReadSurvivors(const LabContext& context, const std::vector<const S
 
 ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
   ExperimentResult result = context.NewResult(
-      "sync-rpo", "write levels: what w=majority and w=local lose with a region, and what they cost");
+      "sync-rpo",
+      "write levels: what w=majority and w=local lose with a region, and what they cost");
   if (context.region_count() < 3) {
     result.Assert("the cluster has three regions", false,
                   std::to_string(context.region_count()) + " regions");
@@ -251,8 +254,10 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
   result.Metric("victim restart on an empty directory to ok", ok ? SecondsSince(restart_at) : -1,
                 "s");
   result.notes.push_back(
-      "The victim is " + victim + ". Its replication links to every peer are held (one way, at the "
-      "WAN emulator) for " + std::to_string(hold.count()) +
+      "The victim is " + victim +
+      ". Its replication links to every peer are held (one way, at the "
+      "WAN emulator) for " +
+      std::to_string(hold.count()) +
       " ms before the SIGKILL, so the kill lands while replication lags; w=majority writes in "
       "that window wait (and are not acknowledged), w=local writes are acknowledged at once. A "
       "write is lost when no survivor holds it once the survivors agree. Latencies are the "

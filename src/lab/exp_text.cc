@@ -64,8 +64,8 @@ void Edit(const LabContext& context, size_t region, uint64_t client_seed,
     if (!read.ok() || read->status != 200 || !length_field.is_number_unsigned()) {
       std::lock_guard<std::mutex> lock(log.mu);
       if (log.regions[region].failed++ == 0)
-        log.regions[region].first_failure = "read: " + (read.ok() ? read->body.dump()
-                                                                  : read.status().ToString());
+        log.regions[region].first_failure =
+            "read: " + (read.ok() ? read->body.dump() : read.status().ToString());
       continue;
     }
     const uint64_t length = length_field.get<uint64_t>();
@@ -99,9 +99,8 @@ void Edit(const LabContext& context, size_t region, uint64_t client_seed,
                  reply->body.dump().find("past the end") != std::string::npos) {
         ++tally.refused;
       } else if (tally.failed++ == 0) {
-        tally.first_failure =
-            reply.ok() ? std::to_string(reply->status) + " " + reply->body.dump()
-                       : reply.status().ToString();
+        tally.first_failure = reply.ok() ? std::to_string(reply->status) + " " + reply->body.dump()
+                                         : reply.status().ToString();
       }
     }
     std::this_thread::sleep_until(started + pace);
@@ -206,16 +205,16 @@ ExperimentResult RunTextExperiment(const LabContext& context) {
                   "code points");
     result.Metric(label + " code points deleted (acknowledged deletes)",
                   static_cast<double>(log.deleted[k]), "code points");
-    result.Assert(label + ": only inserted characters, none twice, each insert in its order",
-                  check.decoded && check.unknown == 0 && check.doubled == 0 &&
-                      check.out_of_order == 0,
-                  std::string(check.decoded ? "" : "not UTF-8; ") + std::to_string(check.unknown) +
-                      " unknown, " + std::to_string(check.doubled) + " doubled, " +
-                      std::to_string(check.out_of_order) + " inserts out of order");
-    result.Assert(label + ": no inserted character missing beyond what deletes removed",
-                  check.decoded && check.missing <= log.deleted[k],
-                  std::to_string(check.missing) + " missing, " + std::to_string(log.deleted[k]) +
-                      " deleted");
+    result.Assert(
+        label + ": only inserted characters, none twice, each insert in its order",
+        check.decoded && check.unknown == 0 && check.doubled == 0 && check.out_of_order == 0,
+        std::string(check.decoded ? "" : "not UTF-8; ") + std::to_string(check.unknown) +
+            " unknown, " + std::to_string(check.doubled) + " doubled, " +
+            std::to_string(check.out_of_order) + " inserts out of order");
+    result.Assert(
+        label + ": no inserted character missing beyond what deletes removed",
+        check.decoded && check.missing <= log.deleted[k],
+        std::to_string(check.missing) + " missing, " + std::to_string(log.deleted[k]) + " deleted");
   }
   result.notes.push_back(
       std::to_string(kClientsPerRegion) + " clients per region, one edit per " +

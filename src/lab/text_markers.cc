@@ -84,8 +84,10 @@ TextCheck CheckText(std::string_view text, const std::vector<TextInsert>& insert
     if (!ordered) ++check.out_of_order;
   }
   for (const auto& [cp, count] : shown) {
-    if (!carried.contains(cp)) check.unknown += count;
-    else if (count > 1) check.doubled += count - 1;
+    if (!carried.contains(cp))
+      check.unknown += count;
+    else if (count > 1)
+      check.doubled += count - 1;
   }
   return check;
 }
