@@ -6,7 +6,8 @@
 //   (one way, victim -> peer) for a short hold while the writers go on: replication lags, as it
 //   does when a WAN path stalls. Then the victim is killed (SIGKILL) during the hold and its data
 //   directory deleted: whatever only it held is gone.
-//   The survivors are then read once they agree: a write is lost when no survivor holds it.
+//   The survivors are then read once they agree (and 3 s on): a write is lost when no survivor
+//   holds it.
 //   Asserted: every write acknowledged with w=majority is in every survivor (0 lost). Reported:
 //   acknowledged and lost writes per level (w=local loses what the hold kept back; 0 is reported
 //   as 0), how long before the kill the oldest lost write was acknowledged, and the median and
@@ -98,17 +99,16 @@ struct SurvivorTally {
 };
 
 // Polls the survivors (regions 1..) for `writes` until every survivor answers the same for each
-// (a write one survivor holds reaches the others by the mesh) or `timeout` passes.
+// (a write one survivor holds reaches the others by the mesh) or `timeout` passes. A write held
+// by no survivor is read again until `settled` (past the mesh's relay delay, and a survivor's
+// causal hold-back of an op whose cause is still on its way) before it counts as lost.
 SurvivorTally ReadSurvivors(const LabContext& context, const std::vector<const SentWrite*>& writes,
-                            milliseconds timeout) {
+                            Clock::time_point settled, milliseconds timeout) {
   std::vector<const SentWrite*> pending = writes;
-  SurvivorTally tally;
-  std::vector<const SentWrite*> held_nowhere;
   const auto deadline = Clock::now() + timeout;
   while (true) {
+    SurvivorTally tally;
     std::vector<const SentWrite*> again;
-    held_nowhere.clear();
-    tally.partial = tally.unread = 0;
     for (const SentWrite* write : pending) {
       size_t holding = 0, read = 0;
       for (size_t r = 1; r < context.region_count(); ++r) {
@@ -120,18 +120,17 @@ SurvivorTally ReadSurvivors(const LabContext& context, const std::vector<const S
         ++tally.unread;
         again.push_back(write);
       } else if (holding == 0) {
-        held_nowhere.push_back(write);
+        tally.lost_writes.push_back(write);
+        again.push_back(write);
       } else if (holding < read) {
         ++tally.partial;
         again.push_back(write);
       }
     }
-    // A write held nowhere stays in the tally; it cannot arrive from anywhere any more.
-    for (const SentWrite* write : held_nowhere)
-      tally.lost_writes.push_back(write);
     tally.lost = tally.lost_writes.size();
+    const bool agreed = tally.partial == 0 && tally.unread == 0;
+    if ((agreed && Clock::now() >= settled) || Clock::now() >= deadline) return tally;
     pending = std::move(again);
-    if (pending.empty() || Clock::now() >= deadline) return tally;
     std::this_thread::sleep_for(milliseconds(200));
   }
 }
@@ -179,9 +178,10 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
                 std::to_string(cut) + " of " + std::to_string(context.region_count() - 1) +
                     " held at the WAN emulator");
   std::this_thread::sleep_for(hold);
+  // No write starts after the kill: the writes it cuts off are the ones in flight.
+  stop = true;
   const Clock::time_point killed_at = Clock::now();
   const bool killed = ControlRegion(context, victim, "kill");
-  stop = true;
   for (std::thread& writer : writers)
     writer.join();
   result.Assert("the victim was killed (SIGKILL) during the hold", killed, victim);
@@ -193,6 +193,8 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
     healed += SetWanProxy(context, victim + "->" + context.region_names[r], true) ? 1 : 0;
   result.Assert("the links are enabled again (nothing left to send)",
                 healed == context.region_count() - 1, std::to_string(healed) + " enabled");
+
+  const Clock::time_point settled = Clock::now() + milliseconds(3000);
 
   // Per level: what was acknowledged, when, and what the survivors hold of it.
   for (Level level : {Level::kMajority, Level::kLocal}) {
@@ -214,7 +216,7 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
         ++acked_in_hold;
       }
     }
-    const SurvivorTally tally = ReadSurvivors(context, acked, milliseconds(30'000));
+    const SurvivorTally tally = ReadSurvivors(context, acked, settled, milliseconds(30'000));
     result.Metric(name + " writes sent", static_cast<double>(sent), "writes");
     result.Metric(name + " acknowledged", static_cast<double>(acked.size()), "writes");
     result.Metric(name + " acknowledged during the hold", static_cast<double>(acked_in_hold),
@@ -222,7 +224,8 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
     result.Metric(name + " refused at once (503: too few regions reachable)",
                   static_cast<double>(refused), "writes");
     result.Metric(name + " timed out (504)", static_cast<double>(timed_out), "writes");
-    result.Metric(name + " unanswered (the kill)", static_cast<double>(unanswered), "writes");
+    result.Metric(name + " unanswered (in flight at the kill)", static_cast<double>(unanswered),
+                  "writes");
     result.Metric(name + " acknowledged and lost", static_cast<double>(tally.lost), "writes");
     result.Metric(name + " ack latency p50 (open phase)", SampleQuantile(open_latency, 0.5), "ms");
     result.Metric(name + " ack latency p99 (open phase)", SampleQuantile(open_latency, 0.99), "ms");
@@ -260,7 +263,8 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context) {
       std::to_string(hold.count()) +
       " ms before the SIGKILL, so the kill lands while replication lags; w=majority writes in "
       "that window wait (and are not acknowledged), w=local writes are acknowledged at once. A "
-      "write is lost when no survivor holds it once the survivors agree. Latencies are the "
+      "write is lost when no survivor holds it once the survivors agree, 3 s or more after the "
+      "links are enabled again. Latencies are the "
       "client's, on the victim's own machine, over the open phase (" +
       std::to_string(open_phase.count() / 1000) + " s, all links up).");
   return result;
