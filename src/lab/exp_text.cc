@@ -9,8 +9,8 @@
 //   Asserted: every region shows the same text for every key after the heal; no character shown
 //   that no acknowledged insert carried, none shown twice, each insert's characters in their
 //   order, and no more characters missing than the acknowledged deletes removed. An edit refused
-//   with 400 (its position past the end: a concurrent delete shortened the text between the read
-//   and the edit) changes nothing and is counted, not acknowledged.
+//   with 400 for reaching past the end of the text (a concurrent delete shortened it between the
+//   read and the edit) changes nothing and is counted, not acknowledged; any other answer fails.
 //   Reported: edits acknowledged and refused per region, the time from the heal until every
 //   region shows the same texts, final lengths.
 #include <atomic>
@@ -38,8 +38,10 @@ constexpr size_t kClientsPerRegion = 2;
 // What the clients of one region did; the inserts and deletes are per key.
 struct RegionTally {
   uint64_t acked = 0;
-  uint64_t refused = 0;  // 400 "past the end": a concurrent delete shortened the text first
-  uint64_t failed = 0;   // anything else (another 400 included), or no answer
+  // 400 "... the end of the text": a concurrent delete shortened the text since the read (the
+  // message says "is past" for an insert's position, "passes" for a delete's range).
+  uint64_t refused = 0;
+  uint64_t failed = 0;  // anything else (another 400 included), or no answer
   std::string first_failure;
 };
 
@@ -96,7 +98,7 @@ void Edit(const LabContext& context, size_t region, uint64_t client_seed,
         if (!insert.empty() && removed == 0) log.inserts[k].push_back(std::move(insert));
         log.deleted[k] += removed;
       } else if (reply.ok() && reply->status == 400 &&
-                 reply->body.dump().find("past the end") != std::string::npos) {
+                 reply->body.dump().find("the end of the text") != std::string::npos) {
         ++tally.refused;
       } else if (tally.failed++ == 0) {
         tally.first_failure = reply.ok() ? std::to_string(reply->status) + " " + reply->body.dump()
@@ -185,9 +187,10 @@ ExperimentResult RunTextExperiment(const LabContext& context) {
     const RegionTally& tally = log.regions[r];
     const std::string& name = context.region_names[r];
     result.Metric(name + " edits acknowledged", static_cast<double>(tally.acked), "edits");
-    result.Metric(name + " edits refused (position past the end)",
+    result.Metric(name + " edits refused (past the end of the text)",
                   static_cast<double>(tally.refused), "edits");
-    result.Assert("every edit in " + name + " answered 200 or 400 past the end", tally.failed == 0,
+    result.Assert("every edit in " + name + " answered 200, or 400 past the end of the text",
+                  tally.failed == 0,
                   std::to_string(tally.failed) + " failed" +
                       (tally.failed > 0 ? " (first: " + tally.first_failure + ")" : ""));
   }
