@@ -24,11 +24,11 @@ TEST(TextMarkersTest, MarkersAreDistinctFourByteCodePoints) {
 }
 
 TEST(TextMarkersTest, DecodeRefusesWhatIsNotUtf8) {
-  EXPECT_FALSE(DecodeUtf8("\xF0\xA0\x80").has_value());      // truncated
-  EXPECT_FALSE(DecodeUtf8("\xC0\xAF").has_value());          // overlong '/'
-  EXPECT_FALSE(DecodeUtf8("\xED\xA0\x80").has_value());      // a surrogate
-  EXPECT_FALSE(DecodeUtf8("\x80").has_value());              // a lone continuation
-  EXPECT_EQ(DecodeUtf8("a\xC3\xA9")->size(), 2u);            // a, e-acute
+  EXPECT_FALSE(DecodeUtf8("\xF0\xA0\x80").has_value());  // truncated
+  EXPECT_FALSE(DecodeUtf8("\xC0\xAF").has_value());      // overlong '/'
+  EXPECT_FALSE(DecodeUtf8("\xED\xA0\x80").has_value());  // a surrogate
+  EXPECT_FALSE(DecodeUtf8("\x80").has_value());          // a lone continuation
+  EXPECT_EQ(DecodeUtf8("a\xC3\xA9")->size(), 2u);        // a, e-acute
 }
 
 TEST(TextMarkersTest, AConvergedTextWithSomeCharactersDeletedPasses) {
