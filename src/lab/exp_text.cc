@@ -64,10 +64,13 @@ void Edit(const LabContext& context, size_t region, uint64_t client_seed,
     auto read = LabCall(address, "GET", "/text/" + keys[k]);
     const Json length_field = read.ok() ? JsonField(read->body, "length") : Json();
     if (!read.ok() || read->status != 200 || !length_field.is_number_unsigned()) {
-      std::lock_guard<std::mutex> lock(log.mu);
-      if (log.regions[region].failed++ == 0)
-        log.regions[region].first_failure =
-            "read: " + (read.ok() ? read->body.dump() : read.status().ToString());
+      {
+        std::lock_guard<std::mutex> lock(log.mu);
+        if (log.regions[region].failed++ == 0)
+          log.regions[region].first_failure =
+              "read: " + (read.ok() ? read->body.dump() : read.status().ToString());
+      }
+      std::this_thread::sleep_until(started + pace);  // a failing region is not hammered
       continue;
     }
     const uint64_t length = length_field.get<uint64_t>();
