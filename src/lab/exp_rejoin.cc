@@ -80,12 +80,6 @@ struct Reader {
   std::string first_failure;  // what the first failed read got
 };
 
-double Quantile(std::vector<double> values, double q) {
-  if (values.empty()) return -1;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
-}
-
 // What both scenarios share.
 struct RejoinRun {
   const LabContext& context;
@@ -159,8 +153,8 @@ void RunScenario(RejoinRun& run, bool wipe) {
   const auto before_start = Clock::now();
   ReadUntil(
       run, [&] { return SecondsSince(before_start) > 2; }, before);
-  result.Metric(label + "sender read p50 before", Quantile(before.latencies_ms, 0.5), "ms");
-  result.Metric(label + "sender read p99 before", Quantile(before.latencies_ms, 0.99), "ms");
+  result.Metric(label + "sender read p50 before", SampleQuantile(before.latencies_ms, 0.5), "ms");
+  result.Metric(label + "sender read p99 before", SampleQuantile(before.latencies_ms, 0.99), "ms");
   result.Metric(label + "sender RSS before", RssMib(sender_pid), "MiB");
 
   // The loss: its disk, or the ops its peers no longer keep. (A sender may begin the transfer
@@ -227,8 +221,8 @@ void RunScenario(RejoinRun& run, bool wipe) {
   result.Assert(label + "a state transfer brought it up to date",
                 transfers_before >= 0 && transfers >= 1,
                 FormatLabNumber(transfers) + " transfers begun");
-  result.Metric(label + "sender read p50 during", Quantile(during.latencies_ms, 0.5), "ms");
-  result.Metric(label + "sender read p99 during", Quantile(during.latencies_ms, 0.99), "ms");
+  result.Metric(label + "sender read p50 during", SampleQuantile(during.latencies_ms, 0.5), "ms");
+  result.Metric(label + "sender read p99 during", SampleQuantile(during.latencies_ms, 0.99), "ms");
   result.Assert(label + "every read at the sender during the catch-up answered 200",
                 during.failures == 0,
                 std::to_string(during.failures) + " of " +

@@ -26,7 +26,7 @@ struct ExperimentEntry {
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
 // rejoin (issue 20), restore (issue 15), kill (5 and 8), residency and erasure (issue 14),
-// causal and causal-control (issue 16).
+// causal, text, sync-rpo and causal-control (issue 16).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -69,6 +69,15 @@ ExperimentResult RunCausalExperiment(const LabContext& context);
 // The same run as its control, on regions started with --TEST-plain-eventual-delivery (ops
 // applied on arrival): the anomaly must show (asserted), or the check above proves nothing.
 ExperimentResult RunCausalControlExperiment(const LabContext& context);
+// (issue 16) The first region writes with w=majority and (the control) w=local, its links held
+// so replication lags, then it is killed and its disk deleted: every w=majority write survives
+// (asserted); the w=local writes lost, and both levels' ack latencies, are reported. Restarts
+// the victim on an empty directory at the end.
+ExperimentResult RunSyncRpoExperiment(const LabContext& context);
+// (issue 16) Concurrent edits of a few `text` keys from every region, one region cut off for a
+// while: after the heal every region shows the same text, and no inserted character is shown
+// twice, out of its insert's order, or lost beyond what the deletes removed (asserted).
+ExperimentResult RunTextExperiment(const LabContext& context);
 // (issue 14) A subject with data in every class erased while a region that may hold its keys is
 // cut off; after the heal every region answers 410 for its keys, and no file of any region
 // (backups taken before included) holds its values, its data keys or their wrapped vault

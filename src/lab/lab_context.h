@@ -90,4 +90,8 @@ bool WaitUntil(const std::function<bool()>& probe, std::chrono::milliseconds tim
 // Seconds on the steady clock since `start`.
 double SecondsSince(std::chrono::steady_clock::time_point start);
 
+// The q-quantile (0 <= q <= 1) of `values` by the nearest rank below (the element at q * n,
+// capped at the last); -1 when `values` is empty.
+double SampleQuantile(std::vector<double> values, double q);
+
 }  // namespace meridian

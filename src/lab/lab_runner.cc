@@ -48,6 +48,8 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"rejoin", &RunRejoinExperiment, false},
       {"restore", &RunRestoreExperiment, false},
       {"causal", &RunCausalExperiment, false},
+      {"text", &RunTextExperiment, false},
+      {"sync-rpo", &RunSyncRpoExperiment, false},
       {"kill", &RunKillExperiment, false},
       {"residency", &RunResidencyExperiment, true},
       {"erasure", &RunErasureExperiment, true},
