@@ -174,6 +174,12 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
             {"session_token", EncodeSessionToken(result.applied)}};
   // Positions of POST /text count code points: the length the next edit may use.
   if (const auto* text = std::get_if<Rga>(&state)) body["length"] = text->Length();
+  // Every sibling, and the context a PUT or DELETE sends back in X-Context to replace exactly
+  // these siblings (and none written after this read).
+  if (const auto* reg = std::get_if<MvRegister>(&state)) {
+    body["values"] = reg->Values();
+    body["context"] = EncodeSessionToken(reg->context());
+  }
   return HttpResponse::Json(200, Dump(body));
 }
 
