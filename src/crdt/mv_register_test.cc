@@ -304,7 +304,8 @@ RC_GTEST_PROP(MvRegisterProp, CodecRoundTripsAndIsCanonical,
   crdt_testing::CheckStateCodec(sim);
 }
 
-// Siblings are pairwise concurrent writes, so there are never more than there are regions.
+// Without clients' contexts, siblings are pairwise concurrent writes, so there are never more than
+// there are regions (with contexts, one region may hold several: MvContextModel).
 RC_GTEST_PROP(MvRegisterProp, SiblingsAreBoundedByRegions,
               (uint8_t regions, const Script& script)) {
   const size_t n = crdt_testing::RegionCount(regions);

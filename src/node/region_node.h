@@ -20,7 +20,8 @@
 //
 // Contract:
 //  1. Every command gets exactly one reply, through some NodeOutput: at once, after its step is
-//     durable, or when it times out (session waits: session_wait_ms; quorum reads:
+//     durable, or when it times out (session waits, and register writes whose context names
+//     writes not applied here yet: session_wait_ms; quorum reads:
 //     quorum_timeout_ms; handles: the strong node's own timeout), or at Drain/failure.
 //  2. Nothing the node releases depends on a step the shell has not reported durable enough.
 //  3. A failed storage write or sync (OnStorageFailed) is sticky: every held reply is answered

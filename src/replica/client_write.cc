@@ -33,7 +33,9 @@ decltype(Op::body) DeleteBody(const KeyState& state, const VersionVector* seen) 
   return std::get<MvRegister>(state).PrepareDelete(seen);
 }
 
-const VersionVector* SeenOf(const ClientWrite& write) {
+// The client's context, if any (null: the write observes everything this region shows).
+const VersionVector* SeenOf(const ClientWrite& write, const ReplicaBugs& bugs) {
+  if (bugs.register_context_ignored) return nullptr;  // seeded bug (self-check)
   return write.observed_context ? &*write.observed_context : nullptr;
 }
 
@@ -157,7 +159,7 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     }
   }
   if (std::holds_alternative<KeyDelete>(write.body)) {
-    op.body = DeleteBody(current, SeenOf(write));
+    op.body = DeleteBody(current, SeenOf(write, options_.bugs));
     op.key_delete = true;
   } else if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
     op.body = *fields;
@@ -183,7 +185,7 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     op.body = *std::move(prepared);
   } else {
     op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
-                                                         options_.self, SeenOf(write));
+                                                         options_.self, SeenOf(write, options_.bugs));
   }
   return op;
 }
