@@ -25,11 +25,14 @@ void Simulation::TakeRegisterContext(LogicalWrite& w, RegionId r) {
   const VersionVector none;
   const VersionVector& context = state ? std::get<MvRegister>(*state).context() : none;
   auto [read, fresh] = register_reads_.try_emplace({r, w.write.target.key});
-  if (!fresh && context_random_.Chance(0.5)) {
-    w.write.observed_context = read->second.first;
-    w.context_applied = read->second.second;
+  // A read from before a crash may show writes the crash took, whose dots the region then hands
+  // to other writes: the client reads afresh instead (real clients share that concession with
+  // session tokens; the reference here could not tell those writes apart).
+  if (!fresh && read->second.process == regions_[r].process && context_random_.Chance(0.5)) {
+    w.write.observed_context = read->second.context;
+    w.context_applied = read->second.applied;
   }
-  read->second = {context, replica.applied()};
+  read->second = {context, replica.applied(), regions_[r].process};
 }
 
 void Simulation::Handle(const ClientEvent& e) {

@@ -363,10 +363,13 @@ class Simulation {
   Random pinned_random_;
   Random erase_random_;    // erasures: their subjects, regions and times
   Random context_random_;  // which register writes carry the context of an earlier read
-  // Per (region, register key): the register's context and the region's applied vector at the
-  // last read a client made there before writing (TakeRegisterContext).
-  std::map<std::pair<RegionId, std::string>, std::pair<VersionVector, VersionVector>>
-      register_reads_;
+  // A client's read of a register before it wrote (TakeRegisterContext).
+  struct RegisterRead {
+    VersionVector context;  // the register's, as the region showed it
+    VersionVector applied;  // the region's applied vector at that instant
+    uint64_t process = 0;   // the region's process then (Region::process)
+  };
+  std::map<std::pair<RegionId, std::string>, RegisterRead> register_reads_;  // per region, key
   SubjectVault subjects_;  // the nodes' subject patterns: which subject a key belongs to
   std::vector<SimErasure> erasures_;
   std::set<std::string> erasures_asked_;  // subjects
