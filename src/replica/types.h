@@ -68,7 +68,7 @@ struct ClientWrite {
   // Register writes and deletes only: the register's context as the client read it (GET's
   // "context"). The write replaces only the siblings it covers; nullopt replaces every sibling
   // this region shows. Not part of the idempotency fingerprint: a retry repeats the request.
-  std::optional<VersionVector> observed_context;
+  std::optional<VersionVector> observed_context = std::nullopt;
 };
 
 struct WriteReply {
