@@ -244,7 +244,7 @@ class RegionNode {
     uint64_t deadline_ms;
     // Set for a register write whose context names writes not applied here yet (then
     // command.key is its key): it goes ahead once they are, within the same session_wait_ms.
-    std::optional<WriteCommand> write;
+    std::optional<WriteCommand> write = std::nullopt;
   };
   // A residency group this region is a member of (contract 6), other than every region's.
   struct PinnedGroup {

@@ -31,7 +31,7 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
                                  "or context; retry later")});
       return;
     }
-    session_waits_.push_back({id, ReadCommand{command.write.target},
+    session_waits_.push_back({id, ReadCommand{command.write.target, std::nullopt},
                               now.steady_ms + static_cast<uint64_t>(options_.session_wait_ms),
                               std::move(command)});
     return;
