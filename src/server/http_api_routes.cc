@@ -292,8 +292,10 @@ ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request) {
 ApiCommand WithContext(ApiCommand command, const HttpRequest& request, const Match& m,
                        const ApiOptions& options) {
   auto* write = std::get_if<WriteCommand>(&command);
-  const std::string_view context = request.Header("x-context");
-  if (!write || context.empty()) return command;
+  // Present even when empty: the context of a register never written encodes to "".
+  const auto header = request.headers.find("x-context");
+  if (!write || header == request.headers.end()) return command;
+  const std::string_view context = header->second;
   if (m.route != Route::kRegister) {
     return BadRequest("X-Context applies to /register/{key} only");
   }

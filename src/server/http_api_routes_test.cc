@@ -101,9 +101,16 @@ TEST(HttpApiRoutesTest, RegisterWritesCarryTheirContext) {
   ASSERT_TRUE(del.observed_context.has_value());
   EXPECT_TRUE(std::holds_alternative<KeyDelete>(del.body));
   EXPECT_FALSE(WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})")).observed_context);
+  // The context of a register never written is empty, and still a context (it observes nothing).
+  const ClientWrite blank =
+      WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})", {{"x-context", ""}}));
+  ASSERT_TRUE(blank.observed_context.has_value());
+  EXPECT_EQ(*blank.observed_context, VersionVector{});
 }
 
 TEST(HttpApiRoutesTest, BadContextsAreRefused) {
+  VersionVector seen;
+  seen.Set(1, 1);
   for (const std::string& context :
        std::vector<std::string>{"!!!", "AAAA=", "A", std::string(600, 'A'), "_w"}) {
     const ApiError error =
@@ -118,8 +125,8 @@ TEST(HttpApiRoutesTest, BadContextsAreRefused) {
       Parse("DELETE", "/register/r", "", {{"x-context", EncodeSessionToken(outside)}}));
   EXPECT_EQ(error.http_status, 400);
   EXPECT_EQ(error.message, "X-Context names region 5, which is not in this cluster");
-  const ApiError other_class = ErrorOf(
-      Parse("POST", "/counter/c/incr", "", {{"x-context", EncodeSessionToken(VersionVector{})}}));
+  const ApiError other_class =
+      ErrorOf(Parse("POST", "/counter/c/incr", "", {{"x-context", EncodeSessionToken(seen)}}));
   EXPECT_EQ(other_class.message, "X-Context applies to /register/{key} only");
 }
 
