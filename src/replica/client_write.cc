@@ -184,8 +184,8 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     MERIDIAN_ASSERT(prepared.ok());  // ValidateWrite prepared it on the same state
     op.body = *std::move(prepared);
   } else {
-    op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
-                                                         options_.self, SeenOf(write, options_.bugs));
+    op.body = std::get<MvRegister>(current).PrepareWrite(
+        std::get<std::string>(write.body), options_.self, SeenOf(write, options_.bugs));
   }
   return op;
 }

@@ -121,8 +121,8 @@ TEST(HttpApiRoutesTest, BadContextsAreRefused) {
   }
   VersionVector outside;  // ApiOptions{3}: region 5 is not in the cluster
   outside.Set(5, 1);
-  const ApiError error = ErrorOf(
-      Parse("DELETE", "/register/r", "", {{"x-context", EncodeSessionToken(outside)}}));
+  const ApiError error =
+      ErrorOf(Parse("DELETE", "/register/r", "", {{"x-context", EncodeSessionToken(outside)}}));
   EXPECT_EQ(error.http_status, 400);
   EXPECT_EQ(error.message, "X-Context names region 5, which is not in this cluster");
   const ApiError other_class =

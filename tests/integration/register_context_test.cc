@@ -67,9 +67,11 @@ class RegisterContextTest : public ::testing::Test {
 };
 
 TEST_F(RegisterContextTest, AWriteWithAContextResolvesExactlyWhatItsReadShowed) {
-  // A client in eu reads the register empty; meanwhile us writes; the eu client's write, made
-  // with the context of its empty read, did not see us's: two siblings, in every region.
-  const Json empty = Read(kEu);
+  // A client in eu reads "zero"; meanwhile us overwrites it; the eu client's write, made with
+  // the context of its read, did not see us's: two siblings, in every region.
+  ASSERT_EQ(Put(kUs, "zero"), 200);
+  ASSERT_TRUE(EverywhereShows({"zero"}));
+  const Json empty = Read(kEu);  // an old read: it saw only "zero"
   ASSERT_TRUE(empty["context"].is_string()) << empty.dump();
   ASSERT_EQ(Put(kUs, "from-us"), 200);
   ASSERT_TRUE(Eventually([&] { return ValuesOf(Read(kEu)) == Values{"from-us"}; }, seconds(20)));
@@ -96,10 +98,11 @@ TEST_F(RegisterContextTest, AWriteWithAContextResolvesExactlyWhatItsReadShowed) 
 }
 
 TEST_F(RegisterContextTest, ADeleteWithAContextRemovesOnlyWhatItsReadShowed) {
-  const Json empty = Read(kUs);
+  ASSERT_EQ(Put(kUs, "first"), 200);
+  const Json old = Read(kUs);  // saw only "first"
   ASSERT_EQ(Put(kUs, "seen"), 200);
   const Json read = Read(kUs);
-  ASSERT_EQ(Put(kUs, "unseen", empty["context"]), 200);  // after the read
+  ASSERT_EQ(Put(kUs, "unseen", old["context"]), 200);  // after the read; "seen" survives it
   ASSERT_TRUE(EverywhereShows({"seen", "unseen"}));
   auto [status, reply] = Send(kEu, "DELETE", "", read["context"]);
   ASSERT_EQ(status, 200) << reply.dump();
@@ -112,8 +115,8 @@ TEST_F(RegisterContextTest, BadContextsAre400AndChangeNothing) {
   const Json before = Read(kUs);
   VersionVector outside;  // three regions: index 5 is not one of them
   outside.Set(5, 1);
-  for (const std::string& context : {std::string("!!!"), std::string("AAAA="),
-                                     EncodeSessionToken(outside)}) {
+  for (const std::string& context :
+       {std::string("!!!"), std::string("AAAA="), EncodeSessionToken(outside)}) {
     auto [status, error] = Send(kUs, "PUT", R"({"value":"bad"})", context);
     EXPECT_EQ(status, 400) << context << " -> " << error.dump();
     EXPECT_NE(error["error"]["message"].get<std::string>().find("X-Context"), std::string::npos);
