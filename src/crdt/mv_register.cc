@@ -16,27 +16,38 @@ Dot DotOf(const Sibling& s) {
   return s.first;
 }
 
-// A sibling is covered and is its origin's latest write (see the invariants in or_set.h).
-bool IsLatestOfOrigin(Dot dot, const VersionVector& context) {
-  return dot.origin < kMaxRegions && dot.seq >= 1 && context.Get(dot.origin) == dot.seq;
+// A sibling is a valid dot the context covers (see the invariant in or_set.h).
+bool IsCovered(Dot dot, const VersionVector& context) {
+  return dot.origin < kMaxRegions && dot.seq >= 1 && context.Covers(dot);
 }
 
 }  // namespace
 
+std::vector<Dot> MvRegister::SiblingsSeenIn(const VersionVector* seen) const {
+  std::vector<Dot> dots;
+  for (const auto& [dot, sibling] : values_) {
+    if (seen == nullptr || seen->Covers(dot)) dots.push_back(dot);
+  }
+  return dots;
+}
+
 MvOp MvRegister::PrepareWrite(const std::string& value, RegionId origin) const {
+  return PrepareWrite(value, origin, nullptr);
+}
+
+MvOp MvRegister::PrepareWrite(const std::string& value, RegionId origin,
+                              const VersionVector* seen) const {
   MvOp op;
   op.value = value;
   op.dot = dot_kernel::NextDot(context_, origin);
-  for (const auto& [dot, sibling] : values_)
-    op.observed.push_back(dot);
+  op.observed = SiblingsSeenIn(seen);
   return op;
 }
 
-MvOp MvRegister::PrepareDelete() const {
+MvOp MvRegister::PrepareDelete(const VersionVector* seen) const {
   MvOp op;
   op.remove = true;
-  for (const auto& [dot, sibling] : values_)
-    op.observed.push_back(dot);
+  op.observed = SiblingsSeenIn(seen);
   return op;
 }
 
@@ -53,13 +64,8 @@ Status MvRegister::CheckApplicable(const MvOp& op) const {
   if (op.dot.seq > context_.Get(op.dot.origin) + 1) {
     return InvalidArgument("mv register: dot skips its origin's previous one");
   }
-  if (context_.Covers(op.dot)) return Status::Ok();  // a duplicate: Apply ignores it
-  for (const auto& [dot, value] : values_) {
-    if (dot.origin == op.dot.origin &&
-        std::find(op.observed.begin(), op.observed.end(), dot) == op.observed.end()) {
-      return InvalidArgument("mv register: leaves its origin's earlier sibling unobserved");
-    }
-  }
+  // A sibling of the op's origin may survive it: a write made with a client's context observes
+  // only what that client saw, even of its own region's writes.
   return Status::Ok();
 }
 
@@ -77,7 +83,7 @@ bool MvRegister::Apply(const MvOp& op, WriteStamp stamp) {
   context_.Advance(op.dot);
   values_.emplace(op.dot, MvSibling{op.value, stamp});
   for (const auto& [dot, value] : values_)
-    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+    MERIDIAN_ASSERT(IsCovered(dot, context_));
   return true;
 }
 
@@ -88,7 +94,7 @@ void MvRegister::Merge(const MvRegister& other) {
   values_ = std::move(joined);
   context_.Merge(other.context_);
   for (const auto& [dot, value] : values_)
-    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+    MERIDIAN_ASSERT(IsCovered(dot, context_));
 }
 
 std::vector<std::string> MvRegister::Values() const {
@@ -115,7 +121,7 @@ std::optional<std::string> MvRegister::Latest() const {
 void MvRegister::Encode(pb::MvRegister* out) const {
   out->Clear();
   for (const auto& [dot, s] : values_) {
-    MERIDIAN_ASSERT(IsLatestOfOrigin(dot, context_));
+    MERIDIAN_ASSERT(IsCovered(dot, context_));
     pb::MvRegister::Sibling* sibling = out->add_siblings();
     meridian::Encode(dot, sibling->mutable_dot());
     sibling->set_value(s.value);
@@ -140,10 +146,6 @@ Result<MvRegister> MvRegister::Decode(const pb::MvRegister& in) {
     }
     if (!reg.context_.Covers(*dot)) {
       return InvalidArgument(what + ": dot " + dot->ToString() + " not covered by the context");
-    }
-    if (!IsLatestOfOrigin(*dot, reg.context_)) {
-      return InvalidArgument(what + ": dot " + dot->ToString() +
-                             " is not its origin's latest in the context");
     }
     // A sibling stored before stamps were kept decodes with the zero stamp: Latest() then
     // prefers any stamped sibling, and the next write replaces it anyway.

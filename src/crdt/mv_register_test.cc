@@ -147,20 +147,91 @@ TEST(MvRegisterCodecTest, RejectsMalformed) {
   unsorted.mutable_siblings()->SwapElements(0, 1);
   pb::MvRegister uncovered = good;
   uncovered.mutable_siblings(0)->mutable_dot()->set_seq(7);
-  pb::MvRegister not_latest = good;  // context says origin 0 wrote again since
-  not_latest.mutable_context()->set_values(0, 5);
   pb::MvRegister bad_origin = good;
   bad_origin.mutable_siblings(0)->mutable_dot()->set_origin(kMaxRegions);
   pb::MvRegister no_dot = good;
   no_dot.mutable_siblings(0)->clear_dot();
   pb::MvRegister no_context = good;
   no_context.clear_context();
-  for (const pb::MvRegister* bad :
-       {&unsorted, &uncovered, &not_latest, &bad_origin, &no_dot, &no_context}) {
+  for (const pb::MvRegister* bad : {&unsorted, &uncovered, &bad_origin, &no_dot, &no_context}) {
     const auto decoded = MvRegister::Decode(*bad);
     ASSERT_FALSE(decoded.ok()) << bad->ShortDebugString();
     EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
   }
+  // A sibling need not be its origin's latest write (issue 16: writes with a context).
+  pb::MvRegister origin_wrote_since = good;
+  origin_wrote_since.mutable_context()->set_values(0, 5);
+  EXPECT_TRUE(MvRegister::Decode(origin_wrote_since).ok());
+}
+
+// --- Writes with a client's context (issue 16) ---------------------------------------------------
+
+MvOp WriteSeen(MvRegister& r, const std::string& value, RegionId origin,
+               const VersionVector& seen) {
+  MvOp op = r.PrepareWrite(value, origin, &seen);
+  EXPECT_TRUE(r.Apply(op, StampOf(op)));
+  return op;
+}
+
+// A client read the register empty; another write lands in the same region before the client
+// writes: the client's write keeps it as a sibling, so one origin holds two siblings. Every
+// causal order and a state transfer agree, the state survives the codec, and a write carrying
+// the context of a read that showed both resolves them.
+TEST(MvRegisterContextTest, TwoSiblingsOfOneOrigin) {
+  MvRegister us, eu, ap;
+  const VersionVector read_empty = us.context();
+  const MvOp other = Write(us, "other-client", 0);
+  const MvOp mine = WriteSeen(us, "mine", 0, read_empty);
+  EXPECT_TRUE(mine.observed.empty());
+  EXPECT_EQ(mine.dot, (Dot{0, 2}));
+  EXPECT_EQ(us.Values(), (Values{"other-client", "mine"}));
+  for (const MvOp& op : {other, mine}) {
+    ASSERT_TRUE(eu.CheckApplicable(op).ok());  // no longer refused: "leaves its origin's sibling"
+    eu.Apply(op, StampOf(op));
+  }
+  EXPECT_EQ(eu, us);
+  ap.Merge(us);
+  EXPECT_EQ(ap, us);
+  pb::MvRegister encoded;
+  us.Encode(&encoded);
+  auto decoded = MvRegister::Decode(encoded);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, us);
+  const VersionVector read_both = eu.context();
+  const MvOp resolved = WriteSeen(eu, "resolved", 1, read_both);
+  EXPECT_EQ(resolved.observed, (std::vector<Dot>{{0, 1}, {0, 2}}));
+  us.Apply(resolved, StampOf(resolved));
+  EXPECT_EQ(us.Values(), (Values{"resolved"}));
+  EXPECT_EQ(us, eu);
+}
+
+// A write with a context replaces what the context covers; a sibling written after the read
+// (not covered) survives, in every region, and a delete with a context does the same.
+TEST(MvRegisterContextTest, WriteAndDeleteReplaceOnlyWhatTheContextCovers) {
+  MvRegister us, eu;
+  const MvOp a = Write(us, "a", 0);
+  eu.Apply(a, StampOf(a));
+  const VersionVector read_a = eu.context();
+  const MvOp b = Write(us, "b", 0);  // after the read: b replaced a at us
+  eu.Apply(b, StampOf(b));
+  const MvOp c = WriteSeen(eu, "c", 1, read_a);  // a is gone already; b is not covered
+  EXPECT_TRUE(c.observed.empty());
+  EXPECT_EQ(eu.Values(), (Values{"b", "c"}));
+  us.Apply(c, StampOf(c));
+  EXPECT_EQ(us, eu);
+  // Delete with the context of a read that showed only c: b survives.
+  VersionVector read_c;
+  read_c.Advance(Dot{1, 1});
+  const MvOp deleted = eu.PrepareDelete(&read_c);
+  EXPECT_EQ(deleted.observed, (std::vector<Dot>{{1, 1}}));
+  eu.Apply(deleted, StampOf(deleted));
+  us.Apply(deleted, StampOf(deleted));
+  EXPECT_EQ(eu.Values(), (Values{"b"}));
+  EXPECT_EQ(us, eu);
+  // Without a context the write still replaces everything shown.
+  const MvOp all = Write(us, "all", 0);
+  EXPECT_EQ(all.observed, (std::vector<Dot>{{0, 2}}));
+  EXPECT_EQ(us.Values(), (Values{"all"}));
 }
 
 // --- Properties on states reached by simulated regions ------------------------------------------
@@ -181,6 +252,36 @@ struct MvModel {
 
   void Apply(State& s, const Op& op) { (void)s.Apply(op, StampOf(op)); }
 };
+
+// As MvModel, but some writes and deletes carry a client's context that misses the latest write
+// of one origin (a read made before it): several siblings of one origin then coexist.
+struct MvContextModel : MvModel {
+  using MvModel::MvModel;
+
+  std::optional<Op> Make(const State& s, RegionId r, Dot dot, uint8_t a, uint8_t b) {
+    if (b % 3 != 0) return MvModel::Make(s, r, dot, a, b);
+    VersionVector seen;
+    const RegionId stale = static_cast<RegionId>(b / 3 % kMaxRegions);
+    for (RegionId o = 0; o < kMaxRegions; ++o) {
+      const uint64_t n = s.context().Get(o) - (o == stale && s.context().Get(o) > 0 ? 1 : 0);
+      seen.Set(o, n);
+    }
+    if (a % 5 == 4) {
+      if (s.sibling_count() == 0) return std::nullopt;
+      return s.PrepareDelete(&seen);
+    }
+    return s.PrepareWrite("r" + std::to_string(r) + "#" + std::to_string(dot.seq), r, &seen);
+  }
+};
+
+RC_GTEST_PROP(MvRegisterProp, WithContextsMergeLawsConvergenceAndCodecHold,
+              (uint8_t regions, const Script& script)) {
+  Sim<MvContextModel> sim(crdt_testing::RegionCount(regions));
+  sim.Run(script);
+  crdt_testing::CheckMergeLaws(sim);
+  crdt_testing::CheckOpsAndMergeConverge(sim);
+  crdt_testing::CheckStateCodec(sim);
+}
 
 RC_GTEST_PROP(MvRegisterProp, MergeIsCommutativeAssociativeIdempotent,
               (uint8_t regions, const Script& script)) {
@@ -203,7 +304,8 @@ RC_GTEST_PROP(MvRegisterProp, CodecRoundTripsAndIsCanonical,
   crdt_testing::CheckStateCodec(sim);
 }
 
-// Siblings are pairwise concurrent writes, so there are never more than there are regions.
+// Without clients' contexts, siblings are pairwise concurrent writes, so there are never more than
+// there are regions (with contexts, one region may hold several: MvContextModel).
 RC_GTEST_PROP(MvRegisterProp, SiblingsAreBoundedByRegions,
               (uint8_t regions, const Script& script)) {
   const size_t n = crdt_testing::RegionCount(regions);

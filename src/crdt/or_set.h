@@ -106,15 +106,21 @@ class MvRegister {
  public:
   // Builds the op for a local write at `origin` (does not apply it); it observes every sibling.
   MvOp PrepareWrite(const std::string& value, RegionId origin) const;
-  // The delete of every sibling (does not apply it).
-  MvOp PrepareDelete() const;
+  // As above, observing only the siblings whose dots `seen` covers (a client's context: the
+  // register as it read it); nullptr observes every sibling. Siblings written after that read
+  // survive the write, as siblings of it.
+  // REQUIRES: context() covers `seen` (else the op would observe a dot not yet delivered here,
+  // and a later delivery of that dot would resurrect a value the client meant to replace).
+  MvOp PrepareWrite(const std::string& value, RegionId origin, const VersionVector* seen) const;
+  // The delete of the siblings `seen` covers (every sibling when nullptr; does not apply it).
+  MvOp PrepareDelete(const VersionVector* seen = nullptr) const;
   // Returns true when the state changed; a covered dot is a duplicate (a delete applied twice
   // finds nothing left to remove). `stamp` is the write's stamp (the op envelope's); a delete
   // ignores it.
   // REQUIRES (causal delivery): as OrSet::Apply.
   bool Apply(const MvOp& op, WriteStamp stamp);
-  // OK when Apply's preconditions hold for `op` (as OrSet::CheckApplicable), including that no
-  // sibling of the op's origin survives it unobserved (it would no longer be its origin's latest).
+  // OK when Apply's preconditions hold for `op` (as OrSet::CheckApplicable). A sibling of the
+  // op's own origin may survive it: a write made with a context observes what its client saw.
   Status CheckApplicable(const MvOp& op) const;
   void Merge(const MvRegister& other);
 
@@ -131,9 +137,13 @@ class MvRegister {
   bool operator==(const MvRegister&) const = default;
 
  private:
-  // Invariants: every sibling's dot is covered by the context, and is its origin's latest
-  // (dot.seq == context_.Get(dot.origin)): an origin's later write either observed the earlier
-  // one or causally follows the write that replaced it.
+  // The siblings' dots `seen` covers, in dot order (all of them when `seen` is nullptr).
+  std::vector<Dot> SiblingsSeenIn(const VersionVector* seen) const;
+
+  // Invariant: every sibling's dot is covered by the context. Several siblings may share an
+  // origin: a write made with a client's context (PrepareWrite's `seen`) leaves the siblings
+  // that client did not see, its own region's included. The dot kernel's join is correct for any
+  // set of covered dots, so nothing else depends on one sibling per origin.
   std::map<Dot, MvSibling> values_;
   VersionVector context_;
 };

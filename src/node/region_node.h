@@ -20,7 +20,8 @@
 //
 // Contract:
 //  1. Every command gets exactly one reply, through some NodeOutput: at once, after its step is
-//     durable, or when it times out (session waits: session_wait_ms; quorum reads:
+//     durable, or when it times out (session waits, and register writes whose context names
+//     writes not applied here yet: session_wait_ms; quorum reads:
 //     quorum_timeout_ms; handles: the strong node's own timeout), or at Drain/failure.
 //  2. Nothing the node releases depends on a step the shell has not reported durable enough.
 //  3. A failed storage write or sync (OnStorageFailed) is sticky: every held reply is answered
@@ -257,6 +258,9 @@ class RegionNode {
     RequestId id;
     ReadCommand command;
     uint64_t deadline_ms;
+    // Set for a register write whose context names writes not applied here yet (then
+    // command.key is its key): it goes ahead once they are, within the same session_wait_ms.
+    std::optional<WriteCommand> write = std::nullopt;
   };
   // A residency group this region is a member of (contract 6), other than every region's.
   struct PinnedGroup {

@@ -18,6 +18,24 @@ void RegionNode::HandleWrite(RequestId id, WriteCommand command, NodeTime now, N
     return;
   }
   Replica& replica = *MutableGroupReplica(*group);
+  if (Status seen = replica.CheckObservedContext(command.write); !seen.ok()) {
+    // A context naming register writes not applied here waits for them, as a session read
+    // does: observing a dot this region lacks would break causal delivery (MvRegister).
+    if (seen.code() != StatusCode::kUnavailable) {
+      out->replies.push_back({id, seen});
+      return;
+    }
+    if (session_waits_.size() >= options_.max_waiting_reads) {
+      out->replies.push_back(
+          {id, ResourceExhausted("too many requests are waiting here for their session token "
+                                 "or context; retry later")});
+      return;
+    }
+    session_waits_.push_back({id, ReadCommand{command.write.target, std::nullopt},
+                              now.steady_ms + static_cast<uint64_t>(options_.session_wait_ms),
+                              std::move(command)});
+    return;
+  }
   if (Status sealed = SealSubjectWrite(&command, replica, now, out); !sealed.ok()) {
     out->replies.push_back({id, sealed});
     return;
@@ -239,12 +257,20 @@ void RegionNode::ServeSatisfiedWaits(NodeTime now, NodeOutput* out) {
   std::erase_if(session_waits_, [&](SessionWait& wait) {
     const size_t group =
         options_.bugs.residency_ignored ? 0 : options_.residency.GroupOf(wait.command.key);
-    if (!HasApplied(group, *wait.command.session)) return false;
+    const bool satisfied = wait.write
+                               ? group_replica(group)->CheckObservedContext(wait.write->write).ok()
+                               : HasApplied(group, *wait.command.session);
+    if (!satisfied) return false;
     ready.push_back(std::move(wait));
     return true;
   });
-  for (const SessionWait& wait : ready)
-    ServeRead(wait.id, wait.command, now, out);
+  for (SessionWait& wait : ready) {
+    if (wait.write) {
+      HandleWrite(wait.id, std::move(*wait.write), now, out);
+    } else {
+      ServeRead(wait.id, wait.command, now, out);
+    }
+  }
 }
 
 uint32_t RegionNode::RegionsHolding(const ReplicationWait& wait,
@@ -293,6 +319,18 @@ void RegionNode::ExpireWaits(NodeTime now, NodeOutput* out) {
   });
   std::erase_if(session_waits_, [&](const SessionWait& wait) {
     if (now.steady_ms < wait.deadline_ms) return false;
+    if (wait.write) {
+      const size_t group =
+          options_.bugs.residency_ignored ? 0 : options_.residency.GroupOf(wait.command.key);
+      const Status missing = group_replica(group)->CheckObservedContext(wait.write->write);
+      out->replies.push_back(
+          {wait.id, DeadlineExceeded("context not satisfied within " +
+                                     std::to_string(options_.session_wait_ms) + " ms in region " +
+                                     self + ": " + missing.message() +
+                                     "; nothing was written: retry, or write in the region "
+                                     "that served the read")});
+      return true;
+    }
     out->replies.push_back(
         {wait.id, DeadlineExceeded("session token not satisfied within " +
                                    std::to_string(options_.session_wait_ms) + " ms: region " +

@@ -26,16 +26,49 @@ bool BodyMatchesClass(const ClientWrite& w) {
   return false;
 }
 
-// The op body that deletes everything `state` shows (observed-remove, per class).
-decltype(Op::body) DeleteBody(const KeyState& state) {
+// The op body that deletes everything `state` shows (observed-remove, per class); of a
+// register, only the siblings `seen` covers when there is a client's context.
+decltype(Op::body) DeleteBody(const KeyState& state, const VersionVector* seen) {
   if (const auto* map = std::get_if<LwwMap>(&state)) return map->PrepareDeleteAll();
   if (const auto* counter = std::get_if<PnCounter>(&state)) return counter->PrepareDelete();
   if (const auto* set = std::get_if<OrSet>(&state)) return set->PrepareRemoveAll();
   if (const auto* text = std::get_if<Rga>(&state)) return text->PrepareDeleteAll();
-  return std::get<MvRegister>(state).PrepareDelete();
+  return std::get<MvRegister>(state).PrepareDelete(seen);
+}
+
+// The client's context, if any (null: the write observes everything this region shows).
+const VersionVector* SeenOf(const ClientWrite& write, const ReplicaBugs& bugs) {
+  if (bugs.register_context_ignored) return nullptr;  // seeded bug (self-check)
+  return write.observed_context ? &*write.observed_context : nullptr;
 }
 
 }  // namespace
+
+Status Replica::CheckObservedContext(const ClientWrite& write) const {
+  if (!write.observed_context) return Status::Ok();
+  if (write.target.data_class != DataClass::kRegister) {
+    return InvalidArgument("a context applies to register writes only");
+  }
+  const VersionVector& seen = *write.observed_context;
+  for (RegionId r = options_.region_count; r < kMaxRegions; ++r) {
+    if (seen.Get(r) != 0) {
+      return InvalidArgument("the context names region " + std::to_string(r) +
+                             ", which is not in this cluster");
+    }
+  }
+  const KeyState* state = Find(write.target);
+  const VersionVector none;
+  const VersionVector& here = state ? std::get<MvRegister>(*state).context() : none;
+  std::string missing;
+  for (RegionId r = 0; r < options_.region_count; ++r) {
+    if (seen.Get(r) <= here.Get(r)) continue;
+    missing += (missing.empty() ? "" : ", ") + std::string("region ") + std::to_string(r) +
+               "'s writes " + std::to_string(here.Get(r) + 1) + ".." + std::to_string(seen.Get(r));
+  }
+  if (missing.empty()) return Status::Ok();
+  return Unavailable("the context names register writes this region has not applied yet (" +
+                     missing + ")");
+}
 
 Status Replica::ValidateWrite(const ClientWrite& write) const {
   if (write.target.key.empty()) return InvalidArgument("key is empty");
@@ -44,6 +77,7 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
     return InvalidArgument("a stock cannot be deleted: take what is left of it");
   }
   if (!BodyMatchesClass(write)) return InvalidArgument("write body does not match the class");
+  MERIDIAN_RETURN_IF_ERROR(CheckObservedContext(write));
   if (const auto* op = std::get_if<LwwMapOp>(&write.body)) {
     if (!op->clear && op->fields.empty()) return InvalidArgument("profile write sets no field");
     for (const auto& [field, value] : op->fields) {
@@ -148,7 +182,7 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     }
   }
   if (std::holds_alternative<KeyDelete>(write.body)) {
-    op.body = DeleteBody(current);
+    op.body = DeleteBody(current, SeenOf(write, options_.bugs));
     op.key_delete = true;
   } else if (const auto* fields = std::get_if<LwwMapOp>(&write.body)) {
     op.body = *fields;
@@ -177,8 +211,8 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
     MERIDIAN_ASSERT(prepared.ok());  // ValidateWrite prepared it on the same state
     op.body = *prepared;
   } else {
-    op.body = std::get<MvRegister>(current).PrepareWrite(std::get<std::string>(write.body),
-                                                         options_.self);
+    op.body = std::get<MvRegister>(current).PrepareWrite(
+        std::get<std::string>(write.body), options_.self, SeenOf(write, options_.bugs));
   }
   return op;
 }

@@ -30,6 +30,9 @@ struct ReplicaBugs {
   // totals its origin observed: increments concurrent with the delete vanish where it arrives
   // after them, and regions disagree.
   bool counter_delete_ignores_baseline = false;
+  // A register write or delete carrying a client's context replaces every sibling this region
+  // shows, not only those the context covers: a sibling written after the client's read is lost.
+  bool register_context_ignored = false;
   // RGA text: an insert arriving from a peer is ordered by its arrival, as if it were the newest
   // insert at its position (its lamport replaced by one above everything here), instead of by
   // the lamport its origin gave it: concurrent inserts at one position land in different orders

@@ -174,6 +174,12 @@ class Replica {
   // in a step of its own, so it leaves only once that state is durable there.
   void RequestRead(uint64_t request_id, const StateKey& key, uint64_t physical_ms, Output* out);
   const VersionVector& applied() const { return applied_; }
+  // A write's observed context (ClientWrite::observed_context): OK when it has none, or when it
+  // is a register write's and this region's state of the register covers it; InvalidArgument
+  // when it names a region outside the cluster or the write is not a register's; Unavailable,
+  // naming the dots missing here, when it names register writes not applied here yet (the
+  // region node waits for them, as a session read waits for its token).
+  Status CheckObservedContext(const ClientWrite& write) const;
   // True when everything `token` names has been applied here (read-your-writes).
   bool HasApplied(const VersionVector& token) const { return applied_.Dominates(token); }
 

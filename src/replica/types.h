@@ -77,6 +77,10 @@ struct ClientWrite {
   // request differently (each under the keys it holds), so a retry's body is not compared with
   // the original's, only its class and key (CheckIdempotentRetry). Local; never replicated.
   bool body_sealed = false;
+  // Register writes and deletes only: the register's context as the client read it (GET's
+  // "context"). The write replaces only the siblings it covers; nullopt replaces every sibling
+  // this region shows. Not part of the idempotency fingerprint: a retry repeats the request.
+  std::optional<VersionVector> observed_context = std::nullopt;
 };
 
 struct WriteReply {

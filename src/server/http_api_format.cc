@@ -182,6 +182,12 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
       rights[RegionName(region_names, r)] = stock->Rights(r);
     body["rights"] = std::move(rights);
   }
+  // Every sibling, and the context a PUT or DELETE sends back in X-Context to replace exactly
+  // these siblings (and none written after this read).
+  if (const auto* reg = std::get_if<MvRegister>(&state)) {
+    body["values"] = reg->Values();
+    body["context"] = EncodeSessionToken(reg->context());
+  }
   return HttpResponse::Json(200, Dump(body));
 }
 

@@ -76,6 +76,21 @@ TEST(HttpApiFormatTest, ReadsOfEveryClass) {
   }
 }
 
+// Issue 16: a register read shows every sibling under "values" and the register's context, which
+// a PUT sends back in X-Context (the session token's codec).
+TEST(HttpApiFormatTest, RegisterReadShowsValuesAndContext) {
+  MvRegister reg;
+  reg.Apply(MvOp{"v1", Dot{0, 1}, {}}, WriteStamp{{100, 0}, 0});
+  reg.Apply(MvOp{"v2", Dot{1, 1}, {}}, WriteStamp{{101, 0}, 1});
+  const Json body = BodyOf(FormatRead(StateKey{DataClass::kRegister, "k"},
+                                      ReadResult{KeyState(reg), Vector(1, 1, 0)}, kRegions));
+  EXPECT_EQ(body["values"], (Json{"v1", "v2"}));
+  EXPECT_EQ(body["value"], body["values"]);  // kept for older clients
+  const auto context = DecodeSessionToken(body["context"].get<std::string>());
+  ASSERT_TRUE(context.ok()) << context.status().ToString();
+  EXPECT_EQ(*context, reg.context());
+}
+
 TEST(HttpApiFormatTest, NeverWrittenKeysReadAsEmptyNotFound) {
   const std::pair<DataClass, Json> cases[] = {{DataClass::kProfile, Json::object()},
                                               {DataClass::kCounter, Json(0)},

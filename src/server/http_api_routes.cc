@@ -289,13 +289,41 @@ ApiCommand WithWriteLevel(ApiCommand command, const HttpRequest& request) {
   return command;
 }
 
+// X-Context on PUT or DELETE /register/{key}: the register's context as a GET handed it out
+// (same codec as a session token); the write then replaces only the siblings that GET showed.
+// A header, not a body member, because a DELETE takes no body. Garbage, or a region outside the
+// cluster, is a 400 before anything changes.
+ApiCommand WithContext(ApiCommand command, const HttpRequest& request, const Match& m,
+                       const ApiOptions& options) {
+  auto* write = std::get_if<WriteCommand>(&command);
+  // Present even when empty: the context of a register never written encodes to "".
+  const auto header = request.headers.find("x-context");
+  if (!write || header == request.headers.end()) return command;
+  const std::string_view context = header->second;
+  if (m.route != Route::kRegister) {
+    return BadRequest("X-Context applies to /register/{key} only");
+  }
+  Result<VersionVector> seen = DecodeSessionToken(context);
+  if (!seen.ok()) {
+    return BadRequest("X-Context is not a context a GET handed out: " + seen.status().message());
+  }
+  for (RegionId r = options.token_slots; r < kMaxRegions; ++r) {
+    if (seen->Get(r) != 0) {
+      return BadRequest("X-Context names region " + std::to_string(r) +
+                        ", which is not in this cluster");
+    }
+  }
+  write->write.observed_context = *std::move(seen);
+  return command;
+}
+
 // Dispatches a matched route whose method is allowed and whose key passed CheckKey.
 ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m);
 
 ApiCommand ParseDataRoute(const HttpRequest& request, Match& m, const ApiOptions& options) {
   // HEAD is a GET whose body the server leaves out (the HTTP server turns it into one).
   if (request.method == "GET" || request.method == "HEAD") return ParseRead(request, m, options);
-  return WithWriteLevel(ParseWriteRoute(request, m), request);
+  return WithContext(WithWriteLevel(ParseWriteRoute(request, m), request), request, m, options);
 }
 
 ApiCommand ParseWriteRoute(const HttpRequest& request, Match& m) {

@@ -85,6 +85,51 @@ TEST(HttpApiRoutesTest, BadSessionTokensAreRefused) {
   EXPECT_EQ(error.message, "X-Session-Token names region 5, which is not in this cluster");
 }
 
+// Issue 16: X-Context on PUT and DELETE /register carries the context a GET handed out; without
+// it the write replaces everything the region shows, as before.
+TEST(HttpApiRoutesTest, RegisterWritesCarryTheirContext) {
+  VersionVector seen;
+  seen.Set(0, 2);
+  seen.Set(2, 1);
+  const std::string context = EncodeSessionToken(seen);
+  const ClientWrite put =
+      WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})", {{"x-context", context}}));
+  ASSERT_TRUE(put.observed_context.has_value());
+  EXPECT_EQ(*put.observed_context, seen);
+  EXPECT_EQ(std::get<std::string>(put.body), "v");
+  const ClientWrite del = WriteOf(Parse("DELETE", "/register/r", "", {{"x-context", context}}));
+  ASSERT_TRUE(del.observed_context.has_value());
+  EXPECT_TRUE(std::holds_alternative<KeyDelete>(del.body));
+  EXPECT_FALSE(WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})")).observed_context);
+  // The context of a register never written is empty, and still a context (it observes nothing).
+  const ClientWrite blank =
+      WriteOf(Parse("PUT", "/register/r", R"({"value":"v"})", {{"x-context", ""}}));
+  ASSERT_TRUE(blank.observed_context.has_value());
+  EXPECT_EQ(*blank.observed_context, VersionVector{});
+}
+
+TEST(HttpApiRoutesTest, BadContextsAreRefused) {
+  VersionVector seen;
+  seen.Set(1, 1);
+  for (const std::string& context :
+       std::vector<std::string>{"!!!", "AAAA=", "A", std::string(600, 'A'), "_w"}) {
+    const ApiError error =
+        ErrorOf(Parse("PUT", "/register/r", R"({"value":"v"})", {{"x-context", context}}));
+    EXPECT_EQ(error.http_status, 400) << context;
+    EXPECT_TRUE(error.message.starts_with("X-Context is not a context a GET handed out: "))
+        << error.message;
+  }
+  VersionVector outside;  // ApiOptions{3}: region 5 is not in the cluster
+  outside.Set(5, 1);
+  const ApiError error =
+      ErrorOf(Parse("DELETE", "/register/r", "", {{"x-context", EncodeSessionToken(outside)}}));
+  EXPECT_EQ(error.http_status, 400);
+  EXPECT_EQ(error.message, "X-Context names region 5, which is not in this cluster");
+  const ApiError other_class =
+      ErrorOf(Parse("POST", "/counter/c/incr", "", {{"x-context", EncodeSessionToken(seen)}}));
+  EXPECT_EQ(other_class.message, "X-Context applies to /register/{key} only");
+}
+
 TEST(HttpApiRoutesTest, ProfileWrites) {
   const ClientWrite put = WriteOf(
       Parse("PUT", "/profile/alice", R"({"b":"2","a":null})", {{"idempotency-key", "retry 1"}}));

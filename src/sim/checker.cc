@@ -339,7 +339,9 @@ void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWr
     for (const auto& [write, op] : ops) {
       bool covered = false;
       for (const auto& [other, later] : ops) {
-        if (later != op && later->deps.Covers(op->dot)) covered = true;
+        // A write with a context replaces only what its client's read showed (issue 16).
+        const bool seen = !other->context_applied || other->context_applied->Covers(op->dot);
+        if (later != op && later->deps.Covers(op->dot) && seen) covered = true;
       }
       // A delete covers what it had applied and shows no value of its own.
       if (covered || IsDelete(*write)) continue;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "clock/dot.h"
@@ -38,6 +39,10 @@ struct LogicalWrite {
   // Asked for ?w=majority or ?w=all: acknowledged only once a majority holds it, so an
   // acknowledged op of it survives the loss of any one disk.
   bool needs_majority = false;
+  // A register write carrying a context (ClientWrite::observed_context): the applied vector of
+  // the region whose register showed that context, at that instant. The context covers exactly
+  // the register ops this vector covers, so these are the ops the write may replace.
+  std::optional<VersionVector> context_applied;
   std::vector<CreatedOp> created;
 };
 

@@ -38,6 +38,7 @@ Simulation::Simulation(const SimOptions& options, std::ostream* trace)
       reads_random_(options.seed ^ 0x4ead'4eadULL),
       pinned_random_(options.seed ^ 0x9d9e'0000'9d9eULL),
       erase_random_(options.seed ^ 0xe7a5'e000'0e7aULL),
+      context_random_(options.seed ^ 0xc0e7'e47'c0e7ULL),
       // Only to tell which subject a key belongs to: it never makes a key.
       subjects_(ParsePatterns(options.subject_patterns),
                 [](uint8_t*, size_t) { MERIDIAN_ASSERT_MSG(false, "the simulator made a key"); }),

@@ -17,6 +17,24 @@ bool Succeeded(const NodeReply& reply) {
 
 }  // namespace
 
+void Simulation::TakeRegisterContext(LogicalWrite& w, RegionId r) {
+  // A pinned key's register lives in its group's replica; contexts are tried on the others.
+  if (w.write.target.data_class != DataClass::kRegister || Pinned(w.write.target)) return;
+  const Replica& replica = regions_[r].node->replica();
+  const KeyState* state = replica.Find(w.write.target);
+  const VersionVector none;
+  const VersionVector& context = state ? std::get<MvRegister>(*state).context() : none;
+  auto [read, fresh] = register_reads_.try_emplace({r, w.write.target.key});
+  // A read from before a crash may show writes the crash took, whose dots the region then hands
+  // to other writes: the client reads afresh instead (real clients share that concession with
+  // session tokens; the reference here could not tell those writes apart).
+  if (!fresh && read->second.process == regions_[r].process && context_random_.Chance(0.5)) {
+    w.write.observed_context = read->second.context;
+    w.context_applied = read->second.applied;
+  }
+  read->second = {context, replica.applied(), regions_[r].process};
+}
+
 void Simulation::Handle(const ClientEvent& e) {
   PlannedWrite& planned = history_[e.write_id];
   LogicalWrite& w = planned.write;
@@ -26,6 +44,14 @@ void Simulation::Handle(const ClientEvent& e) {
   Region& region = regions_[r];
   if (!region.node) {
     // Connection refused: nothing was applied.
+    if (w.attempts < kClientMaxAttempts) Schedule(now_ + kClientRetryMs, e);
+    return;
+  }
+  if (w.attempts == 1) TakeRegisterContext(w, r);
+  if (w.write.observed_context && !region.node->replica().CheckObservedContext(w.write).ok()) {
+    // The client sends a write with a context only to a region that has applied what the context
+    // names, so that the op is made now, in this command's output, where it is recorded. (The
+    // node's wait for a context ahead of it: RegisterContextNodeTest, RegisterContextTest.)
     if (w.attempts < kClientMaxAttempts) Schedule(now_ + kClientRetryMs, e);
     return;
   }

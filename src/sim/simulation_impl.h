@@ -325,6 +325,10 @@ class Simulation {
 
   // --- simulation_clients.cc ---
   void Handle(const ClientEvent& e);
+  // Before a register write's first attempt at region `r`: the client reads the register there
+  // (remembered for the next write of the key at `r`), and sometimes writes with the context of
+  // the read before, which may have missed writes made since (issue 16).
+  void TakeRegisterContext(LogicalWrite& w, RegionId r);
   void Handle(const ClientTimeoutEvent& e);
   void Handle(const ReadEvent& e);
   void Handle(const HandleClientEvent& e);
@@ -361,6 +365,14 @@ class Simulation {
   // turning residency on left every other draw of a seed as it was.
   Random pinned_random_;
   Random erase_random_;    // erasures: their subjects, regions and times
+  Random context_random_;  // which register writes carry the context of an earlier read
+  // A client's read of a register before it wrote (TakeRegisterContext).
+  struct RegisterRead {
+    VersionVector context;  // the register's, as the region showed it
+    VersionVector applied;  // the region's applied vector at that instant
+    uint64_t process = 0;   // the region's process then (Region::process)
+  };
+  std::map<std::pair<RegionId, std::string>, RegisterRead> register_reads_;  // per region, key
   SubjectVault subjects_;  // the nodes' subject patterns: which subject a key belongs to
   std::vector<SimErasure> erasures_;
   std::set<std::string> erasures_asked_;  // subjects
