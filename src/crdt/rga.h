@@ -172,7 +172,7 @@ class Rga {
   uint64_t max_lamport_ = 0;
 };
 
-// UTF-8 <-> code points. DecodeUtf8 rejects what IsValidUtf8 (server/utf8.h) rejects.
+// UTF-8 <-> code points. DecodeUtf8 rejects what IsValidUtf8 (base/utf8.h) rejects.
 std::optional<std::u32string> DecodeUtf8(std::string_view text);
 std::string EncodeUtf8(std::u32string_view code_points);
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <thread>
 
+#include "cluster/child_process.h"
 #include "gen/runner.h"
 #include "router/fake_resp_region.h"
-#include "tools/process/child_process.h"
 
 namespace meridian {
 namespace {

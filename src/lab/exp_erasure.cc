@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "base/subject_pattern.h"
+#include "cluster/demo_supervisor.h"
 #include "lab/erasure_plan.h"
 #include "lab/erasure_verify.h"
 #include "lab/experiments.h"
@@ -42,7 +43,6 @@
 #include "lab/residency_verify.h"
 #include "lab/vault_records.h"
 #include "lab/wan_links.h"
-#include "tools/demo/demo_supervisor.h"
 
 namespace meridian {
 

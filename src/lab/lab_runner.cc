@@ -6,9 +6,9 @@
 #include <fstream>
 #include <set>
 
+#include "cluster/demo_supervisor.h"
+#include "cluster/local_cluster.h"
 #include "lab/plot_writer.h"
-#include "tools/demo/demo_supervisor.h"
-#include "tools/process/local_cluster.h"
 
 namespace meridian {
 

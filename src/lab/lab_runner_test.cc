@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "tools/process/local_cluster.h"
+#include "cluster/local_cluster.h"
 
 namespace meridian {
 namespace {

@@ -10,7 +10,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The shape a region renders (src/server/metrics.cc), with two origins and other metrics around.
+// The shape a region renders (src/obs/metrics.cc), with two origins and other metrics around.
 constexpr std::string_view kScrape =
     "# HELP meridian_replication_lag_seconds Apply time here minus the op's origin time.\n"
     "# TYPE meridian_replication_lag_seconds histogram\n"

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <set>
 
+#include "cluster/child_process.h"
 #include "lab/plots.h"
-#include "tools/process/child_process.h"
 
 namespace meridian {
 

@@ -1,5 +1,5 @@
 // Driving the lab cluster's processes through the demo supervisor's control API
-// (tools/demo/demo_supervisor.h): kill, stop, restart, back up a region, and wait for its health.
+// (cluster/demo_supervisor.h): kill, stop, restart, back up a region, and wait for its health.
 // Used by the `residency` and `erasure` experiments.
 //
 // Contract: every call is bounded (60 s for a control call, `timeout` for a wait); none throws.

@@ -113,6 +113,10 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   // clock's high-water mark are checkpointed per tick (CheckpointMarks) and recovered from the
   // log's tail beyond the checkpoint.
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
+  // Postconditions: the op is covered by the vector and is the log's last entry, so a peer's
+  // stream (Pump) reaches it.
+  MERIDIAN_ASSERT(applied_.Covers(op.dot));
+  MERIDIAN_ASSERT(index + 1 == oplog_.end_index() && oplog_.At(index)->dot == op.dot);
   out->applied.push_back(
       {op.dot, op.deps, op.stamp, op.target, op.compensates, CompensableDelta(op)});
   if (!op.idempotency_key.empty()) AfterIdempotentOp(op, physical_ms, out);

@@ -271,6 +271,9 @@ void Replica::Pump(RegionId peer, uint64_t physical_ms, Output* out) {
     }
     if (batch->ops_size() > 0) out->messages.emplace_back(peer, std::move(m));
   }
+  // Postconditions: the window is kept, and the cursor never passes the log's end.
+  MERIDIAN_ASSERT(link.unacked.size() <= options_.max_inflight_ops);
+  MERIDIAN_ASSERT(link.next_index <= oplog_.end_index());
 }
 
 void Replica::OnPeerDisconnected(RegionId peer) {

@@ -1,4 +1,5 @@
 // Rebuilding a replica from its persisted records after a restart.
+#include "base/assert.h"
 #include "clock/clock_codec.h"
 #include "replica/op_codec.h"
 #include "replica/replica.h"
@@ -116,6 +117,10 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
     floor.Set(o, highest_missing);
   }
   r.oplog_.RaiseFloor(floor);
+  // Postcondition: the floor names only applied ops (nothing beyond the vector is "dropped").
+  for (RegionId o = 0; o < options.region_count; ++o) {
+    MERIDIAN_ASSERT(r.oplog_.floor().Get(o) <= r.applied_.Get(o));
+  }
 
   MERIDIAN_RETURN_IF_ERROR(
       storage.Scan(storage_keys::kIdempotencyPrefix,

@@ -7,7 +7,9 @@
 #include <memory>
 
 #include "clock/clock_codec.h"
+#include "replica/op_codec.h"
 #include "replica/replica.h"
+#include "replica/storage_keys.h"
 #include "store/memory_storage.h"
 
 namespace meridian {
@@ -97,6 +99,16 @@ class Cluster {
     nodes_[r].disk = std::make_unique<MemoryStorage>();
     auto recovered = Replica::Recover(OptionsFor(r, incarnation), *nodes_[r].disk);
     ASSERT_TRUE(recovered.ok());
+    nodes_[r].replica = std::move(recovered).value();
+    Reconnect(r);
+  }
+
+  // The region restarts on `contents` (its disk as a crash left it, or as the test edited it),
+  // keeping `incarnation` (the one on that disk); its messages in flight are lost.
+  void RestartOn(RegionId r, MemoryStorage::Contents contents, uint64_t incarnation) {
+    nodes_[r].disk = std::make_unique<MemoryStorage>(std::move(contents));
+    auto recovered = Replica::Recover(OptionsFor(r, incarnation), *nodes_[r].disk);
+    ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
     nodes_[r].replica = std::move(recovered).value();
     Reconnect(r);
   }
@@ -479,6 +491,104 @@ TEST(RejoinTest, ARejoiningPeersAcksDoNotMakeTombstonesStable) {
   r0.OnMessage(1, AckFrom(1, 11, all, /*rejoining=*/false), 1'000'200, &out);
   tick(50);
   EXPECT_EQ(r0.stats().garbage_collected, 1u) << "once it rejoined, the tombstone is stable";
+}
+
+// Scripted (it was the simulator's seed 1541): a state transfer was sent to a peer that crashed
+// before taking it; the transfer was lost with the connection, and the sender never sent it (nor
+// its ops) again, so the peer stayed behind. A restarted peer must be served again.
+TEST(RejoinTest, ATransferLostToAPeerThatCrashedIsSentAgainAfterItsRestart) {
+  Cluster c(2);
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(c.Write(0, Incr("a" + std::to_string(i), 1)).ok());
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2) && c.at(0).oplog_size() == 0; }));
+  const VersionVector before = c.at(0).applied();
+
+  c.Wipe(1, /*incarnation=*/2);
+  c.Tick();  // region 1 persists its new incarnation and asks to be served
+  ASSERT_TRUE(c.RunUntil([&] { return c.at(0).stats().snapshot_chunks_sent > 0; }, 100));
+  // Region 1 crashes with the transfer on its way: everything in flight to it is lost.
+  std::erase_if(c.in_flight(), [](const Cluster::Message& m) { return m.to == 1; });
+  c.RestartOn(1, c.disk(1).DurableContents(), 2);
+  ASSERT_TRUE(c.RunUntil([&] { return !c.at(1).rejoining() && Converged(c, 2); }, 3000))
+      << "region 1 applied " << c.at(1).applied().ToString();
+  EXPECT_EQ(c.at(1).applied(), before);
+  for (int i = 0; i < 30; ++i)
+    EXPECT_EQ(CounterValue(c.at(1), "a" + std::to_string(i)), 1);
+}
+
+// Scripted (it was the simulator's seeds 116 and 150): a region met a peer's new incarnation and
+// persisted it, but forgot the old incarnation's acknowledged cursor only in memory; it crashed
+// before the next housekeeping and came back pairing the new incarnation with the old cursor, so
+// it sent the rejoining peer nothing it believed that peer had: the peer never caught up.
+TEST(RejoinTest, ARestartRightAfterMeetingANewIncarnationDoesNotResumeTheOldCursor) {
+  Cluster c(2);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(c.Write(0, Incr("a" + std::to_string(i), 1)).ok());
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 2) && c.at(0).oplog_size() == 0; }));
+  for (int i = 0; i < 50; ++i) {  // housekeeping persists region 0's cursor for region 1
+    c.DeliverAll();
+    c.Tick();
+  }
+  const VersionVector before = c.at(0).applied();
+
+  c.Wipe(1, /*incarnation=*/2);
+  // Region 0 hears of incarnation 2 in a delivery step, then crashes before its next tick.
+  for (int i = 0; i < 10 && c.at(0).stats().peer_incarnation_changes == 0; ++i) {
+    c.Tick();
+    c.DeliverAll();
+  }
+  ASSERT_EQ(c.at(0).stats().peer_incarnation_changes, 1u);
+  c.RestartOn(0, c.disk(0).DurableContents(), 1);
+  ASSERT_TRUE(c.RunUntil([&] { return !c.at(1).rejoining() && Converged(c, 2); }, 3000))
+      << "region 1 applied " << c.at(1).applied().ToString();
+  EXPECT_EQ(c.at(1).applied(), before);
+}
+
+// Scripted (it was the simulator's seed 962, hub topology): the hub held some of a spoke's ops
+// only through a snapshot it merged, never in its log, and logged that spoke's later ops. After
+// a restart it took its oplog floor from the first logged op, so it streamed the later ops to
+// the other spoke, whose missing predecessors it no longer had: that spoke waited forever. The
+// floor must be the highest applied op that is not in the log, so the other spoke gets a state
+// transfer and converges.
+TEST(RejoinTest, AHubRestartedWithAGapInItsLogServesTheGapByStateTransfer) {
+  ReplicaOptions hub;
+  hub.topology = Topology::kHub;  // region 0 relays between spokes 1 and 2
+  Cluster c(3, hub);
+  constexpr int kWrites = 7;
+  c.CutOff(2, 20, [&] {
+    for (int i = 0; i < kWrites; ++i)
+      ASSERT_TRUE(c.Write(1, Incr("s" + std::to_string(i), 1)).ok());
+    ASSERT_TRUE(c.RunUntil([&] { return c.at(0).applied().Get(1) == kWrites; }));
+    // The hub holds spoke 1's ops 1..7 in its log, for spoke 2. Its disk as if ops 3..5 had come
+    // in a snapshot: applied and in its states, but never logged (the log's indexes stay
+    // contiguous: the later ops were logged right after op 2).
+    MemoryStorage::Contents contents = c.disk(0).DurableContents();
+    const std::string prefix(storage_keys::kOplogPrefix);
+    std::vector<std::string> kept;
+    uint64_t first_index = 0;
+    for (auto it = contents.lower_bound(prefix);
+         it != contents.end() && it->first.starts_with(prefix);) {
+      auto index = storage_keys::ParseOplog(it->first);
+      ASSERT_TRUE(index.ok());
+      if (first_index == 0) first_index = *index;
+      pb::Op encoded;
+      ASSERT_TRUE(encoded.ParseFromString(it->second));
+      auto op = DecodeOp(encoded);
+      ASSERT_TRUE(op.ok());
+      if (op->dot.origin != 1 || op->dot.seq < 3 || op->dot.seq > 5) kept.push_back(it->second);
+      it = contents.erase(it);
+    }
+    ASSERT_EQ(kept.size(), static_cast<size_t>(kWrites - 3));
+    for (size_t i = 0; i < kept.size(); ++i) {
+      contents[storage_keys::Oplog(first_index + i)] = kept[i];
+    }
+    c.RestartOn(0, std::move(contents), 1);
+  });
+  ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 3); }, 3000))
+      << "spoke 2 applied " << c.at(2).applied().ToString() << ", hub "
+      << c.at(0).applied().ToString();
+  for (int i = 0; i < kWrites; ++i)
+    EXPECT_EQ(CounterValue(c.at(2), "s" + std::to_string(i)), 1);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "net/tls_handshake_failure.h"
-#include "server/metrics.h"
+#include "obs/metrics.h"
 
 namespace meridian::router {
 

@@ -3,12 +3,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
 #include "clock/hlc.h"
 #include "replica/key_state.h"
 #include "server/base64url.h"
 #include "server/http_api.h"
 #include "server/session_token.h"
-#include "server/utf8.h"
 
 namespace meridian {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "server/base64url.h"
 #include "server/http_api.h"
-#include "server/utf8.h"
 
 namespace meridian {
 namespace {

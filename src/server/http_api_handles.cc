@@ -1,7 +1,7 @@
 #include "server/http_api_handles.h"
 
+#include "base/utf8.h"
 #include "server/http_api_validation.h"
-#include "server/utf8.h"
 #include "strong/handle_name.h"
 
 namespace meridian {

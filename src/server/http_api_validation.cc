@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace meridian::api_internal {
 namespace {

@@ -6,7 +6,7 @@
 // (region_server_impl.h), between two events, so a scrape sees one consistent step.
 #pragma once
 
-#include "server/metrics.h"
+#include "obs/metrics.h"
 
 namespace meridian {
 

@@ -8,10 +8,10 @@
 #include <set>
 #include <utility>
 
+#include "base/utf8.h"
 #include "resp/command_name.h"
 #include "server/http_api_validation.h"
 #include "server/session_token.h"
-#include "server/utf8.h"
 
 namespace meridian {
 namespace {

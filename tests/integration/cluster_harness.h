@@ -22,8 +22,8 @@
 #include "base/status.h"
 #include "net/http_client.h"
 #include "net/http_message.h"
-#include "tools/process/child_process.h"
-#include "tools/process/local_cluster.h"
+#include "cluster/child_process.h"
+#include "cluster/local_cluster.h"
 
 namespace meridian::testing {
 

@@ -17,7 +17,7 @@
 
 #include "config/cluster_config.h"
 #include "tests/integration/cluster_harness.h"
-#include "tools/process/local_cluster.h"
+#include "cluster/local_cluster.h"
 
 namespace meridian::testing {
 namespace {

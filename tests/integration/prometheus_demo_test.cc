@@ -20,7 +20,7 @@
 #include <sstream>
 
 #include "tests/integration/cluster_harness.h"
-#include "tools/process/local_cluster.h"
+#include "cluster/local_cluster.h"
 
 namespace meridian::testing {
 namespace {

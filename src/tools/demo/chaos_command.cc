@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cluster/demo_supervisor.h"
+#include "cluster/local_cluster.h"
 #include "net/http_client.h"
 #include "tools/demo/demo_command.h"
-#include "tools/demo/demo_supervisor.h"
-#include "tools/process/local_cluster.h"
 
 namespace meridian {
 

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <memory>
 
-#include "tools/demo/demo_supervisor.h"
-#include "tools/process/local_cluster.h"
+#include "cluster/demo_supervisor.h"
+#include "cluster/local_cluster.h"
 #include "tools/stop_signals.h"
 
 namespace meridian {

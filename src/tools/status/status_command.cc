@@ -9,10 +9,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cluster/demo_supervisor.h"
+#include "cluster/local_cluster.h"
 #include "config/cluster_config.h"
 #include "net/http_client.h"
-#include "tools/demo/demo_supervisor.h"
-#include "tools/process/local_cluster.h"
 #include "tools/status/status_report.h"
 #include "tools/stop_signals.h"
 

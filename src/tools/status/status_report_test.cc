@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server/metrics.h"
+#include "obs/metrics.h"
 #include "tools/status/metrics_text.h"
 
 namespace meridian {

@@ -1,6 +1,6 @@
 #include "tools/wan/wan_admin.h"
 
-#include "server/metrics.h"
+#include "obs/metrics.h"
 #include "tools/wan/wan_metrics.h"
 
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "server/metrics.h"
+#include "obs/metrics.h"
 
 namespace meridian::wan {
 

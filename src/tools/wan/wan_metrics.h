@@ -1,4 +1,4 @@
-// WanMetrics: the WAN emulator's /metrics (Prometheus text format, via server/metrics.h's
+// WanMetrics: the WAN emulator's /metrics (Prometheus text format, via obs/metrics.h's
 // registry), served by its admin API so the demo's Prometheus scrapes what the links carried
 // and how they were impaired.
 //

@@ -1,6 +1,6 @@
 // DemoSupervisor: a whole cluster on one machine as child processes: the WAN emulator, one
 // `meridian region` per region (dialling its peers through the emulator), the router and,
-// when asked, Debian's `prometheus` scraping them all (tools/demo/prometheus_config.h), plus a
+// when asked, Debian's `prometheus` scraping them all (cluster/prometheus_config.h), plus a
 // small control API that `meridian chaos` uses to kill and restart any of them.
 //
 // Control API (JSON; on DemoOptions::control):
@@ -47,9 +47,9 @@
 //     in <data dir>/prometheus, its generated config and link rules beside it.
 //  7. Alertmanager runs only with Prometheus (and DemoOptions::alertmanager), found and skipped
 //     like it; Prometheus sends it every alert, and it sends every alert, firing and resolved,
-//     to the control API's POST /alerts (tools/demo/alertmanager_config.h), which logs each as
+//     to the control API's POST /alerts (cluster/alertmanager_config.h), which logs each as
 //     one line `demo: alert {json}` and keeps the recent ones for GET /alerts
-//     (tools/demo/alert_receiver.h). Its files live in <data dir>/alertmanager.
+//     (cluster/alert_receiver.h). Its files live in <data dir>/alertmanager.
 //  8. Like each region's data directory, the regions' master keys (subjects, docs/residency.md)
 //     live under the data dir, in <data dir>/kDemoMasterKeyDir, whatever `master_key_dir` the
 //     config names: a relative one would otherwise be made in the working directory of whoever
@@ -67,11 +67,11 @@
 
 #include "auth/key_store.h"
 #include "base/status.h"
+#include "cluster/alert_receiver.h"
+#include "cluster/child_process.h"
+#include "cluster/demo_keys.h"
 #include "config/cluster_config.h"
 #include "net/http_server.h"
-#include "tools/demo/alert_receiver.h"
-#include "tools/demo/demo_keys.h"
-#include "tools/process/child_process.h"
 
 namespace meridian {
 
@@ -99,7 +99,7 @@ struct DemoOptions {
   std::string control = kDefaultDemoControl;
   std::string wal_sync;  // empty: the region's default; else passed as `region --wal-sync`
   std::vector<std::string> region_args;  // appended to every region's command line
-  // `--slow-request-ms N` for every region and the router (tools/demo/demo_argv.h); unset: their
+  // `--slow-request-ms N` for every region and the router (cluster/demo_argv.h); unset: their
   // own default (1000 ms).
   std::optional<int64_t> slow_request_ms;
   // Replicate without TLS (each region warns). Default: certificates in DATA_DIR/certs

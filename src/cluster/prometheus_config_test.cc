@@ -1,4 +1,4 @@
-#include "tools/demo/prometheus_config.h"
+#include "cluster/prometheus_config.h"
 
 #include <gtest/gtest.h>
 

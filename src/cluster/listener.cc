@@ -1,4 +1,4 @@
-#include "tools/process/listener.h"
+#include "cluster/listener.h"
 
 #include <charconv>
 #include <filesystem>

@@ -1,8 +1,8 @@
-#include "tools/demo/alertmanager_config.h"
+#include "cluster/alertmanager_config.h"
 
 #include <sstream>
 
-#include "tools/demo/prometheus_config.h"
+#include "cluster/prometheus_config.h"
 
 namespace meridian {
 

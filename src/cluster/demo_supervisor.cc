@@ -1,4 +1,4 @@
-#include "tools/demo/demo_supervisor.h"
+#include "cluster/demo_supervisor.h"
 
 #include <spdlog/spdlog.h>
 #include <stdlib.h>  // mkdtemp
@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cluster/demo_argv.h"
+#include "cluster/listener.h"
+#include "cluster/local_cluster.h"
 #include "net/http_client.h"
 #include "tls/cert_files.h"
 #include "tls/cluster_tls.h"
-#include "tools/demo/demo_argv.h"
-#include "tools/process/listener.h"
-#include "tools/process/local_cluster.h"
 
 namespace meridian {
 

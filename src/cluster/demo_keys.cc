@@ -1,4 +1,4 @@
-#include "tools/demo/demo_keys.h"
+#include "cluster/demo_keys.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "tools/process/listener.h"
+#include "cluster/listener.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "tools/process/child_process.h"
+#include "cluster/child_process.h"
 
 namespace meridian {
 namespace {

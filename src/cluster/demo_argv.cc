@@ -1,4 +1,4 @@
-#include "tools/demo/demo_argv.h"
+#include "cluster/demo_argv.h"
 
 namespace meridian {
 

@@ -1,5 +1,5 @@
 // The Prometheus registry: exposition format details, concurrency, and promtool's verdict.
-#include "server/metrics.h"
+#include "obs/metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// UTF-8 validation for text that crosses the client API (keys, field names, tag elements) and
-// truncation that keeps text valid.
+// UTF-8 validation for text that crosses the client API (keys, field names, tag elements) or
+// names a metric's child (obs/metrics.h), and truncation that keeps text valid.
 //
 // Contract:
 //  1. IsValidUtf8 accepts exactly the well-formed UTF-8 of Unicode 15, Table 3-7: it rejects

@@ -1,5 +1,5 @@
 // `meridian demo --slow-request-ms N` reaches every region and the router it starts.
-#include "tools/demo/demo_argv.h"
+#include "cluster/demo_argv.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tools/demo/alert_receiver.h"
+#include "cluster/alert_receiver.h"
 
 #include <spdlog/spdlog.h>
 #include <time.h>  // gmtime_r

@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "obs/metrics.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "base/assert.h"
-#include "server/utf8.h"
+#include "base/utf8.h"
 
 namespace meridian {
 namespace {

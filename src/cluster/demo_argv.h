@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/demo/demo_supervisor.h"
+#include "cluster/demo_supervisor.h"
 
 namespace meridian {
 

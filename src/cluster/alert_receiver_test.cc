@@ -1,10 +1,10 @@
-#include "tools/demo/alert_receiver.h"
+#include "cluster/alert_receiver.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "tools/demo/alertmanager_config.h"
+#include "cluster/alertmanager_config.h"
 
 namespace meridian {
 namespace {

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "tools/demo/alertmanager_config.h"
-#include "tools/demo/demo_supervisor.h"
-#include "tools/demo/prometheus_config.h"
-#include "tools/process/local_cluster.h"
+#include "cluster/alertmanager_config.h"
+#include "cluster/demo_supervisor.h"
+#include "cluster/local_cluster.h"
+#include "cluster/prometheus_config.h"
 
 namespace meridian {
 

@@ -1,4 +1,4 @@
-#include "tools/process/local_cluster.h"
+#include "cluster/local_cluster.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
