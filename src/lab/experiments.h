@@ -26,7 +26,7 @@ struct ExperimentEntry {
 
 // tax (1), lww (2), crdt (3), lag (4), sustain (4, the long run), ryw (7), partition (6),
 // rejoin (issue 20), restore (issue 15), kill (5 and 8), residency and erasure (issue 14),
-// causal, text, sync-rpo and causal-control (issue 16).
+// causal, text, sync-rpo, inventory and causal-control (issue 16).
 const std::vector<ExperimentEntry>& BuiltExperiments();
 
 // (1) Local write latency per class vs handle claim latency, from each region. Figures only.
@@ -78,6 +78,11 @@ ExperimentResult RunSyncRpoExperiment(const LabContext& context);
 // while: after the heal every region shows the same text, and no inserted character is shown
 // twice, out of its insert's order, or lost beyond what the deletes removed (asserted).
 ExperimentResult RunTextExperiment(const LabContext& context);
+// (issue 16) One `stock` sold by buyers in every region, the third region cut off for the middle
+// third of the run: no region ever shows it below zero, units sold never exceed units added, and
+// after the heal every region shows added less sold (asserted); takes sold, refused (409) and
+// waiting for rights per region and phase, with their latencies.
+ExperimentResult RunInventoryExperiment(const LabContext& context);
 // (issue 14) A subject with data in every class erased while a region that may hold its keys is
 // cut off; after the heal every region answers 410 for its keys, and no file of any region
 // (backups taken before included) holds its values, its data keys or their wrapped vault

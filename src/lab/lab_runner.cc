@@ -50,6 +50,7 @@ const std::vector<ExperimentEntry>& BuiltExperiments() {
       {"causal", &RunCausalExperiment, false},
       {"text", &RunTextExperiment, false},
       {"sync-rpo", &RunSyncRpoExperiment, false},
+      {"inventory", &RunInventoryExperiment, false},
       {"kill", &RunKillExperiment, false},
       {"residency", &RunResidencyExperiment, true},
       {"erasure", &RunErasureExperiment, true},

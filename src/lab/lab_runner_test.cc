@@ -42,7 +42,7 @@ TEST(ResolveExperimentsTest, RefusesUnknownAndRepeated) {
 
 TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   const auto& built = BuiltExperiments();
-  ASSERT_EQ(built.size(), 16u);
+  ASSERT_EQ(built.size(), 17u);
   EXPECT_STREQ(built[0].name, "tax");
   EXPECT_STREQ(built[1].name, "lww");
   EXPECT_STREQ(built[2].name, "crdt");
@@ -55,13 +55,14 @@ TEST(ResolveExperimentsTest, BuiltListIsTheIssueOrder) {
   EXPECT_STREQ(built[9].name, "causal");           // issue 16
   EXPECT_STREQ(built[10].name, "text");            // issue 16
   EXPECT_STREQ(built[11].name, "sync-rpo");        // issue 16: restarts its victim empty
-  EXPECT_STREQ(built[12].name, "kill");            // restarts its victim
-  EXPECT_STREQ(built[13].name, "residency");       // issue 14: on a cluster with residency rules
-  EXPECT_STREQ(built[14].name, "erasure");         // issue 14: needs that config's subject patterns
-  EXPECT_STREQ(built[15].name, "causal-control");  // issue 16: regions with a testing flag
+  EXPECT_STREQ(built[12].name, "inventory");       // issue 16
+  EXPECT_STREQ(built[13].name, "kill");            // restarts its victim
+  EXPECT_STREQ(built[14].name, "residency");       // issue 14: on a cluster with residency rules
+  EXPECT_STREQ(built[15].name, "erasure");         // issue 14: needs that config's subject patterns
+  EXPECT_STREQ(built[16].name, "causal-control");  // issue 16: regions with a testing flag
   for (size_t i = 0; i < built.size(); ++i) {
-    EXPECT_EQ(built[i].needs_residency, i == 13 || i == 14) << built[i].name;
-    EXPECT_EQ(built[i].region_flag != nullptr, i == 15) << built[i].name;
+    EXPECT_EQ(built[i].needs_residency, i == 14 || i == 15) << built[i].name;
+    EXPECT_EQ(built[i].region_flag != nullptr, i == 16) << built[i].name;
   }
 }
 

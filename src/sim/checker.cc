@@ -340,7 +340,7 @@ void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWr
       bool covered = false;
       for (const auto& [other, later] : ops) {
         // A write with a context replaces only what its client's read showed (issue 16).
-        const bool seen = !other->context_applied || other->context_applied->Covers(op->dot);
+        const bool seen = !later->context_applied || later->context_applied->Covers(op->dot);
         if (later != op && later->deps.Covers(op->dot) && seen) covered = true;
       }
       // A delete covers what it had applied and shows no value of its own.
@@ -355,7 +355,17 @@ void Checker::CheckRegisters(const Replica& replica, const std::vector<LogicalWr
     auto values = reg.Values();
     const std::string where = "region " + std::to_string(replica.self()) + " register " + key;
     if (std::multiset<std::string>(values.begin(), values.end()) != expected) {
-      Violation(where + " siblings differ from the reference");
+      std::string shown, wanted;
+      for (const std::string& v : values)
+        shown += " " + v;
+      for (const std::string& v : expected)
+        wanted += " " + v;
+      std::string ops_seen;
+      for (const auto& [write, op] : ops)
+        ops_seen += " w" + std::to_string(write->id) + "@" + op->dot.ToString() +
+                    (op->context_applied ? "ctx" + op->context_applied->ToString() : "");
+      Violation(where + " siblings differ from the reference: shows" + shown + "; expected" +
+                wanted + "; ops" + ops_seen);
     }
     const std::optional<std::string> want =
         latest ? std::optional<std::string>(latest->second) : std::nullopt;

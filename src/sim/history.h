@@ -25,6 +25,9 @@ struct CreatedOp {
   WriteStamp stamp;
   uint32_t disk = 0;          // which disk of its origin region it was created on (disk losses)
   bool acknowledged = false;  // the client got a reply naming this op
+  // The attempt's LogicalWrite::context_applied: each attempt reads its own region's register
+  // (or carries no context), so a retry elsewhere may replace other siblings than the first.
+  std::optional<VersionVector> context_applied;
 };
 
 // One logical client write and its fate.
@@ -39,10 +42,14 @@ struct LogicalWrite {
   // Asked for ?w=majority or ?w=all: acknowledged only once a majority holds it, so an
   // acknowledged op of it survives the loss of any one disk.
   bool needs_majority = false;
-  // A register write carrying a context (ClientWrite::observed_context): the applied vector of
-  // the region whose register showed that context, at that instant. The context covers exactly
-  // the register ops this vector covers, so these are the ops the write may replace.
+  // The current attempt's register context (ClientWrite::observed_context), if any: the applied
+  // vector of the region whose register showed that context, at that instant. The context covers
+  // exactly the register ops this vector covers, so these are the ops the write may replace.
   std::optional<VersionVector> context_applied;
+  // Where that context was read, and that region's process then: after a crash there the
+  // client reads afresh, since the region may hand the dots the context names to new writes.
+  RegionId context_region = 0;
+  uint64_t context_process = 0;
   std::vector<CreatedOp> created;
 };
 

@@ -75,7 +75,7 @@ std::vector<SelfCheckOutcome> RunSelfCheck(RegionId regions, Topology topology,
     for (uint64_t seed = 1; seed <= max_seeds && !outcome.caught_by_seed; ++seed) {
       SimOptions options = SimOptions::ForSeed(seed, regions, topology);
       // A buggy cluster may never quiesce; a short deadline keeps the self-check quick.
-      options.quiesce_deadline_ms = 10000;
+      options.quiesce_deadline_ms = 15000;
       SimOptions buggy = options;
       bug.enable(buggy);
       SimResult result = RunIsolated(buggy);

@@ -20,6 +20,10 @@ bool Succeeded(const NodeReply& reply) {
 void Simulation::TakeRegisterContext(LogicalWrite& w, RegionId r) {
   // A pinned key's register lives in its group's replica; contexts are tried on the others.
   if (w.write.target.data_class != DataClass::kRegister || Pinned(w.write.target)) return;
+  // Each attempt decides afresh: a context read in another region may name writes this one
+  // lacks (the write would wait), and the checker judges each created op by its own context.
+  w.write.observed_context.reset();
+  w.context_applied.reset();
   const Replica& replica = regions_[r].node->replica();
   const KeyState* state = replica.Find(w.write.target);
   const VersionVector none;
@@ -31,6 +35,8 @@ void Simulation::TakeRegisterContext(LogicalWrite& w, RegionId r) {
   if (!fresh && read->second.process == regions_[r].process && context_random_.Chance(0.5)) {
     w.write.observed_context = read->second.context;
     w.context_applied = read->second.applied;
+    w.context_region = r;
+    w.context_process = read->second.process;
   }
   read->second = {context, replica.applied(), regions_[r].process};
 }
@@ -48,6 +54,11 @@ void Simulation::Handle(const ClientEvent& e) {
     return;
   }
   if (w.attempts == 1) TakeRegisterContext(w, r);
+  if (w.write.observed_context && regions_[w.context_region].process != w.context_process) {
+    // Its region crashed since the read (the concession of docs/server.md): no context now.
+    w.write.observed_context.reset();
+    w.context_applied.reset();
+  }
   if (w.write.observed_context && !region.node->replica().CheckObservedContext(w.write).ok()) {
     // The client sends a write with a context only to a region that has applied what the context
     // names, so that the op is made now, in this command's output, where it is recorded. (The
@@ -64,7 +75,8 @@ void Simulation::Handle(const ClientEvent& e) {
   bool applied = false;
   for (const AppliedOp& op : out.applied) {
     if (applied || op.dot.origin != r || !(op.target == w.write.target)) continue;
-    w.created.push_back({w.id, next_serial_++, op.dot, op.deps, op.stamp, region.disks, false});
+    w.created.push_back(
+        {w.id, next_serial_++, op.dot, op.deps, op.stamp, region.disks, false, w.context_applied});
     applied = true;
     Trace("write " + std::to_string(w.id) + " " +
           std::string(DataClassName(w.write.target.data_class)) + "/" + w.write.target.key +
@@ -206,7 +218,8 @@ void Simulation::AttributeServedStockTakes(RegionId r, const std::vector<Applied
         continue;
       }
       stock_takes_waiting_.erase(it);
-      w.created.push_back({w.id, next_serial_++, op.dot, op.deps, op.stamp, disk, false});
+      w.created.push_back(
+          {w.id, next_serial_++, op.dot, op.deps, op.stamp, disk, false, std::nullopt});
       Trace("write " + std::to_string(w.id) + " stock/" + op.target.key + " served at " +
             std::to_string(r) + " after waiting for rights -> " + op.dot.ToString());
       break;
