@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "base/status.h"
-#include "net/http_client.h"
-#include "net/http_message.h"
 #include "cluster/child_process.h"
 #include "cluster/local_cluster.h"
+#include "net/http_client.h"
+#include "net/http_message.h"
 
 namespace meridian::testing {
 

@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cluster/local_cluster.h"
 #include "config/cluster_config.h"
 #include "tests/integration/cluster_harness.h"
-#include "cluster/local_cluster.h"
 
 namespace meridian::testing {
 namespace {

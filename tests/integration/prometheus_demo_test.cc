@@ -19,8 +19,8 @@
 #include <set>
 #include <sstream>
 
-#include "tests/integration/cluster_harness.h"
 #include "cluster/local_cluster.h"
+#include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
 namespace {
