@@ -113,6 +113,27 @@ struct RegionMetrics {
   GaugeFamily& keys = registry.AddGauge("meridian_keys", "Keys with state in this region.");
   GaugeFamily& session_waits = registry.AddGauge(
       "meridian_session_waiting_reads", "Reads waiting for their session token to be applied.");
+  // The region node's own work (src/node/region_node.h NodeStats).
+  GaugeFamily& node_waiting = registry.AddGauge(
+      "meridian_node_waiting_requests",
+      "Requests the region node holds open: for a session token (session), enough regions "
+      "(replication, w=majority|all), a quorum read's answers (quorum_read), a global scan's pages "
+      "(global_scan), a stock's lent rights (stock).",
+      {"for"});
+  GaugeFamily& node_held = registry.AddGauge(
+      "meridian_node_held", "Client replies and peer messages held until their step is durable.",
+      {"what"});
+  CounterFamily& batches_coalesced = registry.AddCounter(
+      "meridian_peer_batches_coalesced_total",
+      "Op batches merged into an earlier batch to the same peer before it left.");
+  CounterFamily& stock_rights_requests = registry.AddCounter(
+      "meridian_stock_rights_requests_total",
+      "Rights asked of peers by stock takes beyond the rights this region holds.");
+  CounterFamily& stock_units_lent = registry.AddCounter(
+      "meridian_stock_units_lent_total", "Stock units this region lent to peers that asked.");
+  CounterFamily& stock_takes_refused = registry.AddCounter(
+      "meridian_stock_takes_refused_total",
+      "Stock takes answered 409: not covered by the stock, or by the rights lent in time.");
   GaugeFamily& healthy = registry.AddGauge(
       "meridian_region_status", "1 for the region's current /healthz status.", {"status"});
 

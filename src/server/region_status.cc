@@ -222,7 +222,20 @@ std::string RegionServer::Impl::RenderMetrics() {
   AdvanceTo(metrics.transfers_started.WithLabels({"in"}),
             static_cast<double>(stats.snapshots_applied));
   metrics.keys.Get().Set(static_cast<double>(replica->key_count()));
-  metrics.session_waits.Get().Set(static_cast<double>(node->stats().session_waits));
+  metrics.session_waits.Get().Set(static_cast<double>(node_stats.session_waits));
+  for (auto [what, n] : {std::pair{"session", node_stats.session_waits},
+                         std::pair{"replication", node_stats.replication_waits},
+                         std::pair{"quorum_read", node_stats.quorum_reads},
+                         std::pair{"global_scan", node_stats.global_scans},
+                         std::pair{"stock", node_stats.stock_waits}}) {
+    metrics.node_waiting.WithLabels({what}).Set(static_cast<double>(n));
+  }
+  metrics.node_held.WithLabels({"replies"}).Set(static_cast<double>(node_stats.held_replies));
+  metrics.node_held.WithLabels({"messages"}).Set(static_cast<double>(node_stats.held_messages));
+  AdvanceTo(metrics.batches_coalesced.Get(), static_cast<double>(node_stats.coalesced_messages));
+  AdvanceTo(metrics.stock_rights_requests.Get(), static_cast<double>(node_stats.rights_requests));
+  AdvanceTo(metrics.stock_units_lent.Get(), static_cast<double>(node_stats.rights_lent));
+  AdvanceTo(metrics.stock_takes_refused.Get(), static_cast<double>(node_stats.stock_refused));
   AdvanceTo(metrics.wal_syncs.Get(), static_cast<double>(syncer->syncs()));
   AdvanceTo(metrics.commit_steps.Get(), static_cast<double>(node->durable_step()));
   return metrics.registry.Render();

@@ -58,6 +58,16 @@ TEST_F(StockApiTest, RightsMoveToTheRegionThatTakes) {
             6);
   EXPECT_GE(read["rights"]["us"], 0);
   EXPECT_GE(read["rights"]["eu"], 0);
+  // The borrowing shows in both regions' metrics.
+  auto eu_metrics = cluster_.Call(1, "GET", "/metrics");
+  auto us_metrics = cluster_.Call(0, "GET", "/metrics");
+  ASSERT_TRUE(eu_metrics.ok() && us_metrics.ok());
+  EXPECT_EQ(eu_metrics->body.find("meridian_stock_rights_requests_total 0"), std::string::npos);
+  EXPECT_NE(eu_metrics->body.find("meridian_stock_rights_requests_total "), std::string::npos);
+  EXPECT_NE(us_metrics->body.find("meridian_stock_units_lent_total 4"), std::string::npos)
+      << us_metrics->body.substr(0, 200);
+  EXPECT_NE(eu_metrics->body.find("meridian_node_waiting_requests{for=\"stock\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(StockApiTest, ConcurrentTakesFromEveryRegionNeverOversell) {
