@@ -31,8 +31,9 @@ wait_ping() {
   return 1
 }
 
-# start_server CASE [keep]: starts CASE on $PORT in $WORK/CASE (emptied first unless `keep`, which
-# restarts it on its data) and waits until it answers PING; sets server_pid.
+# start_server CASE [keep [nowait]]: starts CASE on $PORT in $WORK/CASE (emptied first unless
+# `keep`, which restarts it on its data) and waits until it answers PING (unless `nowait`: the
+# caller polls, e.g. while a large data set loads); sets server_pid.
 start_server() {
   local dir="$WORK/$1"
   if [[ "${2:-}" != keep ]]; then rm -rf "$dir" && mkdir -p "$dir"; fi
@@ -63,6 +64,6 @@ EOF
       ;;
   esac
   server_pid=$!
-  wait_ping
+  [[ "${3:-}" == nowait ]] || wait_ping
 }
 

@@ -16,7 +16,7 @@
 #include "base/random.h"
 #include "clock/version_vector.h"
 #include "fuzz/fuzz_bodies.h"
-#include "server/session_token.h"
+#include "api/session_token.h"
 
 namespace meridian::fuzz {
 namespace {

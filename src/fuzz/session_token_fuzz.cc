@@ -8,7 +8,7 @@
 
 #include "base/assert.h"
 #include "fuzz/fuzz_bodies.h"
-#include "server/session_token.h"
+#include "api/session_token.h"
 
 namespace meridian::fuzz {
 

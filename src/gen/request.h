@@ -1,4 +1,4 @@
-// How a PlannedOp becomes an HTTP request to a region's API (src/server/http_api.h), and how an
+// How a PlannedOp becomes an HTTP request to a region's API (src/api/http_api.h), and how an
 // answered op becomes a history line. Pure functions: no I/O, no clock.
 #pragma once
 

@@ -1,5 +1,5 @@
 // End-to-end: RunGen against fake regions (HttpServer on 127.0.0.1, port 0) that answer the
-// routes of src/server/http_api.h. Rates and durations are small; only outcomes are asserted.
+// routes of src/api/http_api.h. Rates and durations are small; only outcomes are asserted.
 #include "gen/runner.h"
 
 #include <gtest/gtest.h>

@@ -40,7 +40,7 @@
 
 namespace meridian {
 
-// The client API's bounds (src/server/http_api.h keeps its own equal constants and checks they
+// The client API's bounds (src/api/http_api.h keeps its own equal constants and checks they
 // do not exceed these): no correct peer sends more, since every op began as a client write.
 inline constexpr size_t kPeerKeyBytesMax = 512;
 inline constexpr size_t kPeerIdempotencyKeyBytesMax = 128;

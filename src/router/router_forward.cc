@@ -7,9 +7,9 @@
 #include "dashboard/dashboard.h"
 #include "router/forward_policy.h"
 #include "router/router_impl.h"
-#include "server/http_api.h"
-#include "server/http_api_handles.h"
-#include "server/request_log.h"
+#include "api/http_api.h"
+#include "api/http_api_handles.h"
+#include "api/request_log.h"
 
 namespace meridian::router {
 
@@ -66,7 +66,7 @@ void Router::Impl::Forward(HttpRequest request, HttpResponder respond) {
       const uint64_t high = random.Next();
       key = FormatIdempotencyKey(high, random.Next());
     }
-    // A client's id is passed on when it is plain (contract 1 of server/request_log.h).
+    // A client's id is passed on when it is plain (contract 1 of api/request_log.h).
     if (!IsValidRequestId(request_id)) request_id = FormatRequestId(random.Next());
   }
   auto call = std::make_shared<ForwardCall>();

@@ -66,7 +66,7 @@ struct Router::Impl {
   void Handle(HttpRequest request, HttpResponder respond);
   void Forward(HttpRequest request, HttpResponder respond);
   // `respond`, answering with X-Request-Id: `request_id` and logging the request when it took
-  // options.slow_request_ms or longer (server/request_log.h).
+  // options.slow_request_ms or longer (api/request_log.h).
   HttpResponder WithRequestId(HttpResponder respond, const HttpRequest& request,
                               std::string request_id);
   // Residency: the regions that may not hold the request's key are never tried.

@@ -86,7 +86,7 @@ struct RouterOptions {
   // its probes, which abort the requests in flight on it.
   int64_t forward_timeout_ms = 5'000;
   // A client request answered after this long is logged as one JSON line with its request id
-  // (server/request_log.h); 0 logs every request, -1 none. A second is well past a quorum read
+  // (api/request_log.h); 0 logs every request, -1 none. A second is well past a quorum read
   // across the widest link (~150 ms) and a handle claim (~270 ms p99), so it marks real trouble.
   int64_t slow_request_ms = 1'000;
   // Weight of a new RTT sample in the smoothed RTT: 0.3 follows a real change within a few

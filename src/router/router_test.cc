@@ -16,7 +16,7 @@
 #include "net/http_client.h"
 #include "net/testing/test_socket.h"
 #include "router/fake_region.h"
-#include "server/request_log.h"
+#include "api/request_log.h"
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>

@@ -16,9 +16,9 @@
 #include <string>
 #include <utility>
 
-#include "server/http_auth.h"
+#include "api/http_auth.h"
 #include "server/region_server_impl.h"
-#include "server/request_log.h"
+#include "api/request_log.h"
 
 namespace meridian {
 

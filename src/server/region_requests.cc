@@ -10,9 +10,9 @@
 
 #include "clock/clock_codec.h"
 #include "dashboard/dashboard.h"
-#include "server/http_auth.h"
+#include "api/http_auth.h"
 #include "server/region_server_impl.h"
-#include "server/request_log.h"
+#include "api/request_log.h"
 
 namespace meridian {
 

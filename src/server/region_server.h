@@ -42,7 +42,7 @@
 //  8. Stop() drains: stops taking requests, answers those in flight, commits what the core
 //     emitted, stops replication and closes RocksDB. Idempotent.
 //  9. With `auth` in the cluster config, every request but GET /healthz and /metrics needs an API
-//     key whose grants cover it (server/http_auth.h; RESP: auth/resp_gate.h): 401 / 403 before
+//     key whose grants cover it (api/http_auth.h; RESP: auth/resp_gate.h): 401 / 403 before
 //     the node sees it. /admin/* is served only on the admin listener, to keys with the admin
 //     role; on the client listener it is 404. Without `auth`, a warning at start, and all open.
 // 10. Bounded (options.limits, docs/security.md "Bounds"): past max_connections a new client
@@ -93,7 +93,7 @@ struct RegionServerOptions {
   int write_wait_ms = 3000;  // RegionNodeOptions::write_wait_ms (?w=majority|all)
   int stock_wait_ms = 1000;  // RegionNodeOptions::stock_wait_ms (a take waiting for rights)
   // A client request answered after this long is logged as one JSON line with its X-Request-Id
-  // (server/request_log.h); 0 logs every request, -1 none. Same reasoning as the router's.
+  // (api/request_log.h); 0 logs every request, -1 none. Same reasoning as the router's.
   int64_t slow_request_ms = 1'000;
   size_t max_waiting_reads = 10'000;
 

@@ -6,7 +6,7 @@
 
 #include "net/tls_handshake_failure.h"
 #include "replica/peer_input.h"
-#include "server/http_api.h"
+#include "api/http_api.h"
 #include "server/region_server_impl.h"
 
 namespace meridian {

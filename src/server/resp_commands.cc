@@ -10,8 +10,8 @@
 
 #include "base/utf8.h"
 #include "resp/command_name.h"
-#include "server/http_api_validation.h"
-#include "server/session_token.h"
+#include "api/http_api_validation.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

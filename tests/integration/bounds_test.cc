@@ -11,7 +11,7 @@
 
 #include "clock/version_vector.h"
 #include "net/testing/test_socket.h"
-#include "server/session_token.h"
+#include "api/session_token.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {

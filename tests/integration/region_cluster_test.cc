@@ -12,7 +12,7 @@
 #include <string>
 
 #include "clock/version_vector.h"
-#include "server/session_token.h"
+#include "api/session_token.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {

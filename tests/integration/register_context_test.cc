@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "server/session_token.h"
+#include "api/session_token.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {

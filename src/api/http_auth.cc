@@ -1,5 +1,5 @@
 // HTTP authentication answers and the request -> permission mapping (http_auth.h).
-#include "server/http_auth.h"
+#include "api/http_auth.h"
 
 #include <nlohmann/json.hpp>
 

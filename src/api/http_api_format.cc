@@ -6,9 +6,9 @@
 #include "base/utf8.h"
 #include "clock/hlc.h"
 #include "replica/key_state.h"
-#include "server/base64url.h"
-#include "server/http_api.h"
-#include "server/session_token.h"
+#include "api/base64url.h"
+#include "api/http_api.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

@@ -1,10 +1,10 @@
-#include "server/session_token.h"
+#include "api/session_token.h"
 
 #include <optional>
 
 #include "clock/clock_codec.h"
 #include "meridian/clock.pb.h"
-#include "server/base64url.h"
+#include "api/base64url.h"
 
 namespace meridian {
 

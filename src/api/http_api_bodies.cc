@@ -1,8 +1,8 @@
-#include "server/http_api_bodies.h"
+#include "api/http_api_bodies.h"
 
 #include <algorithm>
 
-#include "server/http_api_validation.h"
+#include "api/http_api_validation.h"
 
 namespace meridian::api_internal {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "crdt/lww_map.h"
 #include "replica/types.h"
-#include "server/http_api.h"
+#include "api/http_api.h"
 
 namespace meridian::api_internal {
 

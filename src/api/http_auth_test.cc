@@ -1,4 +1,4 @@
-#include "server/http_auth.h"
+#include "api/http_auth.h"
 
 #include <gtest/gtest.h>
 

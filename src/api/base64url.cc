@@ -1,4 +1,4 @@
-#include "server/base64url.h"
+#include "api/base64url.h"
 
 #include <cstdint>
 

@@ -18,7 +18,7 @@
 #include <variant>
 
 #include "net/http_message.h"
-#include "server/http_api.h"
+#include "api/http_api.h"
 #include "strong/types.h"
 
 namespace meridian {

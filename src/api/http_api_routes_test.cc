@@ -2,8 +2,8 @@
 // wrong methods, query parameters, headers, keys.
 #include <gtest/gtest.h>
 
-#include "server/api_test_util.h"
-#include "server/session_token.h"
+#include "api/api_test_util.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

@@ -1,7 +1,7 @@
-#include "server/http_api_handles.h"
+#include "api/http_api_handles.h"
 
 #include "base/utf8.h"
-#include "server/http_api_validation.h"
+#include "api/http_api_validation.h"
 #include "strong/handle_name.h"
 
 namespace meridian {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <variant>
 
-#include "server/http_api.h"
+#include "api/http_api.h"
 
 namespace meridian::testing {
 

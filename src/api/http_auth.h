@@ -19,7 +19,7 @@
 #include "auth/grant.h"
 #include "auth/key_store.h"
 #include "net/http_message.h"
-#include "server/http_api.h"
+#include "api/http_api.h"
 
 namespace meridian {
 

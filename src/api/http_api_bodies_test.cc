@@ -2,7 +2,7 @@
 // the problem.
 #include <gtest/gtest.h>
 
-#include "server/api_test_util.h"
+#include "api/api_test_util.h"
 
 namespace meridian {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/http_api_validation.h"
+#include "api/http_api_validation.h"
 
 #include <algorithm>
 #include <charconv>

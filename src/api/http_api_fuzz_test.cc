@@ -10,8 +10,8 @@
 
 #include "base/byte_mutator.h"
 #include "base/random.h"
-#include "server/http_api.h"
-#include "server/session_token.h"
+#include "api/http_api.h"
+#include "api/session_token.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

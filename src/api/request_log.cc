@@ -1,4 +1,4 @@
-#include "server/request_log.h"
+#include "api/request_log.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "base/utf8.h"
-#include "server/base64url.h"
-#include "server/http_api.h"
+#include "api/base64url.h"
+#include "api/http_api.h"
 
 namespace meridian {
 namespace {

@@ -3,11 +3,11 @@
 #include <initializer_list>
 
 #include "base/subject_pattern.h"
-#include "server/base64url.h"
-#include "server/http_api.h"
-#include "server/http_api_bodies.h"
-#include "server/http_api_validation.h"
-#include "server/session_token.h"
+#include "api/base64url.h"
+#include "api/http_api.h"
+#include "api/http_api_bodies.h"
+#include "api/http_api_validation.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

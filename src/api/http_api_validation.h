@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/http_api.h"
+#include "api/http_api.h"
 
 namespace meridian::api_internal {
 

@@ -1,10 +1,10 @@
 // The session token codecs: base64url and the token itself, round trips and garbage.
-#include "server/base64url.h"
+#include "api/base64url.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "server/session_token.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

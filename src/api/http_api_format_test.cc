@@ -5,8 +5,8 @@
 #include <tuple>
 
 #include "replica/key_state.h"
-#include "server/http_api.h"
-#include "server/session_token.h"
+#include "api/http_api.h"
+#include "api/session_token.h"
 
 namespace meridian {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/request_log.h"
+#include "api/request_log.h"
 
 #include <gtest/gtest.h>
 
