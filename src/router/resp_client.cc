@@ -133,6 +133,7 @@ void RespClient::Read() {
 }
 
 void RespClient::Parse() {
+  bool completed_any = false;
   while (!stop_reading_ && !Paused()) {
     const RespParser::Outcome outcome = parser_.Next();
     if (outcome == RespParser::Outcome::kNeedMore) break;
@@ -147,6 +148,7 @@ void RespClient::Parse() {
       break;
     }
     Execute(parser_.args());
+    completed_any = true;
   }
   // Paused on a bound with commands possibly left in the buffer: Read() parses them first.
   parse_pending_ = !stop_reading_ && Paused();
@@ -154,10 +156,12 @@ void RespClient::Parse() {
   parser_.Compact();
   // What is left unparsed is the start of a command the client has not finished sending
   // (unless parsing stopped on a bound, or on a framing error): contract 10's command limit.
+  // When a command completed in this pass, the tail is a newer command and its clock starts now
+  // (a steady pipeline whose every read ends mid-command is not a slow client).
   const bool partial = !parse_pending_ && !stop_reading_ && parser_.buffered_bytes() > 0;
   if (!partial) {
     partial_since_.reset();
-  } else if (!partial_since_) {
+  } else if (!partial_since_ || completed_any) {
     partial_since_ = RespClock::now();
   }
   Dispatch();

@@ -585,6 +585,48 @@ TEST(RespFrontTest, ATrickledCommandIsClosedButAQuietConnectionOnlyByIdle) {
   EXPECT_EQ(front.TimedOut("command"), 1);
 }
 
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+// The command limit is per command: a steady pipeline for several times command_timeout_ms whose
+// every send ends mid-command (so every read does too) is served, not closed as a slow client.
+TEST(RespFrontTest, ASteadyPipelineEndingEachSendMidCommandIsNotASlowClient) {
+  FakeRespRegion region("us");
+  region.Start();
+  FrontUnderTest front(region, [](RespFrontOptions& o) { o.command_timeout_ms = 100; });
+  ASSERT_TRUE(front.started().ok()) << front.started().ToString();
+  // Each ReadUntilClosed waits at most the socket's 20 ms receive timeout: the sends' pace.
+  Result<RespTestClient> client = RespTestClient::Connect(front.address(), 20ms);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  const std::string ping = RespTestClient::Encode({"PING"});
+  const size_t half = ping.size() / 2;
+  size_t sent = 0;
+  std::string replies;
+  bool closed = false;
+  const auto until = std::chrono::steady_clock::now() + 500ms;  // five times the limit
+  ASSERT_TRUE(client->SendRaw(ping.substr(0, half)).ok());
+  while (!closed && std::chrono::steady_clock::now() < until) {
+    ASSERT_TRUE(client->SendRaw(ping.substr(half) + ping + ping + ping.substr(0, half)).ok());
+    sent += 3;
+    closed = client->ReadUntilClosed(&replies);  // every byte read so far
+  }
+  ASSERT_FALSE(closed) << "closed after " << sent << " commands";
+  ASSERT_TRUE(client->SendRaw(ping.substr(half)).ok());
+  ++sent;
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (!closed && Count(replies, "+PONG\r\n") < sent &&
+         std::chrono::steady_clock::now() < give_up) {
+    closed = client->ReadUntilClosed(&replies);
+  }
+  EXPECT_FALSE(closed);
+  EXPECT_EQ(Count(replies, "+PONG\r\n"), sent);
+  EXPECT_EQ(front.TimedOut("command"), 0);
+}
+
 // A client that connects to the TLS listener and never finishes a handshake (here: sends
 // nothing) is closed and counted; a failed handshake (plaintext RESP) is counted too; a real TLS
 // client is served.

@@ -283,6 +283,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
   }
 
   void Parse() {
+    bool completed_any = false;
     while (!stop_reading_ && slots_.size() < server_.limits.max_pending_commands) {
       const RespParser::Outcome outcome = parser_.Next();
       if (outcome == RespParser::Outcome::kNeedMore) break;
@@ -297,17 +298,20 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
         break;
       }
       Execute(parser_.args());
+      completed_any = true;
     }
     // Stopped on the bound with commands possibly left in the buffer: Read() parses them first.
     parse_pending_ = !stop_reading_ && slots_.size() >= server_.limits.max_pending_commands;
     // Views into the buffer are dead once planned: every plan copied what it keeps.
     parser_.Compact();
     // What is left unparsed is the start of a command the client has not finished sending
-    // (unless parsing stopped on the bound): it must be finished within command_timeout_ms.
+    // (unless parsing stopped on the bound): it must be finished within command_timeout_ms. When
+    // a command completed in this pass, the tail is a newer command: its clock starts now (a
+    // steady pipeline whose every read ends mid-command is not a slow client).
     const bool partial = !parse_pending_ && parser_.buffered_bytes() > 0;
     if (!partial) {
       partial_since_ms_ = 0;
-    } else if (partial_since_ms_ == 0) {
+    } else if (partial_since_ms_ == 0 || completed_any) {
       partial_since_ms_ = std::max<uint64_t>(1, server_.hooks.now_steady_ms());
     }
     Pump();

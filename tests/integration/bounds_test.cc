@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "api/session_token.h"
 #include "clock/version_vector.h"
 #include "net/testing/test_socket.h"
-#include "api/session_token.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
@@ -220,6 +220,37 @@ TEST_F(BoundsTest, ALongRespPipelineIsReadOnlyAsFastAsItIsAnswered) {
   ASSERT_TRUE(socket.Send(pipeline));
   const std::string replies = ReadLines(socket, kCommands, 60s);
   EXPECT_EQ(Count(replies, "+OK\r\n"), kCommands) << replies.substr(0, 500);
+}
+
+// The command limit is per command: a steady pipeline for several times --request-timeout-ms,
+// every send ending mid-command (so every read the region makes does too), is not a slow client.
+// It was closed as one: the clock of "the incomplete command" started at the first partial tail
+// and never restarted while later commands completed (redis-cli --pipe of 1 M SETs hit it).
+TEST_F(BoundsTest, ASteadyPipelineEndingEachSendMidCommandIsNotASlowClient) {
+  Start({"--request-timeout-ms", "300"});
+  TestSocket socket(cluster_.resp_port(0));
+  Authenticate(socket);
+  const std::string ping = "*1\r\n$4\r\nPING\r\n";
+  const size_t half = ping.size() / 2;
+  size_t sent = 0;
+  std::string replies;
+  // Five times the limit; each pass's read both paces the sends and drains the replies.
+  const auto until = std::chrono::steady_clock::now() + 1500ms;
+  ASSERT_TRUE(socket.Send(ping.substr(0, half)));
+  while (std::chrono::steady_clock::now() < until && !socket.closed_by_peer()) {
+    ASSERT_TRUE(socket.Send(ping.substr(half) + ping + ping + ping + ping.substr(0, half)));
+    sent += 4;
+    replies += socket.Read(1 << 16, 20ms);
+  }
+  ASSERT_TRUE(socket.Send(ping.substr(half)));
+  ++sent;
+  replies += ReadLines(socket, sent - Count(replies, "+PONG\r\n"), kWait);
+  EXPECT_FALSE(socket.closed_by_peer());
+  EXPECT_EQ(Count(replies, "+PONG\r\n"), sent);
+  EXPECT_EQ(
+      MetricValue(cluster_, 0,
+                  R"(meridian_connections_timed_out_total{listener="resp",reason="command"})"),
+      0);
 }
 
 // Slow and idle RESP connections are closed: a command left incomplete past
