@@ -47,17 +47,13 @@ Result<StockOp> BoundedCounter::Prepare(StockOpKind kind, uint64_t amount, Regio
     return InvalidArgument("stock: a region cannot lend to itself");
   }
   if (kind != StockOpKind::kAdd) {
-    Wide rights = Rights(origin);
-    if (ignore_lent) {
-      for (RegionId j = 0; j < kMaxRegions; ++j)
-        rights += rows_[origin].lent[j];
-    }
+    const Wide rights = Spendable(origin, ignore_lent);
     if (static_cast<Wide>(amount) > rights) {
       return Aborted("stock: " + Units(amount) + " asked, " + Units(std::max<Wide>(rights, 0)) +
                      " of rights here (value " + std::to_string(Value()) + ")");
     }
   }
-  const uint64_t total = EntryOf(rows_[origin], op);
+  const uint64_t total = EntryOf(rows()[origin], op);
   if (amount > kTotalMax - total) {
     return OutOfRange("stock: a region's total would pass 2^62-1");
   }
@@ -87,14 +83,16 @@ Status BoundedCounter::CheckApplicable(const StockOp& op, RegionId origin) const
 
 void BoundedCounter::Apply(const StockOp& op, RegionId origin) {
   MERIDIAN_ASSERT(CheckApplicable(op, origin).ok());
-  uint64_t& total = EntryOf(rows_[origin], op);
+  uint64_t& total = EntryOf(rows_.mut()[origin], op);
   total = std::max(total, op.total_after);
 }
 
 void BoundedCounter::Merge(const BoundedCounter& other) {
+  if (!other.rows_.allocated()) return;  // all zero: nothing to raise
+  Rows& rows = rows_.mut();
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    Row& mine = rows_[r];
-    const Row& theirs = other.rows_[r];
+    Row& mine = rows[r];
+    const Row& theirs = other.rows()[r];
     mine.added = std::max(mine.added, theirs.added);
     mine.taken = std::max(mine.taken, theirs.taken);
     for (RegionId j = 0; j < kMaxRegions; ++j)
@@ -104,29 +102,39 @@ void BoundedCounter::Merge(const BoundedCounter& other) {
 
 int64_t BoundedCounter::Value() const {
   Wide value = 0;
-  for (const Row& row : rows_)
+  for (const Row& row : rows())
     value += static_cast<Wide>(row.added) - static_cast<Wide>(row.taken);
   return Clamp(value);
 }
 
 int64_t BoundedCounter::Rights(RegionId r) const {
   MERIDIAN_ASSERT(r < kMaxRegions);
-  Wide rights = static_cast<Wide>(rows_[r].added) - static_cast<Wide>(rows_[r].taken);
+  const Rows& all = rows();
+  Wide rights = static_cast<Wide>(all[r].added) - static_cast<Wide>(all[r].taken);
   for (RegionId j = 0; j < kMaxRegions; ++j) {
-    rights += static_cast<Wide>(rows_[j].lent[r]);
-    rights -= static_cast<Wide>(rows_[r].lent[j]);
+    rights += static_cast<Wide>(all[j].lent[r]);
+    rights -= static_cast<Wide>(all[r].lent[j]);
   }
   return Clamp(rights);
 }
 
+int64_t BoundedCounter::Spendable(RegionId origin, bool ignore_lent) const {
+  Wide spendable = Rights(origin);
+  if (ignore_lent) {
+    for (RegionId j = 0; j < kMaxRegions; ++j)
+      spendable += rows()[origin].lent[j];
+  }
+  return Clamp(spendable);
+}
+
 bool BoundedCounter::Present() const {
-  return std::any_of(rows_.begin(), rows_.end(), [](const Row& row) { return row.added > 0; });
+  return std::any_of(rows().begin(), rows().end(), [](const Row& row) { return row.added > 0; });
 }
 
 void BoundedCounter::Encode(pb::BoundedCounter* out) const {
   out->Clear();
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    const Row& row = rows_[r];
+    const Row& row = rows()[r];
     if (row == Row{}) continue;
     pb::BoundedCounter::Row* encoded = out->add_rows();
     encoded->set_region(r);
@@ -153,7 +161,7 @@ Result<BoundedCounter> BoundedCounter::Decode(const pb::BoundedCounter& in) {
     if (row.added() > kTotalMax || row.taken() > kTotalMax) {
       return InvalidArgument(name + ": a total passes 2^62-1");
     }
-    Row& decoded = counter.rows_[row.region()];
+    Row& decoded = counter.rows_.mut()[row.region()];
     decoded.added = row.added();
     decoded.taken = row.taken();
     for (int k = 0; k < row.lent_size(); ++k) {

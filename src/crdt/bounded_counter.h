@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "base/ids.h"
+#include "base/lazy_box.h"
 #include "base/status.h"
 #include "meridian/crdt.pb.h"
 
@@ -75,9 +76,12 @@ class BoundedCounter {
   int64_t Value() const;
   // rights(r) as this state shows it; may be read for any region.
   int64_t Rights(RegionId r) const;
-  uint64_t added(RegionId r) const { return rows_[r].added; }
-  uint64_t taken(RegionId r) const { return rows_[r].taken; }
-  uint64_t lent(RegionId from, RegionId to) const { return rows_[from].lent[to]; }
+  // What `origin` may take or lend now: Rights(origin), or with `ignore_lent` (the seeded bug of
+  // Prepare) its rights plus everything it ever lent. The one rule Prepare and a lender share.
+  int64_t Spendable(RegionId origin, bool ignore_lent = false) const;
+  uint64_t added(RegionId r) const { return rows()[r].added; }
+  uint64_t taken(RegionId r) const { return rows()[r].taken; }
+  uint64_t lent(RegionId from, RegionId to) const { return rows()[from].lent[to]; }
   // True once anything was ever added (a stock shows 0 after it was emptied, and is present).
   bool Present() const;
 
@@ -96,7 +100,10 @@ class BoundedCounter {
   // The row entry an op raises: `added`, `taken` or `lent[op.to]` (const or not, as `row`).
   template <typename RowRef>
   static auto& EntryOf(RowRef& row, const StockOp& op);
-  std::array<Row, kMaxRegions> rows_{};
+  using Rows = std::array<Row, kMaxRegions>;
+  const Rows& rows() const { return rows_.get(); }
+  // 640 bytes in full: boxed for the same reason as PnCounter's totals (replica/key_state.h).
+  LazyBox<Rows> rows_;
 };
 
 void Encode(const StockOp& in, pb::StockOp* out);

@@ -73,7 +73,7 @@ void LwwMap::Apply(const LwwMapOp& op, WriteStamp stamp, Dot dot,
   MERIDIAN_ASSERT(dot.seq >= 1 && dot.origin < kMaxRegions);
   MERIDIAN_ASSERT(dot.origin == stamp.region);
   MERIDIAN_ASSERT(FieldNamesUnique(op));
-  if (collected_.Covers(dot)) return;  // already reflected; its tombstones may be collected
+  if (collected().Covers(dot)) return;  // already reflected; its tombstones may be collected
   RaiseHighWater(stamp);
   if (op.clear) ApplyClear(LwwRegister{std::nullopt, stamp, dot}, contests);
   for (const auto& [name, value] : op.fields)
@@ -85,7 +85,7 @@ void LwwMap::Merge(const LwwMap& other) {
   // A register one side's `collected` covers and that side no longer holds is gone there for
   // good (overwritten, or collected): neither side's copy survives the merge.
   auto gone = [](const LwwMap& map, const std::string& field, const LwwRegister& reg) {
-    if (!map.collected_.Covers(reg.writer)) return false;
+    if (!map.collected().Covers(reg.writer)) return false;
     auto it = map.fields_.find(field);
     return it == map.fields_.end() || !(it->second == reg);
   };
@@ -95,23 +95,25 @@ void LwwMap::Merge(const LwwMap& other) {
   }
   std::erase_if(fields_, [&](const auto& entry) { return gone(other, entry.first, entry.second); });
   auto mark_gone = [](const LwwMap& map, const LwwRegister& mark) {
-    return map.collected_.Covers(mark.writer) && map.cleared_ != mark;
+    return map.collected().Covers(mark.writer) && map.clear_mark() != mark;
   };
-  const bool take_mark = other.cleared_.has_value() && !mark_gone(*this, *other.cleared_);
-  if (cleared_.has_value() && mark_gone(other, *cleared_)) cleared_.reset();
+  const std::optional<LwwRegister>& their_mark = other.clear_mark();
+  const bool take_mark = their_mark.has_value() && !mark_gone(*this, *their_mark);
+  if (clear_mark().has_value() && mark_gone(other, *clear_mark())) marks_.mut().cleared.reset();
   RaiseHighWater(other.high_water_);
-  if (take_mark) ApplyClear(*other.cleared_, nullptr);
+  if (take_mark) ApplyClear(*their_mark, nullptr);
   for (const auto& [name, reg] : incoming)
     Put(name, reg, nullptr);
-  collected_.Merge(other.collected_);
+  if (!other.collected().IsZero()) marks_.mut().collected.Merge(other.collected());
   AssertInvariants(*this);
 }
 
 void LwwMap::Put(const std::string& field, const LwwRegister& incoming,
                  std::vector<LwwContest>* contests) {
   // A write older than the clear mark was cleared, whenever it arrives (no resurrection).
-  if (cleared_.has_value() && incoming.stamp < cleared_->stamp) {
-    Report(contests, field, *cleared_, incoming);
+  const std::optional<LwwRegister>& mark = clear_mark();
+  if (mark.has_value() && incoming.stamp < mark->stamp) {
+    Report(contests, field, *mark, incoming);
     return;
   }
   auto [it, inserted] = fields_.try_emplace(field, incoming);
@@ -129,8 +131,8 @@ void LwwMap::Put(const std::string& field, const LwwRegister& incoming,
 void LwwMap::ApplyClear(const LwwRegister& mark, std::vector<LwwContest>* contests) {
   MERIDIAN_ASSERT(mark.IsTombstone());
   // Only the highest clear matters: it hides everything a lower one would.
-  if (cleared_.has_value() && !Beats(mark, *cleared_)) return;
-  cleared_ = mark;
+  if (clear_mark().has_value() && !Beats(mark, *clear_mark())) return;
+  marks_.mut().cleared = mark;
   std::erase_if(fields_, [&](const auto& entry) {
     if (entry.second.stamp >= mark.stamp) return false;
     Report(contests, entry.first, mark, entry.second);
@@ -143,11 +145,11 @@ size_t LwwMap::CollectGarbage(const VersionVector& stable, const VersionVector& 
   size_t dropped = std::erase_if(fields_, [&](const auto& entry) {
     return entry.second.IsTombstone() && stable.Covers(entry.second.writer);
   });
-  if (cleared_.has_value() && stable.Covers(cleared_->writer)) {
-    cleared_.reset();
+  if (clear_mark().has_value() && stable.Covers(clear_mark()->writer)) {
+    marks_.mut().cleared.reset();
     ++dropped;
   }
-  if (dropped > 0) collected_.Merge(reflected);
+  if (dropped > 0) marks_.mut().collected.Merge(reflected);
   MERIDIAN_ASSERT(Visible() == visible_before);
   AssertInvariants(*this);
   return dropped;
@@ -185,7 +187,7 @@ void LwwMap::RaiseHighWater(const std::optional<WriteStamp>& stamp) {
 }
 
 size_t LwwMap::TombstoneCount() const {
-  size_t count = cleared_.has_value() ? 1 : 0;
+  size_t count = clear_mark().has_value() ? 1 : 0;
   for (const auto& [name, reg] : fields_)
     count += reg.IsTombstone() ? 1 : 0;
   return count;
@@ -199,10 +201,10 @@ void LwwMap::Encode(pb::LwwMap* out, bool with_collected) const {
     field->set_name(name);
     EncodeRegister(reg, field->mutable_reg());
   }
-  if (cleared_.has_value()) EncodeRegister(*cleared_, out->mutable_cleared());
+  if (clear_mark().has_value()) EncodeRegister(*clear_mark(), out->mutable_cleared());
   if (high_water_.has_value()) meridian::Encode(*high_water_, out->mutable_high_water());
-  if (with_collected && !collected_.IsZero())
-    meridian::Encode(collected_, out->mutable_collected());
+  if (with_collected && !collected().IsZero())
+    meridian::Encode(collected(), out->mutable_collected());
 }
 
 Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
@@ -211,7 +213,7 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
     auto mark = DecodeRegister(in.cleared(), "lww map clear mark");
     if (!mark.ok()) return mark.status();
     if (!mark->IsTombstone()) return InvalidArgument("lww map clear mark carries a value");
-    map.cleared_ = *mark;
+    map.marks_.mut().cleared = *mark;
   }
   for (int i = 0; i < in.fields_size(); ++i) {
     const pb::LwwMap::Field& field = in.fields(i);
@@ -222,7 +224,7 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
     if (!field.has_reg()) return InvalidArgument(what + ": register missing");
     auto reg = DecodeRegister(field.reg(), what);
     if (!reg.ok()) return reg.status();
-    if (map.cleared_.has_value() && reg->stamp < map.cleared_->stamp) {
+    if (map.clear_mark().has_value() && reg->stamp < map.clear_mark()->stamp) {
       return InvalidArgument(what + ": stamped below the clear mark");
     }
     map.fields_.emplace_hint(map.fields_.end(), field.name(), std::move(reg).value());
@@ -234,7 +236,7 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
     map.high_water_ = *high_water;
   }
   std::optional<WriteStamp> highest;
-  if (map.cleared_.has_value()) highest = map.cleared_->stamp;
+  if (map.clear_mark().has_value()) highest = map.clear_mark()->stamp;
   for (const auto& [name, reg] : map.fields_) {
     if (!highest.has_value() || *highest < reg.stamp) highest = reg.stamp;
   }
@@ -246,7 +248,7 @@ Result<LwwMap> LwwMap::Decode(const pb::LwwMap& in) {
     if (!collected.ok()) {
       return InvalidArgument("lww map collected vector: " + collected.status().message());
     }
-    map.collected_ = *collected;
+    map.marks_.mut().collected = *collected;
   }
   AssertInvariants(map);
   return map;

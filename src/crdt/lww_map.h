@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "base/lazy_box.h"
 #include "base/status.h"
 #include "clock/dot.h"
 #include "clock/hlc.h"
@@ -105,9 +106,9 @@ class LwwMap {
   bool HasLiveField() const;
   // Stored registers, tombstones included (for tests and the checker).
   const std::map<std::string, LwwRegister>& registers() const { return fields_; }
-  const std::optional<LwwRegister>& clear_mark() const { return cleared_; }
-  const VersionVector& collected() const { return collected_; }
-  bool Empty() const { return fields_.empty() && !cleared_.has_value(); }
+  const std::optional<LwwRegister>& clear_mark() const { return marks_.get().cleared; }
+  const VersionVector& collected() const { return marks_.get().collected; }
+  bool Empty() const { return fields_.empty() && !clear_mark().has_value(); }
   // The highest stamp this map ever held, also after its tombstones were collected; nullopt for
   // a map that never saw a write. A local write must be stamped above it, so that it beats what
   // its writer saw even when a clamped clock skew left the HLC behind (and so that a collected
@@ -130,12 +131,19 @@ class LwwMap {
   void RaiseHighWater(const std::optional<WriteStamp>& stamp);
   void ApplyClear(const LwwRegister& mark, std::vector<LwwContest>* contests);
 
+  // What only a map that was cleared or collected holds (most never are): boxed, so that a key's
+  // state (replica/key_state.h) is not this large for every key (docs/memory.md).
+  struct Marks {
+    // The highest clear seen: its stamp bounds live fields from below; value is always nullopt.
+    std::optional<LwwRegister> cleared;
+    VersionVector collected;  // see the header comment
+    bool operator==(const Marks&) const = default;
+  };
+
   std::map<std::string, LwwRegister> fields_;
-  // The highest clear seen: its stamp bounds live fields from below; value is always nullopt.
-  std::optional<LwwRegister> cleared_;
   // Highest stamp ever applied or merged; survives CollectGarbage (see MaxStamp).
   std::optional<WriteStamp> high_water_;
-  VersionVector collected_;  // see the header comment
+  LazyBox<Marks> marks_;
 };
 
 }  // namespace meridian

@@ -36,9 +36,9 @@ Total Join(uint64_t low, uint64_t high) {
   return (static_cast<Total>(high) << 64) | low;
 }
 
-using Totals = std::array<Total, kMaxRegions>;
+using TotalArray = std::array<Total, kMaxRegions>;
 
-void EncodeEntries(const Totals& p, const Totals& n,
+void EncodeEntries(const TotalArray& p, const TotalArray& n,
                    google::protobuf::RepeatedPtrField<pb::PnCounter::Entry>* out) {
   for (RegionId r = 0; r < kMaxRegions; ++r) {
     if (p[r] == 0 && n[r] == 0) continue;
@@ -54,7 +54,7 @@ void EncodeEntries(const Totals& p, const Totals& n,
 // Canonical entries (regions strictly ascending, no zero entry, totals within bounds); `what`
 // names the list in errors.
 Status DecodeEntries(const google::protobuf::RepeatedPtrField<pb::PnCounter::Entry>& in,
-                     const std::string& what, Totals* p, Totals* n) {
+                     const std::string& what, TotalArray* p, TotalArray* n) {
   for (int i = 0; i < in.size(); ++i) {
     const pb::PnCounter::Entry& entry = in.Get(i);
     const std::string name = what + " entry " + std::to_string(i);
@@ -79,7 +79,7 @@ Status DecodeEntries(const google::protobuf::RepeatedPtrField<pb::PnCounter::Ent
 
 Status PnCounter::CheckDelta(RegionId origin, int64_t delta) const {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  const Total total = delta >= 0 ? p_[origin] : n_[origin];
+  const Total total = delta >= 0 ? t().p[origin] : t().n[origin];
   if (Magnitude(delta) > kTotalMax - total) {
     return OutOfRange("counter: region " + std::to_string(origin) + "'s " +
                       (delta >= 0 ? "increment" : "decrement") + " total would pass 2^" +
@@ -94,21 +94,22 @@ Status PnCounter::CheckDelta(RegionId origin, int64_t delta) const {
 
 Status PnCounter::CheckApply(RegionId origin, int64_t delta) const {
   if (origin >= kMaxRegions) return InvalidArgument("counter: origin out of range");
-  const Total total = delta >= 0 ? p_[origin] : n_[origin];
+  const Total total = delta >= 0 ? t().p[origin] : t().n[origin];
   if (Magnitude(delta) > kTotalMax - total) return OutOfRange("counter total would pass its bound");
   return Status::Ok();
 }
 
 void PnCounter::Apply(RegionId origin, int64_t delta) {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  Total& total = delta >= 0 ? p_[origin] : n_[origin];
+  Totals& mine = totals_.mut();
+  Total& total = delta >= 0 ? mine.p[origin] : mine.n[origin];
   MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would pass its bound");
   total += Magnitude(delta);
 }
 
 Total PnCounter::TotalAfter(RegionId origin, int64_t delta) const {
   MERIDIAN_ASSERT(origin < kMaxRegions);
-  const Total total = delta >= 0 ? p_[origin] : n_[origin];
+  const Total total = delta >= 0 ? t().p[origin] : t().n[origin];
   MERIDIAN_ASSERT_MSG(Magnitude(delta) <= kTotalMax - total, "counter total would pass its bound");
   return total + Magnitude(delta);
 }
@@ -116,32 +117,38 @@ Total PnCounter::TotalAfter(RegionId origin, int64_t delta) const {
 void PnCounter::ApplyTotal(RegionId origin, int64_t delta, Total total_after) {
   MERIDIAN_ASSERT(origin < kMaxRegions);
   MERIDIAN_ASSERT(total_after <= kTotalMax);
-  Total& total = delta >= 0 ? p_[origin] : n_[origin];
+  Totals& mine = totals_.mut();
+  Total& total = delta >= 0 ? mine.p[origin] : mine.n[origin];
   total = std::max(total, total_after);
 }
 
 void PnCounter::ApplyDelete(const PnCounterDelete& d) {
+  Totals& mine = totals_.mut();
   for (RegionId r = 0; r < kMaxRegions; ++r) {
     MERIDIAN_ASSERT(d.increments[r] <= kTotalMax && d.decrements[r] <= kTotalMax);
-    p_deleted_[r] = std::max(p_deleted_[r], d.increments[r]);
-    n_deleted_[r] = std::max(n_deleted_[r], d.decrements[r]);
-    p_[r] = std::max(p_[r], p_deleted_[r]);
-    n_[r] = std::max(n_[r], n_deleted_[r]);
+    mine.p_deleted[r] = std::max(mine.p_deleted[r], d.increments[r]);
+    mine.n_deleted[r] = std::max(mine.n_deleted[r], d.decrements[r]);
+    mine.p[r] = std::max(mine.p[r], mine.p_deleted[r]);
+    mine.n[r] = std::max(mine.n[r], mine.n_deleted[r]);
   }
 }
 
 void PnCounter::Merge(const PnCounter& other) {
+  if (!other.totals_.allocated()) return;  // all zero: nothing to raise
+  Totals& mine = totals_.mut();
+  const Totals& o = other.t();
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    p_[r] = std::max(p_[r], other.p_[r]);
-    n_[r] = std::max(n_[r], other.n_[r]);
-    p_deleted_[r] = std::max(p_deleted_[r], other.p_deleted_[r]);
-    n_deleted_[r] = std::max(n_deleted_[r], other.n_deleted_[r]);
+    mine.p[r] = std::max(mine.p[r], o.p[r]);
+    mine.n[r] = std::max(mine.n[r], o.n[r]);
+    mine.p_deleted[r] = std::max(mine.p_deleted[r], o.p_deleted[r]);
+    mine.n_deleted[r] = std::max(mine.n_deleted[r], o.n_deleted[r]);
   }
 }
 
 bool PnCounter::Present() const {
+  const Totals& c = t();
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    if (p_[r] > p_deleted_[r] || n_[r] > n_deleted_[r]) return true;
+    if (c.p[r] > c.p_deleted[r] || c.n[r] > c.n_deleted[r]) return true;
   }
   return false;
 }
@@ -156,17 +163,19 @@ Result<int64_t> PnCounter::Value() const {
 
 void PnCounter::Encode(pb::PnCounter* out) const {
   out->Clear();
-  EncodeEntries(p_, n_, out->mutable_entries());
-  EncodeEntries(p_deleted_, n_deleted_, out->mutable_deleted());
+  EncodeEntries(t().p, t().n, out->mutable_entries());
+  EncodeEntries(t().p_deleted, t().n_deleted, out->mutable_deleted());
 }
 
 Result<PnCounter> PnCounter::Decode(const pb::PnCounter& in) {
   PnCounter counter;
-  MERIDIAN_RETURN_IF_ERROR(DecodeEntries(in.entries(), "pn counter", &counter.p_, &counter.n_));
+  if (in.entries().empty() && in.deleted().empty()) return counter;  // stays unallocated
+  Totals& mine = counter.totals_.mut();
+  MERIDIAN_RETURN_IF_ERROR(DecodeEntries(in.entries(), "pn counter", &mine.p, &mine.n));
   MERIDIAN_RETURN_IF_ERROR(
-      DecodeEntries(in.deleted(), "pn counter deleted", &counter.p_deleted_, &counter.n_deleted_));
+      DecodeEntries(in.deleted(), "pn counter deleted", &mine.p_deleted, &mine.n_deleted));
   for (RegionId r = 0; r < kMaxRegions; ++r) {
-    if (counter.p_deleted_[r] > counter.p_[r] || counter.n_deleted_[r] > counter.n_[r]) {
+    if (mine.p_deleted[r] > mine.p[r] || mine.n_deleted[r] > mine.n[r]) {
       return InvalidArgument("pn counter: region " + std::to_string(r) +
                              "'s deleted baseline passes its total");
     }

@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "base/ids.h"
+#include "base/lazy_box.h"
 #include "base/status.h"
 #include "meridian/crdt.pb.h"
 
@@ -71,7 +72,7 @@ class PnCounter {
   void ApplyTotal(RegionId origin, int64_t delta, Total total_after);
 
   // The delete of everything this state shows (its totals become the baseline). Does not apply it.
-  PnCounterDelete PrepareDelete() const { return PnCounterDelete{p_, n_}; }
+  PnCounterDelete PrepareDelete() const { return PnCounterDelete{t().p, t().n}; }
   // Raises the baseline to `d` entry-wise (and a total to its baseline entry, which causal
   // delivery makes a no-op: invariant 4 holds whatever order deletes and state merges come in).
   // REQUIRES: every entry of `d` <= kTotalMax.
@@ -83,10 +84,10 @@ class PnCounter {
   Result<int64_t> Value() const;
   // True when some total is past its baseline: something was added since the last delete seen.
   bool Present() const;
-  Total increments(RegionId r) const { return p_[r]; }
-  Total decrements(RegionId r) const { return n_[r]; }
-  Total deleted_increments(RegionId r) const { return p_deleted_[r]; }
-  Total deleted_decrements(RegionId r) const { return n_deleted_[r]; }
+  Total increments(RegionId r) const { return t().p[r]; }
+  Total decrements(RegionId r) const { return t().n[r]; }
+  Total deleted_increments(RegionId r) const { return t().p_deleted[r]; }
+  Total deleted_decrements(RegionId r) const { return t().n_deleted[r]; }
 
   // Each total as its low 64 bits (increments, decrements) and the bits above them
   // (increments_high, decrements_high, omitted when zero, so that a counter whose totals fit in
@@ -98,10 +99,17 @@ class PnCounter {
   bool operator==(const PnCounter&) const = default;
 
  private:
-  std::array<Total, kMaxRegions> p_{};
-  std::array<Total, kMaxRegions> n_{};
-  std::array<Total, kMaxRegions> p_deleted_{};  // the baseline: totals observed by deletes
-  std::array<Total, kMaxRegions> n_deleted_{};
+  struct Totals {
+    std::array<Total, kMaxRegions> p{};
+    std::array<Total, kMaxRegions> n{};
+    std::array<Total, kMaxRegions> p_deleted{};  // the baseline: totals observed by deletes
+    std::array<Total, kMaxRegions> n_deleted{};
+    bool operator==(const Totals&) const = default;
+  };
+  const Totals& t() const { return totals_.get(); }
+  // 512 bytes in full: boxed, so that the variant of a key's state (replica/key_state.h) is not
+  // this large for keys of every other class, and a counter never written costs a pointer.
+  LazyBox<Totals> totals_;
 };
 
 // Codec of a counter delete (an op body): the observed totals in PnCounter's entry form.

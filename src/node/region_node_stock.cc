@@ -100,11 +100,7 @@ void RegionNode::OnStockRightsRequest(size_t group, RegionId from,
   if (stock == nullptr) return;
   const RegionId self = replica.options().self;
   // What Prepare would let this region lend (the seeded double-lend bug counts lent rights too).
-  int64_t spare = stock->Rights(self);
-  if (replica.options().bugs.escrow_double_lend) {
-    for (RegionId j = 0; j < kMaxRegions; ++j)
-      spare += static_cast<int64_t>(stock->lent(self, j));
-  }
+  const int64_t spare = stock->Spendable(self, replica.options().bugs.escrow_double_lend);
   if (spare <= 0) return;
   ClientWrite lend;
   lend.target = key;

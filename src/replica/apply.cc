@@ -63,8 +63,9 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
   const bool was_present = !inserted && KeyPresent(state);
 
-  auto last = last_writer_.find(op.target);
-  const bool concurrent = !local && last != last_writer_.end() && !op.deps.Covers(last->second);
+  KeyMeta& meta = key_meta_[op.target];
+  const bool concurrent =
+      !local && meta.last_writer.has_value() && !op.deps.Covers(*meta.last_writer);
 
   const Op* effective = &op;
   Op mutated;
@@ -91,7 +92,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   ApplyOpToState(*effective, state, &effects);
   RecordConflicts(op, concurrent, effects);
   if (!local && !was_present && KeyPresent(state)) RecordTypeClashes(op);
-  last_writer_[op.target] = op.dot;
+  meta.last_writer = op.dot;
 
   if (options_.bugs.apply_without_dedupe || options_.bugs.no_causal_wait) {
     // The buggy paths may apply out of order or twice; keep the vector a max, never an assert.
@@ -153,8 +154,11 @@ void Replica::RecordTypeClashes(const Op& op) {
     // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
     // a clash. The last writer is volatile: after a restart, a key the other class has not
     // written to since is not compared.
-    auto last = last_writer_.find(other_key);
-    if (last == last_writer_.end() || op.deps.Covers(last->second)) continue;
+    auto meta = key_meta_.find(other_key);
+    if (meta == key_meta_.end() || !meta->second.last_writer.has_value() ||
+        op.deps.Covers(*meta->second.last_writer)) {
+      continue;
+    }
     conflicts_.Add({op.target.data_class,
                     op.target.key,
                     "",
@@ -172,7 +176,7 @@ void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) 
   std::string bytes = StateBytes(state);
   const uint64_t new_hash = RangeSummary::EntryHash(
       storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
-  uint64_t& old_hash = entry_hashes_[key];
+  uint64_t& old_hash = key_meta_[key].entry_hash;
   summary_.Update(storage_key, old_hash, new_hash);
   old_hash = new_hash;
   FreezeForTransfers(key);

@@ -377,8 +377,13 @@ class Replica {
   VersionVector persisted_applied_;
   HlcTimestamp persisted_clock_;
   std::map<StateKey, KeyState> states_;
-  std::map<StateKey, Dot> last_writer_;  // volatile: only feeds conflict accounting
-  std::map<StateKey, uint64_t> entry_hashes_;
+  // Per key, beside its state: kept in one map (one node and one copy of the key per key, not
+  // two; docs/memory.md).
+  struct KeyMeta {
+    uint64_t entry_hash = 0;         // the stored entry's hash, as summary_ counts it
+    std::optional<Dot> last_writer;  // volatile: only feeds conflict accounting
+  };
+  std::map<StateKey, KeyMeta> key_meta_;
   std::set<StateKey> garbage_keys_;  // keys holding tombstones
   RangeSummary summary_;
   Oplog oplog_;
