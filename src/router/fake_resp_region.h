@@ -37,8 +37,8 @@ class FakeRespRegion {
     kHang,      // record every command but HELLO and answer none, as a stalled region
   };
   struct Seen {
-    std::vector<std::string> args;  // without the MERIDIAN.IDEM prefix
-    std::string idempotency_key;    // "" when none
+    std::vector<std::string> args;             // without the MERIDIAN.IDEM prefix
+    std::string idempotency_key;               // "" when none
     std::optional<std::string> session_token;  // MERIDIAN.SESSIONED's, when it wrapped the command
     uint64_t connection = 0;
   };

@@ -221,8 +221,8 @@ void RespClient::Execute(std::span<const std::string_view> args) {
     token = state_.token.IsZero() ? std::string() : EncodeSessionToken(state_.token);
   }
   command->sessioned = token.has_value();
-  command->request = EncodeRespRequest(
-      args, key, token ? std::optional<std::string_view>(*token) : std::nullopt);
+  command->request =
+      EncodeRespRequest(args, key, token ? std::optional<std::string_view>(*token) : std::nullopt);
   command->version = state_.version;
   command->location = state_.location;
   request_bytes_ += command->request.size();
@@ -259,8 +259,9 @@ void RespClient::Send(const CommandPtr& command, RegionId region) {
   ++in_flight_;
   if (!command->tried.empty()) front_.metrics.reroutes.Increment();
   command->tried.push_back(region);
-  const auto deadline = RespClock::now() + std::chrono::milliseconds(
-                                               front_.options.forward_timeout_ms + command->wait_ms);
+  const auto deadline =
+      RespClock::now() +
+      std::chrono::milliseconds(front_.options.forward_timeout_ms + command->wait_ms);
   bound_->Send(command->request, deadline,
                [weak = weak_from_this(), command, region](Result<std::string> r) {
                  if (auto self = weak.lock()) self->OnReply(command, region, std::move(r));
@@ -354,10 +355,10 @@ void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std:
       waiting_.emplace(command->seq, command);
     } else if (command->kind == RespCommandKind::kWait) {
       Finish(command,
-             ErrorReply(command->version,
-                        "TRYAGAIN region " + name + ", which took this connection's last write, " +
-                            "failed during WAIT (" + status.message() +
-                            "); no other region can count that write's copies"),
+             ErrorReply(command->version, "TRYAGAIN region " + name +
+                                              ", which took this connection's last write, " +
+                                              "failed during WAIT (" + status.message() +
+                                              "); no other region can count that write's copies"),
              std::nullopt);
     } else {
       Finish(

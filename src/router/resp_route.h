@@ -61,12 +61,12 @@
 namespace meridian::router {
 
 enum class RespCommandKind {
-  kRead,     // retried freely (rule 2)
-  kWrite,    // tagged with MERIDIAN.IDEM, then retried (rules 1, 2)
-  kTagged,   // already MERIDIAN.IDEM: retried (rule 1)
-  kOther,    // unknown to the router: forwarded, not retried once sent (rule 3)
-  kRouter,   // answered by the router (rule 4)
-  kWait,     // WAIT: to the region of the client's last write (rule 8)
+  kRead,    // retried freely (rule 2)
+  kWrite,   // tagged with MERIDIAN.IDEM, then retried (rules 1, 2)
+  kTagged,  // already MERIDIAN.IDEM: retried (rule 1)
+  kOther,   // unknown to the router: forwarded, not retried once sent (rule 3)
+  kRouter,  // answered by the router (rule 4)
+  kWait,    // WAIT: to the region of the client's last write (rule 8)
 };
 
 // The kind of a command named `name` (any case).

@@ -45,13 +45,16 @@ TEST(RespRouteTest, DataCommandsRunWithTheSessionAndTheWrapperGoesOutside) {
   EXPECT_TRUE(write);
   EXPECT_TRUE(IsRespDataCommand(std::vector<std::string_view>{"HGETALL", "h"}, &write));
   EXPECT_FALSE(write);
-  EXPECT_TRUE(
-      IsRespDataCommand(std::vector<std::string_view>{"MERIDIAN.IDEM", "k", "SADD", "s", "m"},
-                        &write));
+  EXPECT_TRUE(IsRespDataCommand(
+      std::vector<std::string_view>{"MERIDIAN.IDEM", "k", "SADD", "s", "m"}, &write));
   EXPECT_TRUE(write);
-  for (std::vector<std::string_view> other :
-       {std::vector<std::string_view>{"PING"}, {"INFO"}, {"DBSIZE"}, {"SCAN", "0"},
-        {"MERIDIAN.IDEM", "k", "PING"}, {"MERIDIAN.IDEM", "k"}, {"APPEND", "k", "v"}}) {
+  for (std::vector<std::string_view> other : {std::vector<std::string_view>{"PING"},
+                                              {"INFO"},
+                                              {"DBSIZE"},
+                                              {"SCAN", "0"},
+                                              {"MERIDIAN.IDEM", "k", "PING"},
+                                              {"MERIDIAN.IDEM", "k"},
+                                              {"APPEND", "k", "v"}}) {
     EXPECT_FALSE(IsRespDataCommand(other)) << other[0];
   }
   const std::vector<std::string_view> get = {"GET", "k"};
@@ -71,7 +74,8 @@ TEST(RespRouteTest, ASessionedReplyGivesBackTheCommandsReplyByteForByte) {
   EXPECT_EQ(split->write, "0.7");
   // A nested reply (HGETALL in RESP3), a RESP3 nil for the write.
   const std::string map = "%1\r\n$1\r\nf\r\n$1\r\nv\r\n";
-  split = SplitSessionedReply("*3\r\n" + map + "$0\r\n\r\n_\r\n");
+  const std::string resp3 = "*3\r\n" + map + "$0\r\n\r\n_\r\n";  // the views point into it
+  split = SplitSessionedReply(resp3);
   ASSERT_TRUE(split);
   EXPECT_EQ(split->reply, map);
   EXPECT_EQ(split->token, "");
@@ -152,7 +156,9 @@ TEST(RespOwnCommandsTest, TheSessionTokenIsTheRoutersPerClient) {
   auto answer = [&](std::vector<std::string_view> args) {
     return AnswerOwnCommand(args, state, names);
   };
-  auto bulk = [](const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; };
+  auto bulk = [](const std::string& s) {
+    return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+  };
   EXPECT_EQ(answer({"MERIDIAN.SESSION"}), bulk(EncodeSessionToken(VersionVector())));
   state.token.Set(0, 3);
   VersionVector elsewhere;
@@ -163,7 +169,8 @@ TEST(RespOwnCommandsTest, TheSessionTokenIsTheRoutersPerClient) {
   EXPECT_EQ(answer({"meridian.session", EncodeSessionToken(elsewhere)}),
             bulk(EncodeSessionToken(merged)));
   EXPECT_EQ(state.token, merged);
-  EXPECT_TRUE(answer({"MERIDIAN.SESSION", "not a token!"}).starts_with("-ERR invalid session token"));
+  EXPECT_TRUE(
+      answer({"MERIDIAN.SESSION", "not a token!"}).starts_with("-ERR invalid session token"));
   EXPECT_EQ(state.token, merged);
   EXPECT_EQ(answer({"MERIDIAN.SESSION", "a", "b"}),
             "-ERR wrong number of arguments for 'MERIDIAN.SESSION' command\r\n");

@@ -8,10 +8,10 @@
 #include <set>
 #include <utility>
 
-#include "base/utf8.h"
-#include "resp/command_name.h"
 #include "api/http_api_validation.h"
 #include "api/session_token.h"
+#include "base/utf8.h"
+#include "resp/command_name.h"
 
 namespace meridian {
 namespace {
@@ -189,23 +189,40 @@ class Planner {
   // Redis' arity convention: N exactly, -N at least N (the command name included).
   static const std::map<std::string, std::pair<int, Method>>& Table() {
     static const std::map<std::string, std::pair<int, Method>> table = {
-        {"PING", {-1, &Planner::Ping}},        {"ECHO", {2, &Planner::Echo}},
-        {"HELLO", {-1, &Planner::Hello}},      {"SELECT", {2, &Planner::Select}},
-        {"CLIENT", {-2, &Planner::Client}},    {"COMMAND", {-1, &Planner::Command}},
-        {"INFO", {-1, &Planner::Info}},        {"DBSIZE", {1, &Planner::DbSize}},
-        {"QUIT", {1, &Planner::Quit}},         {"CONFIG", {-2, &Planner::Config}},
-        {"WAIT", {3, &Planner::Wait}},         {"MERIDIAN.SESSION", {-1, &Planner::Session}},
-        {"GET", {2, &Planner::Get}},           {"SET", {-3, &Planner::Set}},
-        {"MGET", {-2, &Planner::MGet}},        {"MSET", {-3, &Planner::MSet}},
-        {"INCR", {2, &Planner::Incr}},         {"DECR", {2, &Planner::Incr}},
-        {"INCRBY", {3, &Planner::Incr}},       {"DECRBY", {3, &Planner::Incr}},
-        {"HSET", {-4, &Planner::HSet}},        {"HGET", {3, &Planner::HGet}},
-        {"HMGET", {-3, &Planner::HGet}},       {"HGETALL", {2, &Planner::HGetAll}},
-        {"HDEL", {-3, &Planner::HDel}},        {"SADD", {-3, &Planner::SetWrite}},
-        {"SREM", {-3, &Planner::SetWrite}},    {"SMEMBERS", {2, &Planner::SetRead}},
-        {"SISMEMBER", {3, &Planner::SetRead}}, {"SCARD", {2, &Planner::SetRead}},
-        {"DEL", {-2, &Planner::Del}},          {"EXISTS", {-2, &Planner::Exists}},
-        {"TYPE", {2, &Planner::Type}},         {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
+        {"PING", {-1, &Planner::Ping}},
+        {"ECHO", {2, &Planner::Echo}},
+        {"HELLO", {-1, &Planner::Hello}},
+        {"SELECT", {2, &Planner::Select}},
+        {"CLIENT", {-2, &Planner::Client}},
+        {"COMMAND", {-1, &Planner::Command}},
+        {"INFO", {-1, &Planner::Info}},
+        {"DBSIZE", {1, &Planner::DbSize}},
+        {"QUIT", {1, &Planner::Quit}},
+        {"CONFIG", {-2, &Planner::Config}},
+        {"WAIT", {3, &Planner::Wait}},
+        {"MERIDIAN.SESSION", {-1, &Planner::Session}},
+        {"GET", {2, &Planner::Get}},
+        {"SET", {-3, &Planner::Set}},
+        {"MGET", {-2, &Planner::MGet}},
+        {"MSET", {-3, &Planner::MSet}},
+        {"INCR", {2, &Planner::Incr}},
+        {"DECR", {2, &Planner::Incr}},
+        {"INCRBY", {3, &Planner::Incr}},
+        {"DECRBY", {3, &Planner::Incr}},
+        {"HSET", {-4, &Planner::HSet}},
+        {"HGET", {3, &Planner::HGet}},
+        {"HMGET", {-3, &Planner::HGet}},
+        {"HGETALL", {2, &Planner::HGetAll}},
+        {"HDEL", {-3, &Planner::HDel}},
+        {"SADD", {-3, &Planner::SetWrite}},
+        {"SREM", {-3, &Planner::SetWrite}},
+        {"SMEMBERS", {2, &Planner::SetRead}},
+        {"SISMEMBER", {3, &Planner::SetRead}},
+        {"SCARD", {2, &Planner::SetRead}},
+        {"DEL", {-2, &Planner::Del}},
+        {"EXISTS", {-2, &Planner::Exists}},
+        {"TYPE", {2, &Planner::Type}},
+        {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
         {"MERIDIAN.SESSIONED", {-3, &Planner::Sessioned}},
         {"MERIDIAN.WAITFOR", {4, &Planner::WaitFor}},
         {"SCAN", {-2, &Planner::Scan}},

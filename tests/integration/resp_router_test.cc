@@ -271,8 +271,8 @@ TEST_F(RespRouterSessionTest, WaitSessionAndReadYourWritesAcrossAFailover) {
   // The router's session token is one a region takes.
   const std::string token = Call(client, {"MERIDIAN.SESSION"});
   ASSERT_TRUE(token.starts_with("$")) << token;
-  const std::string token_text = token.substr(token.find("\r\n") + 2, token.size() -
-                                                                        token.find("\r\n") - 4);
+  const std::string token_text =
+      token.substr(token.find("\r\n") + 2, token.size() - token.find("\r\n") - 4);
   RespTestClient region = Connect(cluster_.resp_port(1));
   EXPECT_EQ(Call(region, {"MERIDIAN.SESSION", token_text}), token);
 
