@@ -285,6 +285,7 @@ TEST_F(RespRouterSessionTest, WaitSessionAndReadYourWritesAcrossAFailover) {
   const std::string during = Call(client, {"GET", "ryw"});
   EXPECT_TRUE(during.starts_with("-TRYAGAIN ")) << during;
   EXPECT_NE(during.find("session token not satisfied"), std::string::npos) << during;
+  std::cout << "the read during the failover got: " << during;
   // A client with no session still reads what the live regions hold.
   RespTestClient fresh = Connect(cluster_.router_resp_port());
   EXPECT_EQ(Call(fresh, {"GET", "ryw"}), Bulk("old"));
