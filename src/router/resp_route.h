@@ -39,8 +39,9 @@
 //     token and keeps the write with the region that made it, and the client gets the reply
 //     element alone, byte for byte. Every attempt sends the same bytes (rule 1). A reply that is
 //     not such an array (the wrapper refused: -LOADING, -NOAUTH) is the reply itself. Rule 5
-//     judges the reply element. The cost: the wrapper's ~30 bytes and the token (~20 to 160
-//     bytes) on each such request, and the token and write (~30 to 180 bytes) on its reply.
+//     judges the reply element. The cost, on the router's upstream bytes only: 25 bytes and
+//     the token as a bulk string on the request, 4 bytes and the token and write as bulk
+//     strings on the reply (the token is 8 characters after writes in one region, at most 160).
 //  8. WAIT n timeout is sent as `MERIDIAN.WAITFOR <write> n timeout` to the region that made the
 //     client's last write, once the client's earlier commands are answered (so a write
 //     pipelined before it counts), and only there: no other region can count that write's

@@ -273,6 +273,8 @@ TEST_F(RespRouterSessionTest, WaitSessionAndReadYourWritesAcrossAFailover) {
   ASSERT_TRUE(token.starts_with("$")) << token;
   const std::string token_text =
       token.substr(token.find("\r\n") + 2, token.size() - token.find("\r\n") - 4);
+  std::cout << "the router's session token after one write: " << token_text << " ("
+            << token_text.size() << " characters)\n";
   RespTestClient region = Connect(cluster_.resp_port(1));
   EXPECT_EQ(Call(region, {"MERIDIAN.SESSION", token_text}), token);
 
