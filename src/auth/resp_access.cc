@@ -17,7 +17,8 @@ bool IsConnection(std::string_view name) {
   for (std::string_view c : kConnection) {
     if (name == c) return true;
   }
-  return name == "MERIDIAN.REGION";
+  // MERIDIAN.WAITFOR answers only how many regions hold a write, as WAIT does.
+  return name == "MERIDIAN.REGION" || name == "MERIDIAN.WAITFOR";
 }
 
 struct Needs {
@@ -39,7 +40,10 @@ Needs NeedsOf(std::span<const std::string_view> args, std::string_view strong_pr
     return !strong_prefix.empty() && key.starts_with(strong_prefix);
   };
   if (IsConnection(name)) return needs;
-  if (name == "MERIDIAN.IDEM" && args.size() >= 3) return NeedsOf(args.subspan(2), strong_prefix);
+  // Both run the command they wrap, which needs what it needs alone.
+  if ((name == "MERIDIAN.IDEM" || name == "MERIDIAN.SESSIONED") && args.size() >= 3) {
+    return NeedsOf(args.subspan(2), strong_prefix);
+  }
   if (name == "GET" && rest.size() == 1) {
     if (handle(rest[0])) return {{{"handle", Op::kRead, rest[0]}}};
     return {{{"register", Op::kRead, rest[0]}, {"counter", Op::kRead, rest[0]}}};

@@ -9,9 +9,10 @@
 //     (GET answers counters too) or, under the strong prefix, a handle; DEL, EXISTS and TYPE may
 //     touch any class, so they need the operation on every class ("*") for their keys.
 //  3. Connection commands (PING ECHO HELLO AUTH QUIT SELECT CLIENT COMMAND INFO CONFIG WAIT
-//     MERIDIAN.SESSION MERIDIAN.REGION) need nothing once authenticated; DBSIZE counts every key
-//     and SCAN lists them, so they need read on every class and key.
-//  4. MERIDIAN.IDEM idem-key CMD ARGS... needs what CMD ARGS... needs.
+//     MERIDIAN.SESSION MERIDIAN.REGION MERIDIAN.WAITFOR) need nothing once authenticated; DBSIZE
+//     counts every key and SCAN lists them, so they need read on every class and key.
+//  4. MERIDIAN.IDEM idem-key CMD ARGS... and MERIDIAN.SESSIONED token CMD ARGS... need what
+//     CMD ARGS... needs.
 #pragma once
 
 #include <span>

@@ -49,6 +49,12 @@ TEST(RespAccessTest, IdemWrapsAndUnknownCommandsAreDenied) {
   EXPECT_EQ(Missing(Grants({"*:rw"}), {"FLUSHALL"}), "");  // the region answers "unknown"
   EXPECT_EQ(Missing(Grants({"admin"}), {"PING"}), "");
   EXPECT_NE(Missing(Grants({"profile:r"}), {"DBSIZE"}), "");
+  // The router's session wrapper needs what the command it wraps needs; WAITFOR, nothing.
+  EXPECT_EQ(Missing(Grants({"counter:r"}),
+                    {"MERIDIAN.SESSIONED", "-", "MERIDIAN.IDEM", "i1", "INCR", "c"}),
+            "write on counter key \"c\"");
+  EXPECT_EQ(Missing(Grants({"tags:r"}), {"MERIDIAN.SESSIONED", "tok", "SCARD", "s"}), "");
+  EXPECT_EQ(Missing(Grants({"tags:r"}), {"MERIDIAN.WAITFOR", "0.1", "1", "0"}), "");
 }
 
 TEST(RespAccessTest, OnlyConnectionSetupBeforeAuth) {

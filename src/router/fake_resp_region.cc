@@ -4,8 +4,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <future>
 
+#include "api/session_token.h"
 #include "net/endpoint.h"
 #include "resp/resp_parser.h"
 #include "resp/resp_writer.h"
@@ -71,7 +73,8 @@ class FakeRespRegion::Connection : public std::enable_shared_from_this<Connectio
   RespParser parser_;
 };
 
-FakeRespRegion::FakeRespRegion(std::string name) : name_(std::move(name)) {
+FakeRespRegion::FakeRespRegion(std::string name, RegionId slot)
+    : name_(std::move(name)), slot_(slot) {
   work_.emplace(ioc_.get_executor());
   thread_ = std::thread([this] { ioc_.run(); });
 }
@@ -149,6 +152,11 @@ std::vector<FakeRespRegion::Seen> FakeRespRegion::seen() const {
   return seen_;
 }
 
+void FakeRespRegion::set_holding(int64_t regions) {
+  MutexLock lock(&mu_);
+  holding_ = regions;
+}
+
 int64_t FakeRespRegion::counter(const std::string& key) const {
   MutexLock lock(&mu_);
   auto it = counters_.find(key);
@@ -168,6 +176,10 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
   if (dead_) return std::nullopt;
   Seen seen;
   seen.connection = connection;
+  if (args.size() >= 3 && args[0] == "MERIDIAN.SESSIONED") {
+    seen.session_token = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
   if (args.size() >= 3 && args[0] == "MERIDIAN.IDEM") {
     seen.idempotency_key = args[1];
     args.erase(args.begin(), args.begin() + 2);
@@ -191,9 +203,29 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
     }
   }
   if (mode_ == Mode::kHang && !dies) return std::string();
+  bool wrote = false;
+  // As a region's MERIDIAN.SESSIONED: the reply, the token after it, the write.
+  auto sessioned = [&]() -> std::string {
+    if (!seen.session_token) return reply;
+    VersionVector token;
+    if (*seen.session_token != "-") {
+      Result<VersionVector> given = DecodeSessionToken(*seen.session_token);
+      if (!given.ok()) return "-ERR invalid session token\r\n";
+      token = *given;
+    }
+    token.Set(slot_, std::max(token.Get(slot_), writes_));
+    std::string wrapped;
+    RespWriter wrapper(&wrapped);
+    wrapper.WriteArrayHeader(3);
+    wrapped += reply;
+    wrapper.WriteBulk(EncodeSessionToken(token));
+    wrote ? wrapper.WriteBulk(std::to_string(slot_) + "." + std::to_string(writes_))
+          : wrapper.WriteNull();
+    return wrapped;
+  };
   if (mode_ == Mode::kTryAgain && !dies) {
     out.WriteError("TRYAGAIN " + name_ + " cannot serve now");
-    return reply;
+    return sessioned();
   }
   const bool known =
       !seen.idempotency_key.empty() && !idempotency_keys_.insert(seen.idempotency_key).second;
@@ -204,10 +236,14 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
   } else if ((name == "INCR" && args.size() == 2) || (name == "INCRBY" && args.size() == 3)) {
     int64_t& value = counters_[args[1]];
     if (!known) value += name == "INCR" ? 1 : std::stoll(args[2]);
+    if (!known) ++writes_;
+    wrote = true;
     out.WriteInteger(value);
   } else if (name == "GET" && args.size() == 2) {
     auto it = counters_.find(args[1]);
     it == counters_.end() ? out.WriteNull() : out.WriteBulk(std::to_string(it->second));
+  } else if (name == "MERIDIAN.WAITFOR" && args.size() == 4) {
+    out.WriteInteger(holding_);
   } else {
     out.WriteError("ERR unknown command '" + name + "'");
   }
@@ -215,7 +251,7 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
     dead_ = true;
     return std::nullopt;
   }
-  return reply;
+  return sessioned();
 }
 
 }  // namespace meridian::router::testing

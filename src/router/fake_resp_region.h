@@ -4,8 +4,10 @@
 // of a command the way a region killed with -9 does: the command applied, no reply, every
 // connection reset.
 //
-// Commands: PING, ECHO x, HELLO 3, INCR k, INCRBY k n, GET k, MERIDIAN.IDEM key <command>; any
-// other is answered "-ERR unknown command".
+// Commands: PING, ECHO x, HELLO 3, INCR k, INCRBY k n, GET k, MERIDIAN.IDEM key <command>,
+// MERIDIAN.SESSIONED token <command> (answered [reply, the token merged with this region's writes
+// so far in its slot, "slot.writes" for a write or nil], as a region does), MERIDIAN.WAITFOR
+// write n timeout (answered set_holding's number); any other is answered "-ERR unknown command".
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/ids.h"
 #include "base/thread_annotations.h"
 
 namespace meridian::router::testing {
@@ -34,12 +37,14 @@ class FakeRespRegion {
     kHang,      // record every command but HELLO and answer none, as a stalled region
   };
   struct Seen {
-    std::vector<std::string> args;  // without the MERIDIAN.IDEM prefix
-    std::string idempotency_key;    // "" when none
+    std::vector<std::string> args;             // without the MERIDIAN.IDEM prefix
+    std::string idempotency_key;               // "" when none
+    std::optional<std::string> session_token;  // MERIDIAN.SESSIONED's, when it wrapped the command
     uint64_t connection = 0;
   };
 
-  explicit FakeRespRegion(std::string name);
+  // `slot`: where its writes count in session tokens.
+  explicit FakeRespRegion(std::string name, RegionId slot = 0);
   ~FakeRespRegion();
 
   void Start();  // REQUIRES: not running (it may be started again after it died or stopped)
@@ -50,6 +55,8 @@ class FakeRespRegion {
   // Answers `commands` more commands (HELLO aside), then dies on the next one: applies it, then
   // closes the listener and every connection without answering.
   void DieAfter(size_t commands);
+  // What MERIDIAN.WAITFOR answers.
+  void set_holding(int64_t regions);
   std::vector<Seen> seen() const;
   int64_t counter(const std::string& key) const;
   bool dead() const;
@@ -62,6 +69,7 @@ class FakeRespRegion {
   std::optional<std::string> Execute(std::vector<std::string> args, uint64_t connection);
 
   const std::string name_;
+  const RegionId slot_;
   std::string address_ = "127.0.0.1:0";  // the first Start picks the port, restarts reuse it
 
   boost::asio::io_context ioc_;
@@ -78,6 +86,8 @@ class FakeRespRegion {
   std::vector<Seen> seen_ MERIDIAN_GUARDED_BY(mu_);
   std::map<std::string, int64_t> counters_ MERIDIAN_GUARDED_BY(mu_);
   std::set<std::string> idempotency_keys_ MERIDIAN_GUARDED_BY(mu_);
+  uint64_t writes_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  int64_t holding_ MERIDIAN_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace meridian::router::testing

@@ -3,6 +3,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <charconv>
+
+#include "api/session_token.h"
 #include "auth/resp_gate.h"
 #include "base/assert.h"
 #include "router/resp_front_impl.h"
@@ -185,7 +189,8 @@ void RespClient::Execute(std::span<const std::string_view> args) {
     front_.metrics.resp_commands.WithLabels({"router"}).Increment();
     return;
   }
-  if (command->kind == RespCommandKind::kRouter || command->kind == RespCommandKind::kRefused) {
+  if (command->kind == RespCommandKind::kWait) return ExecuteWait(command, args);
+  if (command->kind == RespCommandKind::kRouter) {
     command->reply = AnswerOwnCommand(args, state_, front_.options.region_names);
     command->done = true;
     front_.metrics.resp_commands.WithLabels({"router"}).Increment();
@@ -213,7 +218,15 @@ void RespClient::Execute(std::span<const std::string_view> args) {
   }
   const std::string key =
       command->kind == RespCommandKind::kWrite ? front_.hooks.new_key() : std::string();
-  command->request = EncodeRespRequest(args, key);
+  // Rule 7: the client's token as of now goes with the command, the same on every attempt.
+  bool writes = false;
+  std::optional<std::string> token;
+  if (IsRespDataCommand(args, &writes) && (writes || !state_.token.IsZero())) {
+    token = state_.token.IsZero() ? std::string() : EncodeSessionToken(state_.token);
+  }
+  command->sessioned = token.has_value();
+  command->request =
+      EncodeRespRequest(args, key, token ? std::optional<std::string_view>(*token) : std::nullopt);
   command->version = state_.version;
   command->location = state_.location;
   request_bytes_ += command->request.size();
@@ -224,6 +237,12 @@ void RespClient::Execute(std::span<const std::string_view> args) {
 void RespClient::Dispatch() {
   while (!waiting_.empty() && !closed_) {
     const CommandPtr command = waiting_.begin()->second;
+    if (command->kind == RespCommandKind::kWait) {
+      if (in_flight_ > 0) return;  // rule 8: the writes before it are answered first
+      waiting_.erase(waiting_.begin());
+      SendWait(command);
+      continue;
+    }
     std::vector<RegionId> skip = command->tried;
     skip.insert(skip.end(), command->barred.begin(), command->barred.end());
     const std::optional<RegionId> region = front_.hooks.choose(command->location, skip);
@@ -235,17 +254,72 @@ void RespClient::Dispatch() {
     const std::shared_ptr<RespUpstream>& upstream = front_.Upstream(*region, command->version, id_);
     if (in_flight_ > 0 && upstream != bound_) return;  // contract 2: wait for those in flight
     waiting_.erase(waiting_.begin());
-    bound_ = upstream;
-    ++in_flight_;
-    if (!command->tried.empty()) front_.metrics.reroutes.Increment();
-    command->tried.push_back(*region);
-    const auto deadline =
-        RespClock::now() + std::chrono::milliseconds(front_.options.forward_timeout_ms);
-    upstream->Send(command->request, deadline,
-                   [weak = weak_from_this(), command, region = *region](Result<std::string> r) {
-                     if (auto self = weak.lock()) self->OnReply(command, region, std::move(r));
-                   });
+    Send(command, *region);
   }
+}
+
+void RespClient::Send(const CommandPtr& command, RegionId region) {
+  bound_ = front_.Upstream(region, command->version, id_);
+  ++in_flight_;
+  if (!command->tried.empty()) front_.metrics.reroutes.Increment();
+  command->tried.push_back(region);
+  const auto deadline =
+      RespClock::now() +
+      std::chrono::milliseconds(front_.options.forward_timeout_ms + command->wait_ms);
+  bound_->Send(command->request, deadline,
+               [weak = weak_from_this(), command, region](Result<std::string> r) {
+                 if (auto self = weak.lock()) self->OnReply(command, region, std::move(r));
+               });
+}
+
+void RespClient::ExecuteWait(const CommandPtr& command, std::span<const std::string_view> args) {
+  // As a region's WAIT (server/resp_commands.cc), whose cap (RespOptions::max_wait_ms) bounds
+  // how long the region holds it.
+  constexpr int64_t kRegionWaitCapMs = 60'000;
+  const auto number = [](std::string_view text) -> std::optional<int64_t> {
+    int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value < 0) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+  if (args.size() != 3) {
+    command->reply = ErrorReply(state_.version, "ERR wrong number of arguments for 'WAIT' command");
+    command->done = true;
+    return;
+  }
+  const std::optional<int64_t> regions = number(args[1]);
+  const std::optional<int64_t> timeout = number(args[2]);
+  if (!regions || !timeout) {
+    command->reply = ErrorReply(state_.version, "ERR value is not an integer or out of range");
+    command->done = true;
+    return;
+  }
+  command->wait_regions = std::string(args[1]);
+  command->wait_timeout = std::string(args[2]);
+  command->wait_ms = *timeout == 0 ? kRegionWaitCapMs : std::min(*timeout, kRegionWaitCapMs);
+  command->version = state_.version;
+  command->location = state_.location;
+  waiting_.emplace(command->seq, command);
+}
+
+void RespClient::SendWait(const CommandPtr& command) {
+  if (!command->tried.empty()) {  // the region answered a retryable error: nowhere else
+    FinishWithoutRegion(command);
+    return;
+  }
+  if (!state_.last_write) {  // no write yet: 0 at once, as a region answers
+    RespWriter(&command->reply, command->version).WriteInteger(0);
+    command->done = true;
+    return;
+  }
+  const std::string_view args[] = {"MERIDIAN.WAITFOR", *state_.last_write, command->wait_regions,
+                                   command->wait_timeout};
+  command->request = EncodeRespRequest(args, "");
+  request_bytes_ += command->request.size();
+  Send(command, state_.last_write_region);
 }
 
 void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std::string> result) {
@@ -253,6 +327,19 @@ void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std:
   if (--in_flight_ == 0) bound_.reset();
   if (closed_) return;
   const std::string& name = front_.options.region_names[region];
+  if (result.ok() && command->sessioned) {
+    // Rule 7: the client's token and last write are kept here; the client gets the reply alone.
+    if (const std::optional<SessionedReply> split = SplitSessionedReply(*result)) {
+      if (const Result<VersionVector> token = DecodeSessionToken(split->token); token.ok()) {
+        state_.token.Merge(*token);
+      }
+      if (split->write) {
+        state_.last_write = std::string(*split->write);
+        state_.last_write_region = region;
+      }
+      *result = std::string(split->reply);
+    }
+  }
   if (result.ok() && !IsRetryableRespReply(*result)) {
     Finish(command, std::move(*result), region);
   } else if (result.ok()) {
@@ -270,6 +357,13 @@ void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std:
     }
     if (RetryAfterTransportFailure(command->kind)) {
       waiting_.emplace(command->seq, command);
+    } else if (command->kind == RespCommandKind::kWait) {
+      Finish(command,
+             ErrorReply(command->version, "TRYAGAIN region " + name +
+                                              ", which took this connection's last write, " +
+                                              "failed during WAIT (" + status.message() +
+                                              "); no other region can count that write's copies"),
+             std::nullopt);
     } else {
       Finish(
           command,

@@ -49,6 +49,14 @@
 //     only; with none of them left the client gets -CLUSTERDOWN (none was healthy) or -TRYAGAIN
 //     (each one tried failed) naming the allowed regions, never a region outside the set. A
 //     command whose keys share no allowed region is answered -ERR and sent nowhere.
+// 12. Sessions (resp_route.h rules 7, 8): each client connection has its own session token and
+//     last write, kept here, never on the shared upstream connections. Its writes, and its data
+//     reads once the token is not zero, carry the token in MERIDIAN.SESSIONED (the same bytes
+//     on every attempt of contract 3), and the client gets exactly the reply it would get
+//     without the wrapper. A read that fails over to a region that has not applied the token
+//     waits there and, if it never arrives, gets that region's -TRYAGAIN: never an older value.
+//     WAIT runs after the client's earlier commands are answered, on the region that made its
+//     last write only.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -84,6 +84,12 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
     bool done = false;
     bool close_after = false;
     std::string reply;
+    bool sessioned = false;  // sent in MERIDIAN.SESSIONED: its reply is unwrapped (rule 7)
+    // WAIT (rule 8): its arguments, and how long the region may hold it on top of the
+    // forward timeout.
+    std::string wait_regions;
+    std::string wait_timeout;
+    int64_t wait_ms = 0;
   };
   using CommandPtr = std::shared_ptr<Command>;
 
@@ -91,6 +97,12 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
   void Parse();
   void Execute(std::span<const std::string_view> args);
   void Dispatch();
+  // Sends `command` to `region` (after the commands in flight, contract 2).
+  void Send(const CommandPtr& command, RegionId region);
+  // Rule 8: WAIT, once the commands before it are answered.
+  void SendWait(const CommandPtr& command);
+  // Execute for WAIT: checks its arguments as a region does.
+  void ExecuteWait(const CommandPtr& command, std::span<const std::string_view> args);
   void OnReply(const CommandPtr& command, RegionId region, Result<std::string> result);
   void FinishWithoutRegion(const CommandPtr& command);
   void Finish(const CommandPtr& command, std::string reply, std::optional<RegionId> region);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/session_token.h"
 #include "base/assert.h"
 #include "resp/command_name.h"
 
@@ -117,6 +118,18 @@ std::string Region(std::span<const std::string_view> args, RespClientState& stat
   });
 }
 
+// As a region's MERIDIAN.SESSION (server/resp_commands.cc), on the router's token.
+std::string Session(std::span<const std::string_view> args, RespClientState& state) {
+  const RespVersion v = state.version;
+  if (args.size() > 2) return WrongArity(v, args[0]);
+  if (args.size() == 2) {
+    const Result<VersionVector> token = DecodeSessionToken(args[1]);
+    if (!token.ok()) return Error(v, "ERR invalid session token: " + token.status().message());
+    state.token.Merge(*token);
+  }
+  return Reply(v, [&](RespWriter& out) { out.WriteBulk(EncodeSessionToken(state.token)); });
+}
+
 }  // namespace
 
 std::string AnswerOwnCommand(std::span<const std::string_view> args, RespClientState& state,
@@ -136,11 +149,8 @@ std::string AnswerOwnCommand(std::span<const std::string_view> args, RespClientS
     state.quit = true;
     return Reply(v, [](RespWriter& out) { out.WriteSimpleString("OK"); });
   }
-  MERIDIAN_ASSERT(name == "WAIT" || name == "MERIDIAN.SESSION");
-  return Error(v, "ERR " + name +
-                      " is not supported through the router: it names the writes of one region "
-                      "connection, and the router shares its region connections between "
-                      "clients (connect to a region's resp port for it)");
+  MERIDIAN_ASSERT(name == "MERIDIAN.SESSION");
+  return Session(args, state);
 }
 
 }  // namespace meridian::router

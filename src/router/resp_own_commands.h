@@ -11,7 +11,10 @@
 //                                                  (which region is nearest); without: an array of
 //                                                  the location and the region that served the
 //                                                  connection's last forwarded command (or nil)
-//   WAIT, MERIDIAN.SESSION                         refused, naming why
+//   MERIDIAN.SESSION [token]                       the client's session token, which the router
+//                                                  keeps (resp_route.h rule 7); with a token
+//                                                  (from a region, or another connection): merged
+//                                                  in, so the client's reads wait for it too
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "base/ids.h"
+#include "clock/version_vector.h"
 #include "resp/resp_writer.h"
 
 namespace meridian::router {
@@ -33,11 +37,16 @@ struct RespClientState {
   std::string name;
   RegionId location = 0;
   std::optional<RegionId> last_served;
+  // Everything the client wrote (and MERIDIAN.SESSION merged), in the regions' slot space.
+  VersionVector token;
+  // The client's last write as the region named it, and that region (resp_route.h rule 8).
+  std::optional<std::string> last_write;
+  RegionId last_write_region = 0;
   bool quit = false;  // QUIT: close once the reply is sent
 };
 
 // The encoded reply to `args`, in the connection's protocol after the command.
-// REQUIRES: args is not empty and ClassifyRespCommand(args[0]) is kRouter or kRefused;
+// REQUIRES: args is not empty and ClassifyRespCommand(args[0]) is kRouter;
 // state.location and state.last_served are valid ids of `region_names`.
 std::string AnswerOwnCommand(std::span<const std::string_view> args, RespClientState& state,
                              const std::vector<std::string>& region_names);

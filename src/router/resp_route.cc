@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <utility>
 
 #include "base/assert.h"
 #include "resp/command_name.h"
+#include "resp/resp_reply_framer.h"
 #include "strong/handle_name.h"
 
 namespace meridian::router {
@@ -28,9 +30,11 @@ constexpr std::array<std::string_view, 11> kWrites = {
 constexpr std::array<std::string_view, 16> kReads = {
     "GET",    "MGET", "HGET", "HMGET", "HGETALL", "SMEMBERS", "SISMEMBER", "SCARD",
     "EXISTS", "TYPE", "PING", "ECHO",  "INFO",    "DBSIZE",   "COMMAND",   "CONFIG"};
-constexpr std::array<std::string_view, 5> kRouterOwn = {"HELLO", "CLIENT", "QUIT",
-                                                        "MERIDIAN.REGION", "SELECT"};
-constexpr std::array<std::string_view, 2> kRefused = {"WAIT", "MERIDIAN.SESSION"};
+constexpr std::array<std::string_view, 6> kRouterOwn = {
+    "HELLO", "CLIENT", "QUIT", "MERIDIAN.REGION", "SELECT", "MERIDIAN.SESSION"};
+// The reads of kReads that read data (rule 7).
+constexpr std::array<std::string_view, 10> kDataReads = {
+    "GET", "MGET", "HGET", "HMGET", "HGETALL", "SMEMBERS", "SISMEMBER", "SCARD", "EXISTS", "TYPE"};
 constexpr std::array<std::string_view, 4> kRetryableErrors = {"TRYAGAIN", "LOADING", "CLUSTERDOWN",
                                                               "MASTERDOWN"};
 
@@ -132,7 +136,7 @@ RespCommandKind ClassifyRespCommand(std::string_view name) {
   if (OneOf(upper, kReads)) return RespCommandKind::kRead;
   if (upper == "MERIDIAN.IDEM") return RespCommandKind::kTagged;
   if (OneOf(upper, kRouterOwn)) return RespCommandKind::kRouter;
-  if (OneOf(upper, kRefused)) return RespCommandKind::kRefused;
+  if (upper == "WAIT") return RespCommandKind::kWait;
   return RespCommandKind::kOther;
 }
 
@@ -141,25 +145,80 @@ bool RetryAfterTransportFailure(RespCommandKind kind) {
          kind == RespCommandKind::kTagged;
 }
 
+bool IsRespDataCommand(std::span<const std::string_view> args, bool* write) {
+  if (args.empty()) return false;
+  const std::string name = CommandName(args[0]);
+  if (name == "MERIDIAN.IDEM") return args.size() >= 3 && IsRespDataCommand(args.subspan(2), write);
+  const bool writes = OneOf(name, kWrites);
+  if (write != nullptr) *write = writes;
+  return writes || OneOf(name, kDataReads);
+}
+
 std::string EncodeRespRequest(std::span<const std::string_view> args,
-                              std::string_view idempotency_key) {
+                              std::string_view idempotency_key,
+                              std::optional<std::string_view> session_token) {
   MERIDIAN_ASSERT(!args.empty());
   const bool tagged = !idempotency_key.empty();
+  const std::string_view token =
+      !session_token || session_token->empty() ? std::string_view("-") : *session_token;
   size_t bytes = 16;
   for (std::string_view arg : args)
     bytes += arg.size() + 16;
   std::string out;
-  out.reserve(bytes + (tagged ? 48 + idempotency_key.size() : 0));
-  const size_t count = args.size() + (tagged ? 2 : 0);
+  out.reserve(bytes + (tagged ? 48 + idempotency_key.size() : 0) +
+              (session_token ? 48 + token.size() : 0));
+  const size_t count = args.size() + (tagged ? 2 : 0) + (session_token ? 2 : 0);
   out += '*';
   out += std::to_string(count);
   out += "\r\n";
+  if (session_token) {
+    AppendBulk(out, "MERIDIAN.SESSIONED");
+    AppendBulk(out, token);
+  }
   if (tagged) {
     AppendBulk(out, "MERIDIAN.IDEM");
     AppendBulk(out, idempotency_key);
   }
   for (std::string_view arg : args)
     AppendBulk(out, arg);
+  return out;
+}
+
+namespace {
+
+// The bulk string at the start of `frame` ("$len\r\nbytes\r\n"), and the rest after it.
+std::optional<std::pair<std::string_view, std::string_view>> TakeBulk(std::string_view frame) {
+  if (!frame.starts_with('$')) return std::nullopt;
+  const size_t line_end = frame.find("\r\n");
+  if (line_end == std::string_view::npos) return std::nullopt;
+  size_t length = 0;
+  const auto [end, ec] = std::from_chars(frame.data() + 1, frame.data() + line_end, length);
+  if (ec != std::errc() || end != frame.data() + line_end) return std::nullopt;
+  const size_t start = line_end + 2;
+  if (frame.size() < start + length + 2 || frame.substr(start + length, 2) != "\r\n") {
+    return std::nullopt;
+  }
+  return std::make_pair(frame.substr(start, length), frame.substr(start + length + 2));
+}
+
+}  // namespace
+
+std::optional<SessionedReply> SplitSessionedReply(std::string_view frame) {
+  constexpr std::string_view kHeader = "*3\r\n";
+  if (!frame.starts_with(kHeader)) return std::nullopt;
+  const std::string_view rest = frame.substr(kHeader.size());
+  RespReplyFramer framer;
+  if (framer.Next(rest) != RespReplyFramer::Outcome::kFrame) return std::nullopt;
+  SessionedReply out;
+  out.reply = rest.substr(0, framer.frame_bytes());
+  const auto token = TakeBulk(rest.substr(framer.frame_bytes()));
+  if (!token) return std::nullopt;
+  out.token = token->first;
+  const std::string_view last = token->second;
+  if (last == "$-1\r\n" || last == "_\r\n") return out;
+  const auto write = TakeBulk(last);
+  if (!write || !write->second.empty()) return std::nullopt;
+  out.write = write->first;
   return out;
 }
 

@@ -15,9 +15,8 @@
 //     a transport failure it is not retried, since it may have taken effect: the client gets an
 //     error saying so.
 //  4. Commands whose effect is the connection's own state are the router's (resp_own_commands.h):
-//     HELLO, CLIENT, QUIT, SELECT, MERIDIAN.REGION. WAIT and MERIDIAN.SESSION are refused: they
-//     name the region connection's writes, and the router's upstream connections are shared
-//     between clients.
+//     HELLO, CLIENT, QUIT, SELECT, MERIDIAN.REGION, MERIDIAN.SESSION (the router keeps each
+//     client's session token itself, since its upstream connections are shared between clients).
 //  5. A region's reply is delivered verbatim, unless it is a retryable error (TRYAGAIN, LOADING,
 //     CLUSTERDOWN, MASTERDOWN): then the next region is tried, and the reply is kept to deliver
 //     if no region serves.
@@ -32,6 +31,22 @@
 //     or two classes of one key, pinned to disjoint sets) the router answers an error and sends
 //     the command nowhere. Handles cannot be pinned (docs/residency.md), so a handle key
 //     restricts nothing.
+//  7. Sessions: every write, and every data read of a client whose session token is not zero,
+//     is sent as `MERIDIAN.SESSIONED <token or -> <command...>` (outside MERIDIAN.IDEM), the
+//     client's token as the router read the command: the region runs it as on a connection with
+//     that session (a read waits until the region has applied the token) and answers
+//     [reply, token after it, its write or nil] (server/resp_commands.h). The router merges the
+//     token and keeps the write with the region that made it, and the client gets the reply
+//     element alone, byte for byte. Every attempt sends the same bytes (rule 1). A reply that is
+//     not such an array (the wrapper refused: -LOADING, -NOAUTH) is the reply itself. Rule 5
+//     judges the reply element. The cost, on the router's upstream bytes only: 25 bytes and
+//     the token as a bulk string on the request, 4 bytes and the token and write as bulk
+//     strings on the reply (the token is 8 characters after writes in one region, at most 160).
+//  8. WAIT n timeout is sent as `MERIDIAN.WAITFOR <write> n timeout` to the region that made the
+//     client's last write, once the client's earlier commands are answered (so a write
+//     pipelined before it counts), and only there: no other region can count that write's
+//     copies as its region does. Without a write it is answered 0 at once, as a region does;
+//     when that region cannot be reached the client gets -TRYAGAIN saying so.
 #pragma once
 
 #include <cstdint>
@@ -47,12 +62,12 @@
 namespace meridian::router {
 
 enum class RespCommandKind {
-  kRead,     // retried freely (rule 2)
-  kWrite,    // tagged with MERIDIAN.IDEM, then retried (rules 1, 2)
-  kTagged,   // already MERIDIAN.IDEM: retried (rule 1)
-  kOther,    // unknown to the router: forwarded, not retried once sent (rule 3)
-  kRouter,   // answered by the router (rule 4)
-  kRefused,  // answered by the router with an error (rule 4)
+  kRead,    // retried freely (rule 2)
+  kWrite,   // tagged with MERIDIAN.IDEM, then retried (rules 1, 2)
+  kTagged,  // already MERIDIAN.IDEM: retried (rule 1)
+  kOther,   // unknown to the router: forwarded, not retried once sent (rule 3)
+  kRouter,  // answered by the router (rule 4)
+  kWait,    // WAIT: to the region of the client's last write (rule 8)
 };
 
 // The kind of a command named `name` (any case).
@@ -61,10 +76,25 @@ RespCommandKind ClassifyRespCommand(std::string_view name);
 // Whether a command of `kind` may be sent again after a transport failure.
 bool RetryAfterTransportFailure(RespCommandKind kind);
 
+// Rule 7: whether `args` (MERIDIAN.IDEM looked through) reads or writes data, and so runs
+// inside MERIDIAN.SESSIONED; `write`: whether it writes.
+bool IsRespDataCommand(std::span<const std::string_view> args, bool* write = nullptr);
+
 // The command as a RESP multibulk request, prefixed by `MERIDIAN.IDEM idempotency_key` unless the
-// key is empty. REQUIRES: args is not empty.
+// key is empty, and before that by `MERIDIAN.SESSIONED session_token` when it is set (empty:
+// "-", no token). REQUIRES: args is not empty.
 std::string EncodeRespRequest(std::span<const std::string_view> args,
-                              std::string_view idempotency_key);
+                              std::string_view idempotency_key,
+                              std::optional<std::string_view> session_token = std::nullopt);
+
+// Rule 7: a MERIDIAN.SESSIONED reply taken apart; views into the frame.
+struct SessionedReply {
+  std::string_view reply;                 // the command's own reply frame, byte for byte
+  std::string_view token;                 // the session token after the command
+  std::optional<std::string_view> write;  // the command's last write, if it wrote
+};
+// nullopt when `frame` (one whole reply) is not a MERIDIAN.SESSIONED answer.
+std::optional<SessionedReply> SplitSessionedReply(std::string_view frame);
 
 // Rule 5: whether the reply `frame` (one whole RESP reply) says another region may serve the
 // command: an error (simple or blob) whose code is TRYAGAIN, LOADING, CLUSTERDOWN or MASTERDOWN.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "api/session_token.h"
 #include "router/resp_own_commands.h"
 
 namespace meridian::router {
@@ -26,8 +27,8 @@ TEST(RespRouteTest, EveryRegionCommandHasItsKind) {
   for (const char* name : {"HELLO", "CLIENT", "QUIT", "SELECT", "MERIDIAN.REGION"}) {
     EXPECT_EQ(ClassifyRespCommand(name), RespCommandKind::kRouter) << name;
   }
-  EXPECT_EQ(ClassifyRespCommand("WAIT"), RespCommandKind::kRefused);
-  EXPECT_EQ(ClassifyRespCommand("MERIDIAN.SESSION"), RespCommandKind::kRefused);
+  EXPECT_EQ(ClassifyRespCommand("wait"), RespCommandKind::kWait);
+  EXPECT_EQ(ClassifyRespCommand("MERIDIAN.SESSION"), RespCommandKind::kRouter);
   EXPECT_EQ(ClassifyRespCommand("MULTI"), RespCommandKind::kOther);
   EXPECT_EQ(ClassifyRespCommand("APPEND"), RespCommandKind::kOther);
 
@@ -35,6 +36,62 @@ TEST(RespRouteTest, EveryRegionCommandHasItsKind) {
   EXPECT_TRUE(RetryAfterTransportFailure(RespCommandKind::kWrite));
   EXPECT_TRUE(RetryAfterTransportFailure(RespCommandKind::kTagged));
   EXPECT_FALSE(RetryAfterTransportFailure(RespCommandKind::kOther));
+  EXPECT_FALSE(RetryAfterTransportFailure(RespCommandKind::kWait));
+}
+
+TEST(RespRouteTest, DataCommandsRunWithTheSessionAndTheWrapperGoesOutside) {
+  bool write = false;
+  EXPECT_TRUE(IsRespDataCommand(std::vector<std::string_view>{"set", "k", "v"}, &write));
+  EXPECT_TRUE(write);
+  EXPECT_TRUE(IsRespDataCommand(std::vector<std::string_view>{"HGETALL", "h"}, &write));
+  EXPECT_FALSE(write);
+  EXPECT_TRUE(IsRespDataCommand(
+      std::vector<std::string_view>{"MERIDIAN.IDEM", "k", "SADD", "s", "m"}, &write));
+  EXPECT_TRUE(write);
+  for (std::vector<std::string_view> other : {std::vector<std::string_view>{"PING"},
+                                              {"INFO"},
+                                              {"DBSIZE"},
+                                              {"SCAN", "0"},
+                                              {"MERIDIAN.IDEM", "k", "PING"},
+                                              {"MERIDIAN.IDEM", "k"},
+                                              {"APPEND", "k", "v"}}) {
+    EXPECT_FALSE(IsRespDataCommand(other)) << other[0];
+  }
+  const std::vector<std::string_view> get = {"GET", "k"};
+  EXPECT_EQ(EncodeRespRequest(get, "", "tok"),
+            "*4\r\n$18\r\nMERIDIAN.SESSIONED\r\n$3\r\ntok\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  const std::vector<std::string_view> incr = {"INCR", "c"};
+  EXPECT_EQ(EncodeRespRequest(incr, "k1", ""),
+            "*6\r\n$18\r\nMERIDIAN.SESSIONED\r\n$1\r\n-\r\n$13\r\nMERIDIAN.IDEM\r\n$2\r\nk1\r\n"
+            "$4\r\nINCR\r\n$1\r\nc\r\n");
+}
+
+TEST(RespRouteTest, ASessionedReplyGivesBackTheCommandsReplyByteForByte) {
+  auto split = SplitSessionedReply("*3\r\n:5\r\n$3\r\ntok\r\n$3\r\n0.7\r\n");
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->reply, ":5\r\n");
+  EXPECT_EQ(split->token, "tok");
+  EXPECT_EQ(split->write, "0.7");
+  // A nested reply (HGETALL in RESP3), a RESP3 nil for the write.
+  const std::string map = "%1\r\n$1\r\nf\r\n$1\r\nv\r\n";
+  const std::string resp3 = "*3\r\n" + map + "$0\r\n\r\n_\r\n";  // the views point into it
+  split = SplitSessionedReply(resp3);
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->reply, map);
+  EXPECT_EQ(split->token, "");
+  EXPECT_FALSE(split->write);
+  // An error inside is the command's reply; RESP2's nil write.
+  split = SplitSessionedReply("*3\r\n-WRONGTYPE x\r\n$1\r\nt\r\n$-1\r\n");
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->reply, "-WRONGTYPE x\r\n");
+  EXPECT_FALSE(split->write);
+  // Not a wrapper's answer: the wrapper refused, or something else.
+  for (std::string_view other :
+       {"-LOADING x\r\n", "*2\r\n:1\r\n:2\r\n", "*3\r\n:1\r\n:2\r\n$-1\r\n",
+        "*3\r\n:1\r\n$3\r\nab\r\n$-1\r\n", "*3\r\n:1\r\n$1\r\nt\r\n$1\r\nw\r\n:9\r\n",
+        "*3\r\n:1\r\n$1\r\nt\r\n"}) {
+    EXPECT_FALSE(SplitSessionedReply(other)) << other;
+  }
 }
 
 TEST(RespRouteTest, RequestsAreMultibulkWithTheKeyInFront) {
@@ -91,7 +148,32 @@ TEST(RespOwnCommandsTest, ConnectionStateLivesInTheRouter) {
   EXPECT_FALSE(state.quit);
   EXPECT_EQ(answer({"QUIT"}), "+OK\r\n");
   EXPECT_TRUE(state.quit);
-  EXPECT_TRUE(answer({"WAIT", "1", "0"}).starts_with("-ERR WAIT is not supported through"));
+}
+
+TEST(RespOwnCommandsTest, TheSessionTokenIsTheRoutersPerClient) {
+  const std::vector<std::string> names = {"us", "eu"};
+  RespClientState state;
+  auto answer = [&](std::vector<std::string_view> args) {
+    return AnswerOwnCommand(args, state, names);
+  };
+  auto bulk = [](const std::string& s) {
+    return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+  };
+  EXPECT_EQ(answer({"MERIDIAN.SESSION"}), bulk(EncodeSessionToken(VersionVector())));
+  state.token.Set(0, 3);
+  VersionVector elsewhere;
+  elsewhere.Set(1, 5);
+  elsewhere.Set(0, 1);
+  VersionVector merged = state.token;
+  merged.Merge(elsewhere);
+  EXPECT_EQ(answer({"meridian.session", EncodeSessionToken(elsewhere)}),
+            bulk(EncodeSessionToken(merged)));
+  EXPECT_EQ(state.token, merged);
+  EXPECT_TRUE(
+      answer({"MERIDIAN.SESSION", "not a token!"}).starts_with("-ERR invalid session token"));
+  EXPECT_EQ(state.token, merged);
+  EXPECT_EQ(answer({"MERIDIAN.SESSION", "a", "b"}),
+            "-ERR wrong number of arguments for 'MERIDIAN.SESSION' command\r\n");
 }
 
 // Rule 6: regions 0 us, 1 eu, 2 ap; `gdpr:` in eu and ap, registers under `reg:` in ap, `us:` in

@@ -15,6 +15,7 @@
 
 #include <filesystem>
 
+#include "api/session_token.h"
 #include "net/endpoint.h"
 #include "net/tls_context.h"
 #include "resp/testing/resp_test_client.h"
@@ -64,7 +65,7 @@ class RouterRespTest : public ::testing::Test {
     for (int i = 0; i < 3; ++i) {
       health_.push_back(std::make_unique<FakeRegion>(names[i], delays[i]));
       health_.back()->Start();
-      resp_.push_back(std::make_unique<FakeRespRegion>(names[i]));
+      resp_.push_back(std::make_unique<FakeRespRegion>(names[i], static_cast<RegionId>(i)));
       resp_.back()->Start();
     }
     RouterTopology topology;
@@ -394,8 +395,9 @@ TEST_F(RouterRespTest, ConnectionCommandsAreTheRoutersOwn) {
   EXPECT_EQ(Call(client, {"MERIDIAN.REGION"}), "*2\r\n" + Bulk("ap") + Bulk("ap"));
   const std::string unknown = Call(client, {"MERIDIAN.REGION", "mars"});
   EXPECT_EQ(unknown, "-ERR unknown region 'mars' (regions: us, eu, ap)\r\n");
-  EXPECT_TRUE(Call(client, {"WAIT", "1", "0"}).starts_with("-ERR WAIT is not supported"));
-  EXPECT_TRUE(Call(client, {"MERIDIAN.SESSION"}).starts_with("-ERR MERIDIAN.SESSION is not"));
+  // No write yet: WAIT answers 0 at once, as a region does; the session is the router's.
+  EXPECT_EQ(Call(client, {"WAIT", "1", "0"}), ":0\r\n");
+  EXPECT_EQ(Call(client, {"MERIDIAN.SESSION"}), Bulk(EncodeSessionToken(VersionVector())));
   EXPECT_EQ(Call(client, {"CLIENT", "SETNAME", "me"}), "+OK\r\n");
   EXPECT_EQ(Call(client, {"CLIENT", "GETNAME"}), Bulk("me"));
   EXPECT_EQ(Call(client, {"SELECT", "0"}), "+OK\r\n");
@@ -415,6 +417,74 @@ TEST_F(RouterRespTest, ConnectionCommandsAreTheRoutersOwn) {
   std::string rest;
   EXPECT_TRUE(client.ReadUntilClosed(&rest));
   EXPECT_EQ(rest, "");
+}
+
+// resp_route.h rules 7 and 8: writes go in MERIDIAN.SESSIONED, the client gets the bare reply,
+// the router keeps the token (reads carry it, also to the region it fails over to) and WAIT goes
+// to the region that made the last write, after the writes pipelined before it.
+TEST_F(RouterRespTest, TheSessionTravelsWithTheClientAndWaitGoesToTheWritersRegion) {
+  RespTestClient client = Connect();
+  // A read before any write carries no session.
+  EXPECT_EQ(Call(client, {"GET", "a"}), "$-1\r\n");
+  EXPECT_EQ(Call(client, {"INCR", "a"}), ":1\r\n");
+  VersionVector after_write;
+  after_write.Set(kUs, 1);
+  const std::string token = EncodeSessionToken(after_write);
+  EXPECT_EQ(Call(client, {"MERIDIAN.SESSION"}), Bulk(token));
+  EXPECT_EQ(Call(client, {"GET", "a"}), Bulk("1"));
+  EXPECT_EQ(Call(client, {"PING"}), "+PONG\r\n");
+  resp_[kUs]->set_holding(2);
+  EXPECT_EQ(Call(client, {"WAIT", "2", "100"}), ":2\r\n");
+  auto us = resp_[kUs]->seen();
+  ASSERT_EQ(us.size(), 5u);
+  EXPECT_FALSE(us[0].session_token);
+  EXPECT_EQ(us[1].session_token, "-");
+  EXPECT_TRUE(IsRouterKey(us[1].idempotency_key));
+  EXPECT_EQ(us[1].args, (std::vector<std::string>{"INCR", "a"}));
+  EXPECT_EQ(us[2].session_token, token);
+  EXPECT_FALSE(us[3].session_token);  // PING reads no data
+  EXPECT_EQ(us[4].args, (std::vector<std::string>{"MERIDIAN.WAITFOR", "0.1", "2", "100"}));
+  // A WAIT pipelined behind a write waits for that write's reply and names it.
+  ASSERT_TRUE(client
+                  .SendRaw(RespTestClient::Encode({"INCR", "a"}) +
+                           RespTestClient::Encode({"WAIT", "1", "0"}))
+                  .ok());
+  for (int i = 0; i < 2; ++i) {
+    const Result<std::string> reply = client.ReadReply();
+    EXPECT_EQ(reply.ok() ? *reply : reply.status().ToString(), ":2\r\n");
+  }
+  us = resp_[kUs]->seen();
+  ASSERT_EQ(us.size(), 7u);
+  EXPECT_EQ(us[6].args, (std::vector<std::string>{"MERIDIAN.WAITFOR", "0.2", "1", "0"}));
+  // us goes: the read fails over to eu carrying the token of both writes (eu, a region, would
+  // wait for it before answering); WAIT cannot be counted anywhere else.
+  after_write.Set(kUs, 2);
+  resp_[kUs]->Stop();
+  EXPECT_EQ(Call(client, {"GET", "a"}), "$-1\r\n");
+  const auto eu = resp_[kEu]->seen();
+  ASSERT_EQ(eu.size(), 1u);
+  EXPECT_EQ(eu[0].session_token, EncodeSessionToken(after_write));
+  const std::string wait = Call(client, {"WAIT", "1", "0"});
+  EXPECT_TRUE(wait.starts_with("-TRYAGAIN region us, which took this connection's last write"))
+      << wait;
+  EXPECT_EQ(resp_[kEu]->seen().size(), 1u);
+}
+
+TEST_F(RouterRespTest, ATokenFromElsewhereMakesTheClientsReadsCarryIt) {
+  RespTestClient client = Connect();
+  VersionVector elsewhere;
+  elsewhere.Set(kEu, 4);
+  const std::string token = EncodeSessionToken(elsewhere);
+  EXPECT_TRUE(Call(client, {"MERIDIAN.SESSION", "garbage!"}).starts_with("-ERR invalid session"));
+  EXPECT_EQ(Call(client, {"MERIDIAN.SESSION", token}), Bulk(token));
+  EXPECT_EQ(Call(client, {"GET", "a"}), "$-1\r\n");
+  const auto us = resp_[kUs]->seen();
+  ASSERT_EQ(us.size(), 1u);
+  EXPECT_EQ(us[0].session_token, token);
+  // The write's region merges its own entry in.
+  EXPECT_EQ(Call(client, {"INCR", "b"}), ":1\r\n");
+  elsewhere.Set(kUs, 1);
+  EXPECT_EQ(Call(client, {"MERIDIAN.SESSION"}), Bulk(EncodeSessionToken(elsewhere)));
 }
 
 // Past max_clients a connection is told so and closed, as redis-server does past maxclients;

@@ -8,10 +8,10 @@
 #include <set>
 #include <utility>
 
-#include "base/utf8.h"
-#include "resp/command_name.h"
 #include "api/http_api_validation.h"
 #include "api/session_token.h"
+#include "base/utf8.h"
+#include "resp/command_name.h"
 
 namespace meridian {
 namespace {
@@ -153,12 +153,15 @@ class Planner {
   // Keys, field names and members must be what the HTTP API can name too (1..512 bytes of UTF-8,
   // keys without '/'), and values valid UTF-8 of at most 1 MiB: HTTP and RESP see the same data,
   // and HTTP shows it as JSON. Connection commands carry no data.
-  std::optional<std::string> CheckData(const std::string& name) const {
+  static bool IsDataCommand(const std::string& name) {
     static const std::set<std::string> kData = {
         "GET",    "SET",      "MGET",      "MSET",  "INCR",    "DECR",   "INCRBY",
         "DECRBY", "HSET",     "HGET",      "HMGET", "HGETALL", "HDEL",   "SADD",
         "SREM",   "SMEMBERS", "SISMEMBER", "SCARD", "DEL",     "EXISTS", "TYPE"};
-    if (!kData.contains(name)) return std::nullopt;
+    return kData.contains(name);
+  }
+  std::optional<std::string> CheckData(const std::string& name) const {
+    if (!IsDataCommand(name)) return std::nullopt;
     const bool all_keys = name == "MGET" || name == "DEL" || name == "EXISTS";
     const bool names = name.starts_with('H') || (name.starts_with('S') && name != "SET");
     for (size_t i = 1; i < args_.size(); ++i) {
@@ -186,23 +189,42 @@ class Planner {
   // Redis' arity convention: N exactly, -N at least N (the command name included).
   static const std::map<std::string, std::pair<int, Method>>& Table() {
     static const std::map<std::string, std::pair<int, Method>> table = {
-        {"PING", {-1, &Planner::Ping}},        {"ECHO", {2, &Planner::Echo}},
-        {"HELLO", {-1, &Planner::Hello}},      {"SELECT", {2, &Planner::Select}},
-        {"CLIENT", {-2, &Planner::Client}},    {"COMMAND", {-1, &Planner::Command}},
-        {"INFO", {-1, &Planner::Info}},        {"DBSIZE", {1, &Planner::DbSize}},
-        {"QUIT", {1, &Planner::Quit}},         {"CONFIG", {-2, &Planner::Config}},
-        {"WAIT", {3, &Planner::Wait}},         {"MERIDIAN.SESSION", {-1, &Planner::Session}},
-        {"GET", {2, &Planner::Get}},           {"SET", {-3, &Planner::Set}},
-        {"MGET", {-2, &Planner::MGet}},        {"MSET", {-3, &Planner::MSet}},
-        {"INCR", {2, &Planner::Incr}},         {"DECR", {2, &Planner::Incr}},
-        {"INCRBY", {3, &Planner::Incr}},       {"DECRBY", {3, &Planner::Incr}},
-        {"HSET", {-4, &Planner::HSet}},        {"HGET", {3, &Planner::HGet}},
-        {"HMGET", {-3, &Planner::HGet}},       {"HGETALL", {2, &Planner::HGetAll}},
-        {"HDEL", {-3, &Planner::HDel}},        {"SADD", {-3, &Planner::SetWrite}},
-        {"SREM", {-3, &Planner::SetWrite}},    {"SMEMBERS", {2, &Planner::SetRead}},
-        {"SISMEMBER", {3, &Planner::SetRead}}, {"SCARD", {2, &Planner::SetRead}},
-        {"DEL", {-2, &Planner::Del}},          {"EXISTS", {-2, &Planner::Exists}},
-        {"TYPE", {2, &Planner::Type}},         {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
+        {"PING", {-1, &Planner::Ping}},
+        {"ECHO", {2, &Planner::Echo}},
+        {"HELLO", {-1, &Planner::Hello}},
+        {"SELECT", {2, &Planner::Select}},
+        {"CLIENT", {-2, &Planner::Client}},
+        {"COMMAND", {-1, &Planner::Command}},
+        {"INFO", {-1, &Planner::Info}},
+        {"DBSIZE", {1, &Planner::DbSize}},
+        {"QUIT", {1, &Planner::Quit}},
+        {"CONFIG", {-2, &Planner::Config}},
+        {"WAIT", {3, &Planner::Wait}},
+        {"MERIDIAN.SESSION", {-1, &Planner::Session}},
+        {"GET", {2, &Planner::Get}},
+        {"SET", {-3, &Planner::Set}},
+        {"MGET", {-2, &Planner::MGet}},
+        {"MSET", {-3, &Planner::MSet}},
+        {"INCR", {2, &Planner::Incr}},
+        {"DECR", {2, &Planner::Incr}},
+        {"INCRBY", {3, &Planner::Incr}},
+        {"DECRBY", {3, &Planner::Incr}},
+        {"HSET", {-4, &Planner::HSet}},
+        {"HGET", {3, &Planner::HGet}},
+        {"HMGET", {-3, &Planner::HGet}},
+        {"HGETALL", {2, &Planner::HGetAll}},
+        {"HDEL", {-3, &Planner::HDel}},
+        {"SADD", {-3, &Planner::SetWrite}},
+        {"SREM", {-3, &Planner::SetWrite}},
+        {"SMEMBERS", {2, &Planner::SetRead}},
+        {"SISMEMBER", {3, &Planner::SetRead}},
+        {"SCARD", {2, &Planner::SetRead}},
+        {"DEL", {-2, &Planner::Del}},
+        {"EXISTS", {-2, &Planner::Exists}},
+        {"TYPE", {2, &Planner::Type}},
+        {"MERIDIAN.IDEM", {-3, &Planner::Idem}},
+        {"MERIDIAN.SESSIONED", {-3, &Planner::Sessioned}},
+        {"MERIDIAN.WAITFOR", {4, &Planner::WaitFor}},
         {"SCAN", {-2, &Planner::Scan}},
     };
     return table;
@@ -402,20 +424,31 @@ class Planner {
     }
     return Error(version_, "ERR CONFIG " + Arg(1) + " is not supported");
   }
-  RespPlan Wait() {
-    auto regions = ParseInt(args_[1]);
-    auto timeout = ParseInt(args_[2]);
+  RespPlan Wait() { return WaitOn(session_.last_write, std::nullopt); }
+  // MERIDIAN.WAITFOR write n timeout: WAIT for a write MERIDIAN.SESSIONED named, whichever
+  // connection made it (the router's, shared between clients).
+  RespPlan WaitFor() {
+    const std::optional<Dot> write = DecodeRespWrite(args_[1]);
+    if (!write) return Error(version_, "ERR invalid write (MERIDIAN.SESSIONED names it)");
+    return WaitOn(write, write);
+  }
+  // WAIT on `write` (none: answer 0 at once); `named`: the write the plan waits on, unset for
+  // the connection's last write when the wait is checked.
+  RespPlan WaitOn(std::optional<Dot> write, std::optional<Dot> named) {
+    const size_t at = args_.size() - 2;  // n and timeout are the last two arguments
+    auto regions = ParseInt(args_[at]);
+    auto timeout = ParseInt(args_[at + 1]);
     if (!regions || !timeout || *regions < 0 || *timeout < 0) {
       return Error(version_, "ERR value is not an integer or out of range");
     }
-    if (!session_.last_write || *regions == 0) {
-      const uint64_t held =
-          session_.last_write ? context_.node.PeersHolding(*session_.last_write) : 0;
+    if (!write || *regions == 0) {
+      const uint64_t held = write ? context_.node.PeersHolding(*write) : 0;
       return Immediate(version_,
                        [&](RespWriter& out) { out.WriteInteger(static_cast<int64_t>(held)); });
     }
     RespPlan plan;
     plan.wait_regions = static_cast<uint64_t>(*regions);
+    plan.wait_write = named;
     const uint64_t cap = context_.options.max_wait_ms;
     const uint64_t wait = *timeout == 0 ? cap : std::min<uint64_t>(*timeout, cap);
     plan.wait_deadline_ms = context_.now_steady_ms + wait;
@@ -440,6 +473,51 @@ class Planner {
     }
     return Immediate(version_,
                      [&](RespWriter& out) { out.WriteBulk(EncodeSessionToken(session_.token)); });
+  }
+
+  // MERIDIAN.SESSIONED token command...: the command as on a connection whose session is
+  // `token` alone ("-": none), leaving this connection's own session untouched (the router's
+  // connections are shared); answered [reply, token after it, its last write or nil].
+  RespPlan Sessioned() {
+    auto scoped = std::make_shared<RespSession>();
+    if (args_[1] != "-") {
+      auto token = DecodeSessionToken(args_[1]);
+      if (!token.ok()) {
+        return Error(version_, "ERR invalid session token: " + token.status().message());
+      }
+      scoped->token = *token;
+    }
+    // Only commands that read or write data: the others are the connection's own state.
+    std::span<const std::string_view> inner = args_.subspan(2);
+    if (CommandName(inner[0]) == "MERIDIAN.IDEM" && inner.size() >= 3) inner = inner.subspan(2);
+    if (!IsDataCommand(CommandName(inner[0]))) {
+      return Error(version_, "ERR MERIDIAN.SESSIONED runs data commands only, not '" +
+                                 CommandName(inner[0]).substr(0, 64) + "'");
+    }
+    scoped->version = version_;
+    scoped->client_id = session_.client_id;
+    RespPlan plan = Planner(args_.subspan(2), *scoped, context_).Plan();
+    auto wrap = [scoped](std::string_view reply, RespWriter& out) {
+      out.WriteArrayHeader(3);
+      out.out().append(reply);
+      out.WriteBulk(EncodeSessionToken(scoped->token));
+      scoped->last_write ? out.WriteBulk(EncodeRespWrite(*scoped->last_write)) : out.WriteNull();
+    };
+    if (plan.commands.empty()) {
+      const std::string reply = std::move(plan.reply);
+      plan.reply.clear();
+      RespWriter out(&plan.reply, version_);
+      wrap(reply, out);
+      return plan;
+    }
+    plan.compose = [inner_compose = std::move(plan.compose), scoped, wrap](
+                       std::span<const NodeReply> replies, RespSession& session, RespWriter& out) {
+      std::string reply;
+      RespWriter inner_out(&reply, session.version);
+      inner_compose(replies, *scoped, inner_out);
+      wrap(reply, out);
+    };
+    return plan;
   }
 
   // --- strings, counters, handles ---
@@ -849,6 +927,21 @@ class Planner {
 };
 
 }  // namespace
+
+std::string EncodeRespWrite(Dot write) {
+  return std::to_string(write.origin) + "." + std::to_string(write.seq);
+}
+
+std::optional<Dot> DecodeRespWrite(std::string_view text) {
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto origin = ParseInt(text.substr(0, dot));
+  const auto seq = ParseInt(text.substr(dot + 1));
+  if (!origin || !seq || *origin < 0 || *origin >= static_cast<int64_t>(kMaxRegions) || *seq <= 0) {
+    return std::nullopt;
+  }
+  return Dot{static_cast<RegionId>(*origin), static_cast<uint64_t>(*seq)};
+}
 
 RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
                      const RespContext& context) {

@@ -27,6 +27,15 @@
 // the original has replicated to) changes nothing and is answered again (INCR-family with the
 // counter's value now, which includes the original); the key reused for another command is
 // refused with the region's "reused" error. The router tags every write this way.
+// MERIDIAN.SESSIONED token|- command [args...] runs a data command (or MERIDIAN.IDEM around one)
+// as a connection whose session token is `token` ("-": none) would, without reading or changing
+// this connection's session (the router's connections are shared between its clients): a read
+// waits for the token as a session read does. The answer is a 3-element array: the command's
+// reply exactly as it would be alone, the session token after it (the given one merged with what
+// the command wrote), and the command's last write (EncodeRespWrite) or nil. A bad token, or a
+// command that is not a data command, is answered with an error and runs nothing.
+// MERIDIAN.WAITFOR write n timeout is WAIT for that write (MERIDIAN.SESSIONED's third element),
+// made on any connection of this region, with WAIT's caps.
 //
 // Contract: PlanCommand never crashes or throws, whatever the arguments; a refused command (wrong
 // arity, unknown command, WRONGTYPE, a bad number) is answered with a RESP error and submits
@@ -84,6 +93,9 @@ struct RespPlan {
   // do or at `wait_deadline_ms` (steady ms).
   std::optional<uint64_t> wait_regions;
   uint64_t wait_deadline_ms = 0;
+  // The write WAIT counts regions for: MERIDIAN.WAITFOR's; unset: the connection's last write
+  // when the wait is checked (so a write pipelined before the WAIT counts).
+  std::optional<Dot> wait_write;
 };
 
 struct RespContext {
@@ -94,6 +106,11 @@ struct RespContext {
 
 RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
                      const RespContext& context);
+
+// A write as MERIDIAN.SESSIONED names it: "origin.seq" (the reply's dot, in slot space), opaque
+// to clients; DecodeRespWrite(EncodeRespWrite(d)) == d, and nullopt for anything malformed.
+std::string EncodeRespWrite(Dot write);
+std::optional<Dot> DecodeRespWrite(std::string_view text);
 
 // The RESP error for a failed node reply ("-TRYAGAIN ..." when it may succeed on retry).
 void WriteStatusError(const Status& status, RespWriter& out);

@@ -101,6 +101,7 @@ struct Slot {
   // WAIT
   std::optional<uint64_t> wait_regions;
   uint64_t wait_deadline_ms = 0;
+  std::optional<Dot> wait_write;  // RespPlan::wait_write
 };
 
 }  // namespace
@@ -226,8 +227,8 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     bool changed = false;
     for (auto& slot : slots_) {
       if (slot->ready || !slot->wait_regions) continue;
-      const uint64_t held =
-          session_.last_write ? server_.hooks.node().PeersHolding(*session_.last_write) : 0;
+      const std::optional<Dot> write = slot->wait_write ? slot->wait_write : session_.last_write;
+      const uint64_t held = write ? server_.hooks.node().PeersHolding(*write) : 0;
       if (held < *slot->wait_regions && now_ms < slot->wait_deadline_ms) continue;
       RespWriter out(&slot->bytes, session_.version);
       out.WriteInteger(static_cast<int64_t>(held));
@@ -347,6 +348,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     if (plan.wait_regions) {
       slot->wait_regions = plan.wait_regions;
       slot->wait_deadline_ms = plan.wait_deadline_ms;
+      slot->wait_write = plan.wait_write;
       CheckWaits(context.now_steady_ms);
       return;
     }

@@ -107,6 +107,36 @@ reader = client(len(regions) - 1)
 reader.execute_command("MERIDIAN.SESSION", token)
 check(reader.get("ryw") == b"fresh", "a read with the writer's session token sees the write")
 
+# --- MERIDIAN.SESSIONED / MERIDIAN.WAITFOR (what the router sends over its shared connections) ---
+shared = client(0)
+reply, after, write = shared.execute_command("MERIDIAN.SESSIONED", "-", "SET", "sessioned", "v1")
+check(reply == b"OK" and after and write, "SESSIONED SET answers OK, a token and its write")
+check(shared.execute_command("MERIDIAN.SESSION") == client(0).execute_command("MERIDIAN.SESSION"),
+      "SESSIONED leaves the connection's own session untouched")
+check(shared.execute_command("WAIT", 1, 100) == 0, "the connection's WAIT does not see it either")
+check(shared.execute_command("MERIDIAN.WAITFOR", write, len(regions) - 1, 10000) ==
+      len(regions) - 1, "WAITFOR counts the regions holding the named write")
+elsewhere = client(len(regions) - 1)
+got, still, none = elsewhere.execute_command("MERIDIAN.SESSIONED", after, "GET", "sessioned")
+check(got == b"v1" and still == after and none is None,
+      "a SESSIONED read elsewhere waits for the token and names no write")
+check(shared.execute_command("MERIDIAN.SESSIONED", after, "MERIDIAN.IDEM", "sk", "INCR",
+                             "sessioned-c")[0] == 1, "SESSIONED around MERIDIAN.IDEM")
+wrong = shared.execute_command("MERIDIAN.SESSIONED", "-", "INCR", "sessioned")
+check(isinstance(wrong[0], redis.ResponseError) and str(wrong[0]).startswith("WRONGTYPE"),
+      "a command's error is the first element")
+for bad, what in [(["MERIDIAN.SESSIONED", "not a token!", "SET", "sessioned", "v2"], "bad token"),
+                  (["MERIDIAN.SESSIONED", "-", "HELLO", "3"], "a connection command"),
+                  (["MERIDIAN.SESSIONED", "-", "MERIDIAN.SESSIONED", "-", "GET", "x"], "nesting"),
+                  (["MERIDIAN.WAITFOR", "nonsense", "1", "0"], "bad write")]:
+    try:
+        shared.execute_command(*bad)
+        check(False, f"SESSIONED refuses {what}")
+    except redis.ResponseError:
+        pass
+check(client(0).get("sessioned") == b"v1",
+      "a refused SESSIONED SET ran nothing")
+
 # --- pipelining: replies in order ---
 pipe = regions[1].pipeline(transaction=False)
 for _ in range(500):

@@ -119,7 +119,11 @@ out = subprocess.run(["redis-cli", "-p", str(ROUTER), *CLI_AUTH, "GET", "cli"], 
 check(out.stdout.strip() == "hello", "redis-cli GET through the router")
 out = subprocess.run(["redis-cli", "-p", str(ROUTER), *CLI_AUTH, "WAIT", "1", "100"], capture_output=True,
                      text=True, timeout=30)
-check("not supported through the router" in out.stdout, "WAIT is refused through the router")
+check(out.stdout.strip() == "0", "WAIT on a router connection that wrote nothing answers 0")
+r.set("waited", "1")
+check(r.wait(2, 20000) == 2, "WAIT through the router counts the regions holding the write")
+token = r.execute_command("MERIDIAN.SESSION")
+check(token and r.get("waited") == b"1", "a client with a session token reads through the router")
 
 # --- pipelining through the router: replies in order, each write once ---
 pipe = r.pipeline(transaction=False)

@@ -3,7 +3,10 @@
 //    bad framing; the checks are in resp_router.py, which names each one;
 //  - failover without a double count: clients INCR through the router while the region serving
 //    them is killed with -9 and restarted; every region ends with exactly the number of
-//    increments the clients saw acknowledged.
+//    increments the clients saw acknowledged;
+//  - sessions through the router (resp_route.h rules 7, 8): WAIT counts the regions holding the
+//    client's last write, MERIDIAN.SESSION's token is one a region takes, and a read after the
+//    writer's region dies with its write unreplicated never answers the older value.
 // Every wait is bounded; nothing asserts on how long anything took.
 #include <gtest/gtest.h>
 
@@ -199,6 +202,109 @@ TEST_F(RespRouterTest, KillingTheServingRegionNeitherDoublesNorLosesAcknowledged
   std::cout << "acknowledged " << acknowledged << " increments, " << at_kill
             << " before the kill; every region holds " << values[0] << "; " << reroutes
             << " attempts rerouted\n";
+}
+
+}  // namespace
+}  // namespace meridian::testing
+
+namespace meridian::testing {
+namespace {
+
+// Replication crosses the WAN emulator here, so that a region's links can be cut.
+class RespRouterSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_.set_direct_replication(false);
+    Status started = cluster_.StartWan();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    started = cluster_.StartAll();
+    ASSERT_TRUE(started.ok()) << started.ToString();
+    started = cluster_.StartRouter("us");
+    ASSERT_TRUE(started.ok()) << started.ToString();
+  }
+
+  // Cuts (or heals) replication between `region` and every other region, both ways; the
+  // router's paths (the client-* proxies) stay up.
+  void SetLinks(const std::string& region, bool enabled) {
+    for (const std::string& other : cluster_.regions()) {
+      if (other == region) continue;
+      for (const std::string& proxy : {region + "->" + other, other + "->" + region}) {
+        HttpClientRequest request;
+        request.method = "POST";
+        request.target = "/proxies/" + proxy;
+        request.body = enabled ? R"({"enabled": true})" : R"({"enabled": false})";
+        auto r = HttpFetch("127.0.0.1:" + std::to_string(cluster_.wan_admin_port()), request,
+                           seconds(5));
+        ASSERT_TRUE(r.ok() && r->status == 200)
+            << proxy << ": " << (r.ok() ? r->body : r.status().ToString());
+      }
+    }
+  }
+
+  RespTestClient Connect(uint16_t port) {
+    Result<RespTestClient> client =
+        RespTestClient::Connect("127.0.0.1:" + std::to_string(port), seconds(20));
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    if (!client.ok()) return RespTestClient();
+    EXPECT_EQ(Call(*client, {"AUTH", cluster_.client_key()}), "+OK\r\n");
+    return std::move(*client);
+  }
+
+  static std::string Call(RespTestClient& client, const std::vector<std::string>& args) {
+    Result<std::string> reply = client.Call(args);
+    return reply.ok() ? *reply : "<" + reply.status().ToString() + ">";
+  }
+
+  ClusterHarness cluster_;
+};
+
+std::string Bulk(const std::string& s) {
+  return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+}
+
+TEST_F(RespRouterSessionTest, WaitSessionAndReadYourWritesAcrossAFailover) {
+  RespTestClient client = Connect(cluster_.router_resp_port());
+  ASSERT_EQ(Call(client, {"SET", "ryw", "old"}), "+OK\r\n");
+  // WAIT through the router counts the regions holding this client's write.
+  EXPECT_EQ(Call(client, {"WAIT", "2", "20000"}), ":2\r\n");
+
+  // The router's session token is one a region takes.
+  const std::string token = Call(client, {"MERIDIAN.SESSION"});
+  ASSERT_TRUE(token.starts_with("$")) << token;
+  const std::string token_text =
+      token.substr(token.find("\r\n") + 2, token.size() - token.find("\r\n") - 4);
+  std::cout << "the router's session token after one write: " << token_text << " ("
+            << token_text.size() << " characters)\n";
+  RespTestClient region = Connect(cluster_.resp_port(1));
+  EXPECT_EQ(Call(region, {"MERIDIAN.SESSION", token_text}), token);
+
+  // us alone has the next write, then dies: the router fails over, and the read waits for a
+  // write no live region has. It is refused, never answered with "old".
+  SetLinks("us", false);
+  ASSERT_EQ(Call(client, {"SET", "ryw", "new"}), "+OK\r\n");
+  EXPECT_EQ(Call(client, {"WAIT", "1", "200"}), ":0\r\n");
+  cluster_.KillRegion(0);
+  const std::string during = Call(client, {"GET", "ryw"});
+  EXPECT_TRUE(during.starts_with("-TRYAGAIN ")) << during;
+  EXPECT_NE(during.find("session token not satisfied"), std::string::npos) << during;
+  std::cout << "the read during the failover got: " << during;
+  // A client with no session still reads what the live regions hold.
+  RespTestClient fresh = Connect(cluster_.router_resp_port());
+  EXPECT_EQ(Call(fresh, {"GET", "ryw"}), Bulk("old"));
+
+  // us comes back and replicates: the read answers the new value, and never the old one.
+  SetLinks("us", true);
+  ASSERT_TRUE(cluster_.StartRegion(0).ok());
+  std::vector<std::string> replies;
+  const bool fresh_value = Eventually(
+      [&] {
+        replies.push_back(Call(client, {"GET", "ryw"}));
+        return replies.back() == Bulk("new");
+      },
+      seconds(60));
+  EXPECT_TRUE(fresh_value) << replies.back() << "\n--- router ---\n" << cluster_.router_log();
+  for (const std::string& reply : replies)
+    EXPECT_NE(reply, Bulk("old"));
 }
 
 }  // namespace
