@@ -1,5 +1,6 @@
 // RegionServer::Impl: the state shared by the region server's parts (internal header).
-//   region_server.cc   lifecycle, the event loop: node events, the end-of-pass write, syncs, ticks
+//   region_start.cc    Start, step by step: listeners, storage, the node's recovery, replication
+//   region_server.cc   Stop, the event loop: node events, the end-of-pass write, syncs, ticks
 //   region_requests.cc the HTTP front end: requests to node commands, replies to responses
 //   region_status.cc   /healthz and /metrics
 //
