@@ -23,12 +23,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/http_api.h"
+#include "api/http_api_handles.h"
 #include "auth/key_store.h"
 #include "net/http_server.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
-#include "api/http_api.h"
-#include "api/http_api_handles.h"
 #include "server/region_metrics.h"
 #include "server/region_server.h"
 #include "server/resp_server.h"
