@@ -23,6 +23,7 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Options no server can run with, refused before anything starts.
 Status CheckOptions(const RegionServerOptions& o) {
   if (o.self >= o.cluster.regions.size()) return InvalidArgument("region id out of range");
   if (o.tick_ms < 1 || o.tick_ms > 1000) return InvalidArgument("tick_ms must be 1..1000");
