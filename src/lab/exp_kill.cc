@@ -188,95 +188,96 @@ LabPlot TimelinePlot(const LabContext& context, const std::vector<CounterSampler
   return plot;
 }
 
-}  // namespace
-
-ExperimentResult RunKillExperiment(const LabContext& context) {
-  ExperimentResult result = context.NewResult(
-      "kill", "kill a region under live load: RTO and RPO per class, failback, deletes");
-  const size_t victim_id = 1;
-  const std::string victim = context.region_names[victim_id];
-  std::vector<size_t> survivors;
-  for (size_t r = 0; r < context.region_count(); ++r) {
-    if (r != victim_id) survivors.push_back(r);
+// What the phases of one run share: who is killed, how long each phase lasts, the plan the
+// client threads follow, the phase they tag their writes with, and every write they made.
+struct KillRun {
+  explicit KillRun(const LabContext& c)
+      : context(c),
+        victim(c.region_names[victim_id]),
+        before(c.quick ? std::chrono::milliseconds(2500) : std::chrono::seconds(20)),
+        outage(c.quick ? std::chrono::milliseconds(2000) : std::chrono::seconds(20)),
+        after(c.quick ? std::chrono::milliseconds(1500) : std::chrono::seconds(20)),
+        settle(c.quick ? std::chrono::seconds(15) : std::chrono::seconds(60)),
+        seed(std::to_string(c.seed)) {
+    for (size_t r = 0; r < context.region_count(); ++r) {
+      if (r != victim_id) survivors.push_back(r);
+    }
+    plan.router = context.config.router.http.ToString();
+    plan.victim = victim;
+    plan.counter_key = "kill-counter-" + seed;
+    plan.tags_key = "kill-tags-" + seed;
+    plan.profile_key = "kill-profile-" + seed;
+    plan.handle_owner = "lab-kill-" + seed;
+    prefix = "lab-kill-" + seed + "-";
   }
-  const auto before = context.quick ? std::chrono::milliseconds(2500) : std::chrono::seconds(20);
-  const auto outage = context.quick ? std::chrono::milliseconds(2000) : std::chrono::seconds(20);
-  const auto after = context.quick ? std::chrono::milliseconds(1500) : std::chrono::seconds(20);
-  const auto settle = context.quick ? std::chrono::seconds(15) : std::chrono::seconds(60);
-  const std::string seed = std::to_string(context.seed);
 
+  const LabContext& context;
+  const size_t victim_id = 1;
+  const std::string victim;
+  std::vector<size_t> survivors;
+  const std::chrono::milliseconds before, outage, after;
+  const std::chrono::seconds settle;
+  const std::string seed;
   KillPlan plan;
-  plan.router = context.config.router.http.ToString();
-  plan.victim = victim;
-  plan.counter_key = "kill-counter-" + seed;
-  plan.tags_key = "kill-tags-" + seed;
-  plan.profile_key = "kill-profile-" + seed;
-  plan.handle_owner = "lab-kill-" + seed;
-  const std::string prefix = "lab-kill-" + seed + "-";
+  std::string prefix;  // of the writes' idempotency keys
   std::atomic<int> phase{kBefore};
   std::vector<WriteRecord> writes;
-  RestartGuard guard(context, victim);
+  double kill_s = 0;  // since plan.start
+  double restart_s = 0;
+};
 
-  DeleteProbe deletes(context, victim_id, survivors, "kill-del-" + seed + "-");
-  std::string seed_detail;
-  const bool seeded = deletes.Seed(settle, &seed_detail);
-  result.Assert("members and fields to delete reach every region before the kill", seeded,
-                seed_detail);
-  if (seeded) deletes.Delete(0, settle);
-
-  // The router must route the victim's clients home before the load starts (right after the
-  // cluster starts, or after an earlier experiment's cuts, its probes may not have said so yet).
+// The router must route the victim's clients home before the load starts (right after the
+// cluster starts, or after an earlier experiment's cuts, its probes may not have said so yet).
+void AwaitRoutedHome(const KillRun& run, ExperimentResult& result) {
+  const KillPlan& plan = run.plan;
   const bool routed_home = WaitUntil(
       [&] {
         auto reply = LabCall(plan.router, "GET", "/counter/" + plan.counter_key, "",
-                             {{"X-Client-Region", victim}}, std::chrono::seconds(2));
+                             {{"X-Client-Region", run.victim}}, std::chrono::seconds(2));
         return reply.ok() && reply->status == 200 &&
-               LabHeader(*reply, "X-Meridian-Region") == victim;
+               LabHeader(*reply, "X-Meridian-Region") == run.victim;
       },
-      settle);
+      run.settle);
   if (!routed_home) {
-    result.notes.push_back("The router did not route clients in " + victim + " to " + victim +
-                           " before the load started.");
+    result.notes.push_back("The router did not route clients in " + run.victim + " to " +
+                           run.victim + " before the load started.");
   }
-  plan.start = Clock::now();
-  CounterSampler sampler(context, plan.counter_key, plan.start, kSamplePeriod);
+}
 
-  // Before and during the outage: one load, the kill in the middle of it.
-  double kill_s = 0;
+// Before and during the outage: one load, the kill in the middle of it (deletes in the victim
+// just before it, in a survivor just after, when the delete probe was seeded).
+void LoadThroughTheKill(KillRun& run, RestartGuard& guard, DeleteProbe& deletes, bool seeded,
+                        ExperimentResult& result) {
   bool killed = false;
-  UnderLoad(plan, prefix, phase, writes, [&] {
-    std::this_thread::sleep_for(before);
+  UnderLoad(run.plan, run.prefix, run.phase, run.writes, [&] {
+    std::this_thread::sleep_for(run.before);
     if (seeded) deletes.Delete(1, std::chrono::milliseconds(0));
-    kill_s = SecondsSince(plan.start);
+    run.kill_s = SecondsSince(run.plan.start);
     const auto kill_at = Clock::now();
     guard.Arm();
-    auto reply = LabCall(context.demo_control, "POST", "/regions/" + victim + "/kill");
+    auto reply = LabCall(run.context.demo_control, "POST", "/regions/" + run.victim + "/kill");
     killed = reply.ok() && reply->status == 200;
-    phase = kOutage;
+    run.phase = kOutage;
     if (seeded) deletes.Delete(2, std::chrono::milliseconds(0));
-    std::this_thread::sleep_until(kill_at + outage);
+    std::this_thread::sleep_until(kill_at + run.outage);
   });
-  result.Assert("kill " + victim + " via the supervisor's control API", killed, "");
+  result.Assert("kill " + run.victim + " via the supervisor's control API", killed, "");
+}
 
-  const OutageRpo outage_rpo = MeasureOutageRpo(context, plan, writes, survivors);
-  if (auto backlog = ScrapeRegions(context, survivors); backlog.ok()) {
-    result.Metric("backlog held for " + victim + " when it restarted", backlog->backlog_ops, "ops");
-  }
-
-  // Failback: restart, then time /healthz "ok", the backlog drained and the counters equal.
-  const double restart_s = SecondsSince(plan.start);
-  result.Assert("restart " + victim + " via the supervisor's control API", guard.Restart(), "");
-  const Failback failback = AwaitFailback(context, victim_id, plan, settle);
-  result.Assert(victim + " reports /healthz \"ok\" again after the restart",
+// Failback: restart, then time /healthz "ok", the backlog drained and the counters equal.
+Failback FailBack(KillRun& run, RestartGuard& guard, ExperimentResult& result) {
+  run.restart_s = SecondsSince(run.plan.start);
+  result.Assert("restart " + run.victim + " via the supervisor's control API", guard.Restart(), "");
+  const Failback failback = AwaitFailback(run.context, run.victim_id, run.plan, run.settle);
+  result.Assert(run.victim + " reports /healthz \"ok\" again after the restart",
                 failback.healthy_s >= 0, "");
+  return failback;
+}
 
-  // After failback: more load, to see the router send the victim's clients home again.
-  phase = kAfter;
-  UnderLoad(plan, prefix + "after-", phase, writes, [&] { std::this_thread::sleep_for(after); });
-  const auto [retried, retries_acked, replayed, replays_acked] = RetryAndReplay(plan, writes);
-
-  ReportPhases(writes, victim, kill_s, result);
-  ReportOutageRpo(outage_rpo, victim, result);
+// The failback times, and the retries and replays (RetryAndReplay's counts).
+void ReportFailback(const Failback& failback, const std::array<size_t, 4>& retries,
+                    const std::string& victim, ExperimentResult& result) {
+  const auto [retried, retries_acked, replayed, replays_acked] = retries;
   if (failback.healthy_s >= 0)
     result.Metric("failback: restart to " + victim + " /healthz ok", failback.healthy_s, "s");
   if (failback.drained_s >= 0) {
@@ -292,10 +293,12 @@ ExperimentResult RunKillExperiment(const LabContext& context) {
   result.Metric("retries acknowledged", static_cast<double>(retries_acked), "ops");
   result.Metric("failed-over writes replayed with their key", static_cast<double>(replayed), "ops");
   result.Metric("replays acknowledged", static_cast<double>(replays_acked), "ops");
+}
 
-  VerifyAfterFailback(context, plan, writes, victim_id, settle, result);
-  if (seeded) deletes.Check(settle, result);
-  result.plots.push_back(TimelinePlot(context, sampler.Finish(), kill_s, restart_s));
+// How the load, the RTO and the retries work, and which deletes were made where.
+void AddNotes(const KillRun& run, ExperimentResult& result) {
+  const std::string& victim = run.victim;
+  const LabContext& context = run.context;
   result.notes.push_back(
       "Four client threads (counter increments, tag adds, profile fields, handle claims; one "
       "write every 10 ms each, claims as fast as a majority answers) located in " +
@@ -311,9 +314,56 @@ ExperimentResult RunKillExperiment(const LabContext& context) {
   result.notes.push_back(
       "Deletes: 12 tag members, 12 profile fields and 3 whole profiles are written everywhere "
       "first; then 3 members, 2 fields and 1 profile are deleted in " +
-      context.region_names[survivors[0]] + " before the kill (and settle everywhere), as many in " +
-      victim + " just before it is killed, and as many in " + context.region_names[survivors[1]] +
-      " during the outage. None may be back anywhere after failback.");
+      context.region_names[run.survivors[0]] +
+      " before the kill (and settle everywhere), as many "
+      "in " +
+      victim + " just before it is killed, and as many in " +
+      context.region_names[run.survivors[1]] +
+      " during the outage. None may be back anywhere "
+      "after failback.");
+}
+
+}  // namespace
+
+// The phases in order; each is a function above. The victim is restarted on every path (guard).
+ExperimentResult RunKillExperiment(const LabContext& context) {
+  ExperimentResult result = context.NewResult(
+      "kill", "kill a region under live load: RTO and RPO per class, failback, deletes");
+  KillRun run(context);
+  RestartGuard guard(context, run.victim);
+
+  DeleteProbe deletes(context, run.victim_id, run.survivors, "kill-del-" + run.seed + "-");
+  std::string seed_detail;
+  const bool seeded = deletes.Seed(run.settle, &seed_detail);
+  result.Assert("members and fields to delete reach every region before the kill", seeded,
+                seed_detail);
+  if (seeded) deletes.Delete(0, run.settle);
+
+  AwaitRoutedHome(run, result);
+  run.plan.start = Clock::now();
+  CounterSampler sampler(context, run.plan.counter_key, run.plan.start, kSamplePeriod);
+  LoadThroughTheKill(run, guard, deletes, seeded, result);
+
+  const OutageRpo outage_rpo = MeasureOutageRpo(context, run.plan, run.writes, run.survivors);
+  if (auto backlog = ScrapeRegions(context, run.survivors); backlog.ok()) {
+    result.Metric("backlog held for " + run.victim + " when it restarted", backlog->backlog_ops,
+                  "ops");
+  }
+  const Failback failback = FailBack(run, guard, result);
+
+  // After failback: more load, to see the router send the victim's clients home again.
+  run.phase = kAfter;
+  UnderLoad(run.plan, run.prefix + "after-", run.phase, run.writes,
+            [&] { std::this_thread::sleep_for(run.after); });
+  const std::array<size_t, 4> retries = RetryAndReplay(run.plan, run.writes);
+
+  ReportPhases(run.writes, run.victim, run.kill_s, result);
+  ReportOutageRpo(outage_rpo, run.victim, result);
+  ReportFailback(failback, retries, run.victim, result);
+  VerifyAfterFailback(context, run.plan, run.writes, run.victim_id, run.settle, result);
+  if (seeded) deletes.Check(run.settle, result);
+  result.plots.push_back(TimelinePlot(context, sampler.Finish(), run.kill_s, run.restart_s));
+  AddNotes(run, result);
   return result;
 }
 

@@ -62,11 +62,8 @@ void RunSkewCase(const LabContext& context, int64_t skew_ms, ExperimentResult& r
                 earlier_won ? 1 : 0, "bool");
 }
 
-}  // namespace
-
-ExperimentResult RunLwwExperiment(const LabContext& context) {
-  ExperimentResult result = context.NewResult(
-      "lww", "LWW lost updates on concurrent profile writes, and a clock-skew case");
+// The gen run that writes the conflict pairs: profile writes only, one pair every 50 ms.
+GenOptions ConflictPairRun(const LabContext& context) {
   GenOptions options;
   options.workload.seed = context.seed;
   options.workload.mix.weights = {1, 0, 0, 0, 0};
@@ -77,31 +74,37 @@ ExperimentResult RunLwwExperiment(const LabContext& context) {
   for (size_t r = 0; r < context.region_count(); ++r) {
     options.targets.push_back(GenTarget{context.region_names[r], context.region_http[r]});
   }
-  // The planned writes, to tell which side of each pair survived.
-  std::map<int64_t, PairWrites> pairs;
-  std::map<int64_t, std::string> pair_keys;
+  return options;
+}
+
+// The planned writes, to tell which side of each pair survived: per pair, its key and which
+// region wrote each value.
+struct PlannedPairs {
+  std::map<int64_t, PairWrites> writes;
+  std::map<int64_t, std::string> keys;
+};
+
+PlannedPairs PlanPairs(const GenOptions& options) {
+  PlannedPairs pairs;
   Planner planner(PlannedWorkload(options));
   while (auto op = planner.Next()) {
     if (op->pair < 0 || op->kind != OpKind::kWrite) continue;
-    pairs[op->pair].value_region[op->value] = op->region;
-    pair_keys[op->pair] = op->key;
+    pairs.writes[op->pair].value_region[op->value] = op->region;
+    pairs.keys[op->pair] = op->key;
   }
-  auto report = RunGen(options);
-  if (!report.ok()) {
-    result.Assert("gen conflict run", false, report.status().ToString());
-    return result;
-  }
-  uint64_t acked = 0;
-  for (const auto& [key, stats] : report->ops)
-    acked += stats.ok;
-  result.Metric("conflict pairs", static_cast<double>(pairs.size()), "pairs");
-  result.Metric("writes acknowledged", static_cast<double>(acked), "writes");
+  return pairs;
+}
 
+// Reads every pair key in every region until all agree (or kConvergeTimeout); returns the
+// value each agreed pair settled on.
+std::map<int64_t, nlohmann::json> AwaitAgreement(const LabContext& context,
+                                                 const PlannedPairs& pairs,
+                                                 ExperimentResult& result) {
   const auto start = std::chrono::steady_clock::now();
   std::map<int64_t, nlohmann::json> agreed;
   const bool converged = WaitUntil(
       [&] {
-        for (const auto& [pair, key] : pair_keys) {
+        for (const auto& [pair, key] : pairs.keys) {
           if (agreed.count(pair) > 0) continue;
           auto values = ReadProfileEverywhere(context, key);
           if (!AllAgree(values) || values.front().empty()) return false;
@@ -113,12 +116,18 @@ ExperimentResult RunLwwExperiment(const LabContext& context) {
   result.Metric("time to agree on every pair key", SecondsSince(start), "s");
   result.Assert(
       "all regions agree on every pair key", converged,
-      std::to_string(agreed.size()) + " of " + std::to_string(pair_keys.size()) + " keys agreed");
+      std::to_string(agreed.size()) + " of " + std::to_string(pairs.keys.size()) + " keys agreed");
+  return agreed;
+}
+
+// Per agreed pair, which region's write survived: one lost write per pair, wins per region.
+void ReportWinners(const LabContext& context, PlannedPairs& pairs,
+                   const std::map<int64_t, nlohmann::json>& agreed, ExperimentResult& result) {
   uint64_t lost = 0;
   std::map<std::string, uint64_t> wins;
   for (const auto& [pair, value] : agreed) {
     const std::string survivor = JsonString(value, "f0");
-    const auto& written = pairs[pair].value_region;
+    const auto& written = pairs.writes[pair].value_region;
     auto it = written.find(survivor);
     if (it == written.end() || written.size() != 2) continue;
     ++lost;  // the other write of the pair was overwritten
@@ -129,6 +138,26 @@ ExperimentResult RunLwwExperiment(const LabContext& context) {
   for (const auto& [region, count] : wins) {
     result.Metric("pairs won by " + region, static_cast<double>(count), "pairs");
   }
+}
+
+}  // namespace
+
+ExperimentResult RunLwwExperiment(const LabContext& context) {
+  ExperimentResult result = context.NewResult(
+      "lww", "LWW lost updates on concurrent profile writes, and a clock-skew case");
+  const GenOptions options = ConflictPairRun(context);
+  PlannedPairs pairs = PlanPairs(options);
+  auto report = RunGen(options);
+  if (!report.ok()) {
+    result.Assert("gen conflict run", false, report.status().ToString());
+    return result;
+  }
+  uint64_t acked = 0;
+  for (const auto& [key, stats] : report->ops)
+    acked += stats.ok;
+  result.Metric("conflict pairs", static_cast<double>(pairs.writes.size()), "pairs");
+  result.Metric("writes acknowledged", static_cast<double>(acked), "writes");
+  ReportWinners(context, pairs, AwaitAgreement(context, pairs, result), result);
   result.notes.push_back(
       "Equivalent gen run: meridian gen --config CLUSTER --mix profile=1 "
       "--conflict-pairs " +

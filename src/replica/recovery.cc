@@ -1,4 +1,5 @@
-// Rebuilding a replica from its persisted records after a restart.
+// Rebuilding a replica from its persisted records after a restart: the single records (vectors,
+// incarnation, clock) in Recover, the scans of the state, oplog and idempotency records beside it.
 #include "base/assert.h"
 #include "clock/clock_codec.h"
 #include "replica/op_codec.h"
@@ -25,6 +26,99 @@ Result<std::optional<uint64_t>> ReadU64(const Storage& storage, std::string_view
   auto value = storage_keys::DecodeU64(**bytes);
   if (!value.ok()) return value.status();
   return std::optional<uint64_t>(*value);
+}
+
+// A record holding an encoded version vector (a peer's cursor); nullopt when absent.
+Result<std::optional<VersionVector>> ReadVector(const Storage& storage, std::string_view key,
+                                                std::string_view what) {
+  auto bytes = storage.Get(key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<VersionVector>();
+  auto encoded = ParseRecord<pb::VersionVector>(**bytes, what);
+  if (!encoded.ok()) return encoded.status();
+  auto vv = Decode(*encoded);
+  if (!vv.ok()) return vv.status();
+  return std::optional<VersionVector>(*vv);
+}
+
+// The clock's persisted high-water mark; nullopt when absent.
+Result<std::optional<HlcTimestamp>> ReadHighWater(const Storage& storage) {
+  auto bytes = storage.Get(storage_keys::kHlcHighWater);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<HlcTimestamp>();
+  auto encoded = ParseRecord<pb::HlcTimestamp>(**bytes, "clock");
+  if (!encoded.ok()) return encoded.status();
+  auto high_water = Decode(*encoded);
+  if (!high_water.ok()) return high_water.status();
+  return std::optional<HlcTimestamp>(*high_water);
+}
+
+// Every key state record, decoded, to `put` in key order; `on_progress` (when set) every
+// kRecoverProgressStates records, with the count so far.
+Status ScanStates(const Storage& storage,
+                  const std::function<void(const StateKey&, const KeyState&)>& put,
+                  const std::function<void(uint64_t states)>& on_progress) {
+  return storage.Scan(storage_keys::kStatePrefix,
+                      [&put, &on_progress, loaded = uint64_t{0}](
+                          std::string_view key, std::string_view value) mutable -> Status {
+                        auto state_key = storage_keys::ParseState(key);
+                        if (!state_key.ok()) return state_key.status();
+                        auto encoded = ParseRecord<pb::KeyState>(value, "state");
+                        if (!encoded.ok()) return encoded.status();
+                        auto state = DecodeState(*encoded, state_key->data_class);
+                        if (!state.ok()) return state.status();
+                        put(*state_key, *state);
+                        if (on_progress && ++loaded % Replica::kRecoverProgressStates == 0)
+                          on_progress(loaded);
+                        return Status::Ok();
+                      });
+}
+
+// Every oplog record, decoded, to `restore` with its index and its encoded bytes, in index
+// order.
+Status ScanOplog(
+    const Storage& storage,
+    const std::function<void(uint64_t index, const Op& op, std::string_view encoded)>& restore) {
+  return storage.Scan(storage_keys::kOplogPrefix,
+                      [&restore](std::string_view key, std::string_view value) -> Status {
+                        auto index = storage_keys::ParseOplog(key);
+                        if (!index.ok()) return index.status();
+                        auto encoded = ParseRecord<pb::Op>(value, "oplog");
+                        if (!encoded.ok()) return encoded.status();
+                        auto op = DecodeOp(*encoded);
+                        if (!op.ok()) return op.status();
+                        restore(*index, *op, value);
+                        return Status::Ok();
+                      });
+}
+
+// The oplog's floor: per origin, the highest applied op that is not in the log (truncated, or
+// merged from a snapshot without being logged); a peer below it needs a state transfer.
+// `logged`: per origin, the seqs in the log, ascending.
+VersionVector OplogFloor(const VersionVector& applied,
+                         const std::vector<std::vector<uint64_t>>& logged, RegionId region_count) {
+  VersionVector floor;
+  for (RegionId o = 0; o < region_count; ++o) {
+    uint64_t highest_missing = applied.Get(o);
+    for (auto it = logged[o].rbegin(); it != logged[o].rend() && *it == highest_missing; ++it) {
+      --highest_missing;
+    }
+    floor.Set(o, highest_missing);
+  }
+  return floor;
+}
+
+// Every idempotency record, into `table`.
+Status RestoreIdempotency(const Storage& storage, IdempotencyTable& table) {
+  return storage.Scan(storage_keys::kIdempotencyPrefix,
+                      [&table](std::string_view key, std::string_view value) -> Status {
+                        auto encoded = ParseRecord<pb::IdempotencyRecord>(value, "idempotency");
+                        if (!encoded.ok()) return encoded.status();
+                        auto record = IdempotencyTable::Decode(*encoded);
+                        if (!record.ok()) return record.status();
+                        table.Restore(std::string(key.substr(1)), std::move(record).value());
+                        return Status::Ok();
+                      });
 }
 
 }  // namespace
@@ -63,86 +157,40 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
   if (!transfer_id.ok()) return transfer_id.status();
   if (transfer_id->has_value()) r.next_transfer_id_ = **transfer_id;
 
-  auto hlc_bytes = storage.Get(storage_keys::kHlcHighWater);
-  if (!hlc_bytes.ok()) return hlc_bytes.status();
-  if (hlc_bytes->has_value()) {
-    auto encoded = ParseRecord<pb::HlcTimestamp>(**hlc_bytes, "clock");
-    if (!encoded.ok()) return encoded.status();
-    auto high_water = Decode(*encoded);
-    if (!high_water.ok()) return high_water.status();
-    r.clock_.Restore(*high_water);
-  }
+  auto high_water = ReadHighWater(storage);
+  if (!high_water.ok()) return high_water.status();
+  if (high_water->has_value()) r.clock_.Restore(**high_water);
 
-  MERIDIAN_RETURN_IF_ERROR(
-      storage.Scan(storage_keys::kStatePrefix,
-                   [&r, &on_progress, loaded = uint64_t{0}](
-                       std::string_view key, std::string_view value) mutable -> Status {
-                     auto state_key = storage_keys::ParseState(key);
-                     if (!state_key.ok()) return state_key.status();
-                     auto encoded = ParseRecord<pb::KeyState>(value, "state");
-                     if (!encoded.ok()) return encoded.status();
-                     auto state = DecodeState(*encoded, state_key->data_class);
-                     if (!state.ok()) return state.status();
-                     Output ignored;
-                     r.PutState(*state_key, *state, &ignored);
-                     if (on_progress && ++loaded % kRecoverProgressStates == 0) on_progress(loaded);
-                     return Status::Ok();
-                   }));
+  MERIDIAN_RETURN_IF_ERROR(ScanStates(
+      storage,
+      [&r](const StateKey& key, const KeyState& state) {
+        Output ignored;
+        r.PutState(key, state, &ignored);
+      },
+      on_progress));
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
-  MERIDIAN_RETURN_IF_ERROR(storage.Scan(
-      storage_keys::kOplogPrefix,
-      [&r, &logged](std::string_view key, std::string_view value) -> Status {
-        auto index = storage_keys::ParseOplog(key);
-        if (!index.ok()) return index.status();
-        auto encoded = ParseRecord<pb::Op>(value, "oplog");
-        if (!encoded.ok()) return encoded.status();
-        auto op = DecodeOp(*encoded);
-        if (!op.ok()) return op.status();
-        logged[op->dot.origin].push_back(op->dot.seq);
+  MERIDIAN_RETURN_IF_ERROR(
+      ScanOplog(storage, [&r, &logged](uint64_t index, const Op& op, std::string_view encoded) {
+        logged[op.dot.origin].push_back(op.dot.seq);
         // The log's tail beyond the last checkpoint of the marks (CheckpointMarks).
-        r.applied_.Set(op->dot.origin, std::max(r.applied_.Get(op->dot.origin), op->dot.seq));
-        r.clock_.Restore(op->stamp.time);
-        r.oplog_.Restore(*index, op->dot, std::string(value));
-        return Status::Ok();
+        r.applied_.Set(op.dot.origin, std::max(r.applied_.Get(op.dot.origin), op.dot.seq));
+        r.clock_.Restore(op.stamp.time);
+        r.oplog_.Restore(index, op.dot, std::string(encoded));
       }));
-  // The floor is the highest applied op of each origin that is not in the log (truncated, or
-  // merged from a snapshot without being logged): a peer below it needs a state transfer.
-  VersionVector floor;
-  for (RegionId o = 0; o < options.region_count; ++o) {
-    uint64_t highest_missing = r.applied_.Get(o);
-    for (auto it = logged[o].rbegin(); it != logged[o].rend() && *it == highest_missing; ++it) {
-      --highest_missing;
-    }
-    floor.Set(o, highest_missing);
-  }
-  r.oplog_.RaiseFloor(floor);
+  r.oplog_.RaiseFloor(OplogFloor(r.applied_, logged, options.region_count));
   // Postcondition: the floor names only applied ops (nothing beyond the vector is "dropped").
   for (RegionId o = 0; o < options.region_count; ++o) {
     MERIDIAN_ASSERT(r.oplog_.floor().Get(o) <= r.applied_.Get(o));
   }
-
-  MERIDIAN_RETURN_IF_ERROR(
-      storage.Scan(storage_keys::kIdempotencyPrefix,
-                   [&r](std::string_view key, std::string_view value) -> Status {
-                     auto encoded = ParseRecord<pb::IdempotencyRecord>(value, "idempotency");
-                     if (!encoded.ok()) return encoded.status();
-                     auto record = IdempotencyTable::Decode(*encoded);
-                     if (!record.ok()) return record.status();
-                     r.idempotency_.Restore(std::string(key.substr(1)), std::move(record).value());
-                     return Status::Ok();
-                   }));
+  MERIDIAN_RETURN_IF_ERROR(RestoreIdempotency(storage, r.idempotency_));
 
   for (auto& [peer, link] : r.peers_) {
-    auto acked = storage.Get(storage_keys::PeerAcked(peer));
+    auto acked = ReadVector(storage, storage_keys::PeerAcked(peer), "peer cursor");
     if (!acked.ok()) return acked.status();
     if (!acked->has_value()) continue;
-    auto encoded = ParseRecord<pb::VersionVector>(**acked, "peer cursor");
-    if (!encoded.ok()) return encoded.status();
-    auto vv = Decode(*encoded);
-    if (!vv.ok()) return vv.status();
-    link.acked = *vv;
-    link.persisted_acked = *vv;
+    link.acked = **acked;
+    link.persisted_acked = **acked;
   }
   for (auto& [peer, link] : r.peers_) {
     auto peer_incarnation = ReadU64(storage, storage_keys::PeerIncarnation(peer));

@@ -1,5 +1,6 @@
 // RegionServer::Impl: the state shared by the region server's parts (internal header).
-//   region_server.cc   lifecycle, the event loop: node events, the end-of-pass write, syncs, ticks
+//   region_start.cc    Start, step by step: listeners, storage, the node's recovery, replication
+//   region_server.cc   Stop, the event loop: node events, the end-of-pass write, syncs, ticks
 //   region_requests.cc the HTTP front end: requests to node commands, replies to responses
 //   region_status.cc   /healthz and /metrics
 //
@@ -22,12 +23,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/http_api.h"
+#include "api/http_api_handles.h"
 #include "auth/key_store.h"
 #include "net/http_server.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
-#include "api/http_api.h"
-#include "api/http_api_handles.h"
 #include "server/region_metrics.h"
 #include "server/region_server.h"
 #include "server/resp_server.h"

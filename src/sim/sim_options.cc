@@ -30,16 +30,16 @@ SimOptions SimOptions::ForSeed(uint64_t seed, RegionId regions, Topology topolog
     o.skew_ms[r] = synchronised ? 0 : random.Range(-200, 200);
   // Now and then one region's clock is far ahead: beyond the HLC's bound, so it is clamped.
   if (random.Chance(0.1)) o.skew_ms[random.Uniform(regions)] += 2000;
-  // Monotonic clocks running fast or slow, from a generator of their own (so every other draw,
-  // and what the existing regression seeds replay, is unchanged): up to 0.2 % each, 20 times a
-  // plain crystal's error and within what the read leases' margin covers.
+  // Monotonic clocks running fast or slow, from a generator of their own (so every other draw of
+  // a seed, and so what a seed replays, is unchanged): up to 0.2 % each, 20 times a plain
+  // crystal's error and within what the read leases' margin covers.
   Random rates(seed ^ 0x5'7ead'd41fULL);
   for (RegionId r = 0; r < regions; ++r) {
     o.steady_drift_ppm[r] = static_cast<int32_t>(
         rates.Range(-SimOptions::kSteadyDriftPpmMax, SimOptions::kSteadyDriftPpmMax));
   }
   // Disk faults draw from their own generator, so adding them left every other draw of a seed
-  // (and so what the existing regression seeds exercise) as it was.
+  // (and so what a seed replayed with --seed exercises) as it was.
   Random disks(seed ^ 0xd15c'1055ULL);
   o.disk_losses = disks.Chance(0.3) ? 1 : 0;
   o.restores = disks.Chance(0.3) ? 1 : 0;

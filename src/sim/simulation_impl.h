@@ -1,8 +1,10 @@
 // The Simulation class behind RunSimulation (simulation.h), split by concern:
-//   simulation.cc          the run, the network, partitions, handles' history and quiescence;
+//   simulation.cc          the set-up, the event loop, the network and partitions;
+//   simulation_end.cc      the end of a run: healing, quiescence and the end-of-run checks;
 //   simulation_shell.cc    the shell around each region's node: pass batches, writes, fsyncs,
 //                          crashes, power losses, failed and lost disks, restarts;
-//   simulation_clients.cc  clients: writes, reads, handle requests and the replies they get.
+//   simulation_clients.cc  clients: writes, reads, handle requests and the replies they get;
+//   simulation_erasures.cc subjects' erasures: asked, retried, judged.
 // Internal to src/sim.
 #pragma once
 
@@ -249,23 +251,11 @@ class Simulation {
   // Whether region r may serve handle `name` (any case: the node folds it).
   bool HandleAllowed(const std::string& name, RegionId r) const;
   void PlanPinnedWork();
-  // ResidencyChecker R2 over region r's disk as its process sees it; `when` for the message.
-  void CheckStorage(RegionId r, const std::string& when);
-  // After the run: R2 over every disk and backup.
-  void CheckResidency();
-  // After the run: R3 (pinned groups converged) and nothing left waiting: no session wait,
-  // quorum read or replication wait at any region, every read of a pinned key answered.
-  void CheckNothingWaits();
   void Send(RegionId from, RegionId to, const pb::PeerMessage& m);
   // Handle messages draw their fates from strong_random_, the replica's from random_.
   void Transmit(RegionId from, RegionId to, std::string bytes, Random& random);
   // Tells both ends whether their link is up; a link coming up is a new connection.
   void SetLink(RegionId a, RegionId b, bool up);
-  void HealEverything();
-  void ScheduleFinalReads();
-  bool HandlesSettled() const;
-  bool RequestsSettled() const;
-  void CheckHandles();
   void AddStrongStats(const StrongNode& node) {
     result_.handle_fast_rounds += node.stats().fast_rounds;
     result_.handle_slow_rounds += node.stats().slow_rounds;
@@ -277,7 +267,46 @@ class Simulation {
       writes.push_back(p.write);
     return writes;
   }
+
+  // How the events ran out: quiet (replicas converged, handles and requests settled) before the
+  // deadline after healing, or not; `converged` tells the replicas' part apart.
+  struct RunEnd {
+    bool quiet = false;
+    bool converged = false;
+  };
+  // The events in time order; at the heal time every fault is healed, and from then on the run
+  // checks every 50 ms whether it is quiet, until it is or the deadline passes.
+  RunEnd RunEvents();
+
+  // --- the end of a run (simulation_end.cc) ---
+  // At the heal time: every cut healed, loss and duplication off, crashed and failed regions
+  // restarted, and the final handle reads scheduled.
+  void HealEverything();
+  void ScheduleFinalReads();
+  // Whether the replicas converged (same vectors and contents, empty oplogs and buffers, pinned
+  // groups alike, erasures agreed).
   bool Quiescent() const;
+  bool HandlesSettled() const;
+  bool RequestsSettled() const;
+  // The write counts of the result; returns every write's history for the checkers.
+  std::vector<LogicalWrite> TallyWrites();
+  // Each region's replicas as the run left them, to the trace.
+  void TraceFinalState(const std::vector<const Replica*>& replicas);
+  // Every end-of-run check, its violations into the result in a fixed order (residency leaks
+  // first, invalid peer messages last), and "did not quiesce" unless `end.quiet`.
+  void Judge(const std::vector<const Replica*>& replicas, const std::vector<LogicalWrite>& writes,
+             const RunEnd& end);
+  // ResidencyChecker R2 over region r's disk as its process sees it; `when` for the message.
+  void CheckStorage(RegionId r, const std::string& when);
+  // After the run: R2 over every disk and backup.
+  void CheckResidency();
+  // After the run: R3 (pinned groups converged) and nothing left waiting: no session wait,
+  // quorum read or replication wait at any region, every read of a pinned key answered.
+  void CheckNothingWaits();
+  // Linearizability of each handle's history, and every handle readable after healing.
+  void CheckHandles();
+  // Conflicts, clamped clocks and repairs over the replicas, and the checker's allowances.
+  void TallyTotals(const std::vector<const Replica*>& replicas);
 
   // --- erasures (simulation_erasures.cc) ---
   void PlanErasures();

@@ -257,7 +257,7 @@ std::vector<PlannedHandleOp> GenerateHandleWorkload(const SimOptions& o, Random&
   // Read series (read leases, StrongNode invariant 11): one region reads one name a few times,
   // 50-450 ms apart, so that its later reads fall inside the lease its first read took and then
   // beyond it, while the rest of the workload claims and releases around them. From a generator
-  // of its own, so the draws above (and what the existing regression seeds replay) are unchanged.
+  // of its own, so the draws above (and so what a seed replays) are unchanged.
   Random series(o.seed ^ 0x1ea5'e5ea'd5ULL);
   for (uint32_t s = 0; s < o.handle_read_series && o.handle_names > 0; ++s) {
     const auto region = static_cast<RegionId>(series.Uniform(o.regions));
