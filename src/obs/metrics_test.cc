@@ -88,6 +88,27 @@ TEST(MetricsTest, EmptyFamiliesRenderHeadersOnly) {
   EXPECT_NE(registry.Render().find("meridian_y_total 0\n"), std::string::npos);
 }
 
+// Contract 1: a child's reference stays valid however many children are added after it, so hot
+// paths (server/resp_command_metrics.h, server/http_request_metrics.h) keep pointers to them.
+TEST(MetricsTest, AChildKeepsItsAddressAsOthersAreAdded) {
+  MetricsRegistry registry;
+  CounterFamily& family = registry.AddCounter("c_total", "C.", {"n"});
+  HistogramFamily& histograms = registry.AddHistogram("h_seconds", "H.", {"n"}, {0.5});
+  Counter& first = family.WithLabels({"first"});
+  Histogram& first_histogram = histograms.WithLabels({"first"});
+  for (int i = 0; i < 5000; ++i) {
+    family.WithLabels({std::to_string(i)});
+    histograms.WithLabels({std::to_string(i)});
+  }
+  first.Increment(3);
+  first_histogram.Observe(0.25);
+  EXPECT_EQ(&family.WithLabels({"first"}), &first);
+  EXPECT_EQ(&histograms.WithLabels({"first"}), &first_histogram);
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("c_total{n=\"first\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("h_seconds_count{n=\"first\"} 1\n"), std::string::npos);
+}
+
 TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
   MetricsRegistry registry;
   CounterFamily& counter = registry.AddCounter("c_total", "C.", {"t"});

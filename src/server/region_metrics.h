@@ -22,6 +22,17 @@ struct RegionMetrics {
       "meridian_http_requests_total", "Client requests answered, by response status code.",
       {"method", "class", "op", "code"});
 
+  // RESP commands, by command name (server/resp_commands.h RespCommandNames(), else "other");
+  // updated through server/resp_command_metrics.h.
+  CounterFamily& resp_commands = registry.AddCounter(
+      "meridian_resp_commands_total",
+      "RESP commands answered, by command and result (error: the reply was a RESP error).",
+      {"command", "result"});
+  HistogramFamily& resp_command_seconds = registry.AddHistogram(
+      "meridian_resp_command_seconds",
+      "Time from parsing a RESP command to its reply being ready (durability waits included).",
+      {"command"}, LatencyBucketsSeconds());
+
   // Bounds (docs/security.md "Bounds"). reason: "connections" (max_connections), "inflight"
   // (max_inflight_requests).
   CounterFamily& refused = registry.AddCounter(

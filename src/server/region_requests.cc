@@ -8,41 +8,43 @@
 #include <string>
 #include <utility>
 
+#include "api/http_auth.h"
+#include "api/request_log.h"
 #include "clock/clock_codec.h"
 #include "dashboard/dashboard.h"
-#include "api/http_auth.h"
 #include "server/region_server_impl.h"
-#include "api/request_log.h"
 
 namespace meridian {
 
 namespace {
 
 // Label values must come from small fixed sets: anything else a client sends is "other".
-std::string MethodLabel(const std::string& method) {
-  for (const char* known : {"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"}) {
-    if (method == known) return method;
+// Views of static strings, so the cached route (server/http_request_metrics.h) is found without
+// copying a label.
+std::string_view MethodLabel(const std::string& method) {
+  for (std::string_view known : {"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "OPTIONS"}) {
+    if (method == known) return known;
   }
   return "other";
 }
 
 struct RouteLabels {
-  std::string data_class = "none";
-  std::string op;
+  std::string_view data_class = "none";
+  std::string_view op;
 };
 
 RouteLabels LabelsFor(const ApiCommand& command) {
   RouteLabels labels;
   if (const auto* w = std::get_if<WriteCommand>(&command)) {
-    labels.data_class = std::string(DataClassName(w->write.target.data_class));
+    labels.data_class = DataClassName(w->write.target.data_class);
     labels.op = "write";
   } else if (const auto* r = std::get_if<ReadCommand>(&command)) {
-    labels.data_class = std::string(DataClassName(r->key.data_class));
+    labels.data_class = DataClassName(r->key.data_class);
     labels.op = r->consistency == Consistency::kQuorum ? "quorum_read"
                 : r->consistency == Consistency::kAll  ? "all_read"
                                                        : "read";
   } else if (const auto* s = std::get_if<ScanCommand>(&command)) {
-    labels.data_class = std::string(DataClassName(*s->data_class));
+    labels.data_class = DataClassName(*s->data_class);
     labels.op = "scan";
   } else if (std::holds_alternative<MetricsCommand>(command)) {
     labels.op = "metrics";
@@ -105,15 +107,14 @@ void RegionServer::Impl::Handle(HttpRequest request, HttpResponder respond) {
   // logged when slow, with the caller's X-Request-Id when it is valid (never logged as is).
   const std::string request_id = RequestIdOf(request);
   auto timed = [this, start, method = MethodLabel(request.method), request_id,
-                target = request.target](HttpResponder inner, const std::string& data_class,
-                                         const std::string& op) {
-    Histogram* latency = &metrics.request_seconds.WithLabels({method, data_class, op});
-    return HttpResponder([this, inner = std::move(inner), latency, start, method, data_class, op,
-                          request_id, target](HttpResponse response) {
+                target = request.target](HttpResponder inner, std::string_view data_class,
+                                         std::string_view op) {
+    HttpRequestMetrics::Route* route = &http_metrics.For(method, data_class, op);
+    return HttpResponder([this, inner = std::move(inner), route, start, method, request_id,
+                          target](HttpResponse response) {
       const double seconds = SecondsSince(start);
-      latency->Observe(seconds);
-      metrics.requests.WithLabels({method, data_class, op, std::to_string(response.status)})
-          .Increment();
+      route->latency().Observe(seconds);
+      route->Answered(response.status).Increment();
       const int64_t threshold_ms = options.slow_request_ms;
       if (threshold_ms >= 0 && seconds * 1000 >= static_cast<double>(threshold_ms)) {
         spdlog::warn(

@@ -29,8 +29,10 @@
 #include "net/http_server.h"
 #include "net/replication_transport.h"
 #include "node/region_node.h"
+#include "server/http_request_metrics.h"
 #include "server/region_metrics.h"
 #include "server/region_server.h"
+#include "server/resp_command_metrics.h"
 #include "server/resp_server.h"
 #include "server/vault_store.h"
 #include "server/wal_syncer.h"
@@ -49,6 +51,9 @@ struct RegionServer::Impl {
   std::vector<std::string> slot_names;  // of session-token vectors (residency.h)
   ApiOptions api_options;
   RegionMetrics metrics;
+  // The request series' children, cached so the request paths look nothing up per request.
+  HttpRequestMetrics http_metrics{metrics.request_seconds, metrics.requests};
+  RespCommandMetrics resp_metrics{metrics.resp_commands, metrics.resp_command_seconds};
   const SteadyTime started = std::chrono::steady_clock::now();
   // Added to the physical clock: `meridian chaos skew` shifts a region's clock source.
   std::atomic<int64_t> clock_skew_ms{0};

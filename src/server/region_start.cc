@@ -124,6 +124,7 @@ Status StartResp(RegionServer::Impl& s, const TlsContextPtr& tls) {
   hooks.now_steady_ms = [raw] { return raw->Now().steady_ms; };
   hooks.keys = s.keys ? &*s.keys : nullptr;
   hooks.admit = [raw](size_t commands) { return raw->Admit(commands, "resp"); };
+  hooks.command_metrics = &s.resp_metrics;
   RespServerLimits limits;
   limits.max_connections = options.limits.max_connections;
   limits.max_pending_commands = options.limits.max_pipelined_commands;

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 #include <map>
@@ -153,6 +154,13 @@ class Planner {
   // Keys, field names and members must be what the HTTP API can name too (1..512 bytes of UTF-8,
   // keys without '/'), and values valid UTF-8 of at most 1 MiB: HTTP and RESP see the same data,
   // and HTTP shows it as JSON. Connection commands carry no data.
+  static std::vector<std::string> KnownNames() {
+    std::vector<std::string> names;
+    for (const auto& [name, entry] : Table())
+      names.push_back(name);
+    return names;
+  }
+
   static bool IsDataCommand(const std::string& name) {
     static const std::set<std::string> kData = {
         "GET",    "SET",      "MGET",      "MSET",  "INCR",    "DECR",   "INCRBY",
@@ -946,6 +954,31 @@ std::optional<Dot> DecodeRespWrite(std::string_view text) {
 RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& session,
                      const RespContext& context) {
   return Planner(args, session, context).Plan();
+}
+
+std::span<const std::string> RespCommandNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = Planner::KnownNames();
+    out.emplace_back("AUTH");
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  return names;
+}
+
+size_t RespCommandIndex(std::string_view name) {
+  const std::span<const std::string> names = RespCommandNames();
+  // Upper-cased on the stack: longer than any known name is "other" without looking.
+  std::array<char, 24> upper{};
+  if (name.size() > upper.size()) return names.size();
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    upper[i] = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  const std::string_view key(upper.data(), name.size());
+  const auto it = std::lower_bound(names.begin(), names.end(), key,
+                                   [](const std::string& a, std::string_view b) { return a < b; });
+  return it != names.end() && *it == key ? static_cast<size_t>(it - names.begin()) : names.size();
 }
 
 void WriteStatusError(const Status& status, RespWriter& out) {

@@ -112,6 +112,14 @@ RespPlan PlanCommand(std::span<const std::string_view> args, RespSession& sessio
 std::string EncodeRespWrite(Dot write);
 std::optional<Dot> DecodeRespWrite(std::string_view text);
 
+// The command labels of the region's RESP metrics (server/resp_command_metrics.h): every command
+// the planner knows and AUTH (answered by the auth gate), upper case, sorted. Anything else a
+// client sends is counted as "other", so a label never comes from client input.
+std::span<const std::string> RespCommandNames();
+// The index of command `name` (any case) in RespCommandNames(), or RespCommandNames().size()
+// ("other") for a name not there. Allocates nothing.
+size_t RespCommandIndex(std::string_view name);
+
 // The RESP error for a failed node reply ("-TRYAGAIN ..." when it may succeed on retry).
 void WriteStatusError(const Status& status, RespWriter& out);
 

@@ -90,9 +90,14 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
   std::array<char, 4096> drain_{};
 };
 
+// Slot::command for a framing error: not a command, not counted (contract 11).
+constexpr size_t kNotACommand = static_cast<size_t>(-1);
+
 // One command's reply, filled when ready.
 struct Slot {
   bool ready = false;
+  size_t command = kNotACommand;                 // RespCommandIndex() of its name
+  std::chrono::steady_clock::time_point parsed;  // set only with command metrics
   bool close_after = false;
   std::string bytes;
   std::vector<NodeReply> replies;
@@ -232,7 +237,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
       if (held < *slot->wait_regions && now_ms < slot->wait_deadline_ms) continue;
       RespWriter out(&slot->bytes, session_.version);
       out.WriteInteger(static_cast<int64_t>(held));
-      slot->ready = true;
+      Ready(*slot);
       changed = true;
     }
     if (changed) Pump();
@@ -321,10 +326,14 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
   void Execute(std::span<const std::string_view> args) {
     auto slot = std::make_shared<Slot>();
     slots_.push_back(slot);
+    if (server_.hooks.command_metrics != nullptr) {
+      slot->command = args.empty() ? RespCommandNames().size() : RespCommandIndex(args[0]);
+      slot->parsed = std::chrono::steady_clock::now();
+    }
     if (server_.hooks.loading()) {
       RespWriter out(&slot->bytes, session_.version);
       out.WriteError("LOADING Meridian is loading the dataset in memory");
-      slot->ready = true;
+      Ready(*slot);
       return;
     }
     const auth::RespGateDecision gate =
@@ -336,7 +345,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
       } else {
         out.WriteError(gate.error);
       }
-      slot->ready = true;
+      Ready(*slot);
       return;
     }
     RespContext context{server_.hooks.node(), server_.options, server_.hooks.now_steady_ms()};
@@ -354,14 +363,14 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     }
     if (plan.commands.empty()) {
       slot->bytes = std::move(plan.reply);
-      slot->ready = true;
+      Ready(*slot);
       return;
     }
     if (server_.hooks.admit) {
       if (std::optional<std::string> refusal = server_.hooks.admit(plan.commands.size())) {
         RespWriter out(&slot->bytes, session_.version);
         out.WriteError("ERR " + *refusal);
-        slot->ready = true;
+        Ready(*slot);
         return;
       }
     }
@@ -376,10 +385,19 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
                              if (!self) return;
                              RespWriter out(&slot->bytes, self->session_.version);
                              slot->compose(slot->replies, self->session_, out);
-                             slot->ready = true;
+                             self->Ready(*slot);
                              self->Pump();
                            });
     }
+  }
+
+  // The slot's reply is complete: counted (contract 11), then sent once the replies before it are.
+  void Ready(Slot& slot) {
+    slot.ready = true;
+    if (server_.hooks.command_metrics == nullptr || slot.command == kNotACommand) return;
+    const bool error = !slot.bytes.empty() && slot.bytes.front() == '-';
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - slot.parsed;
+    server_.hooks.command_metrics->Observe(slot.command, error, took.count());
   }
 
   // Moves the ready replies at the head into the output and writes it.

@@ -32,6 +32,10 @@
 //     tls_handshakes_failed(), by reason in tls_handshake_failures() (one timed out counts
 //     as "timeout" there, not in command_timeouts()). Past max_connections a TLS client is closed
 //     unanswered.
+// 11. Every command answered (refusals, LOADING and auth errors included; a framing error is not a
+//     command) is counted in Hooks::command_metrics once, when its reply is ready, by command
+//     name and whether the reply is an error, with the time since it was parsed. A command whose
+//     connection closed before its reply was ready is not counted.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -47,6 +51,7 @@
 #include "net/tls_handshake_failure.h"
 #include "node/commands.h"
 #include "node/region_node.h"
+#include "server/resp_command_metrics.h"
 #include "server/resp_commands.h"
 
 namespace boost::asio::ssl {
@@ -86,6 +91,9 @@ class RespServer {
     // Whether the region takes `commands` more node commands now (contract 9); the refusal's
     // message when it does not. Unset: always.
     std::function<std::optional<std::string>(size_t commands)> admit;
+    // Counts and times every command answered (contract 11), owned by the region and outliving
+    // this server; nullptr: none.
+    RespCommandMetrics* command_metrics = nullptr;
   };
 
   // `tls`: the server context of contract 10; null: plaintext.

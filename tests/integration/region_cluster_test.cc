@@ -11,8 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "clock/version_vector.h"
 #include "api/session_token.h"
+#include "clock/version_vector.h"
+#include "net/testing/test_socket.h"
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
@@ -59,6 +60,21 @@ std::string ReadFile(const std::string& path) {
   std::stringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// `body` (a /metrics exposition) passes Prometheus's own checker (installed by scripts/build).
+void ExpectPromtoolClean(const std::string& dir, const std::string& body) {
+  const std::string file = dir + "/metrics.txt";
+  std::ofstream(file) << body;
+  const std::string promtool = "promtool check metrics < " + file + " > " + file + ".out 2>&1";
+  EXPECT_EQ(std::system(promtool.c_str()), 0) << ReadFile(file + ".out");
+}
+
+// The value of one series in a /metrics exposition; -1 when absent.
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  const size_t at = exposition.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + series.size() + 2));
 }
 
 class RegionClusterTest : public ::testing::Test {
@@ -265,11 +281,7 @@ TEST_F(RegionClusterTest, MetricsAndConflictsAreServed) {
         "meridian_ops_applied_total"}) {
     EXPECT_NE(metrics->body.find(name), std::string::npos) << name;
   }
-  // The exposition passes Prometheus's own checker (installed by scripts/build).
-  const std::string file = cluster_.dir() + "/metrics.txt";
-  std::ofstream(file) << metrics->body;
-  const std::string promtool = "promtool check metrics < " + file + " > " + file + ".out 2>&1";
-  EXPECT_EQ(std::system(promtool.c_str()), 0) << ReadFile(file + ".out");
+  ExpectPromtoolClean(cluster_.dir(), metrics->body);
 
   Json conflicts = CallJson(cluster_, 0, "GET", "/conflicts");
   EXPECT_TRUE(conflicts.contains("recent"));
@@ -286,6 +298,40 @@ TEST_F(RegionClusterTest, MetricsAndConflictsAreServed) {
   auto missing = cluster_.Call(1, "GET", "/dashboard/api/query?query=up");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);
+}
+
+// Issue 17: RESP commands are counted by command (known names only) and result, and timed.
+TEST_F(RegionClusterTest, RespCommandsAreCountedByCommandAndResult) {
+  TestSocket resp(cluster_.resp_port(0));
+  ASSERT_TRUE(resp.valid());
+  // Inline commands, pipelined; a client word that is no command is counted as "other".
+  ASSERT_TRUE(resp.Send("AUTH " + cluster_.client_key() +
+                        "\r\nSET rk 1\r\nget rk\r\nSADD rk m\r\nFLUSHALL\r\nSET rk 2\r\n"));
+  const std::string expected =
+      "+OK\r\n+OK\r\n$1\r\n1\r\n"
+      "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+      "-ERR unknown command 'FLUSHALL'\r\n+OK\r\n";
+  // Replies leave after their command is counted: once read, /metrics shows them.
+  ASSERT_EQ(resp.Read(expected.size(), seconds(10)), expected);
+  ASSERT_TRUE(cluster_.Call(0, "GET", "/healthz").ok());
+  auto metrics = cluster_.Call(0, "GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  const std::string& body = metrics->body;
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_commands_total{command="AUTH",result="ok"})"), 1);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_commands_total{command="SET",result="ok"})"), 2);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_commands_total{command="GET",result="ok"})"), 1);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_commands_total{command="SADD",result="error"})"), 1);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_commands_total{command="other",result="error"})"),
+            1);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_command_seconds_count{command="SET"})"), 2);
+  EXPECT_EQ(SeriesValue(body, R"(meridian_resp_command_seconds_count{command="SADD"})"), 1);
+  EXPECT_EQ(body.find("FLUSHALL"), std::string::npos);
+  EXPECT_EQ(body.find(R"(command="SADD",result="ok")"), std::string::npos);
+  // The HTTP series, updated through cached children, still count by route and status.
+  EXPECT_GE(SeriesValue(body, R"(meridian_http_requests_total{method="GET",class="none",)"
+                              R"(op="healthz",code="200"})"),
+            1);
+  ExpectPromtoolClean(cluster_.dir(), body);
 }
 
 // /healthz and /metrics name the regions that hold garbage collection back: none once a write
