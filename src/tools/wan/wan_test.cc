@@ -216,11 +216,13 @@ TEST_F(WanTest, TimeoutToxicStopsDataThenCloses) {
   StartWan({});
   TestSocket socket(ProxyPort());
   ASSERT_GE(PingMs(socket), 0);
+  // Taken before the toxic exists: the emulator's 300 ms cannot have begun earlier (taken after
+  // the POST returned, the bound failed by 30 us once, the toxic's clock having started first).
+  const Clock::time_point start = Clock::now();
   ASSERT_EQ(Admin("POST", "/proxies/us->eu/toxics",
                   R"({"type":"timeout","stream":"upstream","attributes":{"timeout":300}})")
                 ->status,
             200);
-  const Clock::time_point start = Clock::now();
   ASSERT_TRUE(socket.Send("dropped"));
   EXPECT_EQ(socket.Read(7, 2s), "");
   EXPECT_TRUE(socket.closed_by_peer());  // within Read's bound of 2 s
