@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "api/http_api.h"
 #include "crdt/lww_map.h"
 #include "replica/types.h"
-#include "api/http_api.h"
 
 namespace meridian::api_internal {
 

@@ -3,12 +3,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/utf8.h"
-#include "clock/hlc.h"
-#include "replica/key_state.h"
 #include "api/base64url.h"
 #include "api/http_api.h"
 #include "api/session_token.h"
+#include "base/utf8.h"
+#include "clock/hlc.h"
+#include "replica/key_state.h"
 
 namespace meridian {
 namespace {

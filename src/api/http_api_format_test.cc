@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
-#include "replica/key_state.h"
 #include "api/http_api.h"
 #include "api/session_token.h"
+#include "replica/key_state.h"
 
 namespace meridian {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "base/utf8.h"
 #include "api/base64url.h"
 #include "api/http_api.h"
+#include "base/utf8.h"
 
 namespace meridian {
 namespace {

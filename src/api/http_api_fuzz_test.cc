@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "base/byte_mutator.h"
-#include "base/random.h"
 #include "api/http_api.h"
 #include "api/session_token.h"
+#include "base/byte_mutator.h"
+#include "base/random.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

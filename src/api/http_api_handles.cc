@@ -1,7 +1,7 @@
 #include "api/http_api_handles.h"
 
-#include "base/utf8.h"
 #include "api/http_api_validation.h"
+#include "base/utf8.h"
 #include "strong/handle_name.h"
 
 namespace meridian {

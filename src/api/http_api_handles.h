@@ -17,8 +17,8 @@
 #include <string>
 #include <variant>
 
-#include "net/http_message.h"
 #include "api/http_api.h"
+#include "net/http_message.h"
 #include "strong/types.h"
 
 namespace meridian {

@@ -2,12 +2,12 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "base/subject_pattern.h"
 #include "api/base64url.h"
 #include "api/http_api.h"
 #include "api/http_api_bodies.h"
 #include "api/http_api_validation.h"
 #include "api/session_token.h"
+#include "base/subject_pattern.h"
 
 namespace meridian {
 namespace {

@@ -16,10 +16,10 @@
 #include <string_view>
 #include <variant>
 
+#include "api/http_api.h"
 #include "auth/grant.h"
 #include "auth/key_store.h"
 #include "net/http_message.h"
-#include "api/http_api.h"
 
 namespace meridian {
 

@@ -2,9 +2,9 @@
 
 #include <optional>
 
+#include "api/base64url.h"
 #include "clock/clock_codec.h"
 #include "meridian/clock.pb.h"
-#include "api/base64url.h"
 
 namespace meridian {
 

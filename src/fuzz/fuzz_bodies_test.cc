@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "api/session_token.h"
 #include "base/byte_mutator.h"
 #include "base/random.h"
 #include "clock/version_vector.h"
 #include "fuzz/fuzz_bodies.h"
-#include "api/session_token.h"
 
 namespace meridian::fuzz {
 namespace {

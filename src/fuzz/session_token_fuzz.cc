@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "api/session_token.h"
 #include "base/assert.h"
 #include "fuzz/fuzz_bodies.h"
-#include "api/session_token.h"
 
 namespace meridian::fuzz {
 

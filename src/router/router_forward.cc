@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cctype>
 
-#include "dashboard/dashboard.h"
-#include "router/forward_policy.h"
-#include "router/router_impl.h"
 #include "api/http_api.h"
 #include "api/http_api_handles.h"
 #include "api/request_log.h"
+#include "dashboard/dashboard.h"
+#include "router/forward_policy.h"
+#include "router/router_impl.h"
 
 namespace meridian::router {
 

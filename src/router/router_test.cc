@@ -13,10 +13,10 @@
 #include <set>
 #include <thread>
 
+#include "api/request_log.h"
 #include "net/http_client.h"
 #include "net/testing/test_socket.h"
 #include "router/fake_region.h"
-#include "api/request_log.h"
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>

@@ -17,8 +17,8 @@
 #include <utility>
 
 #include "api/http_auth.h"
-#include "server/region_server_impl.h"
 #include "api/request_log.h"
+#include "server/region_server_impl.h"
 
 namespace meridian {
 
