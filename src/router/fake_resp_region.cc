@@ -168,6 +168,27 @@ bool FakeRespRegion::dead() const {
   return dead_;
 }
 
+// As a region's MERIDIAN.SESSIONED: the reply, the token after it, the write (when `wrote`).
+std::string FakeRespRegion::Sessioned(const Seen& seen, const std::string& reply,
+                                      bool wrote) const {
+  if (!seen.session_token) return reply;
+  VersionVector token;
+  if (*seen.session_token != "-") {
+    Result<VersionVector> given = DecodeSessionToken(*seen.session_token);
+    if (!given.ok()) return "-ERR invalid session token\r\n";
+    token = *given;
+  }
+  token.Set(slot_, std::max(token.Get(slot_), writes_));
+  std::string wrapped;
+  RespWriter wrapper(&wrapped);
+  wrapper.WriteArrayHeader(3);
+  wrapped += reply;
+  wrapper.WriteBulk(EncodeSessionToken(token));
+  wrote ? wrapper.WriteBulk(std::to_string(slot_) + "." + std::to_string(writes_))
+        : wrapper.WriteNull();
+  return wrapped;
+}
+
 std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args,
                                                    uint64_t connection) {
   std::string reply;
@@ -204,28 +225,9 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
   }
   if (mode_ == Mode::kHang && !dies) return std::string();
   bool wrote = false;
-  // As a region's MERIDIAN.SESSIONED: the reply, the token after it, the write.
-  auto sessioned = [&]() -> std::string {
-    if (!seen.session_token) return reply;
-    VersionVector token;
-    if (*seen.session_token != "-") {
-      Result<VersionVector> given = DecodeSessionToken(*seen.session_token);
-      if (!given.ok()) return "-ERR invalid session token\r\n";
-      token = *given;
-    }
-    token.Set(slot_, std::max(token.Get(slot_), writes_));
-    std::string wrapped;
-    RespWriter wrapper(&wrapped);
-    wrapper.WriteArrayHeader(3);
-    wrapped += reply;
-    wrapper.WriteBulk(EncodeSessionToken(token));
-    wrote ? wrapper.WriteBulk(std::to_string(slot_) + "." + std::to_string(writes_))
-          : wrapper.WriteNull();
-    return wrapped;
-  };
   if (mode_ == Mode::kTryAgain && !dies) {
     out.WriteError("TRYAGAIN " + name_ + " cannot serve now");
-    return sessioned();
+    return Sessioned(seen, reply, wrote);
   }
   const bool known =
       !seen.idempotency_key.empty() && !idempotency_keys_.insert(seen.idempotency_key).second;
@@ -251,7 +253,7 @@ std::optional<std::string> FakeRespRegion::Execute(std::vector<std::string> args
     dead_ = true;
     return std::nullopt;
   }
-  return sessioned();
+  return Sessioned(seen, reply, wrote);
 }
 
 }  // namespace meridian::router::testing

@@ -67,6 +67,8 @@ class FakeRespRegion {
   void CloseAll();
   // The reply to one command, or nullopt when the region dies on it.
   std::optional<std::string> Execute(std::vector<std::string> args, uint64_t connection);
+  std::string Sessioned(const Seen& seen, const std::string& reply, bool wrote) const
+      MERIDIAN_REQUIRES(mu_);
 
   const std::string name_;
   const RegionId slot_;
