@@ -186,14 +186,14 @@ void RespClient::Execute(std::span<const std::string_view> args) {
       command->reply = ErrorReply(state_.version, gate.error);
     }
     command->done = true;
-    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    front_.commands_answered_here.Increment();
     return;
   }
   if (command->kind == RespCommandKind::kWait) return ExecuteWait(command, args);
   if (command->kind == RespCommandKind::kRouter) {
     command->reply = AnswerOwnCommand(args, state_, front_.options.region_names);
     command->done = true;
-    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    front_.commands_answered_here.Increment();
     if (state_.quit) {
       command->close_after = true;
       stop_reading_ = true;
@@ -206,7 +206,7 @@ void RespClient::Execute(std::span<const std::string_view> args) {
   if (!allowed.ok()) {
     command->reply = ErrorReply(state_.version, "ERR " + allowed.status().message());
     command->done = true;
-    front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+    front_.commands_answered_here.Increment();
     return;
   }
   if (allowed->has_value()) {
@@ -284,7 +284,7 @@ void RespClient::ExecuteWait(const CommandPtr& command, std::span<const std::str
     }
     return value;
   };
-  front_.metrics.resp_commands.WithLabels({"router"}).Increment();
+  front_.commands_answered_here.Increment();
   if (args.size() != 3) {
     command->reply = ErrorReply(state_.version, "ERR wrong number of arguments for 'WAIT' command");
     command->done = true;
@@ -414,9 +414,7 @@ void RespClient::Finish(const CommandPtr& command, std::string reply,
   command->request.clear();
   command->request.shrink_to_fit();
   if (region) state_.last_served = *region;
-  front_.metrics.resp_commands
-      .WithLabels({region ? front_.options.region_names[*region] : std::string("none")})
-      .Increment();
+  (region ? *front_.commands_relayed[*region] : front_.commands_unserved).Increment();
 }
 
 // Moves the answered replies at the head into the output and writes it.

@@ -29,6 +29,8 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
     : options(std::move(o)),
       hooks(std::move(h)),
       metrics(m),
+      commands_unserved(m.resp_commands.WithLabels({"none"})),
+      commands_answered_here(m.resp_commands.WithLabels({"router"})),
       strand(asio::make_strand(ioc)),
       acceptor(strand),
       sweep_timer(strand) {
@@ -36,6 +38,8 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
   MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
   MERIDIAN_ASSERT(options.default_location < options.region_names.size());
   MERIDIAN_ASSERT(options.connections_per_region >= 1);
+  for (const std::string& name : options.region_names)
+    commands_relayed.push_back(&metrics.resp_commands.WithLabels({name}));
   MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.command_timeout_ms >= 0 &&
                   options.idle_timeout_ms >= 0);
 }

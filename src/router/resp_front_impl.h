@@ -44,6 +44,11 @@ struct RespFront::Impl : std::enable_shared_from_this<RespFront::Impl> {
   const RespFrontOptions options;
   const RespFrontHooks hooks;
   RouterMetrics& metrics;
+  // meridian_router_resp_commands_total's children, resolved once (no label lookup per
+  // command): by the RegionId whose reply was relayed, then "none" and "router".
+  std::vector<Counter*> commands_relayed;
+  Counter& commands_unserved;
+  Counter& commands_answered_here;
   RespStrand strand;
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::steady_timer sweep_timer;
