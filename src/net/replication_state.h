@@ -83,7 +83,8 @@ struct TransportState {
   void CountRefusedHandshake(const std::string& reason) MERIDIAN_EXCLUDES(mu);
   // An inbound stream refused by its certificate (contract 7); `label` is the metric's reason.
   // Returns how many have been refused for that reason, this one included.
-  uint64_t CountAuthRefused(const std::string& label, const std::string& reason) MERIDIAN_EXCLUDES(mu);
+  uint64_t CountAuthRefused(const std::string& label, const std::string& reason)
+      MERIDIAN_EXCLUDES(mu);
   void CountMisrouted() MERIDIAN_EXCLUDES(mu);
   // Runs a callback, `mu` released; an exception it throws is logged and counted.
   void Deliver(RegionId from, pb::PeerMessage message) MERIDIAN_EXCLUDES(mu);
