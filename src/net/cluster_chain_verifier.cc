@@ -19,7 +19,7 @@ bool ClusterChainVerifier::Verify(grpc::experimental::TlsCustomVerificationCheck
     return true;
   }
   {
-    std::lock_guard<std::mutex> lock(refusals_->mu);
+    MutexLock lock(&refusals_->mu);
     ++refusals_->count;
     refusals_->last_reason = verified.message();
   }

@@ -13,17 +13,19 @@
 
 #include <grpcpp/security/tls_certificate_verifier.h>
 
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "base/thread_annotations.h"
 
 namespace meridian::net_internal {
 
 // Chains refused by ClusterChainVerifier; any thread.
 struct ChainRefusals {
-  mutable std::mutex mu;
-  uint64_t count = 0;       // GUARDED_BY(mu)
-  std::string last_reason;  // GUARDED_BY(mu)
+  mutable Mutex mu;
+  uint64_t count MERIDIAN_GUARDED_BY(mu) = 0;
+  std::string last_reason MERIDIAN_GUARDED_BY(mu);
 };
 
 class ClusterChainVerifier : public grpc::experimental::ExternalCertificateVerifier {

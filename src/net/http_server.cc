@@ -47,8 +47,8 @@ struct HttpServer::Impl {
   void DoAccept();
   void OnAccept(boost::system::error_code ec, tcp::socket socket);
   Status Listen(const tcp::endpoint& endpoint);
-  void RunThread();
-  void WaitForDrain();
+  void RunThread() MERIDIAN_EXCLUDES(core->mu);
+  void WaitForDrain() MERIDIAN_EXCLUDES(core->mu);
 
   const std::string address;
   std::unique_ptr<ServerCore> core;
@@ -82,7 +82,7 @@ void HttpServer::Impl::OnAccept(boost::system::error_code ec, tcp::socket socket
   {
     // Registering under the same lock that Stop() sets `stopping` with means Stop() sees every
     // session it has to close.
-    std::lock_guard<std::mutex> lock(core->mu);
+    MutexLock lock(&core->mu);
     const bool refuse = core->sessions.size() - core->refusing >= core->options.max_connections;
     if (refuse) ++core->connections_refused;
     if (!core->stopping && (!refuse || core->refusing < kRefusingMax)) {
@@ -126,9 +126,9 @@ void HttpServer::Impl::RunThread() {
       std::fprintf(stderr, "http server %s: I/O thread caught: %s\n", address.c_str(), e.what());
     }
   }
-  std::lock_guard<std::mutex> lock(core->mu);
+  MutexLock lock(&core->mu);
   --core->threads_running;
-  core->changed.notify_all();
+  core->changed.SignalAll();
 }
 
 HttpServer::HttpServer(std::string address, HttpHandler handler, HttpServerOptions options)
@@ -151,7 +151,7 @@ Status HttpServer::Start() {
   impl_->work.emplace(impl_->core->ioc.get_executor());
   const int threads = impl_->core->options.threads;
   {
-    std::lock_guard<std::mutex> lock(impl_->core->mu);
+    MutexLock lock(&impl_->core->mu);
     impl_->core->threads_running = threads;
   }
   for (int i = 0; i < threads; ++i) {
@@ -161,9 +161,14 @@ Status HttpServer::Start() {
 }
 
 void HttpServer::Impl::WaitForDrain() {
-  std::unique_lock<std::mutex> lock(core->mu);
-  core->changed.wait_for(lock, std::chrono::milliseconds(core->options.stop_grace_ms),
-                         [&] { return core->in_flight == 0; });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(core->options.stop_grace_ms);
+  MutexLock lock(&core->mu);
+  while (core->in_flight != 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    core->changed.WaitFor(&core->mu, deadline - now);
+  }
 }
 
 void HttpServer::Stop() {
@@ -172,7 +177,7 @@ void HttpServer::Stop() {
   impl.stopped = true;
   ServerCore& core = *impl.core;
   {
-    std::lock_guard<std::mutex> lock(core.mu);
+    MutexLock lock(&core.mu);
     core.stopping = true;
   }
   asio::post(impl.strand, [&impl] {
@@ -182,12 +187,12 @@ void HttpServer::Stop() {
   });
   impl.WaitForDrain();
   {
-    std::lock_guard<std::mutex> lock(core.gate->mu);
+    MutexLock lock(&core.gate->mu);
     core.gate->open = false;
   }
   std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;
   {
-    std::lock_guard<std::mutex> lock(core.mu);
+    MutexLock lock(&core.mu);
     sessions = core.sessions;
   }
   for (auto& [id, session] : sessions) {
@@ -196,17 +201,21 @@ void HttpServer::Stop() {
   sessions.clear();
   impl.work.reset();
   if (core.options.io_context == nullptr) {
-    std::unique_lock<std::mutex> lock(core.mu);
-    if (!core.changed.wait_for(lock, kThreadExitWait, [&] { return core.threads_running == 0; })) {
-      core.ioc.stop();
+    const auto deadline = std::chrono::steady_clock::now() + kThreadExitWait;
+    MutexLock lock(&core.mu);
+    while (core.threads_running != 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      core.changed.WaitFor(&core.mu, deadline - now);
     }
+    if (core.threads_running != 0) core.ioc.stop();
   }
   for (std::thread& thread : impl.threads) {
     thread.join();
   }
   std::map<uint64_t, std::shared_ptr<HttpSession>> leftover;
   {
-    std::lock_guard<std::mutex> lock(core.mu);
+    MutexLock lock(&core.mu);
     leftover.swap(core.sessions);
   }
 }
@@ -217,7 +226,7 @@ uint16_t HttpServer::port() const {
 }
 
 uint64_t HttpServer::connections_refused() const {
-  std::lock_guard<std::mutex> lock(impl_->core->mu);
+  MutexLock lock(&impl_->core->mu);
   return impl_->core->connections_refused;
 }
 

@@ -48,7 +48,7 @@ class ResponseSlot {
 
   void Deliver(HttpResponse response) {
     if (delivered_.exchange(true)) return;
-    std::lock_guard<std::mutex> lock(gate_->mu);
+    MutexLock lock(&gate_->mu);
     if (!gate_->open) return;  // the server stopped; its io_context may be gone
     if (std::shared_ptr<HttpSession> session = session_.lock()) {
       session->PostResponse(std::move(response));
@@ -168,20 +168,20 @@ Stream NewStream(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
 }  // namespace
 
 bool ServerCore::Stopping() {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   return stopping;
 }
 
 void ServerCore::RequestDone() {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   MERIDIAN_ASSERT(in_flight > 0);
   --in_flight;
-  changed.notify_all();
+  changed.SignalAll();
 }
 
 void ServerCore::Unregister(uint64_t session) {
   std::shared_ptr<HttpSession> doomed;  // destroyed outside the lock
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   auto it = sessions.find(session);
   if (it == sessions.end()) return;
   doomed = std::move(it->second);
@@ -352,7 +352,7 @@ void HttpSessionOn<Stream>::Dispatch(Request request) {
   keep_alive_ = request.keep_alive();
   version_ = request.version();
   {
-    std::lock_guard<std::mutex> lock(core_.mu);
+    MutexLock lock(&core_.mu);
     ++core_.in_flight;
   }
   auto slot = std::make_shared<ResponseSlot>(core_.gate, weak_from_this());

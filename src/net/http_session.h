@@ -26,13 +26,12 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 
+#include "base/thread_annotations.h"
 #include "net/http_message.h"
 #include "net/http_server.h"
 #include "net/tls_handshake_failure.h"
@@ -43,8 +42,8 @@ class HttpSession;
 
 // Lets a responder reach a session only while the server is running (contract 4).
 struct ResponseGate {
-  std::mutex mu;
-  bool open = true;  // GUARDED_BY(mu)
+  Mutex mu;
+  bool open MERIDIAN_GUARDED_BY(mu) = true;
 };
 
 struct ServerCore {
@@ -55,15 +54,15 @@ struct ServerCore {
   const HttpServerOptions options;
   std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
 
-  std::mutex mu;
-  std::condition_variable changed;   // in_flight or threads_running dropped
-  bool stopping = false;             // GUARDED_BY(mu)
-  int in_flight = 0;                 // GUARDED_BY(mu)
-  int threads_running = 0;           // GUARDED_BY(mu)
-  size_t refusing = 0;               // GUARDED_BY(mu): registered sessions that are refusing
-  uint64_t connections_refused = 0;  // GUARDED_BY(mu)
-  uint64_t next_session_id = 0;      // GUARDED_BY(mu)
-  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // GUARDED_BY(mu)
+  Mutex mu;
+  CondVar changed;  // in_flight or threads_running dropped
+  bool stopping MERIDIAN_GUARDED_BY(mu) = false;
+  int in_flight MERIDIAN_GUARDED_BY(mu) = 0;
+  int threads_running MERIDIAN_GUARDED_BY(mu) = 0;
+  size_t refusing MERIDIAN_GUARDED_BY(mu) = 0;  // registered sessions that are refusing
+  uint64_t connections_refused MERIDIAN_GUARDED_BY(mu) = 0;
+  uint64_t next_session_id MERIDIAN_GUARDED_BY(mu) = 0;
+  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions MERIDIAN_GUARDED_BY(mu);
 
   TlsHandshakeFailures tls_handshake_failures;  // HttpServer contract 7
 
@@ -71,9 +70,9 @@ struct ServerCore {
   boost::asio::io_context own_ioc;  // unless options.io_context names another
   boost::asio::io_context& ioc;
 
-  bool Stopping();
-  void RequestDone();                 // in_flight -= 1
-  void Unregister(uint64_t session);  // the session closed itself
+  bool Stopping() MERIDIAN_EXCLUDES(mu);
+  void RequestDone() MERIDIAN_EXCLUDES(mu);                 // in_flight -= 1
+  void Unregister(uint64_t session) MERIDIAN_EXCLUDES(mu);  // the session closed itself
 };
 
 // What the server and responders hold of a session, whatever its stream (invariant 5).

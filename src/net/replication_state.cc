@@ -41,7 +41,7 @@ TransportState::TransportState(RegionId self_region, std::string cluster_name,
       peers(std::move(p)) {}
 
 void TransportState::Enqueue(RegionId peer, QueuedMessage message) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   auto it = peers.find(peer);
   if (it == peers.end()) {
     ++totals.drops_unknown_peer;
@@ -69,7 +69,7 @@ void TransportState::Enqueue(RegionId peer, QueuedMessage message) {
 }
 
 std::optional<QueuedMessage> TransportState::PopQueued(RegionId peer) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerShared& shared = peers.at(peer);
   if (shared.queue.empty()) return std::nullopt;
   QueuedMessage next = std::move(shared.queue.front());
@@ -80,7 +80,7 @@ std::optional<QueuedMessage> TransportState::PopQueued(RegionId peer) {
 }
 
 void TransportState::MarkConnected(RegionId peer, bool early) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerTransportStats& stats = peers.at(peer).stats;
   MERIDIAN_ASSERT(!stats.connected);
   stats.connected = true;
@@ -90,14 +90,14 @@ void TransportState::MarkConnected(RegionId peer, bool early) {
 }
 
 void TransportState::MarkVerified(RegionId peer) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerTransportStats& stats = peers.at(peer).stats;
   MERIDIAN_ASSERT(stats.connected);
   stats.verified = true;
 }
 
 void TransportState::MarkFailed(RegionId peer, bool was_connected, const std::string& why) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerShared& shared = peers.at(peer);
   PeerTransportStats& stats = shared.stats;
   MERIDIAN_ASSERT(stats.connected == was_connected);
@@ -116,57 +116,57 @@ void TransportState::MarkFailed(RegionId peer, bool was_connected, const std::st
 }
 
 void TransportState::SetLastError(RegionId peer, std::string error) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   peers.at(peer).stats.last_error = std::move(error);
 }
 
 void TransportState::SetInboundConnected(RegionId peer, bool connected) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   peers.at(peer).stats.inbound_connected = connected;
 }
 
 void TransportState::CountSent(RegionId peer, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerTransportStats& stats = peers.at(peer).stats;
   ++stats.messages_sent;
   stats.bytes_sent += bytes;
 }
 
 void TransportState::CountReceived(RegionId peer, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   PeerTransportStats& stats = peers.at(peer).stats;
   ++stats.messages_received;
   stats.bytes_received += bytes;
 }
 
 void TransportState::CountRefusedHandshake(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   ++totals.handshakes_refused;
   totals.last_refusal = reason;
 }
 
 uint64_t TransportState::CountAuthRefused(const std::string& label, const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   ++totals.handshakes_refused;
   totals.last_refusal = reason;
   return ++totals.peer_auth_refused[label];
 }
 
 void TransportState::CountMisrouted() {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   ++totals.messages_misrouted;
 }
 
 void TransportState::Deliver(RegionId from, pb::PeerMessage message) {
   if (!RunCallback("on_message", self, [&] { on_message(from, std::move(message)); })) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     ++totals.callback_exceptions;
   }
 }
 
 void TransportState::NotifyConnected(RegionId peer) {
   if (!RunCallback("on_connected", self, [&] { on_connected(peer); })) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     ++totals.callback_exceptions;
   }
 }

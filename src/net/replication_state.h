@@ -15,17 +15,16 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/completion_queue.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "base/thread_annotations.h"
 #include "meridian/transport.grpc.pb.h"
 #include "net/replication_transport.h"
 
@@ -66,31 +65,32 @@ struct TransportState {
 
   // Queues for `peer` and wakes the CQ thread; drops (counted) when the peer is unknown or not
   // connected, or a bound would be passed. Any thread; takes `mu`.
-  void Enqueue(RegionId peer, QueuedMessage message);
+  void Enqueue(RegionId peer, QueuedMessage message) MERIDIAN_EXCLUDES(mu);
 
   // --- the rest is called on the CQ thread; each takes `mu` briefly ---
-  std::optional<QueuedMessage> PopQueued(RegionId peer);
+  std::optional<QueuedMessage> PopQueued(RegionId peer) MERIDIAN_EXCLUDES(mu);
   // `early`: open before the hello reply (a trusted link; PeerTransportStats::early_connects);
   // otherwise the reply came, and the link is verified too.
-  void MarkConnected(RegionId peer, bool early);
+  void MarkConnected(RegionId peer, bool early) MERIDIAN_EXCLUDES(mu);
   // The peer answered the hello of the connected stream (PeerTransportStats::verified).
-  void MarkVerified(RegionId peer);
+  void MarkVerified(RegionId peer) MERIDIAN_EXCLUDES(mu);
   // The outbound stream failed; `was_connected` says whether it had completed its handshake.
-  void MarkFailed(RegionId peer, bool was_connected, const std::string& why);
-  void SetLastError(RegionId peer, std::string error);
-  void SetInboundConnected(RegionId peer, bool connected);
-  void CountSent(RegionId peer, size_t bytes);
-  void CountReceived(RegionId peer, size_t bytes);
-  void CountRefusedHandshake(const std::string& reason);
+  void MarkFailed(RegionId peer, bool was_connected, const std::string& why) MERIDIAN_EXCLUDES(mu);
+  void SetLastError(RegionId peer, std::string error) MERIDIAN_EXCLUDES(mu);
+  void SetInboundConnected(RegionId peer, bool connected) MERIDIAN_EXCLUDES(mu);
+  void CountSent(RegionId peer, size_t bytes) MERIDIAN_EXCLUDES(mu);
+  void CountReceived(RegionId peer, size_t bytes) MERIDIAN_EXCLUDES(mu);
+  void CountRefusedHandshake(const std::string& reason) MERIDIAN_EXCLUDES(mu);
   // An inbound stream refused by its certificate (contract 7); `label` is the metric's reason.
   // Returns how many have been refused for that reason, this one included.
-  uint64_t CountAuthRefused(const std::string& label, const std::string& reason);
-  void CountMisrouted();
+  uint64_t CountAuthRefused(const std::string& label, const std::string& reason)
+      MERIDIAN_EXCLUDES(mu);
+  void CountMisrouted() MERIDIAN_EXCLUDES(mu);
   // Runs a callback, `mu` released; an exception it throws is logged and counted.
-  void Deliver(RegionId from, pb::PeerMessage message);
-  void NotifyConnected(RegionId peer);
+  void Deliver(RegionId from, pb::PeerMessage message) MERIDIAN_EXCLUDES(mu);
+  void NotifyConnected(RegionId peer) MERIDIAN_EXCLUDES(mu);
   // Posts a wake-up to the CQ thread unless one is pending. REQUIRES: `mu` held.
-  void WakeLocked();
+  void WakeLocked() MERIDIAN_REQUIRES(mu);
 
   // Immutable after construction.
   const RegionId self;
@@ -105,16 +105,16 @@ struct TransportState {
 
   bool stop_seen = false;  // CQ thread only (invariant 2)
 
-  mutable std::mutex mu;
-  std::condition_variable stop_seen_changed;  // signalled when stop_acknowledged is set
-  std::map<RegionId, PeerShared> peers;       // GUARDED_BY(mu); keys fixed at construction
-  TransportStats totals;                      // GUARDED_BY(mu); totals.peers unused
-  bool stopping = false;                      // GUARDED_BY(mu)
-  bool stop_acknowledged = false;             // GUARDED_BY(mu): the CQ thread set stop_seen
-  bool cq_open = false;                       // GUARDED_BY(mu)
-  bool wake_pending = false;                  // GUARDED_BY(mu)
-  grpc::Alarm wake_alarm;                     // Set only under mu (invariant 1)
-  OpTag* wake_tag = nullptr;                  // set by the owner before Start
+  mutable Mutex mu;
+  CondVar stop_seen_changed;  // signalled when stop_acknowledged is set
+  std::map<RegionId, PeerShared> peers MERIDIAN_GUARDED_BY(mu);  // keys fixed at construction
+  TransportStats totals MERIDIAN_GUARDED_BY(mu);                 // totals.peers unused
+  bool stopping MERIDIAN_GUARDED_BY(mu) = false;
+  bool stop_acknowledged MERIDIAN_GUARDED_BY(mu) = false;  // the CQ thread set stop_seen
+  bool cq_open MERIDIAN_GUARDED_BY(mu) = false;
+  bool wake_pending MERIDIAN_GUARDED_BY(mu) = false;
+  grpc::Alarm wake_alarm MERIDIAN_GUARDED_BY(mu);  // Set only under mu (invariant 1)
+  OpTag* wake_tag = nullptr;                       // set by the owner before Start
 };
 
 }  // namespace meridian::net_internal

@@ -150,7 +150,7 @@ Status ReplicationTransport::Impl::Listen() {
   state.cq = builder.AddCompletionQueue();
   server = builder.BuildAndStart();
   if (server && bound_port != 0) {
-    std::lock_guard<std::mutex> lock(state.mu);
+    MutexLock lock(&state.mu);
     state.cq_open = true;
     return Status::Ok();
   }
@@ -190,7 +190,7 @@ void ReplicationTransport::Impl::RunCompletionQueue() {
 void ReplicationTransport::Impl::OnWake() {
   bool stopping = false;
   {
-    std::lock_guard<std::mutex> lock(state.mu);
+    MutexLock lock(&state.mu);
     state.wake_pending = false;
     stopping = state.stopping;
   }
@@ -207,17 +207,17 @@ void ReplicationTransport::Impl::OnWake() {
   }
   acceptor->OnStop();
   {
-    std::lock_guard<std::mutex> lock(state.mu);
+    MutexLock lock(&state.mu);
     state.stop_acknowledged = true;
   }
-  state.stop_seen_changed.notify_all();
+  state.stop_seen_changed.SignalAll();
 }
 
 void ReplicationTransport::Impl::Teardown() {
   // Deadline now: inbound streams never end by themselves, so waiting for them only delays.
   server->Shutdown(DeadlineAfterMs(0));
   {
-    std::lock_guard<std::mutex> lock(state.mu);
+    MutexLock lock(&state.mu);
     state.cq_open = false;
   }
   state.cq->Shutdown();  // everything in flight was cancelled: the queue drains promptly
@@ -283,10 +283,12 @@ void ReplicationTransport::Stop() {
     // The CQ thread acknowledges once it has cancelled everything and will start nothing more;
     // only then may the queue be shut down (state invariant 1). Callbacks are short, so this
     // wait is too.
-    std::unique_lock<std::mutex> lock(state.mu);
+    MutexLock lock(&state.mu);
     state.stopping = true;
     state.WakeLocked();
-    state.stop_seen_changed.wait(lock, [&] { return state.stop_acknowledged; });
+    while (!state.stop_acknowledged) {
+      state.stop_seen_changed.Wait(&state.mu);
+    }
   }
   impl.Teardown();
 }
@@ -302,25 +304,25 @@ void ReplicationTransport::Send(RegionId to, pb::PeerMessage message) {
 }
 
 bool ReplicationTransport::Connected(RegionId peer) const {
-  std::lock_guard<std::mutex> lock(impl_->state.mu);
+  MutexLock lock(&impl_->state.mu);
   auto it = impl_->state.peers.find(peer);
   return it != impl_->state.peers.end() && it->second.stats.connected;
 }
 
 bool ReplicationTransport::Verified(RegionId peer) const {
-  std::lock_guard<std::mutex> lock(impl_->state.mu);
+  MutexLock lock(&impl_->state.mu);
   auto it = impl_->state.peers.find(peer);
   return it != impl_->state.peers.end() && it->second.stats.verified;
 }
 
 TransportStats ReplicationTransport::Stats() const {
   const TransportState& state = impl_->state;
-  std::lock_guard<std::mutex> lock(state.mu);
+  MutexLock lock(&state.mu);
   TransportStats stats = state.totals;
   for (const auto& [peer, shared] : state.peers) {
     stats.peers.push_back(shared.stats);
   }
-  std::lock_guard<std::mutex> refused_lock(impl_->chain_refusals->mu);
+  MutexLock refused_lock(&impl_->chain_refusals->mu);
   if (impl_->chain_refusals->count > 0) {
     stats.peer_auth_refused["untrusted_certificate"] = impl_->chain_refusals->count;
     stats.handshakes_refused += impl_->chain_refusals->count;

@@ -22,11 +22,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "base/thread_annotations.h"
 
 namespace meridian::testing {
 
@@ -47,7 +48,11 @@ class TcpForwarder {
     thread_ = std::thread([this] { Run(); });
   }
   ~TcpForwarder() {
-    Change([&] { stopping_ = true; });
+    {
+      MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    Wake();
     thread_.join();
     for (const Pair& pair : pairs_) {
       ClosePair(pair);
@@ -62,38 +67,57 @@ class TcpForwarder {
   uint16_t port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
 
-  void Forward(uint16_t target_port) {
-    Change([&] {
+  // Each change is made under mu_, then wakes the thread to act on it.
+  void Forward(uint16_t target_port) MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
       mode_ = Mode::kForward;
       target_port_ = target_port;
-    });
+    }
+    Wake();
   }
-  void BlackHole() {
-    Change([&] { mode_ = Mode::kBlackHole; });
+  void BlackHole() MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
+      mode_ = Mode::kBlackHole;
+    }
+    Wake();
   }
-  void Hold() {
-    Change([&] { held_ = true; });
+  void Hold() MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
+      held_ = true;
+    }
+    Wake();
   }
-  void Release() {
-    Change([&] { held_ = false; });
+  void Release() MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
+      held_ = false;
+    }
+    Wake();
   }
-  void Cut() {
-    Change([&] {
+  void Cut() MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
       held_ = true;
       mode_ = Mode::kBlackHole;
-    });
+    }
+    Wake();
   }
-  void Heal(uint16_t target_port) {
-    Change([&] {
+  void Heal(uint16_t target_port) MERIDIAN_EXCLUDES(mu_) {
+    {
+      MutexLock lock(&mu_);
       reset_pending_ = true;
       held_ = false;
       mode_ = Mode::kForward;
       target_port_ = target_port;
-    });
+    }
+    Wake();
   }
   int connections_accepted() const { return accepted_.load(); }
-  std::string Captured() {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::string Captured() MERIDIAN_EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     return captured_;
   }
   // Enough for the handshakes and a few messages of a test; later bytes are not kept.
@@ -126,22 +150,18 @@ class TcpForwarder {
     ClosePair(pair);
   }
 
-  template <typename Fn>
-  void Change(Fn&& fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn();
-    }
+  // Makes the thread re-read the flags (it polls the pipe's read end).
+  void Wake() {
     const char byte = 0;
     [[maybe_unused]] ssize_t n = ::write(wake_[1], &byte, 1);
   }
 
-  void Run() {
+  void Run() MERIDIAN_EXCLUDES(mu_) {
     for (;;) {
       bool held = false;
       bool reset = false;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (stopping_) return;
         held = held_;
         reset = std::exchange(reset_pending_, false);
@@ -170,14 +190,14 @@ class TcpForwarder {
     }
   }
 
-  void Accept() {
+  void Accept() MERIDIAN_EXCLUDES(mu_) {
     const int fd = ::accept(listen_fd_, nullptr, nullptr);
     if (fd < 0) return;
     accepted_.fetch_add(1);
     Mode mode;
     uint16_t target = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       mode = mode_;
       target = target_port_;
     }
@@ -198,7 +218,7 @@ class TcpForwarder {
   }
 
   // Moves what is readable on `fd` to the other side; closes the pair on EOF or error.
-  void Relay(int fd) {
+  void Relay(int fd) MERIDIAN_EXCLUDES(mu_) {
     for (size_t i = 0; i < pairs_.size(); ++i) {
       Pair& pair = pairs_[i];
       if (pair.client != fd && pair.upstream != fd) continue;
@@ -206,7 +226,7 @@ class TcpForwarder {
       char buffer[65536];
       const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
       if (n > 0) {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         const size_t room = kCaptureBytesMax - std::min(kCaptureBytesMax, captured_.size());
         captured_.append(buffer, std::min(room, static_cast<size_t>(n)));
       }
@@ -232,13 +252,14 @@ class TcpForwarder {
   uint16_t port_ = 0;
   std::atomic<int> accepted_{0};
   std::vector<Pair> pairs_;  // forwarder thread only (and the destructor after the join)
-  std::mutex mu_;
-  Mode mode_ = Mode::kRefuse;   // GUARDED_BY(mu_)
-  uint16_t target_port_ = 0;    // GUARDED_BY(mu_)
-  bool held_ = false;           // GUARDED_BY(mu_)
-  bool reset_pending_ = false;  // GUARDED_BY(mu_): Heal() asked the thread to reset every pair
-  bool stopping_ = false;       // GUARDED_BY(mu_)
-  std::string captured_;        // GUARDED_BY(mu_)
+  Mutex mu_;
+  Mode mode_ MERIDIAN_GUARDED_BY(mu_) = Mode::kRefuse;
+  uint16_t target_port_ MERIDIAN_GUARDED_BY(mu_) = 0;
+  bool held_ MERIDIAN_GUARDED_BY(mu_) = false;
+  // Heal() asked the thread to reset every pair.
+  bool reset_pending_ MERIDIAN_GUARDED_BY(mu_) = false;
+  bool stopping_ MERIDIAN_GUARDED_BY(mu_) = false;
+  std::string captured_ MERIDIAN_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
