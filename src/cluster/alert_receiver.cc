@@ -71,7 +71,7 @@ void AlertReceiver::Record(std::vector<AlertEvent> events, const std::string& re
     spdlog::info("demo: alert {}",
                  event.ToJson());  // formatted before the lock: nothing slow under it
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (AlertEvent& event : events) {
     recent_.push_back(std::move(event));
     if (recent_.size() > kAlertsKeptMax) recent_.pop_front();
@@ -81,7 +81,7 @@ void AlertReceiver::Record(std::vector<AlertEvent> events, const std::string& re
 std::string AlertReceiver::Recent() const {
   std::deque<AlertEvent> copy;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     copy = recent_;
   }
   Json out = Json::array();

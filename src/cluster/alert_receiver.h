@@ -15,12 +15,12 @@
 #include <cstddef>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace meridian {
 
@@ -45,13 +45,14 @@ Result<std::vector<AlertEvent>> ParseAlertmanagerWebhook(std::string_view body);
 class AlertReceiver {
  public:
   // Stamps each event with `received_at`, logs it and keeps it (contract 2).
-  void Record(std::vector<AlertEvent> events, const std::string& received_at);
+  void Record(std::vector<AlertEvent> events, const std::string& received_at)
+      MERIDIAN_EXCLUDES(mu_);
   // Contract 3.
-  std::string Recent() const;
+  std::string Recent() const MERIDIAN_EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::deque<AlertEvent> recent_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::deque<AlertEvent> recent_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 // The current time as RFC 3339 UTC with milliseconds, e.g. "2026-12-04T15:02:03.456Z".

@@ -238,12 +238,15 @@ Status DemoSupervisor::StartControl() {
 }
 
 Status DemoSupervisor::Start() {
-  MERIDIAN_RETURN_IF_ERROR(Prepare());
+  {
+    MutexLock lock(&mu_);
+    MERIDIAN_RETURN_IF_ERROR(Prepare());
+  }
   // First, so a busy control port fails the demo before any child starts.
   MERIDIAN_RETURN_IF_ERROR(StartControl());
   Status started = Status::Ok();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (Child* child : ChildrenLocked()) {
       if (started.ok()) started = StartChild(*child, /*first_start=*/true);
     }
@@ -281,11 +284,16 @@ void DemoSupervisor::ReapLocked(Child& child) {
 }
 
 void DemoSupervisor::Supervise() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!supervise_stop_) {
     for (Child* child : ChildrenLocked())
       ReapLocked(*child);
-    supervise_wake_.wait_for(lock, kSuperviseInterval, [this] { return supervise_stop_; });
+    // One interval, cut short by Stop().
+    const auto deadline = std::chrono::steady_clock::now() + kSuperviseInterval;
+    for (auto now = std::chrono::steady_clock::now(); !supervise_stop_ && now < deadline;
+         now = std::chrono::steady_clock::now()) {
+      supervise_wake_.WaitFor(&mu_, deadline - now);
+    }
   }
 }
 
@@ -296,7 +304,7 @@ Status DemoSupervisor::WaitFor(const std::string& what, Child& child, uint16_t p
   while (true) {
     pid_t pid = 0;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (std::optional<int> code = child.process->Poll()) {
         child.last_exit_code = code;
         const std::string said = LastLogLine(log);
@@ -316,28 +324,41 @@ Status DemoSupervisor::WaitFor(const std::string& what, Child& child, uint16_t p
 }
 
 Status DemoSupervisor::WaitReady() {
-  MERIDIAN_RETURN_IF_ERROR(WaitFor("the WAN emulator", wan_, config_.wan.admin.port, [&] {
-    return Answers(config_.wan.admin, "/version", "meridian");
-  }));
-  for (size_t i = 0; i < regions_.size(); ++i) {
-    const RegionConfig& region = config_.regions[i];
-    MERIDIAN_RETURN_IF_ERROR(WaitFor("region " + region.name, regions_[i], region.http.port, [&] {
-      return Answers(region.http, "/healthz", "\"status\":\"ok\"", client_ca_file_);
-    }));
+  struct Awaited {
+    std::string what;
+    Child* child;
+    uint16_t port;
+    std::function<bool()> ready;
+  };
+  // Listed under the lock, awaited without it (WaitFor takes it around each poll of the child).
+  std::vector<Awaited> awaited;
+  {
+    MutexLock lock(&mu_);
+    awaited.push_back({"the WAN emulator", &wan_, config_.wan.admin.port,
+                       [&] { return Answers(config_.wan.admin, "/version", "meridian"); }});
+    for (size_t i = 0; i < regions_.size(); ++i) {
+      const RegionConfig& region = config_.regions[i];
+      awaited.push_back(
+          {"region " + region.name, &regions_[i], region.http.port, [this, http = region.http] {
+             return Answers(http, "/healthz", "\"status\":\"ok\"", client_ca_file_);
+           }});
+    }
+    // The router is ready once it has probed every region healthy from every client location;
+    // before that it would answer clients 503 "no healthy region".
+    awaited.push_back({"the router", &router_, config_.router.http.port,
+                       [&] { return RouterSeesAllHealthy(config_.router.http, client_ca_file_); }});
+    if (alertmanager_.process) {
+      awaited.push_back({"Alertmanager", &alertmanager_, alertmanager_http_->port,
+                         [&] { return Answers(*alertmanager_http_, "/-/ready", "OK"); }});
+    }
+    if (prometheus_.process) {
+      awaited.push_back({"Prometheus", &prometheus_, prometheus_http_->port,
+                         [&] { return Answers(*prometheus_http_, "/-/ready", "Ready"); }});
+    }
   }
-  // The router is ready once it has probed every region healthy from every client location;
-  // before that it would answer clients 503 "no healthy region".
-  MERIDIAN_RETURN_IF_ERROR(WaitFor("the router", router_, config_.router.http.port, [&] {
-    return RouterSeesAllHealthy(config_.router.http, client_ca_file_);
-  }));
-  if (alertmanager_.process) {
-    MERIDIAN_RETURN_IF_ERROR(WaitFor("Alertmanager", alertmanager_, alertmanager_http_->port, [&] {
-      return Answers(*alertmanager_http_, "/-/ready", "OK");
-    }));
-  }
-  if (!prometheus_.process) return Status::Ok();
-  return WaitFor("Prometheus", prometheus_, prometheus_http_->port,
-                 [&] { return Answers(*prometheus_http_, "/-/ready", "Ready"); });
+  for (const Awaited& a : awaited)
+    MERIDIAN_RETURN_IF_ERROR(WaitFor(a.what, *a.child, a.port, a.ready));
+  return Status::Ok();
 }
 
 std::string DemoSupervisor::EndpointsJson() const {
@@ -545,14 +566,14 @@ void DemoSupervisor::HandleControl(const HttpRequest& request, HttpResponder res
       ((*segments)[0] == "regions" || (*segments)[0] == "processes")) {
     if (request.method != "POST") return respond(JsonError(405, "use POST"));
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (ChildNamed((*segments)[1], /*regions_only=*/true) == nullptr) {
         return respond(JsonError(404, "no region '" + (*segments)[1] + "' in this demo"));
       }
     }
     return respond(BackupRegion((*segments)[1]));
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (Child* child : ChildrenLocked())
     ReapLocked(*child);  // notice children that died since the last pass
   if (segments->size() == 1 && (*segments)[0] == "status") {
@@ -591,12 +612,12 @@ void DemoSupervisor::Stop() {
   stopped_ = true;
   if (control_) control_->Stop();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     supervise_stop_ = true;
   }
-  supervise_wake_.notify_all();
+  supervise_wake_.SignalAll();
   if (supervisor_.joinable()) supervisor_.join();  // stops below are not failures to report
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // The observer first (its last scrapes would only log the others going), then clients, then
   // the regions (they drain), then the links between them.
   if (prometheus_.process) prometheus_.process->Stop(SIGTERM, kStopTimeout);

@@ -56,10 +56,8 @@
 //     started the demo, and outlive the cluster.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -67,6 +65,7 @@
 
 #include "auth/key_store.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "cluster/alert_receiver.h"
 #include "cluster/child_process.h"
 #include "cluster/demo_keys.h"
@@ -137,8 +136,8 @@ class DemoSupervisor {
   DemoSupervisor(const DemoSupervisor&) = delete;
   DemoSupervisor& operator=(const DemoSupervisor&) = delete;
 
-  Status Start();
-  void Stop();
+  Status Start() MERIDIAN_EXCLUDES(mu_);
+  void Stop() MERIDIAN_EXCLUDES(mu_);
 
   const ClusterConfig& config() const { return config_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -169,31 +168,34 @@ class DemoSupervisor {
     int restarts = 0;                   // through the control API
   };
 
-  Status Prepare();
+  // Sets up the children. Before the control API and the supervision thread exist, so mu_ is
+  // uncontended; it is held so that the analysis checks the children's writes.
+  Status Prepare() MERIDIAN_REQUIRES(mu_);
   // Writes Prometheus' config and link rules and sets up prometheus_, or leaves it unset when
   // the binary is missing (contract 6). Fails only on an unusable address or directory.
-  Status PreparePrometheus();
+  Status PreparePrometheus() MERIDIAN_REQUIRES(mu_);
   // The same for Alertmanager (contract 7); called by PreparePrometheus, which points at it.
-  Status PrepareAlertmanager();
+  Status PrepareAlertmanager() MERIDIAN_REQUIRES(mu_);
   Status StartChild(Child& child, bool first_start = false);
   Status StartControl();
   // The control API's backup and restore of a region (see the header comment).
   HttpResponse BackupRegion(const std::string& name);
-  HttpResponse RestoreRegionLocked(Child& child);
+  HttpResponse RestoreRegionLocked(Child& child) MERIDIAN_REQUIRES(mu_);
   std::string BackupDir(const std::string& region) const;
-  Status WaitReady();
+  Status WaitReady() MERIDIAN_EXCLUDES(mu_);
   // Waits until `ready()` holds and `child` holds the listener on `port`; fails when the child
   // exits or the ready timeout passes.
   Status WaitFor(const std::string& what, Child& child, uint16_t port,
-                 const std::function<bool()>& ready);
-  void HandleControl(const HttpRequest& request, HttpResponder respond);
-  HttpResponse StatusLocked();                                      // REQUIRES: mu_ held
-  HttpResponse ActLocked(Child& child, const std::string& action);  // REQUIRES: mu_ held
-  Child* ChildNamed(const std::string& name, bool regions_only);    // REQUIRES: mu_ held
-  // wan, regions, router, alertmanager and prometheus (when they run).  REQUIRES: mu_ held
-  std::vector<Child*> ChildrenLocked();
-  void ReapLocked(Child& child);  // notes and logs a child that exited by itself
-  void Supervise();               // the supervision thread's loop (contract 4)
+                 const std::function<bool()>& ready) MERIDIAN_EXCLUDES(mu_);
+  void HandleControl(const HttpRequest& request, HttpResponder respond) MERIDIAN_EXCLUDES(mu_);
+  HttpResponse StatusLocked() MERIDIAN_REQUIRES(mu_);
+  HttpResponse ActLocked(Child& child, const std::string& action) MERIDIAN_REQUIRES(mu_);
+  Child* ChildNamed(const std::string& name, bool regions_only) MERIDIAN_REQUIRES(mu_);
+  // wan, regions, router, alertmanager and prometheus (when they run).
+  std::vector<Child*> ChildrenLocked() MERIDIAN_REQUIRES(mu_);
+  // Notes and logs a child that exited by itself.
+  void ReapLocked(Child& child) MERIDIAN_REQUIRES(mu_);
+  void Supervise() MERIDIAN_EXCLUDES(mu_);  // the supervision thread's loop (contract 4)
 
   DemoOptions options_;
   ClusterConfig config_;
@@ -204,19 +206,21 @@ class DemoSupervisor {
   std::unique_ptr<auth::KeyStore> control_keys_;
   bool created_data_dir_ = false;
   std::string config_file_;
-  std::mutex mu_;
-  // Children: GUARDED_BY(mu_) once the control API runs (it starts before them).
-  Child wan_;
-  Child router_;
-  Child prometheus_;  // process is null when Prometheus does not run
+  Mutex mu_;
+  // The children (Prepare() sets them up under mu_ too).
+  Child wan_ MERIDIAN_GUARDED_BY(mu_);
+  Child router_ MERIDIAN_GUARDED_BY(mu_);
+  // process is null when Prometheus does not run
+  Child prometheus_ MERIDIAN_GUARDED_BY(mu_);
   std::optional<HostPort> prometheus_http_;
-  Child alertmanager_;  // process is null when Alertmanager does not run
+  // process is null when Alertmanager does not run
+  Child alertmanager_ MERIDIAN_GUARDED_BY(mu_);
   std::optional<HostPort> alertmanager_http_;
   AlertReceiver alerts_;
-  std::vector<Child> regions_;
+  std::vector<Child> regions_ MERIDIAN_GUARDED_BY(mu_);
   std::unique_ptr<HttpServer> control_;
-  std::condition_variable supervise_wake_;
-  bool supervise_stop_ = false;  // GUARDED_BY(mu_)
+  CondVar supervise_wake_;  // supervise_stop_ became true
+  bool supervise_stop_ MERIDIAN_GUARDED_BY(mu_) = false;
   std::thread supervisor_;
   bool stopped_ = false;
   bool endpoints_written_ = false;  // so a demo that failed to start leaves another's file alone

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -183,20 +181,29 @@ WaitOutcome WaitForShards(const GenOptions& options, RunShared& shared,
                           const std::vector<std::unique_ptr<Shard>>& shards, uint64_t start_ns) {
   if (options.stop != nullptr) {
     options.stop->OnRequest([&shared] {
-      std::lock_guard<std::mutex> lock(shared.done_mu);
+      MutexLock lock(&shared.done_mu);
       shared.stop_requested = true;
-      shared.done_cv.notify_all();
+      shared.done_cv.SignalAll();
     });
   }
   WaitOutcome outcome;
   {
     uint64_t last_completed = 0;
-    std::unique_lock<std::mutex> lock(shared.done_mu);
+    MutexLock lock(&shared.done_mu);
     while (shared.shards_done < options.threads) {
-      const bool woke = shared.done_cv.wait_for(lock, std::chrono::seconds(1), [&] {
-        return shared.shards_done == options.threads ||
-               (shared.stop_requested && !outcome.stopped_early);
-      });
+      // Up to a second for every shard to finish or a stop to act on; `woke` false: a progress
+      // tick.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      bool woke = true;
+      while (shared.shards_done != options.threads &&
+             !(shared.stop_requested && !outcome.stopped_early)) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+          woke = false;
+          break;
+        }
+        shared.done_cv.WaitFor(&shared.done_mu, deadline - now);
+      }
       if (!outcome.stopped_early) {
         outcome.ramp_stopped_after = RampStepThatFellBehind(options, shared, start_ns);
         if (shared.stop_requested || outcome.ramp_stopped_after >= 0) {
@@ -249,10 +256,13 @@ Result<GenReport> RunGen(GenOptions options) {
   shared.step_planned = std::vector<std::atomic<uint64_t>>(options.workload.steps.size());
   shared.step_dropped = std::vector<std::atomic<uint64_t>>(options.workload.steps.size());
   if (!options.history_path.empty()) {
+    // No shard runs yet: the lock is uncontended, taken because the analysis cannot know that.
+    MutexLock lock(&shared.history_mu);
     shared.history = std::fopen(options.history_path.c_str(), "w");
     if (shared.history == nullptr) {
       return Unavailable("cannot open history file '" + options.history_path + "'");
     }
+    shared.history_enabled = true;
   }
   const HistoryClock clock;
   // A short head start so every shard is running before intended time 0.
@@ -266,9 +276,9 @@ Result<GenReport> RunGen(GenOptions options) {
   for (auto& shard : shards) {
     threads.emplace_back([&shared, shard = shard.get()] {
       shard->Run();
-      std::lock_guard<std::mutex> lock(shared.done_mu);
+      MutexLock lock(&shared.done_mu);
       ++shared.shards_done;
-      shared.done_cv.notify_all();
+      shared.done_cv.SignalAll();
     });
   }
   GenReport report;
@@ -277,7 +287,8 @@ Result<GenReport> RunGen(GenOptions options) {
   report.ramp_stopped_after = waited.ramp_stopped_after;
   for (auto& thread : threads)
     thread.join();
-  if (shared.history != nullptr) {
+  if (shared.history_enabled) {
+    MutexLock lock(&shared.history_mu);  // every shard has ended: uncontended
     const bool write_failed = std::ferror(shared.history) != 0;
     if (std::fclose(shared.history) != 0 || write_failed) {
       report.history_error = "writing '" + options.history_path + "' failed: history incomplete";

@@ -198,7 +198,7 @@ void Shard::Complete(PlannedOp op, PoolResponse response, std::string token_sent
   uint64_t last = shared_->last_complete_ns.load(std::memory_order_relaxed);
   while (last < now && !shared_->last_complete_ns.compare_exchange_weak(last, now)) {
   }
-  if (shared_->history != nullptr) {
+  if (shared_->history_enabled) {
     OpOutcome outcome;
     outcome.sent = true;
     outcome.http_status = response.status;
@@ -222,7 +222,7 @@ void Shard::RememberToken(uint32_t client, const std::string& body) {
 }
 
 void Shard::RecordHistory(const PlannedOp& op, const OpOutcome& outcome) {
-  if (shared_->history == nullptr) return;
+  if (!shared_->history_enabled) return;
   history_ += FormatHistoryLine(op, options_.targets[op.region].name, outcome);
   history_ += '\n';
   FlushHistory(/*force=*/false);
@@ -231,7 +231,7 @@ void Shard::RecordHistory(const PlannedOp& op, const OpOutcome& outcome) {
 void Shard::FlushHistory(bool force) {
   if (history_.empty() || (!force && history_.size() < kHistoryFlushBytes)) return;
   {
-    std::lock_guard<std::mutex> lock(shared_->history_mu);
+    MutexLock lock(&shared_->history_mu);
     std::fwrite(history_.data(), 1, history_.size(), shared_->history);
   }
   history_.clear();

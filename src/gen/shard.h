@@ -15,16 +15,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "gen/http_pool.h"
 #include "gen/request.h"
 #include "gen/resp_pool.h"
@@ -44,12 +43,15 @@ struct RunShared {
   // Per rate step, for the ramp's early stop. Sized before the shards start, never resized.
   std::vector<std::atomic<uint64_t>> step_planned;
   std::vector<std::atomic<uint64_t>> step_dropped;
-  std::mutex history_mu;
-  std::FILE* history = nullptr;  // GUARDED_BY(history_mu); set before the shards start
-  std::mutex done_mu;
-  std::condition_variable done_cv;
-  int shards_done = 0;          // GUARDED_BY(done_mu)
-  bool stop_requested = false;  // GUARDED_BY(done_mu)
+  // Set before the shards start and read-only while they run: whether `history` is open, read
+  // without the lock on every op.
+  bool history_enabled = false;
+  Mutex history_mu;
+  std::FILE* history MERIDIAN_GUARDED_BY(history_mu) = nullptr;
+  Mutex done_mu;
+  CondVar done_cv;
+  int shards_done MERIDIAN_GUARDED_BY(done_mu) = 0;
+  bool stop_requested MERIDIAN_GUARDED_BY(done_mu) = false;
 };
 
 // Wall-clock ns for history lines: steady differences added to one wall reading, so times are

@@ -134,39 +134,51 @@ void UnderLoad(const KillPlan& plan, const std::string& prefix, const std::atomi
 CounterSampler::CounterSampler(const LabContext& context, std::string key,
                                std::chrono::steady_clock::time_point start,
                                std::chrono::milliseconds period)
-    : context_(context),
-      key_(std::move(key)),
-      start_(start),
-      period_(period),
-      thread_([this](const std::stop_token& stop) { Run(stop); }) {}
+    : context_(context), key_(std::move(key)), start_(start), period_(period), thread_([this] {
+        Run();
+      }) {}
 
 CounterSampler::~CounterSampler() {
-  thread_.request_stop();
+  Stop();
+}
+
+void CounterSampler::Stop() {
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 std::vector<CounterSampler::Sample> CounterSampler::Finish() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  Stop();
+  MutexLock lock(&mu_);
   return samples_;
 }
 
-void CounterSampler::Run(const std::stop_token& stop) {
+void CounterSampler::Run() {
   auto next = Clock::now();
-  while (!stop.stop_requested()) {
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
     for (size_t r = 0; r < context_.region_count(); ++r) {
       auto reply =
           LabCall(context_.region_http[r], "GET", "/counter/" + key_, "", {}, kSampleTimeout);
       if (!reply.ok() || reply->status != 200) continue;
       const nlohmann::json value = JsonField(reply->body, "value");
       if (!value.is_number_integer()) continue;
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       samples_.push_back({SecondsSince(start_), r, value.get<int64_t>()});
     }
     next += period_;
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait_until(lock, stop, next, [] { return false; });
+    // Until the next round is due or Stop() wakes us.
+    MutexLock lock(&mu_);
+    for (auto now = Clock::now(); !stopping_ && now < next; now = Clock::now()) {
+      wake_.WaitFor(&mu_, next - now);
+    }
   }
 }
 

@@ -11,14 +11,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "lab/lab_context.h"
 
 namespace meridian {
@@ -86,19 +85,22 @@ class CounterSampler {
   CounterSampler(const CounterSampler&) = delete;
   CounterSampler& operator=(const CounterSampler&) = delete;
   // Stops sampling and returns every sample taken, in time order.
-  std::vector<Sample> Finish();
+  std::vector<Sample> Finish() MERIDIAN_EXCLUDES(mu_);
 
  private:
-  void Run(const std::stop_token& stop);
+  void Run() MERIDIAN_EXCLUDES(mu_);
+  // Wakes the sampling thread and joins it; a second call finds it joined.
+  void Stop() MERIDIAN_EXCLUDES(mu_);
 
   const LabContext& context_;
   const std::string key_;
   const std::chrono::steady_clock::time_point start_;
   const std::chrono::milliseconds period_;
-  std::mutex mu_;
-  std::condition_variable_any wake_;
-  std::vector<Sample> samples_;  // GUARDED_BY(mu_)
-  std::jthread thread_;          // last: started once everything above is ready
+  Mutex mu_;
+  CondVar wake_;  // stopping_ became true
+  bool stopping_ MERIDIAN_GUARDED_BY(mu_) = false;
+  std::vector<Sample> samples_ MERIDIAN_GUARDED_BY(mu_);
+  std::thread thread_;  // last: started once everything above is ready
 };
 
 }  // namespace meridian

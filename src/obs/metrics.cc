@@ -157,7 +157,7 @@ MetricFamily<M>::MetricFamily(std::string name, std::string help, MetricType typ
 template <typename M>
 M& MetricFamily<M>::WithLabels(const std::vector<std::string>& values) {
   MERIDIAN_ASSERT_MSG(values.size() == label_names_.size(), "wrong number of label values");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = children_.find(values);
   if (it != children_.end()) return *it->second;
   MERIDIAN_ASSERT_MSG(children_.size() < kMetricChildrenMax, "unbounded label values");
@@ -175,7 +175,7 @@ M& MetricFamily<M>::WithLabels(const std::vector<std::string>& values) {
 
 template <typename M>
 void MetricFamily<M>::RenderSamples(std::string* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [values, child] : children_) {
     const std::string open = LabelsOpen(values);
     if constexpr (std::is_same_v<M, Histogram>) {
@@ -201,7 +201,7 @@ template class MetricFamily<Histogram>;
 template <typename F>
 F& MetricsRegistry::Add(std::unique_ptr<F> family) {
   F& result = *family;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const bool inserted = families_.emplace(family->name(), std::move(family)).second;
   MERIDIAN_ASSERT_MSG(inserted, "metric name registered twice");
   return result;
@@ -234,7 +234,7 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
 
 std::string MetricsRegistry::Render() const {
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [name, family] : families_)
     family->Render(&out);
   return out;

@@ -23,10 +23,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/thread_annotations.h"
 
 namespace meridian {
 
@@ -117,8 +118,8 @@ class MetricFamily final : public MetricFamilyBase {
   void RenderSamples(std::string* out) const override;
 
   const std::vector<double> bounds_;  // histograms only
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<M>> children_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::vector<std::string>, std::unique_ptr<M>> children_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 using CounterFamily = MetricFamily<Counter>;
@@ -144,8 +145,8 @@ class MetricsRegistry {
   template <typename F>
   F& Add(std::unique_ptr<F> family);
 
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<MetricFamilyBase>> families_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, std::unique_ptr<MetricFamilyBase>> families_ MERIDIAN_GUARDED_BY(mu_);
 };
 
 // count bounds: start, start*factor, ... REQUIRES: start > 0, factor > 1, count >= 1.

@@ -115,9 +115,9 @@ void Router::Impl::RunThread() {
       spdlog::error("router: upstream I/O thread caught: {}", e.what());
     }
   }
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   --threads_running;
-  changed.notify_all();
+  changed.SignalAll();
 }
 
 void Router::Impl::ProbeRound() {
@@ -125,7 +125,7 @@ void Router::Impl::ProbeRound() {
   for (RegionId location = 0; location < count; ++location) {
     for (RegionId region = 0; region < count; ++region) {
       {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         if (stopping) return;
         if (probe_in_flight[location * count + region]) continue;
         probe_in_flight[location * count + region] = true;
@@ -160,7 +160,7 @@ void Router::Impl::OnProbe(RegionId location, RegionId region, int64_t started_u
   HealthEvent event;
   std::string cause;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     probe_in_flight[location * region_count() + region] = false;
     if (status.ok()) {
       cause = "status " + *status;
@@ -170,7 +170,7 @@ void Router::Impl::OnProbe(RegionId location, RegionId region, int64_t started_u
       event = table.OnProbeFailed(location, region, now_us, cause);
     }
   }
-  changed.notify_all();
+  changed.SignalAll();
   Apply(location, region, event, cause);
 }
 
@@ -223,20 +223,20 @@ Status Router::Impl::StartResp() {
   resp.residency = topology.residency;
   RespFrontHooks hooks;
   hooks.choose = [this](RegionId location, const std::vector<RegionId>& tried) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     if (stopping) return std::optional<RegionId>();
     return table.ChooseNext(location, tried);
   };
   hooks.forward_failed = [this](RegionId location, RegionId region, const std::string& what) {
     HealthEvent event;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(&mu);
       event = table.OnForwardFailed(location, region, NowUs(), "resp forward: " + what);
     }
     Apply(location, region, event, "resp forward: " + what);
   };
   hooks.new_key = [this] {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     const uint64_t high = random.Next();
     return FormatIdempotencyKey(high, random.Next());
   };
@@ -260,7 +260,7 @@ Status Router::Start() {
   impl.started = true;
   impl.work.emplace(impl.ioc.get_executor());
   {
-    std::lock_guard<std::mutex> lock(impl.mu);
+    MutexLock lock(&impl.mu);
     impl.threads_running = impl.options.threads;
   }
   for (int i = 0; i < impl.options.threads; ++i) {
@@ -294,7 +294,7 @@ void Router::Stop() {
   if (impl.server) impl.server->Stop();  // in-flight forwards finish within its grace
   if (impl.resp_front) impl.resp_front->Stop();
   {
-    std::lock_guard<std::mutex> lock(impl.mu);
+    MutexLock lock(&impl.mu);
     impl.stopping = true;
   }
   asio::post(impl.prober_strand, [&impl] { impl.probe_timer.cancel(); });
@@ -308,9 +308,15 @@ void Router::Stop() {
   if (impl.prometheus_pool) impl.prometheus_pool->Close();
   impl.work.reset();
   {
-    std::unique_lock<std::mutex> lock(impl.mu);
-    if (!impl.changed.wait_for(lock, kThreadExitWait, [&] { return impl.threads_running == 0; })) {
-      impl.ioc.stop();
+    MutexLock lock(&impl.mu);
+    const auto deadline = std::chrono::steady_clock::now() + kThreadExitWait;
+    while (impl.threads_running != 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        impl.ioc.stop();
+        break;
+      }
+      impl.changed.WaitFor(&impl.mu, deadline - now);
     }
   }
   for (std::thread& thread : impl.threads) {
@@ -329,8 +335,14 @@ std::string Router::resp_address() const {
 }
 
 bool Router::WaitUntilProbed(std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->table.AllProbed(); });
+  MutexLock lock(&impl_->mu);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!impl_->table.AllProbed()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    impl_->changed.WaitFor(&impl_->mu, deadline - now);
+  }
+  return true;
 }
 
 std::string Router::StatusJson() const {

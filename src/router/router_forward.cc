@@ -61,7 +61,7 @@ void Router::Impl::Forward(HttpRequest request, HttpResponder respond) {
   std::string key;
   std::string request_id(request.Header("x-request-id"));
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     if (IsWriteMethod(request.method)) {
       const uint64_t high = random.Next();
       key = FormatIdempotencyKey(high, random.Next());
@@ -133,7 +133,7 @@ void Router::Impl::BarRegionsOutsideResidency(const HttpRequest& request, Forwar
 void Router::Impl::NextAttempt(const std::shared_ptr<ForwardCall>& call) {
   std::optional<RegionId> region;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     if (!stopping) {
       std::vector<RegionId> skip = call->tried;
       skip.insert(skip.end(), call->barred.begin(), call->barred.end());
@@ -181,7 +181,7 @@ void Router::Impl::OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId 
     case AttemptVerdict::kMarkDownAndTryNext: {
       HealthEvent event;
       {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         event = table.OnForwardFailed(call->location, region, NowUs(), "forward: " + what);
       }
       Apply(call->location, region, event, "forward: " + what);

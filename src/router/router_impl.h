@@ -2,7 +2,8 @@
 // (router_forward.cc) and the router's own endpoints (router_status.cc).
 //
 // Invariants:
-//  1. table, probe_in_flight, random and stopping are touched only under mu, which is never held
+//  1. table, probe_in_flight, random, stopping and threads_running are touched only under mu
+//     (MERIDIAN_GUARDED_BY, checked by clang), which is never held
 //     across I/O or a call into a pool or a responder.
 //  2. The prober's timer is touched only on prober_strand.
 //  3. The pools exist from Start() on and are never replaced; each is used by one path.
@@ -13,15 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/random.h"
+#include "base/thread_annotations.h"
 #include "net/http_server.h"
 #include "router/health_table.h"
 #include "router/resp_front.h"
@@ -53,9 +53,10 @@ struct Router::Impl {
   Status CreatePools();
   // The RESP front end, wired to the health table (when options.resp_address is set).
   Status StartResp();
-  void RunThread();
-  void ProbeRound();
-  void OnProbe(RegionId location, RegionId region, int64_t started_us, Result<HttpResponse> result);
+  void RunThread() MERIDIAN_EXCLUDES(mu);
+  void ProbeRound() MERIDIAN_EXCLUDES(mu);
+  void OnProbe(RegionId location, RegionId region, int64_t started_us, Result<HttpResponse> result)
+      MERIDIAN_EXCLUDES(mu);
   // Publishes a health change: metrics, log, and on failure aborts the path's forwards.
   void Apply(RegionId location, RegionId region, const HealthEvent& event,
              const std::string& cause);
@@ -64,14 +65,14 @@ struct Router::Impl {
 
   // --- forwarding (router_forward.cc)
   void Handle(HttpRequest request, HttpResponder respond);
-  void Forward(HttpRequest request, HttpResponder respond);
+  void Forward(HttpRequest request, HttpResponder respond) MERIDIAN_EXCLUDES(mu);
   // `respond`, answering with X-Request-Id: `request_id` and logging the request when it took
   // options.slow_request_ms or longer (api/request_log.h).
   HttpResponder WithRequestId(HttpResponder respond, const HttpRequest& request,
                               std::string request_id);
   // Residency: the regions that may not hold the request's key are never tried.
   void BarRegionsOutsideResidency(const HttpRequest& request, ForwardCall& call) const;
-  void NextAttempt(const std::shared_ptr<ForwardCall>& call);
+  void NextAttempt(const std::shared_ptr<ForwardCall>& call) MERIDIAN_EXCLUDES(mu);
   void OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId region,
                  UpstreamClock::time_point sent_at, Result<HttpResponse> result);
   void Deliver(const std::shared_ptr<ForwardCall>& call, RegionId region, HttpResponse response);
@@ -81,7 +82,7 @@ struct Router::Impl {
 
   // --- the router's endpoints (router_status.cc)
   void HandleOwn(const HttpRequest& request, const HttpResponder& respond);
-  std::string StatusJson() const;
+  std::string StatusJson() const MERIDIAN_EXCLUDES(mu);
   // GET /router/metrics: the registry, with the HTTP listener's TLS failures brought up to date.
   std::string RenderMetrics() const;
 
@@ -89,7 +90,7 @@ struct Router::Impl {
   void HandleDashboard(const HttpRequest& request, const HttpResponder& respond);
   void ProxyForDashboard(const std::shared_ptr<UpstreamPool>& pool, HttpClientRequest upstream,
                          const HttpResponder& respond);
-  std::string Summary() const;
+  std::string Summary() const MERIDIAN_EXCLUDES(mu);
 
   const RouterTopology topology;
   const RouterOptions options;
@@ -107,13 +108,13 @@ struct Router::Impl {
   boost::asio::steady_timer probe_timer;
   UpstreamClock::time_point next_round;  // on prober_strand
 
-  mutable std::mutex mu;
-  std::condition_variable changed;    // a probe completed, or an upstream thread exited
-  HealthTable table;                  // GUARDED_BY(mu)
-  std::vector<bool> probe_in_flight;  // GUARDED_BY(mu), [location * count + region]
-  Random random;                      // GUARDED_BY(mu), for idempotency keys
-  bool stopping = false;              // GUARDED_BY(mu)
-  int threads_running = 0;            // GUARDED_BY(mu)
+  mutable Mutex mu;
+  CondVar changed;  // a probe completed, or an upstream thread exited
+  HealthTable table MERIDIAN_GUARDED_BY(mu);
+  std::vector<bool> probe_in_flight MERIDIAN_GUARDED_BY(mu);  // [location * count + region]
+  Random random MERIDIAN_GUARDED_BY(mu);                      // for idempotency keys
+  bool stopping MERIDIAN_GUARDED_BY(mu) = false;
+  int threads_running MERIDIAN_GUARDED_BY(mu) = 0;
 
   std::unique_ptr<HttpServer> server;
   // Created by Start() before any I/O thread runs, and never replaced.

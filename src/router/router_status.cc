@@ -29,7 +29,7 @@ nlohmann::json PathJson(const std::string& region, const PathHealth& path) {
 std::string Router::Impl::StatusJson() const {
   nlohmann::json by_location = nlohmann::json::object();
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     for (RegionId location = 0; location < region_count(); ++location) {
       nlohmann::json paths = nlohmann::json::array();
       for (RegionId region = 0; region < region_count(); ++region) {
@@ -48,7 +48,7 @@ std::string Router::Impl::StatusJson() const {
 
 std::string Router::Impl::Summary() const {
   std::string out;
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   for (RegionId region = 0; region < region_count(); ++region) {
     const PathHealth& path = table.path(options.location, region);
     out += (out.empty() ? "" : "\n") + topology.region_names[region] + ": ";

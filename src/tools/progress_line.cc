@@ -82,16 +82,23 @@ ProgressTicker::~ProgressTicker() {
 
 void ProgressTicker::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void ProgressTicker::Run() {
-  std::unique_lock lock(mu_);
-  while (!stop_cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+  MutexLock lock(&mu_);
+  for (;;) {
+    // One interval, cut short by Stop().
+    const auto deadline = std::chrono::steady_clock::now() + interval_;
+    for (auto now = std::chrono::steady_clock::now(); !stop_ && now < deadline;
+         now = std::chrono::steady_clock::now()) {
+      stop_cv_.WaitFor(&mu_, deadline - now);
+    }
+    if (stop_) break;
     const std::string tick = RenderTick(line_(), tty_);
     std::fwrite(tick.data(), 1, tick.size(), out_);
     std::fflush(out_);

@@ -17,15 +17,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "base/thread_annotations.h"
 
 namespace meridian {
 
@@ -55,18 +55,18 @@ class ProgressTicker {
   ~ProgressTicker();  // Stop()s
   ProgressTicker(const ProgressTicker&) = delete;
   ProgressTicker& operator=(const ProgressTicker&) = delete;
-  void Stop();
+  void Stop() MERIDIAN_EXCLUDES(mu_);
 
  private:
-  void Run();
+  void Run() MERIDIAN_EXCLUDES(mu_);
 
   bool tty_;
   std::FILE* out_;
   std::chrono::milliseconds interval_;
   std::function<std::string()> line_;
-  std::mutex mu_;
-  std::condition_variable stop_cv_;
-  bool stop_ = false;
+  Mutex mu_;
+  CondVar stop_cv_;
+  bool stop_ MERIDIAN_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

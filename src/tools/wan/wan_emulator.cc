@@ -71,7 +71,7 @@ Status WanEmulator::Start() {
     proxy->StartAccepting();
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     threads_running_ = options_.threads;
   }
   for (int i = 0; i < options_.threads; ++i) {
@@ -89,9 +89,9 @@ void WanEmulator::RunThread() {
       spdlog::error("wan: I/O thread caught: {}", e.what());
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   --threads_running_;
-  threads_exited_.notify_all();
+  threads_exited_.SignalAll();
 }
 
 void WanEmulator::Stop() {
@@ -102,9 +102,15 @@ void WanEmulator::Stop() {
   }
   work_.reset();
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!threads_exited_.wait_for(lock, kThreadExitWait, [&] { return threads_running_ == 0; })) {
-      ioc_.stop();
+    MutexLock lock(&mu_);
+    const auto deadline = std::chrono::steady_clock::now() + kThreadExitWait;
+    while (threads_running_ != 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        ioc_.stop();
+        break;
+      }
+      threads_exited_.WaitFor(&mu_, deadline - now);
     }
   }
   for (std::thread& thread : threads_) {

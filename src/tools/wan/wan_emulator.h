@@ -22,15 +22,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "config/cluster_config.h"
 #include "tools/wan/proxy_server.h"
 #include "tools/wan/toxic.h"
@@ -57,9 +56,9 @@ class WanEmulator {
 
   // Binds every proxy and starts the threads; if any proxy cannot bind, nothing runs and the
   // error names it. REQUIRES: called once.
-  Status Start();
+  Status Start() MERIDIAN_EXCLUDES(mu_);
   // Stops accepting, resets every connection, joins the threads. Idempotent.
-  void Stop();
+  void Stop() MERIDIAN_EXCLUDES(mu_);
 
   std::vector<ProxyInfo> ListProxies() const;               // in spec order
   Result<ProxyInfo> GetProxy(std::string_view name) const;  // NotFound
@@ -73,16 +72,16 @@ class WanEmulator {
 
  private:
   ProxyServer* Find(std::string_view name) const;
-  void RunThread();
+  void RunThread() MERIDIAN_EXCLUDES(mu_);
 
   const WanOptions options_;
   boost::asio::io_context ioc_;  // declared first: outlives the proxies and their sockets
   std::vector<std::unique_ptr<ProxyServer>> proxies_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable threads_exited_;
-  int threads_running_ = 0;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar threads_exited_;
+  int threads_running_ MERIDIAN_GUARDED_BY(mu_) = 0;
   bool started_ = false;
   bool stopped_ = false;
 };
