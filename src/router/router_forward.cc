@@ -41,7 +41,7 @@ void Router::Impl::Handle(HttpRequest request, HttpResponder respond) {
 }
 
 void Router::Impl::Answer(const HttpResponder& respond, HttpResponse response) {
-  metrics.requests.WithLabels({"none", std::to_string(response.status)}).Increment();
+  forward_metrics.Answered(std::nullopt, response.status).Increment();
   respond(std::move(response));
 }
 
@@ -163,7 +163,7 @@ void Router::Impl::OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId 
   const int http_status = result.ok() ? result->status : 0;
   if (result.ok()) {
     const std::chrono::duration<double> latency = UpstreamClock::now() - sent_at;
-    metrics.upstream_latency.WithLabels({name}).Observe(latency.count());
+    forward_metrics.Latency(region).Observe(latency.count());
   }
   const std::string what =
       result.ok() ? "HTTP " + std::to_string(http_status) : result.status().message();
@@ -195,7 +195,7 @@ void Router::Impl::OnAttempt(const std::shared_ptr<ForwardCall>& call, RegionId 
 void Router::Impl::Deliver(const std::shared_ptr<ForwardCall>& call, RegionId region,
                            HttpResponse response) {
   const std::string& name = topology.region_names[region];
-  metrics.requests.WithLabels({name, std::to_string(response.status)}).Increment();
+  forward_metrics.Answered(region, response.status).Increment();
   const bool catching_up = std::find(call->catching_up.begin(), call->catching_up.end(), region) !=
                            call->catching_up.end();
   if (catching_up) metrics.stale_answers.Increment();

@@ -96,6 +96,7 @@ struct Router::Impl {
   const RouterOptions options;
   const UpstreamClock::time_point epoch = UpstreamClock::now();
   RouterMetrics metrics;
+  ForwardMetrics forward_metrics{metrics, topology.region_names};
 
   // Declared before everything that holds sockets or timers on it, so that it is destroyed last.
   boost::asio::io_context ioc;

@@ -76,3 +76,29 @@ void RouterMetrics::ExportHttpTlsFailures(const TlsHandshakeFailures& failures) 
 }
 
 }  // namespace meridian::router
+
+namespace meridian::router {
+
+ForwardMetrics::ForwardMetrics(RouterMetrics& metrics, const std::vector<std::string>& region_names)
+    : requests_(metrics.requests),
+      names_(region_names),
+      answered_(std::make_unique<std::atomic<Counter*>[]>((region_names.size() + 1) * kCodes)) {
+  names_.push_back("none");
+  for (const std::string& name : region_names)
+    latency_.push_back(&metrics.upstream_latency.WithLabels({name}));
+}
+
+Counter& ForwardMetrics::Answered(std::optional<RegionId> region, int status) {
+  const size_t name = region ? *region : names_.size() - 1;
+  auto lookup = [&] { return &requests_.WithLabels({names_[name], std::to_string(status)}); };
+  if (status < kFirstCode || status >= kFirstCode + kCodes) return *lookup();
+  std::atomic<Counter*>& slot = answered_[name * kCodes + (status - kFirstCode)];
+  Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = lookup();
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
+}  // namespace meridian::router

@@ -2,7 +2,13 @@
 // registry underneath.
 #pragma once
 
+#include <atomic>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "base/ids.h"
 
 #include "net/tls_handshake_failure.h"
 #include "obs/metrics.h"
@@ -48,6 +54,30 @@ struct RouterMetrics {
 
   void CountRespTlsFailure(TlsHandshakeFailure reason);
   void ExportHttpTlsFailures(const TlsHandshakeFailures& failures) const;
+};
+
+// The HTTP forward path's children of `requests` and `upstream_latency`, found without building
+// a label vector or taking a family's lock per request. Any thread: the latency children are
+// fixed at construction; a (region, status) counter is resolved on its first use into an atomic
+// slot (two threads racing store the same child: the family returns one child per labels), so
+// no series appears before its first request. Codes outside 100-599 take the family's lookup.
+class ForwardMetrics {
+ public:
+  // `metrics` outlives this.
+  ForwardMetrics(RouterMetrics& metrics, const std::vector<std::string>& region_names);
+
+  Histogram& Latency(RegionId region) const { return *latency_[region]; }
+  // `region` nullopt: the router answered itself ("none").
+  Counter& Answered(std::optional<RegionId> region, int status);
+
+ private:
+  static constexpr int kFirstCode = 100;
+  static constexpr int kCodes = 500;
+
+  CounterFamily& requests_;
+  std::vector<std::string> names_;  // by RegionId, then "none"
+  std::vector<Histogram*> latency_;
+  std::unique_ptr<std::atomic<Counter*>[]> answered_;  // [name][code - kFirstCode]
 };
 
 }  // namespace meridian::router
