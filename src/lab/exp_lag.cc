@@ -163,9 +163,9 @@ void ReportSteps(const std::vector<LagStep>& steps, ExperimentResult& result) {
 ExperimentResult RunLagExperiment(const LabContext& context) {
   ExperimentResult result =
       context.NewResult("lag", "replication lag per link vs write rate, and the knee");
-  const std::vector<double> rates = context.quick
-                                        ? std::vector<double>{200, 1000, 3000}
-                                        : std::vector<double>{250, 500, 1000, 2000, 4000, 8000};
+  const std::vector<double> rates =
+      context.quick ? std::vector<double>{200, 1000, 3000}
+                    : std::vector<double>{250, 500, 1000, 2000, 4000, 8000, 12000, 16000};
   const uint64_t step_ns = context.quick ? 2'000'000'000ULL : 20'000'000'000ULL;
   const auto drain = context.quick ? std::chrono::seconds(20) : std::chrono::seconds(120);
   const auto converge = context.quick ? std::chrono::seconds(30) : std::chrono::seconds(300);
