@@ -38,10 +38,10 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
   MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
   MERIDIAN_ASSERT(options.default_location < options.region_names.size());
   MERIDIAN_ASSERT(options.connections_per_region >= 1);
-  for (const std::string& name : options.region_names)
-    commands_relayed.push_back(&metrics.resp_commands.WithLabels({name}));
   MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.command_timeout_ms >= 0 &&
                   options.idle_timeout_ms >= 0);
+  for (const std::string& name : options.region_names)
+    commands_relayed.push_back(&metrics.resp_commands.WithLabels({name}));
 }
 
 const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, RespVersion version,

@@ -75,10 +75,6 @@ void RouterMetrics::ExportHttpTlsFailures(const TlsHandshakeFailures& failures) 
   }
 }
 
-}  // namespace meridian::router
-
-namespace meridian::router {
-
 ForwardMetrics::ForwardMetrics(RouterMetrics& metrics, const std::vector<std::string>& region_names)
     : requests_(metrics.requests),
       names_(region_names),
