@@ -28,6 +28,9 @@ struct RegionMetrics {
       "meridian_resp_commands_total",
       "RESP commands answered, by command and result (error: the reply was a RESP error).",
       {"command", "result"});
+  // Below meridian_resp_commands_total when replies share a write (resp_server.h contract 12).
+  CounterFamily& resp_writes = registry.AddCounter(
+      "meridian_resp_writes_total", "Writes of replies to RESP connections (one per send).", {});
   HistogramFamily& resp_command_seconds = registry.AddHistogram(
       "meridian_resp_command_seconds",
       "Time from parsing a RESP command to its reply being ready (durability waits included).",

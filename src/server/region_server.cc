@@ -113,8 +113,11 @@ void RegionServer::Impl::Process(NodeOutput out) {
   }
   for (auto& [to, message] : out.messages)
     transport->Send(to, std::move(message));
+  // Held: a connection with several replies in this pass sends them in one write.
+  if (resp) resp->HoldWrites();
   for (NodeReply& reply : out.replies)
     Answer(std::move(reply));
+  if (resp) resp->ReleaseWrites();
   // Messages held for a sync while nothing was written in this pass (an ack, a vote resent):
   // the flush asks for the sync, so they do not wait for the periodic one.
   if (!flush_posted && node->wants_sync() && sync_requested < node->written_step()) {

@@ -51,6 +51,7 @@ void ExportListeners(RegionMetrics& metrics, const HttpServer& http, const RespS
     AdvanceTo(metrics.refused.WithLabels({"resp", "connections"}),
               static_cast<double>(resp->connections_refused()));
     metrics.refused.WithLabels({"resp", "inflight"});
+    AdvanceTo(metrics.resp_writes.WithLabels({}), static_cast<double>(resp->writes()));
     AdvanceTo(metrics.connections_timed_out.WithLabels({"resp", "idle"}),
               static_cast<double>(resp->idle_timeouts()));
     AdvanceTo(metrics.connections_timed_out.WithLabels({"resp", "command"}),

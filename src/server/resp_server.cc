@@ -128,6 +128,9 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
 
   void Accept();
   void OnAccepted(tcp::socket socket);
+  // Contract 12.
+  void HoldWrites() { ++write_holds; }
+  void ReleaseWrites();
   // Closes the connections past a timeout (contract 8).
   void Sweep(uint64_t now_ms);
 
@@ -144,10 +147,13 @@ struct RespServer::Impl : std::enable_shared_from_this<RespServer::Impl> {
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
   std::shared_ptr<size_t> refusing = std::make_shared<size_t>(0);  // Refusals alive
   uint64_t connections_refused = 0;
+  uint64_t writes = 0;  // contract 12
   uint64_t idle_timeouts = 0;
   uint64_t command_timeouts = 0;
   TlsHandshakeFailures tls_handshake_failures;
   uint64_t next_sweep_ms = 0;
+  int write_holds = 0;                            // contract 12: nesting depth
+  std::vector<std::shared_ptr<Connection>> held;  // with output waiting for the holds to end
 };
 
 // What the server holds of a connection, whatever its socket (contract 10).
@@ -159,6 +165,8 @@ class RespServer::Impl::Connection : public std::enable_shared_from_this<Connect
   virtual Expiry Expired(uint64_t now_ms) const = 0;
   virtual void Close() = 0;
   virtual void CheckWaits(uint64_t now_ms) = 0;
+  // The holds ended (contract 12): writes what waited for them.
+  virtual void WriteHeld() = 0;
 };
 
 // Socket: tcp::socket or TlsSocket, chosen at accept; the plaintext one pays nothing for TLS.
@@ -243,6 +251,11 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
     if (changed) Pump();
   }
 
+  void WriteHeld() override {
+    held_ = false;
+    Write();
+  }
+
  private:
   std::shared_ptr<ConnectionOn> Self() {
     return std::static_pointer_cast<ConnectionOn>(shared_from_this());
@@ -289,6 +302,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
   }
 
   void Parse() {
+    server_.HoldWrites();  // the replies of everything this read brought leave in one write
     bool completed_any = false;
     while (!stop_reading_ && slots_.size() < server_.limits.max_pending_commands) {
       const RespParser::Outcome outcome = parser_.Next();
@@ -321,6 +335,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
       partial_since_ms_ = std::max<uint64_t>(1, server_.hooks.now_steady_ms());
     }
     Pump();
+    server_.ReleaseWrites();
   }
 
   void Execute(std::span<const std::string_view> args) {
@@ -416,7 +431,15 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
       if (close_after_ && slots_.empty()) Close();
       return;
     }
+    if (server_.write_holds > 0) {
+      if (!held_) {
+        held_ = true;
+        server_.held.push_back(shared_from_this());
+      }
+      return;
+    }
     writing_ = true;
+    ++server_.writes;
     in_flight_.swap(output_);
     output_.clear();
     asio::async_write(socket_, asio::buffer(in_flight_),
@@ -446,6 +469,7 @@ class RespServer::Impl::ConnectionOn final : public RespServer::Impl::Connection
   bool parse_pending_ = false;  // Parse stopped on the bound, not for want of bytes
   bool close_after_ = false;
   bool closed_ = false;
+  bool held_ = false;              // in server_.held (contract 12)
   uint64_t last_activity_ms_ = 0;  // the last read or write that completed
   uint64_t partial_since_ms_ = 0;  // when an incomplete command began; 0: none
   bool handshaking_ = false;       // a TLS handshake is under way (contract 10)
@@ -546,6 +570,22 @@ void RespServer::Stop() {
     connection->Close();
 }
 
+void RespServer::Impl::ReleaseWrites() {
+  if (--write_holds > 0) return;
+  std::vector<std::shared_ptr<Connection>> waiting;
+  waiting.swap(held);
+  for (auto& connection : waiting)
+    connection->WriteHeld();
+}
+
+void RespServer::HoldWrites() {
+  impl_->HoldWrites();
+}
+
+void RespServer::ReleaseWrites() {
+  impl_->ReleaseWrites();
+}
+
 void RespServer::OnTick() {
   if (impl_->stopped) return;
   const uint64_t now = impl_->hooks.now_steady_ms();
@@ -558,6 +598,10 @@ void RespServer::OnTick() {
 
 uint16_t RespServer::port() const {
   return impl_->bound_port;
+}
+
+uint64_t RespServer::writes() const {
+  return impl_->writes;
 }
 
 uint64_t RespServer::connections_refused() const {

@@ -36,6 +36,10 @@
 //     command) is counted in Hooks::command_metrics once, when its reply is ready, by command
 //     name and whether the reply is an error, with the time since it was parsed. A command whose
 //     connection closed before its reply was ready is not counted.
+// 12. Replies made ready while writes are held (HoldWrites() .. ReleaseWrites(), nested; and while
+//     a connection parses what one read brought) leave when the outermost hold ends, in one write
+//     per connection: the replies of a pipelined read, or of a region pass that answered several
+//     commands of one connection, cost one send, not one per reply and a second for the rest.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -109,12 +113,16 @@ class RespServer {
   void Stop();
   // On the loop thread, every tick: answers WAITs that are satisfied or timed out.
   void OnTick();
+  // On the loop thread (contract 12): the region holds writes while it answers a pass.
+  void HoldWrites();
+  void ReleaseWrites();
   uint16_t port() const;
   // On the loop thread: connections refused for max_connections, and closed for each timeout.
   uint64_t connections_refused() const;
   uint64_t idle_timeouts() const;
   uint64_t command_timeouts() const;
   uint64_t tls_handshakes_failed() const;  // contract 10
+  uint64_t writes() const;                 // replies written, one per send (contract 12)
   // The same by reason (net/tls_handshake_failure.h); lives as long as the server.
   const TlsHandshakeFailures& tls_handshake_failures() const;
 

@@ -334,6 +334,34 @@ TEST_F(RegionClusterTest, RespCommandsAreCountedByCommandAndResult) {
   ExpectPromtoolClean(cluster_.dir(), body);
 }
 
+// resp_server.h contract 12: the replies to what one read brought leave in one write, whether
+// answered at once (PING) or at the end of the region's pass (SET, after its commit).
+TEST_F(RegionClusterTest, PipelinedRepliesShareOneWrite) {
+  auto writes = [&] {
+    auto metrics = cluster_.Call(0, "GET", "/metrics");
+    return metrics.ok() ? SeriesValue(metrics->body, "meridian_resp_writes_total") : -1;
+  };
+  TestSocket resp(cluster_.resp_port(0));
+  ASSERT_TRUE(resp.valid());
+  ASSERT_TRUE(resp.Send("AUTH " + cluster_.client_key() + "\r\n"));
+  ASSERT_EQ(resp.Read(5, seconds(10)), "+OK\r\n");
+  std::string pings, pongs, sets, oks;
+  for (int i = 0; i < 10; ++i) {
+    pings += "PING\r\n";
+    pongs += "+PONG\r\n";
+    sets += "SET pipelined-" + std::to_string(i) + " v\r\n";
+    oks += "+OK\r\n";
+  }
+  const double before = writes();
+  ASSERT_GE(before, 1);
+  ASSERT_TRUE(resp.Send(pings));
+  ASSERT_EQ(resp.Read(pongs.size(), seconds(10)), pongs);
+  EXPECT_EQ(writes() - before, 1);
+  ASSERT_TRUE(resp.Send(sets));
+  ASSERT_EQ(resp.Read(oks.size(), seconds(10)), oks);
+  EXPECT_EQ(writes() - before, 2);
+}
+
 // /healthz and /metrics name the regions that hold garbage collection back: none once a write
 // has gone round, the dead one while it is down, none again once it is back.
 TEST_F(RegionClusterTest, HealthzAndMetricsNameTheRegionsHoldingBackCollection) {
