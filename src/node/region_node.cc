@@ -492,10 +492,10 @@ void RegionNode::Absorb(size_t group, Output step, NodeOutput* out) {
 
 void RegionNode::AddPinnedStates(pb::SnapshotChunk* chunk) const {
   for (const PinnedGroup& g : pinned_) {
-    for (const auto& [key, state] : g.replica->states()) {
+    for (const auto& [key, stored] : g.replica->states()) {
       pb::KeyStateEntry* entry = chunk->add_entries();
       entry->set_storage_key(storage_keys::State(key));
-      EncodeState(state, entry->mutable_state());
+      EncodeState(stored.state, entry->mutable_state());
     }
   }
 }

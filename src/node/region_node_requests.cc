@@ -218,7 +218,8 @@ ScanResult RegionNode::ScanGroup(const Replica& replica, const ScanCommand& comm
   size_t absent_entries = 0;
   std::optional<StateKey> last;
   while (it != states.end()) {
-    const auto& [key, state] = *it;
+    const StateKey& key = it->first;
+    const KeyState& state = it->second.state;
     if (command.data_class && key.data_class != *command.data_class) break;
     if (!key.key.starts_with(command.prefix)) {
       if (key.key < command.prefix) {

@@ -78,12 +78,12 @@ void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply, u
 void Replica::AddBucketEntries(const std::set<uint32_t>& buckets, pb::RepairPush* push) const {
   for (uint32_t b : buckets)
     push->add_buckets(b);
-  for (const auto& [key, state] : states_) {
+  for (const auto& [key, stored] : states_) {
     const std::string storage_key = storage_keys::State(key);
     if (buckets.count(RangeSummary::BucketOf(storage_key)) == 0) continue;
     auto* entry = push->add_entries();
     entry->set_storage_key(storage_key);
-    EncodeState(state, entry->mutable_state());
+    EncodeState(stored.state, entry->mutable_state());
   }
 }
 
@@ -129,7 +129,7 @@ Status Replica::MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* ch
 void Replica::MergeKeyState(const StateKey& key, const KeyState& incoming, Output* out,
                             bool* changed) {
   auto it = states_.find(key);
-  KeyState merged = it == states_.end() ? EmptyState(key.data_class) : it->second;
+  KeyState merged = it == states_.end() ? EmptyState(key.data_class) : it->second.state;
   const std::string before = StateBytes(merged);
   const std::string content_before = ContentBytes(merged, before);
   MergeState(merged, incoming);

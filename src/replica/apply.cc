@@ -50,7 +50,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
     // refused, it stays unapplied and unacknowledged, and its origin's later ops wait for it.
     const auto found = states_.find(op.target);
     const Status fits = found != states_.end()
-                            ? CheckApplicable(op, found->second)
+                            ? CheckApplicable(op, found->second.state)
                             : CheckApplicable(op, EmptyState(op.target.data_class));
     if (!fits.ok()) {
       Refuse(PeerRefusal::kOp);
@@ -58,14 +58,15 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
     }
   }
   FreezeForTransfers(op.target);  // the state changes in place below, before PutState
-  auto [it, inserted] = states_.try_emplace(op.target, EmptyState(op.target.data_class));
-  KeyState& state = it->second;
+  auto [it, inserted] = states_.try_emplace(
+      op.target, StoredState{EmptyState(op.target.data_class), 0, std::nullopt});
+  StoredState& stored = it->second;
+  KeyState& state = stored.state;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
   const bool was_present = !inserted && KeyPresent(state);
 
-  KeyMeta& meta = key_meta_[op.target];
   const bool concurrent =
-      !local && meta.last_writer.has_value() && !op.deps.Covers(*meta.last_writer);
+      !local && stored.last_writer.has_value() && !op.deps.Covers(*stored.last_writer);
 
   const Op* effective = &op;
   Op mutated;
@@ -92,7 +93,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   ApplyOpToState(*effective, state, &effects);
   RecordConflicts(op, concurrent, effects);
   if (!local && !was_present && KeyPresent(state)) RecordTypeClashes(op);
-  meta.last_writer = op.dot;
+  stored.last_writer = op.dot;
 
   if (options_.bugs.apply_without_dedupe || options_.bugs.no_causal_wait) {
     // The buggy paths may apply out of order or twice; keep the vector a max, never an assert.
@@ -149,16 +150,13 @@ void Replica::RecordTypeClashes(const Op& op) {
   for (const DataClass other : kAllDataClasses) {
     if (other == op.target.data_class) continue;
     const StateKey other_key{other, op.target.key};
-    auto state = states_.find(other_key);
-    if (state == states_.end() || !KeyPresent(state->second)) continue;
+    auto other_state = states_.find(other_key);
+    if (other_state == states_.end() || !KeyPresent(other_state->second.state)) continue;
     // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
     // a clash. The last writer is volatile: after a restart, a key the other class has not
     // written to since is not compared.
-    auto meta = key_meta_.find(other_key);
-    if (meta == key_meta_.end() || !meta->second.last_writer.has_value() ||
-        op.deps.Covers(*meta->second.last_writer)) {
-      continue;
-    }
+    const std::optional<Dot>& last_writer = other_state->second.last_writer;
+    if (!last_writer.has_value() || op.deps.Covers(*last_writer)) continue;
     conflicts_.Add({op.target.data_class,
                     op.target.key,
                     "",
@@ -176,11 +174,11 @@ void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) 
   std::string bytes = StateBytes(state);
   const uint64_t new_hash = RangeSummary::EntryHash(
       storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
-  uint64_t& old_hash = key_meta_[key].entry_hash;
-  summary_.Update(storage_key, old_hash, new_hash);
-  old_hash = new_hash;
   FreezeForTransfers(key);
-  states_[key] = state;
+  StoredState& stored = states_.try_emplace(key).first->second;
+  summary_.Update(storage_key, stored.entry_hash, new_hash);
+  stored.entry_hash = new_hash;
+  if (&stored.state != &state) stored.state = state;  // ApplyOp changed it in place
   if (HasCollectableGarbage(state)) garbage_keys_.insert(key);
   out->records.Put(storage_key, std::move(bytes));
 }
@@ -230,7 +228,7 @@ void Replica::Compensate(const std::string& idempotency_key, const IdempotencyRe
                          uint64_t physical_ms, Output* out) {
   MERIDIAN_ASSERT(loser.dot.origin == options_.self && loser.delta != 0);
   const IdempotencyRecord* record = idempotency_.Lookup(idempotency_key);
-  const KeyState& state = states_.at(record->target);
+  const KeyState& state = states_.at(record->target).state;
   decltype(Op::body) body = -loser.delta;
   PnCounter::Total counter_total = 0;
   if (const auto* stock = std::get_if<BoundedCounter>(&state)) {

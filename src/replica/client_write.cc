@@ -88,7 +88,7 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
     if (*delta == 0) return InvalidArgument("counter delta is zero");
     auto it = states_.find(write.target);
     PnCounter empty;
-    const PnCounter& counter = it == states_.end() ? empty : std::get<PnCounter>(it->second);
+    const PnCounter& counter = it == states_.end() ? empty : std::get<PnCounter>(it->second.state);
     MERIDIAN_RETURN_IF_ERROR(counter.CheckDelta(options_.self, *delta));
   }
   if (const auto* tags = std::get_if<TagsWrite>(&write.body)) {
@@ -168,7 +168,8 @@ Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
   Op op = NewLocalOp(write.target, physical_ms);
   op.idempotency_key = write.idempotency_key;
   auto it = states_.find(write.target);
-  const KeyState current = it == states_.end() ? EmptyState(write.target.data_class) : it->second;
+  const KeyState current =
+      it == states_.end() ? EmptyState(write.target.data_class) : it->second.state;
   if (write.target.data_class == DataClass::kProfile) {
     // Stamp above everything this key has held, so a write beats what its writer saw even when
     // a clamped clock skew left our HLC behind a peer's stamps (and collected tombstones stay

@@ -65,7 +65,7 @@ void Replica::CollectGarbage(Output* out) {
   size_t visited = 0;
   for (auto it = garbage_keys_.begin();
        it != garbage_keys_.end() && visited < options_.gc_max_keys_per_round; ++visited) {
-    KeyState state = states_.at(*it);
+    KeyState state = states_.at(*it).state;
     const size_t dropped = CollectStateGarbage(state, stable, applied_);
     if (dropped > 0) {
       stats_.garbage_collected += dropped;

@@ -172,10 +172,10 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
             storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
         r.summary_.Update(storage_key, 0, hash);
         if (HasCollectableGarbage(state)) r.garbage_keys_.insert(r.garbage_keys_.end(), key);
-        const size_t keys_before = r.key_meta_.size();
-        r.key_meta_.emplace_hint(r.key_meta_.end(), key, KeyMeta{hash, {}});
-        MERIDIAN_ASSERT(r.key_meta_.size() == keys_before + 1);  // each key is stored once
-        r.states_.emplace_hint(r.states_.end(), std::move(key), std::move(state));
+        const size_t keys_before = r.states_.size();
+        r.states_.emplace_hint(r.states_.end(), std::move(key),
+                               StoredState{std::move(state), hash, std::nullopt});
+        MERIDIAN_ASSERT(r.states_.size() == keys_before + 1);  // each key is stored once
       },
       on_progress));
 

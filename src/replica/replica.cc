@@ -73,7 +73,7 @@ ReadResult Replica::Read(const StateKey& key) const {
   ReadResult result;
   result.applied = applied_;
   auto it = states_.find(key);
-  if (it != states_.end()) result.state = it->second;
+  if (it != states_.end()) result.state = it->second.state;
   return result;
 }
 

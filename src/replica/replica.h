@@ -159,7 +159,7 @@ class Replica {
   // The key's state without a copy, or null; valid until the next event.
   const KeyState* Find(const StateKey& key) const {
     auto it = states_.find(key);
-    return it == states_.end() ? nullptr : &it->second;
+    return it == states_.end() ? nullptr : &it->second.state;
   }
   // A stock add, take or lend at this region, on the key's state as it is here (not applied):
   // what OnClientWrite would make of it, or why it would refuse it.
@@ -200,8 +200,15 @@ class Replica {
   std::vector<RegionId> RegionsHoldingBackCollection() const {
     return stability_.HoldingBack(applied_);
   }
+  // A key's state and what the replica keeps beside it, in one map node: one node and one copy
+  // of the key per key (docs/memory.md).
+  struct StoredState {
+    KeyState state;
+    uint64_t entry_hash = 0;         // the stored entry's hash, as summary_ counts it
+    std::optional<Dot> last_writer;  // volatile: only feeds conflict accounting
+  };
   // All states in key order (for checkers and snapshots).
-  const std::map<StateKey, KeyState>& states() const { return states_; }
+  const std::map<StateKey, StoredState>& states() const { return states_; }
 
   // Test hook: overwrite a key's state without an op, to show anti-entropy repairs divergence.
   void TEST_CorruptState(const StateKey& key, KeyState state);
@@ -376,14 +383,7 @@ class Replica {
   // What CheckpointMarks last wrote (empty after a restart: the first tick writes them again).
   VersionVector persisted_applied_;
   HlcTimestamp persisted_clock_;
-  std::map<StateKey, KeyState> states_;
-  // Per key, beside its state: kept in one map (one node and one copy of the key per key, not
-  // two; docs/memory.md).
-  struct KeyMeta {
-    uint64_t entry_hash = 0;         // the stored entry's hash, as summary_ counts it
-    std::optional<Dot> last_writer;  // volatile: only feeds conflict accounting
-  };
-  std::map<StateKey, KeyMeta> key_meta_;
+  std::map<StateKey, StoredState> states_;
   std::set<StateKey> garbage_keys_;  // keys holding tombstones
   RangeSummary summary_;
   Oplog oplog_;

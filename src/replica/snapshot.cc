@@ -57,7 +57,7 @@ void Replica::FreezeForTransfers(const StateKey& key) {
       continue;
     }
     auto it = states_.find(key);
-    t.frozen.emplace(key, it == states_.end() ? std::nullopt : std::optional(it->second));
+    t.frozen.emplace(key, it == states_.end() ? std::nullopt : std::optional(it->second.state));
   }
 }
 
@@ -114,7 +114,7 @@ pb::PeerMessage Replica::NextChunk(OutboundTransfer& t, uint64_t physical_ms) {
     for (; it != states_.end() && room(); ++it) {
       t.after = it->first;
       auto frozen = t.frozen.find(it->first);
-      const KeyState* state = frozen == t.frozen.end() ? &it->second
+      const KeyState* state = frozen == t.frozen.end() ? &it->second.state
                               : frozen->second         ? &*frozen->second
                                                        : nullptr;
       if (state == nullptr) continue;  // created after the base

@@ -234,7 +234,7 @@ void Checker::CheckConverged(const std::vector<const Replica*>& replicas) {
     for (const StateKey& k : keys) {
       auto a = first.states().find(k), b = other->states().find(k);
       if (a == first.states().end() || b == other->states().end() ||
-          ContentBytes(a->second) != ContentBytes(b->second)) {
+          ContentBytes(a->second.state) != ContentBytes(b->second.state)) {
         Violation("not converged: key " + KeyName(k) + " differs between regions " +
                   std::to_string(first.self()) + " and " + std::to_string(other->self()));
         return;

@@ -215,7 +215,8 @@ std::optional<std::string> ResidencyChecker::GroupDifference(
       }
       auto a = first->states().begin();
       for (auto b = replica->states().begin(); b != replica->states().end(); ++a, ++b) {
-        if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second))
+        if (!(a->first == b->first) ||
+            ContentBytes(a->second.state) != ContentBytes(b->second.state))
           return pair + " did not converge: key " + KeyName(a->first) + " differs";
       }
     }

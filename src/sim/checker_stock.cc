@@ -17,7 +17,7 @@ namespace meridian {
 void Checker::CheckStocks(RegionId region, const Replica& replica) {
   for (auto it = replica.states().lower_bound(StateKey{DataClass::kStock, ""});
        it != replica.states().end(); ++it) {
-    const auto& stock = std::get<BoundedCounter>(it->second);
+    const auto& stock = std::get<BoundedCounter>(it->second.state);
     std::string wrong;
     if (stock.Value() < 0) wrong += " value " + std::to_string(stock.Value());
     for (RegionId r = 0; r < regions_; ++r) {

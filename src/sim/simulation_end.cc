@@ -114,7 +114,7 @@ bool Simulation::Quiescent() const {
     if (r.states().size() != first.states().size()) return false;
     auto a = first.states().begin();
     for (auto b = r.states().begin(); b != r.states().end(); ++a, ++b) {
-      if (!(a->first == b->first) || ContentBytes(a->second) != ContentBytes(b->second))
+      if (!(a->first == b->first) || ContentBytes(a->second.state) != ContentBytes(b->second.state))
         return false;
     }
   }

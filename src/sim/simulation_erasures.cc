@@ -144,9 +144,9 @@ void Simulation::CheckErasures() {
     for (RegionId r = 0; r < o_.regions; ++r) {
       const RegionNode& node = *regions_[r].node;
       if (!node.vault().erased(subject)) continue;  // E2 is judged by the loop above
-      for (const auto& [key, state] : node.replica().states()) {
+      for (const auto& [key, stored] : node.replica().states()) {
         if (subjects_.SubjectOf(key.key) != subject) continue;
-        const Result<KeyState> opened = node.vault().OpenState(subject, key, state);
+        const Result<KeyState> opened = node.vault().OpenState(subject, key, stored.state);
         if (opened.ok() || opened.status().code() != StatusCode::kGone) {
           checker_.Violation("erasure: region " + std::to_string(r) + " " +
                              std::string(DataClassName(key.data_class)) + " " + key.key +
