@@ -13,6 +13,11 @@
 
 #include "server/region_server_impl.h"
 
+// jemalloc's control call when the binary links jemalloc (MERIDIAN_JEMALLOC), else null: a weak
+// reference, so the server library builds and runs with either allocator.
+extern "C" int mallctl(const char* name, void* old_value, size_t* old_size, void* new_value,
+                       size_t new_size) __attribute__((weak));
+
 namespace meridian {
 
 namespace asio = boost::asio;
@@ -228,11 +233,14 @@ void RegionServer::Impl::OnTick() {
   Process(std::move(out));
   if (resp) resp->OnTick();
   // A merged state transfer has freed its staged chunks and written its batch: hand those pages
-  // back to the kernel, or glibc keeps them and the region's RSS stays at the transfer's peak.
+  // back to the kernel, or the allocator keeps them and the region's RSS stays at the transfer's
+  // peak (glibc for good, jemalloc until its decay returns them, seconds later).
   if (const uint64_t merged = node->replica().stats().snapshots_applied;
       merged != transfers_merged) {
     transfers_merged = merged;
     malloc_trim(0);
+    // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused pages, now.
+    if (mallctl != nullptr) mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
   }
   // kPeriodic: acknowledged writes reach the disk within the interval even when nothing waits.
   const auto interval = std::chrono::milliseconds(options.commit.sync_interval_ms);
