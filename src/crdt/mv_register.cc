@@ -10,7 +10,7 @@
 namespace meridian {
 namespace {
 
-using Sibling = std::pair<const Dot, MvSibling>;
+using Sibling = std::pair<Dot, MvSibling>;
 
 Dot DotOf(const Sibling& s) {
   return s.first;
@@ -81,16 +81,19 @@ bool MvRegister::Apply(const MvOp& op, WriteStamp stamp) {
   MERIDIAN_ASSERT(dot_kernel::AllCovered(op.observed, context_));
   dot_kernel::EraseObserved(values_, op.observed, DotOf);
   context_.Advance(op.dot);
-  values_.emplace(op.dot, MvSibling{op.value, stamp});
+  // Not held yet (the context did not cover it, and every sibling is covered): in dot order.
+  const auto at = std::lower_bound(values_.begin(), values_.end(), op.dot,
+                                   [](const Sibling& s, Dot dot) { return s.first < dot; });
+  values_.insert(at, Sibling{op.dot, MvSibling{op.value, stamp}});
   for (const auto& [dot, value] : values_)
     MERIDIAN_ASSERT(IsCovered(dot, context_));
   return true;
 }
 
 void MvRegister::Merge(const MvRegister& other) {
-  std::map<Dot, MvSibling> joined;
+  std::vector<Sibling> joined;
   dot_kernel::Join(values_, context_, other.values_, other.context_, DotOf,
-                   [&](const Sibling& s) { joined.emplace_hint(joined.end(), s); });
+                   [&](const Sibling& s) { joined.push_back(s); });
   values_ = std::move(joined);
   context_.Merge(other.context_);
   for (const auto& [dot, value] : values_)
@@ -155,7 +158,7 @@ Result<MvRegister> MvRegister::Decode(const pb::MvRegister& in) {
       if (!decoded.ok()) return InvalidArgument(what + ": " + decoded.status().message());
       stamp = *decoded;
     }
-    reg.values_.emplace_hint(reg.values_.end(), *dot, MvSibling{sibling.value(), stamp});
+    reg.values_.emplace_back(*dot, MvSibling{sibling.value(), stamp});
   }
   return reg;
 }

@@ -143,8 +143,10 @@ class MvRegister {
   // Invariant: every sibling's dot is covered by the context. Several siblings may share an
   // origin: a write made with a client's context (PrepareWrite's `seen`) leaves the siblings
   // that client did not see, its own region's included. The dot kernel's join is correct for any
-  // set of covered dots, so nothing else depends on one sibling per origin.
-  std::map<Dot, MvSibling> values_;
+  // set of covered dots, so nothing else depends on one sibling per origin. Sorted by dot, unique:
+  // most registers hold one sibling, which a vector keeps in one allocation where a map spends a
+  // tree node (docs/memory.md).
+  std::vector<std::pair<Dot, MvSibling>> values_;
   VersionVector context_;
 };
 
