@@ -4,8 +4,12 @@
 
 namespace meridian {
 
+std::string RespKey(OpClass op_class, std::string_view key) {
+  return std::string(OpClassName(op_class)) + ":" + std::string(key);
+}
+
 std::vector<std::string> BuildRespCommand(const PlannedOp& op) {
-  const std::string key = std::string(OpClassName(op.op_class)) + ":" + op.key;
+  const std::string key = RespKey(op.op_class, op.key);
   const bool read = op.kind == OpKind::kRead;
   switch (op.op_class) {
     case OpClass::kRegister:

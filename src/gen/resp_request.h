@@ -25,6 +25,10 @@ namespace meridian {
 // The command's arguments, name first. REQUIRES: op came from a Planner.
 std::vector<std::string> BuildRespCommand(const PlannedOp& op);
 
+// The key a planned `key` of `op_class` has on RESP: "counter:k12". Over HTTP the same state is
+// at /counter/counter:k12 (one keyspace per class there, the prefix is part of the name).
+std::string RespKey(OpClass op_class, std::string_view key);
+
 // The failure a reply stands for, "" when it is not an error reply: the error's code, its first
 // word ("ERR", "WRONGTYPE", "NOAUTH"), so that failures group by kind and not by message text.
 std::string RespErrorCode(std::string_view reply);

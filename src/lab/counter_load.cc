@@ -1,8 +1,11 @@
 #include "lab/counter_load.h"
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 #include <vector>
+
+#include "gen/resp_request.h"
 
 namespace meridian {
 
@@ -15,11 +18,14 @@ constexpr uint32_t kCounterLoadClients = 48;
 // Two cores on the lab machine: the regions, the emulator and the router need the rest.
 constexpr int kCounterLoadThreads = 2;
 
-// The value of /counter/{key} in every region, or an empty vector if a read failed.
+// The value of the counter the load wrote as `key` in every region (over HTTP whatever the load
+// spoke: the same state), or an empty vector if a read failed.
 std::vector<int64_t> ReadEverywhere(const LabContext& context, const std::string& key) {
+  const std::string target =
+      "/counter/" + (context.load_protocol == "resp" ? RespKey(OpClass::kCounter, key) : key);
   std::vector<int64_t> values;
   for (const std::string& address : context.region_http) {
-    auto reply = LabCall(address, "GET", "/counter/" + key, "", {}, std::chrono::seconds(2));
+    auto reply = LabCall(address, "GET", target, "", {}, std::chrono::seconds(2));
     if (!reply.ok() || reply->status != 200) return {};
     const nlohmann::json value = JsonField(reply->body, "value");
     if (!value.is_number_integer()) return {};
@@ -47,15 +53,29 @@ GenOptions CounterLoadOptions(const LabContext& context, const CounterLoad& load
   options.workload.clients = kCounterLoadClients;
   options.workload.steps = {RateStep{load.ops_per_s, load.duration_ns}};
   options.workload.key_prefix = load.key_prefix;
-  for (size_t r = 0; r < context.region_count(); ++r)
-    options.targets.push_back(GenTarget{context.region_names[r], context.region_http[r]});
+  const bool resp = context.load_protocol == "resp";
+  if (resp) options.protocol = GenProtocol::kResp;
+  for (size_t r = 0; r < context.region_count(); ++r) {
+    options.targets.push_back(
+        GenTarget{context.region_names[r], resp ? context.region_resp[r] : context.region_http[r]});
+  }
   options.threads = kCounterLoadThreads;
   options.api_key = context.client_key;
   return options;
 }
 
-std::string CounterLoadCommand(const CounterLoad& load) {
-  return "meridian gen --config CLUSTER --mix counter=1 --reads 0 --keyspace " +
+std::string CounterLoadCommand(const LabContext& context, const CounterLoad& load) {
+  std::string targets = "--config CLUSTER";
+  if (context.load_protocol == "resp") {
+    targets = "--protocol resp";
+    for (const std::string& name : context.region_names) {
+      std::string upper = name;
+      for (char& c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      targets += " --target " + name + "=" + upper + "_RESP";
+    }
+  }
+  return "meridian gen " + targets + " --mix counter=1 --reads 0 --keyspace " +
          std::to_string(load.keyspace) + " --clients " + std::to_string(kCounterLoadClients) +
          " --threads " + std::to_string(kCounterLoadThreads) + " --rate " +
          FormatLabNumber(load.ops_per_s) + " --duration " +

@@ -30,9 +30,12 @@ struct CounterLoad {
   double ops_per_s = 1'000;
   uint64_t duration_ns = 1'000'000'000;
 };
+// Over context.load_protocol: "resp" sends INCRBY to each region's resp listener, "http" POSTs
+// to its HTTP API.
 GenOptions CounterLoadOptions(const LabContext& context, const CounterLoad& load);
-// The `meridian gen` command line that sends the same ops (CLUSTER: the lab's cluster config).
-std::string CounterLoadCommand(const CounterLoad& load);
+// The `meridian gen` command line that sends the same ops (CLUSTER: the lab's cluster config;
+// over RESP, REGION_RESP: that region's resp address in it).
+std::string CounterLoadCommand(const LabContext& context, const CounterLoad& load);
 // Ops of the report not answered 2xx: planned - ok over every (step, class, op).
 uint64_t UnacknowledgedOps(const GenReport& report);
 

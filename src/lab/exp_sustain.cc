@@ -178,7 +178,7 @@ ExperimentResult RunSustainExperiment(const LabContext& context) {
   result.Metric("after the load: every region equal on every key", check.seconds, "s");
   AssertCounters(check, result);
   result.notes.push_back(
-      "Load: " + CounterLoadCommand(load) +
+      "Load: " + CounterLoadCommand(context, load) +
       ". Rate and duration: --sustain-rate and --sustain-minutes of `meridian lab run`.");
   result.notes.push_back(
       "Each point is the p99 of the lag histogram's bucket deltas over one sampling interval "

@@ -21,6 +21,8 @@ std::string LabContext::ReproduceCommand(const std::string& experiment) const {
   }
   if (experiment == "rejoin")
     command += " --oplog-retention-ops " + std::to_string(oplog_retention_ops);
+  if ((experiment == "lag" || experiment == "sustain") && load_protocol != "resp")
+    command += " --load-protocol " + load_protocol;
   return command + " --out DIR";
 }
 

@@ -24,6 +24,7 @@ struct LabContext {
   std::vector<std::string> region_names;  // in RegionId order
   std::vector<std::string> region_http;   // "127.0.0.1:port", same order
   std::vector<std::string> region_admin;  // each region's admin listener, same order
+  std::vector<std::string> region_resp;   // each region's resp listener ("" if none), same order
   std::string demo_control;               // the supervisor's control API
   // The demo's API keys (its endpoints file's): LabCall sends them (SetLabCredentials), gen
   // runs take client_key.
@@ -32,13 +33,15 @@ struct LabContext {
   std::string cluster_dir;  // the cluster's data: one directory per region, named after it
   uint64_t seed = 1;
   bool quick = false;
-  std::string config_arg;            // the --config the lab was given, for reproducing commands
-  double sustain_minutes = 0;        // the sustain experiment's load duration
-  double sustain_rate = 0;           // and its aggregate write rate, ops/s
-  uint64_t oplog_retention_ops = 0;  // every region's `--oplog-retention-ops`
+  std::string config_arg;              // the --config the lab was given, for reproducing commands
+  double sustain_minutes = 0;          // the sustain experiment's load duration
+  double sustain_rate = 0;             // and its aggregate write rate, ops/s
+  uint64_t oplog_retention_ops = 0;    // every region's `--oplog-retention-ops`
+  std::string load_protocol = "resp";  // the counter load's: "resp" or "http" (LabOptions)
 
   // "meridian lab run NAME --seed S [--quick] [--config PATH] --out DIR"; for "sustain" with
-  // its --sustain-minutes and --sustain-rate, for "rejoin" with --oplog-retention-ops.
+  // its --sustain-minutes and --sustain-rate, for "rejoin" with --oplog-retention-ops; for
+  // "lag" and "sustain" with --load-protocol when it is not the default.
   std::string ReproduceCommand(const std::string& experiment) const;
   // An empty result of `experiment`, carrying its title, the seed and ReproduceCommand.
   ExperimentResult NewResult(const std::string& experiment, std::string title) const;

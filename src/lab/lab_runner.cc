@@ -146,6 +146,7 @@ Status RunCluster(const LabOptions& options, const ClusterPlan& plan, const Clus
     context.region_names.push_back(region.name);
     context.region_http.push_back(region.http.ToString());
     context.region_admin.push_back(region.admin ? region.admin->ToString() : std::string());
+    context.region_resp.push_back(region.resp ? region.resp->ToString() : std::string());
   }
   context.demo_control = addresses->control;
   context.cluster_dir = std::filesystem::absolute(cluster_dir).string();
@@ -156,6 +157,7 @@ Status RunCluster(const LabOptions& options, const ClusterPlan& plan, const Clus
   context.sustain_minutes = SustainMinutes(options);
   context.sustain_rate = options.sustain_rate;
   context.oplog_retention_ops = OplogRetentionOps(options);
+  context.load_protocol = options.load_protocol;
 
   const std::string cluster =
       DescribeCluster(context.config) +
@@ -198,6 +200,9 @@ Status RunCluster(const LabOptions& options, const ClusterPlan& plan, const Clus
 Result<Ledger> RunLab(const LabOptions& options) {
   auto experiments = ResolveExperiments(options.names, BuiltExperiments());
   if (!experiments.ok()) return experiments.status();
+  if (options.load_protocol != "resp" && options.load_protocol != "http") {
+    return InvalidArgument("--load-protocol " + options.load_protocol + ": give resp or http");
+  }
   if (SustainMinutes(options) * 60 < 1 || !(options.sustain_rate > 0)) {
     return InvalidArgument("--sustain-minutes must give at least 1 s and --sustain-rate be > 0");
   }
@@ -213,6 +218,13 @@ Result<Ledger> RunLab(const LabOptions& options) {
     if (!config.ok()) return config.status();
     if (config->regions.size() < 2) {
       return InvalidArgument(plan.config_path + ": the lab needs at least two regions");
+    }
+    for (const RegionConfig& region : config->regions) {
+      if (options.load_protocol == "resp" && !region.resp) {
+        return InvalidArgument(plan.config_path + ": region " + region.name +
+                               " has no resp listener for --load-protocol resp (give it one, or "
+                               "--load-protocol http)");
+      }
     }
     configs.push_back(*std::move(config));
   }

@@ -57,6 +57,9 @@ struct LabOptions {
   uint64_t oplog_retention_ops = 0;  // 0: kOplogRetentionOpsFull or kOplogRetentionOpsQuick
   std::ostream* progress = nullptr;  // one line per experiment, when set
   bool plaintext = false;            // replication without TLS (default: certificates made)
+  // What the counter load of `lag` and `sustain` speaks to the regions: "resp" (their Redis-
+  // protocol listeners, the fast path) or "http" (their HTTP API, as every run before 2026-12-06).
+  std::string load_protocol = "resp";
 };
 
 // The sustain duration the options give (the mode's default when not set).

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster/local_cluster.h"
+#include "lab/counter_load.h"
 
 namespace meridian {
 namespace {
@@ -157,6 +158,45 @@ TEST(LabContextTest, ReproduceCommandCarriesTheSustainSettings) {
   context.oplog_retention_ops = 20000;
   EXPECT_EQ(context.ReproduceCommand("rejoin"),
             "meridian lab run rejoin --seed 7 --quick --oplog-retention-ops 20000 --out DIR");
+  // The counter load's protocol is named only when it is not the default (resp).
+  context.load_protocol = "http";
+  EXPECT_EQ(context.ReproduceCommand("lag"),
+            "meridian lab run lag --seed 7 --quick --load-protocol http --out DIR");
+  EXPECT_EQ(context.ReproduceCommand("rejoin"),
+            "meridian lab run rejoin --seed 7 --quick --oplog-retention-ops 20000 --out DIR");
+}
+
+TEST(LabContextTest, CounterLoadSpeaksTheContextsProtocol) {
+  LabContext context;
+  context.region_names = {"us", "eu"};
+  context.region_http = {"127.0.0.1:1", "127.0.0.1:2"};
+  context.region_resp = {"127.0.0.1:11", "127.0.0.1:12"};
+  const CounterLoad load{.key_prefix = "lag-1-", .keyspace = 10, .ops_per_s = 100};
+  GenOptions resp = CounterLoadOptions(context, load);
+  EXPECT_EQ(resp.protocol, GenProtocol::kResp);
+  ASSERT_EQ(resp.targets.size(), 2u);
+  EXPECT_EQ(resp.targets[1].address, "127.0.0.1:12");
+  EXPECT_NE(CounterLoadCommand(context, load)
+                .find("--protocol resp --target us=US_RESP --target "
+                      "eu=EU_RESP --mix counter=1"),
+            std::string::npos)
+      << CounterLoadCommand(context, load);
+  context.load_protocol = "http";
+  GenOptions http = CounterLoadOptions(context, load);
+  EXPECT_EQ(http.protocol, GenProtocol::kHttp);
+  EXPECT_EQ(http.targets[1].address, "127.0.0.1:2");
+  EXPECT_NE(CounterLoadCommand(context, load).find("meridian gen --config CLUSTER --mix"),
+            std::string::npos);
+}
+
+TEST(LabOptionsTest, RunLabRefusesAnUnknownLoadProtocol) {
+  LabOptions options;
+  options.names = {"lag"};
+  options.out_dir = "/nonexistent-never-created";
+  options.load_protocol = "udp";
+  auto ledger = RunLab(options);
+  ASSERT_FALSE(ledger.ok());
+  EXPECT_NE(ledger.status().message().find("--load-protocol udp"), std::string::npos);
 }
 
 // The committed three-region config (us-eu 80, us-ap 150, eu-ap 120 ms, jitter 10).

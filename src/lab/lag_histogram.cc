@@ -99,39 +99,50 @@ std::string LinkName(const std::string& origin, const std::string& region) {
 }
 
 Result<std::map<std::string, BucketCounts>> ParseLagHistograms(std::string_view metrics_text) {
-  const std::string bucket_name = std::string(kLagMetricName) + "_bucket";
+  return ParseHistograms(metrics_text, kLagMetricName, "origin");
+}
+
+Result<std::map<std::string, BucketCounts>> ParseHistograms(std::string_view metrics_text,
+                                                            std::string_view name,
+                                                            const std::string& by) {
+  const std::string bucket_name = std::string(name) + "_bucket";
+  const std::string family(name);
   std::map<std::string, std::vector<std::pair<double, double>>> raw;  // origin -> (le, count)
   std::string bad;
   bool labels_ok = true;
   const bool parsed = ForEachSample(metrics_text, bucket_name, &bad, [&](const Sample& s) {
-    auto origin = s.labels.find("origin");
+    auto key = by.empty() ? s.labels.end() : s.labels.find(by);
     auto le = s.labels.find("le");
     double bound = 0;
-    if (origin == s.labels.end() || le == s.labels.end() || !ParseNumber(le->second, &bound)) {
+    if ((!by.empty() && key == s.labels.end()) || le == s.labels.end() ||
+        !ParseNumber(le->second, &bound)) {
       labels_ok = false;
       return;
     }
-    raw[origin->second].emplace_back(bound, s.value);
+    raw[by.empty() ? std::string() : key->second].emplace_back(bound, s.value);
   });
-  if (!parsed) return InvalidArgument("lag bucket line does not parse: " + bad);
-  if (!labels_ok) return InvalidArgument("lag bucket line without origin or le labels");
+  if (!parsed) return InvalidArgument(family + " bucket line does not parse: " + bad);
+  if (!labels_ok) {
+    return InvalidArgument(family + " bucket line without " + (by.empty() ? "" : by + " or ") +
+                           "le labels");
+  }
   std::map<std::string, BucketCounts> out;
-  for (auto& [origin, buckets] : raw) {
+  for (auto& [key, buckets] : raw) {
     std::sort(buckets.begin(), buckets.end());
     BucketCounts counts;
     for (const auto& [bound, count] : buckets) {
       if (count < 0 ||
           (!counts.cumulative.empty() && (count < static_cast<double>(counts.cumulative.back()) ||
                                           bound == counts.upper_bounds.back()))) {
-        return InvalidArgument("lag histogram for origin " + origin + " is not cumulative");
+        return InvalidArgument(family + " histogram " + key + " is not cumulative");
       }
       counts.upper_bounds.push_back(bound);
       counts.cumulative.push_back(static_cast<uint64_t>(count));
     }
     if (!std::isinf(counts.upper_bounds.back())) {
-      return InvalidArgument("lag histogram for origin " + origin + " has no +Inf bucket");
+      return InvalidArgument(family + " histogram " + key + " has no +Inf bucket");
     }
-    out[origin] = std::move(counts);
+    out[key] = std::move(counts);
   }
   return out;
 }
@@ -195,6 +206,14 @@ std::optional<double> BucketQuantile(const BucketCounts& buckets, double q) {
   return lower + (upper - lower) * std::clamp((rank - below) / in_bucket, 0.0, 1.0);
 }
 
+std::optional<double> BucketMaxBound(const BucketCounts& buckets) {
+  for (size_t i = buckets.cumulative.size(); i > 0; --i) {
+    const uint64_t below = i == 1 ? 0 : buckets.cumulative[i - 2];
+    if (buckets.cumulative[i - 1] > below) return buckets.upper_bounds[i - 1];
+  }
+  return std::nullopt;
+}
+
 double KneeThreshold(const KneeRule& rule, double base_s) {
   return std::max(rule.factor * base_s, base_s + rule.margin_s);
 }
@@ -211,6 +230,28 @@ std::optional<size_t> FindKnee(const std::vector<std::optional<double>>& p99_s_b
     if (*p99_s_by_step[i] > *threshold) return i;
   }
   return std::nullopt;
+}
+
+std::optional<size_t> FindSustainedKnee(const std::vector<std::optional<double>>& p99_s_by_step,
+                                        const KneeRule& rule) {
+  std::optional<size_t> knee = FindKnee(p99_s_by_step, rule);
+  if (!knee) return std::nullopt;
+  std::optional<double> threshold;
+  for (const std::optional<double>& p99 : p99_s_by_step) {
+    if (p99) {
+      threshold = KneeThreshold(rule, *p99);
+      break;
+    }
+  }
+  // From the last step back: the start of the final run of steps past the threshold.
+  std::optional<size_t> start;
+  for (size_t i = p99_s_by_step.size(); i > *knee; --i) {
+    const std::optional<double>& p99 = p99_s_by_step[i - 1];
+    if (!p99) continue;
+    if (*p99 <= *threshold) break;
+    start = i - 1;
+  }
+  return start;
 }
 
 }  // namespace meridian

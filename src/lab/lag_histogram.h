@@ -26,6 +26,7 @@ namespace meridian {
 
 inline constexpr std::string_view kLagMetricName = "meridian_replication_lag_seconds";
 inline constexpr std::string_view kBacklogMetricName = "meridian_replication_backlog_ops";
+inline constexpr std::string_view kWalSyncMetricName = "meridian_wal_sync_seconds";
 
 struct BucketCounts {
   std::vector<double> upper_bounds;  // seconds, strictly increasing, the last one +Inf
@@ -40,6 +41,11 @@ std::string LinkName(const std::string& origin, const std::string& region);
 // skipped. InvalidArgument when a lag bucket line does not parse, or a histogram has no +Inf
 // bucket or decreasing counts.
 Result<std::map<std::string, BucketCounts>> ParseLagHistograms(std::string_view metrics_text);
+// The same for any histogram family `name`, by the value of its label `by` ("" for a family
+// without labels: one entry, keyed ""). Absent family: an empty map.
+Result<std::map<std::string, BucketCounts>> ParseHistograms(std::string_view metrics_text,
+                                                            std::string_view name,
+                                                            const std::string& by);
 
 // The sum of every sample of the gauge or counter `name` (any labels) in the text; 0 if absent.
 // InvalidArgument when one of its lines does not parse.
@@ -59,6 +65,10 @@ Status AddBuckets(BucketCounts& into, const BucketCounts& more);
 // there is no observation.
 std::optional<double> BucketQuantile(const BucketCounts& buckets, double q);
 
+// The upper bound of the highest bucket holding an observation (+Inf when the +Inf bucket
+// does): the largest value observed, to within its bucket. nullopt when there is none.
+std::optional<double> BucketMaxBound(const BucketCounts& buckets);
+
 // The knee rule: a step's p99 is past the knee once it exceeds
 // max(factor * base, base + margin_s), base being the p99 at the lowest rate that has one.
 struct KneeRule {
@@ -74,5 +84,11 @@ double KneeThreshold(const KneeRule& rule, double base_s);
 // no step does, or no step has a p99.
 std::optional<size_t> FindKnee(const std::vector<std::optional<double>>& p99_s_by_step,
                                const KneeRule& rule);
+
+// The same, sustained: the first step past the threshold from which every later step with a
+// p99 is past it too. A queue that formed at a rate stays at every higher one; a one-off stall
+// (a slow fsync of the disk every region shares) lifts one step only. Never before FindKnee's.
+std::optional<size_t> FindSustainedKnee(const std::vector<std::optional<double>>& p99_s_by_step,
+                                        const KneeRule& rule);
 
 }  // namespace meridian

@@ -61,6 +61,27 @@ TEST(LagHistogramTest, RefusesMalformedOrNonCumulative) {
   EXPECT_TRUE(empty->empty());
 }
 
+TEST(LagHistogramTest, ParsesAFamilyWithoutLabelsAndFindsItsLargestObservation) {
+  auto parsed = ParseHistograms(std::string(kScrape) +
+                                    "meridian_wal_sync_seconds_bucket{le=\"0.001\"} 7\n"
+                                    "meridian_wal_sync_seconds_bucket{le=\"0.002\"} 7\n"
+                                    "meridian_wal_sync_seconds_bucket{le=\"0.004\"} 8\n"
+                                    "meridian_wal_sync_seconds_bucket{le=\"+Inf\"} 8\n"
+                                    "meridian_wal_sync_seconds_sum 0.01\n",
+                                kWalSyncMetricName, "");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ(parsed->at("").cumulative, (std::vector<uint64_t>{7, 7, 8, 8}));
+  EXPECT_EQ(BucketMaxBound(parsed->at("")), 0.004);
+  EXPECT_EQ(BucketMaxBound(Buckets({0, 0, 0, 2})), kInf);
+  EXPECT_EQ(BucketMaxBound(Buckets({3, 3, 3, 3})), 0.001);
+  EXPECT_FALSE(BucketMaxBound(Buckets({0, 0, 0, 0})).has_value());
+  // Grouped by a label the family's lines lack: refused, not silently merged.
+  EXPECT_FALSE(ParseHistograms("meridian_wal_sync_seconds_bucket{le=\"+Inf\"} 8\n",
+                               kWalSyncMetricName, "region")
+                   .ok());
+}
+
 TEST(LagHistogramTest, SumsAGaugeOverItsLabelsOnly) {
   auto sum = SumMetric(kScrape, kBacklogMetricName);
   ASSERT_TRUE(sum.ok());
@@ -113,6 +134,21 @@ TEST(LagHistogramTest, QuantilesInterpolateWithinTheBucket) {
     EXPECT_GE(v, last);
     last = v;
   }
+}
+
+TEST(LagHistogramTest, SustainedKneeIgnoresAStepThatComesBack) {
+  const KneeRule rule;  // base 50 ms: threshold 150 ms
+  // One stalled step (index 1), back under, then past for good from index 4.
+  const std::vector<std::optional<double>> p99 = {0.05, 0.4, 0.06, 0.1, 0.2, 0.3};
+  EXPECT_EQ(FindKnee(p99, rule), std::optional<size_t>(1));
+  EXPECT_EQ(FindSustainedKnee(p99, rule), std::optional<size_t>(4));
+  // Past only at a middle step: no sustained knee.
+  EXPECT_FALSE(FindSustainedKnee({0.05, 0.4, 0.06}, rule).has_value());
+  // Past from the first exceedance on: both agree; missing steps do not break the run.
+  EXPECT_EQ(FindSustainedKnee({0.05, 0.06, 0.2, std::nullopt, 0.3}, rule),
+            std::optional<size_t>(2));
+  EXPECT_FALSE(FindSustainedKnee({0.05, 0.06}, rule).has_value());
+  EXPECT_FALSE(FindSustainedKnee({}, rule).has_value());
 }
 
 TEST(LagHistogramTest, KneeIsTheFirstStepPastTheThreshold) {

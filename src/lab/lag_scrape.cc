@@ -45,6 +45,10 @@ Result<ClusterScrape> ScrapeRegions(const LabContext& context, const std::vector
     if (!histograms.ok()) return histograms.status();
     for (auto& [origin, buckets] : *histograms)
       scrape.links[LinkName(origin, context.region_names[r])] = std::move(buckets);
+    auto syncs = ParseHistograms(*text, kWalSyncMetricName, "");
+    if (!syncs.ok()) return syncs.status();
+    if (auto it = syncs->find(""); it != syncs->end())
+      scrape.wal_syncs[context.region_names[r]] = std::move(it->second);
     auto backlog = SumMetric(*text, kBacklogMetricName);
     if (!backlog.ok()) return backlog.status();
     scrape.backlog_ops += *backlog;

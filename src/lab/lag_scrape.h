@@ -25,6 +25,9 @@ using LinkBuckets = std::map<std::string, BucketCounts>;
 struct ClusterScrape {
   LinkBuckets links;
   double backlog_ops = 0;  // meridian_replication_backlog_ops summed over regions and peers
+  // Per region name, its WAL fsync durations (meridian_wal_sync_seconds); a region that exports
+  // no such histogram (an older build) is absent.
+  std::map<std::string, BucketCounts> wal_syncs;
 };
 
 Result<ClusterScrape> ScrapeCluster(const LabContext& context);
@@ -33,7 +36,8 @@ Result<double> ScrapeMetricSum(const std::string& address, std::string_view name
 // The same over the regions listed (indices into context.region_http) only.
 Result<ClusterScrape> ScrapeRegions(const LabContext& context, const std::vector<size_t>& regions);
 
-// after - before per link (a link only in `after` counts from zero).
+// after - before per link (a link only in `after` counts from zero). Also per region of
+// wal_syncs, through the same map type.
 Result<LinkBuckets> LinkDelta(const LinkBuckets& after, const LinkBuckets& before);
 
 // Polls every 100 ms until the summed backlog is 0 and returns that scrape; DeadlineExceeded

@@ -155,6 +155,11 @@ struct RegionMetrics {
   CounterFamily& wal_syncs =
       registry.AddCounter("meridian_wal_syncs_total",
                           "WAL fsyncs; each covers every event-loop pass written before it began.");
+  // 50 us to ~1.6 s, doubling: an fsync of a few KiB takes well under a millisecond on a quiet
+  // disk, and a stall of the shared disk shows as hundreds of milliseconds.
+  HistogramFamily& wal_sync_seconds = registry.AddHistogram(
+      "meridian_wal_sync_seconds", "Duration of each WAL fsync (the syncer's, or the loop's own).",
+      {}, ExponentialBuckets(0.00005, 2, 16));
   CounterFamily& subjects_erased = registry.AddCounter(
       "meridian_subjects_erased_total",
       "Subject erasures applied here: asked here (DELETE /subjects/{id}) or learnt from a peer.");

@@ -44,8 +44,8 @@ void RegionServer::Stop() {
     s.Flush();
     // Whatever was acknowledged in periodic mode reaches the disk before the process ends.
     if (s.node->written_step() > s.node->synced_step()) {
-      const Status synced = s.storage->Sync();
-      s.OnSynced(s.node->written_step(), synced);
+      ++s.loop_syncs;
+      s.OnSynced(s.node->written_step(), TimedSync(*s.storage, &s.metrics.wal_sync_seconds.Get()));
     }
   });
   s.syncer->Stop();
@@ -167,6 +167,11 @@ void RegionServer::Impl::RequestSync() {
   last_sync_request = std::chrono::steady_clock::now();
   if (step <= sync_requested) return;  // a sync asked for already covers it
   sync_requested = step;
+  if (options.commit.sync_on_loop) {
+    ++loop_syncs;
+    OnSynced(step, TimedSync(*storage, &metrics.wal_sync_seconds.Get()));
+    return;
+  }
   syncer->Request(step);
 }
 

@@ -126,6 +126,10 @@ struct RegionServerOptions {
     // kPeriodic: how often the WAL is fsynced, which bounds what a power loss can take. (It is
     // also fsynced whenever ops wait to leave for peers: they leave only once synced.)
     int sync_interval_ms = 100;
+    // The loop runs each fsync itself (as redis-server's appendfsync always does) instead of
+    // handing it to the WAL syncer's thread: commands that arrive meanwhile wait in the sockets
+    // and share the next sync.
+    bool sync_on_loop = false;
   } commit;
 
   // Test hook: waits this long after the HTTP listener is up and before loading the data, so a

@@ -96,6 +96,7 @@ struct RegionServer::Impl {
   SteadyTime last_sync_request = started;
   uint64_t transfers_merged = 0;  // the replica's snapshots_applied at the last malloc_trim
   uint64_t sync_requested = 0;    // the highest step the syncer was asked for
+  uint64_t loop_syncs = 0;        // fsyncs the loop ran itself (commit.sync_on_loop, Stop)
   bool stopped = false;           // Stop() ran (owner thread only)
 
   // --- region_server.cc ---

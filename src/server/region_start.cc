@@ -234,9 +234,13 @@ Result<std::unique_ptr<RegionNode>> RecoverNode(RegionServer::Impl& s) {
     return Status(recovered.status().code(),
                   "recovering from " + s.options.data_dir + ": " + recovered.status().message());
   }
-  s.syncer = std::make_unique<WalSyncer>(s.storage.get(), [raw](uint64_t step, Status synced) {
-    asio::post(raw->loop, [raw, step, synced = std::move(synced)] { raw->OnSynced(step, synced); });
-  });
+  s.syncer = std::make_unique<WalSyncer>(
+      s.storage.get(),
+      [raw](uint64_t step, Status synced) {
+        asio::post(raw->loop,
+                   [raw, step, synced = std::move(synced)] { raw->OnSynced(step, synced); });
+      },
+      &s.metrics.wal_sync_seconds.Get());
   return recovered;
 }
 

@@ -287,7 +287,7 @@ std::string RegionServer::Impl::RenderMetrics() {
   const NodeStats node_stats = node->stats();
   ExportNodeRefusals(metrics, *node, node_stats);
   ExportCatchUp(metrics, *node, region_names);
-  ExportNodeWork(metrics, *node, node_stats, syncer->syncs());
+  ExportNodeWork(metrics, *node, node_stats, syncer->syncs() + loop_syncs);
   return metrics.registry.Render();
 }
 

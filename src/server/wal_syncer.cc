@@ -1,11 +1,25 @@
 #include "server/wal_syncer.h"
 
+#include <chrono>
 #include <utility>
 
 namespace meridian {
 
-WalSyncer::WalSyncer(Storage* storage, Done done)
-    : storage_(storage), done_(std::move(done)), thread_([this] { Run(); }) {}
+WalSyncer::WalSyncer(Storage* storage, Done done, Histogram* sync_seconds)
+    : storage_(storage),
+      done_(std::move(done)),
+      sync_seconds_(sync_seconds),
+      thread_([this] { Run(); }) {}
+
+Status TimedSync(Storage& storage, Histogram* sync_seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  Status synced = storage.Sync();
+  if (sync_seconds != nullptr) {
+    sync_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return synced;
+}
 
 WalSyncer::~WalSyncer() {
   Stop();
@@ -42,7 +56,7 @@ void WalSyncer::Run() {
     // Everything requested so far was written before its request: one sync covers it all.
     const uint64_t target = requested_;
     mu_.Unlock();
-    const Status synced = storage_->Sync();
+    const Status synced = TimedSync(*storage_, sync_seconds_);
     mu_.Lock();
     ++syncs_;
     if (synced.ok()) {

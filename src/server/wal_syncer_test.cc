@@ -67,6 +67,27 @@ TEST(WalSyncerTest, ASyncCoversEveryWriteBeforeItsRequest) {
   EXPECT_EQ(syncer.syncs(), syncs);
 }
 
+TEST(WalSyncerTest, EverySyncsDurationIsObservedFailedOnesToo) {
+  MemoryStorage disk;
+  disk.FailNextSyncs(1);
+  const std::vector<double> bounds = {0.001, 1.0};
+  Histogram sync_seconds(bounds);
+  Reports reports;
+  {
+    WalSyncer syncer(&disk, reports.callback(), &sync_seconds);
+    ASSERT_TRUE(disk.Write(One("a"), {.sync = false}).ok());
+    syncer.Request(1);
+    ASSERT_TRUE(reports.WaitFor(1));
+    EXPECT_EQ(syncer.syncs(), 1u);
+  }
+  EXPECT_FALSE(reports.taken()[0].second.ok());
+  EXPECT_EQ(sync_seconds.Read().count, 1u);
+  // The loop's own syncs go through the same timing.
+  EXPECT_TRUE(TimedSync(disk, &sync_seconds).ok());
+  EXPECT_TRUE(TimedSync(disk, nullptr).ok());
+  EXPECT_EQ(sync_seconds.Read().count, 2u);
+}
+
 TEST(WalSyncerTest, AFailedSyncIsReportedOnceAndNothingMoreIsSynced) {
   MemoryStorage disk;
   disk.FailNextSyncs(1);

@@ -39,6 +39,11 @@ void AddLabCommand(CLI::App& app, int* exit_code) {
                       std::to_string(kOplogRetentionOpsFull) + " in full mode, " +
                       std::to_string(kOplogRetentionOpsQuick) + " with --quick)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  run->add_option("--load-protocol", options->load_protocol,
+                  "What the counter load of lag and sustain speaks to the regions: resp (their "
+                  "Redis-protocol listeners) or http (their HTTP API)")
+      ->check(CLI::IsMember({"resp", "http"}))
+      ->capture_default_str();
   run->callback([options, exit_code] {
     options->progress = &std::cerr;
     auto ledger = RunLab(*options);

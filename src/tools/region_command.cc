@@ -35,6 +35,7 @@ struct RegionCommandOptions {
   std::string handles = "consensus";
   std::string wal_sync = "always";
   int wal_sync_interval_ms = 100;
+  bool wal_sync_on_loop = false;
   int test_recovery_delay_ms = 0;
   bool test_plain_eventual_delivery = false;
   size_t oplog_retention_ops = ReplicaOptions{}.oplog_retention_ops;
@@ -120,6 +121,7 @@ int RunRegion(const RegionCommandOptions& o) {
   options.strong.mode = o.handles == "owner" ? HandleMode::kOwner : HandleMode::kConsensus;
   options.commit.wal_sync = o.wal_sync == "periodic" ? WalSync::kPeriodic : WalSync::kEveryCommit;
   options.commit.sync_interval_ms = o.wal_sync_interval_ms;
+  options.commit.sync_on_loop = o.wal_sync_on_loop;
   options.TEST_recovery_delay_ms = o.test_recovery_delay_ms;
   if (o.test_plain_eventual_delivery) {
     // The lab's causal control only (docs/lab.md, causal-control): causal+ reads broken on purpose.
@@ -208,6 +210,8 @@ void AddRegionCommand(CLI::App& app, int* exit_code) {
                   "with --wal-sync periodic: how often the WAL is fsynced")
       ->capture_default_str()
       ->check(CLI::Range(1, 60'000));
+  cmd->add_flag("--wal-sync-on-loop", o->wal_sync_on_loop,
+                "run each WAL fsync on the event loop instead of the syncer thread");
   cmd->add_option("--oplog-retention-ops", o->oplog_retention_ops,
                   "ops kept for a lagging peer; past it (or the MiB bound) the peer is caught up "
                   "by state transfer")

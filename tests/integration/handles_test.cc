@@ -125,31 +125,43 @@ class PeriodicWalTest : public HandlesTest {
     return {"--wal-sync", "periodic", "--wal-sync-interval-ms", "60000"};
   }
 
-  double WalSyncs(size_t region) {
+  // From one scrape of the region's /metrics: the fsyncs counted and the fsyncs timed
+  // (meridian_wal_sync_seconds_count); -1 for a series absent or a failed scrape.
+  std::pair<double, double> WalSyncs(size_t region) {
     auto r = cluster_.Call(region, "GET", "/metrics");
-    if (!r.ok()) return -1;
-    const std::string name = "\nmeridian_wal_syncs_total ";
-    const size_t at = r->body.find(name);
-    return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size()));
+    if (!r.ok()) return {-1, -1};
+    auto value = [&](const std::string& series) {
+      const std::string name = "\n" + series + " ";
+      const size_t at = r->body.find(name);
+      return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size()));
+    };
+    return {value("meridian_wal_syncs_total"), value("meridian_wal_sync_seconds_count")};
   }
 };
 
 TEST_F(PeriodicWalTest, AClaimIsFsyncedByAMajorityBeforeItIsAnswered) {
-  std::vector<double> before;
+  std::vector<std::pair<double, double>> before;
   for (size_t r = 0; r < 3; ++r)
     before.push_back(WalSyncs(r));
-  for (double syncs : before)
+  for (const auto& [syncs, timed] : before) {
     ASSERT_GE(syncs, 0) << "meridian_wal_syncs_total missing";
+    ASSERT_GE(timed, 0) << "meridian_wal_sync_seconds missing";
+  }
   ASSERT_EQ(Request(0, "PUT", "durable-claim", "alice").first, 201);
   int synced = 0;
-  for (size_t r = 0; r < 3; ++r)
-    synced += WalSyncs(r) > before[r] ? 1 : 0;
+  for (size_t r = 0; r < 3; ++r) {
+    const auto [syncs, timed] = WalSyncs(r);
+    synced += syncs > before[r].first ? 1 : 0;
+    // Every fsync is timed (observed before it is counted, so a scrape may see one more timed).
+    EXPECT_GE(timed - before[r].second, syncs - before[r].first);
+    EXPECT_LE(timed - before[r].second, syncs - before[r].first + 1);
+  }
   // The claimant and at least one more acceptor voted, each after an fsync of its own.
   EXPECT_GE(synced, 2);
 }
 
 TEST_F(PeriodicWalTest, AWriteIsAnsweredAtOnceButLeavesForPeersOnlyAfterAnFsync) {
-  const double syncs_before = WalSyncs(1);
+  const double syncs_before = WalSyncs(1).first;
   ASSERT_GE(syncs_before, 0);
   auto write = cluster_.Call(1, "PUT", "/profile/p", R"({"f":"v"})");
   ASSERT_TRUE(write.ok());
@@ -162,7 +174,7 @@ TEST_F(PeriodicWalTest, AWriteIsAnsweredAtOnceButLeavesForPeersOnlyAfterAnFsync)
   }
   ASSERT_TRUE(replicated);
   // The interval is a minute: only the fsync the op's message waited for can account for this.
-  EXPECT_GT(WalSyncs(1), syncs_before);
+  EXPECT_GT(WalSyncs(1).first, syncs_before);
 }
 
 }  // namespace

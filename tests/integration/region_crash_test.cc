@@ -33,12 +33,18 @@ struct LoggedWrite {
 };
 
 // Run once per --wal-sync mode: "periodic" acknowledges before the fsync, and must still lose
-// nothing to kill -9 (the kernel keeps what the process wrote).
+// nothing to kill -9 (the kernel keeps what the process wrote); "always_on_loop" is always with
+// the loop running each fsync itself (--wal-sync-on-loop).
 class RegionCrashTest : public ::testing::TestWithParam<std::string> {};
+
+std::vector<std::string> WalFlags(const std::string& mode) {
+  if (mode == "always_on_loop") return {"--wal-sync", "always", "--wal-sync-on-loop"};
+  return {"--wal-sync", mode};
+}
 
 TEST_P(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleAppliesNothing) {
   ClusterHarness cluster;
-  cluster.set_region_flags({"--wal-sync", GetParam()});
+  cluster.set_region_flags(WalFlags(GetParam()));
   ASSERT_TRUE(cluster.StartAll().ok());
 
   constexpr int kClients = 4;
@@ -178,7 +184,8 @@ TEST_P(RegionCrashTest, Sigkill_midLoad_losesNoAcknowledgedWriteAndDoubleApplies
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(WalSync, RegionCrashTest, ::testing::Values("always", "periodic"),
+INSTANTIATE_TEST_SUITE_P(WalSync, RegionCrashTest,
+                         ::testing::Values("always", "periodic", "always_on_loop"),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            return param_info.param;
                          });
