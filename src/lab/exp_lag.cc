@@ -287,9 +287,10 @@ ExperimentResult RunLagExperiment(const LabContext& context) {
       "the first scrape (every 100 ms) that shows no backlog.");
   result.notes.push_back(
       "Knee rule: a link's knee is the first step whose p99 exceeds max(" +
-      FormatLabNumber(rule.factor) + " x its p99 at the lowest rate, that p99 + " +
-      FormatLabNumber(rule.margin_s * 1000) +
-      " ms); the cluster's knee is the lowest such rate over links. The one-way WAN delay of a "
+      FormatLabNumber(rule.factor) + " x base, base + " + FormatLabNumber(rule.margin_s * 1000) +
+      " ms), base being the smaller p99 of its two lowest rates (a stall can only raise a "
+      "p99); the cluster's knee is the lowest such rate over links, its sustained knee the "
+      "lowest rate from which some link stays past its threshold. The one-way WAN delay of a "
       "link is half its RTT (see Cluster above). Unacknowledged ops (dropped by gen's in-flight "
       "bound, failed or timed out) are figures: past the knee the machine, not only "
       "replication, is saturated (every process shares its cores).");

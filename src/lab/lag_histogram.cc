@@ -218,16 +218,30 @@ double KneeThreshold(const KneeRule& rule, double base_s) {
   return std::max(rule.factor * base_s, base_s + rule.margin_s);
 }
 
+std::optional<double> KneeBase(const std::vector<std::optional<double>>& p99_s_by_step) {
+  std::optional<double> base;
+  int seen = 0;
+  for (const std::optional<double>& p99 : p99_s_by_step) {
+    if (!p99) continue;
+    base = base ? std::min(*base, *p99) : *p99;
+    if (++seen == 2) break;
+  }
+  return base;
+}
+
 std::optional<size_t> FindKnee(const std::vector<std::optional<double>>& p99_s_by_step,
                                const KneeRule& rule) {
-  std::optional<double> threshold;
+  const std::optional<double> base = KneeBase(p99_s_by_step);
+  if (!base) return std::nullopt;
+  const double threshold = KneeThreshold(rule, *base);
+  bool first = true;
   for (size_t i = 0; i < p99_s_by_step.size(); ++i) {
     if (!p99_s_by_step[i]) continue;
-    if (!threshold) {
-      threshold = KneeThreshold(rule, *p99_s_by_step[i]);
+    if (first) {
+      first = false;
       continue;
     }
-    if (*p99_s_by_step[i] > *threshold) return i;
+    if (*p99_s_by_step[i] > threshold) return i;
   }
   return std::nullopt;
 }
@@ -236,19 +250,13 @@ std::optional<size_t> FindSustainedKnee(const std::vector<std::optional<double>>
                                         const KneeRule& rule) {
   std::optional<size_t> knee = FindKnee(p99_s_by_step, rule);
   if (!knee) return std::nullopt;
-  std::optional<double> threshold;
-  for (const std::optional<double>& p99 : p99_s_by_step) {
-    if (p99) {
-      threshold = KneeThreshold(rule, *p99);
-      break;
-    }
-  }
+  const double threshold = KneeThreshold(rule, *KneeBase(p99_s_by_step));
   // From the last step back: the start of the final run of steps past the threshold.
   std::optional<size_t> start;
   for (size_t i = p99_s_by_step.size(); i > *knee; --i) {
     const std::optional<double>& p99 = p99_s_by_step[i - 1];
     if (!p99) continue;
-    if (*p99 <= *threshold) break;
+    if (*p99 <= threshold) break;
     start = i - 1;
   }
   return start;

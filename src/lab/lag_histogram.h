@@ -70,7 +70,9 @@ std::optional<double> BucketQuantile(const BucketCounts& buckets, double q);
 std::optional<double> BucketMaxBound(const BucketCounts& buckets);
 
 // The knee rule: a step's p99 is past the knee once it exceeds
-// max(factor * base, base + margin_s), base being the p99 at the lowest rate that has one.
+// max(factor * base, base + margin_s), base being the smallest p99 of the two lowest rates that
+// have one (KneeBase): a stall during the lowest step (a slow fsync of the shared disk) can only
+// raise its p99, and would otherwise raise every threshold with it.
 struct KneeRule {
   double factor = 2.0;     // twice the unloaded lag: a queue has formed somewhere
   double margin_s = 0.10;  // and at least 100 ms more: below that, bucket width (x2) and jitter
@@ -78,8 +80,12 @@ struct KneeRule {
 
 // The threshold the rule gives for `base_s`.
 double KneeThreshold(const KneeRule& rule, double base_s);
+// The base of a link's threshold: the smaller p99 of its first two steps with one; nullopt
+// when no step has one.
+std::optional<double> KneeBase(const std::vector<std::optional<double>>& p99_s_by_step);
 
-// The index of the first step whose p99 exceeds the rule's threshold, for steps in increasing
+// The index of the first step after the first one with a p99 whose p99 exceeds the threshold of
+// KneeBase, for steps in increasing
 // rate order with their p99 in seconds (nullopt: no samples at that step, skipped). nullopt when
 // no step does, or no step has a p99.
 std::optional<size_t> FindKnee(const std::vector<std::optional<double>>& p99_s_by_step,

@@ -136,6 +136,18 @@ TEST(LagHistogramTest, QuantilesInterpolateWithinTheBucket) {
   }
 }
 
+TEST(LagHistogramTest, AStalledLowestStepDoesNotRaiseTheThreshold) {
+  const KneeRule rule;
+  // The lowest step stalled (150 ms), the next one shows the unloaded lag (50 ms): the threshold
+  // is 150 ms, not 300, so a step at 200 ms is past it.
+  EXPECT_EQ(KneeBase({0.15, 0.05, 0.2}), std::optional<double>(0.05));
+  EXPECT_EQ(FindKnee({0.15, 0.05, 0.06, 0.2}, rule), std::optional<size_t>(3));
+  // Only the two lowest count: a later low value is not a base.
+  EXPECT_EQ(KneeBase({0.15, 0.1, 0.01}), std::optional<double>(0.1));
+  EXPECT_EQ(KneeBase({std::nullopt, 0.3}), std::optional<double>(0.3));
+  EXPECT_FALSE(KneeBase({}).has_value());
+}
+
 TEST(LagHistogramTest, SustainedKneeIgnoresAStepThatComesBack) {
   const KneeRule rule;  // base 50 ms: threshold 150 ms
   // One stalled step (index 1), back under, then past for good from index 4.
