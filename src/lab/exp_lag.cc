@@ -3,8 +3,9 @@
 // each step every region's GET /metrics is scraped (after the step, once the replication backlog
 // has drained, so a step's histogram deltas hold exactly its own ops); per link (origin->region)
 // the p50/p99 lag comes from the bucket deltas. The knee is the first rate at which a link's p99
-// leaves the lowest rate's by the KneeRule. Asserted: every region converges on every counter
-// written (nothing lost, nothing doubled). Timings are figures only.
+// leaves its base (KneeBase) by the KneeRule; the sustained knee, the first from which it stays
+// past. Asserted: every region converges on every counter written (nothing lost, nothing
+// doubled). Timings are figures only.
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -222,9 +223,9 @@ ExperimentResult RunLagExperiment(const LabContext& context) {
   load.duration_ns = step_ns;
 
   // A warm-up at the lowest rate, before the first scrape: its ops are checked with the rest but
-  // its lag is not a step's. Without it the first step carried the start of every link (clients
-  // connecting, the first batches through new peer streams): p99 200-311 ms at 250 ops/s on
-  // 2026-12-06 against 54-95 ms at 500, which would have raised every link's knee threshold.
+  // its lag is not a step's, so the first step does not carry the links' first batches. (The
+  // stalls of the shared disk seen in the first minute after a start, 2026-12-06, came with or
+  // without it: KneeBase is what keeps one from raising every threshold.)
   std::map<std::string, int64_t> planned;
   uint64_t unacked = 0;
   CounterLoad warm_up = load;

@@ -107,7 +107,7 @@ Result<std::map<std::string, BucketCounts>> ParseHistograms(std::string_view met
                                                             const std::string& by) {
   const std::string bucket_name = std::string(name) + "_bucket";
   const std::string family(name);
-  std::map<std::string, std::vector<std::pair<double, double>>> raw;  // origin -> (le, count)
+  std::map<std::string, std::vector<std::pair<double, double>>> raw;  // label value -> (le, count)
   std::string bad;
   bool labels_ok = true;
   const bool parsed = ForEachSample(metrics_text, bucket_name, &bad, [&](const Sample& s) {
