@@ -458,11 +458,12 @@ uint64_t RegionNode::TakeRecords(RecordBatch& records, NodeOutput* out) {
 
 void RegionNode::Absorb(size_t group, Output step, NodeOutput* out) {
   const uint64_t before = step_;
-  // The keys whose state the step writes (ops applied, a state transfer merged): a read of them
+  // The keys whose state the step changes (ops applied, a state transfer merged): a read of them
   // waits until the step is durable. Keys are unique across groups (a key has one group).
-  for (const Mutation& m : step.records.mutations) {
-    if (auto key = storage_keys::ParseState(m.key); key.ok()) pending_keys_.push_back(*key);
-  }
+  for (const AppliedOp& op : step.applied)
+    pending_keys_.push_back(op.target);
+  for (StateKey& key : step.changed_unlogged)
+    pending_keys_.push_back(std::move(key));
   if (group != 0) {
     for (const PinnedGroup& g : pinned_) {
       if (g.index == group) PrefixRecords(g.storage_prefix, step.records);

@@ -11,6 +11,7 @@ namespace meridian {
 
 void Replica::StartAntiEntropy(uint64_t physical_ms, Output* out) {
   ++stats_.anti_entropy_rounds;
+  SaveStates(out);  // the summary counts saved states only
   for (RegionId peer : neighbors_) {
     pb::PeerMessage m = NewMessage(physical_ms);
     auto* request = m.mutable_summary_request();
@@ -30,6 +31,7 @@ void Replica::HandleSummaryRequest(RegionId from, const pb::SummaryRequest& requ
     return;
   }
   if (!(*theirs == applied_)) return;  // ops in flight: differences are expected, not divergence
+  SaveStates(out);                     // the summary counts saved states only
   pb::PeerMessage m = NewMessage(physical_ms);
   auto* reply = m.mutable_summary_reply();
   Encode(applied_, reply->mutable_applied());
@@ -52,6 +54,7 @@ void Replica::HandleSummaryReply(RegionId from, const pb::SummaryReply& reply, u
     return;
   }
   if (!(*theirs == applied_)) return;
+  SaveStates(out);  // the summary counts saved states only
   std::set<uint32_t> differing;
   for (const auto& group : reply.groups()) {
     if (group.group() >= RangeSummary::kGroups ||
@@ -107,6 +110,7 @@ void Replica::HandleRepair(RegionId from, const pb::RepairPush& push, uint64_t p
     }
     if (changed) ++stats_.anti_entropy_repairs;
   }
+  SaveStates(out);  // the repaired states are in no log entry (invariant 10)
   if (!push.want_reply()) return;
   pb::PeerMessage m = NewMessage(physical_ms);
   auto* reply = m.mutable_repair();

@@ -57,40 +57,20 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
       return;
     }
   }
-  FreezeForTransfers(op.target);  // the state changes in place below, before PutState
-  auto [it, inserted] = states_.try_emplace(
-      op.target, StoredState{EmptyState(op.target.data_class), 0, std::nullopt});
+  FreezeForTransfers(op.target);  // the state changes in place below
+  auto [it, inserted] =
+      states_.try_emplace(op.target, StoredState{EmptyState(op.target.data_class), 0, {}, false});
   StoredState& stored = it->second;
   KeyState& state = stored.state;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
   const bool was_present = !inserted && KeyPresent(state);
 
   const bool concurrent =
-      !local && stored.last_writer.has_value() && !op.deps.Covers(*stored.last_writer);
+      !local && stored.last_writer.seq != 0 && !op.deps.Covers(stored.last_writer);
 
-  const Op* effective = &op;
   Op mutated;
-  if (options_.bugs.lww_tie_without_region && op.target.data_class == DataClass::kProfile) {
-    mutated = op;
-    DropTiedFields(std::get<LwwMap>(state), &mutated);
-    effective = &mutated;
-  } else if (options_.bugs.or_set_remove_wins && op.target.data_class == DataClass::kTags) {
-    mutated = op;
-    RemoveUnobserved(state, &mutated);
-    effective = &mutated;
-  } else if (options_.bugs.counter_delete_ignores_baseline &&
-             std::holds_alternative<PnCounterDelete>(op.body)) {
-    mutated = op;
-    mutated.body = std::get<PnCounter>(state).PrepareDelete();  // what is here, not what it saw
-    effective = &mutated;
-  } else if (options_.bugs.rga_arrival_order && !local &&
-             op.target.data_class == DataClass::kText) {
-    mutated = op;
-    OrderTextByArrival(std::get<Rga>(state), &mutated);
-    effective = &mutated;
-  }
   ApplyEffects effects;
-  ApplyOpToState(*effective, state, &effects);
+  ApplyOpToState(EffectiveOp(op, state, &mutated), state, &effects);
   RecordConflicts(op, concurrent, effects);
   if (!local && !was_present && KeyPresent(state)) RecordTypeClashes(op);
   stored.last_writer = op.dot;
@@ -104,16 +84,15 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   if (!local) clock_.Observe(op.stamp.time, physical_ms);
   local ? ++stats_.ops_applied_local : ++stats_.ops_applied_remote;
 
-  PutState(op.target, state, out);
+  MarkUnsaved(it);  // saved by the tick (invariant 10): the log entry below is the op's record
   // Every applied op is logged, remote ones too: relaying topologies forward them, and a mesh
   // relays them when their origin cannot (ShouldSend).
   pb::Op encoded;
   EncodeOp(op, &encoded);
   std::string bytes = encoded.SerializeAsString();
   const uint64_t index = oplog_.Append(op.dot, bytes, tick_);
-  // The op's log entry is its only record besides the state: the applied vector and the
-  // clock's high-water mark are checkpointed per tick (CheckpointMarks) and recovered from the
-  // log's tail beyond the checkpoint.
+  // The op's log entry is its only record: the states, the applied vector and the clock's
+  // high-water mark are saved per tick (CheckpointMarks) and recovered from the log's tail.
   out->records.Put(storage_keys::Oplog(index), std::move(bytes));
   // Postconditions: the op is covered by the vector and is the log's last entry, so a peer's
   // stream (Pump) reaches it.
@@ -155,8 +134,8 @@ void Replica::RecordTypeClashes(const Op& op) {
     // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
     // a clash. The last writer is volatile: after a restart, a key the other class has not
     // written to since is not compared.
-    const std::optional<Dot>& last_writer = other_state->second.last_writer;
-    if (!last_writer.has_value() || op.deps.Covers(*last_writer)) continue;
+    const Dot& last_writer = other_state->second.last_writer;
+    if (last_writer.seq == 0 || op.deps.Covers(last_writer)) continue;
     conflicts_.Add({op.target.data_class,
                     op.target.key,
                     "",
@@ -169,21 +148,78 @@ void Replica::RecordTypeClashes(const Op& op) {
   }
 }
 
+const Op& Replica::EffectiveOp(const Op& op, const KeyState& state, Op* mutated) const {
+  const bool local = op.dot.origin == options_.self;
+  if (options_.bugs.lww_tie_without_region && op.target.data_class == DataClass::kProfile) {
+    *mutated = op;
+    DropTiedFields(std::get<LwwMap>(state), mutated);
+  } else if (options_.bugs.or_set_remove_wins && op.target.data_class == DataClass::kTags) {
+    *mutated = op;
+    RemoveUnobserved(state, mutated);
+  } else if (options_.bugs.counter_delete_ignores_baseline &&
+             std::holds_alternative<PnCounterDelete>(op.body)) {
+    *mutated = op;
+    mutated->body = std::get<PnCounter>(state).PrepareDelete();  // what is here, not what it saw
+  } else if (options_.bugs.rga_arrival_order && !local &&
+             op.target.data_class == DataClass::kText) {
+    *mutated = op;
+    OrderTextByArrival(std::get<Rga>(state), mutated);
+  } else {
+    return op;
+  }
+  return *mutated;
+}
+
+void Replica::Replay(const Op& op) {
+  auto it =
+      states_.try_emplace(op.target, StoredState{EmptyState(op.target.data_class), 0, {}, false})
+          .first;
+  KeyState& state = it->second.state;
+  MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
+  Op mutated;
+  ApplyEffects effects;
+  ApplyOpToState(EffectiveOp(op, state, &mutated), state, &effects);
+  it->second.last_writer = op.dot;
+  MarkUnsaved(it);
+}
+
 void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) {
-  const std::string storage_key = storage_keys::State(key);
-  std::string bytes = StateBytes(state);
-  const uint64_t new_hash = RangeSummary::EntryHash(
-      storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
   FreezeForTransfers(key);
-  StoredState& stored = states_.try_emplace(key).first->second;
-  summary_.Update(storage_key, stored.entry_hash, new_hash);
-  stored.entry_hash = new_hash;
-  if (&stored.state != &state) stored.state = state;  // ApplyOp changed it in place
-  if (HasCollectableGarbage(state)) garbage_keys_.insert(key);
-  out->records.Put(storage_key, std::move(bytes));
+  out->changed_unlogged.push_back(key);
+  auto it = states_.try_emplace(key, StoredState{EmptyState(key.data_class), 0, {}, false}).first;
+  it->second.state = state;
+  MarkUnsaved(it);
+}
+
+void Replica::MarkUnsaved(std::map<StateKey, StoredState>::iterator it) {
+  if (it->second.unsaved) return;
+  it->second.unsaved = true;
+  unsaved_.push_back(it);
+}
+
+void Replica::SaveStates(Output* out) {
+  if (unsaved_.empty()) return;
+  for (auto it : unsaved_) {
+    const StateKey& key = it->first;
+    StoredState& stored = it->second;
+    const std::string storage_key = storage_keys::State(key);
+    std::string bytes = StateBytes(stored.state);
+    const uint64_t new_hash = RangeSummary::EntryHash(
+        storage_key, HasBookkeeping(stored.state) ? ContentBytes(stored.state, bytes) : bytes);
+    summary_.Update(storage_key, stored.entry_hash, new_hash);
+    stored.entry_hash = new_hash;
+    stored.unsaved = false;
+    if (HasCollectableGarbage(stored.state)) garbage_keys_.insert(key);
+    out->records.Put(storage_key, std::move(bytes));
+  }
+  unsaved_.clear();
+  // Every logged op below the log's end is in the states just saved (invariant 10).
+  out->records.Put(std::string(storage_keys::kStatesThrough),
+                   storage_keys::EncodeU64(oplog_.end_index()));
 }
 
 void Replica::CheckpointMarks(Output* out) {
+  SaveStates(out);
   if (applied_ != persisted_applied_) {
     pb::VersionVector vv;
     Encode(applied_, &vv);

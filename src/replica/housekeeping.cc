@@ -73,6 +73,7 @@ void Replica::CollectGarbage(Output* out) {
     }
     it = HasCollectableGarbage(state) ? std::next(it) : garbage_keys_.erase(it);
   }
+  SaveStates(out);  // what was collected is in no log entry (invariant 10)
   for (const auto& key : idempotency_.Collect(stable, options_.idempotency_records_soft_max,
                                               options_.self, applied_)) {
     out->records.Delete(storage_keys::Idempotency(key));
@@ -90,6 +91,7 @@ void Replica::TruncateOplog(Output* out) {
     }
     return true;
   };
+  SaveStates(out);  // every entry dropped below is then in the saved states (invariant 10)
   const uint64_t first = oplog_.first_index();
   oplog_.DropFront(acknowledged_by_all);
   const uint64_t min_tick =

@@ -11,10 +11,12 @@
 //     floor (for the origins we send it) can no longer be served from the log.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
 
+#include "base/assert.h"
 #include "clock/version_vector.h"
 #include "replica/types.h"
 
@@ -37,6 +39,13 @@ class Oplog {
   uint64_t Append(Dot dot, std::string encoded, uint64_t tick);
   // Restores an entry read back from storage. REQUIRES: index increasing, no gaps after first.
   void Restore(uint64_t index, Dot dot, std::string encoded);
+  // After the restores: the next index is at least `index` (indexes already handed out, whose
+  // entries were all dropped, are not handed out again).
+  // REQUIRES: the log is empty or already reaches `index` (indexes stay dense).
+  void ResumeAt(uint64_t index) {
+    MERIDIAN_ASSERT(entries_.empty() || index <= next_index_);
+    next_index_ = std::max(next_index_, index);
+  }
 
   // Drops front entries while `droppable(entry)` holds.
   template <typename Pred>

@@ -41,6 +41,10 @@ struct ReplicaBugs {
   // Stock (bounded counter): a region counting its rights forgets the rights it lent, so it
   // lends or takes the same units twice and the value can go below zero.
   bool escrow_double_lend = false;
+  // Recovery takes the saved states as they are, without replaying the logged ops past them
+  // (m:states): whatever a region applied since its last save before a crash is gone from its
+  // states, though its vector says it applied it.
+  bool recover_without_replay = false;
 };
 
 struct ReplicaOptions {

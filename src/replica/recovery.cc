@@ -160,6 +160,12 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
   if (!high_water.ok()) return high_water.status();
   if (high_water->has_value()) r.clock_.Restore(**high_water);
 
+  // Absent: a new storage, or one whose states reflect every logged op (written before states
+  // were saved per tick); either way nothing to replay, and the first step writes it.
+  auto states_through = ReadU64(storage, storage_keys::kStatesThrough);
+  if (!states_through.ok()) return states_through.status();
+  r.states_through_unwritten_ = !states_through->has_value();
+
   MERIDIAN_RETURN_IF_ERROR(ScanStates(
       storage,
       // PutState's bookkeeping without its costs: nothing to write back, no transfer to freeze
@@ -174,20 +180,24 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
         if (HasCollectableGarbage(state)) r.garbage_keys_.insert(r.garbage_keys_.end(), key);
         const size_t keys_before = r.states_.size();
         r.states_.emplace_hint(r.states_.end(), std::move(key),
-                               StoredState{std::move(state), hash, std::nullopt});
+                               StoredState{std::move(state), hash, {}, false});
         MERIDIAN_ASSERT(r.states_.size() == keys_before + 1);  // each key is stored once
       },
       on_progress));
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
-  MERIDIAN_RETURN_IF_ERROR(
-      ScanOplog(storage, [&r, &logged](uint64_t index, const Op& op, std::string_view encoded) {
+  const uint64_t replay_from =
+      options.bugs.recover_without_replay ? UINT64_MAX : states_through->value_or(UINT64_MAX);
+  MERIDIAN_RETURN_IF_ERROR(ScanOplog(
+      storage, [&r, &logged, replay_from](uint64_t index, const Op& op, std::string_view encoded) {
         logged[op.dot.origin].push_back(op.dot.seq);
         // The log's tail beyond the last checkpoint of the marks (CheckpointMarks).
         r.applied_.Set(op.dot.origin, std::max(r.applied_.Get(op.dot.origin), op.dot.seq));
         r.clock_.Restore(op.stamp.time);
         r.oplog_.Restore(index, op.dot, std::string(encoded));
+        if (index >= replay_from) r.Replay(op);
       }));
+  if (states_through->has_value()) r.oplog_.ResumeAt(**states_through);
   r.oplog_.RaiseFloor(OplogFloor(r.applied_, logged, options.region_count));
   // Postcondition: the floor names only applied ops (nothing beyond the vector is "dropped").
   for (RegionId o = 0; o < options.region_count; ++o) {

@@ -559,9 +559,11 @@ TEST(RejoinTest, AHubRestartedWithAGapInItsLogServesTheGapByStateTransfer) {
     for (int i = 0; i < kWrites; ++i)
       ASSERT_TRUE(c.Write(1, Incr("s" + std::to_string(i), 1)).ok());
     ASSERT_TRUE(c.RunUntil([&] { return c.at(0).applied().Get(1) == kWrites; }));
+    c.Tick();  // the hub's states saved, with every op in them (Replica invariant 10)
     // The hub holds spoke 1's ops 1..7 in its log, for spoke 2. Its disk as if ops 3..5 had come
     // in a snapshot: applied and in its states, but never logged (the log's indexes stay
-    // contiguous: the later ops were logged right after op 2).
+    // contiguous: the later ops were logged right after op 2, and the saved states reflect all
+    // of them).
     MemoryStorage::Contents contents = c.disk(0).DurableContents();
     const std::string prefix(storage_keys::kOplogPrefix);
     std::vector<std::string> kept;
@@ -582,6 +584,8 @@ TEST(RejoinTest, AHubRestartedWithAGapInItsLogServesTheGapByStateTransfer) {
     for (size_t i = 0; i < kept.size(); ++i) {
       contents[storage_keys::Oplog(first_index + i)] = kept[i];
     }
+    contents[std::string(storage_keys::kStatesThrough)] =
+        storage_keys::EncodeU64(first_index + kept.size());
     c.RestartOn(0, std::move(contents), 1);
   });
   ASSERT_TRUE(c.RunUntil([&] { return Converged(c, 3); }, 3000))

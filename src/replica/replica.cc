@@ -63,6 +63,13 @@ Replica::Replica(ReplicaOptions options)
 }
 
 void Replica::BeginStep(Output* out) {
+  if (states_through_unwritten_) {
+    // From here on a restart replays the log from m:states (invariant 10), so it must exist.
+    states_through_unwritten_ = false;
+    SaveStates(out);
+    out->records.Put(std::string(storage_keys::kStatesThrough),
+                     storage_keys::EncodeU64(oplog_.end_index()));
+  }
   if (!incarnation_unwritten_) return;
   incarnation_unwritten_ = false;
   out->records.Put(std::string(storage_keys::kIncarnation), storage_keys::EncodeU64(incarnation_));
@@ -143,6 +150,7 @@ pb::PeerMessage Replica::NewMessage(uint64_t physical_ms) const {
 void Replica::TEST_CorruptState(const StateKey& key, KeyState state) {
   Output ignored;
   PutState(key, state, &ignored);
+  SaveStates(&ignored);
 }
 
 }  // namespace meridian

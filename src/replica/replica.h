@@ -10,11 +10,17 @@
 //  1. Each op is applied at most once per region (dedupe by dot against the applied vector).
 //  2. An op is applied only after its dependencies (causal delivery; early ops wait in a bounded
 //     buffer).
-//  3. The applied vector never goes backwards, also across a restart (it is persisted with every
-//     step that changes it and restored by Recover).
+//  3. The applied vector never goes backwards, also across a restart (it is checkpointed per
+//     tick and recovered from the checkpoint plus the oplog's tail).
 //  4. A local op is in the records of the same step that applies it, so it is durable before the
 //     client hears of it; it stays in the oplog until every peer that should receive it has
 //     acknowledged it, or the retention bound hands that peer over to state transfer.
+// 10. An applied op's one record is its oplog entry. The states it changed are saved later (per
+//     tick, with the oplog index they reflect up to, m:states), so a key written many times in a
+//     tick is saved once; recovery replays the log's entries from that index onto the saved
+//     states. Hence: no log entry at or past the saved index is dropped before the states are
+//     saved again, and a state changed other than by a logged op (a repair, a transfer, garbage
+//     collection) is saved in the step that changed it.
 //  5. Tombstones and idempotency records are dropped only at causal stability.
 //  6. Nothing here reads a clock, touches a file or socket, or iterates an unordered container.
 //  7. Every incarnation of a region's durable state has its own number (options.incarnation when
@@ -204,8 +210,9 @@ class Replica {
   // of the key per key (docs/memory.md).
   struct StoredState {
     KeyState state;
-    uint64_t entry_hash = 0;         // the stored entry's hash, as summary_ counts it
-    std::optional<Dot> last_writer;  // volatile: only feeds conflict accounting
+    uint64_t entry_hash = 0;  // the saved entry's hash, as summary_ counts it
+    Dot last_writer;          // seq 0: none known. Volatile: only feeds conflict accounting
+    bool unsaved = false;     // changed since its last save: in unsaved_ (invariant 10)
   };
   // All states in key order (for checkers and snapshots).
   const std::map<StateKey, StoredState>& states() const { return states_; }
@@ -292,7 +299,8 @@ class Replica {
     return !rejoining_ && claimed.Get(options_.self) > applied_.Get(options_.self);
   }
 
-  // Persists the incarnation with the first step (and the rejoin mark with it).
+  // Persists the incarnation with the first step (and the rejoin mark with it), and m:states
+  // when the storage has none.
   void BeginStep(Output* out);
 
   // --- applying ops (apply.cc) ---
@@ -301,7 +309,19 @@ class Replica {
   // A remote op that made its key present in its class while another class holds the key live,
   // written by an op it had not seen: two regions created one key as two Redis types.
   void RecordTypeClashes(const Op& op);
+  // A state changed other than by a logged op: becomes `state`; the caller's step then calls
+  // SaveStates (invariant 10).
   void PutState(const StateKey& key, const KeyState& state, Output* out);
+  // Recovery: a logged op past the saved states' index, applied to its state again as ApplyOp
+  // did (same order, same seeded bugs), and left unsaved (invariant 10).
+  void Replay(const Op& op);
+  // `op` as a seeded bug makes it meet `state` (in `mutated`), or `op` itself.
+  const Op& EffectiveOp(const Op& op, const KeyState& state, Op* mutated) const;
+  void MarkUnsaved(std::map<StateKey, StoredState>::iterator it);
+  // Records every unsaved state and m:states (the log index they now reflect up to), and brings
+  // the summary and the garbage set up to date with them. Before anything reads the summary, and
+  // in every step that changed a state other than by a logged op.
+  void SaveStates(Output* out);
   void AfterIdempotentOp(const Op& op, uint64_t physical_ms, Output* out);
   void PersistIdempotency(const std::string& key, Output* out);
   // Compensations a rejoining region deferred (snapshot.cc), once it may make ops again.
@@ -309,9 +329,10 @@ class Replica {
   void Compensate(const std::string& idempotency_key, const IdempotencyRecord::Write& loser,
                   uint64_t physical_ms, Output* out);
   Op NewLocalOp(const StateKey& target, uint64_t physical_ms);
-  // Persists the applied vector and the clock's high-water mark when they moved since last time.
-  // Per tick, and in any step that drops log entries or merges ops without logging them: the
-  // marks on disk plus the log's entries always give back both (recovery takes the maximum).
+  // Persists the applied vector and the clock's high-water mark when they moved since last time,
+  // and saves the states (SaveStates). Per tick, and in any step that drops log entries or merges
+  // ops without logging them: the marks on disk plus the log's entries always give back both
+  // (recovery takes the maximum).
   void CheckpointMarks(Output* out);
 
   // --- client writes (client_write.cc) ---
@@ -369,7 +390,8 @@ class Replica {
   // Keeps the state of `key` as of every outbound transfer's base before PutState changes it.
   void FreezeForTransfers(const StateKey& key);
   Status MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* changed);
-  // Merges `incoming` into the state of `key`; `changed`: its content changed.
+  // Merges `incoming` into the state of `key`; `changed`: its content changed. The caller's step
+  // saves it (SaveStates).
   void MergeKeyState(const StateKey& key, const KeyState& incoming, Output* out, bool* changed);
 
   // --- housekeeping (housekeeping.cc) ---
@@ -384,6 +406,9 @@ class Replica {
   VersionVector persisted_applied_;
   HlcTimestamp persisted_clock_;
   std::map<StateKey, StoredState> states_;
+  // States changed since they were last saved (StoredState::unsaved), in change order. Map
+  // iterators: no key copied, and states_ never erases.
+  std::vector<std::map<StateKey, StoredState>::iterator> unsaved_;
   std::set<StateKey> garbage_keys_;  // keys holding tombstones
   RangeSummary summary_;
   Oplog oplog_;
@@ -397,6 +422,8 @@ class Replica {
   uint64_t incarnation_ = 0;
   bool rejoining_ = false;              // invariant 8; mirrored by the m:rejoin record
   bool incarnation_unwritten_ = false;  // the first step must persist m:inc (and m:rejoin)
+  // The first step must persist m:states: the storage is new, or predates it (invariant 10).
+  bool states_through_unwritten_ = true;
   CatchUpStatus catch_up_;
   std::optional<uint64_t> first_heard_tick_;  // when the first neighbour was heard from
   uint64_t tick_ = 0;

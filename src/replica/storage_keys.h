@@ -10,6 +10,8 @@
 //   m:rejoin                    -> empty: a new incarnation still waits for its own ops (inv. 8)
 //   m:peerinc:<region byte>     -> 8-byte big-endian: that peer's incarnation as last seen
 //   m:xferid                    -> 8-byte big-endian: the next outbound state transfer's id
+//   m:states                    -> 8-byte big-endian: the saved states hold every logged op
+//                                  below this oplog index (Replica invariant 10)
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,9 @@ inline constexpr std::string_view kPeerIncarnationPrefix = "m:peerinc:";
 // Transfer ids never repeat, also across restarts: a receiver holding chunks of a transfer must
 // not take chunks of another one for them.
 inline constexpr std::string_view kNextTransferId = "m:xferid";
+// The oplog index the saved states reflect every logged op below (Replica invariant 10).
+// Absent in a store written before states were saved per tick: its states reflect every op.
+inline constexpr std::string_view kStatesThrough = "m:states";
 
 inline std::string EncodeU64(uint64_t v) {
   std::string out;

@@ -132,6 +132,10 @@ struct Output {
   RecordBatch records;
   std::vector<std::pair<RegionId, pb::PeerMessage>> messages;
   std::vector<AppliedOp> applied;
+  // Keys whose state this step changed other than by an applied op (a repair, a transfer, garbage
+  // collection): with `applied`'s targets, every key whose visible state the step's records
+  // make durable. (A state record alone says nothing: states are saved after their ops.)
+  std::vector<StateKey> changed_unlogged;
   // A snapshot merged in this step: every op covered by this vector became visible at once.
   std::optional<VersionVector> merged_snapshot;
   // Peers' answers to this region's quorum reads (Replica::RequestRead), for the shell.

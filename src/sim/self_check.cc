@@ -21,6 +21,8 @@ std::vector<SeededBug> KnownBugs() {
        [](SimOptions& o) { o.bugs.rga_arrival_order = true; }},
       {"escrow-double-lend", "a stock region forgets what it lent and lends or takes it again",
        [](SimOptions& o) { o.bugs.escrow_double_lend = true; }},
+      {"recover-without-replay", "recovery skips the logged ops the saved states lack",
+       [](SimOptions& o) { o.bugs.recover_without_replay = true; }},
       {"forget-vv", "version vector forgets on restart",
        [](SimOptions& o) { o.bugs.forget_vv_on_restart = true; }},
       {"accept-without-promise", "handle acceptor accepts below its promise",

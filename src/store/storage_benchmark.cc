@@ -33,7 +33,7 @@ namespace {
 enum Variant : int64_t { kGrouped = 0, kPipelined = 1, kSerialized = 2 };
 constexpr const char* kVariantNames[] = {"Grouped", "Pipelined", "Serialized"};
 
-// What one step of the replica persists: an oplog record and a state record.
+// About what a replica step persists: a record of an op's size.
 constexpr size_t kValueBytes = 128;
 
 // Opened by main before any benchmark runs, so writer threads never race to open them.
