@@ -140,7 +140,12 @@ void Replica::MergeKeyState(const StateKey& key, const KeyState& incoming, Outpu
   const std::string after = StateBytes(merged);
   // Only content counts as a change (a repair); the collected vector alone is bookkeeping.
   *changed = ContentBytes(merged, after) != content_before;
-  if (after != before || it == states_.end()) PutState(key, merged, out);
+  // Unchanged, but hashed from bytes of another encoding (recovery.cc): saved again, so the
+  // summaries agree once more.
+  const bool stale_hash =
+      it != states_.end() &&
+      it->second.entry_hash != RangeSummary::EntryHash(storage_keys::State(key), content_before);
+  if (after != before || it == states_.end() || stale_hash) PutState(key, merged, out);
 }
 
 }  // namespace meridian

@@ -53,9 +53,11 @@ Result<std::optional<HlcTimestamp>> ReadHighWater(const Storage& storage) {
   return std::optional<HlcTimestamp>(*high_water);
 }
 
-// Every key state record, decoded, to `put` in key order; `on_progress` (when set) every
-// kRecoverProgressStates records, with the count so far.
-Status ScanStates(const Storage& storage, const std::function<void(StateKey&&, KeyState&&)>& put,
+// Every key state record, decoded, to `put` in key order with its storage key and bytes;
+// `on_progress` (when set) every kRecoverProgressStates records, with the count so far.
+using PutRecovered = std::function<void(std::string_view storage_key, std::string_view bytes,
+                                        StateKey&&, KeyState&&)>;
+Status ScanStates(const Storage& storage, const PutRecovered& put,
                   const std::function<void(uint64_t states)>& on_progress) {
   return storage.Scan(storage_keys::kStatePrefix,
                       [&put, &on_progress, loaded = uint64_t{0}](
@@ -66,7 +68,7 @@ Status ScanStates(const Storage& storage, const std::function<void(StateKey&&, K
                         if (!encoded.ok()) return encoded.status();
                         auto state = DecodeState(*encoded, state_key->data_class);
                         if (!state.ok()) return state.status();
-                        put(std::move(state_key).value(), std::move(state).value());
+                        put(key, value, std::move(state_key).value(), std::move(state).value());
                         if (on_progress && ++loaded % Replica::kRecoverProgressStates == 0)
                           on_progress(loaded);
                         return Status::Ok();
@@ -171,11 +173,13 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
       // PutState's bookkeeping without its costs: nothing to write back, no transfer to freeze
       // for, the decoded state moved in, not copied, and the keys coming in storage order, which
       // is the maps' order (one hinted insert each). Restart time is mostly this loop.
-      [&r](StateKey&& key, KeyState&& state) {
-        const std::string storage_key = storage_keys::State(key);
-        const std::string bytes = StateBytes(state);
+      [&r](std::string_view storage_key, std::string_view bytes, StateKey&& key, KeyState&& state) {
+        // The saved bytes are StateBytes(state) (the codec is canonical: crdt.proto), so their
+        // hash is the one SaveStates computes, without encoding every state again. A key saved
+        // by an older encoding keeps a hash no region computes now until saved again; its first
+        // anti-entropy repair does that (MergeKeyState).
         const uint64_t hash = RangeSummary::EntryHash(
-            storage_key, HasBookkeeping(state) ? ContentBytes(state, bytes) : bytes);
+            storage_key, HasBookkeeping(state) ? ContentBytes(state, std::string(bytes)) : bytes);
         r.summary_.Update(storage_key, 0, hash);
         if (HasCollectableGarbage(state)) r.garbage_keys_.insert(r.garbage_keys_.end(), key);
         const size_t keys_before = r.states_.size();

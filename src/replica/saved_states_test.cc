@@ -128,5 +128,86 @@ TEST(SavedStatesTest, AStoreWithoutTheIndexReflectsEveryLoggedOp) {
   EXPECT_EQ(CounterValue(*r.replica, "c"), 7);
 }
 
+// Recovery hashes each state from its saved bytes (not from a fresh encoding): the summary it
+// rebuilds must be the one its peer keeps, or anti-entropy would see divergence that is not.
+enum class AfterRestart { kNothing, kCorrupt, kOlderEncoding };
+
+// Region 0 writes (half its states saved, half replayed after its restart), region 1 applies
+// the same; after region 0's restart, two anti-entropy rounds with every message delivered. Per
+// round, how many summary replies (bucket lists that differ) region 1 sent.
+std::vector<size_t> DifferingSummariesPerRound(AfterRestart after) {
+  ReplicaOptions options_b = Options(2);
+  options_b.self = 1;
+  auto disk = std::make_unique<MemoryStorage>();
+  auto a = std::make_unique<Replica>(Options(2));
+  Replica b(options_b);
+  std::vector<size_t> differing;
+  // Delivers `out` and everything it leads to, both ways, counting region 1's summary replies.
+  auto exchange = [&](Output out, Replica* from) {
+    std::vector<std::pair<Replica*, Output>> pending{{from, std::move(out)}};
+    while (!pending.empty()) {
+      auto [sender, sent] = std::move(pending.back());
+      pending.pop_back();
+      if (sender == a.get()) {
+        EXPECT_TRUE(disk->Write(sent.records).ok());
+      }
+      for (const auto& [dest, m] : sent.messages) {
+        Replica* to = dest == 0 ? a.get() : &b;
+        if (to == a.get() && m.has_summary_reply() && !differing.empty()) ++differing.back();
+        Output produced;
+        to->OnMessage(m.from(), m, 1000, &produced);
+        pending.emplace_back(to, std::move(produced));
+      }
+    }
+  };
+  auto write = [&](const std::string& key, int64_t by) {
+    Output out;
+    EXPECT_TRUE(a->OnClientWrite(Incr(key, by), 1000, &out).ok());
+    exchange(std::move(out), a.get());
+  };
+  for (int i = 0; i < 20; ++i)
+    write("c" + std::to_string(i % 7), i + 1);
+  Output saved;
+  a->Tick(1000, &saved);
+  exchange(std::move(saved), a.get());
+  for (int i = 0; i < 5; ++i)
+    write("d" + std::to_string(i), 1);
+
+  MemoryStorage::Contents contents = disk->DurableContents();
+  if (after == AfterRestart::kOlderEncoding) {
+    // The same state in other bytes: an unknown field (1000, varint 1) that decoding skips.
+    contents[storage_keys::State({DataClass::kCounter, "c1"})] += std::string("\xC0\x3E\x01");
+  }
+  disk = std::make_unique<MemoryStorage>(std::move(contents));
+  auto recovered = Replica::Recover(Options(2), *disk);
+  EXPECT_TRUE(recovered.ok());
+  a = std::move(recovered).value();
+  EXPECT_EQ(a->applied(), b.applied());
+  if (after == AfterRestart::kCorrupt) {
+    a->TEST_CorruptState({DataClass::kCounter, "c1"}, PnCounter{});
+  }
+  for (int round = 0; round < 2; ++round) {
+    differing.push_back(0);
+    for (uint32_t t = 0; t < Options().anti_entropy_interval_ticks; ++t) {
+      Output tick;
+      a->Tick(1000, &tick);
+      exchange(std::move(tick), a.get());
+    }
+  }
+  return differing;
+}
+
+TEST(SavedStatesTest, ARestartedRegionsSummaryMatchesItsPeers) {
+  EXPECT_EQ(DifferingSummariesPerRound(AfterRestart::kNothing), (std::vector<size_t>{0, 0}));
+  // The check can fail: a state lost after the restart differs, and the repair restores it.
+  EXPECT_EQ(DifferingSummariesPerRound(AfterRestart::kCorrupt), (std::vector<size_t>{1, 0}));
+}
+
+// Without the repair's second save (MergeKeyState), the hash of the older bytes would make the
+// key differ in every round, its content never changing.
+TEST(SavedStatesTest, AStateSavedInAnOlderEncodingIsSavedAgainByItsFirstRepair) {
+  EXPECT_EQ(DifferingSummariesPerRound(AfterRestart::kOlderEncoding), (std::vector<size_t>{1, 0}));
+}
+
 }  // namespace
 }  // namespace meridian
