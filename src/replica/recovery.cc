@@ -170,9 +170,9 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
 
   MERIDIAN_RETURN_IF_ERROR(ScanStates(
       storage,
-      // PutState's bookkeeping without its costs: nothing to write back, no transfer to freeze
-      // for, the decoded state moved in, not copied, and the keys coming in storage order, which
-      // is the maps' order (one hinted insert each). Restart time is mostly this loop.
+      // SaveStates' bookkeeping without its costs: nothing to write back, the decoded state moved
+      // in, not copied, and the keys coming in storage order, which is the maps' order (one
+      // hinted insert each). Restart time is mostly this loop.
       [&r](std::string_view storage_key, std::string_view bytes, StateKey&& key, KeyState&& state) {
         // The saved bytes are StateBytes(state) (the codec is canonical: crdt.proto), so their
         // hash is the one SaveStates computes, without encoding every state again. A key saved
