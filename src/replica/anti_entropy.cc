@@ -132,7 +132,7 @@ Status Replica::MergeEntry(const pb::KeyStateEntry& entry, Output* out, bool* ch
 
 void Replica::MergeKeyState(const StateKey& key, const KeyState& incoming, Output* out,
                             bool* changed) {
-  auto it = states_.find(key);
+  auto it = FindState(key);
   KeyState merged = it == states_.end() ? EmptyState(key.data_class) : it->second.state;
   const std::string before = StateBytes(merged);
   const std::string content_before = ContentBytes(merged, before);

@@ -48,7 +48,7 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
   if (!local && !options_.bugs.no_causal_wait && !options_.bugs.apply_without_dedupe) {
     // Rule 3 of peer_input.h, against the state the op meets (held ops meet a later one):
     // refused, it stays unapplied and unacknowledged, and its origin's later ops wait for it.
-    const auto found = states_.find(op.target);
+    const auto found = FindState(op.target);
     const Status fits = found != states_.end()
                             ? CheckApplicable(op, found->second.state)
                             : CheckApplicable(op, EmptyState(op.target.data_class));
@@ -58,8 +58,8 @@ void Replica::ApplyOp(const Op& op, bool local, uint64_t physical_ms, Output* ou
     }
   }
   FreezeForTransfers(op.target);  // the state changes in place below
-  auto [it, inserted] =
-      states_.try_emplace(op.target, StoredState{EmptyState(op.target.data_class), 0, {}, false});
+  bool inserted = false;
+  const StatesIterator it = EmplaceState(op.target, &inserted);
   StoredState& stored = it->second;
   KeyState& state = stored.state;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
@@ -129,7 +129,7 @@ void Replica::RecordTypeClashes(const Op& op) {
   for (const DataClass other : kAllDataClasses) {
     if (other == op.target.data_class) continue;
     const StateKey other_key{other, op.target.key};
-    auto other_state = states_.find(other_key);
+    auto other_state = FindState(other_key);
     if (other_state == states_.end() || !KeyPresent(other_state->second.state)) continue;
     // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
     // a clash. The last writer is volatile: after a restart, a key the other class has not
@@ -171,9 +171,7 @@ const Op& Replica::EffectiveOp(const Op& op, const KeyState& state, Op* mutated)
 }
 
 void Replica::Replay(const Op& op) {
-  auto it =
-      states_.try_emplace(op.target, StoredState{EmptyState(op.target.data_class), 0, {}, false})
-          .first;
+  const StatesIterator it = EmplaceState(op.target);
   KeyState& state = it->second.state;
   MERIDIAN_ASSERT(StateMatchesClass(state, op.target.data_class));
   Op mutated;
@@ -186,7 +184,7 @@ void Replica::Replay(const Op& op) {
 void Replica::PutState(const StateKey& key, const KeyState& state, Output* out) {
   FreezeForTransfers(key);
   out->changed_unlogged.push_back(key);
-  auto it = states_.try_emplace(key, StoredState{EmptyState(key.data_class), 0, {}, false}).first;
+  const StatesIterator it = EmplaceState(key);
   it->second.state = state;
   MarkUnsaved(it);
 }

@@ -86,7 +86,7 @@ Status Replica::ValidateWrite(const ClientWrite& write) const {
   }
   if (const auto* delta = std::get_if<int64_t>(&write.body)) {
     if (*delta == 0) return InvalidArgument("counter delta is zero");
-    auto it = states_.find(write.target);
+    auto it = FindState(write.target);
     PnCounter empty;
     const PnCounter& counter = it == states_.end() ? empty : std::get<PnCounter>(it->second.state);
     MERIDIAN_RETURN_IF_ERROR(counter.CheckDelta(options_.self, *delta));
@@ -167,7 +167,7 @@ Result<WriteReply> Replica::OnClientWrite(const ClientWrite& write, uint64_t phy
 Op Replica::BuildOp(const ClientWrite& write, uint64_t physical_ms) {
   Op op = NewLocalOp(write.target, physical_ms);
   op.idempotency_key = write.idempotency_key;
-  auto it = states_.find(write.target);
+  auto it = FindState(write.target);
   const KeyState current =
       it == states_.end() ? EmptyState(write.target.data_class) : it->second.state;
   if (write.target.data_class == DataClass::kProfile) {

@@ -183,8 +183,8 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
         r.summary_.Update(storage_key, 0, hash);
         if (HasCollectableGarbage(state)) r.garbage_keys_.insert(r.garbage_keys_.end(), key);
         const size_t keys_before = r.states_.size();
-        r.states_.emplace_hint(r.states_.end(), std::move(key),
-                               StoredState{std::move(state), hash, {}, false});
+        r.index_.Insert(r.states_.emplace_hint(r.states_.end(), std::move(key),
+                                               StoredState{std::move(state), hash, {}, false}));
         MERIDIAN_ASSERT(r.states_.size() == keys_before + 1);  // each key is stored once
       },
       on_progress));

@@ -79,7 +79,7 @@ void Replica::BeginStep(Output* out) {
 ReadResult Replica::Read(const StateKey& key) const {
   ReadResult result;
   result.applied = applied_;
-  auto it = states_.find(key);
+  auto it = FindState(key);
   if (it != states_.end()) result.state = it->second.state;
   return result;
 }
@@ -145,6 +145,27 @@ pb::PeerMessage Replica::NewMessage(uint64_t physical_ms) const {
   m.set_sent_physical_ms(physical_ms);
   m.set_incarnation(incarnation_);
   return m;
+}
+
+Replica::StatesIterator Replica::FindState(const StateKey& key) {
+  return index_.Find(key.data_class, key.key).value_or(states_.end());
+}
+
+std::map<StateKey, Replica::StoredState>::const_iterator Replica::FindState(
+    const StateKey& key) const {
+  auto found = index_.Find(key.data_class, key.key);
+  return found ? *found : states_.end();
+}
+
+Replica::StatesIterator Replica::EmplaceState(const StateKey& key, bool* inserted) {
+  if (auto found = index_.Find(key.data_class, key.key)) {
+    if (inserted != nullptr) *inserted = false;
+    return *found;
+  }
+  auto it = states_.try_emplace(key, StoredState{EmptyState(key.data_class), 0, {}, false}).first;
+  index_.Insert(it);
+  if (inserted != nullptr) *inserted = true;
+  return it;
 }
 
 void Replica::TEST_CorruptState(const StateKey& key, KeyState state) {

@@ -60,6 +60,7 @@
 #include "replica/peer_input.h"
 #include "replica/range_summary.h"
 #include "replica/stability.h"
+#include "replica/state_index.h"
 #include "replica/types.h"
 
 namespace meridian {
@@ -134,6 +135,10 @@ struct ReadResult {
 class Replica {
  public:
   explicit Replica(ReplicaOptions options);
+  // Not copyable: index_ holds iterators of states_ (a moved map keeps its nodes).
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+  Replica(Replica&&) = default;
 
   // Rebuilds a replica from the records a previous incarnation persisted. `on_progress`, if set,
   // is called with the number of key states loaded so far, every kRecoverProgressStates of them
@@ -163,9 +168,10 @@ class Replica {
 
   ReadResult Read(const StateKey& key) const;
   // The key's state without a copy, or null; valid until the next event.
-  const KeyState* Find(const StateKey& key) const {
-    auto it = states_.find(key);
-    return it == states_.end() ? nullptr : &it->second.state;
+  const KeyState* Find(const StateKey& key) const { return Find(key.data_class, key.key); }
+  const KeyState* Find(DataClass data_class, std::string_view key) const {
+    auto it = index_.Find(data_class, key);
+    return it ? &(*it)->second.state : nullptr;
   }
   // A stock add, take or lend at this region, on the key's state as it is here (not applied):
   // what OnClientWrite would make of it, or why it would refuse it.
@@ -406,6 +412,14 @@ class Replica {
   VersionVector persisted_applied_;
   HlcTimestamp persisted_clock_;
   std::map<StateKey, StoredState> states_;
+  using StatesIterator = std::map<StateKey, StoredState>::iterator;
+  // Point lookups of states_ by hash (state_index.h); FindState and EmplaceState keep it whole.
+  StateIndex<StatesIterator> index_;
+  // states_.find(key), through the index.
+  StatesIterator FindState(const StateKey& key);
+  std::map<StateKey, StoredState>::const_iterator FindState(const StateKey& key) const;
+  // The key's entry, inserted with the class's empty state when absent; `inserted` says which.
+  StatesIterator EmplaceState(const StateKey& key, bool* inserted = nullptr);
   // States changed since they were last saved (StoredState::unsaved), in change order. Map
   // iterators: no key copied, and states_ never erases.
   std::vector<std::map<StateKey, StoredState>::iterator> unsaved_;

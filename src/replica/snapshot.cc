@@ -56,7 +56,7 @@ void Replica::FreezeForTransfers(const StateKey& key) {
       Rewind(peer);
       continue;
     }
-    auto it = states_.find(key);
+    auto it = FindState(key);
     t.frozen.emplace(key, it == states_.end() ? std::nullopt : std::optional(it->second.state));
   }
 }

@@ -44,7 +44,7 @@ KeyType TypeOf(const Replica& replica, const std::string& key) {
                                                       {DataClass::kProfile, KeyType::kHash},
                                                       {DataClass::kTags, KeyType::kSet}};
   for (const auto& [data_class, type] : kOrder) {
-    const KeyState* s = replica.Find({data_class, key});
+    const KeyState* s = replica.Find(data_class, key);
     if (s != nullptr && KeyPresent(*s)) return type;
   }
   return KeyType::kNone;
@@ -638,7 +638,7 @@ class Planner {
     const std::string key = Arg(1);
     if (Clashes(key, {KeyType::kCounter})) return Error(version_, kWrongType);
     int64_t before = 0;
-    if (const KeyState* s = replica_.Find({DataClass::kCounter, key})) {
+    if (const KeyState* s = replica_.Find(DataClass::kCounter, key)) {
       auto value = std::get<PnCounter>(*s).Value();
       if (!value.ok()) return Error(version_, "ERR " + value.status().message());
       before = *value;
@@ -661,7 +661,7 @@ class Planner {
 
   // --- hashes ---
   const LwwMap* Profile(const std::string& key) const {
-    const KeyState* s = replica_.Find({DataClass::kProfile, key});
+    const KeyState* s = replica_.Find(DataClass::kProfile, key);
     return s ? &std::get<LwwMap>(*s) : nullptr;
   }
   static bool HasField(const LwwMap* map, const std::string& field) {
@@ -757,7 +757,7 @@ class Planner {
     const std::string key = Arg(1);
     if (Clashes(key, {KeyType::kSet})) return Error(version_, kWrongType);
     const bool add = Name() == "SADD";
-    const KeyState* s = replica_.Find({DataClass::kTags, key});
+    const KeyState* s = replica_.Find(DataClass::kTags, key);
     const OrSet* set = s ? &std::get<OrSet>(*s) : nullptr;
     std::set<std::string> elements;
     int64_t changed = 0;
@@ -812,7 +812,7 @@ class Planner {
       bool any = false;
       for (const DataClass c : kAllDataClasses) {
         if (c == DataClass::kStock) continue;  // a stock has no delete (bounded_counter.h)
-        const KeyState* s = replica_.Find({c, key});
+        const KeyState* s = replica_.Find(c, key);
         if (s == nullptr || !KeyPresent(*s)) continue;
         writes.push_back(WriteCommand{{{c, key}, "", KeyDelete{}}});
         any = true;
