@@ -183,11 +183,16 @@ Result<std::unique_ptr<Replica>> Replica::Recover(
         r.summary_.Update(storage_key, 0, hash);
         if (HasCollectableGarbage(state)) r.garbage_keys_.insert(r.garbage_keys_.end(), key);
         const size_t keys_before = r.states_.size();
-        r.index_.Insert(r.states_.emplace_hint(r.states_.end(), std::move(key),
-                                               StoredState{std::move(state), hash, {}, false}));
+        r.states_.emplace_hint(r.states_.end(), std::move(key),
+                               StoredState{std::move(state), hash, {}, false});
         MERIDIAN_ASSERT(r.states_.size() == keys_before + 1);  // each key is stored once
       },
       on_progress));
+  // Indexed in one pass at its final size (no growth on the way), before the replay below
+  // looks states up through it.
+  r.index_.Reserve(r.states_.size());
+  for (auto it = r.states_.begin(); it != r.states_.end(); ++it)
+    r.index_.Insert(it);
 
   std::vector<std::vector<uint64_t>> logged(kMaxRegions);  // per origin, ascending seqs in the log
   const uint64_t replay_from =
