@@ -128,13 +128,12 @@ void Replica::RecordConflicts(const Op& op, bool concurrent, const ApplyEffects&
 void Replica::RecordTypeClashes(const Op& op) {
   for (const DataClass other : kAllDataClasses) {
     if (other == op.target.data_class) continue;
-    const StateKey other_key{other, op.target.key};
-    auto other_state = FindState(other_key);
-    if (other_state == states_.end() || !KeyPresent(other_state->second.state)) continue;
+    const auto other_state = index_.Find(other, op.target.key);
+    if (!other_state || !KeyPresent((*other_state)->second.state)) continue;
     // Created over a key of another class the writer had seen is a choice (HTTP allows it), not
     // a clash. The last writer is volatile: after a restart, a key the other class has not
     // written to since is not compared.
-    const Dot& last_writer = other_state->second.last_writer;
+    const Dot& last_writer = (*other_state)->second.last_writer;
     if (last_writer.seq == 0 || op.deps.Covers(last_writer)) continue;
     conflicts_.Add({op.target.data_class,
                     op.target.key,
