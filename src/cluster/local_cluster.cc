@@ -34,10 +34,10 @@ int BindLoopback(uint16_t port) {
   return fd;
 }
 
-bool BlockIsFree(uint16_t base, const std::set<uint16_t>& avoid) {
+bool BlockIsFree(uint16_t base, int span, const std::set<uint16_t>& avoid) {
   std::vector<int> fds;
   bool free = true;
-  for (int i = 0; i < kWanPortSpan && free; ++i) {
+  for (int i = 0; i < span && free; ++i) {
     const auto port = static_cast<uint16_t>(base + i);
     if (avoid.count(port) > 0) {
       free = false;
@@ -75,16 +75,20 @@ std::vector<uint16_t> PickFreePorts(size_t count) {
   return ports;
 }
 
-Result<uint16_t> PickWanBasePort(const std::vector<uint16_t>& avoid, uint64_t seed) {
+Result<uint16_t> PickFreePortBlock(int span, const std::vector<uint16_t>& avoid, uint64_t seed) {
+  MERIDIAN_ASSERT(span >= 1 && span <= kWanPortSpan);
   const std::set<uint16_t> avoided(avoid.begin(), avoid.end());
   uint64_t candidate = seed;
   for (int attempt = 0; attempt < kWanBaseTriesMax; ++attempt) {
     const auto base = static_cast<uint16_t>(kWanBaseLow + candidate % kWanBaseRange);
-    if (BlockIsFree(base, avoided)) return base;
+    if (BlockIsFree(base, span, avoided)) return base;
     candidate = candidate * 6364136223846793005ULL + 1442695040888963407ULL;  // next LCG step
   }
-  return Unavailable("no free block of " + std::to_string(kWanPortSpan) +
-                     " ports for the WAN emulator in [20000, 30000)");
+  return Unavailable("no free block of " + std::to_string(span) + " ports in [20000, 30000)");
+}
+
+Result<uint16_t> PickWanBasePort(const std::vector<uint16_t>& avoid, uint64_t seed) {
+  return PickFreePortBlock(kWanPortSpan, avoid, seed);
 }
 
 Result<RelocatedCluster> RelocateClusterConfig(const ClusterConfig& base, uint64_t seed) {

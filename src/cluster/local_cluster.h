@@ -29,6 +29,9 @@ std::vector<uint16_t> PickFreePorts(size_t count);
 
 // `seed` varies the first candidate (e.g. the pid), so concurrent labs start apart.
 Result<uint16_t> PickWanBasePort(const std::vector<uint16_t>& avoid, uint64_t seed);
+// As PickWanBasePort, for a block of `span` (1..kWanPortSpan) ports: a sliced region's listeners
+// take their port + slice, so tests lay them out in such a block.
+Result<uint16_t> PickFreePortBlock(int span, const std::vector<uint16_t>& avoid, uint64_t seed);
 
 struct RelocatedCluster {
   ClusterConfig config;

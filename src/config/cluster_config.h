@@ -17,6 +17,8 @@
 //  7. tls, when present, is either plaintext (nothing else set) or names a non-empty dir.
 //  8. residency rules have non-empty prefixes, a known class or none, at least one region, and no
 //     two share prefix and class.
+//  9. 1 <= slices <= kMaxSlices. With slices > 1, slice i of a region listens on each of the
+//     region's ports + i (docs/slices.md), and invariant 4 covers those ports too.
 #pragma once
 
 #include <cstdint>
@@ -129,6 +131,9 @@ struct SubjectsConfig {
 
 struct ClusterConfig {
   std::vector<RegionConfig> regions;
+  // Event loops per region, each owning a hash slice of the keys (base/hash_slot.h); every
+  // region of the cluster has as many. The optional top-level `slices:` (default 1).
+  uint32_t slices = 1;
   Topology topology = Topology::kMesh;
   std::optional<RegionId> hub;
   std::vector<LinkConfig> links;

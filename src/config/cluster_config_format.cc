@@ -32,6 +32,7 @@ std::string FormatClusterConfig(const ClusterConfig& config) {
     y << "    data_dir: " << Quoted(r.data_dir) << "\n";
   }
   y << "topology: " << TopologyName(config.topology) << "\n";
+  if (config.slices != 1) y << "slices: " << config.slices << "\n";
   if (config.hub) y << "hub: " << config.regions[*config.hub].name << "\n";
   y << (config.links.empty() ? "links: []\n" : "links:\n");
   for (const LinkConfig& l : config.links) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hash_slot.h"
 #include "base/subject_pattern.h"
 #include "config/cluster_config.h"
 #include "config/yaml_reader.h"
@@ -381,6 +382,19 @@ Status ParseSubjects(ParseState& state, const Field& field, ClusterConfig& confi
 Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
   const Field& wan_base = state.wan_base_port;
   std::vector<Listener> all = state.listeners;
+  // Invariant 9: slice i of a region listens on each of its ports + i.
+  for (const Listener& listener : state.listeners) {
+    if (!listener.path.starts_with("regions[") || listener.port == 0) continue;
+    for (uint32_t slice = 1; slice < config.slices; ++slice) {
+      if (listener.port + slice > 65535) {
+        return state.reader.ErrorAt(listener.line, listener.path,
+                                    "port " + std::to_string(listener.port) + " + slice " +
+                                        std::to_string(slice) + " is beyond 65535");
+      }
+      all.push_back({listener.path + " (slice " + std::to_string(slice) + ")", listener.line,
+                     static_cast<uint16_t>(listener.port + slice)});
+    }
+  }
   for (const WanProxy& proxy : WanProxyLayout(config)) {
     all.push_back(
         {wan_base.path + " (proxy " + proxy.name + ")", wan_base.line, proxy.listen.port});
@@ -400,8 +414,9 @@ Status CheckPorts(const ParseState& state, const ClusterConfig& config) {
 Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   const YamlReader& r = state.reader;
   const Field root = YamlReader::Root(node);
-  MERIDIAN_ASSIGN_OR_RETURN(keys, r.Map(root, {"regions", "topology", "hub", "links", "wan",
-                                               "router", "auth", "tls", "residency", "subjects"}));
+  MERIDIAN_ASSIGN_OR_RETURN(
+      keys, r.Map(root, {"regions", "topology", "hub", "links", "wan", "router", "auth", "tls",
+                         "residency", "subjects", "slices"}));
   ClusterConfig config;
   MERIDIAN_ASSIGN_OR_RETURN(regions, r.Required(root, keys, "regions"));
   MERIDIAN_RETURN_IF_ERROR(ParseRegions(state, regions, config));
@@ -423,6 +438,10 @@ Result<ClusterConfig> ParseRoot(ParseState& state, const YAML::Node& node) {
   }
   if (const Field* subjects = Optional(keys, "subjects")) {
     MERIDIAN_RETURN_IF_ERROR(ParseSubjects(state, *subjects, config));
+  }
+  if (const Field* slices = Optional(keys, "slices")) {
+    MERIDIAN_ASSIGN_OR_RETURN(value, r.Int(*slices, 1, kMaxSlices));
+    config.slices = static_cast<uint32_t>(value);
   }
   MERIDIAN_RETURN_IF_ERROR(CheckPorts(state, config));
   return config;

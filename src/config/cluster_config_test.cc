@@ -435,3 +435,41 @@ TEST(ClusterConfigTlsTest, ParsesFormatsAndRejectsBadSections) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+TEST(ClusterConfigSlicesTest, SlicesParseFormatAndReserveEachRegionsPortsPlusSlice) {
+  Result<ClusterConfig> one = ParseClusterConfig(kBase, "test.yaml");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->slices, 1u);
+  // kBase's regions use consecutive ports; two slices need every other one.
+  std::string spaced = Replace(kBase, "127.0.0.1:7102", "127.0.0.1:7112");
+  spaced = Replace(spaced, "127.0.0.1:7202", "127.0.0.1:7212");
+  spaced = Replace(spaced, "127.0.0.1:7103", "127.0.0.1:7123");
+  spaced = Replace(spaced, "127.0.0.1:7203", "127.0.0.1:7223") + "slices: 2\n";
+  Result<ClusterConfig> two = ParseClusterConfig(spaced, "test.yaml");
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(two->slices, 2u);
+  Result<ClusterConfig> back = ParseClusterConfig(FormatClusterConfig(*two), "formatted");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->slices, 2u);
+
+  // us' replication is 7201, so its slice 1 listens on 7202: eu may not.
+  Result<ClusterConfig> clash =
+      ParseClusterConfig(Replace(spaced, "127.0.0.1:7212", "127.0.0.1:7202"), "test.yaml");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("regions[0].replication (slice 1)"), std::string::npos)
+      << clash.status().message();
+  EXPECT_FALSE(ParseClusterConfig(std::string(kBase) + "slices: 2\n", "test.yaml").ok());
+
+  for (const char* bad : {"slices: 0\n", "slices: 65\n", "slices: two\n"}) {
+    Result<ClusterConfig> refused = ParseClusterConfig(std::string(kBase) + bad, "test.yaml");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("slices"), std::string::npos)
+        << refused.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace meridian

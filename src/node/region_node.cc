@@ -265,7 +265,20 @@ bool RegionNode::HasApplied(size_t group, const VersionVector& token) const {
   return group_replica(group)->HasApplied(FromSlots(group, token));
 }
 
+Status RegionNode::SliceRefusal(std::string_view key, const char* what) {
+  const KeySlices& slices = options_.slices;
+  if (slices.Owns(key)) return Status::Ok();
+  ++misdirected_;
+  const uint32_t slot = KeyHashSlot(key);
+  return Misdirected(std::string("this ") + what + "'s hash slot " + std::to_string(slot) +
+                     " is held by slice " + std::to_string(slices.SliceOfSlot(slot)) + " of " +
+                     std::to_string(slices.count) + ", not by slice " +
+                     std::to_string(slices.index) +
+                     ": send it to that slice's listener (this region's port + the slice)");
+}
+
 Result<size_t> RegionNode::GroupHere(const StateKey& key) {
+  if (Status refused = SliceRefusal(key.key, "key"); !refused.ok()) return refused;
   if (options_.bugs.residency_ignored) return size_t{0};  // seeded bug (self-check)
   const size_t group = options_.residency.GroupOf(key);
   if (group == 0 || group_replica(group) != nullptr) return group;

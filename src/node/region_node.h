@@ -64,6 +64,11 @@
 //     op of its own that replicates like any other. Served in arrival order once the rights are
 //     here, else answered Aborted (409) naming the value and the rights here; a take the value
 //     does not cover is answered Aborted at once. Nothing is taken before it is answered OK.
+// 10. Slices (base/hash_slot.h, docs/slices.md): a node run as slice i of N holds only the keys
+//     and handles whose hash slot is in slice i; a command for any other is answered
+//     Misdirected, naming the slot and the slice that holds it, before anything changes. Its
+//     peers are the same slice of the other regions (the shell keeps the slices' links apart),
+//     so every state, op and vector here is of that slice alone.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +82,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/hash_slot.h"
 #include "base/status.h"
 #include "base/storage.h"
 #include "node/commands.h"
@@ -123,6 +129,11 @@ struct RegionNodeOptions {
   StrongOptions strong;
   std::vector<std::string> region_names;
   Residency residency;  // nothing pinned by default
+  // Contract 10: the hash slice of the keys this node holds (all of them by default), and what
+  // a handle's name is prefixed with before it is hashed (the RESP strong keyspace's prefix, so
+  // a handle's slot is its RESP key's).
+  KeySlices slices;
+  std::string handle_slot_prefix;
   // Contract 7: the key patterns naming subjects (none: no key is a subject's), and where new
   // data keys' random bytes come from (required with patterns).
   std::vector<SubjectPattern> subject_patterns;
@@ -338,6 +349,8 @@ class RegionNode {
   void AbsorbStrong(size_t group, StrongOutput step, NodeTime now, NodeOutput* out);
   // Contract 6 for handles: the group of handle `name` when this region holds it, else
   // Misdirected (an invalid name: the handle node's own refusal, in group 0).
+  // Contract 10: Misdirected when `key` (a key, or a handle's prefixed name) is another slice's.
+  Status SliceRefusal(std::string_view key, const char* what);
   Result<size_t> HandleGroupHere(std::string_view name);
   // How many of `group`'s members are reachable (links up and verified), this one included.
   size_t ReachableMembers(size_t group) const;

@@ -71,6 +71,13 @@ namespace meridian {
 struct RegionServerOptions {
   ClusterConfig cluster;
   RegionId self = 0;
+  // Which of the region's cluster.slices this server is (docs/slices.md): it holds the keys of
+  // that hash slice only (RegionNode contract 10), listens on each address's port + slice,
+  // keeps its data under data_dir/slice-N, and replicates with the same slice of its peers
+  // (their replication port + slice) on links of its own. With slices > 1, replication must be
+  // direct (the WAN emulator proxies one link per pair of regions) and the config may name no
+  // subjects (an erasure would reach one slice's keys).
+  uint32_t slice = 0;
   // Empty: the cluster config's values for this region.
   std::string data_dir;
   std::string http_address;

@@ -7,6 +7,8 @@
 
 #include <sodium.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <utility>
 
@@ -32,6 +34,63 @@ Status CheckOptions(const RegionServerOptions& o) {
   if (o.write_wait_ms < 1) return InvalidArgument("write_wait_ms must be >= 1");
   if (o.stock_wait_ms < 0) return InvalidArgument("stock_wait_ms must be >= 0");
   if (o.commit.sync_interval_ms < 1) return InvalidArgument("sync_interval_ms must be >= 1");
+  if (o.slice >= o.cluster.slices) return InvalidArgument("slice out of range");
+  if (o.cluster.slices > 1 && !o.direct_replication) {
+    return InvalidArgument(
+        "slices > 1 need direct replication (--direct): the WAN emulator proxies one link per "
+        "pair of regions, not one per slice");
+  }
+  if (o.cluster.slices > 1 && o.cluster.subjects) {
+    return InvalidArgument(
+        "slices > 1 with subjects are not built: an erasure would reach one slice's keys only");
+  }
+  return Status::Ok();
+}
+
+// "host:port" with the port raised by `offset` (slice i listens on the region's ports + i);
+// port 0 (ephemeral, tests) stays 0.
+std::string OffsetPort(const std::string& address, uint32_t offset) {
+  if (offset == 0) return address;
+  Result<HostPort> parsed = ParseHostPort(address);
+  if (!parsed.ok() || parsed->port == 0) return address;
+  parsed->port = static_cast<uint16_t>(parsed->port + offset);
+  return parsed->ToString();
+}
+
+// A sliced region's data directory holds one directory per slice and a file naming how many:
+// the keys' slices are fixed by that count, so data written under another count (or unsliced)
+// is refused rather than served with keys in the wrong slice (resharding is not built).
+Status CheckSliceLayout(const std::string& data_dir, uint32_t slices) {
+  namespace fs = std::filesystem;
+  const fs::path count_file = fs::path(data_dir) / "SLICES";
+  std::error_code error;
+  if (slices == 1) {
+    if (fs::exists(count_file, error)) {
+      return FailedPrecondition(data_dir + " holds a sliced region's data (" + count_file.string() +
+                                "); the config says slices: 1");
+    }
+    return Status::Ok();
+  }
+  if (fs::exists(fs::path(data_dir) / "CURRENT", error)) {
+    return FailedPrecondition(data_dir +
+                              " holds an unsliced region's data; the config says slices: " +
+                              std::to_string(slices) + " (resharding is not built)");
+  }
+  if (fs::exists(count_file, error)) {
+    std::ifstream in(count_file);
+    uint32_t written = 0;
+    if (!(in >> written) || written != slices) {
+      return FailedPrecondition(data_dir + " holds data of " + std::to_string(written) +
+                                " slices; the config says slices: " + std::to_string(slices) +
+                                " (resharding is not built)");
+    }
+    return Status::Ok();
+  }
+  fs::create_directories(data_dir, error);
+  std::ofstream out(count_file);
+  out << slices << "\n";
+  out.close();
+  if (!out) return Unavailable("cannot write " + count_file.string());
   return Status::Ok();
 }
 
@@ -45,6 +104,16 @@ void FillFromConfig(RegionServerOptions& options) {
   if (options.replication_address.empty()) options.replication_address = me.replication.ToString();
   if (options.resp_address.empty() && me.resp) options.resp_address = me.resp->ToString();
   if (options.admin_address.empty() && me.admin) options.admin_address = me.admin->ToString();
+  if (cluster.slices > 1) {
+    // Every slice's RESP listener, for MOVED and CLUSTER SLOTS.
+    Result<HostPort> resp = ParseHostPort(options.resp_address);
+    for (uint32_t i = 0; resp.ok() && i < cluster.slices; ++i)
+      options.resp.slice_listeners.emplace_back(resp->host, resp->port + i);
+    options.http_address = OffsetPort(options.http_address, options.slice);
+    options.replication_address = OffsetPort(options.replication_address, options.slice);
+    options.resp_address = OffsetPort(options.resp_address, options.slice);
+    options.admin_address = OffsetPort(options.admin_address, options.slice);
+  }
   options.replica.self = options.self;
   options.replica.region_count = static_cast<RegionId>(cluster.regions.size());
   options.replica.topology = cluster.topology;
@@ -173,7 +242,11 @@ Status OpenStorage(RegionServer::Impl& s) {
   if (options.TEST_recovery_delay_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options.TEST_recovery_delay_ms));
   }
-  auto storage = RocksDbStorage::Open(options.data_dir, options.rocksdb);
+  MERIDIAN_RETURN_IF_ERROR(CheckSliceLayout(options.data_dir, options.cluster.slices));
+  const std::string dir = options.cluster.slices > 1
+                              ? options.data_dir + "/slice-" + std::to_string(options.slice)
+                              : options.data_dir;
+  auto storage = RocksDbStorage::Open(dir, options.rocksdb);
   if (!storage.ok()) return storage.status();
   s.storage = std::move(storage).value();
   if (options.cluster.subjects) {
@@ -213,6 +286,8 @@ RegionNodeOptions NodeOptions(const RegionServer::Impl& s) {
   node.write_wait_ms = options.write_wait_ms;
   node.stock_wait_ms = options.stock_wait_ms;
   node.max_waiting_reads = options.max_waiting_reads;
+  node.slices = {options.slice, cluster.slices};
+  node.handle_slot_prefix = options.resp.strong_prefix;
   if (cluster.subjects) {
     for (const std::string& pattern : cluster.subjects->patterns)
       node.subject_patterns.push_back(*ParseSubjectPattern(pattern));  // checked by the parser
@@ -254,7 +329,7 @@ Status StartReplication(RegionServer::Impl& s, std::unique_ptr<RegionNode> node)
   for (RegionId peer = 0; peer < options.replica.region_count; ++peer) {
     if (peer == options.self) continue;
     peers[peer] = options.direct_replication
-                      ? cluster.regions[peer].replication.ToString()
+                      ? OffsetPort(cluster.regions[peer].replication.ToString(), options.slice)
                       : ReplicationDialAddress(cluster, options.self, peer).ToString();
   }
   ReplicationTransportOptions transport_options = options.transport;
@@ -270,7 +345,13 @@ Status StartReplication(RegionServer::Impl& s, std::unique_ptr<RegionNode> node)
     transport_options.tls = std::move(tls);
   }
   s.transport = std::make_unique<ReplicationTransport>(
-      options.self, "meridian", options.replication_address, std::move(peers),
+      options.self,
+      // A slice's links carry its own name, so the handshake refuses a stream from another slice
+      // or from a region cut into another number of slices.
+      cluster.slices > 1 ? "meridian/slice-" + std::to_string(options.slice) + "-of-" +
+                               std::to_string(cluster.slices)
+                         : std::string("meridian"),
+      options.replication_address, std::move(peers),
       [raw](RegionId from, pb::PeerMessage m) { raw->OnPeerMessage(from, std::move(m)); },
       [raw](RegionId peer) { raw->OnPeerConnected(peer); }, transport_options);
   // Set before anything can reach it on the loop: requests see `loading` until Serve, and the
@@ -287,10 +368,13 @@ Status StartReplication(RegionServer::Impl& s, std::unique_ptr<RegionNode> node)
 void Serve(RegionServer::Impl& s) {
   const Replica& replica = s.node->replica();
   spdlog::info(
-      "region {}: serving http://{} resp {} admin {} replication {} data {} (applied {}{}; "
+      "region {}{}: serving http://{} resp {} admin {} replication {} data {} (applied {}{}; "
       "wal {}; auth {})",
-      s.options.cluster.regions[s.options.self].name, s.http->address(),
-      s.resp ? std::to_string(s.resp->port()) : std::string("off"),
+      s.options.cluster.regions[s.options.self].name,
+      s.options.cluster.slices > 1 ? " slice " + std::to_string(s.options.slice) + "/" +
+                                         std::to_string(s.options.cluster.slices)
+                                   : std::string(),
+      s.http->address(), s.resp ? std::to_string(s.resp->port()) : std::string("off"),
       s.admin_http ? std::to_string(s.admin_http->port()) : std::string("off"), s.transport->port(),
       s.options.data_dir, replica.applied().ToString(),
       replica.rejoining() ? "; new or restored storage: rejoining its peers" : "",

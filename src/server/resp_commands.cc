@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <set>
@@ -11,8 +12,10 @@
 
 #include "api/http_api_validation.h"
 #include "api/session_token.h"
+#include "base/hash_slot.h"
 #include "base/utf8.h"
 #include "resp/command_name.h"
+#include "strong/handle_name.h"
 
 namespace meridian {
 namespace {
@@ -148,6 +151,7 @@ class Planner {
       return WrongArity(version_, args_[0]);
     }
     if (auto bad = CheckData(name)) return Error(version_, *bad);
+    if (auto moved = CheckSlots(name)) return Error(version_, *moved);
     return (this->*method)();
   }
 
@@ -168,12 +172,16 @@ class Planner {
         "SREM",   "SMEMBERS", "SISMEMBER", "SCARD", "DEL",     "EXISTS", "TYPE"};
     return kData.contains(name);
   }
+  // Which arguments of data command `name` are keys.
+  static bool IsKeyArg(const std::string& name, size_t i) {
+    const bool all_keys = name == "MGET" || name == "DEL" || name == "EXISTS";
+    return i == 1 || all_keys || (name == "MSET" && i % 2 == 1);
+  }
   std::optional<std::string> CheckData(const std::string& name) const {
     if (!IsDataCommand(name)) return std::nullopt;
-    const bool all_keys = name == "MGET" || name == "DEL" || name == "EXISTS";
     const bool names = name.starts_with('H') || (name.starts_with('S') && name != "SET");
     for (size_t i = 1; i < args_.size(); ++i) {
-      const bool key = i == 1 || all_keys || (name == "MSET" && i % 2 == 1);
+      const bool key = IsKeyArg(name, i);
       const bool hset_value = name == "HSET" && i % 2 == 1;
       if (key) {
         if (auto e = api_internal::CheckKey(args_[i])) return "ERR " + e->message;
@@ -190,6 +198,43 @@ class Planner {
       }
     }
     return std::nullopt;
+  }
+
+  // RegionNode contract 10 as Redis Cluster words it: a sliced region's data command names keys
+  // of one hash slot (else CROSSSLOT), held by this slice (else MOVED to the slice's listener).
+  // A handle's slot is its key's as sent, so in a sliced region only its canonical (lower-case)
+  // spelling is accepted: "handle:Bob" and "handle:bob" must not reach two slices.
+  std::optional<std::string> CheckSlots(const std::string& name) const {
+    const KeySlices& slices = context_.node.options().slices;
+    if (!slices.sliced() || !IsDataCommand(name)) return std::nullopt;
+    std::optional<uint32_t> slot;
+    for (size_t i = 1; i < args_.size(); ++i) {
+      if (!IsKeyArg(name, i)) continue;
+      if (IsHandle(args_[i])) {
+        const std::string_view handle = args_[i].substr(context_.options.strong_prefix.size());
+        const Result<std::string> canonical = CanonicalHandleName(handle);
+        if (canonical.ok() && *canonical != handle) {
+          return "ERR handle names are lower case in a sliced region (a key's hash slot is of "
+                 "the key as sent): use '" +
+                 context_.options.strong_prefix + *canonical + "'";
+        }
+      }
+      const uint32_t key_slot = KeyHashSlot(args_[i]);
+      if (slot && *slot != key_slot) {
+        return std::string("CROSSSLOT Keys in request don't hash to the same slot");
+      }
+      slot = key_slot;
+    }
+    if (!slot) return std::nullopt;
+    const uint32_t owner = slices.SliceOfSlot(*slot);
+    if (owner == slices.index) return std::nullopt;
+    const auto& listeners = context_.options.slice_listeners;
+    if (owner >= listeners.size()) {
+      return "ERR hash slot " + std::to_string(*slot) + " is held by slice " +
+             std::to_string(owner) + ", whose listener is not known here";
+    }
+    return "MOVED " + std::to_string(*slot) + " " + listeners[owner].first + ":" +
+           std::to_string(listeners[owner].second);
   }
 
  private:
@@ -234,6 +279,7 @@ class Planner {
         {"MERIDIAN.SESSIONED", {-3, &Planner::Sessioned}},
         {"MERIDIAN.WAITFOR", {4, &Planner::WaitFor}},
         {"SCAN", {-2, &Planner::Scan}},
+        {"CLUSTER", {-2, &Planner::Cluster}},
     };
     return table;
   }
@@ -346,7 +392,7 @@ class Planner {
       out.WriteBulk("id");
       out.WriteInteger(static_cast<int64_t>(session_.client_id));
       out.WriteBulk("mode");
-      out.WriteBulk("standalone");
+      out.WriteBulk(context_.node.options().slices.sliced() ? "cluster" : "standalone");
       out.WriteBulk("role");
       out.WriteBulk("master");
       out.WriteBulk("region");
@@ -378,18 +424,145 @@ class Planner {
     }
     return Error(version_, "ERR unknown subcommand '" + Arg(1) + "' for 'CLIENT'");
   }
+  // COMMAND [INFO name...]: each command's name, arity, flags and key positions (first, last,
+  // step) in Redis 6's six-element form, which cluster clients read to find a command's keys;
+  // COUNT the table's size; DOCS answers empty.
   RespPlan Command() {
-    // Enough for redis-cli and client libraries: COMMAND (DOCS|INFO) answers empty, COUNT the
-    // table's size.
-    if (args_.size() >= 2 && CommandName(args_[1]) == "COUNT") {
+    const std::string sub = args_.size() >= 2 ? CommandName(args_[1]) : "";
+    if (sub == "COUNT") {
       return Immediate(version_, [](RespWriter& out) {
         out.WriteInteger(static_cast<int64_t>(Table().size()));
       });
     }
-    if (args_.size() >= 2 && CommandName(args_[1]) == "DOCS") {
+    if (sub == "DOCS") {
       return Immediate(version_, [](RespWriter& out) { out.WriteMapHeader(0); });
     }
-    return Immediate(version_, [](RespWriter& out) { out.WriteArrayHeader(0); });
+    if (!sub.empty() && sub != "INFO") {
+      return Error(version_, "ERR unknown subcommand '" + Arg(1).substr(0, 64) + "' for 'COMMAND'");
+    }
+    return Immediate(version_, [&](RespWriter& out) {
+      if (sub.empty()) {
+        out.WriteArrayHeader(Table().size());
+        for (const auto& [name, entry] : Table())
+          WriteCommandInfo(name, entry.first, out);
+        return;
+      }
+      out.WriteArrayHeader(args_.size() - 2);
+      for (size_t i = 2; i < args_.size(); ++i) {
+        const auto it = Table().find(CommandName(args_[i]));
+        it == Table().end() ? out.WriteNull() : WriteCommandInfo(it->first, it->second.first, out);
+      }
+    });
+  }
+  static void WriteCommandInfo(const std::string& name, int arity, RespWriter& out) {
+    int first = 0, last = 0, step = 0;
+    if (IsDataCommand(name)) {
+      const bool many = name == "MGET" || name == "MSET" || name == "DEL" || name == "EXISTS";
+      first = 1;
+      last = many ? -1 : 1;
+      step = name == "MSET" ? 2 : 1;
+    }
+    static const std::set<std::string> kReads = {"GET",     "MGET",     "HGET",  "HMGET",
+                                                 "HGETALL", "SMEMBERS", "SCARD", "SISMEMBER",
+                                                 "EXISTS",  "TYPE",     "SCAN",  "DBSIZE"};
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.WriteArrayHeader(6);
+    out.WriteBulk(lower);
+    out.WriteInteger(arity);
+    const bool data = IsDataCommand(name) || name == "SCAN" || name == "DBSIZE";
+    out.WriteArrayHeader(1);
+    out.WriteSimpleString(!data ? "fast" : kReads.contains(name) ? "readonly" : "write");
+    out.WriteInteger(first);
+    out.WriteInteger(last);
+    out.WriteInteger(step);
+  }
+
+  // --- a sliced region as a Redis Cluster: each slice a master of one slot range ---
+  std::string NodeId(uint32_t slice) const {
+    // 40 hex digits, as Redis' node ids: the region's index, then the slice's.
+    char head[17];
+    std::snprintf(head, sizeof(head), "%08x%08x",
+                  static_cast<unsigned>(context_.node.options().replica.self) & 0xffffu,
+                  slice & 0xffffu);
+    return std::string(head) + std::string(24, '0');
+  }
+  RespPlan Cluster() {
+    const std::string sub = CommandName(args_[1]);
+    if (sub == "KEYSLOT" && args_.size() == 3) {
+      return Immediate(version_, [&](RespWriter& out) { out.WriteInteger(KeyHashSlot(args_[2])); });
+    }
+    const KeySlices& slices = context_.node.options().slices;
+    const auto& listeners = context_.options.slice_listeners;
+    if (!slices.sliced() || listeners.size() != slices.count) {
+      return Error(version_, "ERR This instance has cluster support disabled");
+    }
+    if (sub == "MYID" && args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) { out.WriteBulk(NodeId(slices.index)); });
+    }
+    if (sub == "SLOTS" && args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) {
+        out.WriteArrayHeader(slices.count);
+        for (uint32_t i = 0; i < slices.count; ++i) {
+          out.WriteArrayHeader(3);
+          out.WriteInteger(slices.FirstSlot(i));
+          out.WriteInteger(slices.FirstSlot(i + 1) - 1);
+          out.WriteArrayHeader(3);
+          out.WriteBulk(listeners[i].first);
+          out.WriteInteger(listeners[i].second);
+          out.WriteBulk(NodeId(i));
+        }
+      });
+    }
+    if (sub == "SHARDS" && args_.size() == 2) {
+      return Immediate(version_, [&](RespWriter& out) {
+        out.WriteArrayHeader(slices.count);
+        for (uint32_t i = 0; i < slices.count; ++i) {
+          out.WriteMapHeader(2);
+          out.WriteBulk("slots");
+          out.WriteArrayHeader(2);
+          out.WriteInteger(slices.FirstSlot(i));
+          out.WriteInteger(slices.FirstSlot(i + 1) - 1);
+          out.WriteBulk("nodes");
+          out.WriteArrayHeader(1);
+          out.WriteMapHeader(6);
+          out.WriteBulk("id");
+          out.WriteBulk(NodeId(i));
+          out.WriteBulk("port");
+          out.WriteInteger(listeners[i].second);
+          out.WriteBulk("ip");
+          out.WriteBulk(listeners[i].first);
+          out.WriteBulk("role");
+          out.WriteBulk("master");
+          out.WriteBulk("replication-offset");
+          out.WriteInteger(0);
+          out.WriteBulk("health");
+          out.WriteBulk("online");
+        }
+      });
+    }
+    if (sub == "NODES" && args_.size() == 2) {
+      std::string text;
+      for (uint32_t i = 0; i < slices.count; ++i) {
+        text += NodeId(i) + " " + listeners[i].first + ":" + std::to_string(listeners[i].second) +
+                "@0 " + (i == slices.index ? "myself,master" : "master") + " - 0 0 " +
+                std::to_string(i + 1) + " connected " + std::to_string(slices.FirstSlot(i)) + "-" +
+                std::to_string(slices.FirstSlot(i + 1) - 1) + "\n";
+      }
+      return Immediate(version_, [&](RespWriter& out) { out.WriteBulk(text); });
+    }
+    if (sub == "INFO" && args_.size() == 2) {
+      const std::string n = std::to_string(slices.count);
+      const std::string text =
+          "cluster_state:ok\r\ncluster_slots_assigned:16384\r\ncluster_slots_ok:16384\r\n"
+          "cluster_slots_pfail:0\r\ncluster_slots_fail:0\r\ncluster_known_nodes:" +
+          n + "\r\ncluster_size:" + n + "\r\ncluster_current_epoch:" + n +
+          "\r\ncluster_my_epoch:" + std::to_string(slices.index + 1) + "\r\n";
+      return Immediate(version_, [&](RespWriter& out) { out.WriteVerbatim("txt", text); });
+    }
+    return Error(version_, "ERR unknown subcommand or wrong number of arguments for '" +
+                               Arg(1).substr(0, 64) + "'. Try CLUSTER HELP.");
   }
   RespPlan Info() {
     const RegionNode& node = context_.node;
@@ -413,6 +586,8 @@ class Planner {
               ",backlog_ops=" + std::to_string(peer.backlog_ops) +
               ",acked=" + peer.acked.ToString() + "\r\n";
     }
+    text += std::string("\r\n# Cluster\r\ncluster_enabled:") +
+            (node.options().slices.sliced() ? "1" : "0") + "\r\n";
     text += "\r\n# Keyspace\r\ndb0:keys=" + std::to_string(node.replica().key_count()) + "\r\n";
     return Immediate(version_, [&](RespWriter& out) { out.WriteVerbatim("txt", text); });
   }

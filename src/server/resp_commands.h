@@ -36,6 +36,12 @@
 // command that is not a data command, is answered with an error and runs nothing.
 // MERIDIAN.WAITFOR write n timeout is WAIT for that write (MERIDIAN.SESSIONED's third element),
 // made on any connection of this region, with WAIT's caps.
+// A sliced region (cluster config `slices`, docs/slices.md) speaks Redis Cluster's protocol: a
+// data command's keys must share a hash slot (else -CROSSSLOT) of this slice (else -MOVED slot
+// host:port, that slice's listener); CLUSTER SLOTS / NODES / SHARDS / INFO / MYID / KEYSLOT
+// describe the slices as the masters of a cluster, so cluster clients (redis-cli -c, redis-py's
+// RedisCluster, redis-benchmark --cluster) route each key to its slice themselves. SCAN, DBSIZE
+// and INFO answer for the slice alone, as a Redis Cluster node does for itself.
 //
 // Contract: PlanCommand never crashes or throws, whatever the arguments; a refused command (wrong
 // arity, unknown command, WRONGTYPE, a bad number) is answered with a RESP error and submits
@@ -49,6 +55,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "clock/version_vector.h"
@@ -62,6 +69,9 @@ struct RespOptions {
   // Keys that start with it are handles (class D); empty: none.
   std::string strong_prefix = "handle:";
   uint64_t max_wait_ms = 60'000;  // WAIT's timeout is capped here (0 = "forever" also means this)
+  // A sliced region (RegionNode contract 10): the RESP listener (host, port) of each of its
+  // slices, by slice, for MOVED and CLUSTER SLOTS / NODES. Empty when not sliced.
+  std::vector<std::pair<std::string, uint16_t>> slice_listeners;
 };
 
 // A connection's state that commands read and change.

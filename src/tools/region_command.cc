@@ -134,14 +134,27 @@ int RunRegion(const RegionCommandOptions& o) {
   options.replica.oplog_retention_ops = o.oplog_retention_ops;
   options.replica.oplog_retention_bytes = o.oplog_retention_mib << 20;
   options.limits = o.limits;
-  auto server = RegionServer::Start(std::move(options));
-  if (!server.ok()) {
-    spdlog::error("region {}: {}", o.region, server.status().ToString());
-    return 1;
+  // One server per slice (docs/slices.md): its own loop, storage, syncer and peer streams.
+  std::vector<std::unique_ptr<RegionServer>> slices;
+  const uint32_t slice_count = options.cluster.slices;
+  for (uint32_t slice = 0; slice < slice_count; ++slice) {
+    RegionServerOptions slice_options = options;
+    slice_options.slice = slice;
+    auto server = RegionServer::Start(std::move(slice_options));
+    if (!server.ok()) {
+      spdlog::error("region {}{}: {}", o.region,
+                    slice_count > 1 ? " slice " + std::to_string(slice) : std::string(),
+                    server.status().ToString());
+      for (auto& started : slices)
+        started->Stop();
+      return 1;
+    }
+    slices.push_back(std::move(server).value());
   }
   const int signal = signals.Wait();
   spdlog::info("region {}: signal {}; draining", o.region, signal);
-  (*server)->Stop();
+  for (auto& server : slices)
+    server->Stop();
   return 0;
 }
 

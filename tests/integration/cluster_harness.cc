@@ -41,14 +41,25 @@ std::string MeridianBinary() {
   return MERIDIAN_BINARY;
 }
 
-ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology, Links links)
+ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string topology, Links links,
+                               uint32_t slices)
     : regions_(std::move(regions)), processes_(regions_.size()) {
   std::string pattern = (std::filesystem::temp_directory_path() / "meridian_it_XXXXXX").string();
   MERIDIAN_ASSERT_MSG(mkdtemp(pattern.data()) != nullptr, "mkdtemp failed");
   dir_ = pattern;
   config_path_ = dir_ + "/cluster.yaml";
 
-  const std::vector<uint16_t> ports = PickFreePorts(4 * regions_.size() + 3);
+  std::vector<uint16_t> ports = PickFreePorts(4 * regions_.size() + 3);
+  if (slices > 1) {
+    // Region listener j of region i at block + (4i + j) * slices: its slices' ports are free.
+    const int span = static_cast<int>(4 * regions_.size() * slices);
+    auto block = PickFreePortBlock(span, ports, static_cast<uint64_t>(::getpid()) * 7 + 3);
+    MERIDIAN_ASSERT_MSG(block.ok(), "no free port block for the sliced regions");
+    for (size_t k = 0; k < 4 * regions_.size(); ++k)
+      ports[k] = static_cast<uint16_t>(*block + k * slices);
+    for (int k = 0; k < span; ++k)
+      ports.push_back(static_cast<uint16_t>(*block + k));  // kept clear of the WAN block
+  }
   for (size_t i = 0; i < regions_.size(); ++i)
     ports_.push_back({ports[4 * i], ports[4 * i + 1], ports[4 * i + 2], ports[4 * i + 3]});
   wan_admin_port_ = ports[4 * regions_.size()];
@@ -70,6 +81,7 @@ ClusterHarness::ClusterHarness(std::vector<std::string> regions, std::string top
          << "    data_dir: " << dir_ << "/data/" << regions_[i] << "\n";
   }
   yaml << "topology: " << topology << "\n";
+  if (slices > 1) yaml << "slices: " << slices << "\n";
   if (topology == "hub") yaml << "hub: " << regions_[0] << "\n";
   yaml << "links:\n";
   const int rtts[] = {80, 150, 120, 100, 90, 110, 130, 140};

@@ -42,8 +42,11 @@ class ClusterHarness {
   // kTls plus `client: true` (HTTPS and TLS RESP on every client listener; Call and the
   // readiness checks then verify against certs_dir()/ca.pem).
   enum class Links { kTls, kPlaintext, kClientTls };
+  // `slices` > 1: the config's `slices:`, every region listener at a port whose next
+  // slices - 1 ports are free too (slice i listens on port + i); the ports above are slice 0's.
   explicit ClusterHarness(std::vector<std::string> regions = {"us", "eu", "ap"},
-                          std::string topology = "mesh", Links links = Links::kTls);
+                          std::string topology = "mesh", Links links = Links::kTls,
+                          uint32_t slices = 1);
   ~ClusterHarness();
 
   const std::string& dir() const { return dir_; }
