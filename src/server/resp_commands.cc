@@ -646,16 +646,35 @@ class Planner {
     }
     return Planner(args_.subspan(2), session_, context_, Arg(1)).Plan();
   }
+  // A sliced region's session tokens name their slice ("slice1~" before the vector's token; '~'
+  // is outside base64url, so no unsliced token starts like one): each
+  // slice has vectors of its own, so a slice refuses another's token rather than misread it.
+  std::string SliceTag() const {
+    const KeySlices& slices = context_.node.options().slices;
+    return slices.sliced() ? "slice" + std::to_string(slices.index) + "~" : std::string();
+  }
+  std::string EncodeToken(const VersionVector& token) const {
+    return SliceTag() + EncodeSessionToken(token);
+  }
+  Result<VersionVector> DecodeToken(std::string_view token) const {
+    const std::string tag = SliceTag();
+    if (!token.starts_with(tag) || (tag.empty() && token.find('~') != std::string_view::npos)) {
+      return InvalidArgument(tag.empty() ? "it is a sliced region's, and this region is not sliced"
+                                         : "it is not this slice's (its tokens start with '" + tag +
+                                               "'): a token is valid in its own slice");
+    }
+    return DecodeSessionToken(token.substr(tag.size()));
+  }
   RespPlan Session() {
     if (args_.size() > 2) return WrongArity(version_, args_[0]);
     if (args_.size() == 2) {
-      auto token = DecodeSessionToken(args_[1]);
+      auto token = DecodeToken(args_[1]);
       if (!token.ok())
         return Error(version_, "ERR invalid session token: " + token.status().message());
       session_.token.Merge(*token);
     }
     return Immediate(version_,
-                     [&](RespWriter& out) { out.WriteBulk(EncodeSessionToken(session_.token)); });
+                     [&](RespWriter& out) { out.WriteBulk(EncodeToken(session_.token)); });
   }
 
   // MERIDIAN.SESSIONED token command...: the command as on a connection whose session is
@@ -664,7 +683,7 @@ class Planner {
   RespPlan Sessioned() {
     auto scoped = std::make_shared<RespSession>();
     if (args_[1] != "-") {
-      auto token = DecodeSessionToken(args_[1]);
+      auto token = DecodeToken(args_[1]);
       if (!token.ok()) {
         return Error(version_, "ERR invalid session token: " + token.status().message());
       }
@@ -680,10 +699,10 @@ class Planner {
     scoped->version = version_;
     scoped->client_id = session_.client_id;
     RespPlan plan = Planner(args_.subspan(2), *scoped, context_).Plan();
-    auto wrap = [scoped](std::string_view reply, RespWriter& out) {
+    auto wrap = [scoped, tag = SliceTag()](std::string_view reply, RespWriter& out) {
       out.WriteArrayHeader(3);
       out.out().append(reply);
-      out.WriteBulk(EncodeSessionToken(scoped->token));
+      out.WriteBulk(tag + EncodeSessionToken(scoped->token));
       scoped->last_write ? out.WriteBulk(EncodeRespWrite(*scoped->last_write)) : out.WriteNull();
     };
     if (plan.commands.empty()) {
