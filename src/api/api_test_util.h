@@ -33,7 +33,8 @@ inline HttpRequest MakeRequest(std::string method, std::string_view target, std:
 inline ApiCommand Parse(std::string method, std::string_view target, std::string body = "",
                         HttpFieldMap headers = {}) {
   return ParseApiRequest(
-      MakeRequest(std::move(method), target, std::move(body), std::move(headers)), ApiOptions{3});
+      MakeRequest(std::move(method), target, std::move(body), std::move(headers)),
+      ApiOptions{3, ""});
 }
 
 // The error of a refused request; a failed expectation (and an empty error) otherwise.

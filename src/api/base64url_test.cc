@@ -87,3 +87,38 @@ TEST(SessionTokenTest, RefusesGarbage) {
 
 }  // namespace
 }  // namespace meridian
+
+namespace meridian {
+namespace {
+
+// Contract 4: a token decodes only with the tag of the slice that made it.
+RC_GTEST_PROP(SessionTokenProp, ASliceTokenDecodesInItsSliceOnly,
+              (const std::vector<uint64_t>& entries, uint8_t slice)) {
+  VersionVector vector;
+  for (size_t r = 0; r < entries.size() && r < kMaxRegions; ++r)
+    vector.Set(r, entries[r]);
+  const uint32_t index = slice % 4;
+  const std::string tag = SliceTokenTag(index, 4);
+  const std::string token = EncodeSessionToken(vector, tag);
+  const Result<VersionVector> decoded = DecodeSessionToken(token, tag);
+  RC_ASSERT(decoded.ok());
+  RC_ASSERT(*decoded == vector);
+  RC_ASSERT(!DecodeSessionToken(token, SliceTokenTag((index + 1) % 4, 4)).ok());
+  RC_ASSERT(!DecodeSessionToken(token, SliceTokenTag(0, 1)).ok());
+  RC_ASSERT(!DecodeSessionToken(token).ok());  // an unsliced region's plain decoding refuses it
+}
+
+TEST(SessionTokenTest, UnslicedTokensAreUntagged) {
+  EXPECT_EQ(SliceTokenTag(0, 1), "");
+  EXPECT_EQ(SliceTokenTag(1, 2), "slice1~");
+  VersionVector vector;
+  vector.Set(1, 7);
+  EXPECT_EQ(EncodeSessionToken(vector, ""), EncodeSessionToken(vector));
+  const Result<VersionVector> foreign =
+      DecodeSessionToken("slice0~" + EncodeSessionToken(vector), "");
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.status().message().find("not sliced"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meridian

@@ -107,6 +107,8 @@ struct ApiOptions {
   // src/replica/residency.h): a token naming a slot beyond them is refused up front (it could
   // never be satisfied, so the read would only time out).
   RegionId token_slots = kMaxRegions;
+  // A sliced region's tag of its session tokens (api/session_token.h contract 4); "" unsliced.
+  std::string token_tag;
 };
 
 ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options = {});
@@ -114,10 +116,12 @@ ApiCommand ParseApiRequest(const HttpRequest& request, const ApiOptions& options
 // 200 JSON {"key", "class", "value", "found", "version_vector", "session_token"}. A counter whose
 // concurrent deltas left the int64 range answers as FormatStatus of that OUT_OF_RANGE error.
 HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
-                        const std::vector<std::string>& region_names);
+                        const std::vector<std::string>& region_names,
+                        std::string_view token_tag = {});
 // 200 JSON {"version_vector", "session_token", "dot": {"region", "seq"} or null when no op was
 // made (contract 6), "deduplicated"}.
-HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names);
+HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names,
+                         std::string_view token_tag = {});
 // The HTTP status and JSON error body for a failed Status. REQUIRES: !status.ok().
 HttpResponse FormatStatus(const Status& status);
 int HttpStatusFor(StatusCode code);
@@ -128,7 +132,8 @@ HttpResponse FormatConflicts(const ConflictLog& log, const std::vector<std::stri
 // 200 JSON {"keys": [{"key", "class", "value"}...], "cursor": the next page's or null at the end,
 // "version_vector", "session_token"}. A counter out of the int64 range shows "value": null and
 // "error".
-HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names);
+HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names,
+                        std::string_view token_tag = {});
 // 200 in the Prometheus text format 0.0.4.
 HttpResponse FormatMetrics(std::string exposition);
 

@@ -161,7 +161,7 @@ HttpResponse FormatError(const ApiError& error) {
 }
 
 HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
-                        const std::vector<std::string>& region_names) {
+                        const std::vector<std::string>& region_names, std::string_view token_tag) {
   const KeyState empty = EmptyState(key.data_class);
   const KeyState& state = result.state ? *result.state : empty;
   MERIDIAN_ASSERT(StateMatchesClass(state, key.data_class));
@@ -172,7 +172,7 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
             {"value", std::move(*value)},
             {"found", result.state.has_value() && KeyPresent(*result.state)},
             {"version_vector", VectorJson(result.applied, region_names)},
-            {"session_token", EncodeSessionToken(result.applied)}};
+            {"session_token", EncodeSessionToken(result.applied, token_tag)}};
   // Positions of POST /text count code points: the length the next edit may use.
   if (const auto* text = std::get_if<Rga>(&state)) body["length"] = text->Length();
   // Where the stock may be taken from without asking: each region's rights as this one sees them.
@@ -191,7 +191,8 @@ HttpResponse FormatRead(const StateKey& key, const ReadResult& result,
   return HttpResponse::Json(200, Dump(body));
 }
 
-HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names) {
+HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& region_names,
+                        std::string_view token_tag) {
   Json keys = Json::array();
   for (const auto& [key, state] : page.entries) {
     Json entry{{"key", key.key}, {"class", DataClassName(key.data_class)}};
@@ -209,7 +210,7 @@ HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& 
   Json body{{"keys", std::move(keys)},
             {"cursor", std::move(cursor)},
             {"version_vector", VectorJson(page.applied, region_names)},
-            {"session_token", EncodeSessionToken(page.applied)}};
+            {"session_token", EncodeSessionToken(page.applied, token_tag)}};
   if (page.scope == ScanScope::kGlobal) {
     // Which regions' pages are in this one: a partial page may miss keys only they hold.
     body["scope"] = "global";
@@ -219,13 +220,14 @@ HttpResponse FormatScan(const ScanResult& page, const std::vector<std::string>& 
   return HttpResponse::Json(200, Dump(body));
 }
 
-HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names) {
+HttpResponse FormatWrite(const WriteReply& reply, const std::vector<std::string>& region_names,
+                         std::string_view token_tag) {
   Json dot = nullptr;  // no op was made (a delete that found nothing to remove)
   if (reply.dot.seq != 0) {
     dot = {{"region", RegionName(region_names, reply.dot.origin)}, {"seq", reply.dot.seq}};
   }
   Json body{{"version_vector", VectorJson(reply.applied, region_names)},
-            {"session_token", EncodeSessionToken(reply.applied)},
+            {"session_token", EncodeSessionToken(reply.applied, token_tag)},
             {"dot", std::move(dot)},
             {"deduplicated", reply.deduplicated}};
   // Only a write that asked for more than its own region (?w=majority or all) says how many.

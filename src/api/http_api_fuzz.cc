@@ -81,7 +81,7 @@ void CheckWrite(const ClientWrite& write) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace meridian;  // NOLINT: the entry point lives outside the namespace
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const ApiCommand command = ParseApiRequest(FuzzRequestFromBytes(bytes), ApiOptions{3});
+  const ApiCommand command = ParseApiRequest(FuzzRequestFromBytes(bytes), ApiOptions{3, ""});
   if (const auto* error = std::get_if<ApiError>(&command)) {
     const int s = error->http_status;
     MERIDIAN_ASSERT(s == 400 || s == 404 || s == 405 || s == 413);

@@ -94,7 +94,7 @@ TEST(HttpApiFuzzTest, RandomAndMutatedRequestsNeverCrash) {
         Mutate(rng, input);
     }
     Feed(input);
-    ++outcomes[Outcome(ParseApiRequest(FuzzRequestFromBytes(input), ApiOptions{3}))];
+    ++outcomes[Outcome(ParseApiRequest(FuzzRequestFromBytes(input), ApiOptions{3, ""}))];
   }
   // Mutations must not only produce garbage: every outcome is reached, accepted ones often
   // (413 needs a megabyte, which PathologicalRequestsAreRefused sends).

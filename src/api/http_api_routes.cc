@@ -159,7 +159,7 @@ ApiCommand ParseRead(const HttpRequest& request, Match& m, const ApiOptions& opt
   }
   const std::string_view token = request.Header("x-session-token");
   if (!token.empty()) {
-    Result<VersionVector> session = DecodeSessionToken(token);
+    Result<VersionVector> session = DecodeSessionToken(token, options.token_tag);
     if (!session.ok()) return BadRequest("X-Session-Token: " + session.status().message());
     for (RegionId r = options.token_slots; r < kMaxRegions; ++r) {
       if (session->Get(r) != 0) {

@@ -1,5 +1,6 @@
 #include "api/session_token.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "api/base64url.h"
@@ -29,6 +30,28 @@ Result<VersionVector> DecodeSessionToken(std::string_view token) {
   if (!vector.ok())
     return InvalidArgument("session token is malformed: " + vector.status().message());
   return vector;
+}
+
+std::string SliceTokenTag(uint32_t index, uint32_t count) {
+  return count > 1 ? "slice" + std::to_string(index) + "~" : std::string();
+}
+
+std::string EncodeSessionToken(const VersionVector& vector, std::string_view tag) {
+  return std::string(tag) + EncodeSessionToken(vector);
+}
+
+Result<VersionVector> DecodeSessionToken(std::string_view token, std::string_view tag) {
+  const size_t tilde = token.find('~');
+  if (tag.empty() && tilde != std::string_view::npos) {
+    return InvalidArgument("session token is a sliced region's ('" +
+                           std::string(token.substr(0, std::min<size_t>(tilde + 1, 16))) +
+                           "...'), and this region is not sliced");
+  }
+  if (!token.starts_with(tag)) {
+    return InvalidArgument("session token is not this slice's (its tokens start with '" +
+                           std::string(tag) + "'): a token is valid in the slice that made it");
+  }
+  return DecodeSessionToken(token.substr(tag.size()));
 }
 
 }  // namespace meridian

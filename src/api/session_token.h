@@ -8,9 +8,14 @@
 //  2. DecodeSessionToken(EncodeSessionToken(v)) == v.
 //  3. Decoding treats the token as untrusted input: garbage yields InvalidArgument, never a crash.
 //     Region ids are checked against kMaxRegions only; the caller checks them against its cluster.
+//  4. A sliced region's tokens name their slice (docs/slices.md): its slice's tag ("slice1~",
+//     SliceTokenTag) before the vector's token. Each slice has vectors of its own, so a token is
+//     decoded only with the tag it was encoded with: a slice refuses another slice's token, and an
+//     unsliced region a sliced one's ('~' is outside base64url), rather than misread it.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,5 +30,10 @@ inline constexpr size_t kSessionTokenCharsMax = 512;
 
 std::string EncodeSessionToken(const VersionVector& vector);
 Result<VersionVector> DecodeSessionToken(std::string_view token);
+
+// Contract 4: "" for an unsliced region (count 1), else "slice<index>~".
+std::string SliceTokenTag(uint32_t index, uint32_t count);
+std::string EncodeSessionToken(const VersionVector& vector, std::string_view tag);
+Result<VersionVector> DecodeSessionToken(std::string_view token, std::string_view tag);
 
 }  // namespace meridian

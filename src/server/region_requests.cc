@@ -254,11 +254,11 @@ HttpResponse RegionServer::Impl::FormatReply(const NodeReply& reply, const State
         if constexpr (std::is_same_v<T, Status>) {
           return FormatStatus(result);
         } else if constexpr (std::is_same_v<T, WriteReply>) {
-          return FormatWrite(result, slot_names);
+          return FormatWrite(result, slot_names, api_options.token_tag);
         } else if constexpr (std::is_same_v<T, ReadResult>) {
-          return FormatRead(*key, result, slot_names);
+          return FormatRead(*key, result, slot_names, api_options.token_tag);
         } else if constexpr (std::is_same_v<T, ScanResult>) {
-          return FormatScan(result, slot_names);
+          return FormatScan(result, slot_names, api_options.token_tag);
         } else {
           return FormatHandleReply(result, region_names[options.self]);
         }

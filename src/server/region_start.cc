@@ -12,6 +12,7 @@
 #include <random>
 #include <utility>
 
+#include "api/session_token.h"
 #include "auth/key_store.h"
 #include "config/residency_config.h"
 #include "net/tls_context.h"
@@ -140,6 +141,7 @@ Status LoadClusterSettings(RegionServer::Impl& s) {
   if (!residency.ok()) return residency.status();
   s.slot_names = SlotNames(*residency, s.region_names);
   s.api_options.token_slots = residency->slot_count();
+  s.api_options.token_tag = SliceTokenTag(s.options.slice, cluster.slices);
   s.link_seen.assign(s.region_names.size(), false);
   return Status::Ok();
 }

@@ -646,24 +646,16 @@ class Planner {
     }
     return Planner(args_.subspan(2), session_, context_, Arg(1)).Plan();
   }
-  // A sliced region's session tokens name their slice ("slice1~" before the vector's token; '~'
-  // is outside base64url, so no unsliced token starts like one): each
-  // slice has vectors of its own, so a slice refuses another's token rather than misread it.
+  // api/session_token.h contract 4: a sliced region's tokens name their slice.
   std::string SliceTag() const {
     const KeySlices& slices = context_.node.options().slices;
-    return slices.sliced() ? "slice" + std::to_string(slices.index) + "~" : std::string();
+    return SliceTokenTag(slices.index, slices.count);
   }
   std::string EncodeToken(const VersionVector& token) const {
-    return SliceTag() + EncodeSessionToken(token);
+    return EncodeSessionToken(token, SliceTag());
   }
   Result<VersionVector> DecodeToken(std::string_view token) const {
-    const std::string tag = SliceTag();
-    if (!token.starts_with(tag) || (tag.empty() && token.find('~') != std::string_view::npos)) {
-      return InvalidArgument(tag.empty() ? "it is a sliced region's, and this region is not sliced"
-                                         : "it is not this slice's (its tokens start with '" + tag +
-                                               "'): a token is valid in its own slice");
-    }
-    return DecodeSessionToken(token.substr(tag.size()));
+    return DecodeSessionToken(token, SliceTag());
   }
   RespPlan Session() {
     if (args_.size() > 2) return WrongArity(version_, args_[0]);

@@ -175,6 +175,26 @@ def http_get(port, path):
 status, body = http_get(HTTP[1] + other, "/register/foo")
 check(status == 421 and "slice" in json.dumps(body),
       f"HTTP to the wrong slice is 421 naming the slice ({status} {body})")
+def http_call(port, path, method="GET", body=None, headers=None):
+    all_headers = {"Authorization": f"Bearer {KEY}"} if KEY else {}
+    all_headers.update(headers or {})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers=all_headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+status, body = http_call(HTTP[0] + foo_slice, "/counter/{foo}http/incr?by=4", "POST")
+http_token = body.get("session_token", "")
+check(status == 200 and http_token.startswith(f"slice{foo_slice}~"),
+      f"an HTTP write's session token names its slice ({status} {body})")
+status, body = http_call(HTTP[1] + other, "/counter/anything", headers={"X-Session-Token": http_token})
+check(status == 400 and "not this slice" in json.dumps(body),
+      f"another slice refuses the HTTP token with 400 ({status} {body})")
 plain(0, foo_slice).set("foo", "bar")
 eventually(lambda: http_get(HTTP[2] + foo_slice, "/register/foo")[1].get("value") == ["bar"] or
            "not yet",
