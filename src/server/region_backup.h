@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "store/rocksdb_storage.h"
@@ -20,5 +21,12 @@ namespace meridian {
 // Restores the latest backup in `backup_dir` into `data_dir` (which must hold no database) and
 // makes it a new incarnation, as above. The region is not running on `data_dir`.
 Result<RocksDbBackupInfo> RestoreRegion(const std::string& backup_dir, const std::string& data_dir);
+
+// A sliced region's backup (`meridian backup` against a config with slices: N) is one backup per
+// slice, in backup_dir/slice-<i>. RestoreAnyRegion restores such a backup slice by slice into the
+// layout the region's start expects (server/slice_layout.h: data_dir/slice-<i> and the SLICES
+// count), and any other backup_dir as RestoreRegion does. Returns each slice's backup, in order.
+Result<std::vector<RocksDbBackupInfo>> RestoreAnyRegion(const std::string& backup_dir,
+                                                        const std::string& data_dir);
 
 }  // namespace meridian

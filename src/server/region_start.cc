@@ -7,8 +7,6 @@
 
 #include <sodium.h>
 
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <utility>
 
@@ -18,6 +16,7 @@
 #include "net/tls_context.h"
 #include "server/region_server.h"
 #include "server/region_server_impl.h"
+#include "server/slice_layout.h"
 #include "tls/cert_files.h"
 
 namespace meridian {
@@ -56,43 +55,6 @@ std::string OffsetPort(const std::string& address, uint32_t offset) {
   if (!parsed.ok() || parsed->port == 0) return address;
   parsed->port = static_cast<uint16_t>(parsed->port + offset);
   return parsed->ToString();
-}
-
-// A sliced region's data directory holds one directory per slice and a file naming how many:
-// the keys' slices are fixed by that count, so data written under another count (or unsliced)
-// is refused rather than served with keys in the wrong slice (resharding is not built).
-Status CheckSliceLayout(const std::string& data_dir, uint32_t slices) {
-  namespace fs = std::filesystem;
-  const fs::path count_file = fs::path(data_dir) / "SLICES";
-  std::error_code error;
-  if (slices == 1) {
-    if (fs::exists(count_file, error)) {
-      return FailedPrecondition(data_dir + " holds a sliced region's data (" + count_file.string() +
-                                "); the config says slices: 1");
-    }
-    return Status::Ok();
-  }
-  if (fs::exists(fs::path(data_dir) / "CURRENT", error)) {
-    return FailedPrecondition(data_dir +
-                              " holds an unsliced region's data; the config says slices: " +
-                              std::to_string(slices) + " (resharding is not built)");
-  }
-  if (fs::exists(count_file, error)) {
-    std::ifstream in(count_file);
-    uint32_t written = 0;
-    if (!(in >> written) || written != slices) {
-      return FailedPrecondition(data_dir + " holds data of " + std::to_string(written) +
-                                " slices; the config says slices: " + std::to_string(slices) +
-                                " (resharding is not built)");
-    }
-    return Status::Ok();
-  }
-  fs::create_directories(data_dir, error);
-  std::ofstream out(count_file);
-  out << slices << "\n";
-  out.close();
-  if (!out) return Unavailable("cannot write " + count_file.string());
-  return Status::Ok();
 }
 
 // What the options leave open comes from the cluster config: this region's addresses and data
@@ -245,9 +207,7 @@ Status OpenStorage(RegionServer::Impl& s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options.TEST_recovery_delay_ms));
   }
   MERIDIAN_RETURN_IF_ERROR(CheckSliceLayout(options.data_dir, options.cluster.slices));
-  const std::string dir = options.cluster.slices > 1
-                              ? options.data_dir + "/slice-" + std::to_string(options.slice)
-                              : options.data_dir;
+  const std::string dir = SliceDataDir(options.data_dir, options.slice, options.cluster.slices);
   auto storage = RocksDbStorage::Open(dir, options.rocksdb);
   if (!storage.ok()) return storage.status();
   s.storage = std::move(storage).value();

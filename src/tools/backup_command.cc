@@ -12,6 +12,7 @@
 #include "config/cluster_config.h"
 #include "net/http_client.h"
 #include "server/region_backup.h"
+#include "server/slice_layout.h"
 #include "tools/progress_line.h"
 
 namespace meridian {
@@ -90,21 +91,31 @@ int RunBackup(const BackupFlags& f) {
   }
   // The region writes the files: it needs the path as this shell means it.
   const std::string dir = std::filesystem::absolute(f.to).lexically_normal().string();
-  HttpClientRequest request;
-  request.method = "POST";
-  request.target = "/admin/backup?to=" + QueryValue(dir);
-  if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
-  auto progress =
-      StartProgress(ProgressModeFromFlags(f.progress, f.no_progress), "backup " + f.region, dir);
-  auto reply = HttpFetch(region.admin->ToString(), request, std::chrono::seconds(f.timeout_s));
-  progress->Stop();  // its line erased before the answer is printed
-  if (!reply.ok()) {
-    std::fprintf(stderr, "backup: region %s: %s\n", f.region.c_str(),
-                 reply.status().ToString().c_str());
-    return 1;
+  // A sliced region (docs/slices.md): every slice backs itself up, through its own admin
+  // listener (the region's port + the slice), into DIR/slice-<i>; `meridian restore` puts them
+  // back together.
+  for (uint32_t slice = 0; slice < config->slices; ++slice) {
+    const std::string slice_dir = SliceDataDir(dir, slice, config->slices);
+    const std::string what =
+        "backup " + f.region + (config->slices > 1 ? " slice " + std::to_string(slice) : "");
+    HttpClientRequest request;
+    request.method = "POST";
+    request.target = "/admin/backup?to=" + QueryValue(slice_dir);
+    if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
+    HostPort admin = *region.admin;
+    admin.port = static_cast<uint16_t>(admin.port + slice);  // cluster config invariant 9
+    auto progress =
+        StartProgress(ProgressModeFromFlags(f.progress, f.no_progress), what, slice_dir);
+    auto reply = HttpFetch(admin.ToString(), request, std::chrono::seconds(f.timeout_s));
+    progress->Stop();  // its line erased before the answer is printed
+    if (!reply.ok()) {
+      std::fprintf(stderr, "%s: %s\n", what.c_str(), reply.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s\n", reply->body.c_str());
+    if (reply->status != 200) return 1;
   }
-  std::printf("%s\n", reply->body.c_str());
-  return reply->status == 200 ? 0 : 1;
+  return 0;
 }
 
 struct RestoreFlags {
@@ -117,17 +128,24 @@ struct RestoreFlags {
 int RunRestore(const RestoreFlags& f) {
   auto progress = StartProgress(ProgressModeFromFlags(f.progress, f.no_progress),
                                 "restore into " + f.data_dir, f.data_dir);
-  auto restored = RestoreRegion(f.from, f.data_dir);
+  auto restored = RestoreAnyRegion(f.from, f.data_dir);
   progress->Stop();
   if (!restored.ok()) {
     std::fprintf(stderr, "restore: %s\n", restored.status().ToString().c_str());
     return 1;
   }
+  for (size_t slice = 0; slice < restored->size(); ++slice) {
+    const RocksDbBackupInfo& info = (*restored)[slice];
+    std::printf("restored %sbackup %u (%llu bytes, %u files) into %s\n",
+                restored->size() > 1 ? ("slice " + std::to_string(slice) + "'s ").c_str() : "",
+                info.backup_id, static_cast<unsigned long long>(info.size_bytes), info.files,
+                SliceDataDir(f.data_dir, static_cast<uint32_t>(slice),
+                             static_cast<uint32_t>(restored->size()))
+                    .c_str());
+  }
   std::printf(
-      "restored backup %u (%llu bytes, %u files) into %s; start the region on it: it rejoins its "
-      "peers as a new incarnation before it takes writes\n",
-      restored->backup_id, static_cast<unsigned long long>(restored->size_bytes), restored->files,
-      f.data_dir.c_str());
+      "start the region on it: it rejoins its peers as a new incarnation before it takes "
+      "writes\n");
   return 0;
 }
 
