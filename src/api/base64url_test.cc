@@ -2,7 +2,9 @@
 #include "api/base64url.h"
 
 #include <gtest/gtest.h>
+
 #include <rapidcheck/gtest.h>
+#include <algorithm>
 
 #include "api/session_token.h"
 
@@ -118,6 +120,37 @@ TEST(SessionTokenTest, UnslicedTokensAreUntagged) {
       DecodeSessionToken("slice0~" + EncodeSessionToken(vector), "");
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.status().message().find("not sliced"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace meridian
+
+namespace meridian {
+namespace {
+
+RC_GTEST_PROP(SessionTokenProp, ASlicedSessionRoundTrips,
+              (const std::vector<std::vector<uint64_t>>& slices)) {
+  const auto count = static_cast<uint32_t>(std::clamp<size_t>(slices.size(), 1, 8));
+  std::vector<VersionVector> by_slice(count);
+  for (uint32_t s = 0; s < count && s < slices.size(); ++s) {
+    for (size_t r = 0; r < slices[s].size() && r < kMaxRegions; ++r)
+      by_slice[s].Set(static_cast<RegionId>(r), slices[s][r]);
+  }
+  const std::string token = EncodeSlicedSessionToken(by_slice);
+  const Result<std::vector<VersionVector>> decoded = DecodeSlicedSessionToken(token, count);
+  RC_ASSERT(decoded.ok());
+  RC_ASSERT(*decoded == by_slice);
+}
+
+TEST(SessionTokenTest, ASlicedSessionRefusesPartsOfNoSlice) {
+  VersionVector v;
+  v.Set(0, 3);
+  EXPECT_EQ(EncodeSlicedSessionToken({VersionVector(), v}), EncodeSessionToken(v, "slice1~"));
+  EXPECT_TRUE(DecodeSlicedSessionToken("", 2).ok());
+  EXPECT_FALSE(DecodeSlicedSessionToken(EncodeSessionToken(v, "slice2~"), 2).ok());
+  EXPECT_FALSE(DecodeSlicedSessionToken(EncodeSessionToken(v), 2).ok());  // untagged
+  EXPECT_FALSE(DecodeSlicedSessionToken("slicex~AA", 2).ok());
+  EXPECT_FALSE(DecodeSlicedSessionToken("slice1~!!", 2).ok());
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "clock/version_vector.h"
@@ -35,5 +36,12 @@ Result<VersionVector> DecodeSessionToken(std::string_view token);
 std::string SliceTokenTag(uint32_t index, uint32_t count);
 std::string EncodeSessionToken(const VersionVector& vector, std::string_view tag);
 Result<VersionVector> DecodeSessionToken(std::string_view token, std::string_view tag);
+
+// A session across every slice of a sliced cluster (what the router keeps per client): one
+// vector per slice, encoded as the tagged tokens of the slices whose vector is not zero, joined
+// by ','. With one slice it is exactly EncodeSessionToken of its vector. Decoding refuses a part
+// naming a slice >= `count`, and bounds the whole at count * kSessionTokenCharsMax characters.
+std::string EncodeSlicedSessionToken(const std::vector<VersionVector>& by_slice);
+Result<std::vector<VersionVector>> DecodeSlicedSessionToken(std::string_view token, uint32_t count);
 
 }  // namespace meridian

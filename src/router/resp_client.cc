@@ -46,6 +46,7 @@ RespClient::RespClient(RespFront::Impl& front, tcp::socket socket, uint64_t id)
   parser_.set_authenticated(true);  // no AUTH configured: Redis' pre-AUTH limits do not apply
   state_.id = id;
   state_.location = front_.options.default_location;
+  state_.tokens.resize(front_.options.slices);
   if (front_.options.listener_tls) {
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *front_.options.listener_tls);
   }
@@ -216,13 +217,28 @@ void RespClient::Execute(std::span<const std::string_view> args) {
     }
     command->allowed_names = MaskNames(mask, front_.options.region_names);
   }
+  // Rule 9: the slice of the command's keys, in whichever region serves it.
+  const KeySlices slices{0, front_.options.slices};
+  const std::optional<uint32_t> slice = RespCommandSlice(args, slices);
+  if (!slice) {
+    command->reply =
+        ErrorReply(state_.version, "CROSSSLOT Keys in request don't hash to the same slot");
+    command->done = true;
+    front_.commands_answered_here.Increment();
+    return;
+  }
+  command->slice = *slice;
   const std::string key =
       command->kind == RespCommandKind::kWrite ? front_.hooks.new_key() : std::string();
-  // Rule 7: the client's token as of now goes with the command, the same on every attempt.
+  // Rule 7: the client's token as of now goes with the command, the same on every attempt
+  // (rule 9: its slice's vector, tagged with the slice).
   bool writes = false;
   std::optional<std::string> token;
-  if (IsRespDataCommand(args, &writes) && (writes || !state_.token.IsZero())) {
-    token = state_.token.IsZero() ? std::string() : EncodeSessionToken(state_.token);
+  const VersionVector& session = state_.tokens[command->slice];
+  if (IsRespDataCommand(args, &writes) && (writes || !session.IsZero())) {
+    token = session.IsZero()
+                ? std::string()
+                : EncodeSessionToken(session, SliceTokenTag(command->slice, slices.count));
   }
   command->sessioned = token.has_value();
   command->request =
@@ -251,7 +267,8 @@ void RespClient::Dispatch() {
       FinishWithoutRegion(command);
       continue;
     }
-    const std::shared_ptr<RespUpstream>& upstream = front_.Upstream(*region, command->version, id_);
+    const std::shared_ptr<RespUpstream>& upstream =
+        front_.Upstream(*region, command->slice, command->version, id_);
     if (in_flight_ > 0 && upstream != bound_) return;  // contract 2: wait for those in flight
     waiting_.erase(waiting_.begin());
     Send(command, *region);
@@ -259,7 +276,7 @@ void RespClient::Dispatch() {
 }
 
 void RespClient::Send(const CommandPtr& command, RegionId region) {
-  bound_ = front_.Upstream(region, command->version, id_);
+  bound_ = front_.Upstream(region, command->slice, command->version, id_);
   ++in_flight_;
   if (!command->tried.empty()) front_.metrics.reroutes.Increment();
   command->tried.push_back(region);
@@ -319,6 +336,7 @@ void RespClient::SendWait(const CommandPtr& command) {
                                    command->wait_timeout};
   command->request = EncodeRespRequest(args, "");
   request_bytes_ += command->request.size();
+  command->slice = state_.last_write_slice;
   Send(command, state_.last_write_region);
 }
 
@@ -330,12 +348,14 @@ void RespClient::OnReply(const CommandPtr& command, RegionId region, Result<std:
   if (result.ok() && command->sessioned) {
     // Rule 7: the client's token and last write are kept here; the client gets the reply alone.
     if (const std::optional<SessionedReply> split = SplitSessionedReply(*result)) {
-      if (const Result<VersionVector> token = DecodeSessionToken(split->token); token.ok()) {
-        state_.token.Merge(*token);
+      const std::string tag = SliceTokenTag(command->slice, front_.options.slices);
+      if (const Result<VersionVector> token = DecodeSessionToken(split->token, tag); token.ok()) {
+        state_.tokens[command->slice].Merge(*token);
       }
       if (split->write) {
         state_.last_write = std::string(*split->write);
         state_.last_write_region = region;
+        state_.last_write_slice = command->slice;
       }
       *result = std::string(split->reply);
     }

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "base/assert.h"
+#include "config/cluster_config.h"
 #include "net/endpoint.h"
 #include "router/resp_front_impl.h"
 
@@ -38,15 +39,17 @@ RespFront::Impl::Impl(asio::io_context& ioc, RespFrontOptions o, RespFrontHooks 
   MERIDIAN_ASSERT(options.resp_dial.size() == options.region_names.size());
   MERIDIAN_ASSERT(options.default_location < options.region_names.size());
   MERIDIAN_ASSERT(options.connections_per_region >= 1);
+  MERIDIAN_ASSERT(options.slices >= 1 && options.slices <= kMaxSlices);
   MERIDIAN_ASSERT(options.handshake_timeout_ms >= 0 && options.command_timeout_ms >= 0 &&
                   options.idle_timeout_ms >= 0);
   for (const std::string& name : options.region_names)
     commands_relayed.push_back(&metrics.resp_commands.WithLabels({name}));
 }
 
-const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, RespVersion version,
+const std::shared_ptr<RespUpstream>& RespFront::Impl::Upstream(RegionId region, uint32_t slice,
+                                                               RespVersion version,
                                                                uint64_t client_id) const {
-  const auto& row = upstreams[region][VersionIndex(version)];
+  const auto& row = upstreams[region * options.slices + slice][VersionIndex(version)];
   return row[client_id % row.size()];
 }
 
@@ -130,30 +133,37 @@ Status RespFront::Start() {
   Impl& s = *impl_;
   MERIDIAN_ASSERT(s.upstreams.empty());
   for (RegionId region = 0; region < s.options.region_names.size(); ++region) {
-    const std::string& address = s.options.resp_dial[region];
-    Result<tcp::endpoint> endpoint = ResolveEndpoint(address);
-    if (!endpoint.ok()) {
-      return Status(endpoint.status().code(), "router resp: region " +
-                                                  s.options.region_names[region] + " at " +
-                                                  address + ": " + endpoint.status().message());
-    }
-    std::vector<std::vector<std::shared_ptr<RespUpstream>>> by_version(2);
-    RespUpstreamOptions upstream_options;
-    upstream_options.auth_key = s.options.upstream_key;
-    upstream_options.tls = s.options.upstream_tls;
-    if (upstream_options.tls) {
-      Result<std::pair<std::string, uint16_t>> host_port = SplitHostPort(address);
-      if (!host_port.ok()) return host_port.status();
-      upstream_options.tls_host = host_port->first;
-    }
-    for (RespVersion version : {RespVersion::kResp2, RespVersion::kResp3}) {
-      for (size_t i = 0; i < s.options.connections_per_region; ++i) {
-        by_version[VersionIndex(version)].push_back(std::make_shared<RespUpstream>(
-            s.strand, *endpoint, "region " + s.options.region_names[region] + " at " + address,
-            version, upstream_options));
+    for (uint32_t slice = 0; slice < s.options.slices; ++slice) {
+      std::string address = s.options.resp_dial[region];
+      if (slice > 0) {  // slice i listens on the region's resp port + i
+        Result<std::pair<std::string, uint16_t>> base = SplitHostPort(address);
+        if (!base.ok()) return base.status();
+        address = HostPort{base->first, static_cast<uint16_t>(base->second + slice)}.ToString();
       }
+      Result<tcp::endpoint> endpoint = ResolveEndpoint(address);
+      if (!endpoint.ok()) {
+        return Status(endpoint.status().code(), "router resp: region " +
+                                                    s.options.region_names[region] + " at " +
+                                                    address + ": " + endpoint.status().message());
+      }
+      std::vector<std::vector<std::shared_ptr<RespUpstream>>> by_version(2);
+      RespUpstreamOptions upstream_options;
+      upstream_options.auth_key = s.options.upstream_key;
+      upstream_options.tls = s.options.upstream_tls;
+      if (upstream_options.tls) {
+        Result<std::pair<std::string, uint16_t>> host_port = SplitHostPort(address);
+        if (!host_port.ok()) return host_port.status();
+        upstream_options.tls_host = host_port->first;
+      }
+      for (RespVersion version : {RespVersion::kResp2, RespVersion::kResp3}) {
+        for (size_t i = 0; i < s.options.connections_per_region; ++i) {
+          by_version[VersionIndex(version)].push_back(std::make_shared<RespUpstream>(
+              s.strand, *endpoint, "region " + s.options.region_names[region] + " at " + address,
+              version, upstream_options));
+        }
+      }
+      s.upstreams.push_back(std::move(by_version));
     }
-    s.upstreams.push_back(std::move(by_version));
   }
   Result<tcp::endpoint> listen = ResolveEndpoint(s.options.address);
   if (!listen.ok()) return listen.status();
@@ -186,10 +196,13 @@ void RespFront::Stop() {
 void RespFront::AbortRegion(RegionId region, const std::string& reason) {
   MERIDIAN_ASSERT(region < impl_->options.region_names.size());
   asio::post(impl_->strand, [impl = impl_, region, reason] {
-    if (impl->stopped || region >= impl->upstreams.size()) return;
-    for (auto& row : impl->upstreams[region]) {
-      for (auto& upstream : row)
-        upstream->Abort(Unavailable(upstream->name() + ": " + reason));
+    const uint32_t slices = impl->options.slices;
+    if (impl->stopped || (region + 1) * slices > impl->upstreams.size()) return;
+    for (uint32_t slice = 0; slice < slices; ++slice) {
+      for (auto& row : impl->upstreams[region * slices + slice]) {
+        for (auto& upstream : row)
+          upstream->Abort(Unavailable(upstream->name() + ": " + reason));
+      }
     }
   });
 }

@@ -88,7 +88,10 @@ struct RespFrontOptions {
   std::string address;                    // where clients connect ("127.0.0.1:6400")
   std::vector<std::string> region_names;  // by RegionId
   std::vector<std::string> resp_dial;     // each region's resp listener, by RegionId
-  RegionId default_location = 0;          // a client's location until MERIDIAN.REGION
+  // The regions' slices (docs/slices.md): slice i of a region listens on its resp port + i, and
+  // commands go to their keys' slice (resp_route.h rule 9).
+  uint32_t slices = 1;
+  RegionId default_location = 0;  // a client's location until MERIDIAN.REGION
   // An attempt without a reply for this long fails and goes to the next region (the router's
   // forward_timeout_ms: above a region's bounded waits).
   int64_t forward_timeout_ms = 5'000;

@@ -37,9 +37,10 @@ struct RespFront::Impl : std::enable_shared_from_this<RespFront::Impl> {
   void StopOnStrand();
   // Closes the clients past a timeout (contract 10) and schedules the next sweep.
   void Sweep();
-  // The upstream connection for client `client_id`'s commands to `region` in `version`.
-  const std::shared_ptr<RespUpstream>& Upstream(RegionId region, RespVersion version,
-                                                uint64_t client_id) const;
+  // The upstream connection for client `client_id`'s commands to `slice` of `region` in
+  // `version`.
+  const std::shared_ptr<RespUpstream>& Upstream(RegionId region, uint32_t slice,
+                                                RespVersion version, uint64_t client_id) const;
 
   const RespFrontOptions options;
   const RespFrontHooks hooks;
@@ -53,7 +54,7 @@ struct RespFront::Impl : std::enable_shared_from_this<RespFront::Impl> {
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::steady_timer sweep_timer;
   std::string bound_address;
-  // [region][0: RESP2, 1: RESP3][i]
+  // [region * slices + slice][0: RESP2, 1: RESP3][i]
   std::vector<std::vector<std::vector<std::shared_ptr<RespUpstream>>>> upstreams;
   std::map<uint64_t, std::shared_ptr<RespClient>> clients;
   uint64_t next_client_id = 1;
@@ -80,6 +81,7 @@ class RespClient : public std::enable_shared_from_this<RespClient> {
     RespCommandKind kind = RespCommandKind::kOther;
     RespVersion version = RespVersion::kResp2;
     RegionId location = 0;
+    uint32_t slice = 0;                   // resp_route.h rule 9
     std::string request;                  // identical on every attempt, idempotency key included
     std::vector<RegionId> tried;          // each region at most once
     std::vector<RegionId> barred;         // outside the keys' residency set: never tried

@@ -123,11 +123,13 @@ std::string Session(std::span<const std::string_view> args, RespClientState& sta
   const RespVersion v = state.version;
   if (args.size() > 2) return WrongArity(v, args[0]);
   if (args.size() == 2) {
-    const Result<VersionVector> token = DecodeSessionToken(args[1]);
+    const Result<std::vector<VersionVector>> token =
+        DecodeSlicedSessionToken(args[1], static_cast<uint32_t>(state.tokens.size()));
     if (!token.ok()) return Error(v, "ERR invalid session token: " + token.status().message());
-    state.token.Merge(*token);
+    for (size_t slice = 0; slice < state.tokens.size(); ++slice)
+      state.tokens[slice].Merge((*token)[slice]);
   }
-  return Reply(v, [&](RespWriter& out) { out.WriteBulk(EncodeSessionToken(state.token)); });
+  return Reply(v, [&](RespWriter& out) { out.WriteBulk(EncodeSlicedSessionToken(state.tokens)); });
 }
 
 }  // namespace

@@ -37,11 +37,14 @@ struct RespClientState {
   std::string name;
   RegionId location = 0;
   std::optional<RegionId> last_served;
-  // Everything the client wrote (and MERIDIAN.SESSION merged), in the regions' slot space.
-  VersionVector token;
-  // The client's last write as the region named it, and that region (resp_route.h rule 8).
+  // Everything the client wrote (and MERIDIAN.SESSION merged), in the regions' slot space: one
+  // vector per slice of the regions (resp_route.h rule 9; one when they are not sliced).
+  std::vector<VersionVector> tokens = std::vector<VersionVector>(1);
+  // The client's last write as the region named it, and that region and slice (resp_route.h
+  // rules 8 and 9).
   std::optional<std::string> last_write;
   RegionId last_write_region = 0;
+  uint32_t last_write_slice = 0;
   bool quit = false;  // QUIT: close once the reply is sent
 };
 

@@ -130,6 +130,24 @@ Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string
   return std::optional<RegionMask>(allowed);
 }
 
+std::optional<uint32_t> RespCommandSlice(std::span<const std::string_view> args,
+                                         const KeySlices& slices) {
+  if (!slices.sliced() || args.empty()) return 0u;
+  const std::string name = CommandName(args[0]);
+  if (name == "MERIDIAN.IDEM") {
+    if (args.size() < 3) return 0u;
+    return RespCommandSlice(args.subspan(2), slices);
+  }
+  const KeySpec spec = KeysOf(name, args.size());
+  std::optional<uint32_t> slot;
+  for (size_t i = 1; i < spec.last; i += spec.step) {
+    const uint32_t key_slot = KeyHashSlot(args[i]);
+    if (slot && *slot != key_slot) return std::nullopt;
+    slot = key_slot;
+  }
+  return slot ? slices.SliceOfSlot(*slot) : 0u;
+}
+
 RespCommandKind ClassifyRespCommand(std::string_view name) {
   const std::string upper = CommandName(name);
   if (OneOf(upper, kWrites)) return RespCommandKind::kWrite;

@@ -47,6 +47,11 @@
 //     pipelined before it counts), and only there: no other region can count that write's
 //     copies as its region does. Without a write it is answered 0 at once, as a region does;
 //     when that region cannot be reached the client gets -TRYAGAIN saying so.
+//  9. Slices (docs/slices.md): in a cluster of sliced regions every command naming keys goes to
+//     the slice of its keys' hash slot in whichever region serves it (RespCommandSlice; keys of
+//     two slots are answered -CROSSSLOT by the router, as a region would), any other to slice
+//     0. The client's session token is one vector per slice (api/session_token.h), each sent
+//     only to its own slice; WAIT goes to the slice and region of the client's last write.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +61,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/hash_slot.h"
 #include "base/status.h"
 #include "replica/residency.h"
 
@@ -108,5 +114,10 @@ Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string
                                                      const Residency& residency,
                                                      std::string_view strong_prefix,
                                                      const std::vector<std::string>& region_names);
+
+// Rule 9: the slice serving `args` (MERIDIAN.IDEM looked through): its keys' slice, 0 for a
+// command without keys or when `slices` is not sliced; nullopt when its keys hash to two slots.
+std::optional<uint32_t> RespCommandSlice(std::span<const std::string_view> args,
+                                         const KeySlices& slices);
 
 }  // namespace meridian::router

@@ -160,18 +160,18 @@ TEST(RespOwnCommandsTest, TheSessionTokenIsTheRoutersPerClient) {
     return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
   };
   EXPECT_EQ(answer({"MERIDIAN.SESSION"}), bulk(EncodeSessionToken(VersionVector())));
-  state.token.Set(0, 3);
+  state.tokens[0].Set(0, 3);
   VersionVector elsewhere;
   elsewhere.Set(1, 5);
   elsewhere.Set(0, 1);
-  VersionVector merged = state.token;
+  VersionVector merged = state.tokens[0];
   merged.Merge(elsewhere);
   EXPECT_EQ(answer({"meridian.session", EncodeSessionToken(elsewhere)}),
             bulk(EncodeSessionToken(merged)));
-  EXPECT_EQ(state.token, merged);
+  EXPECT_EQ(state.tokens[0], merged);
   EXPECT_TRUE(
       answer({"MERIDIAN.SESSION", "not a token!"}).starts_with("-ERR invalid session token"));
-  EXPECT_EQ(state.token, merged);
+  EXPECT_EQ(state.tokens[0], merged);
   EXPECT_EQ(answer({"MERIDIAN.SESSION", "a", "b"}),
             "-ERR wrong number of arguments for 'MERIDIAN.SESSION' command\r\n");
 }
@@ -246,6 +246,29 @@ TEST_F(RespResidencyTest, NoRulesRestrictNothing) {
       RespAllowedRegions(std::vector<std::string_view>{"GET", "gdpr:a"}, none, "handle:", names_);
   ASSERT_TRUE(allowed.ok());
   EXPECT_FALSE(allowed->has_value());
+}
+
+}  // namespace
+}  // namespace meridian::router
+
+namespace meridian::router {
+namespace {
+
+TEST(RespRouteTest, CommandsGoToTheSliceOfTheirKeys) {
+  const KeySlices two{0, 2};
+  auto slice = [&](std::vector<std::string_view> args, KeySlices slices) {
+    return RespCommandSlice(args, slices);
+  };
+  // "foo" is slot 12182 (slice 1 of 2), "bar" 5061 (slice 0).
+  EXPECT_EQ(slice({"GET", "foo"}, two), std::optional<uint32_t>(1));
+  EXPECT_EQ(slice({"SET", "bar", "v"}, two), std::optional<uint32_t>(0));
+  EXPECT_EQ(slice({"MERIDIAN.IDEM", "k1", "INCR", "foo"}, two), std::optional<uint32_t>(1));
+  EXPECT_EQ(slice({"MSET", "{foo}a", "1", "{foo}b", "2"}, two), std::optional<uint32_t>(1));
+  EXPECT_EQ(slice({"MSET", "foo", "1", "bar", "2"}, two), std::nullopt);  // CROSSSLOT
+  EXPECT_EQ(slice({"DEL", "foo", "bar"}, two), std::nullopt);
+  EXPECT_EQ(slice({"PING"}, two), std::optional<uint32_t>(0));
+  EXPECT_EQ(slice({"GET", "foo"}, KeySlices{}), std::optional<uint32_t>(0));  // unsliced
+  EXPECT_EQ(slice({"MSET", "foo", "1", "bar", "2"}, KeySlices{}), std::optional<uint32_t>(0));
 }
 
 }  // namespace

@@ -210,6 +210,7 @@ Status Router::Impl::StartResp() {
   resp.address = options.resp_address;
   resp.region_names = topology.region_names;
   resp.resp_dial = topology.resp_dial;
+  resp.slices = topology.slices;
   resp.default_location = options.location;
   resp.forward_timeout_ms = options.forward_timeout_ms;
   resp.keys = options.keys.get();

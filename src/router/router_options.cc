@@ -19,6 +19,7 @@ Result<RouterTopology> RouterTopologyFromConfig(const ClusterConfig& config) {
       topology.subject_patterns.push_back(std::move(parsed).value());
     }
   }
+  topology.slices = config.slices;
   topology.dial.assign(count, std::vector<std::string>(count));
   topology.link_rtt_ms.assign(count, std::vector<int64_t>(count, 0));
   const bool resp = std::all_of(config.regions.begin(), config.regions.end(),

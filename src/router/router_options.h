@@ -33,6 +33,9 @@ struct RouterTopology {
   // Each region's resp listener, by RegionId; empty when the regions have none. The router's
   // RESP front end dials them directly: the WAN emulator proxies only HTTP client paths.
   std::vector<std::string> resp_dial;
+  // The regions' slices (docs/slices.md): the RESP front end sends each command to its keys'
+  // slice, at the region's resp port + the slice. HTTP goes to slice 0 (not routed by slot).
+  uint32_t slices = 1;
   // Which regions may hold a key (src/replica/residency.h): a request for a pinned key goes only
   // to the nearest healthy region of its set, never elsewhere (docs/residency.md).
   Residency residency;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Cluster clients against three sliced Meridian regions (started by slices_test.cc).
 
-Usage: resp_slices.py RESP_PORTS HTTP_PORTS SLICES KEY
+Usage: resp_slices.py RESP_PORTS HTTP_PORTS SLICES KEY ROUTER_RESP_PORT
   RESP_PORTS, HTTP_PORTS: slice 0's, comma-separated, one per region (slice i listens on +i).
 
 Each region is a Redis Cluster of SLICES masters to its clients; the regions replicate slice by
@@ -23,6 +23,7 @@ RESP = [int(p) for p in sys.argv[1].split(",")]
 HTTP = [int(p) for p in sys.argv[2].split(",")]
 SLICES = int(sys.argv[3])
 KEY = sys.argv[4] if len(sys.argv) > 4 else ""
+ROUTER = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 CLI_AUTH = ["-a", KEY, "--no-auth-warning"] if KEY else []
 SLOTS = 16384
 
@@ -214,5 +215,37 @@ check(out.returncode == 0 and out.stdout.count("requests per second") == 3,
       f"redis-benchmark --cluster runs on the slices ({out.stdout[-400:]!r} {out.stderr[-400:]!r})")
 sizes = [plain(0, s).dbsize() for s in range(SLICES)]
 check(True, f"after the benchmark the slices hold {sizes} keys")
+
+# --- the router: a plain client's commands go to their keys' slice ---
+if ROUTER:
+    routed = redis.Redis(host="127.0.0.1", port=ROUTER, socket_timeout=10, password=KEY or None)
+    names = [f"routed:{k}" for k in range(16)]
+    check(len({slice_of_slot(plain(0, 0).execute_command("CLUSTER", "KEYSLOT", n)) for n in names})
+          == SLICES, "the routed keys fall in every slice")
+    for n in names:
+        routed.set(n, n.upper())
+        routed.incr(f"{{{n}}}count")
+    check(all(routed.get(n) == n.upper().encode() for n in names),
+          "through the router, a plain client writes and reads keys of every slice")
+    try:
+        routed.mset({"a": "1", "b": "2"})
+        check(False, "the router refuses keys of two slots")
+    except redis.exceptions.ResponseError as e:
+        check(str(e).startswith("CROSSSLOT"), f"the router answers CROSSSLOT ({e})")
+    token = routed.execute_command("MERIDIAN.SESSION")
+    token = token.decode() if isinstance(token, bytes) else token
+    check(all(f"slice{s}~" in token for s in range(SLICES)),
+          f"the router's session token holds a vector per slice ({token})")
+    fresh = redis.Redis(host="127.0.0.1", port=ROUTER, socket_timeout=10, password=KEY or None)
+    fresh.execute_command("MERIDIAN.SESSION", token)
+    check(fresh.get(f"{{{names[-1]}}}count") == b"1", "a client given that token reads the writes")
+    routed.set(names[-1], "waited")
+    check(routed.wait(len(RESP) - 1, 10000) == len(RESP) - 1,
+          "WAIT through the router counts the regions holding the write, in its slice")
+    for region in range(len(RESP)):
+        for n in names:
+            s = slice_of_slot(plain(0, 0).execute_command("CLUSTER", "KEYSLOT", n))
+            eventually(lambda: plain(region, s).get(n) in (n.upper().encode(), b"waited") or n,
+                       f"region {region} slice {s} holds routed key {n}")
 
 print("all slice checks passed", flush=True)

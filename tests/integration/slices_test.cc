@@ -1,7 +1,8 @@
 // A sliced region (docs/slices.md): three regions of two slices each, every slice its own loop,
 // storage and peer streams. Real cluster clients (redis-py's RedisCluster, redis-cli -c,
-// redis-benchmark --cluster) route keys to slices; the checks are in resp_slices.py, which
-// names each one. This test starts and stops the cluster and checks the HTTP side.
+// redis-benchmark --cluster) route keys to slices, and so does the router for plain clients; the
+// checks are in resp_slices.py, which names each one. This test starts and stops the cluster,
+// the WAN emulator (the router's health probes) and the router, and backs a region up.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,6 +23,9 @@ TEST(SlicesTest, ClusterClientsRouteKeysToSlicesThatReplicateAndConverge) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/redis-cli")) << "redis-tools is not installed";
   ClusterHarness cluster({"us", "eu", "ap"}, "mesh", ClusterHarness::Links::kTls, kSlices);
   ASSERT_TRUE(cluster.StartAll().ok());
+  ASSERT_TRUE(cluster.StartWan().ok());
+  const Status router = cluster.StartRouter("us");
+  ASSERT_TRUE(router.ok()) << router.ToString() << "\n" << cluster.router_log();
   std::string resp_ports, http_ports;
   for (size_t i = 0; i < cluster.regions().size(); ++i) {
     resp_ports += (i ? "," : "") + std::to_string(cluster.resp_port(i));
@@ -32,7 +36,8 @@ TEST(SlicesTest, ClusterClientsRouteKeysToSlicesThatReplicateAndConverge) {
   ASSERT_TRUE(
       script
           .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_slices.py",
-                  resp_ports, http_ports, std::to_string(kSlices), cluster.client_key()},
+                  resp_ports, http_ports, std::to_string(kSlices), cluster.client_key(),
+                  std::to_string(cluster.router_resp_port())},
                  log)
           .ok());
   const std::optional<int> code = script.Wait(std::chrono::seconds(240));
