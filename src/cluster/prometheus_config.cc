@@ -20,10 +20,11 @@ void Job(std::ostringstream& out, const std::string& job, const std::string& pat
   out << "  - job_name: " << job << "\n"
       << "    metrics_path: " << path << "\n"
       << "    static_configs:\n";
-  // One static config per target, so each region's carries its own `region` label.
-  for (const auto& [address, region] : targets) {
+  // One static config per target, so each region's carries its own `region` label (and a
+  // sliced region's each slice its `slice`).
+  for (const auto& [address, labels] : targets) {
     out << "      - targets: [" << YamlQuoted(address.ToString()) << "]\n";
-    if (!region.empty()) out << "        labels: {region: " << region << "}\n";
+    if (!labels.empty()) out << "        labels: {" << labels << "}\n";
   }
 }
 
@@ -50,8 +51,17 @@ std::string PrometheusScrapeConfig(const ClusterConfig& config, const Prometheus
   }
   out << "scrape_configs:\n";
   std::vector<std::pair<HostPort, std::string>> regions;
-  for (const RegionConfig& region : config.regions)
-    regions.emplace_back(region.http, region.name);
+  for (const RegionConfig& region : config.regions) {
+    if (config.slices == 1) {
+      regions.emplace_back(region.http, "region: " + region.name);
+      continue;
+    }
+    for (uint32_t slice = 0; slice < config.slices; ++slice) {  // slice i on its http port + i
+      const HostPort address{region.http.host, static_cast<uint16_t>(region.http.port + slice)};
+      regions.emplace_back(address,
+                           "region: " + region.name + ", slice: '" + std::to_string(slice) + "'");
+    }
+  }
   Job(out, "meridian_region", "/metrics", regions);
   Job(out, "meridian_router", "/router/metrics", {{config.router.http, ""}});
   Job(out, "meridian_wan", "/metrics", {{config.wan.admin, ""}});

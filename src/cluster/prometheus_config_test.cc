@@ -49,6 +49,20 @@ TEST(PrometheusConfigTest, ScrapesEveryRegionAndTheRouterWithRegionLabels) {
   EXPECT_EQ(text.find("alerting:"), std::string::npos);       // no Alertmanager unless given
 }
 
+TEST(PrometheusConfigTest, ASlicedRegionIsScrapedOnEverySlicesPort) {
+  ClusterConfig config = ThreeRegions("topology: mesh");
+  config.regions[1].http.port = 7112;  // each region's slice 1 takes its port + 1
+  config.regions[2].http.port = 7123;
+  config.slices = 2;
+  const std::string text = PrometheusScrapeConfig(config, PrometheusFiles{});
+  for (const std::string target :
+       {"['127.0.0.1:7101']\n        labels: {region: us, slice: '0'}",
+        "['127.0.0.1:7102']\n        labels: {region: us, slice: '1'}",
+        "['127.0.0.1:7124']\n        labels: {region: ap, slice: '1'}"}) {
+    EXPECT_NE(text.find(target), std::string::npos) << target << "\n" << text;
+  }
+}
+
 TEST(PrometheusConfigTest, OneWayDelayIsHalfTheRttOnAMeshAndAddsUpAlongRelays) {
   const ClusterConfig mesh = ThreeRegions("topology: mesh");
   EXPECT_EQ(OneWayDelayMs(mesh, 0, 1), 40);
