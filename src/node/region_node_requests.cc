@@ -455,6 +455,8 @@ void RegionNode::OnReadReply(size_t group, RegionId from, const pb::ReadReply& r
 }
 
 Result<size_t> RegionNode::HandleGroupHere(std::string_view name) {
+  const bool unpinned = options_.residency.empty() || options_.bugs.residency_ignored;
+  if (unpinned && !options_.slices.sliced()) return size_t{0};
   // An invalid name gets the handle node's own refusal (400 naming the problem), in group 0.
   const Result<std::string> canonical = CanonicalHandleName(name);
   if (!canonical.ok()) return size_t{0};
@@ -462,7 +464,7 @@ Result<size_t> RegionNode::HandleGroupHere(std::string_view name) {
     Status refused = SliceRefusal(options_.handle_slot_prefix + *canonical, "handle");
     if (!refused.ok()) return refused;
   }
-  if (options_.residency.empty() || options_.bugs.residency_ignored) return size_t{0};
+  if (unpinned) return size_t{0};
   const size_t group = options_.residency.GroupOfHandle(*canonical);
   if (group == 0 || group_strong(group) != nullptr) return group;
   return MisdirectedTo(group, "handle", *options_.residency.RuleForHandle(*canonical));
