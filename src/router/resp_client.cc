@@ -219,10 +219,9 @@ void RespClient::Execute(std::span<const std::string_view> args) {
   }
   // Rule 9: the slice of the command's keys, in whichever region serves it.
   const KeySlices slices{0, front_.options.slices};
-  const std::optional<uint32_t> slice = RespCommandSlice(args, slices);
-  if (!slice) {
-    command->reply =
-        ErrorReply(state_.version, "CROSSSLOT Keys in request don't hash to the same slot");
+  const Result<uint32_t> slice = RespCommandSlice(args, slices);
+  if (!slice.ok()) {
+    command->reply = ErrorReply(state_.version, slice.status().message());
     command->done = true;
     front_.commands_answered_here.Increment();
     return;

@@ -130,19 +130,25 @@ Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string
   return std::optional<RegionMask>(allowed);
 }
 
-std::optional<uint32_t> RespCommandSlice(std::span<const std::string_view> args,
-                                         const KeySlices& slices) {
+Result<uint32_t> RespCommandSlice(std::span<const std::string_view> args, const KeySlices& slices) {
   if (!slices.sliced() || args.empty()) return 0u;
   const std::string name = CommandName(args[0]);
   if (name == "MERIDIAN.IDEM") {
     if (args.size() < 3) return 0u;
     return RespCommandSlice(args.subspan(2), slices);
   }
+  if (name == "SCAN" || name == "DBSIZE") {
+    return FailedPrecondition("ERR " + name +
+                              " through the router is not built for sliced regions: each slice "
+                              "answers for its own keys; ask every slice (cluster mode)");
+  }
   const KeySpec spec = KeysOf(name, args.size());
   std::optional<uint32_t> slot;
   for (size_t i = 1; i < spec.last; i += spec.step) {
     const uint32_t key_slot = KeyHashSlot(args[i]);
-    if (slot && *slot != key_slot) return std::nullopt;
+    if (slot && *slot != key_slot) {
+      return FailedPrecondition("CROSSSLOT Keys in request don't hash to the same slot");
+    }
     slot = key_slot;
   }
   return slot ? slices.SliceOfSlot(*slot) : 0u;

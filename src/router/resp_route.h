@@ -50,7 +50,8 @@
 //  9. Slices (docs/slices.md): in a cluster of sliced regions every command naming keys goes to
 //     the slice of its keys' hash slot in whichever region serves it (RespCommandSlice; keys of
 //     two slots are answered -CROSSSLOT by the router, as a region would), any other to slice
-//     0. The client's session token is one vector per slice (api/session_token.h), each sent
+//     0; SCAN and DBSIZE, which a slice answers for its own keys, are refused. The client's
+//     session token is one vector per slice (api/session_token.h), each sent
 //     only to its own slice; WAIT goes to the slice and region of the client's last write.
 #pragma once
 
@@ -116,8 +117,9 @@ Result<std::optional<RegionMask>> RespAllowedRegions(std::span<const std::string
                                                      const std::vector<std::string>& region_names);
 
 // Rule 9: the slice serving `args` (MERIDIAN.IDEM looked through): its keys' slice, 0 for a
-// command without keys or when `slices` is not sliced; nullopt when its keys hash to two slots.
-std::optional<uint32_t> RespCommandSlice(std::span<const std::string_view> args,
-                                         const KeySlices& slices);
+// command without keys or when `slices` is not sliced. Refused (the message is the RESP error
+// line, code first) when its keys hash to two slots (CROSSSLOT), and for SCAN and DBSIZE of
+// sliced regions, which one slice would answer for its own keys alone.
+Result<uint32_t> RespCommandSlice(std::span<const std::string_view> args, const KeySlices& slices);
 
 }  // namespace meridian::router

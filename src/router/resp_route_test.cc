@@ -257,7 +257,8 @@ namespace {
 TEST(RespRouteTest, CommandsGoToTheSliceOfTheirKeys) {
   const KeySlices two{0, 2};
   auto slice = [&](std::vector<std::string_view> args, KeySlices slices) {
-    return RespCommandSlice(args, slices);
+    const Result<uint32_t> chosen = RespCommandSlice(args, slices);
+    return chosen.ok() ? std::optional<uint32_t>(*chosen) : std::nullopt;
   };
   // "foo" is slot 12182 (slice 1 of 2), "bar" 5061 (slice 0).
   EXPECT_EQ(slice({"GET", "foo"}, two), std::optional<uint32_t>(1));
@@ -267,6 +268,9 @@ TEST(RespRouteTest, CommandsGoToTheSliceOfTheirKeys) {
   EXPECT_EQ(slice({"MSET", "foo", "1", "bar", "2"}, two), std::nullopt);  // CROSSSLOT
   EXPECT_EQ(slice({"DEL", "foo", "bar"}, two), std::nullopt);
   EXPECT_EQ(slice({"PING"}, two), std::optional<uint32_t>(0));
+  EXPECT_EQ(slice({"SCAN", "0"}, two), std::nullopt);  // one slice would answer for its keys
+  EXPECT_EQ(slice({"DBSIZE"}, two), std::nullopt);
+  EXPECT_EQ(slice({"DBSIZE"}, KeySlices{}), std::optional<uint32_t>(0));
   EXPECT_EQ(slice({"GET", "foo"}, KeySlices{}), std::optional<uint32_t>(0));  // unsliced
   EXPECT_EQ(slice({"MSET", "foo", "1", "bar", "2"}, KeySlices{}), std::optional<uint32_t>(0));
 }

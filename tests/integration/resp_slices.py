@@ -232,6 +232,11 @@ if ROUTER:
         check(False, "the router refuses keys of two slots")
     except redis.exceptions.ResponseError as e:
         check(str(e).startswith("CROSSSLOT"), f"the router answers CROSSSLOT ({e})")
+    try:
+        routed.dbsize()
+        check(False, "the router refuses DBSIZE of sliced regions")
+    except redis.exceptions.ResponseError as e:
+        check("not built for sliced regions" in str(e), f"the router refuses DBSIZE ({e})")
     token = routed.execute_command("MERIDIAN.SESSION")
     token = token.decode() if isinstance(token, bytes) else token
     check(all(f"slice{s}~" in token for s in range(SLICES)),
