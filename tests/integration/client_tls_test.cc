@@ -41,29 +41,22 @@ TEST(ClientTlsTest, RealClientsOverTlsToARegionAndTheRouter) {
   const std::string rogue = cluster.dir() + "/rogue";
   ASSERT_TRUE(WriteClusterCertificates(rogue, {"us"}, {}).ok());
 
-  const std::string log = cluster.dir() + "/client_tls.log";
-  ChildProcess script;
-  ASSERT_TRUE(
-      script
-          .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/client_tls.py",
-                  std::to_string(cluster.resp_port(0)), std::to_string(cluster.http_port(0)),
-                  std::to_string(cluster.router_resp_port()), std::to_string(cluster.router_port()),
-                  CaCertPath(cluster.certs_dir()), CaCertPath(rogue), cluster.client_key()},
-                 log)
-          .ok());
-  const std::optional<int> code = script.Wait(seconds(180));
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  EXPECT_EQ(code, std::optional<int>(0)) << output.str() << "\n--- region us ---\n"
-                                         << cluster.ReadLog(0) << "\n--- router ---\n"
-                                         << cluster.router_log();
-  EXPECT_NE(output.str().find("all client TLS checks passed"), std::string::npos) << output.str();
+  const ClusterHarness::ScriptResult script = cluster.RunScript(
+      MERIDIAN_SOURCE_DIR "/tests/integration/client_tls.py",
+      {std::to_string(cluster.resp_port(0)), std::to_string(cluster.http_port(0)),
+       std::to_string(cluster.router_resp_port()), std::to_string(cluster.router_port()),
+       CaCertPath(cluster.certs_dir()), CaCertPath(rogue), cluster.client_key()},
+      seconds(180));
+  EXPECT_EQ(script.code, std::optional<int>(0)) << script.output << "\n--- region us ---\n"
+                                                << cluster.ReadLog(0) << "\n--- router ---\n"
+                                                << cluster.router_log();
+  EXPECT_NE(script.output.find("all client TLS checks passed"), std::string::npos) << script.output;
   // The refused handshakes harmed nothing: both regions still report ok over HTTPS.
   for (size_t i = 0; i < cluster.regions().size(); ++i) {
     const Status ok = cluster.WaitForStatus(i, "ok", seconds(10));
     EXPECT_TRUE(ok.ok()) << ok.ToString();
   }
-  std::cout << output.str();
+  std::cout << script.output;
 }
 
 // The harness's own HTTPS client (HttpFetch with tls_ca_file) also refuses a listener whose

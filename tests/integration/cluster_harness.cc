@@ -228,6 +228,32 @@ std::string ClusterHarness::router_log() const {
   return out.str();
 }
 
+ClusterHarness::ScriptResult ClusterHarness::RunScript(const std::string& script,
+                                                       const std::vector<std::string>& args,
+                                                       std::chrono::seconds timeout) const {
+  const std::string log = dir_ + "/" + std::filesystem::path(script).filename().string() + ".log";
+  std::vector<std::string> command = {"/usr/bin/python3", script};
+  command.insert(command.end(), args.begin(), args.end());
+  ChildProcess child;
+  ScriptResult result;
+  if (Status started = child.Start(command, log); !started.ok()) {
+    result.output = "could not start " + script + ": " + started.ToString();
+    return result;
+  }
+  result.code = child.Wait(timeout);
+  std::stringstream output;
+  output << std::ifstream(log).rdbuf();
+  result.output = output.str();
+  return result;
+}
+
+std::string ClusterHarness::JoinedPorts(bool resp) const {
+  std::string out;
+  for (size_t i = 0; i < ports_.size(); ++i)
+    out += (i ? "," : "") + std::to_string(resp ? ports_[i].resp : ports_[i].http);
+  return out;
+}
+
 Status ClusterHarness::WaitForStatus(size_t i, const std::string& status, milliseconds timeout) {
   const std::string needle = "\"status\":\"" + status + "\"";
   std::string last = "no answer";

@@ -101,6 +101,18 @@ class ClusterHarness {
                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
   std::string router_log() const;
 
+  // A check script run to its end: `python3 script args...` with its output in
+  // dir()/<script's file name>.log, waited for up to `timeout`. `code` is nullopt when it did not
+  // end in time (it is killed then).
+  struct ScriptResult {
+    std::optional<int> code;
+    std::string output;
+  };
+  ScriptResult RunScript(const std::string& script, const std::vector<std::string>& args,
+                         std::chrono::seconds timeout) const;
+  // "p0,p1,p2": every region's RESP (or HTTP) port in region order, as the scripts take them.
+  std::string JoinedPorts(bool resp) const;
+
   // One request to region `i`'s admin listener, with the admin key unless `headers` hold an
   // Authorization.
   Result<HttpResponse> AdminCall(size_t i, const std::string& method, const std::string& target,

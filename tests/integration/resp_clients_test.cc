@@ -4,42 +4,26 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "tests/integration/cluster_harness.h"
 
 namespace meridian::testing {
 namespace {
 
-std::string Joined(const ClusterHarness& cluster, bool resp) {
-  std::string out;
-  for (size_t i = 0; i < cluster.regions().size(); ++i) {
-    out += (i ? "," : "") + std::to_string(resp ? cluster.resp_port(i) : cluster.http_port(i));
-  }
-  return out;
-}
-
 TEST(RespClientsTest, RealClientsOnThreeRegions) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/redis-cli")) << "redis-tools is not installed";
   ClusterHarness cluster;
   ASSERT_TRUE(cluster.StartAll().ok());
-  const std::string log = cluster.dir() + "/resp_clients.log";
-  ChildProcess script;
-  ASSERT_TRUE(
-      script
-          .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_clients.py",
-                  Joined(cluster, true), Joined(cluster, false), cluster.client_key()},
-                 log)
-          .ok());
-  const std::optional<int> code = script.Wait(std::chrono::seconds(180));
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  EXPECT_EQ(code, std::optional<int>(0)) << output.str() << "\n--- region us ---\n"
-                                         << cluster.ReadLog(0);
-  EXPECT_NE(output.str().find("all RESP client checks passed"), std::string::npos) << output.str();
-  std::cout << output.str();
+  const ClusterHarness::ScriptResult script = cluster.RunScript(
+      MERIDIAN_SOURCE_DIR "/tests/integration/resp_clients.py",
+      {cluster.JoinedPorts(true), cluster.JoinedPorts(false), cluster.client_key()},
+      std::chrono::seconds(180));
+  EXPECT_EQ(script.code, std::optional<int>(0)) << script.output << "\n--- region us ---\n"
+                                                << cluster.ReadLog(0);
+  EXPECT_NE(script.output.find("all RESP client checks passed"), std::string::npos)
+      << script.output;
+  std::cout << script.output;
 }
 
 }  // namespace

@@ -48,25 +48,16 @@ class RespRouterTest : public ::testing::Test {
 
 TEST_F(RespRouterTest, RealClientsThroughTheRouter) {
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/redis-cli")) << "redis-tools is not installed";
-  std::string ports;
-  for (size_t i = 0; i < cluster_.regions().size(); ++i) {
-    ports += (i ? "," : "") + std::to_string(cluster_.resp_port(i));
-  }
-  const std::string log = cluster_.dir() + "/resp_router.log";
-  ChildProcess script;
-  ASSERT_TRUE(
-      script
-          .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_router.py",
-                  std::to_string(cluster_.router_resp_port()), ports, cluster_.client_key()},
-                 log)
-          .ok());
-  const std::optional<int> code = script.Wait(seconds(180));
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  EXPECT_EQ(code, std::optional<int>(0)) << output.str() << "\n--- router ---\n"
-                                         << cluster_.router_log();
-  EXPECT_NE(output.str().find("all RESP router checks passed"), std::string::npos) << output.str();
-  std::cout << output.str();
+  const ClusterHarness::ScriptResult script =
+      cluster_.RunScript(MERIDIAN_SOURCE_DIR "/tests/integration/resp_router.py",
+                         {std::to_string(cluster_.router_resp_port()), cluster_.JoinedPorts(true),
+                          cluster_.client_key()},
+                         seconds(180));
+  EXPECT_EQ(script.code, std::optional<int>(0)) << script.output << "\n--- router ---\n"
+                                                << cluster_.router_log();
+  EXPECT_NE(script.output.find("all RESP router checks passed"), std::string::npos)
+      << script.output;
+  std::cout << script.output;
 }
 
 // What the INCR clients saw.

@@ -26,27 +26,15 @@ TEST(SlicesTest, ClusterClientsRouteKeysToSlicesThatReplicateAndConverge) {
   ASSERT_TRUE(cluster.StartWan().ok());
   const Status router = cluster.StartRouter("us");
   ASSERT_TRUE(router.ok()) << router.ToString() << "\n" << cluster.router_log();
-  std::string resp_ports, http_ports;
-  for (size_t i = 0; i < cluster.regions().size(); ++i) {
-    resp_ports += (i ? "," : "") + std::to_string(cluster.resp_port(i));
-    http_ports += (i ? "," : "") + std::to_string(cluster.http_port(i));
-  }
-  const std::string log = cluster.dir() + "/resp_slices.log";
-  ChildProcess script;
-  ASSERT_TRUE(
-      script
-          .Start({"/usr/bin/python3", MERIDIAN_SOURCE_DIR "/tests/integration/resp_slices.py",
-                  resp_ports, http_ports, std::to_string(kSlices), cluster.client_key(),
-                  std::to_string(cluster.router_resp_port())},
-                 log)
-          .ok());
-  const std::optional<int> code = script.Wait(std::chrono::seconds(240));
-  std::stringstream output;
-  output << std::ifstream(log).rdbuf();
-  EXPECT_EQ(code, std::optional<int>(0)) << output.str() << "\n--- region us ---\n"
-                                         << cluster.ReadLog(0);
-  EXPECT_NE(output.str().find("all slice checks passed"), std::string::npos) << output.str();
-  std::cout << output.str();
+  const ClusterHarness::ScriptResult script = cluster.RunScript(
+      MERIDIAN_SOURCE_DIR "/tests/integration/resp_slices.py",
+      {cluster.JoinedPorts(true), cluster.JoinedPorts(false), std::to_string(kSlices),
+       cluster.client_key(), std::to_string(cluster.router_resp_port())},
+      std::chrono::seconds(240));
+  EXPECT_EQ(script.code, std::optional<int>(0)) << script.output << "\n--- region us ---\n"
+                                                << cluster.ReadLog(0);
+  EXPECT_NE(script.output.find("all slice checks passed"), std::string::npos) << script.output;
+  std::cout << script.output;
 
   // Each slice keeps its own storage under the region's data directory.
   for (uint32_t slice = 0; slice < kSlices; ++slice) {
