@@ -70,6 +70,15 @@ nodes = plain(0, 1).execute_command("CLUSTER", "NODES")
 nodes = nodes.decode() if isinstance(nodes, bytes) else nodes
 check(sum("myself" in line for line in nodes.splitlines()) == 1 and
       len(nodes.splitlines()) == SLICES, f"CLUSTER NODES names the slices ({nodes!r})")
+shards = plain(0, 0).execute_command("CLUSTER", "SHARDS")
+check(len(shards) == SLICES, f"CLUSTER SHARDS lists {SLICES} shards ({shards!r})")
+raw_client = plain(0, 0)
+raw = raw_client.connection_pool.get_connection("COMMAND")  # no reply callback: the raw reply
+raw.send_command("COMMAND", "INFO", "mset", "get", "nosuch")
+info = raw.read_response()
+raw_client.connection_pool.release(raw)
+check(info[0][3:6] == [1, -1, 2] and info[1][3:6] == [1, 1, 1] and info[2] is None,
+      f"COMMAND INFO gives each command's key positions ({info!r})")
 check(plain(0, 0).execute_command("CLUSTER", "KEYSLOT", "foo") == 12182,
       "CLUSTER KEYSLOT is Redis Cluster's (foo -> 12182)")
 info = plain(0, 0).info()
